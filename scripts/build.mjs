@@ -1,0 +1,43 @@
+// Compiles the TypeScript and puts every file Node-RED loads beside each node's .js:
+// dist/nodes/<type>.js, <type>.html, locales/<lang>/<type>.json and icons/.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+const require = createRequire(import.meta.url);
+
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
+  stdio: "inherit",
+  cwd: root,
+});
+
+const nodesOut = join(dist, "nodes");
+for (const file of readdirSync(join(root, "nodes"))) {
+  if (file.endsWith(".html")) cpSync(join(root, "nodes", file), join(nodesOut, file));
+}
+cpSync(join(root, "nodes", "locales"), join(nodesOut, "locales"), { recursive: true });
+mkdirSync(join(nodesOut, "icons"), { recursive: true });
+cpSync(join(root, "icons"), join(nodesOut, "icons"), { recursive: true });
+
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const problems = [];
+const languages = readdirSync(join(nodesOut, "locales"));
+for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {
+  const base = join(root, file).replace(/\.js$/, "");
+  for (const needed of [`${base}.js`, `${base}.html`, join(nodesOut, "icons", `${type}.svg`)]) {
+    if (!existsSync(needed)) problems.push(`${type}: missing ${needed.slice(root.length + 1)}`);
+  }
+  for (const lang of languages) {
+    if (!existsSync(join(nodesOut, "locales", lang, `${type}.json`))) problems.push(`${type}: missing locale ${lang}`);
+  }
+}
+if (problems.length > 0) {
+  console.error(`build: incomplete node files:\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}
+console.log(`build: ${Object.keys(pkg["node-red"].nodes).length} node types ready in dist/nodes`);

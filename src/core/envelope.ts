@@ -1,0 +1,175 @@
+import { WaError } from "./errors";
+
+/**
+ * The one message envelope. `msg.payload` stays the user's; the pipeline reads and writes
+ * `msg.wa`. Each node owns one key of it and never changes another node's key.
+ */
+export const MESSAGE_TYPES = [
+  "chat",
+  "image",
+  "video",
+  "audio",
+  "ptt",
+  "document",
+  "sticker",
+  "location",
+  "vcard",
+  "reaction",
+  "unknown",
+] as const;
+export type WaMessageType = (typeof MESSAGE_TYPES)[number];
+
+/** WhatsApp's own cap on a text message. */
+export const MAX_TEXT_LENGTH = 65_536;
+export const MAX_CHAT_ID_LENGTH = 128;
+
+export interface WaMediaDescriptor {
+  mimetype: string;
+  filename?: string;
+  sizeBytes?: number;
+  /** Where the bytes can be fetched from when they are not inline (file path, URL, store key). */
+  ref?: string;
+  /** Inline base64 data, only for small media. */
+  dataBase64?: string;
+}
+
+/** Written by the transport (wa-in): the message as received. */
+export interface WaMessage {
+  id: string;
+  chatId: string;
+  /** Sender id; equal to chatId in a one-to-one chat. */
+  from: string;
+  /** Participant who wrote it, in a group chat. */
+  author?: string;
+  senderName?: string;
+  body: string;
+  type: WaMessageType;
+  /** Sending time, Unix milliseconds. */
+  timestamp: number;
+  /** When this pipeline received it, Unix milliseconds. */
+  receivedAt: number;
+  isGroup: boolean;
+  fromMe: boolean;
+  quotedId?: string;
+  media?: WaMediaDescriptor;
+  /** Which transport produced it: simulator, whatsapp-web, cloud-api. */
+  transport: string;
+}
+
+/** Written by wa-session-lock. */
+export interface LockGrantInfo {
+  lockName: string;
+  chatId: string;
+  owner: string;
+  token: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/** Written by wa-message-queue. */
+export interface QueueDeliveryInfo {
+  queueName: string;
+  deliveryId: string;
+  chatId: string;
+  enqueuedAt: number;
+  deliveredAt: number;
+  deliveryCount: number;
+}
+
+/** Written by wa-out. */
+export interface SentReceipt {
+  id: string;
+  chatId: string;
+  sentAt: number;
+  transport: string;
+  quotedId?: string;
+}
+
+export interface TraceSpan {
+  nodeId: string;
+  nodeType: string;
+  nodeName?: string;
+  start: number;
+  end: number;
+}
+
+export interface WaSession {
+  lock?: LockGrantInfo;
+  queue?: QueueDeliveryInfo;
+  [key: string]: unknown;
+}
+
+export interface WaEnvelope {
+  message: WaMessage;
+  session?: WaSession;
+  nlu?: Record<string, unknown>;
+  media?: Record<string, unknown>;
+  resilience?: Record<string, unknown>;
+  sent?: SentReceipt;
+  trace: TraceSpan[];
+}
+
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+export function validateChatId(chatId: unknown): string {
+  if (chatId === undefined || chatId === null || chatId === "") {
+    throw new WaError("envelope.missingChatId", "The message has no chat id (msg.wa.message.chatId)");
+  }
+  if (typeof chatId !== "string" || chatId.length > MAX_CHAT_ID_LENGTH || CONTROL_CHARS.test(chatId)) {
+    const shown = typeof chatId === "string" ? chatId.slice(0, 40) : typeof chatId;
+    throw new WaError("envelope.invalidChatId", `Invalid chat id: ${shown}`, { chatId: shown });
+  }
+  return chatId;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads `msg.wa` and checks what every pipeline node relies on. Returns the same object
+ * (not a copy) so a node can add its own key to it.
+ */
+export function readEnvelope(msg: { wa?: unknown }): WaEnvelope {
+  const wa = msg.wa;
+  if (wa === undefined) {
+    throw new WaError(
+      "envelope.missing",
+      "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
+    );
+  }
+  if (!isRecord(wa) || !isRecord(wa.message)) {
+    throw new WaError("envelope.invalid", "msg.wa is not a WhatsApp envelope: msg.wa.message must be an object");
+  }
+  const message = wa.message;
+  validateChatId(message.chatId);
+  if (typeof message.body === "string" && message.body.length > MAX_TEXT_LENGTH) {
+    throw new WaError("envelope.bodyTooLong", `Message body is longer than ${MAX_TEXT_LENGTH} characters`, {
+      max: MAX_TEXT_LENGTH,
+    });
+  }
+  if (!Array.isArray(wa.trace)) wa.trace = [];
+  return wa as unknown as WaEnvelope;
+}
+
+/** A copy without keys whose value is undefined (they show up as noise in the debug sidebar). */
+export function withoutUndefined<T extends object>(value: T): T {
+  const copy = {} as T;
+  for (const key of Object.keys(value) as (keyof T)[]) {
+    if (value[key] !== undefined) copy[key] = value[key];
+  }
+  return copy;
+}
+
+export const MAX_TRACE_SPANS = 256;
+
+export function addTraceSpan(envelope: { trace?: TraceSpan[] }, span: TraceSpan): void {
+  if (!Array.isArray(envelope.trace)) envelope.trace = [];
+  // A message looping through a flow must not grow without bound.
+  if (envelope.trace.length >= MAX_TRACE_SPANS) envelope.trace.shift();
+  envelope.trace.push(withoutUndefined(span));
+}
+
+export function createEnvelope(message: WaMessage): WaEnvelope {
+  return { message: withoutUndefined(message), trace: [] };
+}

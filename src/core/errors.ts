@@ -1,0 +1,57 @@
+/**
+ * Errors the engines raise. `code` doubles as the i18n key (under `errors.` in the shared
+ * locale catalogue), `params` fill its placeholders, and `message` is the English text used
+ * when no translation is loaded.
+ */
+export type WaErrorCode =
+  | "envelope.missing"
+  | "envelope.invalid"
+  | "envelope.missingChatId"
+  | "envelope.invalidChatId"
+  | "envelope.bodyTooLong"
+  | "key.missing"
+  | "key.invalid"
+  | "lock.timeout"
+  | "lock.expired"
+  | "lock.notHeld"
+  | "lock.grantMissing"
+  | "lock.closed"
+  | "queue.chatFull"
+  | "queue.full"
+  | "queue.droppedOldest"
+  | "queue.ackTimeout"
+  | "queue.unknownDelivery"
+  | "queue.closed"
+  | "transport.notReady"
+  | "transport.invalidTarget"
+  | "transport.emptyText"
+  | "transport.textTooLong"
+  | "transport.notText"
+  | "simulator.badScript"
+  | "store.closed"
+  | "store.valueTooLarge"
+  | "config.invalid";
+
+export type ErrorParams = Record<string, string | number>;
+
+export class WaError extends Error {
+  readonly code: WaErrorCode;
+  readonly params: ErrorParams;
+
+  constructor(code: WaErrorCode, message: string, params: ErrorParams = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WaError";
+    this.code = code;
+    this.params = params;
+  }
+}
+
+export function isWaError(value: unknown): value is WaError {
+  return value instanceof WaError;
+}
+
+/** Turns anything thrown into an Error without losing a WaError's code. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === "string" ? value : JSON.stringify(value));
+}

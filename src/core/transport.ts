@@ -1,0 +1,50 @@
+import { SentReceipt, WaMessage } from "./envelope";
+
+/**
+ * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
+ * whatsapp-web.js and the Cloud API plug in behind the same shape.
+ */
+export type TransportState = "starting" | "pairing" | "ready" | "disconnected" | "stopped";
+
+export interface OutgoingText {
+  chatId: string;
+  text: string;
+  /** Message id to quote (reply to). */
+  quotedId?: string;
+}
+
+export interface SentRecord extends SentReceipt {
+  text: string;
+}
+
+export interface WaTransport {
+  readonly kind: string;
+  state(): TransportState;
+  onMessage(listener: (message: WaMessage) => void): () => void;
+  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void;
+  onSent(listener: (record: SentRecord) => void): () => void;
+  sendText(message: OutgoingText): Promise<SentReceipt>;
+  close(): Promise<void>;
+}
+
+/** A tiny typed listener set, so transports need no EventEmitter typing gymnastics. */
+export class Listeners<A extends unknown[]> {
+  private readonly set = new Set<(...args: A) => void>();
+
+  add(listener: (...args: A) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
+  }
+
+  emit(...args: A): void {
+    for (const listener of [...this.set]) listener(...args);
+  }
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  clear(): void {
+    this.set.clear();
+  }
+}

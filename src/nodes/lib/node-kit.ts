@@ -1,0 +1,115 @@
+import { Clock, TimerHandle } from "../../core/clock";
+import { addTraceSpan } from "../../core/envelope";
+import { isWaError } from "../../core/errors";
+import { COMMON_NAMESPACE, DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from "./red";
+
+/**
+ * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
+ * `fallback` when no catalogue is loaded (Node-RED returns the key itself then).
+ */
+export function translate(RED: NodeAPI, key: string, fallback: string, params?: Record<string, string | number>): string {
+  const translated = RED._(`${COMMON_NAMESPACE}:${key}`, params);
+  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : fallback;
+}
+
+/** The text of an error for a person: translated when the catalogue has it, English otherwise. */
+export function describeError(RED: NodeAPI, error: unknown): string {
+  if (isWaError(error)) return translate(RED, `errors.${error.code}`, error.message, error.params);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An Error whose message is the person-readable text and which keeps the machine code. */
+export function toNodeError(RED: NodeAPI, error: unknown): Error & { code?: string } {
+  const wrapped: Error & { code?: string } = new Error(describeError(RED, error));
+  if (isWaError(error)) wrapped.code = error.code;
+  return wrapped;
+}
+
+/** One error funnel: red status, and the error goes to `done` so Catch nodes see the message. */
+export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunction, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
+  done(nodeError);
+}
+
+/** Reports an error about a message this node no longer holds a `done` for. */
+export function reportError(RED: NodeAPI, node: Node, status: StatusReporter, msg: NodeMessage, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
+  (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code };
+  node.error(nodeError.message, msg);
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Status updates go to every open editor; at thousands of messages a second they must be
+ * throttled. The latest status is shown at most every `intervalMs`; `force` shows it now.
+ */
+export class StatusReporter {
+  private pending: NodeStatus | undefined;
+  private timer: TimerHandle | undefined;
+  private lastShown = Number.NEGATIVE_INFINITY;
+  private lastText = "";
+
+  constructor(
+    private readonly node: Node,
+    private readonly clock: Clock,
+    private readonly intervalMs = 500,
+  ) {}
+
+  set(status: NodeStatus, force = false): void {
+    const now = this.clock.now();
+    if (force || now - this.lastShown >= this.intervalMs) {
+      this.show(status, now);
+      return;
+    }
+    this.pending = status;
+    if (!this.timer) {
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = undefined;
+        if (this.pending) this.show(this.pending, this.clock.now());
+      }, this.intervalMs - (now - this.lastShown));
+    }
+  }
+
+  clear(): void {
+    this.close();
+    this.node.status({});
+  }
+
+  close(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
+  private show(status: NodeStatus, now: number): void {
+    this.pending = undefined;
+    this.lastShown = now;
+    const key = JSON.stringify(status);
+    if (key === this.lastText) return;
+    this.lastText = key;
+    this.node.status(status);
+  }
+}
+
+export interface TraceableNode {
+  id: string;
+  type: string;
+  name?: string;
+}
+
+/** Appends this node's span to the envelope's trace (if the message carries an envelope). */
+export function traceMessage(msg: NodeMessage, node: TraceableNode, start: number, end: number): void {
+  const wa = (msg as { wa?: unknown }).wa;
+  if (typeof wa !== "object" || wa === null) return;
+  addTraceSpan(wa as { trace?: [] }, { nodeId: node.id, nodeType: node.type, nodeName: node.name || undefined, start, end });
+}
+
+/** Reads the chat key from the message property the user chose (default: the envelope's chat id). */
+export function readMessageKey(RED: NodeAPI, msg: NodeMessage, property: string): unknown {
+  return RED.util.getMessageProperty(msg, property);
+}

@@ -1,0 +1,97 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DEMO_SCRIPT } from "../core/demo-chats";
+import { WaError } from "../core/errors";
+import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/simulator";
+import { TransportState, WaTransport } from "../core/transport";
+import { describeError } from "./lib/node-kit";
+import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+
+export interface WaClientDef extends NodeDef {
+  mode: string;
+  source: string;
+  scriptPath: string;
+  speed: string | number;
+  maxGap: string | number;
+  stagger: string | number;
+  startDelay: string | number;
+  loop: boolean | string;
+}
+
+/** What wa-in / wa-out get from the config node they reference. */
+export interface WaClientNode extends Node {
+  transport?: WaTransport;
+  /** Why there is no transport, for the status of the nodes that use it. */
+  failure?: string;
+  describeState(): { state: TransportState | "error"; detail?: string };
+}
+
+export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript): SimulatorOptions {
+  return {
+    script,
+    speed: numberSetting(config.speed, 30),
+    maxGapMs: numberSetting(config.maxGap, 4) * 1000,
+    conversationStaggerMs: numberSetting(config.stagger, 1.5) * 1000,
+    startDelayMs: numberSetting(config.startDelay, 1) * 1000,
+    loop: booleanSetting(config.loop, true),
+  };
+}
+
+function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
+  if (stringSetting(config.source, "demo") !== "file") return DEMO_SCRIPT;
+  const given = stringSetting(config.scriptPath, "");
+  if (!given) throw new WaError("config.invalid", "Choose a chat script file (JSONL) or the built-in demo", { field: "scriptPath" });
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const file = path.resolve(userDir, given);
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    throw new WaError("simulator.badScript", `Chat script not found: ${file}`, { line: 0, reason: "not found" });
+  }
+  if (size > SIMULATOR_LIMITS.maxScriptBytes) {
+    throw new WaError("simulator.badScript", `Chat script ${file} is larger than ${SIMULATOR_LIMITS.maxScriptBytes} bytes`, { line: 0, reason: "too large" });
+  }
+  return parseChatScriptJsonl(fs.readFileSync(file, "utf8"), path.basename(file));
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaClient(this: WaClientNode, config: WaClientDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const mode = stringSetting(config.mode, "simulator");
+    node.describeState = () => {
+      if (!node.transport) return { state: "error", detail: node.failure };
+      return { state: node.transport.state() };
+    };
+    try {
+      if (mode !== "simulator") {
+        throw new WaError("config.invalid", `Connection type "${mode}" is not available in this version; use the simulator`, { field: "mode" });
+      }
+      const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config)));
+      node.transport = simulator;
+      // Node-RED creates config nodes first and the nodes that use them right after, in the
+      // same tick; the script's first message comes after the start delay, so none is missed.
+      simulator.start();
+    } catch (error) {
+      node.failure = describeError(RED, error);
+      node.error(node.failure);
+    }
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      const transport = node.transport;
+      node.transport = undefined;
+      if (!transport) {
+        done();
+        return;
+      }
+      transport.close().then(done, (error: unknown) => {
+        node.warn(describeError(RED, error));
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType("wa-client", WaClient);
+}

@@ -1,0 +1,91 @@
+import { TimerHandle } from "../core/clock";
+import { TraceSpan } from "../core/envelope";
+import { WaError } from "../core/errors";
+import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf-monitor";
+import { StatusReporter, toNodeError, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+
+interface PerfDef extends NodeDef {
+  interval: string | number;
+  format: string;
+}
+
+export const PERF_LIMITS = { minIntervalSeconds: 1, maxIntervalSeconds: 86_400 } as const;
+
+export function perfSettingsFromConfig(config: PerfDef): { intervalMs: number; format: "json" | "prometheus" | "both" } {
+  const interval = numberSetting(config.interval, 10);
+  const format = stringSetting(config.format, "json");
+  if (!(interval >= PERF_LIMITS.minIntervalSeconds && interval <= PERF_LIMITS.maxIntervalSeconds)) {
+    throw new WaError("config.invalid", `Interval must be between ${PERF_LIMITS.minIntervalSeconds} and ${PERF_LIMITS.maxIntervalSeconds} s`, { field: "interval" });
+  }
+  if (format !== "json" && format !== "prometheus" && format !== "both") throw new WaError("config.invalid", `Unknown format: ${format}`, { field: "format" });
+  return { intervalMs: interval * 1000, format };
+}
+
+function formatRate(perSecond: number): string {
+  return perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(1);
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaPerfMonitor(this: Node, config: PerfDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    let settings: ReturnType<typeof perfSettingsFromConfig>;
+    try {
+      settings = perfSettingsFromConfig(config);
+    } catch (error) {
+      const text = toNodeError(RED, error).message;
+      node.error(text);
+      status.set({ fill: "red", shape: "ring", text }, true);
+      node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+      return;
+    }
+    const monitor = new PerformanceMonitor(clock);
+    status.set({ fill: "grey", shape: "ring", text: translate(RED, "perf.waiting", "waiting for messages") }, true);
+
+    const emit = (send: SendFunction) => {
+      const snapshot: PerfSnapshot = monitor.snapshot(true);
+      const msg: NodeMessage = { topic: "wa-perf", payload: snapshot };
+      if (settings.format === "prometheus") msg.payload = toPrometheusText(snapshot);
+      if (settings.format === "both") (msg as NodeMessage & { prometheus?: string }).prometheus = toPrometheusText(snapshot);
+      send(msg);
+      const errorPct = (snapshot.errorRate * 100).toFixed(snapshot.errorRate > 0 && snapshot.errorRate < 0.01 ? 2 : 0);
+      status.set(
+        {
+          fill: snapshot.errorRate > 0.05 ? "red" : snapshot.errorRate > 0 ? "yellow" : snapshot.messages > 0 ? "green" : "grey",
+          shape: "dot",
+          text: translate(RED, "perf.summary", `${formatRate(snapshot.throughputPerSec)} msg/s · p99 ${Math.round(snapshot.endToEnd.p99)} ms · ${errorPct}% errors`, {
+            rate: formatRate(snapshot.throughputPerSec),
+            p99: Math.round(snapshot.endToEnd.p99),
+            errors: errorPct,
+          }),
+        },
+        true,
+      );
+    };
+    const timer: TimerHandle = clock.setInterval(() => emit((msg) => node.send(msg)), settings.intervalMs);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const wa = (msg as { wa?: { trace?: TraceSpan[]; message?: { receivedAt?: number } } }).wa;
+      if (msg.topic === "snapshot" && wa === undefined) {
+        emit(send);
+        done();
+        return;
+      }
+      const failed = (msg as { error?: unknown }).error !== undefined;
+      monitor.record(Array.isArray(wa?.trace) ? wa.trace : undefined, wa?.message?.receivedAt, failed);
+      done();
+    });
+
+    node.on("close", (done: () => void) => {
+      clock.clearInterval(timer);
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-perf-monitor", WaPerfMonitor);
+}

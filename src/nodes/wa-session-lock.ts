@@ -1,0 +1,189 @@
+import { WaError, isWaError } from "../core/errors";
+import { LockGrant, SessionLockManager } from "../core/session-lock";
+import { StatusReporter, failMessage, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { chatKeyOf, sessionOf } from "./lib/session-key";
+import { SharedRegistry } from "./lib/shared";
+import { acquireStore, releaseStore } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+interface LockDef extends NodeDef {
+  mode: string;
+  lockName: string;
+  key: string;
+  ttl: string | number;
+  wait: string | number;
+  onTimeout: string;
+}
+
+export interface LockSettings {
+  mode: "acquire" | "release";
+  lockName: string;
+  keyProperty: string;
+  ttlMs: number;
+  waitMs: number;
+  onTimeout: "output" | "error";
+}
+
+export const LOCK_LIMITS = { maxTtlSeconds: 86_400, maxWaitSeconds: 3_600 } as const;
+
+export function lockSettingsFromConfig(config: LockDef): LockSettings {
+  const mode = stringSetting(config.mode, "acquire");
+  const ttl = numberSetting(config.ttl, 30);
+  const wait = numberSetting(config.wait, 10);
+  const onTimeout = stringSetting(config.onTimeout, "output");
+  const lockName = stringSetting(config.lockName, "default");
+  if (mode !== "acquire" && mode !== "release") throw new WaError("config.invalid", `Unknown mode: ${mode}`, { field: "mode" });
+  if (!(ttl > 0 && ttl <= LOCK_LIMITS.maxTtlSeconds)) throw new WaError("config.invalid", `Lock TTL must be between 0 and ${LOCK_LIMITS.maxTtlSeconds} s`, { field: "ttl" });
+  if (!(wait >= 0 && wait <= LOCK_LIMITS.maxWaitSeconds)) throw new WaError("config.invalid", `Wait must be between 0 and ${LOCK_LIMITS.maxWaitSeconds} s`, { field: "wait" });
+  if (onTimeout !== "output" && onTimeout !== "error") throw new WaError("config.invalid", `Unknown timeout action: ${onTimeout}`, { field: "onTimeout" });
+  if (lockName.length > 64) throw new WaError("config.invalid", "Lock name must be at most 64 characters", { field: "lockName" });
+  return { mode, lockName, keyProperty: stringSetting(config.key, "wa.message.chatId"), ttlMs: ttl * 1000, waitMs: wait * 1000, onTimeout };
+}
+
+const managers = new SharedRegistry<SessionLockManager>();
+
+function isGrant(value: unknown): value is LockGrant {
+  const grant = value as Partial<LockGrant> | undefined;
+  return (
+    typeof grant === "object" &&
+    grant !== null &&
+    typeof grant.chatId === "string" &&
+    typeof grant.token === "number" &&
+    typeof grant.owner === "string" &&
+    typeof grant.acquiredAt === "number" &&
+    typeof grant.expiresAt === "number"
+  );
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaSessionLock(this: Node, config: LockDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    let settings: LockSettings;
+    try {
+      settings = lockSettingsFromConfig(config);
+    } catch (error) {
+      const text = toNodeError(RED, error).message;
+      node.error(text);
+      status.set({ fill: "red", shape: "ring", text }, true);
+      node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+      return;
+    }
+    const store = acquireStore(node.id);
+    const manager = managers.acquire(settings.lockName, node.id, () => new SessionLockManager({ store, clock }, { lockName: settings.lockName }), (m) => m.close());
+    let timedOut = 0;
+    let released = 0;
+
+    const showCounts = (force = false) => {
+      if (settings.mode === "release") {
+        status.set({ fill: "blue", shape: "dot", text: translate(RED, "lock.released", `${released} released`, { count: released }) }, force);
+        return;
+      }
+      const waiting = manager.waitingCount();
+      status.set(
+        {
+          fill: timedOut > 0 ? "yellow" : "green",
+          shape: waiting > 0 ? "ring" : "dot",
+          text: translate(RED, "lock.counts", `${manager.heldCount()} held · ${waiting} waiting · ${timedOut} timed out`, {
+            held: manager.heldCount(),
+            waiting,
+            timedOut,
+          }),
+        },
+        force,
+      );
+    };
+    showCounts(true);
+
+    const offExpired = manager.onExpired((grant, context) => {
+      if (grant.owner !== node.id) return;
+      const msg = (context as NodeMessage | undefined) ?? { payload: undefined };
+      reportError(
+        RED,
+        node,
+        status,
+        msg,
+        new WaError("lock.expired", `The lock on chat ${grant.chatId} expired after ${grant.expiresAt - grant.acquiredAt} ms without being released: does every path of the flow reach a release node?`, {
+          chatId: grant.chatId,
+          ttlMs: grant.expiresAt - grant.acquiredAt,
+        }),
+      );
+    });
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      if (settings.mode === "release") {
+        const grant = (msg as { wa?: { session?: { lock?: unknown } } }).wa?.session?.lock;
+        if (!isGrant(grant)) {
+          failMessage(RED, status, done, new WaError("lock.grantMissing", "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first"));
+          return;
+        }
+        const owning = managers.peek(typeof grant.lockName === "string" ? grant.lockName : settings.lockName) ?? manager;
+        owning
+          .release(grant)
+          .then((wasHeld) => {
+            sessionOf(msg).lock = { ...grant, released: wasHeld };
+            if (!wasHeld) {
+              node.warn(translate(RED, "errors.lock.notHeld", `The lock on chat ${grant.chatId} had already expired or been taken over before release`, { chatId: grant.chatId }));
+            }
+            released += 1;
+            traceMessage(msg, node, start, clock.now());
+            send(msg);
+            showCounts();
+            done();
+          })
+          .catch((error: unknown) => failMessage(RED, status, done, error));
+        return;
+      }
+
+      let chatId: string;
+      try {
+        chatId = chatKeyOf(RED, msg, settings.keyProperty);
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
+      manager
+        .acquire(chatId, { owner: node.id, ttlMs: settings.ttlMs, context: msg }, settings.waitMs)
+        .then((grant) => {
+          sessionOf(msg).lock = { ...grant };
+          traceMessage(msg, node, start, clock.now());
+          send([msg, null]);
+          showCounts();
+          done();
+        })
+        .catch((error: unknown) => {
+          if (isWaError(error) && error.code === "lock.timeout" && settings.onTimeout === "output") {
+            timedOut += 1;
+            const nodeError = toNodeError(RED, error);
+            (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
+            traceMessage(msg, node, start, clock.now());
+            send([null, msg]);
+            showCounts(true);
+            done();
+            return;
+          }
+          if (isWaError(error) && error.code === "lock.timeout") timedOut += 1;
+          failMessage(RED, status, done, error);
+        });
+      showCounts();
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      offExpired();
+      status.close();
+      managers
+        .release(settings.lockName, node.id)
+        .then(() => releaseStore(node.id))
+        .then(done, (error: unknown) => {
+          node.warn(toNodeError(RED, error).message);
+          done();
+        });
+    });
+  }
+
+  RED.nodes.registerType("wa-session-lock", WaSessionLock);
+}

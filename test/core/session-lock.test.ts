@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { FakeClock, flushMicrotasks } from "../../src/core/clock";
+import { WaError } from "../../src/core/errors";
+import { RecordingMetrics } from "../../src/core/metrics";
+import { LockGrant, SessionLockManager } from "../../src/core/session-lock";
+import { MemoryStore } from "../../src/core/store/memory-store";
+
+describe("SessionLockManager", () => {
+  let clock: FakeClock;
+  let store: MemoryStore;
+  let metrics: RecordingMetrics;
+  let locks: SessionLockManager;
+  const chat = "447700900123@c.us";
+  const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
+
+  beforeEach(() => {
+    clock = new FakeClock(1_000_000);
+    store = new MemoryStore(clock);
+    metrics = new RecordingMetrics();
+    locks = new SessionLockManager({ store, clock, metrics }, { lockName: "test", pollIntervalMs: 100 });
+  });
+  afterEach(() => locks.close());
+
+  it("grants a free lock with a fencing token and refuses a second holder", async () => {
+    const grant = await locks.acquire(chat, request("a"), 0);
+    assert.equal(grant.chatId, chat);
+    assert.equal(grant.token, 1);
+    assert.equal(grant.expiresAt - grant.acquiredAt, 1000);
+    assert.equal(await locks.tryAcquire(chat, request("b")), undefined);
+    assert.equal(await locks.isCurrent(chat, grant.token), true);
+  });
+
+  it("fails at once with lock.timeout when the wait is 0 and the chat is busy", async () => {
+    await locks.acquire(chat, request("a"), 0);
+    const second = assert.rejects(locks.acquire(chat, request("b"), 0), (error: WaError) => error.code === "lock.timeout");
+    await clock.advanceAsync(0);
+    await second;
+  });
+
+  it("hands the lock to waiters in arrival order, each with a higher token", async () => {
+    const first = await locks.acquire(chat, request("a"), 0);
+    const order: string[] = [];
+    const waiting = ["b", "c", "d"].map((owner) =>
+      locks.acquire(chat, request(owner), 5000).then((grant) => {
+        order.push(`${owner}:${grant.token}`);
+        return grant;
+      }),
+    );
+    await flushMicrotasks();
+    assert.equal(locks.waitingCount(), 3);
+    let current: LockGrant = first;
+    for (let i = 0; i < 3; i += 1) {
+      await locks.release(current);
+      current = await waiting[i];
+    }
+    assert.deepEqual(order, ["b:2", "c:3", "d:4"]);
+  });
+
+  it("keeps other chats independent", async () => {
+    await locks.acquire(chat, request("a"), 0);
+    const other = await locks.acquire("447700900456@c.us", request("b"), 0);
+    assert.equal(other.token, 1);
+  });
+
+  it("times a waiter out after the wait and then grants the next one", async () => {
+    const first = await locks.acquire(chat, request("a", 60_000), 0);
+    const impatient = assert.rejects(locks.acquire(chat, request("b"), 200), (error: WaError) => error.code === "lock.timeout" && error.params.waitMs === 200);
+    const patient = locks.acquire(chat, request("c"), 10_000);
+    await clock.advanceAsync(200);
+    await impatient;
+    await locks.release(first);
+    const grant = await patient;
+    assert.equal(grant.owner, "c");
+    assert.equal(metrics.counter("lock_timeouts_total", { lock: "test" }), 1);
+  });
+
+  it("expires an unreleased lock after its TTL, reports it with its context, and frees the chat", async () => {
+    const expired: unknown[] = [];
+    locks.onExpired((grant, context) => expired.push([grant.owner, context]));
+    const stale = await locks.acquire(chat, request("a", 1000, "msg-1"), 0);
+    const next = locks.acquire(chat, request("b"), 5000);
+    await clock.advanceAsync(999);
+    assert.deepEqual(expired, []);
+    await clock.advanceAsync(1);
+    assert.deepEqual(expired, [["a", "msg-1"]]);
+    const grant = await next;
+    assert.equal(grant.token, stale.token + 1);
+    // The late holder can no longer release or write: its token is fenced off.
+    assert.equal(await locks.isCurrent(chat, stale.token), false);
+    assert.equal(await locks.release(stale), false);
+    assert.equal(await locks.isCurrent(chat, grant.token), true);
+  });
+
+  it("sees a lock released by another manager sharing the store (by polling)", async () => {
+    const otherInstance = new SessionLockManager({ store, clock }, { lockName: "test", pollIntervalMs: 100 });
+    const remote = await otherInstance.acquire(chat, request("remote", 60_000), 0);
+    const local = locks.acquire(chat, request("local"), 10_000);
+    await clock.advanceAsync(300);
+    await otherInstance.release(remote);
+    await clock.advanceAsync(100);
+    assert.equal((await local).owner, "local");
+    otherInstance.close();
+  });
+
+  it("rejects waiters with lock.closed when closed", async () => {
+    await locks.acquire(chat, request("a"), 0);
+    const waiting = assert.rejects(locks.acquire(chat, request("b"), 5000), (error: WaError) => error.code === "lock.closed");
+    await flushMicrotasks();
+    locks.close();
+    await waiting;
+    await assert.rejects(locks.acquire(chat, request("c"), 0), (error: WaError) => error.code === "lock.closed");
+  });
+
+  it("refuses a TTL of zero", async () => {
+    await assert.rejects(locks.acquire(chat, request("a", 0), 0), (error: WaError) => error.code === "config.invalid");
+  });
+});
