@@ -109,7 +109,7 @@ export interface WaEnvelope {
   trace: TraceSpan[];
 }
 
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /\p{Cc}/u;
 
 export function validateChatId(chatId: unknown): string {
   if (chatId === undefined || chatId === null || chatId === "") {

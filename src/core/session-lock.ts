@@ -101,6 +101,15 @@ export class SessionLockManager {
     } catch (error) {
       return Promise.reject(error);
     }
+    const timeoutError = () =>
+      new WaError("lock.timeout", `Chat ${chatId} stayed locked for more than ${waitTimeoutMs} ms`, { chatId, waitMs: waitTimeoutMs });
+    if (waitTimeoutMs <= 0) {
+      return this.tryAcquire(chatId, request).then((grant) => {
+        if (grant) return grant;
+        this.metrics.increment("lock_timeouts_total", 1, { lock: this.lockName });
+        throw timeoutError();
+      });
+    }
     return new Promise<LockGrant>((resolve, reject) => {
       const waiter: Waiter = { request, resolve, reject };
       const queue = this.waiters.get(chatId) ?? [];
@@ -109,12 +118,7 @@ export class SessionLockManager {
       waiter.timeout = this.world.clock.setTimeout(() => {
         this.removeWaiter(chatId, waiter);
         this.metrics.increment("lock_timeouts_total", 1, { lock: this.lockName });
-        reject(
-          new WaError("lock.timeout", `Chat ${chatId} stayed locked for more than ${waitTimeoutMs} ms`, {
-            chatId,
-            waitMs: waitTimeoutMs,
-          }),
-        );
+        reject(timeoutError());
       }, waitTimeoutMs);
       void this.pump(chatId);
     });

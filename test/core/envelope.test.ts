@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MAX_TRACE_SPANS, addTraceSpan, readEnvelope, validateChatId, withoutUndefined } from "../../src/core/envelope";
+import { MAX_TRACE_SPANS, TraceSpan, addTraceSpan, readEnvelope, validateChatId, withoutUndefined } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 
 const message = { id: "m1", chatId: "447700900123@c.us", from: "447700900123@c.us", body: "hi", type: "chat", timestamp: 1, receivedAt: 1, isGroup: false, fromMe: false, transport: "test" };
@@ -31,10 +31,10 @@ describe("envelope", () => {
   });
 
   it("bounds the trace of a message that loops", () => {
-    const envelope: { trace?: [] } = {};
+    const envelope: { trace?: TraceSpan[] } = {};
     for (let i = 0; i < MAX_TRACE_SPANS + 10; i += 1) addTraceSpan(envelope, { nodeId: `n${i}`, nodeType: "t", start: i, end: i });
     assert.equal(envelope.trace!.length, MAX_TRACE_SPANS);
-    assert.equal((envelope.trace![0] as { nodeId: string }).nodeId, "n10");
+    assert.equal(envelope.trace![0].nodeId, "n10");
   });
 
   it("drops undefined keys", () => {

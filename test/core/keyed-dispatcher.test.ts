@@ -69,7 +69,7 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
     const { dispatcher, delivered, dropped, payloads } = setup({ maxPerKey: 3, overflow: "drop-oldest" });
     ["a1", "a2", "a3", "a4"].forEach((p) => dispatcher.enqueue("A", p));
     assert.equal(dropped.length, 1);
-    assert.equal(dropped[0][0].payload, "a2");
+    assert.equal(dropped[0]![0].payload, "a2");
     assert.equal(dropped[0][1].code, "queue.droppedOldest");
     dispatcher.ack(delivered[0].deliveryId);
     dispatcher.ack(delivered[1].deliveryId);
@@ -88,7 +88,7 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
     dispatcher.enqueue("A", "a1");
     dispatcher.enqueue("A", "a2");
     clock.advance(4999);
-    assert.deepEqual(timedOut, []);
+    assert.equal(timedOut.length, 0);
     clock.advance(1);
     assert.deepEqual(timedOut.map((item) => item.payload), ["a1"]);
     assert.deepEqual(payloads(), ["a1", "a2"]);

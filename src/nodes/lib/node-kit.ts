@@ -111,5 +111,10 @@ export function traceMessage(msg: NodeMessage, node: TraceableNode, start: numbe
 
 /** Reads the chat key from the message property the user chose (default: the envelope's chat id). */
 export function readMessageKey(RED: NodeAPI, msg: NodeMessage, property: string): unknown {
-  return RED.util.getMessageProperty(msg, property);
+  try {
+    return RED.util.getMessageProperty(msg, property);
+  } catch {
+    // Node-RED throws when a parent of the path is missing; for us that is just "no key".
+    return undefined;
+  }
 }

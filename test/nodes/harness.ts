@@ -1,0 +1,84 @@
+import helper from "node-red-node-test-helper";
+import { FakeClock, flushMicrotasks } from "../../src/core/clock";
+import { replaceRuntimeWorld } from "../../src/nodes/lib/world";
+
+helper.init(require.resolve("node-red"));
+
+export { helper };
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+export interface TestNode {
+  id: string;
+  on(event: string, listener: (msg: Record<string, unknown>) => void): void;
+  receive(msg: Record<string, unknown>): void;
+  warn: { callCount?: number } & ((...args: unknown[]) => void);
+  status: { lastCall?: { args: unknown[] } } & ((...args: unknown[]) => void);
+}
+
+/** Gives every test a fake clock for the pack's nodes and a clean runtime afterwards. */
+export function useNodeHarness(): { clock: () => FakeClock } {
+  let clock: FakeClock;
+  let restore: () => void;
+  before((done) => {
+    helper.startServer(done);
+  });
+  after((done) => {
+    helper.stopServer(done);
+  });
+  beforeEach(() => {
+    clock = new FakeClock(Date.UTC(2026, 0, 1, 9));
+    restore = replaceRuntimeWorld({ clock });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    restore();
+  });
+  return { clock: () => clock };
+}
+
+export const TAB = "f1";
+
+export function inTab(nodes: FlowNode[]): FlowNode[] {
+  return [{ id: TAB, type: "tab", label: "test" }, ...nodes.map((node) => (node.type.startsWith("wa-client") ? node : { z: TAB, ...node }))];
+}
+
+export function getNode(id: string): TestNode {
+  return helper.getNode(id) as unknown as TestNode;
+}
+
+/** Collects every message a node receives. */
+export function collect(id: string): Record<string, unknown>[] {
+  const seen: Record<string, unknown>[] = [];
+  getNode(id).on("input", (msg) => seen.push(msg));
+  return seen;
+}
+
+/** Waits (through real message passing, never through the fake clock) until `check` holds. */
+export async function until(check: () => boolean, rounds = 200): Promise<void> {
+  for (let i = 0; i < rounds; i += 1) {
+    if (check()) return;
+    await flushMicrotasks(2);
+  }
+  throw new Error("condition not reached");
+}
+
+export function envelope(chatId: unknown, body = "hello", id = `m-${Math.random().toString(36).slice(2)}`): Record<string, unknown> {
+  return {
+    payload: body,
+    wa: {
+      message: { id, chatId, from: chatId, body, type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "test" },
+      trace: [],
+    },
+  };
+}
+
+export function catchNode(id = "catcher", wires: string[] = ["errors"]): FlowNode {
+  return { id, type: "catch", scope: null, uncaught: false, wires: [wires] };
+}
+
+export function helperNode(id: string): FlowNode {
+  return { id, type: "helper" };
+}
+
+export { flushMicrotasks };

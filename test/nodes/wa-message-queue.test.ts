@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import queueNode from "../../src/nodes/wa-message-queue";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
+type Delivered = { wa: { session: { queue: { deliveryId: string; deliveryCount: number; queueName: string } } } };
+
+describe("wa-message-queue node", () => {
+  const harness = useNodeHarness();
+
+  function flow(enqueue: Record<string, unknown> = {}) {
+    return inTab([
+      { id: "q1", type: "wa-message-queue", mode: "enqueue", queueName: "default", key: "wa.message.chatId", maxPerChat: 100, maxTotal: 1000, overflow: "reject", ackTimeout: 60, wires: [["next"], ["refused"]], ...enqueue },
+      { id: "ack1", type: "wa-message-queue", mode: "ack", queueName: "default", wires: [["acked"]] },
+      helperNode("next"),
+      helperNode("refused"),
+      helperNode("acked"),
+      catchNode(),
+      helperNode("errors"),
+    ]);
+  }
+
+  it("lets one message per chat through, many chats in parallel, the next after an ack", async () => {
+    await helper.load(queueNode, flow());
+    const next = collect("next");
+    const acked = collect("acked");
+    const queue = getNode("q1");
+    queue.receive(envelope("A@c.us", "a1"));
+    queue.receive(envelope("A@c.us", "a2"));
+    queue.receive(envelope("B@c.us", "b1"));
+    await until(() => next.length === 2);
+    assert.deepEqual(next.map((m) => m.payload), ["a1", "b1"]);
+    const delivery = (next[0] as unknown as Delivered).wa.session.queue;
+    assert.equal(delivery.queueName, "default");
+    assert.equal(delivery.deliveryCount, 1);
+    getNode("ack1").receive(next[0]);
+    await until(() => next.length === 3 && acked.length === 1);
+    assert.equal(next[2].payload, "a2");
+  });
+
+  it("refuses a message over the per-chat bound to the second output", async () => {
+    await helper.load(queueNode, flow({ maxPerChat: 2 }));
+    const refused = collect("refused");
+    const queue = getNode("q1");
+    ["a1", "a2", "a3"].forEach((body) => queue.receive(envelope("A@c.us", body)));
+    await until(() => refused.length === 1);
+    assert.equal(refused[0].payload, "a3");
+    assert.equal((refused[0].error as { code: string }).code, "queue.chatFull");
+  });
+
+  it("drops the oldest waiting message to the Catch node with drop-oldest", async () => {
+    await helper.load(queueNode, flow({ maxPerChat: 2, overflow: "drop-oldest" }));
+    const errors = collect("errors");
+    const next = collect("next");
+    const queue = getNode("q1");
+    ["a1", "a2", "a3"].forEach((body) => queue.receive(envelope("A@c.us", body)));
+    await until(() => errors.length === 1);
+    assert.equal(errors[0].payload, "a2");
+    assert.match((errors[0].error as { message: string }).message, /Dropped the oldest/);
+    getNode("ack1").receive(next[0]);
+    await until(() => next.length === 2);
+    assert.equal(next[1].payload, "a3");
+  });
+
+  it("reports a message never acked to the Catch node and moves the chat on", async () => {
+    await helper.load(queueNode, flow({ ackTimeout: 3 }));
+    const errors = collect("errors");
+    const next = collect("next");
+    const queue = getNode("q1");
+    queue.receive(envelope("A@c.us", "stuck"));
+    queue.receive(envelope("A@c.us", "after"));
+    await until(() => next.length === 1);
+    await harness.clock().advanceAsync(3000);
+    await until(() => errors.length === 1 && next.length === 2);
+    assert.equal(errors[0].payload, "stuck");
+    assert.match((errors[0].error as { message: string }).message, /no ack within 3000 ms/);
+  });
+
+  it("sends a message without a chat to the Catch node", async () => {
+    await helper.load(queueNode, flow());
+    const errors = collect("errors");
+    getNode("q1").receive({ payload: "plain" });
+    getNode("ack1").receive({ payload: "not delivered by a queue" });
+    await until(() => errors.length === 2);
+    const text = errors.map((m) => (m.error as { message: string }).message).join("\n");
+    assert.match(text, /not a WhatsApp envelope/);
+    assert.match(text, /not delivered by a wa-message-queue/);
+  });
+
+  it("warns on a second ack of the same delivery and still passes the message on", async () => {
+    await helper.load(queueNode, flow());
+    const next = collect("next");
+    const acked = collect("acked");
+    getNode("q1").receive(envelope("A@c.us", "a1"));
+    await until(() => next.length === 1);
+    getNode("ack1").receive(next[0]);
+    getNode("ack1").receive(next[0]);
+    await until(() => acked.length === 2);
+    const warnings = helper.log().args.filter((args: { level: number; msg: string }[]) => args[0].level === 30 && /not in flight/.test(String(args[0].msg)));
+    assert.equal(warnings.length, 1);
+  });
+
+  it("reports messages still waiting when the flow stops", async () => {
+    await helper.load(queueNode, flow());
+    const next = collect("next");
+    const queue = getNode("q1") as unknown as { receive(msg: unknown): void; error: (...args: unknown[]) => void };
+    const reported: unknown[][] = [];
+    const original = queue.error;
+    queue.error = function (this: unknown, ...args: unknown[]) {
+      reported.push(args);
+      return original.apply(this, args);
+    };
+    queue.receive(envelope("A@c.us", "a1"));
+    queue.receive(envelope("A@c.us", "a2"));
+    await until(() => next.length === 1);
+    await helper.unload();
+    assert.equal(reported.length, 1);
+    assert.match(String((reported[0][0] as Error).message), /stopped before this message of chat A@c.us/);
+    assert.equal((reported[0][1] as { payload: string }).payload, "a2");
+  });
+});

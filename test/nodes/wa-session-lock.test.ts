@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import lockNode from "../../src/nodes/wa-session-lock";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
+describe("wa-session-lock node", () => {
+  const harness = useNodeHarness();
+
+  function flow(acquire: Record<string, unknown> = {}) {
+    return inTab([
+      { id: "lock1", type: "wa-session-lock", mode: "acquire", lockName: "default", key: "wa.message.chatId", ttl: 30, wait: 10, onTimeout: "output", wires: [["locked"], ["busy"]], ...acquire },
+      { id: "unlock1", type: "wa-session-lock", mode: "release", lockName: "default", wires: [["released"]] },
+      helperNode("locked"),
+      helperNode("busy"),
+      helperNode("released"),
+      catchNode(),
+      helperNode("errors"),
+    ]);
+  }
+
+  it("grants one message per chat; the next waits until release and gets a higher token", async () => {
+    await helper.load(lockNode, flow());
+    const locked = collect("locked");
+    const released = collect("released");
+    const lock = getNode("lock1");
+    lock.receive(envelope("447700900123@c.us", "first"));
+    lock.receive(envelope("447700900123@c.us", "second"));
+    lock.receive(envelope("447700900456@c.us", "other chat"));
+    await until(() => locked.length === 2);
+    assert.deepEqual(locked.map((m) => m.payload), ["first", "other chat"]);
+    const grant = (locked[0].wa as { session: { lock: { token: number; chatId: string } } }).session.lock;
+    assert.equal(grant.chatId, "447700900123@c.us");
+    getNode("unlock1").receive(locked[0]);
+    await until(() => locked.length === 3);
+    assert.equal(locked[2].payload, "second");
+    assert.equal((locked[2].wa as { session: { lock: { token: number } } }).session.lock.token, grant.token + 1);
+    assert.equal((released[0].wa as { session: { lock: { released: boolean } } }).session.lock.released, true);
+    const trace = (locked[0].wa as { trace: { nodeType: string }[] }).trace;
+    assert.equal(trace[0].nodeType, "wa-session-lock");
+  });
+
+  it("sends a message that waited too long to the second output with lock.timeout", async () => {
+    await helper.load(lockNode, flow({ wait: 2 }));
+    const busy = collect("busy");
+    const lock = getNode("lock1");
+    lock.receive(envelope("447700900123@c.us", "holder"));
+    lock.receive(envelope("447700900123@c.us", "waiter"));
+    await harness.clock().advanceAsync(1999);
+    assert.equal(busy.length, 0);
+    await harness.clock().advanceAsync(1);
+    await until(() => busy.length === 1);
+    assert.equal(busy[0].payload, "waiter");
+    assert.equal((busy[0].error as { code: string }).code, "lock.timeout");
+  });
+
+  it("raises lock.timeout to a Catch node when told to", async () => {
+    await helper.load(lockNode, flow({ wait: 0, onTimeout: "error" }));
+    const errors = collect("errors");
+    const lock = getNode("lock1");
+    lock.receive(envelope("447700900123@c.us", "holder"));
+    lock.receive(envelope("447700900123@c.us", "refused"));
+    await until(() => errors.length === 1);
+    assert.equal(errors[0].payload, "refused");
+    assert.match((errors[0].error as { message: string }).message, /stayed locked/);
+  });
+
+  it("reports a lock that is never released to the Catch node with its message, and frees the chat", async () => {
+    await helper.load(lockNode, flow({ ttl: 5 }));
+    const errors = collect("errors");
+    const locked = collect("locked");
+    const lock = getNode("lock1");
+    lock.receive(envelope("447700900123@c.us", "forgotten"));
+    lock.receive(envelope("447700900123@c.us", "next"));
+    await until(() => locked.length === 1);
+    await harness.clock().advanceAsync(5000);
+    await until(() => errors.length === 1 && locked.length === 2);
+    assert.equal(errors[0].payload, "forgotten");
+    assert.match((errors[0].error as { message: string }).message, /expired after 5000 ms/);
+    assert.equal(locked[1].payload, "next");
+  });
+
+  it("sends messages that are not envelopes, or hold no lock, to the Catch node", async () => {
+    await helper.load(lockNode, flow());
+    const errors = collect("errors");
+    getNode("lock1").receive({ payload: "plain" });
+    getNode("lock1").receive(envelope(""));
+    getNode("unlock1").receive({ payload: "no grant" });
+    await until(() => errors.length === 3);
+    const text = errors.map((m) => (m.error as { message: string }).message).join("\n");
+    assert.match(text, /not a WhatsApp envelope/);
+    assert.match(text, /no chat key in msg.wa.message.chatId/);
+    assert.match(text, /holds no lock/);
+  });
+
+  it("can lock on another property, such as msg.topic", async () => {
+    await helper.load(lockNode, flow({ key: "topic" }));
+    const locked = collect("locked");
+    getNode("lock1").receive({ topic: "order-42", payload: 1 });
+    await until(() => locked.length === 1);
+    assert.equal((locked[0].wa as { session: { lock: { chatId: string } } }).session.lock.chatId, "order-42");
+  });
+
+  it("refuses an invalid configuration with a clear error", async () => {
+    await helper.load(lockNode, inTab([{ id: "lock1", type: "wa-session-lock", mode: "acquire", ttl: -1, wires: [[], []] }, catchNode(), helperNode("errors")]));
+    const errors = collect("errors");
+    getNode("lock1").receive(envelope("447700900123@c.us"));
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /TTL must be between/);
+  });
+});
