@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor, writeSettings } from "./runtime";
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string; version: string; "node-red": { nodes: Record<string, string> } };
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/**
+ * What a user gets: the packed tarball installed into a fresh Node-RED user directory the way
+ * the palette manager installs it, a runtime started on it, the quick-start example deployed.
+ */
+describe("packaged module in a fresh Node-RED", function () {
+  this.timeout(240_000);
+  let work: string;
+  let userDir: string;
+  let runtime: RunningNodeRed | undefined;
+
+  before(function () {
+    work = mkdtempSync(join(tmpdir(), "wa-pack-"));
+    userDir = join(work, "userdir");
+    mkdirSync(userDir);
+    execFileSync(npm, ["pack", "--pack-destination", work, "--silent"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+    const tarball = readdirSync(work).find((file) => file.endsWith(".tgz"));
+    assert.ok(tarball, "npm pack made a tarball");
+    writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", private: true }));
+    // The palette manager's own flags (Node-RED 4 registry installer).
+    execFileSync(npm, ["install", "--no-audit", "--no-update-notifier", "--no-fund", "--save", "--save-prefix=~", "--omit=dev", "--engine-strict", join(work, tarball)], {
+      cwd: userDir,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    writeSettings(userDir);
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("ships only what Node-RED loads: no sources, tests or shared data", () => {
+    const installed = join(userDir, "node_modules", ...pkg.name.split("/"));
+    const top = readdirSync(installed).sort();
+    assert.deepEqual(top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json"].includes(entry)), []);
+    for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {
+      const base = join(installed, file.replace(/\.js$/, ""));
+      for (const needed of [`${base}.js`, `${base}.html`, join(installed, "dist", "nodes", "icons", `${type}.svg`), join(installed, "dist", "nodes", "locales", "en-US", `${type}.json`)]) {
+        assert.doesNotThrow(() => readFileSync(needed), `${type}: ${needed}`);
+      }
+    }
+  });
+
+  it("registers every node type of the pack, with its icons, and lists the examples", async () => {
+    runtime = await startNodeRed(userDir);
+    const sets = await getJson<{ module: string; types: string[]; enabled: boolean; err?: string }[]>(`${runtime.url}/nodes`);
+    const ours = sets.filter((set) => set.module === pkg.name);
+    for (const set of ours) assert.equal(set.err, undefined, `${set.types.join(",")}: ${set.err}`);
+    const types = ours.filter((set) => set.enabled).flatMap((set) => set.types).sort();
+    assert.deepEqual(types, Object.keys(pkg["node-red"].nodes).sort());
+
+    const icons = await getJson<Record<string, string[]>>(`${runtime.url}/icons`);
+    assert.deepEqual((icons[pkg.name] ?? []).sort(), Object.keys(pkg["node-red"].nodes).map((type) => `${type}.svg`).sort());
+
+    // What the editor's Import > Examples menu reads.
+    const examples = await getJson<{ fn: string }[]>(`${runtime.url}/library/examples/flows/${pkg.name}/`);
+    assert.deepEqual(examples.map((entry) => entry.fn).sort(), ["quick-start", "wa-in-wa-out", "wa-message-queue", "wa-perf-monitor", "wa-session-lock"]);
+  });
+
+  it("deploys the quick-start example and answers simulated chats through wa-out", async () => {
+    assert.ok(runtime, "runtime started by the previous test");
+    const example = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/quick-start`);
+    const tab = { id: "e2e0000000000001", type: "tab", label: "quick start" };
+    const flows = [tab, ...example.map((node) => (node.type === "wa-client" ? node : { ...node, z: tab.id }))];
+    const comms = listenToComms(runtime.url);
+    await comms.opened;
+    const deploy = await fetch(`${runtime.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+      body: JSON.stringify({ flows }),
+    });
+    assert.equal(deploy.status, 200, await deploy.text());
+
+    const replies = () =>
+      comms.messages.filter((m) => m.topic === "debug" && m.data.name === "replies").map((m) => JSON.parse(String(m.data.msg)) as { payload: string; wa: { sent: { id: string; chatId: string } } });
+    await waitFor(() => replies().length >= 6, 60_000, "six replies from wa-out");
+    const sent = replies();
+    assert.ok(sent.every((msg) => /^sim-out-\d+$/.test(msg.wa.sent.id) && msg.wa.sent.chatId.includes("@")));
+    assert.ok(sent.some((msg) => msg.payload.startsWith("Thanks Priya!")), "the reply names the customer");
+    assert.equal(new Set(sent.map((msg) => msg.wa.sent.id)).size, sent.length, "no reply sent twice");
+    const errors = comms.messages.filter((m) => m.topic === "debug" && m.data.name === "errors");
+    assert.deepEqual(errors, [], "no pipeline errors");
+    const outStatus = comms.messages.filter((m) => m.topic.startsWith("status/") && String(m.data.text).includes("sent"));
+    assert.ok(outStatus.length > 0, "wa-out shows what it sent in its status");
+    comms.close();
+  });
+});
