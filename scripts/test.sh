@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds, checks types and
+# style, then runs the engine, node, packaging and editor tests in one mocha run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+bash scripts/ensure-chromium.sh
+node scripts/build.mjs
+echo "» type check"
+node_modules/.bin/tsc -p tsconfig.json --noEmit
+echo "» lint"
+node_modules/.bin/eslint .
+echo "» tests"
+node_modules/.bin/mocha 'test/core/**/*.test.ts' 'test/nodes/**/*.test.ts' 'test/e2e/**/*.test.ts'

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Browser, Page, chromium } from "playwright-core";
+import { RunningNodeRed, repoRoot, startNodeRed } from "./runtime";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const outputDir = join(repoRoot, "test-output");
+// A page in a closed network: Chromium must not try to reach anything but the editor.
+const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-session-lock", "wa-message-queue", "wa-perf-monitor"];
+
+/** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
+describe("the pack in the Node-RED editor (chromium)", function () {
+  this.timeout(180_000);
+  let runtime: RunningNodeRed;
+  let browser: Browser;
+  let page: Page;
+  let userDir: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error(`chromium not found at ${CHROMIUM}: scripts/test.sh installs it (apt-get install chromium)`);
+      console.log(`      (skipped: no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH)`);
+      this.skip();
+    }
+    mkdirSync(outputDir, { recursive: true });
+    userDir = mkdtempSync(join(tmpdir(), "wa-editor-"));
+    execFileSync(process.execPath, [join(repoRoot, "scripts", "prepare-user-dir.mjs"), userDir], { stdio: "ignore" });
+    runtime = await startNodeRed(userDir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(runtime.url);
+    await page.waitForSelector(".red-ui-palette-node[data-palette-type='wa-session-lock']", { timeout: 60_000 });
+    await page.waitForSelector("g.red-ui-flow-node-group", { timeout: 30_000 });
+    assert.deepEqual(pageErrors, [], "the editor loads the pack's scripts without errors");
+  });
+
+  after(async () => {
+    await browser?.close();
+    await runtime?.stop();
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it("shows the pack's palette category with every node and its icon", async () => {
+    const category = page.locator(".red-ui-palette-category", { has: page.locator(".red-ui-palette-header", { hasText: "WhatsApp pipeline" }) });
+    await category.waitFor();
+    for (const type of PIPELINE_TYPES) {
+      const paletteNode = category.locator(`.red-ui-palette-node[data-palette-type='${type}']`);
+      assert.equal(await paletteNode.count(), 1, `${type} is in the WhatsApp pipeline category`);
+      const icon = await paletteNode.locator(".red-ui-palette-icon").evaluate((el) => getComputedStyle(el).backgroundImage);
+      assert.match(icon, new RegExp(`icons/@wapipe/node-red-whatsapp-pipeline/${type}\\.svg`), `${type} icon`);
+    }
+    const iconLoads = await page.evaluate(async (types) => {
+      const results = await Promise.all(types.map((type) => fetch(`icons/@wapipe/node-red-whatsapp-pipeline/${type}.svg`).then((r) => r.status)));
+      return results;
+    }, PIPELINE_TYPES);
+    assert.deepEqual(iconLoads, PIPELINE_TYPES.map(() => 200));
+    await category.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(outputDir, "editor-palette.png") });
+  });
+
+  it("opens a lock node's edit dialog with its form, and validates it", async () => {
+    const lockNodeId = await page.evaluate(() => {
+      let id = "";
+      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+        if (n.type === "wa-session-lock" && n.mode === "acquire") id = n.id;
+      });
+      return id;
+    });
+    assert.ok(lockNodeId, "the quick-start flow has an acquiring lock");
+    await page.locator(`g[id='${lockNodeId}'] rect.red-ui-flow-node`).dblclick();
+    const lockName = page.locator("#node-input-lockName");
+    await lockName.waitFor({ state: "visible" });
+    assert.equal(await lockName.inputValue(), "default");
+    assert.equal(await page.locator("#node-input-ttl").inputValue(), "30");
+    assert.equal(await page.locator("#node-input-mode").inputValue(), "acquire");
+    assert.ok(await page.locator("label[for='node-input-ttl']").innerText().then((t) => /Expire after/.test(t)), "labels come from the locale file");
+
+    await page.locator("#node-input-ttl").fill("-5");
+    await page.locator("#node-input-ttl").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-ttl")?.classList.contains("input-error"));
+    await page.locator("#node-input-mode").selectOption("release");
+    assert.equal(await page.locator("#node-input-ttl").isVisible(), false, "release mode hides the acquire settings");
+    await page.screenshot({ path: join(outputDir, "editor-edit-dialog.png") });
+    await page.locator("#node-dialog-cancel").click();
+    await lockName.waitFor({ state: "detached" });
+  });
+
+  it("shows the node's help in the help sidebar", async () => {
+    const queueNodeId = await page.evaluate(() => {
+      let id = "";
+      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+        if (n.type === "wa-message-queue" && n.mode === "enqueue") id = n.id;
+      });
+      return id;
+    });
+    await page.locator(`g[id='${queueNodeId}'] rect.red-ui-flow-node`).click();
+    await page.locator("#red-ui-tab-help-link-button").click();
+    const help = page.locator(".red-ui-help", { hasText: "A first-in first-out queue per chat" });
+    await help.first().waitFor({ state: "visible" });
+    const text = await help.first().innerText();
+    assert.match(text, /Inputs/);
+    assert.match(text, /wa\.session\.queue/);
+    await page.screenshot({ path: join(outputDir, "editor-help.png") });
+  });
+});
