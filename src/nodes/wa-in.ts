@@ -46,12 +46,12 @@ export default function register(RED: NodeAPI): void {
             return;
           }
           node.send(msg);
-          showClientState(RED, status, client, counter());
+          showClientState(RED, status, client, counter);
         }),
-        transport.onStateChange(() => showClientState(RED, status, client, counter(), true)),
+        transport.onStateChange(() => showClientState(RED, status, client, counter, true)),
       );
     }
-    showClientState(RED, status, client, counter(), true);
+    showClientState(RED, status, client, counter, true);
 
     node.on("close", (done: () => void) => {
       unsubscribe.forEach((off) => off());

@@ -117,29 +117,28 @@ export default function register(RED: NodeAPI): void {
         }
         traceMessage(msg, node, start, clock.now());
         send(msg);
-        status.set({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", `${acked} acked`, { count: acked }) });
+        status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", `${acked} acked`, { count: acked }) }));
         done();
       });
       return;
     }
 
     const dispatcher = queues.acquire(queueName, node.id, () => createDispatcher(settings.dispatcher), closeDispatcher);
-    const showCounts = (force = false) => {
-      const stats = dispatcher.stats();
-      const nearFull = stats.waiting + stats.inFlight >= settings.dispatcher.maxTotal * 0.8;
-      status.set(
-        {
-          fill: nearFull ? "yellow" : stats.rejected + stats.dropped + stats.ackTimeouts > 0 ? "yellow" : "green",
+    const showCounts = (force = false) =>
+      status.set(() => {
+        const stats = dispatcher.stats();
+        const refused = stats.rejected + stats.dropped;
+        const nearFull = stats.waiting + stats.inFlight >= settings.dispatcher.maxTotal * 0.8;
+        return {
+          fill: nearFull || refused + stats.ackTimeouts > 0 ? "yellow" : "green",
           shape: stats.waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "queue.counts", `${stats.inFlight} in flight · ${stats.waiting} waiting · ${stats.rejected + stats.dropped} refused`, {
+          text: translate(RED, "queue.counts", `${stats.inFlight} in flight · ${stats.waiting} waiting · ${refused} refused`, {
             inFlight: stats.inFlight,
             waiting: stats.waiting,
-            refused: stats.rejected + stats.dropped,
+            refused,
           }),
-        },
-        force,
-      );
-    };
+        };
+      }, force);
     showCounts(true);
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {

@@ -27,8 +27,8 @@ export default function register(RED: NodeAPI): void {
     let sent = 0;
     let lastChat = "";
     const counter = () => (sent > 0 ? `${sent} sent · last ${truncate(lastChat, 24)}` : "");
-    const unsubscribe = client?.transport?.onStateChange(() => showClientState(RED, status, client, counter(), true));
-    showClientState(RED, status, client, counter(), true);
+    const unsubscribe = client?.transport?.onStateChange(() => showClientState(RED, status, client, counter, true));
+    showClientState(RED, status, client, counter, true);
 
     node.on("input", (raw: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const msg = raw as OutMessage;
@@ -51,7 +51,7 @@ export default function register(RED: NodeAPI): void {
           lastChat = receipt.chatId;
           traceMessage(msg, node, start, clock.now());
           send(msg);
-          showClientState(RED, status, client, counter());
+          showClientState(RED, status, client, counter);
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));

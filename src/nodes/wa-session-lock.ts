@@ -77,25 +77,19 @@ export default function register(RED: NodeAPI): void {
     let timedOut = 0;
     let released = 0;
 
-    const showCounts = (force = false) => {
-      if (settings.mode === "release") {
-        status.set({ fill: "blue", shape: "dot", text: translate(RED, "lock.released", `${released} released`, { count: released }) }, force);
-        return;
-      }
-      const waiting = manager.waitingCount();
-      status.set(
-        {
+    const showCounts = (force = false) =>
+      status.set(() => {
+        if (settings.mode === "release") {
+          return { fill: "blue", shape: "dot", text: translate(RED, "lock.released", `${released} released`, { count: released }) };
+        }
+        const waiting = manager.waitingCount();
+        const held = manager.heldCount();
+        return {
           fill: timedOut > 0 ? "yellow" : "green",
           shape: waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "lock.counts", `${manager.heldCount()} held · ${waiting} waiting · ${timedOut} timed out`, {
-            held: manager.heldCount(),
-            waiting,
-            timedOut,
-          }),
-        },
-        force,
-      );
-    };
+          text: translate(RED, "lock.counts", `${held} held · ${waiting} waiting · ${timedOut} timed out`, { held, waiting, timedOut }),
+        };
+      }, force);
     showCounts(true);
 
     const offExpired = manager.onExpired((grant, context) => {

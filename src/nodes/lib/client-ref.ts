@@ -21,18 +21,17 @@ export function showClientState(
   RED: NodeAPI,
   status: StatusReporter,
   client: WaClientNode | undefined,
-  counter: string,
+  counter: () => string,
   force = false,
 ): void {
   if (!client) {
     status.set({ fill: "red", shape: "ring", text: translate(RED, "transport.noClient", "no connection configured") }, true);
     return;
   }
-  const { state, detail } = client.describeState();
-  if (state === "error") {
-    status.set({ fill: "red", shape: "ring", text: truncate(detail ?? "error", 60) }, true);
-    return;
-  }
-  const label = translate(RED, `transport.${state}`, state);
-  status.set({ fill: STATE_FILL[state], shape: state === "ready" ? "dot" : "ring", text: counter ? `${label} · ${counter}` : label }, force);
+  status.set(() => {
+    const { state, detail } = client.describeState();
+    if (state === "error") return { fill: "red", shape: "ring", text: truncate(detail ?? "error", 60) };
+    const label = translate(RED, `transport.${state}`, state);
+    return { fill: STATE_FILL[state], shape: state === "ready" ? "dot" : "ring", text: counter() ? `${label} · ${counter()}` : label };
+  }, force);
 }

@@ -44,12 +44,15 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** A status, or a function that makes one (so a throttled status costs nothing until shown). */
+export type StatusSource = NodeStatus | (() => NodeStatus);
+
 /**
  * Status updates go to every open editor; at thousands of messages a second they must be
  * throttled. The latest status is shown at most every `intervalMs`; `force` shows it now.
  */
 export class StatusReporter {
-  private pending: NodeStatus | undefined;
+  private pending: StatusSource | undefined;
   private timer: TimerHandle | undefined;
   private lastShown = Number.NEGATIVE_INFINITY;
   private lastText = "";
@@ -60,7 +63,7 @@ export class StatusReporter {
     private readonly intervalMs = 500,
   ) {}
 
-  set(status: NodeStatus, force = false): void {
+  set(status: StatusSource, force = false): void {
     const now = this.clock.now();
     if (force || now - this.lastShown >= this.intervalMs) {
       this.show(status, now);
@@ -86,9 +89,10 @@ export class StatusReporter {
     this.pending = undefined;
   }
 
-  private show(status: NodeStatus, now: number): void {
+  private show(source: StatusSource, now: number): void {
     this.pending = undefined;
     this.lastShown = now;
+    const status = typeof source === "function" ? source() : source;
     const key = JSON.stringify(status);
     if (key === this.lastText) return;
     this.lastText = key;

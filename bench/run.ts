@@ -1,0 +1,187 @@
+/**
+ * Throughput, latency and memory of the pipeline in an embedded Node-RED runtime
+ * (RED.init / RED.start, as an application embedding Node-RED would run it).
+ *
+ *   npm run bench                      100,000 messages per scenario
+ *   BENCH_MESSAGES=20000 npm run bench a shorter run
+ *
+ * Prints a table and writes bench/results/latest.json.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+
+const root = join(__dirname, "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const WARMUP = Math.min(5_000, Math.ceil(MESSAGES / 10));
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1_000);
+const CHATS = Number(process.env.BENCH_CHATS ?? 500);
+const CHAIN_LENGTH = 23;
+
+interface BenchRegistry {
+  sources: Record<string, { emit(msg: Record<string, unknown>): void }>;
+  sinks: Record<string, (msg: Record<string, unknown>) => void>;
+}
+
+interface ScenarioResult {
+  scenario: string;
+  messages: number;
+  seconds: number;
+  msgPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  peakRssMb: number;
+}
+
+function flowFor(): Record<string, unknown>[] {
+  const bare: Record<string, unknown>[] = [{ id: "tab-bare", type: "tab", label: "bare chain" }];
+  const ids = Array.from({ length: CHAIN_LENGTH }, (_, i) => `bare-pass-${i}`);
+  bare.push({ id: "bare-source", z: "tab-bare", type: "bench-source", name: "bare", wires: [[ids[0]]] });
+  ids.forEach((id, i) => bare.push({ id, z: "tab-bare", type: "bench-pass", name: "", wires: [[ids[i + 1] ?? "bare-sink"]] }));
+  bare.push({ id: "bare-sink", z: "tab-bare", type: "bench-sink", name: "bare", wires: [] });
+
+  const example = JSON.parse(readFileSync(join(root, "examples", "quick-start.json"), "utf8")) as Record<string, unknown>[];
+  const byType = (type: string, mode?: string) => example.find((n) => n.type === type && (mode === undefined || n.mode === mode))!;
+  const client = { ...byType("wa-client"), id: "bench-client", startDelay: "3600", loop: false };
+  const queue = byType("wa-message-queue", "enqueue");
+  const lock = byType("wa-session-lock", "acquire");
+  const reply = byType("change");
+  const out = byType("wa-out");
+  const release = byType("wa-session-lock", "release");
+  const ack = byType("wa-message-queue", "ack");
+  const perf = byType("wa-perf-monitor");
+  const z = "tab-slice";
+  const slice: Record<string, unknown>[] = [
+    { id: z, type: "tab", label: "quick-start slice" },
+    { id: "slice-source", z, type: "bench-source", name: "slice", wires: [[queue.id]] },
+    { ...queue, z, maxPerChat: "1000", maxTotal: "100000", wires: [[lock.id], ["slice-sink"]] },
+    { ...lock, z, wires: [[reply.id], ["slice-sink"]] },
+    { ...reply, z, wires: [[out.id]] },
+    { ...out, z, client: client.id, wires: [[release.id]] },
+    { ...release, z, wires: [[ack.id]] },
+    { ...ack, z, wires: [["slice-sink", perf.id]] },
+    { ...perf, z, wires: [[]] },
+    { id: "slice-sink", z, type: "bench-sink", name: "slice", wires: [] },
+    client,
+  ];
+  return [...bare, ...slice];
+}
+
+function envelope(i: number, now: number): Record<string, unknown> {
+  const chatId = `4477009${String(i % CHATS).padStart(5, "0")}@c.us`;
+  return {
+    payload: `message ${i}`,
+    wa: {
+      message: { id: `bench-${i}`, chatId, from: chatId, senderName: "Bench", body: `message ${i}`, type: "chat", timestamp: now, receivedAt: now, isGroup: false, fromMe: false, transport: "bench" },
+      trace: [],
+    },
+  };
+}
+
+async function drive(registry: BenchRegistry, name: string, total: number, makeMsg: (i: number, now: number) => Record<string, unknown>, record: boolean) {
+  const source = registry.sources[name];
+  if (!source) throw new Error(`bench source ${name} is not running`);
+  const latencies = new Float64Array(total);
+  let emitted = 0;
+  let received = 0;
+  let peakRss = process.memoryUsage().rss;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const emitOne = () => {
+      const now = performance.now();
+      const msg = makeMsg(emitted, Date.now());
+      msg._benchStart = now;
+      emitted += 1;
+      source.emit(msg);
+    };
+    registry.sinks[name] = (msg) => {
+      latencies[received] = performance.now() - (msg._benchStart as number);
+      received += 1;
+      if (received === total) resolve();
+      else if (emitted < total) emitOne();
+    };
+    while (emitted < Math.min(IN_FLIGHT, total)) emitOne();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(rssTimer);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  if (!record) return undefined;
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { messages: total, seconds, msgPerSec: total / seconds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1], peakRssMb: peakRss / 1024 / 1024 };
+}
+
+async function main(): Promise<void> {
+  const userDir = mkdtempSync(join(tmpdir(), "wa-bench-"));
+  const link = join(userDir, "node_modules", ...pkg.name.split("/"));
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(root, link, "dir");
+  writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "bench", private: true }));
+  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flowFor()));
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require("node-red") as {
+    init(server: unknown, settings: Record<string, unknown>): void;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+  };
+  const server = createServer();
+  RED.init(server, {
+    userDir,
+    flowFile: "flows.json",
+    nodesDir: [join(root, "bench", "nodes")],
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    credentialSecret: "bench-only",
+    logging: { console: { level: "warn" } },
+    diagnostics: { enabled: false },
+    telemetry: { enabled: false },
+    editorTheme: { projects: { enabled: false } },
+  });
+  await RED.start();
+  const registry = (globalThis as unknown as { __waBench: BenchRegistry }).__waBench;
+  for (let i = 0; i < 100 && !(registry?.sources?.bare && registry?.sources?.slice); i += 1) await new Promise((r) => setTimeout(r, 50));
+
+  const bareMsg = (i: number) => ({ payload: i });
+  const results: ScenarioResult[] = [];
+  await drive(registry, "bare", WARMUP, bareMsg, false);
+  results.push({ scenario: `bare chain of ${CHAIN_LENGTH} trivial nodes`, ...(await drive(registry, "bare", MESSAGES, bareMsg, true))! });
+  await drive(registry, "slice", WARMUP, envelope, false);
+  results.push({ scenario: "quick-start slice (queue, lock, reply, wa-out, release, ack, perf monitor)", ...(await drive(registry, "slice", MESSAGES, envelope, true))! });
+
+  await RED.stop();
+  server.close();
+  rmSync(userDir, { recursive: true, force: true });
+
+  const [bare, slice] = results;
+  const report = {
+    package: `${pkg.name}@${pkg.version}`,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: require("node:os").cpus().length,
+    settings: { messages: MESSAGES, warmup: WARMUP, inFlight: IN_FLIGHT, chats: CHATS },
+    results,
+    ratio: { throughputSliceToBare: slice.msgPerSec / bare.msgPerSec, p99SliceToBare: slice.p99Ms / bare.p99Ms },
+  };
+  const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  console.log(`\n${MESSAGES.toLocaleString("en-US")} messages per scenario, ${IN_FLIGHT} in flight, ${CHATS} chats, Node ${process.version}\n`);
+  console.log("| scenario | msg/s | p50 ms | p99 ms | peak RSS MB |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const r of results) console.log(`| ${r.scenario} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.peakRssMb, 0)} |`);
+  console.log(`\nslice / bare: throughput ${fmt(report.ratio.throughputSliceToBare, 2)}×, p99 ${fmt(report.ratio.p99SliceToBare, 2)}×`);
+  const outDir = join(root, "bench", "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${JSON.stringify(report)}\nwritten to bench/results/latest.json`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
