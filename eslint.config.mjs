@@ -7,12 +7,16 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
+    rules: {
+      // Node-RED constructors conventionally name their instance `node` for use in callbacks.
+      "@typescript-eslint/no-this-alias": ["error", { allowedNames: ["node"] }],
+    },
+  },
+  {
     files: ["**/*.ts"],
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
       "@typescript-eslint/no-non-null-assertion": "off",
-      // Node-RED constructors conventionally name their instance `node` for use in callbacks.
-      "@typescript-eslint/no-this-alias": ["error", { allowedNames: ["node"] }],
     },
   },
   {
