@@ -1,6 +1,6 @@
 import { WaError } from "../core/errors";
 import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
-import { StatusReporter, failMessage, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
@@ -86,16 +86,8 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    let settings: QueueSettings;
-    try {
-      settings = queueSettingsFromConfig(config);
-    } catch (error) {
-      const text = toNodeError(RED, error).message;
-      node.error(text);
-      status.set({ fill: "red", shape: "ring", text }, true);
-      node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
-      return;
-    }
+    const settings = readSettings(RED, node, status, () => queueSettingsFromConfig(config));
+    if (!settings) return;
     const queueName = settings.dispatcher.name;
 
     if (settings.mode === "ack") {
@@ -183,8 +175,7 @@ export default function register(RED: NodeAPI): void {
       };
       const outcome = dispatcher.enqueue(chatId, held);
       if (!outcome.accepted) {
-        const nodeError = toNodeError(RED, outcome.error);
-        (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
+        attachError(RED, node, msg, outcome.error);
         traceMessage(msg, node, accepted, clock.now());
         send([null, msg]);
         showCounts(true);

@@ -2,7 +2,7 @@ import { TimerHandle } from "../core/clock";
 import { TraceSpan } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf-monitor";
-import { StatusReporter, toNodeError, translate } from "./lib/node-kit";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
@@ -33,16 +33,8 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    let settings: ReturnType<typeof perfSettingsFromConfig>;
-    try {
-      settings = perfSettingsFromConfig(config);
-    } catch (error) {
-      const text = toNodeError(RED, error).message;
-      node.error(text);
-      status.set({ fill: "red", shape: "ring", text }, true);
-      node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
-      return;
-    }
+    const settings = readSettings(RED, node, status, () => perfSettingsFromConfig(config));
+    if (!settings) return;
     const monitor = new PerformanceMonitor(clock);
     status.set({ fill: "grey", shape: "ring", text: translate(RED, "perf.waiting", "waiting for messages") }, true);
 

@@ -1,6 +1,6 @@
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session-lock";
-import { StatusReporter, failMessage, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
@@ -62,16 +62,8 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    let settings: LockSettings;
-    try {
-      settings = lockSettingsFromConfig(config);
-    } catch (error) {
-      const text = toNodeError(RED, error).message;
-      node.error(text);
-      status.set({ fill: "red", shape: "ring", text }, true);
-      node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
-      return;
-    }
+    const settings = readSettings(RED, node, status, () => lockSettingsFromConfig(config));
+    if (!settings) return;
     const store = acquireStore(node.id);
     const manager = managers.acquire(settings.lockName, node.id, () => new SessionLockManager({ store, clock }, { lockName: settings.lockName }), (m) => m.close());
     let timedOut = 0;
@@ -152,8 +144,7 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => {
           if (isWaError(error) && error.code === "lock.timeout" && settings.onTimeout === "output") {
             timedOut += 1;
-            const nodeError = toNodeError(RED, error);
-            (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
+            attachError(RED, node, msg, error);
             traceMessage(msg, node, start, clock.now());
             send([null, msg]);
             showCounts(true);

@@ -1,7 +1,7 @@
 import { Clock, TimerHandle } from "../../core/clock";
 import { addTraceSpan } from "../../core/envelope";
 import { isWaError } from "../../core/errors";
-import { COMMON_NAMESPACE, DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus } from "./red";
+import { COMMON_NAMESPACE, DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from "./red";
 
 /**
  * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
@@ -30,6 +30,28 @@ export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunc
   const nodeError = toNodeError(RED, error);
   status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
   done(nodeError);
+}
+
+/**
+ * Reads a node's settings. When they are invalid the node says why (log, red status) and
+ * fails every message with that reason instead of running with a guess; returns undefined.
+ */
+export function readSettings<T>(RED: NodeAPI, node: Node, status: StatusReporter, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    const text = toNodeError(RED, error).message;
+    node.error(text);
+    status.set({ fill: "red", shape: "ring", text }, true);
+    node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+    return undefined;
+  }
+}
+
+/** Puts an error on the message (`msg.error`, as Catch nodes do) for an error output. */
+export function attachError(RED: NodeAPI, node: Node, msg: NodeMessage, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
 }
 
 /** Reports an error about a message this node no longer holds a `done` for. */
