@@ -30,6 +30,8 @@ export type WaErrorCode =
   | "simulator.badScript"
   | "store.closed"
   | "store.valueTooLarge"
+  | "store.unavailable"
+  | "store.disconnected"
   | "config.invalid";
 
 export type ErrorParams = Record<string, string | number>;

@@ -4,9 +4,16 @@ import { Store } from "../../src/core/store/store";
 
 export interface StoreUnderTest {
   store: Store;
-  /** Moves the store's notion of time forward (a fake clock for memory, real waiting elsewhere). */
+  /** Moves the store's notion of time forward (a fake clock where the store takes one, real waiting for Redis). */
   advance(ms: number): Promise<void>;
+  /** True when time is the test's fake clock, so TTL edges can be checked to the millisecond. */
+  exactTime: boolean;
   cleanup(): Promise<void>;
+}
+
+/** TTLs short enough to wait for when the backend keeps real time. */
+function ttlFor(subject: StoreUnderTest): { ttl: number; past: number } {
+  return subject.exactTime ? { ttl: 1000, past: 1001 } : { ttl: 80, past: 250 };
 }
 
 /** The contract every Store backend meets: memory now, embedded and Redis with the stores issue. */
@@ -30,11 +37,18 @@ export function describeStoreConformance(name: string, create: (clock: FakeClock
     });
 
     it("expires values after their TTL", async () => {
-      await store.set("ttl", "x", { ttlMs: 1000 });
-      await subject.advance(999);
-      assert.equal(await store.get("ttl"), "x");
-      assert.ok((await store.ttl("ttl"))! <= 1);
-      await subject.advance(2);
+      const { ttl, past } = ttlFor(subject);
+      await store.set("ttl", "x", { ttlMs: ttl });
+      const left = (await store.ttl("ttl"))!;
+      assert.ok(left > 0 && left <= ttl, `ttl ${left} within (0, ${ttl}]`);
+      if (subject.exactTime) {
+        await subject.advance(ttl - 1);
+        assert.equal(await store.get("ttl"), "x");
+        assert.equal(await store.ttl("ttl"), 1);
+        await subject.advance(past - ttl + 1);
+      } else {
+        await subject.advance(past);
+      }
       assert.equal(await store.get("ttl"), undefined);
       assert.equal(await store.ttl("ttl"), undefined);
     });
@@ -68,12 +82,30 @@ export function describeStoreConformance(name: string, create: (clock: FakeClock
     });
 
     it("changes a TTL with expire and reports absent keys", async () => {
+      const { ttl, past } = ttlFor(subject);
       await store.set("e", "v");
       assert.equal(await store.ttl("e"), undefined);
-      assert.equal(await store.expire("e", 100), true);
-      assert.equal(await store.expire("nope", 100), false);
-      await subject.advance(101);
+      assert.equal(await store.expire("e", ttl), true);
+      assert.equal(await store.expire("nope", ttl), false);
+      await subject.advance(past);
       assert.equal(await store.get("e"), undefined);
+    });
+
+    it("keeps a list's TTL and expires the whole list", async () => {
+      const { ttl, past } = ttlFor(subject);
+      await store.listPush("tl", "a", "b");
+      assert.equal(await store.expire("tl", ttl), true);
+      await subject.advance(past);
+      assert.equal(await store.listLength("tl"), 0);
+      assert.deepEqual(await store.listRange("tl", 0, -1), []);
+    });
+
+    it("refuses to mix values and lists under one key", async () => {
+      await store.listPush("mixed", "a");
+      await assert.rejects(store.increment("mixed"), /does not hold a counter/);
+      assert.equal(await store.compareAndSet("mixed", undefined, "x"), false);
+      await store.set("plain", "1");
+      await assert.rejects(store.listPush("plain", "a"), /does not hold a list/);
     });
 
     it("keeps lists in FIFO order with push, shift, range, length and remove", async () => {
@@ -93,12 +125,15 @@ export function describeStoreConformance(name: string, create: (clock: FakeClock
     });
 
     it("deletes keys and lists keys by prefix", async () => {
+      const { ttl, past } = ttlFor(subject);
       await store.set("p:1", "x");
-      await store.set("p:2", "y", { ttlMs: 10 });
+      await store.set("p:2", "y", { ttlMs: ttl });
       await store.listPush("p:3", "z");
       await store.set("q:1", "w");
-      await subject.advance(11);
+      await store.set("p*glob", "v");
+      await subject.advance(past);
       assert.deepEqual((await store.keys("p:")).sort(), ["p:1", "p:3"]);
+      assert.deepEqual(await store.keys("p*"), ["p*glob"], "a prefix is matched literally, not as a pattern");
       assert.equal(await store.delete("p:1"), true);
       assert.equal(await store.delete("p:1"), false);
     });
