@@ -1,13 +1,14 @@
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session-lock";
-import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
-import { acquireStore, releaseStore } from "./lib/store-provider";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface LockDef extends NodeDef {
+  store: string;
   mode: string;
   lockName: string;
   key: string;
@@ -64,8 +65,15 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => lockSettingsFromConfig(config));
     if (!settings) return;
-    const store = acquireStore(node.id);
-    const manager = managers.acquire(settings.lockName, node.id, () => new SessionLockManager({ store, clock }, { lockName: settings.lockName }), (m) => m.close());
+    let storeHandle: StoreHandle;
+    try {
+      storeHandle = acquireStore(RED, node.id, config.store);
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
+    const managerKey = `${storeHandle.id}|${settings.lockName}`;
+    const manager = managers.acquire(managerKey, node.id, () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName }), (m) => m.close());
     let timedOut = 0;
     let released = 0;
 
@@ -107,7 +115,7 @@ export default function register(RED: NodeAPI): void {
           failMessage(RED, status, done, new WaError("lock.grantMissing", "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first"));
           return;
         }
-        const owning = managers.peek(typeof grant.lockName === "string" ? grant.lockName : settings.lockName) ?? manager;
+        const owning = (typeof grant.lockName === "string" ? managers.peek(`${storeHandle.id}|${grant.lockName}`) : undefined) ?? manager;
         owning
           .release(grant)
           .then((wasHeld) => {
@@ -161,8 +169,8 @@ export default function register(RED: NodeAPI): void {
       offExpired();
       status.close();
       managers
-        .release(settings.lockName, node.id)
-        .then(() => releaseStore(node.id))
+        .release(managerKey, node.id)
+        .then(() => storeHandle.release())
         .then(done, (error: unknown) => {
           node.warn(toNodeError(RED, error).message);
           done();

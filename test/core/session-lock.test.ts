@@ -3,23 +3,67 @@ import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
 import { RecordingMetrics } from "../../src/core/metrics";
 import { LockGrant, SessionLockManager } from "../../src/core/session-lock";
+import { mkdtempSync, rmSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { MemoryStore } from "../../src/core/store/memory-store";
+import { RedisStore } from "../../src/core/store/redis-store";
+import { SqliteStore } from "../../src/core/store/sqlite-store";
+import { Store } from "../../src/core/store/store";
+import { REDIS_URL, redisReachable } from "./redis-available";
 
-describe("SessionLockManager", () => {
+/** Each backend the lock runs on: the store, and how to throw it away after a test. */
+const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; dispose(): Promise<void> } | undefined> }[] = [
+  { name: "memory", open: async (clock) => ({ store: new MemoryStore(clock), dispose: async () => undefined }) },
+  {
+    name: "embedded (SQLite)",
+    open: async (clock) => {
+      const dir = mkdtempSync(join(tmpdir(), "wa-lock-"));
+      const store = new SqliteStore({ file: join(dir, "locks.db"), clock });
+      return { store, dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: "Redis",
+    open: async () => {
+      if (!(await redisReachable())) return undefined;
+      const store = new RedisStore({ url: REDIS_URL, keyPrefix: `wa-lock-test:${randomUUID()}:` });
+      return {
+        store,
+        dispose: async () => {
+          for (const key of await store.keys("")) await store.delete(key);
+          await store.close();
+        },
+      };
+    },
+  },
+];
+
+for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`, () => {
   let clock: FakeClock;
-  let store: MemoryStore;
+  let store: Store;
+  let dispose: () => Promise<void>;
   let metrics: RecordingMetrics;
   let locks: SessionLockManager;
   const chat = "447700900123@c.us";
   const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
 
-  beforeEach(() => {
+  beforeEach(async function () {
     clock = new FakeClock(1_000_000);
-    store = new MemoryStore(clock);
+    const opened = await backend.open(clock);
+    if (!opened) {
+      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
+      this.skip();
+    }
+    ({ store, dispose } = opened);
     metrics = new RecordingMetrics();
     locks = new SessionLockManager({ store, clock, metrics }, { lockName: "test", pollIntervalMs: 100 });
   });
-  afterEach(() => locks.close());
+  afterEach(async () => {
+    locks?.close();
+    await dispose?.();
+  });
 
   it("grants a free lock with a fencing token and refuses a second holder", async () => {
     const grant = await locks.acquire(chat, request("a"), 0);

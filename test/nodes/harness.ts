@@ -63,6 +63,15 @@ export async function until(check: () => boolean, rounds = 200): Promise<void> {
   throw new Error("condition not reached");
 }
 
+/** Waits in real time, up to a deadline, for an outcome that depends on a real socket. */
+export async function untilReal(check: () => boolean, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export function envelope(chatId: unknown, body = "hello", id = `m-${Math.random().toString(36).slice(2)}`): Record<string, unknown> {
   return {
     payload: body,

@@ -22,12 +22,8 @@ export function loadSqliteBinding(): typeof BetterSqlite3 {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("better-sqlite3") as typeof BetterSqlite3;
   } catch (error) {
-    throw new WaError(
-      "store.unavailable",
-      `The embedded store needs the better-sqlite3 package, which is not installed or did not build on this machine (${(error as Error).message}). Reinstall the pack, or choose the memory or Redis store.`,
-      { backend: "sqlite" },
-      { cause: error },
-    );
+    const reason = `the embedded store needs the better-sqlite3 package, which is not installed or did not build on this machine (${(error as Error).message}). Reinstall the pack, or choose the memory or Redis store.`;
+    throw new WaError("store.unavailable", `The store is not available (sqlite): ${reason}`, { backend: "sqlite", reason }, { cause: error });
   }
 }
 

@@ -33,17 +33,22 @@ export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunc
 }
 
 /**
- * Reads a node's settings. When they are invalid the node says why (log, red status) and
- * fails every message with that reason instead of running with a guess; returns undefined.
+ * Puts a node out of action for a reason a person can fix (bad settings, a store that
+ * cannot open): it logs the reason, shows it in red, and fails every message with it.
  */
+export function disableNode(RED: NodeAPI, node: Node, status: StatusReporter, error: unknown): void {
+  const text = toNodeError(RED, error).message;
+  node.error(text);
+  status.set({ fill: "red", shape: "ring", text: truncate(text, 60) }, true);
+  node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+}
+
+/** Reads a node's settings, or disables the node with the reason and returns undefined. */
 export function readSettings<T>(RED: NodeAPI, node: Node, status: StatusReporter, read: () => T): T | undefined {
   try {
     return read();
   } catch (error) {
-    const text = toNodeError(RED, error).message;
-    node.error(text);
-    status.set({ fill: "red", shape: "ring", text }, true);
-    node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+    disableNode(RED, node, status, error);
     return undefined;
   }
 }

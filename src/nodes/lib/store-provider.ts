@@ -1,18 +1,39 @@
+import { WaError } from "../../core/errors";
 import { MemoryStore } from "../../core/store/memory-store";
 import { Store } from "../../core/store/store";
+import type { WaStoreNode } from "../wa-store";
+import { NodeAPI } from "./red";
 import { SharedRegistry } from "./shared";
 import { runtimeWorld } from "./world";
 
-const stores = new SharedRegistry<Store>();
+const defaultStores = new SharedRegistry<Store>();
+const DEFAULT_STORE_ID = "default-memory";
 
-/**
- * The store a node uses. Until a wa-store config node is chosen, every node of the runtime
- * shares one in-memory store, so an acquire node and its release node see the same locks.
- */
-export function acquireStore(holderId: string): Store {
-  return stores.acquire("default-memory", holderId, () => new MemoryStore(runtimeWorld().clock), (store) => store.close());
+export interface StoreHandle {
+  /** Identifies the store, so engines shared between nodes are shared per store. */
+  id: string;
+  store: Store;
+  backend: string;
+  release(): Promise<void>;
 }
 
-export function releaseStore(holderId: string): Promise<void> {
-  return stores.release("default-memory", holderId);
+/**
+ * The store a node uses: the wa-store config node it names, or, when it names none, one
+ * in-memory store shared by every node of this runtime (so acquire and release nodes meet).
+ */
+export function acquireStore(RED: NodeAPI, holderId: string, storeConfigId: unknown): StoreHandle {
+  if (typeof storeConfigId === "string" && storeConfigId !== "") {
+    const config = RED.nodes.getNode(storeConfigId) as WaStoreNode | null;
+    if (!config) {
+      const reason = "the chosen store configuration no longer exists: pick another store";
+      throw new WaError("store.unavailable", `The store is not available: ${reason}`, { backend: "missing", reason });
+    }
+    if (!config.store) {
+      const reason = config.failure ?? "it could not be opened";
+      throw new WaError("store.unavailable", `The store is not available (${config.backend ?? "unknown"}): ${reason}`, { backend: config.backend ?? "unknown", reason });
+    }
+    return { id: storeConfigId, store: config.store, backend: config.backend ?? "memory", release: async () => undefined };
+  }
+  const store = defaultStores.acquire(DEFAULT_STORE_ID, holderId, () => new MemoryStore(runtimeWorld().clock), (s) => s.close());
+  return { id: DEFAULT_STORE_ID, store, backend: "memory", release: () => defaultStores.release(DEFAULT_STORE_ID, holderId) };
 }
