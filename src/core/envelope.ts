@@ -69,6 +69,8 @@ export interface LockGrantInfo {
 /** Written by wa-message-queue. */
 export interface QueueDeliveryInfo {
   queueName: string;
+  /** The wa-store config node holding the queue, or "memory". */
+  store: string;
   deliveryId: string;
   chatId: string;
   enqueuedAt: number;

@@ -22,6 +22,8 @@ export type WaErrorCode =
   | "queue.ackTimeout"
   | "queue.unknownDelivery"
   | "queue.closed"
+  | "queue.givenUp"
+  | "queue.notSerialisable"
   | "transport.notReady"
   | "transport.invalidTarget"
   | "transport.emptyText"

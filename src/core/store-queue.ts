@@ -101,7 +101,8 @@ export class StoreQueue {
     this.pollTimer = this.clock.setInterval(() => void this.poll(), this.options.pollMs);
   }
 
-  async enqueue(chatId: string, body: string): Promise<StoreEnqueueOutcome> {
+  /** Stores the message; `onAccepted` runs once it is stored and before it can be delivered. */
+  async enqueue(chatId: string, body: string, onAccepted?: (deliveryId: string) => void): Promise<StoreEnqueueOutcome> {
     if (this.closed) return { accepted: false, error: new WaError("queue.closed", `Queue ${this.options.name} is closed`, { chatId }) };
     const chatKey = this.chatKey(chatId);
     if ((await this.store.listLength(chatKey)) >= this.options.maxPerChat) {
@@ -123,6 +124,7 @@ export class StoreQueue {
     await this.store.set(this.itemKey(item.deliveryId), JSON.stringify(item));
     await this.store.listPush(chatKey, item.deliveryId);
     await this.store.increment(this.countKey(), 1);
+    onAccepted?.(item.deliveryId);
     this.pump(chatId);
     return { accepted: true, deliveryId: item.deliveryId };
   }

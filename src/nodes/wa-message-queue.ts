@@ -1,12 +1,16 @@
+import { hostname } from "node:os";
 import { WaError } from "../core/errors";
-import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
-import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
+import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./lib/chat-queues";
+import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface QueueDef extends NodeDef {
+  store: string;
   mode: string;
   queueName: string;
   key: string;
@@ -14,15 +18,17 @@ interface QueueDef extends NodeDef {
   maxTotal: string | number;
   overflow: string;
   ackTimeout: string | number;
+  maxDeliveries: string | number;
 }
 
 export interface QueueSettings {
   mode: "enqueue" | "ack";
   keyProperty: string;
+  maxDeliveries: number;
   dispatcher: KeyedDispatcherOptions;
 }
 
-export const QUEUE_LIMITS = { maxPerChat: 10_000, maxTotal: 1_000_000, maxAckTimeoutSeconds: 86_400 } as const;
+export const QUEUE_LIMITS = { maxPerChat: 10_000, maxTotal: 1_000_000, maxAckTimeoutSeconds: 86_400, maxDeliveries: 100 } as const;
 
 export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   const mode = stringSetting(config.mode, "enqueue");
@@ -30,17 +36,20 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   const maxPerChat = numberSetting(config.maxPerChat, 100);
   const maxTotal = numberSetting(config.maxTotal, 10_000);
   const ackTimeout = numberSetting(config.ackTimeout, 60);
+  const maxDeliveries = numberSetting(config.maxDeliveries, 3);
   const overflow = stringSetting(config.overflow, "reject");
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   if (mode !== "enqueue" && mode !== "ack") throw fail("mode", `Unknown mode: ${mode}`);
-  if (name.length > 64) throw fail("queueName", "Queue name must be at most 64 characters");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("queueName", "Queue name: 1 to 64 letters, digits, '.', '_' or '-'");
   if (!(Number.isInteger(maxPerChat) && maxPerChat >= 1 && maxPerChat <= QUEUE_LIMITS.maxPerChat)) throw fail("maxPerChat", `Per-chat limit must be a whole number from 1 to ${QUEUE_LIMITS.maxPerChat}`);
   if (!(Number.isInteger(maxTotal) && maxTotal >= 1 && maxTotal <= QUEUE_LIMITS.maxTotal)) throw fail("maxTotal", `Total limit must be a whole number from 1 to ${QUEUE_LIMITS.maxTotal}`);
   if (!(ackTimeout >= 0 && ackTimeout <= QUEUE_LIMITS.maxAckTimeoutSeconds)) throw fail("ackTimeout", `Ack timeout must be between 0 and ${QUEUE_LIMITS.maxAckTimeoutSeconds} s`);
+  if (!(Number.isInteger(maxDeliveries) && maxDeliveries >= 1 && maxDeliveries <= QUEUE_LIMITS.maxDeliveries)) throw fail("maxDeliveries", `Deliveries must be a whole number from 1 to ${QUEUE_LIMITS.maxDeliveries}`);
   if (overflow !== "reject" && overflow !== "drop-oldest") throw fail("overflow", `Unknown overflow policy: ${overflow}`);
   return {
     mode,
     keyProperty: stringSetting(config.key, "wa.message.chatId"),
+    maxDeliveries,
     dispatcher: {
       name,
       maxInFlightPerKey: 1,
@@ -53,31 +62,25 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   };
 }
 
-/** A message held by the queue, with the callbacks of the node that accepted it. */
-interface HeldMessage {
-  msg: NodeMessage;
-  accepted: number;
-  delivered(item: DispatchItem<HeldMessage>): void;
-  timedOut(item: DispatchItem<HeldMessage>): void;
-  /** Settles a message that never got out (dropped, or the flow stopped). */
-  abandon(error: WaError): void;
-}
+const queues = new SharedRegistry<ChatQueueRuntime>();
 
-const queues = new SharedRegistry<KeyedDispatcher<HeldMessage>>();
-
-function createDispatcher(options: KeyedDispatcherOptions): KeyedDispatcher<HeldMessage> {
-  return new KeyedDispatcher<HeldMessage>(runtimeWorld().clock, options, {
-    deliver: (item) => item.payload.delivered(item),
-    ackTimedOut: (item) => item.payload.timedOut(item),
-    dropped: (item, reason) => item.payload.abandon(reason),
-  });
-}
-
-function closeDispatcher(dispatcher: KeyedDispatcher<HeldMessage>): void {
-  for (const item of dispatcher.close()) {
-    if (item.deliveredAt !== undefined) continue;
-    item.payload.abandon(new WaError("queue.closed", `The queue stopped before this message of chat ${item.key} was processed`, { chatId: item.key }));
+function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
+  if (handle.id === "default-memory") return new MemoryChatQueue(settings.dispatcher);
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const { dispatcher } = settings;
+  if (dispatcher.ackTimeoutMs <= 0) {
+    throw new WaError("config.invalid", "A queue kept in a store needs an ack timeout (it decides when a delivery is retried)", { field: "ackTimeout" });
   }
+  return new StoredChatQueue(handle.store, handle.id, {
+    name: dispatcher.name,
+    maxPerChat: dispatcher.maxPerKey,
+    maxTotal: dispatcher.maxTotal,
+    overflow: dispatcher.overflow,
+    leaseMs: dispatcher.ackTimeoutMs,
+    maxDeliveries: settings.maxDeliveries,
+    pollMs: 1000,
+    owner: `${hostname()}|${userDir}|${node.id}`,
+  });
 }
 
 export default function register(RED: NodeAPI): void {
@@ -88,50 +91,86 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => queueSettingsFromConfig(config));
     if (!settings) return;
+    let handle: StoreHandle;
+    try {
+      handle = acquireStore(RED, node.id, config.store);
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
     const queueName = settings.dispatcher.name;
+    const registryKey = (storeId: string, name: string) => `${storeId}|${name}`;
 
     if (settings.mode === "ack") {
       let acked = 0;
       status.set({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", "0 acked", { count: 0 }) }, true);
       node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
         const start = clock.now();
-        const delivery = (msg as { wa?: { session?: { queue?: { deliveryId?: unknown; queueName?: unknown } } } }).wa?.session?.queue;
-        const targetQueue = typeof delivery?.queueName === "string" ? delivery.queueName : queueName;
-        const dispatcher = queues.peek(targetQueue);
-        if (!delivery || typeof delivery.deliveryId !== "string") {
+        const delivery = (msg as { wa?: { session?: { queue?: { deliveryId?: unknown; queueName?: unknown; chatId?: unknown; store?: unknown } } } }).wa?.session?.queue;
+        if (!delivery || typeof delivery.deliveryId !== "string" || typeof delivery.chatId !== "string") {
           failMessage(RED, status, done, new WaError("queue.unknownDelivery", "This message was not delivered by a wa-message-queue (msg.wa.session.queue is missing)", { deliveryId: "none" }));
           return;
         }
-        if (!dispatcher || !dispatcher.ack(delivery.deliveryId)) {
-          node.warn(translate(RED, "errors.queue.unknownDelivery", `Delivery ${delivery.deliveryId} is not in flight (already acked, timed out, or the queue restarted)`, { deliveryId: delivery.deliveryId }));
-        } else {
-          acked += 1;
-        }
-        traceMessage(msg, node, start, clock.now());
-        send(msg);
-        status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", `${acked} acked`, { count: acked }) }));
-        done();
+        const storeId = delivery.store === "memory" || typeof delivery.store !== "string" ? handle.id : delivery.store;
+        const runtime = queues.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
+        const deliveryId = delivery.deliveryId;
+        (runtime ? runtime.ack(delivery.chatId, deliveryId) : Promise.resolve(false))
+          .then((wasInFlight) => {
+            if (wasInFlight) acked += 1;
+            else node.warn(translate(RED, "errors.queue.unknownDelivery", `Delivery ${deliveryId} is not in flight (already acked, timed out, or the queue restarted)`, { deliveryId }));
+            traceMessage(msg, node, start, clock.now());
+            send(msg);
+            status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", `${acked} acked`, { count: acked }) }));
+            done();
+          })
+          .catch((error: unknown) => failMessage(RED, status, done, error));
+      });
+      node.on("close", (_removed: boolean, done: () => void) => {
+        status.close();
+        handle.release().then(done, done);
       });
       return;
     }
 
-    const dispatcher = queues.acquire(queueName, node.id, () => createDispatcher(settings.dispatcher), closeDispatcher);
+    let runtime: ChatQueueRuntime;
+    try {
+      runtime = queues.acquire(registryKey(handle.id, queueName), node.id, () => openRuntime(RED, node, settings, handle), (r) => r.close());
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
     const showCounts = (force = false) =>
       status.set(() => {
-        const stats = dispatcher.stats();
-        const refused = stats.rejected + stats.dropped;
-        const nearFull = stats.waiting + stats.inFlight >= settings.dispatcher.maxTotal * 0.8;
+        const counts = runtime.counts();
         return {
-          fill: nearFull || refused + stats.ackTimeouts > 0 ? "yellow" : "green",
-          shape: stats.waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "queue.counts", `${stats.inFlight} in flight · ${stats.waiting} waiting · ${refused} refused`, {
-            inFlight: stats.inFlight,
-            waiting: stats.waiting,
-            refused,
+          fill: counts.refused > 0 ? "yellow" : "green",
+          shape: counts.waiting > 0 ? "ring" : "dot",
+          text: translate(RED, "queue.counts", `${counts.inFlight} in flight · ${counts.waiting} waiting · ${counts.refused} refused`, {
+            inFlight: counts.inFlight,
+            waiting: counts.waiting,
+            refused: counts.refused,
           }),
         };
       }, force);
     showCounts(true);
+
+    const deliverWith = (send: SendFunction, accepted: number): QueueCallbacks => ({
+      deliver: (msg, delivery) => {
+        sessionOf(msg).queue = delivery;
+        traceMessage(msg, node, accepted, clock.now());
+        send([msg, null]);
+        showCounts();
+      },
+      report: (msg, error) => reportError(RED, node, status, msg, error),
+      fail: (done, error) => failMessage(RED, status, done, error),
+      storeFailed: (error) => {
+        const text = toNodeError(RED, error).message;
+        node.warn(text);
+        status.set({ fill: "red", shape: "ring", text }, true);
+      },
+    });
+    // Messages recovered from the store after a restart leave through this node.
+    runtime.attach(node.id, deliverWith((msg) => node.send(msg), clock.now()));
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const accepted = clock.now();
@@ -142,55 +181,32 @@ export default function register(RED: NodeAPI): void {
         failMessage(RED, status, done, error);
         return;
       }
-      const held: HeldMessage = {
-        msg,
-        accepted,
-        delivered: (item) => {
-          sessionOf(msg).queue = {
-            queueName,
-            deliveryId: item.deliveryId,
-            chatId: item.key,
-            enqueuedAt: item.enqueuedAt,
-            deliveredAt: item.deliveredAt ?? clock.now(),
-            deliveryCount: item.deliveryCount,
-          };
+      runtime
+        .enqueue(chatId, msg, deliverWith(send, accepted), done)
+        .then((outcome) => {
+          if (outcome.accepted) {
+            showCounts();
+            return;
+          }
+          attachError(RED, node, msg, outcome.error);
           traceMessage(msg, node, accepted, clock.now());
-          send([msg, null]);
+          send([null, msg]);
+          showCounts(true);
           done();
-          showCounts();
-        },
-        timedOut: (item) => {
-          reportError(
-            RED,
-            node,
-            status,
-            msg,
-            new WaError("queue.ackTimeout", `Chat ${item.key}: no ack within ${settings.dispatcher.ackTimeoutMs} ms; the next message of the chat was released`, {
-              chatId: item.key,
-              ackTimeoutMs: settings.dispatcher.ackTimeoutMs,
-            }),
-          );
-        },
-        abandon: (error) => failMessage(RED, status, done, error),
-      };
-      const outcome = dispatcher.enqueue(chatId, held);
-      if (!outcome.accepted) {
-        attachError(RED, node, msg, outcome.error);
-        traceMessage(msg, node, accepted, clock.now());
-        send([null, msg]);
-        showCounts(true);
-        done();
-        return;
-      }
-      showCounts();
+        })
+        .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
       status.close();
-      queues.release(queueName, node.id).then(done, (error: unknown) => {
-        node.warn(toNodeError(RED, error).message);
-        done();
-      });
+      runtime.detach(node.id);
+      queues
+        .release(registryKey(handle.id, queueName), node.id)
+        .then(() => handle.release())
+        .then(done, (error: unknown) => {
+          node.warn(toNodeError(RED, error).message);
+          done();
+        });
     });
   }
 
