@@ -23,6 +23,7 @@ export type WaErrorCode =
   | "queue.unknownDelivery"
   | "queue.closed"
   | "queue.givenUp"
+  | "queue.redelivering"
   | "queue.notSerialisable"
   | "transport.notReady"
   | "transport.invalidTarget"

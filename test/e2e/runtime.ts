@@ -39,6 +39,8 @@ export interface RunningNodeRed {
   port: number;
   logs: string[];
   stop(): Promise<void>;
+  /** kill -9: no close handlers, no flush; what a power cut or an OOM kill leaves. */
+  killHard(): Promise<void>;
 }
 
 /** Starts Node-RED as a child process with a user directory, as a user would run it. */
@@ -67,8 +69,14 @@ export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000): 
     url,
     port,
     logs,
+    async killHard() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
       const exited = once(child, "exit");
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);

@@ -207,7 +207,7 @@ export class StoredChatQueue implements ChatQueueRuntime {
     if (givenUp) this.local.delete(delivery.deliveryId);
     const error = givenUp
       ? new WaError("queue.givenUp", `Chat ${delivery.chatId}: delivered ${delivery.deliveryCount} times without an ack; given up`, { chatId: delivery.chatId, deliveries: delivery.deliveryCount })
-      : new WaError("queue.ackTimeout", `Chat ${delivery.chatId}: no ack within ${this.options.leaseMs} ms; it will be delivered again`, { chatId: delivery.chatId, ackTimeoutMs: this.options.leaseMs });
+      : new WaError("queue.redelivering", `Chat ${delivery.chatId}: no ack within ${this.options.leaseMs} ms; it will be delivered again`, { chatId: delivery.chatId, ackTimeoutMs: this.options.leaseMs });
     callbacks?.report(msg, error);
   }
 }
