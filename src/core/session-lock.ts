@@ -41,6 +41,9 @@ interface StoredLock {
   expiresAt: number;
 }
 
+/** How long a chat's token counter is kept after its last grant. */
+export const FENCE_COUNTER_TTL_MS = 24 * 60 * 60 * 1000;
+
 function validateRequest(request: LockRequest): void {
   if (!(request.ttlMs > 0)) throw new WaError("config.invalid", "Lock TTL must be greater than 0", { field: "ttl" });
 }
@@ -183,8 +186,11 @@ export class SessionLockManager {
     const key = this.lockKey(chatId);
     const current = await store.get(key);
     if (current !== undefined && (JSON.parse(current) as StoredLock).expiresAt > clock.now()) return undefined;
-    // Tokens only grow, so a writer holding an older token can always be told apart.
-    const token = await store.increment(`wa:lockfence:${this.lockName}:${chatId}`);
+    // Tokens only grow, so a writer holding an older token can always be told apart. The
+    // counter outlives any lock that used it by far, then goes, so idle chats leave no keys.
+    const fenceKey = `wa:lockfence:${this.lockName}:${chatId}`;
+    const token = await store.increment(fenceKey);
+    await store.expire(fenceKey, Math.max(FENCE_COUNTER_TTL_MS, request.ttlMs * 100));
     const acquiredAt = clock.now();
     const record: StoredLock = { owner: request.owner, token, acquiredAt, expiresAt: acquiredAt + request.ttlMs };
     const swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import queueNode from "../../src/nodes/wa-message-queue";
 import storeNode from "../../src/nodes/wa-store";
+import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
@@ -107,13 +108,23 @@ describe("wa-message-queue kept in a store", () => {
       console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
       this.skip();
     }
-    await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix: `wa-dq-${randomUUID().slice(0, 8)}:` }));
+    const keyPrefix = `wa-dq-${randomUUID().slice(0, 8)}:`;
+    await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix }));
     const next = collect("next");
+    const acked = collect("acked");
     getNode("q1").receive(envelope("A@c.us", "r1"));
     getNode("q1").receive(envelope("A@c.us", "r2"));
     await untilReal(() => next.length === 1, 5000);
     getNode("ack1").receive(next[0]);
     await untilReal(() => next.length === 2, 5000);
     assert.deepEqual(next.map((m) => m.payload), ["r1", "r2"]);
+    getNode("ack1").receive(next[1]);
+    await untilReal(() => acked.length === 2, 5000);
+    await helper.unload();
+    const cleaner = new RedisStore({ url: REDIS_URL, keyPrefix });
+    const left = (await cleaner.keys("")).sort();
+    assert.deepEqual(left, ["wa:q:orders:count"], "an emptied queue leaves only its counter");
+    for (const key of left) await cleaner.delete(key);
+    await cleaner.close();
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import lockNode from "../../src/nodes/wa-session-lock";
 import storeNode from "../../src/nodes/wa-store";
+import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
@@ -51,9 +52,20 @@ describe("wa-store config node with the lock", () => {
       console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
       this.skip();
     }
-    await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix: `wa-node-test-${randomUUID().slice(0, 8)}:` }), { st1: { password: "" } });
+    const keyPrefix = `wa-node-test-${randomUUID().slice(0, 8)}:`;
+    await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix }), { st1: { password: "" } });
     const tokens = await lockReleaseLock();
     assert.equal(tokens[1], tokens[0] + 1);
+    await helper.unload();
+    const cleaner = new RedisStore({ url: REDIS_URL, keyPrefix });
+    const left = await cleaner.keys("");
+    assert.ok(left.every((key) => key.startsWith("wa:lock")), `only lock keys remain: ${left.join(", ")}`);
+    assert.ok(left.every((key) => key.startsWith("wa:lockfence:") || key.startsWith("wa:lock:")));
+    for (const key of left) {
+      assert.ok((await cleaner.ttl(key)) !== undefined, `${key} expires`);
+      await cleaner.delete(key);
+    }
+    await cleaner.close();
   });
 
   it("sends each message to the Catch node with store.disconnected while Redis is unreachable", async () => {
