@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
+import { handleAcks } from "./lib/ack-handler";
 import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./lib/chat-queues";
 import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
@@ -102,28 +103,13 @@ export default function register(RED: NodeAPI): void {
     const registryKey = (storeId: string, name: string) => `${storeId}|${name}`;
 
     if (settings.mode === "ack") {
-      let acked = 0;
-      status.set({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", "0 acked", { count: 0 }) }, true);
-      node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
-        const start = clock.now();
-        const delivery = (msg as { wa?: { session?: { queue?: { deliveryId?: unknown; queueName?: unknown; chatId?: unknown; store?: unknown } } } }).wa?.session?.queue;
-        if (!delivery || typeof delivery.deliveryId !== "string" || typeof delivery.chatId !== "string") {
-          failMessage(RED, status, done, new WaError("queue.unknownDelivery", "This message was not delivered by a wa-message-queue (msg.wa.session.queue is missing)", { deliveryId: "none" }));
-          return;
-        }
-        const storeId = delivery.store === "memory" || typeof delivery.store !== "string" ? handle.id : delivery.store;
-        const runtime = queues.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
-        const deliveryId = delivery.deliveryId;
-        (runtime ? runtime.ack(delivery.chatId, deliveryId) : Promise.resolve(false))
-          .then((wasInFlight) => {
-            if (wasInFlight) acked += 1;
-            else node.warn(translate(RED, "errors.queue.unknownDelivery", `Delivery ${deliveryId} is not in flight (already acked, timed out, or the queue restarted)`, { deliveryId }));
-            traceMessage(msg, node, start, clock.now());
-            send(msg);
-            status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "queue.acked", `${acked} acked`, { count: acked }) }));
-            done();
-          })
-          .catch((error: unknown) => failMessage(RED, status, done, error));
+      handleAcks(RED, node, status, clock, {
+        sessionKey: "queue",
+        producer: "wa-message-queue",
+        findRuntime: (delivery) => {
+          const storeId = delivery.store === "memory" || typeof delivery.store !== "string" ? handle.id : delivery.store;
+          return queues.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
+        },
       });
       node.on("close", (_removed: boolean, done: () => void) => {
         status.close();

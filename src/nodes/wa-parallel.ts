@@ -1,0 +1,154 @@
+import { WaError } from "../core/errors";
+import { KeyedDispatcherOptions } from "../core/keyed-dispatcher";
+import { quantile } from "../core/perf-monitor";
+import { handleAcks } from "./lib/ack-handler";
+import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./lib/chat-queues";
+import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { chatKeyOf, sessionOf } from "./lib/session-key";
+import { SharedRegistry } from "./lib/shared";
+import { runtimeWorld } from "./lib/world";
+
+interface ParallelDef extends NodeDef {
+  mode: string;
+  poolName: string;
+  key: string;
+  maxInFlight: string | number;
+  perChat: string | number;
+  maxWaiting: string | number;
+  ackTimeout: string | number;
+}
+
+export const PARALLEL_LIMITS = { maxInFlight: 10_000, maxPerChat: 1_000, maxWaiting: 1_000_000, maxAckTimeoutSeconds: 86_400 } as const;
+
+export function parallelSettingsFromConfig(config: ParallelDef): { mode: "limit" | "release"; keyProperty: string; dispatcher: KeyedDispatcherOptions } {
+  const mode = stringSetting(config.mode, "limit");
+  const name = stringSetting(config.poolName, "default");
+  const maxInFlight = numberSetting(config.maxInFlight, 10);
+  const perChat = numberSetting(config.perChat, 1);
+  const maxWaiting = numberSetting(config.maxWaiting, 10_000);
+  const ackTimeout = numberSetting(config.ackTimeout, 60);
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const whole = (value: number, max: number) => Number.isInteger(value) && value >= 1 && value <= max;
+  if (mode !== "limit" && mode !== "release") throw fail("mode", `Unknown mode: ${mode}`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("poolName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
+  if (!whole(maxInFlight, PARALLEL_LIMITS.maxInFlight)) throw fail("maxInFlight", `In flight must be a whole number from 1 to ${PARALLEL_LIMITS.maxInFlight}`);
+  if (!whole(perChat, PARALLEL_LIMITS.maxPerChat)) throw fail("perChat", `Per chat must be a whole number from 1 to ${PARALLEL_LIMITS.maxPerChat}`);
+  if (perChat > maxInFlight) throw fail("perChat", "Per chat cannot be more than in flight overall");
+  if (!whole(maxWaiting, PARALLEL_LIMITS.maxWaiting)) throw fail("maxWaiting", `Waiting must be a whole number from 1 to ${PARALLEL_LIMITS.maxWaiting}`);
+  if (!(ackTimeout >= 0 && ackTimeout <= PARALLEL_LIMITS.maxAckTimeoutSeconds)) throw fail("ackTimeout", `Ack timeout must be between 0 and ${PARALLEL_LIMITS.maxAckTimeoutSeconds} s`);
+  return {
+    mode,
+    keyProperty: stringSetting(config.key, "wa.message.chatId"),
+    dispatcher: {
+      name,
+      maxInFlightPerKey: perChat,
+      maxInFlightTotal: maxInFlight,
+      maxPerKey: maxWaiting + perChat,
+      maxTotal: maxWaiting + maxInFlight,
+      overflow: "reject",
+      ackTimeoutMs: ackTimeout * 1000,
+    },
+  };
+}
+
+const pools = new SharedRegistry<ChatQueueRuntime>();
+
+/** Recent waits, for the status line. */
+class WaitWindow {
+  private readonly waits: number[] = [];
+  add(ms: number): void {
+    this.waits.push(ms);
+    if (this.waits.length > 256) this.waits.shift();
+  }
+  p50(): number {
+    return quantile([...this.waits].sort((a, b) => a - b), 0.5);
+  }
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaParallel(this: Node, config: ParallelDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => parallelSettingsFromConfig(config));
+    if (!settings) return;
+    const poolName = settings.dispatcher.name;
+
+    if (settings.mode === "release") {
+      handleAcks(RED, node, status, clock, {
+        sessionKey: "parallel",
+        producer: "wa-parallel",
+        findRuntime: (delivery) => pools.peek(typeof delivery.queueName === "string" ? delivery.queueName : poolName),
+      });
+      return;
+    }
+
+    let pool: ChatQueueRuntime;
+    try {
+      pool = pools.acquire(poolName, node.id, () => new MemoryChatQueue(settings.dispatcher), (p) => p.close());
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
+    const waits = new WaitWindow();
+    const showCounts = (force = false) =>
+      status.set(() => {
+        const counts = pool.counts();
+        const max = settings.dispatcher.maxInFlightTotal;
+        return {
+          fill: counts.refused > 0 ? "yellow" : counts.inFlight >= max ? "blue" : "green",
+          shape: counts.waiting > 0 ? "ring" : "dot",
+          text: translate(RED, "parallel.counts", `${counts.inFlight}/${max} in flight · ${counts.waiting} waiting · wait p50 ${Math.round(waits.p50())} ms`, {
+            inFlight: counts.inFlight,
+            max,
+            waiting: counts.waiting,
+            wait: Math.round(waits.p50()),
+          }),
+        };
+      }, force);
+    showCounts(true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const accepted = clock.now();
+      let chatId: string;
+      try {
+        chatId = chatKeyOf(RED, msg, settings.keyProperty);
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
+      const callbacks: QueueCallbacks = {
+        deliver: (delivered, delivery) => {
+          sessionOf(delivered).parallel = delivery;
+          waits.add(delivery.deliveredAt - delivery.enqueuedAt);
+          // The span covers the wait for a slot, so the perf monitor shows it as this node's latency.
+          traceMessage(delivered, node, accepted, clock.now());
+          send([delivered, null]);
+          showCounts();
+        },
+        report: (reported, error) => reportError(RED, node, status, reported, error),
+        fail: (settle, error) => failMessage(RED, status, settle, error),
+        storeFailed: (error) => node.warn(toNodeError(RED, error).message),
+      };
+      pool
+        .enqueue(chatId, msg, callbacks, done)
+        .then((outcome) => {
+          if (outcome.accepted) return;
+          attachError(RED, node, msg, outcome.error);
+          send([null, msg]);
+          showCounts(true);
+          done();
+        })
+        .catch((error: unknown) => failMessage(RED, status, done, error));
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      status.close();
+      pools.release(poolName, node.id).then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-parallel", WaParallel);
+}
