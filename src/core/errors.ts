@@ -35,7 +35,10 @@ export type WaErrorCode =
   | "store.valueTooLarge"
   | "store.unavailable"
   | "store.disconnected"
-  | "config.invalid";
+  | "config.invalid"
+  | "state.tooLarge"
+  | "state.badValue"
+  | "state.contended";
 
 export type ErrorParams = Record<string, string | number>;
 
