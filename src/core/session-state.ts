@@ -45,11 +45,11 @@ function emptyState(now: number): SessionState {
 
 /** Merges `patch` into `target`: objects key by key, a null value deletes the key. */
 function mergeInto(target: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...target };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(target)) if (!(key in patch)) out[key] = value;
   for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else if (isPlainObject(value) && isPlainObject(out[key])) out[key] = mergeInto(out[key] as Record<string, unknown>, value);
-    else out[key] = value;
+    if (value === null) continue;
+    out[key] = isPlainObject(value) && isPlainObject(target[key]) ? mergeInto(target[key] as Record<string, unknown>, value) : value;
   }
   return out;
 }

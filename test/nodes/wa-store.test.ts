@@ -34,9 +34,10 @@ describe("wa-store config node with the lock", () => {
     const locked = collect("locked");
     getNode("lock1").receive(envelope("447700900123@c.us", "one"));
     getNode("lock1").receive(envelope("447700900123@c.us", "two"));
-    await until(() => locked.length === 1);
+    // Real stores answer in real time (Redis over a socket): wait with a deadline, not by spinning.
+    await untilReal(() => locked.length === 1, 5000);
     getNode("unlock1").receive(locked[0]);
-    await until(() => locked.length === 2, 1000);
+    await untilReal(() => locked.length === 2, 5000);
     return locked.map((m) => (m.wa as { session: { lock: { token: number } } }).session.lock.token);
   }
 
