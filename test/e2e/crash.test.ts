@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
-import { RunningNodeRed, repoRoot, startNodeRed, waitFor, writeSettings } from "./runtime";
+import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 200;
@@ -57,11 +57,7 @@ function pipeline(dir: string, store: Record<string, unknown>, withSource: boole
 
 function prepare(dir: string): string {
   const userDir = join(dir, "userdir");
-  const link = join(userDir, "node_modules", ...pkg.name.split("/"));
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(repoRoot, link, "dir");
-  writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "crash-test", private: true }));
-  writeSettings(userDir);
+  linkedUserDir(userDir, pkg.name);
   const stream = Array.from({ length: MESSAGES }, (_, i) => {
     const chat = `44770090${String(i % CHATS).padStart(4, "0")}@c.us`;
     return JSON.stringify({ id: `m${String(i).padStart(4, "0")}`, conversation: chat, chat, from: chat, timestamp: 1_800_000_000 + i, text: `message ${i}` });

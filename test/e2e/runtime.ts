@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import WebSocket from "ws";
 
 export const repoRoot = join(__dirname, "..", "..");
@@ -34,6 +34,15 @@ export function writeSettings(userDir: string): void {
   );
 }
 
+/** A user directory that loads the pack from the working tree (as `npm install <path>` would link it). */
+export function linkedUserDir(userDir: string, name: string): void {
+  const link = join(userDir, "node_modules", ...name.split("/"));
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(repoRoot, link, "dir");
+  writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "e2e", private: true }));
+  writeSettings(userDir);
+}
+
 export interface RunningNodeRed {
   url: string;
   port: number;
@@ -44,12 +53,12 @@ export interface RunningNodeRed {
 }
 
 /** Starts Node-RED as a child process with a user directory, as a user would run it. */
-export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000): Promise<RunningNodeRed> {
+export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000, env: Record<string, string> = {}): Promise<RunningNodeRed> {
   const port = await freePort();
   const logs: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [nodeRedMain, "--userDir", userDir, "--port", String(port)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false" },
+    env: { ...process.env, NODE_RED_ENABLE_PROJECTS: "false", ...env },
   });
   const record = (chunk: Buffer) => logs.push(...chunk.toString().split("\n").filter(Boolean));
   child.stdout!.on("data", record);

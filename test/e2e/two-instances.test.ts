@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RedisStore } from "../../src/core/store/redis-store";
+import { REDIS_URL, redisReachable } from "../core/redis-available";
+import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
+const MESSAGES = 2000;
+const CHATS = 50;
+
+/** One instance's flow: HTTP in -> Redis queue -> Redis lock -> a little work -> log -> release -> ack. */
+function instanceFlow(logFile: string, keyPrefix: string): Record<string, unknown>[] {
+  const z = "lb-tab";
+  return [
+    { id: z, type: "tab", label: "load balanced" },
+    { id: "redis1", type: "wa-store", name: "", backend: "redis", url: REDIS_URL, keyPrefix, tls: false },
+    { id: "in1", z, type: "http in", url: "/ingest", method: "post", upload: false, swaggerDoc: "", wires: [["reply1", "envelope1"]] },
+    { id: "reply1", z, type: "http response", statusCode: "202", headers: {}, wires: [] },
+    {
+      id: "envelope1",
+      z,
+      type: "change",
+      rules: [
+        { t: "set", p: "wa", pt: "msg", to: "payload", tot: "msg" },
+        { t: "set", p: "payload", pt: "msg", to: "wa.message.body", tot: "msg" },
+        { t: "delete", p: "req", pt: "msg" },
+        { t: "delete", p: "res", pt: "msg" },
+      ],
+      wires: [["queue1"]],
+    },
+    { id: "queue1", z, type: "wa-message-queue", store: "redis1", mode: "enqueue", queueName: "lb", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "30", maxDeliveries: "3", outputs: 2, wires: [["lock1"], []] },
+    { id: "lock1", z, type: "wa-session-lock", store: "redis1", mode: "acquire", lockName: "lb", key: "wa.message.chatId", ttl: "30", wait: "20", onTimeout: "error", outputs: 2, wires: [["work1"], []] },
+    { id: "work1", z, type: "delay", pauseType: "random", timeout: "1", timeoutUnits: "seconds", rate: "1", nbRateUnits: "1", rateUnits: "second", randomFirst: "1", randomLast: "5", randomUnits: "milliseconds", drop: false, outputs: 1, wires: [["line1"]] },
+    {
+      id: "line1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: 'wa.message.id & " " & wa.message.chatId & " " & $string(wa.session.lock.token) & " " & $string(wa.session.lock.acquiredAt) & " " & $string($millis()) & " " & $env("WA_INSTANCE")', tot: "jsonata" }],
+      wires: [["log1"]],
+    },
+    { id: "log1", z, type: "file", filename: logFile, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [["release1"]] },
+    { id: "release1", z, type: "wa-session-lock", store: "redis1", mode: "release", lockName: "lb", outputs: 1, wires: [["ack1"]] },
+    { id: "ack1", z, type: "wa-message-queue", store: "redis1", mode: "ack", queueName: "lb", outputs: 1, wires: [[]] },
+    { id: "catch1", z, type: "catch", scope: null, uncaught: false, wires: [["errline1"]] },
+    { id: "errline1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }], wires: [["errlog1"]] },
+    { id: "errlog1", z, type: "file", filename: `${logFile}.errors`, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
+  ];
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+describe("two Node-RED instances behind a load balancer, sharing Redis", function () {
+  this.timeout(240_000);
+  let dir: string;
+  const instances: RunningNodeRed[] = [];
+  const keyPrefix = `wa-lb-${randomUUID().slice(0, 8)}:`;
+
+  before(async function () {
+    if (!(await redisReachable())) {
+      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), "wa-lb-"));
+  });
+  after(async () => {
+    await Promise.all(instances.map((instance) => instance.stop()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (await redisReachable()) {
+      const store = new RedisStore({ url: REDIS_URL, keyPrefix });
+      for (const key of await store.keys("")) await store.delete(key);
+      await store.close();
+    }
+  });
+
+  it(`processes ${MESSAGES} messages over ${CHATS} chats exactly once, in order per chat, one lock holder at a time`, async () => {
+    const logs = ["A", "B"].map((name) => join(dir, `processed-${name}.log`));
+    for (const [index, name] of ["A", "B"].entries()) {
+      const userDir = join(dir, `instance-${name}`);
+      mkdirSync(userDir);
+      linkedUserDir(userDir, pkg.name);
+      writeFileSync(join(userDir, "flows.json"), JSON.stringify(instanceFlow(logs[index], keyPrefix)));
+      instances.push(await startNodeRed(userDir, 60_000, { WA_INSTANCE: name }));
+    }
+
+    // The load balancer: each message to one instance at random, in stream order.
+    let seed = 42;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const started = Date.now();
+    for (let i = 0; i < MESSAGES; i += 1) {
+      const chatId = `44770091${String(i % CHATS).padStart(4, "0")}@c.us`;
+      const envelope = { message: { id: `m${String(i).padStart(5, "0")}`, chatId, from: chatId, body: `message ${i}`, type: "chat", timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "http" }, trace: [] };
+      const target = instances[random() < 0.5 ? 0 : 1];
+      const response = await fetch(`${target.url}/ingest`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(envelope) });
+      assert.equal(response.status, 202);
+    }
+    await waitFor(() => logs.reduce((sum, file) => sum + lines(file).length, 0) >= MESSAGES, 180_000, `${MESSAGES} processed messages`);
+    const seconds = (Date.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const records = logs.flatMap((file) =>
+      lines(file).map((line) => {
+        const [id, chatId, token, acquiredAt, writtenAt, instance] = line.split(" ");
+        return { id, chatId, token: Number(token), acquiredAt: Number(acquiredAt), writtenAt: Number(writtenAt), instance };
+      }),
+    );
+    assert.deepEqual(lines(`${logs[0]}.errors`).concat(lines(`${logs[1]}.errors`)), [], "no pipeline errors");
+    assert.equal(records.length, MESSAGES, "nothing processed twice");
+    assert.equal(new Set(records.map((r) => r.id)).size, MESSAGES, "every message processed exactly once");
+    const byInstance = { A: records.filter((r) => r.instance === "A").length, B: records.filter((r) => r.instance === "B").length };
+    assert.ok(byInstance.A > 0 && byInstance.B > 0, `both instances worked: ${JSON.stringify(byInstance)}`);
+
+    for (let chat = 0; chat < CHATS; chat += 1) {
+      const chatId = `44770091${String(chat).padStart(4, "0")}@c.us`;
+      const held = records.filter((r) => r.chatId === chatId).sort((a, b) => a.token - b.token);
+      assert.equal(new Set(held.map((r) => r.token)).size, held.length, `${chatId}: every grant has its own token`);
+      assert.deepEqual(held.map((r) => r.id), held.map((r) => r.id).sort(), `${chatId}: processed in the order sent`);
+      for (let k = 1; k < held.length; k += 1) {
+        assert.ok(held[k].acquiredAt >= held[k - 1].writtenAt, `${chatId}: token ${held[k].token} was granted before token ${held[k - 1].token} finished`);
+      }
+    }
+    console.log(`      ${MESSAGES} messages in ${seconds.toFixed(1)} s (${(MESSAGES / seconds).toFixed(0)} msg/s end to end); instance A ${byInstance.A}, B ${byInstance.B}`);
+  });
+});
