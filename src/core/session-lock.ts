@@ -23,6 +23,11 @@ export interface LockRequest {
   owner: string;
   /** A lock not released within this time is freed and reported as expired. */
   ttlMs: number;
+  /**
+   * Keep extending the lock (every ttl/3) while it is held, for at most this long in all;
+   * a stuck holder still loses it then. Undefined: no renewal.
+   */
+  renewForMs?: number;
   /** Anything the caller wants back if the grant expires (the message that holds it). */
   context?: unknown;
 }
@@ -64,7 +69,7 @@ function serialise(record: StoredLock): string {
  */
 export class SessionLockManager {
   private readonly waiters = new Map<string, Waiter[]>();
-  private readonly held = new Map<string, { grant: LockGrant; expiryTimer: TimerHandle; context: unknown }>();
+  private readonly held = new Map<string, { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown }>();
   private readonly pumping = new Set<string>();
   private readonly pumpAgain = new Set<string>();
   private readonly pollTimers = new Map<string, TimerHandle>();
@@ -129,9 +134,11 @@ export class SessionLockManager {
 
   /** Frees a lock if `grant` still holds it. Returns false when it had expired or was taken over. */
   async release(grant: Pick<LockGrant, "chatId" | "token" | "owner" | "acquiredAt" | "expiresAt">): Promise<boolean> {
-    const local = this.held.get(this.heldKey(grant.chatId, grant.token));
-    const record = local?.grant ?? grant;
-    const released = await this.world.store.compareAndSet(this.lockKey(grant.chatId), serialise(record), undefined);
+    // The stored record may have been renewed since the grant was handed out: match holder and token only.
+    const key = this.lockKey(grant.chatId);
+    const current = await this.world.store.get(key);
+    const stored = current === undefined ? undefined : (JSON.parse(current) as StoredLock);
+    const released = stored !== undefined && stored.token === grant.token && stored.owner === grant.owner && (await this.world.store.compareAndSet(key, current, undefined));
     this.forget(grant.chatId, grant.token);
     if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
     void this.pump(grant.chatId);
@@ -166,7 +173,10 @@ export class SessionLockManager {
       }
     }
     this.waiters.clear();
-    for (const entry of this.held.values()) this.world.clock.clearTimeout(entry.expiryTimer);
+    for (const entry of this.held.values()) {
+      this.world.clock.clearTimeout(entry.expiryTimer);
+      this.world.clock.clearInterval(entry.renewTimer);
+    }
     this.held.clear();
     for (const timer of this.pollTimers.values()) this.world.clock.clearTimeout(timer);
     this.pollTimers.clear();
@@ -197,9 +207,40 @@ export class SessionLockManager {
     if (!swapped) return undefined;
     const grant: LockGrant = { lockName: this.lockName, chatId, ...record };
     const expiryTimer = clock.setTimeout(() => this.expire(grant), request.ttlMs);
-    this.held.set(this.heldKey(chatId, token), { grant, expiryTimer, context: request.context });
+    const entry: { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown } = { grant, expiryTimer, context: request.context };
+    this.held.set(this.heldKey(chatId, token), entry);
+    if (request.renewForMs !== undefined && request.renewForMs > 0) {
+      const renewUntil = acquiredAt + request.renewForMs;
+      entry.renewTimer = clock.setInterval(() => void this.renew(chatId, token, request.ttlMs, renewUntil), Math.max(1, Math.floor(request.ttlMs / 3)));
+    }
     this.metrics.increment("lock_grants_total", 1, { lock: this.lockName });
     return grant;
+  }
+
+  /** Extends a held lock by its TTL, up to `renewUntil`. A lock found taken over is reported as expired. */
+  private async renew(chatId: string, token: number, ttlMs: number, renewUntil: number): Promise<void> {
+    const entry = this.held.get(this.heldKey(chatId, token));
+    if (!entry) return;
+    const now = this.world.clock.now();
+    const expiresAt = Math.min(now + ttlMs, Math.max(renewUntil, entry.grant.expiresAt));
+    if (expiresAt <= entry.grant.expiresAt) {
+      this.world.clock.clearInterval(entry.renewTimer);
+      return;
+    }
+    const renewed: LockGrant = { ...entry.grant, expiresAt };
+    try {
+      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), serialise(entry.grant), serialise(renewed), { ttlMs: expiresAt - now });
+      if (!ok || !this.held.has(this.heldKey(chatId, token))) {
+        if (!ok) this.expire(entry.grant);
+        return;
+      }
+      entry.grant = renewed;
+      this.world.clock.clearTimeout(entry.expiryTimer);
+      entry.expiryTimer = this.world.clock.setTimeout(() => this.expire(renewed), expiresAt - now);
+      this.metrics.increment("lock_renewals_total", 1, { lock: this.lockName });
+    } catch {
+      // The store is away: the lock keeps its current expiry, and the next renewal tries again.
+    }
   }
 
   private expire(grant: LockGrant): void {
@@ -216,6 +257,7 @@ export class SessionLockManager {
     const entry = this.held.get(key);
     if (!entry) return;
     this.world.clock.clearTimeout(entry.expiryTimer);
+    this.world.clock.clearInterval(entry.renewTimer);
     this.held.delete(key);
   }
 

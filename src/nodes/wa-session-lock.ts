@@ -1,7 +1,7 @@
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session-lock";
 import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
 import { StoreHandle, acquireStore } from "./lib/store-provider";
@@ -15,6 +15,8 @@ interface LockDef extends NodeDef {
   ttl: string | number;
   wait: string | number;
   onTimeout: string;
+  renew: boolean | string;
+  maxHold: string | number;
 }
 
 export interface LockSettings {
@@ -24,9 +26,11 @@ export interface LockSettings {
   ttlMs: number;
   waitMs: number;
   onTimeout: "output" | "error";
+  /** Renew while held, for at most this long; undefined: no renewal. */
+  renewForMs: number | undefined;
 }
 
-export const LOCK_LIMITS = { maxTtlSeconds: 86_400, maxWaitSeconds: 3_600 } as const;
+export const LOCK_LIMITS = { maxTtlSeconds: 86_400, maxWaitSeconds: 3_600, maxHoldSeconds: 7 * 86_400 } as const;
 
 export function lockSettingsFromConfig(config: LockDef): LockSettings {
   const mode = stringSetting(config.mode, "acquire");
@@ -39,7 +43,20 @@ export function lockSettingsFromConfig(config: LockDef): LockSettings {
   if (!(wait >= 0 && wait <= LOCK_LIMITS.maxWaitSeconds)) throw new WaError("config.invalid", `Wait must be between 0 and ${LOCK_LIMITS.maxWaitSeconds} s`, { field: "wait" });
   if (onTimeout !== "output" && onTimeout !== "error") throw new WaError("config.invalid", `Unknown timeout action: ${onTimeout}`, { field: "onTimeout" });
   if (lockName.length > 64) throw new WaError("config.invalid", "Lock name must be at most 64 characters", { field: "lockName" });
-  return { mode, lockName, keyProperty: stringSetting(config.key, "wa.message.chatId"), ttlMs: ttl * 1000, waitMs: wait * 1000, onTimeout };
+  const renew = booleanSetting(config.renew, false);
+  const maxHold = numberSetting(config.maxHold, 300);
+  if (renew && !(maxHold >= ttl && maxHold <= LOCK_LIMITS.maxHoldSeconds)) {
+    throw new WaError("config.invalid", `Hold at most must be between the TTL (${ttl} s) and ${LOCK_LIMITS.maxHoldSeconds} s`, { field: "maxHold" });
+  }
+  return {
+    mode,
+    lockName,
+    keyProperty: stringSetting(config.key, "wa.message.chatId"),
+    ttlMs: ttl * 1000,
+    waitMs: wait * 1000,
+    onTimeout,
+    renewForMs: renew ? maxHold * 1000 : undefined,
+  };
 }
 
 const managers = new SharedRegistry<SessionLockManager>();
@@ -141,7 +158,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       manager
-        .acquire(chatId, { owner: node.id, ttlMs: settings.ttlMs, context: msg }, settings.waitMs)
+        .acquire(chatId, { owner: node.id, ttlMs: settings.ttlMs, renewForMs: settings.renewForMs, context: msg }, settings.waitMs)
         .then((grant) => {
           sessionOf(msg).lock = { ...grant };
           traceMessage(msg, node, start, clock.now());

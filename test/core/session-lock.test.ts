@@ -48,6 +48,14 @@ for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`
   let locks: SessionLockManager;
   const chat = "447700900123@c.us";
   const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
+  /** Moves fake time; with a store behind a socket, in steps that let each round trip finish. */
+  const advance = async (ms: number) => {
+    if (backend.name !== "Redis") return clock.advanceAsync(ms);
+    for (let done = 0; done < ms; done += 100) {
+      await clock.advanceAsync(Math.min(100, ms - done));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
 
   beforeEach(async function () {
     clock = new FakeClock(1_000_000);
@@ -157,5 +165,31 @@ for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`
 
   it("refuses a TTL of zero", async () => {
     await assert.rejects(locks.acquire(chat, request("a", 0), 0), (error: WaError) => error.code === "config.invalid");
+  });
+
+  it("renews a held lock while its holder works, up to the renewal limit, then lets it expire", async () => {
+    const expired: number[] = [];
+    locks.onExpired((grant) => {
+      if (grant.owner === "a") expired.push(clock.now());
+    });
+    const start = clock.now();
+    const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 5000 }, 0);
+    const waiter = locks.acquire(chat, request("b"), 60_000);
+    await advance(4000);
+    assert.equal(await locks.isCurrent(chat, grant.token), true, "still held after 4 TTLs");
+    assert.equal(expired.length, 0);
+    await advance(2500);
+    assert.equal(expired.length, 1, "the renewal limit ran out");
+    assert.ok(expired[0] - start <= 5000 + 1000, `expired at +${expired[0] - start} ms`);
+    assert.equal((await waiter).owner, "b");
+  });
+
+  it("releases a renewed lock by holder and token, from another manager too", async () => {
+    const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 10_000 }, 0);
+    await advance(1500);
+    const elsewhere = new SessionLockManager({ store, clock }, { lockName: "test" });
+    assert.equal(await elsewhere.release(grant), true, "the grant as first handed out still releases it");
+    assert.equal(await locks.isCurrent(chat, grant.token), false);
+    elsewhere.close();
   });
 });
