@@ -146,6 +146,7 @@ export class SimulatedWhatsApp implements WaTransport {
   private readonly messageListeners = new Listeners<[WaMessage]>();
   private readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
   private readonly sentListeners = new Listeners<[SentRecord]>();
+  private readonly sendFailedListeners = new Listeners<[Error]>();
   private readonly timers = new Set<TimerHandle>();
   private readonly outbox: SentRecord[] = [];
   private round = 0;
@@ -181,6 +182,10 @@ export class SimulatedWhatsApp implements WaTransport {
     return this.sentListeners.add(listener);
   }
 
+  onSendFailed(listener: (error: Error) => void): () => void {
+    return this.sendFailedListeners.add(listener);
+  }
+
   /** Becomes ready at once and starts the script after the start delay. */
   start(): void {
     if (this.currentState === "ready") return;
@@ -193,6 +198,15 @@ export class SimulatedWhatsApp implements WaTransport {
   }
 
   async sendText(message: OutgoingText): Promise<SentReceipt> {
+    try {
+      return this.record(message);
+    } catch (error) {
+      this.sendFailedListeners.emit(error as Error);
+      throw error;
+    }
+  }
+
+  private record(message: OutgoingText): SentReceipt {
     if (this.currentState !== "ready") {
       throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     }
@@ -258,6 +272,7 @@ export class SimulatedWhatsApp implements WaTransport {
     this.setState("stopped");
     this.messageListeners.clear();
     this.sentListeners.clear();
+    this.sendFailedListeners.clear();
     this.stateListeners.clear();
   }
 

@@ -23,6 +23,7 @@ export interface WaTransport {
   onMessage(listener: (message: WaMessage) => void): () => void;
   onStateChange(listener: (state: TransportState, detail?: string) => void): () => void;
   onSent(listener: (record: SentRecord) => void): () => void;
+  onSendFailed(listener: (error: Error) => void): () => void;
   sendText(message: OutgoingText): Promise<SentReceipt>;
   close(): Promise<void>;
 }

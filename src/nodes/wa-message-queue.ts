@@ -65,6 +65,13 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
 
 const queues = new SharedRegistry<ChatQueueRuntime>();
 
+/** Messages waiting or in flight in this runtime's queues of that name (for the health score). */
+export function queueDepth(queueName: string): number | undefined {
+  const matching = queues.all().filter(([key]) => key.endsWith(`|${queueName}`));
+  if (matching.length === 0) return undefined;
+  return matching.reduce((sum, [, runtime]) => sum + runtime.counts().waiting + runtime.counts().inFlight, 0);
+}
+
 function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   if (handle.id === "default-memory") return new MemoryChatQueue(settings.dispatcher);
   const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();

@@ -26,6 +26,10 @@ export class SharedRegistry<T> {
     return this.entries.get(key)?.value;
   }
 
+  all(): [string, T][] {
+    return [...this.entries.entries()].map(([key, entry]) => [key, entry.value]);
+  }
+
   /** Drops a user; the last one out disposes the engine. */
   async release(key: string, holderId: string): Promise<void> {
     const entry = this.entries.get(key);

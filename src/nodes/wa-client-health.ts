@@ -1,0 +1,98 @@
+import { TimerHandle } from "../core/clock";
+import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/client-health";
+import { WaError } from "../core/errors";
+import { findClient } from "./lib/client-ref";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+
+interface HealthDef extends NodeDef {
+  client: string;
+  interval: string | number;
+  silenceWarn: string | number;
+  failureRate: string | number;
+  window: string | number;
+}
+
+export function clientHealthSettings(config: HealthDef) {
+  const interval = numberSetting(config.interval, 30);
+  const silence = numberSetting(config.silenceWarn, 0);
+  const rate = numberSetting(config.failureRate, 20);
+  const window = numberSetting(config.window, 5);
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  if (!(interval >= 1 && interval <= 86_400)) throw fail("interval", "Report every: between 1 and 86400 s");
+  if (!(silence >= 0 && silence <= 10_080)) throw fail("silenceWarn", "Quiet warning: between 0 (off) and 10080 minutes");
+  if (!(rate > 0 && rate <= 100)) throw fail("failureRate", "Failure rate: more than 0, at most 100 %");
+  if (!(window >= 1 && window <= 1440)) throw fail("window", "Window: between 1 and 1440 minutes");
+  return { intervalMs: interval * 1000, options: { silenceWarnMs: silence * 60_000, failureRateWarn: rate / 100, windowMs: window * 60_000 } };
+}
+
+const readings = new Map<string, () => ClientHealthSnapshot>();
+
+/** The latest reading of a wa-client-health node, for the health score and the degradation strategy. */
+export function clientHealthReading(nodeId: string): ClientHealthSnapshot | undefined {
+  return readings.get(nodeId)?.();
+}
+
+const FILL: Record<HealthLevel, "green" | "yellow" | "red"> = { healthy: "green", degraded: "yellow", down: "red" };
+
+export default function register(RED: NodeAPI): void {
+  function WaClientHealth(this: Node, config: HealthDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => clientHealthSettings(config));
+    if (!settings) return;
+    const client = findClient(RED, config.client);
+    const monitor = new ClientHealthMonitor(clock, settings.options);
+    const off: (() => void)[] = [];
+    let lastKey = "";
+
+    const report = (send: (msg: NodeMessage) => void, always: boolean) => {
+      const snapshot = client?.transport ? monitor.snapshot() : { ...monitor.snapshot(), level: "down" as const, reason: client?.failure ?? "no connection configured" };
+      const key = `${snapshot.level}|${snapshot.state}`;
+      if (!always && key === lastKey) return;
+      lastKey = key;
+      send({ topic: "wa-health", payload: snapshot });
+      status.set(
+        { fill: FILL[snapshot.level], shape: "dot", text: translate(RED, `health.${snapshot.level}`, snapshot.level) + ` · ${snapshot.reason}` },
+        true,
+      );
+    };
+    readings.set(node.id, () => monitor.snapshot());
+
+    const transport = client?.transport;
+    if (transport) {
+      monitor.observeState(transport.state());
+      off.push(
+        transport.onStateChange((state, detail) => {
+          monitor.observeState(state, detail);
+          report((msg) => node.send(msg), false);
+        }),
+        transport.onMessage(() => monitor.observeActivity()),
+        transport.onSent(() => monitor.observeSend(true)),
+        transport.onSendFailed(() => {
+          monitor.observeSend(false);
+          report((msg) => node.send(msg), false);
+        }),
+      );
+    }
+    report((msg) => node.send(msg), true);
+    const timer: TimerHandle = clock.setInterval(() => report((msg) => node.send(msg), true), settings.intervalMs);
+
+    node.on("input", (_msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      report(send, true);
+      done();
+    });
+    node.on("close", (done: () => void) => {
+      clock.clearInterval(timer);
+      off.forEach((unsubscribe) => unsubscribe());
+      readings.delete(node.id);
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-client-health", WaClientHealth);
+}

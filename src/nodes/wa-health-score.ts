@@ -1,0 +1,98 @@
+import { TimerHandle } from "../core/clock";
+import { HealthLevel } from "../core/client-health";
+import { WaError } from "../core/errors";
+import { DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/health-score";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+import { queueDepth } from "./wa-message-queue";
+
+interface ScoreDef extends NodeDef {
+  threshold: string | number;
+  queueName: string;
+  wErrorRate: string | number;
+  wLatency: string | number;
+  wQueueDepth: string | number;
+  wClient: string | number;
+  wBreaker: string | number;
+}
+
+export function healthScoreSettings(config: ScoreDef) {
+  const threshold = numberSetting(config.threshold, 5);
+  if (!(threshold >= 1 && threshold <= 100)) throw new WaError("config.invalid", "Emit on a change of: between 1 and 100 points", { field: "threshold" });
+  const weight = (value: unknown, fallback: number, field: string) => {
+    const n = numberSetting(value, fallback);
+    if (!(n >= 0 && n <= 100)) throw new WaError("config.invalid", `Weight ${field}: between 0 and 100`, { field });
+    return n;
+  };
+  const weights: HealthWeights = {
+    errorRate: weight(config.wErrorRate, DEFAULT_WEIGHTS.errorRate, "wErrorRate"),
+    latency: weight(config.wLatency, DEFAULT_WEIGHTS.latency, "wLatency"),
+    queueDepth: weight(config.wQueueDepth, DEFAULT_WEIGHTS.queueDepth, "wQueueDepth"),
+    client: weight(config.wClient, DEFAULT_WEIGHTS.client, "wClient"),
+    breaker: weight(config.wBreaker, DEFAULT_WEIGHTS.breaker, "wBreaker"),
+  };
+  if (Object.values(weights).every((w) => w === 0)) throw new WaError("config.invalid", "At least one weight must be above 0", { field: "wErrorRate" });
+  return { threshold, weights, queueName: stringSetting(config.queueName, "") };
+}
+
+const scores = new Map<string, HealthScore & { at: number }>();
+
+/** The latest score of a wa-health-score node (the degradation strategy reads it). */
+export function lastHealthScore(nodeId: string): (HealthScore & { at: number }) | undefined {
+  return scores.get(nodeId);
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaHealthScore(this: Node, config: ScoreDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => healthScoreSettings(config));
+    if (!settings) return;
+    const inputs: HealthInputs = {};
+    let lastEmitted: HealthScore | undefined;
+
+    const rescore = (send: (msg: NodeMessage) => void, force: boolean) => {
+      if (settings.queueName) inputs.queueDepth = queueDepth(settings.queueName);
+      const result = scoreHealth(inputs, settings.weights, DEFAULT_THRESHOLDS);
+      scores.set(node.id, { ...result, at: clock.now() });
+      const fill = result.band === "good" ? "green" : result.band === "fair" ? "yellow" : "red";
+      status.set({ fill, shape: "dot", text: translate(RED, "health.score", `score ${result.score} (${result.band})`, { score: result.score, band: result.band }) });
+      const moved = !lastEmitted || Math.abs(result.score - lastEmitted.score) >= settings.threshold || result.band !== lastEmitted.band;
+      if (!force && !moved) return;
+      lastEmitted = result;
+      send({ topic: "wa-health-score", payload: { ...result, inputs: { ...inputs }, at: clock.now() } });
+    };
+    // The queue is read live; look again now and then even when no other input arrives.
+    const timer: TimerHandle = clock.setInterval(() => rescore((msg) => node.send(msg), false), 10_000);
+    rescore((msg) => node.send(msg), true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const payload = msg.payload as Record<string, unknown> | undefined;
+      if (msg.topic === "wa-perf" && payload && typeof payload === "object") {
+        if (typeof payload.errorRate === "number") inputs.errorRate = payload.errorRate;
+        const endToEnd = payload.endToEnd as { p99?: unknown; count?: unknown } | undefined;
+        if (endToEnd && typeof endToEnd.p99 === "number" && endToEnd.count !== 0) inputs.p99LatencyMs = endToEnd.p99;
+      } else if (msg.topic === "wa-health" && payload && typeof payload.level === "string") {
+        inputs.clientLevel = payload.level as HealthLevel;
+      } else if (msg.topic === "wa-breaker" && payload && typeof payload.state === "string") {
+        inputs.breakerState = payload.state as HealthInputs["breakerState"];
+      } else {
+        done(new Error(`Unknown input: expected msg.topic wa-perf (perf monitor), wa-health (client health) or wa-breaker, got ${JSON.stringify(msg.topic)}`));
+        return;
+      }
+      rescore(send, msg.topic === undefined);
+      done();
+    });
+    node.on("close", (done: () => void) => {
+      clock.clearInterval(timer);
+      scores.delete(node.id);
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-health-score", WaHealthScore);
+}
