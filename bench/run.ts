@@ -2,8 +2,9 @@
  * Throughput, latency and memory of the pipeline in an embedded Node-RED runtime
  * (RED.init / RED.start, as an application embedding Node-RED would run it).
  *
- *   npm run bench                      100,000 messages per scenario
- *   BENCH_MESSAGES=20000 npm run bench a shorter run
+ *   npm run bench                      100,000 messages per in-memory scenario,
+ *                                      20,000 per store backend, 5,000 through two instances
+ *   BENCH_MESSAGES=20000 npm run bench a shorter run (BENCH_STORE_MESSAGES, BENCH_LB_MESSAGES likewise)
  *
  * Prints a table and writes bench/results/latest.json.
  */
@@ -12,6 +13,9 @@ import { createServer } from "node:http";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { randomUUID } from "node:crypto";
+import { REDIS_URL, redisReachable } from "../test/core/redis-available";
+import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
 
 const root = join(__dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
@@ -21,10 +25,17 @@ const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1_000);
 const CHATS = Number(process.env.BENCH_CHATS ?? 500);
 const CHAIN_LENGTH = 23;
 const SINGLE_MESSAGES = 5_000;
+const STORE_MESSAGES = Number(process.env.BENCH_STORE_MESSAGES ?? 20_000);
+const STORE_BACKENDS = ["memory", "sqlite", "redis"] as const;
+type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 interface BenchRegistry {
   sources: Map<string, { emit(msg: Record<string, unknown>): void }>;
   sinks: Map<string, (msg: Record<string, unknown>) => void>;
+}
+
+interface BenchOptions {
+  redisKeyPrefix?: string;
 }
 
 interface ScenarioResult {
@@ -39,7 +50,31 @@ interface ScenarioResult {
   peakRssMb: number;
 }
 
-function flowFor(): Record<string, unknown>[] {
+/** Lock + queue on one store backend: source -> queue -> lock -> release -> ack -> sink; errors to their own sink. */
+function storeTab(backend: StoreBackend, options: BenchOptions): Record<string, unknown>[] {
+  const z = `tab-store-${backend}`;
+  const store =
+    backend === "redis"
+      ? { backend, url: REDIS_URL, keyPrefix: options.redisKeyPrefix, tls: false }
+      : backend === "sqlite"
+        ? { backend, file: "bench/store.db", synchronous: "NORMAL" }
+        : { backend };
+  const id = (part: string) => `${backend}-${part}`;
+  return [
+    { id: z, type: "tab", label: `lock + queue on ${backend}` },
+    { id: id("store"), type: "wa-store", name: backend, ...store },
+    { id: id("source"), z, type: "bench-source", name: `store-${backend}`, wires: [[id("queue")]] },
+    { id: id("queue"), z, type: "wa-message-queue", store: id("store"), mode: "enqueue", queueName: "bench", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "120", maxDeliveries: "3", outputs: 2, wires: [[id("lock")], [id("errors")]] },
+    { id: id("lock"), z, type: "wa-session-lock", store: id("store"), mode: "acquire", lockName: "bench", key: "wa.message.chatId", ttl: "60", wait: "60", onTimeout: "output", outputs: 2, wires: [[id("release")], [id("errors")]] },
+    { id: id("release"), z, type: "wa-session-lock", store: id("store"), mode: "release", lockName: "bench", outputs: 1, wires: [[id("ack")]] },
+    { id: id("ack"), z, type: "wa-message-queue", store: id("store"), mode: "ack", queueName: "bench", outputs: 1, wires: [[id("sink")]] },
+    { id: id("sink"), z, type: "bench-sink", name: `store-${backend}`, wires: [] },
+    { id: id("catch"), z, type: "catch", scope: null, uncaught: false, wires: [[id("errors")]] },
+    { id: id("errors"), z, type: "bench-sink", name: `store-${backend}-errors`, wires: [] },
+  ];
+}
+
+function flowFor(backends: StoreBackend[], options: BenchOptions): Record<string, unknown>[] {
   const bare: Record<string, unknown>[] = [{ id: "tab-bare", type: "tab", label: "bare chain" }];
   const ids = Array.from({ length: CHAIN_LENGTH }, (_, i) => `bare-pass-${i}`);
   bare.push({ id: "bare-source", z: "tab-bare", type: "bench-source", name: "bare", wires: [[ids[0]]] });
@@ -70,7 +105,7 @@ function flowFor(): Record<string, unknown>[] {
     { id: "slice-sink", z, type: "bench-sink", name: "slice", wires: [] },
     client,
   ];
-  return [...bare, ...slice];
+  return [...bare, ...slice, ...backends.flatMap((backend) => storeTab(backend, options))];
 }
 
 function envelope(i: number, now: number): Record<string, unknown> {
@@ -124,7 +159,11 @@ async function main(): Promise<void> {
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(root, link, "dir");
   writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "bench", private: true }));
-  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flowFor()));
+  const redisUp = await redisReachable();
+  if (!redisUp) console.log(`(Redis scenarios left out: no Redis reachable at ${REDIS_URL})`);
+  const backends = STORE_BACKENDS.filter((backend) => backend !== "redis" || redisUp);
+  const redisKeyPrefix = `wa-bench-${randomUUID().slice(0, 8)}:`;
+  writeFileSync(join(userDir, "flows.json"), JSON.stringify(flowFor(backends, { redisKeyPrefix })));
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require("node-red") as {
@@ -163,9 +202,24 @@ async function main(): Promise<void> {
   results.push({ scenario: bareName, ...(await drive(registry, "bare", single, bareMsg, true, 1))! });
   results.push({ scenario: sliceName, ...(await drive(registry, "slice", single, envelope, true, 1))! });
 
+  for (const backend of backends) {
+    let errors = 0;
+    const name = `store-${backend}`;
+    // A failed message still ends its journey, so the run finishes and then reports the failures.
+    registry.sinks.set(`${name}-errors`, (msg) => {
+      errors += 1;
+      registry.sinks.get(name)?.(msg);
+    });
+    await drive(registry, name, Math.min(WARMUP, STORE_MESSAGES), envelope, false);
+    results.push({ scenario: `lock + queue on ${backend} store`, ...(await drive(registry, name, STORE_MESSAGES, envelope, true))! });
+    if (errors > 0) throw new Error(`${errors} messages failed on the ${backend} store`);
+  }
+
   await RED.stop();
   server.close();
   rmSync(userDir, { recursive: true, force: true });
+  if (redisUp) await deleteRedisKeys(redisKeyPrefix);
+  if (redisUp && LB_MESSAGES > 0) results.push(await twoInstanceRun());
 
   const [bare, slice, bareSingle, sliceSingle] = results;
   const report = {

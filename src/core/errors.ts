@@ -25,6 +25,7 @@ export type WaErrorCode =
   | "queue.givenUp"
   | "queue.redelivering"
   | "queue.notSerialisable"
+  | "queue.blockTimeout"
   | "transport.notReady"
   | "transport.invalidTarget"
   | "transport.emptyText"

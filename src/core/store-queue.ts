@@ -105,25 +105,29 @@ export class StoreQueue {
   async enqueue(chatId: string, body: string, onAccepted?: (deliveryId: string) => void): Promise<StoreEnqueueOutcome> {
     if (this.closed) return { accepted: false, error: new WaError("queue.closed", `Queue ${this.options.name} is closed`, { chatId }) };
     const chatKey = this.chatKey(chatId);
-    if ((await this.store.listLength(chatKey)) >= this.options.maxPerChat) {
-      const made = this.options.overflow === "drop-oldest" && (await this.dropOldestWaiting(chatId));
-      if (!made) {
-        return {
-          accepted: false,
-          error: new WaError("queue.chatFull", `Chat ${chatId} already has ${this.options.maxPerChat} messages queued`, { chatId, max: this.options.maxPerChat }),
-        };
-      }
-    }
-    const total = Number((await this.store.get(this.countKey())) ?? "0");
-    if (total >= this.options.maxTotal) {
+    // Bounds are taken as reservations (increment, push) and given back on refusal, so that
+    // concurrent enqueues, here or in another instance, cannot both slip under a bound.
+    if ((await this.store.increment(this.countKey(), 1)) > this.options.maxTotal) {
+      await this.store.increment(this.countKey(), -1);
       return { accepted: false, error: new WaError("queue.full", `Queue ${this.options.name} is full (${this.options.maxTotal} messages)`, { max: this.options.maxTotal }) };
     }
     this.sequence += 1;
     const item: StoredItem = { deliveryId: `${this.boot}-${this.sequence}`, chatId, enqueuedAt: this.clock.now(), deliveryCount: 0, body };
     // Item first, then its place in line: a crash in between leaves an orphan item, never a dangling id.
     await this.store.set(this.itemKey(item.deliveryId), JSON.stringify(item));
-    await this.store.listPush(chatKey, item.deliveryId);
-    await this.store.increment(this.countKey(), 1);
+    const length = await this.store.listPush(chatKey, item.deliveryId);
+    if (length > this.options.maxPerChat) {
+      const made = this.options.overflow === "drop-oldest" && (await this.dropOldestWaiting(chatId, item.deliveryId));
+      if (!made) {
+        await this.store.listRemove(chatKey, item.deliveryId, 1);
+        await this.store.delete(this.itemKey(item.deliveryId));
+        await this.store.increment(this.countKey(), -1);
+        return {
+          accepted: false,
+          error: new WaError("queue.chatFull", `Chat ${chatId} already has ${this.options.maxPerChat} messages queued`, { chatId, max: this.options.maxPerChat }),
+        };
+      }
+    }
     onAccepted?.(item.deliveryId);
     this.pump(chatId);
     return { accepted: true, deliveryId: item.deliveryId };
@@ -217,11 +221,11 @@ export class StoreQueue {
     }
   }
 
-  private async dropOldestWaiting(chatId: string): Promise<boolean> {
+  private async dropOldestWaiting(chatId: string, arriving: string): Promise<boolean> {
     const ids = await this.store.listRange(this.chatKey(chatId), 0, 1);
     const leaseRaw = await this.store.get(this.leaseKey(chatId));
     const inFlight = leaseRaw === undefined ? undefined : (JSON.parse(leaseRaw) as Lease).deliveryId;
-    const victim = ids.find((id) => id !== inFlight);
+    const victim = ids.find((id) => id !== inFlight && id !== arriving);
     if (victim === undefined) return false;
     const raw = await this.store.get(this.itemKey(victim));
     if ((await this.store.listRemove(this.chatKey(chatId), victim, 1)) === 0) return false;

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
 import { handleAcks } from "./lib/ack-handler";
-import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./lib/chat-queues";
+import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./lib/chat-queues";
 import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
@@ -20,6 +20,7 @@ interface QueueDef extends NodeDef {
   overflow: string;
   ackTimeout: string | number;
   maxDeliveries: string | number;
+  blockWait?: string | number;
 }
 
 export interface QueueSettings {
@@ -27,9 +28,11 @@ export interface QueueSettings {
   keyProperty: string;
   maxDeliveries: number;
   dispatcher: KeyedDispatcherOptions;
+  /** With the "block" policy: how long a message may wait for room. */
+  blockWaitMs?: number;
 }
 
-export const QUEUE_LIMITS = { maxPerChat: 10_000, maxTotal: 1_000_000, maxAckTimeoutSeconds: 86_400, maxDeliveries: 100 } as const;
+export const QUEUE_LIMITS = { maxPerChat: 10_000, maxTotal: 1_000_000, maxAckTimeoutSeconds: 86_400, maxDeliveries: 100, maxBlockWaitSeconds: 3_600 } as const;
 
 export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   const mode = stringSetting(config.mode, "enqueue");
@@ -39,6 +42,7 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   const ackTimeout = numberSetting(config.ackTimeout, 60);
   const maxDeliveries = numberSetting(config.maxDeliveries, 3);
   const overflow = stringSetting(config.overflow, "reject");
+  const blockWait = numberSetting(config.blockWait, 30);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   if (mode !== "enqueue" && mode !== "ack") throw fail("mode", `Unknown mode: ${mode}`);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("queueName", "Queue name: 1 to 64 letters, digits, '.', '_' or '-'");
@@ -46,7 +50,8 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   if (!(Number.isInteger(maxTotal) && maxTotal >= 1 && maxTotal <= QUEUE_LIMITS.maxTotal)) throw fail("maxTotal", `Total limit must be a whole number from 1 to ${QUEUE_LIMITS.maxTotal}`);
   if (!(ackTimeout >= 0 && ackTimeout <= QUEUE_LIMITS.maxAckTimeoutSeconds)) throw fail("ackTimeout", `Ack timeout must be between 0 and ${QUEUE_LIMITS.maxAckTimeoutSeconds} s`);
   if (!(Number.isInteger(maxDeliveries) && maxDeliveries >= 1 && maxDeliveries <= QUEUE_LIMITS.maxDeliveries)) throw fail("maxDeliveries", `Deliveries must be a whole number from 1 to ${QUEUE_LIMITS.maxDeliveries}`);
-  if (overflow !== "reject" && overflow !== "drop-oldest") throw fail("overflow", `Unknown overflow policy: ${overflow}`);
+  if (overflow !== "reject" && overflow !== "drop-oldest" && overflow !== "block") throw fail("overflow", `Unknown overflow policy: ${overflow}`);
+  if (overflow === "block" && !(blockWait > 0 && blockWait <= QUEUE_LIMITS.maxBlockWaitSeconds)) throw fail("blockWait", `Wait for room: more than 0 and at most ${QUEUE_LIMITS.maxBlockWaitSeconds} s`);
   return {
     mode,
     keyProperty: stringSetting(config.key, "wa.message.chatId"),
@@ -57,9 +62,11 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
       maxInFlightTotal: Number.POSITIVE_INFINITY,
       maxPerKey: maxPerChat,
       maxTotal,
-      overflow: overflow as OverflowPolicy,
+      // "block" is a waiting room in front of a queue that refuses when full.
+      overflow: (overflow === "block" ? "reject" : overflow) as OverflowPolicy,
       ackTimeoutMs: ackTimeout * 1000,
     },
+    ...(overflow === "block" ? { blockWaitMs: blockWait * 1000 } : {}),
   };
 }
 
@@ -73,6 +80,12 @@ export function queueDepth(queueName: string): number | undefined {
 }
 
 function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
+  const queue = openQueue(RED, node, settings, handle);
+  if (settings.blockWaitMs === undefined) return queue;
+  return new BlockingChatQueue(queue, { maxWaitMs: settings.blockWaitMs, maxBlocked: settings.dispatcher.maxTotal, retryEveryMs: 1000 });
+}
+
+function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   if (handle.id === "default-memory") return new MemoryChatQueue(settings.dispatcher);
   const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
   const { dispatcher } = settings;

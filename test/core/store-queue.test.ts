@@ -182,6 +182,20 @@ for (const backend of BACKENDS) describe(`StoreQueue on ${backend.name}`, () => 
     assert.deepEqual(bodies(d), ["x1", "x3"]);
   });
 
+  it("holds its bounds when many enqueues race, from two instances", async () => {
+    const one = make(world.store, { owner: "instance-1", maxPerChat: 2, maxTotal: 5 });
+    const two = make(world.store, { owner: "instance-2", maxPerChat: 2, maxTotal: 5 });
+    await one.queue.start();
+    await two.queue.start();
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).queue.enqueue(["A", "B", "C", "D"][i % 4], `m${i}`)),
+    );
+    const accepted = outcomes.filter((o) => o.accepted).length;
+    assert.ok(accepted <= 5, `at most the total bound is accepted (${accepted})`);
+    assert.equal(await one.queue.depth(), accepted, "the count matches what was accepted");
+    for (const o of outcomes) if (!o.accepted) assert.match(o.error.code, /^queue\.(full|chatFull)$/);
+  });
+
   it("refuses an ack timeout of 0 for a stored queue", () => {
     assert.throws(() => open(world.store, clock, { leaseMs: 0 }), (e: WaError) => e.code === "config.invalid");
   });

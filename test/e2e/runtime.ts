@@ -46,6 +46,7 @@ export function linkedUserDir(userDir: string, name: string): void {
 export interface RunningNodeRed {
   url: string;
   port: number;
+  pid: number;
   logs: string[];
   stop(): Promise<void>;
   /** kill -9: no close handlers, no flush; what a power cut or an OOM kill leaves. */
@@ -77,6 +78,7 @@ export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000, e
   return {
     url,
     port,
+    pid: child.pid ?? 0,
     logs,
     async killHard() {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -5,50 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
+import { loadBalancedFlow } from "./load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 2000;
 const CHATS = 50;
-
-/** One instance's flow: HTTP in -> Redis queue -> Redis lock -> a little work -> log -> release -> ack. */
-function instanceFlow(logFile: string, keyPrefix: string): Record<string, unknown>[] {
-  const z = "lb-tab";
-  return [
-    { id: z, type: "tab", label: "load balanced" },
-    { id: "redis1", type: "wa-store", name: "", backend: "redis", url: REDIS_URL, keyPrefix, tls: false },
-    { id: "in1", z, type: "http in", url: "/ingest", method: "post", upload: false, swaggerDoc: "", wires: [["reply1", "envelope1"]] },
-    { id: "reply1", z, type: "http response", statusCode: "202", headers: {}, wires: [] },
-    {
-      id: "envelope1",
-      z,
-      type: "change",
-      rules: [
-        { t: "set", p: "wa", pt: "msg", to: "payload", tot: "msg" },
-        { t: "set", p: "payload", pt: "msg", to: "wa.message.body", tot: "msg" },
-        { t: "delete", p: "req", pt: "msg" },
-        { t: "delete", p: "res", pt: "msg" },
-      ],
-      wires: [["queue1"]],
-    },
-    { id: "queue1", z, type: "wa-message-queue", store: "redis1", mode: "enqueue", queueName: "lb", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "30", maxDeliveries: "3", outputs: 2, wires: [["lock1"], []] },
-    { id: "lock1", z, type: "wa-session-lock", store: "redis1", mode: "acquire", lockName: "lb", key: "wa.message.chatId", ttl: "30", wait: "20", onTimeout: "error", outputs: 2, wires: [["work1"], []] },
-    { id: "work1", z, type: "delay", pauseType: "random", timeout: "1", timeoutUnits: "seconds", rate: "1", nbRateUnits: "1", rateUnits: "second", randomFirst: "1", randomLast: "5", randomUnits: "milliseconds", drop: false, outputs: 1, wires: [["line1"]] },
-    {
-      id: "line1",
-      z,
-      type: "change",
-      rules: [{ t: "set", p: "payload", pt: "msg", to: 'wa.message.id & " " & wa.message.chatId & " " & $string(wa.session.lock.token) & " " & $string(wa.session.lock.acquiredAt) & " " & $string($millis()) & " " & $env("WA_INSTANCE")', tot: "jsonata" }],
-      wires: [["log1"]],
-    },
-    { id: "log1", z, type: "file", filename: logFile, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [["release1"]] },
-    { id: "release1", z, type: "wa-session-lock", store: "redis1", mode: "release", lockName: "lb", outputs: 1, wires: [["ack1"]] },
-    { id: "ack1", z, type: "wa-message-queue", store: "redis1", mode: "ack", queueName: "lb", outputs: 1, wires: [[]] },
-    { id: "catch1", z, type: "catch", scope: null, uncaught: false, wires: [["errline1"]] },
-    { id: "errline1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }], wires: [["errlog1"]] },
-    { id: "errlog1", z, type: "file", filename: `${logFile}.errors`, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
-  ];
-}
 
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
@@ -83,7 +45,7 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
       const userDir = join(dir, `instance-${name}`);
       mkdirSync(userDir);
       linkedUserDir(userDir, pkg.name);
-      writeFileSync(join(userDir, "flows.json"), JSON.stringify(instanceFlow(logs[index], keyPrefix)));
+      writeFileSync(join(userDir, "flows.json"), JSON.stringify(loadBalancedFlow({ redisUrl: REDIS_URL, logFile: logs[index], keyPrefix, workMs: [1, 5] })));
       instances.push(await startNodeRed(userDir, 60_000, { WA_INSTANCE: name }));
     }
 

@@ -85,6 +85,19 @@ describe("wa-message-queue kept in a store", () => {
     assert.match((errors[1].error as { message: string }).message, /delivered 2 times without an ack; given up/);
   });
 
+  it("blocks on a full stored queue and stores the message once an ack makes room", async () => {
+    await helper.load(nodes, flow(sqlite, { maxTotal: 1, overflow: "block", blockWait: 30 }));
+    const next = collect("next");
+    const refused = collect("refused");
+    getNode("q1").receive(envelope("A@c.us", "a1"));
+    getNode("q1").receive(envelope("B@c.us", "b1"));
+    await until(() => next.length === 1 && doneCount() === 1);
+    getNode("ack1").receive(next[0]);
+    await until(() => next.length === 2 && doneCount() === 2);
+    assert.deepEqual(next.map((m) => m.payload), ["a1", "b1"]);
+    assert.deepEqual(refused, []);
+  });
+
   it("refuses a message that cannot be stored, with the reason", async () => {
     await helper.load(nodes, flow(sqlite));
     const errors = collect("errors");

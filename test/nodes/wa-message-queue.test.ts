@@ -117,4 +117,47 @@ describe("wa-message-queue node", () => {
     assert.match(String((reported[0][0] as Error).message), /stopped before this message of chat A@c.us/);
     assert.equal((reported[0][1] as { payload: string }).payload, "a2");
   });
+
+  it("blocks a message while its chat is full and lets it in after an ack, input not done until then", async () => {
+    await helper.load(queueNode, flow({ maxPerChat: 1, overflow: "block", blockWait: 30 }));
+    const next = collect("next");
+    const refused = collect("refused");
+    const queue = getNode("q1");
+    const doneCount = () => helper.log().args.filter((a: { event?: string; nodeid?: string }[]) => a[0].event === "node.wa-message-queue.done" && a[0].nodeid === "q1").length;
+    ["a1", "a2", "a3"].forEach((body) => queue.receive(envelope("A@c.us", body)));
+    await until(() => next.length === 1 && doneCount() === 1);
+    await until(() => false, 20).catch(() => undefined);
+    assert.equal(doneCount(), 1, "the blocked messages' inputs are not done");
+    assert.deepEqual(refused, []);
+    getNode("ack1").receive(next[0]);
+    await until(() => next.length === 2);
+    getNode("ack1").receive(next[1]);
+    await until(() => next.length === 3);
+    assert.deepEqual(next.map((m) => m.payload), ["a1", "a2", "a3"]);
+    assert.equal(doneCount(), 3);
+    assert.deepEqual(refused, []);
+  });
+
+  it("refuses a blocked message to the second output when no room appears in time", async () => {
+    await helper.load(queueNode, flow({ maxPerChat: 1, overflow: "block", blockWait: 5 }));
+    const next = collect("next");
+    const refused = collect("refused");
+    const queue = getNode("q1");
+    queue.receive(envelope("A@c.us", "a1"));
+    queue.receive(envelope("A@c.us", "a2"));
+    await until(() => next.length === 1);
+    await harness.clock().advanceAsync(5_000);
+    await until(() => refused.length === 1);
+    assert.equal(refused[0].payload, "a2");
+    assert.equal((refused[0].error as { code: string }).code, "queue.blockTimeout");
+    assert.match((refused[0].error as { message: string }).message, /no room within 5000 ms/);
+  });
+
+  it("refuses a block wait outside its range with a message in the status", async () => {
+    await helper.load(queueNode, flow({ overflow: "block", blockWait: 0 }));
+    const errors = collect("errors");
+    getNode("q1").receive(envelope("A@c.us"));
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /Wait for room/);
+  });
 });

@@ -1,3 +1,4 @@
+import { BlockingAdmission, BlockingAdmissionOptions } from "../../core/blocking-admission";
 import { QueueDeliveryInfo } from "../../core/envelope";
 import { WaError } from "../../core/errors";
 import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions } from "../../core/keyed-dispatcher";
@@ -212,3 +213,47 @@ export class StoredChatQueue implements ChatQueueRuntime {
   }
 }
 
+
+/** The "block" policy around a queue: a message that finds it full waits for room, up to a limit. */
+export class BlockingChatQueue implements ChatQueueRuntime {
+  private readonly admission: BlockingAdmission<HeldMessage>;
+
+  constructor(
+    private readonly inner: ChatQueueRuntime,
+    options: BlockingAdmissionOptions,
+  ) {
+    this.admission = new BlockingAdmission(runtimeWorld().clock, options, (chatId, held) => inner.enqueue(chatId, held.msg, held.callbacks, held.done));
+  }
+
+  get durable(): boolean {
+    return this.inner.durable;
+  }
+
+  enqueue(chatId: string, msg: NodeMessage, callbacks: QueueCallbacks, done: DoneFunction): Promise<QueueOutcome> {
+    return this.admission.admit(chatId, { msg, callbacks, done });
+  }
+
+  async ack(chatId: string, deliveryId: string): Promise<boolean> {
+    const acked = await this.inner.ack(chatId, deliveryId);
+    this.admission.roomMayHaveAppeared();
+    return acked;
+  }
+
+  attach(nodeId: string, callbacks: QueueCallbacks): void {
+    this.inner.attach(nodeId, callbacks);
+  }
+
+  detach(nodeId: string): void {
+    this.inner.detach(nodeId);
+  }
+
+  counts(): QueueCounts {
+    const counts = this.inner.counts();
+    return { ...counts, waiting: counts.waiting + this.admission.blocked };
+  }
+
+  async close(): Promise<void> {
+    this.admission.close((chatId) => new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }));
+    await this.inner.close();
+  }
+}
