@@ -91,6 +91,29 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await lockName.waitFor({ state: "detached" });
   });
 
+  it("shows the queue's wait for room only with the block policy, and validates it", async () => {
+    const queueNodeId = await page.evaluate(() => {
+      let id = "";
+      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+        if (n.type === "wa-message-queue" && n.mode === "enqueue") id = n.id;
+      });
+      return id;
+    });
+    await page.locator(`g[id='${queueNodeId}'] rect.red-ui-flow-node`).dblclick();
+    const overflow = page.locator("#node-input-overflow");
+    await overflow.waitFor({ state: "visible" });
+    assert.equal(await page.locator("#node-input-blockWait").isVisible(), false, "hidden while the policy is refuse");
+    await overflow.selectOption("block");
+    await page.locator("#node-input-blockWait").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#node-input-blockWait").inputValue(), "30");
+    await page.locator("#node-input-blockWait").fill("0");
+    await page.locator("#node-input-blockWait").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-blockWait")?.classList.contains("input-error"));
+    await page.screenshot({ path: join(outputDir, "editor-queue-block.png") });
+    await page.locator("#node-dialog-cancel").click();
+    await overflow.waitFor({ state: "detached" });
+  });
+
   it("shows the node's help in the help sidebar", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";
