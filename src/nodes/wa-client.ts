@@ -4,12 +4,18 @@ import { DEMO_SCRIPT } from "../core/demo-chats";
 import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/simulator";
 import { TransportState, WaTransport } from "../core/transport";
+import { CloudApiTransport } from "../core/cloud-transport";
 import { describeError } from "./lib/node-kit";
+import { mountWebhook } from "./lib/cloud-webhook";
 import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
 export interface WaClientDef extends NodeDef {
   mode: string;
+  phoneNumberId?: string;
+  apiVersion?: string;
+  apiBase?: string;
+  webhookPath?: string;
   source: string;
   scriptPath: string;
   speed: string | number;
@@ -20,7 +26,24 @@ export interface WaClientDef extends NodeDef {
 }
 
 /** What wa-in / wa-out get from the config node they reference. */
-export interface WaClientNode extends Node {
+export interface WaClientCredentials {
+  accessToken?: string;
+  appSecret?: string;
+  verifyToken?: string;
+}
+
+export const DEFAULT_CLOUD = { apiBase: "https://graph.facebook.com", apiVersion: "v21.0" } as const;
+
+/** Webhook paths: a slash, then letters, digits and - _ / only. */
+export function webhookPathFromConfig(value: unknown): string {
+  const given = stringSetting(value, "/whatsapp/webhook");
+  if (!/^\/[A-Za-z0-9_\-/]{1,200}$/.test(given) || given.includes("//")) {
+    throw new WaError("config.invalid", "Webhook path: starts with / and holds only letters, digits, -, _ and /", { field: "webhookPath" });
+  }
+  return given;
+}
+
+export interface WaClientNode extends Node<WaClientCredentials> {
   transport?: WaTransport;
   /** Why there is no transport, for the status of the nodes that use it. */
   failure?: string;
@@ -65,21 +88,44 @@ export default function register(RED: NodeAPI): void {
       if (!node.transport) return { state: "error", detail: node.failure };
       return { state: node.transport.state() };
     };
+    let unmount: (() => void) | undefined;
     try {
-      if (mode !== "simulator") {
-        throw new WaError("config.invalid", `Connection type "${mode}" is not available in this version; use the simulator`, { field: "mode" });
+      if (mode === "cloud") {
+        const credentials = node.credentials ?? {};
+        const transport = new CloudApiTransport(
+          {
+            apiBase: stringSetting(config.apiBase, DEFAULT_CLOUD.apiBase),
+            apiVersion: stringSetting(config.apiVersion, DEFAULT_CLOUD.apiVersion),
+            phoneNumberId: stringSetting(config.phoneNumberId, ""),
+            accessToken: credentials.accessToken ?? "",
+            appSecret: credentials.appSecret ?? "",
+            verifyToken: credentials.verifyToken ?? "",
+            maxAttempts: 5,
+            backoffMs: 1000,
+            maxBackoffMs: 60_000,
+            requestTimeoutMs: 15_000,
+          },
+          runtimeWorld().clock,
+          (url, init) => fetch(url, init),
+        );
+        unmount = mountWebhook(RED, webhookPathFromConfig(config.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
+        node.transport = transport;
+      } else if (mode !== "simulator") {
+        throw new WaError("config.invalid", `Connection type "${mode}" is not available in this version; use the simulator or the Cloud API`, { field: "mode" });
+      } else {
+        const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config)));
+        node.transport = simulator;
+        // Node-RED creates config nodes first and the nodes that use them right after, in the
+        // same tick; the script's first message comes after the start delay, so none is missed.
+        simulator.start();
       }
-      const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config)));
-      node.transport = simulator;
-      // Node-RED creates config nodes first and the nodes that use them right after, in the
-      // same tick; the script's first message comes after the start delay, so none is missed.
-      simulator.start();
     } catch (error) {
       node.failure = describeError(RED, error);
       node.error(node.failure);
     }
 
     node.on("close", (_removed: boolean, done: () => void) => {
+      unmount?.();
       const transport = node.transport;
       node.transport = undefined;
       if (!transport) {
@@ -93,5 +139,7 @@ export default function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType("wa-client", WaClient);
+  RED.nodes.registerType<WaClientNode, WaClientDef, unknown, WaClientCredentials>("wa-client", WaClient, {
+    credentials: { accessToken: { type: "password" }, appSecret: { type: "password" }, verifyToken: { type: "password" } },
+  });
 }

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { Server, createServer } from "node:http";
+import { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { signBody } from "../../src/core/cloud-api";
+import clientNode from "../../src/nodes/wa-client";
+import inNode from "../../src/nodes/wa-in";
+import outNode from "../../src/nodes/wa-out";
+import { NodeAPI } from "../../src/nodes/lib/red";
+import { GraphApiStandin } from "../support/graph-api-standin";
+import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
+const TOKEN = "EAAG-node-test";
+const PHONE_ID = "106540352242922";
+const APP_SECRET = "app-secret-for-tests";
+const VERIFY_TOKEN = "verify-me";
+
+describe("wa-client (Cloud API) with wa-in and wa-out", () => {
+  useNodeHarness();
+  let graph: GraphApiStandin;
+  let httpNode: Server | undefined;
+  let webhookUrl = "";
+  let capturedRed: NodeAPI | undefined;
+  // The runtime's HTTP app for flows (httpNode) is what the webhook is mounted on; serve it for real.
+  const capturingClient = (RED: NodeAPI) => {
+    capturedRed = RED;
+    return clientNode(RED);
+  };
+  const nodes = [capturingClient, inNode, outNode];
+  const body = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "text-message.json"));
+
+  beforeEach(async () => {
+    graph = new GraphApiStandin(TOKEN, PHONE_ID);
+    await graph.start();
+  });
+  afterEach(async () => {
+    await graph.stop();
+    if (httpNode) await new Promise((resolve) => httpNode!.close(resolve));
+    httpNode = undefined;
+  });
+
+  async function load(client: Record<string, unknown> = {}, credentials: Record<string, string> = {}) {
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiVersion: "v21.0", apiBase: graph.url, webhookPath: "/whatsapp/test-hook", ...client },
+        { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]] },
+        { id: "out1", type: "wa-out", client: "cloud1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
+        helperNode("received"),
+        helperNode("sent"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+      { cloud1: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN, ...credentials } },
+    );
+    httpNode = createServer(capturedRed!.httpNode as unknown as (req: unknown, res: unknown) => void);
+    await new Promise<void>((resolve) => httpNode!.listen(0, "127.0.0.1", resolve));
+    webhookUrl = `http://127.0.0.1:${(httpNode.address() as AddressInfo).port}/whatsapp/test-hook`;
+  }
+
+  const post = (raw: Buffer | string, signature?: string) =>
+    fetch(webhookUrl, { method: "POST", headers: { "Content-Type": "application/json", ...(signature ? { "X-Hub-Signature-256": signature } : {}) }, body: typeof raw === "string" ? raw : new Uint8Array(raw) });
+
+  it("answers the verification handshake on the webhook path", async () => {
+    await load();
+    const ok = await fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=8641`);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), "8641");
+    const wrong = await fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=8641`);
+    assert.equal(wrong.status, 403);
+  });
+
+  it("emits a signed delivery once as an envelope, even when Meta delivers it again", async () => {
+    await load();
+    const received = collect("received");
+    const first = await post(body, signBody(body, APP_SECRET));
+    assert.equal(first.status, 200);
+    const again = await post(body, signBody(body, APP_SECRET));
+    assert.equal(again.status, 200, "a redelivery is acknowledged so Meta stops retrying");
+    await untilReal(() => received.length === 1, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(received.length, 1, "emitted once");
+    const message = (received[0].wa as { message: Record<string, unknown> }).message;
+    assert.equal(message.chatId, "447700900123");
+    assert.equal(message.transport, "cloud-api");
+    assert.equal(received[0].payload, "Do you have the blue hoodie in M?");
+  });
+
+  it("refuses a delivery with a missing or wrong signature: 401, a warning, nothing emitted", async () => {
+    await load();
+    const received = collect("received");
+    assert.equal((await post(body)).status, 401);
+    assert.equal((await post(body, signBody(body, "not-the-secret"))).status, 401);
+    const tampered = Buffer.from(body.toString().replace("blue", "red!"));
+    assert.equal((await post(tampered, signBody(body, APP_SECRET))).status, 401);
+    const garbage = "{not json";
+    assert.equal((await post(garbage, signBody(garbage, APP_SECRET))).status, 400);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(received.length, 0);
+    const warnings = (getNode("cloud1").warn as unknown as { args: unknown[][] }).args.map((a) => String(a[0]));
+    assert.equal(warnings.length, 4);
+    assert.match(warnings[0], /X-Hub-Signature-256/);
+    assert.ok(!warnings.some((w) => w.includes(APP_SECRET)), "the secret never reaches the log");
+  });
+
+  it("replies through the Graph API as a quoted reply and reports the receipt", async () => {
+    await load();
+    const received = collect("received");
+    const sent = collect("sent");
+    await post(body, signBody(body, APP_SECRET));
+    await untilReal(() => received.length === 1, 2000);
+    getNode("out1").receive({ ...received[0], payload: "Yes, we have it in M." });
+    await untilReal(() => sent.length === 1, 5000);
+    const receipt = (sent[0].wa as { sent: { id: string; quotedId: string } }).sent;
+    assert.match(receipt.id, /^wamid\./);
+    assert.equal(receipt.quotedId, "wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMDQ5");
+    assert.deepEqual(graph.sentTexts(), ["Yes, we have it in M."]);
+    assert.equal(graph.calls[0].authorization, `Bearer ${TOKEN}`);
+  });
+
+  it("sends a refused reply to the Catch node with Graph's reason", async () => {
+    await load({}, { accessToken: "expired-token" });
+    const errors = collect("errors");
+    getNode("out1").receive({ payload: "hello", wa: { message: { id: "wamid.x", chatId: "447700900123", from: "447700900123", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "cloud-api" }, trace: [] } });
+    await untilReal(() => errors.length === 1, 5000);
+    assert.match((errors[0].error as { message: string }).message, /refused the access token.*code 190/);
+  });
+
+  it("takes its webhook off the HTTP server when the flow stops", async () => {
+    await load();
+    await helper.unload();
+    const gone = await post(body, signBody(body, APP_SECRET));
+    assert.equal(gone.status, 404);
+  });
+
+  it("reports missing credentials on the nodes that use the connection", async () => {
+    await load({}, { appSecret: "" });
+    const errors = collect("errors");
+    getNode("out1").receive({ payload: "hello", wa: { message: { id: "wamid.x", chatId: "447700900123", from: "447700900123", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "cloud-api" }, trace: [] } });
+    await untilReal(() => errors.length === 1, 2000);
+    assert.match((errors[0].error as { message: string }).message, /app secret/);
+  });
+});

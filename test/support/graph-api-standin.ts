@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
+import { AddressInfo } from "node:net";
+
+/**
+ * A loopback stand-in for the WhatsApp Cloud API's send endpoint
+ * (POST /{version}/{phone-number-id}/messages), answering as Graph does: its success shape,
+ * its error JSON ({error: {message, type, code, error_subcode, fbtrace_id}}), 401 with
+ * code 190 for a bad token, 400 with code 100 for bad parameters, and injectable faults
+ * (429 with code 130429 and Retry-After, 5xx, a dropped connection).
+ */
+export interface StandinCall {
+  path: string;
+  authorization: string | undefined;
+  body: Record<string, unknown> | undefined;
+}
+
+type Fault = { kind: "status"; status: number; code?: number; retryAfter?: number } | { kind: "drop" };
+
+export class GraphApiStandin {
+  readonly calls: StandinCall[] = [];
+  private readonly faults: Fault[] = [];
+  private server?: Server;
+  url = "";
+
+  constructor(
+    readonly accessToken: string,
+    readonly phoneNumberId: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server!.close(resolve));
+  }
+
+  /** The next `count` requests get this fault, in order. */
+  failNext(count: number, fault: Fault): void {
+    for (let i = 0; i < count; i += 1) this.faults.push(fault);
+  }
+
+  sentTexts(): string[] {
+    return this.calls.filter((c) => c.body && (c.body.text as { body?: string } | undefined)?.body !== undefined).map((c) => (c.body!.text as { body: string }).body);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+    } catch {
+      body = undefined;
+    }
+    this.calls.push({ path: req.url ?? "", authorization: req.headers.authorization, body });
+    const fault = this.faults.shift();
+    if (fault?.kind === "drop") {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === "status") {
+      const headers: Record<string, string> = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
+      const message = fault.status === 429 || fault.code === 130429 ? "(#130429) Rate limit hit" : "An unexpected error has occurred. Please retry your request later.";
+      this.graphError(res, fault.status, fault.code ?? (fault.status === 429 ? 130429 : 2), message, headers);
+      return;
+    }
+    const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(req.url ?? "");
+    if (req.method !== "POST" || !match) {
+      this.graphError(res, 400, 100, "Unsupported request - method type: " + (req.method ?? "").toLowerCase());
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
+      this.graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token", {}, "OAuthException");
+      return;
+    }
+    if (match[2] !== this.phoneNumberId) {
+      this.graphError(res, 400, 100, `Unsupported post request. Object with ID '${match[2]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`);
+      return;
+    }
+    if (!body || body.messaging_product !== "whatsapp") {
+      this.graphError(res, 400, 100, "The parameter messaging_product is required.");
+      return;
+    }
+    const to = body.to;
+    if (typeof to !== "string" || !/^\d{5,20}$/.test(to)) {
+      this.graphError(res, 400, 131009, "(#131009) Parameter value is not valid");
+      return;
+    }
+    const text = (body.text as { body?: unknown } | undefined)?.body;
+    if (body.type === "text" && (typeof text !== "string" || text.length === 0 || text.length > 4096)) {
+      this.graphError(res, 400, 100, "(#100) Param text['body'] must be at most 4096 characters long.");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.${randomBytes(18).toString("base64url")}` }] }));
+  }
+
+  private graphError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, type = "OAuthException"): void {
+    res.writeHead(status, { "Content-Type": "application/json", ...headers });
+    res.end(JSON.stringify({ error: { message, type, code, error_subcode: undefined, fbtrace_id: randomBytes(8).toString("base64url") } }));
+  }
+}
