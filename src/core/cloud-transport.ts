@@ -1,8 +1,8 @@
 import { Clock } from "./clock";
 import { CLOUD_LIMITS, CloudApiClient, CloudApiOptions, CloudStatus, HttpFunction, RecentIds, answerVerification, parseWebhook, signatureIsValid } from "./cloud-api";
-import { SentReceipt, WaMessage } from "./envelope";
+import { SentReceipt } from "./envelope";
 import { WaError } from "./errors";
-import { Listeners, OutgoingText, SentRecord, TransportState, WaTransport } from "./transport";
+import { Listeners, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface CloudTransportOptions extends CloudApiOptions {
   appSecret: string;
@@ -22,14 +22,10 @@ export interface WebhookAnswer {
  * and leave through the Graph API. Meta redelivers a webhook it thinks failed; a message id
  * already seen is acknowledged and not emitted again.
  */
-export class CloudApiTransport implements WaTransport {
+export class CloudApiTransport extends TransportEvents implements WaTransport {
   readonly kind = "cloud-api";
   private readonly client: CloudApiClient;
   private readonly recent = new RecentIds(10_000);
-  private readonly messageListeners = new Listeners<[WaMessage]>();
-  private readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
-  private readonly sentListeners = new Listeners<[SentRecord]>();
-  private readonly sendFailedListeners = new Listeners<[Error]>();
   private readonly statusListeners = new Listeners<[CloudStatus]>();
   private current: TransportState = "ready";
   private duplicates = 0;
@@ -39,6 +35,7 @@ export class CloudApiTransport implements WaTransport {
     private readonly clock: Clock,
     http: HttpFunction,
   ) {
+    super();
     this.client = new CloudApiClient(options, clock, http);
     if (options.accessToken === "") throw new WaError("config.invalid", "The Cloud API needs an access token (credentials)", { field: "accessToken" });
     if (options.appSecret === "") throw new WaError("config.invalid", "The Cloud API webhook needs the app secret (credentials) to check signatures", { field: "appSecret" });
@@ -50,22 +47,6 @@ export class CloudApiTransport implements WaTransport {
 
   get duplicateDeliveries(): number {
     return this.duplicates;
-  }
-
-  onMessage(listener: (message: WaMessage) => void): () => void {
-    return this.messageListeners.add(listener);
-  }
-
-  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void {
-    return this.stateListeners.add(listener);
-  }
-
-  onSent(listener: (record: SentRecord) => void): () => void {
-    return this.sentListeners.add(listener);
-  }
-
-  onSendFailed(listener: (error: Error) => void): () => void {
-    return this.sendFailedListeners.add(listener);
   }
 
   /** Delivery and read receipts of sent messages. */

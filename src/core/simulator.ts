@@ -1,7 +1,7 @@
 import { Clock, TimerHandle } from "./clock";
 import { MAX_TEXT_LENGTH, MESSAGE_TYPES, SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, validateChatId } from "./envelope";
 import { WaError } from "./errors";
-import { Listeners, OutgoingText, SentRecord, TransportState, WaTransport } from "./transport";
+import { OutgoingText, SentRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface ScriptedMessage {
   from: string;
@@ -140,13 +140,9 @@ export function parseChatScriptJsonl(text: string, name = "file"): ChatScript {
 }
 
 /** A WhatsApp stand-in: replays a chat script with scaled timing and records what is sent. */
-export class SimulatedWhatsApp implements WaTransport {
+export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   readonly kind = "simulator";
   private currentState: TransportState = "stopped";
-  private readonly messageListeners = new Listeners<[WaMessage]>();
-  private readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
-  private readonly sentListeners = new Listeners<[SentRecord]>();
-  private readonly sendFailedListeners = new Listeners<[Error]>();
   private readonly timers = new Set<TimerHandle>();
   private readonly outbox: SentRecord[] = [];
   private round = 0;
@@ -159,6 +155,7 @@ export class SimulatedWhatsApp implements WaTransport {
     private readonly clock: Clock,
     private readonly options: SimulatorOptions,
   ) {
+    super();
     validateSimulatorOptions(options);
   }
 
@@ -168,22 +165,6 @@ export class SimulatedWhatsApp implements WaTransport {
 
   stats(): { round: number; received: number; sent: number } {
     return { round: this.round, received: this.receivedCount, sent: this.sentCount };
-  }
-
-  onMessage(listener: (message: WaMessage) => void): () => void {
-    return this.messageListeners.add(listener);
-  }
-
-  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void {
-    return this.stateListeners.add(listener);
-  }
-
-  onSent(listener: (record: SentRecord) => void): () => void {
-    return this.sentListeners.add(listener);
-  }
-
-  onSendFailed(listener: (error: Error) => void): () => void {
-    return this.sendFailedListeners.add(listener);
   }
 
   /** Becomes ready at once and starts the script after the start delay. */
@@ -270,10 +251,7 @@ export class SimulatedWhatsApp implements WaTransport {
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.setState("stopped");
-    this.messageListeners.clear();
-    this.sentListeners.clear();
-    this.sendFailedListeners.clear();
-    this.stateListeners.clear();
+    this.clearListeners();
   }
 
   private setState(state: TransportState, detail?: string): void {

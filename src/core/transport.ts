@@ -49,3 +49,34 @@ export class Listeners<A extends unknown[]> {
     this.set.clear();
   }
 }
+
+/** The listener sets every transport has; a transport extends it and emits through them. */
+export abstract class TransportEvents {
+  protected readonly messageListeners = new Listeners<[WaMessage]>();
+  protected readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
+  protected readonly sentListeners = new Listeners<[SentRecord]>();
+  protected readonly sendFailedListeners = new Listeners<[Error]>();
+
+  onMessage(listener: (message: WaMessage) => void): () => void {
+    return this.messageListeners.add(listener);
+  }
+
+  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void {
+    return this.stateListeners.add(listener);
+  }
+
+  onSent(listener: (record: SentRecord) => void): () => void {
+    return this.sentListeners.add(listener);
+  }
+
+  onSendFailed(listener: (error: Error) => void): () => void {
+    return this.sendFailedListeners.add(listener);
+  }
+
+  protected clearListeners(): void {
+    this.messageListeners.clear();
+    this.sentListeners.clear();
+    this.sendFailedListeners.clear();
+    this.stateListeners.clear();
+  }
+}
