@@ -241,11 +241,21 @@ export class CloudApiClient {
       text: { body: request.text, preview_url: false },
       ...(request.quotedId ? { context: { message_id: request.quotedId } } : {}),
     });
-    const answer = await this.post(`${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${this.options.phoneNumberId}/messages`, body);
+    const answer = await this.post(this.messagesUrl(), body);
     const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
     const id = isObject(sent) ? asString(sent.id) : undefined;
     if (!id) throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", { reason: "no messages[0].id" });
     return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
+  }
+
+  /** Marks the customer's message read and shows "typing..." until the reply (or about 25 s). */
+  async markReadWithTyping(messageId: string): Promise<void> {
+    const body = JSON.stringify({ messaging_product: "whatsapp", status: "read", message_id: messageId, typing_indicator: { type: "text" } });
+    await this.post(this.messagesUrl(), body);
+  }
+
+  private messagesUrl(): string {
+    return `${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${this.options.phoneNumberId}/messages`;
   }
 
   private async post(url: string, body: string): Promise<unknown> {

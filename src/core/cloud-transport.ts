@@ -93,6 +93,11 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     }
   }
 
+  async showTyping(_chatId: string, _durationMs: number, replyToId?: string): Promise<void> {
+    // The Cloud API shows typing only as part of marking a received message read.
+    if (replyToId) await this.client.markReadWithTyping(replyToId);
+  }
+
   async close(): Promise<void> {
     this.current = "stopped";
     this.stateListeners.emit("stopped", undefined);

@@ -219,6 +219,15 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     return receipt;
   }
 
+  /** Typing indicators shown, newest last (the last 200). */
+  readonly typing: { chatId: string; durationMs: number; at: number }[] = [];
+
+  async showTyping(chatId: string, durationMs: number): Promise<void> {
+    if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+    this.typing.push({ chatId, durationMs, at: this.clock.now() });
+    if (this.typing.length > 200) this.typing.shift();
+  }
+
   /** Delivers a message as if a customer had just sent it (the editor's inject button, tests). */
   inject(input: { chatId: string; body: string; from?: string; senderName?: string; type?: WaMessageType }): WaMessage {
     validateChatId(input.chatId);

@@ -25,6 +25,11 @@ export interface WaTransport {
   onSent(listener: (record: SentRecord) => void): () => void;
   onSendFailed(listener: (error: Error) => void): () => void;
   sendText(message: OutgoingText): Promise<SentReceipt>;
+  /**
+   * Shows "typing..." in a chat for about `durationMs`, where the connection can.
+   * `replyToId` is the customer's message being answered (the Cloud API needs it).
+   */
+  showTyping?(chatId: string, durationMs: number, replyToId?: string): Promise<void>;
   close(): Promise<void>;
 }
 

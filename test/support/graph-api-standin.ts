@@ -87,6 +87,15 @@ export class GraphApiStandin {
       this.graphError(res, 400, 100, "The parameter messaging_product is required.");
       return;
     }
+    if (body.status === "read") {
+      if (typeof body.message_id !== "string" || !body.message_id.startsWith("wamid.")) {
+        this.graphError(res, 400, 100, "(#100) Invalid parameter message_id");
+        return;
+      }
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ success: true }));
+      return;
+    }
     const to = body.to;
     if (typeof to !== "string" || !/^\d{5,20}$/.test(to)) {
       this.graphError(res, 400, 131009, "(#131009) Parameter value is not valid");

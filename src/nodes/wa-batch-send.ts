@@ -1,0 +1,246 @@
+import { SentReceipt } from "../core/envelope";
+import { WaError } from "../core/errors";
+import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/send-pacer";
+import { Store } from "../core/store/store";
+import { findClient } from "./lib/client-ref";
+import { reviveMessage, serialiseMessage } from "./lib/message-codec";
+import { StatusReporter, disableNode, failMessage, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+interface BatchSendDef extends NodeDef {
+  client: string;
+  store: string;
+  chat: string;
+  quote: boolean | string;
+  gapMin: string | number;
+  gapMax: string | number;
+  globalPerSecond: string | number;
+  coalesceWindow: string | number;
+  coalesceMaxChars: string | number;
+  typing: boolean | string;
+  typingMsPerChar: string | number;
+  maxAttempts: string | number;
+  maxPerChat: string | number;
+  maxTotal: string | number;
+}
+
+export interface BatchSendSettings {
+  chatProperty: string;
+  quote: boolean;
+  pacer: PacerOptions;
+}
+
+export function batchSendSettingsFromConfig(config: BatchSendDef): BatchSendSettings {
+  const typing = booleanSetting(config.typing, false);
+  return {
+    chatProperty: stringSetting(config.chat, "wa.message.chatId"),
+    quote: booleanSetting(config.quote, false),
+    pacer: {
+      ...DEFAULT_PACER_OPTIONS,
+      perChatGapMs: [numberSetting(config.gapMin, 1) * 1000, numberSetting(config.gapMax, 3) * 1000],
+      globalPerSecond: numberSetting(config.globalPerSecond, DEFAULT_PACER_OPTIONS.globalPerSecond),
+      coalesceWindowMs: numberSetting(config.coalesceWindow, 0) * 1000,
+      coalesceMaxChars: numberSetting(config.coalesceMaxChars, DEFAULT_PACER_OPTIONS.coalesceMaxChars),
+      typingMsPerChar: typing ? numberSetting(config.typingMsPerChar, 30) : 0,
+      maxAttempts: numberSetting(config.maxAttempts, DEFAULT_PACER_OPTIONS.maxAttempts),
+      maxQueuedPerChat: numberSetting(config.maxPerChat, DEFAULT_PACER_OPTIONS.maxQueuedPerChat),
+      maxQueuedTotal: numberSetting(config.maxTotal, DEFAULT_PACER_OPTIONS.maxQueuedTotal),
+    },
+  };
+}
+
+/** What each queued message carries: the message, and its done while this run holds it. */
+interface Held {
+  msg: NodeMessage;
+  done?: DoneFunction;
+  send?: SendFunction;
+  acceptedAt: number;
+}
+
+/** A durable outbox in a wa-store: one key per item and a list for the order. */
+class StoreOutbox {
+  constructor(
+    private readonly store: Store,
+    private readonly prefix: string,
+  ) {}
+
+  async write(item: OutgoingItem<Held>): Promise<void> {
+    const { contexts, ...rest } = item;
+    const key = this.itemKey(item.id);
+    const existed = (await this.store.get(key)) !== undefined;
+    await this.store.set(key, JSON.stringify({ ...rest, messages: contexts.map((c) => serialiseMessage(c.msg)) }));
+    if (!existed) await this.store.listPush(this.orderKey(), item.id);
+  }
+
+  async remove(item: OutgoingItem<Held>): Promise<void> {
+    await this.store.listRemove(this.orderKey(), item.id, 1);
+    await this.store.delete(this.itemKey(item.id));
+  }
+
+  async readAll(acceptedAt: number): Promise<OutgoingItem<Held>[]> {
+    const ids = await this.store.listRange(this.orderKey(), 0, -1);
+    const items: OutgoingItem<Held>[] = [];
+    for (const id of ids) {
+      const raw = await this.store.get(this.itemKey(id));
+      if (raw === undefined) {
+        await this.store.listRemove(this.orderKey(), id, 1);
+        continue;
+      }
+      const { messages, ...rest } = JSON.parse(raw) as Omit<OutgoingItem<Held>, "contexts"> & { messages: string[] };
+      items.push({ ...rest, contexts: messages.map((body) => ({ msg: reviveMessage(body), acceptedAt })) });
+    }
+    return items;
+  }
+
+  private itemKey(id: string): string {
+    return `${this.prefix}item:${id}`;
+  }
+
+  private orderKey(): string {
+    return `${this.prefix}order`;
+  }
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaBatchSend(this: Node, config: BatchSendDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => {
+      const read = batchSendSettingsFromConfig(config);
+      validatePacerOptions(read.pacer);
+      return read;
+    });
+    if (!settings) return;
+    const client = findClient(RED, config.client);
+    const durable = typeof config.store === "string" && config.store !== "";
+    let handle: StoreHandle | undefined;
+    let outbox: StoreOutbox | undefined;
+    if (durable) {
+      try {
+        handle = acquireStore(RED, node.id, config.store);
+        outbox = new StoreOutbox(handle.store, `wa:outbox:${node.id}:`);
+      } catch (error) {
+        disableNode(RED, node, status, error);
+        return;
+      }
+    }
+    let lastFailure = "";
+
+    const showStatus = (force = false) =>
+      status.set(() => {
+        const stats = pacer.stats();
+        const text = translate(RED, "pacer.counts", `${stats.queued} queued · ETA ${Math.ceil(stats.etaMs / 1000)} s · ${stats.sent} sent · ${stats.failed} failed`, {
+          queued: stats.queued,
+          eta: Math.ceil(stats.etaMs / 1000),
+          sent: stats.sent,
+          failed: stats.failed,
+        });
+        if (lastFailure && stats.queued === 0) return { fill: "red", shape: "ring", text: `${text} · ${lastFailure}` };
+        return { fill: stats.queued > 0 ? "yellow" : "green", shape: stats.queued > 0 ? "ring" : "dot", text };
+      }, force);
+
+    const pacer = new SendPacer<Held>(settings.pacer, {
+      clock,
+      random: Math.random,
+      send: (item) => {
+        const transport = client?.transport;
+        if (!transport) throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" });
+        return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });
+      },
+      showTyping: async (chatId, durationMs, item) => {
+        const replyTo = item.contexts[item.contexts.length - 1]?.msg as { wa?: { message?: { id?: unknown } } };
+        const replyToId = typeof replyTo?.wa?.message?.id === "string" ? replyTo.wa.message.id : undefined;
+        await client?.transport?.showTyping?.(chatId, durationMs, replyToId);
+      },
+      sent: (item, receipt: SentReceipt) => {
+        lastFailure = "";
+        for (const context of item.contexts) {
+          const msg = context.msg as NodeMessage & { wa?: Record<string, unknown> };
+          if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] };
+          msg.wa.sent = { ...receipt, ...(item.contexts.length > 1 ? { coalesced: item.contexts.length } : {}) };
+          traceMessage(msg, node, context.acceptedAt, clock.now());
+          (context.send ?? ((m: NodeMessage) => node.send(m)))(msg);
+          context.done?.();
+        }
+        showStatus();
+      },
+      failed: (item, error) => {
+        lastFailure = toNodeError(RED, error).message;
+        for (const context of item.contexts) {
+          if (context.done) failMessage(RED, status, context.done, error);
+          else reportError(RED, node, status, context.msg, error);
+        }
+        showStatus(true);
+      },
+      retrying: (item, error, delayMs) => {
+        const reason = toNodeError(RED, error).message;
+        node.warn(translate(RED, "errors.pacer.retrying", `Chat ${item.chatId}: sending failed (${reason}); attempt ${item.attempts + 1} in ${delayMs} ms`, { chatId: item.chatId, reason, attempt: item.attempts + 1, delayMs }));
+      },
+      ...(outbox ? { persist: (item: OutgoingItem<Held>) => outbox!.write(item), forget: (item: OutgoingItem<Held>) => outbox!.remove(item) } : {}),
+    });
+
+    // After a restart, what the outbox kept is sent first, from this node's output.
+    const restored = outbox
+      ? outbox.readAll(clock.now()).then(
+          (items) => {
+            pacer.restore(items);
+            showStatus(true);
+          },
+          (error: unknown) => node.warn(toNodeError(RED, error).message),
+        )
+      : Promise.resolve();
+    showStatus(true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const acceptedAt = clock.now();
+      let chatId: string;
+      try {
+        chatId = String(readMessageKey(RED, msg, settings.chatProperty));
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
+      const payload = msg.payload;
+      const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
+      if (typeof text !== "string" || text.trim() === "") {
+        failMessage(RED, status, done, new WaError(typeof text === "string" ? "transport.emptyText" : "transport.notText", "The text to send (msg.payload) must be a non-empty string"));
+        return;
+      }
+      const incomingId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
+      const quotedId = settings.quote && typeof incomingId === "string" ? incomingId : undefined;
+      // With an outbox the message is accepted once stored (done now); without one, once sent.
+      const held: Held = durable ? { msg, send, acceptedAt } : { msg, send, done, acceptedAt };
+      restored
+        .then(() => pacer.enqueue(chatId, text, held, quotedId))
+        .then((outcome) => {
+          if (!outcome.accepted) {
+            failMessage(RED, status, done, outcome.error);
+            return;
+          }
+          if (durable) done();
+          showStatus();
+        })
+        .catch((error: unknown) => failMessage(RED, status, done, error));
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      const left = pacer.close();
+      status.close();
+      if (!durable) {
+        for (const item of left) {
+          for (const context of item.contexts) {
+            const error = new WaError("pacer.closed", `The flow stopped before this message to chat ${item.chatId} was sent`, {});
+            if (context.done) context.done(toNodeError(RED, error));
+          }
+        }
+      }
+      (handle ? handle.release() : Promise.resolve()).then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-batch-send", WaBatchSend);
+}

@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SimulatedWhatsApp } from "../../src/core/simulator";
+import batchNode from "../../src/nodes/wa-batch-send";
+import clientNode from "../../src/nodes/wa-client";
+import storeNode from "../../src/nodes/wa-store";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
+const nodes = [clientNode, storeNode, batchNode];
+type Sent = { wa: { sent: { id: string; chatId: string; sentAt: number; coalesced?: number } } };
+
+describe("wa-batch-send node (paced sending)", () => {
+  const harness = useNodeHarness();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "wa-batch-"));
+    helper.settings({ userDir: dir });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function flow(batch: Record<string, unknown> = {}, withStore = false) {
+    return inTab([
+      { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, startDelay: 3600, loop: false },
+      ...(withStore ? [{ id: "st1", type: "wa-store", backend: "sqlite", file: "outbox.db", synchronous: "FULL" }] : []),
+      { id: "pace1", type: "wa-batch-send", client: "sim1", store: withStore ? "st1" : "", chat: "wa.message.chatId", quote: true, gapMin: 1, gapMax: 1, globalPerSecond: 10, coalesceWindow: 0, coalesceMaxChars: 1000, typing: false, typingMsPerChar: 30, maxAttempts: 3, maxPerChat: 100, maxTotal: 1000, wires: [["sent"]], ...batch },
+      helperNode("sent"),
+      catchNode(),
+      helperNode("errors"),
+    ]);
+  }
+  const simulator = () => (helper.getNode("sim1") as unknown as { transport: SimulatedWhatsApp }).transport;
+  const reply = (chatId: string, text: string) => ({ ...envelope(chatId, "question"), payload: text });
+
+  it("sends one chat's replies a gap apart and other chats alongside", async () => {
+    await helper.load(nodes, flow());
+    const sent = collect("sent");
+    const start = harness.clock().now();
+    getNode("pace1").receive(reply("447700900001@c.us", "a1"));
+    getNode("pace1").receive(reply("447700900001@c.us", "a2"));
+    getNode("pace1").receive(reply("447700900002@c.us", "b1"));
+    await until(() => sent.length === 1);
+    await harness.clock().advanceAsync(100);
+    await until(() => sent.length === 2);
+    await harness.clock().advanceAsync(900);
+    await until(() => sent.length === 3);
+    const times = sent.map((m) => [m.payload, (m as unknown as Sent).wa.sent.sentAt - start]);
+    assert.deepEqual(times, [["a1", 0], ["b1", 100], ["a2", 1000]]);
+    assert.deepEqual(simulator().sent().map((r) => r.text), ["a1", "b1", "a2"]);
+    assert.ok(simulator().sent().every((r) => r.quotedId !== undefined), "quoted replies");
+  });
+
+  it("joins short replies inside the window and reports each input with the joined receipt", async () => {
+    await helper.load(nodes, flow({ coalesceWindow: 2 }));
+    const sent = collect("sent");
+    // Two replies to one customer message (the same msg.wa.message.id, quoted by both).
+    const question = envelope("447700900001@c.us", "Where is my order?");
+    getNode("pace1").receive({ ...question, payload: "Thanks!" });
+    getNode("pace1").receive({ ...question, payload: "Your order ships today." });
+    await harness.clock().advanceAsync(2000);
+    await until(() => sent.length === 2);
+    assert.deepEqual(simulator().sent().map((r) => r.text), ["Thanks!\nYour order ships today."]);
+    assert.equal((sent[0] as unknown as Sent).wa.sent.coalesced, 2);
+    assert.equal((sent[0] as unknown as Sent).wa.sent.id, (sent[1] as unknown as Sent).wa.sent.id);
+  });
+
+  it("shows typing before the text, for a time in proportion to it", async () => {
+    await helper.load(nodes, flow({ typing: true, typingMsPerChar: 50 }));
+    const sent = collect("sent");
+    getNode("pace1").receive(reply("447700900001@c.us", "x".repeat(40)));
+    await until(() => simulator().typing.length === 1);
+    assert.equal(simulator().typing[0].durationMs, 2000);
+    assert.equal(sent.length, 0);
+    await harness.clock().advanceAsync(2000);
+    await until(() => sent.length === 1);
+  });
+
+  it("sends what WhatsApp refuses to the Catch node, and a message without text at once", async () => {
+    await helper.load(nodes, flow());
+    const errors = collect("errors");
+    getNode("pace1").receive(reply("447700900001@c.us", "x".repeat(70_000)));
+    getNode("pace1").receive(reply("447700900001@c.us", "   "));
+    await until(() => errors.length === 2);
+    const codes = errors.map((e) => (e.error as { code?: string }).code).sort();
+    assert.deepEqual(codes, ["transport.emptyText", "transport.textTooLong"]);
+  });
+
+  it("keeps unsent replies in the outbox store across a restart and sends them after it", async () => {
+    await helper.load(nodes, flow({}, true));
+    let sent = collect("sent");
+    for (const text of ["r1", "r2", "r3"]) getNode("pace1").receive(reply("447700900001@c.us", text));
+    await until(() => sent.length === 1);
+    await helper.unload(); // r2 and r3 still waiting for their gap
+    await helper.load(nodes, flow({}, true));
+    sent = collect("sent");
+    await until(() => sent.length === 1);
+    await harness.clock().advanceAsync(1000);
+    await until(() => sent.length === 2);
+    assert.deepEqual(sent.map((m) => m.payload), ["r2", "r3"]);
+  });
+
+  it("is put out of action with the reason when its settings cannot work", async () => {
+    await helper.load(nodes, flow({ gapMin: 5, gapMax: 1 }));
+    const errors = collect("errors");
+    getNode("pace1").receive(reply("447700900001@c.us", "hello"));
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /Per-chat gap/);
+  });
+});
