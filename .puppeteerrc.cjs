@@ -1,2 +1,3 @@
-// whatsapp-web.js pulls in puppeteer, which cannot download its own Chromium here; the pack uses a system chromium.
+// whatsapp-web.js brings puppeteer, whose install would download a Chrome build. This project
+// (and its CI) uses the system's Chromium instead, chosen in the WhatsApp connection's form.
 module.exports = { skipDownload: true };

@@ -1,0 +1,202 @@
+import assert from "node:assert/strict";
+import { FakeClock, flushMicrotasks } from "../../src/core/clock";
+import { WaMessage } from "../../src/core/envelope";
+import { WaError } from "../../src/core/errors";
+import { TransportState } from "../../src/core/transport";
+import { RealClientFitsContract, WwebjsTransport, WwebjsTransportOptions, fromWwebjsMessage } from "../../src/core/wwebjs-transport";
+import { WwebjsStandin } from "../support/wwebjs-standin";
+
+// Fails to compile if whatsapp-web.js's Client stops fitting the contract the stand-in implements.
+const realClientFits: RealClientFitsContract = true;
+
+function setup(behaviours: ConstructorParameters<typeof WwebjsStandin>[0][] = [{}], overrides: Partial<WwebjsTransportOptions> = {}) {
+  const clock = new FakeClock(0);
+  WwebjsStandin.created = [];
+  let made = 0;
+  const transport = new WwebjsTransport(clock, {
+    createClient: () => new WwebjsStandin(behaviours[Math.min(made++, behaviours.length - 1)]),
+    includeOwn: false,
+    pairingPhoneNumber: "",
+    reconnectBaseMs: 1000,
+    reconnectMaxMs: 30_000,
+    initializeTimeoutMs: 60_000,
+    maxMediaBytes: 1_000_000,
+    ...overrides,
+  });
+  const states: [TransportState, string | undefined][] = [];
+  const messages: WaMessage[] = [];
+  transport.onStateChange((state, detail) => states.push([state, detail]));
+  transport.onMessage((m) => messages.push(m));
+  const client = () => WwebjsStandin.created[WwebjsStandin.created.length - 1];
+  return { clock, transport, states, messages, client };
+}
+
+describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", () => {
+  it("the real Client fits the contract", () => assert.equal(realClientFits, true));
+
+  it("shows the QR code while pairing and becomes ready when it is scanned", async () => {
+    const { transport, client } = setup();
+    transport.start();
+    await flushMicrotasks();
+    assert.equal(transport.state(), "pairing");
+    assert.match(transport.pairing().qr ?? "", /^2@standin-qr/);
+    client().scan();
+    assert.equal(transport.state(), "ready");
+    assert.equal(transport.pairing().qr, undefined, "no QR code once paired");
+  });
+
+  it("is ready at once with a saved session, and maps incoming messages to envelopes once", async () => {
+    const { transport, client, messages } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    assert.equal(transport.state(), "ready");
+    const raw = client().receive({ from: "447700900123@c.us", body: "Is the shop open?", hasQuotedMsg: true, rawData: { quotedStanzaID: "QUOTED1", notifyName: "Priya" } });
+    client().emit("message", raw); // the library can emit a message twice after a reconnect
+    assert.equal(messages.length, 1);
+    assert.deepEqual(messages[0], {
+      id: raw.id._serialized,
+      chatId: "447700900123@c.us",
+      from: "447700900123@c.us",
+      body: "Is the shop open?",
+      type: "chat",
+      timestamp: 1_700_000_000_000,
+      receivedAt: 0,
+      isGroup: false,
+      fromMe: false,
+      transport: "whatsapp-web",
+      senderName: "Priya",
+      quotedId: "QUOTED1",
+    });
+  });
+
+  it("maps group messages and voice notes with their media descriptor", () => {
+    const group = fromWwebjsMessage(
+      { id: { fromMe: false, remote: "1203@g.us", id: "G1", _serialized: "false_1203@g.us_G1" }, from: "1203@g.us", to: "me@c.us", author: "447700900456@c.us", body: "", type: "ptt" as never, timestamp: 5, fromMe: false, hasMedia: true, hasQuotedMsg: false, isStatus: false, rawData: { mimetype: "audio/ogg; codecs=opus", size: 12_345 }, downloadMedia: async () => ({ mimetype: "", data: "" }) as never },
+      7,
+    );
+    assert.equal(group.isGroup, true);
+    assert.equal(group.author, "447700900456@c.us");
+    assert.equal(group.from, "447700900456@c.us");
+    assert.equal(group.type, "ptt");
+    assert.deepEqual(group.media, { mimetype: "audio/ogg; codecs=opus", ref: "wwebjs-media:false_1203@g.us_G1", sizeBytes: 12_345 });
+  });
+
+  it("does not emit status broadcasts", async () => {
+    const { transport, client, messages } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    client().receive({ from: "status@broadcast", body: "my story", isStatus: true });
+    assert.equal(messages.length, 0);
+  });
+
+  it("sends through the client, quoting, and names the library's errors", async () => {
+    const { transport, client } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    const receipt = await transport.sendText({ chatId: "447700900123@c.us", text: "Yes, until 6 pm.", quotedId: "QUOTED1" });
+    assert.equal(receipt.id, "true_447700900123@c.us_OUT1");
+    assert.deepEqual(client().sent, [{ chatId: "447700900123@c.us", content: "Yes, until 6 pm.", options: { quotedMessageId: "QUOTED1" } }]);
+    await assert.rejects(transport.sendText({ chatId: "447700900123@broadcast", text: "x" }), (e: WaError) => e.code === "transport.invalidTarget");
+    await transport.showTyping("447700900123@c.us");
+    assert.deepEqual(client().typingIn, ["447700900123@c.us"]);
+  });
+
+  it("refuses to send while not ready", async () => {
+    const { transport } = setup();
+    transport.start();
+    await flushMicrotasks();
+    await assert.rejects(transport.sendText({ chatId: "447700900123@c.us", text: "hi" }), (e: WaError) => e.code === "transport.notReady" && /pairing/.test(e.message));
+  });
+
+  it("reconnects with a new client and backoff after a disconnect, counting reconnects", async () => {
+    const { clock, transport, client, states } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    const first = client();
+    first.emit("disconnected", "CONFLICT");
+    assert.equal(transport.state(), "disconnected");
+    assert.match(transport.pairing().detail ?? "", /CONFLICT/);
+    await clock.advanceAsync(999);
+    assert.equal(WwebjsStandin.created.length, 1, "waits for the backoff");
+    await clock.advanceAsync(1);
+    await flushMicrotasks();
+    assert.equal(first.destroyed, true, "the old browser is closed");
+    assert.equal(WwebjsStandin.created.length, 2);
+    assert.equal(transport.state(), "ready");
+    assert.equal(transport.pairing().reconnects, 1);
+    assert.deepEqual(states.map(([s]) => s), ["ready", "disconnected", "starting", "ready"]);
+  });
+
+  it("backs off further each time WhatsApp Web cannot be reached, with the reason", async () => {
+    const { clock, transport } = setup([{ initialize: "fail" }]);
+    transport.start();
+    await flushMicrotasks();
+    assert.equal(transport.state(), "disconnected");
+    assert.match(transport.pairing().detail ?? "", /cannot reach WhatsApp Web: net::ERR_NAME_NOT_RESOLVED/);
+    await clock.advanceAsync(1000);
+    assert.equal(WwebjsStandin.created.length, 2);
+    await clock.advanceAsync(1999);
+    assert.equal(WwebjsStandin.created.length, 2, "the second wait is twice as long");
+    await clock.advanceAsync(1);
+    assert.equal(WwebjsStandin.created.length, 3);
+  });
+
+  it("gives up waiting on a page that never loads and tries again", async () => {
+    const { clock, transport } = setup([{ initialize: "hang" }], { initializeTimeoutMs: 30_000 });
+    transport.start();
+    await clock.advanceAsync(30_000);
+    assert.equal(transport.state(), "disconnected");
+    assert.match(transport.pairing().detail ?? "", /did not load within 30 s/);
+  });
+
+  it("counts an auth failure and pairs again", async () => {
+    const { clock, transport, client } = setup([{ savedSession: true }, {}]);
+    transport.start();
+    await flushMicrotasks();
+    client().emit("auth_failure", "session expired");
+    assert.equal(transport.pairing().authFailures, 1);
+    assert.match(transport.pairing().detail ?? "", /auth failure/);
+    await clock.advanceAsync(1000);
+    await flushMicrotasks();
+    assert.equal(transport.state(), "pairing", "a fresh session asks for a QR code");
+  });
+
+  it("pairs again after a logout on the phone, saying so", async () => {
+    const { clock, transport, client } = setup([{ savedSession: true }, {}]);
+    transport.start();
+    await flushMicrotasks();
+    client().emit("disconnected", "LOGOUT");
+    assert.match(transport.pairing().detail ?? "", /logged out on the phone/);
+    await clock.advanceAsync(1000);
+    await flushMicrotasks();
+    assert.equal(transport.state(), "pairing");
+  });
+
+  it("asks for a pairing code instead of a QR code when a phone number is given", async () => {
+    const { transport } = setup([{}], { pairingPhoneNumber: "447700900999" });
+    transport.start();
+    await flushMicrotasks();
+    assert.equal(transport.pairing().pairingCode, "ABCD1234");
+  });
+
+  it("downloads media on demand within the size limit", async () => {
+    const { transport, client, messages } = setup([{ savedSession: true }], { maxMediaBytes: 5 });
+    transport.start();
+    await flushMicrotasks();
+    client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } });
+    await assert.rejects(transport.downloadMedia(messages[0].media!.ref!), (e: WaError) => e.code === "media.tooLarge");
+    await assert.rejects(transport.downloadMedia("wwebjs-media:unknown"), (e: WaError) => e.code === "media.unavailable");
+  });
+
+  it("closes the browser and stops reconnecting when closed", async () => {
+    const { clock, transport, client } = setup([{ initialize: "fail" }]);
+    transport.start();
+    await flushMicrotasks();
+    const last = client();
+    await transport.close();
+    assert.equal(last.destroyed, true);
+    await clock.advanceAsync(60_000);
+    assert.equal(WwebjsStandin.created.length, 1);
+    assert.equal(transport.state(), "stopped");
+  });
+});
