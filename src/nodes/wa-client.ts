@@ -7,6 +7,8 @@ import { TransportState, WaTransport } from "../core/transport";
 import { CloudApiTransport } from "../core/cloud-transport";
 import { describeError } from "./lib/node-kit";
 import { mountWebhook } from "./lib/cloud-webhook";
+import { registerPairingEndpoints } from "./lib/pairing-endpoints";
+import { createWwebjsTransport } from "./lib/wwebjs-client";
 import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
@@ -16,6 +18,11 @@ export interface WaClientDef extends NodeDef {
   apiVersion?: string;
   apiBase?: string;
   webhookPath?: string;
+  chromiumPath?: string;
+  headless?: boolean | string;
+  browserArgs?: string;
+  includeOwn?: boolean | string;
+  pairingPhone?: string;
   source: string;
   scriptPath: string;
   speed: string | number;
@@ -110,8 +117,26 @@ export default function register(RED: NodeAPI): void {
         );
         unmount = mountWebhook(RED, webhookPathFromConfig(config.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
         node.transport = transport;
+      } else if (mode === "whatsapp-web") {
+        const pairingPhoneNumber = stringSetting(config.pairingPhone, "").replace(/[\s+()-]/g, "");
+        if (pairingPhoneNumber !== "" && !/^\d{8,15}$/.test(pairingPhoneNumber)) {
+          throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", { field: "pairingPhone" });
+        }
+        node.transport = createWwebjsTransport(
+          {
+            sessionId: node.id,
+            userDir: (RED.settings as { userDir?: string }).userDir ?? process.cwd(),
+            chromiumPath: stringSetting(config.chromiumPath, ""),
+            headless: booleanSetting(config.headless, true),
+            extraArgs: stringSetting(config.browserArgs, "").split(/\s+/).filter((arg) => arg.startsWith("--")),
+            includeOwn: booleanSetting(config.includeOwn, false),
+            pairingPhoneNumber,
+          },
+          runtimeWorld().clock,
+          runtimeWorld().createWwebjsClient,
+        );
       } else if (mode !== "simulator") {
-        throw new WaError("config.invalid", `Connection type "${mode}" is not available in this version; use the simulator or the Cloud API`, { field: "mode" });
+        throw new WaError("config.invalid", `Unknown connection type "${mode}": use the simulator, WhatsApp Web or the Cloud API`, { field: "mode" });
       } else {
         const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config)));
         node.transport = simulator;
@@ -139,6 +164,7 @@ export default function register(RED: NodeAPI): void {
     });
   }
 
+  registerPairingEndpoints(RED);
   RED.nodes.registerType<WaClientNode, WaClientDef, unknown, WaClientCredentials>("wa-client", WaClient, {
     credentials: { accessToken: { type: "password" }, appSecret: { type: "password" }, verifyToken: { type: "password" } },
   });

@@ -1,4 +1,5 @@
 import { Clock, systemClock } from "../../core/clock";
+import type { WwebjsClientLike } from "../../core/wwebjs-transport";
 
 /**
  * What the node adapters take from the outside world. The runtime uses real time; node tests
@@ -6,6 +7,11 @@ import { Clock, systemClock } from "../../core/clock";
  */
 export interface RuntimeWorld {
   clock: Clock;
+  /**
+   * Makes the whatsapp-web.js Client for a WhatsApp Web connection; undefined uses the library.
+   * Tests put a stand-in here (WhatsApp Web cannot be reached from them).
+   */
+  createWwebjsClient?: (sessionId: string) => WwebjsClientLike;
 }
 
 const world: RuntimeWorld = { clock: systemClock };

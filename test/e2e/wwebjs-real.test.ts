@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { systemClock } from "../../src/core/clock";
+import { TransportState } from "../../src/core/transport";
+import { WwebjsTransport } from "../../src/core/wwebjs-transport";
+import { createWwebjsTransport } from "../../src/nodes/lib/wwebjs-client";
+import { waitFor } from "./runtime";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Browser processes still running for this session's profile folder. */
+function browsersFor(profileMarker: string): number {
+  const found = spawnSync("pgrep", ["-f", profileMarker], { encoding: "utf8" });
+  return found.stdout.split("\n").filter(Boolean).length;
+}
+
+describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", function () {
+  this.timeout(120_000);
+  let userDir: string;
+  let transport: WwebjsTransport | undefined;
+
+  before(function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      (skipped: no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH)`);
+      this.skip();
+    }
+  });
+  beforeEach(() => (userDir = mkdtempSync(join(tmpdir(), "wa-wwebjs-"))));
+  afterEach(async () => {
+    await transport?.close();
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it("reports why it cannot connect instead of crashing or hanging, and leaves no browser behind when closed", async () => {
+    const sessionId = `e2e${Date.now().toString(36)}`;
+    transport = createWwebjsTransport({ sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "" }, systemClock);
+    const seen: [TransportState, string | undefined][] = [];
+    transport.onStateChange((state, detail) => seen.push([state, detail]));
+    await waitFor(() => transport!.state() === "disconnected", 90_000, "the session to report that WhatsApp Web cannot be reached");
+    const detail = transport.pairing().detail ?? "";
+    console.log(`      reported: ${detail}`);
+    assert.match(detail, /cannot reach WhatsApp Web|did not load/);
+    assert.ok(existsSync(join(userDir, "wa-pipeline", "wwebjs-sessions")), "the session folder lives under the user directory");
+    await transport.close();
+    assert.equal(transport.state(), "stopped");
+    await waitFor(() => browsersFor(`session-${sessionId}`) === 0, 10_000, "the browser to exit");
+    transport = undefined;
+  });
+});
