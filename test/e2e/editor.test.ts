@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
-import { RunningNodeRed, repoRoot, startNodeRed } from "./runtime";
+import { RunningNodeRed, getJson, repoRoot, startNodeRed } from "./runtime";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
@@ -13,6 +13,14 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable
 const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
 
 /** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
+async function waitForRuntime(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("the runtime did not get the deployed flow in time");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe("the pack in the Node-RED editor (chromium)", function () {
   this.timeout(180_000);
   let runtime: RunningNodeRed;
@@ -112,6 +120,33 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.screenshot({ path: join(outputDir, "editor-queue-block.png") });
     await page.locator("#node-dialog-cancel").click();
     await overflow.waitFor({ state: "detached" });
+  });
+
+  it("shows a WhatsApp Web connection's pairing state, live from the runtime, in its config dialog", async () => {
+    // As a person does it: add a WhatsApp Web connection and a wa out using it, deploy, then edit the connection
+    // from the wa out node's pencil button. Here the session cannot reach WhatsApp Web.
+    const webClient = { id: "5e7a9c1b3d2f4e60", type: "wa-client", name: "my number", mode: "whatsapp-web", chromiumPath: CHROMIUM, headless: true, browserArgs: "", includeOwn: false, pairingPhone: "" };
+    const webOut = { id: "5e7a9c1b3d2f4e61", type: "wa-out", client: webClient.id, chat: "wa.message.chatId", quote: false, x: 200, y: 600, wires: [[]] };
+    await page.evaluate(
+      ([client, out]) => {
+        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+        RED.nodes.import([client, { ...out, z: RED.workspaces.active() }]);
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+      },
+      [webClient, webOut],
+    );
+    await page.locator("#red-ui-header-button-deploy").click();
+    await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === webClient.id));
+    await page.locator(`g[id='${webOut.id}'] rect.red-ui-flow-node`).dblclick();
+    await page.locator("#node-input-btn-client-edit").click();
+    await page.waitForFunction(() => /cannot reach WhatsApp Web|did not load/.test(document.querySelector("#wa-client-pairing-state")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    assert.equal(await page.locator("#node-config-input-phoneNumberId").isVisible(), false, "Cloud API fields are hidden for WhatsApp Web");
+    assert.equal(await page.locator("#wa-client-pairing-restart").isVisible(), true);
+    await page.waitForTimeout(500); // the tray slides in; the screenshot is for people, not for the assertions
+    await page.screenshot({ path: join(outputDir, "editor-whatsapp-web-pairing.png") });
+    await page.locator("#node-config-dialog-cancel").click();
+    await page.locator("#node-dialog-cancel").click();
   });
 
   it("shows the node's help in the help sidebar", async () => {
