@@ -228,32 +228,49 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     if (this.typing.length > 200) this.typing.shift();
   }
 
-  /** Delivers a message as if a customer had just sent it (the editor's inject button, tests). */
-  inject(input: { chatId: string; body: string; from?: string; senderName?: string; type?: WaMessageType }): WaMessage {
+  /**
+   * Delivers a message as if a customer had just sent it (the editor's inject button, tests).
+   * `delivery` shows what real networks do now and then: `duplicate` delivers it twice (same id),
+   * `outOfOrder` delivers it before a second message of the same chat that was sent earlier.
+   */
+  inject(input: { chatId: string; body: string; from?: string; senderName?: string; type?: WaMessageType; delivery?: "normal" | "duplicate" | "outOfOrder" }): WaMessage[] {
     validateChatId(input.chatId);
     if (typeof input.body !== "string" || input.body.length > MAX_TEXT_LENGTH) {
       throw new WaError("envelope.bodyTooLong", `Message body must be a string of at most ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH });
     }
-    this.injectedCount += 1;
     const now = this.clock.now();
-    const isGroup = input.chatId.endsWith("@g.us");
-    const from = input.from ?? input.chatId;
-    const message: WaMessage = {
-      id: `sim-manual-${this.injectedCount}`,
-      chatId: input.chatId,
-      from,
-      author: isGroup ? from : undefined,
-      senderName: input.senderName,
-      body: input.body,
-      type: input.type ?? "chat",
-      timestamp: now,
-      receivedAt: now,
-      isGroup,
-      fromMe: false,
-      transport: this.kind,
+    const make = (body: string, timestamp: number): WaMessage => {
+      this.injectedCount += 1;
+      const isGroup = input.chatId.endsWith("@g.us");
+      const from = input.from ?? input.chatId;
+      return {
+        id: `sim-manual-${this.injectedCount}`,
+        chatId: input.chatId,
+        from,
+        author: isGroup ? from : undefined,
+        senderName: input.senderName,
+        body,
+        type: input.type ?? "chat",
+        timestamp,
+        receivedAt: now,
+        isGroup,
+        fromMe: false,
+        transport: this.kind,
+      };
     };
+    const delivery = input.delivery ?? "normal";
+    if (delivery === "outOfOrder") {
+      // The customer wrote "earlier" first, but it arrives after the later one.
+      const earlier = make(`${input.body} (sent first)`, now - 2_000);
+      const later = make(input.body, now - 1_000);
+      this.deliver(later);
+      this.deliver(earlier);
+      return [later, earlier];
+    }
+    const message = make(input.body, now);
     this.deliver(message);
-    return message;
+    if (delivery === "duplicate") this.deliver({ ...message });
+    return delivery === "duplicate" ? [message, message] : [message];
   }
 
   async close(): Promise<void> {

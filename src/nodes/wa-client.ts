@@ -7,7 +7,7 @@ import { TransportState, WaTransport } from "../core/transport";
 import { CloudApiTransport } from "../core/cloud-transport";
 import { describeError } from "./lib/node-kit";
 import { mountWebhook } from "./lib/cloud-webhook";
-import { registerPairingEndpoints } from "./lib/pairing-endpoints";
+import { registerClientEndpoints } from "./lib/client-endpoints";
 import { createWwebjsTransport } from "./lib/wwebjs-client";
 import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
@@ -164,7 +164,7 @@ export default function register(RED: NodeAPI): void {
     });
   }
 
-  registerPairingEndpoints(RED);
+  registerClientEndpoints(RED);
   RED.nodes.registerType<WaClientNode, WaClientDef, unknown, WaClientCredentials>("wa-client", WaClient, {
     credentials: { accessToken: { type: "password" }, appSecret: { type: "password" }, verifyToken: { type: "password" } },
   });

@@ -74,6 +74,19 @@ describe("SimulatedWhatsApp", () => {
     assert.throws(() => simulator.inject({ chatId: "", body: "x" }), (e: WaError) => e.code === "envelope.missingChatId");
   });
 
+  it("delivers a message twice, or two of a chat out of order, on demand", () => {
+    const { simulator, received } = simulate(DEMO_SCRIPT);
+    simulator.start();
+    simulator.inject({ chatId: "447700900999@c.us", body: "order #12", delivery: "duplicate" });
+    assert.equal(received.length, 2);
+    assert.equal(received[0].id, received[1].id, "the same message id twice");
+    simulator.inject({ chatId: "447700900999@c.us", body: "second", delivery: "outOfOrder" });
+    const [arrivedFirst, arrivedSecond] = received.slice(2);
+    assert.equal(arrivedFirst.body, "second");
+    assert.equal(arrivedSecond.body, "second (sent first)");
+    assert.ok(arrivedSecond.timestamp < arrivedFirst.timestamp, "the one written first arrives last");
+  });
+
   it("stops every timer on close", async () => {
     const { clock, simulator, received } = simulate(DEMO_SCRIPT, { loop: true });
     simulator.start();

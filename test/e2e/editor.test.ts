@@ -149,6 +149,24 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-dialog-cancel").click();
   });
 
+  it("sends a message by hand from the simulator's dialog into the running flow", async () => {
+    const waInId = await page.evaluate(() => {
+      let id = "";
+      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+        if (n.type === "wa-in") id = n.id;
+      });
+      return id;
+    });
+    await page.locator(`g[id='${waInId}'] rect.red-ui-flow-node`).dblclick();
+    await page.locator("#node-input-btn-client-edit").click();
+    await page.locator("#wa-client-inject-text").fill("Hello from the editor test");
+    await page.locator(".wa-client-inject[data-delivery='duplicate']").click();
+    await page.locator(".red-ui-notification", { hasText: "Delivered 2 message(s) to the flow" }).waitFor({ state: "visible", timeout: 10_000 });
+    await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
+    await page.locator("#node-config-dialog-cancel").click();
+    await page.locator("#node-dialog-cancel").click();
+  });
+
   it("shows the node's help in the help sidebar", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";

@@ -83,4 +83,18 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     await until(() => errors.length === 1);
     assert.match((errors[0].error as { message: string }).message, /line 2: not valid JSON/);
   });
+
+  it("takes a message typed in the connection's dialog (admin endpoint), twice on demand", async () => {
+    await helper.load(nodes, flow({ startDelay: 3600 }));
+    const received = collect("received");
+    const request = helper.request() as unknown as { post(path: string): { send(body: unknown): { expect(status: number): Promise<{ body: { delivered?: unknown[]; error?: string } }> } } };
+    const answer = await request.post("/wa-pipeline/clients/sim1/inject").send({ chatId: "447700900999@c.us", text: "Do you deliver on Sundays?", senderName: "Ana", delivery: "duplicate" }).expect(200);
+    assert.equal(answer.body.delivered?.length, 2);
+    await until(() => received.length === 2);
+    assert.equal(received[0].payload, "Do you deliver on Sundays?");
+    assert.equal((received[0].wa as { message: { senderName: string } }).message.senderName, "Ana");
+    const refused = await request.post("/wa-pipeline/clients/sim1/inject").send({ chatId: "", text: "x" }).expect(400);
+    assert.match(String(refused.body.error), /chat/i);
+    await request.post("/wa-pipeline/clients/nope/inject").send({ chatId: "447700900999@c.us", text: "x" }).expect(404);
+  });
 });

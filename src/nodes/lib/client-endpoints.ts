@@ -1,4 +1,5 @@
 import QRCode from "qrcode";
+import { SimulatedWhatsApp } from "../../core/simulator";
 import { WwebjsTransport } from "../../core/wwebjs-transport";
 import type { WaClientNode } from "../wa-client";
 import { describeError } from "./node-kit";
@@ -6,6 +7,7 @@ import { NodeAPI } from "./red";
 
 interface Request {
   params: { id?: string };
+  body?: unknown;
 }
 interface Response {
   status(code: number): Response;
@@ -23,12 +25,14 @@ function wwebjsOf(RED: NodeAPI, id: string | undefined): { node?: WaClientNode; 
   return { node, transport };
 }
 
+const DELIVERIES = ["normal", "duplicate", "outOfOrder"] as const;
+
 /**
  * The editor's pairing panel: the current QR code (as an image), pairing code and state of a
  * WhatsApp Web connection, and restart / log-out actions. Behind Node-RED's admin permissions,
  * so only editor users who may read (or change) connections can pair a number.
  */
-export function registerPairingEndpoints(RED: NodeAPI): void {
+export function registerClientEndpoints(RED: NodeAPI): void {
   const admin = RED.httpAdmin as unknown as AdminApp;
   const read = RED.auth.needsPermission("wa-client.read");
   const write = RED.auth.needsPermission("wa-client.write");
@@ -69,7 +73,30 @@ export function registerPairingEndpoints(RED: NodeAPI): void {
       );
     };
 
+  // The simulator's "send a message by hand" in the connection's dialog.
+  const inject: Handler = (req, res) => {
+    const node = req.params.id ? ((RED.nodes.getNode(req.params.id) as WaClientNode | null) ?? undefined) : undefined;
+    if (!(node?.transport instanceof SimulatedWhatsApp)) {
+      res.status(404).json({ error: "No deployed simulator connection with this id: deploy the flow first" });
+      return;
+    }
+    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as { chatId?: unknown; text?: unknown; senderName?: unknown; delivery?: unknown };
+    const delivery = DELIVERIES.find((d) => d === body.delivery) ?? "normal";
+    try {
+      const messages = node.transport.inject({
+        chatId: String(body.chatId ?? ""),
+        body: String(body.text ?? ""),
+        ...(typeof body.senderName === "string" && body.senderName !== "" ? { senderName: body.senderName.slice(0, 64) } : {}),
+        delivery,
+      });
+      res.json({ delivered: messages.map((m) => ({ id: m.id, body: m.body })) });
+    } catch (error) {
+      res.status(400).json({ error: describeError(RED, error) });
+    }
+  };
+
   admin.get("/wa-pipeline/clients/:id/pairing", read, pairing);
+  admin.post("/wa-pipeline/clients/:id/inject", write, inject);
   admin.post("/wa-pipeline/clients/:id/restart", write, action((t) => t.restart()));
   admin.post("/wa-pipeline/clients/:id/logout", write, action((t) => t.logout()));
 }
