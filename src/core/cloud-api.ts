@@ -201,7 +201,10 @@ export interface CloudApiOptions {
   requestTimeoutMs: number;
 }
 
-export type HttpFunction = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string> }>;
+export type HttpFunction = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export interface CloudSendRequest {
   chatId: string;
@@ -246,6 +249,30 @@ export class CloudApiClient {
     const id = isObject(sent) ? asString(sent.id) : undefined;
     if (!id) throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", { reason: "no messages[0].id" });
     return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
+  }
+
+  /** Fetches a received media file: its URL from Graph first, then the bytes (both need the token). */
+  async downloadMedia(mediaId: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(mediaId)) throw new WaError("media.unavailable", `The media of ${mediaId.slice(0, 80)} is not available any more`, { ref: mediaId.slice(0, 80) });
+    const headers = { Authorization: `Bearer ${this.options.accessToken}` };
+    const signal = () => AbortSignal.timeout(this.options.requestTimeoutMs);
+    const described = await this.http(`${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${mediaId}`, { method: "GET", headers, signal: signal() });
+    const text = await described.text();
+    if (described.status !== 200) {
+      const graph = graphError(text);
+      throw new WaError("media.unavailable", `The media of ${mediaId} is not available any more (${graph ? `${graph.message} (code ${graph.code})` : `HTTP ${described.status}`})`, { ref: mediaId });
+    }
+    const info = parseJson(text) as { url?: unknown; mime_type?: unknown; file_size?: unknown };
+    if (typeof info.url !== "string" || !/^https?:\/\//.test(info.url)) throw new WaError("cloud.badAnswer", "The Cloud API described the media without a URL", { reason: "no url" });
+    const declared = Number(info.file_size);
+    if (Number.isFinite(declared) && declared > maxBytes) throw new WaError("media.tooLarge", `The media is ${declared} bytes; the limit is ${maxBytes}`, { size: declared, max: maxBytes });
+    const file = await this.http(info.url, { method: "GET", headers, signal: signal() });
+    if (file.status !== 200) throw new WaError("media.unavailable", `The media of ${mediaId} could not be fetched (HTTP ${file.status})`, { ref: mediaId });
+    const length = Number(file.headers.get("content-length"));
+    if (Number.isFinite(length) && length > maxBytes) throw new WaError("media.tooLarge", `The media is ${length} bytes; the limit is ${maxBytes}`, { size: length, max: maxBytes });
+    const data = Buffer.from(await file.arrayBuffer());
+    if (data.length > maxBytes) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${maxBytes}`, { size: data.length, max: maxBytes });
+    return { mimetype: typeof info.mime_type === "string" ? info.mime_type : "application/octet-stream", data };
   }
 
   /** Marks the customer's message read and shows "typing..." until the reply (or about 25 s). */

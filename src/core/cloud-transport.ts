@@ -93,6 +93,11 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     }
   }
 
+  async downloadMedia(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {
+    if (!ref.startsWith("cloud-media:")) throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
+    return this.client.downloadMedia(ref.slice("cloud-media:".length), maxBytes);
+  }
+
   async showTyping(_chatId: string, _durationMs: number, replyToId?: string): Promise<void> {
     // The Cloud API shows typing only as part of marking a received message read.
     if (replyToId) await this.client.markReadWithTyping(replyToId);

@@ -31,6 +31,10 @@ export interface WaMediaDescriptor {
   ref?: string;
   /** Inline base64 data, only for small media. */
   dataBase64?: string;
+  /** The bytes, when wa in downloaded them (its "download media" option). */
+  data?: Buffer;
+  /** Why the bytes could not be downloaded; the message still flows. */
+  error?: string;
 }
 
 /** Written by the transport (wa-in): the message as received. */

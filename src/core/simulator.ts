@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   loop: boolean;
   /** Most sent messages remembered for inspection. */
   outboxSize?: number;
+  /** Reads a script's media file (a plain name) with at most `maxBytes`; none: media cannot be downloaded. */
+  readMedia?: (fileName: string, maxBytes: number) => Promise<Buffer>;
 }
 
 export const SIMULATOR_LIMITS = {
@@ -69,6 +71,33 @@ interface GoldLine {
   timestamp?: unknown;
   text?: unknown;
   type?: unknown;
+  /** A file name in the simulator's media folder, e.g. "receipt.jpg". */
+  media?: unknown;
+}
+
+const MEDIA_TYPES_BY_EXTENSION: Record<string, { mimetype: string; type: WaMessageType }> = {
+  ".jpg": { mimetype: "image/jpeg", type: "image" },
+  ".jpeg": { mimetype: "image/jpeg", type: "image" },
+  ".png": { mimetype: "image/png", type: "image" },
+  ".webp": { mimetype: "image/webp", type: "sticker" },
+  ".ogg": { mimetype: "audio/ogg; codecs=opus", type: "ptt" },
+  ".opus": { mimetype: "audio/ogg; codecs=opus", type: "ptt" },
+  ".mp3": { mimetype: "audio/mpeg", type: "audio" },
+  ".wav": { mimetype: "audio/wav", type: "audio" },
+  ".pdf": { mimetype: "application/pdf", type: "document" },
+  ".docx": { mimetype: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", type: "document" },
+  ".xlsx": { mimetype: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", type: "document" },
+  ".csv": { mimetype: "text/csv", type: "document" },
+  ".txt": { mimetype: "text/plain", type: "document" },
+};
+
+/** A media file name from a chat script: a plain name (no folders), with a known extension. */
+export function simulatedMedia(fileName: string): { descriptor: WaMediaDescriptor; type: WaMessageType } | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._ -]{0,200}$/.test(fileName) || fileName.includes("..")) return undefined;
+  const extension = fileName.slice(fileName.lastIndexOf(".")).toLowerCase();
+  const known = MEDIA_TYPES_BY_EXTENSION[extension];
+  if (!known) return undefined;
+  return { descriptor: { mimetype: known.mimetype, filename: fileName, ref: `sim-media:${fileName}` }, type: known.type };
 }
 
 function badLine(line: number, why: string): WaError {
@@ -110,7 +139,14 @@ export function parseChatScriptJsonl(text: string, name = "file"): ChatScript {
     } catch {
       throw badLine(lineNo, "chat and from must be WhatsApp ids such as 447700900123@c.us");
     }
-    const type = typeof row.type === "string" && (MESSAGE_TYPES as readonly string[]).includes(row.type) ? (row.type as WaMessageType) : "chat";
+    let type = typeof row.type === "string" && (MESSAGE_TYPES as readonly string[]).includes(row.type) ? (row.type as WaMessageType) : "chat";
+    let media: WaMediaDescriptor | undefined;
+    if (row.media !== undefined) {
+      const found = typeof row.media === "string" ? simulatedMedia(row.media) : undefined;
+      if (!found) throw badLine(lineNo, "media must be a plain file name (no folders) ending in .jpg, .png, .ogg, .mp3, .wav, .pdf, .docx, .xlsx, .csv or .txt");
+      media = found.descriptor;
+      if (typeof row.type !== "string") type = found.type;
+    }
     const chatId = row.chat as string;
     const conversationId = typeof row.conversation === "string" ? row.conversation : chatId;
     let conversation = conversations.get(conversationId);
@@ -130,6 +166,7 @@ export function parseChatScriptJsonl(text: string, name = "file"): ChatScript {
       offsetMs,
       sentOffsetMs: sentOffsetMs < offsetMs ? sentOffsetMs : undefined,
       sourceId: typeof row.id === "string" ? row.id.slice(0, 128) : undefined,
+      media,
     });
   });
   if (conversations.size === 0) throw new WaError("simulator.badScript", "Chat script has no messages", { line: 0, reason: "empty" });
@@ -217,6 +254,17 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     this.sentListeners.emit(record);
     const { text: _text, ...receipt } = record;
     return receipt;
+  }
+
+  async downloadMedia(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }> {
+    const fileName = ref.replace(/^sim-media:/, "");
+    const media = simulatedMedia(fileName);
+    if (!ref.startsWith("sim-media:") || !media) throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
+    if (!this.options.readMedia) {
+      throw new WaError("media.unavailable", `The media of ${fileName} is not available: choose a media folder in the simulator's settings`, { ref: fileName });
+    }
+    const data = await this.options.readMedia(fileName, maxBytes);
+    return { mimetype: media.descriptor.mimetype, data, filename: fileName };
   }
 
   /** Typing indicators shown, newest last (the last 200). */

@@ -30,6 +30,8 @@ export interface WaTransport {
    * `replyToId` is the customer's message being answered (the Cloud API needs it).
    */
   showTyping?(chatId: string, durationMs: number, replyToId?: string): Promise<void>;
+  /** Fetches a received message's media by its descriptor's ref, refusing more than `maxBytes`. */
+  downloadMedia?(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }>;
   close(): Promise<void>;
 }
 

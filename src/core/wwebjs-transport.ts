@@ -209,17 +209,16 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   }
 
   /** Downloads a received message's media on demand, refusing what is over the size limit. */
-  async downloadMedia(ref: string): Promise<{ mimetype: string; data: Buffer; filename?: string }> {
+  async downloadMedia(ref: string, maxBytes = this.options.maxMediaBytes): Promise<{ mimetype: string; data: Buffer; filename?: string }> {
+    const limit = Math.min(maxBytes, this.options.maxMediaBytes);
     const message = this.media.get(ref.replace(/^wwebjs-media:/, ""));
     if (!message) throw new WaError("media.unavailable", `The media of ${ref} is no longer held (only the last 500 messages with media are)`, { ref });
     const size = (message.rawData as { size?: unknown } | undefined)?.size;
-    if (typeof size === "number" && size > this.options.maxMediaBytes) {
-      throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${this.options.maxMediaBytes}`, { size, max: this.options.maxMediaBytes });
-    }
+    if (typeof size === "number" && size > limit) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${limit}`, { size, max: limit });
     const media = await message.downloadMedia();
     if (!media) throw new WaError("media.unavailable", `WhatsApp no longer has the media of ${ref}`, { ref });
     const data = Buffer.from(media.data, "base64");
-    if (data.length > this.options.maxMediaBytes) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${this.options.maxMediaBytes}`, { size: data.length, max: this.options.maxMediaBytes });
+    if (data.length > limit) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${limit}`, { size: data.length, max: limit });
     return { mimetype: media.mimetype, data, ...(media.filename ? { filename: media.filename } : {}) };
   }
 

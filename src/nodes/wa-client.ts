@@ -30,6 +30,7 @@ export interface WaClientDef extends NodeDef {
   stagger: string | number;
   startDelay: string | number;
   loop: boolean | string;
+  mediaFolder?: string;
 }
 
 /** What wa-in / wa-out get from the config node they reference. */
@@ -57,8 +58,27 @@ export interface WaClientNode extends Node<WaClientCredentials> {
   describeState(): { state: TransportState | "error"; detail?: string };
 }
 
-export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript): SimulatorOptions {
+/** Reads a simulator media file: a plain name inside the media folder, never outside it, within the size limit. */
+export function mediaFolderReader(folder: string): (fileName: string, maxBytes: number) => Promise<Buffer> {
+  const root = path.resolve(folder);
+  return async (fileName, maxBytes) => {
+    const file = path.resolve(root, fileName);
+    if (path.dirname(file) !== root) throw new WaError("media.unavailable", `The media of ${fileName.slice(0, 80)} is not available any more`, { ref: fileName.slice(0, 80) });
+    let size: number;
+    try {
+      size = (await fs.promises.stat(file)).size;
+    } catch {
+      throw new WaError("media.unavailable", `The media file ${fileName} is not in the simulator's media folder`, { ref: fileName });
+    }
+    if (size > maxBytes) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${maxBytes}`, { size, max: maxBytes });
+    return fs.promises.readFile(file);
+  };
+}
+
+export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
+  const mediaFolder = stringSetting(config.mediaFolder, "");
   return {
+    ...(mediaFolder ? { readMedia: mediaFolderReader(path.resolve(userDir, mediaFolder)) } : {}),
     script,
     speed: numberSetting(config.speed, 30),
     maxGapMs: numberSetting(config.maxGap, 4) * 1000,
@@ -138,7 +158,8 @@ export default function register(RED: NodeAPI): void {
       } else if (mode !== "simulator") {
         throw new WaError("config.invalid", `Unknown connection type "${mode}": use the simulator, WhatsApp Web or the Cloud API`, { field: "mode" });
       } else {
-        const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config)));
+        const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+        const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config), userDir));
         node.transport = simulator;
         // Node-RED creates config nodes first and the nodes that use them right after, in the
         // same tick; the script's first message comes after the start delay, so none is missed.

@@ -1,22 +1,37 @@
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./lib/client-ref";
-import { StatusReporter, reportError, traceMessage } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage, booleanSetting, stringSetting } from "./lib/red";
+import { StatusReporter, disableNode, reportError, toNodeError, traceMessage } from "./lib/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
 interface WaInDef extends NodeDef {
   client: string;
   includeGroups: boolean | string;
   types: string;
+  chats?: string;
+  downloadMedia?: boolean | string;
+  maxMediaMB?: string | number;
 }
 
-/** Which message types a wa-in passes: every type, or text only. */
-export function acceptsMessage(message: WaMessage, options: { includeGroups: boolean; types: string }): boolean {
+export interface WaInFilter {
+  includeGroups: boolean;
+  /** all, text (chat messages only) or media (messages with media only). */
+  types: string;
+  /** Only these chats, when not empty. */
+  chats: Set<string>;
+}
+
+/** Which messages a wa-in passes. */
+export function acceptsMessage(message: WaMessage, options: WaInFilter): boolean {
   if (!options.includeGroups && message.isGroup) return false;
   if (options.types === "text" && message.type !== "chat") return false;
+  if (options.types === "media" && !message.media) return false;
+  if (options.chats.size > 0 && !options.chats.has(message.chatId)) return false;
   return true;
 }
+
+export const MAX_MEDIA_MB = 100;
 
 export default function register(RED: NodeAPI): void {
   function WaIn(this: Node, config: WaInDef) {
@@ -25,7 +40,23 @@ export default function register(RED: NodeAPI): void {
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
     const client = findClient(RED, config.client);
-    const options = { includeGroups: booleanSetting(config.includeGroups, true), types: stringSetting(config.types, "all") };
+    const options: WaInFilter = {
+      includeGroups: booleanSetting(config.includeGroups, true),
+      types: stringSetting(config.types, "all"),
+      chats: new Set(
+        stringSetting(config.chats, "")
+          .split(/[\s,]+/)
+          .filter((chat) => chat !== ""),
+      ),
+    };
+    const downloadMedia = booleanSetting(config.downloadMedia, false);
+    const maxMediaMB = numberSetting(config.maxMediaMB, 16);
+    if (downloadMedia && !(maxMediaMB > 0 && maxMediaMB <= MAX_MEDIA_MB)) {
+      disableNode(RED, node, status, new WaError("config.invalid", `Largest media: more than 0 and at most ${MAX_MEDIA_MB} MB`, { field: "maxMediaMB" }));
+      return;
+    }
+    // A chat's messages leave in arrival order even when one waits for its media download.
+    const chatChains = new Map<string, Promise<void>>();
     let received = 0;
     const unsubscribe: (() => void)[] = [];
     const counter = () => (received > 0 ? `${received} received` : "");
@@ -39,14 +70,45 @@ export default function register(RED: NodeAPI): void {
           const now = clock.now();
           const envelope = createEnvelope(message);
           const msg: NodeMessage = { payload: message.body, topic: message.chatId, wa: envelope };
-          traceMessage(msg, node, now, now);
           if (typeof message.body !== "string" || message.body.length > MAX_TEXT_LENGTH) {
+            traceMessage(msg, node, now, now);
             // Never passed on silently: the Catch node gets it with the reason.
             reportError(RED, node, status, msg, new WaError("envelope.bodyTooLong", `Message body is longer than ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH }));
             return;
           }
-          node.send(msg);
-          showClientState(RED, status, client, counter);
+          // Its own copy: several wa in nodes (and simulator loops) share the transport's descriptor.
+          const media = envelope.message.media ? (envelope.message.media = { ...envelope.message.media }) : undefined;
+          const emit = () => {
+            traceMessage(msg, node, now, clock.now());
+            node.send(msg);
+            showClientState(RED, status, client, counter);
+          };
+          const previous = chatChains.get(message.chatId);
+          if (!previous && !(downloadMedia && media?.ref)) {
+            emit();
+            return;
+          }
+          const next = (previous ?? Promise.resolve())
+            .then(async () => {
+              if (!downloadMedia || !media?.ref) return;
+              try {
+                if (!transport.downloadMedia) throw new WaError("media.unavailable", `This connection cannot download media`, { ref: media.ref });
+                const file = await transport.downloadMedia(media.ref, Math.floor(maxMediaMB * 1024 * 1024));
+                media.data = file.data;
+                media.sizeBytes = file.data.length;
+                media.mimetype = file.mimetype || media.mimetype;
+                if (file.filename && !media.filename) media.filename = file.filename;
+              } catch (error) {
+                // The message still flows (its text may matter); the reason travels with it and is logged.
+                media.error = toNodeError(RED, error).message;
+                node.warn(media.error);
+              }
+            })
+            .then(emit)
+            .finally(() => {
+              if (chatChains.get(message.chatId) === next) chatChains.delete(message.chatId);
+            });
+          chatChains.set(message.chatId, next);
         }),
         transport.onStateChange(() => showClientState(RED, status, client, counter, true)),
       );

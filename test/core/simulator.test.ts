@@ -87,6 +87,27 @@ describe("SimulatedWhatsApp", () => {
     assert.ok(arrivedSecond.timestamp < arrivedFirst.timestamp, "the one written first arrives last");
   });
 
+  it("reads media lines of a chat script and serves their files through its reader", async () => {
+    const line = (extra: Record<string, unknown>) => JSON.stringify({ chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1, text: "my receipt", ...extra });
+    const script = parseChatScriptJsonl([line({ media: "receipt.png" }), line({ media: "note.ogg", text: "" })].join("\n"));
+    const [photo, voice] = script.conversations[0].messages;
+    assert.equal(photo.type, "image");
+    assert.deepEqual(photo.media, { mimetype: "image/png", filename: "receipt.png", ref: "sim-media:receipt.png" });
+    assert.equal(voice.type, "ptt");
+    for (const bad of ["../etc/passwd", "/etc/passwd", "script.exe", "a/b.png", 7]) {
+      assert.throws(() => parseChatScriptJsonl(line({ media: bad })), (e: WaError) => e.code === "simulator.badScript" && /plain file name/.test(e.message), String(bad));
+    }
+    const asked: [string, number][] = [];
+    const { simulator } = simulate(script, { readMedia: async (name, max) => (asked.push([name, max]), Buffer.from("PNG bytes")) });
+    const file = await simulator.downloadMedia("sim-media:receipt.png", 1000);
+    assert.equal(file.data.toString(), "PNG bytes");
+    assert.equal(file.mimetype, "image/png");
+    assert.deepEqual(asked, [["receipt.png", 1000]]);
+    await assert.rejects(simulator.downloadMedia("sim-media:../secret.png", 1000), (e: WaError) => e.code === "media.unavailable");
+    const { simulator: noFolder } = simulate(script);
+    await assert.rejects(noFolder.downloadMedia("sim-media:receipt.png", 1000), (e: WaError) => /choose a media folder/.test(e.message));
+  });
+
   it("stops every timer on close", async () => {
     const { clock, simulator, received } = simulate(DEMO_SCRIPT, { loop: true });
     simulator.start();

@@ -40,12 +40,12 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     httpNode = undefined;
   });
 
-  async function load(client: Record<string, unknown> = {}, credentials: Record<string, string> = {}) {
+  async function load(client: Record<string, unknown> = {}, credentials: Record<string, string> = {}, wain: Record<string, unknown> = {}) {
     await helper.load(
       nodes,
       inTab([
         { id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiVersion: "v21.0", apiBase: graph.url, webhookPath: "/whatsapp/test-hook", ...client },
-        { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]] },
+        { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]], ...wain },
         { id: "out1", type: "wa-out", client: "cloud1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
         helperNode("received"),
         helperNode("sent"),
@@ -140,5 +140,23 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     getNode("out1").receive({ payload: "hello", wa: { message: { id: "wamid.x", chatId: "447700900123", from: "447700900123", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "cloud-api" }, trace: [] } });
     await untilReal(() => errors.length === 1, 2000);
     assert.match((errors[0].error as { message: string }).message, /app secret/);
+  });
+
+  it("downloads a customer's photo through Graph (URL, then bytes) within the size limit", async () => {
+    const photo = Buffer.from("jpeg bytes of a receipt");
+    graph.addMedia("1482738482", "image/jpeg", photo);
+    graph.addMedia("552211", "application/pdf", Buffer.alloc(2 * 1024 * 1024));
+    await load({}, {}, { types: "media", downloadMedia: true, maxMediaMB: 1 });
+    const received = collect("received");
+    const mixed = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "mixed.json"));
+    assert.equal((await post(mixed, signBody(mixed, APP_SECRET))).status, 200);
+    await untilReal(() => received.length === 3, 5000);
+    const media = received.map((m) => (m.wa as { message: { type: string; media: { data?: Buffer; error?: string } } }).message);
+    assert.deepEqual(media.map((m) => m.type), ["image", "ptt", "document"]);
+    assert.ok(media[0].media.data?.equals(photo), "the photo's bytes");
+    assert.match(media[1].media.error ?? "", /not available any more/, "a voice note Graph no longer has");
+    assert.match(media[2].media.error ?? "", /2097152 bytes; the limit is 1048576/, "a document over the limit is not fetched");
+    const fetched = graph.calls.filter((c) => c.path.startsWith("/media-download/")).map((c) => c.path);
+    assert.deepEqual(fetched, ["/media-download/1482738482"], "only the photo's bytes were fetched");
   });
 });

@@ -20,6 +20,7 @@ type Fault = { kind: "status"; status: number; code?: number; retryAfter?: numbe
 export class GraphApiStandin {
   readonly calls: StandinCall[] = [];
   private readonly faults: Fault[] = [];
+  private readonly media = new Map<string, { mimetype: string; data: Buffer }>();
   private server?: Server;
   url = "";
 
@@ -45,6 +46,11 @@ export class GraphApiStandin {
     for (let i = 0; i < count; i += 1) this.faults.push(fault);
   }
 
+  /** A media file a customer sent, to be fetched as Graph serves it (a described URL, then the bytes). */
+  addMedia(id: string, mimetype: string, data: Buffer): void {
+    this.media.set(id, { mimetype, data });
+  }
+
   sentTexts(): string[] {
     return this.calls.filter((c) => c.body && (c.body.text as { body?: string } | undefined)?.body !== undefined).map((c) => (c.body!.text as { body: string }).body);
   }
@@ -68,6 +74,10 @@ export class GraphApiStandin {
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
       const message = fault.status === 429 || fault.code === 130429 ? "(#130429) Rate limit hit" : "An unexpected error has occurred. Please retry your request later.";
       this.graphError(res, fault.status, fault.code ?? (fault.status === 429 ? 130429 : 2), message, headers);
+      return;
+    }
+    if (req.method === "GET") {
+      this.serveMedia(req, res);
       return;
     }
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(req.url ?? "");
@@ -108,6 +118,28 @@ export class GraphApiStandin {
     }
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.${randomBytes(18).toString("base64url")}` }] }));
+  }
+
+  private serveMedia(req: IncomingMessage, res: ServerResponse): void {
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
+      this.graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
+      return;
+    }
+    const described = /^\/v\d+\.\d+\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
+    const download = /^\/media-download\/([A-Za-z0-9_-]+)$/.exec(req.url ?? "");
+    const id = described?.[1] ?? download?.[1];
+    const media = id ? this.media.get(id) : undefined;
+    if (!media) {
+      this.graphError(res, 404, 100, `Unsupported get request. Object with ID '${id ?? ""}' does not exist`);
+      return;
+    }
+    if (described) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ messaging_product: "whatsapp", url: `${this.url}/media-download/${id}`, mime_type: media.mimetype, sha256: "x", file_size: media.data.length, id }));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": media.mimetype, "Content-Length": String(media.data.length) });
+    res.end(media.data);
   }
 
   private graphError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, type = "OAuthException"): void {
