@@ -203,13 +203,22 @@ export interface CloudApiOptions {
 
 export type HttpFunction = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: string | FormData; signal?: AbortSignal },
 ) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> }>;
 
 export interface CloudSendRequest {
   chatId: string;
   text: string;
   quotedId?: string;
+}
+
+/** The Cloud API's message type for a file. */
+export function cloudMediaKind(mimetype: string): "image" | "audio" | "video" | "sticker" | "document" {
+  if (mimetype === "image/webp") return "sticker";
+  if (mimetype === "image/jpeg" || mimetype === "image/png") return "image";
+  if (mimetype.startsWith("audio/")) return "audio";
+  if (mimetype === "video/mp4" || mimetype === "video/3gpp") return "video";
+  return "document";
 }
 
 /** Error codes of the Graph API that mean "slow down" even when the HTTP status is 400. */
@@ -251,6 +260,42 @@ export class CloudApiClient {
     return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
   }
 
+  /** Uploads a file and sends it (image, audio, video, sticker or document), with an optional caption. */
+  async sendMedia(request: { chatId: string; mimetype: string; data: Buffer; filename?: string; caption?: string; quotedId?: string }): Promise<SentReceipt> {
+    if (!/^\d{5,20}$/.test(request.chatId)) {
+      throw new WaError("transport.invalidTarget", `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`, { chatId: request.chatId });
+    }
+    const form = new FormData();
+    form.append("messaging_product", "whatsapp");
+    form.append("type", request.mimetype);
+    form.append("file", new Blob([new Uint8Array(request.data)], { type: request.mimetype }), request.filename ?? "file");
+    const uploaded = await this.post(`${this.phoneUrl()}/media`, form);
+    const mediaId = isObject(uploaded) ? asString(uploaded.id) : undefined;
+    if (!mediaId) throw new WaError("cloud.badAnswer", "The Cloud API took the upload but returned no media id", { reason: "no id" });
+    const kind = cloudMediaKind(request.mimetype);
+    const part: Record<string, unknown> = { id: mediaId };
+    if (request.caption && kind !== "audio" && kind !== "sticker") part.caption = request.caption.slice(0, 1024);
+    if (kind === "document" && request.filename) part.filename = request.filename;
+    const body = JSON.stringify({
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: request.chatId,
+      type: kind,
+      [kind]: part,
+      ...(request.quotedId ? { context: { message_id: request.quotedId } } : {}),
+    });
+    const answer = await this.post(this.messagesUrl(), body);
+    const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
+    const id = isObject(sent) ? asString(sent.id) : undefined;
+    if (!id) throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", { reason: "no messages[0].id" });
+    return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
+  }
+
+  async react(chatId: string, messageId: string, emoji: string): Promise<void> {
+    const body = JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", to: chatId, type: "reaction", reaction: { message_id: messageId, emoji } });
+    await this.post(this.messagesUrl(), body);
+  }
+
   /** Fetches a received media file: its URL from Graph first, then the bytes (both need the token). */
   async downloadMedia(mediaId: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(mediaId)) throw new WaError("media.unavailable", `The media of ${mediaId.slice(0, 80)} is not available any more`, { ref: mediaId.slice(0, 80) });
@@ -281,11 +326,15 @@ export class CloudApiClient {
     await this.post(this.messagesUrl(), body);
   }
 
-  private messagesUrl(): string {
-    return `${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${this.options.phoneNumberId}/messages`;
+  private phoneUrl(): string {
+    return `${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${this.options.phoneNumberId}`;
   }
 
-  private async post(url: string, body: string): Promise<unknown> {
+  private messagesUrl(): string {
+    return `${this.phoneUrl()}/messages`;
+  }
+
+  private async post(url: string, body: string | FormData): Promise<unknown> {
     for (let attempt = 1; ; attempt += 1) {
       let status: number;
       let text: string;
@@ -293,7 +342,8 @@ export class CloudApiClient {
       try {
         const response = await this.http(url, {
           method: "POST",
-          headers: { Authorization: `Bearer ${this.options.accessToken}`, "Content-Type": "application/json" },
+          // A FormData body sets its own multipart Content-Type (with the boundary).
+          headers: typeof body === "string" ? { Authorization: `Bearer ${this.options.accessToken}`, "Content-Type": "application/json" } : { Authorization: `Bearer ${this.options.accessToken}` },
           body,
           signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         });

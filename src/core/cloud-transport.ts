@@ -2,7 +2,7 @@ import { Clock } from "./clock";
 import { CLOUD_LIMITS, CloudApiClient, CloudApiOptions, CloudStatus, HttpFunction, RecentIds, answerVerification, parseWebhook, signatureIsValid } from "./cloud-api";
 import { SentReceipt } from "./envelope";
 import { WaError } from "./errors";
-import { Listeners, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
+import { Listeners, OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface CloudTransportOptions extends CloudApiOptions {
   appSecret: string;
@@ -91,6 +91,21 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
       this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
+  }
+
+  async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
+    try {
+      const receipt = await this.client.sendMedia(media);
+      this.sentListeners.emit({ ...receipt, text: media.caption ?? "", media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) } });
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  react(chatId: string, messageId: string, emoji: string): Promise<void> {
+    return this.client.react(chatId, messageId, emoji);
   }
 
   async downloadMedia(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {

@@ -34,6 +34,8 @@ export type WaErrorCode =
   | "transport.sendFailed"
   | "media.unavailable"
   | "media.tooLarge"
+  | "media.notSendable"
+  | "media.badSource"
   | "simulator.badScript"
   | "pacer.closed"
   | "pacer.chatFull"

@@ -1,7 +1,7 @@
 import { Clock, TimerHandle } from "./clock";
 import { MAX_TEXT_LENGTH, MESSAGE_TYPES, SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, validateChatId } from "./envelope";
 import { WaError } from "./errors";
-import { OutgoingText, SentRecord, TransportEvents, TransportState, WaTransport } from "./transport";
+import { OutgoingMedia, OutgoingText, SentRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface ScriptedMessage {
   from: string;
@@ -265,6 +265,44 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     }
     const data = await this.options.readMedia(fileName, maxBytes);
     return { mimetype: media.descriptor.mimetype, data, filename: fileName };
+  }
+
+  /** Reactions sent, newest last (the last 200). */
+  readonly reactions: { chatId: string; messageId: string; emoji: string; at: number }[] = [];
+
+  async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
+    try {
+      if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      try {
+        validateChatId(media.chatId);
+      } catch {
+        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(media.chatId).slice(0, 40)}`, { chatId: String(media.chatId).slice(0, 40) });
+      }
+      this.sentCount += 1;
+      const record: SentRecord = {
+        id: `sim-out-${this.sentCount}`,
+        chatId: media.chatId,
+        sentAt: this.clock.now(),
+        transport: this.kind,
+        quotedId: media.quotedId,
+        text: media.caption ?? "",
+        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
+      };
+      this.outbox.push(record);
+      if (this.outbox.length > (this.options.outboxSize ?? 200)) this.outbox.shift();
+      this.sentListeners.emit(record);
+      const { text: _text, media: _media, ...receipt } = record;
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error as Error);
+      throw error;
+    }
+  }
+
+  async react(chatId: string, messageId: string, emoji: string): Promise<void> {
+    if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+    this.reactions.push({ chatId, messageId, emoji, at: this.clock.now() });
+    if (this.reactions.length > 200) this.reactions.shift();
   }
 
   /** Typing indicators shown, newest last (the last 200). */

@@ -13,8 +13,19 @@ export interface OutgoingText {
   quotedId?: string;
 }
 
+/** A file to send: its bytes are read and checked by wa out before a transport sees them. */
+export interface OutgoingMedia {
+  chatId: string;
+  mimetype: string;
+  data: Buffer;
+  filename?: string;
+  caption?: string;
+  quotedId?: string;
+}
+
 export interface SentRecord extends SentReceipt {
   text: string;
+  media?: { mimetype: string; sizeBytes: number; filename?: string };
 }
 
 export interface WaTransport {
@@ -30,6 +41,10 @@ export interface WaTransport {
    * `replyToId` is the customer's message being answered (the Cloud API needs it).
    */
   showTyping?(chatId: string, durationMs: number, replyToId?: string): Promise<void>;
+  /** Sends a photo, voice note, video or document, with an optional caption. */
+  sendMedia?(media: OutgoingMedia): Promise<SentReceipt>;
+  /** Reacts to a message with an emoji ("" takes the reaction back). */
+  react?(chatId: string, messageId: string, emoji: string): Promise<void>;
   /** Fetches a received message's media by its descriptor's ref, refusing more than `maxBytes`. */
   downloadMedia?(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }>;
   close(): Promise<void>;

@@ -1,20 +1,20 @@
-import type { Chat, Client, Message, MessageSendOptions } from "whatsapp-web.js";
+import type { Chat, Client, Message, MessageMedia, MessageSendOptions } from "whatsapp-web.js";
 import { Clock, TimerHandle } from "./clock";
 import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, WaMessageType, validateChatId } from "./envelope";
 import { WaError } from "./errors";
-import { OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
+import { OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
 
 /**
  * whatsapp-web.js behind the transport interface. Only this part of the library's `Client`
  * is used; its type is taken from the library's own .d.ts, so a stand-in that implements it
  * is checked against the real contract.
  */
-export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" | "requestPairingCode"> & {
+export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" | "requestPairingCode" | "sendReaction"> & {
   // The library types each event's listener separately; here one signature covers the events used.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string, listener: (...args: any[]) => void): unknown;
   removeAllListeners(): unknown;
-  sendMessage(chatId: string, content: string, options?: MessageSendOptions): Promise<Pick<Message, "id">>;
+  sendMessage(chatId: string, content: string | MessageMedia, options?: MessageSendOptions): Promise<Pick<Message, "id">>;
   getChatById(chatId: string): Promise<Pick<Chat, "sendStateTyping">>;
 };
 
@@ -36,6 +36,8 @@ export interface WwebjsTransportOptions {
   initializeTimeoutMs: number;
   /** Media larger than this is not downloaded (the envelope says why). */
   maxMediaBytes: number;
+  /** Makes the library's MessageMedia (a class of whatsapp-web.js) for a file to send. */
+  createMedia?: (mimetype: string, base64: string, filename?: string) => MessageMedia;
 }
 
 export interface PairingInfo {
@@ -199,6 +201,43 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     } catch (error) {
       this.sendFailedListeners.emit(error as Error);
       throw error;
+    }
+  }
+
+  async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
+    try {
+      if (this.current !== "ready" || !this.client) throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+      const content: MessageMedia = this.options.createMedia
+        ? this.options.createMedia(media.mimetype, media.data.toString("base64"), media.filename)
+        : { mimetype: media.mimetype, data: media.data.toString("base64"), filename: media.filename ?? null, filesize: media.data.length };
+      const isVoice = media.mimetype.startsWith("audio/ogg");
+      const isDocument = !/^(image|video|audio)\//.test(media.mimetype);
+      let sent: Pick<Message, "id">;
+      try {
+        sent = await this.client.sendMessage(media.chatId, content, {
+          ...(media.caption ? { caption: media.caption } : {}),
+          ...(media.quotedId ? { quotedMessageId: media.quotedId } : {}),
+          ...(isVoice ? { sendAudioAsVoice: true } : {}),
+          ...(isDocument ? { sendMediaAsDocument: true } : {}),
+        });
+      } catch (error) {
+        throw sendError(error, media.chatId);
+      }
+      const receipt: SentReceipt = { id: sent.id._serialized, chatId: media.chatId, sentAt: this.clock.now(), transport: this.kind, ...(media.quotedId ? { quotedId: media.quotedId } : {}) };
+      this.sentListeners.emit({ ...receipt, text: media.caption ?? "", media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) } });
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error as Error);
+      throw error;
+    }
+  }
+
+  async react(_chatId: string, messageId: string, emoji: string): Promise<void> {
+    if (this.current !== "ready" || !this.client) throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+    try {
+      await this.client.sendReaction(messageId, emoji);
+    } catch (error) {
+      throw sendError(error, _chatId);
     }
   }
 

@@ -1,19 +1,25 @@
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./lib/client-ref";
-import { StatusReporter, failMessage, readMessageKey, traceMessage, truncate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, stringSetting } from "./lib/red";
+import { StatusReporter, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./lib/node-kit";
+import { loadMediaToSend } from "./lib/outgoing-media";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
 interface WaOutDef extends NodeDef {
   client: string;
   chat: string;
   quote: boolean | string;
+  maxMediaMB?: string | number;
 }
 
 interface OutMessage extends NodeMessage {
-  wa?: { message?: { id?: unknown }; sent?: SentReceipt; trace?: [] };
+  wa?: { message?: { id?: unknown }; sent?: SentReceipt & { reaction?: string }; trace?: [] };
+  media?: unknown;
+  reaction?: unknown;
 }
+
+export const MAX_OUT_MEDIA_MB = 64;
 
 export default function register(RED: NodeAPI): void {
   function WaOut(this: Node, config: WaOutDef) {
@@ -24,6 +30,13 @@ export default function register(RED: NodeAPI): void {
     const client = findClient(RED, config.client);
     const chatProperty = stringSetting(config.chat, "wa.message.chatId");
     const quote = booleanSetting(config.quote, false);
+    const maxMediaMB = numberSetting(config.maxMediaMB, 16);
+    if (!(maxMediaMB > 0 && maxMediaMB <= MAX_OUT_MEDIA_MB)) {
+      disableNode(RED, node, status, new WaError("config.invalid", `Largest media: more than 0 and at most ${MAX_OUT_MEDIA_MB} MB`, { field: "maxMediaMB" }));
+      return;
+    }
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const chatChains = new Map<string, Promise<void>>();
     let sent = 0;
     let lastChat = "";
     const counter = () => (sent > 0 ? `${sent} sent · last ${truncate(lastChat, 24)}` : "");
@@ -38,12 +51,43 @@ export default function register(RED: NodeAPI): void {
         failMessage(RED, status, done, new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" }));
         return;
       }
-      const chatId = readMessageKey(RED, msg, chatProperty);
+      const chatId = readMessageKey(RED, msg, chatProperty) as string;
       const payload = msg.payload;
       const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
-      const quotedId = quote && typeof msg.wa?.message?.id === "string" ? msg.wa.message.id : undefined;
-      transport
-        .sendText({ chatId: chatId as string, text: text as string, quotedId })
+      const incomingId = typeof msg.wa?.message?.id === "string" ? msg.wa.message.id : undefined;
+      const quotedId = quote ? incomingId : undefined;
+      let sendOne: () => Promise<SentReceipt & { reaction?: string }>;
+      if (msg.reaction !== undefined) {
+        // A reaction goes to the message being answered; "" takes a reaction back.
+        const emoji = msg.reaction;
+        sendOne = async () => {
+          if (typeof emoji !== "string" || [...emoji].length > 8) throw new WaError("transport.notText", "msg.reaction must be an emoji (or an empty string to take a reaction back)");
+          if (!incomingId) throw new WaError("transport.invalidTarget", "A reaction needs the message to react to in msg.wa.message.id", { chatId: String(chatId) });
+          if (!transport.react) throw new WaError("transport.sendFailed", "This connection cannot send reactions", { reason: transport.kind });
+          await transport.react(chatId, incomingId, emoji);
+          return { id: incomingId, chatId, sentAt: clock.now(), transport: transport.kind, reaction: emoji };
+        };
+      } else if (msg.media !== undefined && msg.media !== null) {
+        sendOne = async () => {
+          if (!transport.sendMedia) throw new WaError("transport.sendFailed", "This connection cannot send media", { reason: transport.kind });
+          const media = await loadMediaToSend(msg.media, { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, urlTimeoutMs: 30_000 });
+          const caption = typeof text === "string" && text.trim() !== "" ? text : undefined;
+          return transport.sendMedia({ chatId, ...media, ...(caption ? { caption } : {}), ...(quotedId ? { quotedId } : {}) });
+        };
+      } else {
+        sendOne = () => transport.sendText({ chatId, text: text as string, quotedId });
+      }
+      // One chat's sends go out in the order they came in, even when a file takes a while to read.
+      const sending = (chatChains.get(chatId) ?? Promise.resolve()).then(sendOne);
+      const settled = sending.then(
+        () => undefined,
+        () => undefined,
+      );
+      chatChains.set(chatId, settled);
+      void settled.then(() => {
+        if (chatChains.get(chatId) === settled) chatChains.delete(chatId);
+      });
+      sending
         .then((receipt) => {
           if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] } as OutMessage["wa"];
           msg.wa!.sent = receipt;

@@ -182,6 +182,22 @@ describe("Cloud API client against a loopback stand-in of the Graph API", () => 
     assert.equal(graph.calls.length, 1);
   });
 
+  it("uploads a file (multipart) and sends it by its media id, with caption and file name", async () => {
+    const pdf = Buffer.from("%PDF-1.4 binary \u0000\u00ff bytes");
+    const receipt = await settle(client().sendMedia({ chatId: "447700900123", mimetype: "application/pdf", data: pdf, filename: "invoice.pdf", caption: "Your invoice", quotedId: "wamid.in" }));
+    assert.match(receipt.id, /^wamid\./);
+    const [uploadId, upload] = [...graph.uploads.entries()][0];
+    assert.ok(upload.data.equals(pdf), "the bytes arrive intact");
+    assert.equal(upload.mimetype, "application/pdf");
+    assert.equal(upload.filename, "invoice.pdf");
+    assert.deepEqual(graph.calls[1].body, { messaging_product: "whatsapp", recipient_type: "individual", to: "447700900123", type: "document", document: { id: uploadId, caption: "Your invoice", filename: "invoice.pdf" }, context: { message_id: "wamid.in" } });
+  });
+
+  it("reacts to a customer's message", async () => {
+    await settle(client().react("447700900123", "wamid.HBgLNDQ3", "👍"));
+    assert.deepEqual(graph.calls[0].body, { messaging_product: "whatsapp", recipient_type: "individual", to: "447700900123", type: "reaction", reaction: { message_id: "wamid.HBgLNDQ3", emoji: "👍" } });
+  });
+
   it("refuses before sending what the Cloud API would refuse", async () => {
     const c = client();
     await assert.rejects(c.sendText({ chatId: "447700900123@c.us", text: "hi" }), (e: WaError) => e.code === "transport.invalidTarget");

@@ -101,6 +101,20 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     assert.deepEqual(client().typingIn, ["447700900123@c.us"]);
   });
 
+  it("sends files as the library's media (voice notes as voice, PDFs as documents) and reacts", async () => {
+    const { transport, client } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    await transport.sendMedia({ chatId: "447700900123@c.us", mimetype: "audio/ogg", data: Buffer.from("opus"), quotedId: "Q1" });
+    await transport.sendMedia({ chatId: "447700900123@c.us", mimetype: "application/pdf", data: Buffer.from("%PDF"), filename: "invoice.pdf", caption: "your invoice" });
+    const [voice, pdf] = client().sent;
+    assert.deepEqual(voice.options, { quotedMessageId: "Q1", sendAudioAsVoice: true });
+    assert.deepEqual(pdf.options, { caption: "your invoice", sendMediaAsDocument: true });
+    assert.deepEqual(pdf.content, { mimetype: "application/pdf", data: Buffer.from("%PDF").toString("base64"), filename: "invoice.pdf", filesize: 4 });
+    await transport.react("447700900123@c.us", "false_447700900123@c.us_IN1", "❤️");
+    assert.deepEqual(client().reactions, [["false_447700900123@c.us_IN1", "❤️"]]);
+  });
+
   it("refuses to send while not ready", async () => {
     const { transport } = setup();
     transport.start();

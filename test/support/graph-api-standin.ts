@@ -15,12 +15,32 @@ export interface StandinCall {
   body: Record<string, unknown> | undefined;
 }
 
+/** The parts of a multipart/form-data body (enough of RFC 7578 for Graph's media upload). */
+function multipartParts(raw: Buffer, contentType: string | undefined): Map<string, { data: Buffer; filename?: string; type?: string }> {
+  const parts = new Map<string, { data: Buffer; filename?: string; type?: string }>();
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType ?? "");
+  if (!boundary) return parts;
+  const text = raw.toString("latin1");
+  for (const section of text.split(`--${boundary[1] ?? boundary[2]}`)) {
+    const headerEnd = section.indexOf("\r\n\r\n");
+    if (headerEnd < 0) continue;
+    const headers = section.slice(0, headerEnd);
+    const name = /name="([^"]+)"/.exec(headers)?.[1];
+    if (!name) continue;
+    const body = section.slice(headerEnd + 4).replace(/\r\n$/, "");
+    parts.set(name, { data: Buffer.from(body, "latin1"), filename: /filename="([^"]*)"/.exec(headers)?.[1], type: /Content-Type: ([^\r\n]+)/i.exec(headers)?.[1] });
+  }
+  return parts;
+}
+
 type Fault = { kind: "status"; status: number; code?: number; retryAfter?: number } | { kind: "drop" };
 
 export class GraphApiStandin {
   readonly calls: StandinCall[] = [];
   private readonly faults: Fault[] = [];
   private readonly media = new Map<string, { mimetype: string; data: Buffer }>();
+  /** Files uploaded through POST /{phone-number-id}/media, by the id handed back. */
+  readonly uploads = new Map<string, { mimetype: string; data: Buffer; filename?: string }>();
   private server?: Server;
   url = "";
 
@@ -58,9 +78,10 @@ export class GraphApiStandin {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
     let body: Record<string, unknown> | undefined;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+      body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
     } catch {
       body = undefined;
     }
@@ -78,6 +99,24 @@ export class GraphApiStandin {
     }
     if (req.method === "GET") {
       this.serveMedia(req, res);
+      return;
+    }
+    const upload = /^\/(v\d+\.\d+)\/([^/]+)\/media$/.exec(req.url ?? "");
+    if (upload && req.method === "POST") {
+      if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
+        this.graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
+        return;
+      }
+      const parts = multipartParts(raw, req.headers["content-type"]);
+      const file = parts.get("file");
+      if (parts.get("messaging_product")?.data.toString() !== "whatsapp" || !file || file.data.length === 0) {
+        this.graphError(res, 400, 100, "(#100) The parameter file is required.");
+        return;
+      }
+      const id = `${1_000_000 + this.uploads.size}`;
+      this.uploads.set(id, { mimetype: parts.get("type")?.data.toString() ?? file.type ?? "", data: file.data, filename: file.filename });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ id }));
       return;
     }
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(req.url ?? "");
@@ -110,6 +149,20 @@ export class GraphApiStandin {
     if (typeof to !== "string" || !/^\d{5,20}$/.test(to)) {
       this.graphError(res, 400, 131009, "(#131009) Parameter value is not valid");
       return;
+    }
+    const kind = String(body.type);
+    if (["image", "audio", "video", "document", "sticker"].includes(kind)) {
+      const mediaId = (body[kind] as { id?: unknown } | undefined)?.id;
+      if (typeof mediaId !== "string" || !this.uploads.has(mediaId)) {
+        this.graphError(res, 400, 131053, "(#131053) Media upload error: unknown media id");
+        return;
+      }
+    } else if (kind === "reaction") {
+      const messageId = (body.reaction as { message_id?: unknown } | undefined)?.message_id;
+      if (typeof messageId !== "string" || !messageId.startsWith("wamid.")) {
+        this.graphError(res, 400, 100, "(#100) Invalid parameter reaction.message_id");
+        return;
+      }
     }
     const text = (body.text as { body?: unknown } | undefined)?.body;
     if (body.type === "text" && (typeof text !== "string" || text.length === 0 || text.length > 4096)) {

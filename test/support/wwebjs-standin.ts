@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { MessageSendOptions } from "whatsapp-web.js";
+import type { MessageMedia, MessageSendOptions } from "whatsapp-web.js";
 import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/wwebjs-transport";
 
 /**
@@ -10,7 +10,8 @@ import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/wwebjs-trans
  */
 export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   static created: WwebjsStandin[] = [];
-  readonly sent: { chatId: string; content: string; options?: MessageSendOptions }[] = [];
+  readonly sent: { chatId: string; content: string | MessageMedia; options?: MessageSendOptions }[] = [];
+  readonly reactions: [string, string][] = [];
   destroyed = false;
   typingIn: string[] = [];
   private sequence = 0;
@@ -60,7 +61,11 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
     return "ABCD1234";
   }
 
-  async sendMessage(chatId: string, content: string, options?: MessageSendOptions) {
+  async sendReaction(messageId: string, reaction: string): Promise<void> {
+    this.reactions.push([messageId, reaction]);
+  }
+
+  async sendMessage(chatId: string, content: string | MessageMedia, options?: MessageSendOptions) {
     if (this.behaviour.sendFailure) throw new Error(this.behaviour.sendFailure);
     if (!/@(c|g)\.us$/.test(chatId)) throw new Error("wid error: invalid wid");
     this.sent.push({ chatId, content, ...(options ? { options } : {}) });

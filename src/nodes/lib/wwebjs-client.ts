@@ -52,6 +52,7 @@ export function createWwebjsTransport(settings: WwebjsSettings, clock: Clock, ov
   const createClient = override ? () => override(settings.sessionId) : libraryClientFactory(settings);
   const transport = new WwebjsTransport(clock, {
     createClient,
+    ...(override ? {} : { createMedia: (mimetype: string, base64: string, filename?: string) => new (loadLibrary().MessageMedia)(mimetype, base64, filename ?? null) }),
     includeOwn: settings.includeOwn,
     pairingPhoneNumber: settings.pairingPhoneNumber,
     reconnectBaseMs: 5_000,
