@@ -76,7 +76,14 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
       }
       this.messageListeners.emit(message);
     }
-    for (const status of parsed.statuses) this.statusListeners.emit(status);
+    for (const status of parsed.statuses) {
+      this.statusListeners.emit(status);
+      const known = ["sent", "delivered", "read", "failed"] as const;
+      const tick = known.find((k) => k === status.status);
+      if (tick) {
+        this.eventListeners.emit({ kind: "ack", messageId: status.messageId, chatId: status.chatId, status: tick, at: status.timestamp, ...(status.error ? { error: `${status.error.title} (code ${status.error.code})` } : {}) });
+      }
+    }
     // Meta retries anything but 200 for days: a partly unreadable delivery is still acknowledged.
     const problem = parsed.skipped.length > 0 ? new WaError("cloud.badWebhook", `Webhook delivery refused: ${parsed.skipped.slice(0, 3).join("; ")}`, { reason: parsed.skipped.slice(0, 3).join("; ") }) : undefined;
     return { status: 200, body: "EVENT_RECEIVED", ...(problem ? { problem } : {}) };

@@ -252,6 +252,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     this.outbox.push(record);
     if (this.outbox.length > (this.options.outboxSize ?? 200)) this.outbox.shift();
     this.sentListeners.emit(record);
+    this.tick(record);
     const { text: _text, ...receipt } = record;
     return receipt;
   }
@@ -291,6 +292,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       this.outbox.push(record);
       if (this.outbox.length > (this.options.outboxSize ?? 200)) this.outbox.shift();
       this.sentListeners.emit(record);
+      this.tick(record);
       const { text: _text, media: _media, ...receipt } = record;
       return receipt;
     } catch (error) {
@@ -431,6 +433,15 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     if (this.activeConversations === 0 && this.options.loop && this.currentState === "ready") {
       this.later(this.options.conversationStaggerMs, () => this.playRound());
     }
+  }
+
+  /** The customer's phone gets the message, then the customer reads it: two ticks, then blue ticks. */
+  private tick(record: SentRecord): void {
+    if (this.eventListeners.size === 0) return;
+    const event = (status: "delivered" | "read") => () =>
+      this.eventListeners.emit({ kind: "ack", messageId: record.id, chatId: record.chatId, status, at: this.clock.now() });
+    this.later(this.scaled(2_000), event("delivered"));
+    this.later(this.scaled(20_000), event("read"));
   }
 
   private deliver(message: WaMessage): void {

@@ -13,6 +13,11 @@ export interface OutgoingText {
   quotedId?: string;
 }
 
+/** What happened to a message after it was sent or received: its ticks, or its deletion for everyone. */
+export type MessageEvent =
+  | { kind: "ack"; messageId: string; chatId: string; status: "sent" | "delivered" | "read" | "played" | "failed"; at: number; error?: string }
+  | { kind: "revoke"; messageId: string; chatId: string; at: number; originalBody?: string };
+
 /** A file to send: its bytes are read and checked by wa out before a transport sees them. */
 export interface OutgoingMedia {
   chatId: string;
@@ -41,6 +46,8 @@ export interface WaTransport {
    * `replyToId` is the customer's message being answered (the Cloud API needs it).
    */
   showTyping?(chatId: string, durationMs: number, replyToId?: string): Promise<void>;
+  /** Delivery/read ticks of sent messages and deletions for everyone, where the connection reports them. */
+  onMessageEvent?(listener: (event: MessageEvent) => void): () => void;
   /** Sends a photo, voice note, video or document, with an optional caption. */
   sendMedia?(media: OutgoingMedia): Promise<SentReceipt>;
   /** Reacts to a message with an emoji ("" takes the reaction back). */
@@ -78,6 +85,11 @@ export abstract class TransportEvents {
   protected readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
   protected readonly sentListeners = new Listeners<[SentRecord]>();
   protected readonly sendFailedListeners = new Listeners<[Error]>();
+  protected readonly eventListeners = new Listeners<[MessageEvent]>();
+
+  onMessageEvent(listener: (event: MessageEvent) => void): () => void {
+    return this.eventListeners.add(listener);
+  }
 
   onMessage(listener: (message: WaMessage) => void): () => void {
     return this.messageListeners.add(listener);
@@ -100,5 +112,6 @@ export abstract class TransportEvents {
     this.sentListeners.clear();
     this.sendFailedListeners.clear();
     this.stateListeners.clear();
+    this.eventListeners.clear();
   }
 }

@@ -67,6 +67,9 @@ const TYPE_MAP: Partial<Record<string, WaMessageType>> = {
   template_button_reply: "chat",
 };
 
+/** whatsapp-web.js's MessageAck values as tick names (-1 error, 1 server, 2 device, 3 read, 4 played). */
+const ACK_STATUS: Record<number, "sent" | "delivered" | "read" | "played" | "failed"> = { [-1]: "failed", 1: "sent", 2: "delivered", 3: "read", 4: "played" };
+
 /** Maps a whatsapp-web.js message to the envelope's message. */
 export function fromWwebjsMessage(message: WwebjsMessageLike, receivedAt: number): WaMessage {
   const raw = (message.rawData ?? {}) as { quotedStanzaID?: unknown; notifyName?: unknown; mimetype?: unknown; filename?: unknown; size?: unknown };
@@ -313,6 +316,22 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     });
     client.on("message", (message: Message) => {
       if (mine()) this.receive(message);
+    });
+    client.on("message_ack", (message: Message, ack: number) => {
+      if (!mine()) return;
+      const status = ACK_STATUS[ack];
+      if (status) this.eventListeners.emit({ kind: "ack", messageId: message.id._serialized, chatId: message.fromMe ? message.to : message.from, status, at: this.clock.now() });
+    });
+    client.on("message_revoke_everyone", (message: Message, revoked?: Message | null) => {
+      if (!mine()) return;
+      const original = revoked ?? message;
+      this.eventListeners.emit({
+        kind: "revoke",
+        messageId: original.id._serialized,
+        chatId: message.fromMe ? message.to : message.from,
+        at: this.clock.now(),
+        ...(revoked && typeof revoked.body === "string" ? { originalBody: revoked.body.slice(0, MAX_TEXT_LENGTH) } : {}),
+      });
     });
     client.on("message_create", (message: Message) => {
       if (mine() && this.options.includeOwn && message.fromMe) this.receive(message);

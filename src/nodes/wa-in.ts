@@ -12,6 +12,7 @@ interface WaInDef extends NodeDef {
   chats?: string;
   downloadMedia?: boolean | string;
   maxMediaMB?: string | number;
+  events?: boolean | string;
 }
 
 export interface WaInFilter {
@@ -50,6 +51,7 @@ export default function register(RED: NodeAPI): void {
       ),
     };
     const downloadMedia = booleanSetting(config.downloadMedia, false);
+    const emitEvents = booleanSetting(config.events, false);
     const maxMediaMB = numberSetting(config.maxMediaMB, 16);
     if (downloadMedia && !(maxMediaMB > 0 && maxMediaMB <= MAX_MEDIA_MB)) {
       disableNode(RED, node, status, new WaError("config.invalid", `Largest media: more than 0 and at most ${MAX_MEDIA_MB} MB`, { field: "maxMediaMB" }));
@@ -112,6 +114,14 @@ export default function register(RED: NodeAPI): void {
         }),
         transport.onStateChange(() => showClientState(RED, status, client, counter, true)),
       );
+      if (emitEvents && transport.onMessageEvent) {
+        unsubscribe.push(
+          transport.onMessageEvent((event) => {
+            if (options.chats.size > 0 && !options.chats.has(event.chatId)) return;
+            node.send([null, { payload: event, topic: event.chatId, wa: { event, trace: [] } }]);
+          }),
+        );
+      }
     }
     showClientState(RED, status, client, counter, true);
 

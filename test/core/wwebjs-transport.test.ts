@@ -115,6 +115,23 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     assert.deepEqual(client().reactions, [["false_447700900123@c.us_IN1", "❤️"]]);
   });
 
+  it("reports ticks and deletions for everyone as message events", async () => {
+    const { transport, client } = setup([{ savedSession: true }]);
+    const events: unknown[] = [];
+    transport.onMessageEvent((event) => events.push(event));
+    transport.start();
+    await flushMicrotasks();
+    const mine = { id: { fromMe: true, remote: "447700900123@c.us", id: "OUT9", _serialized: "true_447700900123@c.us_OUT9" }, fromMe: true, from: "15550001111@c.us", to: "447700900123@c.us" };
+    client().emit("message_ack", mine, 3);
+    client().emit("message_ack", mine, 0); // pending: not a tick worth reporting
+    const theirs = client().receive({ from: "447700900123@c.us", body: "wrong photo, sorry" });
+    client().emit("message_revoke_everyone", { ...theirs, body: "", type: "revoked" }, theirs);
+    assert.deepEqual(events, [
+      { kind: "ack", messageId: "true_447700900123@c.us_OUT9", chatId: "447700900123@c.us", status: "read", at: 0 },
+      { kind: "revoke", messageId: theirs.id._serialized, chatId: "447700900123@c.us", at: 0, originalBody: "wrong photo, sorry" },
+    ]);
+  });
+
   it("refuses to send while not ready", async () => {
     const { transport } = setup();
     transport.start();

@@ -48,6 +48,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
         { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]], ...wain },
         { id: "out1", type: "wa-out", client: "cloud1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
         helperNode("received"),
+        helperNode("ticks"),
         helperNode("sent"),
         catchNode(),
         helperNode("errors"),
@@ -158,5 +159,14 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     assert.match(media[2].media.error ?? "", /2097152 bytes; the limit is 1048576/, "a document over the limit is not fetched");
     const fetched = graph.calls.filter((c) => c.path.startsWith("/media-download/")).map((c) => c.path);
     assert.deepEqual(fetched, ["/media-download/1482738482"], "only the photo's bytes were fetched");
+  });
+
+  it("turns Meta's status webhooks into ticks on wa in's second output", async () => {
+    await load({}, {}, { events: true, types: "text", wires: [["received"], ["ticks"]] });
+    const ticks = collect("ticks");
+    const mixed = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "mixed.json"));
+    await post(mixed, signBody(mixed, APP_SECRET));
+    await untilReal(() => ticks.length === 2, 2000);
+    assert.deepEqual(ticks.map((t) => [(t.payload as { status: string }).status, (t.payload as { error?: string }).error]), [["read", undefined], ["failed", "Re-engagement message (code 131047)"]]);
   });
 });

@@ -97,4 +97,26 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     assert.match(String(refused.body.error), /chat/i);
     await request.post("/wa-pipeline/clients/nope/inject").send({ chatId: "447700900999@c.us", text: "x" }).expect(404);
   });
+
+  it("reports the ticks of sent messages on wa in's second output", async () => {
+    await helper.load(nodes, inTab([
+      { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 10, startDelay: 3600, loop: false },
+      { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", events: true, wires: [["received"], ["ticks"]] },
+      { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: false, wires: [["sent"]] },
+      helperNode("received"),
+      helperNode("ticks"),
+      helperNode("sent"),
+    ]));
+    const ticks = collect("ticks");
+    const sent = collect("sent");
+    getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: "Your order has shipped" });
+    await until(() => sent.length === 1);
+    const id = (sent[0].wa as { sent: { id: string } }).sent.id;
+    await harness.clock().advanceAsync(200);
+    await until(() => ticks.length === 1);
+    await harness.clock().advanceAsync(2000);
+    await until(() => ticks.length === 2);
+    assert.deepEqual(ticks.map((t) => [(t.payload as { messageId: string }).messageId, (t.payload as { status: string }).status]), [[id, "delivered"], [id, "read"]]);
+    assert.equal(ticks[0].topic, "447700900123@c.us");
+  });
 });
