@@ -163,7 +163,7 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   }
 
   start(): void {
-    this.open();
+    if (!this.closed) this.open();
   }
 
   /** Drops the session and starts a fresh one (the editor's restart button). */

@@ -8,7 +8,9 @@ import { CloudApiTransport } from "../core/cloud-transport";
 import { describeError } from "./lib/node-kit";
 import { mountWebhook } from "./lib/cloud-webhook";
 import { registerClientEndpoints } from "./lib/client-endpoints";
-import { createWwebjsTransport } from "./lib/wwebjs-client";
+import { SessionArchiveStore } from "./lib/session-archive-store";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { createWwebjsTransport, sessionFolder } from "./lib/wwebjs-client";
 import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
@@ -23,6 +25,7 @@ export interface WaClientDef extends NodeDef {
   browserArgs?: string;
   includeOwn?: boolean | string;
   pairingPhone?: string;
+  sessionStore?: string;
   source: string;
   scriptPath: string;
   speed: string | number;
@@ -116,6 +119,7 @@ export default function register(RED: NodeAPI): void {
       return { state: node.transport.state() };
     };
     let unmount: (() => void) | undefined;
+    let sessionStoreHandle: StoreHandle | undefined;
     try {
       if (mode === "cloud") {
         const credentials = node.credentials ?? {};
@@ -142,10 +146,17 @@ export default function register(RED: NodeAPI): void {
         if (pairingPhoneNumber !== "" && !/^\d{8,15}$/.test(pairingPhoneNumber)) {
           throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", { field: "pairingPhone" });
         }
-        node.transport = createWwebjsTransport(
+        const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+        const storeId = stringSetting(config.sessionStore, "");
+        const openSessionStore = () => {
+          sessionStoreHandle ??= acquireStore(RED, node.id, storeId);
+          return new SessionArchiveStore(sessionStoreHandle.store, sessionFolder(userDir));
+        };
+        const transport = createWwebjsTransport(
           {
+            ...(storeId !== "" ? { sessionStore: openSessionStore } : {}),
             sessionId: node.id,
-            userDir: (RED.settings as { userDir?: string }).userDir ?? process.cwd(),
+            userDir,
             chromiumPath: stringSetting(config.chromiumPath, ""),
             headless: booleanSetting(config.headless, true),
             extraArgs: stringSetting(config.browserArgs, "").split(/\s+/).filter((arg) => arg.startsWith("--")),
@@ -155,6 +166,9 @@ export default function register(RED: NodeAPI): void {
           runtimeWorld().clock,
           runtimeWorld().createWwebjsClient,
         );
+        node.transport = transport;
+        // Config nodes are created one after another; the session store's may come after this one.
+        setImmediate(() => transport.start());
       } else if (mode !== "simulator") {
         throw new WaError("config.invalid", `Unknown connection type "${mode}": use the simulator, WhatsApp Web or the Cloud API`, { field: "mode" });
       } else {
@@ -172,16 +186,21 @@ export default function register(RED: NodeAPI): void {
 
     node.on("close", (_removed: boolean, done: () => void) => {
       unmount?.();
+      const releaseStore = () => sessionStoreHandle?.release() ?? Promise.resolve();
       const transport = node.transport;
       node.transport = undefined;
       if (!transport) {
-        done();
+        releaseStore().then(() => done(), () => done());
         return;
       }
-      transport.close().then(done, (error: unknown) => {
-        node.warn(describeError(RED, error));
-        done();
-      });
+      transport
+        .close()
+        .catch((error: unknown) => node.warn(describeError(RED, error)))
+        .then(releaseStore)
+        .then(
+          () => done(),
+          () => done(),
+        );
     });
   }
 

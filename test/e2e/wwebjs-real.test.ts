@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { systemClock } from "../../src/core/clock";
 import { TransportState } from "../../src/core/transport";
 import { WwebjsTransport } from "../../src/core/wwebjs-transport";
+import { MemoryStore } from "../../src/core/store/memory-store";
+import { SessionArchiveStore } from "../../src/nodes/lib/session-archive-store";
 import { createWwebjsTransport } from "../../src/nodes/lib/wwebjs-client";
 import { waitFor } from "./runtime";
 
@@ -37,6 +39,7 @@ describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", funct
   it("reports why it cannot connect instead of crashing or hanging, and leaves no browser behind when closed", async () => {
     const sessionId = `e2e${Date.now().toString(36)}`;
     transport = createWwebjsTransport({ sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "" }, systemClock);
+    transport.start();
     const seen: [TransportState, string | undefined][] = [];
     transport.onStateChange((state, detail) => seen.push([state, detail]));
     await waitFor(() => transport!.state() === "disconnected", 90_000, "the session to report that WhatsApp Web cannot be reached");
@@ -47,6 +50,25 @@ describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", funct
     await transport.close();
     assert.equal(transport.state(), "stopped");
     await waitFor(() => browsersFor(`session-${sessionId}`) === 0, 10_000, "the browser to exit");
+    transport = undefined;
+  });
+
+  it("with a session store, lets whatsapp-web.js's RemoteAuth ask the wa-store for the saved session", async () => {
+    const asked: string[] = [];
+    class WatchedArchives extends SessionArchiveStore {
+      override async sessionExists(query: { session: string }): Promise<boolean> {
+        asked.push(query.session);
+        return super.sessionExists(query);
+      }
+    }
+    const sessionId = `e2eremote${Date.now().toString(36)}`;
+    const archives = new WatchedArchives(new MemoryStore(systemClock), join(userDir, "wa-pipeline", "wwebjs-sessions"));
+    transport = createWwebjsTransport({ sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "", sessionStore: () => archives }, systemClock);
+    transport.start();
+    await waitFor(() => transport!.state() === "disconnected", 90_000, "the session to report that WhatsApp Web cannot be reached");
+    assert.deepEqual(asked.slice(0, 1), [`RemoteAuth-${sessionId}`]);
+    await transport.close();
+    await waitFor(() => browsersFor(sessionId) === 0, 10_000, "the browser to exit");
     transport = undefined;
   });
 });

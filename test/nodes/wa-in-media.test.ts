@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { WaError } from "../../src/core/errors";
 import clientNode, { mediaFolderReader } from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
-import { collect, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+import { collect, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
 const nodes = [clientNode, inNode];
 type Media = { mimetype: string; filename?: string; sizeBytes?: number; data?: Buffer; error?: string; ref?: string };
@@ -40,7 +40,7 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
     await helper.load(nodes, flow({}));
     const received = collect("received");
     await harness.clock().advanceAsync(10_000);
-    await until(() => received.length === 4);
+    await untilReal(() => received.length === 4, 5000);
     const chatOne = received.filter((m) => m.topic === "447700900001@c.us");
     assert.deepEqual(chatOne.map((m) => m.payload), ["my receipt", "can you check it?", ""], "the text did not overtake the photo");
     const photo = mediaOf(chatOne[0])!;
@@ -56,7 +56,7 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
     await helper.load(nodes, flow({ maxMediaMB: 0.00001 }));
     const received = collect("received");
     await harness.clock().advanceAsync(10_000);
-    await until(() => received.length === 4);
+    await untilReal(() => received.length === 4, 5000);
     const photo = mediaOf(received.find((m) => m.payload === "my receipt")!)!;
     assert.equal(photo.data, undefined);
     assert.match(photo.error ?? "", /the limit is 10$/);
@@ -66,14 +66,14 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
     await helper.load(nodes, flow({ types: "media", downloadMedia: false }));
     let received = collect("received");
     await harness.clock().advanceAsync(10_000);
-    await until(() => received.length === 2);
+    await untilReal(() => received.length === 2, 5000);
     assert.ok(received.every((m) => mediaOf(m) !== undefined));
     assert.equal(mediaOf(received[0])!.data, undefined, "not downloaded unless asked");
     await helper.unload();
     await helper.load(nodes, flow({ chats: "447700900002@c.us, 447700900999@c.us", downloadMedia: false }));
     received = collect("received");
     await harness.clock().advanceAsync(10_000);
-    await until(() => received.length === 1);
+    await untilReal(() => received.length === 1, 5000);
     assert.equal(received[0].payload, "hello");
   });
 

@@ -3,6 +3,7 @@ import { flushMicrotasks } from "../../src/core/clock";
 import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
+import storeNode from "../../src/nodes/wa-store";
 import { replaceRuntimeWorld } from "../../src/nodes/lib/world";
 import { WwebjsStandin } from "../support/wwebjs-standin";
 import { catchNode, collect, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
@@ -43,6 +44,8 @@ describe("wa-client (WhatsApp Web) with wa-in and wa-out, against the Client sta
         helperNode("errors"),
       ]),
     );
+    // The session starts once every config node exists (on the next turn of the event loop).
+    await new Promise((resolve) => setImmediate(resolve));
     await flushMicrotasks();
   }
   const standin = () => WwebjsStandin.created[WwebjsStandin.created.length - 1];
@@ -98,5 +101,32 @@ describe("wa-client (WhatsApp Web) with wa-in and wa-out, against the Client sta
     getNode("out1").receive({ payload: "hi", wa: { message: { chatId: "447700900123@c.us" }, trace: [] } });
     await until(() => errors.length === 1);
     assert.match((errors[0].error as { message: string }).message, /Pairing phone number/);
+  });
+
+  it("opens its session store (a wa-store defined after it in the flow), and names a missing one", async () => {
+    behaviour = { savedSession: true };
+    await helper.load(
+      [clientNode, outNode, storeNode],
+      inTab([
+        { id: "web1", type: "wa-client", mode: "whatsapp-web", sessionStore: "st1" },
+        { id: "st1", type: "wa-store", backend: "memory" },
+        { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [["sent"]] },
+        helperNode("sent"),
+      ]),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await flushMicrotasks();
+    assert.equal((helper.getNode("web1") as unknown as { describeState(): { state: string } }).describeState().state, "ready");
+    await helper.unload();
+    await helper.load([clientNode, outNode, storeNode], inTab([{ id: "web1", type: "wa-client", mode: "whatsapp-web", sessionStore: "gone" }, { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [[]] }, catchNode(), helperNode("errors")]));
+    const errors = collect("errors");
+    getNode("out1").receive({ payload: "hi", wa: { message: { chatId: "447700900123@c.us" }, trace: [] } });
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /not ready/);
+    await new Promise((resolve) => setImmediate(resolve));
+    const state = (helper.getNode("web1") as unknown as { describeState(): { state: string; detail?: string } }).describeState();
+    assert.equal(state.state, "disconnected");
+    const pairing = (helper.getNode("web1") as unknown as { transport: { pairing(): { detail?: string } } }).transport.pairing();
+    assert.match(pairing.detail ?? "", /store configuration no longer exists/);
   });
 });

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { Clock } from "../../core/clock";
 import { WaError } from "../../core/errors";
 import { WwebjsClientLike, WwebjsTransport } from "../../core/wwebjs-transport";
+import { SessionArchiveStore } from "./session-archive-store";
 
 export interface WwebjsSettings {
   /** Config node id: one saved session folder per connection. */
@@ -13,6 +14,11 @@ export interface WwebjsSettings {
   extraArgs: string[];
   includeOwn: boolean;
   pairingPhoneNumber: string;
+  /**
+   * Keep the session in a wa-store (RemoteAuth) instead of only the local folder (LocalAuth).
+   * Asked for when a browser is started, so the store's config node may be created after this one.
+   */
+  sessionStore?: () => SessionArchiveStore;
 }
 
 /** Where Debian, Ubuntu, Raspberry Pi OS, Fedora and Homebrew put a Chromium or Chrome. */
@@ -48,8 +54,14 @@ function loadLibrary(): WwebjsModule {
   }
 }
 
+/** Makes the transport; `start()` it once every config node of the flow exists. */
 export function createWwebjsTransport(settings: WwebjsSettings, clock: Clock, override?: (sessionId: string) => WwebjsClientLike): WwebjsTransport {
-  const createClient = override ? () => override(settings.sessionId) : libraryClientFactory(settings);
+  const createClient = override
+    ? () => {
+        settings.sessionStore?.();
+        return override(settings.sessionId);
+      }
+    : libraryClientFactory(settings);
   const transport = new WwebjsTransport(clock, {
     createClient,
     ...(override ? {} : { createMedia: (mimetype: string, base64: string, filename?: string) => new (loadLibrary().MessageMedia)(mimetype, base64, filename ?? null) }),
@@ -60,7 +72,6 @@ export function createWwebjsTransport(settings: WwebjsSettings, clock: Clock, ov
     initializeTimeoutMs: 180_000,
     maxMediaBytes: 16 * 1024 * 1024,
   });
-  transport.start();
   return transport;
 }
 
@@ -71,9 +82,14 @@ function libraryClientFactory(settings: WwebjsSettings): () => WwebjsClientLike 
   const args = [...settings.extraArgs];
   // Chromium's sandbox cannot run as root (containers, a Pi set up as root).
   if (typeof process.getuid === "function" && process.getuid() === 0 && !args.includes("--no-sandbox")) args.push("--no-sandbox");
+  const dataPath = sessionFolder(settings.userDir);
+  const authStrategy = () =>
+    settings.sessionStore
+      ? new library.RemoteAuth({ clientId, dataPath, store: settings.sessionStore(), backupSyncIntervalMs: 300_000 })
+      : new library.LocalAuth({ clientId, dataPath });
   return (): WwebjsClientLike =>
     new library.Client({
-      authStrategy: new library.LocalAuth({ clientId, dataPath: sessionFolder(settings.userDir) }),
+      authStrategy: authStrategy(),
       puppeteer: { headless: settings.headless, args, ...(executablePath ? { executablePath } : {}) },
       qrMaxRetries: 0,
     });
