@@ -36,9 +36,9 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     http: HttpFunction,
   ) {
     super();
-    this.client = new CloudApiClient(options, clock, http);
     if (options.accessToken === "") throw new WaError("config.invalid", "The Cloud API needs an access token (credentials)", { field: "accessToken" });
     if (options.appSecret === "") throw new WaError("config.invalid", "The Cloud API webhook needs the app secret (credentials) to check signatures", { field: "appSecret" });
+    this.client = new CloudApiClient(options, clock, http);
   }
 
   state(): TransportState {
