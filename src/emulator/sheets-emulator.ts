@@ -28,12 +28,14 @@ export interface EmulatorFaults {
   /** Share of connections closed without an answer, and of requests never answered. */
   dropShare: number;
   hangShare: number;
+  /** Share of successful writes whose answer is lost (done, then the connection drops). */
+  lostAnswerShare: number;
   latencyMs: number;
   /** Answer 503 to everything between these times (emulator clock, Unix ms). */
   outages: { from: number; until: number }[];
 }
 
-const NO_FAULTS: EmulatorFaults = { rateLimitShare: 0, internalErrorShare: 0, unavailableShare: 0, dropShare: 0, hangShare: 0, latencyMs: 0, outages: [] };
+const NO_FAULTS: EmulatorFaults = { rateLimitShare: 0, internalErrorShare: 0, unavailableShare: 0, dropShare: 0, hangShare: 0, lostAnswerShare: 0, latencyMs: 0, outages: [] };
 
 export interface EmulatorOptions {
   clock?: Clock;
@@ -216,6 +218,11 @@ export class SheetsEmulator {
     }
     try {
       const answer = route.run(spreadsheetId, range, url.searchParams, body);
+      if (route.kind === "write" && this.faults.lostAnswerShare > 0 && this.random() < this.faults.lostAnswerShare) {
+        this.counts.faultsInjected += 1;
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(200, { "Content-Type": "application/json; charset=UTF-8" });
       res.end(JSON.stringify(answer));
     } catch (error) {

@@ -1,0 +1,198 @@
+import { Clock, TimerHandle } from "../clock";
+import { WaError } from "../errors";
+import { CircuitBreaker } from "../resilience/circuit-breaker";
+import { CellValue } from "./sheets-model";
+
+/** What a failed Sheets call tells the batcher. */
+export class SheetsCallError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status; 0 when no answer came (dropped, timed out). */
+    readonly status: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+
+  /** Worth another try: quota, overload, server trouble, no answer. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+
+  /** The write may have landed although it failed (no answer, or a server error after the fact). */
+  get ambiguous(): boolean {
+    return this.status === 0 || this.status >= 500;
+  }
+}
+
+export interface SheetsWriter {
+  append(range: string, rows: CellValue[][]): Promise<void>;
+  /** The keys already in the sheet, read from the key column of the range. */
+  readKeys(range: string, keyColumn: number): Promise<Set<string>>;
+}
+
+export interface AppendBatcherOptions {
+  range: string;
+  /** Column (0-based, within the row) that holds each row's dedupe key. */
+  keyColumn: number;
+  /** Rows arriving within this window go in one request. */
+  windowMs: number;
+  maxRows: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** A row not written within this long after it arrived goes to the dead-letter path. */
+  giveUpAfterMs: number;
+}
+
+export interface PendingRow<C> {
+  key: string;
+  row: CellValue[];
+  context: C;
+  arrivedAt: number;
+  attempts: number;
+  /** Sent alone, after its batch was refused, to find the row Google objects to. */
+  solo?: boolean;
+}
+
+export interface AppendBatcherWorld<C> {
+  clock: Clock;
+  random(): number;
+  breaker: CircuitBreaker;
+  writer: SheetsWriter;
+  written(rows: PendingRow<C>[], alreadyThere: boolean): void;
+  failed(row: PendingRow<C>, error: WaError): void;
+  retrying?(rows: number, error: SheetsCallError, delayMs: number): void;
+}
+
+/**
+ * Batches appends and writes each row exactly once through quota errors, outages and lost
+ * answers: one request at a time, backoff honouring Retry-After, the breaker consulted before
+ * each call, and after an answer that may have hidden a successful write, the key column read
+ * back so rows already there are not written twice. A batch Google refuses is split so only the
+ * offending row goes to the dead-letter path.
+ */
+export class AppendBatcher<C> {
+  private readonly queue: PendingRow<C>[] = [];
+  private timer: TimerHandle | undefined;
+  private busy = false;
+  private closed = false;
+  private checkBeforeNext = false;
+  private stats = { requests: 0, rowsWritten: 0, keyChecks: 0, deduplicated: 0, deadLettered: 0 };
+
+  constructor(
+    private readonly options: AppendBatcherOptions,
+    private readonly world: AppendBatcherWorld<C>,
+  ) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  counters(): { requests: number; rowsWritten: number; keyChecks: number; deduplicated: number; deadLettered: number; pending: number } {
+    return { ...this.stats, pending: this.queue.length };
+  }
+
+  add(key: string, row: CellValue[], context: C): void {
+    if (this.closed) {
+      this.world.failed({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 }, new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {}));
+      return;
+    }
+    this.queue.push({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 });
+    if (this.queue.length >= this.options.maxRows) this.schedule(0);
+    else this.schedule(this.options.windowMs);
+  }
+
+  /** Stops; returns the rows not yet written. */
+  close(): PendingRow<C>[] {
+    this.closed = true;
+    this.world.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.queue.splice(0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed || this.busy) return;
+    if (this.timer !== undefined && delayMs > 0) return;
+    this.world.clock.clearTimeout(this.timer);
+    this.timer = this.world.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.busy || this.closed || this.queue.length === 0) return;
+    if (!this.world.breaker.tryAcquire()) {
+      const at = this.world.breaker.retryAt() ?? this.world.clock.now() + this.options.backoffMs;
+      this.schedule(Math.max(1, at - this.world.clock.now()));
+      return;
+    }
+    this.busy = true;
+    const batch = this.queue[0].solo ? [this.queue[0]] : this.queue.slice(0, this.options.maxRows).filter((row) => !row.solo);
+    let delay = 0;
+    try {
+      let toWrite = batch;
+      if (this.checkBeforeNext) {
+        this.stats.keyChecks += 1;
+        const present = await this.world.writer.readKeys(this.options.range, this.options.keyColumn);
+        this.checkBeforeNext = false;
+        const landed = batch.filter((row) => present.has(row.key));
+        if (landed.length > 0) {
+          this.stats.deduplicated += landed.length;
+          this.remove(landed);
+          this.world.written(landed, true);
+        }
+        toWrite = batch.filter((row) => !present.has(row.key));
+      }
+      if (toWrite.length > 0) {
+        toWrite.forEach((row) => (row.attempts += 1));
+        this.stats.requests += 1;
+        await this.world.writer.append(this.options.range, toWrite.map((row) => row.row));
+        this.remove(toWrite);
+        this.stats.rowsWritten += toWrite.length;
+        this.world.written(toWrite, false);
+      }
+      this.world.breaker.recordSuccess();
+    } catch (caught) {
+      const error = caught instanceof SheetsCallError ? caught : new SheetsCallError(caught instanceof Error ? caught.message : String(caught), 0);
+      delay = this.failedCall(batch, error);
+    } finally {
+      this.busy = false;
+    }
+    if (this.queue.length > 0) this.schedule(delay > 0 ? delay : this.queue.length >= this.options.maxRows || this.queue[0].solo ? 0 : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()));
+  }
+
+  /** Decides what a failed call means for its rows; returns how long to wait before the next call. */
+  private failedCall(batch: PendingRow<C>[], error: SheetsCallError): number {
+    if (!error.transient) {
+      if (batch.length > 1) {
+        // One of them is the problem (a cell too long, a bad value): try each alone.
+        batch.forEach((row) => (row.solo = true));
+        return 0;
+      }
+      this.remove(batch);
+      this.stats.deadLettered += 1;
+      this.world.failed(batch[0], new WaError("sheets.rejected", `Google Sheets refused the row: ${error.message}`, { status: error.status, reason: error.message.slice(0, 200) }));
+      return 0;
+    }
+    this.world.breaker.recordFailure(`${error.status || "no answer"}: ${error.message.slice(0, 80)}`);
+    if (error.ambiguous) this.checkBeforeNext = true;
+    const now = this.world.clock.now();
+    const expired = batch.filter((row) => now - row.arrivedAt >= this.options.giveUpAfterMs);
+    if (expired.length > 0) {
+      this.remove(expired);
+      this.stats.deadLettered += expired.length;
+      for (const row of expired) this.world.failed(row, new WaError("sheets.gaveUp", `Google Sheets could not be written for ${Math.round(this.options.giveUpAfterMs / 1000)} s (last: ${error.message.slice(0, 120)})`, { seconds: Math.round(this.options.giveUpAfterMs / 1000), reason: error.message.slice(0, 120) }));
+    }
+    const attempt = Math.max(1, ...batch.map((row) => row.attempts));
+    const base = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempt - 1));
+    const delay = error.retryAfterMs !== undefined ? Math.min(this.options.maxBackoffMs, error.retryAfterMs) : Math.round(base / 2 + (this.world.random() * base) / 2);
+    this.world.retrying?.(batch.length, error, delay);
+    return Math.max(1, delay);
+  }
+
+  private remove(rows: PendingRow<C>[]): void {
+    const gone = new Set(rows);
+    for (let i = this.queue.length - 1; i >= 0; i -= 1) if (gone.has(this.queue[i])) this.queue.splice(i, 1);
+  }
+}

@@ -1,0 +1,52 @@
+import type { sheets_v4 } from "@googleapis/sheets";
+import { columnLetters, parseA1, quoteSheet } from "../../core/sheets/a1";
+import { SheetsCallError, SheetsWriter } from "../../core/sheets/append-batcher";
+import { CellValue } from "../../core/sheets/sheets-model";
+
+interface GaxiosLikeError {
+  message?: string;
+  status?: number;
+  code?: string | number;
+  response?: { status?: number; headers?: Record<string, string> | { get?(name: string): string | null }; data?: { error?: { message?: string } } };
+}
+
+type Headers = Record<string, string> | { get?(name: string): string | null } | undefined;
+
+function header(headers: Headers, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(n: string): string | null }).get(name) ?? undefined;
+  return (headers as Record<string, string>)[name];
+}
+
+/** Turns what @googleapis/sheets throws into what the batcher decides on. */
+export function toSheetsCallError(error: unknown): SheetsCallError {
+  const e = (error ?? {}) as GaxiosLikeError;
+  const status = Number(e.response?.status ?? e.status ?? 0) || 0;
+  const retryAfter = Number(header(e.response?.headers, "retry-after"));
+  const message = e.response?.data?.error?.message ?? e.message ?? String(error);
+  return new SheetsCallError(message, status, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
+}
+
+/** The batcher's writer on Google's client: appends as RAW rows inserted after the table. */
+export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number): SheetsWriter {
+  return {
+    async append(range: string, rows: CellValue[][]): Promise<void> {
+      try {
+        await api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption: "RAW", insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false });
+      } catch (error) {
+        throw toSheetsCallError(error);
+      }
+    },
+    async readKeys(range: string, keyColumn: number): Promise<Set<string>> {
+      const grid = parseA1(range);
+      const letters = columnLetters(grid.startColumn + keyColumn);
+      const column = `${grid.sheet ? `${quoteSheet(grid.sheet)}!` : ""}${letters}:${letters}`;
+      try {
+        const answer = await api.spreadsheets.values.get({ spreadsheetId, range: column }, { timeout: timeoutMs, retry: false });
+        return new Set((answer.data.values ?? []).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
+      } catch (error) {
+        throw toSheetsCallError(error);
+      }
+    },
+  };
+}
