@@ -43,6 +43,7 @@ export type WaErrorCode =
   | "pacer.sendFailed"
   | "pacer.retrying"
   | "sheets.closed"
+  | "sheets.auth"
   | "sheets.rejected"
   | "sheets.gaveUp"
   | "cloud.auth"

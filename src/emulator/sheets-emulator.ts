@@ -1,3 +1,4 @@
+import { createVerify, generateKeyPairSync, randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { Clock, systemClock } from "../core/clock";
@@ -48,6 +49,17 @@ export interface EmulatorOptions {
   revokedTokens?: string[];
 }
 
+/** A service-account key as Google's console downloads it, pointing at this emulator. */
+export interface ServiceAccountKey {
+  type: "service_account";
+  project_id: string;
+  private_key_id: string;
+  private_key: string;
+  client_email: string;
+  client_id: string;
+  token_uri: string;
+}
+
 export interface CallCounts {
   total: number;
   reads: number;
@@ -69,6 +81,11 @@ export class SheetsEmulator {
   private readonly windows = new Map<string, { minute: number; count: number }>();
   private server?: Server;
   private readonly hanging = new Set<ServerResponse>();
+  /** Service accounts the token endpoint knows: client_email → public key (PEM). */
+  private readonly serviceAccounts = new Map<string, string>();
+  private readonly revokedAccounts = new Set<string>();
+  /** Access tokens issued by the token endpoint: token → client_email (the quota "user"). */
+  private readonly issued = new Map<string, string>();
   url = "";
 
   constructor(private readonly options: EmulatorOptions = {}) {
@@ -90,6 +107,27 @@ export class SheetsEmulator {
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server!.close(resolve));
+  }
+
+  /** Makes a service account this emulator trusts, and its key file (token_uri is the emulator's). */
+  createServiceAccount(name = "wa-pipeline"): ServiceAccountKey {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const email = `${name}@emulator-project.iam.gserviceaccount.com`;
+    this.serviceAccounts.set(email, publicKey.export({ type: "spki", format: "pem" }).toString());
+    return {
+      type: "service_account",
+      project_id: "emulator-project",
+      private_key_id: randomBytes(20).toString("hex"),
+      private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      client_email: email,
+      client_id: String(100000000000000000000n + BigInt(this.serviceAccounts.size)),
+      token_uri: `${this.url}/token`,
+    };
+  }
+
+  /** The key is deleted in the console: its tokens and new token requests are refused. */
+  revokeServiceAccount(email: string): void {
+    this.revokedAccounts.add(email);
   }
 
   setFaults(faults: Partial<EmulatorFaults>): void {
@@ -180,6 +218,10 @@ export class SheetsEmulator {
       }
       chunks.push(chunk as Buffer);
     }
+    if (url.pathname === "/token" && req.method === "POST") {
+      this.issueToken(Buffer.concat(chunks).toString("utf8"), res);
+      return;
+    }
     const found = this.route(req.method ?? "GET", url.pathname);
     this.counts.total += 1;
     if (!found) {
@@ -192,7 +234,13 @@ export class SheetsEmulator {
     else this.counts.writes += 1;
 
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    if (!token || (this.options.tokens && this.options.tokens.length > 0 && !this.options.tokens.includes(token) && !this.options.revokedTokens?.includes(token))) {
+    const account = token ? this.issued.get(token) : undefined;
+    if (account && this.revokedAccounts.has(account)) {
+      this.fail(res, new SheetsApiError(403, "PERMISSION_DENIED", "The caller does not have permission"));
+      return;
+    }
+    const knownTokens = this.options.tokens && this.options.tokens.length > 0;
+    if (!token || (knownTokens && !account && !this.options.tokens!.includes(token) && !this.options.revokedTokens?.includes(token)) || (!knownTokens && this.serviceAccounts.size > 0 && !account)) {
       this.fail(res, new SheetsApiError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."));
       return;
     }
@@ -201,7 +249,7 @@ export class SheetsEmulator {
       return;
     }
     if (await this.injectFault(res)) return;
-    const quota = this.takeQuota(route.kind, token);
+    const quota = this.takeQuota(route.kind, account ?? token);
     if (quota) {
       this.counts.rejectedByQuota += 1;
       this.fail(res, quota);
@@ -228,6 +276,43 @@ export class SheetsEmulator {
     } catch (error) {
       this.fail(res, error instanceof SheetsApiError ? error : new SheetsApiError(500, "INTERNAL", "Internal error encountered."));
     }
+  }
+
+  /** OAuth 2 token endpoint (JWT bearer grant), as a service account's key asks it for an access token. */
+  private issueToken(body: string, res: ServerResponse): void {
+    const oauthError = (status: number, error: string, description: string) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error, error_description: description }));
+    };
+    const form = new URLSearchParams(body);
+    const assertion = form.get("assertion") ?? "";
+    if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer" || assertion.split(".").length !== 3) {
+      oauthError(400, "invalid_grant", "Invalid grant: not a JWT bearer assertion.");
+      return;
+    }
+    const [header, payload, signature] = assertion.split(".");
+    let claims: { iss?: string; exp?: number; scope?: string };
+    try {
+      claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof claims;
+    } catch {
+      oauthError(400, "invalid_grant", "Invalid JWT payload.");
+      return;
+    }
+    const publicKey = claims.iss ? this.serviceAccounts.get(claims.iss) : undefined;
+    if (!publicKey || this.revokedAccounts.has(claims.iss ?? "")) {
+      oauthError(400, "invalid_grant", "Invalid grant: account not found");
+      return;
+    }
+    const verifier = createVerify("RSA-SHA256");
+    verifier.update(`${header}.${payload}`);
+    if (!verifier.verify(publicKey, Buffer.from(signature, "base64url"))) {
+      oauthError(400, "invalid_grant", "Invalid JWT Signature.");
+      return;
+    }
+    const token = `ya29.emulator-${randomBytes(16).toString("hex")}`;
+    this.issued.set(token, claims.iss!);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ access_token: token, expires_in: 3599, token_type: "Bearer" }));
   }
 
   /** Per-minute windows, as Google's "per minute per user" and "per minute per project" quotas. */

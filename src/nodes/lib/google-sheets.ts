@@ -27,26 +27,51 @@ export function toSheetsCallError(error: unknown): SheetsCallError {
   return new SheetsCallError(message, status, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
 }
 
+export interface SheetsAuthorizer {
+  header(): Promise<string>;
+  invalidate(): void;
+}
+
+/** Runs a call with the authorizer's token; a 401 gets one more try with a fresh token. */
+async function authorized<T>(authorizer: SheetsAuthorizer | undefined, call: (headers: Record<string, string>) => Promise<T>): Promise<T> {
+  const headersFor = async (): Promise<Record<string, string>> => {
+    if (!authorizer) return {};
+    try {
+      return { Authorization: await authorizer.header() };
+    } catch (error) {
+      // The token service refused the key: as permanent as Google's 403.
+      throw new SheetsCallError(error instanceof Error ? error.message : String(error), 403);
+    }
+  };
+  try {
+    return await call(await headersFor());
+  } catch (error) {
+    if (error instanceof SheetsCallError) throw error;
+    const mapped = toSheetsCallError(error);
+    if (mapped.status !== 401 || !authorizer) throw mapped;
+    authorizer.invalidate();
+    try {
+      return await call(await headersFor());
+    } catch (again) {
+      throw again instanceof SheetsCallError ? again : toSheetsCallError(again);
+    }
+  }
+}
+
 /** The batcher's writer on Google's client: appends as RAW rows inserted after the table. */
-export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number): SheetsWriter {
+export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer): SheetsWriter {
   return {
     async append(range: string, rows: CellValue[][]): Promise<void> {
-      try {
-        await api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption: "RAW", insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false });
-      } catch (error) {
-        throw toSheetsCallError(error);
-      }
+      await authorized(authorizer, (headers) =>
+        api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption: "RAW", insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false, headers }),
+      );
     },
     async readKeys(range: string, keyColumn: number): Promise<Set<string>> {
       const grid = parseA1(range);
       const letters = columnLetters(grid.startColumn + keyColumn);
       const column = `${grid.sheet ? `${quoteSheet(grid.sheet)}!` : ""}${letters}:${letters}`;
-      try {
-        const answer = await api.spreadsheets.values.get({ spreadsheetId, range: column }, { timeout: timeoutMs, retry: false });
-        return new Set((answer.data.values ?? []).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
-      } catch (error) {
-        throw toSheetsCallError(error);
-      }
+      const answer = await authorized(authorizer, (headers) => api.spreadsheets.values.get({ spreadsheetId, range: column }, { timeout: timeoutMs, retry: false, headers }));
+      return new Set((answer.data.values ?? []).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
     },
   };
 }

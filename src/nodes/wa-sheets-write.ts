@@ -1,0 +1,154 @@
+import { WaError } from "../core/errors";
+import { parseA1 } from "../core/sheets/a1";
+import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
+import { CellValue } from "../core/sheets/sheets-model";
+import { googleSheetsWriter } from "./lib/google-sheets";
+import { StatusReporter, attachError, disableNode, failMessage, readSettings, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+import type { WaSheetsNode } from "./wa-sheets";
+
+interface SheetsWriteDef extends NodeDef {
+  sheets: string;
+  range: string;
+  columns: string;
+  windowMs: string | number;
+  maxRows: string | number;
+  giveUpMinutes: string | number;
+}
+
+export interface SheetsWriteSettings {
+  range: string;
+  /** Message properties, one per column; the first is the row's dedupe key. */
+  columns: string[];
+  windowMs: number;
+  maxRows: number;
+  giveUpAfterMs: number;
+}
+
+export function sheetsWriteSettingsFromConfig(config: SheetsWriteDef): SheetsWriteSettings {
+  const range = stringSetting(config.range, "Sheet1!A1").trim();
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  try {
+    parseA1(range);
+  } catch {
+    throw fail("range", `Range: A1 notation such as Sheet1!A1 or 'Orders 2026'!A:F (got ${range.slice(0, 60)})`);
+  }
+  const columns = stringSetting(config.columns, "wa.message.id, wa.message.chatId, wa.message.timestamp, payload")
+    .split(",")
+    .map((c) => c.trim())
+    .filter((c) => c !== "");
+  if (columns.length === 0 || columns.length > 50 || !columns.every((c) => /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(c))) {
+    throw fail("columns", "Columns: 1 to 50 message properties, separated by commas, e.g. wa.message.id, wa.message.chatId, payload");
+  }
+  const windowMs = numberSetting(config.windowMs, 1000);
+  const maxRows = numberSetting(config.maxRows, 100);
+  const giveUp = numberSetting(config.giveUpMinutes, 15);
+  if (!(windowMs >= 0 && windowMs <= 60_000)) throw fail("windowMs", "Batch window: 0 to 60000 ms");
+  if (!(Number.isInteger(maxRows) && maxRows >= 1 && maxRows <= 1000)) throw fail("maxRows", "Rows per request: 1 to 1000");
+  if (!(giveUp > 0 && giveUp <= 24 * 60)) throw fail("giveUpMinutes", "Give up after: more than 0 and at most 1440 minutes");
+  return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUp * 60_000 };
+}
+
+interface Held {
+  msg: NodeMessage;
+  send: SendFunction;
+  done: DoneFunction;
+  acceptedAt: number;
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaSheetsWrite(this: Node, config: SheetsWriteDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => sheetsWriteSettingsFromConfig(config));
+    if (!settings) return;
+    const sheets = RED.nodes.getNode(config.sheets) as WaSheetsNode | null;
+    if (!sheets?.api || !sheets.breaker || !sheets.spreadsheetId) {
+      disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
+      return;
+    }
+    let written = 0;
+    let deadLettered = 0;
+    const showStatus = (force = false) =>
+      status.set(() => {
+        const state = sheets.breaker!.state();
+        const text = translate(RED, "sheets.counts", `${written} written · ${batcher.pending} waiting · ${deadLettered} dead-lettered · breaker ${state}`, { written, pending: batcher.pending, deadLettered, state });
+        return { fill: state === "open" ? "red" : state === "half-open" || batcher.pending > 0 ? "yellow" : "green", shape: batcher.pending > 0 ? "ring" : "dot", text };
+      }, force);
+
+    const batcher = new AppendBatcher<Held>(
+      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs },
+      {
+        clock,
+        random: Math.random,
+        breaker: sheets.breaker,
+        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, 20_000, sheets.tokens),
+        written: (rows: PendingRow<Held>[], alreadyThere: boolean) => {
+          for (const { context, key } of rows) {
+            (context.msg as NodeMessage & { sheets?: unknown }).sheets = { range: settings.range, key, written: true, ...(alreadyThere ? { foundAfterLostAnswer: true } : {}) };
+            traceMessage(context.msg, node, context.acceptedAt, clock.now());
+            context.send([context.msg, null]);
+            context.done();
+            written += 1;
+          }
+          showStatus();
+        },
+        failed: (row, error) => {
+          deadLettered += 1;
+          // The dead-letter output carries the message and its cause; the input is done, nothing is lost.
+          attachError(RED, node, row.context.msg, error);
+          traceMessage(row.context.msg, node, row.context.acceptedAt, clock.now());
+          row.context.send([null, row.context.msg]);
+          row.context.done();
+          showStatus(true);
+        },
+        retrying: (rows, error, delayMs) => {
+          node.debug(`${rows} rows: ${error.message} (HTTP ${error.status || "none"}); trying again in ${delayMs} ms`);
+          showStatus();
+        },
+      },
+    );
+    const unsubscribe = sheets.breaker.onChange((state, reason) => {
+      if (state === "open") node.warn(translate(RED, "sheets.breakerOpen", `Google Sheets breaker open: ${reason}`, { reason }));
+      showStatus(true);
+    });
+    showStatus(true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const acceptedAt = clock.now();
+      let row: CellValue[];
+      try {
+        row = settings.columns.map((path) => {
+          const value = RED.util.getMessageProperty(msg, path) as unknown;
+          if (value === undefined || value === null) return "";
+          if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+          return JSON.stringify(value);
+        });
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
+      const key = String(row[0]);
+      if (key === "") {
+        failMessage(RED, status, done, new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, { property: settings.columns[0] }));
+        return;
+      }
+      batcher.add(key, row, { msg, send, done, acceptedAt });
+      showStatus();
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      unsubscribe();
+      status.close();
+      for (const row of batcher.close()) {
+        row.context.done(toNodeError(RED, new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {})));
+      }
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-sheets-write", WaSheetsWrite);
+}

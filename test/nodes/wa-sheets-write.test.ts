@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
+import sheetsNode from "../../src/nodes/wa-sheets";
+import writeNode from "../../src/nodes/wa-sheets-write";
+import { collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
+
+const nodes = [sheetsNode, writeNode];
+const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
+
+describe("wa-sheets and wa-sheets-write against the emulator (service-account key, Google's client)", () => {
+  const harness = useNodeHarness();
+  let emulator: SheetsEmulator;
+  beforeEach(async () => {
+    emulator = new SheetsEmulator({ clock: harness.clock() });
+    emulator.model.create(SPREADSHEET, "Shop", [{ title: "Log", rowCount: 1000, columnCount: 6 }]);
+    await emulator.start();
+  });
+  afterEach(() => emulator.stop());
+
+  async function load(key: object, write: Record<string, unknown> = {}) {
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, failureRate: 0.5, minimumCalls: 5, windowSeconds: 60, resetSeconds: 30 },
+        { id: "w1", type: "wa-sheets-write", sheets: "sh1", range: "Log!A1", columns: "wa.message.id, wa.message.chatId, payload", windowMs: 500, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]], ...write },
+        helperNode("written"),
+        helperNode("dead"),
+      ]),
+      { sh1: { key: JSON.stringify(key) } },
+    );
+  }
+
+  /** Real HTTP to the emulator, the batch window on the fake clock. */
+  async function until(check: () => boolean) {
+    for (let i = 0; i < 400 && !check(); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await harness.clock().advanceAsync(250);
+    }
+    assert.ok(check(), "condition reached");
+  }
+
+  it("writes 30 messages as rows in one call, authenticated with the service account's own token", async () => {
+    await load(emulator.createServiceAccount());
+    const written = collect("written");
+    for (let i = 0; i < 30; i += 1) getNode("w1").receive({ ...envelope(`4477009000${String(i % 3).padStart(2, "0")}@c.us`, `order ${i}`, `wamid.${i}`) });
+    await until(() => written.length === 30);
+    const rows = emulator.model.get(SPREADSHEET, "Log!A1:C100").values ?? [];
+    assert.equal(rows.length, 30);
+    assert.deepEqual(rows[0], ["wamid.0", "447700900000@c.us", "order 0"]);
+    assert.equal(emulator.counts.byMethod["values.append"], 1, "one call for the batch");
+    assert.deepEqual((written[0] as { sheets: unknown }).sheets, { range: "Log!A1", key: "wamid.0", written: true });
+  });
+
+  it("sends each message to the dead-letter output with the cause when the key was deleted", async () => {
+    const key = emulator.createServiceAccount("deleted");
+    emulator.revokeServiceAccount(key.client_email);
+    await load(key);
+    const dead = collect("dead");
+    getNode("w1").receive(envelope("447700900001@c.us", "a", "wamid.a"));
+    getNode("w1").receive(envelope("447700900001@c.us", "b", "wamid.b"));
+    await until(() => dead.length === 2);
+    const error = dead[0].error as { message: string; code?: string };
+    assert.equal(error.code, "sheets.rejected");
+    assert.match(error.message, /refused the service account deleted@.*account not found/);
+  });
+
+  it("dead-letters only the row Google refuses; the rest are written", async () => {
+    await load(emulator.createServiceAccount());
+    const written = collect("written");
+    const dead = collect("dead");
+    getNode("w1").receive(envelope("447700900001@c.us", "fine", "wamid.1"));
+    getNode("w1").receive(envelope("447700900001@c.us", "x".repeat(50_001), "wamid.2"));
+    getNode("w1").receive(envelope("447700900001@c.us", "also fine", "wamid.3"));
+    await until(() => written.length + dead.length === 3);
+    assert.deepEqual(written.map((m) => m.payload), ["fine", "also fine"]);
+    assert.match((dead[0].error as { message: string }).message, /50000 characters/);
+  });
+
+  it("puts itself out of action with the reason on a bad key or range", async () => {
+    await load({ type: "authorized_user" });
+    assert.match(String((helper.getNode("sh1") as unknown as { failure?: string }).failure), /service-account key/);
+    await helper.unload();
+    await load(emulator.createServiceAccount(), { range: "Log!C3:A1" });
+    const status = (getNode("w1").status.lastCall?.args[0] ?? {}) as { text?: string };
+    assert.match(String(status.text), /Range: A1 notation/);
+  });
+});
