@@ -218,6 +218,12 @@ export class SheetsEmulator {
       }
       chunks.push(chunk as Buffer);
     }
+    if (url.pathname === "/emulator/key" && req.method === "GET") {
+      // For the editor's "get a key from the emulator" button (another origin, hence CORS).
+      res.writeHead(200, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" });
+      res.end(JSON.stringify(this.createServiceAccount(`editor-${this.serviceAccounts.size + 1}`)));
+      return;
+    }
     if (url.pathname === "/token" && req.method === "POST") {
       this.issueToken(Buffer.concat(chunks).toString("utf8"), res);
       return;
