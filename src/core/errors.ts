@@ -59,7 +59,13 @@ export type WaErrorCode =
   | "config.invalid"
   | "state.tooLarge"
   | "state.badValue"
-  | "state.contended";
+  | "state.contended"
+  | "deadLetter.full"
+  | "deadLetter.notFound"
+  | "deadLetter.badCommand"
+  | "dedupe.failed"
+  | "sheets.readFailed"
+  | "sheets.notFound";
 
 export type ErrorParams = Record<string, string | number>;
 

@@ -42,6 +42,11 @@ export interface AppendBatcherOptions {
   maxBackoffMs: number;
   /** A row not written within this long after it arrived goes to the dead-letter path. */
   giveUpAfterMs: number;
+  /**
+   * Read the key column before the first append: rows redelivered after a crash (written, but
+   * the crash came before they were acknowledged) are then recognised instead of written twice.
+   */
+  checkKeysFirst?: boolean;
 }
 
 export interface PendingRow<C> {
@@ -82,7 +87,9 @@ export class AppendBatcher<C> {
   constructor(
     private readonly options: AppendBatcherOptions,
     private readonly world: AppendBatcherWorld<C>,
-  ) {}
+  ) {
+    this.checkBeforeNext = options.checkKeysFirst ?? false;
+  }
 
   get pending(): number {
     return this.queue.length;
