@@ -72,6 +72,8 @@ export default function register(RED: NodeAPI): void {
     }
     let written = 0;
     let deadLettered = 0;
+    const quota = sheets.quota;
+    const writtenSheet = parseA1(settings.range).sheet ?? "";
     const showStatus = (force = false) =>
       status.set(() => {
         const state = sheets.breaker!.state();
@@ -80,13 +82,14 @@ export default function register(RED: NodeAPI): void {
       }, force);
 
     const batcher = new AppendBatcher<Held>(
-      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs },
+      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs, checkKeysFirst: true },
       {
         clock,
         random: Math.random,
         breaker: sheets.breaker,
-        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, 20_000, sheets.tokens),
+        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, 20_000, sheets.tokens, quota ? () => quota.turn() : undefined),
         written: (rows: PendingRow<Held>[], alreadyThere: boolean) => {
+          if (!alreadyThere) void sheets.readCache?.().invalidate(writtenSheet).catch((error: unknown) => node.debug(`cache: ${String(error)}`));
           for (const { context, key } of rows) {
             (context.msg as NodeMessage & { sheets?: unknown }).sheets = { range: settings.range, key, written: true, ...(alreadyThere ? { foundAfterLostAnswer: true } : {}) };
             traceMessage(context.msg, node, context.acceptedAt, clock.now());

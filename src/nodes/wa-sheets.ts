@@ -1,9 +1,15 @@
 import { sheets as sheetsApi, sheets_v4 } from "@googleapis/sheets";
 import { WaError } from "../core/errors";
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../core/resilience/circuit-breaker";
+import { TokenBucket } from "../core/resilience/token-bucket";
+import { SheetsCallError } from "../core/sheets/append-batcher";
+import { SheetsReadCache } from "../core/sheets/read-cache";
+import { CellValue } from "../core/sheets/sheets-model";
+import { googleSheetsReader } from "./lib/google-sheets";
 import { describeError } from "./lib/node-kit";
 import { Node, NodeAPI, NodeDef, numberSetting, stringSetting } from "./lib/red";
 import { ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface SheetsDef extends NodeDef {
@@ -13,6 +19,10 @@ interface SheetsDef extends NodeDef {
   minimumCalls: string | number;
   windowSeconds: string | number;
   resetSeconds: string | number;
+  requestsPerMinute: string | number;
+  cacheSeconds: string | number;
+  staleSeconds: string | number;
+  cacheStore: string;
 }
 
 export interface SheetsCredentials {
@@ -25,6 +35,10 @@ export interface WaSheetsNode extends Node<SheetsCredentials> {
   api?: sheets_v4.Sheets;
   tokens?: ServiceAccountTokens;
   breaker?: CircuitBreaker;
+  /** The request budget every call of every node of this spreadsheet waits for. */
+  quota?: TokenBucket;
+  /** Cached reads (made on first use, once every config node exists). */
+  readCache?(): SheetsReadCache;
   /** Why it cannot be used, for the nodes that use it. */
   failure?: string;
 }
@@ -36,9 +50,18 @@ export function sheetsSettingsFromConfig(config: SheetsDef) {
   }
   const apiRoot = stringSetting(config.apiRoot, "").trim();
   if (apiRoot !== "" && !/^https?:\/\/[^\s]+$/.test(apiRoot)) throw new WaError("config.invalid", "API root URL must start with http:// or https://", { field: "apiRoot" });
+  const requestsPerMinute = numberSetting(config.requestsPerMinute, 60);
+  const cacheSeconds = numberSetting(config.cacheSeconds, 60);
+  const staleSeconds = numberSetting(config.staleSeconds, 300);
+  if (!(requestsPerMinute >= 1 && requestsPerMinute <= 10_000)) throw new WaError("config.invalid", "Requests per minute: 1 to 10000 (Google allows 60 per user and 300 per project)", { field: "requestsPerMinute" });
+  if (!(cacheSeconds >= 0 && cacheSeconds <= 86_400)) throw new WaError("config.invalid", "Cache reads for: 0 to 86400 seconds", { field: "cacheSeconds" });
+  if (!(staleSeconds >= 0 && staleSeconds <= 86_400)) throw new WaError("config.invalid", "Serve stale for: 0 to 86400 seconds", { field: "staleSeconds" });
   return {
     spreadsheetId,
     apiRoot,
+    requestsPerMinute,
+    cache: { ttlMs: cacheSeconds * 1000, staleMs: staleSeconds * 1000 },
+    cacheStore: stringSetting(config.cacheStore, ""),
     breaker: {
       ...DEFAULT_BREAKER_OPTIONS,
       failureRate: numberSetting(config.failureRate, 0.5),
@@ -47,6 +70,21 @@ export function sheetsSettingsFromConfig(config: SheetsDef) {
       resetTimeoutMs: numberSetting(config.resetSeconds, 30) * 1000,
     },
   };
+}
+
+/** A read through the breaker: refused at once while it is open; transient failures count against it. */
+async function guardedRead(breaker: CircuitBreaker, read: (range: string) => Promise<CellValue[][]>, range: string): Promise<CellValue[][]> {
+  if (!breaker.tryAcquire()) throw new SheetsCallError("the Google Sheets breaker is open (too many recent failures); waiting before trying again", 503);
+  try {
+    const values = await read(range);
+    breaker.recordSuccess();
+    return values;
+  } catch (error) {
+    const failure = error instanceof SheetsCallError ? error : new SheetsCallError(error instanceof Error ? error.message : String(error), 0);
+    if (failure.transient) breaker.recordFailure(`${failure.status || "no answer"}: ${failure.message.slice(0, 80)}`);
+    else breaker.recordSuccess();
+    throw failure;
+  }
 }
 
 export default function register(RED: NodeAPI): void {
@@ -62,6 +100,34 @@ export default function register(RED: NodeAPI): void {
       node.spreadsheetId = settings.spreadsheetId;
       node.api = sheetsApi({ version: "v4", ...(settings.apiRoot ? { rootUrl: `${settings.apiRoot.replace(/\/+$/, "")}/` } : {}) } as sheets_v4.Options);
       node.breaker = new CircuitBreaker(clock, settings.breaker);
+      const quota = new TokenBucket(clock, settings.requestsPerMinute);
+      node.quota = quota;
+      const read = googleSheetsReader(node.api, settings.spreadsheetId, 20_000, node.tokens, () => quota.turn());
+      const breaker = node.breaker;
+      let cache: SheetsReadCache | undefined;
+      let storeHandle: StoreHandle | undefined;
+      node.readCache = () => {
+        if (cache) return cache;
+        // A store that cannot be had leaves the cache to this runtime: reads still work.
+        try {
+          storeHandle = acquireStore(RED, node.id, settings.cacheStore || undefined);
+        } catch (error) {
+          node.warn(describeError(RED, error));
+        }
+        cache = new SheetsReadCache(
+          { namespace: settings.spreadsheetId, ttlMs: settings.cache.ttlMs, staleMs: settings.cache.staleMs, maxEntries: 200 },
+          {
+            clock,
+            store: settings.cacheStore ? storeHandle?.store : undefined,
+            fetch: (range) => guardedRead(breaker, read, range),
+            refreshFailed: (range, error) => node.debug(`refreshing ${range}: ${describeError(RED, error)}`),
+          },
+        );
+        return cache;
+      };
+      node.on("close", (done: () => void) => {
+        void (storeHandle?.release() ?? Promise.resolve()).finally(done);
+      });
     } catch (error) {
       node.failure = describeError(RED, error);
       node.error(node.failure);

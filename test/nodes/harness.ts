@@ -13,7 +13,7 @@ export interface TestNode {
   on(event: string, listener: (msg: Record<string, unknown>) => void): void;
   receive(msg: Record<string, unknown>): void;
   warn: { callCount?: number } & ((...args: unknown[]) => void);
-  status: { lastCall?: { args: unknown[] } } & ((...args: unknown[]) => void);
+  status: { lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
 }
 
 /** Gives every test a fake clock for the pack's nodes and a clean runtime afterwards. */

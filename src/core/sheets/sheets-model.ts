@@ -101,7 +101,9 @@ export class SheetsModel {
     const height = rows.length;
     const width = Math.max(0, ...rows.map((row) => row.length));
     if (height === 0 || width === 0) return { spreadsheetId, updatedRange: formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + 1, grid.startColumn + 1), updatedRows: 0, updatedColumns: 0, updatedCells: 0 };
-    if ((grid.endRow !== undefined && grid.startRow + height > grid.endRow) || (grid.endColumn !== undefined && grid.startColumn + width > grid.endColumn)) {
+    // Google takes a single cell as where the values start, not as their bounds.
+    const singleCell = !range.slice(range.lastIndexOf("!") + 1).includes(":");
+    if (!singleCell && ((grid.endRow !== undefined && grid.startRow + height > grid.endRow) || (grid.endColumn !== undefined && grid.startColumn + width > grid.endColumn))) {
       throw invalid(`Requested writing within range [${range}], but tried writing to ${grid.startRow + height > (grid.endRow ?? Infinity) ? "row" : "column"} [${grid.startRow + height > (grid.endRow ?? Infinity) ? grid.startRow + height : grid.startColumn + width}]`);
     }
     if (grid.startRow + height > sheet.rowCount || grid.startColumn + width > sheet.columnCount) {

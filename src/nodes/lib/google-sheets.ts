@@ -58,10 +58,14 @@ async function authorized<T>(authorizer: SheetsAuthorizer | undefined, call: (he
   }
 }
 
+/** Waits for the spreadsheet's request budget (the quota bucket) before each call. */
+export type BeforeCall = () => Promise<void>;
+
 /** The batcher's writer on Google's client: appends as RAW rows inserted after the table. */
-export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer): SheetsWriter {
+export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer, beforeCall?: BeforeCall): SheetsWriter {
   return {
     async append(range: string, rows: CellValue[][]): Promise<void> {
+      await beforeCall?.();
       await authorized(authorizer, (headers) =>
         api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption: "RAW", insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false, headers }),
       );
@@ -70,8 +74,20 @@ export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string,
       const grid = parseA1(range);
       const letters = columnLetters(grid.startColumn + keyColumn);
       const column = `${grid.sheet ? `${quoteSheet(grid.sheet)}!` : ""}${letters}:${letters}`;
+      await beforeCall?.();
       const answer = await authorized(authorizer, (headers) => api.spreadsheets.values.get({ spreadsheetId, range: column }, { timeout: timeoutMs, retry: false, headers }));
       return new Set((answer.data.values ?? []).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
     },
+  };
+}
+
+/** Reads a range as Google formats it for a person (numbers as numbers, formulas' results). */
+export function googleSheetsReader(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer, beforeCall?: BeforeCall): (range: string) => Promise<CellValue[][]> {
+  return async (range) => {
+    await beforeCall?.();
+    const answer = await authorized(authorizer, (headers) =>
+      api.spreadsheets.values.get({ spreadsheetId, range, valueRenderOption: "UNFORMATTED_VALUE" }, { timeout: timeoutMs, retry: false, headers }),
+    );
+    return (answer.data.values ?? []) as CellValue[][];
   };
 }

@@ -1,0 +1,140 @@
+import { WaError } from "../core/errors";
+import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
+import { SheetsCallError } from "../core/sheets/append-batcher";
+import { lookupRows } from "../core/sheets/read-cache";
+import { CellValue } from "../core/sheets/sheets-model";
+import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+import type { WaSheetsNode } from "./wa-sheets";
+
+interface SheetsReadDef extends NodeDef {
+  sheets: string;
+  range: string;
+  mode: string;
+  keyProperty: string;
+  keyColumn: string;
+  headerRow: boolean | string;
+  property: string;
+}
+
+export interface SheetsReadSettings {
+  range: string;
+  mode: "range" | "lookup";
+  keyProperty: string;
+  /** 0-based, within the range. */
+  keyColumn: number;
+  headerRow: boolean;
+  property: string;
+}
+
+const PROPERTY = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
+
+export function sheetsReadSettingsFromConfig(config: SheetsReadDef): SheetsReadSettings {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const range = stringSetting(config.range, "Sheet1").trim();
+  let grid;
+  try {
+    grid = parseA1(range);
+  } catch {
+    throw fail("range", `Range: A1 notation such as Products!A:D or 'Price list'!A1:F500 (got ${range.slice(0, 60)})`);
+  }
+  const mode = stringSetting(config.mode, "range");
+  if (mode !== "range" && mode !== "lookup") throw fail("mode", `Unknown mode: ${mode}`);
+  const keyColumnLetters = stringSetting(config.keyColumn, "A").trim().toUpperCase();
+  if (!/^[A-Z]{1,3}$/.test(keyColumnLetters)) throw fail("keyColumn", "Key column: a column letter such as A or AB");
+  const keyColumn = columnIndex(keyColumnLetters) - grid.startColumn;
+  if (mode === "lookup" && (keyColumn < 0 || (grid.endColumn !== undefined && keyColumn >= grid.endColumn - grid.startColumn))) {
+    throw fail("keyColumn", `Key column ${keyColumnLetters} is outside the range ${range}`);
+  }
+  const keyProperty = stringSetting(config.keyProperty, "payload").trim();
+  const property = stringSetting(config.property, "payload").trim();
+  if (!PROPERTY.test(keyProperty)) throw fail("keyProperty", "Key: a message property such as payload or wa.message.chatId");
+  if (!PROPERTY.test(property)) throw fail("property", "Put the result in: a message property such as payload");
+  const headerRow = config.headerRow === undefined ? true : config.headerRow === true || config.headerRow === "true";
+  return { range, mode, keyProperty, keyColumn, headerRow, property };
+}
+
+/** The values as a person would use them: objects named by the header row, or the rows themselves. */
+function asRecords(values: CellValue[][], headerRow: boolean): Array<Record<string, CellValue> | CellValue[]> {
+  if (!headerRow) return values;
+  const header = (values[0] ?? []).map((h, i) => (String(h).trim() === "" ? `column${i + 1}` : String(h)));
+  return values.slice(1).map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ""])));
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaSheetsRead(this: Node, config: SheetsReadDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => sheetsReadSettingsFromConfig(config));
+    if (!settings) return;
+    const sheets = RED.nodes.getNode(config.sheets) as WaSheetsNode | null;
+    if (!sheets?.readCache || !sheets.breaker) {
+      disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
+      return;
+    }
+    const readCache = sheets.readCache;
+    const breaker = sheets.breaker;
+    const showStatus = (force = false) =>
+      status.set(() => {
+        const cache = readCache();
+        const hitRate = Math.round(cache.hitRate() * 100);
+        const state = breaker.state();
+        return {
+          fill: state === "open" ? "red" : state === "half-open" ? "yellow" : "green",
+          shape: "dot",
+          text: translate(RED, "sheets.readCounts", `${cache.stats.reads} reads · ${hitRate}% from cache · breaker ${state}`, { reads: cache.stats.reads, hitRate, state }),
+        };
+      }, force);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const startedAt = clock.now();
+      let key = "";
+      if (settings.mode === "lookup") {
+        const raw = RED.util.getMessageProperty(msg, settings.keyProperty) as unknown;
+        if (raw === undefined || raw === null || raw === "" || typeof raw === "object") {
+          failMessage(RED, status, done, new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty }));
+          return;
+        }
+        key = String(raw).slice(0, 1000);
+      }
+      readCache()
+        .read(settings.range)
+        .then((read) => {
+          const info = { range: settings.range, source: read.source, ageMs: read.ageMs };
+          if (settings.mode === "range") {
+            RED.util.setMessageProperty(msg, settings.property, asRecords(read.values, settings.headerRow), true);
+            (msg as NodeMessage & { sheets?: unknown }).sheets = { ...info, rows: read.values.length - (settings.headerRow && read.values.length > 0 ? 1 : 0) };
+            traceMessage(msg, node, startedAt, clock.now());
+            send([msg, null]);
+          } else {
+            const found = lookupRows(read.values, settings.keyColumn, key, settings.headerRow);
+            RED.util.setMessageProperty(msg, settings.property, found.length === 1 ? found[0] : found, true);
+            (msg as NodeMessage & { sheets?: unknown }).sheets = { ...info, key, found: found.length };
+            traceMessage(msg, node, startedAt, clock.now());
+            send(found.length > 0 ? [msg, null] : [null, msg]);
+          }
+          showStatus();
+          done();
+        })
+        .catch((error: unknown) => {
+          const cause = error instanceof SheetsCallError ? error : undefined;
+          const reason = error instanceof A1Error || !(error instanceof Error) ? String(error) : error.message;
+          const code = cause?.status === 404 ? "sheets.notFound" : "sheets.readFailed";
+          failMessage(RED, status, done, new WaError(code, `Google Sheets could not be read (${settings.range}): ${reason.slice(0, 200)}`, { range: settings.range, status: cause?.status ?? 0, reason: reason.slice(0, 200) }));
+        });
+    });
+
+    const unsubscribe = breaker.onChange(() => showStatus(true));
+    showStatus(true);
+    node.on("close", (done: () => void) => {
+      unsubscribe();
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-sheets-read", WaSheetsRead);
+}
