@@ -1,0 +1,112 @@
+import { WaError } from "../core/errors";
+import { Deduplicator } from "../core/resilience/deduplicator";
+import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+interface DedupeDef extends NodeDef {
+  store: string;
+  dedupeName: string;
+  key: string;
+  keyType: string;
+  ttlHours: string | number;
+  action: string;
+}
+
+export const MAX_DEDUPE_KEY_CHARS = 10_000;
+
+export function dedupeSettingsFromConfig(config: DedupeDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const name = stringSetting(config.dedupeName, "write-back");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("dedupeName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
+  const keyType = stringSetting(config.keyType, "msg");
+  if (keyType !== "msg" && keyType !== "jsonata") throw fail("keyType", `Key: a message property or a JSONata expression (got ${keyType})`);
+  const key = stringSetting(config.key, "wa.message.id");
+  if (keyType === "msg" && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(key)) throw fail("key", "Key: a message property such as wa.message.id");
+  const ttlHours = numberSetting(config.ttlHours, 24);
+  if (!(ttlHours > 0 && ttlHours <= 24 * 365)) throw fail("ttlHours", "Remember for: more than 0 and at most 8760 hours");
+  const action = stringSetting(config.action, "claim");
+  if (action !== "claim" && action !== "forget") throw fail("action", `Unknown action: ${action}`);
+  return { name, keyType: keyType as "msg" | "jsonata", key, ttlMs: ttlHours * 3_600_000, action: action as "claim" | "forget" };
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaDedupe(this: Node, config: DedupeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => dedupeSettingsFromConfig(config));
+    if (!settings) return;
+    let expression: ReturnType<NodeAPI["util"]["prepareJSONataExpression"]> | undefined;
+    let handle: StoreHandle;
+    try {
+      if (settings.keyType === "jsonata") {
+        try {
+          expression = RED.util.prepareJSONataExpression(settings.key, node);
+        } catch (error) {
+          throw new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" });
+        }
+      }
+      handle = acquireStore(RED, node.id, config.store);
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
+    const dedupe = new Deduplicator(handle.store, clock, settings.name, settings.ttlMs);
+    const counts = { first: 0, duplicates: 0, forgotten: 0 };
+    status.set({ fill: "grey", shape: "dot", text: settings.action === "forget" ? "forget" : `${handle.backend}` }, true);
+
+    const keyOf = (msg: NodeMessage): Promise<unknown> => {
+      if (!expression) return Promise.resolve(RED.util.getMessageProperty(msg, settings.key));
+      const prepared = expression;
+      return new Promise((resolve, reject) =>
+        RED.util.evaluateJSONataExpression(prepared, msg, (error, value) => (error ? reject(new WaError("key.invalid", `The key expression failed: ${error.message}`, { reason: error.message })) : resolve(value))),
+      );
+    };
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      keyOf(msg)
+        .then(async (raw) => {
+          if (raw === undefined || raw === null || raw === "") {
+            throw new WaError("key.missing", `The message has no idempotency key (${settings.keyType === "msg" ? `msg.${settings.key}` : settings.key})`, { property: settings.key });
+          }
+          const key = typeof raw === "string" ? raw : JSON.stringify(raw);
+          if (key.length > MAX_DEDUPE_KEY_CHARS) throw new WaError("key.invalid", `The idempotency key is longer than ${MAX_DEDUPE_KEY_CHARS} characters`, { reason: "too long" });
+          if (settings.action === "forget") {
+            const forgotten = await dedupe.forget(key);
+            counts.forgotten += forgotten ? 1 : 0;
+            (msg as NodeMessage & { dedupe?: unknown }).dedupe = { key, forgotten };
+            traceMessage(msg, node, start, clock.now());
+            send([msg, null]);
+          } else {
+            const verdict = await dedupe.claim(key);
+            (msg as NodeMessage & { dedupe?: unknown }).dedupe = { key, first: verdict.first, firstSeenAt: verdict.firstSeenAt };
+            if (verdict.first) counts.first += 1;
+            else counts.duplicates += 1;
+            traceMessage(msg, node, start, clock.now());
+            send(verdict.first ? [msg, null] : [null, msg]);
+          }
+          status.set(() => ({
+            fill: "green",
+            shape: "dot",
+            text:
+              settings.action === "forget"
+                ? translate(RED, "dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
+                : translate(RED, "dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, { first: counts.first, duplicates: counts.duplicates }),
+          }));
+          done();
+        })
+        .catch((error: unknown) => failMessage(RED, status, done, error));
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      status.close();
+      handle.release().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-dedupe", WaDedupe);
+}
