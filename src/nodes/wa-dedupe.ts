@@ -59,7 +59,14 @@ export default function register(RED: NodeAPI): void {
     status.set({ fill: "grey", shape: "dot", text: settings.action === "forget" ? "forget" : `${handle.backend}` }, true);
 
     const keyOf = (msg: NodeMessage): Promise<unknown> => {
-      if (!expression) return Promise.resolve(RED.util.getMessageProperty(msg, settings.key));
+      if (!expression) {
+        try {
+          return Promise.resolve(RED.util.getMessageProperty(msg, settings.key));
+        } catch {
+          // A missing parent (no msg.wa at all) is a missing key, not a crash.
+          return Promise.resolve(undefined);
+        }
+      }
       const prepared = expression;
       return new Promise((resolve, reject) =>
         RED.util.evaluateJSONataExpression(prepared, msg, (error, value) => (error ? reject(new WaError("key.invalid", `The key expression failed: ${error.message}`, { reason: error.message })) : resolve(value))),
