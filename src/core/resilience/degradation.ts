@@ -121,3 +121,12 @@ export class DegradationPolicy {
     return { mode: this.current, changed: false, previous, reasons: strict.reasons.length > 0 ? strict.reasons : plain.reasons };
   }
 }
+
+/**
+ * For costly nodes (OCR, transcription, heavy NLP): whether to pass a message through
+ * untouched because the degradation node marked it with a mode at or past `skipFrom`.
+ */
+export function shouldBypass(msg: { wa?: { resilience?: { mode?: unknown } } }, skipFrom: DegradationMode): boolean {
+  const mode = msg.wa?.resilience?.mode;
+  return typeof mode === "string" && mode in MODE_RANK && MODE_RANK[mode as DegradationMode] >= MODE_RANK[skipFrom];
+}

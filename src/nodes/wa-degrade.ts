@@ -1,0 +1,139 @@
+import { TimerHandle } from "../core/clock";
+import { WaError } from "../core/errors";
+import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds, MODE_RANK } from "../core/resilience/degradation";
+import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+import { lastHealthScore } from "./wa-health-score";
+import { queueDepth } from "./wa-message-queue";
+import type { WaSheetsNode } from "./wa-sheets";
+
+interface DegradeDef extends NodeDef {
+  routing: string;
+  healthNode: string;
+  queueName: string;
+  sheets: string;
+  reducedBelowScore: string | number;
+  minimalBelowScore: string | number;
+  reducedAboveDepth: string | number;
+  minimalAboveDepth: string | number;
+  openBreakerMode: string;
+  recoverSeconds: string | number;
+}
+
+export function degradeSettingsFromConfig(config: DegradeDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const routing = stringSetting(config.routing, "route");
+  if (routing !== "route" && routing !== "mark") throw fail("routing", `Unknown routing: ${routing}`);
+  const reducedBelowScore = numberSetting(config.reducedBelowScore, DEFAULT_DEGRADATION.reducedBelowScore);
+  const minimalBelowScore = numberSetting(config.minimalBelowScore, DEFAULT_DEGRADATION.minimalBelowScore);
+  if (!(reducedBelowScore >= 0 && reducedBelowScore <= 100 && minimalBelowScore >= 0 && minimalBelowScore <= reducedBelowScore)) {
+    throw fail("minimalBelowScore", "Scores: between 0 and 100, the minimal one at most the reduced one");
+  }
+  const reducedAboveDepth = numberSetting(config.reducedAboveDepth, DEFAULT_DEGRADATION.reducedAboveDepth);
+  const minimalAboveDepth = numberSetting(config.minimalAboveDepth, DEFAULT_DEGRADATION.minimalAboveDepth);
+  if (!(Number.isInteger(reducedAboveDepth) && reducedAboveDepth >= 1 && Number.isInteger(minimalAboveDepth) && minimalAboveDepth >= reducedAboveDepth)) {
+    throw fail("minimalAboveDepth", "Queue depths: whole numbers from 1, the minimal one at least the reduced one");
+  }
+  const openBreakerMode = stringSetting(config.openBreakerMode, "reduced");
+  if (!(openBreakerMode in MODE_RANK)) throw fail("openBreakerMode", `Unknown mode: ${openBreakerMode}`);
+  const recoverSeconds = numberSetting(config.recoverSeconds, 30);
+  if (!(recoverSeconds >= 0 && recoverSeconds <= 3600)) throw fail("recoverSeconds", "Recover after: 0 to 3600 seconds");
+  const thresholds: DegradationThresholds = {
+    ...DEFAULT_DEGRADATION,
+    reducedBelowScore,
+    minimalBelowScore,
+    reducedAboveDepth,
+    minimalAboveDepth,
+    openBreakerMode: openBreakerMode as DegradationMode,
+    // Margins scale with the thresholds so small settings still have a band.
+    scoreMargin: Math.min(DEFAULT_DEGRADATION.scoreMargin, Math.max(1, Math.round((100 - reducedBelowScore) / 2))),
+    depthMargin: Math.max(1, Math.round(reducedAboveDepth / 4)),
+    recoverAfterMs: recoverSeconds * 1000,
+  };
+  return { routing: routing as "route" | "mark", healthNode: stringSetting(config.healthNode, ""), queueName: stringSetting(config.queueName, ""), thresholds };
+}
+
+const MODES: DegradationMode[] = ["full", "reduced", "minimal"];
+
+export default function register(RED: NodeAPI): void {
+  function WaDegrade(this: Node, config: DegradeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => degradeSettingsFromConfig(config));
+    if (!settings) return;
+    const policy = new DegradationPolicy(settings.thresholds);
+    const heard: DegradationInputs = { breakers: {} };
+    const outputs = settings.routing === "route" ? 4 : 2;
+    const changeOutput = outputs - 1;
+
+    const gather = (): DegradationInputs => {
+      const inputs: DegradationInputs = { ...heard, breakers: { ...heard.breakers } };
+      const score = settings.healthNode ? lastHealthScore(settings.healthNode) : undefined;
+      if (score) inputs.healthScore = score.score;
+      if (settings.queueName) inputs.queueDepth = queueDepth(settings.queueName);
+      const sheets = config.sheets ? (RED.nodes.getNode(config.sheets) as WaSheetsNode | null) : null;
+      if (sheets?.breaker) inputs.breakers!.sheets = sheets.breaker.state();
+      return inputs;
+    };
+    const showStatus = () => {
+      const mode = policy.mode;
+      status.set({ fill: mode === "full" ? "green" : mode === "reduced" ? "yellow" : "red", shape: "dot", text: translate(RED, "degrade.mode", `mode ${mode}`, { mode }) }, true);
+    };
+    const evaluate = (send: (msgs: (NodeMessage | null)[]) => void) => {
+      const inputs = gather();
+      const decision = policy.decide(inputs, clock.now());
+      if (!decision.changed) return;
+      showStatus();
+      const out: (NodeMessage | null)[] = new Array<NodeMessage | null>(outputs).fill(null);
+      out[changeOutput] = { topic: "wa-degrade", payload: { mode: decision.mode, previous: decision.previous, reasons: decision.reasons, inputs, at: clock.now() } };
+      send(out);
+    };
+    const timer: TimerHandle = clock.setInterval(() => evaluate((msgs) => node.send(msgs)), 5000);
+    showStatus();
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      const payload = msg.payload as Record<string, unknown> | undefined;
+      // Readings update the inputs and go no further.
+      if (msg.topic === "wa-health-score" && payload && typeof payload.score === "number") {
+        heard.healthScore = payload.score;
+        evaluate(send);
+        done();
+        return;
+      }
+      if (msg.topic === "wa-breaker" && payload && typeof payload.state === "string") {
+        heard.breakers![typeof payload.name === "string" ? payload.name.slice(0, 64) : "breaker"] = payload.state as "closed" | "half-open" | "open";
+        evaluate(send);
+        done();
+        return;
+      }
+      if (msg.topic === "wa-queue-depth" && typeof msg.payload === "number") {
+        heard.queueDepth = msg.payload;
+        evaluate(send);
+        done();
+        return;
+      }
+      evaluate(send);
+      const mode = policy.mode;
+      (msg as NodeMessage & { degrade?: unknown }).degrade = { mode };
+      const wa = (msg as NodeMessage & { wa?: { resilience?: Record<string, unknown> } }).wa;
+      if (wa && typeof wa === "object") wa.resilience = { ...(wa.resilience ?? {}), mode };
+      traceMessage(msg, node, start, clock.now());
+      const out: (NodeMessage | null)[] = new Array<NodeMessage | null>(outputs).fill(null);
+      out[settings.routing === "route" ? MODES.indexOf(mode) : 0] = msg;
+      send(out);
+      done();
+    });
+
+    node.on("close", (done: () => void) => {
+      clock.clearInterval(timer);
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-degrade", WaDegrade);
+}
