@@ -20,6 +20,8 @@ export interface DeadLetterEntry {
   /** When the automatic retry is due (waiting entries only). */
   nextRetryAt?: number;
   replayedAt?: number;
+  /** The runtime that replayed it (host and user directory), so only it requeues the replay after a restart. */
+  replayedBy?: string;
 }
 
 export type DeadLetterSummary = Omit<DeadLetterEntry, "body"> & { bytes: number };
@@ -98,7 +100,8 @@ export class DeadLetterStore {
         const current = await this.store.get(key);
         if (current === undefined) break;
         const previous = JSON.parse(current) as DeadLetterEntry;
-        const next = this.schedule({ ...previous, body: failure.body, error: failure.error, source: failure.source ?? previous.source, attempts: previous.attempts + 1, lastFailedAt: now, replayedAt: undefined }, now);
+        const { replayedAt: _at, replayedBy: _by, ...kept } = previous;
+        const next = this.schedule({ ...kept, body: failure.body, error: failure.error, source: failure.source ?? previous.source, attempts: previous.attempts + 1, lastFailedAt: now }, now);
         if (await this.store.compareAndSet(key, current, JSON.stringify(next))) return next;
       }
     }
@@ -138,7 +141,7 @@ export class DeadLetterStore {
    * is gone or another instance took it first. Automatic replays take only due, waiting
    * entries; a person may replay an exhausted one too.
    */
-  async claimForReplay(id: string, by: "automatic" | "manual"): Promise<DeadLetterEntry | undefined> {
+  async claimForReplay(id: string, by: "automatic" | "manual", holder?: string): Promise<DeadLetterEntry | undefined> {
     const now = this.clock.now();
     const key = this.entryKey(id);
     const current = await this.store.get(key);
@@ -147,7 +150,7 @@ export class DeadLetterStore {
     if (entry.state === "replaying") return undefined;
     if (by === "automatic" && (entry.state !== "waiting" || (entry.nextRetryAt ?? 0) > now)) return undefined;
     const { nextRetryAt: _dropped, ...rest } = entry;
-    const next: DeadLetterEntry = { ...rest, state: "replaying", replayedAt: now };
+    const next: DeadLetterEntry = { ...rest, state: "replaying", replayedAt: now, ...(holder !== undefined ? { replayedBy: holder } : {}) };
     return (await this.store.compareAndSet(key, current, JSON.stringify(next))) ? next : undefined;
   }
 
@@ -186,15 +189,16 @@ export class DeadLetterStore {
   }
 
   /**
-   * After a restart, replays that were in flight have an unknown outcome (the message was in
-   * the stopped runtime's memory): they wait again and are retried now.
+   * After a restart, this runtime's replays that were in flight have an unknown outcome (the
+   * message was in the stopped runtime's memory): they wait again and are retried now. Another
+   * instance's replays are its own business.
    */
-  async requeueInterruptedReplays(): Promise<number> {
+  async requeueInterruptedReplays(holder?: string): Promise<number> {
     const now = this.clock.now();
     let count = 0;
     for (const entry of await this.all()) {
-      if (entry.state !== "replaying") continue;
-      const { replayedAt: _dropped, ...rest } = entry;
+      if (entry.state !== "replaying" || (entry.replayedBy !== undefined && entry.replayedBy !== holder)) continue;
+      const { replayedAt: _dropped, replayedBy: _holder, ...rest } = entry;
       if (await this.store.compareAndSet(this.entryKey(entry.id), JSON.stringify(entry), JSON.stringify({ ...rest, state: "waiting", nextRetryAt: now }))) count += 1;
     }
     return count;

@@ -1,0 +1,333 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { TimerHandle } from "../core/clock";
+import { WaError } from "../core/errors";
+import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
+import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
+import { serialiseMessage, reviveMessage } from "./lib/message-codec";
+import { StatusReporter, describeError, disableNode, readSettings, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
+import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+interface DeadLetterDef extends NodeDef {
+  store: string;
+  dlqName: string;
+  autoRetry: boolean | string;
+  maxAttempts: string | number;
+  backoffSeconds: string | number;
+  maxBackoffMinutes: string | number;
+  settleMinutes: string | number;
+  maxEntries: string | number;
+  checkSeconds: string | number;
+}
+
+export function deadLetterSettingsFromConfig(config: DeadLetterDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const name = stringSetting(config.dlqName, "dead-letters");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("dlqName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
+  const maxAttempts = numberSetting(config.maxAttempts, 5);
+  const backoffSeconds = numberSetting(config.backoffSeconds, 30);
+  const maxBackoffMinutes = numberSetting(config.maxBackoffMinutes, 60);
+  const settleMinutes = numberSetting(config.settleMinutes, 5);
+  const maxEntries = numberSetting(config.maxEntries, 10_000);
+  const checkSeconds = numberSetting(config.checkSeconds, 5);
+  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 100)) throw fail("maxAttempts", "Attempts: 1 to 100");
+  if (!(backoffSeconds >= 1 && backoffSeconds <= 86_400)) throw fail("backoffSeconds", "First retry after: 1 to 86400 seconds");
+  if (!(maxBackoffMinutes >= backoffSeconds / 60 && maxBackoffMinutes <= 10_080)) throw fail("maxBackoffMinutes", "Longest wait: at least the first wait, at most 10080 minutes");
+  if (!(settleMinutes > 0 && settleMinutes <= 1440)) throw fail("settleMinutes", "Taken as delivered after: more than 0 and at most 1440 minutes");
+  if (!(Number.isInteger(maxEntries) && maxEntries >= 1 && maxEntries <= 100_000)) throw fail("maxEntries", "Keep at most: 1 to 100000 messages");
+  if (!(checkSeconds >= 1 && checkSeconds <= 3600)) throw fail("checkSeconds", "Look for due retries every: 1 to 3600 seconds");
+  return {
+    name,
+    autoRetry: booleanSetting(config.autoRetry, true),
+    checkMs: checkSeconds * 1000,
+    options: { namespace: name, maxAttempts, backoffMs: backoffSeconds * 1000, maxBackoffMs: maxBackoffMinutes * 60_000, settleMs: settleMinutes * 60_000, maxEntries },
+  };
+}
+
+/** What the admin endpoints and commands ask of a deployed dead-letter node. */
+export interface DeadLetterControl {
+  list(limit: number, offset: number): Promise<{ total: number; entries: ReturnType<typeof summarise>[]; metrics: DeadLetterMetrics }>;
+  inspect(id: string): Promise<(Omit<DeadLetterEntry, "body"> & { message: unknown }) | undefined>;
+  replay(id: string | "all"): Promise<number>;
+  purge(id: string | "all"): Promise<number>;
+}
+
+export type WaDeadLetterNode = Node & { control?: DeadLetterControl };
+
+const COMMANDS = ["replay", "purge", "list", "inspect", "metrics", "resolved"] as const;
+type Command = (typeof COMMANDS)[number];
+/** The bytes a stored entry needs beyond the message itself (error, times, ids). */
+const ENTRY_OVERHEAD_BYTES = 8 * 1024;
+
+/** Where this runtime lives; stable across its restarts, different from another instance's. */
+function runtimeIdentity(RED: NodeAPI): string {
+  const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? "";
+  return `${hostname()}:${userDir}`.slice(0, 200);
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaDeadLetter(this: WaDeadLetterNode, config: DeadLetterDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => deadLetterSettingsFromConfig(config));
+    if (!settings) return;
+    let handle: StoreHandle;
+    try {
+      handle = acquireStore(RED, node.id, config.store);
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
+    const holder = runtimeIdentity(RED);
+    const dlq = new DeadLetterStore(handle.store, clock, Math.random, () => randomUUID(), settings.options);
+    let closed = false;
+    let metrics: DeadLetterMetrics = { depth: 0, waiting: 0, replaying: 0, exhausted: 0, oldestAgeMs: 0 };
+
+    const showStatus = () => {
+      const oldestMinutes = Math.round(metrics.oldestAgeMs / 60_000);
+      const text = translate(RED, "deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
+      status.set({ fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 ? "yellow" : "green", shape: metrics.depth > 0 ? "ring" : "dot", text }, true);
+    };
+    const refreshMetrics = async () => {
+      metrics = await dlq.metrics();
+      showStatus();
+    };
+
+    const replayOut = (entry: DeadLetterEntry, by: "automatic" | "manual") => {
+      const msg = reviveMessage(entry.body) as NodeMessage & { deadLetter?: unknown; error?: unknown };
+      delete msg.error;
+      msg._msgid = RED.util.generateId();
+      msg.deadLetter = { id: entry.id, attempts: entry.attempts, replay: by, firstFailedAt: entry.firstFailedAt, lastError: entry.error };
+      node.send([msg, null]);
+    };
+    const replay = async (id: string | "all", by: "automatic" | "manual"): Promise<number> => {
+      const ids = id === "all" ? (by === "automatic" ? await dlq.due() : (await dlq.all()).map((e) => e.id)) : [id];
+      let count = 0;
+      for (const entryId of ids) {
+        if (closed) break;
+        const entry = await dlq.claimForReplay(entryId, by, holder);
+        if (!entry) continue;
+        replayOut(entry, by);
+        count += 1;
+      }
+      if (id !== "all" && count === 0 && !(await dlq.get(id))) throw new WaError("deadLetter.notFound", `No dead letter with the id ${id}`, { id });
+      await refreshMetrics();
+      return count;
+    };
+    const purge = async (id: string | "all"): Promise<number> => {
+      const count = id === "all" ? await dlq.purge() : (await dlq.remove(id)) ? 1 : 0;
+      await refreshMetrics();
+      return count;
+    };
+    node.control = {
+      list: async (limit, offset) => ({ ...(await dlq.list(limit, offset)), metrics: await dlq.metrics() }),
+      inspect: async (id) => {
+        const entry = await dlq.get(id);
+        if (!entry) return undefined;
+        const { body, ...rest } = entry;
+        return { ...rest, message: JSON.parse(body) as unknown };
+      },
+      replay: (id) => replay(id, "manual"),
+      purge,
+    };
+
+    // One housekeeping round at a time: settle old replays, send due retries, refresh the figures.
+    let busy = false;
+    const housekeeping = async () => {
+      if (busy || closed) return;
+      busy = true;
+      try {
+        await dlq.settle();
+        if (settings.autoRetry) await replay("all", "automatic");
+        else await refreshMetrics();
+      } catch (error) {
+        status.set({ fill: "red", shape: "ring", text: describeError(RED, error).slice(0, 60) }, true);
+      } finally {
+        busy = false;
+      }
+    };
+    const timer: TimerHandle = clock.setInterval(() => void housekeeping(), settings.checkMs);
+    dlq
+      .requeueInterruptedReplays(holder)
+      .then((requeued) => {
+        if (requeued > 0) node.log(translate(RED, "deadLetter.requeued", `${requeued} replays interrupted by the restart wait again`, { count: requeued }));
+        return refreshMetrics();
+      })
+      .catch((error: unknown) => node.warn(describeError(RED, error)));
+
+    let inputs: Promise<unknown> = Promise.resolve();
+    const report = (send: SendFunction, topic: string, payload: unknown) => send([null, { topic: `dead-letter:${topic}`, payload }]);
+
+    const record = async (msg: NodeMessage, send: SendFunction) => {
+      const carried = msg as NodeMessage & { error?: { message?: unknown; code?: unknown; source?: { id?: unknown; type?: unknown; name?: unknown } }; deadLetter?: { id?: unknown } };
+      const error = carried.error ?? {};
+      const { error: _error, deadLetter: _letter, ...rest } = carried;
+      const body = serialiseMessage(rest as NodeMessage);
+      if (Buffer.byteLength(body) > MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES) {
+        throw new WaError("store.valueTooLarge", `The failed message is ${Buffer.byteLength(body)} bytes, over what the store keeps`, { bytes: Buffer.byteLength(body), max: MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES });
+      }
+      const chatId = (rest as { wa?: { message?: { chatId?: unknown } } }).wa?.message?.chatId;
+      const source = error.source && typeof error.source === "object" ? { id: String(error.source.id ?? "").slice(0, 64), type: String(error.source.type ?? "").slice(0, 64), ...(error.source.name ? { name: String(error.source.name).slice(0, 100) } : {}) } : undefined;
+      const entry = await dlq.record({
+        ...(typeof carried.deadLetter?.id === "string" ? { id: carried.deadLetter.id } : {}),
+        body,
+        error: { message: String(error.message ?? "unknown error").slice(0, 2000), ...(typeof error.code === "string" ? { code: error.code.slice(0, 64) } : {}) },
+        ...(source ? { source } : {}),
+        ...(typeof chatId === "string" ? { chatId: chatId.slice(0, 256) } : {}),
+      });
+      if (entry.state === "exhausted") report(send, "exhausted", summarise(entry));
+      await refreshMetrics();
+    };
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const topic = typeof msg.topic === "string" && msg.topic.startsWith("dead-letter:") ? msg.topic.slice("dead-letter:".length) : undefined;
+      const letter = (msg as NodeMessage & { deadLetter?: { id?: unknown } }).deadLetter;
+      const hasError = (msg as NodeMessage & { error?: unknown }).error !== undefined;
+      const target = typeof msg.payload === "string" && msg.payload !== "" ? msg.payload.slice(0, 100) : "all";
+      let run: () => Promise<void>;
+      if (topic !== undefined) {
+        if (!(COMMANDS as readonly string[]).includes(topic)) {
+          done(new Error(describeError(RED, new WaError("deadLetter.badCommand", `Unknown command dead-letter:${topic.slice(0, 40)}; use one of ${COMMANDS.map((c) => `dead-letter:${c}`).join(", ")}`, { reason: `unknown command ${topic.slice(0, 40)}` }))));
+          return;
+        }
+        const command = topic as Command;
+        run = async () => {
+          switch (command) {
+            case "replay":
+              report(send, "replayed", { replayed: await replay(target, "manual") });
+              break;
+            case "purge":
+              report(send, "purged", { purged: await purge(target) });
+              break;
+            case "list": {
+              const options = (typeof msg.payload === "object" && msg.payload !== null ? msg.payload : {}) as { limit?: unknown; offset?: unknown };
+              const limit = Math.min(1000, Math.max(1, Number(options.limit) || 100));
+              report(send, "list", await node.control!.list(limit, Math.max(0, Number(options.offset) || 0)));
+              break;
+            }
+            case "inspect": {
+              const entry = await node.control!.inspect(target);
+              if (!entry) throw new WaError("deadLetter.notFound", `No dead letter with the id ${target}`, { id: target });
+              report(send, "inspect", entry);
+              break;
+            }
+            case "metrics":
+              report(send, "metrics", await dlq.metrics());
+              break;
+            case "resolved":
+              if (typeof letter?.id === "string") await dlq.remove(letter.id);
+              await refreshMetrics();
+              break;
+          }
+        };
+      } else if (hasError) {
+        run = () => record(msg, send);
+      } else if (typeof letter?.id === "string") {
+        // A replayed message that came through without an error: delivered.
+        const id = letter.id;
+        run = () => dlq.remove(id).then(refreshMetrics);
+      } else {
+        node.warn(translate(RED, "deadLetter.nothingToDo", "A message without msg.error, msg.deadLetter or a dead-letter: command was ignored; wire a Catch node or an error output here", {}));
+        done();
+        return;
+      }
+      // Messages and commands apply in the order they arrived.
+      const work = inputs.then(run);
+      inputs = work.catch(() => undefined);
+      work.then(
+        () => done(),
+        (error: unknown) => {
+          // Not done(error): a Catch node feeding this node would see its own failure again.
+          const text = describeError(RED, error);
+          node.error(text);
+          report(send, "refused", { reason: text, code: (error as { code?: unknown }).code, ...(topic === undefined ? { message: msg } : {}) });
+          status.set({ fill: "red", shape: "ring", text: text.slice(0, 60) }, true);
+          done();
+        },
+      );
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      closed = true;
+      clock.clearInterval(timer);
+      status.close();
+      delete node.control;
+      handle.release().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-dead-letter", WaDeadLetter);
+  registerDeadLetterEndpoints(RED);
+}
+
+interface Request {
+  params: { id?: string; entry?: string };
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+interface Response {
+  status(code: number): Response;
+  json(body: unknown): void;
+}
+interface AdminApp {
+  get(path: string, ...handlers: unknown[]): void;
+  post(path: string, ...handlers: unknown[]): void;
+}
+
+/**
+ * The editor's dead-letter panel and the node's button: list, inspect, replay and purge,
+ * behind Node-RED's admin permissions (wa-dead-letter.read / .write).
+ */
+function registerDeadLetterEndpoints(RED: NodeAPI): void {
+  const admin = RED.httpAdmin as unknown as AdminApp;
+  const read = RED.auth.needsPermission("wa-dead-letter.read");
+  const write = RED.auth.needsPermission("wa-dead-letter.write");
+  const controlOf = (req: Request, res: Response): DeadLetterControl | undefined => {
+    const node = req.params.id ? (RED.nodes.getNode(req.params.id) as WaDeadLetterNode | null) : null;
+    if (!node?.control) {
+      res.status(404).json({ error: "No deployed dead-letter node with this id: deploy the flow first" });
+      return undefined;
+    }
+    return node.control;
+  };
+  const answer = (res: Response, work: Promise<unknown>) =>
+    work.then(
+      (body) => res.json(body),
+      (error: unknown) => res.status((error as { code?: unknown }).code === "deadLetter.notFound" ? 404 : 500).json({ error: describeError(RED, error) }),
+    );
+  const entryOf = (req: Request): string | "all" => {
+    const entry = (typeof req.body === "object" && req.body !== null ? (req.body as { entry?: unknown }).entry : undefined) ?? "all";
+    return typeof entry === "string" && /^(all|[\w.:-]{1,100})$/.test(entry) ? entry : "all";
+  };
+
+  admin.get("/wa-pipeline/dead-letters/:id/entries", read, (req: Request, res: Response) => {
+    const control = controlOf(req, res);
+    if (!control) return;
+    const limit = Math.min(1000, Math.max(1, Number(req.query?.limit) || 100));
+    answer(res, control.list(limit, Math.max(0, Number(req.query?.offset) || 0)));
+  });
+  admin.get("/wa-pipeline/dead-letters/:id/entries/:entry", read, (req: Request, res: Response) => {
+    const control = controlOf(req, res);
+    if (!control) return;
+    const id = String(req.params.entry ?? "");
+    answer(
+      res,
+      control.inspect(id).then((entry) => {
+        if (!entry) throw new WaError("deadLetter.notFound", `No dead letter with the id ${id.slice(0, 100)}`, { id: id.slice(0, 100) });
+        return entry;
+      }),
+    );
+  });
+  admin.post("/wa-pipeline/dead-letters/:id/replay", write, (req: Request, res: Response) => {
+    const control = controlOf(req, res);
+    if (control) answer(res, control.replay(entryOf(req)).then((replayed) => ({ replayed })));
+  });
+  admin.post("/wa-pipeline/dead-letters/:id/purge", write, (req: Request, res: Response) => {
+    const control = controlOf(req, res);
+    if (control) answer(res, control.purge(entryOf(req)).then((purged) => ({ purged })));
+  });
+}
