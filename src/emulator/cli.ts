@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const host = option("host", "127.0.0.1");
   const emulator = new SheetsEmulator();
   emulator.model.create(DEMO_SPREADSHEET_ID, "WhatsApp pipeline demo", [{ title: "Log", rowCount: 1000, columnCount: 10 }, { title: "Products" }]);
+  emulator.model.update(DEMO_SPREADSHEET_ID, "Products!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee beans", 9.9], ["MUG-3", "Mug", 7], ["CAKE-4", "Carrot cake", 4.2]], "RAW");
   const url = await emulator.start(port, host);
   console.log(`Google Sheets emulator on ${url}`);
   console.log(`  spreadsheet id: ${DEMO_SPREADSHEET_ID} (sheets Log, Products)`);

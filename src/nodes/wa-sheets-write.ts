@@ -139,7 +139,10 @@ export default function register(RED: NodeAPI): void {
         failMessage(RED, status, done, new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, { property: settings.columns[0] }));
         return;
       }
-      batcher.add(key, row, { msg, send, done, acceptedAt });
+      // A queue redelivery (after a crash or an ack timeout) or a dead-letter replay may already be in the sheet.
+      const carried = msg as NodeMessage & { wa?: { session?: { queue?: { deliveryCount?: unknown } } }; deadLetter?: unknown };
+      const mayExist = Number(carried.wa?.session?.queue?.deliveryCount ?? 1) > 1 || carried.deadLetter !== undefined;
+      batcher.add(key, row, { msg, send, done, acceptedAt }, mayExist);
       showStatus();
     });
 

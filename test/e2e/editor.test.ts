@@ -10,7 +10,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
 // A page in a closed network: Chromium must not try to reach anything but the editor.
 const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
+const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-sheets-read", "wa-dedupe", "wa-dead-letter", "wa-ordering", "wa-degrade", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
 
 /** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
 async function waitForRuntime(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -164,6 +164,32 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator(".red-ui-notification", { hasText: "Delivered 2 message(s) to the flow" }).waitFor({ state: "visible", timeout: 10_000 });
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
     await page.locator("#node-config-dialog-cancel").click();
+    await page.locator("#node-dialog-cancel").click();
+  });
+
+  it("lists a dead letter in the dead-letter node's dialog and replays it from there", async () => {
+    const deadLetters = { id: "6a1b2c3d4e5f6071", type: "wa-dead-letter", dlqName: "editor-test", autoRetry: false, maxAttempts: 5, backoffSeconds: 30, maxBackoffMinutes: 60, settleMinutes: 5, maxEntries: 100, checkSeconds: 5, x: 360, y: 700, wires: [[], []] };
+    const failing = { id: "6a1b2c3d4e5f6072", type: "inject", name: "a failed row", props: [{ p: "payload", v: "order 42", vt: "str" }, { p: "error", v: '{"message":"Google Sheets refused the row: 403","code":"sheets.rejected"}', vt: "json" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 700, wires: [[deadLetters.id]] };
+    await page.evaluate(
+      (nodes) => {
+        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+        RED.nodes.import(nodes.map((n) => ({ ...n, z: RED.workspaces.active() })));
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+      },
+      [deadLetters, failing],
+    );
+    await page.locator("#red-ui-header-button-deploy").click();
+    await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === deadLetters.id));
+    const injected = await fetch(`${runtime.url}/inject/${failing.id}`, { method: "POST" });
+    assert.equal(injected.status, 200);
+    await page.locator(`g[id='${deadLetters.id}'] rect.red-ui-flow-node`).dblclick();
+    const row = page.locator("#wa-dead-letter-entries tr", { hasText: "sheets.rejected: Google Sheets refused the row: 403" });
+    await row.waitFor({ state: "visible", timeout: 10_000 });
+    assert.match(String(await page.locator("#wa-dead-letter-summary").textContent()), /1 kept: 1 waiting/);
+    await row.locator("button[title='Replay']").click();
+    await page.waitForFunction(() => /1 replaying/.test(document.querySelector("#wa-dead-letter-summary")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    await page.screenshot({ path: join(outputDir, "editor-dead-letters.png") });
     await page.locator("#node-dialog-cancel").click();
   });
 

@@ -119,7 +119,7 @@ describe("packaged module in a fresh Node-RED", function () {
     const logged = runtime.logs.slice(logStart);
     // The Cloud API example needs the user's own Meta credentials; without them it must say so, and only that.
     const needsAccount = (line: string) =>
-      /\[wa-client:Cloud API number\] .*needs an access token/.test(line) || /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) || /\[wa-sheets-write:.*\] .*Paste the service account's JSON key/.test(line);
+      /\[wa-client:Cloud API number\] .*needs an access token/.test(line) || /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) || /\[wa-sheets-(write|read):.*\] .*Paste the service account's JSON key/.test(line);
     assert.ok(logged.some(needsAccount), "the examples that need an account say what they need");
     const problems = logged.filter((line) => /\[(error|warn)\]/.test(line) && !/Encrypted credentials not found/.test(line) && !needsAccount(line));
     assert.deepEqual(problems, [], "no errors or warnings while the examples run");

@@ -57,6 +57,8 @@ export interface PendingRow<C> {
   attempts: number;
   /** Sent alone, after its batch was refused, to find the row Google objects to. */
   solo?: boolean;
+  /** A redelivery or a replay: it may have been written before, so its batch checks the keys first. */
+  mayExist?: boolean;
 }
 
 export interface AppendBatcherWorld<C> {
@@ -99,12 +101,12 @@ export class AppendBatcher<C> {
     return { ...this.stats, pending: this.queue.length };
   }
 
-  add(key: string, row: CellValue[], context: C): void {
+  add(key: string, row: CellValue[], context: C, mayExist = false): void {
     if (this.closed) {
       this.world.failed({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 }, new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {}));
       return;
     }
-    this.queue.push({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 });
+    this.queue.push({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0, ...(mayExist ? { mayExist } : {}) });
     if (this.queue.length >= this.options.maxRows) this.schedule(0);
     else this.schedule(this.options.windowMs);
   }
@@ -139,7 +141,7 @@ export class AppendBatcher<C> {
     let delay = 0;
     try {
       let toWrite = batch;
-      if (this.checkBeforeNext) {
+      if (this.checkBeforeNext || batch.some((row) => row.mayExist)) {
         this.stats.keyChecks += 1;
         const present = await this.world.writer.readKeys(this.options.range, this.options.keyColumn);
         this.checkBeforeNext = false;
