@@ -182,3 +182,30 @@ export async function naiveWorkload(options: WorkloadOptions & { concurrency?: n
 
 /** The proof's fault profile: 30 % of calls answered 429, a 2-minute outage, and some lost answers. */
 export const PROOF_FAULTS: Partial<EmulatorFaults> = { rateLimitShare: 0.3, lostAnswerShare: 0.05, outages: [{ from: 10_000, until: 130_000 }] };
+
+export interface ReadWorkloadResult {
+  lookups: number;
+  readCalls: number;
+  naiveReadCalls: number;
+  hitRate: number;
+  simulatedMinutes: number;
+}
+
+/** Look-ups of a product list, one per message for `minutes`, through the read cache (TTL 60 s, stale 5 min) and without. */
+export async function cachedReadWorkload(lookups: number, minutes: number): Promise<ReadWorkloadResult> {
+  const { SheetsReadCache } = await import("../../src/core/sheets/read-cache");
+  const { googleSheetsReader } = await import("../../src/nodes/lib/google-sheets");
+  const { clock, emulator, api } = await setUp({ rows: 10, faults: {} });
+  emulator.model.update("book", "Log!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee", 9.9]], "RAW");
+  const cache = new SheetsReadCache({ namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 }, { clock, fetch: googleSheetsReader(api, "book", 20_000) });
+  const spacing = (minutes * 60_000) / lookups;
+  for (let i = 0; i < lookups; i += 1) {
+    await cache.read("Log!A:C");
+    // A background refresh answers (real HTTP) before the next message arrives.
+    await cache.idle();
+    clock.advance(spacing);
+  }
+  const result = { lookups, readCalls: emulator.counts.byMethod["values.get"] ?? 0, naiveReadCalls: lookups, hitRate: cache.hitRate(), simulatedMinutes: minutes };
+  await emulator.stop();
+  return result;
+}

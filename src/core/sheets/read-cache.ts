@@ -175,6 +175,11 @@ export class SheetsReadCache {
     while (this.local.size > this.options.maxEntries) this.local.delete(this.local.keys().next().value as string);
   }
 
+  /** Resolves when every read in flight (background refreshes too) has finished. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
   get size(): number {
     return this.local.size;
   }
