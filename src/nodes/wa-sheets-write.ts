@@ -15,6 +15,8 @@ interface SheetsWriteDef extends NodeDef {
   windowMs: string | number;
   maxRows: string | number;
   giveUpMinutes: string | number;
+  mode: string;
+  valueInput: string;
 }
 
 export interface SheetsWriteSettings {
@@ -24,6 +26,9 @@ export interface SheetsWriteSettings {
   windowMs: number;
   maxRows: number;
   giveUpAfterMs: number;
+  /** append: a new row per message; upsert: the row with the message's key updated, or appended. */
+  mode: "append" | "upsert";
+  valueInput: "RAW" | "USER_ENTERED";
 }
 
 export function sheetsWriteSettingsFromConfig(config: SheetsWriteDef): SheetsWriteSettings {
@@ -47,7 +52,11 @@ export function sheetsWriteSettingsFromConfig(config: SheetsWriteDef): SheetsWri
   if (!(windowMs >= 0 && windowMs <= 60_000)) throw fail("windowMs", "Batch window: 0 to 60000 ms");
   if (!(Number.isInteger(maxRows) && maxRows >= 1 && maxRows <= 1000)) throw fail("maxRows", "Rows per request: 1 to 1000");
   if (!(giveUp > 0 && giveUp <= 24 * 60)) throw fail("giveUpMinutes", "Give up after: more than 0 and at most 1440 minutes");
-  return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUp * 60_000 };
+  const mode = stringSetting(config.mode, "append");
+  if (mode !== "append" && mode !== "upsert") throw fail("mode", `Write: append or upsert (got ${mode})`);
+  const valueInput = stringSetting(config.valueInput, "RAW");
+  if (valueInput !== "RAW" && valueInput !== "USER_ENTERED") throw fail("valueInput", `Values: RAW or USER_ENTERED (got ${valueInput})`);
+  return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUp * 60_000, mode, valueInput };
 }
 
 interface Held {
@@ -82,16 +91,16 @@ export default function register(RED: NodeAPI): void {
       }, force);
 
     const batcher = new AppendBatcher<Held>(
-      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs, checkKeysFirst: true },
+      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs, checkKeysFirst: true, mode: settings.mode },
       {
         clock,
         random: Math.random,
         breaker: sheets.breaker,
-        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, 20_000, sheets.tokens, quota ? () => quota.turn() : undefined),
+        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, { timeoutMs: 20_000, authorizer: sheets.tokens, beforeCall: quota ? () => quota.turn() : undefined, valueInputOption: settings.valueInput }),
         written: (rows: PendingRow<Held>[], alreadyThere: boolean) => {
           if (!alreadyThere) void sheets.readCache?.().invalidate(writtenSheet).catch((error: unknown) => node.debug(`cache: ${String(error)}`));
           for (const { context, key } of rows) {
-            (context.msg as NodeMessage & { sheets?: unknown }).sheets = { range: settings.range, key, written: true, ...(alreadyThere ? { foundAfterLostAnswer: true } : {}) };
+            (context.msg as NodeMessage & { sheets?: unknown }).sheets = { range: settings.range, key, written: true, ...(settings.mode === "upsert" ? { mode: "upsert" } : {}), ...(alreadyThere ? { foundAfterLostAnswer: true } : {}) };
             traceMessage(context.msg, node, context.acceptedAt, clock.now());
             context.send([context.msg, null]);
             context.done();

@@ -102,7 +102,7 @@ export default function register(RED: NodeAPI): void {
       node.breaker = new CircuitBreaker(clock, settings.breaker);
       const quota = new TokenBucket(clock, settings.requestsPerMinute);
       node.quota = quota;
-      const read = googleSheetsReader(node.api, settings.spreadsheetId, 20_000, node.tokens, () => quota.turn());
+      const read = googleSheetsReader(node.api, settings.spreadsheetId, { timeoutMs: 20_000, authorizer: node.tokens, beforeCall: () => quota.turn() });
       const breaker = node.breaker;
       let cache: SheetsReadCache | undefined;
       let storeHandle: StoreHandle | undefined;

@@ -33,7 +33,7 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
       clock,
       random: seeded(11),
       breaker,
-      writer: googleSheetsWriter(api, "book", 2000),
+      writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }),
       written: (done: PendingRow<string>[]) => written.push(...done.map((row) => row.key)),
       failed: (row, error) => failed.push([row.key, error]),
     },
@@ -84,7 +84,7 @@ describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP,
     const failed: [string, string][] = [];
     const batcher = new AppendBatcher<string>(
       { range: "Log!A1", keyColumn: 0, windowMs: 100, maxRows: 10, backoffMs: 100, maxBackoffMs: 1000, giveUpAfterMs: 60_000 },
-      { clock, random: () => 0.5, breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS), writer: googleSheetsWriter(api, "book", 2000), written: (rows) => written.push(...rows.map((r) => r.key)), failed: (row, error) => failed.push([row.key, error.message]) },
+      { clock, random: () => 0.5, breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS), writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }), written: (rows) => written.push(...rows.map((r) => r.key)), failed: (row, error) => failed.push([row.key, error.message]) },
     );
     batcher.add("a", ["a", "fine"], "a");
     batcher.add("b", ["b", "x".repeat(50_001)], "b");

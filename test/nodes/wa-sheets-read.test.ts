@@ -103,4 +103,27 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     const texts = getNode("r1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     assert.ok(texts.some((text) => /Key column F is outside/.test(text)), texts.join(" | "));
   });
+
+  it("two connections sharing a cache store (as two instances sharing Redis do) share cached reads", async () => {
+    const key = JSON.stringify(emulator.createServiceAccount());
+    await helper.load(
+      [sheetsNode, readNode, storeNode],
+      inTab([
+        { id: "st1", type: "wa-store", backend: "memory" },
+        { id: "shA", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheStore: "st1" },
+        { id: "shB", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheStore: "st1" },
+        { id: "rA", type: "wa-sheets-read", sheets: "shA", range: "Products!A:C", mode: "range", headerRow: true, property: "payload", wires: [["found"], []] },
+        { id: "rB", type: "wa-sheets-read", sheets: "shB", range: "Products!A:C", mode: "range", headerRow: true, property: "payload", wires: [["found"], []] },
+        helperNode("found"),
+      ]),
+      { shA: { key }, shB: { key } },
+    );
+    const found = collect("found");
+    getNode("rA").receive({});
+    await until(() => found.length === 1);
+    getNode("rB").receive({});
+    await until(() => found.length === 2);
+    assert.deepEqual(found.map((m) => (m.sheets as { source: string }).source), ["fetched", "shared"]);
+    assert.equal(emulator.counts.byMethod["values.get"], 1);
+  });
 });

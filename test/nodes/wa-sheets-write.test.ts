@@ -84,4 +84,60 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     const status = (getNode("w1").status.lastCall?.args[0] ?? {}) as { text?: string };
     assert.match(String(status.text), /Range: A1 notation/);
   });
+
+  it("upsert: updates the row that has the key, appends the others, in one key read, one update and one append", async () => {
+    emulator.model.update(SPREADSHEET, "Log!A1", [["order-1", "447700900001@c.us", "new"], ["order-9", "447700900009@c.us", "new"]], "RAW");
+    await load(emulator.createServiceAccount(), { mode: "upsert", columns: "orderId, wa.message.chatId, payload" });
+    const written = collect("written");
+    const at = (orderId: string, status: string) => ({ ...envelope("447700900001@c.us", status, `wamid.${orderId}.${status}`), orderId });
+    getNode("w1").receive(at("order-1", "paid"));
+    getNode("w1").receive(at("order-2", "new"));
+    getNode("w1").receive(at("order-2", "paid"));
+    await until(() => written.length === 3);
+    assert.deepEqual(emulator.model.get(SPREADSHEET, "Log!A1:C10").values, [
+      ["order-1", "447700900001@c.us", "paid"],
+      ["order-9", "447700900009@c.us", "new"],
+      ["order-2", "447700900001@c.us", "paid"],
+    ]);
+    assert.deepEqual([emulator.counts.byMethod["values.get"], emulator.counts.byMethod["values.batchUpdate"], emulator.counts.byMethod["values.append"]], [1, 1, 1]);
+    assert.equal((written[0].sheets as { mode?: string }).mode, "upsert");
+  });
+
+  it("bad input: a bad range, too many columns, an unknown spreadsheet each dead-letter their messages with the cause; the good rows are written, formulas stay text", async () => {
+    emulator.model.create("narrow-spreadsheet-01", "Narrow", [{ title: "Two", rowCount: 100, columnCount: 2 }]);
+    const key = JSON.stringify(emulator.createServiceAccount());
+    const columns = "wa.message.id, wa.message.chatId, payload";
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url },
+        { id: "sh2", type: "wa-sheets", spreadsheetId: "narrow-spreadsheet-01", apiRoot: emulator.url },
+        { id: "sh3", type: "wa-sheets", spreadsheetId: "no-such-spreadsheet-9", apiRoot: emulator.url },
+        { id: "good", type: "wa-sheets-write", sheets: "sh1", range: "Log!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
+        { id: "badRange", type: "wa-sheets-write", sheets: "sh1", range: "Nope!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
+        { id: "tooWide", type: "wa-sheets-write", sheets: "sh2", range: "Two!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
+        { id: "unknown", type: "wa-sheets-write", sheets: "sh3", range: "Log!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
+        helperNode("written"),
+        helperNode("dead"),
+      ]),
+      { sh1: { key }, sh2: { key }, sh3: { key } },
+    );
+    const written = collect("written");
+    const dead = collect("dead");
+    getNode("good").receive(envelope("447700900001@c.us", "=IMPORTXML(\"http://evil.example\", \"//a\")", "wamid.good1"));
+    getNode("good").receive(envelope("447700900001@c.us", "+44 7700 900001", "wamid.good2"));
+    getNode("badRange").receive(envelope("447700900001@c.us", "x", "wamid.range"));
+    getNode("tooWide").receive(envelope("447700900001@c.us", "x", "wamid.wide"));
+    getNode("unknown").receive(envelope("447700900001@c.us", "x", "wamid.unknown"));
+    await until(() => written.length + dead.length === 5);
+    assert.deepEqual(written.map((m) => (m.sheets as { key: string }).key).sort(), ["wamid.good1", "wamid.good2"]);
+    const cause = (id: string) => (dead.find((m) => (m.wa as { message: { id: string } }).message.id === id)?.error ?? {}) as { code?: string; message?: string };
+    assert.equal(cause("wamid.range").code, "sheets.rejected");
+    assert.match(String(cause("wamid.range").message), /Unable to parse range: Nope!/);
+    assert.match(String(cause("wamid.wide").message), /exceeds grid limits/);
+    assert.match(String(cause("wamid.unknown").message), /Requested entity was not found/);
+    const rows = emulator.model.get(SPREADSHEET, "Log!A1:C2", "FORMULA").values ?? [];
+    assert.equal(rows[0][2], "=IMPORTXML(\"http://evil.example\", \"//a\")", "kept as text, not run as a formula");
+    assert.equal(rows[1][2], "+44 7700 900001", "a phone number stays as typed");
+  });
 });

@@ -91,7 +91,7 @@ export async function batchedWorkload(options: WorkloadOptions): Promise<Workloa
       clock,
       random: seeded((options.seed ?? 7) + 4),
       breaker,
-      writer: googleSheetsWriter(api, "book", 20_000, undefined, () => quota.turn()),
+      writer: googleSheetsWriter(api, "book", { timeoutMs: 20_000, beforeCall: () => quota.turn() }),
       written: (rows: PendingRow<number>[]) => (written += rows.length),
       failed: (_row, error) => failed.push(error),
     },
@@ -121,7 +121,7 @@ export async function batchedWorkload(options: WorkloadOptions): Promise<Workloa
 /** The hand-built flow: every message its own append, retried on 429 / 5xx / no answer, `concurrency` at a time. */
 export async function naiveWorkload(options: WorkloadOptions & { concurrency?: number }): Promise<WorkloadResult> {
   const { clock, emulator, api } = await setUp(options);
-  const writer = googleSheetsWriter(api, "book", 20_000);
+  const writer = googleSheetsWriter(api, "book", { timeoutMs: 20_000 });
   let next = 0;
   let arrived = 0;
   let finished = 0;
@@ -197,7 +197,7 @@ export async function cachedReadWorkload(lookups: number, minutes: number): Prom
   const { googleSheetsReader } = await import("../../src/nodes/lib/google-sheets");
   const { clock, emulator, api } = await setUp({ rows: 10, faults: {} });
   emulator.model.update("book", "Log!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee", 9.9]], "RAW");
-  const cache = new SheetsReadCache({ namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 }, { clock, fetch: googleSheetsReader(api, "book", 20_000) });
+  const cache = new SheetsReadCache({ namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 }, { clock, fetch: googleSheetsReader(api, "book", { timeoutMs: 20_000 }) });
   const spacing = (minutes * 60_000) / lookups;
   for (let i = 0; i < lookups; i += 1) {
     await cache.read("Log!A:C");

@@ -29,6 +29,10 @@ export interface SheetsWriter {
   append(range: string, rows: CellValue[][]): Promise<void>;
   /** The keys already in the sheet, read from the key column of the range. */
   readKeys(range: string, keyColumn: number): Promise<Set<string>>;
+  /** Each key in the key column and the sheet row (0-based) it is on; a key on several rows: the first. */
+  readKeyRows?(range: string, keyColumn: number): Promise<Map<string, number>>;
+  /** Overwrites whole rows (0-based sheet rows) starting at the range's first column, in one call. */
+  updateRows?(range: string, rows: { sheetRow: number; values: CellValue[] }[]): Promise<void>;
 }
 
 export interface AppendBatcherOptions {
@@ -47,6 +51,12 @@ export interface AppendBatcherOptions {
    * the crash came before they were acknowledged) are then recognised instead of written twice.
    */
   checkKeysFirst?: boolean;
+  /**
+   * `append`: every row is a new row. `upsert`: a row whose key is already in the sheet is
+   * updated in place, the others appended; each batch reads the key column first, so a retry
+   * after any failure is safe.
+   */
+  mode?: "append" | "upsert";
 }
 
 export interface PendingRow<C> {
@@ -141,7 +151,10 @@ export class AppendBatcher<C> {
     let delay = 0;
     try {
       let toWrite = batch;
-      if (this.checkBeforeNext || batch.some((row) => row.mayExist)) {
+      if (this.options.mode === "upsert") {
+        await this.upsert(batch);
+        toWrite = [];
+      } else if (this.checkBeforeNext || batch.some((row) => row.mayExist)) {
         this.stats.keyChecks += 1;
         const present = await this.world.writer.readKeys(this.options.range, this.options.keyColumn);
         this.checkBeforeNext = false;
@@ -169,6 +182,30 @@ export class AppendBatcher<C> {
       this.busy = false;
     }
     if (this.queue.length > 0) this.schedule(delay > 0 ? delay : this.queue.length >= this.options.maxRows || this.queue[0].solo ? 0 : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()));
+  }
+
+  /** Updates the rows whose key is in the sheet, appends the rest (a key twice in the batch: its last row). */
+  private async upsert(batch: PendingRow<C>[]): Promise<void> {
+    const { writer } = this.world;
+    if (!writer.readKeyRows || !writer.updateRows) throw new SheetsCallError("this writer cannot update rows by key", 400);
+    batch.forEach((row) => (row.attempts += 1));
+    this.stats.keyChecks += 1;
+    const positions = await writer.readKeyRows(this.options.range, this.options.keyColumn);
+    const latest = new Map<string, PendingRow<C>>();
+    for (const row of batch) latest.set(row.key, row);
+    const updates = [...latest.values()].filter((row) => positions.has(row.key));
+    const appends = [...latest.values()].filter((row) => !positions.has(row.key));
+    if (updates.length > 0) {
+      this.stats.requests += 1;
+      await writer.updateRows(this.options.range, updates.map((row) => ({ sheetRow: positions.get(row.key)!, values: row.row })));
+    }
+    if (appends.length > 0) {
+      this.stats.requests += 1;
+      await writer.append(this.options.range, appends.map((row) => row.row));
+    }
+    this.remove(batch);
+    this.stats.rowsWritten += latest.size;
+    this.world.written(batch, false);
   }
 
   /** Decides what a failed call means for its rows; returns how long to wait before the next call. */

@@ -61,28 +61,60 @@ async function authorized<T>(authorizer: SheetsAuthorizer | undefined, call: (he
 /** Waits for the spreadsheet's request budget (the quota bucket) before each call. */
 export type BeforeCall = () => Promise<void>;
 
-/** The batcher's writer on Google's client: appends as RAW rows inserted after the table. */
-export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer, beforeCall?: BeforeCall): SheetsWriter {
+export interface SheetsCallOptions {
+  timeoutMs: number;
+  authorizer?: SheetsAuthorizer;
+  beforeCall?: BeforeCall;
+  /** RAW: what is written is kept as text (a "=SUM(…)" stays text); USER_ENTERED: parsed as if typed (formulas run). */
+  valueInputOption?: "RAW" | "USER_ENTERED";
+}
+
+function keyColumnRange(range: string, keyColumn: number): string {
+  const grid = parseA1(range);
+  const letters = columnLetters(grid.startColumn + keyColumn);
+  return `${grid.sheet ? `${quoteSheet(grid.sheet)}!` : ""}${letters}:${letters}`;
+}
+
+/** The batcher's writer on Google's client: appends rows inserted after the table, reads keys, updates rows. */
+export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string, options: SheetsCallOptions): SheetsWriter {
+  const { timeoutMs, authorizer, beforeCall } = options;
+  const valueInputOption = options.valueInputOption ?? "RAW";
+  const keyColumnValues = async (range: string, keyColumn: number): Promise<unknown[][]> => {
+    await beforeCall?.();
+    const answer = await authorized(authorizer, (headers) => api.spreadsheets.values.get({ spreadsheetId, range: keyColumnRange(range, keyColumn) }, { timeout: timeoutMs, retry: false, headers }));
+    return (answer.data.values ?? []) as unknown[][];
+  };
   return {
     async append(range: string, rows: CellValue[][]): Promise<void> {
       await beforeCall?.();
       await authorized(authorizer, (headers) =>
-        api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption: "RAW", insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false, headers }),
+        api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption, insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false, headers }),
       );
     },
     async readKeys(range: string, keyColumn: number): Promise<Set<string>> {
+      return new Set((await keyColumnValues(range, keyColumn)).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
+    },
+    async readKeyRows(range: string, keyColumn: number): Promise<Map<string, number>> {
+      const positions = new Map<string, number>();
+      (await keyColumnValues(range, keyColumn)).forEach((row, index) => {
+        const key = String(row[0] ?? "");
+        if (key !== "" && !positions.has(key)) positions.set(key, index);
+      });
+      return positions;
+    },
+    async updateRows(range: string, rows: { sheetRow: number; values: CellValue[] }[]): Promise<void> {
       const grid = parseA1(range);
-      const letters = columnLetters(grid.startColumn + keyColumn);
-      const column = `${grid.sheet ? `${quoteSheet(grid.sheet)}!` : ""}${letters}:${letters}`;
+      const sheet = grid.sheet ? `${quoteSheet(grid.sheet)}!` : "";
+      const data = rows.map(({ sheetRow, values }) => ({ range: `${sheet}${columnLetters(grid.startColumn)}${sheetRow + 1}`, values: [values] }));
       await beforeCall?.();
-      const answer = await authorized(authorizer, (headers) => api.spreadsheets.values.get({ spreadsheetId, range: column }, { timeout: timeoutMs, retry: false, headers }));
-      return new Set((answer.data.values ?? []).map((row) => String(row[0] ?? "")).filter((key) => key !== ""));
+      await authorized(authorizer, (headers) => api.spreadsheets.values.batchUpdate({ spreadsheetId, requestBody: { valueInputOption, data } }, { timeout: timeoutMs, retry: false, headers }));
     },
   };
 }
 
 /** Reads a range as Google formats it for a person (numbers as numbers, formulas' results). */
-export function googleSheetsReader(api: sheets_v4.Sheets, spreadsheetId: string, timeoutMs: number, authorizer?: SheetsAuthorizer, beforeCall?: BeforeCall): (range: string) => Promise<CellValue[][]> {
+export function googleSheetsReader(api: sheets_v4.Sheets, spreadsheetId: string, options: SheetsCallOptions): (range: string) => Promise<CellValue[][]> {
+  const { timeoutMs, authorizer, beforeCall } = options;
   return async (range) => {
     await beforeCall?.();
     const answer = await authorized(authorizer, (headers) =>
