@@ -5,9 +5,9 @@ import { WaError } from "../core/errors";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./lib/message-codec";
-import { StatusReporter, describeError, disableNode, readSettings, translate } from "./lib/node-kit";
+import { StatusReporter, describeError, readSettings, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface DeadLetterDef extends NodeDef {
@@ -75,13 +75,8 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => deadLetterSettingsFromConfig(config));
     if (!settings) return;
-    let handle: StoreHandle;
-    try {
-      handle = acquireStore(RED, node.id, config.store);
-    } catch (error) {
-      disableNode(RED, node, status, error);
-      return;
-    }
+    const handle = storeOrDisable(RED, node, status, config.store);
+    if (!handle) return;
     const holder = runtimeIdentity(RED);
     const dlq = new DeadLetterStore(handle.store, clock, Math.random, () => randomUUID(), settings.options);
     let closed = false;

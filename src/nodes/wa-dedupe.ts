@@ -2,7 +2,7 @@ import { WaError } from "../core/errors";
 import { Deduplicator } from "../core/resilience/deduplicator";
 import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface DedupeDef extends NodeDef {
@@ -40,20 +40,16 @@ export default function register(RED: NodeAPI): void {
     const settings = readSettings(RED, node, status, () => dedupeSettingsFromConfig(config));
     if (!settings) return;
     let expression: ReturnType<NodeAPI["util"]["prepareJSONataExpression"]> | undefined;
-    let handle: StoreHandle;
-    try {
-      if (settings.keyType === "jsonata") {
-        try {
-          expression = RED.util.prepareJSONataExpression(settings.key, node);
-        } catch (error) {
-          throw new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" });
-        }
+    if (settings.keyType === "jsonata") {
+      try {
+        expression = RED.util.prepareJSONataExpression(settings.key, node);
+      } catch (error) {
+        disableNode(RED, node, status, new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" }));
+        return;
       }
-      handle = acquireStore(RED, node.id, config.store);
-    } catch (error) {
-      disableNode(RED, node, status, error);
-      return;
     }
+    const handle = storeOrDisable(RED, node, status, config.store);
+    if (!handle) return;
     const dedupe = new Deduplicator(handle.store, clock, settings.name, settings.ttlMs);
     const counts = { first: 0, duplicates: 0, forgotten: 0 };
     status.set({ fill: "grey", shape: "dot", text: settings.action === "forget" ? "forget" : `${handle.backend}` }, true);

@@ -7,7 +7,7 @@ import { StatusReporter, attachError, disableNode, failMessage, readSettings, re
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { StoreHandle, storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface QueueDef extends NodeDef {
@@ -112,13 +112,8 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => queueSettingsFromConfig(config));
     if (!settings) return;
-    let handle: StoreHandle;
-    try {
-      handle = acquireStore(RED, node.id, config.store);
-    } catch (error) {
-      disableNode(RED, node, status, error);
-      return;
-    }
+    const handle = storeOrDisable(RED, node, status, config.store);
+    if (!handle) return;
     const queueName = settings.dispatcher.name;
     const registryKey = (storeId: string, name: string) => `${storeId}|${name}`;
 

@@ -1,10 +1,10 @@
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session-lock";
-import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
 import { SharedRegistry } from "./lib/shared";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface LockDef extends NodeDef {
@@ -82,13 +82,8 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => lockSettingsFromConfig(config));
     if (!settings) return;
-    let storeHandle: StoreHandle;
-    try {
-      storeHandle = acquireStore(RED, node.id, config.store);
-    } catch (error) {
-      disableNode(RED, node, status, error);
-      return;
-    }
+    const storeHandle = storeOrDisable(RED, node, status, config.store);
+    if (!storeHandle) return;
     const managerKey = `${storeHandle.id}|${settings.lockName}`;
     const manager = managers.acquire(managerKey, node.id, () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName }), (m) => m.close());
     let timedOut = 0;

@@ -1,9 +1,9 @@
 import { WaError } from "../core/errors";
 import { SessionState, SessionStateManager } from "../core/session-state";
-import { StatusReporter, disableNode, failMessage, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, failMessage, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { chatKeyOf, sessionOf } from "./lib/session-key";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
+import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 export const STATE_OPERATIONS = ["get", "set", "merge", "delete", "increment"] as const;
@@ -55,13 +55,8 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => stateSettingsFromConfig(config));
     if (!settings) return;
-    let handle: StoreHandle;
-    try {
-      handle = acquireStore(RED, node.id, config.store);
-    } catch (error) {
-      disableNode(RED, node, status, error);
-      return;
-    }
+    const handle = storeOrDisable(RED, node, status, config.store);
+    if (!handle) return;
     const manager = new SessionStateManager(handle.store, clock, { name: settings.name, ttlMs: settings.ttlMs, maxBytes: settings.maxBytes });
     let handled = 0;
     // Operations on one chat apply in the order the messages arrived; chats run side by side.

@@ -58,15 +58,26 @@ async function setUp(options: WorkloadOptions) {
   return { clock, emulator, api };
 }
 
-async function readBack(emulator: SheetsEmulator, clock: FakeClock, rows: number) {
+/** Reads the sheet back, stops the emulator and puts the figures together. */
+async function finish(emulator: SheetsEmulator, clock: FakeClock, rows: number, outcome: { deadLettered: number; breakerStates: string[]; keyChecks?: number }): Promise<WorkloadResult> {
   emulator.setFaults({});
-  clock.advance(60_000);
-  const values = emulator.model.get("book", "Log!A:A").values ?? [];
-  const keys = values.map((row) => String(row[0]));
+  const keys = (emulator.model.get("book", "Log!A:A").values ?? []).map((row) => String(row[0]));
   const unique = new Set(keys);
   let missing = 0;
   for (let i = 0; i < rows; i += 1) if (!unique.has(keyOf(i))) missing += 1;
-  return { rowsInSheet: keys.length, uniqueKeysInSheet: unique.size, duplicates: keys.length - unique.size, missing };
+  const result: WorkloadResult = {
+    rows,
+    appendCalls: emulator.counts.byMethod["values.append"] ?? 0,
+    totalCalls: emulator.counts.total,
+    rowsInSheet: keys.length,
+    uniqueKeysInSheet: unique.size,
+    duplicates: keys.length - unique.size,
+    missing,
+    simulatedMinutes: Math.round((clock.now() - START) / 60_000),
+    ...outcome,
+  };
+  await emulator.stop();
+  return result;
 }
 
 /** Moves the fake clock while real HTTP answers, until `finished` or the round limit. */
@@ -103,19 +114,7 @@ export async function batchedWorkload(options: WorkloadOptions): Promise<Workloa
   await drive(clock, () => written + failed.length >= options.rows);
   const counters = batcher.counters();
   batcher.close();
-  const sheet = await readBack(emulator, clock, options.rows);
-  const result: WorkloadResult = {
-    rows: options.rows,
-    appendCalls: emulator.counts.byMethod["values.append"] ?? 0,
-    totalCalls: emulator.counts.total,
-    ...sheet,
-    deadLettered: failed.length,
-    breakerStates,
-    simulatedMinutes: Math.round((clock.now() - START) / 60_000),
-    keyChecks: counters.keyChecks,
-  };
-  await emulator.stop();
-  return result;
+  return finish(emulator, clock, options.rows, { deadLettered: failed.length, breakerStates, keyChecks: counters.keyChecks });
 }
 
 /** The hand-built flow: every message its own append, retried on 429 / 5xx / no answer, `concurrency` at a time. */
@@ -166,18 +165,7 @@ export async function naiveWorkload(options: WorkloadOptions & { concurrency?: n
   const workers = Array.from({ length: options.concurrency ?? 10 }, () => worker());
   await drive(clock, () => finished >= options.rows, 250);
   await Promise.all([arrivals, ...workers]);
-  const sheet = await readBack(emulator, clock, options.rows);
-  const result: WorkloadResult = {
-    rows: options.rows,
-    appendCalls: emulator.counts.byMethod["values.append"] ?? 0,
-    totalCalls: emulator.counts.total,
-    ...sheet,
-    deadLettered: gaveUp,
-    breakerStates: [],
-    simulatedMinutes: Math.round((clock.now() - START) / 60_000),
-  };
-  await emulator.stop();
-  return result;
+  return finish(emulator, clock, options.rows, { deadLettered: gaveUp, breakerStates: [] });
 }
 
 /** The proof's fault profile: 30 % of calls answered 429, a 2-minute outage, and some lost answers. */

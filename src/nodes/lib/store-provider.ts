@@ -2,7 +2,8 @@ import { WaError } from "../../core/errors";
 import { MemoryStore } from "../../core/store/memory-store";
 import { Store } from "../../core/store/store";
 import type { WaStoreNode } from "../wa-store";
-import { NodeAPI } from "./red";
+import { StatusReporter, disableNode } from "./node-kit";
+import { Node, NodeAPI } from "./red";
 import { SharedRegistry } from "./shared";
 import { runtimeWorld } from "./world";
 
@@ -36,4 +37,14 @@ export function acquireStore(RED: NodeAPI, holderId: string, storeConfigId: unkn
   }
   const store = defaultStores.acquire(DEFAULT_STORE_ID, holderId, () => new MemoryStore(runtimeWorld().clock), (s) => s.close());
   return { id: DEFAULT_STORE_ID, store, backend: "memory", release: () => defaultStores.release(DEFAULT_STORE_ID, holderId) };
+}
+
+/** The node's store, or the node put out of action with the reason (a missing or broken store) and undefined. */
+export function storeOrDisable(RED: NodeAPI, node: Node, status: StatusReporter, storeConfigId: unknown): StoreHandle | undefined {
+  try {
+    return acquireStore(RED, node.id, storeConfigId);
+  } catch (error) {
+    disableNode(RED, node, status, error);
+    return undefined;
+  }
 }
