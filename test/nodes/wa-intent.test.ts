@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import intentNode from "../../src/nodes/wa-intent";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
+const EXAMPLES = ["greeting: hi", "greeting: hello there", "greeting: hola", "refund: I want my money back", "refund: refund please", "refund: quiero un reembolso", "human: talk to a person", "human: can I speak to someone", "human: quero falar com um atendente"].join("\n");
+
+describe("wa-intent node", () => {
+  useNodeHarness();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "wa-intent-"));
+    helper.settings({ userDir: dir });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function load(props: Record<string, unknown> = {}) {
+    await helper.load(
+      intentNode,
+      inTab([
+        { id: "i1", type: "wa-intent", examples: EXAMPLES, file: "", threshold: 0.4, fallback: "unknown", topK: 2, property: "payload", wires: [["out"]], ...props },
+        helperNode("out"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
+  }
+  type Intent = { label: string; confidence: number; fallback: boolean; alternatives: { label: string }[] };
+  const intentOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { intent?: Intent } } | undefined)?.nlu?.intent ?? m.intent) as Intent;
+
+  it("classifies messages arriving while it trains, into msg.wa.nlu.intent with alternatives and a fallback", async () => {
+    await load();
+    const out = collect("out");
+    getNode("i1").receive(envelope("447700900001@c.us", "hello!"));
+    getNode("i1").receive(envelope("447700900001@c.us", "money back please"));
+    getNode("i1").receive(envelope("447700900001@c.us", ""));
+    getNode("i1").receive({ payload: "I need to speak to a person" });
+    await untilReal(() => out.length === 4, 10_000);
+    assert.deepEqual(out.map((m) => intentOf(m).label), ["greeting", "refund", "unknown", "human"]);
+    assert.equal(intentOf(out[0]).alternatives.length, 2);
+    assert.equal(intentOf(out[2]).fallback, true);
+  });
+
+  it("adds examples from a CSV file and warns about lines it skipped", async () => {
+    writeFileSync(join(dir, "more.csv"), 'text,intent\n"where is my order, please",order_status\ncadê meu pedido,order_status\nbroken line\n');
+    await load({ file: "more.csv" });
+    const out = collect("out");
+    getNode("i1").receive({ payload: "where is my order" });
+    await untilReal(() => out.length === 1, 10_000);
+    assert.equal(intentOf(out[0]).label, "order_status");
+    const warned = (getNode("i1").warn as unknown as { getCalls(): { args: unknown[] }[] }).getCalls().map((c) => String(c.args[0]));
+    assert.ok(warned.some((w) => /1 training lines were skipped \(line 4: more.csv: 1 fields where the header has 2\)/.test(w)), warned.join("\n"));
+  });
+
+  it("puts itself out of action with the reason: one intent only, a missing file", async () => {
+    await load({ examples: "greeting: hi\ngreeting: hello" });
+    const errors = collect("errors");
+    getNode("i1").receive({ payload: "hi" });
+    await untilReal(() => errors.length === 1, 10_000);
+    assert.match((errors[0].error as { message: string }).message, /at least two intents \(got only "greeting"\)/);
+    await helper.unload();
+    await load({ file: "nope.csv" });
+    const texts = getNode("i1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(texts.some((t) => /Training file nope.csv/.test(t)), texts.join(" | "));
+  });
+});
