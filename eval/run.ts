@@ -1,0 +1,133 @@
+/**
+ * Accuracy figures on the development data in ../shared/data (never shipped): prints a table
+ * and writes eval/results/latest.json. `npm run eval`; EVAL_DATA points at another data folder,
+ * EVAL_ONLY=intent runs one section. Not part of npm test.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { IntentClassifier, TrainingExample } from "../src/core/nlu/intent-classifier";
+import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
+
+const root = join(__dirname, "..");
+const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
+const ONLY = process.env.EVAL_ONLY;
+
+interface Row {
+  section: string;
+  dataset: string;
+  metric: string;
+  value: number;
+  target?: string;
+  note?: string;
+}
+
+function read(path: string): string {
+  return readFileSync(join(DATA, path), "utf8");
+}
+
+function macroF1(gold: string[], predicted: string[]): number {
+  const labels = new Set([...gold, ...predicted]);
+  let sum = 0;
+  for (const label of labels) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    gold.forEach((g, i) => {
+      const p = predicted[i];
+      if (p === label && g === label) tp += 1;
+      else if (p === label) fp += 1;
+      else if (g === label) fn += 1;
+    });
+    sum += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  return sum / labels.size;
+}
+
+/** Folds that keep each intent's share: the i-th example of an intent goes to fold i mod k. */
+function stratifiedFolds(examples: TrainingExample[], k: number): number[] {
+  const seen = new Map<string, number>();
+  return examples.map((e) => {
+    const n = seen.get(e.label) ?? 0;
+    seen.set(e.label, n + 1);
+    return n % k;
+  });
+}
+
+function timed<T>(work: () => T): [T, number] {
+  const start = process.hrtime.bigint();
+  const result = work();
+  return [result, Number(process.hrtime.bigint() - start) / 1e6];
+}
+
+function intentSection(rows: Row[]): void {
+  // Banking77: 5-fold cross-validation on train.csv (the test split is kept apart).
+  const banking = parseExamplesCsv(read("intent/banking77/train.csv")).examples;
+  const folds = stratifiedFolds(banking, 5);
+  const gold: string[] = [];
+  const predicted: string[] = [];
+  let trainMs = 0;
+  let predictMs = 0;
+  for (let fold = 0; fold < 5; fold += 1) {
+    const [model, ms] = timed(() => IntentClassifier.train(banking.filter((_, i) => folds[i] !== fold)));
+    trainMs += ms;
+    const test = banking.filter((_, i) => folds[i] === fold);
+    const [labels, pms] = timed(() => test.map((e) => model.predict(e.text, 1)[0].label));
+    predictMs += pms;
+    gold.push(...test.map((e) => e.label));
+    predicted.push(...labels);
+    console.log(`  banking77 fold ${fold + 1}/5: ${(labels.filter((l, i) => l === test[i].label).length / test.length).toFixed(4)} (${Math.round(ms / 1000)} s to train)`);
+  }
+  const accuracy = gold.filter((g, i) => g === predicted[i]).length / gold.length;
+  rows.push({ section: "intent", dataset: "Banking77 train, 5-fold CV", metric: "accuracy", value: accuracy, target: ">= 0.90" });
+  rows.push({ section: "intent", dataset: "Banking77 train, 5-fold CV", metric: "macro-F1", value: macroF1(gold, predicted) });
+  rows.push({ section: "intent", dataset: "Banking77", metric: "train s per fold (8,000 examples)", value: trainMs / 5000 });
+  rows.push({ section: "intent", dataset: "Banking77", metric: "ms per message", value: predictMs / gold.length, target: "< 2" });
+
+  // CLINC150: train on train + oos_train (oos as one more intent), score val + oos_val.
+  const clincTrain = [...parseExamplesJsonl(read("intent/clinc150/train.jsonl")).examples, ...parseExamplesJsonl(read("intent/clinc150/oos_train.jsonl")).examples];
+  const [clinc, clincMs] = timed(() => IntentClassifier.train(clincTrain));
+  const val = parseExamplesJsonl(read("intent/clinc150/val.jsonl")).examples;
+  const oos = parseExamplesJsonl(read("intent/clinc150/oos_val.jsonl")).examples;
+  const inScope = val.filter((e) => clinc.predict(e.text, 1)[0].label === e.label).length / val.length;
+  rows.push({ section: "intent", dataset: "CLINC150 val (150 intents)", metric: "in-scope accuracy", value: inScope, note: `trained in ${Math.round(clincMs / 1000)} s` });
+  for (const threshold of [0, 0.3, 0.5]) {
+    const label = (text: string) => {
+      const [best] = clinc.predict(text, 1);
+      return best.confidence < threshold ? "oos" : best.label;
+    };
+    rows.push({ section: "intent", dataset: `CLINC150 oos_val, fallback below ${threshold}`, metric: "out-of-scope recall", value: oos.filter((e) => label(e.text) === "oos").length / oos.length });
+    if (threshold > 0) rows.push({ section: "intent", dataset: `CLINC150 val, fallback below ${threshold}`, metric: "in-scope accuracy", value: val.filter((e) => label(e.text) === e.label).length / val.length });
+  }
+
+  // WhatsApp gold: 15 intents in six languages; 5-fold CV by conversation (a chat never in its own training data).
+  const gold2 = readFileSync(join(DATA, "whatsapp-gold/dev.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { text: string; intent: string; conversation: string });
+  const conversations = [...new Set(gold2.map((m) => m.conversation))];
+  let right = 0;
+  for (let fold = 0; fold < 5; fold += 1) {
+    const held = new Set(conversations.filter((_, i) => i % 5 === fold));
+    const model = IntentClassifier.train(gold2.filter((m) => !held.has(m.conversation)).map((m) => ({ text: m.text, label: m.intent })));
+    right += gold2.filter((m) => held.has(m.conversation) && model.predict(m.text, 1)[0].label === m.intent).length;
+  }
+  rows.push({ section: "intent", dataset: "whatsapp-gold dev, 5-fold CV by conversation", metric: "accuracy", value: right / gold2.length, note: "255 messages, 15 intents, 6 languages: few examples per intent" });
+}
+
+function main(): void {
+  if (!existsSync(DATA)) {
+    console.error(`No development data at ${DATA}: put the project's shared/data beside the repository or set EVAL_DATA`);
+    process.exit(1);
+  }
+  const rows: Row[] = [];
+  const started = Date.now();
+  if (!ONLY || ONLY === "intent") intentSection(rows);
+  console.log("\n| section | dataset | metric | value | target |\n|---|---|---|---:|---|");
+  for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
+  const outDir = join(root, "eval", "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify({ at: new Date().toISOString(), node: process.version, seconds: (Date.now() - started) / 1000, rows }, null, 2)}\n`);
+  console.log("written to eval/results/latest.json");
+}
+
+main();
