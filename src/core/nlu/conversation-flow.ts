@@ -95,7 +95,7 @@ const QUESTION_OPENERS = new Set(
     "onde quando quanto quanta quem qual pode posso tem vocês voces " +
     "kya kab kahan kitna kitne kaise kaun kyun " +
     "was wo wann wie wer welche warum kann habt haben gibt " +
-    "quoi ou quand comment combien qui quel quelle pourquoi avez pouvez",
+    "quoi ou quand comment combien qui quel quelle pourquoi avez pouvez"
   ).split(" ").map((word) => foldAccents(word)),
 );
 

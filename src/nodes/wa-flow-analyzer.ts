@@ -1,0 +1,169 @@
+import { TimerHandle } from "../core/clock";
+import { WaError } from "../core/errors";
+import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
+import { Store } from "../core/store/store";
+import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { storeOrDisable } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+interface FlowDef extends NodeDef {
+  store: string;
+  flowName: string;
+  stages: string;
+  unansweredMinutes: string | number;
+  negativeStreak: string | number;
+  humanIntents: string;
+  ttlHours: string | number;
+}
+
+export const DEFAULT_STAGES = ['greeting: greeting, "hello", "hi", "hola", "oi", "namaste", "hallo", "bonjour"', "inquiry: product, price, availability", "ordering: order, order_change", "payment: payment", "closed: thanks, goodbye"].join("\n");
+
+export function flowSettingsFromConfig(config: FlowDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const name = stringSetting(config.flowName, "conversation");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("flowName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
+  const parsed = parseStageRules(typeof config.stages === "string" && config.stages.trim() !== "" ? config.stages : DEFAULT_STAGES);
+  if (parsed.problems.length > 0) throw fail("stages", `Stages, line ${parsed.problems[0].line}: ${parsed.problems[0].reason}`);
+  if (parsed.rules.length === 0) throw fail("stages", "Stages: at least one line `stage: intent, \"phrase\"`");
+  const unansweredMinutes = numberSetting(config.unansweredMinutes, 10);
+  if (!(unansweredMinutes > 0 && unansweredMinutes <= 10_080)) throw fail("unansweredMinutes", "Unanswered after: more than 0 and at most 10080 minutes");
+  const negativeStreak = numberSetting(config.negativeStreak, 2);
+  if (!(Number.isInteger(negativeStreak) && negativeStreak >= 1 && negativeStreak <= 100)) throw fail("negativeStreak", "Negative messages in a row: 1 to 100");
+  const ttlHours = numberSetting(config.ttlHours, 72);
+  if (!(ttlHours > 0 && ttlHours <= 24 * 365)) throw fail("ttlHours", "Forget a quiet chat after: more than 0 and at most 8760 hours");
+  const humanIntents = stringSetting(config.humanIntents, "human")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const options: FlowOptions = { stages: parsed.rules as StageRule[], unansweredAfterMs: unansweredMinutes * 60_000, negativeStreak, humanIntents, humanKeywords: DEFAULT_HUMAN_KEYWORDS, keepResponseTimes: 20 };
+  return { name, options, ttlMs: ttlHours * 3_600_000 };
+}
+
+type Carried = NodeMessage & { wa?: { message?: { chatId?: unknown; id?: unknown; body?: unknown; fromMe?: unknown; timestamp?: unknown }; sent?: { chatId?: unknown; sentAt?: unknown }; nlu?: Record<string, unknown> } };
+
+/** What a message tells the analyzer: a customer wrote, or the business answered (after wa out). */
+function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput } | undefined {
+  const wa = msg.wa;
+  if (!wa || typeof wa !== "object") return undefined;
+  if (wa.sent && typeof wa.sent.chatId === "string") return { chatId: wa.sent.chatId, input: { kind: "business", at: typeof wa.sent.sentAt === "number" ? wa.sent.sentAt : now } };
+  const message = wa.message;
+  if (!message || typeof message.chatId !== "string") return undefined;
+  const at = typeof message.timestamp === "number" ? message.timestamp : now;
+  if (message.fromMe === true) return { chatId: message.chatId, input: { kind: "business", at } };
+  const label = (key: string) => {
+    const value = (wa.nlu?.[key] as { label?: unknown } | undefined)?.label;
+    return typeof value === "string" ? value : undefined;
+  };
+  return {
+    chatId: message.chatId,
+    input: { kind: "customer", id: String(message.id ?? ""), text: typeof message.body === "string" ? message.body : "", at, intent: label("intent"), sentiment: label("sentiment") },
+  };
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaFlowAnalyzer(this: Node, config: FlowDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => flowSettingsFromConfig(config));
+    if (!settings) return;
+    const handle = storeOrDisable(RED, node, status, config.store);
+    if (!handle) return;
+    const store: Store = handle.store;
+    const keyOf = (chatId: string) => `flow:${settings.name}:${chatId}`;
+    const counts = { messages: 0, escalations: 0, unanswered: 0 };
+    // Chats with questions waiting, looked at on each tick (this runtime's; another instance watches its own).
+    const watching = new Set<string>();
+    const perChat = new Map<string, Promise<unknown>>();
+
+    /** Applies one input to a chat's state atomically (compare-and-set), one input per chat at a time here. */
+    const apply = (chatId: string, input: FlowInput): Promise<{ state: ChatFlowState; events: FlowEvent[] }> => {
+      const work = async () => {
+        for (let attempt = 0; attempt < 10; attempt += 1) {
+          const raw = await store.get(keyOf(chatId));
+          const previous = raw === undefined ? initialFlowState(input.at) : (JSON.parse(raw) as ChatFlowState);
+          const step = advanceFlow(previous, input, settings.options);
+          if (await store.compareAndSet(keyOf(chatId), raw, JSON.stringify(step.state), { ttlMs: settings.ttlMs })) {
+            if (step.state.openQuestions.some((q) => !q.reported)) watching.add(chatId);
+            else watching.delete(chatId);
+            return step;
+          }
+        }
+        throw new WaError("state.contended", `The conversation state of chat ${chatId} kept changing while it was being written; try again`, { chatId });
+      };
+      const result = (perChat.get(chatId) ?? Promise.resolve()).then(work, work);
+      const settled = result.catch(() => undefined);
+      perChat.set(chatId, settled);
+      void settled.then(() => {
+        if (perChat.get(chatId) === settled) perChat.delete(chatId);
+      });
+      return result;
+    };
+
+    const report = (send: SendFunction, chatId: string, events: FlowEvent[]) => {
+      for (const event of events) {
+        if (event.type === "escalation") counts.escalations += 1;
+        if (event.type === "unanswered") counts.unanswered += 1;
+        if (event.type === "answered") continue;
+        send([null, { topic: `wa-flow:${event.type}`, payload: { ...event, chatId, at: clock.now() } }]);
+      }
+    };
+    const showStatus = () =>
+      status.set(() => ({
+        fill: counts.escalations > 0 || counts.unanswered > 0 ? "yellow" : "green",
+        shape: "dot",
+        text: translate(RED, "flow.counts", `${counts.messages} messages · ${watching.size} waiting · ${counts.unanswered} unanswered · ${counts.escalations} escalations`, { messages: counts.messages, waiting: watching.size, unanswered: counts.unanswered, escalations: counts.escalations }),
+      }));
+
+    const tick: TimerHandle = clock.setInterval(() => {
+      for (const chatId of [...watching]) {
+        apply(chatId, { kind: "tick", at: clock.now() })
+          .then(({ events }) => {
+            report((msgs) => node.send(msgs), chatId, events);
+            showStatus();
+          })
+          .catch((error: unknown) => node.warn(String(error)));
+      }
+    }, Math.min(30_000, settings.options.unansweredAfterMs));
+    showStatus();
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      const read = inputOf(msg as Carried, clock.now());
+      if (!read) {
+        failMessage(RED, status, done, new WaError("envelope.missing", "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.", {}));
+        return;
+      }
+      apply(read.chatId, read.input)
+        .then(({ state, events }) => {
+          counts.messages += 1;
+          const flow = {
+            stage: state.stage,
+            stageSince: state.stageSince,
+            openQuestions: state.openQuestions.length,
+            ...(state.waitingSince !== undefined ? { waitingMs: Math.max(0, clock.now() - state.waitingSince) } : {}),
+            ...(averageResponseMs(state) !== undefined ? { averageResponseMs: averageResponseMs(state) } : {}),
+            escalated: state.escalated,
+          };
+          const wa = (msg as Carried).wa!;
+          wa.nlu = { ...(wa.nlu ?? {}), flow };
+          traceMessage(msg, node, start, clock.now());
+          send([msg, null]);
+          report(send, read.chatId, events);
+          showStatus();
+          done();
+        })
+        .catch((error: unknown) => failMessage(RED, status, done, error));
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      clock.clearInterval(tick);
+      status.close();
+      handle.release().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-flow-analyzer", WaFlowAnalyzer);
+}
