@@ -1,0 +1,89 @@
+/**
+ * A small sentiment lexicon written for this pack (no third-party word lists), in the
+ * languages WhatsApp businesses use: English, Spanish, Portuguese, Hinglish (Latin script),
+ * German, French. Keys are lower case without accents; values from -3 (very negative) to +3.
+ */
+const WORDS: Record<number, string> = {
+  3: [
+    "excellent amazing awesome fantastic perfect love loved loving wonderful outstanding brilliant superb best incredible",
+    "excelente increible perfecto perfecta maravilloso maravillosa encanta encanto encantado encantada genial buenisimo buenisima mejor",
+    "otimo otima perfeito perfeita maravilhoso maravilhosa adorei amei amo sensacional incrivel demais top",
+    "zabardast mast kamaal shandaar badhiya bahut-accha",
+    "ausgezeichnet hervorragend perfekt wunderbar fantastisch toll genial super liebe beste",
+    "excellent parfait parfaite merveilleux merveilleuse genial adore formidable magnifique incroyable",
+  ].join(" "),
+  2: [
+    "good great nice happy glad thanks thank thankyou pleased beautiful delicious fast recommend helpful fine enjoy enjoyed lovely cool yay",
+    "bueno buena buenos buenas gracias feliz contento contenta rico rica rapido rapida lindo linda hermoso hermosa agradezco recomiendo",
+    "bom boa bons boas obrigado obrigada valeu feliz contente gostoso gostosa rapido rapida lindo linda bonito bonita recomendo gostei",
+    "accha achha acha badiya shukriya dhanyavad khush sahi mazedaar pyaar",
+    "gut gute guter gutes danke dankeschon glucklich schon schnell lecker freundlich empfehle gerne prima",
+    "bon bonne bien merci heureux heureuse content contente rapide delicieux joli jolie sympa recommande",
+  ].join(" "),
+  1: [
+    "ok okay okey like likes liked better well interesting sure solved works working fixed",
+    "vale bien mejor funciona resuelto claro",
+    "beleza certo melhor funciona resolvido legal joia",
+    "theek thik chalega",
+    "okay besser funktioniert klar gelost",
+    "daccord mieux marche fonctionne resolu",
+  ].join(" "),
+  [-1]: [
+    "late slow problem issue wait waiting expensive confused unfortunately sadly missing wrong cold",
+    "tarde lento lenta problema caro cara espera esperando falta equivocado frio",
+    "atraso atrasado atrasada demora demorou lento lenta problema caro cara esperando falta errado frio",
+    "late der deri dikkat problem mehenga",
+    "spat langsam problem teuer warten leider fehlt falsch kalt",
+    "retard lent lente probleme cher chere attente malheureusement manque faux froid",
+  ].join(" "),
+  [-2]: [
+    "bad broken damaged disappointed disappointing poor sad angry annoyed rude dirty never refund complaint unacceptable hate hated cancel useless",
+    "malo mala mal roto rota danado danada decepcionado decepcionada triste enojado enojada molesto molesta sucio nunca queja inaceptable odio cancelar",
+    "ruim mal quebrado quebrada estragado estragada decepcionado decepcionada triste bravo brava chateado chateada irritado sujo nunca reclamacao inaceitavel odeio cancelar",
+    "bekaar bakwas ganda gussa naraz toota tuta kharab",
+    "schlecht kaputt beschadigt enttauscht traurig wutend verargert unhoflich schmutzig nie beschwerde inakzeptabel hasse stornieren",
+    "mauvais mauvaise casse cassee abime decu decue triste fache enerve sale jamais plainte inacceptable deteste annuler",
+  ].join(" "),
+  [-3]: [
+    "terrible horrible awful worst disgusting scam fraud furious pathetic ridiculous",
+    "terrible horrible pesimo pesima asqueroso estafa fraude furioso furiosa ridiculo verguenza",
+    "terrivel horrivel pessimo pessima nojento golpe fraude furioso furiosa ridiculo absurdo vergonha",
+    "ghatiya bekar-hai dhokha fraud bakwaas",
+    "schrecklich furchtbar schlimmste ekelhaft betrug wutend lacherlich katastrophe",
+    "horrible affreux pire degoutant arnaque escroquerie furieux ridicule honte",
+  ].join(" "),
+};
+
+export const LEXICON: ReadonlyMap<string, number> = new Map(
+  Object.entries(WORDS).flatMap(([value, words]) => words.split(/\s+/).filter(Boolean).map((w) => [w, Number(value)] as [string, number])),
+);
+
+export const EMOJI: ReadonlyMap<string, number> = new Map(
+  [
+    ["😍 🥰 😘 ❤ 💕 💖 🤩 🙌 🎉 🥳 💯 👏", 3],
+    ["😀 😃 😄 😁 😊 🙂 😉 😋 👍 👌 🙏 ✅ ⭐ 🌟 😎 🤗 💪 ✨", 2],
+    ["😅 😂 🤣", 1],
+    ["😐 😑 🤔", 0],
+    ["😕 🙁 ☹ 😟 😬 😒 🙄 😩 😫 😔 😞 ⏳ 👎 ❌", -2],
+    ["😡 😠 🤬 😤 😭 😢 💔 🤮 🤢", -3],
+  ].flatMap(([emoji, value]) => String(emoji).split(" ").map((e) => [e, Number(value)] as [string, number])),
+);
+
+export const NEGATORS: ReadonlySet<string> = new Set(
+  "not no never dont don't didnt didn't doesnt doesn't isnt isn't wasnt wasn't cant can't cannot wont won't nothing nobody ni nunca tampoco nao nem nada ninguem nahi nahin mat nicht kein keine keinen nie ne pas jamais rien aucun".split(" "),
+);
+
+export const INTENSIFIERS: ReadonlyMap<string, number> = new Map(
+  [
+    ["very really so too extremely super totally absolutely completely", 0.3],
+    ["muy tan demasiado super totalmente bastante", 0.3],
+    ["muito tao demais super totalmente bem bastante", 0.3],
+    ["bahut bohot bahot ekdum bilkul", 0.3],
+    ["sehr so total echt extrem ganz wirklich", 0.3],
+    ["tres trop vraiment super totalement completement", 0.3],
+    ["slightly bit little somewhat poco pouco thoda etwas peu", -0.3],
+  ].flatMap(([words, value]) => String(words).split(" ").map((w) => [w, Number(value)] as [string, number])),
+);
+
+/** Words after which the rest of the sentence weighs more ("good, but late"). */
+export const CONTRASTS: ReadonlySet<string> = new Set("but however although pero aunque sin-embargo mas porem entretanto lekin magar aber jedoch mais pourtant".split(" "));

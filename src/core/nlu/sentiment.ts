@@ -1,0 +1,59 @@
+import { CONTRASTS, EMOJI, INTENSIFIERS, LEXICON, NEGATORS } from "./sentiment-lexicon";
+import { MAX_NLU_CHARS, foldAccents, normalizeText, tokenize } from "./text";
+
+export type SentimentLabel = "negative" | "neutral" | "positive";
+
+export interface SentimentResult {
+  label: SentimentLabel;
+  /** -1 (very negative) .. +1 (very positive). */
+  score: number;
+  /** How sure: 0 with no sentiment words, rising with their number and strength. */
+  confidence: number;
+  /** The words and emoji that counted, with their final weight. */
+  cues: { token: string; weight: number }[];
+}
+
+export interface SentimentOptions {
+  /** Scores at or beyond these are positive / negative. */
+  positiveFrom: number;
+  negativeFrom: number;
+}
+
+export const DEFAULT_SENTIMENT: SentimentOptions = { positiveFrom: 0.05, negativeFrom: -0.05 };
+
+const NEGATION_REACH = 3;
+const NEGATION_FACTOR = -0.74;
+
+/**
+ * Lexicon sentiment with the rules that matter in chat: negation ("não gostei", "not good"),
+ * intensifiers ("muy malo"), a contrast that shifts the weight to what follows ("good but
+ * late"), emoji, and exclamation marks. Works with no training, in six languages.
+ */
+export function scoreSentiment(text: string, options: SentimentOptions = DEFAULT_SENTIMENT): SentimentResult {
+  const cut = text.length > MAX_NLU_CHARS ? text.slice(0, MAX_NLU_CHARS) : text;
+  const tokens = tokenize(foldAccents(normalizeText(cut)));
+  const contrastAt = tokens.reduce((last, token, i) => (CONTRASTS.has(token) ? i : last), -1);
+  const cues: { token: string; weight: number }[] = [];
+  let sum = 0;
+  tokens.forEach((token, i) => {
+    let weight = LEXICON.get(token) ?? EMOJI.get(token);
+    if (weight === undefined || weight === 0) return;
+    const boost = i > 0 ? INTENSIFIERS.get(tokens[i - 1]) : undefined;
+    if (boost !== undefined) weight *= 1 + boost;
+    for (let back = 1; back <= NEGATION_REACH && i - back >= 0; back += 1) {
+      if (NEGATORS.has(tokens[i - back])) {
+        weight *= NEGATION_FACTOR;
+        break;
+      }
+    }
+    if (contrastAt >= 0) weight *= i < contrastAt ? 0.5 : 1.5;
+    cues.push({ token, weight: Math.round(weight * 100) / 100 });
+    sum += weight;
+  });
+  const exclamations = Math.min(4, (cut.match(/!/g) ?? []).length);
+  if (sum !== 0) sum += Math.sign(sum) * exclamations * 0.292;
+  const score = sum / Math.sqrt(sum * sum + 15);
+  const label: SentimentLabel = score >= options.positiveFrom ? "positive" : score <= options.negativeFrom ? "negative" : "neutral";
+  const strength = cues.reduce((a, c) => a + Math.abs(c.weight), 0);
+  return { label, score: Math.round(score * 1000) / 1000, confidence: Math.round((strength / (strength + 3)) * 1000) / 1000, cues };
+}

@@ -1,0 +1,94 @@
+import { WaError } from "../core/errors";
+import { IntentClassifier } from "../core/nlu/intent-classifier";
+import { DEFAULT_SENTIMENT, SentimentResult, scoreSentiment } from "../core/nlu/sentiment";
+import { MAX_NLU_CHARS } from "../core/nlu/text";
+import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { trainedModelGate } from "./lib/trained-models";
+import { runtimeWorld } from "./lib/world";
+
+interface SentimentDef extends NodeDef {
+  mode: string;
+  examples: string;
+  file: string;
+  positiveFrom: string | number;
+  negativeFrom: string | number;
+  property: string;
+}
+
+export function sentimentSettingsFromConfig(config: SentimentDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const mode = stringSetting(config.mode, "lexicon");
+  if (mode !== "lexicon" && mode !== "trained") throw fail("mode", `Model: lexicon or trained (got ${mode})`);
+  const positiveFrom = numberSetting(config.positiveFrom, DEFAULT_SENTIMENT.positiveFrom);
+  const negativeFrom = numberSetting(config.negativeFrom, DEFAULT_SENTIMENT.negativeFrom);
+  if (!(positiveFrom > 0 && positiveFrom < 1)) throw fail("positiveFrom", "Positive from: a score between 0 and 1");
+  if (!(negativeFrom < 0 && negativeFrom > -1)) throw fail("negativeFrom", "Negative from: a score between -1 and 0");
+  const property = stringSetting(config.property, "payload");
+  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
+  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
+}
+
+/** A trained model's answer in the lexicon's shape: score = P(positive) - P(negative). */
+function fromModel(model: IntentClassifier, text: string): SentimentResult {
+  const scores = model.predict(text, model.labels.length);
+  const p = (label: string) => scores.find((s) => s.label === label)?.confidence ?? 0;
+  return { label: scores[0].label as SentimentResult["label"], score: Math.round((p("positive") - p("negative")) * 1000) / 1000, confidence: Math.round(scores[0].confidence * 1000) / 1000, cues: [] };
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaSentiment(this: Node, config: SentimentDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => sentimentSettingsFromConfig(config));
+    if (!settings) return;
+    const counts = { negative: 0, neutral: 0, positive: 0 } as Record<string, number>;
+
+    const annotate = (result: SentimentResult & { source: string }, msg: NodeMessage, send: SendFunction, done: DoneFunction, start: number) => {
+      const wa = (msg as NodeMessage & { wa?: { nlu?: Record<string, unknown> } }).wa;
+      if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), sentiment: result };
+      else (msg as NodeMessage & { sentiment?: unknown }).sentiment = result;
+      counts[result.label] = (counts[result.label] ?? 0) + 1;
+      traceMessage(msg, node, start, clock.now());
+      send(msg);
+      status.set(() => ({
+        fill: result.label === "negative" ? "red" : result.label === "positive" ? "green" : "grey",
+        shape: "dot",
+        text: translate(RED, "sentiment.counts", `${counts.positive ?? 0} positive · ${counts.neutral ?? 0} neutral · ${counts.negative ?? 0} negative`, { positive: counts.positive ?? 0, neutral: counts.neutral ?? 0, negative: counts.negative ?? 0 }),
+      }));
+      done();
+    };
+    const textOf = (msg: NodeMessage): string => {
+      const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
+      return typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
+    };
+
+    if (settings.mode === "trained") {
+      const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels" }, (model, msg, send, done) =>
+        annotate({ ...fromModel(model, textOf(msg)), source: "trained" }, msg, send, done, clock.now()),
+      );
+      if (!gate) return;
+      node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => gate.submit(msg, send, done));
+      node.on("close", (done: () => void) => {
+        gate.close();
+        status.close();
+        done();
+      });
+      return;
+    }
+
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "sentiment.lexicon", "lexicon", {}) }, true);
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      annotate({ ...scoreSentiment(textOf(msg), { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom }), source: "lexicon" }, msg, send, done, start);
+    });
+    node.on("close", (done: () => void) => {
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-sentiment", WaSentiment);
+}

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { scoreSentiment } from "../../../src/core/nlu/sentiment";
+
+describe("Lexicon sentiment", () => {
+  it("labels clear cases in the pack's six languages", () => {
+    const cases: [string, string][] = [
+      ["Thanks, the cake was amazing! 😍", "positive"],
+      ["Muchas gracias, todo perfecto", "positive"],
+      ["Adorei, obrigada!!", "positive"],
+      ["bahut badhiya, shukriya bhai", "positive"],
+      ["Super, danke!", "positive"],
+      ["Merci, c'est parfait", "positive"],
+      ["me llegó la licuadora con la jarra rota 😡", "negative"],
+      ["O rastreio é QB123456789BR, parado desde segunda 😕", "negative"],
+      ["bakwas service, order abhi tak nahi aaya", "negative"],
+      ["Das Display ist kaputt", "negative"],
+      ["Can we add 2 veggie pizzas?", "neutral"],
+      ["Address: Flat 12B, Green Park, Delhi 110016", "neutral"],
+    ];
+    for (const [text, label] of cases) assert.equal(scoreSentiment(text).label, label, text);
+  });
+
+  it("flips negated words, weighs intensifiers and what follows a 'but'", () => {
+    assert.equal(scoreSentiment("not good").label, "negative");
+    assert.equal(scoreSentiment("não gostei do bolo").label, "negative");
+    assert.equal(scoreSentiment("no está mal").label, "positive");
+    assert.ok(scoreSentiment("muy malo").score < scoreSentiment("malo").score);
+    assert.equal(scoreSentiment("the food was good but the delivery was terrible").label, "negative");
+    assert.equal(scoreSentiment("a bit late, but the pizza was delicious").label, "positive");
+    assert.ok(scoreSentiment("great!!!").score > scoreSentiment("great").score);
+  });
+
+  it("reports its cues and a confidence that grows with them; empty, emoji-only and hostile inputs are fine", () => {
+    const result = scoreSentiment("terrible, awful 👎");
+    assert.deepEqual(result.cues.map((c) => c.token), ["terrible", "awful", "👎"]);
+    assert.ok(result.confidence > scoreSentiment("bad").confidence);
+    assert.deepEqual(scoreSentiment(""), { label: "neutral", score: 0, confidence: 0, cues: [] });
+    assert.equal(scoreSentiment("🙏🙏").label, "positive");
+    assert.equal(scoreSentiment("\uD800\uDFFF\uDC00 \u0000").label, "neutral");
+    assert.equal(scoreSentiment("good ".repeat(200_000)).label, "positive");
+  });
+});
