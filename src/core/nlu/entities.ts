@@ -32,7 +32,7 @@ export function regionOfChat(chatId: string | undefined): CountryCode | undefine
 const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}\b/g;
 const CLICK_TO_CHAT = /(?:https?:\/\/)?(?:wa\.me\/\+?\d{6,15}(?:\?[^\s]{0,500})?|api\.whatsapp\.com\/send\?phone=\+?\d{6,15}[^\s]{0,500})/gi;
 const URL = /(?:https?:\/\/|www\.)[^\s<>"'“”]{2,2000}|\b[a-z0-9](?:[a-z0-9-]{0,62}\.){1,5}(?:com|net|org|io|app|shop|store|br|in|de|fr|es|mx|ar|co|uk|pt|it|info|biz|me|la|ly|gl|to|link|site|online|xyz|ai|sg|au|ca|nz|za|cl|pe|uy|ch|at|nl|be)(?:\/[^\s<>"'“”]{0,2000})?(?![\w@])/gi;
-const PHONE = /(?:\+|\b00)?\(?\d{1,4}\)?(?:[\s.\-]?\(?\d{1,5}\)?){2,7}/g;
+const PHONE = /(?:\+|\b00)?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){2,7}/g;
 const TRACKING = [
   /\b[A-Z]{2}\s?\d{3}\s?\d{3}\s?\d{3}\s?[A-Z]{2}\b/g, // UPU S10 (post offices: QB123456789BR)
   /\b1Z[0-9A-Z]{16}\b/g, // UPS
