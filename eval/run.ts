@@ -3,9 +3,12 @@
  * and writes eval/results/latest.json. `npm run eval`; EVAL_DATA points at another data folder,
  * EVAL_ONLY=intent runs one section. Not part of npm test.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../src/core/nlu/intent-classifier";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { scoreSentiment } from "../src/core/nlu/sentiment";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
 
@@ -145,6 +148,28 @@ function sentimentSection(rows: Row[]): void {
   for (const lang of trainLanguages) rows.push({ section: "sentiment", dataset: `XLM-T val ${lang}, trained on XLM-T train`, metric: "macro-F1", value: score(val(lang), trained) });
 }
 
+function entitySection(rows: Row[]): void {
+  const gold = readJsonl<{ id: string; chat: string; from: string; text: string }>("whatsapp-gold/dev.jsonl");
+  const [predictions, ms] = timed(() =>
+    gold.map((m) => ({ id: m.id, entities: extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat) }).map(({ type, start, end, text, value }) => ({ type, start, end, text, value })) })),
+  );
+  const predFile = join(tmpdir(), `wa-eval-entities-${process.pid}.jsonl`);
+  const scoreFile = join(tmpdir(), `wa-eval-entities-${process.pid}.json`);
+  writeFileSync(predFile, predictions.map((p) => JSON.stringify(p)).join("\n") + "\n");
+  // The data set's own scorer, so the figures are the ones the blind set will be scored with.
+  execFileSync(process.execPath, [join(DATA, "whatsapp-gold/score.mjs"), join(DATA, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile], { stdio: "ignore" });
+  type Prf = { p: number; r: number; f1: number };
+  const scoredText = readFileSync(scoreFile, "utf8");
+  rmSync(predFile, { force: true });
+  rmSync(scoreFile, { force: true });
+  const scored = JSON.parse(scoredText) as { entities: { value_micro: Prf; per_type: Record<string, { gold: number; span: Prf; value: Prf }> } };
+  for (const [type, figures] of Object.entries(scored.entities.per_type)) {
+    rows.push({ section: "entities", dataset: `whatsapp-gold dev, ${type} (${figures.gold})`, metric: "span F1 / value F1", value: figures.value.f1, note: `span ${figures.span.f1.toFixed(3)}, P ${figures.value.p.toFixed(3)} R ${figures.value.r.toFixed(3)}` });
+  }
+  rows.push({ section: "entities", dataset: "whatsapp-gold dev, all 11 types", metric: "micro value F1", value: scored.entities.value_micro.f1, target: ">= 0.97", note: "datetime, quantity, product, person, address not found yet" });
+  rows.push({ section: "entities", dataset: "rules", metric: "ms per message", value: ms / gold.length, target: "< 2" });
+}
+
 function main(): void {
   if (!existsSync(DATA)) {
     console.error(`No development data at ${DATA}: put the project's shared/data beside the repository or set EVAL_DATA`);
@@ -154,6 +179,7 @@ function main(): void {
   const started = Date.now();
   if (!ONLY || ONLY === "intent") intentSection(rows);
   if (!ONLY || ONLY === "sentiment") sentimentSection(rows);
+  if (!ONLY || ONLY === "entities") entitySection(rows);
   console.log("\n| section | dataset | metric | value | target |\n|---|---|---|---:|---|");
   for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
   const outDir = join(root, "eval", "results");

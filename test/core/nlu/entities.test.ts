@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { extractRuleEntities, readAmount, regionOfChat } from "../../../src/core/nlu/entities";
+import { EntityContext, extractRuleEntities, readAmount, regionOfChat } from "../../../src/core/nlu/entities";
 
-const values = (text: string, region?: Parameters<typeof extractRuleEntities>[1]["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
+const values = (text: string, region?: EntityContext["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
 
 describe("Rule entities", () => {
   it("finds the chat's country from its id", () => {

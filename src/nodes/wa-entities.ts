@@ -1,0 +1,87 @@
+import { getCountries, CountryCode } from "libphonenumber-js";
+import { WaError } from "../core/errors";
+import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { MAX_NLU_CHARS } from "../core/nlu/text";
+import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+
+interface EntitiesDef extends NodeDef {
+  region: string;
+  orderPatterns: string;
+  types: string;
+  property: string;
+}
+
+export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money"];
+const COUNTRIES = new Set<string>(getCountries());
+
+/** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
+export function compileOrderPattern(source: string, line: number): RegExp {
+  if (source.length > 200) throw new WaError("config.invalid", `Order id patterns, line ${line}: at most 200 characters`, { field: "orderPatterns" });
+  if (/\([^)]*[+*}][^)]*\)\s*[+*{]/.test(source)) throw new WaError("config.invalid", `Order id patterns, line ${line}: a repeated group inside a repetition, such as (\\w+)+, can take for ever on some texts; write it without`, { field: "orderPatterns" });
+  try {
+    return new RegExp(source, "gu");
+  } catch (error) {
+    throw new WaError("config.invalid", `Order id patterns, line ${line}: ${(error as Error).message}`, { field: "orderPatterns" });
+  }
+}
+
+export function entitiesSettingsFromConfig(config: EntitiesDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const region = stringSetting(config.region, "").toUpperCase();
+  if (region !== "" && !COUNTRIES.has(region)) throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
+  const orderPatterns = (typeof config.orderPatterns === "string" ? config.orderPatterns : "")
+    .split(/\r?\n/)
+    .map((line, i) => [line.trim(), i + 1] as const)
+    .filter(([line]) => line !== "" && !line.startsWith("#"))
+    .map(([line, n]) => compileOrderPattern(line, n));
+  const types = stringSetting(config.types, RULE_TYPES.join(","))
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknown = types.find((t) => !(RULE_TYPES as string[]).includes(t));
+  if (unknown) throw fail("types", `Unknown entity type: ${unknown.slice(0, 30)}`);
+  const property = stringSetting(config.property, "payload");
+  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
+  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property };
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaEntities(this: Node, config: EntitiesDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => entitiesSettingsFromConfig(config));
+    if (!settings) return;
+    let found = 0;
+    let messages = 0;
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "entities.idle", "rules ready", {}) }, true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
+      const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
+      const wa = (msg as NodeMessage & { wa?: { message?: { chatId?: unknown; from?: unknown; author?: unknown; isGroup?: unknown }; nlu?: Record<string, unknown> } }).wa;
+      // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
+      const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
+      const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
+      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns }).filter((e) => settings.types.has(e.type));
+      if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), entities };
+      else (msg as NodeMessage & { entities?: unknown }).entities = entities;
+      messages += 1;
+      found += entities.length;
+      traceMessage(msg, node, start, clock.now());
+      send(msg);
+      status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "entities.counts", `${found} entities in ${messages} messages`, { found, messages }) }));
+      done();
+    });
+    node.on("close", (done: () => void) => {
+      status.close();
+      done();
+    });
+  }
+
+  RED.nodes.registerType("wa-entities", WaEntities);
+}
