@@ -150,7 +150,9 @@ export default function register(RED: NodeAPI): void {
           const wa = (msg as Carried).wa!;
           wa.nlu = { ...(wa.nlu ?? {}), flow };
           traceMessage(msg, node, start, clock.now());
-          send([msg, null]);
+          // A reply ends here: wa out's output is wired back to this node, and passing the reply on
+          // would send it round the flow again.
+          if (read.input.kind === "customer") send([msg, null]);
           report(send, read.chatId, events);
           showStatus();
           done();

@@ -40,11 +40,12 @@ describe("wa-flow-analyzer node", () => {
     assert.deepEqual([flowOf(out[1]).stage, flowOf(out[1]).openQuestions, flowOf(out[1]).waitingMs], ["inquiry", 1, 60_000]);
     harness.clock().advance(120_000);
     getNode("fa1").receive(reply());
-    await until(() => out.length === 3);
-    assert.equal(flowOf(out[2]).averageResponseMs, 180_000);
-    assert.equal(flowOf(out[2]).openQuestions, 0);
     getNode("fa1").receive(customer("do you deliver on sunday"));
-    await until(() => out.length === 4);
+    await until(() => out.length === 3);
+    // The reply itself is not passed on (it would go round a flow that wires wa out back here).
+    assert.deepEqual(out.map((m) => (m.wa as { sent?: unknown }).sent), [undefined, undefined, undefined]);
+    assert.equal(flowOf(out[2]).averageResponseMs, 180_000);
+    assert.equal(flowOf(out[2]).openQuestions, 1);
     await harness.clock().advanceAsync(5 * 60_000);
     await until(() => events.some((e) => e.topic === "wa-flow:unanswered"));
     const stageEvents = events.filter((e) => e.topic === "wa-flow:stage").map((e) => (e.payload as { to: string }).to);

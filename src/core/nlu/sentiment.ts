@@ -36,11 +36,13 @@ export function scoreSentiment(text: string, options: SentimentOptions = DEFAULT
   const cues: { token: string; weight: number }[] = [];
   let sum = 0;
   tokens.forEach((token, i) => {
-    let weight = LEXICON.get(token) ?? EMOJI.get(token);
+    const word = LEXICON.get(token);
+    let weight = word ?? EMOJI.get(token);
     if (weight === undefined || weight === 0) return;
     const boost = i > 0 ? INTENSIFIERS.get(tokens[i - 1]) : undefined;
     if (boost !== undefined) weight *= 1 + boost;
-    for (let back = 1; back <= NEGATION_REACH && i - back >= 0; back += 1) {
+    // An emoji shows the writer's mood: "e nada 😕" is not a negated 😕.
+    for (let back = 1; word !== undefined && back <= NEGATION_REACH && i - back >= 0; back += 1) {
       if (NEGATORS.has(tokens[i - back])) {
         weight *= NEGATION_FACTOR;
         break;

@@ -24,6 +24,8 @@ describe("Lexicon sentiment", () => {
     assert.equal(scoreSentiment("not good").label, "negative");
     assert.equal(scoreSentiment("não gostei do bolo").label, "negative");
     assert.equal(scoreSentiment("no está mal").label, "positive");
+    // A negator before an emoji does not turn the emoji round.
+    assert.equal(scoreSentiment("já faz 8 dias e nada 😕").label, "negative");
     assert.ok(scoreSentiment("muy malo").score < scoreSentiment("malo").score);
     assert.equal(scoreSentiment("the food was good but the delivery was terrible").label, "negative");
     assert.equal(scoreSentiment("a bit late, but the pizza was delicious").label, "positive");
