@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { scoreSentiment } from "../src/core/nlu/sentiment";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
+import { threadSection } from "./threads";
 
 const root = join(__dirname, "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
@@ -180,6 +181,7 @@ function main(): void {
   if (!ONLY || ONLY === "intent") intentSection(rows);
   if (!ONLY || ONLY === "sentiment") sentimentSection(rows);
   if (!ONLY || ONLY === "entities") entitySection(rows);
+  if (!ONLY || ONLY === "threads") threadSection(DATA, rows);
   console.log("\n| section | dataset | metric | value | target |\n|---|---|---|---:|---|");
   for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
   const outDir = join(root, "eval", "results");

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadMessage, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../../../src/core/nlu/threading";
+
+const MIN = 60_000;
+
+/** Runs messages through one chat and returns each one's thread number and reason. */
+function thread(messages: Partial<ThreadMessage>[], options = DEFAULT_THREAD_OPTIONS): { numbers: number[]; reasons: string[]; state: ChatThreadState } {
+  let state = initialThreadState();
+  const numbers: number[] = [];
+  const reasons: string[] = [];
+  messages.forEach((m, i) => {
+    const step = assignThread(state, { id: `m${i}`, from: "chat@c.us", text: "", at: i * MIN, isGroup: false, ...m }, options);
+    state = step.state;
+    numbers.push(step.decision.number);
+    reasons.push(step.decision.reason);
+  });
+  return { numbers, reasons, state };
+}
+
+describe("thread engine", () => {
+  it("keeps a one-to-one chat in one thread until a cue opens another, and goes back by topic after a gap", () => {
+    const { numbers, reasons } = thread([
+      { text: "hi, my order #1187 was charged twice", at: 0 },
+      { text: "can you refund the duplicate charge?", at: 2 * MIN },
+      { text: "also unrelated but is the Trailhead backpack waterproof?", at: 5 * MIN },
+      { text: "and does it ship free?", at: 6 * MIN },
+      { text: "just saw the duplicate charge refund come through", at: 300 * MIN },
+      { text: "the Trailhead backpack in olive then", at: 302 * MIN },
+    ]);
+    assert.deepEqual(numbers, [1, 1, 2, 2, 1, 2]);
+    assert.deepEqual(reasons.slice(2, 5), ["new-topic", "continued", "topic"]);
+  });
+
+  it("opens a new thread for a new subject after a thanks, in other languages too", () => {
+    const { numbers, reasons } = thread([
+      { text: "Ich habe eine Kaffeemühle bestellt, wann wird sie verschickt?" },
+      { text: "Super, vielen Dank für die schnelle Antwort!" },
+      { text: "Was kosten eigentlich die Filterpapiere Größe 4?" },
+      { text: "Übrigens, die Beratung letztes Mal war top" },
+    ]);
+    assert.deepEqual(numbers, [1, 1, 2, 3]);
+    assert.deepEqual(reasons.slice(2), ["after-closing", "new-topic"]);
+  });
+
+  it("follows quoted replies, also into a closed thread, and closes quiet threads", () => {
+    const options = { ...DEFAULT_THREAD_OPTIONS, closeAfterMs: 60 * MIN };
+    let state = initialThreadState();
+    const at = (id: string, text: string, when: number, quotedId?: string) => {
+      const step = assignThread(state, { id, from: "c@c.us", text, at: when, isGroup: false, quotedId }, options);
+      state = step.state;
+      return step;
+    };
+    at("a", "where is my parcel?", 0);
+    at("b", "btw do you sell gift cards?", MIN);
+    assert.equal(at("c", "ok", 2 * MIN, "a").decision.number, 1);
+    const quiet = closeQuietThreads(state, 200 * MIN, options);
+    assert.deepEqual(quiet.closed.map((c) => c.number).sort(), [1, 2]);
+    state = quiet.state;
+    const reopened = at("d", "any news?", 201 * MIN, "b");
+    assert.deepEqual([reopened.decision.number, reopened.decision.reason], [2, "reopened"]);
+  });
+
+  it("in groups keeps each participant in their thread and follows whom a message addresses", () => {
+    let state = initialThreadState();
+    const say = (from: string, name: string, text: string, minute: number) => {
+      const step = assignThread(state, { id: `${from}-${minute}`, from, name, text, at: minute * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+      state = step.state;
+      return step.decision;
+    };
+    const ana = say("ana@c.us", "Ana", "we'd like to order lunch for Friday, 18 people", 0);
+    const bob = say("bob@c.us", "Bob", "finance says the January invoice was paid twice", 1);
+    assert.notEqual(ana.number, bob.number);
+    assert.equal(say("ana@c.us", "Ana", "10 chicken rice sets please", 2).number, ana.number);
+    const carla = say("carla@c.us", "Carla", "Bob: which invoice number?", 3);
+    assert.deepEqual([carla.number, carla.reason], [bob.number, "addressed"]);
+    assert.equal(say("bob@c.us", "Bob", "INV-2024-118", 4).number, bob.number);
+    assert.equal(say("dan@c.us", "Dan", "@ana is the bento gluten free?", 5).number, ana.number);
+  });
+
+  it("ties messages by shared entities, and stays bounded on hostile text", () => {
+    assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
+    const huge = `${"a".repeat(1_000_000)} \ud800 ${"😀".repeat(10_000)}`;
+    const started = process.hrtime.bigint();
+    const { numbers } = thread([{ text: "" }, { text: huge }, { text: "\u0000\u0001 binary \uffff" }, { text: "😀😀" }]);
+    assert.deepEqual(numbers, [1, 1, 1, 1]);
+    assert.ok(Number(process.hrtime.bigint() - started) / 1e6 < 2000);
+    // The state stays small however long the chat: message ids and vocabulary are capped.
+    const long = thread(Array.from({ length: 1500 }, (_, i) => ({ text: `word${i} other${i % 7} and thing${i}`, at: i * 1000 })));
+    assert.ok(long.state.messageThreads.length <= 300);
+    assert.ok(Object.keys(long.state.documentFrequency).length <= 2000);
+    assert.ok(JSON.stringify(long.state).length < 200_000);
+  });
+});
