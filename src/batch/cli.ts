@@ -254,6 +254,12 @@ async function run(options: Options): Promise<void> {
   process.stderr.write(`${summary.done} messages in ${seconds.toFixed(1)} s (${(summary.done / Math.max(seconds, 0.001)).toFixed(0)}/s): ${summary.withErrors} with errors, ${summary.timedOut} timed out, ${summary.badLines} bad lines\n`);
 }
 
+// Output piped into `head` and the like: stop quietly when the reader has gone.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 run(parseArgsOrExit())
   .then(() => process.exit(0))
   .catch((error: unknown) => {

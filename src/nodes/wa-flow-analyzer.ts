@@ -4,6 +4,7 @@ import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOption
 import { Store } from "../core/store/store";
 import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { PerChatState } from "./lib/chat-state";
 import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
@@ -76,31 +77,15 @@ export default function register(RED: NodeAPI): void {
     const counts = { messages: 0, escalations: 0, unanswered: 0 };
     // Chats with questions waiting, looked at on each tick (this runtime's; another instance watches its own).
     const watching = new Set<string>();
-    const perChat = new Map<string, Promise<unknown>>();
+    const chats = new PerChatState<ChatFlowState>(store, keyOf, settings.ttlMs);
 
-    /** Applies one input to a chat's state atomically (compare-and-set), one input per chat at a time here. */
-    const apply = (chatId: string, input: FlowInput): Promise<{ state: ChatFlowState; events: FlowEvent[] }> => {
-      const work = async () => {
-        for (let attempt = 0; attempt < 10; attempt += 1) {
-          const raw = await store.get(keyOf(chatId));
-          const previous = raw === undefined ? initialFlowState(input.at) : (JSON.parse(raw) as ChatFlowState);
-          const step = advanceFlow(previous, input, settings.options);
-          if (await store.compareAndSet(keyOf(chatId), raw, JSON.stringify(step.state), { ttlMs: settings.ttlMs })) {
-            if (step.state.openQuestions.some((q) => !q.reported)) watching.add(chatId);
-            else watching.delete(chatId);
-            return step;
-          }
-        }
-        throw new WaError("state.contended", `The conversation state of chat ${chatId} kept changing while it was being written; try again`, { chatId });
-      };
-      const result = (perChat.get(chatId) ?? Promise.resolve()).then(work, work);
-      const settled = result.catch(() => undefined);
-      perChat.set(chatId, settled);
-      void settled.then(() => {
-        if (perChat.get(chatId) === settled) perChat.delete(chatId);
+    /** Applies one input to a chat's state (one at a time per chat, compare-and-set across instances). */
+    const apply = (chatId: string, input: FlowInput): Promise<{ state: ChatFlowState; events: FlowEvent[] }> =>
+      chats.update(chatId, (previous) => advanceFlow(previous ?? initialFlowState(input.at), input, settings.options)).then((step) => {
+        if (step.state.openQuestions.some((q) => !q.reported)) watching.add(chatId);
+        else watching.delete(chatId);
+        return step;
       });
-      return result;
-    };
 
     const report = (send: SendFunction, chatId: string, events: FlowEvent[]) => {
       for (const event of events) {
