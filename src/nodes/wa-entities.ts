@@ -13,7 +13,7 @@ interface EntitiesDef extends NodeDef {
   property: string;
 }
 
-export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money"];
+export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money", "datetime"];
 const COUNTRIES = new Set<string>(getCountries());
 
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
@@ -63,11 +63,11 @@ export default function register(RED: NodeAPI): void {
       const start = clock.now();
       const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
-      const wa = (msg as NodeMessage & { wa?: { message?: { chatId?: unknown; from?: unknown; author?: unknown; isGroup?: unknown }; nlu?: Record<string, unknown> } }).wa;
+      const wa = (msg as NodeMessage & { wa?: { message?: { chatId?: unknown; from?: unknown; author?: unknown; isGroup?: unknown; timestamp?: unknown }; nlu?: Record<string, unknown> } }).wa;
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns }).filter((e) => settings.types.has(e.type));
+      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
       if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), entities };
       else (msg as NodeMessage & { entities?: unknown }).entities = entities;
       messages += 1;

@@ -1,6 +1,7 @@
 import { CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
+import { extractDatetimes } from "./datetime";
 
-export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money";
+export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime";
 
 export interface EntitySpan {
   type: EntityType;
@@ -18,6 +19,8 @@ export interface EntityContext {
   region?: CountryCode;
   /** Extra patterns for order ids (regular expressions; the first group, or the match, is the id). */
   orderPatterns?: RegExp[];
+  /** When the message was sent (ms): dates and times are resolved against its day (UTC). */
+  sentAt?: number;
 }
 
 /** The country of a WhatsApp chat id (`5511987654321@c.us` → BR), when the number says it. */
@@ -234,6 +237,9 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
     const start = m.index! + (whole.length - whole.trimStart().length);
     const end = m.index! + whole.trimEnd().length;
     add("money", start, end, { amount: Math.round(amount * 100) / 100, currency }, 0.85);
+  }
+  if (context.sentAt !== undefined && Number.isFinite(context.sentAt)) {
+    for (const d of extractDatetimes(text, context.sentAt, context.region)) add("datetime", d.start, d.end, d.value, 0.75);
   }
   return spans.sort((a, b) => a.start - b.start);
 }

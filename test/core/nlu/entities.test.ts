@@ -40,11 +40,33 @@ describe("Rule entities", () => {
     assert.equal(readAmount("1,5", "BR"), 1.5);
   });
 
+  it("dates and times resolved against the message's day, in six languages", () => {
+    // Wednesday 2024-11-20, 14:00 UTC.
+    const sentAt = Date.UTC(2024, 10, 20, 14);
+    const dates = (text: string, region?: EntityContext["region"]) =>
+      extractRuleEntities(text, { region, sentAt })
+        .filter((e) => e.type === "datetime")
+        .map((e) => [e.text, e.value]);
+    assert.deepEqual(dates("lo quiero para mañana a las 5"), [["mañana a las 5", "2024-11-21T17:00"]]);
+    assert.deepEqual(dates("¿se puede entregar a las 6?"), [["6", "2024-11-20T18:00"]]);
+    assert.deepEqual(dates("pls deliver by 12.15pm on Fri"), [["12.15pm on Fri", "2024-11-22T12:15"]]);
+    assert.deepEqual(dates("não atualiza desde sexta"), [["sexta", "2024-11-15"]]);
+    assert.deepEqual(dates("o tênis chegou hoje de manhã"), [["hoje de manhã", "2024-11-20"]]);
+    assert.deepEqual(dates("Und bitte nicht vor dem 13.01. liefern"), [["13.01.", "2025-01-13"]]);
+    assert.deepEqual(dates("would it arrive by 11/22?", "US"), [["11/22", "2024-11-22"]]);
+    assert.deepEqual(dates("kal shaam ko deliver karwa sakte ho?"), [["kal shaam", "2024-11-21"]]);
+    assert.deepEqual(dates("Livrée hier, merci"), [["hier", "2024-11-19"]]);
+    // Not points in time: durations, periods, greetings, "now", French "mon".
+    assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
+    // No message time, no dates.
+    assert.equal(extractRuleEntities("tomorrow at 5pm").length, 0);
+  });
+
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000)];
+    const hostile = ["1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje"];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
-      extractRuleEntities(text.slice(0, 4096));
+      extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       assert.ok(ms < 2000, `${text.slice(0, 12)}…: ${ms} ms`);
     }

@@ -1,0 +1,164 @@
+import * as chrono from "chrono-node";
+import { CountryCode } from "libphonenumber-js";
+
+/**
+ * Points in time in a message, resolved against the day it was sent: chrono-node's casual
+ * parsers for English (day-first, or month-first in US/Canadian chats), Spanish, Portuguese,
+ * German and French, plus rules for Hinglish (aaj / kal / parso, "6 baje"). Ranges and periods
+ * (this weekend, next week, 9-11) are left out; a weekday is the next one, or the last one
+ * when the sentence is about the past ("desde sexta", "ordered on Monday").
+ */
+export interface DatetimeSpan {
+  start: number;
+  end: number;
+  /** `YYYY-MM-DD`, or `YYYY-MM-DDTHH:MM` when a clock time was given (wall clock, no zone). */
+  value: string;
+}
+
+type Parser = { parse(text: string, ref: chrono.ParsingReference, option?: chrono.ParsingOption): chrono.ParsedResult[] };
+
+const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
+const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
+const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
+const PAST_CUE = /\b(since|ordered|bought|last|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)\b[^.?!]{0,40}$/i;
+const LEADING_WORDS = /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
+const HINGLISH = /\b(aaj|kal|parso|parson)(?:\s+(?:subah|shaam|sham|raat|dopahar|savere))?(?:\s+(\d{1,2})(?::(\d{2}))?\s*baje)?\b|\b(\d{1,2})(?::(\d{2}))?\s*baje\b/gi;
+const MAX_CHARS = 2000;
+const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
+const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
+/** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
+const DATE_EVIDENCE = new RegExp(`\\b(?:${WEEKDAY}|${RELATIVE_DAY})\\b|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}:\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "i");
+const WORTH_PARSING = new RegExp(`\\d|\\b(?:${WEEKDAY}|${RELATIVE_DAY})\\b`, "i");
+const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
+/** "de manhã", "en la mañana", "guten Morgen": the morning, not tomorrow. */
+const MORNING_BEFORE = /(?:\b(?:de|la|pela|na|por la|esta|guten)\s*)$/i;
+const PART_OF_DAY_AFTER = /^\s+(?:de manh[ãa]|[àa] tarde|[àa] noite|en la ma[ñn]ana|en la tarde|en la noche|por la ma[ñn]ana|por la tarde|in the morning|in the afternoon|in the evening|morning|evening|night|afternoon|fr[üu]h|morgens|abends|nachmittags|matin|soir|apr[èe]s-midi|subah|shaam|sham|raat)(?![\p{L}])/iu;
+const TIME_AFTER = /^\s+(?:at|[àa]s|a las|a la|um|[àa])\s+(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h|uhr)?(?![\d/])/i;
+const PAST_AFTER = /^[^.?!]{0,40}\b(?:bestellt|gekauft|ordered|comprei|pedi|command[ée])\b/i;
+const NUMERIC_DATE = /(?<![\d.,/])(\d{1,2})([./])(\d{1,2})(?:\2(\d{2}|\d{4}))?(\.)?(?![\d/]|\.\d|\s*(?:am|pm|h\b|uhr|€|%))/gi;
+const DAY_OF_MONTH = /\b(?:dia|d[íi]a|le|am)\s+(\d{1,2})(?:st|nd|rd|th|\.)?(?!\s*(?:[:/.]\d|%|h\b|am|pm|kg|x\b))\b|\b(\d{1,2})(?:st|nd|rd|th)\b/gi;
+
+function pad(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+function dayOf(ms: number): Date {
+  const d = new Date(ms);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+}
+
+function format(date: Date, hour?: number, minute?: number): string {
+  const day = `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+  return hour === undefined ? day : `${day}T${pad(hour)}:${pad(minute ?? 0)}`;
+}
+
+function addDays(date: Date, days: number): Date {
+  return new Date(date.getTime() + days * 86_400_000);
+}
+
+/** Afternoon hours for a bare small clock time when nothing says am ("a las 5", "6 baje"). */
+function likelyHour(hour: number, meridiemKnown: boolean): number {
+  return !meridiemKnown && hour >= 1 && hour <= 7 ? hour + 12 : hour;
+}
+
+export function extractDatetimes(text: string, sentAt: number, region?: CountryCode): DatetimeSpan[] {
+  const input = text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text;
+  const reference = dayOf(sentAt);
+  const english = region && MONTH_FIRST_REGIONS.has(region) ? chrono.en.casual : chrono.en.GB;
+  const found: DatetimeSpan[] = [];
+  // Overlapping finds: the longer one wins ("hoy a las 9:12 am" over "9:12 am").
+  const take = (span: DatetimeSpan) => {
+    if (span.end <= span.start) return;
+    const overlapping = found.filter((f) => f.start < span.end && span.start < f.end);
+    if (overlapping.some((f) => f.end - f.start >= span.end - span.start)) return;
+    for (const f of overlapping) found.splice(found.indexOf(f), 1);
+    found.push(span);
+  };
+
+  for (const m of input.matchAll(HINGLISH)) {
+    const word = m[1]?.toLowerCase();
+    const offset = word === "kal" ? 1 : word === "parso" || word === "parson" ? 2 : 0;
+    const hourText = m[2] ?? m[4];
+    const minuteText = m[3] ?? m[5];
+    const hour = hourText === undefined ? undefined : likelyHour(Number(hourText), false);
+    if (hour !== undefined && hour > 23) continue;
+    take({ start: m.index!, end: m.index! + m[0].length, value: format(addDays(reference, offset), hour, minuteText === undefined ? undefined : Number(minuteText)) });
+  }
+
+  const monthFirst = region !== undefined && MONTH_FIRST_REGIONS.has(region);
+  const nearest = (month: number, day: number, year?: number): Date | undefined => {
+    if (month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+    if (year !== undefined) return new Date(Date.UTC(year < 100 ? 2000 + year : year, month - 1, day));
+    const candidates = [-1, 0, 1].map((y) => new Date(Date.UTC(reference.getUTCFullYear() + y, month - 1, day)));
+    return candidates.sort((a, b) => Math.abs(a.getTime() - reference.getTime()) - Math.abs(b.getTime() - reference.getTime()))[0];
+  };
+  for (const m of input.matchAll(NUMERIC_DATE)) {
+    const [a, b] = [Number(m[1]), Number(m[3])];
+    const date = monthFirst ? nearest(a, b, m[4] ? Number(m[4]) : undefined) : nearest(b, a, m[4] ? Number(m[4]) : undefined);
+    if (date && (m[2] === "/" || m[5] !== undefined || m[4] !== undefined)) take({ start: m.index!, end: m.index! + m[0].length, value: format(date) });
+  }
+  for (const m of input.matchAll(DAY_OF_MONTH)) {
+    const day = Number(m[1] ?? m[2]);
+    const date = nearest(reference.getUTCMonth() + 1, day);
+    const at = m[1] !== undefined ? m.index! + m[0].lastIndexOf(m[1]) - (/^(?:dia|d[íi]a)\s/i.test(m[0]) ? m[0].indexOf(m[1]) : 0) : m.index!;
+    if (date) take({ start: at, end: m.index! + m[0].length, value: format(date) });
+  }
+  if (!WORTH_PARSING.test(input)) return found;
+  const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
+  for (const parser of [english, ...LOCALES]) {
+    let results: chrono.ParsedResult[];
+    try {
+      results = parser.parse(input, ref);
+    } catch {
+      continue;
+    }
+    for (const result of results) {
+      if (result.end || PERIOD.test(result.text) || /^\d{1,4}$/.test(result.text.trim())) continue;
+      const lead = LEADING_WORDS.exec(result.text)?.[0].length ?? 0;
+      const trimmed = result.text.slice(lead).replace(/[\s,;:!?]+$/, "");
+      // A German date keeps its final dot ("13.01."); a sentence's full stop does not belong.
+      const spanText = trimmed.endsWith(".") && !/\d{1,2}\.\d{1,2}\.$/.test(trimmed) ? trimmed.slice(0, -1) : trimmed;
+      let start = result.index + lead;
+      let end = start + spanText.length;
+      const written = input.slice(start, end);
+      if (!DATE_EVIDENCE.test(written) || NOT_A_DAY.test(written.trim())) continue;
+      if (/^(?:morgen|ma[ñn]ana)$/i.test(written) && MORNING_BEFORE.test(input.slice(0, start))) continue;
+      const c = result.start;
+      let date = new Date(Date.UTC(c.get("year") ?? reference.getUTCFullYear(), (c.get("month") ?? 1) - 1, c.get("day") ?? 1));
+      if (c.isCertain("weekday") && !c.isCertain("day")) {
+        const past = PAST_CUE.test(input.slice(Math.max(0, result.index - 40), result.index + lead)) || PAST_AFTER.test(input.slice(end));
+        const target = c.get("weekday") ?? 0;
+        const step = past ? -1 : 1;
+        date = addDays(reference, step);
+        while (date.getUTCDay() !== target) date = addDays(date, step);
+      } else if (!c.isCertain("year") && c.isCertain("month")) {
+        // Nearest to the day it was said: "25/12" in January is last December.
+        const candidates = [-1, 0, 1].map((y) => new Date(Date.UTC(reference.getUTCFullYear() + y, date.getUTCMonth(), date.getUTCDate())));
+        date = candidates.sort((a, b) => Math.abs(a.getTime() - reference.getTime()) - Math.abs(b.getTime() - reference.getTime()))[0];
+      }
+      let hasTime = c.isCertain("hour");
+      let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || /h\b|:\d\d/.test(spanText)) : undefined;
+      let minute = hasTime ? (c.get("minute") ?? 0) : undefined;
+      if (!hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))) continue;
+      if (hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !new RegExp(`\\b(?:${RELATIVE_DAY})\\b`, "i").test(written)) {
+        // A bare clock time is on the day it was said; "a las 5" is written as its number.
+        date = reference;
+        const number = /\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr)?$/i.exec(written);
+        if (number && /^(?:las|la|as|um)\s/i.test(written)) start = end - number[0].length;
+      }
+      const partOfDay = PART_OF_DAY_AFTER.exec(input.slice(end));
+      if (partOfDay && !hasTime) end += partOfDay[0].length;
+      const time = hasTime ? undefined : TIME_AFTER.exec(input.slice(end));
+      if (time) {
+        hasTime = true;
+        hour = likelyHour(Number(time[1]), time[3] !== undefined && time[3].toLowerCase() !== "uhr");
+        if (time[3]?.toLowerCase() === "pm" && hour < 12) hour += 12;
+        minute = time[2] === undefined ? 0 : Number(time[2]);
+        end += time[0].length;
+      }
+      if (hour !== undefined && hour > 23) continue;
+      take({ start, end, value: format(date, hour, minute) });
+    }
+  }
+  return found.sort((a, b) => a.start - b.start);
+}
