@@ -11,20 +11,13 @@ import { tmpdir } from "node:os";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { scoreSentiment } from "../src/core/nlu/sentiment";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
-import { threadSection } from "./threads";
+import { EvalRow, threadSection } from "./threads";
 
 const root = join(__dirname, "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
 const ONLY = process.env.EVAL_ONLY;
 
-interface Row {
-  section: string;
-  dataset: string;
-  metric: string;
-  value: number;
-  target?: string;
-  note?: string;
-}
+type Row = EvalRow;
 
 function read(path: string): string {
   return readFileSync(join(DATA, path), "utf8");

@@ -11,7 +11,8 @@ import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadOptions, assignThread, entityKeysOf, initialThreadState } from "../src/core/nlu/threading";
 
 
-export interface ThreadRow {
+/** One figure of npm run eval. */
+export interface EvalRow {
   section: string;
   dataset: string;
   metric: string;
@@ -50,7 +51,7 @@ export function pairwise(gold: string[], predicted: string[]): { tp: number; fp:
 
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }) => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
-function goldSection(data: string, rows: ThreadRow[], withEntities: boolean): number {
+function goldSection(data: string, rows: EvalRow[], withEntities: boolean): number {
   const messages = readFileSync(join(data, "whatsapp-gold/dev.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
@@ -98,7 +99,7 @@ function singleThreadBaseline(messages: GoldMessage[]): number {
 const IRC_LINE = /^\[(\d\d):(\d\d)\] (?:<([^>]+)>|\* (\S+)) ?(.*)$/;
 
 /** The IRC logs as a group chat: each nick a participant, "nick: …" addressing, system lines alone. */
-function ircSection(data: string, rows: ThreadRow[], options: ThreadOptions): number {
+function ircSection(data: string, rows: EvalRow[], options: ThreadOptions): number {
   const folder = join(data, "threads/irc-dev");
   const clusters = readFileSync(join(folder, "gold.dev.clusters.txt"), "utf8").split("\n").filter(Boolean);
   const goldOf = new Map<string, string>();
@@ -152,7 +153,7 @@ function ircSection(data: string, rows: ThreadRow[], options: ThreadOptions): nu
   return spent / Math.max(1, assigned);
 }
 
-export function threadSection(data: string, rows: ThreadRow[]): void {
+export function threadSection(data: string, rows: EvalRow[]): void {
   goldSection(data, rows, false);
   const ms = goldSection(data, rows, true);
   const ircMs = ircSection(data, rows, { ...DEFAULT_THREAD_OPTIONS, closeAfterMs: 15 * 60_000, participantReachMs: 3 * 60_000, resumeAfterMs: 15 * 60_000 });
