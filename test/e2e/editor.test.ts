@@ -181,8 +181,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     );
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === deadLetters.id));
-    const injected = await fetch(`${runtime.url}/inject/${failing.id}`, { method: "POST" });
-    assert.equal(injected.status, 200);
+    // The saved flow is listed a moment before its nodes are started: the inject node answers 404 until then.
+    await waitForRuntime(async () => (await fetch(`${runtime.url}/inject/${failing.id}`, { method: "POST" })).status === 200);
     await page.locator(`g[id='${deadLetters.id}'] rect.red-ui-flow-node`).dblclick();
     const row = page.locator("#wa-dead-letter-entries tr", { hasText: "sheets.rejected: Google Sheets refused the row: 403" });
     await row.waitFor({ state: "visible", timeout: 10_000 });
