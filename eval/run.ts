@@ -144,9 +144,11 @@ function sentimentSection(rows: Row[]): void {
 
 function entitySection(rows: Row[]): void {
   const gold = readJsonl<{ id: string; chat: string; from: string; text: string; timestamp: number }>("whatsapp-gold/dev.jsonl");
-  const [predictions, ms] = timed(() =>
-    gold.map((m) => ({ id: m.id, entities: extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat), sentAt: m.timestamp * 1000 }).map(({ type, start, end, text, value }) => ({ type, start, end, text, value })) })),
-  );
+  const extractAll = () =>
+    gold.map((m) => ({ id: m.id, entities: extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat), sentAt: m.timestamp * 1000 }).map(({ type, start, end, text, value }) => ({ type, start, end, text, value })) }));
+  // The first pass pays chrono-node's one-time set-up (about 0.3 s); a running node pays it once.
+  const [, coldMs] = timed(extractAll);
+  const [predictions, ms] = timed(extractAll);
   const predFile = join(tmpdir(), `wa-eval-entities-${process.pid}.jsonl`);
   const scoreFile = join(tmpdir(), `wa-eval-entities-${process.pid}.json`);
   writeFileSync(predFile, predictions.map((p) => JSON.stringify(p)).join("\n") + "\n");
@@ -161,7 +163,7 @@ function entitySection(rows: Row[]): void {
     rows.push({ section: "entities", dataset: `whatsapp-gold dev, ${type} (${figures.gold})`, metric: "span F1 / value F1", value: figures.value.f1, note: `span ${figures.span.f1.toFixed(3)}, P ${figures.value.p.toFixed(3)} R ${figures.value.r.toFixed(3)}` });
   }
   rows.push({ section: "entities", dataset: "whatsapp-gold dev, all 11 types", metric: "micro value F1", value: scored.entities.value_micro.f1, target: ">= 0.97", note: "quantity, product, person, address not found yet" });
-  rows.push({ section: "entities", dataset: "rules", metric: "ms per message", value: ms / gold.length, target: "< 2" });
+  rows.push({ section: "entities", dataset: "rules", metric: "ms per message", value: ms / gold.length, target: "< 2", note: `first pass ${(coldMs / gold.length).toFixed(2)} ms, set-up included` });
 }
 
 function main(): void {

@@ -72,10 +72,12 @@ export function prepareBatchFlow(flow: FlowNode[], entry?: string): { flow: Flow
   }
   // An exported selection (like the bundled examples) has no tab: its flow nodes get one.
   const tabId = "wapipe-batch-tab";
-  const needsTab = flow.some((n) => n.z === undefined && n.type !== "tab" && (n.wires !== undefined || n.x !== undefined));
+  // Config nodes have neither wires nor a position and stay off tabs.
+  const untabbedFlowNode = (n: FlowNode) => n.z === undefined && n.type !== "tab" && (n.wires !== undefined || n.x !== undefined);
+  const needsTab = flow.some(untabbedFlowNode);
   const ready = flow
     .filter((n) => n.type !== "wa-in")
     .map((n) => (n.type === "wa-client" ? { id: n.id, type: "wa-client", name: n.name ?? "", mode: "simulator", source: "demo", scriptPath: "", speed: 1, maxGap: 1, stagger: 1, startDelay: 86_400, loop: false } : n))
-    .map((n) => (needsTab && n.z === undefined && n.type !== "tab" && (n.wires !== undefined || n.x !== undefined) ? { ...n, z: tabId } : n));
+    .map((n) => (needsTab && untabbedFlowNode(n) ? { ...n, z: tabId } : n));
   return { flow: needsTab ? [{ id: tabId, type: "tab", label: "batch" }, ...ready] : ready, entryTargets };
 }

@@ -54,19 +54,24 @@ interface NodeRedRuntime {
 }
 
 function loadNodeRed(): NodeRedRuntime {
-  const places = [join(process.cwd(), "noop.js"), __filename];
-  try {
-    places.push(join(execFileSync("npm", ["root", "-g"], { encoding: "utf8" }).trim(), "noop.js"));
-  } catch {
-    // No npm on the PATH: only local installs are looked at.
-  }
-  for (const place of places) {
+  const tryFrom = (place: string): NodeRedRuntime | undefined => {
     try {
       return createRequire(place)("node-red") as NodeRedRuntime;
     } catch {
-      // Not there; try the next place.
+      return undefined;
     }
+  };
+  const local = tryFrom(join(process.cwd(), "noop.js")) ?? tryFrom(__filename);
+  if (local) return local;
+  // Only when there is no local Node-RED: asking npm costs a process start.
+  let globalRoot: string | undefined;
+  try {
+    globalRoot = execFileSync("npm", ["root", "-g"], { encoding: "utf8" }).trim();
+  } catch {
+    globalRoot = undefined;
   }
+  const global = globalRoot === undefined ? undefined : tryFrom(join(globalRoot, "noop.js"));
+  if (global) return global;
   throw new Error("Node-RED was not found: run this where Node-RED is installed (npm install -g node-red, or in a folder with node-red in node_modules)");
 }
 
@@ -92,7 +97,6 @@ interface Collected {
   item: BatchItem;
   pending: number;
   nlu?: unknown;
-  session?: unknown;
   replies: string[];
   errors: { node: string; message: string }[];
   startedAt: number;
@@ -133,9 +137,8 @@ async function run(options: Options): Promise<void> {
     if (entry) entry.pending += 1;
   });
   const settle = (entry: Collected, msg: unknown, node: DeliveredTo | undefined, error?: { message?: string }) => {
-    const carried = msg as { wa?: { nlu?: unknown; session?: unknown; sent?: unknown }; payload?: unknown };
+    const carried = msg as { wa?: { nlu?: unknown; sent?: unknown }; payload?: unknown };
     if (carried.wa?.nlu) entry.nlu = carried.wa.nlu;
-    if (carried.wa?.session) entry.session = carried.wa.session;
     if (node?.node?.type === "wa-out" && carried.wa?.sent && typeof carried.payload === "string") entry.replies.push(carried.payload);
     if (error) entry.errors.push({ node: String(node?.id ?? ""), message: String(error.message ?? error) });
     entry.pending -= 1;

@@ -28,7 +28,7 @@ const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(
 const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
 /** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
 const DATE_EVIDENCE = new RegExp(`\\b(?:${WEEKDAY}|${RELATIVE_DAY})\\b|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}:\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "i");
-const WORTH_PARSING = new RegExp(`\\d|\\b(?:${WEEKDAY}|${RELATIVE_DAY})\\b`, "i");
+const RELATIVE_DAY_WORD = new RegExp(`\\b(?:${RELATIVE_DAY})\\b`, "i");
 const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
 /** "de manhã", "en la mañana", "guten Morgen": the morning, not tomorrow. */
 const MORNING_BEFORE = /(?:\b(?:de|la|pela|na|por la|esta|guten)\s*)$/i;
@@ -64,7 +64,8 @@ function likelyHour(hour: number, meridiemKnown: boolean): number {
 export function extractDatetimes(text: string, sentAt: number, region?: CountryCode): DatetimeSpan[] {
   const input = text.length > MAX_CHARS ? text.slice(0, MAX_CHARS) : text;
   const reference = dayOf(sentAt);
-  const english = region && MONTH_FIRST_REGIONS.has(region) ? chrono.en.casual : chrono.en.GB;
+  const monthFirst = region !== undefined && MONTH_FIRST_REGIONS.has(region);
+  const english = monthFirst ? chrono.en.casual : chrono.en.GB;
   const found: DatetimeSpan[] = [];
   // Overlapping finds: the longer one wins ("hoy a las 9:12 am" over "9:12 am").
   const take = (span: DatetimeSpan) => {
@@ -85,7 +86,6 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     take({ start: m.index!, end: m.index! + m[0].length, value: format(addDays(reference, offset), hour, minuteText === undefined ? undefined : Number(minuteText)) });
   }
 
-  const monthFirst = region !== undefined && MONTH_FIRST_REGIONS.has(region);
   const nearest = (month: number, day: number, year?: number): Date | undefined => {
     if (month < 1 || month > 12 || day < 1 || day > 31) return undefined;
     if (year !== undefined) return new Date(Date.UTC(year < 100 ? 2000 + year : year, month - 1, day));
@@ -103,7 +103,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     const at = m[1] !== undefined ? m.index! + m[0].lastIndexOf(m[1]) - (/^(?:dia|d[íi]a)\s/i.test(m[0]) ? m[0].indexOf(m[1]) : 0) : m.index!;
     if (date) take({ start: at, end: m.index! + m[0].length, value: format(date) });
   }
-  if (!WORTH_PARSING.test(input)) return found;
+  // Every find of chrono's must show date evidence (below): without any in the text, skip the five parsers.
+  if (!DATE_EVIDENCE.test(input)) return found.sort((a, b) => a.start - b.start);
   const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
   for (const parser of [english, ...LOCALES]) {
     let results: chrono.ParsedResult[];
@@ -133,14 +134,13 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
         while (date.getUTCDay() !== target) date = addDays(date, step);
       } else if (!c.isCertain("year") && c.isCertain("month")) {
         // Nearest to the day it was said: "25/12" in January is last December.
-        const candidates = [-1, 0, 1].map((y) => new Date(Date.UTC(reference.getUTCFullYear() + y, date.getUTCMonth(), date.getUTCDate())));
-        date = candidates.sort((a, b) => Math.abs(a.getTime() - reference.getTime()) - Math.abs(b.getTime() - reference.getTime()))[0];
+        date = nearest(date.getUTCMonth() + 1, date.getUTCDate()) ?? date;
       }
       let hasTime = c.isCertain("hour");
       let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || /h\b|:\d\d/.test(spanText)) : undefined;
       let minute = hasTime ? (c.get("minute") ?? 0) : undefined;
       if (!hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))) continue;
-      if (hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !new RegExp(`\\b(?:${RELATIVE_DAY})\\b`, "i").test(written)) {
+      if (hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !RELATIVE_DAY_WORD.test(written)) {
         // A bare clock time is on the day it was said; "a las 5" is written as its number.
         date = reference;
         const number = /\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr)?$/i.exec(written);

@@ -163,9 +163,9 @@ function stem(word: string): string {
 }
 
 /** The message's content terms: words that are not function words, and upstream entity values. */
-export function contentTerms(text: string, entityKeys: string[] = []): Map<string, number> {
+function contentTerms(words: string[], entityKeys: string[] = []): Map<string, number> {
   const terms = new Map<string, number>();
-  for (const token of tokenize(foldAccents(normalizeText(text)))) {
+  for (const token of words) {
     if (token.length < 3 || STOPWORDS.has(token) || /^\d{1,2}$/.test(token) || /\p{Extended_Pictographic}/u.test(token)) continue;
     terms.set(stem(token), 1);
   }
@@ -242,10 +242,11 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   const state = structuredClone(previous);
   const closed = closeQuiet(state, message.at, options);
   const words = tokenize(foldAccents(normalizeText(message.text)));
-  const terms = contentTerms(message.text, message.entityKeys);
+  const terms = contentTerms(words, message.entityKeys);
   const open = state.threads.filter((t) => !t.closed);
   const byNumber = (n: number | undefined) => (n === undefined ? undefined : state.threads.find((t) => t.number === n));
   const current = byNumber(state.current);
+  const latest = open.reduce<ThreadRecord | undefined>((a, t) => (a === undefined || t.lastAt > a.lastAt ? t : a), undefined);
   const gap = state.lastAt === undefined ? 0 : message.at - state.lastAt;
   const scored = open.map((thread) => ({ thread, score: similarity(terms, thread, state) })).sort((a, b) => b.score - a.score);
   const best = scored[0];
@@ -262,12 +263,13 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   const spokenToMe = message.isGroup ? state.spokenToIn[message.from] : undefined;
   const latestOwn = spokenToMe && (!own || spokenToMe[1] > own[1]) ? spokenToMe : own;
   const ownThread = latestOwn && message.at - latestOwn[1] <= options.participantReachMs ? byNumber(latestOwn[0]) : undefined;
+  const addressedThread = spokenTo === undefined ? undefined : byNumber(state.byParticipant[spokenTo]?.[0]);
 
   if (quoted !== undefined && byNumber(quoted)) {
     chosen = byNumber(quoted);
     reason = chosen?.closed ? "reopened" : "quote";
-  } else if (spokenTo !== undefined && state.byParticipant[spokenTo] && byNumber(state.byParticipant[spokenTo][0]) && !byNumber(state.byParticipant[spokenTo][0])?.closed) {
-    chosen = byNumber(state.byParticipant[spokenTo][0]);
+  } else if (addressedThread && !addressedThread.closed) {
+    chosen = addressedThread;
     reason = "addressed";
   } else if (open.length > 0 && startsNewTopic(words, options.newTopicCues)) {
     reason = "new-topic";
@@ -287,7 +289,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
       reason = "newcomer";
     }
   } else if (gap >= options.resumeAfterMs) {
-    chosen = topicMatch?.thread ?? current ?? open.sort((a, b) => b.lastAt - a.lastAt)[0];
+    chosen = topicMatch?.thread ?? current ?? latest;
     reason = topicMatch ? "topic" : "resumed";
   } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {
     chosen = topicMatch.thread;
@@ -296,7 +298,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     chosen = topicMatch?.thread;
     reason = topicMatch ? "topic" : "after-closing";
   } else {
-    chosen = current ?? open.sort((a, b) => b.lastAt - a.lastAt)[0];
+    chosen = current ?? latest;
     reason = "continued";
   }
 
