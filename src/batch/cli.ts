@@ -3,7 +3,7 @@
  * Runs a flow headless over a JSONL file of messages and writes one JSON line per input with
  * what the flow produced (entities, intent, sentiment, flow, replies, errors):
  *   npx wapipe-batch --flow flows.json --input messages.jsonl [--output out.jsonl]
- *                    [--entry <node id>] [--concurrency 32] [--timeout 30]
+ *                    [--entry <node id>] [--concurrency 32] [--timeout 30] [--timings timings.json]
  * Node-RED itself is taken from where it is installed (the current folder, its parents, or
  * npm's global folder).
  */
@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { BatchItem, parseBatchLine, prepareBatchFlow } from "./batch-input";
+import { NodeTimings, formatTimings } from "./node-timings";
 
 interface Options {
   flow: string;
@@ -23,11 +24,12 @@ interface Options {
   entry?: string;
   concurrency: number;
   timeoutMs: number;
+  timings?: string;
 }
 
 const QUIET_MS = 20;
 
-const USAGE = "usage: wapipe-batch --flow FLOWS.json --input MESSAGES.jsonl [--output OUT.jsonl] [--entry NODE_ID] [--concurrency 32] [--timeout 30]";
+const USAGE = "usage: wapipe-batch --flow FLOWS.json --input MESSAGES.jsonl [--output OUT.jsonl] [--entry NODE_ID] [--concurrency 32] [--timeout 30] [--timings TIMINGS.json]";
 
 function parseArgs(argv: string[]): Options {
   const value = (name: string) => {
@@ -41,7 +43,7 @@ function parseArgs(argv: string[]): Options {
   const timeoutSeconds = Number(value("timeout") ?? 30);
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)) throw new Error("--concurrency: 1 to 1000");
   if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) throw new Error("--timeout: 1 to 3600 seconds");
-  return { flow: resolve(flow), input: resolve(input), output: value("output") ? resolve(value("output")!) : undefined, entry: value("entry"), concurrency, timeoutMs: timeoutSeconds * 1000 };
+  return { flow: resolve(flow), input: resolve(input), output: value("output") ? resolve(value("output")!) : undefined, entry: value("entry"), concurrency, timeoutMs: timeoutSeconds * 1000, timings: value("timings") ? resolve(value("timings")!) : undefined };
 }
 
 interface NodeRedRuntime {
@@ -90,7 +92,7 @@ async function flowStarted(RED: NodeRedRuntime, entryTargets: string[]): Promise
 
 interface DeliveredTo {
   id?: string;
-  node?: { type?: string; _expectedDoneCount?: number };
+  node?: { type?: string; name?: string; _expectedDoneCount?: number };
 }
 
 interface Collected {
@@ -146,14 +148,25 @@ async function run(options: Options): Promise<void> {
   };
   // Nodes whose input handler takes (msg) alone (switch, change and other older core nodes) never
   // report completion; their part is over once the handler has run.
+  const timings = new NodeTimings();
+  const timed = (node: DeliveredTo | undefined) => ({ id: String(node?.id ?? ""), type: String(node?.node?.type ?? ""), name: node?.node?.name });
+  RED.hooks.add("onReceive.wapipeBatch", (event) => {
+    const destination = event.destination as DeliveredTo | undefined;
+    if (of(event.msg) && destination?.id) timings.received(event.msg, String(destination.id));
+  });
   RED.hooks.add("postReceive.wapipeBatch", (event) => {
     const entry = of(event.msg);
     const destination = event.destination as DeliveredTo | undefined;
-    if (entry && destination?.node?._expectedDoneCount === 0) settle(entry, event.msg, destination);
+    if (entry && destination?.node?._expectedDoneCount === 0) {
+      timings.finished(event.msg, timed(destination));
+      settle(entry, event.msg, destination);
+    }
   });
   RED.hooks.add("onComplete.wapipeBatch", (event) => {
     const entry = of(event.msg);
-    if (entry) settle(entry, event.msg, event.node as DeliveredTo | undefined, event.error as { message?: string } | undefined);
+    if (!entry) return;
+    timings.finished(event.msg, timed(event.node as DeliveredTo | undefined));
+    settle(entry, event.msg, event.node as DeliveredTo | undefined, event.error as { message?: string } | undefined);
   });
 
   const out = options.output ? createWriteStream(options.output) : process.stdout;
@@ -254,6 +267,10 @@ async function run(options: Options): Promise<void> {
   rmSync(userDir, { recursive: true, force: true });
   const seconds = (Date.now() - started) / 1000;
   if (tty) process.stderr.write("\n");
+  if (options.timings) {
+    writeFileSync(options.timings, `${JSON.stringify(timings.table(), null, 2)}\n`);
+    process.stderr.write(`${formatTimings(timings.table())}\n`);
+  }
   process.stderr.write(`${summary.done} messages in ${seconds.toFixed(1)} s (${(summary.done / Math.max(seconds, 0.001)).toFixed(0)}/s): ${summary.withErrors} with errors, ${summary.timedOut} timed out, ${summary.badLines} bad lines\n`);
 }
 

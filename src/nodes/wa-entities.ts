@@ -1,6 +1,9 @@
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
 import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { PRODUCT_LIST_LIMITS, parseProductList } from "../core/nlu/product";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
@@ -11,9 +14,11 @@ interface EntitiesDef extends NodeDef {
   orderPatterns: string;
   types: string;
   property: string;
+  products?: string;
+  productFile?: string;
 }
 
-export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money", "datetime"];
+export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money", "datetime", "quantity", "product", "person", "address"];
 const COUNTRIES = new Set<string>(getCountries());
 
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
@@ -27,7 +32,25 @@ export function compileOrderPattern(source: string, line: number): RegExp {
   }
 }
 
-export function entitiesSettingsFromConfig(config: EntitiesDef) {
+/** The shop's product names from the form and from a file under the user directory. */
+export function productCatalogueOf(form: string, file: string, userDir: string): { names: string[]; skipped: number } {
+  const fromForm = parseProductList(form);
+  if (file === "") return fromForm;
+  const resolved = path.resolve(userDir, file);
+  let source: string;
+  try {
+    const size = statSync(resolved).size;
+    if (size > PRODUCT_LIST_LIMITS.maxBytes) throw new Error(`${size} bytes, more than the ${PRODUCT_LIST_LIMITS.maxBytes} allowed`);
+    source = readFileSync(resolved, "utf8");
+  } catch (error) {
+    throw new WaError("config.invalid", `Product list file ${file}: ${(error as Error).message}`, { field: "productFile" });
+  }
+  const fromFile = parseProductList(source);
+  const names = [...new Set([...fromForm.names, ...fromFile.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);
+  return { names, skipped: fromForm.skipped + fromFile.skipped };
+}
+
+export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = process.cwd()) {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   const region = stringSetting(config.region, "").toUpperCase();
   if (region !== "" && !COUNTRIES.has(region)) throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
@@ -44,7 +67,8 @@ export function entitiesSettingsFromConfig(config: EntitiesDef) {
   if (unknown) throw fail("types", `Unknown entity type: ${unknown.slice(0, 30)}`);
   const property = stringSetting(config.property, "payload");
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
-  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property };
+  const catalogue = productCatalogueOf(typeof config.products === "string" ? config.products : "", stringSetting(config.productFile, "").trim(), userDir);
+  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property, catalogue };
 }
 
 export default function register(RED: NodeAPI): void {
@@ -53,11 +77,17 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => entitiesSettingsFromConfig(config));
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const settings = readSettings(RED, node, status, () => entitiesSettingsFromConfig(config, userDir));
     if (!settings) return;
+    if (settings.catalogue.skipped > 0) node.warn(translate(RED, "entities.productsSkipped", `${settings.catalogue.skipped} product names skipped (empty, over 120 characters or beyond 20,000)`, { count: settings.catalogue.skipped }));
+    // The date parser builds its grammars on first use (about 0.3 s): pay that now, not on a customer's message.
+    const warmUp = setImmediate(() => {
+      for (const text of ["tomorrow at 5pm", "mañana a las 5", "amanhã às 15h", "morgen um 10 Uhr", "demain à 10h", "kal 6 baje"]) extractRuleEntities(text, { sentAt: 0 });
+    });
     let found = 0;
     let messages = 0;
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "entities.idle", "rules ready", {}) }, true);
+    status.set({ fill: "grey", shape: "dot", text: settings.catalogue.names.length > 0 ? translate(RED, "entities.idleWithProducts", `ready, ${settings.catalogue.names.length} products`, { count: settings.catalogue.names.length }) : translate(RED, "entities.idle", "rules ready", {}) }, true);
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
@@ -67,7 +97,7 @@ export default function register(RED: NodeAPI): void {
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
+      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, productCatalogue: settings.catalogue.names, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
       if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), entities };
       else (msg as NodeMessage & { entities?: unknown }).entities = entities;
       messages += 1;
@@ -78,6 +108,7 @@ export default function register(RED: NodeAPI): void {
       done();
     });
     node.on("close", (done: () => void) => {
+      clearImmediate(warmUp);
       status.close();
       done();
     });

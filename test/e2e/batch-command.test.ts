@@ -27,7 +27,7 @@ describe("wapipe-batch (the package's batch command, real Node-RED)", function (
       JSON.stringify({ id: "g5", chat, timestamp: 1730725800, text: "" }),
     ];
     writeFileSync(join(dir, "in.jsonl"), `${input.join("\n")}\n`);
-    const { stderr } = await run(process.execPath, [join(repoRoot, "dist", "batch", "cli.js"), "--flow", join(repoRoot, "examples", "wa-intent.json"), "--input", join(dir, "in.jsonl"), "--output", join(dir, "out.jsonl")], { cwd: repoRoot });
+    const { stderr } = await run(process.execPath, [join(repoRoot, "dist", "batch", "cli.js"), "--flow", join(repoRoot, "examples", "wa-intent.json"), "--input", join(dir, "in.jsonl"), "--output", join(dir, "out.jsonl"), "--timings", join(dir, "timings.json")], { cwd: repoRoot });
     const out = readFileSync(join(dir, "out.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.deepEqual(out.map((row) => row.id ?? `bad@${String(row.index)}`), ["g1", "e2", "bad@2", "g4", "g5"]);
     const [order, person, bad, odd, empty] = out;
@@ -39,6 +39,12 @@ describe("wapipe-batch (the package's batch command, real Node-RED)", function (
     assert.match((bad.errors as { message: string }[])[0].message, /line 3: not JSON/);
     assert.deepEqual([odd.errors, empty.errors], [[], []]);
     assert.match(stderr, /4 messages in [\d.]+ s .*0 with errors, 0 timed out, 1 bad lines/);
+    // Each node's time per message, measured from its input to its done inside the runtime.
+    const timings = JSON.parse(readFileSync(join(dir, "timings.json"), "utf8")) as { type: string; messages: number; msPerMessage: number; firstMs: number }[];
+    const entities = timings.find((t) => t.type === "wa-entities");
+    assert.equal(entities?.messages, 4);
+    assert.ok(entities.msPerMessage >= 0 && entities.firstMs >= 0);
+    assert.match(stderr, /wa-entities\s+4\s+[\d.]+/);
   });
 
   it("says what is wrong with its arguments and with a flow it cannot start", async () => {

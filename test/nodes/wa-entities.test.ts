@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import entitiesNode from "../../src/nodes/wa-entities";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
@@ -38,5 +41,36 @@ describe("wa-entities node", () => {
     await load({ region: "XX" });
     texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     assert.ok(texts.some((t) => /Default country/.test(t)), texts.join(" | "));
+  });
+
+  describe("with a product list", () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), "wa-entities-"));
+      helper.settings({ userDir: dir });
+    });
+    after(() => {
+      helper.settings({});
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("finds the shop's products from the form and a CSV file under the user directory, and says what it skipped", async () => {
+      writeFileSync(join(dir, "catalogue.csv"), `name,price\nTrailhead 40L in olive,120\n"Aria lamp, sage",80\n${"x".repeat(130)}\n`);
+      await load({ products: "Kopi Special Blend\n", productFile: "catalogue.csv" });
+      const out = collect("out");
+      getNode("e1").receive(envelope("6591234567@c.us", "I'll take 2 Trailhead 40L in olive and one Kopi Special Blend, to Marcus"));
+      await until(() => out.length === 1);
+      assert.deepEqual(entitiesOf(out[0]).map((s) => [s.type, s.text]), [["quantity", "2"], ["product", "Trailhead 40L in olive"], ["quantity", "one"], ["product", "Kopi Special Blend"], ["person", "Marcus"]]);
+      const texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      assert.ok(texts.includes("ready, 3 products"), texts.join(" | "));
+      const warned = (getNode("e1").warn as unknown as { getCalls(): { args: unknown[] }[] }).getCalls().map((c) => String(c.args[0]));
+      assert.ok(warned.some((w) => /1 product names skipped/.test(w)), warned.join("\n"));
+    });
+
+    it("puts itself out of action with the reason when the product file is missing", async () => {
+      await load({ productFile: "nope.csv" });
+      const texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      assert.ok(texts.some((t) => /Product list file nope.csv/.test(t)), texts.join(" | "));
+    });
   });
 });

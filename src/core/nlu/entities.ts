@@ -1,7 +1,11 @@
 import { CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
+import { findAddresses } from "./address";
 import { extractDatetimes } from "./datetime";
+import { findPersons } from "./person";
+import { findProducts } from "./product";
+import { findQuantities } from "./quantity";
 
-export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime";
+export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
 
 export interface EntitySpan {
   type: EntityType;
@@ -11,7 +15,8 @@ export interface EntitySpan {
   text: string;
   value: unknown;
   confidence: number;
-  source: "rule" | "model";
+  /** rule: a pattern or parser; gazetteer: a word list (first names, goods nouns, the shop's catalogue). */
+  source: "rule" | "gazetteer";
 }
 
 export interface EntityContext {
@@ -21,6 +26,8 @@ export interface EntityContext {
   orderPatterns?: RegExp[];
   /** When the message was sent (ms): dates and times are resolved against its day (UTC). */
   sentAt?: number;
+  /** The shop's product names, matched before the general list of goods nouns. */
+  productCatalogue?: readonly string[];
 }
 
 /** The country of a WhatsApp chat id (`5511987654321@c.us` → BR), when the number says it. */
@@ -35,7 +42,9 @@ export function regionOfChat(chatId: string | undefined): CountryCode | undefine
 const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}\b/g;
 const CLICK_TO_CHAT = /(?:https?:\/\/)?(?:wa\.me\/\+?\d{6,15}(?:\?[^\s]{0,500})?|api\.whatsapp\.com\/send\?phone=\+?\d{6,15}[^\s]{0,500})/gi;
 const URL = /(?:https?:\/\/|www\.)[^\s<>"'“”]{2,2000}|\b[a-z0-9](?:[a-z0-9-]{0,62}\.){1,5}(?:com|net|org|io|app|shop|store|br|in|de|fr|es|mx|ar|co|uk|pt|it|info|biz|me|la|ly|gl|to|link|site|online|xyz|ai|sg|au|ca|nz|za|cl|pe|uy|ch|at|nl|be)(?:\/[^\s<>"'“”]{0,2000})?(?![\w@])/gi;
-const PHONE = /(?:\+|\b00)?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){2,7}/g;
+const PHONE = /(?:\(\+\d{1,3}\)\s?|\+|\b00)?(?:\(\s?\d{1,4}\s?\)|\d{1,4})(?:(?:\s?[/.-]\s?|\s)?(?:\(\s?\d{1,5}\s?\)|\d{1,5})){1,7}/g;
+/** Words after which a run of digits is a phone number even when it is not valid in the chat's country. */
+const PHONE_CUE = /\b(?:phone|tel|telephone|mobile|mob|cell|cel|celular|telefone|teléfono|telefono|móvil|whatsapp|wa|number|número|numero|nummer|numéro|contact|contato|contacto|call|ligar|llamar)\b[^\d\n]{0,20}$/i;
 const TRACKING = [
   /\b[A-Z]{2}\s?\d{3}\s?\d{3}\s?\d{3}\s?[A-Z]{2}\b/g, // UPU S10 (post offices: QB123456789BR)
   /\b1Z[0-9A-Z]{16}\b/g, // UPS
@@ -164,9 +173,9 @@ function trimUrl(text: string): string {
  */
 export function extractRuleEntities(text: string, context: EntityContext = {}): EntitySpan[] {
   const spans: EntitySpan[] = [];
-  const add = (type: EntityType, start: number, end: number, value: unknown, confidence: number) => {
+  const add = (type: EntityType, start: number, end: number, value: unknown, confidence: number, source: EntitySpan["source"] = "rule") => {
     if (end <= start || overlaps(spans, start, end)) return;
-    spans.push({ type, start, end, text: text.slice(start, end), value, confidence, source: "rule" });
+    spans.push({ type, start, end, text: text.slice(start, end), value, confidence, source });
   };
   for (const m of text.matchAll(CLICK_TO_CHAT)) {
     const digits = /(\d{6,15})/.exec(m[0])![1];
@@ -204,17 +213,22 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
     }
   }
   for (const m of text.matchAll(PHONE)) {
-    const written = m[0].replace(/[\s.(-]+$/, "");
+    const written = m[0].replace(/[\s.(/-]+$/, "");
     const digits = written.replace(/\D/g, "");
     if (digits.length < 8 || digits.length > 15) continue;
-    const international = written.startsWith("+") || written.startsWith("00");
-    const parsed = parsePhoneNumberFromString(written.startsWith("00") ? `+${written.slice(2)}` : written, international ? undefined : context.region);
+    const international = /^(?:\+|00|\(\+)/.test(written);
+    const parsed = parsePhoneNumberFromString(international ? `+${digits.replace(/^00/, "")}` : written, international ? undefined : context.region);
     // A national number must look like one (a real number of the chat's country, or written with a trunk 0 or in
     // groups, as fictional ranges such as 07700 900xxx are); a long run of digits (UPI, invoice refs) is not a phone.
     const looksNational = parsed?.isValid() || /^\(?0/.test(written) || /[\s().-]/.test(written);
-    if (!parsed?.isPossible() || (!international && !looksNational)) continue;
-    add("phone", m.index!, m.index! + written.length, parsed.number, parsed.isValid() ? 0.9 : 0.6);
+    if (parsed?.isPossible() && (international || looksNational)) {
+      add("phone", m.index!, m.index! + written.length, parsed.number, parsed.isValid() ? 0.9 : 0.6);
+      continue;
+    }
+    // After "phone", "cel", "número"... a number of another country written nationally: its digits are kept.
+    if (PHONE_CUE.test(text.slice(Math.max(0, m.index! - 40), m.index!))) add("phone", m.index!, m.index! + written.length, international ? `+${digits.replace(/^00/, "")}` : digits, 0.5);
   }
+  for (const a of findAddresses(text)) add("address", a.start, a.end, text.slice(a.start, a.end), a.confidence);
   const aboutMoney = PRICE_CUE.test(text) || MARKED_AMOUNT.test(text);
   for (const m of text.matchAll(MONEY)) {
     const [whole, before, amountText, multiplier, after] = m;
@@ -241,5 +255,9 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
   if (context.sentAt !== undefined && Number.isFinite(context.sentAt)) {
     for (const d of extractDatetimes(text, context.sentAt, context.region)) add("datetime", d.start, d.end, d.value, 0.75);
   }
+  for (const p of findPersons(text)) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
+  const products = findProducts(text, context.productCatalogue);
+  for (const q of findQuantities(text, products.map((p) => p.start))) add("quantity", q.start, q.end, q.value, q.confidence);
+  for (const p of products) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   return spans.sort((a, b) => a.start - b.start);
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EntityContext, extractRuleEntities, readAmount, regionOfChat } from "../../../src/core/nlu/entities";
+import { parseProductList } from "../../../src/core/nlu/product";
 
 const values = (text: string, region?: EntityContext["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
 
@@ -35,7 +36,7 @@ describe("Rule entities", () => {
     assert.deepEqual(values("CHF 2'890 ist zu viel", "CH"), [["money", "CHF 2'890", { amount: 2890, currency: "CHF" }]]);
     assert.deepEqual(values("₹699?? thoda zyada hai yaar, 550 mein de do", "IN").map((v) => v[2]), [{ amount: 699, currency: "INR" }, { amount: 550, currency: "INR" }]);
     assert.deepEqual(values("card ending 4417, $64.50 twice", "US").map((v) => v[1]), ["$64.50"]);
-    assert.deepEqual(values("45 hoodies, CSE 2025, total please", "IN"), [], "counts and years are not money");
+    assert.deepEqual(values("45 hoodies, CSE 2025, total please", "IN").filter(([type]) => type === "money"), [], "counts and years are not money");
     assert.equal(readAmount("1.500", "BR"), 1500);
     assert.equal(readAmount("1,5", "BR"), 1.5);
   });
@@ -63,12 +64,73 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje"];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje"];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       assert.ok(ms < 2000, `${text.slice(0, 12)}…: ${ms} ms`);
     }
+  });
+
+  const spans = (text: string, type: string, context: EntityContext = {}) =>
+    extractRuleEntities(text, context)
+      .filter((e) => e.type === type)
+      .map((e) => (typeof e.value === "string" ? e.text : [e.text, e.value]));
+
+  it("quantities with their unit, counts before products and after ordering verbs, not head counts or sizes", () => {
+    assert.deepEqual(spans("quero 2 kg de tomate e meio kg de gengibre", "quantity"), [["2 kg", { amount: 2, unit: "kg" }], ["meio kg", { amount: 0.5, unit: "kg" }]]);
+    assert.deepEqual(spans("agrégame dos docenas y 3 pares de medias", "quantity"), [["dos docenas", { amount: 2, unit: "dozen" }], ["3 pares", { amount: 3, unit: "pair" }]]);
+    assert.deepEqual(spans("Gibt es Rabatt ab 5 Packungen?", "quantity"), [["5 Packungen", { amount: 5, unit: "pack" }]]);
+    assert.deepEqual(spans("45 piece ka discount", "quantity"), [["45 piece", { amount: 45, unit: "item" }]]);
+    assert.deepEqual(spans("10 chicken rice sets pls", "quantity"), [["10", { amount: 10, unit: "item" }]]);
+    assert.deepEqual(spans("ok I'll take 2, thanks", "quantity"), [["2", { amount: 2, unit: "item" }]]);
+    assert.deepEqual(spans("chalo 2 bhej do", "quantity"), [["2", { amount: 2, unit: "item" }]]);
+    assert.deepEqual(spans("sizes: 12 S, 18 M, 10 L", "quantity").length, 3);
+    assert.deepEqual(spans("cake for 20 people, ready in 2 days, 100% sure, the iPhone 15 case, mel 500g", "quantity"), []);
+  });
+
+  it("products from the catalogue first, else type nouns with the words that name them", () => {
+    assert.deepEqual(spans("is the Philips air fryer HD9200 in stock?", "product"), ["Philips air fryer HD9200"]);
+    assert.deepEqual(spans("Queremos um bolo de rolo de goiaba pra 40 pessoas", "product"), ["bolo de rolo de goiaba"]);
+    assert.deepEqual(spans("quero 2 kg de tomate italiano e 1 dúzia de ovos", "product"), ["tomate italiano", "ovos"]);
+    assert.deepEqual(spans("Ich habe eine Kaffeemühle Comandante C40 bestellt", "product"), ["Kaffeemühle Comandante C40"]);
+    assert.deepEqual(spans("Is the Aria lamp in sage green back?", "product"), ["Aria lamp in sage green"]);
+    assert.deepEqual(spans("me liga no celular", "product"), [], "a phone as a channel is no product");
+    assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product"), [], "not a type noun, not in a catalogue");
+    assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product", { productCatalogue: ["Trailhead 40L in olive", "Trail"] }), ["Trailhead 40L in olive"]);
+  });
+
+  it("people from cues and known first names; titles and @ outside", () => {
+    assert.deepEqual(spans("Seu Jorge, tem tomate?", "person"), ["Jorge"]);
+    assert.deepEqual(spans("a nombre de Lupita Herrera, cel 33 1234 8877", "person"), ["Lupita Herrera"]);
+    assert.deepEqual(spans("naam Kavya Menon, number yahi wala hai", "person"), ["Kavya Menon"]);
+    assert.deepEqual(spans("thank you Farhan", "person"), ["Farhan"]);
+    assert.deepEqual(spans("@Riya meeting ka link bhej de", "person"), ["Riya"]);
+    assert.deepEqual(spans("who's organising Marcus's bday", "person"), ["Marcus"]);
+    assert.deepEqual(spans("Cida do 12 aqui 🙋‍♀️ pra mim 2 dúzias", "person"), ["Cida"]);
+    assert.deepEqual(spans("Dale, mandame 10. Parfait! Is the Aria lamp back? pagué con Bizum. Hi Kopi & Co", "person"), []);
+  });
+
+  it("street-level addresses with what follows them; a city, a unit alone or a sum of money is none", () => {
+    assert.deepEqual(spans("meu endereço é o mesmo: Rua Cardeal Arcoverde, 1749 apto 52 - Pinheiros", "address"), ["Rua Cardeal Arcoverde, 1749 apto 52 - Pinheiros"]);
+    assert.deepEqual(spans("ship to 4410 Duval St Apt 3, Austin TX 78751. can it get here by Friday?", "address"), ["4410 Duval St Apt 3, Austin TX 78751"]);
+    assert.deepEqual(spans("could you deliver it to Seefeldstrasse 152, 8008 Zürich instead?", "address"), ["Seefeldstrasse 152, 8008 Zürich"]);
+    assert.deepEqual(spans("my office at Level 5, 120 Collins St, Melbourne VIC 3000? I'm there til the 23rd", "address"), ["Level 5, 120 Collins St, Melbourne VIC 3000"]);
+    assert.deepEqual(spans("nobody home during the day its unit 7 sandyford business park dublin 18 and ask for me", "address"), ["unit 7 sandyford business park dublin 18"]);
+    assert.deepEqual(spans("Marcos apto 31: 3 maços de couve. I live in Porto. paid CHF 500 via Twint", "address"), []);
+  });
+
+  it("phones after a cue word even when not valid in the chat's country", () => {
+    assert.deepEqual(extractRuleEntities("My phone number is 0176 1234 5678.", { region: "US" }).map((e) => [e.type, e.text, e.value]), [["phone", "0176 1234 5678", "017612345678"]]);
+    assert.deepEqual(extractRuleEntities("My phone number is (+45) 12 34 56 78.", { region: "US" }).map((e) => [e.type, e.text, e.value]), [["phone", "(+45) 12 34 56 78", "+4512345678"]]);
+  });
+});
+
+describe("Product lists", () => {
+  it("reads names one per line or from a CSV's first column, skips headers, comments, duplicates and overlong names", () => {
+    const parsed = parseProductList('\uFEFFproduct,price\n"Sofa ""Lisboa"", 3 seats",900\nTrailhead 40L backpack;120\n# old\n\ntrailhead 40L BACKPACK\n' + "x".repeat(121) + "\n");
+    assert.deepEqual(parsed, { names: ['Sofa "Lisboa", 3 seats', "Trailhead 40L backpack"], skipped: 1 });
+    assert.deepEqual(parseProductList(""), { names: [], skipped: 0 });
   });
 });

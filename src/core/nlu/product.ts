@@ -1,0 +1,181 @@
+import { FoundSpan } from "./person";
+
+/**
+ * Type nouns of goods small shops sell, in the chat languages (singular; plurals are derived).
+ * A general list: a shop's own catalogue (product names) is matched first and exactly.
+ */
+const GOODS = `
+shirt t-shirt tshirt tee blouse hoodie sweatshirt sweater jumper cardigan jacket coat blazer dress skirt jeans trousers pants shorts legging sock shoe sneaker trainer boot sandal slipper flip-flop cap hat beanie scarf glove bag backpack handbag wallet purse belt watch sunglasses glasses uniform kurta saree sari dupatta lehenga chappal
+camisa camiseta blusa moletom casaco jaqueta vestido saia calça bermuda meia tênis sapato bota sandália chinelo boné bolsa mochila carteira relógio óculos
+playera sudadera chaqueta chamarra abrigo falda pantalón calcetín tenis zapato zapatilla gorra bolso cartera reloj
+chemise pull sweat veste manteau robe jupe pantalon jean chaussette chaussure basket botte sac montre
+hemd pullover pulli jacke mantel kleid rock hose socke schuh turnschuh stiefel tasche rucksack uhr
+phone iphone smartphone mobile charger cable earbud earphone headphone airpods airdopes speaker laptop notebook tablet ipad monitor keyboard mouse tv television camera cover case protector powerbank router console controller printer fryer blender kettle toaster mixer microwave fridge fan heater vacuum iron
+celular carregador cabo fone capinha capa fritadeira liquidificador geladeira ventilador
+móvil cargador audífono funda freidora licuadora cafetera
+téléphone chargeur écouteur coque ordinateur friteuse cafetière
+handy ladegerät kabel kopfhörer hülle fritteuse kaffeemaschine kaffeemühle mühle
+desk chair table lamp sofa couch bed mattress pillow sheet duvet blanket towel rug curtain shelf cabinet wardrobe mirror skillet pan pot knife mug plate bowl vase candle tray
+mesa cadeira luminária abajur sofá cama colchão travesseiro lençol toalha tapete cortina estante panela frigideira caneca prato
+escritorio silla lámpara colchón almohada sábana alfombra sartén olla taza
+bureau chaise lampe canapé lit matelas oreiller drap serviette tapis poêle casserole tasse
+schreibtisch stuhl tisch lampe bett matratze kissen decke handtuch teppich pfanne topf tasse
+cake cupcake cookie biscuit bread loaf croissant pizza burger sandwich pie brownie donut doughnut muffin bento rice noodle coffee tea juice honey oil egg milk cheese butter flour sugar chocolate wine beer
+bolo torta pão salgado salgadinho coxinha pastel brigadeiro docinho empada esfiha açaí café mel azeite ovo leite queijo manteiga farinha tomate cebola batata alface couve cenoura banana maçã laranja mandioca abóbora gengibre alho frango carne peixe vinho cerveja
+galleta tamal taco empanada miel aceite huevo leche queso yerba aguacate pollo vino pan
+gâteau tarte pain baguette macaron miel huile œuf fromage vin
+kuchen torte brot brötchen kaffee honig öl eier milch käse wein bier filterpapier filter
+samosa biryani thali paneer ghee atta chai mithai laddoo
+bike bicycle e-bike helmet tyre tire scooter toy book perfume cream shampoo soap lotion lipstick serum
+bicicleta capacete livro perfume creme sabonete libro casco vélo casque livre fahrrad helm buch
+`;
+
+/** Words that may stand before a type noun inside the product's name (English-style modifiers). */
+const MODIFIERS = new Set(
+  `ceramic standing cast iron vegetarian vegan linen wooden wood leather cotton wool silk denim wireless bluetooth electric gaming mechanical smart stainless steel glass plastic metal silver gold black white blue red green navy pink grey gray brown beige olive oak walnut bamboo organic gluten-free chocolate vanilla strawberry back screen phone air table floor desk sheet cable rice chicken beef veggie running trail hiking rain winter summer baby kids mens womens queen king single double large small mini medium xl inch cm`.split(/\s+/u),
+);
+const COLOURS = "olive|black|white|blue|red|green|navy|pink|grey|gray|brown|beige|sage green|sage|cream|yellow|orange|purple|gold|silver|oak|walnut|preto|branco|azul|vermelho|verde|rosa|cinza|negro|blanco|rojo|gris|noir|blanc|bleu|rouge|vert|schwarz|weiß|weiss|blau|rot|grün";
+/** Words after a type noun that describe it in Romance languages (`tomate italiano`, `mandioca descascada`). */
+const ADJECTIVE_AFTER = /^(?:\p{Ll}+(?:ano|ana|anos|anas|ado|ada|ados|adas|ido|ida|idos|idas|ivo|iva|oso|osa|ino|ina|ês|esa|ico|ica|al|ável|ível|ario|ária|ário)|caipira|alto|alta|écru|mérinos|cabotiá|orgânico|orgánico|bio|integral)$/u;
+const LINKS = /^(?:de|do|da|dos|das|del|en|à|au|aux|di)$/u;
+/** Words that a product's name never runs through. */
+const STOP = /^(?:de|la|el|los|las|le|les|un|une|una|uno|um|uma|o|a|os|as|the|an|my|your|our|this|that|these|those|some|any|and|or|e|y|et|und|oder|to|for|with|without|in|on|at|by|of|from|por|para|pra|pro|com|con|sem|sin|avec|sans|mit|ohne|für|pour|is|are|was|were|it|i|you|we|they|he|she|ka|ki|ke|hai|hain|grande|pequeno|pequena|big|small|same|other|mesmo|mesma|mismo|misma|new|old|novo|nova|nuevo|nueva|neue|neuer|neu|alt)$/iu;
+/** Ends of German compounds that name goods (Kaffeemühle, Filterpapiere, Schreibtischlampe). */
+const COMPOUND_HEADS = /(?:mühle|maschine|papier|papiere|lampe|leuchte|tisch|stuhl|schuhe?|jacke|hose|tasche|kuchen|torte|brot|bike|filter|kabel|hülle|uhr|decke|kissen|pfanne|topf|tasse|flasche|matratze|sessel|regal|schrank)$/u;
+/** Type nouns that name a way of reaching someone when said after these ("no celular", "au téléphone"). */
+const CHANNEL = /^(?:phone|celular|telefone|téléphone|teléfono|handy|mobile|móvil)$/iu;
+const CHANNEL_BEFORE = /\b(?:no|na|au|on|by|over|per|par|am|pelo|por|al|call|ligar|llamar|appeler|anrufen)\s+(?:my|the|meu|mi|mon|le|o)?\s*$/iu;
+const NAMING_AFTER = /^(?:sets?|kits?|combos?|bundles?|packs?)$/iu;
+const BED_SIZE_AFTER = /^(?:queen|king|twin|single|double|full)$/iu;
+const CAPITALISED_STOP = /^(?:The|A|An|O|Os|As|La|El|Los|Las|Le|Les|Der|Die|Das|Und|And|I|Y|E)$/u;
+const MODEL = /^(?=.*\d)[\p{L}\d][\p{L}\d.,-]*$/u;
+
+let goods: Set<string> | undefined;
+function goodsWords(): Set<string> {
+  goods ??= new Set(GOODS.split(/\s+/u).filter(Boolean));
+  return goods;
+}
+
+function singularOf(word: string): string[] {
+  const lower = word.toLowerCase();
+  const forms = [lower];
+  if (lower.endsWith("es")) forms.push(lower.slice(0, -2));
+  if (lower.endsWith("s")) forms.push(lower.slice(0, -1));
+  if (lower.endsWith("ões")) forms.push(`${lower.slice(0, -3)}ão`);
+  if (lower.endsWith("en")) forms.push(lower.slice(0, -2), lower.slice(0, -1));
+  if (lower.endsWith("e")) forms.push(lower.slice(0, -1));
+  return forms;
+}
+
+function isGoodsWord(word: string): boolean {
+  const lexicon = goodsWords();
+  if (singularOf(word).some((form) => lexicon.has(form))) return true;
+  // German compounds end in their type noun: Kaffeemühle, Filterpapiere.
+  return /^\p{Lu}/u.test(word) && word.length > 7 && COMPOUND_HEADS.test(word.toLowerCase());
+}
+
+interface Token {
+  text: string;
+  start: number;
+  end: number;
+}
+
+function tokensOf(text: string): Token[] {
+  return [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’.,-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length }));
+}
+
+function isCapitalised(token: Token, text: string): boolean {
+  if (!/^\p{Lu}|^\p{Ll}+\p{Lu}/u.test(token.text)) return false;
+  return !/(?:^|[.!?\n]\s*)$/u.test(text.slice(0, token.start));
+}
+
+function joined(text: string, a: Token, b: Token): boolean {
+  return /^\s{1,2}$/u.test(text.slice(a.end, b.start));
+}
+
+/**
+ * Products: a catalogue name (exact, longest first), else a type noun of goods with the words that
+ * name it: modifiers and brand/model before it, and after it brand and model, `de`-phrases,
+ * describing adjectives, glued sizes (`500g`) and `in <colour>`.
+ */
+export function findProducts(text: string, catalogue: readonly string[] = []): FoundSpan[] {
+  const found: FoundSpan[] = [];
+  const lower = text.toLowerCase();
+  for (const name of [...catalogue].sort((a, b) => b.length - a.length)) {
+    const needle = name.toLowerCase();
+    if (needle.length < 2) continue;
+    for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) {
+      const end = at + needle.length;
+      if (/[\p{L}\p{N}]/u.test(text[at - 1] ?? "") || /[\p{L}\p{N}]/u.test(text[end] ?? "")) continue;
+      if (!found.some((f) => at < f.end && end > f.start)) found.push({ start: at, end, confidence: 0.95 });
+    }
+  }
+  const tokens = tokensOf(text);
+  for (let h = 0; h < tokens.length; h++) {
+    const head = tokens[h].text.replace(/[.,]+$/u, "");
+    if (!isGoodsWord(head) || STOP.test(head)) continue;
+    if (CHANNEL.test(head) && (CHANNEL_BEFORE.test(text.slice(Math.max(0, tokens[h].start - 20), tokens[h].start)) || /^\s+(?:number|no\.|nr|nummer|número|numero|numéro|call|calls)\b/iu.test(text.slice(tokens[h].end)))) continue;
+    let first = h;
+    while (first > 0 && first > h - 4 && joined(text, tokens[first - 1], tokens[first])) {
+      const left = tokens[first - 1];
+      const word = left.text.toLowerCase();
+      if (STOP.test(word)) break;
+      const inch = /^\d+$/u.test(word) && /^(?:inch|in|cm)$/iu.test(tokens[first].text);
+      if (MODIFIERS.has(word) || isGoodsWord(left.text) || isCapitalised(left, text) || (MODEL.test(left.text) && /\p{L}/u.test(left.text)) || inch) first -= 1;
+      else break;
+    }
+    let last = h;
+    for (let i = h + 1; i < tokens.length && joined(text, tokens[i - 1], tokens[i]) && !/[,;:!?]$/u.test(tokens[i - 1].text); i++) {
+      const word = tokens[i].text;
+      const next = tokens[i + 1];
+      if (isCapitalised(tokens[i], text) && !CAPITALISED_STOP.test(word)) last = i;
+      else if ((NAMING_AFTER.test(word) && i === last + 1) || (BED_SIZE_AFTER.test(word) && i === last + 1 && NAMING_AFTER.test(tokens[last].text))) last = i;
+      else if (MODEL.test(word) && (isCapitalised(tokens[i - 1], text) || /^\d+(?:[.,]\d+)?(?:g|kg|ml|l|L|gb|GB|tb|TB)$/u.test(word))) last = i;
+      else if (/^(?:L|ml|g|kg)$/u.test(word) && /\d$/u.test(tokens[i - 1].text)) last = i;
+      else if (ADJECTIVE_AFTER.test(word) || (isGoodsWord(word) && i === last + 1 && !/^\p{Lu}/u.test(word))) last = i;
+      else if (LINKS.test(word) && next && joined(text, tokens[i], next) && !STOP.test(next.text) && (/^\p{Ll}/u.test(next.text) || /^\d/u.test(next.text) || isCapitalised(next, text)) && !/^(?:tamanho|talla|taille|size|cor|color|couleur)$/iu.test(next.text)) {
+        last = i + 1;
+        i += 1;
+      } else if (/^in$/iu.test(word) && next && new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu").test(text.slice(next.start))) {
+        const colour = new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu").exec(text.slice(next.start))![0];
+        const colourEnd = next.start + colour.length;
+        while (i + 1 < tokens.length && tokens[i + 1].end <= colourEnd) i += 1;
+        last = i;
+      } else break;
+    }
+    const start = tokens[first].start;
+    const end = tokens[last].end - (/[.,]$/u.test(tokens[last].text) ? 1 : 0);
+    if (!found.some((f) => start < f.end && end > f.start)) found.push({ start, end, confidence: first === h && last === h ? 0.6 : 0.7 });
+    h = last;
+  }
+  return found.sort((a, b) => a.start - b.start);
+}
+
+export const PRODUCT_LIST_LIMITS = { maxBytes: 1_000_000, maxNames: 20_000, maxNameLength: 120 };
+
+/**
+ * A shop's product names: one per line, or CSV/TSV whose first column is the name (a header row
+ * named product/name/produto/producto is skipped); `#` lines are comments. Names too long or
+ * beyond the limit are counted, not kept.
+ */
+export function parseProductList(source: string): { names: string[]; skipped: number } {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  let skipped = 0;
+  const lines = source.replace(/^\uFEFF/u, "").split(/\r?\n/u);
+  lines.forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    const quoted = /^"((?:[^"]|"")*)"/u.exec(trimmed);
+    const name = (quoted ? quoted[1].replace(/""/gu, '"') : trimmed.split(/[,;\t]/u)[0]).trim();
+    if (index === 0 && /^(?:product|products|name|produto|producto|produit|produkt|item)$/iu.test(name)) return;
+    if (name === "" || name.length > PRODUCT_LIST_LIMITS.maxNameLength || names.length >= PRODUCT_LIST_LIMITS.maxNames) {
+      skipped += 1;
+      return;
+    }
+    if (seen.has(name.toLowerCase())) return;
+    seen.add(name.toLowerCase());
+    names.push(name);
+  });
+  return { names, skipped };
+}

@@ -1,0 +1,110 @@
+import { FoundSpan } from "./person";
+
+export type QuantityUnit = "item" | "kg" | "g" | "l" | "ml" | "m" | "box" | "pack" | "pair" | "dozen" | "bag" | "bottle" | "roll" | "set" | "tray" | "can" | "sack" | "bunch";
+
+export interface FoundQuantity extends FoundSpan {
+  value: { amount: number; unit: QuantityUnit };
+}
+
+const UNIT_WORDS: [QuantityUnit, string][] = [
+  ["kg", "kg|kgs|kilo|kilos|quilo|quilos|kilogramm|kilogramme?s?"],
+  ["g", "g|gr|grams?|gramas?|gramos?|gramm|grammes?"],
+  ["ml", "ml"],
+  ["l", "l|lt|litros?|liters?|litres?|liter"],
+  ["m", "m|metros?|meters?|metres?|meter|mètres?"],
+  ["dozen", "dozens?|docenas?|dúzias?|duzias?|douzaines?|dutzend|darjan|dozen"],
+  ["pair", "pairs?|pares|par|paar|paires?|jodi"],
+  ["box", "box|boxes|caixas?|cajas?|kartons?|boîtes?|schachteln?|dabba|dabbe"],
+  ["pack", "packs?|packets?|pacotes?|paquetes?|packungen|packung|päckchen|paquets?"],
+  ["bag", "bags?|sacolas?|bolsas?|tüten?|sachets?"],
+  ["bottle", "bottles?|garrafas?|botellas?|flaschen?|bouteilles?|botal"],
+  ["roll", "rolls?|rolos?|rollos?|rollen?|rouleaux?"],
+  ["set", "sets?|jogos?|juegos?"],
+  ["tray", "trays?|bandejas?|tabletts?|plateaux?"],
+  ["can", "cans?|latas?|dosen?|canettes?"],
+  ["sack", "sacks?|sacos?|sacs?|säcke|sack"],
+  ["bunch", "bunch|bunches|maços?|manojos?|bunde?|bottes?"],
+  ["item", "pieces?|pcs|pc|units?|unidades?|unidad|stück|stk|pièces?|exemplar|exemplare|nos"],
+];
+const UNIT_PATTERN = UNIT_WORDS.map(([, words]) => words).join("|");
+
+const NUMBER_WORDS: Record<string, number> = {
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, twenty: 20, half: 0.5,
+  un: 1, uno: 1, una: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10, doce: 12, medio: 0.5, media: 0.5,
+  um: 1, uma: 1, dois: 2, duas: 2, três: 3, quatro: 4, sete: 7, oito: 8, nove: 9, dez: 10, meio: 0.5, meia: 0.5,
+  ein: 1, eine: 1, einen: 1, zwei: 2, drei: 3, vier: 4, fünf: 5, sechs: 6, sieben: 7, acht: 8, neun: 9, zehn: 10, zwölf: 12, halbes: 0.5, halbe: 0.5,
+  une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, sept: 7, huit: 8, neuf: 9, dix: 10, douze: 12, demi: 0.5,
+  ek: 1, do: 2, teen: 3, char: 4, paanch: 5, das: 10, aadha: 0.5, adha: 0.5,
+};
+const WORD_NUMBER = Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join("|");
+/** Words that may only be read as numbers when a unit follows (they are everyday words otherwise). */
+const NUMBER_WORDS_NEEDING_UNIT = new Set(["un", "una", "uno", "um", "uma", "ein", "eine", "einen", "une", "do", "das", "char", "ek", "meia", "media", "half", "sept", "dos", "demi"]);
+
+const WITH_UNIT = new RegExp(`(?<![\\p{L}\\d.,])(\\d{1,5}(?:[.,]\\d{1,3})?|${WORD_NUMBER})(\\s?)(${UNIT_PATTERN})(?![\\p{L}\\d])`, "giu");
+const BARE = new RegExp(`(?<![\\p{L}\\d.,:/#$€£₹-])(\\d{1,4}|${WORD_NUMBER})(?![\\p{L}\\d:/%-]|[.,]\\d)`, "giu");
+/** Verbs of ordering right before a bare count ("I'll take 2", "add one", "mandame 10"). */
+const ORDER_VERB = /\b(?:take|add|reserve|order|want|need|get|buy|send|chuck|put|grab|quero|queria|quería|manda|mande|mandame|mándame|coloca|põe|agrega|agrégame|dame|quiero|llevo|pido|nehme|möchte|bestelle|je prends|prends|voudrais|bhej|bhejo|chahiye|lunga|lungi|lena)\s+(?:me\s+|mais\s+|more\s+|another\s+)?$/iu;
+/** Hinglish puts the verb after the count ("2 bhej do", "10 chahiye"). */
+const ORDER_VERB_AFTER = /^\s+(?:bhej|bhejo|bhejna|chahiye|chahiyen|de do|dedo|dena|le lo|lena|pack kar)/iu;
+/** What a count after an ordering verb may be followed by (end, punctuation, "in the cart", a product word...). */
+const NOT_A_COUNT_AFTER = /^\s*(?:%|x\b|of\b|de\s+(?:nós|nosotros)|more\b|thing|days?|dias?|días|weeks?|semanas?|hours?|horas?|min|minutes?|people|pessoas|personas|pax|star|stars|estrelas|anos|años|years|am\b|pm\b|h\b|uhr|baje|bje|o'clock)/iu;
+const SIZE_LIST = /(?<![\p{L}\d])(\d{1,4})\s(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2})(?=\s*(?:,|$|\s(?:and|e|y|aur)\b|\s\d))/gu;
+
+function unitOf(word: string): QuantityUnit {
+  const lower = word.toLowerCase();
+  for (const [unit, words] of UNIT_WORDS) if (new RegExp(`^(?:${words})$`, "iu").test(lower)) return unit;
+  return "item";
+}
+
+function amountOf(written: string): number | undefined {
+  const lower = written.toLowerCase();
+  if (lower in NUMBER_WORDS) return NUMBER_WORDS[lower];
+  const amount = Number(written.replace(",", "."));
+  return Number.isFinite(amount) ? amount : undefined;
+}
+
+/**
+ * Quantities: a number (digits or words) with a unit word (`2 kg`, `dos docenas`, `meio kg`,
+ * `5 Packungen`), a bare count right before a product (`10 chicken rice sets`), a count after an
+ * ordering verb (`I'll take 2`, `mandame 10`), and size breakdowns (`12 S, 18 M`).
+ * Numbers glued to a unit inside a product name (`mel 500g`) are left to the product.
+ */
+export function findQuantities(text: string, productStarts: readonly number[] = []): FoundQuantity[] {
+  const found: FoundQuantity[] = [];
+  const add = (start: number, end: number, amount: number | undefined, unit: QuantityUnit, confidence: number) => {
+    if (amount === undefined || amount <= 0 || found.some((f) => start < f.end && end > f.start)) return;
+    found.push({ start, end, confidence, value: { amount, unit } });
+  };
+  for (const m of text.matchAll(WITH_UNIT)) {
+    const [whole, number, space, unitWord] = m;
+    if (space === "" && /^\p{L}/u.test(number)) continue;
+    const beforeText = text.slice(Math.max(0, m.index! - 30), m.index!);
+    // "mel 500g", "Trailhead 40L": a size glued after a word belongs to the product.
+    if (space === "" && /\p{L}\s$/u.test(beforeText) && !ORDER_VERB.test(beforeText) && !/^\s+(?:de|of|di|von)\b/iu.test(text.slice(m.index! + whole.length))) continue;
+    if (/^(?:m|l|g|nos|do)$/iu.test(unitWord) && space !== "" && !/^(?:m|l|g)$/u.test(unitWord)) continue;
+    if (/^(?:m|l)$/iu.test(unitWord) && /^\d/u.test(number) && space !== "" && !/\b(?:de|of)\s*$/iu.test(text.slice(m.index! + whole.length, m.index! + whole.length + 4))) continue;
+    add(m.index!, m.index! + whole.length, amountOf(number), unitOf(unitWord), 0.85);
+  }
+  for (const m of text.matchAll(SIZE_LIST)) {
+    const sizes = [...text.matchAll(SIZE_LIST)].length;
+    if (sizes >= 2) add(m.index!, m.index! + m[1].length, amountOf(m[1]), "item", 0.7);
+  }
+  for (const m of text.matchAll(BARE)) {
+    const number = m[1];
+    const start = m.index!;
+    const end = start + number.length;
+    if (NUMBER_WORDS_NEEDING_UNIT.has(number.toLowerCase())) continue;
+    const after = text.slice(end, end + 20);
+    if (NOT_A_COUNT_AFTER.test(after)) continue;
+    const beforeProduct = productStarts.some((p) => p > end && /^[\s]{1,2}(?:[\p{L}-]+\s){0,2}$/u.test(text.slice(end, p)) && !/\b(?:of|de|the|los|las|o|a)\s$/iu.test(text.slice(end, p)));
+    const wordBefore = text.slice(Math.max(0, start - 30), start);
+    // "iPhone 15", "Corre 3", "Pro 2": a number after a name is a model.
+    if (/(?:\p{Lu}\p{L}+|iphone|galaxy|pixel|ipad|pro|max|plus|series|model|mark|gen)\s$/u.test(wordBefore) && !ORDER_VERB.test(wordBefore)) continue;
+    const afterVerb = ORDER_VERB.test(wordBefore) || ORDER_VERB_AFTER.test(after);
+    if (!beforeProduct && !afterVerb) continue;
+    const amount = amountOf(number);
+    if (amount === undefined || amount > 10000) continue;
+    add(start, end, amount, "item", beforeProduct ? 0.75 : 0.6);
+  }
+  return found.sort((a, b) => a.start - b.start);
+}
