@@ -1,5 +1,3 @@
-import { readFileSync, statSync } from "node:fs";
-import path from "node:path";
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
 import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
@@ -7,6 +5,7 @@ import { PRODUCT_LIST_LIMITS, parseProductList } from "../core/nlu/product";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
+import { readUserTextFile } from "./lib/user-files";
 import { runtimeWorld } from "./lib/world";
 
 interface EntitiesDef extends NodeDef {
@@ -36,15 +35,7 @@ export function compileOrderPattern(source: string, line: number): RegExp {
 export function productCatalogueOf(form: string, file: string, userDir: string): { names: string[]; skipped: number } {
   const fromForm = parseProductList(form);
   if (file === "") return fromForm;
-  const resolved = path.resolve(userDir, file);
-  let source: string;
-  try {
-    const size = statSync(resolved).size;
-    if (size > PRODUCT_LIST_LIMITS.maxBytes) throw new Error(`${size} bytes, more than the ${PRODUCT_LIST_LIMITS.maxBytes} allowed`);
-    source = readFileSync(resolved, "utf8");
-  } catch (error) {
-    throw new WaError("config.invalid", `Product list file ${file}: ${(error as Error).message}`, { field: "productFile" });
-  }
+  const source = readUserTextFile(userDir, file, PRODUCT_LIST_LIMITS.maxBytes, "Product list file", "productFile").text;
   const fromFile = parseProductList(source);
   const names = [...new Set([...fromForm.names, ...fromFile.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);
   return { names, skipped: fromForm.skipped + fromFile.skipped };

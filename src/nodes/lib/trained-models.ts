@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { WaError } from "../../core/errors";
 import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../../core/nlu/intent-classifier";
 import { ParsedExamples, TRAINING_LIMITS, parseExampleLines, parseExamplesFile } from "../../core/nlu/training-data";
+import { readUserTextFile } from "./user-files";
 import { StatusReporter, describeError, disableNode, failMessage, translate } from "./node-kit";
 import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 
@@ -11,15 +11,7 @@ import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 export function gatherExamples(form: string, file: string, userDir: string): ParsedExamples {
   const fromForm = parseExampleLines(form);
   if (file === "") return fromForm;
-  const resolved = path.resolve(userDir, file);
-  let source: string;
-  try {
-    const size = statSync(resolved).size;
-    if (size > TRAINING_LIMITS.maxBytes) throw new Error(`${size} bytes, more than the ${TRAINING_LIMITS.maxBytes} allowed`);
-    source = readFileSync(resolved, "utf8");
-  } catch (error) {
-    throw new WaError("config.invalid", `Training file ${file}: ${(error as Error).message}`, { field: "file" });
-  }
+  const { resolved, text: source } = readUserTextFile(userDir, file, TRAINING_LIMITS.maxBytes, "Training file", "file");
   const fromFile = parseExamplesFile(resolved, source);
   return {
     examples: [...fromForm.examples, ...fromFile.examples],
