@@ -65,3 +65,16 @@ export function checkSendableMedia(mimetype: string, sizeBytes: number, maxBytes
   if (sizeBytes === 0) throw new WaError("media.notSendable", "The file to send is empty", { mimetype });
   if (sizeBytes > maxBytes) throw new WaError("media.tooLarge", `The media is ${sizeBytes} bytes; the limit is ${maxBytes}`, { size: sizeBytes, max: maxBytes });
 }
+
+/** The image format its first bytes show (what OCR can read), whatever the mimetype claims. */
+export function sniffImageType(data: Uint8Array): "png" | "jpeg" | "gif" | "bmp" | "webp" | "tiff" | "pnm" | undefined {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => data[i] === b);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return "png";
+  if (starts(0xff, 0xd8, 0xff)) return "jpeg";
+  if (starts(0x47, 0x49, 0x46, 0x38)) return "gif";
+  if (starts(0x42, 0x4d)) return "bmp";
+  if (starts(0x52, 0x49, 0x46, 0x46) && data[8] === 0x57 && data[9] === 0x45 && data[10] === 0x42 && data[11] === 0x50) return "webp";
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return "tiff";
+  if (data[0] === 0x50 && data[1] >= 0x31 && data[1] <= 0x36 && /\s/.test(String.fromCharCode(data[2] ?? 0))) return "pnm";
+  return undefined;
+}

@@ -1,0 +1,100 @@
+import path from "node:path";
+import { WaError } from "../core/errors";
+import { OcrPool } from "../core/media/ocr-pool";
+import { sniffImageType } from "../core/media-types";
+import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "./lib/tesseract-engine";
+import { runtimeWorld } from "./lib/world";
+
+interface OcrDef extends NodeDef {
+  languages: string;
+  poolSize: number | string;
+  timeoutSeconds: number | string;
+  maxMegabytes: number | string;
+  words: boolean;
+}
+
+export function ocrSettingsFromConfig(config: OcrDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const languages = String(config.languages || "eng")
+    .split(/[+,\s]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const bad = languages.find((l) => !OCR_LANGUAGE.test(l));
+  if (bad || languages.length === 0 || languages.length > 5) throw fail("languages", `Languages: one to five tesseract codes such as eng+por+spa${bad ? ` (not ${bad.slice(0, 20)})` : ""}`);
+  // A missing package is said at deploy, not on the first photo.
+  for (const code of languages) languageDataFile(code);
+  const poolSize = Number(config.poolSize ?? 1);
+  if (!(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 8)) throw fail("poolSize", "Workers: 1 to 8");
+  const timeoutSeconds = Number(config.timeoutSeconds ?? 30);
+  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
+  const maxMegabytes = Number(config.maxMegabytes ?? 10);
+  if (!(maxMegabytes > 0 && maxMegabytes <= 64)) throw fail("maxMegabytes", "Largest image: up to 64 MB");
+  return { languages, poolSize, timeoutMs: timeoutSeconds * 1000, maxBytes: Math.round(maxMegabytes * 1024 * 1024), words: config.words !== false };
+}
+
+/** The image a message carries: the media wa in downloaded, or a Buffer in msg.payload. */
+function imageOf(msg: NodeMessage): Buffer | undefined {
+  const media = (msg as { wa?: { message?: { media?: { data?: unknown } } } }).wa?.message?.media?.data;
+  if (Buffer.isBuffer(media)) return media;
+  const payload = (msg as { payload?: unknown }).payload;
+  return Buffer.isBuffer(payload) ? payload : undefined;
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaOcr(this: Node, config: OcrDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => ocrSettingsFromConfig(config));
+    if (!settings) return;
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const dataFolder = path.join(userDir, "wa-pipeline", "tessdata");
+    const pool = new OcrPool(() => createTesseractWorker(settings.languages, dataFolder, settings.words), { size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
+    let read = 0;
+    let failed = 0;
+    const showCounts = () => status.set(() => ({ fill: failed > 0 ? "yellow" : "green", shape: "dot", text: translate(RED, "ocr.counts", `${read} read, ${failed} failed, ${pool.queued} waiting`, { read, failed, waiting: pool.queued }) }));
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      const image = imageOf(msg);
+      try {
+        if (!image || image.length === 0) throw new WaError("media.unreadable", "The message carries no image (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no image" });
+        if (image.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${image.length} bytes; the limit is ${settings.maxBytes}`, { size: image.length, max: settings.maxBytes });
+        if (!sniffImageType(image)) throw new WaError("media.unreadable", "The media could not be read: not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image", { reason: "not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image" });
+      } catch (error) {
+        failed += 1;
+        failMessage(RED, status, done, error);
+        return;
+      }
+      pool.recognize(image).then(
+        (result) => {
+          const ocr = { text: result.text, confidence: result.confidence, words: result.words, languages: settings.languages, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
+          const wa = (msg as { wa?: { media?: Record<string, unknown> } }).wa;
+          if (wa && typeof wa === "object") wa.media = { ...(wa.media ?? {}), ocr };
+          else (msg as { ocr?: unknown }).ocr = ocr;
+          read += 1;
+          traceMessage(msg, node, start, clock.now());
+          send(msg);
+          showCounts();
+          done();
+        },
+        (error: unknown) => {
+          failed += 1;
+          const reason = error instanceof WaError ? error : new WaError("media.unreadable", `The media could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`, { reason: String((error as Error)?.message ?? error).slice(0, 200) });
+          failMessage(RED, status, done, reason);
+        },
+      );
+      showCounts();
+    });
+    node.on("close", (done: () => void) => {
+      status.close();
+      pool.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-ocr", WaOcr);
+}

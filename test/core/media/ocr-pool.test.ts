@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { FakeClock, flushMicrotasks } from "../../../src/core/clock";
+import { OcrPool, OcrResult, OcrWorker } from "../../../src/core/media/ocr-pool";
+
+/** A worker whose reads finish when the test says so (or never), recording what happened to it. */
+class ScriptedWorker implements OcrWorker {
+  static created: ScriptedWorker[] = [];
+  readonly reads: { image: Buffer; finish: (text: string) => void; fail: (error: Error) => void }[] = [];
+  terminated = false;
+  constructor() {
+    ScriptedWorker.created.push(this);
+  }
+  recognize(image: Buffer): Promise<OcrResult> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ image, finish: (text) => resolve({ text, confidence: 90, words: [] }), fail: reject });
+    });
+  }
+  async terminate(): Promise<void> {
+    this.terminated = true;
+  }
+}
+
+describe("OCR worker pool", () => {
+  let clock: FakeClock;
+  beforeEach(() => {
+    clock = new FakeClock(Date.UTC(2026, 0, 1));
+    ScriptedWorker.created = [];
+  });
+  const pool = (options: Partial<ConstructorParameters<typeof OcrPool>[1]> = {}, create = async () => new ScriptedWorker()) => new OcrPool(create, { size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
+
+  it("creates workers only when images come, at most its size, and queues the rest in order", async () => {
+    const ocr = pool();
+    assert.equal(ocr.started, 0);
+    const results = ["a", "b", "c"].map((name) => ocr.recognize(Buffer.from(name)));
+    await flushMicrotasks();
+    assert.equal(ScriptedWorker.created.length, 2);
+    assert.equal(ocr.queued, 1);
+    clock.advance(400);
+    ScriptedWorker.created[0].reads[0].finish("first");
+    const first = await results[0];
+    assert.deepEqual([first.text, first.engineMs, first.queuedMs], ["first", 400, 0]);
+    await flushMicrotasks();
+    // The third image went to the worker that became free, after waiting 400 ms.
+    assert.equal(ScriptedWorker.created[0].reads[1].image.toString(), "c");
+    ScriptedWorker.created[0].reads[1].finish("third");
+    ScriptedWorker.created[1].reads[0].finish("second");
+    assert.deepEqual([(await results[1]).text, (await results[2]).text, (await results[2]).queuedMs], ["second", "third", 400]);
+    assert.equal(ScriptedWorker.created.length, 2, "workers are reused");
+  });
+
+  it("fails an image that takes too long, terminates its worker and starts a new one for the next", async () => {
+    const ocr = pool({ size: 1 });
+    const stuck = assert.rejects(ocr.recognize(Buffer.from("huge")), (error: { code?: string }) => error.code === "media.timeout");
+    await flushMicrotasks();
+    await clock.advanceAsync(30_000);
+    await stuck;
+    await flushMicrotasks();
+    assert.equal(ScriptedWorker.created[0].terminated, true);
+    const next = ocr.recognize(Buffer.from("small"));
+    await flushMicrotasks();
+    assert.equal(ScriptedWorker.created.length, 2);
+    ScriptedWorker.created[1].reads[0].finish("ok");
+    assert.equal((await next).text, "ok");
+  });
+
+  it("keeps a worker after an unreadable image, replaces one that failed to start, bounds the queue, and closes", async () => {
+    let failStart = true;
+    const ocr = pool({ size: 1, maxWaiting: 1 }, async () => {
+      if (failStart) {
+        failStart = false;
+        throw new Error("no language data");
+      }
+      return new ScriptedWorker();
+    });
+    await assert.rejects(ocr.recognize(Buffer.from("x")), /no language data/);
+    const bad = ocr.recognize(Buffer.from("garbage"));
+    await flushMicrotasks();
+    ScriptedWorker.created[0].reads[0].fail(new Error("Error attempting to read image."));
+    await assert.rejects(bad, /read image/);
+    assert.equal(ScriptedWorker.created[0].terminated, false, "a bad image does not cost the worker");
+    const busy = ocr.recognize(Buffer.from("1"));
+    const waiting = ocr.recognize(Buffer.from("2"));
+    await assert.rejects(ocr.recognize(Buffer.from("3")), (error: { code?: string }) => error.code === "media.busy");
+    await flushMicrotasks();
+    await ocr.close();
+    await assert.rejects(waiting, (error: { code?: string }) => error.code === "media.closed");
+    assert.equal(ScriptedWorker.created[0].terminated, true);
+    await assert.rejects(ocr.recognize(Buffer.from("4")), (error: { code?: string }) => error.code === "media.closed");
+    void busy.catch(() => undefined);
+  });
+});

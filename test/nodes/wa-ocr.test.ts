@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import ocrNode from "../../src/nodes/wa-ocr";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
+const IMAGES = join(__dirname, "..", "..", "..", "shared", "data", "ocr", "tesseractjs", "images");
+
+describe("wa-ocr node (real tesseract.js, local language data)", function () {
+  this.timeout(60_000);
+  const harness = useNodeHarness();
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "wa-ocr-"));
+    helper.settings({ userDir: dir });
+  });
+  after(() => {
+    helper.settings({});
+    rmSync(dir, { recursive: true, force: true });
+  });
+  async function load(props: Record<string, unknown> = {}) {
+    await helper.load(ocrNode, inTab([{ id: "o1", type: "wa-ocr", languages: "eng", poolSize: 1, timeoutSeconds: 30, maxMegabytes: 1, words: true, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]));
+  }
+
+  it("reads a photo's text with confidence and word boxes into msg.wa.media.ocr", async function () {
+    if (!existsSync(IMAGES)) {
+      console.log("      (skipped: ../shared/data/ocr is not beside this checkout)");
+      this.skip();
+    }
+    await load();
+    const out = collect("out");
+    const msg = envelope("447700900123@c.us", "");
+    (msg.wa as { message: { media?: unknown } }).message.media = { mimetype: "image/png", data: readFileSync(join(IMAGES, "simple.png")) };
+    getNode("o1").receive(msg);
+    await untilReal(() => out.length === 1, 30_000);
+    const ocr = (out[0].wa as { media: { ocr: { text: string; confidence: number; words: { text: string; bbox: { x0: number; x1: number } }[]; languages: string[] } } }).media.ocr;
+    assert.equal(ocr.text, "Tesseract.js");
+    assert.ok(ocr.confidence > 80, String(ocr.confidence));
+    assert.deepEqual(ocr.words.map((w) => w.text), ["Tesseract.js"]);
+    assert.ok(ocr.words[0].bbox.x1 > ocr.words[0].bbox.x0);
+    assert.deepEqual(ocr.languages, ["eng"]);
+    assert.ok(existsSync(join(dir, "wa-pipeline", "tessdata", "eng.traineddata.gz")), "language data copied from the npm package");
+  });
+
+  it("turns away what is not an image, too large, or missing, each with a reason on the Catch path", async () => {
+    await load();
+    const errors = collect("errors");
+    getNode("o1").receive({ payload: Buffer.from("%PDF-1.7 not an image") });
+    getNode("o1").receive({ payload: Buffer.alloc(2 * 1024 * 1024, 0xff) });
+    getNode("o1").receive({ payload: "text only" });
+    // A PNG signature with garbage after it gets to the engine, which must fail without taking the runtime down.
+    getNode("o1").receive({ payload: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]) });
+    await untilReal(() => errors.length === 4, 30_000);
+    const codes = errors.map((e) => (e.error as { message: string }).message);
+    assert.match(codes[0], /not a PNG, JPEG/);
+    assert.match(codes[1], /limit is 1048576/);
+    assert.match(codes[2], /no image/);
+    assert.match(codes[3], /could not be read/);
+  });
+
+  it("fails an image that takes longer than the time limit (fake clock) and stops at deploy without a language's data", async () => {
+    await load({ timeoutSeconds: 5 });
+    const errors = collect("errors");
+    getNode("o1").receive({ payload: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]) });
+    // The worker is still starting: the start has its own (longer) limit; then the read gets 5 s.
+    await harness.clock().advanceAsync(61_000);
+    await untilReal(() => errors.length === 1, 30_000);
+    assert.match((errors[0].error as { message: string }).message, /did not start within 60 s|took longer than 5 s/);
+    await helper.unload();
+    await load({ languages: "eng+xyz" });
+    const texts = getNode("o1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(texts.some((t) => /install @tesseract.js-data\/xyz/.test(t)), texts.join(" | "));
+  });
+});
