@@ -35,9 +35,9 @@ describe("wa-dead-letter node", () => {
     const reports = collect("reports");
     getNode("dl1").receive(failed("order 1"));
     await until(() => true);
-    await advance(9000);
+    await advance(7500);
     assert.equal(replayed.length, 0, "not before the first backoff (10 s, jitter 0.8..1.2)");
-    await advance(4000);
+    await advance(5000);
     await until(() => replayed.length === 1);
     const first = replayed[0] as { payload: string; error?: unknown; deadLetter: Letter };
     assert.equal(first.payload, "order 1");
