@@ -23,6 +23,8 @@ for (const file of readdirSync(join(root, "nodes"))) {
 cpSync(join(root, "nodes", "locales"), join(nodesOut, "locales"), { recursive: true });
 mkdirSync(join(nodesOut, "icons"), { recursive: true });
 cpSync(join(root, "icons"), join(nodesOut, "icons"), { recursive: true });
+// The photo example's chat script and media: shipped inside dist/ (examples/ holds only flows, one per menu entry).
+cpSync(join(root, "demo-media"), join(dist, "demo-media"), { recursive: true });
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const problems = [];

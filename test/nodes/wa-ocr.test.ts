@@ -43,6 +43,17 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.ok(existsSync(join(dir, "wa-pipeline", "tessdata", "eng.traineddata.gz")), "language data copied from the npm package");
   });
 
+  it("reads the receipt the photo example ships (always here, no shared data needed)", async () => {
+    await load({ languages: "eng+por" });
+    const out = collect("out");
+    getNode("o1").receive({ payload: readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png")) });
+    await untilReal(() => out.length === 1, 30_000);
+    const ocr = out[0].ocr as { text: string; words: unknown[] };
+    assert.match(ocr.text, /Pedido BR-20931/);
+    assert.match(ocr.text, /TOTAL R\$ 50,50/);
+    assert.ok(ocr.words.length >= 15, String(ocr.words.length));
+  });
+
   it("turns away what is not an image, too large, or missing, each with a reason on the Catch path", async () => {
     await load();
     const errors = collect("errors");

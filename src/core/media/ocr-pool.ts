@@ -31,6 +31,8 @@ export interface OcrPoolOptions {
 
 interface Slot {
   worker?: Promise<OcrWorker>;
+  /** The worker once it has started. */
+  ready?: OcrWorker;
   busy: boolean;
 }
 
@@ -105,6 +107,7 @@ export class OcrPool {
       }
       const worker = await this.limit(slot.worker, this.options.startTimeoutMs, () => new WaError("media.timeout", `The OCR engine did not start within ${this.options.startTimeoutMs / 1000} s`, { seconds: this.options.startTimeoutMs / 1000 }));
       started = true;
+      slot.ready = worker;
       const startedAt = this.clock.now();
       const reading = worker.recognize(job.image);
       const result = await new Promise<OcrResult>((resolve, reject) => {
@@ -124,13 +127,14 @@ export class OcrPool {
     }
   }
 
-  /** Terminates the slot's worker, now or as soon as it has started; never waits for a stuck start. */
-  private retire(slot: Slot): Promise<void> {
+  /** Terminates the slot's worker; one still starting is terminated once it has started, without waiting for it. */
+  private async retire(slot: Slot): Promise<void> {
     const worker = slot.worker;
+    const ready = slot.ready;
     slot.worker = undefined;
-    if (!worker) return Promise.resolve();
-    const terminated = worker.then((w) => w.terminate()).catch(() => undefined);
-    return Promise.race([terminated, new Promise<void>((resolve) => setImmediate(resolve))]).then(() => undefined);
+    slot.ready = undefined;
+    if (ready) await ready.terminate().catch(() => undefined);
+    else if (worker) void worker.then((w) => w.terminate()).catch(() => undefined);
   }
 
   private limit<T>(work: Promise<T>, ms: number, error: () => WaError): Promise<T> {

@@ -1,4 +1,4 @@
-import { FoundSpan } from "./person";
+import { FoundSpan } from "./text";
 
 const STREET_WORD = "rua|r\\.|av\\.?|avenida|alameda|travessa|estrada|rodovia|praça|largo|calle|c\\/|carrera|cra\\.?|cl\\.?|avda\\.?|paseo|camino|pasaje|jirón|rue|avenue|boulevard|bd|chemin|allée|impasse|quai|place|route|road|rd\\.?|street|st\\.?|avenue|ave\\.?|lane|ln\\.?|drive|dr\\.?|way|close|court|ct\\.?|crescent|terrace|parade|highway|hwy|marg|nagar|gali|chowk|sector|viale|piazza|corso";
 /** A street name: a street word before or after capitalised words, or a German/Swiss compound street. */
@@ -7,12 +7,12 @@ const STREET = new RegExp(
     `\\b(?:${STREET_WORD})\\s+(?:(?:de|do|da|dos|das|del|de la|des|du|di)\\s+)?[\\p{L}\\d][\\p{L}\\d'’.-]*(?:\\s+(?:(?:de|do|da|del|des|du)\\s+)?\\p{Lu}[\\p{L}'’.-]*){0,3}`,
     `\\b\\d{1,5}[A-Za-z]?\\s+(?:\\p{L}[\\p{L}'’-]*\\s+){1,3}(?:${STREET_WORD})\\b`,
   ].join("|"),
-  "giu",
+  "iu",
 );
 /** German and Swiss street names are one capitalised compound (case matters: "during" is no Ring). */
-const COMPOUND_STREET = /(?<![\p{L}])\p{Lu}\p{Ll}[\p{L}-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|steig)(?![\p{L}])/gu;
+const COMPOUND_STREET = /(?<![\p{L}])\p{Lu}\p{Ll}[\p{L}-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|steig)(?![\p{L}])/u;
 /** A unit, building or floor: `apto 52`, `flat 1102`, `Level 5`, `unit 7`, `B-304`, `piso 4`, `Room 214`. */
-const UNIT = /\b(?:apto|apt|apartment|ap|flat|unit|suite|level|floor|piso|planta|dto|depto|departamento|room|quarto|andar|bloco|block|tower|torre|casa|house|plot|wohnung|etage|stock|appartement|bâtiment|bat)\.?\s*(?:no\.?\s*)?\d{1,5}[A-Za-z]?\b|\b[A-Z]-\d{2,5}\b/giu;
+const UNIT = /\b(?:apto|apt|apartment|ap|flat|unit|suite|level|floor|piso|planta|dto|depto|departamento|room|quarto|andar|bloco|block|tower|torre|casa|house|plot|wohnung|etage|stock|appartement|bâtiment|bat)\.?\s*(?:no\.?\s*)?\d{1,5}[A-Za-z]?\b|\b[A-Z]-\d{2,5}\b/iu;
 const BUILDING = /\b(?:hostel|tower|towers|building|residency|residence|apartments|edifício|edificio|condomínio|condominio|residencial|conjunto|business park|park|plaza|centre|center|mall|complex|society|enclave)\b/iu;
 /** Words that end an address: the sentence goes on about something else. */
 const STOP_WORD = /^(?:and|e|y|und|et|or|ou|o|oder|pls|please|por|pra|para|pour|bitte|instead|en vez|cel|tel|phone|mob|mobile|contact|whatsapp|ka|ke|ki|pe|par|mein|can|could|is|are|it|i|i'm|im|tomorrow|today|amanhã|mañana|morgen|demain|por favor|s'il|thanks|thank|obrigad[oa]|gracias|merci|danke|asap|before|after|until|til|till|by)$/iu;
@@ -50,11 +50,7 @@ function placeLength(piece: string): number {
   if (/^\s*(?:I|I'm|Pls|Please|Thanks|Can|Could|Is|Ok|OK|Also)\b/u.test(piece)) return 0;
   const words = [...piece.matchAll(/\S+/gu)];
   if (words.length === 0 || STOP_WORD.test(words[0][0])) return 0;
-  if (UNIT.test(piece)) {
-    UNIT.lastIndex = 0;
-    if (words.length <= 6) return piece.length;
-  }
-  UNIT.lastIndex = 0;
+  if (UNIT.test(piece) && words.length <= 6) return piece.length;
   let length = 0;
   for (const w of words.slice(0, 6)) {
     if (!isPlaceWord(w[0].replace(/[?!.]+$/u, "")) || STOP_WORD.test(w[0])) break;
@@ -67,15 +63,13 @@ function placeLength(piece: string): number {
 function addressStartIn(piece: Segment): number | undefined {
   let best: number | undefined;
   for (const pattern of [STREET, COMPOUND_STREET, UNIT]) {
-    pattern.lastIndex = 0;
-    for (const m of piece.text.matchAll(pattern)) {
-      let at = m.index!;
-      // "Rua do Futuro, 77" keeps the street; "Duval St" after "4410" starts at the number.
-      const numberBefore = /(\d{1,5}[A-Za-z]?\s+)$/u.exec(piece.text.slice(0, at));
-      if (numberBefore && !/\b(?:flat|unit|level|apt|apto|room)\s+\d+\s+$/iu.test(piece.text.slice(0, at))) at -= numberBefore[1].length;
-      if (best === undefined || at < best) best = at;
-      break;
-    }
+    const m = pattern.exec(piece.text);
+    if (!m) continue;
+    let at = m.index;
+    // "Rua do Futuro, 77" keeps the street; "Duval St" after "4410" starts at the number.
+    const numberBefore = /(\d{1,5}[A-Za-z]?\s+)$/u.exec(piece.text.slice(0, at));
+    if (numberBefore && !/\b(?:flat|unit|level|apt|apto|room)\s+\d+\s+$/iu.test(piece.text.slice(0, at))) at -= numberBefore[1].length;
+    if (best === undefined || at < best) best = at;
   }
   return best;
 }
@@ -116,11 +110,7 @@ export function findAddresses(text: string): FoundSpan[] {
         const previous = segments[first - 1];
         const tail = /(?:^|[:]\s*|\s)((?:\p{Lu}[\p{L}\d'’-]*\s+){0,3}(?:\p{Lu}[\p{L}'’-]*)|(?:\S+\s+)?\d{1,5}[A-Za-z]?)$/u.exec(previous.text);
         const piece = previous.text.slice(previous.text.lastIndexOf(":") + 1).trim();
-        if (!(UNIT.test(piece) || BUILDING.test(piece)) || !tail) {
-          UNIT.lastIndex = 0;
-          break;
-        }
-        UNIT.lastIndex = 0;
+        if (!(UNIT.test(piece) || BUILDING.test(piece)) || !tail) break;
         if (placeLength(piece) !== piece.length) break;
         first -= 1;
         start = previous.end - piece.length;
@@ -136,8 +126,6 @@ export function findAddresses(text: string): FoundSpan[] {
       }
       // A unit alone ("apto 31") is an address only with places after it or a named building.
       const streetInPiece = STREET.test(segments[i].text) || COMPOUND_STREET.test(segments[i].text);
-      STREET.lastIndex = 0;
-      COMPOUND_STREET.lastIndex = 0;
       if (!streetInPiece && last === i && first === i && !BUILDING.test(coreText)) continue;
       const end = trimTail(text, segments[i].start + startInPiece, lastEnd);
       if (end - start >= 6) found.push({ start, end, confidence: 0.7 });

@@ -1,10 +1,6 @@
 import { FIRST_NAMES_LIST } from "./first-names";
+import { FoundSpan } from "./text";
 
-export interface FoundSpan {
-  start: number;
-  end: number;
-  confidence: number;
-}
 
 let firstNames: Set<string> | undefined;
 /** First names from the generated list (lower case), built on first use. */

@@ -1,4 +1,4 @@
-import { FoundSpan } from "./person";
+import { FoundSpan } from "./text";
 
 /**
  * Type nouns of goods small shops sell, in the chat languages (singular; plurals are derived).
@@ -35,6 +35,8 @@ const MODIFIERS = new Set(
   `ceramic standing cast iron vegetarian vegan linen wooden wood leather cotton wool silk denim wireless bluetooth electric gaming mechanical smart stainless steel glass plastic metal silver gold black white blue red green navy pink grey gray brown beige olive oak walnut bamboo organic gluten-free chocolate vanilla strawberry back screen phone air table floor desk sheet cable rice chicken beef veggie running trail hiking rain winter summer baby kids mens womens queen king single double large small mini medium xl inch cm`.split(/\s+/u),
 );
 const COLOURS = "olive|black|white|blue|red|green|navy|pink|grey|gray|brown|beige|sage green|sage|cream|yellow|orange|purple|gold|silver|oak|walnut|preto|branco|azul|vermelho|verde|rosa|cinza|negro|blanco|rojo|gris|noir|blanc|bleu|rouge|vert|schwarz|weiß|weiss|blau|rot|grün";
+/** `in <colour>` after a type noun: "Aria lamp in sage green". */
+const IN_COLOUR = new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu");
 /** Words after a type noun that describe it in Romance languages (`tomate italiano`, `mandioca descascada`). */
 const ADJECTIVE_AFTER = /^(?:\p{Ll}+(?:ano|ana|anos|anas|ado|ada|ados|adas|ido|ida|idos|idas|ivo|iva|oso|osa|ino|ina|ês|esa|ico|ica|al|ável|ível|ario|ária|ário)|caipira|alto|alta|écru|mérinos|cabotiá|orgânico|orgánico|bio|integral)$/u;
 const LINKS = /^(?:de|do|da|dos|das|del|en|à|au|aux|di)$/u;
@@ -136,9 +138,8 @@ export function findProducts(text: string, catalogue: readonly string[] = []): F
       else if (LINKS.test(word) && next && joined(text, tokens[i], next) && !STOP.test(next.text) && (/^\p{Ll}/u.test(next.text) || /^\d/u.test(next.text) || isCapitalised(next, text)) && !/^(?:tamanho|talla|taille|size|cor|color|couleur)$/iu.test(next.text)) {
         last = i + 1;
         i += 1;
-      } else if (/^in$/iu.test(word) && next && new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu").test(text.slice(next.start))) {
-        const colour = new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu").exec(text.slice(next.start))![0];
-        const colourEnd = next.start + colour.length;
+      } else if (/^in$/iu.test(word) && next && IN_COLOUR.test(text.slice(next.start))) {
+        const colourEnd = next.start + IN_COLOUR.exec(text.slice(next.start))![0].length;
         while (i + 1 < tokens.length && tokens[i + 1].end <= colourEnd) i += 1;
         last = i;
       } else break;

@@ -1,4 +1,4 @@
-import { FoundSpan } from "./person";
+import { FoundSpan } from "./text";
 
 export type QuantityUnit = "item" | "kg" | "g" | "l" | "ml" | "m" | "box" | "pack" | "pair" | "dozen" | "bag" | "bottle" | "roll" | "set" | "tray" | "can" | "sack" | "bunch";
 
@@ -50,10 +50,10 @@ const ORDER_VERB_AFTER = /^\s+(?:bhej|bhejo|bhejna|chahiye|chahiyen|de do|dedo|d
 const NOT_A_COUNT_AFTER = /^\s*(?:%|x\b|of\b|de\s+(?:nós|nosotros)|more\b|thing|days?|dias?|días|weeks?|semanas?|hours?|horas?|min|minutes?|people|pessoas|personas|pax|star|stars|estrelas|anos|años|years|am\b|pm\b|h\b|uhr|baje|bje|o'clock)/iu;
 const SIZE_LIST = /(?<![\p{L}\d])(\d{1,4})\s(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2})(?=\s*(?:,|$|\s(?:and|e|y|aur)\b|\s\d))/gu;
 
+const UNIT_MATCHERS = UNIT_WORDS.map(([unit, words]) => [unit, new RegExp(`^(?:${words})$`, "iu")] as const);
+
 function unitOf(word: string): QuantityUnit {
-  const lower = word.toLowerCase();
-  for (const [unit, words] of UNIT_WORDS) if (new RegExp(`^(?:${words})$`, "iu").test(lower)) return unit;
-  return "item";
+  return UNIT_MATCHERS.find(([, matcher]) => matcher.test(word))?.[0] ?? "item";
 }
 
 function amountOf(written: string): number | undefined {
@@ -85,10 +85,8 @@ export function findQuantities(text: string, productStarts: readonly number[] = 
     if (/^(?:m|l)$/iu.test(unitWord) && /^\d/u.test(number) && space !== "" && !/\b(?:de|of)\s*$/iu.test(text.slice(m.index! + whole.length, m.index! + whole.length + 4))) continue;
     add(m.index!, m.index! + whole.length, amountOf(number), unitOf(unitWord), 0.85);
   }
-  for (const m of text.matchAll(SIZE_LIST)) {
-    const sizes = [...text.matchAll(SIZE_LIST)].length;
-    if (sizes >= 2) add(m.index!, m.index! + m[1].length, amountOf(m[1]), "item", 0.7);
-  }
+  const sizes = [...text.matchAll(SIZE_LIST)];
+  if (sizes.length >= 2) for (const m of sizes) add(m.index!, m.index! + m[1].length, amountOf(m[1]), "item", 0.7);
   for (const m of text.matchAll(BARE)) {
     const number = m[1];
     const start = m.index!;

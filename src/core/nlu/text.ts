@@ -1,3 +1,10 @@
+/** Where an extractor found something in a text (JavaScript string offsets, end exclusive). */
+export interface FoundSpan {
+  start: number;
+  end: number;
+  confidence: number;
+}
+
 /** Longest text the NLU engines look at; the rest of a 1 MB message is not read. */
 export const MAX_NLU_CHARS = 4096;
 
