@@ -2,6 +2,7 @@ import path from "node:path";
 import { WaError } from "../core/errors";
 import { OcrPool } from "../core/media/ocr-pool";
 import { sniffImageType } from "../core/media-types";
+import { attachMediaResult, mediaOf } from "./lib/media-message";
 import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
 import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "./lib/tesseract-engine";
@@ -34,14 +35,6 @@ export function ocrSettingsFromConfig(config: OcrDef) {
   return { languages, poolSize, timeoutMs: timeoutSeconds * 1000, maxBytes: Math.round(maxMegabytes * 1024 * 1024), words: config.words !== false };
 }
 
-/** The image a message carries: the media wa in downloaded, or a Buffer in msg.payload. */
-function imageOf(msg: NodeMessage): Buffer | undefined {
-  const media = (msg as { wa?: { message?: { media?: { data?: unknown } } } }).wa?.message?.media?.data;
-  if (Buffer.isBuffer(media)) return media;
-  const payload = (msg as { payload?: unknown }).payload;
-  return Buffer.isBuffer(payload) ? payload : undefined;
-}
-
 export default function register(RED: NodeAPI): void {
   function WaOcr(this: Node, config: OcrDef) {
     RED.nodes.createNode(this, config);
@@ -60,7 +53,7 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
-      const image = imageOf(msg);
+      const image = mediaOf(msg)?.data;
       try {
         if (!image || image.length === 0) throw new WaError("media.unreadable", "The message carries no image (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no image" });
         if (image.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${image.length} bytes; the limit is ${settings.maxBytes}`, { size: image.length, max: settings.maxBytes });
@@ -73,9 +66,7 @@ export default function register(RED: NodeAPI): void {
       pool.recognize(image).then(
         (result) => {
           const ocr = { text: result.text, confidence: result.confidence, words: result.words, languages: settings.languages, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
-          const wa = (msg as { wa?: { media?: Record<string, unknown> } }).wa;
-          if (wa && typeof wa === "object") wa.media = { ...(wa.media ?? {}), ocr };
-          else (msg as { ocr?: unknown }).ocr = ocr;
+          attachMediaResult(msg, "ocr", ocr);
           read += 1;
           traceMessage(msg, node, start, clock.now());
           send(msg);

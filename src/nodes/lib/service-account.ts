@@ -9,7 +9,8 @@ export interface ServiceAccountCredentials {
   token_uri?: string;
 }
 
-const SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets";
+export const SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets";
+export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 const GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token";
 
 /** Reads a service-account key (the JSON file from Google Cloud's console), with errors a person can act on. */
@@ -39,6 +40,7 @@ export class ServiceAccountTokens {
     private readonly key: ServiceAccountCredentials,
     private readonly clock: Clock,
     private readonly fetchToken: typeof fetch = fetch,
+    private readonly scope: string = SHEETS_SCOPE,
   ) {}
 
   get email(): string {
@@ -64,7 +66,7 @@ export class ServiceAccountTokens {
     const tokenUri = this.key.token_uri ?? GOOGLE_TOKEN_URI;
     const now = Math.floor(this.clock.now() / 1000);
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
-    const unsigned = `${encode({ alg: "RS256", typ: "JWT", ...(this.key.private_key_id ? { kid: this.key.private_key_id } : {}) })}.${encode({ iss: this.key.client_email, scope: SHEETS_SCOPE, aud: tokenUri, iat: now, exp: now + 3600 })}`;
+    const unsigned = `${encode({ alg: "RS256", typ: "JWT", ...(this.key.private_key_id ? { kid: this.key.private_key_id } : {}) })}.${encode({ iss: this.key.client_email, scope: this.scope, aud: tokenUri, iat: now, exp: now + 3600 })}`;
     let signature: string;
     try {
       signature = createSign("RSA-SHA256").update(unsigned).sign(this.key.private_key, "base64url");

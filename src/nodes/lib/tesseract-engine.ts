@@ -61,7 +61,7 @@ export async function createTesseractWorker(codes: string[], dataFolder: string,
   // errorHandler keeps a worker's error on its promise instead of throwing it out of the process.
   const worker = await tesseract.createWorker(codes.join("+"), 1, { langPath, cacheMethod: "none", gzip: true, errorHandler: () => undefined });
   return {
-    async recognize(image: Buffer): Promise<OcrResult> {
+    async run(image: Buffer): Promise<OcrResult> {
       const { data } = await worker.recognize(image, {}, { text: true, blocks: withWords });
       return { text: data.text.trim(), confidence: Math.round(data.confidence * 10) / 10, words: withWords ? wordsOf(data) : [] };
     },

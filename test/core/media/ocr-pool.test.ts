@@ -10,7 +10,7 @@ class ScriptedWorker implements OcrWorker {
   constructor() {
     ScriptedWorker.created.push(this);
   }
-  recognize(image: Buffer): Promise<OcrResult> {
+  run(image: Buffer): Promise<OcrResult> {
     return new Promise((resolve, reject) => {
       this.reads.push({ image, finish: (text) => resolve({ text, confidence: 90, words: [] }), fail: reject });
     });

@@ -1,0 +1,216 @@
+import { WaError } from "../errors";
+
+export type AudioContainer = "ogg" | "wav" | "mp3" | "mp4" | "webm";
+
+export interface AudioInfo {
+  container: AudioContainer;
+  /** "opus" or "vorbis" inside Ogg, "pcm"/"float" inside WAV; undefined where the header is not read. */
+  codec?: string;
+  sampleRate?: number;
+  channels?: number;
+  /** From the headers, without decoding; undefined where the container does not say cheaply. */
+  durationSeconds?: number;
+}
+
+const unreadable = (reason: string) => new WaError("media.unreadable", `The audio could not be read: ${reason}`, { reason });
+
+/** The container by its first bytes; the mimetype a chat claims is not trusted. */
+export function sniffAudio(data: Uint8Array): AudioContainer | undefined {
+  const ascii = (start: number, end: number) => String.fromCharCode(...data.subarray(start, end));
+  if (data.length >= 4 && ascii(0, 4) === "OggS") return "ogg";
+  if (data.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WAVE") return "wav";
+  if (data.length >= 12 && ascii(4, 8) === "ftyp") return "mp4";
+  if (data.length >= 4 && data[0] === 0x1a && data[1] === 0x45 && data[2] === 0xdf && data[3] === 0xa3) return "webm";
+  if (data.length >= 3 && (ascii(0, 3) === "ID3" || (data[0] === 0xff && (data[1] & 0xe0) === 0xe0))) return "mp3";
+  return undefined;
+}
+
+/** Reads the headers of a voice note: codec, rate, channels and (Ogg, WAV) its length. Throws media.unreadable. */
+export function probeAudio(data: Uint8Array): AudioInfo {
+  const container = sniffAudio(data);
+  if (!container) throw unreadable("not an Ogg, WAV, MP3, MP4/M4A or WebM file");
+  if (container === "ogg") return probeOgg(data);
+  if (container === "wav") return probeWav(data).info;
+  return { container };
+}
+
+interface OggPage {
+  granule: bigint;
+  serial: number;
+  headerType: number;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+function* oggPages(data: Uint8Array): Generator<OggPage> {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 0;
+  while (offset + 27 <= data.length) {
+    if (view.getUint32(offset, false) !== 0x4f676753) throw unreadable(`broken Ogg page at byte ${offset}`);
+    const segments = data[offset + 26];
+    if (offset + 27 + segments > data.length) throw unreadable("truncated Ogg page");
+    let bodyLength = 0;
+    for (let i = 0; i < segments; i++) bodyLength += data[offset + 27 + i];
+    const bodyStart = offset + 27 + segments;
+    if (bodyStart + bodyLength > data.length) throw unreadable("truncated Ogg page");
+    yield { granule: view.getBigInt64(offset + 6, true), serial: view.getUint32(offset + 14, true), headerType: data[offset + 5], bodyStart, bodyEnd: bodyStart + bodyLength };
+    offset = bodyStart + bodyLength;
+  }
+  if (offset !== data.length) throw unreadable("truncated Ogg page");
+}
+
+function probeOgg(data: Uint8Array): AudioInfo {
+  let first: OggPage | undefined;
+  let lastGranule = -1n;
+  for (const page of oggPages(data)) {
+    first ??= page;
+    if (page.serial === first.serial && page.granule >= 0n) lastGranule = page.granule;
+  }
+  if (!first) throw unreadable("empty Ogg file");
+  const head = data.subarray(first.bodyStart, first.bodyEnd);
+  const magic = String.fromCharCode(...head.subarray(0, 8));
+  if (magic === "OpusHead" && head.length >= 19) {
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const channels = head[9];
+    const preSkip = view.getUint16(10, true);
+    // Opus granule positions always count 48 kHz samples, whatever the input rate was.
+    const samples = Number(lastGranule) - preSkip;
+    return { container: "ogg", codec: "opus", channels, sampleRate: 48_000, durationSeconds: lastGranule >= 0n ? Math.max(0, samples) / 48_000 : undefined };
+  }
+  if (head.length >= 16 && head[0] === 1 && String.fromCharCode(...head.subarray(1, 7)) === "vorbis") {
+    const rate = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(12, true);
+    return { container: "ogg", codec: "vorbis", channels: head[11], sampleRate: rate, durationSeconds: rate > 0 && lastGranule >= 0n ? Number(lastGranule) / rate : undefined };
+  }
+  throw unreadable("an Ogg file without Opus or Vorbis audio");
+}
+
+interface WavLayout {
+  info: AudioInfo;
+  format: number;
+  bitsPerSample: number;
+  dataStart: number;
+  dataEnd: number;
+}
+
+function probeWav(data: Uint8Array): WavLayout {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 12;
+  let fmt: { format: number; channels: number; sampleRate: number; bitsPerSample: number } | undefined;
+  while (offset + 8 <= data.length) {
+    const id = String.fromCharCode(...data.subarray(offset, offset + 4));
+    const size = view.getUint32(offset + 4, true);
+    const body = offset + 8;
+    if (id === "fmt " && size >= 16 && body + 16 <= data.length) {
+      let format = view.getUint16(body, true);
+      // WAVE_FORMAT_EXTENSIBLE carries the real format in its sub-format GUID.
+      if (format === 0xfffe && size >= 40 && body + 26 <= data.length) format = view.getUint16(body + 24, true);
+      fmt = { format, channels: view.getUint16(body + 2, true), sampleRate: view.getUint32(body + 4, true), bitsPerSample: view.getUint16(body + 14, true) };
+    } else if (id === "data") {
+      if (!fmt) throw unreadable("WAV data before its format");
+      const supported = (fmt.format === 1 && (fmt.bitsPerSample === 16 || fmt.bitsPerSample === 8)) || (fmt.format === 3 && fmt.bitsPerSample === 32);
+      if (!supported) throw unreadable(`WAV format ${fmt.format} with ${fmt.bitsPerSample}-bit samples (PCM 8/16-bit or float 32-bit expected)`);
+      if (fmt.channels < 1 || fmt.channels > 8 || fmt.sampleRate < 4000 || fmt.sampleRate > 192_000) throw unreadable("WAV with an impossible rate or channel count");
+      const dataEnd = Math.min(data.length, body + size);
+      const frameBytes = (fmt.bitsPerSample / 8) * fmt.channels;
+      const frames = Math.floor((dataEnd - body) / frameBytes);
+      return {
+        info: { container: "wav", codec: fmt.format === 3 ? "float" : "pcm", channels: fmt.channels, sampleRate: fmt.sampleRate, durationSeconds: frames / fmt.sampleRate },
+        format: fmt.format,
+        bitsPerSample: fmt.bitsPerSample,
+        dataStart: body,
+        dataEnd: body + frames * frameBytes,
+      };
+    }
+    offset = body + size + (size % 2);
+  }
+  throw unreadable("a WAV file without audio data");
+}
+
+/** WAV samples mixed down to one channel, -1..1. */
+export function wavSamples(data: Uint8Array): { samples: Float32Array; sampleRate: number } {
+  const layout = probeWav(data);
+  const channels = layout.info.channels ?? 1;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = layout.bitsPerSample / 8;
+  const frames = (layout.dataEnd - layout.dataStart) / (bytes * channels);
+  const samples = new Float32Array(frames);
+  for (let frame = 0; frame < frames; frame++) {
+    let sum = 0;
+    for (let channel = 0; channel < channels; channel++) {
+      const at = layout.dataStart + (frame * channels + channel) * bytes;
+      if (layout.format === 3) sum += view.getFloat32(at, true);
+      else if (bytes === 2) sum += view.getInt16(at, true) / 32768;
+      else sum += (data[at] - 128) / 128;
+    }
+    samples[frame] = sum / channels;
+  }
+  return { samples, sampleRate: layout.info.sampleRate ?? 8000 };
+}
+
+/** Averages channels into one. */
+export function mixDown(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0];
+  const length = Math.min(...channels.map((c) => c.length));
+  const out = new Float32Array(length);
+  for (const channel of channels) for (let i = 0; i < length; i++) out[i] += channel[i] / channels.length;
+  return out;
+}
+
+const HALF_TAPS = 16;
+
+/**
+ * Band-limited resampling (windowed sinc, cut-off below the lower Nyquist frequency), so a 48 kHz
+ * voice note becomes the 8 kHz the speech model was trained on without aliasing.
+ */
+export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
+  if (fromRate === toRate) return samples;
+  const ratio = toRate / fromRate;
+  const cutoff = Math.min(1, ratio) * 0.9;
+  const out = new Float32Array(Math.floor(samples.length * ratio));
+  const halfWidth = HALF_TAPS / Math.min(1, ratio);
+  for (let i = 0; i < out.length; i++) {
+    const center = i / ratio;
+    const first = Math.max(0, Math.ceil(center - halfWidth));
+    const last = Math.min(samples.length - 1, Math.floor(center + halfWidth));
+    let sum = 0;
+    let weight = 0;
+    for (let j = first; j <= last; j++) {
+      const x = (j - center) * cutoff;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const window = 0.5 + 0.5 * Math.cos((Math.PI * (j - center)) / halfWidth);
+      const w = sinc * window;
+      sum += samples[j] * w;
+      weight += w;
+    }
+    out[i] = weight !== 0 ? sum / weight : 0;
+  }
+  return out;
+}
+
+/**
+ * Surrounds speech with the recording's own background (its quietest 10 ms, repeated): a decoder
+ * that sees no silence before the first word misreads it, and trimmed recordings start mid-breath.
+ */
+export function padWithBackground(samples: Float32Array, sampleRate: number, seconds: number): Float32Array {
+  const frame = Math.max(1, Math.round(sampleRate * 0.01));
+  if (samples.length < frame) return samples;
+  let quietest = 0;
+  let lowest = Infinity;
+  for (let start = 0; start + frame <= samples.length; start += frame) {
+    let energy = 0;
+    for (let j = start; j < start + frame; j++) energy += samples[j] * samples[j];
+    if (energy < lowest) {
+      lowest = energy;
+      quietest = start;
+    }
+  }
+  const pad = Math.round(sampleRate * seconds);
+  const out = new Float32Array(samples.length + 2 * pad);
+  for (let i = 0; i < pad; i++) {
+    const value = samples[quietest + (i % frame)];
+    out[i] = value;
+    out[pad + samples.length + i] = value;
+  }
+  out.set(samples, pad);
+  return out;
+}

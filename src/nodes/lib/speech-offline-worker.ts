@@ -1,0 +1,107 @@
+// Runs in a worker thread: the offline speech engine (SoundSwallower, a WebAssembly build of
+// CMU PocketSphinx with its US English and French acoustic models) and the Opus decoder, so a long
+// voice note never holds up the messages on Node-RED's own thread.
+import path from "node:path";
+import { parentPort, workerData } from "node:worker_threads";
+import { mixDown, padWithBackground, resample, wavSamples } from "../../core/media/audio";
+import { GrammarMode, buildGrammar, grammarWords, transcriptFromAlignment, AlignedSegment } from "../../core/media/speech";
+
+export interface OfflineSpeechSettings {
+  model: "en-us" | "fr-fr";
+  mode: GrammarMode;
+  phrases: string[];
+  maxSeconds: number;
+}
+
+export type ToSpeechThread = { id: number; audio: Uint8Array; container: string; language: string };
+export type FromSpeechThread =
+  | { type: "ready"; unknownWords: string[] }
+  | { type: "failed"; message: string }
+  | { type: "result"; id: number; transcript: ReturnType<typeof transcriptFromAlignment>; durationSeconds: number }
+  | { type: "error"; id: number; code: string; message: string; params?: Record<string, string | number> };
+
+interface Decoder {
+  initialize(): Promise<unknown>;
+  lookup_word(word: string): string | null;
+  set_grammar(jsgf: string): void;
+  start(): void;
+  process_audio(pcm: Float32Array, noSearch: boolean, fullUtterance: boolean): number;
+  stop(): void;
+  get_alignment(): { w?: AlignedSegment[] };
+}
+interface SoundSwallower {
+  Decoder: new (config: Record<string, unknown>) => Decoder;
+}
+interface OpusDecoder {
+  ready: Promise<void>;
+  reset(): Promise<void>;
+  decodeFile(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: unknown[] }>;
+}
+
+/** The model works on 8 kHz audio (telephone band), which is what it was trained on. */
+const MODEL_RATE = 8000;
+
+// Both packages are ES modules; the compiled CommonJS would turn a plain import() into require().
+const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
+
+async function start(settings: OfflineSpeechSettings): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  const listenersBefore = process.listeners("uncaughtException");
+  const soundswallower = await importModule("soundswallower");
+  const { OggOpusDecoder } = (await importModule("ogg-opus-decoder")) as { OggOpusDecoder: new () => OpusDecoder };
+  const modelBase = path.join(path.dirname(require.resolve("soundswallower")), "model") + path.sep;
+  const engine = (await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({ modelBase, print: () => undefined, printErr: () => undefined })) as SoundSwallower;
+  // Emscripten's module adds a handler that rethrows every uncaught error; the thread keeps Node's own.
+  for (const listener of process.listeners("uncaughtException")) if (!listenersBefore.includes(listener)) process.off("uncaughtException", listener);
+
+  const decoder = new engine.Decoder({ hmm: path.join(modelBase, settings.model), samprate: MODEL_RATE, loglevel: "FATAL", ...(process.env.WAPIPE_SPEECH_TUNE ? JSON.parse(process.env.WAPIPE_SPEECH_TUNE) as Record<string, unknown> : {}) });
+  await decoder.initialize();
+  const unknownWords = grammarWords(settings.mode, settings.phrases).filter((word) => decoder.lookup_word(word) === null);
+  const phrases = settings.phrases.map((p) => p.split(" ").filter((w) => !unknownWords.includes(w)).join(" ")).filter(Boolean);
+  decoder.set_grammar(buildGrammar(settings.mode, phrases));
+  const opus = new OggOpusDecoder();
+  await opus.ready;
+  port.postMessage({ type: "ready", unknownWords } satisfies FromSpeechThread);
+
+  port.on("message", (job: ToSpeechThread) => {
+    void (async () => {
+      try {
+        let samples: Float32Array;
+        let rate: number;
+        if (job.container === "ogg") {
+          const decoded = await opus.decodeFile(job.audio);
+          await opus.reset();
+          if (decoded.samplesDecoded === 0) throw Object.assign(new Error("no Opus audio could be decoded"), { code: "media.unreadable" });
+          samples = mixDown(decoded.channelData);
+          rate = decoded.sampleRate;
+        } else if (job.container === "wav") {
+          ({ samples, sampleRate: rate } = wavSamples(job.audio));
+        } else {
+          throw Object.assign(new Error(`the offline engine reads Ogg/Opus and WAV, not ${job.container}`), { code: "media.unreadable" });
+        }
+        const durationSeconds = samples.length / rate;
+        if (durationSeconds > settings.maxSeconds) {
+          port.postMessage({ type: "error", id: job.id, code: "media.tooLong", message: `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, params: { seconds: Math.round(durationSeconds), max: settings.maxSeconds } } satisfies FromSpeechThread);
+          return;
+        }
+        const audio = padWithBackground(resample(samples, rate, MODEL_RATE), MODEL_RATE, 0.15);
+        decoder.start();
+        decoder.process_audio(audio, false, true);
+        decoder.stop();
+        const transcript = transcriptFromAlignment(decoder.get_alignment().w ?? [], job.language);
+        port.postMessage({ type: "result", id: job.id, transcript, durationSeconds } satisfies FromSpeechThread);
+      } catch (error) {
+        const code = (error as { code?: string }).code === "media.unreadable" || (error as { code?: string }).code === "media.tooLong" ? (error as { code: string }).code : "media.unreadable";
+        const reason = String((error as Error)?.message ?? error).replace(/^The audio could not be read: /, "").slice(0, 200);
+        port.postMessage({ type: "error", id: job.id, code, message: `The audio could not be read: ${reason}`, params: { reason } } satisfies FromSpeechThread);
+      }
+    })();
+  });
+}
+
+if (parentPort && workerData) {
+  start(workerData as OfflineSpeechSettings).catch((error: unknown) => {
+    parentPort?.postMessage({ type: "failed", message: String((error as Error)?.message ?? error).slice(0, 300) } satisfies FromSpeechThread);
+  });
+}

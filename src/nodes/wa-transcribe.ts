@@ -1,0 +1,157 @@
+import { WaError } from "../core/errors";
+import { probeAudio } from "../core/media/audio";
+import { EngineWorker, EnginePool } from "../core/media/engine-pool";
+import { GrammarMode, SpeechJob, parsePhraseList, spokenDigits } from "../core/media/speech";
+import { attachMediaResult, mediaOf } from "./lib/media-message";
+import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
+import { googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
+import { HeardSpeech, startOfflineSpeechThread } from "./lib/speech-offline";
+import { runtimeWorld } from "./lib/world";
+
+type EngineName = "offline" | "google" | "openai";
+
+interface TranscribeDef extends NodeDef {
+  engine: EngineName;
+  language: string;
+  grammar: GrammarMode;
+  phrases: string;
+  endpoint: string;
+  model: string;
+  poolSize: number | string;
+  timeoutSeconds: number | string;
+  maxSeconds: number | string;
+  maxMegabytes: number | string;
+  useAsText: boolean;
+}
+
+interface TranscribeCredentials {
+  googleKey?: string;
+  apiKey?: string;
+}
+
+/** The offline engine's acoustic models, by the language codes a form takes. */
+const OFFLINE_MODELS: Record<string, "en-us" | "fr-fr"> = { en: "en-us", "en-us": "en-us", "en-gb": "en-us", fr: "fr-fr", "fr-fr": "fr-fr" };
+const DEFAULT_ENDPOINT: Record<EngineName, string> = { offline: "", google: "https://speech.googleapis.com", openai: "https://api.openai.com/v1" };
+/** Google's synchronous recognize takes at most a minute of audio. */
+const GOOGLE_SYNC_SECONDS = 60;
+
+export function transcribeSettingsFromConfig(config: TranscribeDef, credentials: TranscribeCredentials = {}) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const engine = config.engine || "offline";
+  if (!["offline", "google", "openai"].includes(engine)) throw fail("engine", "Engine: offline, google or openai");
+  const language = String(config.language || "en-US").trim();
+  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language)) throw fail("language", "Language: a code such as en-US, pt-BR or es-MX");
+  const model = OFFLINE_MODELS[language.toLowerCase()];
+  if (engine === "offline" && !model) throw fail("language", "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others");
+  const grammar = config.grammar || "digits";
+  if (!["digits", "phrases", "words"].includes(grammar)) throw fail("grammar", "Listen for: digits, phrases or words");
+  const phrases = parsePhraseList(String(config.phrases ?? ""));
+  if (engine === "offline" && grammar !== "digits" && phrases.length === 0) throw fail("phrases", "Phrases: list at least one phrase, one per line");
+  const endpoint = String(config.endpoint || DEFAULT_ENDPOINT[engine]).trim();
+  if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint)) throw fail("endpoint", "Endpoint: an http(s) URL");
+  const poolSize = Number(config.poolSize ?? 1);
+  if (!(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 4)) throw fail("poolSize", "At once: 1 to 4");
+  const timeoutSeconds = Number(config.timeoutSeconds ?? 60);
+  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
+  const maxSeconds = Number(config.maxSeconds ?? 120);
+  if (!(maxSeconds >= 1 && maxSeconds <= 900)) throw fail("maxSeconds", "Longest voice note: 1 to 900 seconds");
+  if (engine === "google" && maxSeconds > GOOGLE_SYNC_SECONDS) throw fail("maxSeconds", `Longest voice note: Google's recognize takes at most ${GOOGLE_SYNC_SECONDS} s`);
+  const maxMegabytes = Number(config.maxMegabytes ?? 16);
+  if (!(maxMegabytes > 0 && maxMegabytes <= 25)) throw fail("maxMegabytes", "Largest file: up to 25 MB");
+  const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
+  const apiKey = credentials.apiKey?.trim() || undefined;
+  return { engine, language, model: model ?? "en-us", grammar, phrases, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };
+}
+
+type TranscribeNode = Node<TranscribeCredentials>;
+type TranscribeSettings = ReturnType<typeof transcribeSettingsFromConfig>;
+type Job = SpeechJob & { sampleRate?: number };
+
+export default function register(RED: NodeAPI): void {
+  function WaTranscribe(this: TranscribeNode, config: TranscribeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => transcribeSettingsFromConfig(config, node.credentials ?? {}));
+    if (!settings) return;
+    const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
+    let heard = 0;
+    let failed = 0;
+    let warnedWords = false;
+
+    function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
+      if (s.engine === "google" && s.googleKey) {
+        const tokens = new ServiceAccountTokens(s.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE);
+        return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, tokens));
+      }
+      if (s.engine === "openai") return Promise.resolve(openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey));
+      return startOfflineSpeechThread({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds }, (words) => {
+        if (warnedWords) return;
+        warnedWords = true;
+        node.warn(translate(RED, "transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
+      });
+    }
+
+    const showCounts = () => status.set(() => ({ fill: failed > 0 ? "yellow" : "green", shape: "dot", text: translate(RED, "transcribe.counts", `${heard} heard, ${failed} failed, ${pool.queued} waiting`, { heard, failed, waiting: pool.queued }) }));
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language }) }, true);
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      let job: Job;
+      try {
+        const media = mediaOf(msg);
+        if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no voice note (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no audio" });
+        if (media.data.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings.maxBytes}`, { size: media.data.length, max: settings.maxBytes });
+        const info = probeAudio(media.data);
+        if (info.durationSeconds !== undefined && info.durationSeconds > settings.maxSeconds) {
+          throw new WaError("media.tooLong", `The voice note lasts ${info.durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(info.durationSeconds), max: settings.maxSeconds });
+        }
+        job = { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate };
+      } catch (error) {
+        failed += 1;
+        failMessage(RED, status, done, error);
+        showCounts();
+        return;
+      }
+      pool.run(job).then(
+        (result) => {
+          const transcript = {
+            text: result.text,
+            confidence: result.confidence,
+            words: result.words,
+            language: result.language,
+            engine: settings.engine,
+            ...(settings.engine === "offline" && settings.grammar === "digits" ? { digits: spokenDigits(result.text) } : {}),
+            durationSeconds: result.durationSeconds,
+            ms: Math.round(result.engineMs),
+            waitedMs: Math.round(result.queuedMs),
+          };
+          attachMediaResult(msg, "transcript", transcript);
+          const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
+          // The later stages (entities, intent, sentiment) read the message text; a voice note has none of its own.
+          if (settings.useAsText && message && !message.text) message.text = result.text;
+          heard += 1;
+          traceMessage(msg, node, start, clock.now());
+          send(msg);
+          showCounts();
+          done();
+        },
+        (error: unknown) => {
+          failed += 1;
+          failMessage(RED, status, done, error instanceof WaError ? error : new WaError("media.unreadable", `The audio could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`, { reason: String((error as Error)?.message ?? error).slice(0, 200) }));
+          showCounts();
+        },
+      );
+      showCounts();
+    });
+    node.on("close", (done: () => void) => {
+      status.close();
+      pool.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType<TranscribeNode, TranscribeDef, unknown, TranscribeCredentials>("wa-transcribe", WaTranscribe, { credentials: { googleKey: { type: "password" }, apiKey: { type: "password" } } });
+}

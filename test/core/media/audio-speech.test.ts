@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { padWithBackground, probeAudio, resample, sniffAudio, wavSamples } from "../../../src/core/media/audio";
+import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech";
+
+const voice = readFileSync(join(__dirname, "..", "..", "fixtures", "voice", "where-is-my-order.ogg"));
+
+function wav16(samples: number[], rate: number, channels = 1): Buffer {
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((s, i) => data.writeInt16LE(Math.round(s * 32767), i * 2));
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "latin1");
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVEfmt ", 8, "latin1");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36, "latin1");
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+describe("audio headers and samples", () => {
+  it("reads an Ogg/Opus voice note's length from its last granule position, without decoding", () => {
+    const info = probeAudio(voice);
+    assert.equal(info.container, "ogg");
+    assert.equal(info.codec, "opus");
+    assert.equal(info.channels, 1);
+    assert.ok(info.durationSeconds! > 0.8 && info.durationSeconds! < 2, String(info.durationSeconds));
+  });
+
+  it("refuses truncated or foreign bytes with a reason, and knows other containers by their magic", () => {
+    assert.throws(() => probeAudio(voice.subarray(0, 100)), /truncated Ogg page/);
+    assert.throws(() => probeAudio(Buffer.concat([voice.subarray(0, 60), Buffer.from("garbage")])), /broken Ogg page|truncated/);
+    assert.throws(() => probeAudio(Buffer.from("hello")), /not an Ogg, WAV/);
+    assert.equal(sniffAudio(Buffer.from("ID3\x04\x00", "latin1")), "mp3");
+    assert.equal(sniffAudio(Buffer.from("\x00\x00\x00\x18ftypM4A ", "latin1")), "mp4");
+    assert.equal(sniffAudio(Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0])), "webm");
+  });
+
+  it("mixes WAV channels down and reads the length; refuses compressed WAV", () => {
+    const stereo = wav16([0.5, -0.5, 0.25, 0.25], 8000, 2);
+    assert.equal(probeAudio(stereo).durationSeconds, 2 / 8000);
+    const { samples } = wavSamples(stereo);
+    assert.deepEqual(Array.from(samples).map((s) => Math.round(s * 100) / 100), [0, 0.25]);
+    const adpcm = wav16([0, 0], 8000);
+    adpcm.writeUInt16LE(2, 20);
+    assert.throws(() => probeAudio(adpcm), /WAV format 2/);
+  });
+
+  it("resamples 48 kHz to 8 kHz keeping a 1 kHz tone and removing a 6 kHz one (no aliasing)", () => {
+    const tone = (hz: number) => Float32Array.from({ length: 48_000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / 48_000));
+    const rms = (x: Float32Array) => Math.sqrt(x.slice(200, -200).reduce((s, v) => s + v * v, 0) / (x.length - 400));
+    assert.equal(resample(tone(1000), 48_000, 8000).length, 8000);
+    assert.ok(Math.abs(rms(resample(tone(1000), 48_000, 8000)) - 0.3536) < 0.01);
+    assert.ok(rms(resample(tone(6000), 48_000, 8000)) < 0.02);
+  });
+
+  it("pads speech with the recording's own quietest frame", () => {
+    const speech = Float32Array.from({ length: 800 }, (_, i) => (i < 80 ? 0.001 : 0.5));
+    const padded = padWithBackground(speech, 8000, 0.1);
+    assert.equal(padded.length, 800 + 1600);
+    assert.ok(Math.max(...Array.from(padded.subarray(0, 800)).map(Math.abs)) < 0.0011);
+    assert.equal(padded[800 + 400], 0.5);
+  });
+});
+
+describe("speech grammars and scoring", () => {
+  it("builds digit, phrase and word-loop grammars from a bounded, cleaned phrase list", () => {
+    const phrases = parsePhraseList("Where is my order?\n# comment\n\nTalk to a person\nwhere is my order\nCafé");
+    assert.deepEqual(phrases, ["where is my order", "talk to a person", "cafe"]);
+    assert.match(buildGrammar("digits", []), /\( zero \| one .* nine \)\+/);
+    assert.match(buildGrammar("phrases", phrases), /\( where is my order \| talk to a person \| cafe \) ;/);
+    assert.match(buildGrammar("words", phrases), /\( where \| is \| my \| order \| talk \| to \| a \| person \| cafe \)\+/);
+    assert.throws(() => buildGrammar("phrases", []), /at least one phrase/);
+    assert.equal(parsePhraseList(Array.from({ length: 5000 }, (_, i) => `phrase ${i.toString(26).replace(/[0-9]/g, (d) => "qrstuvwxyz"[Number(d)])}`).join("\n")).length, 2000);
+  });
+
+  it("turns an alignment into words with times and confidence, leaving silence and noise out", () => {
+    const t = transcriptFromAlignment([{ t: "(NULL)", b: 0, d: 0.01, p: 1 }, { t: "four", b: 0.1, d: 0.3, p: 0.9 }, { t: "<sil>", b: 0.4, d: 0.1, p: 1 }, { t: "two(2)", b: 0.5, d: 0.3, p: 0.7 }, { t: "[NOISE]", b: 0.8, d: 0.1, p: 1 }], "en-US");
+    assert.equal(t.text, "four two");
+    assert.equal(t.confidence, 0.8);
+    assert.deepEqual(t.words[1], { text: "two", start: 0.5, end: 0.8, confidence: 0.7 });
+    assert.equal(spokenDigits("four two seven"), "427");
+  });
+
+  it("counts word errors after normalising case, punctuation and digits", () => {
+    assert.deepEqual(wordErrors("Four two 7", "four two seven"), { errors: 0, words: 3 });
+    assert.deepEqual(wordErrors("where is my order", "where is order now"), { errors: 2, words: 4 });
+    assert.deepEqual(wordErrors("", "noise"), { errors: 1, words: 0 });
+  });
+});

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import transcribeNode from "../../src/nodes/wa-transcribe";
+import { makeServiceAccountKey, sha256, startGoogleSpeechStandIn, startOpenAiStandIn } from "../support/speech-standins";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
+const VOICE = join(__dirname, "..", "fixtures", "voice");
+const note = (name: string) => readFileSync(join(VOICE, `${name}.ogg`));
+
+type Transcript = { text: string; confidence?: number; words: { text: string; start: number; end: number }[]; language: string; engine: string; durationSeconds?: number; digits?: string };
+const transcriptOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { transcript?: Transcript } } | undefined)?.media?.transcript ?? msg.transcript) as Transcript;
+const errorText = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;
+
+/** A WAV header and silence: `seconds` long at 8 kHz, 8-bit. */
+function silentWav(seconds: number): Buffer {
+  const frames = Math.round(seconds * 8000);
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "latin1");
+  header.writeUInt32LE(36 + frames, 4);
+  header.write("WAVEfmt ", 8, "latin1");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(8000, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write("data", 36, "latin1");
+  header.writeUInt32LE(frames, 40);
+  return Buffer.concat([header, Buffer.alloc(frames, 128)]);
+}
+
+describe("wa-transcribe node", function () {
+  this.timeout(60_000);
+  const harness = useNodeHarness();
+  async function load(props: Record<string, unknown>, credentials: Record<string, unknown> = {}) {
+    await helper.load(
+      transcribeNode,
+      inTab([{ id: "t1", type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "phrases", phrases: "where is my order\ntalk to a person\ncancel my order", poolSize: 1, timeoutSeconds: 30, maxSeconds: 120, maxMegabytes: 1, useAsText: true, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]),
+      { t1: credentials },
+    );
+  }
+
+  it("hears a voice note offline (real engine in a worker thread) and hands the words on as the message text", async () => {
+    await load({});
+    const out = collect("out");
+    const msg = envelope("447700900123@c.us", "");
+    (msg.wa as { message: { media?: unknown; text?: string } }).message.media = { mimetype: "audio/ogg; codecs=opus", data: note("where-is-my-order") };
+    getNode("t1").receive(msg);
+    const plain = { payload: note("talk-to-a-person") };
+    getNode("t1").receive(plain);
+    await untilReal(() => out.length === 2, 45_000);
+    const first = transcriptOf(out[0]);
+    assert.equal(first.text, "where is my order");
+    assert.equal(first.engine, "offline");
+    assert.deepEqual(first.words.map((w) => w.text), ["where", "is", "my", "order"]);
+    assert.ok(first.words.every((w, i) => w.end > w.start && (i === 0 || w.start >= first.words[i - 1].start)), "word times ascend");
+    assert.ok((first.confidence ?? 0) > 0.5 && (first.confidence ?? 0) <= 1);
+    assert.ok((first.durationSeconds ?? 0) > 0.5 && (first.durationSeconds ?? 0) < 3, String(first.durationSeconds));
+    assert.equal(((out[0].wa as { message: { text: string } }).message).text, "where is my order", "the transcript became the message text");
+    assert.equal(transcriptOf(out[1]).text, "talk to a person", "a bare Buffer payload gets msg.transcript");
+  });
+
+  it("warns about words its dictionary lacks and refuses what is not a voice note, too long or too large", async () => {
+    await load({ grammar: "words", phrases: "cancel my order\nzzqxv" });
+    const errors = collect("errors");
+    const out = collect("out");
+    getNode("t1").receive({ payload: note("cancel-my-order") });
+    await untilReal(() => out.length === 1, 45_000);
+    assert.equal(transcriptOf(out[0]).text, "cancel my order");
+    const warnings = getNode("t1").warn.getCalls().map((c) => String(c.args[0]));
+    assert.ok(warnings.some((w) => /zzqxv/.test(w)), warnings.join(" | "));
+    getNode("t1").receive({ payload: Buffer.from("%PDF-1.7 not audio") });
+    getNode("t1").receive({ payload: silentWav(130) });
+    getNode("t1").receive({ payload: Buffer.alloc(2 * 1024 * 1024) });
+    getNode("t1").receive({ payload: note("cancel-my-order").subarray(0, 1500) });
+    // An Ogg stream that holds no Opus packets the decoder can use.
+    const page = note("cancel-my-order");
+    getNode("t1").receive({ payload: Buffer.concat([page.subarray(0, 47), Buffer.alloc(0)]) });
+    await untilReal(() => errors.length === 5, 45_000);
+    const texts = errors.map(errorText);
+    assert.match(texts[0], /not an Ogg, WAV/);
+    assert.match(texts[1], /lasts 130\.0 s; the limit is 120 s/);
+    assert.match(texts[2], /limit is 1048576/);
+    assert.match(texts[3], /truncated Ogg page/);
+    assert.match(texts[4], /could not be read/);
+  });
+
+  it("sends the note to Google Speech-to-Text (loopback stand-in) with a service account's token, renewing it after a 401", async () => {
+    const audio = note("where-is-my-order");
+    const google = await startGoogleSpeechStandIn(new Map([[sha256(audio), { transcript: "where is my order", confidence: 0.92 }]]));
+    try {
+      const { key, publicKey } = makeServiceAccountKey(google.tokenUri);
+      google.trust(publicKey);
+      await load({ engine: "google", language: "pt-BR", endpoint: google.url, maxSeconds: 60 }, { googleKey: key });
+      const out = collect("out");
+      const errors = collect("errors");
+      getNode("t1").receive({ payload: audio });
+      await untilReal(() => out.length === 1, 20_000);
+      const heard = transcriptOf(out[0]);
+      assert.equal(heard.text, "where is my order");
+      assert.equal(heard.confidence, 0.92);
+      assert.equal(heard.language, "pt-br");
+      assert.equal(heard.words.length, 4);
+      const sent = google.requests[0].body as { config: { encoding: string; sampleRateHertz: number; languageCode: string } };
+      assert.deepEqual([sent.config.encoding, sent.config.sampleRateHertz, sent.config.languageCode], ["OGG_OPUS", 48000, "pt-BR"]);
+      (google as unknown as { revokeTokens(): void }).revokeTokens();
+      getNode("t1").receive({ payload: audio });
+      await untilReal(() => out.length === 2, 20_000);
+      google.failNext.push(429);
+      getNode("t1").receive({ payload: audio });
+      await untilReal(() => errors.length === 1, 20_000);
+      assert.match(errorText(errors[0]), /Google Speech-to-Text answered 429: Quota exceeded/);
+    } finally {
+      await google.close();
+    }
+  });
+
+  it("refuses a bad service-account key at deploy, with a reason on the status", async () => {
+    await load({ engine: "google", maxSeconds: 60 }, { googleKey: "{not json" });
+    const texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(texts.some((t) => /not JSON/.test(t)), texts.join(" | "));
+  });
+
+  it("posts the note to an OpenAI-compatible endpoint (loopback stand-in) and reports its refusals", async () => {
+    const audio = note("talk-to-a-person");
+    const openai = await startOpenAiStandIn("sk-test", new Map([[sha256(audio), "Talk to a person."]]));
+    try {
+      await load({ engine: "openai", endpoint: openai.url, model: "whisper-1" }, { apiKey: "sk-test" });
+      const out = collect("out");
+      const errors = collect("errors");
+      getNode("t1").receive({ payload: audio });
+      await untilReal(() => out.length === 1, 20_000);
+      const heard = transcriptOf(out[0]);
+      assert.equal(heard.text, "Talk to a person.");
+      assert.equal(heard.language, "english");
+      assert.ok(Math.abs((heard.confidence ?? 0) - Math.exp(-0.15)) < 0.001);
+      assert.deepEqual(openai.requests[0].body, { model: "whisper-1", language: "en", format: "verbose_json", fileName: "voice.ogg" });
+      getNode("t1").receive({ payload: note("cancel-my-order") });
+      await untilReal(() => errors.length === 1, 20_000);
+      assert.match(errorText(errors[0]), /answered 400: Audio file might be corrupted/);
+      await helper.unload();
+      await load({ engine: "openai", endpoint: openai.url }, { apiKey: "sk-wrong" });
+      const refused = collect("errors");
+      getNode("t1").receive({ payload: audio });
+      await untilReal(() => refused.length === 1, 20_000);
+      assert.match(errorText(refused[0]), /answered 401: Incorrect API key/);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it("fails a note the service never answers once the time limit passes (fake clock)", async () => {
+    const openai = await startOpenAiStandIn("sk-test", new Map());
+    openai.hang = true;
+    try {
+      await load({ engine: "openai", endpoint: openai.url, timeoutSeconds: 5 }, { apiKey: "sk-test" });
+      const errors = collect("errors");
+      getNode("t1").receive({ payload: note("talk-to-a-person") });
+      await untilReal(() => openai.requests.length === 1, 20_000);
+      await harness.clock().advanceAsync(5_001);
+      await untilReal(() => errors.length === 1, 20_000);
+      assert.match(errorText(errors[0]), /took longer than 5 s/);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it("says at deploy what the offline engine cannot do", async () => {
+    await load({ language: "pt-BR" });
+    let texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(texts.some((t) => /offline engine has US English/.test(t)), texts.join(" | "));
+    await helper.unload();
+    await load({ grammar: "phrases", phrases: "# only a comment" });
+    texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(texts.some((t) => /at least one phrase/.test(t)), texts.join(" | "));
+  });
+});
