@@ -1,7 +1,7 @@
 /**
  * Accuracy figures on the development data in ../shared/data (never shipped): prints a table
  * and writes eval/results/latest.json. `npm run eval`; EVAL_DATA points at another data folder,
- * EVAL_ONLY=intent runs one section. Not part of npm test.
+ * EVAL_ONLY=intent (sentiment, entities, threads, nodes, media) runs one section. Not part of npm test.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { scoreSentiment } from "../src/core/nlu/sentiment";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
 import { recognizersSection, snipsSection } from "./entity-suites";
+import { mediaSection } from "./media";
 import { nodeTimingSection } from "./node-timing";
 import { EvalRow, threadSection } from "./threads";
 
@@ -168,7 +169,7 @@ function entitySection(rows: Row[]): void {
   rows.push({ section: "entities", dataset: "rules", metric: "ms per message", value: ms / gold.length, target: "< 2", note: `first pass ${(coldMs / gold.length).toFixed(2)} ms, set-up included` });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   if (!existsSync(DATA)) {
     console.error(`No development data at ${DATA}: put the project's shared/data beside the repository or set EVAL_DATA`);
     process.exit(1);
@@ -184,6 +185,7 @@ function main(): void {
   }
   if (!ONLY || ONLY === "threads") threadSection(DATA, rows);
   if (!ONLY || ONLY === "nodes") nodeTimingSection(root, DATA, rows);
+  if (!ONLY || ONLY === "media") await mediaSection(DATA, rows);
   console.log("\n| section | dataset | metric | value | target |\n|---|---|---|---:|---|");
   for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
   const outDir = join(root, "eval", "results");
@@ -192,4 +194,10 @@ function main(): void {
   console.log("written to eval/results/latest.json");
 }
 
-main();
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -2,6 +2,7 @@ import path from "node:path";
 import { WaError } from "../core/errors";
 import { OcrPool } from "../core/media/ocr-pool";
 import { sniffImageType } from "../core/media-types";
+import { PreprocessOptions, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
 import { attachMediaResult, mediaOf } from "./lib/media-message";
 import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
@@ -14,6 +15,10 @@ interface OcrDef extends NodeDef {
   timeoutSeconds: number | string;
   maxMegabytes: number | string;
   words: boolean;
+  rotate: boolean;
+  grayscale: boolean;
+  minWidth: number | string;
+  threshold: number | string;
 }
 
 export function ocrSettingsFromConfig(config: OcrDef) {
@@ -32,7 +37,12 @@ export function ocrSettingsFromConfig(config: OcrDef) {
   if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
   const maxMegabytes = Number(config.maxMegabytes ?? 10);
   if (!(maxMegabytes > 0 && maxMegabytes <= 64)) throw fail("maxMegabytes", "Largest image: up to 64 MB");
-  return { languages, poolSize, timeoutMs: timeoutSeconds * 1000, maxBytes: Math.round(maxMegabytes * 1024 * 1024), words: config.words !== false };
+  const minWidth = Number(config.minWidth ?? 0);
+  if (!(Number.isInteger(minWidth) && minWidth >= 0 && minWidth <= 4000)) throw fail("minWidth", "Enlarge below: 0 (never) to 4000 pixels");
+  const threshold = Number(config.threshold ?? 0);
+  if (!(Number.isInteger(threshold) && threshold >= 0 && threshold <= 254)) throw fail("threshold", "Black and white at: 0 (off) to 254");
+  const preprocess: PreprocessOptions = { rotate: config.rotate === true, grayscale: config.grayscale === true, minWidth, threshold };
+  return { languages, poolSize, timeoutMs: timeoutSeconds * 1000, maxBytes: Math.round(maxMegabytes * 1024 * 1024), words: config.words !== false, preprocess };
 }
 
 export default function register(RED: NodeAPI): void {
@@ -63,9 +73,12 @@ export default function register(RED: NodeAPI): void {
         failMessage(RED, status, done, error);
         return;
       }
-      pool.recognize(image).then(
-        (result) => {
-          const ocr = { text: result.text, confidence: result.confidence, words: result.words, languages: settings.languages, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
+      const prepared = wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : Promise.resolve({ image, scale: 1, preprocessed: false });
+      prepared.then(async (input) => ({ input, result: await pool.recognize(input.image) })).then(
+        ({ input, result }) => {
+          // Boxes in the pixels of the upright photo as it was sent, not of the enlarged copy.
+          const words = input.scale === 1 ? result.words : result.words.map((w) => ({ ...w, bbox: { x0: Math.round(w.bbox.x0 / input.scale), y0: Math.round(w.bbox.y0 / input.scale), x1: Math.round(w.bbox.x1 / input.scale), y1: Math.round(w.bbox.y1 / input.scale) } }));
+          const ocr = { text: result.text, confidence: result.confidence, words, languages: settings.languages, preprocessed: input.preprocessed, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
           attachMediaResult(msg, "ocr", ocr);
           read += 1;
           traceMessage(msg, node, start, clock.now());

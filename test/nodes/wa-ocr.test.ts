@@ -2,8 +2,37 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import ocrNode from "../../src/nodes/wa-ocr";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
+/** A PNG whose header claims a huge size, with no real pixel data after it. */
+function pngClaiming(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 0;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", Buffer.alloc(16)), chunk("IEND", Buffer.alloc(0))]);
+}
 
 const IMAGES = join(__dirname, "..", "..", "..", "shared", "data", "ocr", "tesseractjs", "images");
 
@@ -52,6 +81,30 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.match(ocr.text, /Pedido BR-20931/);
     assert.match(ocr.text, /TOTAL R\$ 50,50/);
     assert.ok(ocr.words.length >= 15, String(ocr.words.length));
+  });
+
+  it("turns a sideways photo upright by its EXIF tag and enlarges small print, giving boxes in the photo's own pixels", async () => {
+    await load({ languages: "eng+por", rotate: true, minWidth: 1000 });
+    const out = collect("out");
+    const receipt = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
+    const { width, height } = await sharp(receipt).metadata();
+    // What a phone stores: pixels turned a quarter, and a tag saying how to show them.
+    const sideways = await sharp(receipt).resize({ width: Math.round(width! * 0.6) }).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    getNode("o1").receive({ payload: sideways });
+    await untilReal(() => out.length === 1, 30_000);
+    const ocr = out[0].ocr as { text: string; preprocessed: boolean; words: { bbox: { x1: number; y1: number } }[] };
+    assert.equal(ocr.preprocessed, true);
+    assert.match(ocr.text, /TOTAL R\$ 50,50/);
+    const uprightWidth = Math.round(width! * 0.6);
+    assert.ok(ocr.words.every((w) => w.bbox.x1 <= uprightWidth + 2 && w.bbox.y1 <= Math.round((height! * uprightWidth) / width!) + 2), "boxes inside the upright photo as sent");
+  });
+
+  it("refuses an image that claims more pixels than the limit before decoding it", async () => {
+    await load({ rotate: true, minWidth: 1000 });
+    const errors = collect("errors");
+    getNode("o1").receive({ payload: pngClaiming(60_000, 60_000) });
+    await untilReal(() => errors.length === 1, 30_000);
+    assert.match((errors[0].error as { message: string }).message, /more than 40000000 pixels/);
   });
 
   it("turns away what is not an image, too large, or missing, each with a reason on the Catch path", async () => {

@@ -1,0 +1,189 @@
+// Media figures: OCR character error rate on the tesseract.js test images (and degraded copies, with and
+// without preparing the image), the pool's overhead, and offline speech word error rate on spoken digits
+// (FSDD) and on sentences synthesised with espeak-ng.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { systemClock } from "../src/core/clock";
+import { OcrPool } from "../src/core/media/ocr-pool";
+import { GrammarMode, wordErrors } from "../src/core/media/speech";
+import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/nodes/lib/image-preprocess";
+import { startOfflineSpeechThread } from "../src/nodes/lib/speech-offline";
+import { createTesseractWorker, gatherLanguageData } from "../src/nodes/lib/tesseract-engine";
+import { EvalRow } from "./threads";
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Spaces and line breaks counted once each: the ground truth has one line per printed line. */
+const normalizeText = (text: string) => text.replace(/[ \t]+/g, " ").replace(/\s*\n\s*/g, "\n").trim();
+
+async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
+  const folder = join(data, "ocr", "tesseractjs");
+  const truth = JSON.parse(readFileSync(join(folder, "ground_truth.json"), "utf8")) as Record<string, string>;
+  const images = Object.entries(truth).filter(([file]) => file !== "chinese.png"); // needs chi_tra, which the pack does not carry
+  const languageData = gatherLanguageData(["eng"], mkdtempSync(join(tmpdir(), "wa-eval-tessdata-")));
+  const worker = await createTesseractWorker(["eng"], languageData, true);
+  await worker.run(readFileSync(join(folder, "images", "simple.png"))); // warm-up
+  const defaults: PreprocessOptions = { ...NO_PREPROCESSING, rotate: true, minWidth: 1000 };
+  const cer = async (list: [string, Buffer, string][], options: PreprocessOptions) => {
+    let errors = 0;
+    let chars = 0;
+    let ms = 0;
+    for (const [, image, expected] of list) {
+      const input = options === NO_PREPROCESSING ? image : (await preprocessImage(image, options)).image;
+      const started = performance.now();
+      const { text } = await worker.run(input);
+      ms += performance.now() - started;
+      errors += editDistance(normalizeText(expected), normalizeText(text));
+      chars += normalizeText(expected).length;
+    }
+    return { cer: errors / chars, msPerImage: ms / list.length };
+  };
+  const clean = images.map(([file, expected]) => [file, readFileSync(join(folder, "images", file)), expected] as [string, Buffer, string]);
+  const plain = await cer(clean, NO_PREPROCESSING);
+  rows.push({ section: "media", dataset: `tesseract.js test images (${clean.length}, eng), as sent`, metric: "OCR CER", value: plain.cer, target: "<= 0.02", note: `${plain.msPerImage.toFixed(0)} ms per image` });
+  const prepared = await cer(clean, defaults);
+  rows.push({ section: "media", dataset: `tesseract.js test images (${clean.length}, eng), upright + enlarged below 1000 px`, metric: "OCR CER", value: prepared.cer, target: "<= 0.02", note: `${prepared.msPerImage.toFixed(0)} ms per image` });
+
+  const page = readFileSync(join(folder, "images", "testocr.png"));
+  const bill = readFileSync(join(folder, "images", "bill.png"));
+  const degraded: [string, Buffer, string][] = [
+    ["page at 0.5x", await sharp(page).resize({ width: 320 }).png().toBuffer(), truth["testocr.png"]],
+    ["statement at 0.6x", await sharp(bill).resize({ width: 574 }).png().toBuffer(), truth["bill.png"]],
+    ["page at 0.6x, JPEG q40", await sharp(page).resize({ width: 384 }).jpeg({ quality: 40 }).toBuffer(), truth["testocr.png"]],
+    ["page sideways, EXIF 6", await sharp(page).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 90 }).toBuffer(), truth["testocr.png"]],
+    ["page sideways, EXIF 8", await sharp(page).rotate(90).withMetadata({ orientation: 8 }).jpeg({ quality: 90 }).toBuffer(), truth["testocr.png"]],
+  ];
+  const rough = await cer(degraded, NO_PREPROCESSING);
+  const fixed = await cer(degraded, defaults);
+  rows.push({ section: "media", dataset: "5 degraded copies (small, JPEG, sideways), as sent", metric: "OCR CER", value: rough.cer });
+  rows.push({ section: "media", dataset: "5 degraded copies, upright + enlarged below 1000 px", metric: "OCR CER", value: fixed.cer });
+
+  // Pool overhead: the same images through the pool (queue, timers, bookkeeping) and straight to the worker.
+  // Each image alternately first straight and first through the pool, so warm caches favour neither.
+  const rounds = 4;
+  const pool = new OcrPool(async () => worker, { size: 1, timeoutMs: 60_000, startTimeoutMs: 60_000, maxWaiting: 1000 }, systemClock);
+  let direct = 0;
+  let pooled = 0;
+  let engine = 0;
+  const straight = async (image: Buffer) => {
+    const started = performance.now();
+    await worker.run(image);
+    direct += performance.now() - started;
+  };
+  const throughPool = async (image: Buffer) => {
+    const started = performance.now();
+    engine += (await pool.recognize(image)).engineMs;
+    pooled += performance.now() - started;
+  };
+  for (let r = 0; r < rounds; r++) {
+    for (const [, image] of clean) {
+      if (r % 2 === 0) {
+        await straight(image);
+        await throughPool(image);
+      } else {
+        await throughPool(image);
+        await straight(image);
+      }
+    }
+  }
+  rows.push({ section: "media", dataset: `OCR pool of 1 vs the bare worker, ${rounds * clean.length} images one at a time`, metric: "pool overhead", value: (pooled - direct) / direct, target: "< 0.10", note: `bare ${(direct / (rounds * clean.length)).toFixed(0)} ms/image, through the pool ${(pooled / (rounds * clean.length)).toFixed(0)} ms (engine ${(engine / (rounds * clean.length)).toFixed(0)})` });
+  await worker.terminate();
+  rmSync(languageData, { recursive: true, force: true });
+}
+
+async function transcribeAll(files: { path: string; text: string; group: string }[], mode: GrammarMode, phrases: string[]) {
+  const thread = await startOfflineSpeechThread({ model: "en-us", mode, phrases, maxSeconds: 120 });
+  const byGroup = new Map<string, { errors: number; words: number }>();
+  let audioSeconds = 0;
+  let ms = 0;
+  for (const file of files) {
+    const audio = readFileSync(file.path);
+    const started = performance.now();
+    const heard = await thread.run({ audio, container: file.path.endsWith(".ogg") ? "ogg" : "wav", language: "en-US" });
+    ms += performance.now() - started;
+    audioSeconds += heard.durationSeconds ?? 0;
+    const scored = wordErrors(file.text, heard.text);
+    for (const group of [file.group, "all"]) {
+      const total = byGroup.get(group) ?? { errors: 0, words: 0 };
+      total.errors += scored.errors;
+      total.words += scored.words;
+      byGroup.set(group, total);
+    }
+  }
+  await thread.terminate();
+  return { byGroup, rtf: ms / 1000 / audioSeconds, audioSeconds };
+}
+
+const SENTENCES = [
+  "where is my order",
+  "i want to cancel my order",
+  "can i talk to a person",
+  "what time do you open tomorrow",
+  "i paid yesterday but nothing arrived",
+  "please send me the invoice",
+  "do you deliver on sunday",
+  "the package came damaged",
+  "how much is the delivery",
+  "thank you very much",
+  "i need to change the address",
+  "is the blue one still available",
+];
+
+async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
+  const folder = join(data, "audio", "fsdd");
+  const manifest = readFileSync(join(folder, "manifest.csv"), "utf8").trim().split("\n").slice(1).map((line) => line.split(","));
+  const digits = manifest.map(([file, , text, speaker]) => ({ path: join(folder, file), text, group: speaker }));
+  const fsdd = await transcribeAll(digits, "digits", []);
+  for (const [group, total] of fsdd.byGroup) {
+    rows.push({ section: "media", dataset: `FSDD ${group === "all" ? `all ${digits.length} recordings` : `speaker ${group}`}, offline digits grammar`, metric: "WER", value: total.errors / total.words, target: group === "all" ? "<= 0.10" : undefined });
+  }
+  rows.push({ section: "media", dataset: `FSDD, offline (${fsdd.audioSeconds.toFixed(0)} s of audio)`, metric: "real-time factor", value: fsdd.rtf });
+
+  const hasTools = ["espeak-ng", "opusenc"].every((tool) => {
+    try {
+      execFileSync(tool, ["--version"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!hasTools) {
+    console.log("media: espeak-ng and opusenc (Debian packages espeak-ng, opus-tools) are not here; the synthesised sentences are left out");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "wa-eval-voice-"));
+  const voices = ["en-us", "en-us+m3", "en-us+f3"];
+  const notes: { path: string; text: string; group: string }[] = [];
+  SENTENCES.forEach((sentence, i) => {
+    for (const voice of voices) {
+      const wav = join(dir, `${i}-${voice}.wav`);
+      const ogg = wav.replace(/\.wav$/, ".ogg");
+      execFileSync("espeak-ng", ["-v", voice, "-s", "150", "-w", wav, sentence]);
+      execFileSync("opusenc", ["--quiet", "--bitrate", "24", wav, ogg]);
+      notes.push({ path: ogg, text: sentence, group: voice });
+    }
+  });
+  for (const mode of ["phrases", "words"] as const) {
+    const heard = await transcribeAll(notes, mode, SENTENCES);
+    const all = heard.byGroup.get("all")!;
+    const label = mode === "phrases" ? "one of the 12 sentences" : "any sequence of their 53 words";
+    rows.push({ section: "media", dataset: `espeak-ng sentences as Ogg/Opus voice notes (${notes.length}, 3 voices), grammar: ${label}`, metric: "WER", value: all.errors / all.words, note: `RTF ${heard.rtf.toFixed(3)}, ${heard.audioSeconds.toFixed(0)} s of audio` });
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function mediaSection(data: string, rows: EvalRow[]): Promise<void> {
+  if (existsSync(join(data, "ocr", "tesseractjs"))) await ocrSection(data, rows);
+  if (existsSync(join(data, "audio", "fsdd")) && readdirSync(join(data, "audio", "fsdd")).length > 0) await speechSection(data, rows);
+}

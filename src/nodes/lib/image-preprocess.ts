@@ -1,0 +1,47 @@
+import sharp from "sharp";
+import { WaError } from "../../core/errors";
+
+export interface PreprocessOptions {
+  /** Turn the photo upright as its EXIF orientation says (phones store rotated pixels plus a tag). */
+  rotate: boolean;
+  grayscale: boolean;
+  /** Enlarge images narrower than this many pixels (small text reads better larger); 0: never. */
+  minWidth: number;
+  /** Black and white at this grey level (1-254); 0: off. */
+  threshold: number;
+}
+
+export const NO_PREPROCESSING: PreprocessOptions = { rotate: false, grayscale: false, minWidth: 0, threshold: 0 };
+
+/** Larger images are refused before decoding: a small PNG can claim billions of pixels. */
+const MAX_PIXELS = 40_000_000;
+
+export function wantsPreprocessing(options: PreprocessOptions): boolean {
+  return options.rotate || options.grayscale || options.minWidth > 0 || options.threshold > 0;
+}
+
+/**
+ * The image made easier to read, as PNG, and the factor its width was scaled by (to map word boxes
+ * back). Formats libvips does not read (BMP, PBM) go to the OCR engine as they are.
+ */
+export async function preprocessImage(image: Buffer, options: PreprocessOptions): Promise<{ image: Buffer; scale: number; preprocessed: boolean }> {
+  try {
+    let pipeline = sharp(image, { limitInputPixels: MAX_PIXELS, failOn: "error" });
+    if (options.rotate) pipeline = pipeline.rotate();
+    const meta = await sharp(image, { limitInputPixels: MAX_PIXELS }).metadata();
+    const uprightWidth = (meta.orientation ?? 1) >= 5 && options.rotate ? meta.height : meta.width;
+    let scale = 1;
+    if (options.minWidth > 0 && uprightWidth && uprightWidth < options.minWidth) {
+      scale = Math.min(4, options.minWidth / uprightWidth);
+      pipeline = pipeline.resize({ width: Math.round(uprightWidth * scale), kernel: "lanczos3" });
+    }
+    if (options.grayscale || options.threshold > 0) pipeline = pipeline.grayscale();
+    if (options.threshold > 0) pipeline = pipeline.threshold(options.threshold);
+    return { image: await pipeline.png({ compressionLevel: 1 }).toBuffer(), scale, preprocessed: true };
+  } catch (error) {
+    const reason = String((error as Error)?.message ?? error).slice(0, 200);
+    if (/unsupported image format/i.test(reason)) return { image, scale: 1, preprocessed: false };
+    if (/pixel limit/i.test(reason)) throw new WaError("media.tooLarge", `The image has more than ${MAX_PIXELS} pixels`, { size: reason, max: MAX_PIXELS });
+    throw new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason });
+  }
+}
