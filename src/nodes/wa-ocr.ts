@@ -1,11 +1,13 @@
 import path from "node:path";
 import { WaError } from "../core/errors";
-import { OcrPool } from "../core/media/ocr-pool";
+import { EnginePool } from "../core/media/engine-pool";
+import { OcrResult } from "../core/media/ocr-pool";
 import { sniffImageType } from "../core/media-types";
-import { PreprocessOptions, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
-import { attachMediaResult, mediaOf } from "./lib/media-message";
-import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { PreparedImage, PreprocessOptions, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
+import { mediaOf } from "./lib/media-message";
+import { serveMediaStage } from "./lib/media-stage";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { Node, NodeAPI, NodeDef } from "./lib/red";
 import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "./lib/tesseract-engine";
 import { runtimeWorld } from "./lib/world";
 
@@ -55,48 +57,26 @@ export default function register(RED: NodeAPI): void {
     if (!settings) return;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const dataFolder = path.join(userDir, "wa-pipeline", "tessdata");
-    const pool = new OcrPool(() => createTesseractWorker(settings.languages, dataFolder, settings.words), { size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
-    let read = 0;
-    let failed = 0;
-    const showCounts = () => status.set(() => ({ fill: failed > 0 ? "yellow" : "green", shape: "dot", text: translate(RED, "ocr.counts", `${read} read, ${failed} failed, ${pool.queued} waiting`, { read, failed, waiting: pool.queued }) }));
+    const startWorker = async () => {
+      const worker = await createTesseractWorker(settings.languages, dataFolder, settings.words);
+      return { run: (prepared: PreparedImage) => worker.run(prepared.image), terminate: () => worker.terminate() };
+    };
+    const pool = new EnginePool<PreparedImage, OcrResult>(startWorker, { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
-
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
-      const start = clock.now();
-      const image = mediaOf(msg)?.data;
-      try {
+    serveMediaStage(RED, node, status, clock, pool, {
+      key: "ocr",
+      async prepare(msg) {
+        const image = mediaOf(msg)?.data;
         if (!image || image.length === 0) throw new WaError("media.unreadable", "The message carries no image (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no image" });
         if (image.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${image.length} bytes; the limit is ${settings.maxBytes}`, { size: image.length, max: settings.maxBytes });
         if (!sniffImageType(image)) throw new WaError("media.unreadable", "The media could not be read: not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image", { reason: "not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image" });
-      } catch (error) {
-        failed += 1;
-        failMessage(RED, status, done, error);
-        return;
-      }
-      const prepared = wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : Promise.resolve({ image, scale: 1, preprocessed: false });
-      prepared.then(async (input) => ({ input, result: await pool.recognize(input.image) })).then(
-        ({ input, result }) => {
-          // Boxes in the pixels of the upright photo as it was sent, not of the enlarged copy.
-          const words = input.scale === 1 ? result.words : result.words.map((w) => ({ ...w, bbox: { x0: Math.round(w.bbox.x0 / input.scale), y0: Math.round(w.bbox.y0 / input.scale), x1: Math.round(w.bbox.x1 / input.scale), y1: Math.round(w.bbox.y1 / input.scale) } }));
-          const ocr = { text: result.text, confidence: result.confidence, words, languages: settings.languages, preprocessed: input.preprocessed, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
-          attachMediaResult(msg, "ocr", ocr);
-          read += 1;
-          traceMessage(msg, node, start, clock.now());
-          send(msg);
-          showCounts();
-          done();
-        },
-        (error: unknown) => {
-          failed += 1;
-          const reason = error instanceof WaError ? error : new WaError("media.unreadable", `The media could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`, { reason: String((error as Error)?.message ?? error).slice(0, 200) });
-          failMessage(RED, status, done, reason);
-        },
-      );
-      showCounts();
-    });
-    node.on("close", (done: () => void) => {
-      status.close();
-      pool.close().then(done, done);
+        return wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : { image, scale: 1, preprocessed: false };
+      },
+      present(result, input) {
+        // Boxes in the pixels of the upright photo as it was sent, not of the enlarged copy.
+        const words = input.scale === 1 ? result.words : result.words.map((w) => ({ ...w, bbox: { x0: Math.round(w.bbox.x0 / input.scale), y0: Math.round(w.bbox.y0 / input.scale), x1: Math.round(w.bbox.x1 / input.scale), y1: Math.round(w.bbox.y1 / input.scale) } }));
+        return { text: result.text, confidence: result.confidence, words, languages: settings.languages, preprocessed: input.preprocessed, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
+      },
     });
   }
 

@@ -2,9 +2,10 @@ import { WaError } from "../core/errors";
 import { probeAudio } from "../core/media/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
 import { GrammarMode, SpeechJob, parsePhraseList, spokenDigits } from "../core/media/speech";
-import { attachMediaResult, mediaOf } from "./lib/media-message";
-import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { mediaOf } from "./lib/media-message";
+import { serveMediaStage } from "./lib/media-stage";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { Node, NodeAPI, NodeDef } from "./lib/red";
 import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
 import { googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
 import { HeardSpeech, startOfflineSpeechThread } from "./lib/speech-offline";
@@ -78,8 +79,6 @@ export default function register(RED: NodeAPI): void {
     const settings = readSettings(RED, node, status, () => transcribeSettingsFromConfig(config, node.credentials ?? {}));
     if (!settings) return;
     const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
-    let heard = 0;
-    let failed = 0;
     let warnedWords = false;
 
     function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
@@ -95,13 +94,10 @@ export default function register(RED: NodeAPI): void {
       });
     }
 
-    const showCounts = () => status.set(() => ({ fill: failed > 0 ? "yellow" : "green", shape: "dot", text: translate(RED, "transcribe.counts", `${heard} heard, ${failed} failed, ${pool.queued} waiting`, { heard, failed, waiting: pool.queued }) }));
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language }) }, true);
-
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
-      const start = clock.now();
-      let job: Job;
-      try {
+    serveMediaStage(RED, node, status, clock, pool, {
+      key: "transcript",
+      prepare(msg) {
         const media = mediaOf(msg);
         if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no voice note (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no audio" });
         if (media.data.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings.maxBytes}`, { size: media.data.length, max: settings.maxBytes });
@@ -109,47 +105,24 @@ export default function register(RED: NodeAPI): void {
         if (info.durationSeconds !== undefined && info.durationSeconds > settings.maxSeconds) {
           throw new WaError("media.tooLong", `The voice note lasts ${info.durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(info.durationSeconds), max: settings.maxSeconds });
         }
-        job = { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate };
-      } catch (error) {
-        failed += 1;
-        failMessage(RED, status, done, error);
-        showCounts();
-        return;
-      }
-      pool.run(job).then(
-        (result) => {
-          const transcript = {
-            text: result.text,
-            confidence: result.confidence,
-            words: result.words,
-            language: result.language,
-            engine: settings.engine,
-            ...(settings.engine === "offline" && settings.grammar === "digits" ? { digits: spokenDigits(result.text) } : {}),
-            durationSeconds: result.durationSeconds,
-            ms: Math.round(result.engineMs),
-            waitedMs: Math.round(result.queuedMs),
-          };
-          attachMediaResult(msg, "transcript", transcript);
-          const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
-          // The later stages (entities, intent, sentiment) read the message text; a voice note has none of its own.
-          if (settings.useAsText && message && !message.text) message.text = result.text;
-          heard += 1;
-          traceMessage(msg, node, start, clock.now());
-          send(msg);
-          showCounts();
-          done();
-        },
-        (error: unknown) => {
-          failed += 1;
-          failMessage(RED, status, done, error instanceof WaError ? error : new WaError("media.unreadable", `The audio could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`, { reason: String((error as Error)?.message ?? error).slice(0, 200) }));
-          showCounts();
-        },
-      );
-      showCounts();
-    });
-    node.on("close", (done: () => void) => {
-      status.close();
-      pool.close().then(done, done);
+        return { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate };
+      },
+      present(result, _job, msg) {
+        const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
+        // The later stages (entities, intent, sentiment) read the message text; a voice note has none of its own.
+        if (settings.useAsText && message && !message.text) message.text = result.text;
+        return {
+          text: result.text,
+          confidence: result.confidence,
+          words: result.words,
+          language: result.language,
+          engine: settings.engine,
+          ...(settings.engine === "offline" && settings.grammar === "digits" ? { digits: spokenDigits(result.text) } : {}),
+          durationSeconds: result.durationSeconds,
+          ms: Math.round(result.engineMs),
+          waitedMs: Math.round(result.queuedMs),
+        };
+      },
     });
   }
 

@@ -97,6 +97,31 @@ describe("packaged module in a fresh Node-RED", function () {
     comms.close();
   });
 
+  it("runs the media example from the installed pack: the photo read, the voice note heard, the CSV read, text straight on", async () => {
+    assert.ok(runtime, "runtime started");
+    const example = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/wa-ocr`);
+    const tab = { id: "e2e0000000000002", type: "tab", label: "media" };
+    const flows = [tab, ...example.map((node) => (node.type === "wa-client" ? node : { ...node, z: tab.id }))];
+    const comms = listenToComms(runtime.url);
+    await comms.opened;
+    const deploy = await fetch(`${runtime.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+      body: JSON.stringify({ flows }),
+    });
+    assert.equal(deploy.status, 200, await deploy.text());
+    const shown = (name: string) => comms.messages.filter((m) => m.topic === "debug" && m.data.name === name).map((m) => JSON.parse(String(m.data.msg)) as Record<string, unknown>);
+    const seen = (name: string) => comms.messages.some((m) => m.topic === "debug" && m.data.name === name);
+    await waitFor(() => seen("photo text") && shown("voice note text").length > 0 && shown("document text").length > 0, 90_000, "photo, voice note and document read");
+    const photoText = comms.messages.find((m) => m.topic === "debug" && m.data.name === "photo text")?.data.msg;
+    assert.match(String(photoText), /TOTAL R\$ 50,50/);
+    assert.equal(shown("voice note text")[0].text, "where is my order");
+    assert.deepEqual((shown("document text")[0].tables as { rows: string[][] }[])[0].rows[1], ["Café em grãos 1kg", "12", "59,90"]);
+    assert.ok(seen("text right away"), "text went straight on");
+    assert.deepEqual(shown("errors"), [], "no pipeline errors");
+    comms.close();
+  });
+
   it("deploys every example together without a runtime error", async () => {
     assert.ok(runtime, "runtime started");
     const names = readdirSync(join(repoRoot, "examples")).map((file) => file.replace(/\.json$/, ""));

@@ -11,6 +11,13 @@ export interface PreprocessOptions {
   threshold: number;
 }
 
+export interface PreparedImage {
+  image: Buffer;
+  /** How much the width was enlarged: word boxes are divided by it. */
+  scale: number;
+  preprocessed: boolean;
+}
+
 export const NO_PREPROCESSING: PreprocessOptions = { rotate: false, grayscale: false, minWidth: 0, threshold: 0 };
 
 /** Larger images are refused before decoding: a small PNG can claim billions of pixels. */
@@ -24,7 +31,7 @@ export function wantsPreprocessing(options: PreprocessOptions): boolean {
  * The image made easier to read, as PNG, and the factor its width was scaled by (to map word boxes
  * back). Formats libvips does not read (BMP, PBM) go to the OCR engine as they are.
  */
-export async function preprocessImage(image: Buffer, options: PreprocessOptions): Promise<{ image: Buffer; scale: number; preprocessed: boolean }> {
+export async function preprocessImage(image: Buffer, options: PreprocessOptions): Promise<PreparedImage> {
   try {
     let pipeline = sharp(image, { limitInputPixels: MAX_PIXELS, failOn: "error" });
     if (options.rotate) pipeline = pipeline.rotate();

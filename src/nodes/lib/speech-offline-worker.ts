@@ -2,23 +2,11 @@
 // CMU PocketSphinx with its US English and French acoustic models) and the Opus decoder, so a long
 // voice note never holds up the messages on Node-RED's own thread.
 import path from "node:path";
-import { parentPort, workerData } from "node:worker_threads";
+import { WaError } from "../../core/errors";
 import { mixDown, padWithBackground, resample, wavSamples } from "../../core/media/audio";
-import { GrammarMode, buildGrammar, grammarWords, transcriptFromAlignment, AlignedSegment } from "../../core/media/speech";
-
-export interface OfflineSpeechSettings {
-  model: "en-us" | "fr-fr";
-  mode: GrammarMode;
-  phrases: string[];
-  maxSeconds: number;
-}
-
-export type ToSpeechThread = { id: number; audio: Uint8Array; container: string; language: string };
-export type FromSpeechThread =
-  | { type: "ready"; unknownWords: string[] }
-  | { type: "failed"; message: string }
-  | { type: "result"; id: number; transcript: ReturnType<typeof transcriptFromAlignment>; durationSeconds: number }
-  | { type: "error"; id: number; code: string; message: string; params?: Record<string, string | number> };
+import { AlignedSegment, GrammarMode, SpeechJob, buildGrammar, grammarWords, transcriptFromAlignment } from "../../core/media/speech";
+import { importModule, serveEngineThread } from "./engine-thread";
+import type { HeardSpeech, OfflineSpeechSettings } from "./speech-offline";
 
 interface Decoder {
   initialize(): Promise<unknown>;
@@ -35,7 +23,7 @@ interface SoundSwallower {
 interface OpusDecoder {
   ready: Promise<void>;
   reset(): Promise<void>;
-  decodeFile(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number; errors: unknown[] }>;
+  decodeFile(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number }>;
 }
 
 /**
@@ -52,17 +40,13 @@ const DECODER_TUNING: Record<GrammarMode, Record<string, number>> = {
 /** The model works on 8 kHz audio (telephone band), which is what it was trained on. */
 const MODEL_RATE = 8000;
 
-// Both packages are ES modules; the compiled CommonJS would turn a plain import() into require().
-const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
-
-async function start(settings: OfflineSpeechSettings): Promise<void> {
-  const port = parentPort;
-  if (!port) return;
+async function setup(data: unknown) {
+  const settings = data as OfflineSpeechSettings;
   const listenersBefore = process.listeners("uncaughtException");
   const soundswallower = await importModule("soundswallower");
   const { OggOpusDecoder } = (await importModule("ogg-opus-decoder")) as { OggOpusDecoder: new () => OpusDecoder };
   const modelBase = path.join(path.dirname(require.resolve("soundswallower")), "model") + path.sep;
-  const engine = (await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({ modelBase, print: () => undefined, printErr: () => undefined })) as SoundSwallower;
+  const engine = await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({ modelBase, print: () => undefined, printErr: () => undefined });
   // Emscripten's module adds a handler that rethrows every uncaught error; the thread keeps Node's own.
   for (const listener of process.listeners("uncaughtException")) if (!listenersBefore.includes(listener)) process.off("uncaughtException", listener);
 
@@ -73,46 +57,35 @@ async function start(settings: OfflineSpeechSettings): Promise<void> {
   decoder.set_grammar(buildGrammar(settings.mode, phrases));
   const opus = new OggOpusDecoder();
   await opus.ready;
-  port.postMessage({ type: "ready", unknownWords } satisfies FromSpeechThread);
 
-  port.on("message", (job: ToSpeechThread) => {
-    void (async () => {
-      try {
-        let samples: Float32Array;
-        let rate: number;
-        if (job.container === "ogg") {
-          const decoded = await opus.decodeFile(job.audio);
-          await opus.reset();
-          if (decoded.samplesDecoded === 0) throw Object.assign(new Error("no Opus audio could be decoded"), { code: "media.unreadable" });
-          samples = mixDown(decoded.channelData);
-          rate = decoded.sampleRate;
-        } else if (job.container === "wav") {
-          ({ samples, sampleRate: rate } = wavSamples(job.audio));
-        } else {
-          throw Object.assign(new Error(`the offline engine reads Ogg/Opus and WAV, not ${job.container}`), { code: "media.unreadable" });
-        }
-        const durationSeconds = samples.length / rate;
-        if (durationSeconds > settings.maxSeconds) {
-          port.postMessage({ type: "error", id: job.id, code: "media.tooLong", message: `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, params: { seconds: Math.round(durationSeconds), max: settings.maxSeconds } } satisfies FromSpeechThread);
-          return;
-        }
-        const audio = padWithBackground(resample(samples, rate, MODEL_RATE), MODEL_RATE, 0.15);
-        decoder.start();
-        decoder.process_audio(audio, false, true);
-        decoder.stop();
-        const transcript = transcriptFromAlignment(decoder.get_alignment().w ?? [], job.language);
-        port.postMessage({ type: "result", id: job.id, transcript, durationSeconds } satisfies FromSpeechThread);
-      } catch (error) {
-        const code = (error as { code?: string }).code === "media.unreadable" || (error as { code?: string }).code === "media.tooLong" ? (error as { code: string }).code : "media.unreadable";
-        const reason = String((error as Error)?.message ?? error).replace(/^The audio could not be read: /, "").slice(0, 200);
-        port.postMessage({ type: "error", id: job.id, code, message: `The audio could not be read: ${reason}`, params: { reason } } satisfies FromSpeechThread);
+  return {
+    info: { unknownWords },
+    async handle(job: SpeechJob): Promise<HeardSpeech> {
+      let samples: Float32Array;
+      let rate: number;
+      if (job.container === "ogg") {
+        const decoded = await opus.decodeFile(job.audio);
+        await opus.reset();
+        if (decoded.samplesDecoded === 0) throw new WaError("media.unreadable", "The audio could not be read: no Opus audio could be decoded", { reason: "no Opus audio could be decoded" });
+        samples = mixDown(decoded.channelData);
+        rate = decoded.sampleRate;
+      } else if (job.container === "wav") {
+        ({ samples, sampleRate: rate } = wavSamples(job.audio));
+      } else {
+        const reason = `the offline engine reads Ogg/Opus and WAV, not ${job.container}`;
+        throw new WaError("media.unreadable", `The audio could not be read: ${reason}`, { reason });
       }
-    })();
-  });
+      const durationSeconds = samples.length / rate;
+      if (durationSeconds > settings.maxSeconds) {
+        throw new WaError("media.tooLong", `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(durationSeconds), max: settings.maxSeconds });
+      }
+      const audio = padWithBackground(resample(samples, rate, MODEL_RATE), MODEL_RATE, 0.15);
+      decoder.start();
+      decoder.process_audio(audio, false, true);
+      decoder.stop();
+      return { ...transcriptFromAlignment(decoder.get_alignment().w ?? [], job.language), durationSeconds };
+    },
+  };
 }
 
-if (parentPort && workerData) {
-  start(workerData as OfflineSpeechSettings).catch((error: unknown) => {
-    parentPort?.postMessage({ type: "failed", message: String((error as Error)?.message ?? error).slice(0, 300) } satisfies FromSpeechThread);
-  });
-}
+serveEngineThread(setup);

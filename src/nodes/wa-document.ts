@@ -1,0 +1,74 @@
+import { WaError } from "../core/errors";
+import { DocumentLimits, DocumentResult } from "../core/media/documents/limits";
+import { EnginePool } from "../core/media/engine-pool";
+import { DocumentJob, startDocumentThread } from "./lib/document-reader";
+import { mediaOf } from "./lib/media-message";
+import { serveMediaStage } from "./lib/media-stage";
+import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { Node, NodeAPI, NodeDef } from "./lib/red";
+import { runtimeWorld } from "./lib/world";
+
+interface DocumentDef extends NodeDef {
+  maxMegabytes: number | string;
+  maxUnpackedMegabytes: number | string;
+  maxPages: number | string;
+  maxRows: number | string;
+  maxChars: number | string;
+  timeoutSeconds: number | string;
+  poolSize: number | string;
+  useAsText: boolean;
+}
+
+const MB = 1024 * 1024;
+
+export function documentSettingsFromConfig(config: DocumentDef) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const number = (field: keyof DocumentDef, fallback: number, min: number, max: number, text: string, integer = true) => {
+    const value = Number(config[field] ?? fallback);
+    if (!(value >= min && value <= max && (!integer || Number.isInteger(value)))) throw fail(String(field), text);
+    return value;
+  };
+  const limits: DocumentLimits = {
+    maxBytes: Math.round(number("maxMegabytes", 20, 0.01, 100, "Largest file: up to 100 MB", false) * MB),
+    maxUnpackedBytes: Math.round(number("maxUnpackedMegabytes", 100, 1, 500, "Largest unpacked: 1 to 500 MB", false) * MB),
+    maxPages: number("maxPages", 200, 1, 5000, "Pages read: 1 to 5000"),
+    maxRows: number("maxRows", 10_000, 1, 1_000_000, "Rows read: 1 to 1,000,000"),
+    maxChars: number("maxChars", 1_000_000, 1000, 10_000_000, "Characters kept: 1,000 to 10,000,000"),
+  };
+  const timeoutMs = number("timeoutSeconds", 60, 1, 600, "Time limit: 1 to 600 seconds", false) * 1000;
+  const poolSize = number("poolSize", 1, 1, 4, "At once: 1 to 4");
+  return { limits, timeoutMs, poolSize, useAsText: config.useAsText === true };
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaDocument(this: Node, config: DocumentDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const settings = readSettings(RED, node, status, () => documentSettingsFromConfig(config));
+    if (!settings) return;
+    // Heap for the thread: enough for the unpacked parts as strings, bounded so a hostile file stops there.
+    const heapMb = Math.max(256, Math.ceil((settings.limits.maxUnpackedBytes * 4) / MB));
+    const pool = new EnginePool<DocumentJob, DocumentResult>(() => startDocumentThread(settings.limits, heapMb), { label: "Document reading", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "document.idle", "ready (PDF, DOCX, XLSX, CSV, text)", {}) }, true);
+    serveMediaStage(RED, node, status, clock, pool, {
+      key: "document",
+      prepare(msg) {
+        const media = mediaOf(msg);
+        if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no document (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no document" });
+        if (media.data.length > settings.limits.maxBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings.limits.maxBytes}`, { size: media.data.length, max: settings.limits.maxBytes });
+        return { data: media.data, name: media.filename, mimetype: media.mimetype };
+      },
+      present(result, job, msg) {
+        const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
+        if (settings.useAsText && message && !message.text) message.text = result.text;
+        if (result.truncated) node.warn(translate(RED, "document.truncated", `${job.name ?? "A document"} was read in part: ${result.notes.join("; ")}`, { name: job.name ?? "A document", notes: result.notes.join("; ") }));
+        const { engineMs, queuedMs, ...document } = result;
+        return { ...document, name: job.name, bytes: job.data.length, ms: Math.round(engineMs), waitedMs: Math.round(queuedMs) };
+      },
+    });
+  }
+
+  RED.nodes.registerType("wa-document", WaDocument);
+}
