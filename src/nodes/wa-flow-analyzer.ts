@@ -4,7 +4,7 @@ import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOption
 import { Store } from "../core/store/store";
 import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { PerChatState } from "./lib/chat-state";
+import { PerChatState } from "../core/store/per-chat-state";
 import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 

@@ -2,7 +2,7 @@ import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
 import { foldAccents, normalizeText } from "../core/nlu/text";
-import { PerChatState } from "./lib/chat-state";
+import { PerChatState } from "../core/store/per-chat-state";
 import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { storeOrDisable } from "./lib/store-provider";

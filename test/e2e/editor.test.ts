@@ -10,7 +10,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
 // A page in a closed network: Chromium must not try to reach anything but the editor.
 const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-sheets-read", "wa-dedupe", "wa-dead-letter", "wa-ordering", "wa-degrade", "wa-entities", "wa-intent", "wa-sentiment", "wa-flow-analyzer", "wa-thread", "wa-ocr", "wa-transcribe", "wa-document", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
+const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-sheets-read", "wa-dedupe", "wa-dead-letter", "wa-ordering", "wa-degrade", "wa-entities", "wa-intent", "wa-sentiment", "wa-flow-analyzer", "wa-thread", "wa-ocr", "wa-transcribe", "wa-document", "wa-gallery", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
 
 /** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
 async function waitForRuntime(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

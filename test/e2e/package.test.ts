@@ -118,6 +118,8 @@ describe("packaged module in a fresh Node-RED", function () {
     assert.equal(shown("voice note text")[0].text, "where is my order");
     assert.deepEqual((shown("document text")[0].tables as { rows: string[][] }[])[0].rows[1], ["Café em grãos 1kg", "12", "59,90"]);
     assert.ok(seen("text right away"), "text went straight on");
+    await waitFor(() => shown("stored media").length >= 3, 30_000, "three media stored in the gallery");
+    assert.ok(shown("stored media").some((entry) => (entry.thumbnail as { mimetype?: string } | undefined)?.mimetype === "image/jpeg"), "the photo got a thumbnail");
     assert.deepEqual(shown("errors"), [], "no pipeline errors");
     comms.close();
   });

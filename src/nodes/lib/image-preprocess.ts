@@ -52,3 +52,13 @@ export async function preprocessImage(image: Buffer, options: PreprocessOptions)
     throw new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason });
   }
 }
+
+/** A JPEG that fits in `size` x `size` for images sharp can read; undefined for everything else. */
+export async function imageThumbnail(data: Buffer, size: number): Promise<{ data: Buffer; mimetype: string } | undefined> {
+  try {
+    const thumb = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: "error" }).rotate().resize({ width: size, height: size, fit: "inside", withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer();
+    return { data: thumb, mimetype: "image/jpeg" };
+  } catch {
+    return undefined;
+  }
+}

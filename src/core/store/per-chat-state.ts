@@ -1,5 +1,5 @@
-import { WaError } from "../../core/errors";
-import { Store } from "../../core/store/store";
+import { WaError } from "../errors";
+import { Store } from "./store";
 
 /**
  * A per-chat JSON state in a store, changed by pure steps: one step per chat at a time in this

@@ -1,0 +1,174 @@
+import path from "node:path";
+import { TimerHandle } from "../core/clock";
+import { validateChatId } from "../core/envelope";
+import { WaError } from "../core/errors";
+import { MediaGallery, checkMediaId } from "../core/media/gallery";
+import { FileBlobStorage } from "./lib/file-blob-storage";
+import { imageThumbnail } from "./lib/image-preprocess";
+import { attachMediaResult, mediaOf } from "./lib/media-message";
+import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { acquireStore } from "./lib/store-provider";
+import { runtimeWorld } from "./lib/world";
+
+type GalleryAction = "store" | "list" | "get" | "thumbnail" | "delete" | "sweep";
+const ACTIONS: GalleryAction[] = ["store", "list", "get", "thumbnail", "delete", "sweep"];
+
+interface GalleryDef extends NodeDef {
+  store: string;
+  folder: string;
+  action: GalleryAction;
+  maxAgeDays: number | string;
+  maxTotalMegabytes: number | string;
+  maxFileMegabytes: number | string;
+  maxPerChat: number | string;
+  thumbnails: boolean;
+  thumbnailSize: number | string;
+}
+
+const MB = 1024 * 1024;
+const DAY = 24 * 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+
+export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
+  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
+  const folderText = String(config.folder || path.join("wa-pipeline", "gallery")).trim();
+  // The folder is the user's own setting, but stays inside the user directory all the same.
+  const folder = path.resolve(userDir, folderText);
+  const relative = path.relative(path.resolve(userDir), folder);
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) throw fail("folder", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery");
+  const action = config.action || "store";
+  if (!ACTIONS.includes(action)) throw fail("action", `Action: one of ${ACTIONS.join(", ")}`);
+  const number = (field: keyof GalleryDef, fallback: number, min: number, max: number, text: string) => {
+    const value = Number(config[field] ?? fallback);
+    if (!(value >= min && value <= max)) throw fail(String(field), text);
+    return value;
+  };
+  return {
+    folder,
+    action,
+    maxAgeMs: number("maxAgeDays", 30, 0.001, 3650, "Keep for: 0.001 to 3650 days") * DAY,
+    maxTotalBytes: Math.round(number("maxTotalMegabytes", 1024, 1, 1_000_000, "Total size: 1 MB to 1 TB") * MB),
+    maxFileBytes: Math.round(number("maxFileMegabytes", 16, 0.01, 100, "Largest file: up to 100 MB") * MB),
+    maxPerChat: Math.round(number("maxPerChat", 500, 1, 10_000, "Per chat: 1 to 10,000 files")),
+    thumbnails: config.thumbnails !== false,
+    thumbnailSize: Math.round(number("thumbnailSize", 256, 32, 1024, "Thumbnail size: 32 to 1024 px")),
+  };
+}
+
+/** The chat a message is about: the envelope's, or msg.chatId for list/get/delete requests from elsewhere. */
+function chatOf(msg: NodeMessage): string {
+  const fromEnvelope = (msg as { wa?: { message?: { chatId?: unknown } } }).wa?.message?.chatId;
+  return validateChatId(fromEnvelope ?? (msg as { chatId?: unknown }).chatId);
+}
+
+export default function register(RED: NodeAPI): void {
+  function WaGallery(this: Node, config: GalleryDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clock = runtimeWorld().clock;
+    const status = new StatusReporter(node, clock);
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const settings = readSettings(RED, node, status, () => gallerySettingsFromConfig(config, userDir));
+    if (!settings) return;
+    let handle: ReturnType<typeof acquireStore>;
+    try {
+      handle = acquireStore(RED, node.id, config.store);
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
+    const gallery = new MediaGallery(handle.store, new FileBlobStorage(settings.folder), clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
+    let stored = 0;
+    let knownTotal = 0;
+    let sweeping: Promise<unknown> | undefined;
+    let timer: TimerHandle | undefined;
+    let closed = false;
+
+    const showCounts = () =>
+      status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) }) }));
+    const sweep = () => {
+      sweeping ??= gallery
+        .sweep()
+        .then((result) => {
+          knownTotal = result.totalBytes;
+          showCounts();
+          return result;
+        })
+        .finally(() => (sweeping = undefined));
+      return sweeping;
+    };
+    const schedule = () => {
+      if (closed) return;
+      timer = clock.setTimeout(() => {
+        sweep()
+          .catch((error: unknown) => node.warn(translate(RED, "gallery.sweepFailed", `The gallery could not be tidied: ${(error as Error)?.message ?? error}`, { reason: String((error as Error)?.message ?? error) })))
+          .finally(schedule);
+      }, SWEEP_EVERY_MS);
+    };
+    status.set({ fill: "grey", shape: "dot", text: translate(RED, "gallery.idle", `ready (${handle.backend})`, { backend: handle.backend }) }, true);
+    void gallery.totalBytes().then((total) => {
+      knownTotal = total;
+    }, () => undefined);
+    schedule();
+
+    async function act(msg: NodeMessage): Promise<void> {
+      const requested = (msg as { action?: unknown }).action;
+      const action = (typeof requested === "string" && ACTIONS.includes(requested as GalleryAction) ? requested : settings!.action) as GalleryAction;
+      const message = msg as Record<string, unknown>;
+      if (action === "sweep") {
+        message.payload = await sweep();
+        return;
+      }
+      const chatId = chatOf(msg);
+      if (action === "store") {
+        const media = mediaOf(msg);
+        if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no media (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no media" });
+        if (media.data.length > settings!.maxFileBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings!.maxFileBytes}`, { size: media.data.length, max: settings!.maxFileBytes });
+        const messageId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
+        const { entry, duplicate } = await gallery.put(chatId, { data: media.data, mimetype: media.mimetype ?? "application/octet-stream", filename: media.filename, messageId: typeof messageId === "string" ? messageId : undefined });
+        attachMediaResult(msg, "gallery", { ...entry, chatId, duplicate });
+        stored += 1;
+        if (!duplicate) knownTotal += entry.bytes + (entry.thumbnail?.bytes ?? 0);
+        if (knownTotal > settings!.maxTotalBytes) await sweep();
+        return;
+      }
+      if (action === "list") {
+        message.payload = await gallery.list(chatId);
+        return;
+      }
+      const id = checkMediaId((msg as { mediaId?: unknown }).mediaId);
+      if (action === "delete") {
+        message.payload = { deleted: await gallery.delete(chatId, id) };
+        return;
+      }
+      const { entry, data } = await gallery.get(chatId, id, action === "thumbnail");
+      message.payload = data;
+      message.gallery = entry;
+    }
+
+    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      act(msg).then(
+        () => {
+          traceMessage(msg, node, start, clock.now());
+          send(msg);
+          showCounts();
+          done();
+        },
+        (error: unknown) => failMessage(RED, status, done, error),
+      );
+    });
+    node.on("close", (done: () => void) => {
+      closed = true;
+      clock.clearTimeout(timer);
+      status.close();
+      Promise.resolve(sweeping)
+        .catch(() => undefined)
+        .then(() => handle.release())
+        .then(done, done);
+    });
+  }
+
+  RED.nodes.registerType("wa-gallery", WaGallery);
+}
