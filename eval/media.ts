@@ -12,6 +12,9 @@ import { GrammarMode, wordErrors } from "../src/core/media/speech";
 import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/nodes/lib/image-preprocess";
 import { startOfflineSpeechThread } from "../src/nodes/lib/speech-offline";
 import { createTesseractWorker, gatherLanguageData } from "../src/nodes/lib/tesseract-engine";
+import { DEFAULT_DOCUMENT_LIMITS, DocumentResult } from "../src/core/media/documents/limits";
+import { startDocumentThread } from "../src/nodes/lib/document-reader";
+import { makeDocx, makePdf, makeXlsx, makeZip } from "../test/support/document-fixtures";
 import { EvalRow } from "./threads";
 
 function editDistance(a: string, b: string): number {
@@ -183,7 +186,52 @@ async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Documents made here with known content: how much comes back exactly, and how fast. */
+async function documentSection(rows: EvalRow[]): Promise<void> {
+  const reader = await startDocumentThread({ ...DEFAULT_DOCUMENT_LIMITS, maxPages: 5000, maxUnpackedBytes: 50 * 1024 * 1024 });
+  const pageTexts = ["Invoice BR-20931", "Customer Ana Souza, Rua Augusta 1200", "Total R$ 50,50"];
+  const sheetRows = [["Product", "Qty", "Price"], ...Array.from({ length: 999 }, (_, i) => [`Item ${i}`, String(i % 17), (i * 1.25).toFixed(2)])];
+  const cases: { name: string; data: Buffer; check: (d: DocumentResult) => [number, number] }[] = [
+    { name: "PDF, 3 pages", data: makePdf(pageTexts), check: (d) => [pageTexts.filter((t, i) => d.pages?.[i]?.text === t).length, pageTexts.length] },
+    {
+      name: "DOCX, 2 paragraphs + 3x2 table",
+      data: makeDocx(["Please deliver on Friday", "Order BR-20931"], [["Item", "Qty"], ["Coffee", "2"], ["Filter", "40"]]),
+      check: (d) => [(d.text.includes("Please deliver on Friday\nOrder BR-20931") ? 2 : 0) + d.tables[0].rows.flat().filter((c, i) => c === ["Item", "Qty", "Coffee", "2", "Filter", "40"][i]).length, 8],
+    },
+    {
+      name: "XLSX, 1,000 rows x 3 columns",
+      data: makeXlsx([{ name: "Stock", rows: sheetRows.map((r, i) => (i === 0 ? r : [r[0], Number(r[1]), Number(r[2])])) }]),
+      check: (d) => [d.tables[0].rows.flat().filter((c, i) => String(Number(c)) === c ? Number(c) === Number(sheetRows.flat()[i]) : c === sheetRows.flat()[i]).length, sheetRows.flat().length],
+    },
+  ];
+  const coldStarted = performance.now();
+  await reader.run({ data: makePdf(["warm up"]) });
+  rows.push({ section: "media", dataset: "document: first PDF after the thread starts (pdf.js loading)", metric: "ms to read", value: performance.now() - coldStarted });
+  let right = 0;
+  let total = 0;
+  for (const item of cases) {
+    const started = performance.now();
+    const document = await reader.run({ data: item.data });
+    const ms = performance.now() - started;
+    const [ok, of] = item.check(document);
+    right += ok;
+    total += of;
+    rows.push({ section: "media", dataset: `document: ${item.name}`, metric: "ms to read", value: ms, note: `${ok}/${of} fields exact` });
+  }
+  rows.push({ section: "media", dataset: "documents made by the eval (PDF, DOCX, XLSX)", metric: "fields extracted exactly", value: right / total });
+  const long = makePdf(Array.from({ length: 5000 }, (_, i) => `Statement line ${i}`));
+  const started = performance.now();
+  const read = await reader.run({ data: long });
+  rows.push({ section: "media", dataset: `PDF of 5,000 pages (${(long.length / 1024).toFixed(0)} KB), every page`, metric: "pages per second", value: (read.pages?.length ?? 0) / ((performance.now() - started) / 1000) });
+  const bomb = makeZip({ "word/document.xml": Buffer.alloc(200 * 1024 * 1024, 0x20) }, { lieAboutSize: true });
+  const bombStarted = performance.now();
+  await reader.run({ data: bomb }).catch(() => undefined);
+  rows.push({ section: "media", dataset: `zip bomb: ${(bomb.length / 1024).toFixed(0)} KB inflating to 200 MB, 50 MB limit`, metric: "ms to refuse", value: performance.now() - bombStarted });
+  await reader.terminate();
+}
+
 export async function mediaSection(data: string, rows: EvalRow[]): Promise<void> {
+  await documentSection(rows);
   if (existsSync(join(data, "ocr", "tesseractjs"))) await ocrSection(data, rows);
   if (existsSync(join(data, "audio", "fsdd")) && readdirSync(join(data, "audio", "fsdd")).length > 0) await speechSection(data, rows);
 }

@@ -8,6 +8,22 @@ import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string; version: string; "node-red": { nodes: Record<string, string> } };
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
+/** Deploys one bundled example on its own tab (replacing all flows) with the editor's comms socket listening. */
+async function deployExample(runtime: RunningNodeRed, name: string, tabId: string) {
+  const example = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/${name}`);
+  const tab = { id: tabId, type: "tab", label: name };
+  const flows = [tab, ...example.map((node) => (node.type === "wa-client" ? node : { ...node, z: tab.id }))];
+  const comms = listenToComms(runtime.url);
+  await comms.opened;
+  const deploy = await fetch(`${runtime.url}/flows`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+    body: JSON.stringify({ flows }),
+  });
+  assert.equal(deploy.status, 200, await deploy.text());
+  return comms;
+}
+
 /**
  * What a user gets: the packed tarball installed into a fresh Node-RED user directory the way
  * the palette manager installs it, a runtime started on it, the quick-start example deployed.
@@ -71,17 +87,7 @@ describe("packaged module in a fresh Node-RED", function () {
 
   it("deploys the quick-start example and answers simulated chats through wa-out", async () => {
     assert.ok(runtime, "runtime started by the previous test");
-    const example = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/quick-start`);
-    const tab = { id: "e2e0000000000001", type: "tab", label: "quick start" };
-    const flows = [tab, ...example.map((node) => (node.type === "wa-client" ? node : { ...node, z: tab.id }))];
-    const comms = listenToComms(runtime.url);
-    await comms.opened;
-    const deploy = await fetch(`${runtime.url}/flows`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
-      body: JSON.stringify({ flows }),
-    });
-    assert.equal(deploy.status, 200, await deploy.text());
+    const comms = await deployExample(runtime, "quick-start", "e2e0000000000001");
 
     const replies = () =>
       comms.messages.filter((m) => m.topic === "debug" && m.data.name === "replies").map((m) => JSON.parse(String(m.data.msg)) as { payload: string; wa: { sent: { id: string; chatId: string } } });
@@ -99,17 +105,7 @@ describe("packaged module in a fresh Node-RED", function () {
 
   it("runs the media example from the installed pack: the photo read, the voice note heard, the CSV read, text straight on", async () => {
     assert.ok(runtime, "runtime started");
-    const example = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/wa-ocr`);
-    const tab = { id: "e2e0000000000002", type: "tab", label: "media" };
-    const flows = [tab, ...example.map((node) => (node.type === "wa-client" ? node : { ...node, z: tab.id }))];
-    const comms = listenToComms(runtime.url);
-    await comms.opened;
-    const deploy = await fetch(`${runtime.url}/flows`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
-      body: JSON.stringify({ flows }),
-    });
-    assert.equal(deploy.status, 200, await deploy.text());
+    const comms = await deployExample(runtime, "wa-ocr", "e2e0000000000002");
     const shown = (name: string) => comms.messages.filter((m) => m.topic === "debug" && m.data.name === name).map((m) => JSON.parse(String(m.data.msg)) as Record<string, unknown>);
     const seen = (name: string) => comms.messages.some((m) => m.topic === "debug" && m.data.name === name);
     await waitFor(() => seen("photo text") && shown("voice note text").length > 0 && shown("document text").length > 0, 90_000, "photo, voice note and document read");
