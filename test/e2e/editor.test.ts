@@ -193,6 +193,44 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-dialog-cancel").click();
   });
 
+  it("shows a transcribe node's fields by engine, validates limits per engine, and keeps its keys out of the flow", async () => {
+    const transcribe = { id: "7b2c3d4e5f607182", type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "digits", phrases: "", endpoint: "", model: "", poolSize: 1, timeoutSeconds: 60, maxSeconds: 120, maxMegabytes: 16, useAsText: true, x: 360, y: 800, wires: [[]] };
+    await page.evaluate(
+      (node) => {
+        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+        RED.nodes.import([{ ...node, z: RED.workspaces.active() }]);
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+      },
+      transcribe,
+    );
+    await page.locator(`g[id='${transcribe.id}'] rect.red-ui-flow-node`).dblclick();
+    const engine = page.locator("#node-input-engine");
+    await engine.waitFor({ state: "visible" });
+    assert.equal(await page.locator("#node-input-phrases").isVisible(), false, "no phrase list for the digits grammar");
+    assert.equal(await page.locator("#node-input-googleKey").isVisible(), false);
+    await page.locator("#node-input-grammar").selectOption("phrases");
+    await page.locator("#node-input-phrases").waitFor({ state: "visible" });
+    await page.locator("#node-input-language").fill("pt-BR");
+    await page.locator("#node-input-language").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-language")?.classList.contains("input-error"));
+    await engine.selectOption("google");
+    await page.locator("#node-input-googleKey").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#node-input-grammar").isVisible(), false, "the grammar is the offline engine's");
+    await page.locator("#node-input-language").dispatchEvent("change");
+    await page.waitForFunction(() => !document.querySelector("#node-input-language")?.classList.contains("input-error"));
+    await page.locator("#node-input-maxSeconds").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-maxSeconds")?.classList.contains("input-error"));
+    await page.locator("#node-input-maxSeconds").fill("60");
+    await page.locator("#node-input-googleKey").fill('{"type":"service_account","private_key":"SECRET-IN-TEST"}');
+    await page.screenshot({ path: join(outputDir, "editor-transcribe.png") });
+    await page.locator("#node-dialog-ok").click();
+    await page.locator("#red-ui-header-button-deploy").click();
+    await waitForRuntime(async () => (await getJson<{ id: string; engine?: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === transcribe.id && n.engine === "google"));
+    const flowsText = JSON.stringify(await getJson(`${runtime.url}/flows`));
+    assert.ok(!flowsText.includes("SECRET-IN-TEST"), "the key is kept by Node-RED's credentials, not in the flow");
+  });
+
   it("shows the node's help in the help sidebar", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";
