@@ -62,6 +62,15 @@ describe("wa-transcribe node", function () {
     assert.equal(transcriptOf(out[1]).text, "talk to a person", "a bare Buffer payload gets msg.transcript");
   });
 
+  it("hears French with the French model, accents kept in the phrases", async () => {
+    await load({ language: "fr-FR", phrases: "où est ma commande\nje veux parler à quelqu'un\nannuler ma commande" });
+    const out = collect("out");
+    getNode("t1").receive({ payload: note("ou-est-ma-commande") });
+    await untilReal(() => out.length === 1, 45_000);
+    assert.equal(transcriptOf(out[0]).text, "où est ma commande");
+    assert.equal(transcriptOf(out[0]).language, "fr-FR");
+  });
+
   it("warns about words its dictionary lacks and refuses what is not a voice note, too long or too large", async () => {
     await load({ grammar: "words", phrases: "cancel my order\nzzqxv" });
     const errors = collect("errors");

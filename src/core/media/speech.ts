@@ -32,13 +32,12 @@ export const DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six"
 
 export const SPEECH_LIMITS = { phrases: 2_000, phraseChars: 200, vocabulary: 5_000 } as const;
 
-/** Lower-case words of a phrase as a pronouncing dictionary spells them (letters and apostrophes). */
+/** Lower-case words of a phrase as a pronouncing dictionary spells them (letters, accents kept, and apostrophes). */
 export function dictionaryWords(phrase: string): string[] {
   return phrase
     .toLowerCase()
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .replace(/[^a-z' ]+/g, " ")
+    .normalize("NFC")
+    .replace(/[^\p{L}' ]+/gu, " ")
     .split(/\s+/)
     .map((w) => w.replace(/^'+|'+$/g, ""))
     .filter(Boolean);
