@@ -37,6 +37,7 @@ const OFFLINE_MODELS: Record<string, "en-us" | "fr-fr"> = { en: "en-us", "en-us"
 const DEFAULT_ENDPOINT: Record<EngineName, string> = { offline: "", google: "https://speech.googleapis.com", openai: "https://api.openai.com/v1" };
 /** Google's synchronous recognize takes at most a minute of audio. */
 const GOOGLE_SYNC_SECONDS = 60;
+const GOOGLE_SYNC_MEGABYTES = 10;
 
 export function transcribeSettingsFromConfig(config: TranscribeDef, credentials: TranscribeCredentials = {}) {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
@@ -61,6 +62,7 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
   if (engine === "google" && maxSeconds > GOOGLE_SYNC_SECONDS) throw fail("maxSeconds", `Longest voice note: Google's recognize takes at most ${GOOGLE_SYNC_SECONDS} s`);
   const maxMegabytes = Number(config.maxMegabytes ?? 16);
   if (!(maxMegabytes > 0 && maxMegabytes <= 25)) throw fail("maxMegabytes", "Largest file: up to 25 MB");
+  if (engine === "google" && maxMegabytes > GOOGLE_SYNC_MEGABYTES) throw fail("maxMegabytes", `Largest file: Google's recognize takes at most ${GOOGLE_SYNC_MEGABYTES} MB`);
   const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
   const apiKey = credentials.apiKey?.trim() || undefined;
   return { engine, language, model: model ?? "en-us", grammar, phrases, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };

@@ -222,6 +222,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-maxSeconds").dispatchEvent("change");
     await page.waitForFunction(() => document.querySelector("#node-input-maxSeconds")?.classList.contains("input-error"));
     await page.locator("#node-input-maxSeconds").fill("60");
+    await page.locator("#node-input-maxMegabytes").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-maxMegabytes")?.classList.contains("input-error"));
+    await page.locator("#node-input-maxMegabytes").fill("10");
     await page.locator("#node-input-googleKey").fill('{"type":"service_account","private_key":"SECRET-IN-TEST"}');
     await page.screenshot({ path: join(outputDir, "editor-transcribe.png") });
     await page.locator("#node-dialog-ok").click();

@@ -102,7 +102,7 @@ describe("wa-transcribe node", function () {
     try {
       const { key, publicKey } = makeServiceAccountKey(google.tokenUri);
       google.trust(publicKey);
-      await load({ engine: "google", language: "pt-BR", endpoint: google.url, maxSeconds: 60 }, { googleKey: key });
+      await load({ engine: "google", language: "pt-BR", endpoint: google.url, maxSeconds: 60, maxMegabytes: 10 }, { googleKey: key });
       const out = collect("out");
       const errors = collect("errors");
       getNode("t1").receive({ payload: audio });
@@ -127,7 +127,7 @@ describe("wa-transcribe node", function () {
   });
 
   it("refuses a bad service-account key at deploy, with a reason on the status", async () => {
-    await load({ engine: "google", maxSeconds: 60 }, { googleKey: "{not json" });
+    await load({ engine: "google", maxSeconds: 60, maxMegabytes: 10 }, { googleKey: "{not json" });
     const texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     assert.ok(texts.some((t) => /not JSON/.test(t)), texts.join(" | "));
   });
