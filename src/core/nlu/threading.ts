@@ -33,7 +33,7 @@ export const DEFAULT_NEW_TOPIC_CUES = [
   // Spanish
   "otra cosa", "otra pregunta", "por cierto", "cambiando de tema", "una pregunta mas", "aparte de eso",
   // Portuguese
-  "aproveitando", "outra coisa", "outra pergunta", "mudando de assunto", "alias", "a proposito",
+  "aproveitando", "outra coisa", "outra pergunta", "mudando de assunto", "alias", "a proposito", "ja agora",
   // French
   "autre question", "au fait", "autre chose", "par ailleurs", "une autre question",
   // German
@@ -144,7 +144,7 @@ const STOPWORDS = new Set(
     .map((w) => foldAccents(w)),
 );
 
-const CLOSING_STEMS = ["thank", "thx", "cheers", "bye", "goodbye", "obrigad", "valeu", "gracias", "merci", "danke", "dhanyavad", "dhanyawad", "shukriya", "tchau", "adios", "ciao", "tschuss", "abraco", "saludos", "perfect", "perfeito", "perfecto", "parfait", "super", "listo", "pronto", "धन्यवाद"];
+const CLOSING_STEMS = ["thank", "thx", "cheers", "bye", "goodbye", "obrigad", "valeu", "gracias", "merci", "dank", "dhanyavad", "dhanyawad", "shukriya", "tchau", "adios", "ciao", "tschuss", "abraco", "saludos", "धन्यवाद"];
 
 /** The {@link KEEP_NAMES} most recent entries of a participant -> [thread, time] record. */
 function newestOf(record: Record<string, [number, number]>): Record<string, [number, number]> {
@@ -190,8 +190,14 @@ function similarity(message: Map<string, number>, thread: ThreadRecord, state: C
   return total <= 0 ? 0 : shared / total;
 }
 
+/** Words a message may open with before its real first words ("and one more thing", "ok btw"). */
+const LEADING_FILLERS = new Set(["and", "ok", "okay", "oh", "ah", "so", "hey", "e", "y", "und", "et", "oiga", "ei", "ta", "bueno", "bom", "alors", "also"]);
+
+/** A cue among the first three words (after fillers): further in, "alias" or "by the way" are ordinary words. */
 function startsNewTopic(words: string[], cues: string[]): boolean {
-  const opening = ` ${words.slice(0, 7).join(" ")} `;
+  let first = 0;
+  while (first < words.length && LEADING_FILLERS.has(words[first])) first += 1;
+  const opening = ` ${words.slice(first, first + 3).join(" ")} `;
   return cues.some((cue) => opening.includes(` ${cue} `));
 }
 
@@ -289,8 +295,10 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
       reason = "newcomer";
     }
   } else if (gap >= options.resumeAfterMs) {
-    chosen = topicMatch?.thread ?? current ?? latest;
-    reason = topicMatch ? "topic" : "resumed";
+    // After a pause any shared word is evidence: the customer comes back to what they were waiting for.
+    const resumedMatch = best && best.score > 0 ? best : undefined;
+    chosen = resumedMatch?.thread ?? current ?? latest;
+    reason = resumedMatch ? "topic" : "resumed";
   } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {
     chosen = topicMatch.thread;
     reason = "topic";

@@ -42,6 +42,29 @@ describe("thread engine", () => {
     assert.deepEqual(reasons.slice(2), ["after-closing", "new-topic"]);
   });
 
+  it("reads a new-topic cue only at the start, takes an acceptance for no goodbye, and resumes by any shared word", () => {
+    const spanish = thread([
+      { text: "Che, el link de Mercado Pago me tira error" },
+      { text: "Les transfiero al alias entonces? pasame el CBU o alias" },
+      { text: "y por cierto, tienen yerba de 1kg?" },
+    ]);
+    assert.deepEqual(spanish.numbers, [1, 1, 2], "'alias' deep in a sentence is a bank alias, 'y por cierto' opens a topic");
+    const french = thread([
+      { text: "La veste en lin taille 40, elle est à combien ?" },
+      { text: "Parfait, je la prends ! 89 € ça me va" },
+      { text: "Point relais : Tabac Le Balto, 12 rue Duguesclin, Lyon" },
+    ]);
+    assert.deepEqual(french.numbers, [1, 1, 1], "accepting an offer does not close the thread");
+    const returning = thread([
+      { text: "I was charged twice, can you refund the duplicate?", at: 0 },
+      { text: "btw is the Trailhead backpack waterproof?", at: 5 * MIN },
+      { text: "and does it ship free over $75?", at: 6 * MIN },
+      { text: "just saw the refund come through, thanks Dana!", at: 200 * MIN },
+    ]);
+    assert.deepEqual(returning.numbers, [1, 2, 2, 1]);
+    assert.equal(returning.reasons[3], "topic");
+  });
+
   it("follows quoted replies, also into a closed thread, and closes quiet threads", () => {
     const options = { ...DEFAULT_THREAD_OPTIONS, closeAfterMs: 60 * MIN };
     let state = initialThreadState();
