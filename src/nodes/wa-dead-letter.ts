@@ -6,7 +6,7 @@ import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./lib/message-codec";
 import { StatusReporter, describeError, readSettings, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
+import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
@@ -259,19 +259,6 @@ export default function register(RED: NodeAPI): void {
   registerDeadLetterEndpoints(RED);
 }
 
-interface Request {
-  params: { id?: string; entry?: string };
-  query?: Record<string, unknown>;
-  body?: unknown;
-}
-interface Response {
-  status(code: number): Response;
-  json(body: unknown): void;
-}
-interface AdminApp {
-  get(path: string, ...handlers: unknown[]): void;
-  post(path: string, ...handlers: unknown[]): void;
-}
 
 /**
  * The editor's dead-letter panel and the node's button: list, inspect, replay and purge,
@@ -281,7 +268,7 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
   const admin = RED.httpAdmin as unknown as AdminApp;
   const read = RED.auth.needsPermission("wa-dead-letter.read");
   const write = RED.auth.needsPermission("wa-dead-letter.write");
-  const controlOf = (req: Request, res: Response): DeadLetterControl | undefined => {
+  const controlOf = (req: AdminRequest, res: AdminResponse): DeadLetterControl | undefined => {
     const node = req.params.id ? (RED.nodes.getNode(req.params.id) as WaDeadLetterNode | null) : null;
     if (!node?.control) {
       res.status(404).json({ error: "No deployed dead-letter node with this id: deploy the flow first" });
@@ -289,23 +276,23 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
     }
     return node.control;
   };
-  const answer = (res: Response, work: Promise<unknown>) =>
+  const answer = (res: AdminResponse, work: Promise<unknown>) =>
     work.then(
       (body) => res.json(body),
       (error: unknown) => res.status((error as { code?: unknown }).code === "deadLetter.notFound" ? 404 : 500).json({ error: describeError(RED, error) }),
     );
-  const entryOf = (req: Request): string | "all" => {
+  const entryOf = (req: AdminRequest): string | "all" => {
     const entry = (typeof req.body === "object" && req.body !== null ? (req.body as { entry?: unknown }).entry : undefined) ?? "all";
     return typeof entry === "string" && /^(all|[\w.:-]{1,100})$/.test(entry) ? entry : "all";
   };
 
-  admin.get("/wa-pipeline/dead-letters/:id/entries", read, (req: Request, res: Response) => {
+  admin.get("/wa-pipeline/dead-letters/:id/entries", read, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
     if (!control) return;
     const limit = Math.min(1000, Math.max(1, Number(req.query?.limit) || 100));
     answer(res, control.list(limit, Math.max(0, Number(req.query?.offset) || 0)));
   });
-  admin.get("/wa-pipeline/dead-letters/:id/entries/:entry", read, (req: Request, res: Response) => {
+  admin.get("/wa-pipeline/dead-letters/:id/entries/:entry", read, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
     if (!control) return;
     const id = String(req.params.entry ?? "");
@@ -317,11 +304,11 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
       }),
     );
   });
-  admin.post("/wa-pipeline/dead-letters/:id/replay", write, (req: Request, res: Response) => {
+  admin.post("/wa-pipeline/dead-letters/:id/replay", write, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
     if (control) answer(res, control.replay(entryOf(req)).then((replayed) => ({ replayed })));
   });
-  admin.post("/wa-pipeline/dead-letters/:id/purge", write, (req: Request, res: Response) => {
+  admin.post("/wa-pipeline/dead-letters/:id/purge", write, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
     if (control) answer(res, control.purge(entryOf(req)).then((purged) => ({ purged })));
   });

@@ -6,8 +6,8 @@ import { MediaGallery, checkMediaId } from "../core/media/gallery";
 import { FileBlobStorage } from "./lib/file-blob-storage";
 import { imageThumbnail } from "./lib/image-preprocess";
 import { attachMediaResult, mediaOf } from "./lib/media-message";
-import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
+import { StatusReporter, describeError, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
 import { acquireStore } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
@@ -63,7 +63,7 @@ function chatOf(msg: NodeMessage): string {
 }
 
 export default function register(RED: NodeAPI): void {
-  function WaGallery(this: Node, config: GalleryDef) {
+  function WaGallery(this: WaGalleryNode, config: GalleryDef) {
     RED.nodes.createNode(this, config);
     const node = this;
     const clock = runtimeWorld().clock;
@@ -79,6 +79,7 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const gallery = new MediaGallery(handle.store, new FileBlobStorage(settings.folder), clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
+    node.gallery = gallery;
     let stored = 0;
     let knownTotal = 0;
     let sweeping: Promise<unknown> | undefined;
@@ -171,4 +172,55 @@ export default function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType("wa-gallery", WaGallery);
+  registerGalleryEndpoints(RED);
+}
+
+type WaGalleryNode = Node & { gallery?: MediaGallery };
+
+/**
+ * The node's dialog browses what is stored: chats, their media with thumbnails (as data URLs, so
+ * they come with the editor's own authorised request), delete; behind wa-gallery.read / .write.
+ * Originals are not served to the editor: a chat's file could be HTML or SVG.
+ */
+function registerGalleryEndpoints(RED: NodeAPI): void {
+  const admin = RED.httpAdmin as unknown as AdminApp;
+  const read = RED.auth.needsPermission("wa-gallery.read");
+  const write = RED.auth.needsPermission("wa-gallery.write");
+  const galleryOf = (req: AdminRequest, res: AdminResponse): MediaGallery | undefined => {
+    const node = req.params.id ? (RED.nodes.getNode(req.params.id) as WaGalleryNode | null) : null;
+    if (!node?.gallery) res.status(404).json({ error: "No deployed gallery node with this id: deploy the flow first" });
+    return node?.gallery;
+  };
+  const answer = (res: AdminResponse, work: () => Promise<unknown>) =>
+    Promise.resolve()
+      .then(work)
+      .then(
+        (body) => res.json(body),
+        (error: unknown) => {
+          const code = (error as { code?: unknown }).code;
+          res.status(code === "media.notFound" ? 404 : code === "media.badName" || String(code).startsWith("envelope.") ? 400 : 500).json({ error: describeError(RED, error) });
+        },
+      );
+  admin.get("/wa-pipeline/gallery/:id/chats", read, (req: AdminRequest, res: AdminResponse) => {
+    const gallery = galleryOf(req, res);
+    if (gallery) answer(res, async () => ({ chats: await gallery.chats(), totalBytes: await gallery.totalBytes() }));
+  });
+  admin.get("/wa-pipeline/gallery/:id/chats/:chat/media", read, (req: AdminRequest, res: AdminResponse) => {
+    const gallery = galleryOf(req, res);
+    if (!gallery) return;
+    answer(res, async () => {
+      const chatId = validateChatId(req.params.chat);
+      const entries = (await gallery.list(chatId)).slice(0, 100);
+      return Promise.all(
+        entries.map(async (entry) => {
+          const thumbnail = entry.thumbnail ? await gallery.get(chatId, entry.id, true).then((t) => `data:${entry.thumbnail?.mimetype};base64,${t.data.toString("base64")}`, () => undefined) : undefined;
+          return { ...entry, thumbnail: thumbnail ?? null };
+        }),
+      );
+    });
+  });
+  admin.post("/wa-pipeline/gallery/:id/chats/:chat/media/:media/delete", write, (req: AdminRequest, res: AdminResponse) => {
+    const gallery = galleryOf(req, res);
+    if (gallery) answer(res, async () => ({ deleted: await gallery.delete(validateChatId(req.params.chat), checkMediaId(req.params.media)) }));
+  });
 }

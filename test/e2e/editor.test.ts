@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
+import sharp from "sharp";
 import { RunningNodeRed, getJson, repoRoot, startNodeRed } from "./runtime";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -190,6 +191,35 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await row.locator("button[title='Replay']").click();
     await page.waitForFunction(() => /1 replaying/.test(document.querySelector("#wa-dead-letter-summary")?.textContent ?? ""), undefined, { timeout: 10_000 });
     await page.screenshot({ path: join(outputDir, "editor-dead-letters.png") });
+    await page.locator("#node-dialog-cancel").click();
+  });
+
+  it("lists a gallery's chats and media with thumbnails in its dialog, and deletes from there", async () => {
+    const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer();
+    const gallery = { id: "6a1b2c3d4e5f6081", type: "wa-gallery", store: "", folder: "wa-pipeline/gallery", action: "store", maxAgeDays: 30, maxTotalMegabytes: 100, maxFileMegabytes: 1, maxPerChat: 100, thumbnails: true, thumbnailSize: 96, x: 360, y: 900, wires: [[]] };
+    const sender = { id: "6a1b2c3d4e5f6082", type: "inject", name: "a photo", props: [{ p: "payload", v: JSON.stringify([...photo]), vt: "bin" }, { p: "chatId", v: "447700900123@c.us", vt: "str" }, { p: "mimetype", v: "image/png", vt: "str" }, { p: "filename", v: "red.png", vt: "str" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 900, wires: [[gallery.id]] };
+    await page.evaluate(
+      (nodes) => {
+        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+        RED.nodes.import(nodes.map((n) => ({ ...n, z: RED.workspaces.active() })));
+        RED.nodes.dirty(true);
+        RED.view.redraw(true);
+      },
+      [gallery, sender],
+    );
+    await page.waitForSelector("#red-ui-header-button-deploy:not(.disabled)");
+    await page.locator("#red-ui-header-button-deploy").click();
+    await waitForRuntime(async () => (await fetch(`${runtime.url}/inject/${sender.id}`, { method: "POST" })).status === 200);
+    await waitForRuntime(async () => ((await getJson<{ chats: unknown[] }>(`${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`)).chats.length === 1));
+    await page.locator(`g[id='${gallery.id}'] rect.red-ui-flow-node`).dblclick();
+    const card = page.locator(".wa-gallery-card", { hasText: "red.png" });
+    await card.waitFor({ state: "visible", timeout: 10_000 });
+    assert.match(String(await page.locator("#wa-gallery-summary").textContent()), /1 chats/);
+    assert.ok(await card.locator("img").evaluate((img) => (img as HTMLImageElement).naturalWidth === 96), "the thumbnail is shown, 96 px wide");
+    await page.screenshot({ path: join(outputDir, "editor-gallery.png") });
+    await card.locator("button").click();
+    await card.waitFor({ state: "detached", timeout: 10_000 });
+    assert.deepEqual((await getJson<{ chats: unknown[] }>(`${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`)).chats, []);
     await page.locator("#node-dialog-cancel").click();
   });
 

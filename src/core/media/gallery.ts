@@ -76,7 +76,7 @@ export function checkMediaId(id: unknown): string {
  * the total fits. A blob is deleted when no chat refers to it any more.
  */
 export class MediaGallery {
-  private readonly chats: PerChatState<ChatIndex>;
+  private readonly indexes: PerChatState<ChatIndex>;
 
   constructor(
     private readonly store: Store,
@@ -85,7 +85,7 @@ export class MediaGallery {
     private readonly limits: GalleryLimits,
     private readonly makeThumbnail?: MakeThumbnail,
   ) {
-    this.chats = new PerChatState<ChatIndex>(store, chatKey, 0);
+    this.indexes = new PerChatState<ChatIndex>(store, chatKey, 0);
   }
 
   async put(chatId: string, media: { data: Buffer; mimetype: string; filename?: string; messageId?: string }): Promise<{ entry: GalleryEntry; duplicate: boolean }> {
@@ -104,7 +104,7 @@ export class MediaGallery {
       thumbnail = (JSON.parse(existing) as BlobRecord & { thumbnail?: GalleryEntry["thumbnail"] }).thumbnail;
     }
     const { entry, added, dropped } = (
-      await this.chats.update(chatId, (previous) => {
+      await this.indexes.update(chatId, (previous) => {
         const entries = [...(previous?.entries ?? [])];
         const at = entries.findIndex((e) => e.id === id);
         const messageIds = (ids: string[]) => (media.messageId && !ids.includes(media.messageId) ? [...ids, media.messageId].slice(-10) : ids);
@@ -131,6 +131,19 @@ export class MediaGallery {
     return raw ? [...(JSON.parse(raw) as ChatIndex).entries].reverse() : [];
   }
 
+  /** Every chat with stored media: how many entries and bytes each lists (a file two chats share counts in both). */
+  async chats(): Promise<{ chatId: string; entries: number; bytes: number; lastSeenAt: number }[]> {
+    const prefix = `${KEY_PREFIX}chat:`;
+    const result: { chatId: string; entries: number; bytes: number; lastSeenAt: number }[] = [];
+    for (const key of await this.store.keys(prefix)) {
+      const chatId = key.slice(prefix.length);
+      const entries = await this.list(chatId);
+      if (entries.length === 0) continue;
+      result.push({ chatId, entries: entries.length, bytes: entries.reduce((sum, e) => sum + e.bytes, 0), lastSeenAt: Math.max(...entries.map((e) => e.lastSeenAt)) });
+    }
+    return result.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
   /** The entry and its bytes (or its thumbnail's), when this chat has it. */
   async get(chatId: string, id: string, thumbnail = false): Promise<{ entry: GalleryEntry; data: Buffer }> {
     checkMediaId(id);
@@ -142,7 +155,7 @@ export class MediaGallery {
 
   async delete(chatId: string, id: string): Promise<boolean> {
     checkMediaId(id);
-    const { removed } = await this.chats.update(chatId, (previous) => {
+    const { removed } = await this.indexes.update(chatId, (previous) => {
       const entries = previous?.entries ?? [];
       const kept = entries.filter((e) => e.id !== id);
       return { state: { entries: kept }, removed: kept.length !== entries.length };
@@ -157,7 +170,7 @@ export class MediaGallery {
     let expired = 0;
     const chatIds = (await this.store.keys(`${KEY_PREFIX}chat:`)).map((key) => key.slice(`${KEY_PREFIX}chat:`.length));
     for (const chatId of chatIds) {
-      const { old } = await this.chats.update(chatId, (previous) => {
+      const { old } = await this.indexes.update(chatId, (previous) => {
         const entries = previous?.entries ?? [];
         return { state: { entries: entries.filter((e) => e.lastSeenAt >= cutoff) }, old: entries.filter((e) => e.lastSeenAt < cutoff) };
       });

@@ -3,21 +3,9 @@ import { SimulatedWhatsApp } from "../../core/simulator";
 import { WwebjsTransport } from "../../core/wwebjs-transport";
 import type { WaClientNode } from "../wa-client";
 import { describeError } from "./node-kit";
-import { NodeAPI } from "./red";
+import { AdminApp, AdminRequest, AdminResponse, NodeAPI } from "./red";
 
-interface Request {
-  params: { id?: string };
-  body?: unknown;
-}
-interface Response {
-  status(code: number): Response;
-  json(body: unknown): void;
-}
-type Handler = (req: Request, res: Response) => void;
-interface AdminApp {
-  get(path: string, ...handlers: unknown[]): void;
-  post(path: string, ...handlers: unknown[]): void;
-}
+type Handler = (req: AdminRequest, res: AdminResponse) => void;
 
 function wwebjsOf(RED: NodeAPI, id: string | undefined): { node?: WaClientNode; transport?: WwebjsTransport } {
   const node = id ? ((RED.nodes.getNode(id) as WaClientNode | null) ?? undefined) : undefined;

@@ -28,3 +28,18 @@ export function booleanSetting(value: unknown, fallback: boolean): boolean {
   if (value === false || value === "false") return false;
   return fallback;
 }
+
+/** The parts of Express that the pack's admin endpoints use (Node-RED's httpAdmin is an Express app). */
+export interface AdminRequest {
+  params: Record<string, string | undefined>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+export interface AdminResponse {
+  status(code: number): AdminResponse;
+  json(body: unknown): void;
+}
+export interface AdminApp {
+  get(path: string, ...handlers: unknown[]): void;
+  post(path: string, ...handlers: unknown[]): void;
+}
