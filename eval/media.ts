@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { systemClock } from "../src/core/clock";
-import { OcrPool } from "../src/core/media/ocr-pool";
-import { GrammarMode, wordErrors } from "../src/core/media/speech";
+import { EnginePool } from "../src/core/media/engine-pool";
+import { OcrResult } from "../src/core/media/ocr";
+import { GrammarMode, editDistance, wordErrors } from "../src/core/media/speech";
 import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/nodes/lib/image-preprocess";
 import { startOfflineSpeechThread } from "../src/nodes/lib/speech-offline";
 import { createTesseractWorker, gatherLanguageData } from "../src/nodes/lib/tesseract-engine";
@@ -16,16 +17,6 @@ import { DEFAULT_DOCUMENT_LIMITS, DocumentResult } from "../src/core/media/docum
 import { startDocumentThread } from "../src/nodes/lib/document-reader";
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../test/support/document-fixtures";
 import { EvalRow } from "./threads";
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 /** Spaces and line breaks counted once each: the ground truth has one line per printed line. */
 const normalizeText = (text: string) => text.replace(/[ \t]+/g, " ").replace(/\s*\n\s*/g, "\n").trim();
@@ -75,7 +66,7 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   // Pool overhead: the same images through the pool (queue, timers, bookkeeping) and straight to the worker.
   // Each image alternately first straight and first through the pool, so warm caches favour neither.
   const rounds = 4;
-  const pool = new OcrPool(async () => worker, { size: 1, timeoutMs: 60_000, startTimeoutMs: 60_000, maxWaiting: 1000 }, systemClock);
+  const pool = new EnginePool<Buffer, OcrResult>(async () => worker, { label: "OCR", size: 1, timeoutMs: 60_000, startTimeoutMs: 60_000, maxWaiting: 1000 }, systemClock);
   let direct = 0;
   let pooled = 0;
   let engine = 0;
@@ -86,7 +77,7 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   };
   const throughPool = async (image: Buffer) => {
     const started = performance.now();
-    engine += (await pool.recognize(image)).engineMs;
+    engine += (await pool.run(image)).engineMs;
     pooled += performance.now() - started;
   };
   for (let r = 0; r < rounds; r++) {

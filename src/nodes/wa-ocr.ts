@@ -1,7 +1,7 @@
 import path from "node:path";
 import { WaError } from "../core/errors";
 import { EnginePool } from "../core/media/engine-pool";
-import { OcrResult } from "../core/media/ocr-pool";
+import { OcrResult } from "../core/media/ocr";
 import { sniffImageType } from "../core/media-types";
 import { PreparedImage, PreprocessOptions, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
 import { mediaOf } from "./lib/media-message";
@@ -57,25 +57,34 @@ export default function register(RED: NodeAPI): void {
     if (!settings) return;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const dataFolder = path.join(userDir, "wa-pipeline", "tessdata");
+    // The image is prepared inside the pooled job: as many at once as there are workers, within the time limit.
     const startWorker = async () => {
       const worker = await createTesseractWorker(settings.languages, dataFolder, settings.words);
-      return { run: (prepared: PreparedImage) => worker.run(prepared.image), terminate: () => worker.terminate() };
+      const prepare = (image: Buffer): Promise<PreparedImage> => (wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : Promise.resolve({ image, scale: 1, preprocessed: false }));
+      return {
+        run: async (image: Buffer) => {
+          const prepared = await prepare(image);
+          return { ...(await worker.run(prepared.image)), scale: prepared.scale, preprocessed: prepared.preprocessed };
+        },
+        terminate: () => worker.terminate(),
+      };
     };
-    const pool = new EnginePool<PreparedImage, OcrResult>(startWorker, { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
+    const pool = new EnginePool<Buffer, OcrResult & Omit<PreparedImage, "image">>(startWorker, { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
     serveMediaStage(RED, node, status, clock, pool, {
       key: "ocr",
-      async prepare(msg) {
+      prepare(msg) {
         const image = mediaOf(msg)?.data;
         if (!image || image.length === 0) throw new WaError("media.unreadable", "The message carries no image (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no image" });
         if (image.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${image.length} bytes; the limit is ${settings.maxBytes}`, { size: image.length, max: settings.maxBytes });
         if (!sniffImageType(image)) throw new WaError("media.unreadable", "The media could not be read: not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image", { reason: "not a PNG, JPEG, GIF, BMP, WebP, TIFF or PNM image" });
-        return wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : { image, scale: 1, preprocessed: false };
+        return image;
       },
-      present(result, input) {
+      present(result) {
         // Boxes in the pixels of the upright photo as it was sent, not of the enlarged copy.
-        const words = input.scale === 1 ? result.words : result.words.map((w) => ({ ...w, bbox: { x0: Math.round(w.bbox.x0 / input.scale), y0: Math.round(w.bbox.y0 / input.scale), x1: Math.round(w.bbox.x1 / input.scale), y1: Math.round(w.bbox.y1 / input.scale) } }));
-        return { text: result.text, confidence: result.confidence, words, languages: settings.languages, preprocessed: input.preprocessed, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
+        const scale = result.scale;
+        const words = scale === 1 ? result.words : result.words.map((w) => ({ ...w, bbox: { x0: Math.round(w.bbox.x0 / scale), y0: Math.round(w.bbox.y0 / scale), x1: Math.round(w.bbox.x1 / scale), y1: Math.round(w.bbox.y1 / scale) } }));
+        return { text: result.text, confidence: result.confidence, words, languages: settings.languages, preprocessed: result.preprocessed, ms: Math.round(result.engineMs), waitedMs: Math.round(result.queuedMs) };
       },
     });
   }

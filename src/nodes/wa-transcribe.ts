@@ -80,14 +80,13 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => transcribeSettingsFromConfig(config, node.credentials ?? {}));
     if (!settings) return;
+    // One token for all of the node's requests in flight.
+    const googleTokens = settings.googleKey ? new ServiceAccountTokens(settings.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE) : undefined;
     const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
     let warnedWords = false;
 
     function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
-      if (s.engine === "google" && s.googleKey) {
-        const tokens = new ServiceAccountTokens(s.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE);
-        return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, tokens));
-      }
+      if (s.engine === "google" && googleTokens) return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens));
       if (s.engine === "openai") return Promise.resolve(openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey));
       return startOfflineSpeechThread({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds }, (words) => {
         if (warnedWords) return;

@@ -13,6 +13,19 @@ const outputDir = join(repoRoot, "test-output");
 const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-sheets-read", "wa-dedupe", "wa-dead-letter", "wa-ordering", "wa-degrade", "wa-entities", "wa-intent", "wa-sentiment", "wa-flow-analyzer", "wa-thread", "wa-ocr", "wa-transcribe", "wa-document", "wa-gallery", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
 
+/** Adds nodes to the open flow tab (and config nodes beside it) as a paste would, leaving the workspace to deploy. */
+async function importIntoEditor(page: Page, nodes: Record<string, unknown>[], configNodes: Record<string, unknown>[] = []): Promise<void> {
+  await page.evaluate(
+    ([onTab, config]) => {
+      const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+      RED.nodes.import([...config, ...onTab.map((n) => ({ ...n, z: RED.workspaces.active() }))]);
+      RED.nodes.dirty(true);
+      RED.view.redraw(true);
+    },
+    [nodes, configNodes],
+  );
+}
+
 /** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
 async function waitForRuntime(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -128,15 +141,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     // from the wa out node's pencil button. Here the session cannot reach WhatsApp Web.
     const webClient = { id: "5e7a9c1b3d2f4e60", type: "wa-client", name: "my number", mode: "whatsapp-web", chromiumPath: CHROMIUM, headless: true, browserArgs: "", includeOwn: false, pairingPhone: "" };
     const webOut = { id: "5e7a9c1b3d2f4e61", type: "wa-out", client: webClient.id, chat: "wa.message.chatId", quote: false, x: 200, y: 600, wires: [[]] };
-    await page.evaluate(
-      ([client, out]) => {
-        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
-        RED.nodes.import([client, { ...out, z: RED.workspaces.active() }]);
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      },
-      [webClient, webOut],
-    );
+    await importIntoEditor(page, [webOut], [webClient]);
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === webClient.id));
     await page.locator(`g[id='${webOut.id}'] rect.red-ui-flow-node`).dblclick();
@@ -171,15 +176,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   it("lists a dead letter in the dead-letter node's dialog and replays it from there", async () => {
     const deadLetters = { id: "6a1b2c3d4e5f6071", type: "wa-dead-letter", dlqName: "editor-test", autoRetry: false, maxAttempts: 5, backoffSeconds: 30, maxBackoffMinutes: 60, settleMinutes: 5, maxEntries: 100, checkSeconds: 5, x: 360, y: 700, wires: [[], []] };
     const failing = { id: "6a1b2c3d4e5f6072", type: "inject", name: "a failed row", props: [{ p: "payload", v: "order 42", vt: "str" }, { p: "error", v: '{"message":"Google Sheets refused the row: 403","code":"sheets.rejected"}', vt: "json" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 700, wires: [[deadLetters.id]] };
-    await page.evaluate(
-      (nodes) => {
-        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
-        RED.nodes.import(nodes.map((n) => ({ ...n, z: RED.workspaces.active() })));
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      },
-      [deadLetters, failing],
-    );
+    await importIntoEditor(page, [deadLetters, failing]);
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === deadLetters.id));
     // The saved flow is listed a moment before its nodes are started: the inject node answers 404 until then.
@@ -198,15 +195,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer();
     const gallery = { id: "6a1b2c3d4e5f6081", type: "wa-gallery", store: "", folder: "wa-pipeline/gallery", action: "store", maxAgeDays: 30, maxTotalMegabytes: 100, maxFileMegabytes: 1, maxPerChat: 100, thumbnails: true, thumbnailSize: 96, x: 360, y: 900, wires: [[]] };
     const sender = { id: "6a1b2c3d4e5f6082", type: "inject", name: "a photo", props: [{ p: "payload", v: JSON.stringify([...photo]), vt: "bin" }, { p: "chatId", v: "447700900123@c.us", vt: "str" }, { p: "mimetype", v: "image/png", vt: "str" }, { p: "filename", v: "red.png", vt: "str" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 900, wires: [[gallery.id]] };
-    await page.evaluate(
-      (nodes) => {
-        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
-        RED.nodes.import(nodes.map((n) => ({ ...n, z: RED.workspaces.active() })));
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      },
-      [gallery, sender],
-    );
+    await importIntoEditor(page, [gallery, sender]);
     await page.waitForSelector("#red-ui-header-button-deploy:not(.disabled)");
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await fetch(`${runtime.url}/inject/${sender.id}`, { method: "POST" })).status === 200);
@@ -225,15 +214,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
 
   it("shows a transcribe node's fields by engine, validates limits per engine, and keeps its keys out of the flow", async () => {
     const transcribe = { id: "7b2c3d4e5f607182", type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "digits", phrases: "", endpoint: "", model: "", poolSize: 1, timeoutSeconds: 60, maxSeconds: 120, maxMegabytes: 16, useAsText: true, x: 360, y: 800, wires: [[]] };
-    await page.evaluate(
-      (node) => {
-        const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
-        RED.nodes.import([{ ...node, z: RED.workspaces.active() }]);
-        RED.nodes.dirty(true);
-        RED.view.redraw(true);
-      },
-      transcribe,
-    );
+    await importIntoEditor(page, [transcribe]);
     await page.locator(`g[id='${transcribe.id}'] rect.red-ui-flow-node`).dblclick();
     const engine = page.locator("#node-input-engine");
     await engine.waitFor({ state: "visible" });

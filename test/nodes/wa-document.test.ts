@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import documentNode from "../../src/nodes/wa-document";
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../support/document-fixtures";
-import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { catchNode, collect, envelope, flushMicrotasks, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
 type Document = { kind: string; text: string; pages?: { number: number; text: string }[]; total?: number; tables: { name: string; rows: string[][] }[]; metadata: Record<string, string>; truncated: boolean; notes: string[]; name?: string };
 const documentOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { document?: Document } } | undefined)?.media?.document ?? msg.document) as Document;
@@ -77,7 +77,8 @@ describe("wa-document node (pdf.js and the OOXML reader in worker threads)", fun
     getNode("d1").receive({ payload: makePdf(["warm up"]) });
     await untilReal(() => out.length === 1, 45_000);
     getNode("d1").receive({ payload: makePdf(Array.from({ length: 5000 }, (_, i) => `Line ${i}`)) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The job reaches the (already started) thread within a few microtask turns; the read itself takes seconds.
+    await flushMicrotasks(20);
     await harness.clock().advanceAsync(5_001);
     await untilReal(() => errors.length === 1, 45_000);
     assert.match(errorText(errors[0]), /took longer than 5 s/);

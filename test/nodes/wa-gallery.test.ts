@@ -101,13 +101,16 @@ describe("wa-gallery node", function () {
     getNode("g1").receive(photoMessage("447700900123@c.us", "receipt.png"));
     await untilReal(() => out.length === 1, 20_000);
     await harness.clock().advanceAsync(10 * 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(filesUnder(userDir).length, 2, "ten minutes on: still young enough");
+    // The sweep the timer started is the one a sweep request waits for.
+    getNode("g1").receive({ action: "sweep" });
+    await untilReal(() => out.length === 2, 20_000);
+    assert.equal((out[1].payload as { expired: number }).expired, 0, "ten minutes on: still young enough");
+    assert.equal(filesUnder(userDir).length, 2);
     await harness.clock().advanceAsync(10 * 60_000);
     await untilReal(() => filesUnder(userDir).length === 0, 10_000);
     getNode("g1").receive({ action: "list", chatId: "447700900123@c.us" });
-    await untilReal(() => out.length === 2, 20_000);
-    assert.deepEqual(out[1].payload, []);
+    await untilReal(() => out.length === 3, 20_000);
+    assert.deepEqual(out[2].payload, []);
   });
 
   it("refuses a folder outside the user directory at deploy", async () => {

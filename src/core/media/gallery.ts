@@ -121,7 +121,7 @@ export class MediaGallery {
       })
     );
     // A duplicate whose last other holder let go meanwhile: its file went with it, so it is written again.
-    if (added && (await this.changeRefs(id, +1, media.data.length, thumbnail)) && existing) await this.blobs.put(id, media.data);
+    if (added && (await this.changeRefs(id, +1, media.data.length, thumbnail)).created && existing) await this.blobs.put(id, media.data);
     for (const gone of dropped) await this.changeRefs(gone.id, -1);
     return { entry, duplicate: existing !== undefined || !added };
   }
@@ -154,14 +154,17 @@ export class MediaGallery {
   }
 
   async delete(chatId: string, id: string): Promise<boolean> {
-    checkMediaId(id);
+    return (await this.removeFromChat(chatId, checkMediaId(id))) !== undefined;
+  }
+
+  /** Takes the entry out of the chat's list; the bytes this freed (0 while another chat keeps the file), undefined when the chat did not have it. */
+  private async removeFromChat(chatId: string, id: string): Promise<number | undefined> {
     const { removed } = await this.indexes.update(chatId, (previous) => {
       const entries = previous?.entries ?? [];
       const kept = entries.filter((e) => e.id !== id);
       return { state: { entries: kept }, removed: kept.length !== entries.length };
     });
-    if (removed) await this.changeRefs(id, -1);
-    return removed;
+    return removed ? (await this.changeRefs(id, -1)).freed : undefined;
   }
 
   /** Drops entries older than the age limit, then the least recently seen until the total fits; removes orphan files. */
@@ -185,8 +188,10 @@ export class MediaGallery {
       all.sort((a, b) => a.entry.lastSeenAt - b.entry.lastSeenAt);
       for (const { chatId, entry } of all) {
         if (totalBytes <= this.limits.maxTotalBytes) break;
-        if (await this.delete(chatId, entry.id)) evicted += 1;
-        totalBytes = await this.totalBytes();
+        const freed = await this.removeFromChat(chatId, entry.id);
+        if (freed === undefined) continue;
+        evicted += 1;
+        totalBytes -= freed;
       }
     }
     // Files without a record: a put that stopped half-way (crash between writing and indexing).
@@ -213,8 +218,8 @@ export class MediaGallery {
     return total;
   }
 
-  /** Returns true when this call created the record (the blob had no holder before). */
-  private async changeRefs(id: string, by: number, bytes = 0, thumbnail?: GalleryEntry["thumbnail"]): Promise<boolean> {
+  /** Whether this call created the record (the blob had no holder before), and the bytes freed when it let the last holder go. */
+  private async changeRefs(id: string, by: number, bytes = 0, thumbnail?: GalleryEntry["thumbnail"]): Promise<{ created: boolean; freed: number }> {
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const raw = await this.store.get(blobKey(id));
       const record = raw ? (JSON.parse(raw) as BlobRecord & { thumbnail?: GalleryEntry["thumbnail"] }) : { bytes, refs: 0, ...(thumbnail ? { thumbnail } : {}) };
@@ -223,9 +228,9 @@ export class MediaGallery {
         if (await this.store.compareAndSet(blobKey(id), raw, undefined)) {
           await this.blobs.delete(id);
           await this.blobs.delete(thumbnailName(id));
-          return false;
+          return { created: false, freed: record.bytes + (record.thumbnail?.bytes ?? 0) };
         }
-      } else if (await this.store.compareAndSet(blobKey(id), raw, JSON.stringify({ ...record, refs }))) return raw === undefined;
+      } else if (await this.store.compareAndSet(blobKey(id), raw, JSON.stringify({ ...record, refs }))) return { created: raw === undefined, freed: 0 };
     }
     throw new WaError("state.contended", `The gallery record of ${id.slice(0, 12)}… kept changing while it was being written; try again`, { chatId: id.slice(0, 12) });
   }

@@ -117,17 +117,21 @@ export function normalizeForScoring(text: string): string[] {
     .filter(Boolean);
 }
 
-/** Word-level edit distance: substitutions, insertions and deletions, and the reference length. */
-export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
-  const ref = normalizeForScoring(reference);
-  const hyp = normalizeForScoring(hypothesis);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
+/** Substitutions, insertions and deletions that turn one sequence into the other (words for WER, characters for CER). */
+export function editDistance<T>(reference: ArrayLike<T>, hypothesis: ArrayLike<T>): number {
+  let previous = Array.from({ length: hypothesis.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= reference.length; i++) {
     const current = [i];
-    for (let j = 1; j <= hyp.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1));
+    for (let j = 1; j <= hypothesis.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return { errors: previous[hyp.length], words: ref.length };
+  return previous[hypothesis.length];
+}
+
+/** Word-level edit distance and the reference length. */
+export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
+  const ref = normalizeForScoring(reference);
+  return { errors: editDistance(ref, normalizeForScoring(hypothesis)), words: ref.length };
 }

@@ -33,9 +33,9 @@ export function wantsPreprocessing(options: PreprocessOptions): boolean {
  */
 export async function preprocessImage(image: Buffer, options: PreprocessOptions): Promise<PreparedImage> {
   try {
-    let pipeline = sharp(image, { limitInputPixels: MAX_PIXELS, failOn: "error" });
-    if (options.rotate) pipeline = pipeline.rotate();
-    const meta = await sharp(image, { limitInputPixels: MAX_PIXELS }).metadata();
+    const input = sharp(image, { limitInputPixels: MAX_PIXELS, failOn: "error" });
+    const meta = await input.metadata();
+    let pipeline = options.rotate ? input.rotate() : input;
     const uprightWidth = (meta.orientation ?? 1) >= 5 && options.rotate ? meta.height : meta.width;
     let scale = 1;
     if (options.minWidth > 0 && uprightWidth && uprightWidth < options.minWidth) {

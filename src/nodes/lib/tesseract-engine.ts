@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { WaError } from "../../core/errors";
-import { OcrResult, OcrWord, OcrWorker } from "../../core/media/ocr-pool";
+import { OcrResult, OcrWord, OcrWorker } from "../../core/media/ocr";
 
 /** Language codes as tesseract names them: eng, por, spa, deu, fra, hin... */
 export const OCR_LANGUAGE = /^[a-z]{3}(?:_[a-z]{3,4})?$/;

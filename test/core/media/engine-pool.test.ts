@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../../src/core/clock";
-import { OcrPool, OcrResult, OcrWorker } from "../../../src/core/media/ocr-pool";
+import { EnginePool, EnginePoolOptions } from "../../../src/core/media/engine-pool";
+import { OcrResult, OcrWorker } from "../../../src/core/media/ocr";
 
 /** A worker whose reads finish when the test says so (or never), recording what happened to it. */
 class ScriptedWorker implements OcrWorker {
@@ -20,18 +21,18 @@ class ScriptedWorker implements OcrWorker {
   }
 }
 
-describe("OCR worker pool", () => {
+describe("engine pool (with OCR workers)", () => {
   let clock: FakeClock;
   beforeEach(() => {
     clock = new FakeClock(Date.UTC(2026, 0, 1));
     ScriptedWorker.created = [];
   });
-  const pool = (options: Partial<ConstructorParameters<typeof OcrPool>[1]> = {}, create = async () => new ScriptedWorker()) => new OcrPool(create, { size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
+  const pool = (options: Partial<EnginePoolOptions> = {}, create: () => Promise<OcrWorker> = async () => new ScriptedWorker()) => new EnginePool<Buffer, OcrResult>(create, { label: "OCR", size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
 
   it("creates workers only when images come, at most its size, and queues the rest in order", async () => {
     const ocr = pool();
     assert.equal(ocr.started, 0);
-    const results = ["a", "b", "c"].map((name) => ocr.recognize(Buffer.from(name)));
+    const results = ["a", "b", "c"].map((name) => ocr.run(Buffer.from(name)));
     await flushMicrotasks();
     assert.equal(ScriptedWorker.created.length, 2);
     assert.equal(ocr.queued, 1);
@@ -50,13 +51,13 @@ describe("OCR worker pool", () => {
 
   it("fails an image that takes too long, terminates its worker and starts a new one for the next", async () => {
     const ocr = pool({ size: 1 });
-    const stuck = assert.rejects(ocr.recognize(Buffer.from("huge")), (error: { code?: string }) => error.code === "media.timeout");
+    const stuck = assert.rejects(ocr.run(Buffer.from("huge")), (error: { code?: string }) => error.code === "media.timeout");
     await flushMicrotasks();
     await clock.advanceAsync(30_000);
     await stuck;
     await flushMicrotasks();
     assert.equal(ScriptedWorker.created[0].terminated, true);
-    const next = ocr.recognize(Buffer.from("small"));
+    const next = ocr.run(Buffer.from("small"));
     await flushMicrotasks();
     assert.equal(ScriptedWorker.created.length, 2);
     ScriptedWorker.created[1].reads[0].finish("ok");
@@ -72,20 +73,20 @@ describe("OCR worker pool", () => {
       }
       return new ScriptedWorker();
     });
-    await assert.rejects(ocr.recognize(Buffer.from("x")), /no language data/);
-    const bad = ocr.recognize(Buffer.from("garbage"));
+    await assert.rejects(ocr.run(Buffer.from("x")), /no language data/);
+    const bad = ocr.run(Buffer.from("garbage"));
     await flushMicrotasks();
     ScriptedWorker.created[0].reads[0].fail(new Error("Error attempting to read image."));
     await assert.rejects(bad, /read image/);
     assert.equal(ScriptedWorker.created[0].terminated, false, "a bad image does not cost the worker");
-    const busy = ocr.recognize(Buffer.from("1"));
-    const waiting = ocr.recognize(Buffer.from("2"));
-    await assert.rejects(ocr.recognize(Buffer.from("3")), (error: { code?: string }) => error.code === "media.busy");
+    const busy = ocr.run(Buffer.from("1"));
+    const waiting = ocr.run(Buffer.from("2"));
+    await assert.rejects(ocr.run(Buffer.from("3")), (error: { code?: string }) => error.code === "media.busy");
     await flushMicrotasks();
     await ocr.close();
     await assert.rejects(waiting, (error: { code?: string }) => error.code === "media.closed");
     assert.equal(ScriptedWorker.created[0].terminated, true);
-    await assert.rejects(ocr.recognize(Buffer.from("4")), (error: { code?: string }) => error.code === "media.closed");
+    await assert.rejects(ocr.run(Buffer.from("4")), (error: { code?: string }) => error.code === "media.closed");
     void busy.catch(() => undefined);
   });
 });
