@@ -2,6 +2,7 @@ import { WaError } from "../core/errors";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { DEFAULT_SENTIMENT, SentimentResult, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
+import { englishValenceWords } from "./lib/english-valence";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { trainedModelGate } from "./lib/trained-models";
@@ -13,6 +14,7 @@ interface SentimentDef extends NodeDef {
   file: string;
   positiveFrom: string | number;
   negativeFrom: string | number;
+  englishWords?: boolean | string;
   property: string;
 }
 
@@ -26,7 +28,9 @@ export function sentimentSettingsFromConfig(config: SentimentDef) {
   if (!(negativeFrom < 0 && negativeFrom > -1)) throw fail("negativeFrom", "Negative from: a score between -1 and 0");
   const property = stringSetting(config.property, "payload");
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
-  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
+  // Flows saved before this setting existed get the broader list too: it is the better default.
+  const englishWords = config.englishWords === undefined || config.englishWords === true || config.englishWords === "true";
+  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, englishWords, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
 }
 
 /** A trained model's answer in the lexicon's shape: score = P(positive) - P(negative). */
@@ -79,10 +83,11 @@ export default function register(RED: NodeAPI): void {
       return;
     }
 
+    const options = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords ? englishValenceWords() : undefined };
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "sentiment.lexicon", "lexicon", {}) }, true);
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
-      annotate({ ...scoreSentiment(textOf(msg), { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom }), source: "lexicon" }, msg, send, done, start);
+      annotate({ ...scoreSentiment(textOf(msg), options), source: "lexicon" }, msg, send, done, start);
     });
     node.on("close", (done: () => void) => {
       status.close();

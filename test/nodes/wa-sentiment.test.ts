@@ -24,6 +24,21 @@ describe("wa-sentiment node", () => {
     assert.ok(sentimentOf(out[0]).cues.length > 0);
   });
 
+  it("draws on VADER's English list by default, and not when it is turned off", async () => {
+    await load();
+    const out = collect("out");
+    getNode("s1").receive({ payload: "honestly the courier was a jerk" });
+    await until(() => out.length === 1);
+    assert.equal(sentimentOf(out[0]).label, "negative");
+    assert.deepEqual(sentimentOf(out[0]).cues, [{ token: "jerk", weight: -1.05 }]);
+    await helper.unload();
+    await load({ englishWords: false });
+    const own = collect("out");
+    getNode("s1").receive({ payload: "honestly the courier was a jerk" });
+    await until(() => own.length === 1);
+    assert.equal(sentimentOf(own[0]).label, "neutral");
+  });
+
   it("learns from labelled examples in trained mode", async () => {
     const examples = ["positive: love it", "positive: thanks a lot", "positive: muito bom", "negative: hate it", "negative: arrived late and cold", "negative: péssimo", "neutral: pickup at 5", "neutral: what time do you open", "neutral: 2 loaves please"].join("\n");
     await load({ mode: "trained", examples });

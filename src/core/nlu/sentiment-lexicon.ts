@@ -28,6 +28,8 @@ const WORDS: Record<number, string> = {
     "okay besser funktioniert klar gelost",
     "daccord mieux marche fonctionne resolu",
   ].join(" "),
+  // Customer-chat words that broader (review and tweet) lexicons count as sentiment; here they are not.
+  0: "please pls plz free number numbers help helps join pay paid yeah yes sorry fyi drop honestly pretty grand tx",
   [-1]: [
     "late slow problem issue wait waiting expensive confused unfortunately sadly missing wrong cold",
     "tarde lento lenta problema caro cara espera esperando falta equivocado frio",
@@ -87,3 +89,23 @@ export const INTENSIFIERS: ReadonlyMap<string, number> = new Map(
 
 /** Words after which the rest of the sentence weighs more ("good, but late"). */
 export const CONTRASTS: ReadonlySet<string> = new Set("but however although pero aunque sin-embargo mas porem entretanto lekin magar aber jedoch mais pourtant".split(" "));
+
+/** Text emoticons, matched as whole space-separated marks in the original text (before tokenizing). */
+export const EMOTICONS: ReadonlyMap<string, number> = new Map(
+  [
+    [":) :-) :)) :-)) =) :] :d :-d =d xd ;) ;-) :p :-p ;p <3 ^^ ^_^", 2],
+    [":( :-( :(( =( :[ :'( :/ :-/ d: -_- >:( :@", -2],
+  ].flatMap(([marks, value]) => String(marks).split(" ").map((m) => [m, Number(value)] as [string, number])),
+);
+
+/**
+ * Function words that tell English from the other languages here. A broader English word list
+ * is only consulted for English text: many of its words are other languages' everyday words
+ * ("no", "die", "favor", "amor").
+ */
+export const ENGLISH_FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  "the an is are was were i i'm im you your it it's its to of and in on my me this that for with have has had be been do does did not just so what when where how can could would will there they we our at from but if about get got".split(" "),
+);
+export const OTHER_FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  "el los las que y en un una es por para con lo mi tu su pero muy esta este o os as do da em um uma nao com pra voce eu ele ela isso der die das und ist ich nicht sie ein eine mit zu auf den dem le les et est je vous pas une des du pour il elle ce qui hai kya ka ki ke nahi mein se ko bhi aur kar ho raha tha".split(" "),
+);

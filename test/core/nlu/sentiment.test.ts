@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { scoreSentiment } from "../../../src/core/nlu/sentiment";
+import { DEFAULT_SENTIMENT, looksEnglish, parseValenceList, scoreSentiment } from "../../../src/core/nlu/sentiment";
 
 describe("Lexicon sentiment", () => {
   it("labels clear cases in the pack's six languages", () => {
@@ -40,5 +40,25 @@ describe("Lexicon sentiment", () => {
     assert.equal(scoreSentiment("🙏🙏").label, "positive");
     assert.equal(scoreSentiment("\uD800\uDFFF\uDC00 \u0000").label, "neutral");
     assert.equal(scoreSentiment("good ".repeat(200_000)).label, "positive");
+  });
+
+  it("draws on a broader English list only for English messages, where its own list has no word", () => {
+    const englishWords = parseValenceList(["lame\t-1.8\t0.6\t[-2, -2]", "no\t-1.2\t0.7\t[-1, -1]", "please\t1.3\t0.8\t[1, 2]", "meh\t0\t0\t[]", "broken line", ""].join("\n"));
+    assert.deepEqual([...englishWords], [["lame", -1.8], ["no", -1.2], ["please", 1.3]]);
+    const withList = { ...DEFAULT_SENTIMENT, englishWords };
+    assert.equal(scoreSentiment("the new packaging is lame", withList).label, "negative");
+    assert.equal(scoreSentiment("the new packaging is lame").label, "neutral");
+    // "no" is an everyday Spanish word: the English list is not consulted for Spanish text.
+    assert.equal(looksEnglish(["no", "me", "llego", "el", "pedido"]), false);
+    assert.equal(scoreSentiment("no me llegó el pedido, es para el sábado", withList).label, "neutral");
+    // The pack's own list wins: "please" is neutral in customer chat.
+    assert.equal(scoreSentiment("can you send it to my office please", withList).label, "neutral");
+  });
+
+  it("reads text emoticons as whole marks", () => {
+    assert.equal(scoreSentiment("ok see you tomorrow :)").label, "positive");
+    assert.equal(scoreSentiment("still waiting :(").label, "negative");
+    assert.deepEqual(scoreSentiment("D: :D").cues.map((c) => c.token), ["d:", ":d"]);
+    assert.equal(scoreSentiment("option (a): one, option (b): two").label, "neutral");
   });
 });
