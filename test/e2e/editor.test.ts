@@ -167,7 +167,11 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-btn-client-edit").click();
     await page.locator("#wa-client-inject-text").fill("Hello from the editor test");
     await page.locator(".wa-client-inject[data-delivery='duplicate']").click();
-    await page.locator(".red-ui-notification", { hasText: "Delivered 2 message(s) to the flow" }).waitFor({ state: "visible", timeout: 10_000 });
+    // Success or the runtime's refusal, whichever shows first, so a failure says why (the runtime may still be busy
+    // with the WhatsApp Web session the previous test deployed).
+    const answer = page.locator(".red-ui-notification", { hasText: /Delivered|No deployed|rror/ }).last();
+    await answer.waitFor({ state: "visible", timeout: 30_000 });
+    assert.match(String(await answer.textContent()), /Delivered 2 message\(s\) to the flow/);
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
     await page.locator("#node-config-dialog-cancel").click();
     await page.locator("#node-dialog-cancel").click();
