@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { EntityContext, extractRuleEntities, readAmount, regionOfChat } from "../../../src/core/nlu/entities";
+import { EntityContext, extractRuleEntities, regionOfChat } from "../../../src/core/nlu/entities";
+import { readAmount } from "../../../src/core/nlu/money";
 import { parseProductList } from "../../../src/core/nlu/product";
 
 const values = (text: string, region?: EntityContext["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
@@ -38,7 +39,22 @@ describe("Rule entities", () => {
     assert.deepEqual(values("card ending 4417, $64.50 twice", "US").map((v) => v[1]), ["$64.50"]);
     assert.deepEqual(values("45 hoodies, CSE 2025, total please", "IN").filter(([type]) => type === "money"), [], "counts and years are not money");
     assert.equal(readAmount("1.500", "BR"), 1500);
+    assert.equal(readAmount("1,50,000", "IN"), 150000);
     assert.equal(readAmount("1,5", "BR"), 1.5);
+  });
+
+  it("money with scale words, more currencies and hundredths; letters inside words are no currency", () => {
+    const money = (text: string, region?: EntityContext["region"]) => values(text, region).filter(([type]) => type === "money").map(([, text, value]) => [text, value]);
+    assert.deepEqual(money("they raised $75 million last year", "US"), [["$75 million", { amount: 75e6, currency: "USD" }]]);
+    assert.deepEqual(money("budget hai 2 lakh rupees, ₹1,50,000 tak chalega", "IN"), [["2 lakh rupees", { amount: 2e5, currency: "INR" }], ["₹1,50,000", { amount: 150000, currency: "INR" }]]);
+    assert.deepEqual(money("ficou R$ 1,5 mil com frete", "BR"), [["R$ 1,5 mil", { amount: 1500, currency: "BRL" }]]);
+    assert.deepEqual(money("ofrecen 150 millones de dólares", "ES"), [["150 millones de dólares", { amount: 150e6, currency: "USD" }]]);
+    assert.deepEqual(money("harganya Rp 50.000 saja", "ID"), [["Rp 50.000", { amount: 50000, currency: "IDR" }]]);
+    assert.deepEqual(money("HK$ 300, nzd$15, ₦5,000 or Ksh 500", "GB").map(([, value]) => value), [{ amount: 300, currency: "HKD" }, { amount: 15, currency: "NZD" }, { amount: 5000, currency: "NGN" }, { amount: 500, currency: "KES" }]);
+    assert.deepEqual(money("faltam 50 centavos", "BR"), [["50 centavos", { amount: 0.5, currency: "BRL" }]]);
+    assert.deepEqual(money("10,000 swiss francs and 309,381 yen", "GB").map(([, value]) => value), [{ amount: 10000, currency: "CHF" }, { amount: 309381, currency: "JPY" }]);
+    assert.deepEqual(money("the farm 20 minutes away, bring a pen 2 of them", "MY"), []);
+    assert.deepEqual(money("5 million people watched it", "US"), [], "a scale word alone does not make money");
   });
 
   it("dates and times resolved against the message's day, in six languages", () => {

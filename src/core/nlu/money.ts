@@ -1,0 +1,198 @@
+import { CountryCode } from "libphonenumber-js";
+import { FoundSpan } from "./text";
+
+export interface FoundMoney extends FoundSpan {
+  value: { amount: number; currency: string };
+}
+
+type CurrencyOf = string | ((region?: CountryCode) => string);
+
+/** A bare `$` is the chat country's dollar or peso. */
+const DOLLAR_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP", CA: "CAD", AU: "AUD", SG: "SGD", NZ: "NZD", HK: "HKD" };
+const CFA_FRANC: Record<string, string> = { SN: "XOF", CI: "XOF", ML: "XOF", BF: "XOF", BJ: "XOF", TG: "XOF", NE: "XOF", CM: "XAF", GA: "XAF", CG: "XAF", TD: "XAF", CF: "XAF", CH: "CHF" };
+// Codes that are also everyday words ("pen", "php") are left out: their symbols still count (S/, ₱).
+const PESO_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP" };
+const ISO_CODES = "usd|eur|gbp|brl|mxn|ars|cop|clp|zar|cad|aud|nzd|sgd|hkd|jpy|cny|rmb|idr|myr|ngn|kes|inr|aed|chf";
+
+/** Written before the amount: symbol or code, and what it means. Longest symbols first. */
+const CURRENCY_BEFORE: [string, CurrencyOf][] = [
+  ["R\\$", "BRL"],
+  ["U\\.?S\\.?\\s?\\$|USD\\$|U\\$[DS]", "USD"],
+  ["C\\s?\\$", "CAD"],
+  ["AU?\\$", "AUD"],
+  ["S\\$", "SGD"],
+  ["HK\\s?\\$", "HKD"],
+  ["(?:cad|aud|nzd|mxn|sgd|hkd|nz|mx)\\$", ""],
+  ["\\$", (region) => DOLLAR_OF_COUNTRY[region ?? ""] ?? "USD"],
+  ["€", "EUR"],
+  ["£", "GBP"],
+  ["₹|Rs\\.?|INR", "INR"],
+  ["¥", (region) => (region === "CN" ? "CNY" : "JPY")],
+  ["₦", "NGN"],
+  ["₱", "PHP"],
+  ["₩", "KRW"],
+  ["฿", "THB"],
+  ["₺", "TRY"],
+  ["Rp\\.?", "IDR"],
+  ["RM", "MYR"],
+  ["Ksh\\.?|KES", "KES"],
+  ["S\\/", "PEN"],
+  ["AED|Dhs", "AED"],
+  ["CHF", "CHF"],
+  [ISO_CODES, ""],
+  ["\\bR(?=\\s?\\d)", (region) => (region === "ZA" ? "ZAR" : "")],
+];
+
+/** Written after the amount: the word (lower case) and what it means. */
+const CURRENCY_AFTER: [string, CurrencyOf][] = [
+  ["(?:us|american) dollars?", "USD"],
+  ["(?:australian|aussie) dollars?|d[oó]lares australianos", "AUD"],
+  ["canadian dollars?", "CAD"],
+  ["singapore dollars?", "SGD"],
+  ["hong kong dollars?", "HKD"],
+  ["swiss francs?", "CHF"],
+  ["(?:turkish )?liras?", "TRY"],
+  ["€|eur|euros?", "EUR"],
+  ["reais|real|contos?|pilas?", "BRL"],
+  ["bucks|dollars?|d[oó]lares", "USD"],
+  ["quid|pounds|libras", "GBP"],
+  ["rupees|rupaye|rupay|rupias|rs", "INR"],
+  ["chf|franken", "CHF"],
+  ["francs?|francos?", (region) => CFA_FRANC[region ?? ""] ?? ""],
+  ["yen(?:es)?|ienes", "JPY"],
+  ["yuan(?:es|s)?|rmb|元", "CNY"],
+  ["naira", "NGN"],
+  ["rand", "ZAR"],
+  ["ringgit", "MYR"],
+  ["rupiah", "IDR"],
+  ["dirhams?|dhs", "AED"],
+  ["pesos", (region) => PESO_OF_COUNTRY[region ?? ""] ?? "MXN"],
+  ["lucas", "ARS"],
+  [ISO_CODES, ""],
+];
+
+/** Words that multiply the amount before them ("$75 million", "2 lakh", "R$ 1,5 mil", "5k"). */
+const SCALES: [string, number][] = [
+  ["mil mill[oó]n(?:es)?|mil milh(?:ão|ao|ões|oes)", 1e9],
+  ["k|mil|thousand|tausend|mille", 1e3],
+  ["lakhs?|lacs?", 1e5],
+  ["crores?|cr", 1e7],
+  ["millions?|mn|mio|mln|mill[oó]n(?:es)?|milh(?:ão|ao|ões|oes)|millionen", 1e6],
+  ["billions?|bn|mrd|milliarden?|milliards?|bilh(?:ão|ao|ões|oes)", 1e9],
+];
+/** "5k" and "2 mil" are money in a chat on their own; "5 million" may be people or views. */
+const CHAT_THOUSANDS = /^(?:k|mil)$/i;
+
+const group = (alternatives: string[]) => alternatives.map((a) => `(?:${a})`).join("|");
+/** Symbols that start with a letter must start a word: "farm 20" holds no "RM 20". */
+const wordStart = (alternatives: string[]) => alternatives.map((a) => a.split("|").map((s) => (/^[A-Za-z]/.test(s) ? `\\b${s}` : s)).join("|"));
+// The amount: thousands grouped the Indian way (1,50,000), in threes (1.234,56 / 1,234.50 / 2'890), or plain.
+const AMOUNT = "\\d{1,2}(?:,\\d{2})+,\\d{3}(?:\\.\\d{1,2})?|\\d{1,3}(?:[.,' ]\\d{3}){1,4}(?:[.,]\\d{1,2})?|\\d{1,9}(?:[.,]\\d{1,2})?";
+const WORD_END = "(?![A-Za-zÀ-ÿ\\d])";
+/** Hundredths of the chat country's money: "50 cents", "14,27 centavos". */
+const SUBUNIT = "cents?|centavos?|c[ée]ntimos?|pence|peniques|penies";
+const BEFORE = group(wordStart(CURRENCY_BEFORE.map(([symbols]) => symbols)));
+const AFTER = group([...CURRENCY_AFTER.map(([words]) => words), SUBUNIT]);
+const MONEY = new RegExp(
+  `(${BEFORE})?\\s?(${AMOUNT})(\\s?(?:${group(SCALES.map(([words]) => words))})${WORD_END}(?:\\s(?:de|of)(?=\\s(?:${AFTER})${WORD_END}))?)?(?:\\s?(${AFTER})${WORD_END})?`,
+  "gi",
+);
+
+/** Words that make a bare number an amount of money. */
+const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)\b/i;
+/** An amount with its currency marker somewhere in the message: the message is about money. */
+const MARKED_AMOUNT = /(?:R\$|US\$|\$|€|£|₹|\bRs\.?)\s?\d|\d\s?(?:€|\b(?:euros?|reais|bucks|dollars|quid|rupees|pesos)\b)/i;
+/** A number followed by one of these is not money. */
+const NOT_MONEY_AFTER = /^\s?(?:%|x\b|kg|g\b|gb|mb|ml|l\b|km|m\b|cm|mm|min|h\b|hrs?|days?|dias?|días|din|tage|jours|pax|personas|pessoas|people|units?|pcs|unidades|st(?:ü|u)ck|am\b|pm\b|uhr|horas?|:)/i;
+/** A number right after these is a card ending, a code or a reference, not an amount. */
+const NOT_MONEY_BEFORE = /(?:ending(?: in)?|ends? in|terminad[ao] (?:en|em)|final(?:izado)? (?:em|en)|endet auf|finissant par|otp|pin|code|c[oó]digo|ref(?:erence)?|utr|no\.?|n[º°]|#|order|pedido|size|talla|tamanho|nota|top)\s*[:#]?\s*$/i;
+/** Words that may follow a bare amount in a message about money ("550 mein de do", "600 final", "1.500 no pix"). */
+const AMOUNT_FOLLOWERS = /^\s?(?:[?!.,;)]|$|mein|me|ka|ki|ke|kar|final|tak|no\b|na\b|de\b|pe\b|por\b|pra\b|para\b|only|each|total|max|ok)/i;
+/** The money of a chat's country, for amounts written without a currency. */
+const CURRENCY_OF_COUNTRY: Record<string, string> = { IN: "INR", BR: "BRL", MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP", PE: "PEN", ES: "EUR", PT: "EUR", DE: "EUR", FR: "EUR", IT: "EUR", AT: "EUR", NL: "EUR", BE: "EUR", GB: "GBP", US: "USD", CA: "CAD", AU: "AUD", SG: "SGD", ZA: "ZAR", CH: "CHF", AE: "AED", ID: "IDR", MY: "MYR", NG: "NGN", KE: "KES", PH: "PHP" };
+const COMMA_DECIMAL = new Set<string>(["BR", "PT", "ES", "AR", "CO", "CL", "PE", "DE", "AT", "FR", "BE", "IT", "NL", "ID"]);
+
+/** A written amount as a number, with the writer's separators (1.234,56 in Brazil, 1,234.56 in the US, 1,50,000 in India). */
+export function readAmount(written: string, region?: CountryCode): number | undefined {
+  const text = written.replace(/\s/g, "");
+  const lastDot = text.lastIndexOf(".");
+  const lastComma = text.lastIndexOf(",");
+  let normalized: string;
+  if (text.includes("'")) normalized = text.replace(/'/g, "").replace(",", ".");
+  else if (lastDot >= 0 && lastComma >= 0) normalized = lastComma > lastDot ? text.replace(/\./g, "").replace(",", ".") : text.replace(/,/g, "");
+  else if (lastComma >= 0) {
+    const decimals = text.length - lastComma - 1;
+    normalized = decimals !== 3 ? text.replace(",", ".") : text.replace(/,/g, "");
+  } else if (lastDot >= 0) {
+    const decimals = text.length - lastDot - 1;
+    const dotIsThousands = decimals === 3 && (COMMA_DECIMAL.has(region ?? "") || (text.match(/\./g) ?? []).length > 1);
+    normalized = dotIsThousands ? text.replace(/\./g, "") : text;
+  } else normalized = text;
+  const amount = Number(normalized);
+  return Number.isFinite(amount) ? amount : undefined;
+}
+
+/**
+ * In a message about a price, a number written without a currency is an amount when it stands
+ * alone (not glued to letters, not a year or a postcode, not a count of things) and is not tiny.
+ */
+function isBareAmount(text: string, start: number, amountText: string): boolean {
+  const end = start + amountText.length;
+  if (/[\p{L}\d#/:-]/u.test(text[start - 1] ?? "") || /[\p{L}\d%]/u.test(text[end] ?? "")) return false;
+  const value = Number(amountText.replace(/\D/g, ""));
+  if (value < 20) return false;
+  if (/^\d{4}$/.test(amountText) && value >= 1900 && value <= 2100) return false;
+  if (/^\d{5,}$/.test(amountText)) return false;
+  if (NOT_MONEY_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return false;
+  const following = text.slice(end, end + 12);
+  return !NOT_MONEY_AFTER.test(following) && AMOUNT_FOLLOWERS.test(following);
+}
+
+const whole = (table: [string, CurrencyOf][]): [RegExp, CurrencyOf][] => table.map(([pattern, currency]) => [new RegExp(`^(?:${pattern})$`, "i"), currency]);
+const BEFORE_MATCHERS = whole(CURRENCY_BEFORE);
+const AFTER_MATCHERS = whole(CURRENCY_AFTER);
+const SCALE_MATCHERS = SCALES.map(([words, factor]) => [new RegExp(`^(?:${words})$`, "i"), factor] as const);
+const SUBUNIT_WORD = new RegExp(`^(?:${SUBUNIT})$`, "i");
+
+function currencyOf(table: [RegExp, CurrencyOf][], written: string, region?: CountryCode): string | undefined {
+  const entry = table.find(([pattern]) => pattern.test(written));
+  if (!entry) return undefined;
+  const code = typeof entry[1] === "function" ? entry[1](region) : entry[1];
+  // A bare code ("usd", "nzd$"): the code itself.
+  return code || (code === "" && typeof entry[1] === "string" ? written.toUpperCase().replace(/[^A-Z]/g, "").replace(/^RMB$/, "CNY").replace(/^NZ$/, "NZD").replace(/^MX$/, "MXN") : "");
+}
+
+/**
+ * Money with its currency: a symbol or code before ("R$ 1.234,56", "Rp 50.000", "C$ 16.4 million"),
+ * a word after ("3,49 €", "528 million francs", "2 lakh rupees"), a scale word ("5k", "R$ 1,5 mil",
+ * "$75 million", "2 crore"), or, in a message about a price, a bare amount in the chat country's money.
+ */
+export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
+  const found: FoundMoney[] = [];
+  const aboutMoney = PRICE_CUE.test(text) || MARKED_AMOUNT.test(text);
+  for (const m of text.matchAll(MONEY)) {
+    const [whole, before, amountText, scaleText, after] = m;
+    const scale = scaleText?.trim().replace(/\s+(?:de|of)$/i, "");
+    const chatThousands = scale !== undefined && CHAT_THOUSANDS.test(scale);
+    const start = m.index! + (whole.length - whole.trimStart().length);
+    if (!before && !after && !chatThousands && !(aboutMoney && isBareAmount(text, start, amountText))) continue;
+    let currency = "";
+    if (before) {
+      currency = currencyOf(BEFORE_MATCHERS, before.trim(), region) ?? "";
+      if (!currency) continue; // a South African "R" outside South Africa
+    } else if (after) currency = currencyOf(AFTER_MATCHERS, after.trim(), region) ?? "";
+    else currency = CURRENCY_OF_COUNTRY[region ?? ""] ?? "";
+    let amount = readAmount(amountText, region);
+    const hundredths = after !== undefined && SUBUNIT_WORD.test(after.trim());
+    if (hundredths && amount !== undefined) {
+      currency = CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD";
+      amount /= 100;
+    }
+    if (amount === undefined || !currency) continue;
+    if (scale) amount *= SCALE_MATCHERS.find(([words]) => words.test(scale))?.[1] ?? 1;
+    if (after && /lucas/i.test(after)) amount *= 1000;
+    const end = m.index! + whole.trimEnd().length;
+    found.push({ start, end, confidence: 0.85, value: { amount: Math.round(amount * 100) / 100, currency } });
+  }
+  return found;
+}
