@@ -95,7 +95,9 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
   for (const m of input.matchAll(NUMERIC_DATE)) {
     const [a, b] = [Number(m[1]), Number(m[3])];
     const date = monthFirst ? nearest(a, b, m[4] ? Number(m[4]) : undefined) : nearest(b, a, m[4] ? Number(m[4]) : undefined);
-    if (date && (m[2] === "/" || m[5] !== undefined || m[4] !== undefined)) take({ start: m.index!, end: m.index! + m[0].length, value: format(date) });
+    // The final dot belongs to a German day.month. ("13.01."), not to "12/12/30." at a sentence's end.
+    const end = m.index! + m[0].length - (m[5] !== undefined && (m[2] === "/" || m[4] !== undefined) ? 1 : 0);
+    if (date && (m[2] === "/" || m[5] !== undefined || m[4] !== undefined)) take({ start: m.index!, end, value: format(date) });
   }
   for (const m of input.matchAll(DAY_OF_MONTH)) {
     const day = Number(m[1] ?? m[2]);
@@ -160,5 +162,19 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       take({ start, end, value: format(date, hour, minute) });
     }
   }
-  return found.sort((a, b) => a.start - b.start);
+  return joinWeekdayToDate(input, found.sort((a, b) => a.start - b.start));
+}
+
+const WEEKDAY_ONLY = new RegExp(`^(?:${WEEKDAY})\\.?$`, "i");
+
+/** "Thu 14th", "Freitag, 27.11.": the weekday names the date that follows it; one point in time, the date's. */
+function joinWeekdayToDate(input: string, spans: DatetimeSpan[]): DatetimeSpan[] {
+  const joined: DatetimeSpan[] = [];
+  for (const span of spans) {
+    const previous = joined[joined.length - 1];
+    if (previous && WEEKDAY_ONLY.test(input.slice(previous.start, previous.end)) && /^(?:,?\s{1,3}(?:the\s)?|,)$/i.test(input.slice(previous.end, span.start))) {
+      joined[joined.length - 1] = { start: previous.start, end: span.end, value: span.value };
+    } else joined.push(span);
+  }
+  return joined;
 }
