@@ -139,6 +139,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
         date = nearest(date.getUTCMonth() + 1, date.getUTCDate()) ?? date;
       }
       let hasTime = c.isCertain("hour");
+      // "22.11." with its final dot is a German day and month, not 22:11.
+      if (hasTime && /\d{1,2}\.\d{1,2}$/.test(written) && input[end] === ".") continue;
       let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || /h\b|:\d\d/.test(spanText)) : undefined;
       let minute = hasTime ? (c.get("minute") ?? 0) : undefined;
       if (!hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))) continue;

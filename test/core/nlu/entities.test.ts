@@ -75,7 +75,8 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("Livrée hier, merci"), [["hier", "2024-11-19"]]);
     // A weekday before its date is one point in time, the date's; a sentence's full stop is not part of a date.
     assert.deepEqual(dates("can you come Thu 28th?", "GB"), [["Thu 28th", "2024-11-28"]]);
-    assert.deepEqual(dates("Freitag, 22.11. passt", "DE"), [["Freitag, 22.11.", "2024-11-22"]]);
+    assert.deepEqual(dates("Freitag, 27.11. passt", "DE"), [["Freitag, 27.11.", "2024-11-27"]]);
+    assert.deepEqual(dates("Freitag, 22.11. passt", "DE"), [["22.11.", "2024-11-22"]], "a day.month. is not a clock time (22:11)");
     assert.deepEqual(dates("I'll go back 12/12/30.", "GB"), [["12/12/30", "2030-12-12"]]);
     // Not points in time: durations, periods, greetings, "now", French "mon".
     assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
