@@ -101,7 +101,7 @@ describe("thread engine", () => {
   });
 
   it("ties messages by shared entities, and stays bounded on hostile text", () => {
-    assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
+    assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { type: "product", value: "tênis" }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
     const huge = `${"a".repeat(1_000_000)} \ud800 ${"😀".repeat(10_000)}`;
     const started = process.hrtime.bigint();
     const { numbers } = thread([{ text: "" }, { text: huge }, { text: "\u0000\u0001 binary \uffff" }, { text: "😀😀" }]);
