@@ -1,13 +1,14 @@
 import { WaError } from "../core/errors";
 import { probeAudio } from "../core/media/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
-import { GrammarMode, SpeechJob, parsePhraseList, spokenDigits } from "../core/media/speech";
+import { GrammarMode, parsePhraseList, spokenDigits } from "../core/media/speech";
 import { mediaOf } from "./lib/media-message";
 import { serveMediaStage } from "./lib/media-stage";
 import { StatusReporter, readSettings, translate } from "./lib/node-kit";
 import { Node, NodeAPI, NodeDef } from "./lib/red";
 import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
-import { googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
+import { startAudioSplitThread } from "./lib/audio-splitting";
+import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
 import { HeardSpeech, startOfflineSpeechThread } from "./lib/speech-offline";
 import { runtimeWorld } from "./lib/world";
 
@@ -35,9 +36,12 @@ interface TranscribeCredentials {
 /** The offline engine's acoustic models, by the language codes a form takes. */
 const OFFLINE_MODELS: Record<string, "en-us" | "fr-fr"> = { en: "en-us", "en-us": "en-us", "en-gb": "en-us", fr: "fr-fr", "fr-fr": "fr-fr" };
 const DEFAULT_ENDPOINT: Record<EngineName, string> = { offline: "", google: "https://speech.googleapis.com", openai: "https://api.openai.com/v1" };
-/** Google's synchronous recognize takes at most a minute of audio. */
-const GOOGLE_SYNC_SECONDS = 60;
-const GOOGLE_SYNC_MEGABYTES = 10;
+/**
+ * Google's synchronous recognize takes a minute and 10 MB of inline audio at most; a longer or larger
+ * note is cut at pauses into 16 kHz pieces of at most 55 s (a margin under the minute).
+ */
+const GOOGLE_SYNC_SECONDS = 55;
+const GOOGLE_SYNC_BYTES = 10 * 1024 * 1024;
 
 export function transcribeSettingsFromConfig(config: TranscribeDef, credentials: TranscribeCredentials = {}) {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
@@ -59,10 +63,8 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
   if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
   const maxSeconds = Number(config.maxSeconds ?? 120);
   if (!(maxSeconds >= 1 && maxSeconds <= 900)) throw fail("maxSeconds", "Longest voice note: 1 to 900 seconds");
-  if (engine === "google" && maxSeconds > GOOGLE_SYNC_SECONDS) throw fail("maxSeconds", `Longest voice note: Google's recognize takes at most ${GOOGLE_SYNC_SECONDS} s`);
   const maxMegabytes = Number(config.maxMegabytes ?? 16);
   if (!(maxMegabytes > 0 && maxMegabytes <= 25)) throw fail("maxMegabytes", "Largest file: up to 25 MB");
-  if (engine === "google" && maxMegabytes > GOOGLE_SYNC_MEGABYTES) throw fail("maxMegabytes", `Largest file: Google's recognize takes at most ${GOOGLE_SYNC_MEGABYTES} MB`);
   const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
   const apiKey = credentials.apiKey?.trim() || undefined;
   return { engine, language, model: model ?? "en-us", grammar, phrases, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };
@@ -70,7 +72,7 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
 
 type TranscribeNode = Node<TranscribeCredentials>;
 type TranscribeSettings = ReturnType<typeof transcribeSettingsFromConfig>;
-type Job = SpeechJob & { sampleRate?: number };
+type Job = CloudSpeechJob;
 
 export default function register(RED: NodeAPI): void {
   function WaTranscribe(this: TranscribeNode, config: TranscribeDef) {
@@ -86,7 +88,10 @@ export default function register(RED: NodeAPI): void {
     let warnedWords = false;
 
     function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
-      if (s.engine === "google" && googleTokens) return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens));
+      if (s.engine === "google" && googleTokens) {
+        const long = { syncSeconds: GOOGLE_SYNC_SECONDS, syncBytes: GOOGLE_SYNC_BYTES, startSplitter: () => startAudioSplitThread({ sampleRate: AUDIO_PIECE_RATE, maxSeconds: GOOGLE_SYNC_SECONDS }) };
+        return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens, long));
+      }
       if (s.engine === "openai") return Promise.resolve(openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey));
       return startOfflineSpeechThread({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds }, (words) => {
         if (warnedWords) return;
@@ -106,7 +111,7 @@ export default function register(RED: NodeAPI): void {
         if (info.durationSeconds !== undefined && info.durationSeconds > settings.maxSeconds) {
           throw new WaError("media.tooLong", `The voice note lasts ${info.durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(info.durationSeconds), max: settings.maxSeconds });
         }
-        return { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate };
+        return { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate, durationSeconds: info.durationSeconds };
       },
       present(result, _job, msg) {
         const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;

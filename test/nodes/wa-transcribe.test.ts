@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { encodeWav16 } from "../../src/core/media/audio";
+import { systemClock } from "../../src/core/clock";
+import { startAudioSplitThread } from "../../src/nodes/lib/audio-splitting";
+import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../../src/nodes/lib/service-account";
+import { googleSpeechWorker } from "../../src/nodes/lib/speech-cloud";
 import transcribeNode from "../../src/nodes/wa-transcribe";
 import { makeServiceAccountKey, sha256, startGoogleSpeechStandIn, startOpenAiStandIn } from "../support/speech-standins";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
@@ -122,6 +127,61 @@ describe("wa-transcribe node", function () {
       await untilReal(() => errors.length === 1, 20_000);
       assert.match(errorText(errors[0]), /Google Speech-to-Text answered 429: Quota exceeded/);
     } finally {
+      await google.close();
+    }
+  });
+
+  it("recognises a note longer than Google's one-minute request in pieces cut at pauses, keeping every word and its time", async () => {
+    const pitches = new Map([[300, "one"], [500, "two"], [700, "three"], [900, "four"], [1100, "five"]]);
+    const rate = 16000;
+    const [burst, pause, count] = [1.2, 2.0, 40];
+    const samples = new Float32Array(Math.round(count * (burst + pause) * rate));
+    for (let i = 0; i < samples.length; i++) {
+      const word = Math.floor(i / ((burst + pause) * rate));
+      const inBurst = i - word * (burst + pause) * rate < burst * rate;
+      samples[i] = inBurst ? 0.5 * Math.sin((2 * Math.PI * [...pitches.keys()][word % 5] * i) / rate) : 0.001 * Math.sin(i);
+    }
+    const google = await startGoogleSpeechStandIn(new Map(), pitches);
+    try {
+      const { key, publicKey } = makeServiceAccountKey(google.tokenUri);
+      google.trust(publicKey);
+      await load({ engine: "google", language: "en-US", endpoint: google.url, maxSeconds: 300, maxMegabytes: 10 }, { googleKey: key });
+      const out = collect("out");
+      const errors = collect("errors");
+      getNode("t1").receive({ payload: Buffer.from(encodeWav16(samples, rate)) });
+      await untilReal(() => out.length + errors.length === 1, 30_000);
+      assert.equal(errors.length, 0, errors.map(errorText).join());
+      const heard = transcriptOf(out[0]);
+      const expected = Array.from({ length: count }, (_, i) => [...pitches.values()][i % 5]);
+      assert.equal(heard.text, expected.join(" "), "no word lost, split or repeated where the note was cut");
+      heard.words.forEach((word, i) => assert.ok(Math.abs(word.start - i * (burst + pause)) < 0.05, `word ${i} starts at ${word.start}`));
+      assert.equal(heard.durationSeconds, count * (burst + pause));
+      assert.equal(google.requests.length, 3);
+      for (const request of google.requests) {
+        const sent = request.body as { config: { encoding: string; sampleRateHertz: number }; audio: { content: string } };
+        assert.deepEqual([sent.config.encoding, sent.config.sampleRateHertz], ["LINEAR16", 16000]);
+        assert.ok((Buffer.from(sent.audio.content, "base64").length - 44) / 2 / 16000 <= 55);
+      }
+    } finally {
+      await google.close();
+    }
+  });
+
+  it("decodes a long Ogg/Opus note in a thread and sends it as WAV pieces (real decoder, short pieces)", async () => {
+    const audio = note("where-is-my-order");
+    const google = await startGoogleSpeechStandIn(new Map());
+    const { key, publicKey } = makeServiceAccountKey(google.tokenUri);
+    google.trust(publicKey);
+    const tokens = new ServiceAccountTokens(readServiceAccountKey(key), systemClock, fetch, CLOUD_PLATFORM_SCOPE);
+    const worker = googleSpeechWorker({ endpoint: google.url, timeoutMs: 20_000 }, tokens, { syncSeconds: 0.5, syncBytes: 10 * 1024 * 1024, startSplitter: () => startAudioSplitThread({ sampleRate: 16000, maxSeconds: 0.5 }) });
+    try {
+      const heard = await worker.run({ audio, container: "ogg", language: "en-US", durationSeconds: 1.5 });
+      const seconds = google.requests.map((r) => (Buffer.from((r.body as { audio: { content: string } }).audio.content, "base64").length - 44) / 2 / 16000);
+      assert.ok(seconds.length >= 3 && seconds.every((s) => s > 0 && s <= 0.5), seconds.join());
+      assert.ok(Math.abs(seconds.reduce((a, b) => a + b, 0) - (heard.durationSeconds ?? 0)) < 0.01, "the pieces add up to the whole note");
+      assert.equal(heard.text, "", "Google heard nothing it knows in them");
+    } finally {
+      await worker.terminate();
       await google.close();
     }
   });

@@ -1,7 +1,9 @@
 // Loopback stand-ins for the speech services wa-transcribe calls, answering as the real APIs do:
-// Google's OAuth token endpoint and Speech-to-Text v1 speech:recognize, and an OpenAI-compatible
-// /audio/transcriptions (multipart upload, verbose_json). Transcripts come from a table keyed by the
-// audio's SHA-256, so a test decides what "was said".
+// Google's OAuth token endpoint and Speech-to-Text v1 speech:recognize (with its one-minute and 10 MB
+// limits for inline audio), and an OpenAI-compatible /audio/transcriptions (multipart upload,
+// verbose_json). Transcripts come from a table keyed by the audio's SHA-256, so a test decides what
+// "was said"; Google's also hears "tone words" in 16-bit WAV: each burst of a sine tone is the word the
+// test gave its pitch, with the burst's times, so what is cut between requests shows in the answer.
 import { createHash, createVerify, generateKeyPairSync } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
@@ -42,7 +44,45 @@ export function makeServiceAccountKey(tokenUri: string): { key: string; publicKe
   return { key: JSON.stringify({ type: "service_account", client_email: "speech@test.iam.gserviceaccount.com", private_key: privateKey, private_key_id: "k1", token_uri: tokenUri }), publicKey };
 }
 
-export async function startGoogleSpeechStandIn(transcripts: Map<string, { transcript: string; confidence: number }>): Promise<StandIn & { trust(publicKey: string): void; tokenUri: string }> {
+/** Seconds of audio Google would hear: from a WAV header, or an Ogg stream's last granule position (48 kHz). */
+function secondsOf(audio: Buffer): number | undefined {
+  if (audio.subarray(0, 4).toString("latin1") === "RIFF") {
+    const byteRate = audio.readUInt32LE(28);
+    const data = audio.indexOf("data", 12, "latin1");
+    return data < 0 || byteRate === 0 ? undefined : audio.readUInt32LE(data + 4) / byteRate;
+  }
+  const last = audio.lastIndexOf("OggS", undefined, "latin1");
+  return last < 0 ? undefined : Number(audio.readBigUInt64LE(last + 6)) / 48000;
+}
+
+/** Bursts of tone in 16-bit mono WAV: their start and end (s) and pitch (Hz, from zero crossings). */
+function toneBursts(audio: Buffer): { start: number; end: number; hz: number }[] {
+  const rate = audio.readUInt32LE(24);
+  const data = audio.indexOf("data", 12, "latin1") + 8;
+  const samples = new Int16Array(audio.buffer.slice(audio.byteOffset + data, audio.byteOffset + audio.length - ((audio.length - data) % 2)));
+  const frame = Math.round(rate * 0.01);
+  const bursts: { start: number; end: number; hz: number }[] = [];
+  let open: { from: number; crossings: number } | undefined;
+  for (let at = 0; at + frame <= samples.length; at += frame) {
+    let energy = 0;
+    let crossings = 0;
+    for (let i = at; i < at + frame; i++) {
+      energy += (samples[i] / 32768) ** 2;
+      if (i > at && samples[i - 1] < 0 !== samples[i] < 0) crossings += 1;
+    }
+    const loud = energy / frame > 0.01;
+    if (loud && !open) open = { from: at, crossings: 0 };
+    if (loud && open) open.crossings += crossings;
+    if ((!loud || at + 2 * frame > samples.length) && open) {
+      const end = loud ? at + frame : at;
+      if (end - open.from >= rate * 0.1) bursts.push({ start: open.from / rate, end: end / rate, hz: open.crossings / 2 / ((end - open.from) / rate) });
+      open = undefined;
+    }
+  }
+  return bursts;
+}
+
+export async function startGoogleSpeechStandIn(transcripts: Map<string, { transcript: string; confidence: number }>, toneWords: Map<number, string> = new Map()): Promise<StandIn & { trust(publicKey: string): void; tokenUri: string }> {
   let trusted: string | undefined;
   const issued = new Set<string>();
   let tokenCounter = 0;
@@ -76,11 +116,22 @@ export async function startGoogleSpeechStandIn(transcripts: Map<string, { transc
       const token = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
       if (!issued.has(token)) return json(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials. Expected OAuth 2 access token.", status: "UNAUTHENTICATED" } });
       if (!request.config?.languageCode) return json(res, 400, { error: { code: 400, message: "Invalid recognition 'config': missing language_code.", status: "INVALID_ARGUMENT" } });
+      if (raw.length > 10 * 1024 * 1024) return json(res, 400, { error: { code: 400, message: "Request payload size exceeds the limit: 10485760 bytes.", status: "INVALID_ARGUMENT" } });
       const audio = Buffer.from(request.audio?.content ?? "", "base64");
+      if ((secondsOf(audio) ?? 0) > 60) return json(res, 400, { error: { code: 400, message: "Sync input too long. For audio longer than 1 min use LongRunningRecognize with a 'uri' parameter.", status: "INVALID_ARGUMENT" } });
+      if (request.config.encoding === "LINEAR16" && (audio.subarray(0, 4).toString("latin1") !== "RIFF" || audio.readUInt16LE(34) !== 16 || audio.readUInt32LE(24) !== request.config.sampleRateHertz)) {
+        return json(res, 400, { error: { code: 400, message: "Invalid recognition 'config': the WAV header does not match LINEAR16 at the given sample rate.", status: "INVALID_ARGUMENT" } });
+      }
       if (request.config.encoding === "OGG_OPUS" && (audio.subarray(0, 4).toString("latin1") !== "OggS" || ![8000, 12000, 16000, 24000, 48000].includes(request.config.sampleRateHertz ?? 0))) {
         return json(res, 400, { error: { code: 400, message: "Invalid recognition 'config': bad encoding or sample rate for OGG_OPUS.", status: "INVALID_ARGUMENT" } });
       }
       const known = transcripts.get(sha256(audio));
+      const tones = !known && request.config.encoding === "LINEAR16" && toneWords.size > 0 ? toneBursts(audio) : [];
+      const nearestWord = (hz: number) => [...toneWords].sort((a, b) => Math.abs(a[0] - hz) - Math.abs(b[0] - hz))[0][1];
+      if (tones.length > 0) {
+        const words = tones.map((t) => ({ startTime: `${t.start.toFixed(3)}s`, endTime: `${t.end.toFixed(3)}s`, word: nearestWord(t.hz), confidence: 0.9 }));
+        return json(res, 200, { results: [{ alternatives: [{ transcript: words.map((w) => w.word).join(" "), confidence: 0.9, words }], languageCode: request.config.languageCode.toLowerCase() }], totalBilledTime: "15s", requestId: "1" });
+      }
       if (!known) return json(res, 200, { totalBilledTime: "15s", requestId: "1" }); // Google's answer when it heard nothing
       const words = known.transcript.split(" ").map((word, i) => ({ startTime: `${(i * 0.4).toFixed(1)}s`, endTime: `${(i * 0.4 + 0.35).toFixed(1)}s`, word, confidence: known.confidence }));
       return json(res, 200, { results: [{ alternatives: [{ transcript: known.transcript, confidence: known.confidence, words }], resultEndTime: "1.900s", languageCode: request.config.languageCode.toLowerCase() }], totalBilledTime: "15s", requestId: "1" });

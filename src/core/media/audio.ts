@@ -194,16 +194,7 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
 export function padWithBackground(samples: Float32Array, sampleRate: number, seconds: number): Float32Array {
   const frame = Math.max(1, Math.round(sampleRate * 0.01));
   if (samples.length < frame) return samples;
-  let quietest = 0;
-  let lowest = Infinity;
-  for (let start = 0; start + frame <= samples.length; start += frame) {
-    let energy = 0;
-    for (let j = start; j < start + frame; j++) energy += samples[j] * samples[j];
-    if (energy < lowest) {
-      lowest = energy;
-      quietest = start;
-    }
-  }
+  const quietest = quietestFrame(samples, 0, samples.length, frame);
   const pad = Math.round(sampleRate * seconds);
   const out = new Float32Array(samples.length + 2 * pad);
   for (let i = 0; i < pad; i++) {
@@ -212,5 +203,62 @@ export function padWithBackground(samples: Float32Array, sampleRate: number, sec
     out[pad + samples.length + i] = value;
   }
   out.set(samples, pad);
+  return out;
+}
+
+/** Where the quietest whole frame of `frame` samples between `from` and `to` starts (the first one on a tie). */
+function quietestFrame(samples: Float32Array, from: number, to: number, frame: number): number {
+  let quietest = from;
+  let lowest = Infinity;
+  for (let start = from; start + frame <= to; start += frame) {
+    let energy = 0;
+    for (let j = start; j < start + frame; j++) energy += samples[j] * samples[j];
+    if (energy < lowest) {
+      lowest = energy;
+      quietest = start;
+    }
+  }
+  return quietest;
+}
+
+/**
+ * Cuts a long recording into pieces of at most `maxSeconds`, each cut in the quietest 20 ms of the
+ * last `searchSeconds` before the limit: between words, not through one. Returns sample ranges.
+ */
+export function splitAtPauses(samples: Float32Array, sampleRate: number, maxSeconds: number, searchSeconds = 10): { start: number; end: number }[] {
+  const maxSamples = Math.max(1, Math.floor(maxSeconds * sampleRate));
+  const search = Math.min(maxSamples - 1, Math.floor(searchSeconds * sampleRate));
+  const frame = Math.max(1, Math.round(sampleRate * 0.02));
+  const pieces: { start: number; end: number }[] = [];
+  let start = 0;
+  while (samples.length - start > maxSamples) {
+    const quiet = quietestFrame(samples, start + maxSamples - search, start + maxSamples, frame);
+    const cut = Math.min(start + maxSamples, Math.max(start + 1, quiet + Math.floor(frame / 2)));
+    pieces.push({ start, end: cut });
+    start = cut;
+  }
+  if (start < samples.length || pieces.length === 0) pieces.push({ start, end: samples.length });
+  return pieces;
+}
+
+/** 16-bit mono PCM in a WAV container. */
+export function encodeWav16(samples: Float32Array, sampleRate: number): Uint8Array {
+  const out = new Uint8Array(44 + samples.length * 2);
+  const view = new DataView(out.buffer);
+  const ascii = (at: number, text: string) => [...text].forEach((c, i) => (out[at + i] = c.charCodeAt(0)));
+  ascii(0, "RIFF");
+  view.setUint32(4, 36 + samples.length * 2, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true);
+  view.setUint16(22, 1, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  ascii(36, "data");
+  view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) view.setInt16(44 + i * 2, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
   return out;
 }

@@ -2,6 +2,7 @@ import { createAPIRequest } from "googleapis-common";
 import { WaError } from "../../core/errors";
 import { EngineWorker } from "../../core/media/engine-pool";
 import { SpeechJob, TranscriptWord } from "../../core/media/speech";
+import type { AudioPieces } from "./audio-splitting";
 import type { HeardSpeech } from "./speech-offline";
 
 export interface BearerSource {
@@ -15,6 +16,17 @@ export interface CloudSpeechOptions {
   timeoutMs: number;
   model?: string;
 }
+
+/** Longer voice notes for Google's synchronous recognize (one minute at most) are cut at pauses into pieces. */
+export interface LongAudioOptions {
+  /** Notes up to this length and size go in one request. */
+  syncSeconds: number;
+  syncBytes: number;
+  /** Starts the thread that decodes and cuts a long note (once, when the first long note comes). */
+  startSplitter(): Promise<EngineWorker<SpeechJob, AudioPieces>>;
+}
+
+export type CloudSpeechJob = SpeechJob & { sampleRate?: number; durationSeconds?: number };
 
 interface GoogleRecognizeResponse {
   results?: { alternatives?: { transcript?: string; confidence?: number; words?: { word?: string; startTime?: string; endTime?: string; confidence?: number }[] }[]; languageCode?: string }[];
@@ -49,16 +61,30 @@ function googleAudioConfig(job: SpeechJob & { sampleRate?: number }): Record<str
   throw new WaError("media.unreadable", `Google Speech-to-Text does not take ${job.container} audio`, { reason: `Google Speech-to-Text does not take ${job.container} audio` });
 }
 
+/** One recognize answer as text, words (times from the start of what was sent) and confidences. */
+function heardFrom(data: GoogleRecognizeResponse, offsetSeconds: number): { text: string; words: TranscriptWord[]; confidences: number[]; language?: string } {
+  const best = (data.results ?? []).map((r) => ({ alternative: r.alternatives?.[0], language: r.languageCode })).filter((r) => r.alternative);
+  return {
+    text: best.map((r) => (r.alternative?.transcript ?? "").trim()).filter(Boolean).join(" "),
+    words: best.flatMap((r) => (r.alternative?.words ?? []).map((w) => ({ text: w.word ?? "", start: offsetSeconds + seconds(w.startTime), end: offsetSeconds + seconds(w.endTime), confidence: w.confidence ?? r.alternative?.confidence ?? 0 }))),
+    confidences: best.map((r) => r.alternative?.confidence).filter((c): c is number => typeof c === "number"),
+    language: best.find((r) => r.language)?.language,
+  };
+}
+
 /**
  * Google Cloud Speech-to-Text v1 `speech:recognize` through googleapis' request layer (the one
  * @googleapis/* clients use), against a configurable endpoint; a 401 gets one retry with a fresh token.
+ * Google takes one minute of inline audio at most (longer needs a Cloud Storage bucket), so a longer
+ * note is cut at pauses and its pieces recognised one after another, their words' times kept.
  */
-export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSource): EngineWorker<SpeechJob & { sampleRate?: number }, HeardSpeech> {
+export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSource, long?: LongAudioOptions): EngineWorker<CloudSpeechJob, HeardSpeech> {
   const inFlight = new Set<AbortController>();
-  const call = async (job: SpeechJob & { sampleRate?: number }, abort: AbortController) => {
+  let splitter: Promise<EngineWorker<SpeechJob, AudioPieces>> | undefined;
+  const call = async (config: Record<string, unknown>, audio: Uint8Array, language: string, abort: AbortController) => {
     const requestBody = {
-      config: { ...googleAudioConfig(job), languageCode: job.language, enableWordTimeOffsets: true, enableWordConfidence: true, ...(options.model ? { model: options.model } : {}) },
-      audio: { content: Buffer.from(job.audio).toString("base64") },
+      config: { ...config, languageCode: language, enableWordTimeOffsets: true, enableWordConfidence: true, ...(options.model ? { model: options.model } : {}) },
+      audio: { content: Buffer.from(audio).toString("base64") },
     };
     const response = await createAPIRequest<GoogleRecognizeResponse>({
       options: { url: `${options.endpoint.replace(/\/+$/, "")}/v1/speech:recognize`, method: "POST", timeout: options.timeoutMs, retry: false, signal: abort.signal, headers: { Authorization: await auth.header() } },
@@ -69,27 +95,47 @@ export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSour
     });
     return response.data;
   };
+  const recognize = async (config: Record<string, unknown>, audio: Uint8Array, language: string, abort: AbortController) => {
+    try {
+      return await call(config, audio, language, abort);
+    } catch (error) {
+      if (Number((error as HttpFailure).response?.status ?? (error as HttpFailure).status) !== 401) throw error;
+      auth.invalidate();
+      return call(config, audio, language, abort);
+    }
+  };
   return {
     async run(job) {
       const abort = new AbortController();
       inFlight.add(abort);
       try {
-        let data: GoogleRecognizeResponse;
-        try {
-          data = await call(job, abort);
-        } catch (error) {
-          if (Number((error as HttpFailure).response?.status ?? (error as HttpFailure).status) !== 401) throw error;
-          auth.invalidate();
-          data = await call(job, abort);
+        const heard: ReturnType<typeof heardFrom>[] = [];
+        let durationSeconds: number | undefined;
+        const tooLong = job.durationSeconds !== undefined && job.durationSeconds > (long?.syncSeconds ?? Infinity);
+        const tooLarge = job.audio.length > (long?.syncBytes ?? Infinity);
+        if (long && (tooLong || tooLarge) && (job.container === "ogg" || job.container === "wav")) {
+          splitter ??= long.startSplitter();
+          const thread = await splitter.catch((error: unknown) => {
+            splitter = undefined;
+            throw error;
+          });
+          const cut = await thread.run({ audio: job.audio, container: job.container, language: job.language }).catch((error: unknown) => {
+            // A splitter that stopped (out of memory on a huge note) is started afresh for the next one.
+            if ((error as { code?: unknown }).code === "media.closed") splitter = undefined;
+            throw error;
+          });
+          durationSeconds = cut.durationSeconds;
+          for (const piece of cut.pieces) heard.push(heardFrom(await recognize({ encoding: "LINEAR16", sampleRateHertz: AUDIO_PIECE_RATE }, piece.wav, job.language, abort), piece.offsetSeconds));
+        } else {
+          heard.push(heardFrom(await recognize(googleAudioConfig(job), job.audio, job.language, abort), 0));
         }
-        const best = (data.results ?? []).map((r) => ({ alternative: r.alternatives?.[0], language: r.languageCode })).filter((r) => r.alternative);
-        const words: TranscriptWord[] = best.flatMap((r) => (r.alternative?.words ?? []).map((w) => ({ text: w.word ?? "", start: seconds(w.startTime), end: seconds(w.endTime), confidence: w.confidence ?? r.alternative?.confidence ?? 0 })));
-        const confidences = best.map((r) => r.alternative?.confidence).filter((c): c is number => typeof c === "number");
+        const confidences = heard.flatMap((h) => h.confidences);
         return {
-          text: best.map((r) => (r.alternative?.transcript ?? "").trim()).filter(Boolean).join(" "),
+          text: heard.map((h) => h.text).filter(Boolean).join(" "),
           confidence: confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : undefined,
-          words,
-          language: best.find((r) => r.language)?.language ?? job.language,
+          words: heard.flatMap((h) => h.words),
+          language: heard.find((h) => h.language)?.language ?? job.language,
+          ...(durationSeconds !== undefined ? { durationSeconds } : {}),
         };
       } catch (error) {
         if (error instanceof WaError) throw error;
@@ -102,9 +148,13 @@ export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSour
     },
     async terminate() {
       for (const abort of inFlight) abort.abort();
+      if (splitter) await splitter.then((thread) => thread.terminate(), () => undefined);
     },
   };
 }
+
+/** The rate of the pieces a long note is cut into: 16 kHz, what speech services are trained on. */
+export const AUDIO_PIECE_RATE = 16_000;
 
 const FILE_NAMES: Record<string, [string, string]> = { ogg: ["voice.ogg", "audio/ogg"], wav: ["voice.wav", "audio/wav"], mp3: ["voice.mp3", "audio/mpeg"], mp4: ["voice.m4a", "audio/mp4"], webm: ["voice.webm", "audio/webm"] };
 

@@ -3,8 +3,9 @@
 // voice note never holds up the messages on Node-RED's own thread.
 import path from "node:path";
 import { WaError } from "../../core/errors";
-import { mixDown, padWithBackground, resample, wavSamples } from "../../core/media/audio";
+import { padWithBackground, resample } from "../../core/media/audio";
 import { AlignedSegment, GrammarMode, SpeechJob, buildGrammar, grammarWords, transcriptFromAlignment } from "../../core/media/speech";
+import { decodeToMono, loadOpusDecoder } from "./audio-decoding";
 import { importModule, serveEngineThread } from "./engine-thread";
 import type { HeardSpeech, OfflineSpeechSettings } from "./speech-offline";
 
@@ -19,11 +20,6 @@ interface Decoder {
 }
 interface SoundSwallower {
   Decoder: new (config: Record<string, unknown>) => Decoder;
-}
-interface OpusDecoder {
-  ready: Promise<void>;
-  reset(): Promise<void>;
-  decodeFile(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number }>;
 }
 
 /**
@@ -44,7 +40,6 @@ async function setup(data: unknown) {
   const settings = data as OfflineSpeechSettings;
   const listenersBefore = process.listeners("uncaughtException");
   const soundswallower = await importModule("soundswallower");
-  const { OggOpusDecoder } = (await importModule("ogg-opus-decoder")) as { OggOpusDecoder: new () => OpusDecoder };
   const modelBase = path.join(path.dirname(require.resolve("soundswallower")), "model") + path.sep;
   const engine = await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({ modelBase, print: () => undefined, printErr: () => undefined });
   // Emscripten's module adds a handler that rethrows every uncaught error; the thread keeps Node's own.
@@ -55,26 +50,12 @@ async function setup(data: unknown) {
   const unknownWords = grammarWords(settings.mode, settings.phrases).filter((word) => decoder.lookup_word(word) === null);
   const phrases = settings.phrases.map((p) => p.split(" ").filter((w) => !unknownWords.includes(w)).join(" ")).filter(Boolean);
   decoder.set_grammar(buildGrammar(settings.mode, phrases));
-  const opus = new OggOpusDecoder();
-  await opus.ready;
+  const opus = await loadOpusDecoder();
 
   return {
     info: { unknownWords },
     async handle(job: SpeechJob): Promise<HeardSpeech> {
-      let samples: Float32Array;
-      let rate: number;
-      if (job.container === "ogg") {
-        const decoded = await opus.decodeFile(job.audio);
-        await opus.reset();
-        if (decoded.samplesDecoded === 0) throw new WaError("media.unreadable", "The audio could not be read: no Opus audio could be decoded", { reason: "no Opus audio could be decoded" });
-        samples = mixDown(decoded.channelData);
-        rate = decoded.sampleRate;
-      } else if (job.container === "wav") {
-        ({ samples, sampleRate: rate } = wavSamples(job.audio));
-      } else {
-        const reason = `the offline engine reads Ogg/Opus and WAV, not ${job.container}`;
-        throw new WaError("media.unreadable", `The audio could not be read: ${reason}`, { reason });
-      }
+      const { samples, rate } = await decodeToMono(job, opus, "the offline engine");
       const durationSeconds = samples.length / rate;
       if (durationSeconds > settings.maxSeconds) {
         throw new WaError("media.tooLong", `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(durationSeconds), max: settings.maxSeconds });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { padWithBackground, probeAudio, resample, sniffAudio, wavSamples } from "../../../src/core/media/audio";
+import { encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/audio";
 import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech";
 
 const voice = readFileSync(join(__dirname, "..", "..", "fixtures", "voice", "where-is-my-order.ogg"));
@@ -71,6 +71,31 @@ describe("audio headers and samples", () => {
 });
 
 describe("speech grammars and scoring", () => {
+  it("cuts a long recording in the pauses before each limit, never through a sound", () => {
+    const rate = 1000;
+    // 2.5 s of sound, then 0.5 s of near-silence, repeated: 30 s.
+    const samples = Float32Array.from({ length: 30 * rate }, (_, i) => (i % (3 * rate) < 2.5 * rate ? Math.sin(i) * 0.5 : 0.001 * Math.sin(i * 7)));
+    const pieces = splitAtPauses(samples, rate, 7, 4);
+    assert.ok(pieces.length >= 5 && pieces.length <= 6, `${pieces.length} pieces`);
+    assert.equal(pieces[0].start, 0);
+    assert.equal(pieces[pieces.length - 1].end, samples.length);
+    for (const [i, piece] of pieces.entries()) {
+      assert.ok(piece.end - piece.start <= 7 * rate, "no piece over the limit");
+      if (i > 0) assert.equal(piece.start, pieces[i - 1].end, "pieces follow each other");
+      if (piece.end < samples.length) assert.ok(piece.end % (3 * rate) >= 2.5 * rate, `cut at ${piece.end} is in a pause`);
+    }
+    assert.deepEqual(splitAtPauses(samples.subarray(0, 5 * rate), rate, 7), [{ start: 0, end: 5 * rate }], "a short one stays whole");
+  });
+
+  it("writes 16-bit mono WAV that reads back as it was", () => {
+    const samples = Float32Array.from({ length: 800 }, (_, i) => Math.sin(i / 10) * 0.8);
+    const wav = encodeWav16(samples, 16000);
+    assert.equal(probeAudio(wav).durationSeconds, 0.05);
+    const back = wavSamples(wav);
+    assert.equal(back.sampleRate, 16000);
+    assert.ok(back.samples.every((v, i) => Math.abs(v - samples[i]) < 1e-4));
+  });
+
   it("builds digit, phrase and word-loop grammars from a bounded, cleaned phrase list", () => {
     const phrases = parsePhraseList("Where is my order?\n# comment\n\nTalk to a person\nwhere is my order\nCafé");
     assert.deepEqual(phrases, ["where is my order", "talk to a person", "café"]);

@@ -1,0 +1,20 @@
+import { EngineWorker } from "../../core/media/engine-pool";
+import { SpeechJob } from "../../core/media/speech";
+import { startEngineThread } from "./engine-thread";
+
+export interface AudioSplitSettings {
+  /** Rate of the WAV pieces (16 kHz: what speech services are trained on). */
+  sampleRate: number;
+  /** Longest piece. */
+  maxSeconds: number;
+}
+
+export interface AudioPieces {
+  durationSeconds: number;
+  /** 16-bit mono WAV pieces and where each starts in the recording. */
+  pieces: { wav: Uint8Array; offsetSeconds: number }[];
+}
+
+export function startAudioSplitThread(settings: AudioSplitSettings): Promise<EngineWorker<SpeechJob, AudioPieces>> {
+  return startEngineThread<SpeechJob, AudioPieces>("audio-split-worker", settings, { label: "splitter for long voice notes", maxHeapMb: 512 });
+}
