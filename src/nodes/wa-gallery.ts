@@ -3,6 +3,7 @@ import { TimerHandle } from "../core/clock";
 import { validateChatId } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { MediaGallery, checkMediaId } from "../core/media/gallery";
+import { StoreBlobStorage } from "../core/media/store-blob-storage";
 import { FileBlobStorage } from "./lib/file-blob-storage";
 import { imageThumbnail } from "./lib/image-preprocess";
 import { attachMediaResult, mediaOf } from "./lib/media-message";
@@ -16,6 +17,7 @@ const ACTIONS: GalleryAction[] = ["store", "list", "get", "thumbnail", "delete",
 
 interface GalleryDef extends NodeDef {
   store: string;
+  files?: string;
   folder: string;
   action: GalleryAction;
   maxAgeDays: number | string;
@@ -37,6 +39,8 @@ export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
   const folder = path.resolve(userDir, folderText);
   const relative = path.relative(path.resolve(userDir), folder);
   if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) throw fail("folder", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery");
+  const files = config.files || "folder";
+  if (files !== "folder" && files !== "store") throw fail("files", "Keep files: in a folder or in the index store");
   const action = config.action || "store";
   if (!ACTIONS.includes(action)) throw fail("action", `Action: one of ${ACTIONS.join(", ")}`);
   const number = (field: keyof GalleryDef, fallback: number, min: number, max: number, text: string) => {
@@ -45,6 +49,7 @@ export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
     return value;
   };
   return {
+    files: files as "folder" | "store",
     folder,
     action,
     maxAgeMs: number("maxAgeDays", 30, 0.001, 3650, "Keep for: 0.001 to 3650 days") * DAY,
@@ -78,7 +83,8 @@ export default function register(RED: NodeAPI): void {
       disableNode(RED, node, status, error);
       return;
     }
-    const gallery = new MediaGallery(handle.store, new FileBlobStorage(settings.folder), clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
+    const blobs = settings.files === "store" ? new StoreBlobStorage(handle.store, clock) : new FileBlobStorage(settings.folder);
+    const gallery = new MediaGallery(handle.store, blobs, clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
     node.gallery = gallery;
     let stored = 0;
     let knownTotal = 0;

@@ -73,6 +73,21 @@ describe("wa-gallery node", function () {
     assert.deepEqual(filesUnder(userDir), [], "the file and its thumbnail went with the last reference");
   });
 
+  it("keeps the files in the index store when told to, writing nothing to disk", async () => {
+    await load({ files: "store", folder: "" });
+    const out = collect("out");
+    getNode("g1").receive(photoMessage("447700900123@c.us", "receipt.png"));
+    await untilReal(() => out.length === 1, 20_000);
+    const stored = entryOf(out[0]);
+    assert.ok(stored.thumbnail);
+    getNode("g1").receive({ action: "get", chatId: "447700900123@c.us", mediaId: stored.id });
+    getNode("g1").receive({ action: "thumbnail", chatId: "447700900123@c.us", mediaId: stored.id });
+    await untilReal(() => out.length === 3, 20_000);
+    assert.ok((out[1].payload as Buffer).equals(receipt));
+    assert.equal((await sharp(out[2].payload as Buffer).metadata()).format, "jpeg");
+    assert.deepEqual(filesUnder(userDir), [], "nothing on disk");
+  });
+
   it("never writes outside its folder: traversal in a file name or an id is refused or neutralised", async () => {
     await load();
     const out = collect("out");
