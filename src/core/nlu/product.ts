@@ -95,23 +95,75 @@ function joined(text: string, a: Token, b: Token): boolean {
   return /^\s{1,2}$/u.test(text.slice(a.end, b.start));
 }
 
+const WORD = /[\p{L}\p{N}]+/gu;
+const isWordCharacter = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+
+/**
+ * A shop's catalogue indexed by each name's first two words (its only word, for one-word names),
+ * so a message is matched against the few names that start the way its words do, not against all
+ * 20,000 (many names share a first word: a brand): the cost follows the message, not the list.
+ */
+export class ProductCatalogue {
+  private readonly byLead = new Map<string, { needle: string; lead: number }[]>();
+
+  constructor(names: readonly string[]) {
+    for (const name of names) {
+      const needle = name.toLowerCase();
+      const words = [...needle.matchAll(WORD)].slice(0, 2);
+      if (needle.length < 2 || words.length === 0) continue;
+      const key = needle.slice(words[0].index, words[words.length - 1].index! + words[words.length - 1][0].length);
+      const candidates = this.byLead.get(key) ?? [];
+      candidates.push({ needle, lead: words[0].index! });
+      this.byLead.set(key, candidates);
+    }
+    for (const candidates of this.byLead.values()) candidates.sort((a, b) => b.needle.length - a.needle.length);
+  }
+
+  /** Whole-word, case-blind matches, the longest name first where names overlap. */
+  find(text: string): FoundSpan[] {
+    const lower = text.toLowerCase();
+    const words = [...lower.matchAll(WORD)];
+    const matches: FoundSpan[] = [];
+    words.forEach((word, i) => {
+      const next = words[i + 1];
+      const keys = next ? [lower.slice(word.index, next.index! + next[0].length), word[0]] : [word[0]];
+      for (const key of keys) {
+        const hit = (this.byLead.get(key) ?? []).find(({ needle, lead }) => {
+          const at = word.index! - lead;
+          return at >= 0 && lower.startsWith(needle, at) && !isWordCharacter(text[at - 1]) && !isWordCharacter(text[at + needle.length]);
+        });
+        if (hit) {
+          matches.push({ start: word.index! - hit.lead, end: word.index! - hit.lead + hit.needle.length, confidence: 0.95 });
+          break;
+        }
+      }
+    });
+    const found: FoundSpan[] = [];
+    for (const match of matches.sort((a, b) => b.end - b.start - (a.end - a.start))) {
+      if (!found.some((f) => match.start < f.end && match.end > f.start)) found.push(match);
+    }
+    return found;
+  }
+}
+
+const catalogueIndexes = new WeakMap<readonly string[], ProductCatalogue>();
+/** The index of a catalogue array, built on its first use (a node keeps one array until its list changes). */
+function catalogueIndexOf(names: readonly string[]): ProductCatalogue {
+  let index = catalogueIndexes.get(names);
+  if (!index) {
+    index = new ProductCatalogue(names);
+    catalogueIndexes.set(names, index);
+  }
+  return index;
+}
+
 /**
  * Products: a catalogue name (exact, longest first), else a type noun of goods with the words that
  * name it: modifiers and brand/model before it, and after it brand and model, `de`-phrases,
  * describing adjectives, glued sizes (`500g`) and `in <colour>`.
  */
 export function findProducts(text: string, catalogue: readonly string[] = []): FoundSpan[] {
-  const found: FoundSpan[] = [];
-  const lower = text.toLowerCase();
-  for (const name of [...catalogue].sort((a, b) => b.length - a.length)) {
-    const needle = name.toLowerCase();
-    if (needle.length < 2) continue;
-    for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) {
-      const end = at + needle.length;
-      if (/[\p{L}\p{N}]/u.test(text[at - 1] ?? "") || /[\p{L}\p{N}]/u.test(text[end] ?? "")) continue;
-      if (!found.some((f) => at < f.end && end > f.start)) found.push({ start: at, end, confidence: 0.95 });
-    }
-  }
+  const found = catalogue.length > 0 ? catalogueIndexOf(catalogue).find(text) : [];
   const tokens = tokensOf(text);
   for (let h = 0; h < tokens.length; h++) {
     const head = tokens[h].text.replace(/[.,]+$/u, "");

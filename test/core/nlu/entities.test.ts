@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { EntityContext, extractRuleEntities, regionOfChat } from "../../../src/core/nlu/entities";
 import { readAmount } from "../../../src/core/nlu/money";
-import { parseProductList } from "../../../src/core/nlu/product";
+import { ProductCatalogue, parseProductList } from "../../../src/core/nlu/product";
 
 const values = (text: string, region?: EntityContext["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
 
@@ -120,6 +120,13 @@ describe("Rule entities", () => {
     assert.deepEqual(spans("me liga no celular", "product"), [], "a phone as a channel is no product");
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product"), [], "not a type noun, not in a catalogue");
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product", { productCatalogue: ["Trailhead 40L in olive", "Trail"] }), ["Trailhead 40L in olive"]);
+  });
+
+  it("matches a large catalogue by the names' first words: whole words, case-blind, the longest name where they overlap", () => {
+    const catalogue = [...Array.from({ length: 20_000 }, (_, i) => `Nike Air ${i}`), "Nike Air Max 90", "Nike", "#1 Dad mug", "Café Pilão 500g"];
+    const found = new ProductCatalogue(catalogue).find("the NIKE AIR MAX 90 or a nike, plus a #1 dad mug and café pilão 500g; not Nikes or Nike Air 200000");
+    const text = "the NIKE AIR MAX 90 or a nike, plus a #1 dad mug and café pilão 500g; not Nikes or Nike Air 200000";
+    assert.deepEqual(found.map((f) => text.slice(f.start, f.end)).sort(), ["#1 dad mug", "NIKE AIR MAX 90", "Nike", "café pilão 500g", "nike"].sort());
   });
 
   it("people from cues and known first names; titles and @ outside", () => {
