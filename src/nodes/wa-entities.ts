@@ -1,12 +1,14 @@
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
 import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
-import { PRODUCT_LIST_LIMITS, parseProductList } from "../core/nlu/product";
+import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
+import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
+import { StatusReporter, describeError, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { readUserTextFile } from "./lib/user-files";
 import { runtimeWorld } from "./lib/world";
+import type { WaSheetsNode } from "./wa-sheets";
 
 interface EntitiesDef extends NodeDef {
   region: string;
@@ -15,6 +17,9 @@ interface EntitiesDef extends NodeDef {
   property: string;
   products?: string;
   productFile?: string;
+  productSheets?: string;
+  productRange?: string;
+  productRefreshMinutes?: number | string;
 }
 
 export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money", "datetime", "quantity", "product", "person", "address"];
@@ -59,7 +64,18 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
   const property = stringSetting(config.property, "payload");
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
   const catalogue = productCatalogueOf(typeof config.products === "string" ? config.products : "", stringSetting(config.productFile, "").trim(), userDir);
-  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property, catalogue };
+  const productSheets = stringSetting(config.productSheets, "").trim();
+  const productRange = stringSetting(config.productRange, "").trim();
+  if (productSheets !== "") {
+    try {
+      parseA1(productRange);
+    } catch {
+      throw fail("productRange", `Product range: A1 notation such as Products!A2:A (got ${productRange.slice(0, 60) || "nothing"})`);
+    }
+  }
+  const productRefreshMinutes = numberSetting(config.productRefreshMinutes, 10);
+  if (!(productRefreshMinutes >= 1 && productRefreshMinutes <= 1440)) throw fail("productRefreshMinutes", "Re-read the products every: 1 to 1440 minutes");
+  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property, catalogue, productSheets, productRange, productRefreshMs: productRefreshMinutes * 60_000 };
 }
 
 export default function register(RED: NodeAPI): void {
@@ -78,7 +94,41 @@ export default function register(RED: NodeAPI): void {
     });
     let found = 0;
     let messages = 0;
-    status.set({ fill: "grey", shape: "dot", text: settings.catalogue.names.length > 0 ? translate(RED, "entities.idleWithProducts", `ready, ${settings.catalogue.names.length} products`, { count: settings.catalogue.names.length }) : translate(RED, "entities.idle", "rules ready", {}) }, true);
+    // The form's and the file's names, then those of the spreadsheet range once it has been read.
+    let catalogue = settings.catalogue.names;
+    const idle = () => ({ fill: "grey" as const, shape: "dot" as const, text: catalogue.length > 0 ? translate(RED, "entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length }) : translate(RED, "entities.idle", "rules ready", {}) });
+    status.set(idle(), true);
+    let refreshTimer: ReturnType<typeof clock.setInterval> | undefined;
+    let closed = false;
+    if (settings.productSheets !== "") {
+      const sheets = RED.nodes.getNode(settings.productSheets) as WaSheetsNode | null;
+      let failing = false;
+      const refresh = async () => {
+        if (!sheets?.readCache) throw new WaError("config.invalid", `The product spreadsheet cannot be read: ${sheets?.failure ?? "its wa-sheets configuration node is missing"}`, { field: "productSheets" });
+        const read = await sheets.readCache().read(settings.productRange);
+        const fromSheet = productListFromRows(read.values);
+        const names = [...new Set([...settings.catalogue.names, ...fromSheet.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);
+        // The same list keeps its array, so the matcher's index is not rebuilt for nothing.
+        if (names.length !== catalogue.length || names.some((name, i) => name !== catalogue[i])) catalogue = names;
+      };
+      const refreshAndReport = () =>
+        refresh().then(
+          () => {
+            if (closed) return;
+            if (failing || messages === 0) status.set(idle(), true);
+            failing = false;
+          },
+          (error: unknown) => {
+            if (closed) return;
+            // Once per run of failures: the last good list stays in use.
+            if (!failing) node.warn(translate(RED, "entities.productsUnread", `The product list in ${settings.productRange} could not be read; the last one read stays in use: ${describeError(RED, error)}`, { range: settings.productRange, reason: describeError(RED, error) }));
+            failing = true;
+            status.set({ fill: "yellow", shape: "ring", text: translate(RED, "entities.productsStale", `products from ${settings.productRange} not read`, { range: settings.productRange }) }, true);
+          },
+        );
+      void refreshAndReport();
+      refreshTimer = clock.setInterval(() => void refreshAndReport(), settings.productRefreshMs);
+    }
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
@@ -88,7 +138,7 @@ export default function register(RED: NodeAPI): void {
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, productCatalogue: settings.catalogue.names, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
+      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, productCatalogue: catalogue, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
       if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), entities };
       else (msg as NodeMessage & { entities?: unknown }).entities = entities;
       messages += 1;
@@ -99,6 +149,8 @@ export default function register(RED: NodeAPI): void {
       done();
     });
     node.on("close", (done: () => void) => {
+      closed = true;
+      if (refreshTimer) clock.clearInterval(refreshTimer);
       clearImmediate(warmUp);
       status.close();
       done();

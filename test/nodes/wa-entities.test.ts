@@ -2,14 +2,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import entitiesNode from "../../src/nodes/wa-entities";
+import sheetsNode from "../../src/nodes/wa-sheets";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
 const entitiesOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
 
 describe("wa-entities node", () => {
-  useNodeHarness();
+  const harness = useNodeHarness();
   async function load(props: Record<string, unknown> = {}) {
     await helper.load(entitiesNode, inTab([{ id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", wires: [["out"]], ...props }, helperNode("out")]));
   }
@@ -71,6 +73,74 @@ describe("wa-entities node", () => {
       await load({ productFile: "nope.csv" });
       const texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
       assert.ok(texts.some((t) => /Product list file nope.csv/.test(t)), texts.join(" | "));
+    });
+  });
+
+  describe("with products from a spreadsheet range (Sheets emulator)", () => {
+    const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
+    let emulator: SheetsEmulator;
+    beforeEach(async () => {
+      emulator = new SheetsEmulator({ clock: harness.clock() });
+      emulator.model.create(SPREADSHEET, "Shop", [{ title: "Products", rowCount: 100, columnCount: 3 }]);
+      emulator.model.update(SPREADSHEET, "Products!A1", [["name", "price"], ["Green tea", 3.5], ["Kopi Special Blend", 4]], "RAW");
+      await emulator.start();
+    });
+    afterEach(() => emulator.stop());
+
+    async function loadWithSheet(props: Record<string, unknown>) {
+      await helper.load(
+        [sheetsNode, entitiesNode],
+        inTab([
+          { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheSeconds: 60, staleSeconds: 300, requestsPerMinute: 60 },
+          { id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", productSheets: "sh1", productRange: "Products!A:A", productRefreshMinutes: 10, wires: [["out"]], ...props },
+          helperNode("out"),
+        ]),
+        { sh1: { key: JSON.stringify(emulator.createServiceAccount()) } },
+      );
+    }
+    async function settle(check: () => boolean) {
+      for (let i = 0; i < 400 && !check(); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await harness.clock().advanceAsync(10);
+      }
+      assert.ok(check(), "condition reached");
+    }
+    const statusTexts = () => getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    const products = (m: Record<string, unknown>) => entitiesOf(m).filter((s) => s.type === "product").map((s) => s.text);
+
+    it("reads the shop's products from the range at deploy and again after the refresh period", async () => {
+      await loadWithSheet({ products: "Aria lamp" });
+      await settle(() => statusTexts().includes("ready, 3 products"));
+      const out = collect("out");
+      getNode("e1").receive({ payload: "one Green tea and an Aria lamp; is the Matcha Latte back?" });
+      await settle(() => out.length === 1);
+      assert.deepEqual(products(out[0]), ["Green tea", "Aria lamp"], "the sheet's product wins over a first name (Green)");
+      emulator.model.update(SPREADSHEET, "Products!A4", [["Matcha Latte"]], "RAW");
+      await harness.clock().advanceAsync(10 * 60_000);
+      await settle(() => emulator.counts.byMethod["values.get"] >= 2);
+      getNode("e1").receive({ payload: "is the Matcha Latte back?" });
+      await settle(() => out.length === 2);
+      await settle(() => products(out[1]).length > 0);
+      assert.deepEqual(products(out[1]), ["Matcha Latte"]);
+    });
+
+    it("warns once and keeps the list it has when the range cannot be read", async () => {
+      await loadWithSheet({ products: "Aria lamp", productRange: "Nope!A:A" });
+      await settle(() => statusTexts().some((t) => /not read/.test(t)));
+      const warned = getNode("e1").warn.getCalls().map((c) => String(c.args[0]));
+      assert.equal(warned.filter((w) => /could not be read/.test(w)).length, 1, warned.join("\n"));
+      const out = collect("out");
+      getNode("e1").receive({ payload: "an Aria lamp please" });
+      await settle(() => out.length === 1);
+      assert.deepEqual(products(out[0]), ["Aria lamp"]);
+      await harness.clock().advanceAsync(10 * 60_000);
+      await settle(() => emulator.counts.byMethod["values.get"] >= 2);
+      assert.equal(getNode("e1").warn.getCalls().filter((c) => /could not be read/.test(String(c.args[0]))).length, 1, "not again while it keeps failing");
+    });
+
+    it("refuses a product range that is not A1 notation at deploy", async () => {
+      await loadWithSheet({ productRange: "Products!1A:ZZZZ9" });
+      assert.ok(statusTexts().some((t) => /Product range: A1 notation/.test(t)), statusTexts().join(" | "));
     });
   });
 });

@@ -3,7 +3,7 @@ import { findAddresses } from "./address";
 import { findMoney } from "./money";
 import { extractDatetimes } from "./datetime";
 import { findPersons } from "./person";
-import { findProducts } from "./product";
+import { CATALOGUE_CONFIDENCE, findProducts } from "./product";
 import { findQuantities } from "./quantity";
 
 export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
@@ -134,8 +134,10 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
   if (context.sentAt !== undefined && Number.isFinite(context.sentAt)) {
     for (const d of extractDatetimes(text, context.sentAt, context.region)) add("datetime", d.start, d.end, d.value, 0.75);
   }
-  for (const p of findPersons(text)) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   const products = findProducts(text, context.productCatalogue);
+  // The shop's own product names are exact: "Green tea" is a product before "Green" is a name.
+  for (const p of products) if (p.confidence >= CATALOGUE_CONFIDENCE) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
+  for (const p of findPersons(text)) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   for (const q of findQuantities(text, products.map((p) => p.start))) add("quantity", q.start, q.end, q.value, q.confidence);
   for (const p of products) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   return spans.sort((a, b) => a.start - b.start);

@@ -96,6 +96,8 @@ function joined(text: string, a: Token, b: Token): boolean {
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
+/** A name from the shop's own catalogue: exact, so it outranks guesses from word lists. */
+export const CATALOGUE_CONFIDENCE = 0.95;
 const isWordCharacter = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
 
 /**
@@ -133,7 +135,7 @@ export class ProductCatalogue {
           return at >= 0 && lower.startsWith(needle, at) && !isWordCharacter(text[at - 1]) && !isWordCharacter(text[at + needle.length]);
         });
         if (hit) {
-          matches.push({ start: word.index! - hit.lead, end: word.index! - hit.lead + hit.needle.length, confidence: 0.95 });
+          matches.push({ start: word.index! - hit.lead, end: word.index! - hit.lead + hit.needle.length, confidence: CATALOGUE_CONFIDENCE });
           break;
         }
       }
@@ -212,15 +214,29 @@ export const PRODUCT_LIST_LIMITS = { maxBytes: 1_000_000, maxNames: 20_000, maxN
  * beyond the limit are counted, not kept.
  */
 export function parseProductList(source: string): { names: string[]; skipped: number } {
+  const lines = source.replace(/^\uFEFF/u, "").split(/\r?\n/u);
+  return collectProductNames(
+    lines.map((line) => {
+      const trimmed = line.trim();
+      if (trimmed === "" || trimmed.startsWith("#")) return undefined;
+      const quoted = /^"((?:[^"]|"")*)"/u.exec(trimmed);
+      return (quoted ? quoted[1].replace(/""/gu, '"') : trimmed.split(/[,;\t]/u)[0]).trim();
+    }),
+  );
+}
+
+/** A shop's product names from a spreadsheet range: the first cell of each row (a header cell named product/name… is skipped). */
+export function productListFromRows(rows: readonly (readonly unknown[])[]): { names: string[]; skipped: number } {
+  return collectProductNames(rows.map((row) => (row[0] === undefined || row[0] === null || String(row[0]).trim() === "" ? undefined : String(row[0]).trim())));
+}
+
+/** Names in order, without blanks (undefined), duplicates (case-blind) or a first header; too long or too many are counted. */
+function collectProductNames(candidates: (string | undefined)[]): { names: string[]; skipped: number } {
   const names: string[] = [];
   const seen = new Set<string>();
   let skipped = 0;
-  const lines = source.replace(/^\uFEFF/u, "").split(/\r?\n/u);
-  lines.forEach((line, index) => {
-    const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("#")) return;
-    const quoted = /^"((?:[^"]|"")*)"/u.exec(trimmed);
-    const name = (quoted ? quoted[1].replace(/""/gu, '"') : trimmed.split(/[,;\t]/u)[0]).trim();
+  candidates.forEach((name, index) => {
+    if (name === undefined) return;
     if (index === 0 && /^(?:product|products|name|produto|producto|produit|produkt|item)$/iu.test(name)) return;
     if (name === "" || name.length > PRODUCT_LIST_LIMITS.maxNameLength || names.length >= PRODUCT_LIST_LIMITS.maxNames) {
       skipped += 1;

@@ -120,6 +120,7 @@ describe("Rule entities", () => {
     assert.deepEqual(spans("me liga no celular", "product"), [], "a phone as a channel is no product");
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product"), [], "not a type noun, not in a catalogue");
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product", { productCatalogue: ["Trailhead 40L in olive", "Trail"] }), ["Trailhead 40L in olive"]);
+    assert.deepEqual(spans("one Green tea please", "product", { productCatalogue: ["Green tea"] }), ["Green tea"], "a catalogue name outranks a first name");
   });
 
   it("matches a large catalogue by the names' first words: whole words, case-blind, the longest name where they overlap", () => {
