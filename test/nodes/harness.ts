@@ -63,6 +63,18 @@ export async function until(check: () => boolean, rounds = 200): Promise<void> {
   throw new Error("condition not reached");
 }
 
+/**
+ * Waits for an outcome that needs a real socket and the fake clock both (a cached read from the Sheets
+ * emulator): lets real I/O run a few milliseconds, then moves the fake clock on by `stepMs`.
+ */
+export async function untilWithSockets(clock: FakeClock, check: () => boolean, stepMs: number, rounds = 400): Promise<void> {
+  for (let i = 0; i < rounds && !check(); i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await clock.advanceAsync(stepMs);
+  }
+  if (!check()) throw new Error("condition not reached");
+}
+
 /** Waits in real time, up to a deadline, for an outcome that depends on a real socket. */
 export async function untilReal(check: () => boolean, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import entitiesNode from "../../src/nodes/wa-entities";
 import sheetsNode from "../../src/nodes/wa-sheets";
-import { collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness } from "./harness";
 
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
 const entitiesOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
@@ -98,13 +98,7 @@ describe("wa-entities node", () => {
         { sh1: { key: JSON.stringify(emulator.createServiceAccount()) } },
       );
     }
-    async function settle(check: () => boolean) {
-      for (let i = 0; i < 400 && !check(); i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        await harness.clock().advanceAsync(10);
-      }
-      assert.ok(check(), "condition reached");
-    }
+    const settle = (check: () => boolean) => untilWithSockets(harness.clock(), check, 10);
     const statusTexts = () => getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     const products = (m: Record<string, unknown>) => entitiesOf(m).filter((s) => s.type === "product").map((s) => s.text);
 

@@ -4,7 +4,7 @@ import readNode from "../../src/nodes/wa-sheets-read";
 import sheetsNode from "../../src/nodes/wa-sheets";
 import writeNode from "../../src/nodes/wa-sheets-write";
 import storeNode from "../../src/nodes/wa-store";
-import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilWithSockets, useNodeHarness } from "./harness";
 
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 
@@ -39,13 +39,7 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     );
   }
 
-  async function until(check: () => boolean) {
-    for (let i = 0; i < 400 && !check(); i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      await harness.clock().advanceAsync(50);
-    }
-    assert.ok(check(), "condition reached");
-  }
+  const until = (check: () => boolean) => untilWithSockets(harness.clock(), check, 50);
 
   it("looks rows up by key through the cache: 50 look-ups, one call to Google", async () => {
     await load();
