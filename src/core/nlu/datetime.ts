@@ -21,6 +21,8 @@ const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
 const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
 const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
 const PAST_CUE = /\b(since|ordered|bought|last|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)\b[^.?!]{0,40}$/i;
+/** A verb in the past in the same clause, a little before the weekday ("it was dispatched on monday", "chegou na sexta"). */
+const PAST_VERB = /(?<![\p{L}])(was|were|did|had|shipped|dispatched|sent|delivered|arrived|received|came|paid|fue|lleg[oó]|enviaron|envi[eé]|mand[eé]|pagu[eé]|recib[ií]|sali[oó]|foi|chegou|enviaram|enviei|mandei|paguei|recebi|veio|saiu|war|wurde|kam|geschickt|versandt|bezahlt|angekommen|[ée]tait|[ée]t[ée]|arriv[ée]e?|envoy[ée]e?|re[çc]ue?|pay[ée]e?)(?![\p{L}])[^.?!,;]{0,30}$/iu;
 const LEADING_WORDS = /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
 const HINGLISH = /\b(aaj|kal|parso|parson)(?:\s+(?:subah|shaam|sham|raat|dopahar|savere))?(?:\s+(\d{1,2})(?::(\d{2}))?\s*baje)?\b|\b(\d{1,2})(?::(\d{2}))?\s*baje\b/gi;
 const MAX_CHARS = 2000;
@@ -129,7 +131,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       const c = result.start;
       let date = new Date(Date.UTC(c.get("year") ?? reference.getUTCFullYear(), (c.get("month") ?? 1) - 1, c.get("day") ?? 1));
       if (c.isCertain("weekday") && !c.isCertain("day")) {
-        const past = PAST_CUE.test(input.slice(Math.max(0, result.index - 40), result.index + lead)) || PAST_AFTER.test(input.slice(end));
+        const before = input.slice(Math.max(0, result.index - 40), result.index + lead);
+        const past = PAST_CUE.test(before) || PAST_VERB.test(before) || PAST_AFTER.test(input.slice(end));
         const target = c.get("weekday") ?? 0;
         const step = past ? -1 : 1;
         date = addDays(reference, step);

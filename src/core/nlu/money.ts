@@ -1,4 +1,5 @@
 import { CountryCode } from "libphonenumber-js";
+import { NUMBER_WORD_PATTERN, numberFromWords } from "./number-words";
 import { FoundSpan } from "./text";
 
 export interface FoundMoney extends FoundSpan {
@@ -98,6 +99,9 @@ const MONEY = new RegExp(
   "gi",
 );
 
+/** An amount in words with its currency after it: "thirty euros", "cinquenta reais", "a hundred bucks". */
+const MONEY_IN_WORDS = new RegExp(`(?<![\\p{L}\\d])((?:a\\s+)?(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:(?:and|y|e|und|et)\\s+)?(?:${NUMBER_WORD_PATTERN})){0,5})\\s+(${AFTER})(?![\\p{L}\\d])`, "giu");
+
 /** Words that make a bare number an amount of money. */
 const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)\b/i;
 /** An amount with its currency marker somewhere in the message: the message is about money. */
@@ -194,5 +198,13 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     const end = m.index! + whole.trimEnd().length;
     found.push({ start, end, confidence: 0.85, value: { amount: Math.round(amount * 100) / 100, currency } });
   }
-  return found;
+  for (const m of text.matchAll(MONEY_IN_WORDS)) {
+    const [whole, amountText, after] = m;
+    const amount = numberFromWords(amountText);
+    const hundredths = SUBUNIT_WORD.test(after);
+    const currency = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
+    if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
+    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: hundredths ? amount / 100 : amount, currency } });
+  }
+  return found.sort((a, b) => a.start - b.start);
 }

@@ -55,6 +55,9 @@ describe("Rule entities", () => {
     assert.deepEqual(money("10,000 swiss francs and 309,381 yen", "GB").map(([, value]) => value), [{ amount: 10000, currency: "CHF" }, { amount: 309381, currency: "JPY" }]);
     assert.deepEqual(money("the farm 20 minutes away, bring a pen 2 of them", "MY"), []);
     assert.deepEqual(money("5 million people watched it", "US"), [], "a scale word alone does not make money");
+    assert.deepEqual(money("I saw it for like thirty euros", "IE"), [["thirty euros", { amount: 30, currency: "EUR" }]]);
+    assert.deepEqual(money("a hundred bucks, doscientos cincuenta pesos, cinco mil reais", "MX").map(([, value]) => value), [{ amount: 100, currency: "USD" }, { amount: 250, currency: "MXN" }, { amount: 5000, currency: "BRL" }]);
+    assert.deepEqual(money("once again the dollar fell; one of the dollars", "US"), [], "number words need a currency right after them");
   });
 
   it("dates and times resolved against the message's day, in six languages", () => {
@@ -73,6 +76,10 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("would it arrive by 11/22?", "US"), [["11/22", "2024-11-22"]]);
     assert.deepEqual(dates("kal shaam ko deliver karwa sakte ho?"), [["kal shaam", "2024-11-21"]]);
     assert.deepEqual(dates("Livrée hier, merci"), [["hier", "2024-11-19"]]);
+    // A verb in the past in the same clause makes a weekday the last one; a comma ends the clause.
+    assert.deepEqual(dates("the email says it was dispatched on monday"), [["monday", "2024-11-18"]]);
+    assert.deepEqual(dates("o pacote chegou na sexta"), [["sexta", "2024-11-15"]]);
+    assert.deepEqual(dates("it was great, see you on friday"), [["friday", "2024-11-22"]]);
     // A weekday before its date is one point in time, the date's; a sentence's full stop is not part of a date.
     assert.deepEqual(dates("can you come Thu 28th?", "GB"), [["Thu 28th", "2024-11-28"]]);
     assert.deepEqual(dates("Freitag, 27.11. passt", "DE"), [["Freitag, 27.11.", "2024-11-27"]]);

@@ -1,0 +1,54 @@
+/**
+ * Amounts written in words, in the pack's languages: "thirty", "twenty-five", "two hundred and
+ * fifty", "cincuenta", "trinta e cinco", "fünfzig", "quarante", "cent vingt". Units, teens and tens
+ * add up; hundred and thousand multiply what came before them.
+ */
+const VALUES: Record<string, number> = {
+  // English
+  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19,
+  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  // Spanish
+  uno: 1, una: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10, once: 11, doce: 12, quince: 15,
+  veinte: 20, treinta: 30, cuarenta: 40, cincuenta: 50, sesenta: 60, setenta: 70, ochenta: 80, noventa: 90,
+  // Portuguese
+  um: 1, uma: 1, dois: 2, duas: 2, três: 3, quatro: 4, sete: 7, oito: 8, nove: 9, dez: 10, onze: 11, doze: 12, quinze: 15,
+  vinte: 20, trinta: 30, quarenta: 40, cinquenta: 50, sessenta: 60, oitenta: 80,
+  // German
+  eins: 1, zwei: 2, drei: 3, vier: 4, fünf: 5, sechs: 6, sieben: 7, acht: 8, neun: 9, zehn: 10, elf: 11, zwölf: 12,
+  zwanzig: 20, dreißig: 30, vierzig: 40, fünfzig: 50, sechzig: 60, siebzig: 70, achtzig: 80, neunzig: 90,
+  // French
+  un: 1, une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, sept: 7, huit: 8, neuf: 9, dix: 10, douze: 12,
+  vingt: 20, trente: 30, quarante: 40, cinquante: 50, soixante: 60,
+};
+const HUNDREDS: Record<string, number> = { hundred: 100, cien: 100, ciento: 100, cem: 100, cento: 100, hundert: 100, cent: 100, doscientos: 200, trescientos: 300, quinientos: 500, duzentos: 200, trezentos: 300, quinhentos: 500 };
+const THOUSANDS = new Set(["thousand", "mil", "tausend", "mille"]);
+/** Between number words: "and", "y", "e", "und", "et", "a" ("a hundred"). */
+const JOINERS = new Set(["and", "y", "e", "und", "et", "a"]);
+
+export const NUMBER_WORD_PATTERN = [...Object.keys(VALUES), ...Object.keys(HUNDREDS), ...THOUSANDS].sort((a, b) => b.length - a.length).join("|");
+
+/** The number a run of number words says, or undefined when the words are not one number. */
+export function numberFromWords(written: string): number | undefined {
+  const words = written.toLowerCase().split(/[\s-]+/u).filter(Boolean);
+  let total = 0;
+  let current = 0;
+  let seen = false;
+  for (const [i, word] of words.entries()) {
+    if (JOINERS.has(word)) {
+      if (i === 0 && word !== "a") return undefined;
+      continue;
+    }
+    if (word in VALUES) {
+      current += VALUES[word];
+      seen = true;
+    } else if (word in HUNDREDS) {
+      current = (current || 1) * HUNDREDS[word];
+      seen = true;
+    } else if (THOUSANDS.has(word)) {
+      total += (current || 1) * 1000;
+      current = 0;
+      seen = true;
+    } else return undefined;
+  }
+  return seen ? total + current : undefined;
+}
