@@ -48,6 +48,8 @@ const ORDER_VERB = /\b(?:take|add|reserve|order|want|need|get|buy|send|chuck|put
 const ORDER_VERB_AFTER = /^\s+(?:bhej|bhejo|bhejna|chahiye|chahiyen|de do|dedo|dena|le lo|lena|pack kar)/iu;
 /** What a count after an ordering verb may be followed by (end, punctuation, "in the cart", a product word...). */
 const NOT_A_COUNT_AFTER = /^\s*(?:%|x\b|of\b|de\s+(?:nós|nosotros)|more\b|thing|days?|dias?|días|weeks?|semanas?|hours?|horas?|min|minutes?|people|pessoas|personas|pax|star|stars|estrelas|anos|años|years|am\b|pm\b|h\b|uhr|baje|bje|o'clock)/iu;
+/** Between two counts of one list: words, then a comma or "and" in the pack's languages, within a sentence. */
+const LIST_GAP = /^[^.?!\n\d]{1,60}(?:,|\s(?:and|e|y|und|et|aur))\s+$/u;
 const SIZE_LIST = /(?<![\p{L}\d])(\d{1,4})\s(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2})(?=\s*(?:,|$|\s(?:and|e|y|aur)\b|\s\d))/gu;
 
 const UNIT_MATCHERS = UNIT_WORDS.map(([unit, words]) => [unit, new RegExp(`^(?:${words})$`, "iu")] as const);
@@ -99,7 +101,10 @@ export function findQuantities(text: string, productStarts: readonly number[] = 
     // "iPhone 15", "Corre 3", "Pro 2": a number after a name is a model.
     if (/(?:\p{Lu}\p{L}+|iphone|galaxy|pixel|ipad|pro|max|plus|series|model|mark|gen)\s$/u.test(wordBefore) && !ORDER_VERB.test(wordBefore)) continue;
     const afterVerb = ORDER_VERB.test(wordBefore) || ORDER_VERB_AFTER.test(after);
-    if (!beforeProduct && !afterVerb) continue;
+    // The next item of a list of counts ("10 rice sets, 5 nasi lemak and 3 bento"): its words follow, the previous count is in the same sentence.
+    const previous = found.filter((f) => f.end <= start).sort((a, b) => b.end - a.end)[0];
+    const inList = previous !== undefined && /^\s?\p{L}/u.test(after) && LIST_GAP.test(text.slice(previous.end, start));
+    if (!beforeProduct && !afterVerb && !inList) continue;
     const amount = amountOf(number);
     if (amount === undefined || amount > 10000) continue;
     add(start, end, amount, "item", beforeProduct ? 0.75 : 0.6);

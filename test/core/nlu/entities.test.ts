@@ -115,6 +115,8 @@ describe("Rule entities", () => {
     assert.deepEqual(spans("ok I'll take 2, thanks", "quantity"), [["2", { amount: 2, unit: "item" }]]);
     assert.deepEqual(spans("chalo 2 bhej do", "quantity"), [["2", { amount: 2, unit: "item" }]]);
     assert.deepEqual(spans("sizes: 12 S, 18 M, 10 L", "quantity").length, 3);
+    assert.deepEqual(spans("quiero 2 arepas, 4 tequeños y 1 malta", "quantity").map(([text]) => text), ["2", "4", "1"], "the next items of a list of counts");
+    assert.deepEqual(spans("we were 2 kids, 3 dogs and a cat. 4 of them slept", "quantity"), [], "no list without a first count");
     assert.deepEqual(spans("cake for 20 people, ready in 2 days, 100% sure, the iPhone 15 case, mel 500g", "quantity"), []);
   });
 
