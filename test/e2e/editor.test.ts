@@ -267,4 +267,32 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     assert.match(text, /wa\.session\.queue/);
     await page.screenshot({ path: join(outputDir, "editor-help.png") });
   });
+
+  it("shows a product sheet's range only once a spreadsheet is chosen, and a gallery's folder only for files on disk", async () => {
+    const sheets = { id: "8c3d4e5f60718293", type: "wa-sheets", name: "shop", spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms" };
+    const entities = { id: "8c3d4e5f60718294", type: "wa-entities", region: "", orderPatterns: "", property: "payload", products: "", productFile: "", productSheets: "", productRange: "", productRefreshMinutes: 10, x: 360, y: 1000, wires: [[]] };
+    const gallery = { id: "8c3d4e5f60718295", type: "wa-gallery", files: "folder", folder: "wa-pipeline/gallery", action: "store", x: 360, y: 1100, wires: [[]] };
+    await importIntoEditor(page, [entities, gallery], [sheets]);
+    await page.locator(`g[id='${entities.id}'] rect.red-ui-flow-node`).dblclick();
+    const range = page.locator("#node-input-productRange");
+    await page.locator("#node-input-productSheets").waitFor({ state: "visible" });
+    assert.equal(await range.isVisible(), false, "no range without a spreadsheet");
+    await page.locator("#node-input-productSheets").selectOption(sheets.id);
+    await range.waitFor({ state: "visible" });
+    await page.waitForFunction(() => document.querySelector("#node-input-productRange")?.classList.contains("input-error"));
+    await range.fill("Products!A2:A");
+    await range.dispatchEvent("change");
+    await page.waitForFunction(() => !document.querySelector("#node-input-productRange")?.classList.contains("input-error"));
+    await page.screenshot({ path: join(outputDir, "editor-entities-sheet.png") });
+    await page.locator("#node-dialog-cancel").click();
+    await range.waitFor({ state: "detached" });
+
+    await page.locator(`g[id='${gallery.id}'] rect.red-ui-flow-node`).dblclick();
+    const folder = page.locator("#node-input-folder");
+    await folder.waitFor({ state: "visible" });
+    await page.locator("#node-input-files").selectOption("store");
+    await folder.waitFor({ state: "hidden" });
+    await page.locator("#node-dialog-cancel").click();
+    await folder.waitFor({ state: "detached" });
+  });
 });
