@@ -58,6 +58,7 @@ describe("Rule entities", () => {
     assert.deepEqual(money("I saw it for like thirty euros", "IE"), [["thirty euros", { amount: 30, currency: "EUR" }]]);
     assert.deepEqual(money("a hundred bucks, doscientos cincuenta pesos, cinco mil reais", "MX").map(([, value]) => value), [{ amount: 100, currency: "USD" }, { amount: 250, currency: "MXN" }, { amount: 5000, currency: "BRL" }]);
     assert.deepEqual(money("once again the dollar fell; one of the dollars", "US"), [], "number words need a currency right after them");
+    assert.deepEqual(money("fünfundzwanzig Euro, veinticinco euros, vingt-cinq euros, vinte e cinco reais", "DE").map(([, value]) => (value as { amount: number }).amount), [25, 25, 25, 25]);
   });
 
   it("dates and times resolved against the message's day, in six languages", () => {
