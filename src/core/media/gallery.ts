@@ -50,6 +50,14 @@ const chatKey = (chatId: string) => `${KEY_PREFIX}chat:${chatId}`;
 const blobKey = (id: string) => `${KEY_PREFIX}blob:${id}`;
 export const thumbnailName = (id: string) => `${id}.thumb`;
 
+/** A name a BlobStorage accepts: a content hash, or its thumbnail's. Nothing a chat sends becomes a blob name. */
+export const BLOB_NAME = /^[0-9a-f]{64}(\.thumb)?$/;
+
+export function checkBlobName(name: string): string {
+  if (!BLOB_NAME.test(name)) throw new WaError("media.badName", `The file name ${name.slice(0, 80)} is refused: not a content hash`, { name: name.slice(0, 80), reason: "not a content hash" });
+  return name;
+}
+
 /** A file name as metadata: the last path segment, no control or path characters, at most 120 characters. */
 export function safeFileName(name: string | undefined): string | undefined {
   if (!name) return undefined;

@@ -2,9 +2,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { Clock } from "../clock";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, Store } from "../store/store";
-import { BlobStorage } from "./gallery";
+import { BLOB_NAME, BlobStorage, checkBlobName } from "./gallery";
 
-const NAME = /^[0-9a-f]{64}(\.thumb)?$/;
 const PREFIX = "wa:gallery-data:";
 /** Pieces without a manifest younger than this may be a write still going on in another instance. */
 const ORPHAN_AFTER_MS = 60 * 60 * 1000;
@@ -30,11 +29,6 @@ export class StoreBlobStorage implements BlobStorage {
     private readonly clock: Clock,
   ) {}
 
-  private check(name: string): string {
-    if (!NAME.test(name)) throw new WaError("media.badName", `The file name ${name.slice(0, 80)} is refused: not a content hash`, { name: name.slice(0, 80), reason: "not a content hash" });
-    return name;
-  }
-
   private async manifestOf(name: string): Promise<Manifest | undefined> {
     const raw = await this.store.get(`${PREFIX}${name}`);
     if (raw === undefined) return undefined;
@@ -51,7 +45,7 @@ export class StoreBlobStorage implements BlobStorage {
   }
 
   async put(name: string, data: Buffer): Promise<void> {
-    this.check(name);
+    checkBlobName(name);
     const previous = await this.manifestOf(name);
     const version = `${this.clock.now().toString(16)}-${randomBytes(4).toString("hex")}`;
     const pieces = Math.max(1, Math.ceil(data.length / PIECE_BYTES));
@@ -61,7 +55,7 @@ export class StoreBlobStorage implements BlobStorage {
   }
 
   async get(name: string): Promise<Buffer | undefined> {
-    this.check(name);
+    checkBlobName(name);
     const manifest = await this.manifestOf(name);
     if (!manifest) return undefined;
     const parts: Buffer[] = [];
@@ -78,7 +72,7 @@ export class StoreBlobStorage implements BlobStorage {
   }
 
   async delete(name: string): Promise<void> {
-    this.check(name);
+    checkBlobName(name);
     const manifest = await this.manifestOf(name);
     await this.store.delete(`${PREFIX}${name}`);
     if (manifest) await this.deletePieces(name, manifest);
@@ -89,14 +83,16 @@ export class StoreBlobStorage implements BlobStorage {
   }
 
   async list(): Promise<string[]> {
-    const names = (await this.store.keys(PREFIX)).map((key) => key.slice(PREFIX.length)).filter((name) => NAME.test(name));
+    const keys = (await this.store.keys(PREFIX)).map((key) => key.slice(PREFIX.length));
+    const names = keys.filter((name) => BLOB_NAME.test(name));
     // Pieces no manifest names: an instance stopped half-way through a write or a delete, an hour ago or more.
     const listed = new Set(names);
-    for (const key of await this.store.keys(PREFIX)) {
-      const piece = /^([0-9a-f]{64}(?:\.thumb)?)#(([0-9a-f]+)-[0-9a-f]+):\d+$/.exec(key.slice(PREFIX.length));
+    const versions = new Map<string, string | undefined>();
+    for (const key of keys) {
+      const piece = /^([0-9a-f]{64}(?:\.thumb)?)#(([0-9a-f]+)-[0-9a-f]+):\d+$/.exec(key);
       if (!piece || this.clock.now() - Number.parseInt(piece[3], 16) < ORPHAN_AFTER_MS) continue;
-      const manifest = listed.has(piece[1]) ? await this.manifestOf(piece[1]) : undefined;
-      if (manifest?.version !== piece[2]) await this.store.delete(key);
+      if (!versions.has(piece[1])) versions.set(piece[1], listed.has(piece[1]) ? (await this.manifestOf(piece[1]))?.version : undefined);
+      if (versions.get(piece[1]) !== piece[2]) await this.store.delete(`${PREFIX}${key}`);
     }
     return names;
   }

@@ -1,10 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { WaError } from "../../core/errors";
-import { BlobStorage } from "../../core/media/gallery";
+import { BLOB_NAME, BlobStorage, checkBlobName } from "../../core/media/gallery";
 
-const NAME = /^[0-9a-f]{64}(\.thumb)?$/;
 const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
 /**
@@ -16,8 +14,7 @@ export class FileBlobStorage implements BlobStorage {
   constructor(private readonly root: string) {}
 
   private pathOf(name: string): string {
-    if (!NAME.test(name)) throw new WaError("media.badName", `The file name ${name.slice(0, 80)} is refused: not a content hash`, { name: name.slice(0, 80), reason: "not a content hash" });
-    return path.join(this.root, name.slice(0, 2), name);
+    return path.join(this.root, name.slice(0, 2), checkBlobName(name));
   }
 
   async put(name: string, data: Buffer): Promise<void> {
@@ -51,7 +48,7 @@ export class FileBlobStorage implements BlobStorage {
     }
     for (const folder of folders.filter((f) => /^[0-9a-f]{2}$/.test(f))) {
       for (const file of await readdir(path.join(this.root, folder))) {
-        if (NAME.test(file)) names.push(file);
+        if (BLOB_NAME.test(file)) names.push(file);
         else if (file.endsWith(".tmp")) {
           // A write that stopped half-way; one still in progress is minutes younger.
           const stale = await stat(path.join(this.root, folder, file)).then((s) => Date.now() - s.mtimeMs > STALE_TEMPORARY_MS, () => false);
