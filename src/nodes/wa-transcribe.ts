@@ -1,15 +1,17 @@
 import { WaError } from "../core/errors";
+import { DEFAULT_PRIOR_WEIGHT } from "../core/media/acoustic-adaptation";
 import { probeAudio } from "../core/media/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
 import { GrammarMode, parsePhraseList, spokenDigits } from "../core/media/speech";
 import { mediaOf } from "./lib/media-message";
 import { serveMediaStage } from "./lib/media-stage";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { StatusReporter, describeError, readSettings, translate } from "./lib/node-kit";
 import { Node, NodeAPI, NodeDef } from "./lib/red";
 import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
 import { startAudioSplitThread } from "./lib/audio-splitting";
 import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
-import { HeardSpeech, startOfflineSpeechThread } from "./lib/speech-offline";
+import { readAdaptationSource } from "./lib/speech-adaptation";
+import { HeardSpeech, OfflineSpeechInfo, OfflineSpeechSettings, startOfflineSpeechThread } from "./lib/speech-offline";
 import { runtimeWorld } from "./lib/world";
 
 type EngineName = "offline" | "google" | "openai";
@@ -19,6 +21,7 @@ interface TranscribeDef extends NodeDef {
   language: string;
   grammar: GrammarMode;
   phrases: string;
+  adaptList?: string;
   endpoint: string;
   model: string;
   poolSize: number | string;
@@ -55,6 +58,8 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
   if (!["digits", "phrases", "words"].includes(grammar)) throw fail("grammar", "Listen for: digits, phrases or words");
   const phrases = parsePhraseList(String(config.phrases ?? ""));
   if (engine === "offline" && grammar !== "digits" && phrases.length === 0) throw fail("phrases", "Phrases: list at least one phrase, one per line");
+  const adaptList = engine === "offline" ? String(config.adaptList ?? "").trim() : "";
+  if (adaptList.length > 500 || adaptList.includes("\0")) throw fail("adaptList", "Adapt to voices: a file path, relative to the Node-RED user directory");
   const endpoint = String(config.endpoint || DEFAULT_ENDPOINT[engine]).trim();
   if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint)) throw fail("endpoint", "Endpoint: an http(s) URL");
   const poolSize = Number(config.poolSize ?? 1);
@@ -67,7 +72,7 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
   if (!(maxMegabytes > 0 && maxMegabytes <= 25)) throw fail("maxMegabytes", "Largest file: up to 25 MB");
   const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
   const apiKey = credentials.apiKey?.trim() || undefined;
-  return { engine, language, model: model ?? "en-us", grammar, phrases, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };
+  return { engine, language, model: model ?? "en-us", grammar, phrases, adaptList, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };
 }
 
 type TranscribeNode = Node<TranscribeCredentials>;
@@ -84,8 +89,55 @@ export default function register(RED: NodeAPI): void {
     if (!settings) return;
     // One token for all of the node's requests in flight.
     const googleTokens = settings.googleKey ? new ServiceAccountTokens(settings.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE) : undefined;
-    const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
+    // Adapting to many recordings can take minutes; a voice note arriving meanwhile waits for it.
+    const startTimeoutMs = settings.adaptList ? 15 * 60_000 : 60_000;
+    const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs, maxWaiting: 100 }, clock);
     let warnedWords = false;
+    const idleText = (adapted?: number) =>
+      adapted === undefined
+        ? translate(RED, "transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language })
+        : translate(RED, "transcribe.idleAdapted", `ready (${settings.engine}, ${settings.language}, adapted to ${adapted} recordings)`, { engine: settings.engine, language: settings.language, recordings: adapted });
+
+    const offlineSettings = (s: TranscribeSettings, adaptation?: OfflineSpeechSettings["adaptation"]): OfflineSpeechSettings => ({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds, adaptation });
+    const onOfflineReady = (info: OfflineSpeechInfo) => {
+      if (info.unknownWords.length === 0 || warnedWords) return;
+      warnedWords = true;
+      const words = info.unknownWords;
+      node.warn(translate(RED, "transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
+    };
+
+    let adaptationThread: Promise<EngineWorker<Job, HeardSpeech>> | undefined;
+    /**
+     * The model's means adapted to the listed recordings, at deploy: one thread adapts them and writes
+     * its file (reused on the next deploy while the recordings are the same); the engine threads load it.
+     */
+    async function adaptModel(s: TranscribeSettings): Promise<string> {
+      const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+      const source = await readAdaptationSource(userDir, s.adaptList, s.model, DEFAULT_PRIOR_WEIGHT);
+      if (source.recordings.length === 0) {
+        throw new WaError("config.invalid", `Adapt to voices: ${s.adaptList} lists no recording that could be read${source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : ""}`, { field: "adaptList" });
+      }
+      status.set({ fill: "yellow", shape: "ring", text: translate(RED, "transcribe.adapting", `adapting to ${source.recordings.length} recordings…`, { recordings: source.recordings.length }) }, true);
+      let summary: OfflineSpeechInfo["adaptation"];
+      adaptationThread = startOfflineSpeechThread(offlineSettings(s, { recordings: source.recordings, meansFile: source.meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), (info) => {
+        summary = info.adaptation;
+      });
+      await (await adaptationThread).terminate();
+      const skipped = [...source.skipped, ...(summary?.skipped ?? [])];
+      if (skipped.length > 0) {
+        const list = skipped.slice(0, 5).map((r) => `${r.name} (${r.reason})`).join("; ");
+        node.warn(translate(RED, "transcribe.adaptSkipped", `Adapt to voices: ${skipped.length} recordings left out: ${list}`, { count: skipped.length, list }));
+      }
+      status.set({ fill: "grey", shape: "dot", text: idleText(summary?.recordings ?? 0) }, true);
+      return source.meansFile;
+    }
+    const adaptedMeans = settings.engine === "offline" && settings.adaptList ? adaptModel(settings) : undefined;
+    let closing = false;
+    adaptedMeans?.catch((error: unknown) => {
+      if (closing) return;
+      status.set({ fill: "red", shape: "dot", text: translate(RED, "transcribe.adaptFailed", "adaptation failed", {}) }, true);
+      node.error(describeError(RED, error));
+    });
 
     function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
       if (s.engine === "google" && googleTokens) {
@@ -93,14 +145,15 @@ export default function register(RED: NodeAPI): void {
         return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens, long));
       }
       if (s.engine === "openai") return Promise.resolve(openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey));
-      return startOfflineSpeechThread({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds }, (words) => {
-        if (warnedWords) return;
-        warnedWords = true;
-        node.warn(translate(RED, "transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
-      });
+      if (!adaptedMeans) return startOfflineSpeechThread(offlineSettings(s), onOfflineReady);
+      return adaptedMeans.then((meansFile) => startOfflineSpeechThread(offlineSettings(s, { recordings: [], meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), onOfflineReady));
     }
 
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language }) }, true);
+    if (!adaptedMeans) status.set({ fill: "grey", shape: "dot", text: idleText() }, true);
+    node.on("close", () => {
+      closing = true;
+      void adaptationThread?.then((thread) => thread.terminate()).catch(() => undefined);
+    });
     serveMediaStage(RED, node, status, clock, pool, {
       key: "transcript",
       prepare(msg) {

@@ -224,6 +224,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await engine.waitFor({ state: "visible" });
     assert.equal(await page.locator("#node-input-phrases").isVisible(), false, "no phrase list for the digits grammar");
     assert.equal(await page.locator("#node-input-googleKey").isVisible(), false);
+    assert.equal(await page.locator("#node-input-adaptList").isVisible(), true, "the offline engine can be adapted to the callers' voices");
     await page.locator("#node-input-grammar").selectOption("phrases");
     await page.locator("#node-input-phrases").waitFor({ state: "visible" });
     await page.locator("#node-input-language").fill("pt-BR");
@@ -232,6 +233,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await engine.selectOption("google");
     await page.locator("#node-input-googleKey").waitFor({ state: "visible" });
     assert.equal(await page.locator("#node-input-grammar").isVisible(), false, "the grammar is the offline engine's");
+    assert.equal(await page.locator("#node-input-adaptList").isVisible(), false, "and so is adapting to voices");
     await page.locator("#node-input-language").dispatchEvent("change");
     await page.waitForFunction(() => !document.querySelector("#node-input-language")?.classList.contains("input-error"));
     // Google takes notes longer than its one-minute request (they are sent in pieces), up to the node's 900 s.

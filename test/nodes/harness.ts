@@ -13,6 +13,7 @@ export interface TestNode {
   on(event: string, listener: (msg: Record<string, unknown>) => void): void;
   receive(msg: Record<string, unknown>): void;
   warn: { callCount?: number; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
+  error: { callCount?: number; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
   status: { lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
 }
 

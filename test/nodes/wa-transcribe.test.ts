@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { readGaussianTable } from "../../src/core/media/acoustic-adaptation";
 import { encodeWav16 } from "../../src/core/media/audio";
 import { systemClock } from "../../src/core/clock";
 import { startAudioSplitThread } from "../../src/nodes/lib/audio-splitting";
@@ -244,5 +246,69 @@ describe("wa-transcribe node", function () {
     await load({ grammar: "phrases", phrases: "# only a comment" });
     texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     assert.ok(texts.some((t) => /at least one phrase/.test(t)), texts.join(" | "));
+  });
+
+  describe("adapting the offline model to the callers' voices", () => {
+    let userDir: string;
+    beforeEach(() => {
+      userDir = mkdtempSync(join(tmpdir(), "wa-transcribe-adapt-"));
+      helper.settings({ userDir });
+    });
+    afterEach(() => {
+      helper.settings({});
+      rmSync(userDir, { recursive: true, force: true });
+    });
+    const statusTexts = () => getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    const adaptedFiles = () => readdirSync(join(userDir, "wa-pipeline", "speech-adaptation")).filter((f) => f.endsWith(".means"));
+
+    it("adapts at deploy to the listed recordings, names those it leaves out, hears with the adapted model and reuses it on redeploy", async () => {
+      mkdirSync(join(userDir, "voices"));
+      for (const name of ["where-is-my-order", "talk-to-a-person", "cancel-my-order"]) copyFileSync(join(VOICE, `${name}.ogg`), join(userDir, "voices", `${name}.ogg`));
+      copyFileSync(join(VOICE, "ou-est-ma-commande.ogg"), join(userDir, "voices", "strange.ogg"));
+      copyFileSync(join(VOICE, "cancel-my-order.ogg"), join(userDir, "outside.ogg"));
+      const list = ["file,text", "where-is-my-order.ogg,where is my order", "talk-to-a-person.ogg,Talk to a person!", "cancel-my-order.ogg,cancel my order", "../outside.ogg,cancel my order", "missing.ogg,cancel my order", "strange.ogg,zzqxv blorf"];
+      writeFileSync(join(userDir, "voices", "list.csv"), list.join("\n"));
+      await load({ adaptList: "voices/list.csv" });
+      await untilReal(() => statusTexts().some((t) => /adapted to/.test(t)), 45_000);
+      assert.ok(statusTexts().some((t) => /adapting to 4 recordings/.test(t)), statusTexts().join(" | "));
+      assert.ok(statusTexts().some((t) => /ready \(offline, en-US, adapted to 3 recordings\)/.test(t)), statusTexts().join(" | "));
+      const warnings = getNode("t1").warn.getCalls().map((c) => String(c.args[0]));
+      const warning = warnings.find((w) => /3 recordings left out/.test(w)) ?? warnings.join(" | ");
+      assert.match(warning, /\.\.\/outside\.ogg \(outside the list's folder\)/);
+      assert.match(warning, /missing\.ogg \(ENOENT/);
+      assert.match(warning, /strange\.ogg \(not in the dictionary: zzqxv, blorf\)/);
+
+      const [file] = adaptedFiles();
+      const base = readGaussianTable(new Uint8Array(readFileSync(join(dirname(require.resolve("soundswallower")), "model", "en-us", "means"))));
+      const adapted = readGaussianTable(new Uint8Array(readFileSync(join(userDir, "wa-pipeline", "speech-adaptation", file))));
+      const moved = adapted.values.filter((v, i) => Math.abs(v - base.values[i]) > 1e-3).length;
+      assert.ok(moved > 1000 && moved < base.values.length / 2, `${moved} of ${base.values.length} mean values moved: those the recordings' sounds fall in`);
+
+      const out = collect("out");
+      getNode("t1").receive({ payload: note("talk-to-a-person") });
+      await untilReal(() => out.length === 1, 45_000);
+      assert.equal(transcriptOf(out[0]).text, "talk to a person");
+
+      const written = statSync(join(userDir, "wa-pipeline", "speech-adaptation", file)).mtimeMs;
+      await helper.unload();
+      await load({ adaptList: "voices/list.csv" });
+      await untilReal(() => statusTexts().some((t) => /adapted to 3 recordings/.test(t)), 45_000);
+      assert.ok(getNode("t1").warn.getCalls().some((c) => /3 recordings left out/.test(String(c.args[0]))), "the recordings left out are named again");
+      assert.deepEqual(adaptedFiles(), [file], "the same recordings name the same file");
+      assert.equal(statSync(join(userDir, "wa-pipeline", "speech-adaptation", file)).mtimeMs, written, "it was reused, not written again");
+    });
+
+    it("fails with the reason when no listed recording can be used, and so does each voice note", async () => {
+      mkdirSync(join(userDir, "voices"));
+      writeFileSync(join(userDir, "voices", "list.csv"), "gone.ogg,cancel my order\n");
+      await load({ adaptList: "voices/list.csv" });
+      const errors = collect("errors");
+      await untilReal(() => statusTexts().some((t) => /adaptation failed/.test(t)), 45_000);
+      const logged = getNode("t1").error.getCalls().map((c) => String(c.args[0]));
+      assert.ok(logged.some((e) => /lists no recording that could be read \(gone\.ogg: ENOENT/.test(e)), logged.join(" | "));
+      getNode("t1").receive({ payload: note("cancel-my-order") });
+      await untilReal(() => errors.length === 1, 45_000);
+      assert.match(errorText(errors[0]), /Adapt to voices: voices\/list\.csv lists no recording/);
+    });
   });
 });
