@@ -173,6 +173,7 @@ function currencyOf(table: [RegExp, CurrencyOf][], written: string, region?: Cou
  */
 export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
   const found: FoundMoney[] = [];
+  const inHundredths = new Set<FoundMoney>();
   const aboutMoney = PRICE_CUE.test(text) || MARKED_AMOUNT.test(text);
   for (const m of text.matchAll(MONEY)) {
     const [whole, before, amountText, scaleText, after] = m;
@@ -197,6 +198,7 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     if (after && /lucas/i.test(after)) amount *= 1000;
     const end = m.index! + whole.trimEnd().length;
     found.push({ start, end, confidence: 0.85, value: { amount: Math.round(amount * 100) / 100, currency } });
+    if (hundredths) inHundredths.add(found[found.length - 1]);
   }
   for (const m of text.matchAll(MONEY_IN_WORDS)) {
     const [whole, amountText, after] = m;
@@ -205,6 +207,23 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     const currency = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
     if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
     found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: hundredths ? amount / 100 : amount, currency } });
+    if (hundredths) inHundredths.add(found[found.length - 1]);
   }
-  return found.sort((a, b) => a.start - b.start);
+  return joinSubunits(text, found.sort((a, b) => a.start - b.start), inHundredths);
+}
+
+/** What may stand between whole units and their hundredths: "3 dollars and 50 cents", "10 reais e 50 centavos". */
+const UNITS_THEN_SUBUNITS = /^\s*(?:,|and|e|y|con|et|und)?\s*$/i;
+
+/** Whole units followed by their hundredths are one amount, in the units' money: "5 euros con 20 céntimos" is 5.20 EUR. */
+function joinSubunits(text: string, found: FoundMoney[], inHundredths: Set<FoundMoney>): FoundMoney[] {
+  const joined: FoundMoney[] = [];
+  for (const money of found) {
+    const units = joined[joined.length - 1];
+    const fits = units && inHundredths.has(money) && !inHundredths.has(units) && Number.isInteger(units.value.amount) && money.value.amount < 1;
+    if (fits && UNITS_THEN_SUBUNITS.test(text.slice(units.end, money.start))) {
+      joined[joined.length - 1] = { ...units, end: money.end, value: { ...units.value, amount: Math.round((units.value.amount + money.value.amount) * 100) / 100 } };
+    } else joined.push(money);
+  }
+  return joined;
 }

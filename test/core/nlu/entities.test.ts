@@ -61,6 +61,15 @@ describe("Rule entities", () => {
     assert.deepEqual(money("fünfundzwanzig Euro, veinticinco euros, vingt-cinq euros, vinte e cinco reais", "DE").map(([, value]) => (value as { amount: number }).amount), [25, 25, 25, 25]);
   });
 
+  it("whole units and their hundredths are one amount, in the units' money", () => {
+    const money = (text: string, region?: EntityContext["region"]) => values(text, region).filter(([type]) => type === "money").map(([, text, value]) => [text, value]);
+    assert.deepEqual(money("it came to 3 dollars and 50 cents", "US"), [["3 dollars and 50 cents", { amount: 3.5, currency: "USD" }]]);
+    assert.deepEqual(money("são 10 reais e 50 centavos", "BR"), [["10 reais e 50 centavos", { amount: 10.5, currency: "BRL" }]]);
+    assert.deepEqual(money("cinco euros con veinte céntimos", "ES"), [["cinco euros con veinte céntimos", { amount: 5.2, currency: "EUR" }]]);
+    assert.deepEqual(money("10 euros and 50 cents, from the US", "US"), [["10 euros and 50 cents", { amount: 10.5, currency: "EUR" }]], "euro cents, not dollar cents");
+    assert.deepEqual(money("I paid 3 dollars. 50 cents came back", "US"), [["3 dollars", { amount: 3, currency: "USD" }], ["50 cents", { amount: 0.5, currency: "USD" }]], "a sentence between them keeps two amounts");
+  });
+
   it("dates and times resolved against the message's day, in six languages", () => {
     // Wednesday 2024-11-20, 14:00 UTC.
     const sentAt = Date.UTC(2024, 10, 20, 14);
