@@ -15,8 +15,24 @@ const CFA_FRANC: Record<string, string> = { SN: "XOF", CI: "XOF", ML: "XOF", BF:
 const PESO_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP" };
 const ISO_CODES = "usd|eur|gbp|brl|mxn|ars|cop|clp|zar|cad|aud|nzd|sgd|hkd|jpy|cny|rmb|idr|myr|ngn|kes|inr|aed|chf";
 
+/** Currency signs of one money, written before or after the amount ("₫ 50.000", "100 ₡"). */
+const SIGNS: [string, string][] = [
+  ["₫", "VND"],
+  ["₲", "PYG"],
+  ["₡", "CRC"],
+  ["₵", "GHS"],
+  ["৳", "BDT"],
+  ["₴", "UAH"],
+  ["₾", "GEL"],
+  ["₭", "LAK"],
+  ["₸", "KZT"],
+  ["₮", "MNT"],
+  ["₿", "BTC"],
+];
+
 /** Written before the amount: symbol or code, and what it means. Longest symbols first. */
 const CURRENCY_BEFORE: [string, CurrencyOf][] = [
+  ...SIGNS,
   ["R\\$", "BRL"],
   ["U\\.?S\\.?\\s?\\$|USD\\$|U\\$[DS]", "USD"],
   ["C\\s?\\$", "CAD"],
@@ -46,12 +62,27 @@ const CURRENCY_BEFORE: [string, CurrencyOf][] = [
 
 /** Written after the amount: the word (lower case) and what it means. */
 const CURRENCY_AFTER: [string, CurrencyOf][] = [
+  ...SIGNS,
+  // "10 $" (Quebec, and French-style writing elsewhere).
+  ["\\$(?!\\s?\\d)", (region) => DOLLAR_OF_COUNTRY[region ?? ""] ?? "USD"],
   ["(?:us|american) dollars?", "USD"],
+  ["new zealand dollars?|nz dollars?", "NZD"],
+  ["chinese yuan|renminbi", "CNY"],
+  ["japanese yen", "JPY"],
+  ["indian rupees?", "INR"],
+  ["brazilian reais|brazilian real", "BRL"],
+  ["south african rand", "ZAR"],
+  ["mexican pesos?", "MXN"],
+  ["argentine pesos?|pesos argentinos", "ARS"],
+  ["colombian pesos?|pesos colombianos", "COP"],
+  ["chilean pesos?|pesos chilenos", "CLP"],
+  ["philippine pesos?", "PHP"],
+  ["bitcoins?|btc", "BTC"],
   ["(?:australian|aussie) dollars?|d[oó]lares australianos", "AUD"],
   ["canadian dollars?", "CAD"],
   ["singapore dollars?", "SGD"],
   ["hong kong dollars?", "HKD"],
-  ["swiss francs?", "CHF"],
+  ["swiss francs?|francos suizos|francos sui[çc]os|francs suisses|schweizer franken", "CHF"],
   ["(?:turkish )?liras?", "TRY"],
   ["€|eur|euros?", "EUR"],
   ["reais|real|contos?|pilas?", "BRL"],
@@ -59,7 +90,8 @@ const CURRENCY_AFTER: [string, CurrencyOf][] = [
   ["quid|pounds|libras", "GBP"],
   ["rupees|rupaye|rupay|rupias|rs", "INR"],
   ["chf|franken", "CHF"],
-  ["francs?|francos?", (region) => CFA_FRANC[region ?? ""] ?? ""],
+  // Outside the CFA countries the franc still in use is the Swiss one.
+  ["francs?|francos?", (region) => CFA_FRANC[region ?? ""] ?? "CHF"],
   ["yen(?:es)?|ienes", "JPY"],
   ["yuan(?:es|s)?|rmb|元", "CNY"],
   ["naira", "NGN"],
@@ -100,7 +132,10 @@ const MONEY = new RegExp(
 );
 
 /** An amount in words with its currency after it: "thirty euros", "cinquenta reais", "a hundred bucks". */
-const MONEY_IN_WORDS = new RegExp(`(?<![\\p{L}\\d])((?:a\\s+)?(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:(?:and|y|e|und|et)\\s+)?(?:${NUMBER_WORD_PATTERN})){0,5})\\s+(${AFTER})(?![\\p{L}\\d])`, "giu");
+const MONEY_IN_WORDS = new RegExp(
+  `(?<![\\p{L}\\d])((?:a\\s+)?(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:(?:and|y|e|und|et)\\s+)?(?:${NUMBER_WORD_PATTERN})){0,5})(?:\\s+(${group(SCALES.map(([words]) => words))})(?:\\s+(?:de|of))?)?\\s+(${AFTER})(?![\\p{L}\\d])`,
+  "giu",
+);
 
 /** Words that make a bare number an amount of money. */
 const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)\b/i;
@@ -114,7 +149,7 @@ const NOT_MONEY_BEFORE = /(?:ending(?: in)?|ends? in|terminad[ao] (?:en|em)|fina
 const AMOUNT_FOLLOWERS = /^\s?(?:[?!.,;)]|$|mein|me|ka|ki|ke|kar|final|tak|no\b|na\b|de\b|pe\b|por\b|pra\b|para\b|only|each|total|max|ok)/i;
 /** The money of a chat's country, for amounts written without a currency. */
 const CURRENCY_OF_COUNTRY: Record<string, string> = { IN: "INR", BR: "BRL", MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP", PE: "PEN", ES: "EUR", PT: "EUR", DE: "EUR", FR: "EUR", IT: "EUR", AT: "EUR", NL: "EUR", BE: "EUR", GB: "GBP", US: "USD", CA: "CAD", AU: "AUD", SG: "SGD", ZA: "ZAR", CH: "CHF", AE: "AED", ID: "IDR", MY: "MYR", NG: "NGN", KE: "KES", PH: "PHP" };
-const COMMA_DECIMAL = new Set<string>(["BR", "PT", "ES", "AR", "CO", "CL", "PE", "DE", "AT", "FR", "BE", "IT", "NL", "ID"]);
+const COMMA_DECIMAL = new Set<string>(["BR", "PT", "ES", "AR", "CO", "CL", "PE", "UY", "PY", "BO", "VE", "DE", "AT", "FR", "BE", "IT", "NL", "ID", "VN", "TR"]);
 
 /** A written amount as a number, with the writer's separators (1.234,56 in Brazil, 1,234.56 in the US, 1,50,000 in India). */
 export function readAmount(written: string, region?: CountryCode): number | undefined {
@@ -201,8 +236,9 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     if (hundredths) inHundredths.add(found[found.length - 1]);
   }
   for (const m of text.matchAll(MONEY_IN_WORDS)) {
-    const [whole, amountText, after] = m;
-    const amount = numberFromWords(amountText);
+    const [whole, amountText, scale, after] = m;
+    const counted = numberFromWords(amountText);
+    const amount = counted === undefined || !scale ? counted : counted * (SCALE_MATCHERS.find(([words]) => words.test(scale))?.[1] ?? 1);
     const hundredths = SUBUNIT_WORD.test(after);
     const currency = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
     if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
@@ -213,17 +249,43 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
 }
 
 /** What may stand between whole units and their hundredths: "3 dollars and 50 cents", "10 reais e 50 centavos". */
-const UNITS_THEN_SUBUNITS = /^\s*(?:,|and|e|y|con|et|und)?\s*$/i;
+const UNITS_THEN_SUBUNITS = /^\s*(?:,|and|e|y|con|com|et|und)?\s*$/i;
+/** Hundredths said without their name after units with a currency word: "15 dollars 50", "thirteen dollars forty five". */
+const BARE_HUNDREDTHS = new RegExp(`^\\s+(?:(?:and|e|y|con|com|et|und)\\s+)?(\\d{2}|(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:${NUMBER_WORD_PATTERN}))?)(?![\\p{L}\\d]|[.,]\\d)`, "iu");
 
-/** Whole units followed by their hundredths are one amount, in the units' money: "5 euros con 20 céntimos" is 5.20 EUR. */
+/** What may follow such hundredths: the sentence's end, or a word about the price ("a month", "each", "no pix"); not "two bottles". */
+const AFTER_BARE_HUNDREDTHS = /^(?:\s*(?:[.,;:!?)]|$)|\s+(?:a|an|per|each|only|por|cada|pro|al|no|na|pe|ka|par)\b)/i;
+
+/**
+ * Whole units followed by their hundredths are one amount, in the units' money: "5 euros con 20
+ * céntimos" is 5.20 EUR, and so is "5 euros 20" (not "5 euros 20 minutes ago" or "5 euros and two bottles").
+ */
 function joinSubunits(text: string, found: FoundMoney[], inHundredths: Set<FoundMoney>): FoundMoney[] {
   const joined: FoundMoney[] = [];
+  const add = (units: FoundMoney, end: number, hundredths: number) => ({ ...units, end, value: { ...units.value, amount: Math.round((units.value.amount + hundredths) * 100) / 100 } });
   for (const money of found) {
     const units = joined[joined.length - 1];
     const fits = units && inHundredths.has(money) && !inHundredths.has(units) && Number.isInteger(units.value.amount) && money.value.amount < 1;
-    if (fits && UNITS_THEN_SUBUNITS.test(text.slice(units.end, money.start))) {
-      joined[joined.length - 1] = { ...units, end: money.end, value: { ...units.value, amount: Math.round((units.value.amount + money.value.amount) * 100) / 100 } };
-    } else joined.push(money);
+    if (fits && UNITS_THEN_SUBUNITS.test(text.slice(units.end, money.start))) joined[joined.length - 1] = add(units, money.end, money.value.amount);
+    else joined.push(money);
   }
-  return joined;
+  const result: FoundMoney[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const units = joined[i];
+    result.push(units);
+    if (inHundredths.has(units) || !Number.isInteger(units.value.amount) || !/\p{L}$/u.test(text.slice(units.start, units.end))) continue;
+    const bare = BARE_HUNDREDTHS.exec(text.slice(units.end, units.end + 60));
+    if (!bare) continue;
+    const end = units.end + bare[0].length;
+    const hundredths = /^\d/.test(bare[1]) ? Number(bare[1]) : numberFromWords(bare[1]);
+    if (hundredths === undefined || hundredths <= 0 || hundredths >= 100 || !AFTER_BARE_HUNDREDTHS.test(text.slice(end, end + 12))) continue;
+    // The number may have been read as a bare amount of its own: it is these hundredths instead.
+    const next = joined[i + 1];
+    if (next && next.start < end) {
+      if (next.start < end - bare[1].length || next.end > end) continue;
+      i += 1;
+    }
+    result[result.length - 1] = add(units, end, hundredths / 100);
+  }
+  return result;
 }

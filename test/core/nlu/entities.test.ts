@@ -68,6 +68,22 @@ describe("Rule entities", () => {
     assert.deepEqual(money("cinco euros con veinte céntimos", "ES"), [["cinco euros con veinte céntimos", { amount: 5.2, currency: "EUR" }]]);
     assert.deepEqual(money("10 euros and 50 cents, from the US", "US"), [["10 euros and 50 cents", { amount: 10.5, currency: "EUR" }]], "euro cents, not dollar cents");
     assert.deepEqual(money("I paid 3 dollars. 50 cents came back", "US"), [["3 dollars", { amount: 3, currency: "USD" }], ["50 cents", { amount: 0.5, currency: "USD" }]], "a sentence between them keeps two amounts");
+    assert.deepEqual(money("it costs 15 dollars 50.", "US"), [["15 dollars 50", { amount: 15.5, currency: "USD" }]]);
+    assert.deepEqual(money("custa apenas 25 euros com 50.", "BR"), [["25 euros com 50", { amount: 25.5, currency: "EUR" }]], "not also a bare 50");
+    assert.deepEqual(money("only thirteen dollars forty five", "US"), [["thirteen dollars forty five", { amount: 13.45, currency: "USD" }]]);
+    assert.deepEqual(money("trece euros y cuarenta y cinco céntimos", "ES"), [["trece euros y cuarenta y cinco céntimos", { amount: 13.45, currency: "EUR" }]]);
+    for (const text of ["paid 50 dollars 15 minutes ago", "30 reais e dois pacotes", "20 euros and two bottles"]) assert.equal((money(text, "US")[0][1] as { amount: number }).amount % 1, 0, text);
+  });
+
+  it("money: signs written after the amount, nationality names, scale words after number words", () => {
+    const money = (text: string, region?: EntityContext["region"]) => values(text, region).filter(([type]) => type === "money").map(([, text, value]) => [text, value]);
+    assert.deepEqual(money("10 $ c'est pas cher", "CA"), [["10 $", { amount: 10, currency: "CAD" }]]);
+    assert.deepEqual(money("$ 20,000.00 $ 37,305.97 expenses", "US").map(([text]) => text), ["$ 20,000.00", "$ 37,305.97"], "a $ before the next amount is that amount's");
+    assert.deepEqual(money("son 50.000 ₫ o 100 ₡", "VN").map(([, value]) => value), [{ amount: 50000, currency: "VND" }, { amount: 100, currency: "CRC" }]);
+    assert.deepEqual(money("100 chinese yuan and 2,500 mexican pesos", "US").map(([, value]) => value), [{ amount: 100, currency: "CNY" }, { amount: 2500, currency: "MXN" }]);
+    assert.deepEqual(money("recibieron cinco millones de yenes", "ES"), [["cinco millones de yenes", { amount: 5e6, currency: "JPY" }]]);
+    assert.deepEqual(money("multado con 10.000 francos suizos", "ES"), [["10.000 francos suizos", { amount: 10000, currency: "CHF" }]]);
+    assert.deepEqual(money("five million people", "US"), []);
   });
 
   it("dates and times resolved against the message's day, in six languages", () => {
@@ -102,7 +118,7 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje"];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000)];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
