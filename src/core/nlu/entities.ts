@@ -2,7 +2,7 @@ import { CountryCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { findAddresses } from "./address";
 import { findMoney } from "./money";
 import { extractDatetimes } from "./datetime";
-import { findPersons } from "./person";
+import { LOOSE_NAME_CONFIDENCE, findPersons } from "./person";
 import { CATALOGUE_CONFIDENCE, findProducts } from "./product";
 import { findQuantities } from "./quantity";
 
@@ -137,7 +137,11 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
   const products = findProducts(text, context.productCatalogue);
   // The shop's own product names are exact: "Green tea" is a product before "Green" is a name.
   for (const p of products) if (p.confidence >= CATALOGUE_CONFIDENCE) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
-  for (const p of findPersons(text)) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
+  const persons = findPersons(text);
+  // A first name after the goods noun that starts a product's name is its brand: "zapatillas Nike talla 42".
+  const brandedGoods = products.filter((p) => persons.some((n) => n.start > p.start && n.end <= p.end && n.confidence <= LOOSE_NAME_CONFIDENCE));
+  for (const p of brandedGoods) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
+  for (const p of persons) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   for (const q of findQuantities(text, products.map((p) => p.start))) add("quantity", q.start, q.end, q.value, q.confidence);
   for (const p of products) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   return spans.sort((a, b) => a.start - b.start);

@@ -10,6 +10,8 @@ function knownFirstNames(): Set<string> {
 }
 
 /** Capitalised words that the name list holds but that chats mostly use as words. */
+/** A known first name with no cue around it: the weakest reading, which a goods phrase around it outranks. */
+export const LOOSE_NAME_CONFIDENCE = 0.6;
 const COMMON_WORDS = new Set(
   "will may june april august mark bill rose grace joy hope sunny amor paz luz dia sol mar bom bem boa hola ola ok okay thanks merci danke gracias obrigado obrigada valeu team guys all everyone bhai bhaiya didi ji sir madam maam señor senhor senhora dona seu friday monday sunday saturday tuesday wednesday thursday god deus dios gott dieu store shop loja tienda support customer cliente hi hello hey dear querida querido mein mon ma mi my the so and or but per pro max mini plus star hindi english german iphone galaxy amazon google apple samsung whatsapp pix paypal visa master delhi pune india brasil brazil mexico paris lyon porto lisboa berlin zürich madrid dale vale listo bueno claro perfeito perfecto parfait genial super pronto beleza tranquilo gut prima alles".split(" "),
 );
@@ -65,7 +67,7 @@ export function findPersons(text: string): FoundSpan[] {
     else if (atStart && !isCommonWord(first) && /^\s+(?:(?:do|da|from|von|de)\s+\S+\s+)?(?:here|aqui|aquí|hier|ici)\b/iu.test(text.slice(start + first.length))) confidence = 0.7;
     else if (known && FOLLOWED_BY_HERE.test(text.slice(start + first.length))) confidence = 0.8;
     else if (known && /['’]s\b/u.test(text.slice(start + first.length, start + first.length + 3))) confidence = 0.7;
-    else if (known && !sentenceStart) confidence = 0.6;
+    else if (known && !sentenceStart) confidence = LOOSE_NAME_CONFIDENCE;
     if (confidence === 0) continue;
     const keepSurname = second && !isCommonWord(second) && (withSurname || (known && !isKnownName(second) && !/^\p{Lu}{2,}/u.test(second)));
     const end = start + first.length + (keepSurname ? text.slice(start + first.length).indexOf(second) + second.length : 0);

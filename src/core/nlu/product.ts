@@ -51,6 +51,8 @@ const NAMING_AFTER = /^(?:sets?|kits?|combos?|bundles?|packs?)$/iu;
 const BED_SIZE_AFTER = /^(?:queen|king|twin|single|double|full)$/iu;
 const CAPITALISED_STOP = /^(?:The|A|An|O|Os|As|La|El|Los|Las|Le|Les|Der|Die|Das|Und|And|I|Y|E)$/u;
 const MODEL = /^(?=.*\d)[\p{L}\d][\p{L}\d.,-]*$/u;
+/** A size written right after the goods, part of their name ("hoodie size M", "tenis talla 38", "E-Bike in Grösse L"). */
+const SIZE_AFTER = /^\s+(?:in\s+)?(?:size|talla|taille|tamanho|gr(?:ö|oe?)(?:ß|ss)e)\s+(?:\d{1,3}(?:[.,]5)?|X{0,3}[SL]|M|XXL|[2-5]XL|P|G|GG)(?![\p{L}\d])/iu;
 
 let goods: Set<string> | undefined;
 function goodsWords(): Set<string> {
@@ -199,7 +201,12 @@ export function findProducts(text: string, catalogue: readonly string[] = []): F
       } else break;
     }
     const start = tokens[first].start;
-    const end = tokens[last].end - (/[.,]$/u.test(tokens[last].text) ? 1 : 0);
+    let end = tokens[last].end - (/[.,]$/u.test(tokens[last].text) ? 1 : 0);
+    const size = end === tokens[last].end ? SIZE_AFTER.exec(text.slice(end, end + 40)) : null;
+    if (size) {
+      end += size[0].length;
+      while (last + 1 < tokens.length && tokens[last + 1].end <= end) last += 1;
+    }
     if (!found.some((f) => start < f.end && end > f.start)) found.push({ start, end, confidence: first === h && last === h ? 0.6 : 0.7 });
     h = last;
   }

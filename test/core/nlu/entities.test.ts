@@ -156,6 +156,10 @@ describe("Rule entities", () => {
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product"), [], "not a type noun, not in a catalogue");
     assert.deepEqual(spans("ok I'll take the Trailhead 40L in olive", "product", { productCatalogue: ["Trailhead 40L in olive", "Trail"] }), ["Trailhead 40L in olive"]);
     assert.deepEqual(spans("one Green tea please", "product", { productCatalogue: ["Green tea"] }), ["Green tea"], "a catalogue name outranks a first name");
+    assert.deepEqual(spans("do you have the blue hoodie size M?", "product"), ["blue hoodie size M"], "a size right after is part of the name");
+    assert.deepEqual(spans("quiero las zapatillas Nike talla 42, y la gorra", "product"), ["zapatillas Nike talla 42", "gorra"]);
+    assert.deepEqual(spans("ist die Jacke in Größe XL noch da?", "product"), ["Jacke in Größe XL"]);
+    assert.deepEqual(spans("a camiseta, tamanho grande", "product"), ["camiseta"], "a size after a comma is not");
   });
 
   it("matches a large catalogue by the names' first words: whole words, case-blind, the longest name where they overlap", () => {
