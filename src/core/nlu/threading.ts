@@ -66,7 +66,7 @@ export interface ThreadMessage {
   entityKeys?: string[];
 }
 
-export type ThreadReason = "first" | "quote" | "addressed" | "new-topic" | "topic" | "resumed" | "participant" | "continued" | "after-closing" | "newcomer" | "reopened";
+export type ThreadReason = "first" | "quote" | "addressed" | "new-topic" | "topic" | "resumed" | "participant" | "continued" | "after-closing" | "newcomer" | "reopened" | "aside";
 
 export interface ThreadRecord {
   number: number;
@@ -79,6 +79,8 @@ export interface ThreadRecord {
   /** The last message was a thanks or goodbye. */
   closing: boolean;
   closed: boolean;
+  /** A group's thread of asides (forwards, chain letters, scams, laughter). */
+  aside?: boolean;
 }
 
 export interface ChatThreadState {
@@ -201,6 +203,15 @@ function startsNewTopic(words: string[], cues: string[]): boolean {
   return cues.some((cue) => opening.includes(` ${cue} `));
 }
 
+/** Words that mark a group message as an aside: a forward, a chain letter, a scam warning, laughter. */
+const FORWARDED_OR_SCAM = new Set(["fwd", "fw", "forwarded", "forward", "encaminhada", "encaminhado", "reenviado", "weitergeleitet", "transfere", "corrente", "cadena", "chain", "repasse", "scam", "scams", "golpe", "estafa", "arnaque", "betrug", "spam"]);
+const LAUGHTER = /^(?:k{3,}|(?:ha){2,}h?|(?:he){2,}|(?:ja){2,}j?|(?:je){2,}|rs(?:rs)+|lol|lmao|lmfao|rofl|hihi+)$/;
+
+/** A group message plainly beside the chat's business: a forward, a chain or scam (or a word about one), laughter. */
+function isAside(words: string[]): boolean {
+  return words.some((w) => FORWARDED_OR_SCAM.has(w) || LAUGHTER.test(w));
+}
+
 function isClosing(words: string[]): boolean {
   return words.length <= 14 && words.some((word) => CLOSING_STEMS.some((s) => word.startsWith(s)));
 }
@@ -262,6 +273,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
 
   let chosen: ThreadRecord | undefined;
   let reason: ThreadReason = "first";
+  let aside = false;
   const quoted = message.quotedId === undefined ? undefined : state.messageThreads.find(([id]) => id === message.quotedId)?.[1];
   const spokenTo = message.isGroup ? addressee(message.text, state.names, message.from) : undefined;
   const own = message.isGroup ? state.byParticipant[message.from] : undefined;
@@ -281,6 +293,11 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     reason = "new-topic";
   } else if (open.length === 0) {
     reason = "first";
+  } else if (message.isGroup && isAside(words)) {
+    // Asides in a business group share one thread, away from the orders their writers are on.
+    chosen = open.filter((t) => t.aside).sort((a, b) => b.lastAt - a.lastAt)[0];
+    reason = "aside";
+    aside = true;
   } else if (message.isGroup) {
     if (ownThread && !ownThread.closed && !(topicMatch && topicMatch.thread !== ownThread && scoreOf(ownThread) < joinAt / 2)) {
       chosen = ownThread;
@@ -312,7 +329,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
 
   const isNew = chosen === undefined;
   if (!chosen) {
-    chosen = { number: state.next, openedAt: message.at, lastAt: message.at, messages: 0, participants: [], terms: {}, closing: false, closed: false };
+    chosen = { number: state.next, openedAt: message.at, lastAt: message.at, messages: 0, participants: [], terms: {}, closing: false, closed: false, ...(aside ? { aside } : {}) };
     state.next += 1;
     state.threads.push(chosen);
   }
@@ -340,7 +357,8 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   state.messageThreads.push([message.id, chosen.number]);
   if (state.messageThreads.length > KEEP_MESSAGE_IDS) state.messageThreads.splice(0, state.messageThreads.length - KEEP_MESSAGE_IDS);
   if (message.isGroup) {
-    state.byParticipant = newestOf({ ...state.byParticipant, [message.from]: [chosen.number, message.at] });
+    // An aside does not move its writer: their next message goes back to what they were on.
+    if (!aside) state.byParticipant = newestOf({ ...state.byParticipant, [message.from]: [chosen.number, message.at] });
     const spokenToIn = Object.entries(state.spokenToIn).filter(([who]) => who !== message.from);
     if (spokenTo !== undefined) spokenToIn.push([spokenTo, [chosen.number, message.at]]);
     state.spokenToIn = newestOf(Object.fromEntries(spokenToIn));

@@ -100,6 +100,24 @@ describe("thread engine", () => {
     assert.equal(say("dan@c.us", "Dan", "@ana is the bento gluten free?", 5).number, ana.number);
   });
 
+  it("in groups keeps asides (forwards, chain letters, scams, laughter) in one thread without moving their writers", () => {
+    let state = initialThreadState();
+    const say = (from: string, text: string, minute: number) => {
+      const step = assignThread(state, { id: `${from}-${minute}`, from, text, at: minute * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+      state = step.state;
+      return step.decision;
+    };
+    const order = say("ana@c.us", "quero 2 kg de tomate e 1 dúzia de ovos", 0);
+    const chain = say("ana@c.us", "*Encaminhada* CORRENTE DA SORTE repasse para 10 grupos", 1);
+    assert.notEqual(chain.number, order.number);
+    assert.equal(chain.reason, "aside");
+    assert.equal(say("ana@c.us", "e 1 pote de mel pra mim", 2).number, order.number, "the writer goes back to their order");
+    const laugh = say("bia@c.us", "kkkkk verdade", 3);
+    assert.equal(laugh.number, chain.number, "laughter joins the asides");
+    assert.equal(say("caio@c.us", "pls don't forward scams here 🙄", 4).number, chain.number);
+    assert.equal(say("caio@c.us", "Jorge, pode deixar o meu na portaria?", 5).reason, "newcomer", "and a writer whose last word was an aside is still new to the business");
+  });
+
   it("ties messages by shared entities, and stays bounded on hostile text", () => {
     assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { type: "product", value: "tênis" }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
     const huge = `${"a".repeat(1_000_000)} \ud800 ${"😀".repeat(10_000)}`;
