@@ -14,7 +14,8 @@ export interface TrainingOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAINING: TrainingOptions = { features: DEFAULT_FEATURES, epochs: 20, learningRate: 0.05, l2: 1e-6, seed: 1 };
+/** L2 chosen by 5-fold cross-validation on Banking77 train: 1e-5 gives 0.902 against 0.900 at 1e-6 (CLINC150 val 0.929 against 0.928). */
+export const DEFAULT_TRAINING: TrainingOptions = { features: DEFAULT_FEATURES, epochs: 20, learningRate: 0.05, l2: 1e-5, seed: 1 };
 
 export interface IntentScore {
   label: string;
