@@ -164,25 +164,111 @@ const HALF_TAPS = 16;
  */
 export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
   if (fromRate === toRate) return samples;
-  const ratio = toRate / fromRate;
-  const cutoff = Math.min(1, ratio) * 0.9;
-  const out = new Float32Array(Math.floor(samples.length * ratio));
-  const halfWidth = HALF_TAPS / Math.min(1, ratio);
-  for (let i = 0; i < out.length; i++) {
-    const center = i / ratio;
-    const first = Math.max(0, Math.ceil(center - halfWidth));
-    const last = Math.min(samples.length - 1, Math.floor(center + halfWidth));
-    let sum = 0;
-    let weight = 0;
-    for (let j = first; j <= last; j++) {
-      const x = (j - center) * cutoff;
-      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-      const window = 0.5 + 0.5 * Math.cos((Math.PI * (j - center)) / halfWidth);
-      const w = sinc * window;
-      sum += samples[j] * w;
-      weight += w;
+  const resampler = new StreamingResampler(fromRate, toRate);
+  return concatSamples([resampler.push(samples), resampler.end()]);
+}
+
+/**
+ * The same resampling a piece at a time, for audio decoded a piece at a time: each output sample
+ * is computed once its window of input has arrived, so the result equals {@link resample} of the
+ * whole, and only a window's worth of input is held.
+ */
+export class StreamingResampler {
+  private readonly ratio: number;
+  private readonly cutoff: number;
+  private readonly halfWidth: number;
+  /** Input not yet passed by every later output's window; `held[0]` is input sample `heldFrom`. */
+  private held = new Float32Array(0);
+  private heldFrom = 0;
+  private received = 0;
+  private produced = 0;
+  private readonly kernels: Map<number, Float64Array> | undefined;
+
+  constructor(
+    private readonly fromRate: number,
+    private readonly toRate: number,
+  ) {
+    this.ratio = toRate / fromRate;
+    this.cutoff = Math.min(1, this.ratio) * 0.9;
+    this.halfWidth = HALF_TAPS / Math.min(1, this.ratio);
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    // Rates that share no useful divisor would make a window per output: then none is kept.
+    this.kernels = Number.isInteger(fromRate) && Number.isInteger(toRate) && toRate / gcd(fromRate, toRate) <= 4096 ? new Map() : undefined;
+  }
+
+  push(chunk: Float32Array): Float32Array {
+    if (this.fromRate === this.toRate) return chunk.slice();
+    const held = new Float32Array(this.held.length + chunk.length);
+    held.set(this.held);
+    held.set(chunk, this.held.length);
+    this.held = held;
+    this.received += chunk.length;
+    return this.drain(false);
+  }
+
+  /** The last samples, whose windows run to the end of the input. */
+  end(): Float32Array {
+    return this.fromRate === this.toRate ? new Float32Array(0) : this.drain(true);
+  }
+
+  /**
+   * The weights of output sample `i`'s window, first input sample `first`. Output i sits at input
+   * position i * from / to, so its window repeats every `to / gcd(from, to)` outputs (every output
+   * from 48 to 16 kHz, 160 of them from 44.1 kHz): each is computed once.
+   */
+  private kernel(i: number): { first: number; weights: Float64Array } {
+    const center = (i * this.fromRate) / this.toRate;
+    const first = Math.ceil(center - this.halfWidth);
+    const phase = (i * this.fromRate) % this.toRate;
+    let weights = this.kernels?.get(phase);
+    if (!weights) {
+      const last = Math.floor(center + this.halfWidth);
+      weights = new Float64Array(last - first + 1);
+      for (let j = first; j <= last; j++) {
+        const x = (j - center) * this.cutoff;
+        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+        weights[j - first] = sinc * (0.5 + 0.5 * Math.cos((Math.PI * (j - center)) / this.halfWidth));
+      }
+      this.kernels?.set(phase, weights);
     }
-    out[i] = weight !== 0 ? sum / weight : 0;
+    return { first, weights };
+  }
+
+  private drain(final: boolean): Float32Array {
+    const total = Math.floor(this.received * this.ratio);
+    let until = this.produced;
+    while (until < total && (final || Math.floor((until * this.fromRate) / this.toRate + this.halfWidth) <= this.received - 1)) until++;
+    const out = new Float32Array(until - this.produced);
+    for (let i = this.produced; i < until; i++) {
+      const { first, weights } = this.kernel(i);
+      // At the ends of the recording the window is cut short and its weights renormalised.
+      const from = Math.max(0, first);
+      const to = Math.min(this.received - 1, first + weights.length - 1);
+      let sum = 0;
+      let weight = 0;
+      for (let j = from; j <= to; j++) {
+        const w = weights[j - first];
+        sum += this.held[j - this.heldFrom] * w;
+        weight += w;
+      }
+      out[i - this.produced] = weight !== 0 ? sum / weight : 0;
+    }
+    this.produced = until;
+    const keepFrom = Math.max(this.heldFrom, Math.min(this.received, Math.ceil((until * this.fromRate) / this.toRate - this.halfWidth)));
+    this.held = this.held.slice(keepFrom - this.heldFrom);
+    this.heldFrom = keepFrom;
+    return out;
+  }
+}
+
+/** Pieces of audio one after another in one array. */
+export function concatSamples(pieces: Float32Array[]): Float32Array {
+  if (pieces.length === 1) return pieces[0];
+  const out = new Float32Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
   }
   return out;
 }

@@ -1,8 +1,8 @@
 // Runs in a worker thread: a long voice note decoded, resampled and cut at pauses into WAV pieces short
 // enough for a cloud service's synchronous request, so decoding minutes of Opus never blocks Node-RED.
-import { encodeWav16, resample, splitAtPauses } from "../../core/media/audio";
+import { encodeWav16, splitAtPauses } from "../../core/media/audio";
 import { SpeechJob } from "../../core/media/speech";
-import { decodeToMono, loadOpusDecoder } from "./audio-decoding";
+import { decodeResampled, loadOpusDecoder } from "./audio-decoding";
 import { serveEngineThread } from "./engine-thread";
 import type { AudioPieces, AudioSplitSettings } from "./audio-splitting";
 
@@ -11,10 +11,9 @@ serveEngineThread(async (data) => {
   const opus = await loadOpusDecoder();
   return {
     async handle(job: SpeechJob): Promise<AudioPieces> {
-      const { samples, rate } = await decodeToMono(job, opus, "the splitter for long voice notes");
-      const audio = resample(samples, rate, settings.sampleRate);
+      const { samples: audio, durationSeconds } = await decodeResampled(job, opus, "the splitter for long voice notes", settings.sampleRate);
       return {
-        durationSeconds: samples.length / rate,
+        durationSeconds,
         pieces: splitAtPauses(audio, settings.sampleRate, settings.maxSeconds).map(({ start, end }) => ({
           wav: encodeWav16(audio.subarray(start, end), settings.sampleRate),
           offsetSeconds: start / settings.sampleRate,

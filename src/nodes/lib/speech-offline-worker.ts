@@ -5,9 +5,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WaError } from "../../core/errors";
 import { AlignmentNode, MeanAdaptation, alignedFrames, featureFrames, frontEndParams, readCiPhones, readGaussianTable, readSenoneDump, writeGaussianTable } from "../../core/media/acoustic-adaptation";
-import { padWithBackground, resample } from "../../core/media/audio";
+import { padWithBackground } from "../../core/media/audio";
 import { AlignedSegment, GrammarMode, SpeechJob, buildGrammar, grammarWords, transcriptFromAlignment } from "../../core/media/speech";
-import { OpusDecoder, decodeToMono, loadOpusDecoder } from "./audio-decoding";
+import { OpusDecoder, decodeResampled, loadOpusDecoder } from "./audio-decoding";
 import { importModule, serveEngineThread } from "./engine-thread";
 import type { AdaptationSummary, HeardSpeech, OfflineSpeechSettings } from "./speech-offline";
 
@@ -43,12 +43,11 @@ const MODEL_RATE = 8000;
 const PAD_SECONDS = 0.15;
 
 async function samplesForModel(job: Pick<SpeechJob, "audio" | "container">, opus: OpusDecoder, maxSeconds: number): Promise<{ audio: Float32Array; durationSeconds: number }> {
-  const { samples, rate } = await decodeToMono(job, opus, "the offline engine");
-  const durationSeconds = samples.length / rate;
+  const { samples, durationSeconds } = await decodeResampled(job, opus, "the offline engine", MODEL_RATE);
   if (durationSeconds > maxSeconds) {
     throw new WaError("media.tooLong", `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${maxSeconds} s`, { seconds: Math.round(durationSeconds), max: maxSeconds });
   }
-  return { audio: padWithBackground(resample(samples, rate, MODEL_RATE), MODEL_RATE, PAD_SECONDS), durationSeconds: samples.length / rate };
+  return { audio: padWithBackground(samples, MODEL_RATE, PAD_SECONDS), durationSeconds };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/audio";
+import { StreamingResampler, concatSamples, encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/audio";
 import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech";
 
 const voice = readFileSync(join(__dirname, "..", "..", "fixtures", "voice", "where-is-my-order.ogg"));
@@ -51,6 +51,19 @@ describe("audio headers and samples", () => {
     const adpcm = wav16([0, 0], 8000);
     adpcm.writeUInt16LE(2, 20);
     assert.throws(() => probeAudio(adpcm), /WAV format 2/);
+  });
+
+  it("resamples piece by piece to exactly what resampling the whole gives, for any piece sizes and rates", () => {
+    const input = Float32Array.from({ length: 48_000 + 17 }, (_, i) => Math.sin(i * 0.01) + 0.3 * Math.sin(i * 0.37));
+    for (const [from, to] of [[48_000, 16_000], [48_000, 8000], [8000, 16_000], [44_100, 16_000], [16_000, 16_000]]) {
+      const whole = resample(input, from, to);
+      const resampler = new StreamingResampler(from, to);
+      const pieces: Float32Array[] = [];
+      const sizes = [1, 7, 960, 4000, 33, 12_345];
+      for (let at = 0, k = 0; at < input.length; at += sizes[k % sizes.length], k++) pieces.push(resampler.push(input.subarray(at, at + sizes[k % sizes.length])));
+      pieces.push(resampler.end());
+      assert.deepEqual(concatSamples(pieces), whole, `${from} -> ${to}`);
+    }
   });
 
   it("resamples 48 kHz to 8 kHz keeping a 1 kHz tone and removing a 6 kHz one (no aliasing)", () => {
