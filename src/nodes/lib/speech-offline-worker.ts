@@ -59,8 +59,12 @@ async function adaptedMeansFile(engine: SoundSwallower, hmm: string, settings: O
   const adaptation = settings.adaptation!;
   const summaryFile = `${adaptation.meansFile}.json`;
   if (existsSync(adaptation.meansFile)) {
-    const written = JSON.parse(readFileSync(summaryFile, "utf8")) as AdaptationSummary;
-    return { ...written, reused: true };
+    try {
+      return { ...(JSON.parse(readFileSync(summaryFile, "utf8")) as AdaptationSummary), reused: true };
+    } catch {
+      // The summary went missing beside its means: they still serve; only the counts are unknown.
+      return { recordings: adaptation.recordings.length, skipped: [], frames: 0, reused: true };
+    }
   }
   const modelFile = (name: string) => new Uint8Array(readFileSync(path.join(hmm, name)));
   const params = frontEndParams(JSON.parse(readFileSync(path.join(hmm, "feat_params.json"), "utf8")) as Record<string, unknown>);
