@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readGaussianTable } from "../../src/core/media/acoustic-adaptation";
@@ -270,6 +270,14 @@ describe("wa-transcribe node", function () {
       copyFileSync(join(VOICE, "cancel-my-order.ogg"), join(userDir, "outside.ogg"));
       const list = ["file,text", "where-is-my-order.ogg,where is my order", "talk-to-a-person.ogg,Talk to a person!", "cancel-my-order.ogg,cancel my order", "../outside.ogg,cancel my order", "missing.ogg,cancel my order", "strange.ogg,zzqxv blorf"];
       writeFileSync(join(userDir, "voices", "list.csv"), list.join("\n"));
+      // An adapted model of a list that changed two months ago, and one another node used yesterday.
+      const cache = join(userDir, "wa-pipeline", "speech-adaptation");
+      mkdirSync(cache, { recursive: true });
+      for (const [name, days] of [["en-us-old.means", 60], ["en-us-old.means.json", 60], ["en-us-recent.means", 1], ["en-us-recent.means.json", 1]] as const) {
+        writeFileSync(join(cache, name), "x");
+        const at = new Date(Date.now() - days * 86_400_000);
+        utimesSync(join(cache, name), at, at);
+      }
       await load({ adaptList: "voices/list.csv" });
       await untilReal(() => statusTexts().some((t) => /adapted to/.test(t)), 45_000);
       assert.ok(statusTexts().some((t) => /adapting to 4 recordings/.test(t)), statusTexts().join(" | "));
@@ -280,7 +288,8 @@ describe("wa-transcribe node", function () {
       assert.match(warning, /missing\.ogg \(ENOENT/);
       assert.match(warning, /strange\.ogg \(not in the dictionary: zzqxv, blorf\)/);
 
-      const [file] = adaptedFiles();
+      assert.deepEqual(readdirSync(cache).filter((f) => f.includes("-old") || f.includes("-recent")).sort(), ["en-us-recent.means", "en-us-recent.means.json"], "unused for a month: removed");
+      const [file] = adaptedFiles().filter((f) => f !== "en-us-recent.means");
       const base = readGaussianTable(new Uint8Array(readFileSync(join(dirname(require.resolve("soundswallower")), "model", "en-us", "means"))));
       const adapted = readGaussianTable(new Uint8Array(readFileSync(join(userDir, "wa-pipeline", "speech-adaptation", file))));
       const moved = adapted.values.filter((v, i) => Math.abs(v - base.values[i]) > 1e-3).length;
@@ -291,13 +300,15 @@ describe("wa-transcribe node", function () {
       await untilReal(() => out.length === 1, 45_000);
       assert.equal(transcriptOf(out[0]).text, "talk to a person");
 
-      const written = statSync(join(userDir, "wa-pipeline", "speech-adaptation", file)).mtimeMs;
+      const written = statSync(join(userDir, "wa-pipeline", "speech-adaptation", file));
       await helper.unload();
       await load({ adaptList: "voices/list.csv" });
       await untilReal(() => statusTexts().some((t) => /adapted to 3 recordings/.test(t)), 45_000);
       assert.ok(getNode("t1").warn.getCalls().some((c) => /3 recordings left out/.test(String(c.args[0]))), "the recordings left out are named again");
-      assert.deepEqual(adaptedFiles(), [file], "the same recordings name the same file");
-      assert.equal(statSync(join(userDir, "wa-pipeline", "speech-adaptation", file)).mtimeMs, written, "it was reused, not written again");
+      assert.deepEqual(adaptedFiles().filter((f) => f !== "en-us-recent.means"), [file], "the same recordings name the same file");
+      const reused = statSync(join(userDir, "wa-pipeline", "speech-adaptation", file));
+      assert.equal(reused.ino, written.ino, "it was reused, not written again (a new file would have come by rename)");
+      assert.ok(reused.mtimeMs >= written.mtimeMs, "and marked as used");
     });
 
     it("hears spoken digits better once adapted to their speakers' other recordings (FSDD, when the shared data is here)", async function () {

@@ -1,7 +1,7 @@
 // Reads the recordings a wa-transcribe form lists for adapting the offline model to its callers'
 // voices, within limits, and names the file their adapted means are kept in by their content.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { ADAPTATION_LIMITS, parseAdaptationList } from "../../core/media/acoustic-adaptation";
@@ -12,6 +12,8 @@ import { readUserTextFile } from "./user-files";
 
 /** Bumped when the adaptation's arithmetic changes, so files from before are not reused. */
 const ADAPTATION_VERSION = 1;
+/** Adapted models no node has used for this long are removed (a list that changed leaves its old one behind). */
+const KEEP_UNUSED_MS = 30 * 24 * 3_600_000;
 
 export interface AdaptationSource {
   recordings: AdaptationRecording[];
@@ -56,5 +58,23 @@ export async function readAdaptationSource(userDir: string, listFile: string, mo
   }
   const cacheFolder = path.join(userDir, "wa-pipeline", "speech-adaptation");
   mkdirSync(cacheFolder, { recursive: true });
-  return { recordings, skipped, meansFile: path.join(cacheFolder, `${model}-${hash.digest("hex").slice(0, 32)}.means`) };
+  const meansFile = path.join(cacheFolder, `${model}-${hash.digest("hex").slice(0, 32)}.means`);
+  const now = new Date();
+  if (existsSync(meansFile)) utimesSync(meansFile, now, now);
+  removeUnused(cacheFolder, now.getTime());
+  return { recordings, skipped, meansFile };
+}
+
+/** Adapted models (and their summaries, and writes that stopped half-way) not used for {@link KEEP_UNUSED_MS}. */
+function removeUnused(folder: string, now: number): void {
+  for (const name of readdirSync(folder)) {
+    const file = path.join(folder, name);
+    try {
+      const means = name.replace(/\.json$|\.\d+\.\d+\.tmp$/, "");
+      const lastUsed = statSync(existsSync(path.join(folder, means)) ? path.join(folder, means) : file).mtimeMs;
+      if (now - lastUsed > KEEP_UNUSED_MS) rmSync(file, { force: true });
+    } catch {
+      // Gone meanwhile (another node tidying): nothing to do.
+    }
+  }
 }
