@@ -240,7 +240,9 @@ export interface AcousticModel {
  * then moves each mean towards its frames' average by how much it saw.
  */
 export class MeanAdaptation {
+  /** Per Gaussian, in codebook, stream, density order. */
   private readonly occupancy: Float64Array;
+  /** Per mean value. */
   private readonly sums: Float64Array;
   private readonly inverseVariance: Float32Array;
   private readonly logNormaliser: Float64Array;
@@ -250,7 +252,7 @@ export class MeanAdaptation {
     const { means, variances } = model;
     if (variances.values.length !== means.values.length || variances.densities !== means.densities) throw unsupported("means and variances differ in size");
     if (model.weights && (model.weights.densities !== means.densities || model.weights.streams !== means.streams)) throw unsupported("mixture weights and means differ in size");
-    this.occupancy = new Float64Array(means.values.length);
+    this.occupancy = new Float64Array(means.codebooks * means.streams * means.densities);
     this.sums = new Float64Array(means.values.length);
     this.inverseVariance = Float32Array.from(variances.values, (v) => 1 / Math.max(VARIANCE_FLOOR, v));
     this.logNormaliser = new Float64Array(means.codebooks * means.streams * means.densities);
@@ -312,10 +314,8 @@ export class MeanAdaptation {
           const share = posterior[k] / total;
           if (share < 1e-4) continue;
           const offset = gaussianOffset(means, codebook, f, k);
-          for (let i = 0; i < length; i++) {
-            this.occupancy[offset + i] += share;
-            this.sums[offset + i] += share * x[streamStart + i];
-          }
+          this.occupancy[(codebook * means.streams + f) * means.densities + k] += share;
+          for (let i = 0; i < length; i++) this.sums[offset + i] += share * x[streamStart + i];
         }
         streamStart += length;
       }
@@ -327,7 +327,16 @@ export class MeanAdaptation {
 
   adaptedMeans(priorWeight = DEFAULT_PRIOR_WEIGHT): GaussianTable {
     const { means } = this.model;
-    const values = Float32Array.from(means.values, (mean, i) => (priorWeight * mean + this.sums[i]) / (priorWeight + this.occupancy[i]));
+    const values = new Float32Array(means.values.length);
+    for (let cb = 0; cb < means.codebooks; cb++) {
+      for (let f = 0; f < means.streams; f++) {
+        for (let k = 0; k < means.densities; k++) {
+          const seen = this.occupancy[(cb * means.streams + f) * means.densities + k];
+          const offset = gaussianOffset(means, cb, f, k);
+          for (let i = 0; i < means.streamLengths[f]; i++) values[offset + i] = (priorWeight * means.values[offset + i] + this.sums[offset + i]) / (priorWeight + seen);
+        }
+      }
+    }
     return { ...means, streamLengths: [...means.streamLengths], values };
   }
 }

@@ -178,7 +178,7 @@ export class StreamingResampler {
   private readonly cutoff: number;
   private readonly halfWidth: number;
   /** Input not yet passed by every later output's window; `held[0]` is input sample `heldFrom`. */
-  private held = new Float32Array(0);
+  private held: Float32Array = new Float32Array(0);
   private heldFrom = 0;
   private received = 0;
   private produced = 0;
@@ -198,10 +198,8 @@ export class StreamingResampler {
 
   push(chunk: Float32Array): Float32Array {
     if (this.fromRate === this.toRate) return chunk.slice();
-    const held = new Float32Array(this.held.length + chunk.length);
-    held.set(this.held);
-    held.set(chunk, this.held.length);
-    this.held = held;
+    // Only the tail of what came before is held; a first piece (or a whole recording) is read where it is.
+    this.held = this.held.length === 0 ? chunk : concatSamples([this.held, chunk]);
     this.received += chunk.length;
     return this.drain(false);
   }

@@ -191,6 +191,7 @@ const whole = (table: [string, CurrencyOf][]): [RegExp, CurrencyOf][] => table.m
 const BEFORE_MATCHERS = whole(CURRENCY_BEFORE);
 const AFTER_MATCHERS = whole(CURRENCY_AFTER);
 const SCALE_MATCHERS = SCALES.map(([words, factor]) => [new RegExp(`^(?:${words})$`, "i"), factor] as const);
+const scaleOf = (written: string) => SCALE_MATCHERS.find(([words]) => words.test(written))?.[1] ?? 1;
 const SUBUNIT_WORD = new RegExp(`^(?:${SUBUNIT})$`, "i");
 
 function currencyOf(table: [RegExp, CurrencyOf][], written: string, region?: CountryCode): string | undefined {
@@ -229,7 +230,7 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
       amount /= 100;
     }
     if (amount === undefined || !currency) continue;
-    if (scale) amount *= SCALE_MATCHERS.find(([words]) => words.test(scale))?.[1] ?? 1;
+    if (scale) amount *= scaleOf(scale);
     if (after && /lucas/i.test(after)) amount *= 1000;
     const end = m.index! + whole.trimEnd().length;
     found.push({ start, end, confidence: 0.85, value: { amount: Math.round(amount * 100) / 100, currency } });
@@ -238,7 +239,7 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
   for (const m of text.matchAll(MONEY_IN_WORDS)) {
     const [whole, amountText, scale, after] = m;
     const counted = numberFromWords(amountText);
-    const amount = counted === undefined || !scale ? counted : counted * (SCALE_MATCHERS.find(([words]) => words.test(scale))?.[1] ?? 1);
+    const amount = counted === undefined || !scale ? counted : counted * scaleOf(scale);
     const hundredths = SUBUNIT_WORD.test(after);
     const currency = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
     if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;

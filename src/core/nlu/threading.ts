@@ -273,7 +273,6 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
 
   let chosen: ThreadRecord | undefined;
   let reason: ThreadReason = "first";
-  let aside = false;
   const quoted = message.quotedId === undefined ? undefined : state.messageThreads.find(([id]) => id === message.quotedId)?.[1];
   const spokenTo = message.isGroup ? addressee(message.text, state.names, message.from) : undefined;
   const own = message.isGroup ? state.byParticipant[message.from] : undefined;
@@ -297,7 +296,6 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     // Asides in a business group share one thread, away from the orders their writers are on.
     chosen = open.filter((t) => t.aside).sort((a, b) => b.lastAt - a.lastAt)[0];
     reason = "aside";
-    aside = true;
   } else if (message.isGroup) {
     if (ownThread && !ownThread.closed && !(topicMatch && topicMatch.thread !== ownThread && scoreOf(ownThread) < joinAt / 2)) {
       chosen = ownThread;
@@ -329,7 +327,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
 
   const isNew = chosen === undefined;
   if (!chosen) {
-    chosen = { number: state.next, openedAt: message.at, lastAt: message.at, messages: 0, participants: [], terms: {}, closing: false, closed: false, ...(aside ? { aside } : {}) };
+    chosen = { number: state.next, openedAt: message.at, lastAt: message.at, messages: 0, participants: [], terms: {}, closing: false, closed: false, ...(reason === "aside" ? { aside: true } : {}) };
     state.next += 1;
     state.threads.push(chosen);
   }
@@ -358,7 +356,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   if (state.messageThreads.length > KEEP_MESSAGE_IDS) state.messageThreads.splice(0, state.messageThreads.length - KEEP_MESSAGE_IDS);
   if (message.isGroup) {
     // An aside does not move its writer: their next message goes back to what they were on.
-    if (!aside) state.byParticipant = newestOf({ ...state.byParticipant, [message.from]: [chosen.number, message.at] });
+    if (reason !== "aside") state.byParticipant = newestOf({ ...state.byParticipant, [message.from]: [chosen.number, message.at] });
     const spokenToIn = Object.entries(state.spokenToIn).filter(([who]) => who !== message.from);
     if (spokenTo !== undefined) spokenToIn.push([spokenTo, [chosen.number, message.at]]);
     state.spokenToIn = newestOf(Object.fromEntries(spokenToIn));

@@ -1,14 +1,13 @@
-// Voice notes to mono samples inside an engine thread: Ogg/Opus through ogg-opus-decoder (WebAssembly),
-// WAV read directly. Shared by the offline speech engine and the splitter for long cloud requests.
+// Voice notes to mono samples at the rate an engine wants, inside an engine thread: Ogg/Opus through
+// ogg-opus-decoder (WebAssembly), WAV read directly. Shared by the offline speech engine and the splitter for long cloud requests.
 import { WaError } from "../../core/errors";
-import { StreamingResampler, concatSamples, mixDown, wavSamples } from "../../core/media/audio";
+import { StreamingResampler, concatSamples, mixDown, resample, wavSamples } from "../../core/media/audio";
 import { SpeechJob } from "../../core/media/speech";
 import { importModule } from "./engine-thread";
 
 export interface OpusDecoder {
   ready: Promise<void>;
   reset(): Promise<void>;
-  decodeFile(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number }>;
   /** Typed as synchronous by the package, but it answers with a promise. */
   decode(data: Uint8Array): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number }>;
   flush(): Promise<{ channelData: Float32Array[]; samplesDecoded: number; sampleRate: number }>;
@@ -24,31 +23,19 @@ export async function loadOpusDecoder(): Promise<OpusDecoder> {
   return opus;
 }
 
-export async function decodeToMono(job: Pick<SpeechJob, "audio" | "container">, opus: OpusDecoder, engine: string): Promise<{ samples: Float32Array; rate: number }> {
-  if (job.container === "ogg") {
-    const decoded = await opus.decodeFile(job.audio);
-    await opus.reset();
-    if (decoded.samplesDecoded === 0) throw new WaError("media.unreadable", "The audio could not be read: no Opus audio could be decoded", { reason: "no Opus audio could be decoded" });
-    return { samples: mixDown(decoded.channelData), rate: decoded.sampleRate };
-  }
-  if (job.container === "wav") {
-    const { samples, sampleRate } = wavSamples(job.audio);
-    return { samples, rate: sampleRate };
-  }
-  const reason = `${engine} reads Ogg/Opus and WAV, not ${job.container}`;
-  throw new WaError("media.unreadable", `The audio could not be read: ${reason}`, { reason });
-}
-
 /**
  * A voice note decoded piece by piece and resampled to `rate` as it goes, so a long note is never
  * held at 48 kHz: for a 15-minute note, 58 MB of 16 kHz samples instead of 173 MB of 48 kHz ones
  * (and the decoder's copy of them).
  */
 export async function decodeResampled(job: Pick<SpeechJob, "audio" | "container">, opus: OpusDecoder, engine: string, rate: number): Promise<{ samples: Float32Array; durationSeconds: number }> {
+  if (job.container === "wav") {
+    const { samples, sampleRate } = wavSamples(job.audio);
+    return { samples: resample(samples, sampleRate, rate), durationSeconds: samples.length / sampleRate };
+  }
   if (job.container !== "ogg") {
-    const { samples, rate: from } = await decodeToMono(job, opus, engine);
-    const resampler = new StreamingResampler(from, rate);
-    return { samples: concatSamples([resampler.push(samples), resampler.end()]), durationSeconds: samples.length / from };
+    const reason = `${engine} reads Ogg/Opus and WAV, not ${job.container}`;
+    throw new WaError("media.unreadable", `The audio could not be read: ${reason}`, { reason });
   }
   const pieces: Float32Array[] = [];
   let resampler: StreamingResampler | undefined;
