@@ -15,11 +15,14 @@ interface ThreadDef extends NodeDef {
   resumeAfterMinutes: string | number;
   participantMinutes: string | number;
   joinSimilarity: string | number;
-  topicsInGroups: boolean | string;
+  smallGroupWriters?: string | number;
+  /** Before smallGroupWriters: ticked meant topics shared in every group. */
+  topicsInGroups?: boolean | string;
   cues: string;
 }
 
 const MAX_CUES = 200;
+const MAX_GROUP_WRITERS = 1000;
 
 export function threadSettingsFromConfig(config: ThreadDef): { name: string; options: ThreadOptions; ttlMs: number } {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
@@ -33,6 +36,8 @@ export function threadSettingsFromConfig(config: ThreadDef): { name: string; opt
   if (!(participantMinutes > 0 && participantMinutes <= 1440)) throw fail("participantMinutes", "A participant's own thread for: more than 0 and at most 1440 minutes");
   const joinSimilarity = numberSetting(config.joinSimilarity, DEFAULT_THREAD_OPTIONS.joinSimilarity);
   if (!(joinSimilarity > 0 && joinSimilarity <= 1)) throw fail("joinSimilarity", "Join a topic from: more than 0 and at most 1");
+  const smallGroupWriters = numberSetting(config.smallGroupWriters, booleanSetting(config.topicsInGroups, false) ? MAX_GROUP_WRITERS : DEFAULT_THREAD_OPTIONS.smallGroupWriters);
+  if (!(Number.isInteger(smallGroupWriters) && smallGroupWriters >= 0 && smallGroupWriters <= MAX_GROUP_WRITERS)) throw fail("smallGroupWriters", `Share topics in groups of up to: a whole number from 0 to ${MAX_GROUP_WRITERS} writers`);
   const extraCues = stringSetting(config.cues, "")
     .split(/\r?\n/)
     .map((line) => foldAccents(normalizeText(line)))
@@ -49,7 +54,7 @@ export function threadSettingsFromConfig(config: ThreadDef): { name: string; opt
       resumeAfterMs: resumeAfterMinutes * 60_000,
       participantReachMs: participantMinutes * 60_000,
       joinSimilarity,
-      joinTopicsInGroups: booleanSetting(config.topicsInGroups, false),
+      smallGroupWriters,
       newTopicCues: [...DEFAULT_NEW_TOPIC_CUES, ...extraCues],
     },
     // Kept a while after the last thread closes, so a late quoted reply still finds its thread.

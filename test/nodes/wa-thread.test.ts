@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import storeNode from "../../src/nodes/wa-store";
-import threadNode from "../../src/nodes/wa-thread";
+import threadNode, { threadSettingsFromConfig } from "../../src/nodes/wa-thread";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
 type Thread = { id: string; isNew: boolean; reason: string; messages: number };
@@ -14,7 +14,7 @@ describe("wa-thread node", () => {
   const harness = useNodeHarness();
   const flow = (props: Record<string, unknown> = {}, extra: FlowNode[] = []) =>
     inTab([
-      { id: "th1", type: "wa-thread", threadName: "shop", closeAfterHours: 1, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, topicsInGroups: false, cues: "", wires: [["out"], ["events"]], ...props },
+      { id: "th1", type: "wa-thread", threadName: "shop", closeAfterHours: 1, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, smallGroupWriters: 6, cues: "", wires: [["out"], ["events"]], ...props },
       helperNode("out"),
       helperNode("events"),
       catchNode(),
@@ -85,11 +85,20 @@ describe("wa-thread node", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("reads a flow saved before 'Share topics in groups of': ticked meant every group, unticked takes the default", () => {
+    const base = { id: "x", type: "wa-thread", z: "", name: "", store: "", threadName: "t", closeAfterHours: 72, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, cues: "" };
+    assert.equal(threadSettingsFromConfig({ ...base, topicsInGroups: true }).options.smallGroupWriters, 1000);
+    assert.equal(threadSettingsFromConfig({ ...base, topicsInGroups: false }).options.smallGroupWriters, 6);
+    assert.equal(threadSettingsFromConfig({ ...base, smallGroupWriters: "0", topicsInGroups: true }).options.smallGroupWriters, 0);
+  });
+
   it("refuses settings it cannot use and sends non-envelopes to Catch; odd text is still threaded", async () => {
-    await helper.load(threadNode, flow({ closeAfterHours: 0 }));
-    const texts = getNode("th1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /Close a thread after/.test(t)), texts.join(" | "));
-    await helper.unload();
+    for (const [bad, field] of [[{ closeAfterHours: 0 }, /Close a thread after/], [{ smallGroupWriters: 2.5 }, /Share topics in groups of up to/]] as const) {
+      await helper.load(threadNode, flow(bad));
+      const texts = getNode("th1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      assert.ok(texts.some((t) => field.test(t)), texts.join(" | "));
+      await helper.unload();
+    }
     await helper.load(threadNode, flow());
     const out = collect("out");
     const errors = collect("errors");

@@ -16,11 +16,13 @@ export interface ThreadOptions {
   /** Least similarity (0..1) for a message to join a thread that is not the current one. */
   joinSimilarity: number;
   /**
-   * Let a group message join a thread by shared words. Off by default: in groups several topics
-   * run at once, short messages share words by chance, and who writes and whom they address
-   * say more (measured on the IRC and WhatsApp gold sets).
+   * Groups where at most this many people wrote in the last hour share topics: a message joins
+   * a thread by shared words, and a writer goes back to their own thread while it is open. In a
+   * busier group several conversations run at once, short messages share words by chance, and
+   * who writes and whom they address say more (measured on the IRC and WhatsApp gold sets).
+   * 0: never; a large number: always.
    */
-  joinTopicsInGroups: boolean;
+  smallGroupWriters: number;
   /** Open threads kept per chat (the least recent is closed beyond it). */
   maxOpenThreads: number;
   /** Phrases (lower case, without accents) that open a new topic near a message's start. */
@@ -47,7 +49,7 @@ export const DEFAULT_THREAD_OPTIONS: ThreadOptions = {
   resumeAfterMs: 30 * 60_000,
   participantReachMs: 30 * 60_000,
   joinSimilarity: 0.2,
-  joinTopicsInGroups: false,
+  smallGroupWriters: 6,
   maxOpenThreads: 8,
   newTopicCues: DEFAULT_NEW_TOPIC_CUES,
 };
@@ -228,6 +230,15 @@ function addressee(text: string, names: Record<string, string>, self: string): s
   return undefined;
 }
 
+const WRITERS_WINDOW_MS = 3_600_000;
+
+/** How many people (this writer included) wrote in the group in the hour before this message. */
+function recentWriters(state: ChatThreadState, message: ThreadMessage): number {
+  let writers = 1;
+  for (const [who, [, at]] of Object.entries(state.byParticipant)) if (who !== message.from && message.at - at <= WRITERS_WINDOW_MS) writers += 1;
+  return writers;
+}
+
 function closeQuiet(state: ChatThreadState, at: number, options: ThreadOptions): ClosedThread[] {
   const closed: ClosedThread[] = [];
   const open = state.threads.filter((t) => !t.closed);
@@ -268,7 +279,8 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   const scored = open.map((thread) => ({ thread, score: similarity(terms, thread, state) })).sort((a, b) => b.score - a.score);
   const best = scored[0];
   const scoreOf = (thread: ThreadRecord | undefined) => scored.find((s) => s.thread === thread)?.score ?? 0;
-  const joinAt = message.isGroup && !options.joinTopicsInGroups ? Number.POSITIVE_INFINITY : options.joinSimilarity;
+  const smallGroup = message.isGroup && recentWriters(state, message) <= options.smallGroupWriters;
+  const joinAt = message.isGroup && !smallGroup ? Number.POSITIVE_INFINITY : options.joinSimilarity;
   const topicMatch = best && best.score >= joinAt ? best : undefined;
 
   let chosen: ThreadRecord | undefined;
@@ -280,6 +292,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   const spokenToMe = message.isGroup ? state.spokenToIn[message.from] : undefined;
   const latestOwn = spokenToMe && (!own || spokenToMe[1] > own[1]) ? spokenToMe : own;
   const ownThread = latestOwn && message.at - latestOwn[1] <= options.participantReachMs ? byNumber(latestOwn[0]) : undefined;
+  const ownOpenThread = latestOwn ? open.find((t) => t.number === latestOwn[0]) : undefined;
   const addressedThread = spokenTo === undefined ? undefined : byNumber(state.byParticipant[spokenTo]?.[0]);
 
   if (quoted !== undefined && byNumber(quoted)) {
@@ -306,6 +319,10 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     } else if (ownThread && !ownThread.closed) {
       chosen = ownThread;
       reason = "participant";
+    } else if (smallGroup && ownOpenThread) {
+      // In a small group a writer who was away comes back to what they were on.
+      chosen = ownOpenThread;
+      reason = "resumed";
     } else {
       reason = "newcomer";
     }

@@ -118,6 +118,39 @@ describe("thread engine", () => {
     assert.equal(say("caio@c.us", "Jorge, pode deixar o meu na portaria?", 5).reason, "newcomer", "and a writer whose last word was an aside is still new to the business");
   });
 
+  it("in a small group joins threads by shared words and sends a returning writer back to their open thread; a busy group does neither", () => {
+    const run = (bystanders: number) => {
+      let state = initialThreadState();
+      const say = (from: string, text: string, minute: number) => {
+        const step = assignThread(state, { id: `${from}-${minute}`, from, text, at: minute * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+        state = step.state;
+        return step.decision;
+      };
+      // Others chatting about their own things within the hour make the group busy.
+      for (let i = 0; i < bystanders; i += 1) say(`guest${i}@c.us`, `anyone seen the parcel for flat ${i}${i}?`, i % 5);
+      const order = say("ana@c.us", "10 chicken rice sets, 5 nasi lemak and 3 vegetarian bento pls", 5);
+      const invoice = say("bob@c.us", "finance says the January invoice was paid twice", 6);
+      const sambal = say("carla@c.us", "can one of the nasi lemak be no sambal?", 7);
+      for (let i = 0; i < bystanders; i += 1) say(`guest${i}@c.us`, `still no parcel for flat ${i}${i}`, 7 * 60 - 10);
+      const back = say("bob@c.us", "refund received, thanks", 7 * 60);
+      return { order, invoice, sambal, back };
+    };
+    const small = run(0);
+    assert.notEqual(small.invoice.number, small.order.number);
+    assert.deepEqual([small.sambal.number, small.sambal.reason], [small.order.number, "topic"]);
+    assert.deepEqual([small.back.number, small.back.reason], [small.invoice.number, "resumed"], "an hour later Bob's invoice thread is still open");
+    const busy = run(6);
+    assert.deepEqual([busy.sambal.reason, busy.back.reason], ["newcomer", "newcomer"]);
+    assert.notEqual(busy.sambal.number, busy.order.number);
+    const never = { ...DEFAULT_THREAD_OPTIONS, smallGroupWriters: 0 };
+    let state = initialThreadState();
+    for (const [i, [from, text]] of [["ana@c.us", "5 nasi lemak pls"], ["carla@c.us", "one nasi lemak without sambal"]].entries()) {
+      const step = assignThread(state, { id: `n${i}`, from, text, at: i * MIN, isGroup: true }, never);
+      state = step.state;
+      if (i === 1) assert.equal(step.decision.reason, "newcomer", "0 writers: no group shares topics");
+    }
+  });
+
   it("ties messages by shared entities, and stays bounded on hostile text", () => {
     assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { type: "product", value: "tênis" }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
     const huge = `${"a".repeat(1_000_000)} \ud800 ${"😀".repeat(10_000)}`;
