@@ -1,11 +1,11 @@
 import { WaError } from "../core/errors";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
-import { DEFAULT_SENTIMENT, SentimentResult, scoreSentiment } from "../core/nlu/sentiment";
+import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, scoreSentiment, withLexiconReading } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "./lib/english-valence";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { trainedModelGate } from "./lib/trained-models";
+import { TextAugment, trainedModelGate } from "./lib/trained-models";
 import { runtimeWorld } from "./lib/world";
 
 interface SentimentDef extends NodeDef {
@@ -15,6 +15,7 @@ interface SentimentDef extends NodeDef {
   positiveFrom: string | number;
   negativeFrom: string | number;
   englishWords?: boolean | string;
+  lexiconReading?: boolean | string;
   property: string;
 }
 
@@ -30,12 +31,14 @@ export function sentimentSettingsFromConfig(config: SentimentDef) {
   if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
   // Flows saved before this setting existed get the broader list too: it is the better default.
   const englishWords = config.englishWords === undefined || config.englishWords === true || config.englishWords === "true";
-  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, englishWords, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
+  // Likewise a trained model reads the lexicon's verdict unless told not to.
+  const lexiconReading = config.lexiconReading === undefined || config.lexiconReading === true || config.lexiconReading === "true";
+  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
 }
 
 /** A trained model's answer in the lexicon's shape: score = P(positive) - P(negative). */
-function fromModel(model: IntentClassifier, text: string): SentimentResult {
-  const scores = model.predict(text, model.labels.length);
+function fromModel(model: IntentClassifier, text: string, augment: TextAugment | undefined): SentimentResult {
+  const scores = model.predict(augment ? augment.apply(text) : text, model.labels.length);
   const p = (label: string) => scores.find((s) => s.label === label)?.confidence ?? 0;
   return { label: scores[0].label as SentimentResult["label"], score: Math.round((p("positive") - p("negative")) * 1000) / 1000, confidence: Math.round(scores[0].confidence * 1000) / 1000, cues: [] };
 }
@@ -69,9 +72,13 @@ export default function register(RED: NodeAPI): void {
       return typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
     };
 
+    const options: SentimentOptions = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords ? englishValenceWords() : undefined };
     if (settings.mode === "trained") {
-      const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels" }, (model, msg, send, done) =>
-        annotate({ ...fromModel(model, textOf(msg)), source: "trained" }, msg, send, done, clock.now()),
+      const augment: TextAugment | undefined = settings.lexiconReading
+        ? { name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`, apply: (text) => withLexiconReading(text, options) }
+        : undefined;
+      const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels", augment }, (model, msg, send, done) =>
+        annotate({ ...fromModel(model, textOf(msg), augment), source: "trained" }, msg, send, done, clock.now()),
       );
       if (!gate) return;
       node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => gate.submit(msg, send, done));
@@ -83,7 +90,6 @@ export default function register(RED: NodeAPI): void {
       return;
     }
 
-    const options = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords ? englishValenceWords() : undefined };
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "sentiment.lexicon", "lexicon", {}) }, true);
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();

@@ -50,4 +50,22 @@ describe("wa-sentiment node", () => {
     assert.equal(sentimentOf(out[0]).source, "trained");
     assert.ok(sentimentOf(out[0]).score > 0 && sentimentOf(out[1]).score < 0);
   });
+
+  it("learns from the lexicon's reading too, so words no example had still count; not when that is off", async () => {
+    const examples = ["positive: love it", "positive: thanks a lot", "positive: muito bom", "negative: hate it", "negative: arrived late and cold", "negative: péssimo", "neutral: pickup at 5", "neutral: what time do you open", "neutral: 2 loaves please"].join("\n");
+    const unseen = ["horrible, disgusting service 😡", "wonderful, brilliant, perfect!", "estoy furioso, qué desastre"];
+    const labelsWith = async (props: Record<string, unknown>) => {
+      await load({ mode: "trained", examples, ...props });
+      const out = collect("out");
+      for (const text of unseen) getNode("s1").receive({ payload: text });
+      await untilReal(() => out.length === unseen.length, 10_000);
+      await helper.unload();
+      return out.map((m) => [sentimentOf(m).label, sentimentOf(m).score] as const);
+    };
+    const reading = await labelsWith({});
+    assert.deepEqual(reading.map(([label]) => label), ["negative", "positive", "negative"]);
+    const wordsOnly = await labelsWith({ lexiconReading: false });
+    assert.notDeepEqual(wordsOnly.map(([label]) => label), ["negative", "positive", "negative"], "words alone cannot tell");
+    assert.ok(reading[0][1] < wordsOnly[0][1] && reading[1][1] > wordsOnly[1][1] && reading[2][1] < wordsOnly[2][1], JSON.stringify({ reading, wordsOnly }));
+  });
 });

@@ -22,11 +22,19 @@ export function gatherExamples(form: string, file: string, userDir: string): Par
 // Models by the hash of their examples: a redeploy with the same examples, or two nodes sharing them, train once.
 const trained = new Map<string, Promise<IntentClassifier>>();
 
-export function modelFor(examples: TrainingExample[], onProgress: (share: number) => void): { hash: string; model: Promise<IntentClassifier> } {
-  const hash = createHash("sha256").update(JSON.stringify([DEFAULT_TRAINING, examples])).digest("hex");
+/** What a node adds to each text before its model reads it (the same at training and at prediction). */
+export interface TextAugment {
+  /** Names the augment in the model cache: models of one set of examples differ with it. */
+  name: string;
+  apply(text: string): string;
+}
+
+export function modelFor(examples: TrainingExample[], onProgress: (share: number) => void, augment?: TextAugment): { hash: string; model: Promise<IntentClassifier> } {
+  const hash = createHash("sha256").update(JSON.stringify([DEFAULT_TRAINING, augment?.name ?? "", examples])).digest("hex");
   let model = trained.get(hash);
   if (!model) {
-    model = IntentClassifier.trainAsync(examples, DEFAULT_TRAINING, 20, onProgress);
+    const read = augment ? examples.map((example) => ({ ...example, text: augment.apply(example.text) })) : examples;
+    model = IntentClassifier.trainAsync(read, DEFAULT_TRAINING, 20, onProgress);
     trained.set(hash, model);
     model.catch(() => trained.delete(hash));
     // Keep a handful of models, not every version ever deployed.
@@ -55,7 +63,7 @@ export function trainedModelGate(
   RED: NodeAPI,
   node: Node,
   status: StatusReporter,
-  source: { examples: string; file: string; what: string },
+  source: { examples: string; file: string; what: string; augment?: TextAugment },
   use: (model: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => void,
 ): TrainedModelGate | undefined {
   const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
@@ -73,7 +81,7 @@ export function trainedModelGate(
   let model: IntentClassifier | undefined;
   let failure: Error | undefined;
   const waiting: { msg: NodeMessage; send: SendFunction; done: DoneFunction }[] = [];
-  const training = modelFor(parsed.examples, (share) => status.set({ fill: "yellow", shape: "ring", text: translate(RED, "intent.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }) })).model;
+  const training = modelFor(parsed.examples, (share) => status.set({ fill: "yellow", shape: "ring", text: translate(RED, "intent.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }) }), source.augment).model;
   status.set({ fill: "yellow", shape: "ring", text: translate(RED, "intent.training", "training 0 %", { percent: 0 }) }, true);
   training.then(
     (ready) => {
