@@ -297,4 +297,42 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-dialog-cancel").click();
     await folder.waitFor({ state: "detached" });
   });
+
+  it("shows a trained sentiment node's lexicon reading with its English list, and validates a thread node's group size", async () => {
+    const sentiment = { id: "9d4e5f6071829301", type: "wa-sentiment", mode: "trained", examples: "positive: thanks\nnegative: broken", file: "", property: "payload", x: 360, y: 1200, wires: [[]] };
+    const thread = { id: "9d4e5f6071829302", type: "wa-thread", store: "", threadName: "threads", closeAfterHours: 72, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, cues: "", x: 360, y: 1300, wires: [[], []] };
+    const legacyThread = { ...thread, id: "9d4e5f6071829303", topicsInGroups: true, y: 1400 };
+    await importIntoEditor(page, [sentiment, thread, legacyThread]);
+    await page.locator(`g[id='${sentiment.id}'] rect.red-ui-flow-node`).dblclick();
+    const reading = page.locator("#node-input-lexiconReading");
+    const english = page.locator("#node-input-englishWords");
+    await reading.waitFor({ state: "visible" });
+    assert.equal(await reading.isChecked(), true, "on for a node saved before the setting");
+    assert.equal(await english.isVisible(), true, "the English list feeds the reading");
+    await reading.uncheck();
+    await english.waitFor({ state: "hidden" });
+    await page.locator("#node-input-mode").selectOption("lexicon");
+    await english.waitFor({ state: "visible" });
+    assert.equal(await reading.isVisible(), false);
+    await page.locator("#node-dialog-cancel").click();
+    await reading.waitFor({ state: "detached" });
+
+    await page.locator(`g[id='${thread.id}'] rect.red-ui-flow-node`).dblclick();
+    const writers = page.locator("#node-input-smallGroupWriters");
+    await writers.waitFor({ state: "visible" });
+    assert.equal(await writers.inputValue(), "6", "the default for a node saved before the setting");
+    await writers.fill("2.5");
+    await writers.dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-smallGroupWriters")?.classList.contains("input-error"));
+    await writers.fill("0");
+    await writers.dispatchEvent("change");
+    await page.waitForFunction(() => !document.querySelector("#node-input-smallGroupWriters")?.classList.contains("input-error"));
+    await page.locator("#node-dialog-cancel").click();
+    await writers.waitFor({ state: "detached" });
+    await page.locator(`g[id='${legacyThread.id}'] rect.red-ui-flow-node`).dblclick();
+    await writers.waitFor({ state: "visible" });
+    assert.equal(await writers.inputValue(), "1000", "ticked 'shared words in groups' meant every group");
+    await page.locator("#node-dialog-cancel").click();
+    await writers.waitFor({ state: "detached" });
+  });
 });
