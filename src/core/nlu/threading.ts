@@ -31,7 +31,7 @@ export interface ThreadOptions {
 
 export const DEFAULT_NEW_TOPIC_CUES = [
   // English
-  "btw", "by the way", "another question", "one more thing", "unrelated", "different question", "separate question", "on another note", "something else",
+  "btw", "by the way", "fyi", "another question", "one more thing", "unrelated", "different question", "separate question", "on another note", "something else",
   // Spanish
   "otra cosa", "otra pregunta", "por cierto", "cambiando de tema", "una pregunta mas", "aparte de eso",
   // Portuguese
@@ -329,7 +329,9 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   } else if (gap >= options.resumeAfterMs) {
     // After a pause any shared word is evidence: the customer comes back to what they were waiting for.
     const resumedMatch = best && best.score > 0 ? best : undefined;
-    chosen = resumedMatch?.thread ?? current ?? latest;
+    // With no word to go by, the customer is most likely back on the chat's main matter: its longest open thread.
+    const main = open.reduce<ThreadRecord | undefined>((a, t) => (a === undefined || t.messages > a.messages || (t.messages === a.messages && t.lastAt > a.lastAt) ? t : a), undefined);
+    chosen = resumedMatch?.thread ?? main ?? current ?? latest;
     reason = resumedMatch ? "topic" : "resumed";
   } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {
     chosen = topicMatch.thread;

@@ -63,6 +63,18 @@ describe("thread engine", () => {
     ]);
     assert.deepEqual(returning.numbers, [1, 2, 2, 1]);
     assert.equal(returning.reasons[3], "topic");
+    const days = 24 * 60 * MIN;
+    const nameless = thread([
+      { text: "Ich habe eine Kaffeemühle bestellt, Bestellnummer DE-778120", at: 0 },
+      { text: "Könnten Sie die Lieferadresse noch ändern?", at: 10 * MIN },
+      { text: "Und bitte nicht vor dem 13.01. liefern", at: 12 * MIN },
+      { text: "Übrigens, was kosten die Filterpapiere Größe 4?", at: 80 * MIN },
+      { text: "Dann nehme ich 5 Packungen", at: 85 * MIN },
+      { text: "Hallo, laut DHL liegt das Paket seit zwei Tagen im Depot", at: 2 * days },
+      { text: "fyi the link in your last message gives a 404", at: 2 * days + MIN },
+    ]);
+    assert.deepEqual(nameless.numbers, [1, 1, 1, 2, 2, 1, 3], "back after days with no shared word: the chat's main matter, not the latest side question");
+    assert.deepEqual(nameless.reasons.slice(5), ["resumed", "new-topic"]);
   });
 
   it("follows quoted replies, also into a closed thread, and closes quiet threads", () => {
