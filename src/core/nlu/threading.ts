@@ -329,8 +329,9 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   } else if (gap >= options.resumeAfterMs) {
     // After a pause any shared word is evidence: the customer comes back to what they were waiting for.
     const resumedMatch = best && best.score > 0 ? best : undefined;
-    // With no word to go by, the customer is most likely back on the chat's main matter: its longest open thread.
-    const main = open.reduce<ThreadRecord | undefined>((a, t) => (a === undefined || t.messages > a.messages || (t.messages === a.messages && t.lastAt > a.lastAt) ? t : a), undefined);
+    // With no word to go by, the customer is most likely back on the chat's main matter: its longest open
+    // thread, the earliest of equals (what they came for).
+    const main = open.reduce<ThreadRecord | undefined>((a, t) => (a === undefined || t.messages > a.messages ? t : a), undefined);
     chosen = resumedMatch?.thread ?? main ?? current ?? latest;
     reason = resumedMatch ? "topic" : "resumed";
   } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {

@@ -75,6 +75,14 @@ describe("thread engine", () => {
     ]);
     assert.deepEqual(nameless.numbers, [1, 1, 1, 2, 2, 1, 3], "back after days with no shared word: the chat's main matter, not the latest side question");
     assert.deepEqual(nameless.reasons.slice(5), ["resumed", "new-topic"]);
+    const evenly = thread([
+      { text: "a minha encomenda PT-1123 ainda não chegou", at: 0 },
+      { text: "o código dos CTT diz em trânsito há 5 dias", at: MIN },
+      { text: "Já agora, o azeite Quinta do Vale é biológico?", at: 10 * MIN },
+      { text: "queria 6 garrafas", at: 12 * MIN },
+      { text: "Muito obrigada pela ajuda, Sr. Rui!", at: 80 * MIN },
+    ]);
+    assert.deepEqual(evenly.numbers, [1, 1, 2, 2, 1], "between equals, the matter the customer came for");
   });
 
   it("follows quoted replies, also into a closed thread, and closes quiet threads", () => {
