@@ -337,7 +337,8 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
   } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {
     chosen = topicMatch.thread;
     reason = "topic";
-  } else if (current && current.closing && !isClosing(words) && terms.size >= 3 && scoreOf(current) < options.joinSimilarity) {
+  } else if (current && current.closing && !isClosing(words) && terms.size >= 3 && (scoreOf(current) < options.joinSimilarity || (topicMatch && topicMatch.thread !== current && topicMatch.score > scoreOf(current)))) {
+    // A thanks ends the current matter: what comes next goes where it fits best, or opens a thread.
     chosen = topicMatch?.thread;
     reason = topicMatch ? "topic" : "after-closing";
   } else {

@@ -40,6 +40,15 @@ describe("thread engine", () => {
     ]);
     assert.deepEqual(numbers, [1, 1, 2, 3]);
     assert.deepEqual(reasons.slice(2), ["after-closing", "new-topic"]);
+    const back = thread([
+      { text: "I got charged twice for the same order, $64.50 and another $64.50 on my card", at: 0 },
+      { text: "can you refund the duplicate one?", at: MIN },
+      { text: "also unrelated but is the Trailhead 40L backpack waterproof?", at: 10 * MIN },
+      { text: "just saw the refund come through, thanks Dana!", at: 200 * MIN },
+      { text: "ok I'll take the Trailhead 40L backpack in olive, same card", at: 201 * MIN },
+    ]);
+    assert.deepEqual(back.numbers, [1, 1, 2, 1, 2], "after a thanks the next message goes where it fits best, though it shares 'same' and 'card' with the thanked thread");
+    assert.equal(back.reasons[4], "topic");
   });
 
   it("reads a new-topic cue only at the start, takes an acceptance for no goodbye, and resumes by any shared word", () => {
