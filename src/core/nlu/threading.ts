@@ -209,9 +209,19 @@ function startsNewTopic(words: string[], cues: string[]): boolean {
 const FORWARDED_OR_SCAM = new Set(["fwd", "fw", "forwarded", "forward", "encaminhada", "encaminhado", "reenviado", "weitergeleitet", "transfere", "corrente", "cadena", "chain", "repasse", "scam", "scams", "golpe", "estafa", "arnaque", "betrug", "spam"]);
 const LAUGHTER = /^(?:k{3,}|(?:ha){2,}h?|(?:he){2,}|(?:ja){2,}j?|(?:je){2,}|rs(?:rs)+|lol|lmao|lmfao|rofl|hihi+)$/;
 
-/** A group message plainly beside the chat's business: a forward, a chain or scam (or a word about one), laughter. */
-function isAside(words: string[]): boolean {
-  return words.some((w) => FORWARDED_OR_SCAM.has(w) || LAUGHTER.test(w));
+/** Words that put a question to the group's members rather than to the business ("gente, …?", "anyone …?"). */
+const TO_THE_GROUP = new Set(["gente", "pessoal", "galera", "guys", "folks", "chicos", "leute"]);
+const ANYONE = new Set(["alguem", "alguien", "anyone", "anybody", "someone", "somebody", "jemand", "quelqu'un"]);
+
+/**
+ * A group message plainly beside the chat's business: a forward, a chain or scam (or a word about
+ * one), laughter, or, where `questionsCanBeAsides` (a small group's message that no open thread
+ * talks about), a question put to the members ("alguém vai buscar a vovó?", "guys, who has the
+ * keys?"). In a busy channel "anyone…?" is how most conversations start.
+ */
+function isAside(words: string[], text: string, questionsCanBeAsides: boolean): boolean {
+  if (words.some((w) => FORWARDED_OR_SCAM.has(w) || LAUGHTER.test(w))) return true;
+  return questionsCanBeAsides && text.includes("?") && (TO_THE_GROUP.has(words[0]) || words.some((w) => ANYONE.has(w)));
 }
 
 function isClosing(words: string[]): boolean {
@@ -305,7 +315,7 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     reason = "new-topic";
   } else if (open.length === 0) {
     reason = "first";
-  } else if (message.isGroup && isAside(words)) {
+  } else if (message.isGroup && isAside(words, message.text, smallGroup && !(best && best.score >= options.joinSimilarity))) {
     // Asides in a business group share one thread, away from the orders their writers are on.
     chosen = open.filter((t) => t.aside).sort((a, b) => b.lastAt - a.lastAt)[0];
     reason = "aside";

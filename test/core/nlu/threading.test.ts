@@ -145,6 +145,16 @@ describe("thread engine", () => {
     assert.equal(laugh.number, chain.number, "laughter joins the asides");
     assert.equal(say("caio@c.us", "pls don't forward scams here 🙄", 4).number, chain.number);
     assert.equal(say("caio@c.us", "Jorge, pode deixar o meu na portaria?", 5).reason, "newcomer", "and a writer whose last word was an aside is still new to the business");
+    const members = say("bia@c.us", "alguém vai buscar a vovó no aeroporto sexta?", 6);
+    assert.deepEqual([members.number, members.reason], [chain.number, "aside"], "a question to the members about nothing on the table");
+    assert.equal(say("dani@c.us", "gente, alguém sabe se 2 dúzias de ovos bastam?", 7).reason, "topic", "a question to the members about the order is business");
+  });
+
+  it("takes a busy group's 'anyone…?' for a conversation, not an aside", () => {
+    let state = initialThreadState();
+    for (let i = 0; i < 8; i += 1) state = assignThread(state, { id: `g${i}`, from: `nick${i}@c.us`, text: `my wifi driver ${i} fails after the upgrade`, at: i * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS).state;
+    const step = assignThread(state, { id: "q", from: "new@c.us", text: "anyone know how to mount a usb disk?", at: 9 * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+    assert.equal(step.decision.reason, "newcomer");
   });
 
   it("in a small group joins threads by shared words and sends a returning writer back to their open thread; a busy group does neither", () => {
