@@ -14,6 +14,9 @@ const CFA_FRANC: Record<string, string> = { SN: "XOF", CI: "XOF", ML: "XOF", BF:
 // Codes that are also everyday words ("pen", "php") are left out: their symbols still count (S/, ₱).
 const PESO_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP" };
 const ISO_CODES = "usd|eur|gbp|brl|mxn|ars|cop|clp|zar|cad|aud|nzd|sgd|hkd|jpy|cny|rmb|idr|myr|ngn|kes|inr|aed|chf";
+/** Millions of a currency in business shorthand: "30 MUSD", "MEUR 120" (upper case only: "Maud" is a name). */
+const MILLION_CODES = "musd|meur|mgbp|maud|mcad|mchf|msek|mnok|mdkk";
+const MILLION_CODE = /^M(USD|EUR|GBP|AUD|CAD|CHF|SEK|NOK|DKK)$/;
 
 /** Currency signs of one money, written before or after the amount ("₫ 50.000", "100 ₡"). */
 const SIGNS: [string, string][] = [
@@ -39,6 +42,7 @@ const CURRENCY_BEFORE: [string, CurrencyOf][] = [
   ["AU?\\$", "AUD"],
   ["S\\$", "SGD"],
   ["HK\\s?\\$", "HKD"],
+  ["mex\\$", "MXN"],
   ["(?:cad|aud|nzd|mxn|sgd|hkd|nz|mx)\\$", ""],
   ["\\$", (region) => DOLLAR_OF_COUNTRY[region ?? ""] ?? "USD"],
   ["€", "EUR"],
@@ -56,6 +60,7 @@ const CURRENCY_BEFORE: [string, CurrencyOf][] = [
   ["S\\/", "PEN"],
   ["AED|Dhs", "AED"],
   ["CHF", "CHF"],
+  [MILLION_CODES, ""],
   [ISO_CODES, ""],
   ["\\bR(?=\\s?\\d)", (region) => (region === "ZA" ? "ZAR" : "")],
 ];
@@ -101,6 +106,7 @@ const CURRENCY_AFTER: [string, CurrencyOf][] = [
   ["dirhams?|dhs", "AED"],
   ["pesos", (region) => PESO_OF_COUNTRY[region ?? ""] ?? "MXN"],
   ["lucas", "ARS"],
+  [MILLION_CODES, ""],
   [ISO_CODES, ""],
 ];
 
@@ -126,14 +132,27 @@ const WORD_END = "(?![A-Za-zÀ-ÿ\\d])";
 const SUBUNIT = "cents?|centavos?|c[ée]ntimos?|pence|peniques|penies";
 const BEFORE = group(wordStart(CURRENCY_BEFORE.map(([symbols]) => symbols)));
 const AFTER = group([...CURRENCY_AFTER.map(([words]) => words), SUBUNIT]);
+/** Millions and billions, which may also follow the currency: "75 USD million". */
+const LARGE_SCALES = group(SCALES.filter(([, factor]) => factor >= 1e6).map(([words]) => words));
 const MONEY = new RegExp(
-  `(${BEFORE})?\\s?(${AMOUNT})(\\s?(?:${group(SCALES.map(([words]) => words))})${WORD_END}(?:\\s(?:de|of)(?=\\s(?:${AFTER})${WORD_END}))?)?(?:\\s?(${AFTER})${WORD_END})?`,
+  `(${BEFORE})?\\s?(${AMOUNT})(\\s?(?:${group(SCALES.map(([words]) => words))})${WORD_END}(?:\\s(?:de|of)(?=\\s(?:${AFTER})${WORD_END}))?)?(?:\\s?(${AFTER})${WORD_END})?(?:\\s(${LARGE_SCALES})${WORD_END})?`,
   "gi",
 );
 
 /** An amount in words with its currency after it: "thirty euros", "cinquenta reais", "a hundred bucks". */
 const MONEY_IN_WORDS = new RegExp(
   `(?<![\\p{L}\\d])((?:a\\s+)?(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:(?:and|y|e|und|et)\\s+)?(?:${NUMBER_WORD_PATTERN})){0,5})(?:\\s+(${group(SCALES.map(([words]) => words))})(?:\\s+(?:de|of))?)?\\s+(${AFTER})(?![\\p{L}\\d])`,
+  "giu",
+);
+
+/** A fraction of a million or a billion: "half a million dollars", "a quarter million usd", "meio milhão de reais". */
+const FRACTIONS: [RegExp, number][] = [
+  [/^(?:a\s+)?half$|^mei[oa]$|^medi[oa]$|^halbe?$|^demi$/i, 0.5],
+  [/^(?:a\s+)?quarter$/i, 0.25],
+  [/^three[\s-]quarters?$/i, 0.75],
+];
+const MONEY_AS_FRACTION = new RegExp(
+  `(?<![\\p{L}\\d])((?:a\\s+)?half|(?:a\\s+)?quarter|three[\\s-]quarters?|mei[oa]|medi[oa]|halbe?|demi)(?:\\s+(?:a|an|of\\s+a))?[\\s-]+(${LARGE_SCALES})(?:\\s+(?:de|of))?\\s+(${AFTER})(?![\\p{L}\\d])`,
   "giu",
 );
 
@@ -145,6 +164,9 @@ const MARKED_AMOUNT = /(?:R\$|US\$|\$|€|£|₹|\bRs\.?)\s?\d|\d\s?(?:€|\b(?:
 const NOT_MONEY_AFTER = /^\s?(?:%|x\b|kg|g\b|gb|mb|ml|l\b|km|m\b|cm|mm|min|h\b|hrs?|days?|dias?|días|din|tage|jours|pax|personas|pessoas|people|units?|pcs|unidades|st(?:ü|u)ck|am\b|pm\b|uhr|horas?|:)/i;
 /** A number right after these is a card ending, a code or a reference, not an amount. */
 const NOT_MONEY_BEFORE = /(?:ending(?: in)?|ends? in|terminad[ao] (?:en|em)|final(?:izado)? (?:em|en)|endet auf|finissant par|otp|pin|code|c[oó]digo|ref(?:erence)?|utr|no\.?|n[º°]|#|order|pedido|size|talla|tamanho|nota|top)\s*[:#]?\s*$/i;
+/** A day after its month ("sept. 30", "Oct 25") is a date. */
+const AFTER_MONTH = /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\s?\.?\s*$/i;
+
 /** Words that may follow a bare amount in a message about money ("550 mein de do", "600 final", "1.500 no pix"). */
 const AMOUNT_FOLLOWERS = /^\s?(?:[?!.,;)]|$|mein|me|ka|ki|ke|kar|final|tak|no\b|na\b|de\b|pe\b|por\b|pra\b|para\b|only|each|total|max|ok)/i;
 /** The money of a chat's country, for amounts written without a currency. */
@@ -182,7 +204,8 @@ function isBareAmount(text: string, start: number, amountText: string): boolean 
   if (value < 20) return false;
   if (/^\d{4}$/.test(amountText) && value >= 1900 && value <= 2100) return false;
   if (/^\d{5,}$/.test(amountText)) return false;
-  if (NOT_MONEY_BEFORE.test(text.slice(Math.max(0, start - 24), start))) return false;
+  const before = text.slice(Math.max(0, start - 24), start);
+  if (NOT_MONEY_BEFORE.test(before) || AFTER_MONTH.test(before)) return false;
   const following = text.slice(end, end + 12);
   return !NOT_MONEY_AFTER.test(following) && AMOUNT_FOLLOWERS.test(following);
 }
@@ -212,8 +235,11 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
   const inHundredths = new Set<FoundMoney>();
   const aboutMoney = PRICE_CUE.test(text) || MARKED_AMOUNT.test(text);
   for (const m of text.matchAll(MONEY)) {
-    const [whole, before, amountText, scaleText, after] = m;
-    const scale = scaleText?.trim().replace(/\s+(?:de|of)$/i, "");
+    const [matched, before, amountText, scaleText, after, scaleAfterCurrency] = m;
+    // A scale after the currency counts only after a code ("75 USD million"), where none came before it.
+    const scaleAfterCode = scaleAfterCurrency !== undefined && !scaleText && after !== undefined && /^[a-z]{3}$/i.test(after.trim());
+    const whole = scaleAfterCurrency && !scaleAfterCode ? matched.slice(0, matched.length - scaleAfterCurrency.length).trimEnd() : matched;
+    const scale = (scaleText ?? (whole === matched ? scaleAfterCurrency : undefined))?.trim().replace(/\s+(?:de|of)$/i, "");
     const chatThousands = scale !== undefined && CHAT_THOUSANDS.test(scale);
     const start = m.index! + (whole.length - whole.trimStart().length);
     if (!before && !after && !chatThousands && !(aboutMoney && isBareAmount(text, start, amountText))) continue;
@@ -230,6 +256,12 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
       amount /= 100;
     }
     if (amount === undefined || !currency) continue;
+    const millions = MILLION_CODE.exec(currency);
+    if (millions) {
+      if (!MILLION_CODE.test((before ?? after ?? "").trim())) continue;
+      currency = millions[1];
+      amount *= 1e6;
+    }
     if (scale) amount *= scaleOf(scale);
     if (after && /lucas/i.test(after)) amount *= 1000;
     const end = m.index! + whole.trimEnd().length;
@@ -241,10 +273,20 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     const counted = numberFromWords(amountText);
     const amount = counted === undefined || !scale ? counted : counted * scaleOf(scale);
     const hundredths = SUBUNIT_WORD.test(after);
-    const currency = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
+    const written = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
+    const millions = written ? MILLION_CODE.exec(written) : null;
+    if (millions && !MILLION_CODE.test(after)) continue;
+    const currency = millions ? millions[1] : written;
     if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
-    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: hundredths ? amount / 100 : amount, currency } });
+    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: (hundredths ? amount / 100 : amount) * (millions ? 1e6 : 1), currency } });
     if (hundredths) inHundredths.add(found[found.length - 1]);
+  }
+  for (const m of text.matchAll(MONEY_AS_FRACTION)) {
+    const [whole, fraction, scale, after] = m;
+    const share = FRACTIONS.find(([words]) => words.test(fraction.replace(/\s+/g, " ")))?.[1];
+    const currency = currencyOf(AFTER_MATCHERS, after, region);
+    if (share === undefined || !currency || MILLION_CODE.test(currency) || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
+    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: share * scaleOf(scale), currency } });
   }
   return joinSubunits(text, found.sort((a, b) => a.start - b.start), inHundredths);
 }

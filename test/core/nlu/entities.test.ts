@@ -86,6 +86,18 @@ describe("Rule entities", () => {
     assert.deepEqual(money("five million people", "US"), []);
   });
 
+  it("money: a scale after a code, fractions of a million, Mex$, millions in business shorthand; a day after its month is no amount", () => {
+    const money = (text: string, region?: EntityContext["region"]) => values(text, region).filter(([type]) => type === "money").map(([, text, value]) => [text, value]);
+    assert.deepEqual(money("They lost 75 USD million last year", "US"), [["75 USD million", { amount: 75e6, currency: "USD" }]]);
+    assert.deepEqual(money("paid 50 dollars million times", "US"), [["50 dollars", { amount: 50, currency: "USD" }]], "a scale follows a code, not a currency word");
+    assert.deepEqual(money("half a million dollars, a quarter million usd, meio milhão de reais", "BR").map(([, value]) => value), [{ amount: 5e5, currency: "USD" }, { amount: 2.5e5, currency: "USD" }, { amount: 5e5, currency: "BRL" }]);
+    assert.deepEqual(money("half a million people", "US"), []);
+    assert.deepEqual(money("Sell Mex$ 10 million forward", "US"), [["Mex$ 10 million", { amount: 1e7, currency: "MXN" }]]);
+    assert.deepEqual(money("losses over 30 MUSD and MEUR 120", "US").map(([, value]) => value), [{ amount: 3e7, currency: "USD" }, { amount: 1.2e8, currency: "EUR" }]);
+    assert.deepEqual(money("Maud 60 called, and so did maud 60", "US"), [], "lower case is a name");
+    assert.deepEqual(money("to be paid nov. 6 to holders of record oct. 25, the company said", "US"), []);
+  });
+
   it("dates and times resolved against the message's day, in six languages", () => {
     // Wednesday 2024-11-20, 14:00 UTC.
     const sentAt = Date.UTC(2024, 10, 20, 14);
@@ -118,7 +130,7 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000)];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid"];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
