@@ -20,7 +20,7 @@ type Parser = { parse(text: string, ref: chrono.ParsingReference, option?: chron
 const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
 const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
 const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
-const PAST_CUE = /\b(since|ordered|bought|last|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)\b[^.?!]{0,40}$/i;
+const PAST_CUE = /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)\b[^.?!]{0,40}$/i;
 /** A verb in the past in the same clause, a little before the weekday ("it was dispatched on monday", "chegou na sexta"). */
 const PAST_VERB = /(?<![\p{L}])(was|were|did|had|shipped|dispatched|sent|delivered|arrived|received|came|paid|fue|lleg[oó]|enviaron|envi[eé]|mand[eé]|pagu[eé]|recib[ií]|sali[oó]|foi|chegou|enviaram|enviei|mandei|paguei|recebi|veio|saiu|war|wurde|kam|geschickt|versandt|bezahlt|angekommen|[ée]tait|[ée]t[ée]|arriv[ée]e?|envoy[ée]e?|re[çc]ue?|pay[ée]e?)(?![\p{L}])[^.?!,;]{0,30}$/iu;
 const LEADING_WORDS = /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
@@ -107,6 +107,10 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     const at = m[1] !== undefined ? m.index! + m[0].lastIndexOf(m[1]) - (/^(?:dia|d[íi]a)\s/i.test(m[0]) ? m[0].indexOf(m[1]) : 0) : m.index!;
     if (date) take({ start: at, end: m.index! + m[0].length, value: format(date) });
   }
+  for (const m of input.matchAll(WEEKDAY_OF_WEEK)) {
+    const value = weekdayOfWeek(reference, m[2] ?? m[3], (m[1] ?? m[4]).toLowerCase());
+    if (value) take({ start: m.index!, end: m.index! + m[0].length, value });
+  }
   // Every find of chrono's must show date evidence (below): without any in the text, skip the five parsers.
   if (!DATE_EVIDENCE.test(input)) return found.sort((a, b) => a.start - b.start);
   const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
@@ -132,7 +136,7 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       let date = new Date(Date.UTC(c.get("year") ?? reference.getUTCFullYear(), (c.get("month") ?? 1) - 1, c.get("day") ?? 1));
       if (c.isCertain("weekday") && !c.isCertain("day")) {
         const before = input.slice(Math.max(0, result.index - 40), result.index + lead);
-        const past = PAST_CUE.test(before) || PAST_VERB.test(before) || PAST_AFTER.test(input.slice(end));
+        const past = PAST_CUE.test(before) || PAST_VERB.test(before) || PAST_AFTER.test(input.slice(end)) || /^(?:this\s+)?past\s/i.test(result.text.slice(lead));
         const target = c.get("weekday") ?? 0;
         const step = past ? -1 : 1;
         date = addDays(reference, step);
@@ -171,6 +175,32 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
 }
 
 const WEEKDAY_ONLY = new RegExp(`^(?:${WEEKDAY})\\.?$`, "i");
+
+const NEXT_WEEK = "next week|the following week|la semana que viene|la pr[óo]xima semana|semana que viene|pr[óo]xima semana|semana que vem|n[äa]chste[nr]? woche|la semaine prochaine|semaine prochaine|agle hafte";
+const LAST_WEEK = "last week|the previous week|previous week|la semana pasada|semana pasada|semana passada|letzte[nr]? woche|vorige[nr]? woche|la semaine derni[èe]re|semaine derni[èe]re|pichle hafte";
+/** A weekday of next or last week: "tuesday next week", "next week on Tuesday", "terça da semana que vem", "Dienstag letzter Woche". */
+const WEEKDAY_OF_WEEK = new RegExp(
+  `(?<![\\p{L}])(?:(${NEXT_WEEK}|${LAST_WEEK}),?\\s+(?:on\\s+|el\\s+|la\\s+|na\\s+|no\\s+|am\\s+|le\\s+)?(${WEEKDAY})|(${WEEKDAY})\\s+(?:(?:of|de|da|do|del)\\s+)?(${NEXT_WEEK}|${LAST_WEEK}))(?![\\p{L}])`,
+  "giu",
+);
+const WEEKDAY_NUMBERS: [RegExp, number][] = [
+  [/^(?:sun|domingo|sonntag|dimanche)/i, 0],
+  [/^(?:mon|lunes|segunda|montag|lundi)/i, 1],
+  [/^(?:tue|martes|ter[çc]a|dienstag|mardi)/i, 2],
+  [/^(?:wed|mi[ée]rcoles|quarta|mittwoch|mercredi)/i, 3],
+  [/^(?:thu|jueves|quinta|donnerstag|jeudi)/i, 4],
+  [/^(?:fri|viernes|sexta|freitag|vendredi)/i, 5],
+  [/^(?:sat|s[áa]bado|samstag|samedi)/i, 6],
+];
+
+/** The weekday in the week before or after the reference day's (weeks start on Monday). */
+function weekdayOfWeek(reference: Date, weekday: string, week: string): string | undefined {
+  const target = WEEKDAY_NUMBERS.find(([name]) => name.test(weekday))?.[1];
+  if (target === undefined) return undefined;
+  const shift = new RegExp(`^(?:${NEXT_WEEK})$`, "i").test(week) ? 1 : -1;
+  const monday = addDays(reference, -((reference.getUTCDay() + 6) % 7));
+  return format(addDays(monday, 7 * shift + ((target + 6) % 7)));
+}
 
 /** "Thu 14th", "Freitag, 27.11.": the weekday names the date that follows it; one point in time, the date's. */
 function joinWeekdayToDate(input: string, spans: DatetimeSpan[]): DatetimeSpan[] {

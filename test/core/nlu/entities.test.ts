@@ -123,6 +123,14 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("Freitag, 27.11. passt", "DE"), [["Freitag, 27.11.", "2024-11-27"]]);
     assert.deepEqual(dates("Freitag, 22.11. passt", "DE"), [["22.11.", "2024-11-22"]], "a day.month. is not a clock time (22:11)");
     assert.deepEqual(dates("I'll go back 12/12/30.", "GB"), [["12/12/30", "2030-12-12"]]);
+    // A weekday of next or last week is in that calendar week (Monday to Sunday), not just the next or last one.
+    assert.deepEqual(dates("can you deliver tuesday next week?"), [["tuesday next week", "2024-11-26"]]);
+    assert.deepEqual(dates("next week on Sunday"), [["next week on Sunday", "2024-12-01"]]);
+    assert.deepEqual(dates("entrega na terça da semana que vem?"), [["terça da semana que vem", "2024-11-26"]]);
+    assert.deepEqual(dates("el jueves de la semana pasada"), [["jueves de la semana pasada", "2024-11-14"]]);
+    assert.deepEqual(dates("am Dienstag nächster Woche", "DE"), [["Dienstag nächster Woche", "2024-11-26"]]);
+    assert.deepEqual(dates("next Tuesday then"), [["next Tuesday", "2024-11-26"]], "'next Tuesday' is the first one after today");
+    assert.deepEqual(dates("it came the previous Monday, or this past Wednesday"), [["Monday", "2024-11-18"], ["past Wednesday", "2024-11-13"]]);
     // Not points in time: durations, periods, greetings, "now", French "mon".
     assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
     // No message time, no dates.
@@ -130,7 +138,7 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid"];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid", "tuesday of next ".repeat(1_000) + "week", "next week on ".repeat(1_000) + "monday"];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
