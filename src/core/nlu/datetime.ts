@@ -29,14 +29,19 @@ const MAX_CHARS = 2000;
 const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
 const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
 /** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
-const DATE_EVIDENCE = new RegExp(`\\b(?:${WEEKDAY}|${RELATIVE_DAY})\\b|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}:\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "i");
-const RELATIVE_DAY_WORD = new RegExp(`\\b(?:${RELATIVE_DAY})\\b`, "i");
+const DATE_EVIDENCE = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
+// Letters around, not \\b: a word boundary after "amanhã" is not one to JavaScript.
+const RELATIVE_DAY_WORD = new RegExp(`(?<![\\p{L}\\d])(?:${RELATIVE_DAY})(?![\\p{L}\\d])`, "iu");
 const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
 /** "de manhã", "en la mañana", "guten Morgen": the morning, not tomorrow. */
 const MORNING_BEFORE = /(?:\b(?:de|la|pela|na|por la|esta|guten)\s*)$/i;
 const PART_OF_DAY_AFTER = /^\s+(?:de manh[ãa]|[àa] tarde|[àa] noite|en la ma[ñn]ana|en la tarde|en la noche|por la ma[ñn]ana|por la tarde|in the morning|in the afternoon|in the evening|morning|evening|night|afternoon|fr[üu]h|morgens|abends|nachmittags|matin|soir|apr[èe]s-midi|subah|shaam|sham|raat)(?![\p{L}])/iu;
 const TIME_AFTER = /^\s+(?:at|[àa]s|a las|a la|um|[àa])\s+(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h|uhr)?(?![\d/])/i;
 const PAST_AFTER = /^[^.?!]{0,40}\b(?:bestellt|gekauft|ordered|comprei|pedi|command[ée])\b/i;
+/** A time written the 24-hour way: "16h", "9h30", "14:00" (the "h" of "amanhã" is no hour mark). */
+const CLOCK_24H = /\dh(?![\p{L}])|:\d\d/u;
+const DAY_AFTER_BEFORE = /(?:depois de|pasado|apr[èe]s-?|day after)\s*$/i;
+const CLOCK_PREPOSITION = /(?:^|[^\p{L}])(?:[àa]s?|a las|a la|um|at|vers|das|at[ée]|hasta las|desde las|dalle|alle)\s+$/iu;
 const NUMERIC_DATE = /(?<![\d.,/])(\d{1,2})([./])(\d{1,2})(?:\2(\d{2}|\d{4}))?(\.)?(?![\d/]|\.\d|\s*(?:am|pm|h\b|uhr|€|%))/gi;
 const DAY_OF_MONTH = /\b(?:dia|d[íi]a|le|am)\s+(\d{1,2})(?:st|nd|rd|th|\.)?(?!\s*(?:[:/.]\d|%|h\b|am|pm|kg|x\b))\b|\b(\d{1,2})(?:st|nd|rd|th)\b/gi;
 
@@ -112,7 +117,7 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     if (value) take({ start: m.index!, end: m.index! + m[0].length, value });
   }
   // Every find of chrono's must show date evidence (below): without any in the text, skip the five parsers.
-  if (!DATE_EVIDENCE.test(input)) return found.sort((a, b) => a.start - b.start);
+  if (!DATE_EVIDENCE.test(input)) return withClockPhrases(input, reference, found.sort((a, b) => a.start - b.start));
   const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
   for (const parser of [english, ...LOCALES]) {
     let results: chrono.ParsedResult[];
@@ -131,9 +136,17 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       let end = start + spanText.length;
       const written = input.slice(start, end);
       if (!DATE_EVIDENCE.test(written) || NOT_A_DAY.test(written.trim())) continue;
+      // "9h30" alone may be a duration ("2h30 de route"); after "às", "à", "a las" it is a time.
+      if (/^\d{1,2}h\d{2}$/i.test(written) && !CLOCK_PREPOSITION.test(input.slice(0, start))) continue;
       if (/^(?:morgen|ma[ñn]ana)$/i.test(written) && MORNING_BEFORE.test(input.slice(0, start))) continue;
       const c = result.start;
       let date = new Date(Date.UTC(c.get("year") ?? reference.getUTCFullYear(), (c.get("month") ?? 1) - 1, c.get("day") ?? 1));
+      // Some parsers read only "amanhã" of "depois de amanhã": the day after tomorrow.
+      const dayAfter = /^(?:amanh[ãa]|ma[ñn]ana|demain|tomorrow)/i.test(written) ? DAY_AFTER_BEFORE.exec(input.slice(0, start)) : null;
+      if (dayAfter) {
+        start -= dayAfter[0].length;
+        date = addDays(reference, 2);
+      }
       if (c.isCertain("weekday") && !c.isCertain("day")) {
         const before = input.slice(Math.max(0, result.index - 40), result.index + lead);
         const past = PAST_CUE.test(before) || PAST_VERB.test(before) || PAST_AFTER.test(input.slice(end)) || /^(?:this\s+)?past\s/i.test(result.text.slice(lead));
@@ -148,7 +161,7 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       let hasTime = c.isCertain("hour");
       // "22.11." with its final dot is a German day and month, not 22:11.
       if (hasTime && /\d{1,2}\.\d{1,2}$/.test(written) && input[end] === ".") continue;
-      let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || /h\b|:\d\d/.test(spanText)) : undefined;
+      let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || CLOCK_24H.test(spanText)) : undefined;
       let minute = hasTime ? (c.get("minute") ?? 0) : undefined;
       if (!hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))) continue;
       if (hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !RELATIVE_DAY_WORD.test(written)) {
@@ -171,7 +184,87 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       take({ start, end, value: format(date, hour, minute) });
     }
   }
-  return joinWeekdayToDate(input, found.sort((a, b) => a.start - b.start));
+  return withClockPhrases(input, reference, joinWeekdayToDate(input, found.sort((a, b) => a.start - b.start)));
+}
+
+const HOUR_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+const GERMAN_HOURS = ["eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"];
+const MINUTE_WORDS: Record<string, number> = { half: 30, quarter: 15, five: 5, ten: 10, twenty: 20, "twenty five": 25, "twenty-five": 25, media: 30, meia: 30, demie: 30, cuarto: 15, quart: 15, quinze: 15 };
+/** "half past 6", "quarter to 5 pm", "10 past 9": English clock phrases. */
+const ENGLISH_CLOCK = new RegExp(
+  `(?<![\\p{L}\\d])(half|quarter|\\d{1,2}|five|ten|twenty[- ]five|twenty)\\s+(?:mins?\\s+|minutes\\s+)?(past|after|to|till|before)\\s+(\\d{1,2}|${HOUR_WORDS.join("|")})(?:\\s*(am|pm|a\\.m\\.|p\\.m\\.))?(?:\\s*o'?clock)?(?![\\p{L}\\d])`,
+  "giu",
+);
+/** "halb sieben" (6:30), "viertel nach 7", "viertel vor 8". */
+const GERMAN_CLOCK = new RegExp(`(?<![\\p{L}\\d])(halb|viertel nach|viertel vor)\\s+(\\d{1,2}|${GERMAN_HOURS.join("|")})(?![\\p{L}\\d])`, "giu");
+/** Minutes said after the hour: "a las 6 y media", "às 6 e meia", "6h et quart", "a las 7 menos cuarto". */
+const MINUTES_AFTER_HOUR = /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{1,2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
+/** The hour a Portuguese "às 6" or Spanish "a las 6" names, when no parser found it. */
+const BARE_HOUR = /(?<![\p{L}])(?:[àa]s|a las)\s+(\d{1,2})(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
+/** What may stand between a day and the clock time that follows it: "tomorrow at half past 6", "morgen um halb sieben". */
+const DAY_THEN_TIME = /^,?\s*(?:at|um|à|a las|às|as)?\s*$/i;
+
+function hourFrom(written: string, words: string[]): number {
+  const index = words.indexOf(written.toLowerCase());
+  return index >= 0 ? index + 1 : Number(written);
+}
+
+/**
+ * Clock times said with words for their minutes, which the parsers read as the hour alone or not
+ * at all: English "half past 6", German "halb sieben" (half before seven), and minutes after the
+ * hour in Spanish, Portuguese and French. A day just before ("tomorrow at half past 6") gives the date.
+ */
+function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[]): DatetimeSpan[] {
+  // The hour named, and the minutes from it (negative before it: "quarter to 5" is 5 hours less 15).
+  const clock: { start: number; end: number; hour: number; minutes: number; meridiem?: string }[] = [];
+  for (const m of input.matchAll(ENGLISH_CLOCK)) {
+    const minutes = MINUTE_WORDS[m[1].toLowerCase()] ?? Number(m[1]);
+    const hour = hourFrom(m[3], HOUR_WORDS);
+    if (!(minutes > 0 && minutes < 60 && hour >= 1 && hour <= 12)) continue;
+    const before = /^(?:to|till|before)$/i.test(m[2]);
+    // "5 to 12" is as often a range of things; digits count when round and said like a time.
+    const saidAsTime = /\bmin|am|pm|a\.m|p\.m|o'?clock/i.test(m[0].slice(m[1].length)) || !before;
+    if (/^\d/.test(m[1]) && (minutes % 5 !== 0 || !saidAsTime)) continue;
+    clock.push({ start: m.index!, end: m.index! + m[0].length, hour, minutes: before ? -minutes : minutes, meridiem: m[4]?.toLowerCase().replace(/\./g, "") });
+  }
+  for (const m of input.matchAll(GERMAN_CLOCK)) {
+    const hour = hourFrom(m[2], GERMAN_HOURS);
+    if (!(hour >= 1 && hour <= 12)) continue;
+    const kind = m[1].toLowerCase();
+    clock.push({ start: m.index!, end: m.index! + m[0].length, hour, minutes: kind === "halb" ? -30 : kind === "viertel nach" ? 15 : -15 });
+  }
+  for (const m of input.matchAll(BARE_HOUR)) {
+    const at = m.index! + m[0].length - m[1].length;
+    if (spans.some((s) => s.start < at + m[1].length && at < s.end) || !MINUTES_AFTER_HOUR.test(input.slice(at + m[1].length))) continue;
+    clock.push({ start: at, end: at + m[1].length, hour: Number(m[1]), minutes: 0 });
+  }
+  let result = spans;
+  for (const c of clock) {
+    if (c.hour < 1 || c.hour > 23) continue;
+    const named = c.meridiem === "pm" ? (c.hour % 12) + 12 : c.meridiem === "am" ? c.hour % 12 : likelyHour(c.hour, false);
+    const at = (named * 60 + c.minutes + 24 * 60) % (24 * 60);
+    const overlapping = result.filter((s) => s.start < c.end && c.start < s.end);
+    const day = result.filter((s) => !s.value.includes("T") && s.end <= c.start && DAY_THEN_TIME.test(input.slice(s.end, c.start))).pop();
+    const start = day?.start ?? Math.min(c.start, ...overlapping.map((s) => s.start));
+    const date = day ? day.value : overlapping.find((s) => s.value.length >= 10)?.value.slice(0, 10) ?? format(reference);
+    result = [...result.filter((s) => s !== day && !overlapping.includes(s)), { start, end: Math.max(c.end, ...overlapping.map((s) => s.end)), value: `${date}T${pad(Math.floor(at / 60))}:${pad(at % 60)}` }];
+  }
+  // Minutes after the hour of a time already found: "mañana a las 6 y media" is 18:30.
+  return result
+    .sort((a, b) => a.start - b.start)
+    .map((span) => {
+      const time = /T(\d\d):(\d\d)$/.exec(span.value);
+      // A parser may have kept the connector ("6h et") without the minutes after it.
+      const end = span.end - (/\s(?:et|y|e)$/i.exec(input.slice(span.start, span.end))?.[0].length ?? 0);
+      const minutes = time && time[2] === "00" ? MINUTES_AFTER_HOUR.exec(input.slice(end)) : null;
+      if (!time || !minutes) return span;
+      const said = (minutes[2] ?? minutes[4]).toLowerCase();
+      const count = MINUTE_WORDS[said] ?? Number(said);
+      if (!(count > 0 && count < 60)) return span;
+      const hour = Number(time[1]);
+      const [h, m] = minutes[3] ? [(hour + 23) % 24, 60 - count] : [hour, count];
+      return { start: span.start, end: end + minutes[0].length, value: `${span.value.slice(0, 11)}${pad(h)}:${pad(m)}` };
+    });
 }
 
 const WEEKDAY_ONLY = new RegExp(`^(?:${WEEKDAY})\\.?$`, "i");

@@ -131,6 +131,20 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("am Dienstag nächster Woche", "DE"), [["Dienstag nächster Woche", "2024-11-26"]]);
     assert.deepEqual(dates("next Tuesday then"), [["next Tuesday", "2024-11-26"]], "'next Tuesday' is the first one after today");
     assert.deepEqual(dates("it came the previous Monday, or this past Wednesday"), [["Monday", "2024-11-18"], ["past Wednesday", "2024-11-13"]]);
+    // Portuguese days ("amanhã" ends in a letter JavaScript's \b does not know), the day after tomorrow, "9h30".
+    assert.deepEqual(dates("pode ser amanhã?"), [["amanhã", "2024-11-21"]]);
+    assert.deepEqual(dates("amanhã às 6"), [["amanhã às 6", "2024-11-21T18:00"]], "the h of amanhã is no 24-hour mark");
+    assert.deepEqual(dates("depois de amanhã, pasado mañana a las 5, the day after tomorrow").map(([, value]) => value), ["2024-11-22", "2024-11-22T17:00", "2024-11-22"]);
+    assert.deepEqual(dates("às 9h30 ou à 14h30"), [["9h30", "2024-11-20T09:30"], ["14h30", "2024-11-20T14:30"]]);
+    assert.deepEqual(dates("on a fait 2h30 de route"), [], "a duration");
+    // Minutes said in words: after the hour, English "past"/"to", German "halb" (half before the hour).
+    assert.deepEqual(dates("mañana a las 6 y media"), [["mañana a las 6 y media", "2024-11-21T18:30"]]);
+    assert.deepEqual(dates("às 6 e meia"), [["6 e meia", "2024-11-20T18:30"]]);
+    assert.deepEqual(dates("a las 7 menos cuarto"), [["7 menos cuarto", "2024-11-20T18:45"]]);
+    assert.deepEqual(dates("tomorrow at half past six"), [["tomorrow at half past six", "2024-11-21T18:30"]]);
+    assert.deepEqual(dates("quarter to 5, or 5 to 12 pm"), [["quarter to 5", "2024-11-20T16:45"], ["5 to 12 pm", "2024-11-20T11:55"]]);
+    assert.deepEqual(dates("morgen um halb sieben", "DE"), [["morgen um halb sieben", "2024-11-21T18:30"]]);
+    assert.deepEqual(dates("5 to 12 cupcakes and 2 past 3 items"), [], "ranges and counts, not times");
     // Not points in time: durations, periods, greetings, "now", French "mon".
     assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
     // No message time, no dates.
@@ -138,7 +152,7 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid", "tuesday of next ".repeat(1_000) + "week", "next week on ".repeat(1_000) + "monday"];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid", "tuesday of next ".repeat(1_000) + "week", "next week on ".repeat(1_000) + "monday", "half past ".repeat(2_000) + "6", "às 6 e ".repeat(2_000) + "meia", "a las 7 menos ".repeat(1_000), "depois de ".repeat(2_000) + "amanhã", "9h30 ".repeat(2_000)];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
