@@ -5,7 +5,7 @@ const STREET_WORD = "rua|r\\.|av\\.?|avenida|alameda|travessa|estrada|rodovia|pr
 const STREET = new RegExp(
   [
     `\\b(?:${STREET_WORD})\\s+(?:(?:de|do|da|dos|das|del|de la|des|du|di)\\s+)?[\\p{L}\\d][\\p{L}\\d'’.-]*(?:\\s+(?:(?:de|do|da|del|des|du)\\s+)?\\p{Lu}[\\p{L}'’.-]*){0,3}`,
-    `\\b\\d{1,5}[A-Za-z]?\\s+(?:\\p{L}[\\p{L}'’-]*\\s+){1,3}(?:${STREET_WORD})\\b`,
+    `\\b\\d{1,5}[A-Za-z]?\\s+(?:\\p{L}[\\p{L}'’-]*\\s+){1,3}(?:${STREET_WORD})(?![\\p{L}\\d])`,
   ].join("|"),
   "iu",
 );

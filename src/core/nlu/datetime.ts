@@ -20,7 +20,7 @@ type Parser = { parse(text: string, ref: chrono.ParsingReference, option?: chron
 const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
 const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
 const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
-const PAST_CUE = /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)\b[^.?!]{0,40}$/i;
+const PAST_CUE = /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)(?![\p{L}\d])[^.?!]{0,40}$/iu;
 /** A verb in the past in the same clause, a little before the weekday ("it was dispatched on monday", "chegou na sexta"). */
 const PAST_VERB = /(?<![\p{L}])(was|were|did|had|shipped|dispatched|sent|delivered|arrived|received|came|paid|fue|lleg[oó]|enviaron|envi[eé]|mand[eé]|pagu[eé]|recib[ií]|sali[oó]|foi|chegou|enviaram|enviei|mandei|paguei|recebi|veio|saiu|war|wurde|kam|geschickt|versandt|bezahlt|angekommen|[ée]tait|[ée]t[ée]|arriv[ée]e?|envoy[ée]e?|re[çc]ue?|pay[ée]e?)(?![\p{L}])[^.?!,;]{0,30}$/iu;
 const LEADING_WORDS = /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
@@ -37,7 +37,7 @@ const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|
 const MORNING_BEFORE = /(?:\b(?:de|la|pela|na|por la|esta|guten)\s*)$/i;
 const PART_OF_DAY_AFTER = /^\s+(?:de manh[ãa]|[àa] tarde|[àa] noite|en la ma[ñn]ana|en la tarde|en la noche|por la ma[ñn]ana|por la tarde|in the morning|in the afternoon|in the evening|morning|evening|night|afternoon|fr[üu]h|morgens|abends|nachmittags|matin|soir|apr[èe]s-midi|subah|shaam|sham|raat)(?![\p{L}])/iu;
 const TIME_AFTER = /^\s+(?:at|[àa]s|a las|a la|um|[àa])\s+(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h|uhr)?(?![\d/])/i;
-const PAST_AFTER = /^[^.?!]{0,40}\b(?:bestellt|gekauft|ordered|comprei|pedi|command[ée])\b/i;
+const PAST_AFTER = /^[^.?!]{0,40}\b(?:bestellt|gekauft|ordered|comprei|pedi|command[ée])(?![\p{L}\d])/iu;
 /** A time written the 24-hour way: "16h", "9h30", "14:00" (the "h" of "amanhã" is no hour mark). */
 const CLOCK_24H = /\dh(?![\p{L}])|:\d\d/u;
 const DAY_AFTER_BEFORE = /(?:depois de|pasado|apr[èe]s-?|day after)\s*$/i;

@@ -157,7 +157,7 @@ const MONEY_AS_FRACTION = new RegExp(
 );
 
 /** Words that make a bare number an amount of money. */
-const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)\b/i;
+const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)(?![\p{L}\d])/iu;
 /** An amount with its currency marker somewhere in the message: the message is about money. */
 const MARKED_AMOUNT = /(?:R\$|US\$|\$|€|£|₹|\bRs\.?)\s?\d|\d\s?(?:€|\b(?:euros?|reais|bucks|dollars|quid|rupees|pesos)\b)/i;
 /** A number followed by one of these is not money. */

@@ -24,7 +24,7 @@ const TITLE_BEFORE = /(?:\b(?:seu|dona|sr|sra|srta|señor|señora|sr\.|mr|mrs|ms
 const THANKS_BEFORE = /(?:\b(?:thanks|thank you|thx|ty|cheers|obrigad[oa]|brigad[oa]|valeu|gracias|muchas gracias|mil gracias|merci|merci beaucoup|danke|danke schön|vielen dank|shukriya|dhanyavaad|grazie|bye|tchau|ciao|hi|hello|hey|hola|oi|olá|bonjour|salut|hallo|namaste|dear|querida|querido|prezad[ao]|estimad[ao]|chère|cher|liebe|lieber)\s*,?\s+)$/iu;
 const WITH_BEFORE = /\b(?:avec|with|com|con|mit|and|e|y|et|und)\s+$/iu;
 const ARTICLE_BEFORE = /\b(?:the|a|an|o|a|os|as|el|la|los|las|le|les|un|une|der|die|das|ein|eine|this|that|my|our|your)\s+$/iu;
-const FOLLOWED_BY_HERE = /^\s+(?:here|aqui|aquí|hier|ici|this side|idhar)\b/iu;
+const FOLLOWED_BY_HERE = /^\s+(?:here|aqui|aquí|hier|ici|this side|idhar)(?![\p{L}\d])/iu;
 
 function isCommonWord(word: string): boolean {
   return COMMON_WORDS.has(word.toLowerCase());
@@ -64,7 +64,7 @@ export function findPersons(text: string): FoundSpan[] {
     else if (WITH_BEFORE.test(before) && known) confidence = 0.7;
     else if (ARTICLE_BEFORE.test(before)) continue;
     else if (known && atStart && /^(?:\s*,|\s+(?:apto|apt|do|da|de|from|aqui|here)\b)/u.test(text.slice(start + first.length))) confidence = 0.75;
-    else if (atStart && !isCommonWord(first) && /^\s+(?:(?:do|da|from|von|de)\s+\S+\s+)?(?:here|aqui|aquí|hier|ici)\b/iu.test(text.slice(start + first.length))) confidence = 0.7;
+    else if (atStart && !isCommonWord(first) && /^\s+(?:(?:do|da|from|von|de)\s+\S+\s+)?(?:here|aqui|aquí|hier|ici)(?![\p{L}\d])/iu.test(text.slice(start + first.length))) confidence = 0.7;
     else if (known && FOLLOWED_BY_HERE.test(text.slice(start + first.length))) confidence = 0.8;
     else if (known && /['’]s\b/u.test(text.slice(start + first.length, start + first.length + 3))) confidence = 0.7;
     else if (known && !sentenceStart) confidence = LOOSE_NAME_CONFIDENCE;

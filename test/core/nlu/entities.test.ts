@@ -137,6 +137,11 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("depois de amanhã, pasado mañana a las 5, the day after tomorrow").map(([, value]) => value), ["2024-11-22", "2024-11-22T17:00", "2024-11-22"]);
     assert.deepEqual(dates("às 9h30 ou à 14h30"), [["9h30", "2024-11-20T09:30"], ["14h30", "2024-11-20T14:30"]]);
     assert.deepEqual(dates("on a fait 2h30 de route"), [], "a duration");
+    // Words ending in an accented letter end where JavaScript's \b cannot see it: "compré", "commandé", "pagué", "aquí", "Allée".
+    assert.deepEqual(dates("lo compré el lunes"), [["lunes", "2024-11-18"]]);
+    assert.deepEqual(dates("je l'ai commandé lundi", "FR"), [["lundi", "2024-11-18"]]);
+    assert.deepEqual(values("ya pagué 350 por el envío", "MX").filter(([type]) => type === "money").map(([, text]) => text), ["350"]);
+    assert.deepEqual(values("12 Grande Allée, Québec", "CA").filter(([type]) => type === "address").map(([, text]) => text), ["12 Grande Allée, Québec"]);
     // Minutes said in words: after the hour, English "past"/"to", German "halb" (half before the hour).
     assert.deepEqual(dates("mañana a las 6 y media"), [["mañana a las 6 y media", "2024-11-21T18:30"]]);
     assert.deepEqual(dates("às 6 e meia"), [["6 e meia", "2024-11-20T18:30"]]);
