@@ -1,6 +1,6 @@
 import { WaError } from "../core/errors";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
-import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, scoreSentiment, withLexiconReading } from "../core/nlu/sentiment";
+import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment, withLexiconReading } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "./lib/english-valence";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
@@ -36,11 +36,15 @@ export function sentimentSettingsFromConfig(config: SentimentDef) {
   return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
 }
 
-/** A trained model's answer in the lexicon's shape: score = P(positive) - P(negative). */
-function fromModel(model: IntentClassifier, text: string, augment: TextAugment | undefined): SentimentResult {
-  const scores = model.predict(augment ? augment.apply(text) : text, model.labels.length);
+/**
+ * A trained model's answer in the lexicon's shape: score = P(positive) - P(negative). With the
+ * lexicon's reading, the cues are the lexicon's words that the model read.
+ */
+function fromModel(model: IntentClassifier, text: string, lexicon: SentimentOptions | undefined): SentimentResult {
+  const read = lexicon ? readWithLexicon(text, lexicon) : undefined;
+  const scores = model.predict(read ? read.input : text, model.labels.length);
   const p = (label: string) => scores.find((s) => s.label === label)?.confidence ?? 0;
-  return { label: scores[0].label as SentimentResult["label"], score: Math.round((p("positive") - p("negative")) * 1000) / 1000, confidence: Math.round(scores[0].confidence * 1000) / 1000, cues: [] };
+  return { label: scores[0].label as SentimentResult["label"], score: Math.round((p("positive") - p("negative")) * 1000) / 1000, confidence: Math.round(scores[0].confidence * 1000) / 1000, cues: read?.lexicon.cues ?? [] };
 }
 
 export default function register(RED: NodeAPI): void {
@@ -78,7 +82,7 @@ export default function register(RED: NodeAPI): void {
         ? { name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`, apply: (text) => withLexiconReading(text, options) }
         : undefined;
       const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels", augment }, (model, msg, send, done) =>
-        annotate({ ...fromModel(model, textOf(msg), augment), source: "trained" }, msg, send, done, clock.now()),
+        annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),
       );
       if (!gate) return;
       node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => gate.submit(msg, send, done));

@@ -60,12 +60,14 @@ describe("wa-sentiment node", () => {
       for (const text of unseen) getNode("s1").receive({ payload: text });
       await untilReal(() => out.length === unseen.length, 10_000);
       await helper.unload();
-      return out.map((m) => [sentimentOf(m).label, sentimentOf(m).score] as const);
+      return out.map((m) => [sentimentOf(m).label, sentimentOf(m).score, sentimentOf(m).cues] as const);
     };
     const reading = await labelsWith({});
     assert.deepEqual(reading.map(([label]) => label), ["negative", "positive", "negative"]);
+    assert.ok(reading[0][2].some((cue) => (cue as { token: string }).token === "horrible"), "the lexicon's cues come along");
     const wordsOnly = await labelsWith({ lexiconReading: false });
     assert.notDeepEqual(wordsOnly.map(([label]) => label), ["negative", "positive", "negative"], "words alone cannot tell");
+    assert.deepEqual(wordsOnly[0][2], []);
     assert.ok(reading[0][1] < wordsOnly[0][1] && reading[1][1] > wordsOnly[1][1] && reading[2][1] < wordsOnly[2][1], JSON.stringify({ reading, wordsOnly }));
   });
 });

@@ -88,9 +88,14 @@ export function lexiconReadingWords(result: SentimentResult): string {
   return `lexband${band < 0 ? "m" : "p"}${Math.abs(band)} lexlabel${result.label} lexpositive${positive} lexnegative${negative} lexcues${positive}x${negative}`;
 }
 
-/** The text followed by the lexicon's reading of it: what a trained sentiment model reads, at training and after. */
+/** The text followed by the lexicon's reading of it (what a trained sentiment model reads, at training and after), and that reading. */
+export function readWithLexicon(text: string, options: SentimentOptions = DEFAULT_SENTIMENT): { input: string; lexicon: SentimentResult } {
+  const lexicon = scoreSentiment(text, options);
+  return { input: `${text} ${lexiconReadingWords(lexicon)}`, lexicon };
+}
+
 export function withLexiconReading(text: string, options: SentimentOptions = DEFAULT_SENTIMENT): string {
-  return `${text} ${lexiconReadingWords(scoreSentiment(text, options))}`;
+  return readWithLexicon(text, options).input;
 }
 
 /** Whether a text's function words are more English than Spanish, Portuguese, German, French or Hinglish. */
