@@ -74,7 +74,17 @@ function goldSection(data: string, rows: EvalRow[], withEntities: boolean): numb
   rmSync(predFile, { force: true });
   rmSync(scoreFile, { force: true });
   const t = scored.threads;
-  rows.push({ section: "threads", dataset: `whatsapp-gold dev (22 conversations)${withEntities ? ", with rule entities" : ", words only"}`, metric: "pairwise F1", value: t.f1, target: ">= 0.85", note: `P ${t.p.toFixed(3)} R ${t.r.toFixed(3)}, mean per conversation ${t.macro_f1.toFixed(3)}` });
+  // Group chats and one-to-one chats apart: groups are where threading is hardest.
+  const kinds = { group: { tp: 0, fp: 0, fn: 0 }, single: { tp: 0, fp: 0, fn: 0 } };
+  for (const conversation of new Set(messages.map((m) => m.conversation))) {
+    const inIt = messages.map((m, i) => [m, predictions[i]] as const).filter(([m]) => m.conversation === conversation);
+    const counts = pairwise(inIt.map(([m]) => m.thread), inIt.map(([, p]) => p.thread));
+    const kind = inIt[0][0].chat.endsWith("@g.us") ? kinds.group : kinds.single;
+    kind.tp += counts.tp;
+    kind.fp += counts.fp;
+    kind.fn += counts.fn;
+  }
+  rows.push({ section: "threads", dataset: `whatsapp-gold dev (22 conversations)${withEntities ? ", with rule entities" : ", words only"}`, metric: "pairwise F1", value: t.f1, target: ">= 0.85", note: `P ${t.p.toFixed(3)} R ${t.r.toFixed(3)}, mean per conversation ${t.macro_f1.toFixed(3)}; group chats ${f1(kinds.group).toFixed(3)}, one-to-one ${f1(kinds.single).toFixed(3)}` });
   const single = singleThreadBaseline(messages);
   if (withEntities) rows.push({ section: "threads", dataset: "whatsapp-gold dev, baseline: one thread per conversation", metric: "pairwise F1", value: single });
   return ms;
