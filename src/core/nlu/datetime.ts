@@ -88,7 +88,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     const offset = word === "kal" ? 1 : word === "parso" || word === "parson" ? 2 : 0;
     const hourText = m[2] ?? m[4];
     const minuteText = m[3] ?? m[5];
-    const hour = hourText === undefined ? undefined : likelyHour(Number(hourText), false);
+    const partOfDay = /\b(subah|savere|shaam|sham|raat|dopahar)\b/i.exec(m[0])?.[1].toLowerCase();
+    const hour = hourText === undefined ? undefined : partOfDay ? withPartOfDay(Number(hourText), partOfDay) : likelyHour(Number(hourText), false);
     if (hour !== undefined && hour > 23) continue;
     take({ start: m.index!, end: m.index! + m[0].length, value: format(addDays(reference, offset), hour, minuteText === undefined ? undefined : Number(minuteText)) });
   }
@@ -200,7 +201,10 @@ const GERMAN_CLOCK = new RegExp(`(?<![\\p{L}\\d])(halb|viertel nach|viertel vor)
 /** Minutes said after the hour: "a las 6 y media", "às 6 e meia", "6h et quart", "a las 7 menos cuarto". */
 const MINUTES_AFTER_HOUR = /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{1,2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
 /** The hour a Portuguese "às 6" or Spanish "a las 6" names, when no parser found it. */
-const BARE_HOUR = /(?<![\p{L}])(?:[àa]s|a las)\s+(\d{1,2})(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
+const BARE_HOUR = /(?<![\p{L}])(?:[àa]s|a las|at|à|um)\s+(\d{1,2})(?:\s*(?:heures?|uhr|o'?clock))?(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
+/** A part of the day right after a clock time: "a las 6 de la tarde", "às 8 da manhã", "at 7 in the evening", "8 Uhr abends". */
+const PART_OF_DAY_AFTER_TIME = /^\s*(?:(?:de|da|do|del|in|du|of|at)\s+(?:la\s+|the\s+)?)?(ma[ñn]ana|manh[ãa]|morning|matin|morgens|fr[üu]h|vormittags|tarde|afternoon|apr[èe]s-midi|nachmittags|noche|noite|night|evening|soir|abends)(?![\p{L}])/iu;
+const MORNING = /^(?:ma[ñn]ana|manh[ãa]|morning|matin|morgens|fr[üu]h|vormittags|subah|savere)$/i;
 /** What may stand between a day and the clock time that follows it: "tomorrow at half past 6", "morgen um halb sieben". */
 const DAY_THEN_TIME = /^,?\s*(?:at|um|à|a las|às|as)?\s*$/i;
 
@@ -234,9 +238,11 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
     clock.push({ start: m.index!, end: m.index! + m[0].length, hour, minutes: kind === "halb" ? -30 : kind === "viertel nach" ? 15 : -15 });
   }
   for (const m of input.matchAll(BARE_HOUR)) {
-    const at = m.index! + m[0].length - m[1].length;
-    if (spans.some((s) => s.start < at + m[1].length && at < s.end) || !MINUTES_AFTER_HOUR.test(input.slice(at + m[1].length))) continue;
-    clock.push({ start: at, end: at + m[1].length, hour: Number(m[1]), minutes: 0 });
+    const at = m.index! + m[0].search(/\d/);
+    const end = m.index! + m[0].length;
+    const after = input.slice(end);
+    if (spans.some((s) => s.start < end && at < s.end) || !(MINUTES_AFTER_HOUR.test(after) || PART_OF_DAY_AFTER_TIME.test(after))) continue;
+    clock.push({ start: at, end, hour: Number(m[1]), minutes: 0 });
   }
   let result = spans;
   for (const c of clock) {
@@ -252,19 +258,41 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
   // Minutes after the hour of a time already found: "mañana a las 6 y media" is 18:30.
   return result
     .sort((a, b) => a.start - b.start)
-    .map((span) => {
-      const time = /T(\d\d):(\d\d)$/.exec(span.value);
-      // A parser may have kept the connector ("6h et") without the minutes after it.
-      const end = span.end - (/\s(?:et|y|e)$/i.exec(input.slice(span.start, span.end))?.[0].length ?? 0);
-      const minutes = time && time[2] === "00" ? MINUTES_AFTER_HOUR.exec(input.slice(end)) : null;
-      if (!time || !minutes) return span;
-      const said = (minutes[2] ?? minutes[4]).toLowerCase();
-      const count = MINUTE_WORDS[said] ?? Number(said);
-      if (!(count > 0 && count < 60)) return span;
-      const hour = Number(time[1]);
-      const [h, m] = minutes[3] ? [(hour + 23) % 24, 60 - count] : [hour, count];
-      return { start: span.start, end: end + minutes[0].length, value: `${span.value.slice(0, 11)}${pad(h)}:${pad(m)}` };
-    });
+    .map((span) => withPartOfDayAfter(input, withMinutesAfter(input, span)))
+    .map((span) => (!span.value.includes("T") && NOON.test(input.slice(span.start, span.end)) ? { ...span, value: `${span.value}T12:00` } : span));
+}
+
+const NOON = /meio[- ]dia|mediod[íi]a|\bmidi\b|\bmittag\b|\bnoon\b/i;
+
+/** Minutes after the hour of a time found: "mañana a las 6 y media" is 18:30. */
+function withMinutesAfter(input: string, span: DatetimeSpan): DatetimeSpan {
+  const time = /T(\d\d):(\d\d)$/.exec(span.value);
+  // A parser may have kept the connector ("6h et") without the minutes after it.
+  const end = span.end - (/\s(?:et|y|e)$/i.exec(input.slice(span.start, span.end))?.[0].length ?? 0);
+  const minutes = time && time[2] === "00" ? MINUTES_AFTER_HOUR.exec(input.slice(end)) : null;
+  if (!time || !minutes) return span;
+  const said = (minutes[2] ?? minutes[4]).toLowerCase();
+  const count = MINUTE_WORDS[said] ?? Number(said);
+  if (!(count > 0 && count < 60)) return span;
+  const hour = Number(time[1]);
+  const [h, m] = minutes[3] ? [(hour + 23) % 24, 60 - count] : [hour, count];
+  return { start: span.start, end: end + minutes[0].length, value: `${span.value.slice(0, 11)}${pad(h)}:${pad(m)}` };
+}
+
+/** A part of the day after a time says am or pm: "às 8 da manhã" is 08:00, "a las 6 de la tarde" 18:00. */
+function withPartOfDayAfter(input: string, span: DatetimeSpan): DatetimeSpan {
+  const time = /T(\d\d):(\d\d)$/.exec(span.value);
+  const part = time ? PART_OF_DAY_AFTER_TIME.exec(input.slice(span.end)) : null;
+  if (!time || !part) return span;
+  const hour = withPartOfDay(Number(time[1]), part[1]);
+  return { start: span.start, end: span.end + part[0].length, value: `${span.value.slice(0, 11)}${pad(hour)}:${time[2]}` };
+}
+
+/** The 24-hour hour of a clock time said with its part of the day (an afternoon reading of 1-7 is undone in the morning). */
+function withPartOfDay(hour: number, part: string): number {
+  if (MORNING.test(part)) return hour >= 13 && hour <= 19 ? hour - 12 : hour === 12 ? 0 : hour;
+  if (hour === 12 && /^(?:noche|noite|night|raat)$/i.test(part)) return 0;
+  return hour >= 1 && hour <= 11 ? hour + 12 : hour;
 }
 
 const WEEKDAY_ONLY = new RegExp(`^(?:${WEEKDAY})\\.?$`, "i");

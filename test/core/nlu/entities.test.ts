@@ -150,6 +150,11 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("quarter to 5, or 5 to 12 pm"), [["quarter to 5", "2024-11-20T16:45"], ["5 to 12 pm", "2024-11-20T11:55"]]);
     assert.deepEqual(dates("morgen um halb sieben", "DE"), [["morgen um halb sieben", "2024-11-21T18:30"]]);
     assert.deepEqual(dates("5 to 12 cupcakes and 2 past 3 items"), [], "ranges and counts, not times");
+    // A part of the day after a clock time says am or pm; "subah" is the morning; noon is 12:00.
+    assert.deepEqual(dates("às 8 da manhã, a las 6 de la tarde, at 7 in the evening, à 8 heures du soir").map(([, value]) => value), ["2024-11-20T08:00", "2024-11-20T18:00", "2024-11-20T19:00", "2024-11-20T20:00"]);
+    assert.deepEqual(dates("kal subah 7 baje aa jana"), [["kal subah 7 baje", "2024-11-21T07:00"]]);
+    assert.deepEqual(dates("pode ser ao meio-dia?"), [["meio-dia", "2024-11-20T12:00"]]);
+    assert.deepEqual(dates("come at 5 people"), [], "a bare 'at 5' needs a part of the day or minutes");
     // Not points in time: durations, periods, greetings, "now", French "mon".
     assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
     // No message time, no dates.
@@ -157,7 +162,7 @@ describe("Rule entities", () => {
   });
 
   it("takes bounded time on hostile text (no catastrophic backtracking)", () => {
-    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid", "tuesday of next ".repeat(1_000) + "week", "next week on ".repeat(1_000) + "monday", "half past ".repeat(2_000) + "6", "às 6 e ".repeat(2_000) + "meia", "a las 7 menos ".repeat(1_000), "depois de ".repeat(2_000) + "amanhã", "9h30 ".repeat(2_000)];
+    const hostile = ["Rua ".repeat(2_000) + "12", "Aa, ".repeat(2_000), "2 kg de ".repeat(1_000), "@Ana ".repeat(1_000), "tênis de ".repeat(1_000), "flat 1, ".repeat(1_000), "1 ".repeat(50_000), "a@".repeat(50_000) + "b", "www." + "a.".repeat(50_000), "#" + "A-".repeat(50_000), "tracking " + "1 -".repeat(30_000), "R$ " + "1.".repeat(50_000), "12/".repeat(20_000), "mañana a las ".repeat(5_000), "kal ".repeat(10_000) + "baje", "5 dollars and ".repeat(1_000), "trece euros y cuarenta y ".repeat(500), "15 usd 50 ".repeat(1_000), "cinco millones de ".repeat(1_000), "half a ".repeat(2_000) + "million", "a quarter million ".repeat(1_000), "75 USD million ".repeat(1_000), "sept . ".repeat(1_000) + "30 paid", "tuesday of next ".repeat(1_000) + "week", "next week on ".repeat(1_000) + "monday", "half past ".repeat(2_000) + "6", "às 6 e ".repeat(2_000) + "meia", "a las 7 menos ".repeat(1_000), "depois de ".repeat(2_000) + "amanhã", "9h30 ".repeat(2_000), "às 8 da ".repeat(1_000) + "manhã", "at 7 in the ".repeat(1_000)];
     for (const text of hostile) {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
