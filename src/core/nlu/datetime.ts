@@ -29,7 +29,7 @@ const MAX_CHARS = 2000;
 const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
 const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
 /** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
-const DATE_EVIDENCE = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
+const DATE_EVIDENCE = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+|de\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
 // Letters around, not \\b: a word boundary after "amanhã" is not one to JavaScript.
 const RELATIVE_DAY_WORD = new RegExp(`(?<![\\p{L}\\d])(?:${RELATIVE_DAY})(?![\\p{L}\\d])`, "iu");
 const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
@@ -259,8 +259,22 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
   return result
     .sort((a, b) => a.start - b.start)
     .map((span) => withPartOfDayAfter(input, withMinutesAfter(input, span)))
-    .map((span) => (!span.value.includes("T") && NOON.test(input.slice(span.start, span.end)) ? { ...span, value: `${span.value}T12:00` } : span));
+    .map((span) => (!span.value.includes("T") && NOON.test(input.slice(span.start, span.end)) ? { ...span, value: `${span.value}T12:00` } : span))
+    .reduce<DatetimeSpan[]>((joined, span) => {
+      // "dia 15 às 14h", "Friday, at 5": a day and the bare clock time said right after it are one point in time.
+      const day = joined[joined.length - 1];
+      const bareTime = span.value.startsWith(`${format(reference)}T`) && !DATE_EVIDENCE_NO_TIME.test(input.slice(span.start, span.end));
+      if (day && !day.value.includes("T") && bareTime && TIME_AFTER_DAY.test(input.slice(day.end, span.start))) {
+        joined[joined.length - 1] = { start: day.start, end: span.end, value: `${day.value}${span.value.slice(10)}` };
+      } else joined.push(span);
+      return joined;
+    }, []);
 }
+
+/** What joins a day to the clock time after it: "às", "at", "a las", "um", "à", a comma. */
+const TIME_AFTER_DAY = /^,?\s*(?:at|um|à|a las|a la|às|as)\s*$|^,\s*$/i;
+/** Words that name a day, so a span holding one is not a bare clock time. */
+const DATE_EVIDENCE_NO_TIME = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}(?![:h\\d])`, "iu");
 
 const NOON = /meio[- ]dia|mediod[íi]a|\bmidi\b|\bmittag\b|\bnoon\b/i;
 

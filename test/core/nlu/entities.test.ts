@@ -155,6 +155,10 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("kal subah 7 baje aa jana"), [["kal subah 7 baje", "2024-11-21T07:00"]]);
     assert.deepEqual(dates("pode ser ao meio-dia?"), [["meio-dia", "2024-11-20T12:00"]]);
     assert.deepEqual(dates("come at 5 people"), [], "a bare 'at 5' needs a part of the day or minutes");
+    // A day and the bare clock time said right after it are one point in time; "15 de dezembro" is a date.
+    assert.deepEqual(dates("pode ser dia 25 às 14h?"), [["dia 25 às 14h", "2024-11-25T14:00"]]);
+    assert.deepEqual(dates("15 de dezembro às 10h"), [["15 de dezembro às 10h", "2024-12-15T10:00"]]);
+    assert.deepEqual(dates("tomorrow at 5, or monday at 6").map(([, value]) => value), ["2024-11-21T17:00", "2024-11-25T18:00"]);
     // Not points in time: durations, periods, greetings, "now", French "mon".
     assert.deepEqual(dates("it's been 2 days, maybe next week? Guten Morgen! Mon mail, now"), []);
     // No message time, no dates.
