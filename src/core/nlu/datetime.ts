@@ -198,8 +198,8 @@ const ENGLISH_CLOCK = new RegExp(
 );
 /** "halb sieben" (6:30), "viertel nach 7", "viertel vor 8". */
 const GERMAN_CLOCK = new RegExp(`(?<![\\p{L}\\d])(halb|viertel nach|viertel vor)\\s+(\\d{1,2}|${GERMAN_HOURS.join("|")})(?![\\p{L}\\d])`, "giu");
-/** Minutes said after the hour: "a las 6 y media", "às 6 e meia", "6h et quart", "a las 7 menos cuarto". */
-const MINUTES_AFTER_HOUR = /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{1,2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
+/** Minutes said after the hour: "a las 6 y media", "às 6 e 15", "6h et quart", "a las 7 menos cuarto" (one digit after "e" is a count: "às 5 e 6 pessoas"). */
+const MINUTES_AFTER_HOUR = /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
 /** The hour a Portuguese "às 6" or Spanish "a las 6" names, when no parser found it. */
 const BARE_HOUR = /(?<![\p{L}])(?:[àa]s|a las|at|à|um)\s+(\d{1,2})(?:\s*(?:heures?|uhr|o'?clock))?(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
 /** A part of the day right after a clock time: "a las 6 de la tarde", "às 8 da manhã", "at 7 in the evening", "8 Uhr abends". */

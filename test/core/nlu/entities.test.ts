@@ -150,6 +150,7 @@ describe("Rule entities", () => {
     assert.deepEqual(dates("quarter to 5, or 5 to 12 pm"), [["quarter to 5", "2024-11-20T16:45"], ["5 to 12 pm", "2024-11-20T11:55"]]);
     assert.deepEqual(dates("morgen um halb sieben", "DE"), [["morgen um halb sieben", "2024-11-21T18:30"]]);
     assert.deepEqual(dates("5 to 12 cupcakes and 2 past 3 items"), [], "ranges and counts, not times");
+    assert.deepEqual(dates("às 5 e 6 pessoas"), [], "one digit after 'e' is a count, not minutes");
     // A part of the day after a clock time says am or pm; "subah" is the morning; noon is 12:00.
     assert.deepEqual(dates("às 8 da manhã, a las 6 de la tarde, at 7 in the evening, à 8 heures du soir").map(([, value]) => value), ["2024-11-20T08:00", "2024-11-20T18:00", "2024-11-20T19:00", "2024-11-20T20:00"]);
     assert.deepEqual(dates("kal subah 7 baje aa jana"), [["kal subah 7 baje", "2024-11-21T07:00"]]);
