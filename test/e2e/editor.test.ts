@@ -62,6 +62,18 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     assert.deepEqual(pageErrors, [], "the editor loads the pack's scripts without errors");
   });
 
+  // A dialog left open (a tray still sliding when its cancel was clicked) would shade the canvas for every later test.
+  afterEach(async () => {
+    for (const cancel of ["#node-config-dialog-cancel", "#node-dialog-cancel"]) {
+      const button = page?.locator(cancel);
+      if (button && (await button.isVisible().catch(() => false))) {
+        // It may already be closing on its own: then the click finds nothing, which is fine.
+        await button.click({ timeout: 2_000 }).catch(() => undefined);
+        await button.waitFor({ state: "detached", timeout: 10_000 }).catch(() => undefined);
+      }
+    }
+  });
+
   after(async () => {
     await browser?.close();
     await runtime?.stop();
@@ -152,7 +164,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.waitForTimeout(500); // the tray slides in; the screenshot is for people, not for the assertions
     await page.screenshot({ path: join(outputDir, "editor-whatsapp-web-pairing.png") });
     await page.locator("#node-config-dialog-cancel").click();
+    await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
     await page.locator("#node-dialog-cancel").click();
+    await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
   });
 
   it("sends a message by hand from the simulator's dialog into the running flow", async () => {
@@ -174,7 +188,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     assert.match(String(await answer.textContent()), /Delivered 2 message\(s\) to the flow/);
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
     await page.locator("#node-config-dialog-cancel").click();
+    await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
     await page.locator("#node-dialog-cancel").click();
+    await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
   });
 
   it("lists a dead letter in the dead-letter node's dialog and replays it from there", async () => {
