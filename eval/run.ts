@@ -9,7 +9,7 @@ import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../src/core
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
-import { DEFAULT_SENTIMENT, scoreSentiment, withLexiconReading } from "../src/core/nlu/sentiment";
+import { DEFAULT_SENTIMENT, readWithLexicon, scoreSentiment } from "../src/core/nlu/sentiment";
 import { englishValenceWords } from "../src/nodes/lib/english-valence";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
 import { recognizersSection, snipsSection } from "./entity-suites";
@@ -135,7 +135,8 @@ function readJsonl<T>(path: string): T[] {
 function sentimentSection(rows: Row[]): void {
   const languages = ["english", "spanish", "portuguese", "german", "french", "hindi", "italian", "arabic"];
   const tweeteval = readJsonl<{ text: string; label: string }>("sentiment/tweeteval/val.jsonl");
-  const gold = readJsonl<{ text: string; sentiment: string }>("whatsapp-gold/dev.jsonl").map((m) => ({ text: m.text, label: m.sentiment }));
+  const goldMessages = readJsonl<{ text: string; sentiment: string; conversation: string }>("whatsapp-gold/dev.jsonl");
+  const gold = goldMessages.map((m) => ({ text: m.text, label: m.sentiment }));
   const val = (lang: string) => readJsonl<{ text: string; label: string }>(`sentiment/xlmt/${lang}/val.jsonl`);
   const score = (data: { text: string; label: string }[], label: (text: string) => string) => macroF1(data.map((d) => d.label), data.map((d) => label(d.text)));
   // The node's default: the built-in lexicon plus VADER's English list for English messages; no training at all.
@@ -155,7 +156,7 @@ function sentimentSection(rows: Row[]): void {
   const trainLanguages = languages.filter((l) => l !== "english");
   const train = trainLanguages.flatMap((lang) => readJsonl<{ text: string; label: string }>(`sentiment/xlmt/${lang}/train.jsonl`));
   // The node's trained mode reads each text with the lexicon's reading appended (its default), or the words alone.
-  const reading = (text: string) => withLexiconReading(text, { ...DEFAULT_SENTIMENT, englishWords });
+  const reading = (text: string) => readWithLexicon(text, { ...DEFAULT_SENTIMENT, englishWords }).input;
   const trainedOn = (examples: { text: string; label: string }[], withReading: boolean, epochs = DEFAULT_TRAINING.epochs) => {
     const read = withReading ? reading : (text: string) => text;
     const model = IntentClassifier.train(examples.map((e) => ({ text: read(e.text), label: e.label })), { ...DEFAULT_TRAINING, epochs });
@@ -177,7 +178,6 @@ function sentimentSection(rows: Row[]): void {
     }
     return macroF1(truth, guessed);
   };
-  const goldMessages = readJsonl<{ text: string; sentiment: string; conversation: string }>("whatsapp-gold/dev.jsonl");
   const conversations = [...new Set(goldMessages.map((m) => m.conversation))];
   for (const withReading of [false, true]) {
     const how = withReading ? "with the lexicon's reading" : "words only";

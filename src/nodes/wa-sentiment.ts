@@ -1,6 +1,6 @@
 import { WaError } from "../core/errors";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
-import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment, withLexiconReading } from "../core/nlu/sentiment";
+import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "./lib/english-valence";
 import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
@@ -76,10 +76,12 @@ export default function register(RED: NodeAPI): void {
       return typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
     };
 
-    const options: SentimentOptions = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords ? englishValenceWords() : undefined };
+    // The English list is read once per process, and only when the lexicon runs.
+    const lexiconRuns = settings.mode === "lexicon" || settings.lexiconReading;
+    const options: SentimentOptions = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords && lexiconRuns ? englishValenceWords() : undefined };
     if (settings.mode === "trained") {
       const augment: TextAugment | undefined = settings.lexiconReading
-        ? { name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`, apply: (text) => withLexiconReading(text, options) }
+        ? { name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`, apply: (text) => readWithLexicon(text, options).input }
         : undefined;
       const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels", augment }, (model, msg, send, done) =>
         annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),

@@ -29,8 +29,9 @@ const MAX_CHARS = 2000;
 const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
 const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
 /** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
-const DATE_EVIDENCE = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+|de\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
-// Letters around, not \\b: a word boundary after "amanhã" is not one to JavaScript.
+/** A weekday or relative day, bounded by letters rather than \\b: a word boundary after "amanhã" is not one to JavaScript. */
+const DAY_NAME = `(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])`;
+const DATE_EVIDENCE = new RegExp(`${DAY_NAME}|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+|de\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
 const RELATIVE_DAY_WORD = new RegExp(`(?<![\\p{L}\\d])(?:${RELATIVE_DAY})(?![\\p{L}\\d])`, "iu");
 const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
 /** "de manhã", "en la mañana", "guten Morgen": the morning, not tomorrow. */
@@ -114,7 +115,7 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     if (date) take({ start: at, end: m.index! + m[0].length, value: format(date) });
   }
   for (const m of input.matchAll(WEEKDAY_OF_WEEK)) {
-    const value = weekdayOfWeek(reference, m[2] ?? m[3], (m[1] ?? m[4]).toLowerCase());
+    const value = weekdayOfWeek(reference, m[2] ?? m[3], m[1] ?? m[4]);
     if (value) take({ start: m.index!, end: m.index! + m[0].length, value });
   }
   // Every find of chrono's must show date evidence (below): without any in the text, skip the five parsers.
@@ -255,7 +256,7 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
     const date = day ? day.value : overlapping.find((s) => s.value.length >= 10)?.value.slice(0, 10) ?? format(reference);
     result = [...result.filter((s) => s !== day && !overlapping.includes(s)), { start, end: Math.max(c.end, ...overlapping.map((s) => s.end)), value: `${date}T${pad(Math.floor(at / 60))}:${pad(at % 60)}` }];
   }
-  // Minutes after the hour of a time already found: "mañana a las 6 y media" is 18:30.
+  // Then, on every span: minutes and the part of the day said after it, noon, and a bare time joined to its day.
   return result
     .sort((a, b) => a.start - b.start)
     .map((span) => withPartOfDayAfter(input, withMinutesAfter(input, span)))
@@ -274,7 +275,7 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
 /** What joins a day to the clock time after it: "às", "at", "a las", "um", "à", a comma. */
 const TIME_AFTER_DAY = /^,?\s*(?:at|um|à|a las|a la|às|as)\s*$|^,\s*$/i;
 /** Words that name a day, so a span holding one is not a bare clock time. */
-const DATE_EVIDENCE_NO_TIME = new RegExp(`(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])|\\d{1,2}[/.]\\d{1,2}(?![:h\\d])`, "iu");
+const DATE_EVIDENCE_NO_TIME = new RegExp(`${DAY_NAME}|\\d{1,2}[/.]\\d{1,2}(?![:h\\d])`, "iu");
 
 const NOON = /meio[- ]dia|mediod[íi]a|\bmidi\b|\bmittag\b|\bnoon\b/i;
 
@@ -318,6 +319,7 @@ const WEEKDAY_OF_WEEK = new RegExp(
   `(?<![\\p{L}])(?:(${NEXT_WEEK}|${LAST_WEEK}),?\\s+(?:on\\s+|el\\s+|la\\s+|na\\s+|no\\s+|am\\s+|le\\s+)?(${WEEKDAY})|(${WEEKDAY})\\s+(?:(?:of|de|da|do|del)\\s+)?(${NEXT_WEEK}|${LAST_WEEK}))(?![\\p{L}])`,
   "giu",
 );
+const NEXT_WEEK_WHOLE = new RegExp(`^(?:${NEXT_WEEK})$`, "i");
 const WEEKDAY_NUMBERS: [RegExp, number][] = [
   [/^(?:sun|domingo|sonntag|dimanche)/i, 0],
   [/^(?:mon|lunes|segunda|montag|lundi)/i, 1],
@@ -332,7 +334,7 @@ const WEEKDAY_NUMBERS: [RegExp, number][] = [
 function weekdayOfWeek(reference: Date, weekday: string, week: string): string | undefined {
   const target = WEEKDAY_NUMBERS.find(([name]) => name.test(weekday))?.[1];
   if (target === undefined) return undefined;
-  const shift = new RegExp(`^(?:${NEXT_WEEK})$`, "i").test(week) ? 1 : -1;
+  const shift = NEXT_WEEK_WHOLE.test(week) ? 1 : -1;
   const monday = addDays(reference, -((reference.getUTCDay() + 6) % 7));
   return format(addDays(monday, 7 * shift + ((target + 6) % 7)));
 }

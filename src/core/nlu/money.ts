@@ -210,6 +210,13 @@ function isBareAmount(text: string, start: number, amountText: string): boolean 
   return !NOT_MONEY_AFTER.test(following) && AMOUNT_FOLLOWERS.test(following);
 }
 
+/** A currency as read, or a million of it for business shorthand written in upper case ("30 MUSD"); undefined for a lower-case "maud" (a name). */
+function inMillions(currency: string, written: string): { currency: string; factor: number } | undefined {
+  const millions = MILLION_CODE.exec(currency);
+  if (!millions) return { currency, factor: 1 };
+  return MILLION_CODE.test(written.trim()) ? { currency: millions[1], factor: 1e6 } : undefined;
+}
+
 const whole = (table: [string, CurrencyOf][]): [RegExp, CurrencyOf][] => table.map(([pattern, currency]) => [new RegExp(`^(?:${pattern})$`, "i"), currency]);
 const BEFORE_MATCHERS = whole(CURRENCY_BEFORE);
 const AFTER_MATCHERS = whole(CURRENCY_AFTER);
@@ -256,12 +263,10 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
       amount /= 100;
     }
     if (amount === undefined || !currency) continue;
-    const millions = MILLION_CODE.exec(currency);
-    if (millions) {
-      if (!MILLION_CODE.test((before ?? after ?? "").trim())) continue;
-      currency = millions[1];
-      amount *= 1e6;
-    }
+    const money = inMillions(currency, before ?? after ?? "");
+    if (!money) continue;
+    currency = money.currency;
+    amount *= money.factor;
     if (scale) amount *= scaleOf(scale);
     if (after && /lucas/i.test(after)) amount *= 1000;
     const end = m.index! + whole.trimEnd().length;
@@ -273,12 +278,10 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     const counted = numberFromWords(amountText);
     const amount = counted === undefined || !scale ? counted : counted * scaleOf(scale);
     const hundredths = SUBUNIT_WORD.test(after);
-    const written = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
-    const millions = written ? MILLION_CODE.exec(written) : null;
-    if (millions && !MILLION_CODE.test(after)) continue;
-    const currency = millions ? millions[1] : written;
-    if (amount === undefined || !currency || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
-    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: (hundredths ? amount / 100 : amount) * (millions ? 1e6 : 1), currency } });
+    const read = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
+    const money = read ? inMillions(read, after) : undefined;
+    if (amount === undefined || !money || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
+    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: (hundredths ? amount / 100 : amount) * money.factor, currency: money.currency } });
     if (hundredths) inHundredths.add(found[found.length - 1]);
   }
   for (const m of text.matchAll(MONEY_AS_FRACTION)) {

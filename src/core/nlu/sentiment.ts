@@ -81,7 +81,7 @@ export function scoreSentiment(text: string, options: SentimentOptions = DEFAULT
  * then adjusts the lexicon's judgement instead of starting from nothing (the gold set's five-fold
  * macro-F1 for a trained model: 0.52 words alone, 0.67 with these).
  */
-export function lexiconReadingWords(result: SentimentResult): string {
+function lexiconReadingWords(result: SentimentResult): string {
   const band = Math.round(result.score * 5);
   const positive = Math.min(3, result.cues.filter((c) => c.weight > 0).length);
   const negative = Math.min(3, result.cues.filter((c) => c.weight < 0).length);
@@ -92,10 +92,6 @@ export function lexiconReadingWords(result: SentimentResult): string {
 export function readWithLexicon(text: string, options: SentimentOptions = DEFAULT_SENTIMENT): { input: string; lexicon: SentimentResult } {
   const lexicon = scoreSentiment(text, options);
   return { input: `${text} ${lexiconReadingWords(lexicon)}`, lexicon };
-}
-
-export function withLexiconReading(text: string, options: SentimentOptions = DEFAULT_SENTIMENT): string {
-  return readWithLexicon(text, options).input;
 }
 
 /** Whether a text's function words are more English than Spanish, Portuguese, German, French or Hinglish. */
