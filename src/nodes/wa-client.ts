@@ -4,7 +4,8 @@ import { DEMO_SCRIPT } from "../core/demo-chats";
 import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/simulator";
 import { TransportState, WaTransport } from "../core/transport";
-import { CloudApiTransport } from "../core/cloud-transport";
+import { CloudApiTransport, DEFAULT_MAX_DELIVERY_AGE_MS, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/cloud-transport";
+import { SqliteStore } from "../core/store/sqlite-store";
 import { describeError } from "./lib/node-kit";
 import { mountWebhook } from "./lib/cloud-webhook";
 import { registerClientEndpoints } from "./lib/client-endpoints";
@@ -26,6 +27,8 @@ export interface WaClientDef extends NodeDef {
   includeOwn?: boolean | string;
   pairingPhone?: string;
   sessionStore?: string;
+  deliveryStore?: string;
+  maxDeliveryAgeHours?: string | number;
   source: string;
   scriptPath: string;
   speed: string | number;
@@ -52,6 +55,18 @@ export function webhookPathFromConfig(value: unknown): string {
     throw new WaError("config.invalid", "Webhook path: starts with / and holds only letters, digits, -, _ and /", { field: "webhookPath" });
   }
   return given;
+}
+
+/** Age limit of webhook deliveries, in hours: 0 (any age) to 30 days; blank is 24 hours. */
+export function maxDeliveryAgeFromConfig(value: unknown): number {
+  const hours = numberSetting(value, DEFAULT_MAX_DELIVERY_AGE_MS / 3600_000);
+  if (!(hours >= 0 && hours <= 720)) throw new WaError("config.invalid", "Refuse messages older than: 0 (any age) to 720 hours", { field: "maxDeliveryAgeHours" });
+  return hours * 3600_000;
+}
+
+/** Seen ids live as long as a redelivery of them could still be accepted. */
+function seenIdsLifetime(maxAgeMs: number): number {
+  return maxAgeMs > 0 ? maxAgeMs + 3600_000 : 7 * 24 * 3600_000;
 }
 
 export interface WaClientNode extends Node<WaClientCredentials> {
@@ -120,14 +135,48 @@ export default function register(RED: NodeAPI): void {
     };
     let unmount: (() => void) | undefined;
     let sessionStoreHandle: StoreHandle | undefined;
+    let deliveryStoreHandle: StoreHandle | undefined;
+    let ownDeliveryStore: SqliteStore | undefined;
     try {
       if (mode === "cloud") {
         const credentials = node.credentials ?? {};
+        const maxDeliveryAgeMs = maxDeliveryAgeFromConfig(config.maxDeliveryAgeHours);
+        const phoneNumberId = stringSetting(config.phoneNumberId, "");
+        const seenPrefix = `wa-cloud-seen:${phoneNumberId}:`;
+        const ttlMs = seenIdsLifetime(maxDeliveryAgeMs);
+        let seen: DeliveryMemory;
+        const deliveryStoreId = stringSetting(config.deliveryStore, "");
+        if (deliveryStoreId !== "") {
+          // Config nodes are created one after another; the store's may come after this one, so it is looked up at the first delivery.
+          let inStore: DeliveryMemory | undefined;
+          seen = {
+            firstTime(id) {
+              if (!inStore) {
+                deliveryStoreHandle = acquireStore(RED, node.id, deliveryStoreId);
+                inStore = storeDeliveryMemory(deliveryStoreHandle.store, seenPrefix, ttlMs);
+              }
+              return inStore.firstTime(id);
+            },
+          };
+        } else {
+          // No store chosen: an embedded file in the user directory, so a restart does not forget what was delivered.
+          try {
+            const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+            const file = path.join(userDir, "wa-pipeline", `cloud-deliveries-${node.id.replace(/[^A-Za-z0-9_-]/g, "_")}.db`);
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            const embedded = new SqliteStore({ file, clock: runtimeWorld().clock });
+            ownDeliveryStore = embedded;
+            seen = storeDeliveryMemory(embedded, seenPrefix, ttlMs);
+          } catch (error) {
+            node.warn(`${describeError(RED, error)}: seen deliveries are kept in memory only, so a redelivery after a restart is passed on again`);
+            seen = memoryDeliveryMemory();
+          }
+        }
         const transport = new CloudApiTransport(
           {
             apiBase: stringSetting(config.apiBase, DEFAULT_CLOUD.apiBase),
             apiVersion: stringSetting(config.apiVersion, DEFAULT_CLOUD.apiVersion),
-            phoneNumberId: stringSetting(config.phoneNumberId, ""),
+            phoneNumberId,
             accessToken: credentials.accessToken ?? "",
             appSecret: credentials.appSecret ?? "",
             verifyToken: credentials.verifyToken ?? "",
@@ -135,9 +184,11 @@ export default function register(RED: NodeAPI): void {
             backoffMs: 1000,
             maxBackoffMs: 60_000,
             requestTimeoutMs: 15_000,
+            maxDeliveryAgeMs,
           },
           runtimeWorld().clock,
           (url, init) => fetch(url, init),
+          seen,
         );
         unmount = mountWebhook(RED, webhookPathFromConfig(config.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
         node.transport = transport;
@@ -186,7 +237,7 @@ export default function register(RED: NodeAPI): void {
 
     node.on("close", (_removed: boolean, done: () => void) => {
       unmount?.();
-      const releaseStore = () => sessionStoreHandle?.release() ?? Promise.resolve();
+      const releaseStore = () => Promise.all([sessionStoreHandle?.release(), deliveryStoreHandle?.release(), ownDeliveryStore?.close()]).then(() => undefined);
       const transport = node.transport;
       node.transport = undefined;
       if (!transport) {

@@ -18,7 +18,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export function writeSettings(userDir: string): void {
+/** Node-RED's settings.js for a test user directory; `extra` adds lines inside the exported object. */
+export function writeSettings(userDir: string, extra = ""): void {
   writeFileSync(
     join(userDir, "settings.js"),
     `module.exports = {
@@ -29,18 +30,19 @@ export function writeSettings(userDir: string): void {
   telemetry: { enabled: false },
   editorTheme: { projects: { enabled: false }, tours: false },
   logging: { console: { level: "info" } },
+${extra}
 };
 `,
   );
 }
 
 /** A user directory that loads the pack from the working tree (as `npm install <path>` would link it). */
-export function linkedUserDir(userDir: string, name: string): void {
+export function linkedUserDir(userDir: string, name: string, extraSettings = ""): void {
   const link = join(userDir, "node_modules", ...name.split("/"));
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(repoRoot, link, "dir");
   writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "e2e", private: true }));
-  writeSettings(userDir);
+  writeSettings(userDir, extraSettings);
 }
 
 export interface RunningNodeRed {

@@ -7,6 +7,7 @@ import { signBody } from "../../src/core/cloud-api";
 import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
+import storeNode from "../../src/nodes/wa-store";
 import { NodeAPI } from "../../src/nodes/lib/red";
 import { GraphApiStandin } from "../support/graph-api-standin";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
@@ -17,7 +18,6 @@ const APP_SECRET = "app-secret-for-tests";
 const VERIFY_TOKEN = "verify-me";
 
 describe("wa-client (Cloud API) with wa-in and wa-out", () => {
-  useNodeHarness();
   let graph: GraphApiStandin;
   let httpNode: Server | undefined;
   let webhookUrl = "";
@@ -27,10 +27,16 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     capturedRed = RED;
     return clientNode(RED);
   };
-  const nodes = [capturingClient, inNode, outNode];
-  const body = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "text-message.json"));
+  const nodes = [capturingClient, inNode, outNode, storeNode];
+  const { clock } = useNodeHarness();
+  // Meta's example delivery, sent a minute before the fake clock's now (older ones are refused by age).
+  const fixture = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "text-message.json"), "utf8");
+  let body = Buffer.from(fixture);
+  /** A fixture with its messages' times moved to a minute before the fake clock's now. */
+  const recentDelivery = (name: string) => Buffer.from(readFileSync(join(__dirname, "..", "fixtures", "cloud-api", name), "utf8").replace(/"timestamp": "\d+"/g, `"timestamp": "${Math.floor(clock().now() / 1000) - 60}"`));
 
   beforeEach(async () => {
+    body = Buffer.from(fixture.replace('"1700000000"', `"${Math.floor(clock().now() / 1000) - 60}"`));
     graph = new GraphApiStandin(TOKEN, PHONE_ID);
     await graph.start();
   });
@@ -44,7 +50,8 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await helper.load(
       nodes,
       inTab([
-        { id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiVersion: "v21.0", apiBase: graph.url, webhookPath: "/whatsapp/test-hook", ...client },
+        { id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiVersion: "v21.0", apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1", ...client },
+        { id: "seen1", type: "wa-store", backend: "memory" },
         { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]], ...wain },
         { id: "out1", type: "wa-out", client: "cloud1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
         helperNode("received"),
@@ -149,7 +156,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     graph.addMedia("552211", "application/pdf", Buffer.alloc(2 * 1024 * 1024));
     await load({}, {}, { types: "media", downloadMedia: true, maxMediaMB: 1 });
     const received = collect("received");
-    const mixed = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "mixed.json"));
+    const mixed = recentDelivery("mixed.json");
     assert.equal((await post(mixed, signBody(mixed, APP_SECRET))).status, 200);
     await untilReal(() => received.length === 3, 5000);
     const media = received.map((m) => (m.wa as { message: { type: string; media: { data?: Buffer; error?: string } } }).message);
