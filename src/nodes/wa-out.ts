@@ -2,7 +2,8 @@ import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./lib/client-ref";
 import { StatusReporter, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./lib/node-kit";
-import { loadMediaToSend } from "./lib/outgoing-media";
+import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "./lib/outgoing-media";
+import { AddressPolicy, parseAllowList } from "../core/address-policy";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
@@ -11,6 +12,8 @@ interface WaOutDef extends NodeDef {
   chat: string;
   quote: boolean | string;
   maxMediaMB?: string | number;
+  fileFolders?: string;
+  privateHosts?: string;
 }
 
 interface OutMessage extends NodeMessage {
@@ -36,6 +39,13 @@ export default function register(RED: NodeAPI): void {
       return;
     }
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    let sourceRules: MediaSourceRules;
+    try {
+      sourceRules = { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, fileFolders: parseFileFolders(config.fileFolders), addresses: new AddressPolicy(parseAllowList(config.privateHosts)), urlTimeoutMs: 30_000 };
+    } catch (error) {
+      disableNode(RED, node, status, error);
+      return;
+    }
     const chatChains = new Map<string, Promise<void>>();
     let sent = 0;
     let lastChat = "";
@@ -70,7 +80,7 @@ export default function register(RED: NodeAPI): void {
       } else if (msg.media !== undefined && msg.media !== null) {
         sendOne = async () => {
           if (!transport.sendMedia) throw new WaError("transport.sendFailed", "This connection cannot send media", { reason: transport.kind });
-          const media = await loadMediaToSend(msg.media, { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, urlTimeoutMs: 30_000 });
+          const media = await loadMediaToSend(msg.media, sourceRules);
           const caption = typeof text === "string" && text.trim() !== "" ? text : undefined;
           return transport.sendMedia({ chatId, ...media, ...(caption ? { caption } : {}), ...(quotedId ? { quotedId } : {}) });
         };
