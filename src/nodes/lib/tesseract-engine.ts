@@ -60,12 +60,34 @@ export async function createTesseractWorker(codes: string[], dataFolder: string,
   const tesseract = (await import("tesseract.js")) as unknown as { createWorker(langs: string, oem: number, options: Record<string, unknown>): Promise<TesseractWorker> };
   // errorHandler keeps a worker's error on its promise instead of throwing it out of the process.
   const worker = await tesseract.createWorker(codes.join("+"), 1, { langPath, cacheMethod: "none", gzip: true, errorHandler: () => undefined });
+  // tesseract.js posts a job to its thread a microtask after recognize() is called, and throws out of the
+  // process if the thread was terminated in between: no job starts after terminate, and terminate waits a turn.
+  let terminated = false;
+  const inFlight = new Set<(error: WaError) => void>();
   return {
-    async run(image: Buffer): Promise<OcrResult> {
-      const { data } = await worker.recognize(image, {}, { text: true, blocks: withWords });
-      return { text: data.text.trim(), confidence: Math.round(data.confidence * 10) / 10, words: withWords ? wordsOf(data) : [] };
+    run(image: Buffer): Promise<OcrResult> {
+      if (terminated) return Promise.reject(new WaError("media.closed", "The OCR engine was stopped"));
+      return new Promise<OcrResult>((resolve, reject) => {
+        inFlight.add(reject);
+        worker.recognize(image, {}, { text: true, blocks: withWords }).then(
+          ({ data }) => {
+            inFlight.delete(reject);
+            resolve({ text: data.text.trim(), confidence: Math.round(data.confidence * 10) / 10, words: withWords ? wordsOf(data) : [] });
+          },
+          (error: unknown) => {
+            inFlight.delete(reject);
+            reject(error);
+          },
+        );
+      });
     },
     async terminate(): Promise<void> {
+      if (terminated) return;
+      terminated = true;
+      // A job whose thread is terminated never answers: it fails now instead of waiting for the time limit.
+      for (const reject of inFlight) reject(new WaError("media.closed", "The OCR engine was stopped"));
+      inFlight.clear();
+      await new Promise((resolve) => setImmediate(resolve));
       await worker.terminate();
     },
   };
