@@ -128,6 +128,19 @@ export function validateChatId(chatId: unknown): string {
   return chatId;
 }
 
+/**
+ * The one check every node that reads a chat id makes: a chat id the envelope carries (the received
+ * message's, or the sent receipt's) is a string of at most 128 characters without control characters.
+ * A message without an envelope passes (the node decides whether it needs one).
+ */
+export function checkCarriedChatIds(msg: object): void {
+  const wa = (msg as { wa?: unknown }).wa;
+  if (!isRecord(wa)) return;
+  for (const part of [wa.message, wa.sent]) {
+    if (isRecord(part) && part.chatId !== undefined) validateChatId(part.chatId);
+  }
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

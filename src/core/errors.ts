@@ -75,7 +75,11 @@ export type WaErrorCode =
   | "deadLetter.badCommand"
   | "dedupe.failed"
   | "sheets.readFailed"
-  | "sheets.notFound";
+  | "sheets.notFound"
+  | "node.stopped"
+  | "input.unknown"
+  /** Anything that is not one of the pack's own errors (a library's, a bug): the original text as the reason. */
+  | "internal.unexpected";
 
 export type ErrorParams = Record<string, string | number>;
 

@@ -5,7 +5,7 @@ import { WaError } from "../core/errors";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./lib/message-codec";
-import { StatusReporter, describeError, readSettings, translate } from "./lib/node-kit";
+import { StatusReporter, describeError, readSettings, toNodeError, translate } from "./lib/node-kit";
 import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
 import { storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
@@ -186,7 +186,8 @@ export default function register(RED: NodeAPI): void {
       let run: () => Promise<void>;
       if (topic !== undefined) {
         if (!(COMMANDS as readonly string[]).includes(topic)) {
-          done(new Error(describeError(RED, new WaError("deadLetter.badCommand", `Unknown command dead-letter:${topic.slice(0, 40)}; use one of ${COMMANDS.map((c) => `dead-letter:${c}`).join(", ")}`, { reason: `unknown command ${topic.slice(0, 40)}` }))));
+          const reason = `Unknown command dead-letter:${topic.slice(0, 40)}; use one of ${COMMANDS.map((c) => `dead-letter:${c}`).join(", ")}`;
+          done(toNodeError(RED, new WaError("deadLetter.badCommand", reason, { reason })));
           return;
         }
         const command = topic as Command;

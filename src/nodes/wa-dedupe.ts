@@ -1,3 +1,4 @@
+import { checkCarriedChatIds } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { Deduplicator } from "../core/resilience/deduplicator";
 import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
@@ -71,7 +72,9 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
-      keyOf(msg)
+      Promise.resolve()
+        .then(() => checkCarriedChatIds(msg))
+        .then(() => keyOf(msg))
         .then(async (raw) => {
           if (raw === undefined || raw === null || raw === "") {
             throw new WaError("key.missing", `The message has no idempotency key (${settings.keyType === "msg" ? `msg.${settings.key}` : settings.key})`, { property: settings.key });

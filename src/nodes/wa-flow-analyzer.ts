@@ -1,3 +1,4 @@
+import { checkCarriedChatIds } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
@@ -116,6 +117,12 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
+      try {
+        checkCarriedChatIds(msg);
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
       const read = inputOf(msg as Carried, clock.now());
       if (!read) {
         failMessage(RED, status, done, new WaError("envelope.missing", "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.", {}));

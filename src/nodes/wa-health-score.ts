@@ -2,7 +2,7 @@ import { TimerHandle } from "../core/clock";
 import { HealthLevel } from "../core/client-health";
 import { WaError } from "../core/errors";
 import { DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/health-score";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
+import { StatusReporter, readSettings, toNodeError, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 import { queueDepth } from "./wa-message-queue";
@@ -80,7 +80,8 @@ export default function register(RED: NodeAPI): void {
       } else if (msg.topic === "wa-breaker" && payload && typeof payload.state === "string") {
         inputs.breakerState = payload.state as HealthInputs["breakerState"];
       } else {
-        done(new Error(`Unknown input: expected msg.topic wa-perf (perf monitor), wa-health (client health) or wa-breaker, got ${JSON.stringify(msg.topic)}`));
+        const reason = `expected msg.topic wa-perf (perf monitor), wa-health (client health) or wa-breaker, got ${JSON.stringify(msg.topic).slice(0, 60)}`;
+        done(toNodeError(RED, new WaError("input.unknown", `Unknown input: ${reason}`, { reason })));
         return;
       }
       rescore(send, msg.topic === undefined);

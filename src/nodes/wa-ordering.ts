@@ -1,3 +1,4 @@
+import { checkCarriedChatIds, validateChatId } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
@@ -96,15 +97,23 @@ export default function register(RED: NodeAPI): void {
       const chat = read(settings.chatProperty);
       const order = Number(read(settings.orderProperty));
       const id = read(settings.idProperty);
-      if (typeof chat !== "string" || chat === "" || chat.length > 256) {
+      if (chat === undefined || chat === null || chat === "") {
         failMessage(RED, status, done, new WaError("key.missing", `The message has no chat in msg.${settings.chatProperty}`, { property: settings.chatProperty }));
+        return;
+      }
+      let chatId: string;
+      try {
+        chatId = validateChatId(chat);
+        checkCarriedChatIds(msg);
+      } catch (error) {
+        failMessage(RED, status, done, error);
         return;
       }
       if (!Number.isFinite(order)) {
         failMessage(RED, status, done, new WaError("key.missing", `The message has no ${settings.orderBy} in msg.${settings.orderProperty}`, { property: settings.orderProperty }));
         return;
       }
-      resequencer.offer({ chatId: chat, order, id: typeof id === "string" && id !== "" ? id.slice(0, 256) : undefined, item: { msg, send, done, arrivedAt: clock.now() } });
+      resequencer.offer({ chatId, order, id: typeof id === "string" && id !== "" ? id.slice(0, 256) : undefined, item: { msg, send, done, arrivedAt: clock.now() } });
       showStatus();
     });
 

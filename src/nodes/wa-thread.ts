@@ -1,3 +1,4 @@
+import { checkCarriedChatIds } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
@@ -155,6 +156,12 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
+      try {
+        checkCarriedChatIds(msg);
+      } catch (error) {
+        failMessage(RED, status, done, error);
+        return;
+      }
       const read = threadMessageOf(msg as Carried, clock.now());
       if (read === "pass") {
         send([msg, null]);

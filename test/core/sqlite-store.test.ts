@@ -43,3 +43,31 @@ describe("SqliteStore", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("SqliteStore errors", () => {
+  it("reports a full disk and a file it cannot open as store.unavailable, with SQLite's reason", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-sqlite-full-"));
+    try {
+      const store = new SqliteStore({ file: join(dir, "store.db"), clock: new FakeClock(0) });
+      // What a full disk looks like to SQLite: no page may be added to the file.
+      const db = (store as unknown as { db: { pragma(text: string, options?: { simple: boolean }): unknown } }).db;
+      const pages = Number(db.pragma("page_count", { simple: true }));
+      db.pragma(`max_page_count = ${pages + 2}`);
+      let failure: unknown;
+      try {
+        for (let i = 0; i < 100; i += 1) await store.set(`big${i}`, "x".repeat(60_000));
+      } catch (error) {
+        failure = error;
+      }
+      assert.equal((failure as { code?: string }).code, "store.unavailable");
+      assert.match((failure as Error).message, /database or disk is full \(SQLITE_FULL\)/);
+      await store.close();
+      assert.throws(
+        () => new SqliteStore({ file: join(dir, "no-such-folder", "store.db") }),
+        (error: { code?: string; message?: string }) => error.code === "store.unavailable" && /unable to open database file|directory does not exist/.test(error.message ?? ""),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

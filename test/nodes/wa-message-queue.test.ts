@@ -73,6 +73,7 @@ describe("wa-message-queue node", () => {
     await until(() => errors.length === 1 && next.length === 2);
     assert.equal(errors[0].payload, "stuck");
     assert.match((errors[0].error as { message: string }).message, /no ack within 3000 ms/);
+    assert.equal((errors[0].error as { code?: string }).code, "queue.ackTimeout", "the code is on msg.error, where a Catch flow reads it");
   });
 
   it("sends a message without a chat to the Catch node", async () => {

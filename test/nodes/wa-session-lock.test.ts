@@ -75,6 +75,7 @@ describe("wa-session-lock node", () => {
     await until(() => errors.length === 1 && locked.length === 2);
     assert.equal(errors[0].payload, "forgotten");
     assert.match((errors[0].error as { message: string }).message, /expired after 5000 ms/);
+    assert.equal((errors[0].error as { code?: string }).code, "lock.expired", "the code is on msg.error, where a Catch flow reads it");
     assert.equal(locked[1].payload, "next");
   });
 

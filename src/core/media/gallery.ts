@@ -63,7 +63,8 @@ export function safeFileName(name: string | undefined): string | undefined {
   if (!name) return undefined;
   const base = name.split(/[\\/]/).pop() ?? "";
   const clean = base
-    .replace(/[\p{Cc}<>:"|?*]/gu, "")
+    // Control and format characters (U+202E right-to-left override makes "photo\u202Egpj.exe" look like a JPEG).
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}<>:"|?*]/gu, "")
     .replace(/^\.+/, "")
     .trim()
     .slice(0, 120);

@@ -28,6 +28,21 @@ export function loadSqliteBinding(): typeof BetterSqlite3 {
 }
 
 /**
+ * SQLite's own errors ("database or disk is full", "unable to open database file", a locked file)
+ * become store.unavailable with SQLite's reason and code, so a Catch node can route them by code.
+ */
+export function sqliteErrorsAsWaErrors<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof WaError || !(error instanceof Error)) throw error;
+    const sqliteCode = (error as { code?: unknown }).code;
+    const reason = `${error.message.slice(0, 200)}${typeof sqliteCode === "string" ? ` (${sqliteCode})` : ""}`;
+    throw new WaError("store.unavailable", `The store is not available (sqlite): ${reason}`, { backend: "sqlite", reason }, { cause: error });
+  }
+}
+
+/**
  * The embedded durable store: one SQLite file, written through better-sqlite3 (synchronous,
  * so every operation is atomic within the process; IMMEDIATE transactions keep them atomic
  * if a second process opens the same file).
@@ -42,8 +57,8 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     const Driver = loadSqliteBinding();
     this.clock = options.clock ?? systemClock;
-    this.db = new Driver(options.file);
-    this.db.pragma("journal_mode = WAL");
+    this.db = sqliteErrorsAsWaErrors(() => new Driver(options.file));
+    sqliteErrorsAsWaErrors(() => this.db.pragma("journal_mode = WAL"));
     this.db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(`
@@ -81,7 +96,7 @@ export class SqliteStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.live(key);
+    const entry = sqliteErrorsAsWaErrors(() => this.live(key));
     return entry?.kind === "value" ? (entry.value ?? undefined) : undefined;
   }
 
@@ -144,7 +159,7 @@ export class SqliteStore implements Store {
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    const entry = this.live(key);
+    const entry = sqliteErrorsAsWaErrors(() => this.live(key));
     if (!entry || entry.expiresAt === null) return undefined;
     return entry.expiresAt - this.clock.now();
   }
@@ -171,17 +186,18 @@ export class SqliteStore implements Store {
   }
 
   async listRange(key: string, start: number, stop: number): Promise<string[]> {
-    if (!this.liveList(key)) return [];
-    const length = (this.sql.countItems.get(key) as { n: number }).n;
-    const from = start < 0 ? Math.max(0, length + start) : start;
-    const to = stop < 0 ? length + stop : Math.min(stop, length - 1);
-    if (to < from) return [];
-    return (this.sql.rangeItems.all(key, to - from + 1, from) as { value: string }[]).map((row) => row.value);
+    return sqliteErrorsAsWaErrors(() => {
+      if (!this.liveList(key)) return [];
+      const length = (this.sql.countItems.get(key) as { n: number }).n;
+      const from = start < 0 ? Math.max(0, length + start) : start;
+      const to = stop < 0 ? length + stop : Math.min(stop, length - 1);
+      if (to < from) return [];
+      return (this.sql.rangeItems.all(key, to - from + 1, from) as { value: string }[]).map((row) => row.value);
+    });
   }
 
   async listLength(key: string): Promise<number> {
-    if (!this.liveList(key)) return 0;
-    return (this.sql.countItems.get(key) as { n: number }).n;
+    return sqliteErrorsAsWaErrors(() => (this.liveList(key) ? (this.sql.countItems.get(key) as { n: number }).n : 0));
   }
 
   async listRemove(key: string, value: string, count = 0): Promise<number> {
@@ -199,7 +215,7 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const now = this.clock.now();
     // Every key starting with `prefix` sorts in [prefix, prefix + U+FFFF).
-    const rows = this.sql.keysWithPrefix.all(prefix, `${prefix}\uffff`) as { key: string; expiresAt: number | null }[];
+    const rows = sqliteErrorsAsWaErrors(() => this.sql.keysWithPrefix.all(prefix, `${prefix}\uffff`) as { key: string; expiresAt: number | null }[]);
     return rows.filter((row) => row.key.startsWith(prefix) && (row.expiresAt === null || row.expiresAt > now)).map((row) => row.key);
   }
 
@@ -221,7 +237,7 @@ export class SqliteStore implements Store {
 
   private transaction<T>(work: () => T): T {
     this.assertOpen();
-    return this.db.transaction(work).immediate();
+    return sqliteErrorsAsWaErrors(() => this.db.transaction(work).immediate());
   }
 
   private expiry(options?: SetOptions): number | null {

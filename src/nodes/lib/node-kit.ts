@@ -18,10 +18,13 @@ export function describeError(RED: NodeAPI, error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** An Error whose message is the person-readable text and which keeps the machine code. */
-export function toNodeError(RED: NodeAPI, error: unknown): Error & { code?: string } {
-  const wrapped: Error & { code?: string } = new Error(describeError(RED, error));
-  if (isWaError(error)) wrapped.code = error.code;
+/**
+ * An Error whose message is the person-readable text and which keeps the machine code: every error
+ * a Catch node sees has a code of the catalogue (`internal.unexpected` for one that is not the pack's own).
+ */
+export function toNodeError(RED: NodeAPI, error: unknown): Error & { code: string } {
+  const wrapped = new Error(describeError(RED, error)) as Error & { code: string };
+  wrapped.code = isWaError(error) ? error.code : "internal.unexpected";
   return wrapped;
 }
 
@@ -37,10 +40,14 @@ export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunc
  * cannot open): it logs the reason, shows it in red, and fails every message with it.
  */
 export function disableNode(RED: NodeAPI, node: Node, status: StatusReporter, error: unknown): void {
-  const text = toNodeError(RED, error).message;
-  node.error(text);
-  status.set({ fill: "red", shape: "ring", text: truncate(text, 60) }, true);
-  node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => done(new Error(text)));
+  const reason = toNodeError(RED, error);
+  node.error(reason.message);
+  status.set({ fill: "red", shape: "ring", text: truncate(reason.message, 60) }, true);
+  node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => {
+    const failure = new Error(reason.message) as Error & { code: string };
+    failure.code = reason.code;
+    done(failure);
+  });
 }
 
 /** Reads a node's settings, or disables the node with the reason and returns undefined. */
@@ -59,12 +66,14 @@ export function attachError(RED: NodeAPI, node: Node, msg: NodeMessage, error: u
   (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
 }
 
-/** Reports an error about a message this node no longer holds a `done` for. */
+/**
+ * Reports an error about a message this node no longer holds a `done` for. The Error (not its text)
+ * goes to node.error, so the Catch node's msg.error carries the code.
+ */
 export function reportError(RED: NodeAPI, node: Node, status: StatusReporter, msg: NodeMessage, error: unknown): void {
   const nodeError = toNodeError(RED, error);
   status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
-  (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code };
-  node.error(nodeError.message, msg);
+  node.error(nodeError, msg);
 }
 
 export function truncate(text: string, max: number): string {

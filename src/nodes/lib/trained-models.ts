@@ -4,7 +4,7 @@ import { WaError } from "../../core/errors";
 import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../../core/nlu/intent-classifier";
 import { ParsedExamples, TRAINING_LIMITS, parseExampleLines, parseExamplesFile } from "../../core/nlu/training-data";
 import { readUserTextFile } from "./user-files";
-import { StatusReporter, describeError, disableNode, failMessage, translate } from "./node-kit";
+import { StatusReporter, describeError, disableNode, failMessage, toNodeError, translate } from "./node-kit";
 import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 
 /** The examples of the form and of the file, together, with what could not be read. */
@@ -104,7 +104,8 @@ export function trainedModelGate(
       else waiting.push({ msg, send, done });
     },
     close() {
-      for (const item of waiting.splice(0)) item.done(new Error(`The node stopped while its ${source.what} were training`));
+      const reason = `it stopped while its ${source.what} were training`;
+      for (const item of waiting.splice(0)) item.done(toNodeError(RED, new WaError("node.stopped", `The node stopped before it handled the message: ${reason}`, { reason })));
     },
   };
 }

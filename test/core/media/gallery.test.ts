@@ -100,6 +100,8 @@ describe("media gallery", () => {
     assert.equal(safeFileName("a\u0000b<c>.pdf"), "abc.pdf");
     assert.equal(safeFileName("../"), undefined);
     assert.equal(safeFileName("x".repeat(300))?.length, 120);
+    assert.equal(safeFileName("invoice\u202Efdp.exe"), "invoicefdp.exe", "no right-to-left override to disguise an extension");
+    assert.equal(safeFileName("a\u2066b\u2069\u200Fc\u2028.txt"), "abc.txt", "no bidi isolates, marks or line separators");
   });
 
   it("writes files only under its folder, by hash, and never a name it is given", async () => {
