@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
@@ -191,6 +193,85 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
     await page.locator("#node-dialog-cancel").click();
     await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+  });
+
+  it("shows what a chat or a server sends as text in notifications, and asks before taking a key from another machine", async () => {
+    const dialogs: string[] = [];
+    const onDialog = (dialog: { message(): string; dismiss(): Promise<void> }) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    };
+    page.on("dialog", onDialog);
+    // A server that answers the key button with markup where the e-mail should be.
+    const keyRequests: string[] = [];
+    const hostile = createServer((req, res) => {
+      keyRequests.push(req.url ?? "");
+      res.writeHead(200, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" });
+      res.end(JSON.stringify({ type: "service_account", client_email: '<img src=x onerror="window.__pwned=2">', private_key: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", smuggled: "<script>" }));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    const port = (hostile.address() as AddressInfo).port;
+    try {
+      // 1. The simulator's send-by-hand with a chat id that is markup: the refusal quotes it as text.
+      const waInId = await page.evaluate(() => {
+        let id = "";
+        (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+          if (n.type === "wa-in") id = n.id;
+        });
+        return id;
+      });
+      await page.locator(`g[id='${waInId}'] rect.red-ui-flow-node`).dblclick();
+      await page.locator("#node-input-btn-client-edit").click();
+      await page.locator("#wa-client-inject-chat").fill(`<img src=x onerror=window.__pwned=1>${"9".repeat(130)}`);
+      await page.locator("#wa-client-inject-text").fill("hi");
+      await page.locator(".wa-client-inject[data-delivery='normal']").click();
+      const refusal = page.locator(".red-ui-notification", { hasText: "Invalid chat id" }).last();
+      await refusal.waitFor({ state: "visible", timeout: 15_000 });
+      assert.match(String(await refusal.textContent()), /Invalid chat id: <img src=x onerror=window\.__pwned=1>/, "the markup is shown as text");
+      assert.equal(await refusal.locator("img").count(), 0, "no element was made from it");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
+      await page.locator("#node-dialog-cancel").click();
+      await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+
+      // 2. The Sheets key button against that server on this machine: the e-mail is text, only the key's fields are kept.
+      const writer = { id: "7a1b2c3d4e5f6093", type: "wa-sheets-write", name: "hostile key test", sheets: "7a1b2c3d4e5f6094", x: 400, y: 1300, wires: [[], []] };
+      const sheets = { id: "7a1b2c3d4e5f6094", type: "wa-sheets", name: "hostile", spreadsheetId: "sheet-1", apiRoot: `http://127.0.0.1:${port}` };
+      await importIntoEditor(page, [writer], [sheets]);
+      await page.evaluate((id) => (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED.editor.edit((window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node(id)), writer.id);
+      await page.locator("#node-input-btn-sheets-edit").click();
+      await page.locator("#wa-sheets-emulator-key").click();
+      const done = page.locator(".red-ui-notification", { hasText: "onerror" }).last();
+      await done.waitFor({ state: "visible", timeout: 15_000 });
+      assert.equal(await done.locator("img").count(), 0);
+      const key = JSON.parse(await page.locator("#node-config-input-key").inputValue()) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(key).sort(), ["client_email", "private_key", "type"], "nothing but the key's own fields");
+      assert.equal(dialogs.length, 0, "no question for a server on this machine");
+
+      // 3. The same button against a server named by an address that is not loopback: a question first; declined, nothing is fetched.
+      await page.locator("#node-config-input-key").fill("");
+      await page.locator("#node-config-input-apiRoot").fill(`http://0.0.0.0:${port}`);
+      const before = keyRequests.length;
+      await page.locator("#wa-sheets-emulator-key").click();
+      await waitForRuntime(async () => dialogs.length === 1, 10_000);
+      assert.match(dialogs[0], /is not on this machine/);
+      assert.equal(keyRequests.length, before, "declined: the server was not asked");
+      assert.equal(await page.locator("#node-config-input-key").inputValue(), "");
+      assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, "no script ran");
+      await page.locator("#node-config-dialog-cancel").click();
+      await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
+      await page.locator("#node-dialog-cancel").click();
+      await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+      // Not left for a later test to deploy.
+      await page.evaluate((ids) => {
+        const RED = (window as unknown as { RED: { nodes: { remove(id: string): void; dirty(d: boolean): void }; view: { redraw(full: boolean): void } } }).RED;
+        for (const id of ids) RED.nodes.remove(id);
+        RED.view.redraw(true);
+      }, [writer.id, sheets.id]);
+    } finally {
+      page.off("dialog", onDialog);
+      await new Promise((resolve) => hostile.close(resolve));
+    }
   });
 
   it("lists a dead letter in the dead-letter node's dialog and replays it from there", async () => {
