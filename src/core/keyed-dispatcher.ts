@@ -95,7 +95,7 @@ export class KeyedDispatcher<T> {
   }
 
   enqueue(key: string, payload: T): EnqueueOutcome<T> {
-    if (this.closed) return this.reject(new WaError("queue.closed", `Queue ${this.options.name} is closed`));
+    if (this.closed) return this.reject(new WaError("queue.closed", `The queue stopped before this message of chat ${key} was processed`, { chatId: key }));
     const state = this.keys.get(key) ?? { waiting: [], inFlight: 0 };
     if (state.waiting.length + state.inFlight >= this.options.maxPerKey) {
       const made = this.makeRoom(state, key, "queue.chatFull");

@@ -103,7 +103,7 @@ export class StoreQueue {
 
   /** Stores the message; `onAccepted` runs once it is stored and before it can be delivered. */
   async enqueue(chatId: string, body: string, onAccepted?: (deliveryId: string) => void): Promise<StoreEnqueueOutcome> {
-    if (this.closed) return { accepted: false, error: new WaError("queue.closed", `Queue ${this.options.name} is closed`, { chatId }) };
+    if (this.closed) return { accepted: false, error: new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }) };
     const chatKey = this.chatKey(chatId);
     // Bounds are taken as reservations (increment, push) and given back on refusal, so that
     // concurrent enqueues, here or in another instance, cannot both slip under a bound.

@@ -163,7 +163,7 @@ export default function register(RED: NodeAPI): void {
       const { error: _error, deadLetter: _letter, ...rest } = carried;
       const body = serialiseMessage(rest as NodeMessage);
       if (Buffer.byteLength(body) > MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES) {
-        throw new WaError("store.valueTooLarge", `The failed message is ${Buffer.byteLength(body)} bytes, over what the store keeps`, { bytes: Buffer.byteLength(body), max: MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES });
+        throw new WaError("store.valueTooLarge", `The failed message is ${Buffer.byteLength(body)} bytes, over what the store keeps`, { key: "the failed message", bytes: Buffer.byteLength(body), max: MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES });
       }
       const chatId = (rest as { wa?: { message?: { chatId?: unknown } } }).wa?.message?.chatId;
       const source = error.source && typeof error.source === "object" ? { id: String(error.source.id ?? "").slice(0, 64), type: String(error.source.type ?? "").slice(0, 64), ...(error.source.name ? { name: String(error.source.name).slice(0, 100) } : {}) } : undefined;

@@ -66,7 +66,7 @@ export default function register(RED: NodeAPI): void {
       }
       const prepared = expression;
       return new Promise((resolve, reject) =>
-        RED.util.evaluateJSONataExpression(prepared, msg, (error, value) => (error ? reject(new WaError("key.invalid", `The key expression failed: ${error.message}`, { reason: error.message })) : resolve(value))),
+        RED.util.evaluateJSONataExpression(prepared, msg, (error, value) => (error ? reject(new WaError("key.invalid", `msg.${settings.key} cannot be used as a key: the expression failed (${error.message})`, { property: settings.key, reason: `the expression failed (${error.message})` })) : resolve(value))),
       );
     };
 
@@ -80,7 +80,7 @@ export default function register(RED: NodeAPI): void {
             throw new WaError("key.missing", `The message has no idempotency key (${settings.keyType === "msg" ? `msg.${settings.key}` : settings.key})`, { property: settings.key });
           }
           const key = typeof raw === "string" ? raw : JSON.stringify(raw);
-          if (key.length > MAX_DEDUPE_KEY_CHARS) throw new WaError("key.invalid", `The idempotency key is longer than ${MAX_DEDUPE_KEY_CHARS} characters`, { reason: "too long" });
+          if (key.length > MAX_DEDUPE_KEY_CHARS) throw new WaError("key.invalid", `msg.${settings.key} cannot be used as a key: it is longer than ${MAX_DEDUPE_KEY_CHARS} characters`, { property: settings.key, reason: `it is longer than ${MAX_DEDUPE_KEY_CHARS} characters` });
           if (settings.action === "forget") {
             const forgotten = await dedupe.forget(key);
             counts.forgotten += forgotten ? 1 : 0;

@@ -48,7 +48,7 @@ export async function preprocessImage(image: Buffer, options: PreprocessOptions)
   } catch (error) {
     const reason = String((error as Error)?.message ?? error).slice(0, 200);
     if (/unsupported image format/i.test(reason)) return { image, scale: 1, preprocessed: false };
-    if (/pixel limit/i.test(reason)) throw new WaError("media.tooLarge", `The image has more than ${MAX_PIXELS} pixels`, { size: reason, max: MAX_PIXELS });
+    if (/pixel limit/i.test(reason)) throw new WaError("media.tooLarge", `The image has more than ${MAX_PIXELS} pixels`, { context: "pixels", max: MAX_PIXELS });
     throw new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason });
   }
 }

@@ -35,7 +35,7 @@ export interface MediaSourceRules {
 }
 
 const bad = (reason: string) => new WaError("media.badSource", `The media to send could not be read: ${reason}`, { reason });
-const tooLarge = (max: number) => new WaError("media.tooLarge", `The media is over the limit of ${max} bytes`, { size: max + 1, max });
+const tooLarge = (max: number) => new WaError("media.tooLarge", `The media is over the limit of ${max} bytes`, { context: "unknown", max });
 const shown = (text: string) => JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 
 /** A file under one of the allowed folders, symlinks resolved first: nothing outside them, nothing but regular files. */

@@ -27,6 +27,7 @@ export function chatKeyOf(RED: NodeAPI, msg: NodeMessage, property: string): str
   try {
     return validateChatId(key);
   } catch {
-    throw new WaError("key.invalid", `msg.${property} is not a usable chat key (a string of at most 128 characters)`, { property });
+    const reason = "a chat key is a string of at most 128 characters without control characters";
+    throw new WaError("key.invalid", `msg.${property} cannot be used as a key: ${reason}`, { property, reason });
   }
 }

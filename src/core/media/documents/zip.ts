@@ -91,6 +91,6 @@ export class ZipArchive {
   }
 
   private bomb(): WaError {
-    return new WaError("media.tooLarge", `The document unpacks to more than ${this.maxUnpackedBytes} bytes`, { size: "more", max: this.maxUnpackedBytes });
+    return new WaError("media.tooLarge", `The document unpacks to more than ${this.maxUnpackedBytes} bytes`, { context: "unpacked", max: this.maxUnpackedBytes });
   }
 }
