@@ -7,7 +7,7 @@ import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./lib/message-codec";
 import { StatusReporter, describeError, readSettings, toNodeError, translate } from "./lib/node-kit";
 import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { storeOrDisable } from "./lib/store-provider";
+import { memoryStoreNote, storeOrDisable } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 interface DeadLetterDef extends NodeDef {
@@ -78,14 +78,16 @@ export default function register(RED: NodeAPI): void {
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const holder = runtimeIdentity(RED);
+    const volatile = memoryStoreNote(RED, handle);
     const dlq = new DeadLetterStore(handle.store, clock, Math.random, () => randomUUID(), settings.options);
     let closed = false;
     let metrics: DeadLetterMetrics = { depth: 0, waiting: 0, replaying: 0, exhausted: 0, oldestAgeMs: 0 };
 
     const showStatus = () => {
       const oldestMinutes = Math.round(metrics.oldestAgeMs / 60_000);
-      const text = translate(RED, "deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
-      status.set({ fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 ? "yellow" : "green", shape: metrics.depth > 0 ? "ring" : "dot", text }, true);
+      const counts = translate(RED, "deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
+      const text = volatile ? `${counts} · ${volatile}` : counts;
+      status.set({ fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 || volatile ? "yellow" : "green", shape: metrics.depth > 0 || volatile ? "ring" : "dot", text }, true);
     };
     const refreshMetrics = async () => {
       metrics = await dlq.metrics();

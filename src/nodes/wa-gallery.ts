@@ -9,7 +9,7 @@ import { imageThumbnail } from "./lib/image-preprocess";
 import { attachMediaResult, mediaOf } from "./lib/media-message";
 import { StatusReporter, describeError, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
-import { acquireStore } from "./lib/store-provider";
+import { acquireStore, memoryStoreNote } from "./lib/store-provider";
 import { runtimeWorld } from "./lib/world";
 
 type GalleryAction = "store" | "list" | "get" | "thumbnail" | "delete" | "sweep";
@@ -83,6 +83,7 @@ export default function register(RED: NodeAPI): void {
       disableNode(RED, node, status, error);
       return;
     }
+    const volatile = memoryStoreNote(RED, handle);
     const blobs = settings.files === "store" ? new StoreBlobStorage(handle.store, clock) : new FileBlobStorage(settings.folder);
     const gallery = new MediaGallery(handle.store, blobs, clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
     node.gallery = gallery;
@@ -93,7 +94,10 @@ export default function register(RED: NodeAPI): void {
     let closed = false;
 
     const showCounts = () =>
-      status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) }) }));
+      status.set(() => {
+        const counts = translate(RED, "gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) });
+        return { fill: volatile ? "yellow" : "green", shape: volatile ? "ring" : "dot", text: volatile ? `${counts} · ${volatile}` : counts };
+      });
     const sweep = () => {
       sweeping ??= gallery
         .sweep()
@@ -113,7 +117,8 @@ export default function register(RED: NodeAPI): void {
           .finally(schedule);
       }, SWEEP_EVERY_MS);
     };
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "gallery.idle", `ready (${handle.backend})`, { backend: handle.backend }) }, true);
+    const idle = translate(RED, "gallery.idle", `ready (${handle.backend})`, { backend: handle.backend });
+    status.set({ fill: volatile ? "yellow" : "grey", shape: volatile ? "ring" : "dot", text: volatile ? `${idle} · ${volatile}` : idle }, true);
     void gallery.totalBytes().then((total) => {
       knownTotal = total;
     }, () => undefined);

@@ -123,4 +123,23 @@ describe("wa-dead-letter node", () => {
     assert.deepEqual(replayed.map((m) => m.payload).sort(), ["in flight", "kept"]);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it("says in its status when its dead letters live only in memory, and not on a durable store", async () => {
+    const statusTexts = () => getNode("dl1").status.getCalls().map((call) => call.args[0] as { fill?: string; text?: string });
+    await helper.load(deadLetterNode, flow());
+    await untilReal(() => statusTexts().some((s) => /memory store: lost on restart/.test(s.text ?? "")), 3000);
+    assert.equal(statusTexts().filter((s) => /memory store/.test(s.text ?? "")).at(-1)?.fill, "yellow");
+    await helper.unload();
+    const dir = mkdtempSync(join(tmpdir(), "wa-dlq-note-"));
+    try {
+      helper.settings({ userDir: dir });
+      await helper.load([deadLetterNode, storeNode], flow({ store: "st1" }, [{ id: "st1", type: "wa-store", backend: "sqlite", file: "dlq.db" }]));
+      await untilReal(() => statusTexts().some((s) => /waiting/.test(s.text ?? "")), 3000);
+      assert.ok(!statusTexts().some((s) => /memory store/.test(s.text ?? "")), "no note on the embedded store");
+      await helper.unload();
+    } finally {
+      helper.settings({});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { WaError } from "../../core/errors";
 import { MemoryStore } from "../../core/store/memory-store";
 import { Store } from "../../core/store/store";
 import type { WaStoreNode } from "../wa-store";
-import { StatusReporter, disableNode } from "./node-kit";
+import { StatusReporter, disableNode, translate } from "./node-kit";
 import { Node, NodeAPI } from "./red";
 import { SharedRegistry } from "./shared";
 import { runtimeWorld } from "./world";
@@ -37,6 +37,14 @@ export function acquireStore(RED: NodeAPI, holderId: string, storeConfigId: unkn
   }
   const store = defaultStores.acquire(DEFAULT_STORE_ID, holderId, () => new MemoryStore(runtimeWorld().clock), (s) => s.close());
   return { id: DEFAULT_STORE_ID, store, backend: "memory", release: () => defaultStores.release(DEFAULT_STORE_ID, holderId) };
+}
+
+/**
+ * What a node that promises to keep things (dead letters, a gallery's index) adds to its status
+ * when it runs on the memory store: its entries end with the deploy or the process.
+ */
+export function memoryStoreNote(RED: NodeAPI, handle: StoreHandle): string | undefined {
+  return handle.backend === "memory" ? translate(RED, "storeNote.memory", "memory store: lost on restart") : undefined;
 }
 
 /** The node's store, or the node put out of action with the reason (a missing or broken store) and undefined. */
