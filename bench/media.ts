@@ -15,6 +15,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import sharp from "sharp";
 import { makePdf } from "../test/support/document-fixtures";
 
 const root = join(__dirname, "..");
@@ -150,6 +151,28 @@ async function main(): Promise<void> {
   const mediaFinished = mediaDone - finishedBefore;
   while (mediaDone - finishedBefore < sentMedia && errors.length === 0) await new Promise((r) => setTimeout(r, 50));
 
+  // A burst of very large photos (what a scanner app sends), then the memory Node-RED keeps: the OCR worker
+  // that read them is retired after each page over its pixel budget and after a minute idle.
+  const mb = () => Math.round(process.memoryUsage().rss / 1048576);
+  const big = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6600"><rect width="100%" height="100%" fill="white"/><text x="200" y="600" font-size="240">TOTAL R$ 50,50</text></svg>`)).png().toBuffer();
+  const rssBefore = mb();
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, mb())), 100);
+  let bigDone = 0;
+  registry.sinks.set("media", () => (bigDone += 1));
+  const BIG_PHOTOS = Number(process.env.BENCH_MEDIA_BIG ?? 4);
+  const burstStarted = performance.now();
+  for (let i = 0; i < BIG_PHOTOS; i += 1) source.emit(envelope(5000 + i, "image", "", { data: big, mimetype: "image/png" }));
+  while (bigDone < BIG_PHOTOS && errors.length === 0) await new Promise((r) => setTimeout(r, 100));
+  const burstSeconds = (performance.now() - burstStarted) / 1000;
+  await new Promise((r) => setTimeout(r, 5_000));
+  const rssAfterBurst = mb();
+  // Past the OCR pool's idle time (60 s): every engine worker that read a page has been retired.
+  await new Promise((r) => setTimeout(r, 60_000));
+  clearInterval(sampler);
+  const rssIdle = mb();
+  const memory = { bigPhotos: BIG_PHOTOS, megapixelsEach: 39.6, burstSeconds, rssBeforeMb: rssBefore, rssPeakMb: rssPeak, rssAfter5sMb: rssAfterBurst, rssIdleAfter65sMb: rssIdle };
+
   const rows = [
     { scenario: "text alone", texts: TEXTS, p50Ms: percentile(alone, 0.5), p99Ms: percentile(alone, 0.99), maxMs: Math.max(...alone), loopDelayP99Ms: loopAlone.p99, loopDelayMaxMs: loopAlone.max },
     { scenario: "text beside photos, voice notes and PDFs (3 of each in flight)", texts: TEXTS, p50Ms: percentile(beside, 0.5), p99Ms: percentile(beside, 0.99), maxMs: Math.max(...beside), loopDelayP99Ms: loopBeside.p99, loopDelayMaxMs: loopBeside.max },
@@ -161,7 +184,8 @@ async function main(): Promise<void> {
   console.log("\n| scenario | texts | p50 ms | p99 ms | max ms | event-loop delay p99 / max ms |\n|---|---:|---:|---:|---:|---:|");
   for (const r of rows) console.log(`| ${r.scenario} | ${r.texts} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(1)} | ${r.loopDelayP99Ms.toFixed(1)} / ${r.loopDelayMaxMs.toFixed(1)} |`);
   console.log(`\nmedia read meanwhile: ${mediaFinished} in ${mediaSeconds.toFixed(1)} s (${media.map((m) => `${m.type} ${m.done}, p50 ${m.p50Ms.toFixed(0)} ms`).join("; ")}); errors: ${errors.length}`);
-  const report = { at: new Date().toISOString(), node: process.version, rows, media, mediaSeconds, errors: errors.slice(0, 5) };
+  console.log(`\nmemory: ${BIG_PHOTOS} photos of 39.6 megapixels read in ${burstSeconds.toFixed(1)} s; RSS ${rssBefore} MB before, peak ${rssPeak} MB, ${rssAfterBurst} MB 5 s after, ${rssIdle} MB after 65 s idle`);
+  const report = { at: new Date().toISOString(), node: process.version, rows, media, mediaSeconds, memory, errors: errors.slice(0, 5) };
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "media.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -141,6 +141,12 @@ export function checkCarriedChatIds(msg: object): void {
   }
 }
 
+/** A message id as text: a string (cut to 256 characters) or a number; anything else (an object from a broken upstream) is no id. */
+export function messageIdText(id: unknown): string {
+  if (typeof id === "string") return id.slice(0, 256);
+  return typeof id === "number" && Number.isFinite(id) ? String(id) : "";
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

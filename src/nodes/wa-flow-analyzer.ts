@@ -1,4 +1,4 @@
-import { checkCarriedChatIds } from "../core/envelope";
+import { checkCarriedChatIds, messageIdText } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
@@ -59,7 +59,7 @@ function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput 
   };
   return {
     chatId: message.chatId,
-    input: { kind: "customer", id: String(message.id ?? ""), text: typeof message.body === "string" ? message.body : "", at, intent: label("intent"), sentiment: label("sentiment") },
+    input: { kind: "customer", id: messageIdText(message.id), text: typeof message.body === "string" ? message.body : "", at, intent: label("intent"), sentiment: label("sentiment") },
   };
 }
 
@@ -117,13 +117,14 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
+      let read: ReturnType<typeof inputOf>;
       try {
         checkCarriedChatIds(msg);
+        read = inputOf(msg as Carried, clock.now());
       } catch (error) {
         failMessage(RED, status, done, error);
         return;
       }
-      const read = inputOf(msg as Carried, clock.now());
       if (!read) {
         failMessage(RED, status, done, new WaError("envelope.missing", "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.", {}));
         return;

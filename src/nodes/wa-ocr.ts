@@ -3,7 +3,7 @@ import { WaError } from "../core/errors";
 import { EnginePool } from "../core/media/engine-pool";
 import { OcrResult } from "../core/media/ocr";
 import { sniffImageType } from "../core/media-types";
-import { PreparedImage, PreprocessOptions, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
+import { MAX_READ_PIXELS, NO_PREPROCESSING, PreparedImage, PreprocessOptions, imagePixels, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
 import { mediaOf } from "./lib/media-message";
 import { serveMediaStage } from "./lib/media-stage";
 import { StatusReporter, readSettings, translate } from "./lib/node-kit";
@@ -22,6 +22,14 @@ interface OcrDef extends NodeDef {
   minWidth: number | string;
   threshold: number | string;
 }
+
+/**
+ * A tesseract worker keeps the memory its largest image needed (about 16 bytes a pixel: a 40-megapixel
+ * page left Node-RED at 820 MB). Pages are read at 16 megapixels at most; a worker is retired after a
+ * page over 12 megapixels, after 150 megapixels in all, or after a minute with nothing to read, and the
+ * next photo starts a fresh one.
+ */
+export const OCR_MEMORY_BOUNDS = { maxCostPerJob: 12_000_000, maxCostPerWorker: 150_000_000, idleRetireMs: 60_000 } as const;
 
 export function ocrSettingsFromConfig(config: OcrDef) {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
@@ -60,16 +68,25 @@ export default function register(RED: NodeAPI): void {
     // The image is prepared inside the pooled job: as many at once as there are workers, within the time limit.
     const startWorker = async () => {
       const worker = await createTesseractWorker(settings.languages, dataFolder, settings.words);
-      const prepare = (image: Buffer): Promise<PreparedImage> => (wantsPreprocessing(settings.preprocess) ? preprocessImage(image, settings.preprocess) : Promise.resolve({ image, scale: 1, preprocessed: false }));
+      const prepare = async (image: Buffer): Promise<PreparedImage> => {
+        if (wantsPreprocessing(settings.preprocess)) return preprocessImage(image, settings.preprocess);
+        const pixels = await imagePixels(image);
+        // Even with no preparation asked for, a huge page is scaled down before the engine reads it.
+        return pixels > MAX_READ_PIXELS ? preprocessImage(image, NO_PREPROCESSING) : { image, scale: 1, preprocessed: false, pixels };
+      };
       return {
         run: async (image: Buffer) => {
           const prepared = await prepare(image);
-          return { ...(await worker.run(prepared.image)), scale: prepared.scale, preprocessed: prepared.preprocessed };
+          return { ...(await worker.run(prepared.image)), scale: prepared.scale, preprocessed: prepared.preprocessed, pixels: prepared.pixels };
         },
         terminate: () => worker.terminate(),
       };
     };
-    const pool = new EnginePool<Buffer, OcrResult & Omit<PreparedImage, "image">>(startWorker, { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200 }, clock);
+    const pool = new EnginePool<Buffer, OcrResult & Omit<PreparedImage, "image">>(
+      startWorker,
+      { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200, ...OCR_MEMORY_BOUNDS, costOf: (result) => result.pixels },
+      clock,
+    );
     status.set({ fill: "grey", shape: "dot", text: translate(RED, "ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
     serveMediaStage(RED, node, status, clock, pool, {
       key: "ocr",

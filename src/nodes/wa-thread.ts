@@ -1,4 +1,4 @@
-import { checkCarriedChatIds } from "../core/envelope";
+import { checkCarriedChatIds, messageIdText } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
@@ -84,7 +84,7 @@ function threadMessageOf(msg: Carried, now: number): { chatId: string; message: 
   return {
     chatId: m.chatId,
     message: {
-      id: String(m.id ?? ""),
+      id: messageIdText(m.id),
       from,
       ...(typeof m.senderName === "string" ? { name: m.senderName } : {}),
       text: typeof m.body === "string" ? m.body : "",
@@ -156,13 +156,14 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
+      let read: ReturnType<typeof threadMessageOf>;
       try {
         checkCarriedChatIds(msg);
+        read = threadMessageOf(msg as Carried, clock.now());
       } catch (error) {
         failMessage(RED, status, done, error);
         return;
       }
-      const read = threadMessageOf(msg as Carried, clock.now());
       if (read === "pass") {
         send([msg, null]);
         done();

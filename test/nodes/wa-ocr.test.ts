@@ -99,6 +99,20 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.ok(ocr.words.every((w) => w.bbox.x1 <= uprightWidth + 2 && w.bbox.y1 <= Math.round((height! * uprightWidth) / width!) + 2), "boxes inside the upright photo as sent");
   });
 
+  it("reads a page over 16 megapixels scaled down to 16, with boxes in the page's own pixels", async () => {
+    await load({ maxMegabytes: 10 });
+    const out = collect("out");
+    // 6000 × 3000 = 18 megapixels, with no preparation asked for: still read at 16 at most.
+    const page = await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="3000"><rect width="100%" height="100%" fill="white"/><text x="300" y="1600" font-size="260" font-family="sans-serif">TOTAL 50.50</text></svg>')).png().toBuffer();
+    getNode("o1").receive({ payload: page });
+    await untilReal(() => out.length === 1, 60_000);
+    const ocr = out[0].ocr as { text: string; preprocessed: boolean; words: { bbox: { x0: number; x1: number; y1: number } }[] };
+    assert.match(ocr.text, /TOTAL 50\.50/);
+    assert.equal(ocr.preprocessed, true, "scaled down before reading");
+    assert.ok(ocr.words.some((w) => w.bbox.x0 > 250 && w.bbox.x0 < 400), `boxes in the page's own pixels: ${JSON.stringify(ocr.words.map((w) => w.bbox))}`);
+    assert.ok(ocr.words.every((w) => w.bbox.x1 <= 6002 && w.bbox.y1 <= 3002));
+  });
+
   it("refuses an image that claims more pixels than the limit before decoding it", async () => {
     await load({ rotate: true, minWidth: 1000 });
     const errors = collect("errors");

@@ -7,8 +7,8 @@ import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "
 
 export const packageName = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string }).name;
 
-export const ADMIN = { username: "admin", password: "admin-pass-for-tests" };
-export const READER = { username: "reader", password: "reader-pass-for-tests" };
+export const ADMIN = { username: "admin", password: "admin-pass-for-tests", scope: "*" };
+export const READER = { username: "reader", password: "reader-pass-for-tests", scope: "read" };
 
 /** settings.js lines that turn adminAuth on with a full-permission admin and a read-only user. */
 export function adminAuthSettings(): string {
@@ -26,11 +26,11 @@ export function freshUserDir(label: string, extraSettings = ""): { dir: string; 
 }
 
 /** An editor token as the editor's login gets one (adminAuth on). */
-export async function loginToken(adminUrl: string, who: { username: string; password: string }): Promise<string> {
+export async function loginToken(adminUrl: string, who: { username: string; password: string; scope: string }): Promise<string> {
   const response = await fetch(`${adminUrl}/auth/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: "*", username: who.username, password: who.password }).toString(),
+    body: new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: who.scope, username: who.username, password: who.password }).toString(),
   });
   if (!response.ok) throw new Error(`login as ${who.username}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;

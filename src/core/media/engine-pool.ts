@@ -7,7 +7,7 @@ export interface EngineWorker<Input, Output> {
   terminate(): Promise<void>;
 }
 
-export interface EnginePoolOptions {
+export interface EnginePoolOptions<Output = unknown> {
   /** Names the work in error messages: "OCR", "Transcription". */
   label: string;
   size: number;
@@ -16,6 +16,16 @@ export interface EnginePoolOptions {
   startTimeoutMs: number;
   /** Most jobs waiting for a free worker; more are refused at once. */
   maxWaiting: number;
+  /**
+   * Memory bounds. An engine's memory grows with the largest input it has seen and is not given
+   * back while it lives (tesseract's WebAssembly heap): a worker is retired, and its memory freed,
+   * once idle this long, after a job costing more than `maxCostPerJob`, or once its jobs together
+   * cost more than `maxCostPerWorker` (OCR: pixels). The next job starts a fresh worker.
+   */
+  idleRetireMs?: number;
+  costOf?: (output: Output) => number;
+  maxCostPerJob?: number;
+  maxCostPerWorker?: number;
 }
 
 interface Slot<Input, Output> {
@@ -23,6 +33,9 @@ interface Slot<Input, Output> {
   /** The worker once it has started. */
   ready?: EngineWorker<Input, Output>;
   busy: boolean;
+  /** What the worker's jobs have cost so far (OCR: pixels read). */
+  cost: number;
+  idleTimer?: TimerHandle;
 }
 
 interface Waiting<Input, Output> {
@@ -46,11 +59,14 @@ export class EnginePool<Input, Output> {
 
   constructor(
     private readonly createWorker: () => Promise<EngineWorker<Input, Output>>,
-    private readonly options: EnginePoolOptions,
+    private readonly options: EnginePoolOptions<Output>,
     private readonly clock: Clock,
   ) {
-    this.slots = Array.from({ length: Math.max(1, options.size) }, () => ({ busy: false }));
+    this.slots = Array.from({ length: Math.max(1, options.size) }, () => ({ busy: false, cost: 0 }));
   }
+
+  /** Workers retired to give their memory back (idle, or past their cost budget). */
+  retiredForMemory = 0;
 
   /** Workers created so far (alive or starting). */
   get started(): number {
@@ -72,6 +88,7 @@ export class EnginePool<Input, Output> {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const slot of this.slots) this.clock.clearTimeout(slot.idleTimer);
     for (const job of this.waiting.splice(0)) job.reject(new WaError("media.closed", `The ${this.options.label} node is stopping`));
     await Promise.all(this.slots.map((slot) => this.retire(slot)));
   }
@@ -81,10 +98,38 @@ export class EnginePool<Input, Output> {
     const job = slot && this.waiting.shift();
     if (!slot || !job) return;
     slot.busy = true;
+    this.clock.clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     void this.work(slot, job).finally(() => {
       slot.busy = false;
-      if (!this.closed) this.next();
+      if (this.closed) return;
+      this.retireWhenIdle(slot);
+      this.next();
     });
+  }
+
+  private retireWhenIdle(slot: Slot<Input, Output>): void {
+    const idleMs = this.options.idleRetireMs;
+    if (!idleMs || !slot.worker) return;
+    this.clock.clearTimeout(slot.idleTimer);
+    slot.idleTimer = this.clock.setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.busy || this.closed || !slot.worker) return;
+      this.retiredForMemory += 1;
+      void this.retire(slot);
+    }, idleMs);
+  }
+
+  /** After a job: a worker past its cost budget is retired before it takes another. */
+  private account(slot: Slot<Input, Output>, output: Output): void {
+    const cost = this.options.costOf?.(output) ?? 0;
+    slot.cost += cost;
+    const overJob = this.options.maxCostPerJob !== undefined && cost > this.options.maxCostPerJob;
+    const overWorker = this.options.maxCostPerWorker !== undefined && slot.cost > this.options.maxCostPerWorker;
+    if (overJob || overWorker) {
+      this.retiredForMemory += 1;
+      void this.retire(slot);
+    }
   }
 
   private async work(slot: Slot<Input, Output>, job: Waiting<Input, Output>): Promise<void> {
@@ -109,6 +154,7 @@ export class EnginePool<Input, Output> {
         reading.then(resolve, reject);
       });
       job.resolve({ ...result, queuedMs: startedAt - job.queuedAt, engineMs: this.clock.now() - startedAt });
+      this.account(slot, result);
     } catch (error) {
       job.reject(error);
       // A worker that failed to start, or is stuck on a job, is replaced.
@@ -124,6 +170,7 @@ export class EnginePool<Input, Output> {
     const ready = slot.ready;
     slot.worker = undefined;
     slot.ready = undefined;
+    slot.cost = 0;
     if (ready) await ready.terminate().catch(() => undefined);
     else if (worker) void worker.then((w) => w.terminate()).catch(() => undefined);
   }

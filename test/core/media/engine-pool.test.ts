@@ -27,7 +27,7 @@ describe("engine pool (with OCR workers)", () => {
     clock = new FakeClock(Date.UTC(2026, 0, 1));
     ScriptedWorker.created = [];
   });
-  const pool = (options: Partial<EnginePoolOptions> = {}, create: () => Promise<OcrWorker> = async () => new ScriptedWorker()) => new EnginePool<Buffer, OcrResult>(create, { label: "OCR", size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
+  const pool = (options: Partial<EnginePoolOptions<OcrResult>> = {}, create: () => Promise<OcrWorker> = async () => new ScriptedWorker()) => new EnginePool<Buffer, OcrResult>(create, { label: "OCR", size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
 
   it("creates workers only when images come, at most its size, and queues the rest in order", async () => {
     const ocr = pool();
@@ -88,5 +88,58 @@ describe("engine pool (with OCR workers)", () => {
     assert.equal(ScriptedWorker.created[0].terminated, true);
     await assert.rejects(ocr.run(Buffer.from("4")), (error: { code?: string }) => error.code === "media.closed");
     void busy.catch(() => undefined);
+  });
+
+  describe("memory bounds", () => {
+    // The cost of a read is the length of its text here, standing in for the pixels of a photo.
+    const bounded = (options: Partial<EnginePoolOptions<OcrResult>>) => pool({ size: 1, costOf: (result) => result.text.length, ...options });
+    const read = async (ocr: EnginePool<Buffer, OcrResult>, text: string, worker = ScriptedWorker.created.length - 1) => {
+      const result = ocr.run(Buffer.from(text));
+      await flushMicrotasks();
+      ScriptedWorker.created[worker === -1 ? ScriptedWorker.created.length - 1 : worker].reads.at(-1)!.finish(text);
+      await result;
+      await flushMicrotasks();
+    };
+
+    it("retires a worker after a job that cost more than one job may, and starts a fresh one for the next", async () => {
+      const ocr = bounded({ maxCostPerJob: 10 });
+      await read(ocr, "small", -1);
+      assert.equal(ScriptedWorker.created[0].terminated, false, "a small job keeps the worker");
+      await read(ocr, "a very large page of text", 0);
+      assert.equal(ScriptedWorker.created[0].terminated, true, "its memory is given back");
+      assert.equal(ocr.retiredForMemory, 1);
+      await read(ocr, "next", -1);
+      assert.equal(ScriptedWorker.created.length, 2, "a new worker read the next image");
+    });
+
+    it("retires a worker once its jobs together cost more than its budget", async () => {
+      const ocr = bounded({ maxCostPerWorker: 12 });
+      await read(ocr, "aaaa", -1);
+      await read(ocr, "bbbb", 0);
+      await read(ocr, "cccc", 0);
+      assert.equal(ScriptedWorker.created[0].terminated, false, "12 is within the budget");
+      await read(ocr, "d", 0);
+      assert.equal(ScriptedWorker.created[0].terminated, true);
+      await read(ocr, "eeee", -1);
+      assert.equal(ScriptedWorker.created.length, 2);
+      assert.equal(ScriptedWorker.created[1].terminated, false, "the budget starts again for the new worker");
+    });
+
+    it("retires a worker that has been idle for the idle time, not one that keeps working", async () => {
+      const ocr = bounded({ idleRetireMs: 60_000 });
+      await read(ocr, "one", -1);
+      await clock.advanceAsync(59_000);
+      await read(ocr, "two", 0);
+      await clock.advanceAsync(59_000);
+      assert.equal(ScriptedWorker.created[0].terminated, false, "each job starts the idle time again");
+      await clock.advanceAsync(1_000);
+      assert.equal(ScriptedWorker.created[0].terminated, true);
+      assert.equal(ocr.retiredForMemory, 1);
+      await read(ocr, "three", -1);
+      assert.equal(ScriptedWorker.created.length, 2);
+      await ocr.close();
+      await clock.advanceAsync(120_000);
+      assert.equal(ocr.retiredForMemory, 1, "no idle timer outlives the pool");
+    });
   });
 });
