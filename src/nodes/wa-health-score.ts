@@ -80,7 +80,7 @@ export default function register(RED: NodeAPI): void {
       } else if (msg.topic === "wa-breaker" && payload && typeof payload.state === "string") {
         inputs.breakerState = payload.state as HealthInputs["breakerState"];
       } else {
-        const reason = `expected msg.topic wa-perf (perf monitor), wa-health (client health) or wa-breaker, got ${JSON.stringify(msg.topic).slice(0, 60)}`;
+        const reason = `expected msg.topic wa-perf (perf monitor), wa-health (client health) or wa-breaker, got ${(JSON.stringify(msg.topic) ?? "no topic").slice(0, 60)}`;
         done(toNodeError(RED, new WaError("input.unknown", `Unknown input: ${reason}`, { reason })));
         return;
       }
