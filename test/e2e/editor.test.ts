@@ -28,6 +28,19 @@ async function importIntoEditor(page: Page, nodes: Record<string, unknown>[], co
   );
 }
 
+/** Opens the quick start's wa in node and, from it, its simulator connection's dialog. */
+async function openSimulatorDialog(page: Page): Promise<void> {
+  const waInId = await page.evaluate(() => {
+    let id = "";
+    (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+      if (n.type === "wa-in") id = n.id;
+    });
+    return id;
+  });
+  await page.locator(`g[id='${waInId}'] rect.red-ui-flow-node`).dblclick();
+  await page.locator("#node-input-btn-client-edit").click();
+}
+
 /** The editor as a person uses it: Debian's chromium driven by Playwright against a real runtime. */
 async function waitForRuntime(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -172,15 +185,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("sends a message by hand from the simulator's dialog into the running flow", async () => {
-    const waInId = await page.evaluate(() => {
-      let id = "";
-      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string }) => void): void } } }).RED.nodes.eachNode((n) => {
-        if (n.type === "wa-in") id = n.id;
-      });
-      return id;
-    });
-    await page.locator(`g[id='${waInId}'] rect.red-ui-flow-node`).dblclick();
-    await page.locator("#node-input-btn-client-edit").click();
+    await openSimulatorDialog(page);
     await page.locator("#wa-client-inject-text").fill("Hello from the editor test");
     await page.locator(".wa-client-inject[data-delivery='duplicate']").click();
     // Success or the runtime's refusal, whichever shows first, so a failure says why (the runtime may still be busy
@@ -213,15 +218,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     const port = (hostile.address() as AddressInfo).port;
     try {
       // 1. The simulator's send-by-hand with a chat id that is markup: the refusal quotes it as text.
-      const waInId = await page.evaluate(() => {
-        let id = "";
-        (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string }) => void): void } } }).RED.nodes.eachNode((n) => {
-          if (n.type === "wa-in") id = n.id;
-        });
-        return id;
-      });
-      await page.locator(`g[id='${waInId}'] rect.red-ui-flow-node`).dblclick();
-      await page.locator("#node-input-btn-client-edit").click();
+      await openSimulatorDialog(page);
       await page.locator("#wa-client-inject-chat").fill(`<img src=x onerror=window.__pwned=1>${"9".repeat(130)}`);
       await page.locator("#wa-client-inject-text").fill("hi");
       await page.locator(".wa-client-inject[data-delivery='normal']").click();
@@ -241,9 +238,11 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       await page.evaluate((id) => (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED.editor.edit((window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node(id)), writer.id);
       await page.locator("#node-input-btn-sheets-edit").click();
       await page.locator("#wa-sheets-emulator-key").click();
-      const done = page.locator(".red-ui-notification", { hasText: "onerror" }).last();
+      // The send-by-hand refusal above also shows "onerror": this one is told by the key's own markup.
+      const done = page.locator(".red-ui-notification", { hasText: "__pwned=2" }).last();
       await done.waitFor({ state: "visible", timeout: 15_000 });
       assert.equal(await done.locator("img").count(), 0);
+      await page.waitForFunction(() => ((document.querySelector("#node-config-input-key") as HTMLInputElement | null)?.value ?? "") !== "");
       const key = JSON.parse(await page.locator("#node-config-input-key").inputValue()) as Record<string, unknown>;
       assert.deepEqual(Object.keys(key).sort(), ["client_email", "private_key", "type"], "nothing but the key's own fields");
       assert.equal(dialogs.length, 0, "no question for a server on this machine");
