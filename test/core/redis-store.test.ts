@@ -3,13 +3,11 @@ import { randomUUID } from "node:crypto";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { describeStoreConformance } from "./store-conformance";
 import { REDIS_URL, redisReachable } from "./redis-available";
+import { requirePrerequisite } from "../support/prerequisite";
 
 describe("Redis store (127.0.0.1:6379)", function () {
   before(async function () {
-    if (!(await redisReachable())) {
-      console.log(`      (skipped: no Redis reachable at ${REDIS_URL}; start one to run these tests)`);
-      this.skip();
-    }
+    requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}; start one to run these tests`);
   });
 
   describeStoreConformance("Redis", async () => {

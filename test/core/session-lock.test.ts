@@ -12,6 +12,7 @@ import { RedisStore } from "../../src/core/store/redis-store";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
+import { requirePrerequisite } from "../support/prerequisite";
 
 /** Each backend the lock runs on: the store, and how to throw it away after a test. */
 const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; dispose(): Promise<void> } | undefined> }[] = [
@@ -60,10 +61,7 @@ for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`
   beforeEach(async function () {
     clock = new FakeClock(1_000_000);
     const opened = await backend.open(clock);
-    if (!opened) {
-      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-      this.skip();
-    }
+    requirePrerequisite(this, opened, `no Redis reachable at ${REDIS_URL}`);
     ({ store, dispose } = opened);
     metrics = new RecordingMetrics();
     locks = new SessionLockManager({ store, clock, metrics }, { lockName: "test", pollIntervalMs: 100 });

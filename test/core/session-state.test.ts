@@ -11,6 +11,7 @@ import { RedisStore } from "../../src/core/store/redis-store";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const chat = "447700900123@c.us";
 
@@ -98,10 +99,7 @@ for (const backend of BACKENDS) {
     it("applies every one of 50 concurrent merges and 50 concurrent increments", async function () {
       const clock = new FakeClock(0);
       const opened = await backend.open(clock);
-      if (!opened) {
-        console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-        this.skip();
-      }
+      requirePrerequisite(this, opened, `no Redis reachable at ${REDIS_URL}`);
       const writers = [0, 1].map(() => new SessionStateManager(opened.store, clock, { name: "race", ttlMs: 60_000, maxBytes: 65_536 }));
       await Promise.all(Array.from({ length: 50 }, (_, i) => writers[i % 2].merge(chat, { slots: { [`item${i}`]: i } })));
       await Promise.all(Array.from({ length: 50 }, (_, i) => writers[i % 2].increment(chat, "custom.count", 1)));

@@ -6,6 +6,7 @@ import { DEMO_SCRIPT } from "../../src/core/demo-chats";
 import { WaMessage } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 import { ChatScript, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../../src/core/simulator";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const goldFile = join(__dirname, "..", "..", "..", "shared", "data", "whatsapp-gold", "dev.jsonl");
 
@@ -155,11 +156,7 @@ describe("parseChatScriptJsonl", () => {
   });
 
   it("replays the whatsapp-gold development set", function () {
-    if (!existsSync(goldFile)) {
-      // Visible, not silent: the shared data folder sits beside the repository in development and CI.
-      console.log(`      (shared data not found at ${goldFile})`);
-      this.skip();
-    }
+    requirePrerequisite(this, existsSync(goldFile), `shared data not found at ${goldFile}`);
     const script = parseChatScriptJsonl(readFileSync(goldFile, "utf8"), "whatsapp-gold");
     assert.equal(script.conversations.length, 22);
     const messages = script.conversations.reduce((sum, c) => sum + c.messages.length, 0);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 200;
@@ -74,10 +75,7 @@ for (const backend of ["embedded (SQLite)", "Redis"] as const) {
     const prefix = `wa-crash-${randomUUID().slice(0, 8)}:`;
 
     before(async function () {
-      if (backend === "Redis" && !(await redisReachable())) {
-        console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-        this.skip();
-      }
+      requirePrerequisite(this, backend !== "Redis" || (await redisReachable()), `no Redis reachable at ${REDIS_URL}`);
       dir = mkdtempSync(join(tmpdir(), "wa-crash-"));
     });
     after(async () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
 import sharp from "sharp";
 import { RunningNodeRed, getJson, repoRoot, startNodeRed } from "./runtime";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
@@ -58,11 +59,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   let userDir: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`chromium not found at ${CHROMIUM}: scripts/test.sh installs it (apt-get install chromium)`);
-      console.log(`      (skipped: no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    requirePrerequisite(this, existsSync(CHROMIUM), `no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH`);
     mkdirSync(outputDir, { recursive: true });
     userDir = mkdtempSync(join(tmpdir(), "wa-editor-"));
     execFileSync(process.execPath, [join(repoRoot, "scripts", "prepare-user-dir.mjs"), userDir], { stdio: "ignore" });

@@ -7,6 +7,7 @@ import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { loadBalancedFlow } from "./load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 2000;
@@ -23,10 +24,7 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
   const keyPrefix = `wa-lb-${randomUUID().slice(0, 8)}:`;
 
   before(async function () {
-    if (!(await redisReachable())) {
-      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-      this.skip();
-    }
+    requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
     dir = mkdtempSync(join(tmpdir(), "wa-lb-"));
   });
   after(async () => {

@@ -10,6 +10,7 @@ import { MemoryStore } from "../../src/core/store/memory-store";
 import { SessionArchiveStore } from "../../src/nodes/lib/session-archive-store";
 import { createWwebjsTransport } from "../../src/nodes/lib/wwebjs-client";
 import { waitFor } from "./runtime";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -25,10 +26,7 @@ describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", funct
   let transport: WwebjsTransport | undefined;
 
   before(function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`      (skipped: no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH)`);
-      this.skip();
-    }
+    requirePrerequisite(this, existsSync(CHROMIUM), `no chromium at ${CHROMIUM}; run npm test, which installs it, or set CHROMIUM_PATH`);
   });
   beforeEach(() => (userDir = mkdtempSync(join(tmpdir(), "wa-wwebjs-"))));
   afterEach(async () => {

@@ -8,6 +8,7 @@ import lockNode from "../../src/nodes/wa-session-lock";
 import queueNode from "../../src/nodes/wa-message-queue";
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const nodes = [storeNode, queueNode, lockNode];
 
@@ -56,10 +57,7 @@ describe("a Redis store that goes away in the middle of a flow", () => {
   let redis: PrivateRedis;
 
   before(function () {
-    if (!redisServerInstalled) {
-      console.log("      (skipped: redis-server is not installed; the outage test starts a private one)");
-      this.skip();
-    }
+    requirePrerequisite(this, redisServerInstalled, "redis-server is not installed; the outage test starts a private one");
   });
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "wa-redis-outage-"));

@@ -8,6 +8,7 @@ import storeNode from "../../src/nodes/wa-store";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
+import { requirePrerequisite } from "../support/prerequisite";
 
 type Delivered = { payload: unknown; attachment?: unknown; wa: { session: { queue: { deliveryId: string; deliveryCount: number; store: string } } } };
 const nodes = [storeNode, queueNode];
@@ -117,10 +118,7 @@ describe("wa-message-queue kept in a store", () => {
   });
 
   it("works the same on Redis", async function () {
-    if (!(await redisReachable())) {
-      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-      this.skip();
-    }
+    requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
     const keyPrefix = `wa-dq-${randomUUID().slice(0, 8)}:`;
     await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix }));
     const next = collect("next");

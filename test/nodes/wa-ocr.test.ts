@@ -5,6 +5,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import ocrNode from "../../src/nodes/wa-ocr";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { requirePrerequisite } from "../support/prerequisite";
 
 /** A PNG whose header claims a huge size, with no real pixel data after it. */
 function pngClaiming(width: number, height: number): Buffer {
@@ -53,10 +54,7 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
   }
 
   it("reads a photo's text with confidence and word boxes into msg.wa.media.ocr", async function () {
-    if (!existsSync(IMAGES)) {
-      console.log("      (skipped: ../shared/data/ocr is not beside this checkout)");
-      this.skip();
-    }
+    requirePrerequisite(this, existsSync(IMAGES), "../shared/data/ocr is not beside this checkout");
     await load();
     const out = collect("out");
     const msg = envelope("447700900123@c.us", "");

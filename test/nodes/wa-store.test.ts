@@ -8,6 +8,7 @@ import storeNode from "../../src/nodes/wa-store";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const nodes = [storeNode, lockNode];
 
@@ -49,10 +50,7 @@ describe("wa-store config node with the lock", () => {
   });
 
   it("keeps locks in Redis, with the password from the credentials", async function () {
-    if (!(await redisReachable())) {
-      console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-      this.skip();
-    }
+    requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
     const keyPrefix = `wa-node-test-${randomUUID().slice(0, 8)}:`;
     await helper.load(nodes, flow({ backend: "redis", url: REDIS_URL, keyPrefix }), { st1: { password: "" } });
     const tokens = await lockReleaseLock();

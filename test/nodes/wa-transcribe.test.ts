@@ -12,6 +12,7 @@ import { googleSpeechWorker } from "../../src/nodes/lib/speech-cloud";
 import transcribeNode from "../../src/nodes/wa-transcribe";
 import { makeServiceAccountKey, sha256, startGoogleSpeechStandIn, startOpenAiStandIn } from "../support/speech-standins";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { requirePrerequisite } from "../support/prerequisite";
 
 const VOICE = join(__dirname, "..", "fixtures", "voice");
 const FSDD = join(__dirname, "..", "..", "..", "shared", "data", "audio", "fsdd");
@@ -312,10 +313,7 @@ describe("wa-transcribe node", function () {
     });
 
     it("hears spoken digits better once adapted to their speakers' other recordings (FSDD, when the shared data is here)", async function () {
-      if (!existsSync(FSDD)) {
-        console.log("      (skipped: ../shared/data/audio is not beside this checkout)");
-        this.skip();
-      }
+      requirePrerequisite(this, existsSync(FSDD), "../shared/data/audio is not beside this checkout");
       // Adapt on takes 10-14 of both speakers through FSDD's own manifest; recognise takes 5-6, never adapted on.
       const rows = readFileSync(join(FSDD, "manifest.csv"), "utf8").trim().split("\n");
       const take = (row: string) => Number(row.split(",")[4]);

@@ -9,6 +9,7 @@ import { MemoryStore } from "../../../src/core/store/memory-store";
 import { RedisStore } from "../../../src/core/store/redis-store";
 import { FileBlobStorage } from "../../../src/nodes/lib/file-blob-storage";
 import { REDIS_URL, redisReachable } from "../redis-available";
+import { requirePrerequisite } from "../../support/prerequisite";
 
 /** Blobs in a Map: the gallery's bookkeeping checked without a disk. */
 class MapBlobs implements BlobStorage {
@@ -123,10 +124,7 @@ describe("media gallery", () => {
 
   describe("shared by two instances through Redis", function () {
     before(async function () {
-      if (!(await redisReachable())) {
-        console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-        this.skip();
-      }
+      requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
     });
 
     it("counts references across instances: the file stays while either still lists it", async () => {

@@ -7,6 +7,7 @@ import { MemoryStore } from "../../../src/core/store/memory-store";
 import { RedisStore } from "../../../src/core/store/redis-store";
 import { MAX_STORE_VALUE_BYTES } from "../../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "../redis-available";
+import { requirePrerequisite } from "../../support/prerequisite";
 
 const hashOf = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -62,10 +63,7 @@ describe("media files kept in the store", () => {
 
   describe("two instances sharing a Redis", function () {
     before(async function () {
-      if (!(await redisReachable())) {
-        console.log(`      (skipped: no Redis reachable at ${REDIS_URL})`);
-        this.skip();
-      }
+      requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
     });
 
     it("a photo one instance stored is read, listed and deleted by the other, with no shared folder", async () => {
