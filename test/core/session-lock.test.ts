@@ -49,12 +49,16 @@ for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`
   let locks: SessionLockManager;
   const chat = "447700900123@c.us";
   const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
-  /** Moves fake time; with a store behind a socket, in steps that let each round trip finish. */
+  /**
+   * Moves fake time; with a store behind a socket, in steps that let each step's commands finish:
+   * Redis answers one connection's commands in order, so a few round trips of our own after a step
+   * come back only once what the step sent (and what those answers set off) has been answered.
+   */
   const advance = async (ms: number) => {
     if (backend.name !== "Redis") return clock.advanceAsync(ms);
     for (let done = 0; done < ms; done += 100) {
       await clock.advanceAsync(Math.min(100, ms - done));
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      for (let trip = 0; trip < 3; trip += 1) await store.ttl("session-lock-test:sync");
     }
   };
 

@@ -131,6 +131,8 @@ describe("packaged module in a fresh Node-RED", function () {
       for (const node of nodes) flows.push(String(node.type).startsWith("wa-client") || node.type === "wa-store" ? node : { ...node, z: tab });
     }
     const logStart = runtime.logs.length;
+    const comms = listenToComms(runtime.url);
+    await comms.opened;
     const deploy = await fetch(`${runtime.url}/flows`, {
       method: "POST",
       headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
@@ -138,11 +140,14 @@ describe("packaged module in a fresh Node-RED", function () {
     });
     assert.equal(deploy.status, 200, await deploy.text());
     await waitFor(() => runtime!.logs.slice(logStart).some((line) => line.includes("Started flows")), 30_000, "flows started");
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const logged = runtime.logs.slice(logStart);
     // The Cloud API example needs the user's own Meta credentials; without them it must say so, and only that.
     const needsAccount = (line: string) =>
       /\[wa-client:Cloud API number\] .*needs an access token/.test(line) || /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) || /\[wa-sheets-(write|read):.*\] .*Paste the service account's JSON key/.test(line);
+    // Running, not just started: the simulated chats have reached several examples' debug nodes.
+    const debugNodes = () => new Set(comms.messages.filter((m) => m.topic === "debug").map((m) => String(m.data.id)));
+    await waitFor(() => debugNodes().size >= 5 && runtime!.logs.slice(logStart).some(needsAccount), 60_000, "messages through five examples' debug nodes");
+    comms.close();
+    const logged = runtime.logs.slice(logStart);
     assert.ok(logged.some(needsAccount), "the examples that need an account say what they need");
     const problems = logged.filter((line) => /\[(error|warn)\]/.test(line) && !/Encrypted credentials not found/.test(line) && !needsAccount(line));
     assert.deepEqual(problems, [], "no errors or warnings while the examples run");

@@ -26,6 +26,9 @@ function pipeline(dir: string, apiRoot: string, withSource: boolean): Record<str
     { id: "accepted1", z, type: "complete", scope: ["queue1"], uncaught: false, wires: [["acceptedLine1"]] },
     { id: "acceptedLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }], wires: [["acceptedFile1"]] },
     { id: "acceptedFile1", z, type: "file", name: "", filename: join(dir, "accepted.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
+    { id: "acked1", z, type: "complete", scope: ["ack1"], uncaught: false, wires: [["ackedLine1"]] },
+    { id: "ackedLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }], wires: [["ackedFile1"]] },
+    { id: "ackedFile1", z, type: "file", name: "", filename: join(dir, "acked.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
     { id: "catch1", z, type: "catch", scope: null, uncaught: false, wires: [["errorsLine1"]] },
     { id: "errorsLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }], wires: [["errorsFile1"]] },
     { id: "errorsFile1", z, type: "file", name: "", filename: join(dir, "errors.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
@@ -91,7 +94,8 @@ describe("kill -9 while rows are being written to Google Sheets (durable queue, 
     const sent = new Set(stream.map((line) => (JSON.parse(line) as { id: string }).id));
     assert.ok(accepted.size > atKill, `killed mid-stream: ${atKill} rows of ${accepted.size} accepted messages`);
     await waitFor(() => [...accepted].every((id) => new Set(rowsInSheet()).has(id)) || lines(join(dir, "errors.log")).length > 0, 90_000, "every accepted message written after the restart");
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // time for a wrong second write to show up
+    // Once every accepted message has been acknowledged the queue holds nothing: no second write can come.
+    await waitFor(() => [...accepted].every((id) => new Set(lines(join(dir, "acked.log"))).has(id)) || lines(join(dir, "errors.log")).length > 0, 90_000, "every accepted message acknowledged");
 
     const keys = rowsInSheet();
     const unique = new Set(keys);

@@ -51,19 +51,23 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
     let seed = 42;
     const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
     const started = Date.now();
-    for (let i = 0; i < MESSAGES; i += 1) {
-      const chatId = `44770091${String(i % CHATS).padStart(4, "0")}@c.us`;
-      const envelope = { message: { id: `m${String(i).padStart(5, "0")}`, chatId, from: chatId, body: `message ${i}`, type: "chat", timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "http" }, trace: [] };
-      const target = instances[random() < 0.5 ? 0 : 1];
+    const ingest = async (id: string, chatId: string, target: RunningNodeRed) => {
+      const envelope = { message: { id, chatId, from: chatId, body: `message ${id}`, type: "chat", timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "http" }, trace: [] };
       const response = await fetch(`${target.url}/ingest`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(envelope) });
       assert.equal(response.status, 202);
-    }
+    };
+    const chatOf = (i: number) => `44770091${String(i % CHATS).padStart(4, "0")}@c.us`;
+    for (let i = 0; i < MESSAGES; i += 1) await ingest(`m${String(i).padStart(5, "0")}`, chatOf(i), instances[random() < 0.5 ? 0 : 1]);
     await waitFor(() => logs.reduce((sum, file) => sum + lines(file).length, 0) >= MESSAGES, 180_000, `${MESSAGES} processed messages`);
     const seconds = (Date.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One last message per chat: each chat's messages are processed in order, so once every marker is
+    // logged nothing sent before it (a second processing included) can still come.
+    for (let chat = 0; chat < CHATS; chat += 1) await ingest(`z-marker-${chat}`, chatOf(chat), instances[chat % 2]);
+    const markers = () => logs.flatMap((file) => lines(file)).filter((line) => line.startsWith("z-marker-")).length;
+    await waitFor(() => markers() >= CHATS, 60_000, "a marker processed in every chat");
 
     const records = logs.flatMap((file) =>
-      lines(file).map((line) => {
+      lines(file).filter((line) => !line.startsWith("z-marker-")).map((line) => {
         const [id, chatId, token, acquiredAt, writtenAt, instance] = line.split(" ");
         return { id, chatId, token: Number(token), acquiredAt: Number(acquiredAt), writtenAt: Number(writtenAt), instance };
       }),

@@ -79,7 +79,7 @@ describe("document extraction", () => {
     const hostile = `<a ${"x='".repeat(20_000)}>${"<".repeat(50_000)}&amp;&#x1F600;&#xD800;`;
     const started = performance.now();
     const tokens = [...xmlTokens(hostile)];
-    assert.ok(performance.now() - started < 2000);
+    assert.ok(performance.now() - started < 20_000, "linear: a backtracking tokenizer would take minutes");
     assert.ok(tokens.length > 0);
     assert.deepEqual([...xmlTokens("<t>a &amp; b &#x1F600; &#xD800;</t>")].filter((t) => "text" in t), [{ text: "a & b 😀 \ufffd" }]);
   });

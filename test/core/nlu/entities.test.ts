@@ -172,7 +172,8 @@ describe("Rule entities", () => {
       const start = process.hrtime.bigint();
       extractRuleEntities(text.slice(0, 4096), { sentAt: Date.UTC(2024, 10, 20) });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      assert.ok(ms < 2000, `${text.slice(0, 12)}…: ${ms} ms`);
+      // A bound against catastrophic backtracking (minutes), not a speed target (npm run bench).
+      assert.ok(ms < 20_000, `${text.slice(0, 12)}…: ${ms} ms`);
     }
   });
 

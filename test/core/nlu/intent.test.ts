@@ -36,7 +36,8 @@ describe("NLU text handling", () => {
     tokenize(normalized);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     assert.ok(normalized.length <= 4096);
-    assert.ok(ms < 1000, `${ms} ms: a backtracking pattern would take minutes here`);
+    // A bound against catastrophic backtracking, not a speed target (that lives in npm run bench).
+    assert.ok(ms < 10_000, `${ms} ms: a backtracking pattern would take minutes here`);
   });
 });
 
