@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { Server, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { signBody } from "../../src/core/cloud-api";
 import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import storeNode from "../../src/nodes/wa-store";
 import { NodeAPI } from "../../src/nodes/lib/red";
 import { GraphApiStandin } from "../support/graph-api-standin";
+import { metaSignature } from "../support/meta-signature";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
 const TOKEN = "EAAG-node-test";
@@ -84,14 +84,14 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   it("emits a signed delivery once as an envelope, even when Meta delivers it again", async () => {
     await load();
     const received = collect("received");
-    const first = await post(body, signBody(body, APP_SECRET));
+    const first = await post(body, metaSignature(body, APP_SECRET));
     assert.equal(first.status, 200);
-    const again = await post(body, signBody(body, APP_SECRET));
+    const again = await post(body, metaSignature(body, APP_SECRET));
     assert.equal(again.status, 200, "a redelivery is acknowledged so Meta stops retrying");
     await untilReal(() => received.length === 1, 2000);
     // A later delivery is emitted after anything the redelivery could have caused: then count.
     const marker = markerDelivery("wamid.marker-after-redelivery");
-    await post(marker, signBody(marker, APP_SECRET));
+    await post(marker, metaSignature(marker, APP_SECRET));
     await untilReal(() => received.some((m) => (m.wa as { message: { id: string } }).message.id === "wamid.marker-after-redelivery"), 2000);
     assert.equal(received.length, 2, "the redelivery was not emitted");
     const message = (received[0].wa as { message: Record<string, unknown> }).message;
@@ -104,13 +104,13 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await load();
     const received = collect("received");
     assert.equal((await post(body)).status, 401);
-    assert.equal((await post(body, signBody(body, "not-the-secret"))).status, 401);
+    assert.equal((await post(body, metaSignature(body, "not-the-secret"))).status, 401);
     const tampered = Buffer.from(body.toString().replace("blue", "red!"));
-    assert.equal((await post(tampered, signBody(body, APP_SECRET))).status, 401);
+    assert.equal((await post(tampered, metaSignature(body, APP_SECRET))).status, 401);
     const garbage = "{not json";
-    assert.equal((await post(garbage, signBody(garbage, APP_SECRET))).status, 400);
+    assert.equal((await post(garbage, metaSignature(garbage, APP_SECRET))).status, 400);
     const marker = markerDelivery("wamid.marker-after-refusals");
-    await post(marker, signBody(marker, APP_SECRET));
+    await post(marker, metaSignature(marker, APP_SECRET));
     await untilReal(() => received.length > 0, 2000);
     assert.deepEqual(received.map((m) => (m.wa as { message: { id: string } }).message.id), ["wamid.marker-after-refusals"], "nothing refused was emitted");
     const warnings = (getNode("cloud1").warn as unknown as { args: unknown[][] }).args.map((a) => String(a[0]));
@@ -123,7 +123,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await load();
     const received = collect("received");
     const sent = collect("sent");
-    await post(body, signBody(body, APP_SECRET));
+    await post(body, metaSignature(body, APP_SECRET));
     await untilReal(() => received.length === 1, 2000);
     getNode("out1").receive({ ...received[0], payload: "Yes, we have it in M." });
     await untilReal(() => sent.length === 1, 5000);
@@ -145,7 +145,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   it("takes its webhook off the HTTP server when the flow stops", async () => {
     await load();
     await helper.unload();
-    const gone = await post(body, signBody(body, APP_SECRET));
+    const gone = await post(body, metaSignature(body, APP_SECRET));
     assert.equal(gone.status, 404);
   });
 
@@ -164,7 +164,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await load({}, {}, { types: "media", downloadMedia: true, maxMediaMB: 1 });
     const received = collect("received");
     const mixed = recentDelivery("mixed.json");
-    assert.equal((await post(mixed, signBody(mixed, APP_SECRET))).status, 200);
+    assert.equal((await post(mixed, metaSignature(mixed, APP_SECRET))).status, 200);
     await untilReal(() => received.length === 3, 5000);
     const media = received.map((m) => (m.wa as { message: { type: string; media: { data?: Buffer; error?: string } } }).message);
     assert.deepEqual(media.map((m) => m.type), ["image", "ptt", "document"]);
@@ -179,7 +179,7 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await load({}, {}, { events: true, types: "text", wires: [["received"], ["ticks"]] });
     const ticks = collect("ticks");
     const mixed = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "mixed.json"));
-    await post(mixed, signBody(mixed, APP_SECRET));
+    await post(mixed, metaSignature(mixed, APP_SECRET));
     await untilReal(() => ticks.length === 2, 2000);
     assert.deepEqual(ticks.map((t) => [(t.payload as { status: string }).status, (t.payload as { error?: string }).error]), [["read", undefined], ["failed", "Re-engagement message (code 131047)"]]);
   });

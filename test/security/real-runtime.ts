@@ -1,5 +1,4 @@
 // Helpers for the security and chaos suite: a real Node-RED started from its command line, as a user runs it.
-import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -56,10 +55,7 @@ export async function deploy(runtime: RunningNodeRed, flows: unknown[], options:
   await waitFor(() => runtime.logs.filter((line) => line.includes("Started flows") || line.includes("Started modified")).length > startedBefore, 60_000, `the flows to start after a ${type} deploy`);
 }
 
-/** X-Hub-Signature-256 as Meta computes it (written here with node:crypto, not with the pack's code). */
-export function metaSignature(body: string | Buffer, secret: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-}
+export { metaSignature } from "../support/meta-signature";
 
 /** A Cloud API delivery of one text message sent `ageSeconds` ago. */
 export function cloudDelivery(id: string, text: string, ageSeconds = 5, from = "447700900123"): string {
