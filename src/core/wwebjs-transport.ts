@@ -15,7 +15,8 @@ export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" 
   on(event: string, listener: (...args: any[]) => void): unknown;
   removeAllListeners(): unknown;
   sendMessage(chatId: string, content: string | MessageMedia, options?: MessageSendOptions): Promise<Pick<Message, "id">>;
-  getChatById(chatId: string): Promise<Pick<Chat, "sendStateTyping">>;
+  /** The library resolves undefined for a chat WhatsApp Web does not know (its .d.ts says Chat). */
+  getChatById(chatId: string): Promise<Pick<Chat, "sendStateTyping"> | undefined>;
 };
 
 /** Compile-time proof that the real Client satisfies the contract the transport and the stand-in share. */
@@ -247,7 +248,8 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   async showTyping(chatId: string): Promise<void> {
     if (this.current !== "ready" || !this.client) return;
     const chat = await this.client.getChatById(chatId);
-    await chat.sendStateTyping();
+    // Typing in a chat WhatsApp Web does not know shows nothing; the send that follows says why it fails.
+    await chat?.sendStateTyping();
   }
 
   /** Downloads a received message's media on demand, refusing what is over the size limit. */

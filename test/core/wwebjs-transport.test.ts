@@ -111,8 +111,9 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     assert.deepEqual(voice.options, { quotedMessageId: "Q1", sendAudioAsVoice: true });
     assert.deepEqual(pdf.options, { caption: "your invoice", sendMediaAsDocument: true });
     assert.deepEqual(pdf.content, { mimetype: "application/pdf", data: Buffer.from("%PDF").toString("base64"), filename: "invoice.pdf", filesize: 4 });
-    await transport.react("447700900123@c.us", "false_447700900123@c.us_IN1", "❤️");
-    assert.deepEqual(client().reactions, [["false_447700900123@c.us_IN1", "❤️"]]);
+    const question = client().receive({ from: "447700900123@c.us", body: "is it in stock?" });
+    await transport.react("447700900123@c.us", question.id._serialized, "❤️");
+    assert.deepEqual(client().reactions, [[question.id._serialized, "❤️"]]);
   });
 
   it("reports ticks and deletions for everyone as message events", async () => {
@@ -229,5 +230,73 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     await clock.advanceAsync(60_000);
     assert.equal(WwebjsStandin.created.length, 1);
     assert.equal(transport.state(), "stopped");
+  });
+
+  describe("where the library's calls go wrong", () => {
+    it("shows no typing in a chat WhatsApp Web does not know, without failing", async () => {
+      const { transport, client } = setup([{ savedSession: true }]);
+      transport.start();
+      await flushMicrotasks();
+      await transport.showTyping("447700900999@c.us");
+      assert.deepEqual(client().typingIn, []);
+    });
+
+    it("downloads a photo's JPEG bytes, and names media WhatsApp no longer has (expired or failed) as unavailable", async () => {
+      const { transport, client, messages } = setup([{ savedSession: true }]);
+      transport.start();
+      await flushMicrotasks();
+      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } });
+      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } }, "expired");
+      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } }, "failed");
+      const photo = await transport.downloadMedia(messages[0].media!.ref!);
+      assert.equal(photo.mimetype, "image/jpeg");
+      assert.deepEqual([...photo.data.subarray(0, 3)], [0xff, 0xd8, 0xff], "a JPEG");
+      for (const message of messages.slice(1)) {
+        await assert.rejects(transport.downloadMedia(message.media!.ref!), (e: WaError) => e.code === "media.unavailable" && /no longer has the media/.test(e.message));
+      }
+    });
+
+    it("sends nothing for a reaction to a message WhatsApp Web does not know, as the library does", async () => {
+      const { transport, client } = setup([{ savedSession: true }]);
+      transport.start();
+      await flushMicrotasks();
+      await transport.react("447700900123@c.us", "false_447700900123@c.us_NOSUCH", "👍");
+      assert.deepEqual(client().reactions, []);
+    });
+
+    it("fails a send as not ready, with puppeteer's reason, when the browser closes mid-session, and still closes cleanly", async () => {
+      const { transport, client } = setup([{ savedSession: true }]);
+      transport.start();
+      await flushMicrotasks();
+      await transport.sendText({ chatId: "447700900123@c.us", text: "first" });
+      client().closePage();
+      const closedSession = (e: WaError) => e.code === "transport.notReady" && /session closed while sending \(Protocol error.*Session closed/.test(e.message);
+      await assert.rejects(transport.sendText({ chatId: "447700900123@c.us", text: "second" }), closedSession);
+      await assert.rejects(transport.react("447700900123@c.us", "x", "👍"), closedSession);
+      await transport.close();
+      assert.equal(transport.state(), "stopped");
+      assert.deepEqual(client().sent.map((s) => s.content), ["first"]);
+    });
+
+    it("closes while WhatsApp Web is still loading: the browser is destroyed and the failed load is not an unhandled rejection", async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        const { clock, transport, client } = setup([{ initialize: "hang" }]);
+        transport.start();
+        await flushMicrotasks();
+        assert.equal(transport.state(), "starting");
+        await transport.close();
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(client().destroyed, true);
+        assert.equal(transport.state(), "stopped");
+        await clock.advanceAsync(120_000);
+        assert.equal(WwebjsStandin.created.length, 1, "no reconnect after close");
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+      }
+    });
   });
 });

@@ -2,11 +2,25 @@ import { EventEmitter } from "node:events";
 import type { MessageMedia, MessageSendOptions } from "whatsapp-web.js";
 import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/wwebjs-transport";
 
+/** A 2×2 red JPEG, made by libvips: what a customer's photo downloads as. */
+export const STANDIN_JPEG = Buffer.from(
+  "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABgf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCAAHlhf//Z",
+  "base64",
+);
+
+/** What puppeteer throws when the page behind whatsapp-web.js is gone (browser crashed or closed). */
+export const SESSION_CLOSED = "Protocol error (Runtime.callFunctionOn): Session closed. Most likely the page has been closed.";
+
 /**
  * A stand-in for whatsapp-web.js's `Client`, typed by the same contract the transport uses
  * (taken from the library's .d.ts). It behaves like the library's lifecycle: initialize()
  * loads, then emits `qr` until "scanned" (or `ready` at once with a saved session);
  * `disconnected` with a reason; `message` events; sendMessage returns a message with an id.
+ * And like the library where things go wrong (read in its Client.js and Message.js):
+ * getChatById resolves undefined for a chat it does not know; downloadMedia resolves null for
+ * media WhatsApp is re-uploading (expired) and undefined when the download fails; sendReaction to
+ * an id it does not know does nothing and resolves; once the page is gone every call rejects with
+ * puppeteer's "Session closed"; destroy() while initialize() is still loading makes it reject.
  */
 export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   static created: WwebjsStandin[] = [];
@@ -15,6 +29,10 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   destroyed = false;
   typingIn: string[] = [];
   private sequence = 0;
+  private readonly knownChats = new Set<string>();
+  private readonly knownMessages = new Set<string>();
+  private pageClosed = false;
+  private loading?: (error: Error) => void;
 
   constructor(
     private readonly behaviour: {
@@ -30,7 +48,7 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
 
   async initialize(): Promise<void> {
     if (this.behaviour.initialize === "fail") throw new Error(this.behaviour.failWith ?? "net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com/");
-    if (this.behaviour.initialize === "hang") return new Promise<void>(() => undefined);
+    if (this.behaviour.initialize === "hang") return new Promise<void>((_resolve, reject) => (this.loading = reject));
     queueMicrotask(() => {
       if (this.behaviour.savedSession) {
         this.emit("authenticated");
@@ -49,6 +67,19 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
 
   async destroy(): Promise<void> {
     this.destroyed = true;
+    this.pageClosed = true;
+    // Closing the browser under a page that is still loading fails its navigation.
+    this.loading?.(new Error("Protocol error (Page.navigate): Target closed."));
+    this.loading = undefined;
+  }
+
+  /** The browser crashes or is closed under the session: every later call fails as puppeteer fails it. */
+  closePage(): void {
+    this.pageClosed = true;
+  }
+
+  private page(): void {
+    if (this.pageClosed) throw new Error(SESSION_CLOSED);
   }
 
   async logout(): Promise<void> {
@@ -62,24 +93,35 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   }
 
   async sendReaction(messageId: string, reaction: string): Promise<void> {
+    this.page();
+    // The library looks the message up and returns null, sending nothing, when it does not find it.
+    if (!this.knownMessages.has(messageId)) return;
     this.reactions.push([messageId, reaction]);
   }
 
   async sendMessage(chatId: string, content: string | MessageMedia, options?: MessageSendOptions) {
+    this.page();
     if (this.behaviour.sendFailure) throw new Error(this.behaviour.sendFailure);
     if (!/@(c|g)\.us$/.test(chatId)) throw new Error("wid error: invalid wid");
     this.sent.push({ chatId, content, ...(options ? { options } : {}) });
     this.sequence += 1;
-    return { id: { fromMe: true, remote: chatId, id: `OUT${this.sequence}`, _serialized: `true_${chatId}_OUT${this.sequence}` } };
+    const id = `true_${chatId}_OUT${this.sequence}`;
+    this.knownChats.add(chatId);
+    this.knownMessages.add(id);
+    return { id: { fromMe: true, remote: chatId, id: `OUT${this.sequence}`, _serialized: id } };
   }
 
   async getChatById(chatId: string) {
+    this.page();
+    if (!this.knownChats.has(chatId)) return undefined;
     return { sendStateTyping: async () => void this.typingIn.push(chatId) };
   }
 
-  /** A customer's message arrives. */
-  receive(partial: Partial<WwebjsMessageLike> & { from: string; body: string }): WwebjsMessageLike {
+  /** A customer's message arrives; its media downloads as a JPEG, or is expired or fails as the library reports it. */
+  receive(partial: Partial<WwebjsMessageLike> & { from: string; body: string }, media: "ok" | "expired" | "failed" = "ok"): WwebjsMessageLike {
     this.sequence += 1;
+    this.knownChats.add(partial.from);
+    this.knownMessages.add(`false_${partial.from}_IN${this.sequence}`);
     const message: WwebjsMessageLike = {
       id: { fromMe: false, remote: partial.from, id: `IN${this.sequence}`, _serialized: `false_${partial.from}_IN${this.sequence}` },
       to: "15550001111@c.us",
@@ -91,7 +133,12 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
       hasQuotedMsg: false,
       isStatus: false,
       rawData: {},
-      downloadMedia: async () => ({ mimetype: "image/jpeg", data: Buffer.from("jpeg bytes").toString("base64"), filename: null, filesize: null }),
+      downloadMedia: async () => {
+        this.page();
+        if (media === "expired") return null as never;
+        if (media === "failed") return undefined as never;
+        return { mimetype: "image/jpeg", data: STANDIN_JPEG.toString("base64"), filename: null, filesize: STANDIN_JPEG.length };
+      },
       ...partial,
     };
     this.emit("message", message);
