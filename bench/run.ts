@@ -10,12 +10,13 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
 import { REDIS_URL, redisReachable } from "../test/core/redis-available";
 import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
+import { provenance } from "./provenance";
 
 const root = join(__dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
@@ -223,10 +224,9 @@ async function main(): Promise<void> {
 
   const [bare, slice, bareSingle, sliceSingle] = results;
   const report = {
+    ...provenance(),
+    command: "npm run bench",
     package: `${pkg.name}@${pkg.version}`,
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
     settings: { messages: MESSAGES, warmup: WARMUP, inFlight: IN_FLIGHT, chats: CHATS },
     results,
     ratio: {

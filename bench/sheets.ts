@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROOF_FAULTS, batchedWorkload, cachedReadWorkload, naiveWorkload } from "../test/support/sheets-workload";
+import { provenance } from "./provenance";
 
 const ROWS = Number(process.env.BENCH_SHEETS_ROWS ?? 10_000);
 
@@ -18,8 +19,8 @@ async function main(): Promise<void> {
   const writeCalls = ours.totalCalls + reads.readCalls;
   const naiveCalls = naive.totalCalls + reads.naiveReadCalls;
   const report = {
-    at: new Date().toISOString(),
-    node: process.version,
+    ...provenance(),
+    command: "npm run bench (bench/sheets.ts)",
     rows: ROWS,
     faults: "30 % 429, 5 % lost answers, 2-minute outage",
     ours,

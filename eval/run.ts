@@ -16,6 +16,7 @@ import { recognizersSection, snipsSection } from "./entity-suites";
 import { mediaSection } from "./media";
 import { nodeTimingSection } from "./node-timing";
 import { EvalRow, threadSection } from "./threads";
+import { provenance } from "../bench/provenance";
 
 const root = join(__dirname, "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
   const outDir = join(root, "eval", "results");
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify({ at: new Date().toISOString(), node: process.version, seconds: (Date.now() - started) / 1000, rows }, null, 2)}\n`);
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify({ ...provenance(), command: ONLY ? `EVAL_ONLY=${ONLY} npm run eval` : "npm run eval", seconds: (Date.now() - started) / 1000, rows }, null, 2)}\n`);
   console.log("written to eval/results/latest.json");
 }
 
