@@ -19,6 +19,9 @@ import sharp from "sharp";
 import { makePdf } from "../test/support/document-fixtures";
 import { provenance } from "./provenance";
 
+// Where the figures come from, taken before measuring (the tree may change while a run goes on).
+const origin = provenance();
+
 const root = join(__dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string };
 const TEXTS = Number(process.env.BENCH_MEDIA_TEXTS ?? 1000);
@@ -186,7 +189,7 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${r.scenario} | ${r.texts} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(1)} | ${r.loopDelayP99Ms.toFixed(1)} / ${r.loopDelayMaxMs.toFixed(1)} |`);
   console.log(`\nmedia read meanwhile: ${mediaFinished} in ${mediaSeconds.toFixed(1)} s (${media.map((m) => `${m.type} ${m.done}, p50 ${m.p50Ms.toFixed(0)} ms`).join("; ")}); errors: ${errors.length}`);
   console.log(`\nmemory: ${BIG_PHOTOS} photos of 39.6 megapixels read in ${burstSeconds.toFixed(1)} s; RSS ${rssBefore} MB before, peak ${rssPeak} MB, ${rssAfterBurst} MB 5 s after, ${rssIdle} MB after 65 s idle`);
-  const report = { ...provenance(), command: "npm run bench (bench/media.ts)", rows, media, mediaSeconds, memory, errors: errors.slice(0, 5) };
+  const report = { ...origin, command: "npm run bench (bench/media.ts)", rows, media, mediaSeconds, memory, errors: errors.slice(0, 5) };
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "media.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -18,6 +18,9 @@ import { REDIS_URL, redisReachable } from "../test/core/redis-available";
 import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
 import { provenance } from "./provenance";
 
+// Where the figures come from, taken before measuring (the tree may change while a run goes on).
+const origin = provenance();
+
 const root = join(__dirname, "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
 
   const [bare, slice, bareSingle, sliceSingle] = results;
   const report = {
-    ...provenance(),
+    ...origin,
     command: "npm run bench",
     package: `${pkg.name}@${pkg.version}`,
     settings: { messages: MESSAGES, warmup: WARMUP, inFlight: IN_FLIGHT, chats: CHATS },

@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { PROOF_FAULTS, batchedWorkload, cachedReadWorkload, naiveWorkload } from "../test/support/sheets-workload";
 import { provenance } from "./provenance";
 
+// Where the figures come from, taken before measuring (the tree may change while a run goes on).
+const origin = provenance();
+
 const ROWS = Number(process.env.BENCH_SHEETS_ROWS ?? 10_000);
 
 async function main(): Promise<void> {
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
   const writeCalls = ours.totalCalls + reads.readCalls;
   const naiveCalls = naive.totalCalls + reads.naiveReadCalls;
   const report = {
-    ...provenance(),
+    ...origin,
     command: "npm run bench (bench/sheets.ts)",
     rows: ROWS,
     faults: "30 % 429, 5 % lost answers, 2-minute outage",

@@ -12,4 +12,4 @@ node_modules/.bin/tsc -p tsconfig.json --noEmit
 echo "» lint"
 node_modules/.bin/eslint .
 echo "» tests"
-node_modules/.bin/mocha 'test/core/**/*.test.ts' 'test/nodes/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/security/**/*.test.ts'
+node_modules/.bin/mocha 'test/core/**/*.test.ts' 'test/nodes/**/*.test.ts' 'test/e2e/**/*.test.ts' 'test/security/**/*.test.ts' 'test/accuracy/**/*.test.ts'

@@ -1,0 +1,127 @@
+// Writes the README's figure tables from the committed result files, so every figure there has a file
+// and a commit behind it. Each table sits between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`.
+//
+//   npm run figures            rewrite the tables from bench/results/*.json and eval/results/latest.json
+//   node scripts/figures.mjs --check   exit 1 when the README differs from what the files say (npm test runs this)
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const readme = join(root, "README.md");
+const load = (file) => (existsSync(join(root, file)) ? JSON.parse(readFileSync(join(root, file), "utf8")) : undefined);
+
+const number = (value, digits) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const source = (file, result) => `<sub>From \`${file}\` (${result.command ?? "npm run bench"}), ${String(result.at ?? result.date ?? "").slice(0, 10)}, commit ${String(result.commit ?? "unknown").slice(0, 10)}${result.dirty ? " with local changes" : ""}, ${result.machine ? `${result.machine.cpus} cores, ${result.machine.memoryGiB} GiB` : "this machine"}, Node ${result.node}.</sub>`;
+
+function performance() {
+  const file = "bench/results/latest.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const rows = result.results.map((r) => {
+    const inFlight = typeof r.inFlight === "number" ? number(r.inFlight, 0) : String(r.inFlight);
+    const rss = typeof r.peakRssMb === "number" ? number(r.peakRssMb, 0) : String(r.peakRssMb);
+    return `| ${r.scenario} | ${inFlight} | ${number(r.msgPerSec, 0)} | ${number(r.p50Ms, 2)} | ${number(r.p99Ms, 2)} | ${rss} |`;
+  });
+  const ratio = result.ratio;
+  return [
+    "| scenario | in flight | msg/s | p50 ms | p99 ms | peak RSS MB |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+    `Quick-start slice against the bare chain, in the same run: throughput ${number(ratio.throughputSliceToBare, 2)}×, p99 under load ${number(ratio.p99SliceToBare, 2)}×, p50 one at a time ${number(ratio.singleP50SliceToBare, 2)}×.`,
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
+function media() {
+  const file = "bench/results/media.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const lines = [
+    "| text messages | p50 ms | p99 ms | max ms | event-loop delay p99 / max ms |",
+    "|---|---:|---:|---:|---:|",
+    ...result.rows.map((r) => `| ${r.scenario} | ${number(r.p50Ms, 2)} | ${number(r.p99Ms, 2)} | ${number(r.maxMs, 1)} | ${number(r.loopDelayP99Ms, 1)} / ${number(r.loopDelayMaxMs, 1)} |`),
+    "",
+    `Media read meanwhile: ${result.media.map((m) => `${m.type} ${m.done} (p50 ${number(m.p50Ms, 0)} ms)`).join(", ")} in ${number(result.mediaSeconds, 1)} s.`,
+  ];
+  if (result.memory) {
+    const m = result.memory;
+    lines.push("", `Memory: ${m.bigPhotos} photos of ${m.megapixelsEach} megapixels read in ${number(m.burstSeconds, 1)} s; Node-RED's RSS ${m.rssBeforeMb} MB before, peak ${m.rssPeakMb} MB, ${m.rssAfter5sMb} MB 5 s after, ${m.rssIdleAfter65sMb} MB after 65 s idle.`);
+  }
+  lines.push("", source(file, result));
+  return lines.join("\n");
+}
+
+function sheets() {
+  const file = "bench/results/sheets.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const pct = (x) => `${number(x * 100, 1)} %`;
+  const { ours, naive, reads, quota } = result;
+  return [
+    `- **${number(result.rows, 0)} messages** (${result.faults}): ours ${number(ours.totalCalls, 0)} calls (${number(ours.appendCalls, 0)} appends, ${number(ours.keyChecks, 0)} key checks), ${ours.duplicates} duplicates, ${ours.missing} missing; the naive flow ${number(naive.totalCalls, 0)} calls, ${number(naive.duplicates, 0)} rows written twice, ${naive.missing} missing. Write calls, ours against naive: **${pct(result.writeCallRatio)}**.`,
+    `- **Reads**: ${number(result.rows, 0)} look-ups over ${reads.simulatedMinutes} minutes cost ${number(reads.readCalls, 0)} calls through the cache (hit rate ${pct(reads.hitRate)}) against ${number(reads.naiveReadCalls, 0)}; writes and reads together use **${pct(quota.ratio)}** of the naive flow's quota.`,
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
+function evalTable(section, title) {
+  const file = "eval/results/latest.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const rows = result.rows.filter((r) => r.section === section);
+  if (rows.length === 0) return undefined;
+  const value = (v) => (Math.abs(v) >= 100 ? number(v, 0) : Math.abs(v) >= 10 ? number(v, 1) : number(v, 3));
+  return [
+    `| ${title} | metric | value | target, note |`,
+    "|---|---|---:|---|",
+    ...rows.map((r) => `| ${r.dataset} | ${r.metric} | ${value(r.value)} | ${[r.target, r.note].filter(Boolean).join("; ").replace(/\|/g, "\\|")} |`),
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
+const blocks = {
+  performance,
+  "media-beside-text": media,
+  sheets,
+  "eval-intent": () => evalTable("intent", "intent"),
+  "eval-entities": () => evalTable("entities", "entities"),
+  "eval-threads": () => evalTable("threads", "threads"),
+  "eval-sentiment": () => evalTable("sentiment", "sentiment"),
+  "eval-media": () => evalTable("media", "media"),
+  "eval-nodes": () => evalTable("nodes", "node"),
+};
+
+let text = readFileSync(readme, "utf8");
+const original = text;
+const missing = [];
+for (const [name, make] of Object.entries(blocks)) {
+  const pattern = new RegExp(`(<!-- figures:${name} -->)[\\s\\S]*?(<!-- /figures:${name} -->)`);
+  if (!pattern.test(text)) continue;
+  const made = make();
+  if (made === undefined) {
+    missing.push(name);
+    continue;
+  }
+  text = text.replace(pattern, (_, open, close) => `${open}\n${made}\n${close}`);
+}
+if (missing.length > 0) {
+  console.error(`figures: no result file for ${missing.join(", ")}`);
+  process.exit(1);
+}
+if (process.argv.includes("--check")) {
+  if (text !== original) {
+    console.error("figures: README.md is not what the committed result files say; run npm run figures and commit");
+    process.exit(1);
+  }
+  console.log("figures: README.md matches the committed result files");
+} else if (text !== original) {
+  writeFileSync(readme, text);
+  console.log("figures: README.md rewritten from the result files");
+} else {
+  console.log("figures: README.md already up to date");
+}
