@@ -142,6 +142,20 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     assert.match((errors[0].error as { message: string }).message, /refused the access token.*code 190/);
   });
 
+  it("refuses a second connection on a webhook path already in use, and frees the path with the flow", async () => {
+    const second = { id: "cloud2", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1" };
+    await helper.load(nodes, inTab([{ id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1" }, second, { id: "seen1", type: "wa-store", backend: "memory" }]), {
+      cloud1: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+      cloud2: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+    });
+    const failures = ["cloud1", "cloud2"].map((id) => (helper.getNode(id) as unknown as { failure?: string }).failure);
+    assert.equal(failures.filter((f) => f === undefined).length, 1, "one connection has the path");
+    assert.match(failures.find((f) => f !== undefined) ?? "", /Webhook path \/whatsapp\/test-hook is already used by another WhatsApp connection/);
+    await helper.unload();
+    await load();
+    assert.equal((helper.getNode("cloud1") as unknown as { failure?: string }).failure, undefined, "free again after the flow stopped");
+  });
+
   it("takes its webhook off the HTTP server when the flow stops", async () => {
     await load();
     await helper.unload();

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import helper from "node-red-node-test-helper";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { replaceRuntimeWorld } from "../../src/nodes/lib/world";
@@ -36,6 +39,24 @@ export function useNodeHarness(): { clock: () => FakeClock } {
     restore();
   });
   return { clock: () => clock };
+}
+
+/**
+ * A fresh temporary folder as Node-RED's user directory, made before each test (or once for the block with
+ * `"all"`) and removed after; `prepare` fills it. Returns a getter for its path.
+ */
+export function useUserDir(prefix: string, scope: "each" | "all" = "each", prepare: (dir: string) => void = () => undefined): () => string {
+  let dir = "";
+  (scope === "each" ? beforeEach : before)(() => {
+    dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+    prepare(dir);
+    helper.settings({ userDir: dir });
+  });
+  (scope === "each" ? afterEach : after)(() => {
+    helper.settings({});
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }
 
 export const TAB = "f1";

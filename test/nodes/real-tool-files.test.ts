@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import documentNode from "../../src/nodes/wa-document";
 import ocrNode from "../../src/nodes/wa-ocr";
 import transcribeNode from "../../src/nodes/wa-transcribe";
-import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 const REAL = join(__dirname, "..", "fixtures", "real-tools");
 const VOICE = join(__dirname, "..", "fixtures", "voice");
@@ -16,15 +15,7 @@ const flat = (text: string) => text.replace(/\s+/g, " ").trim();
 describe("files made by real tools (LibreOffice, Ghostscript, qpdf, ImageMagick, espeak-ng + opusenc)", function () {
   this.timeout(90_000);
   useNodeHarness();
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "wa-real-tools-"));
-    helper.settings({ userDir: dir });
-  });
-  after(() => {
-    helper.settings({});
-    rmSync(dir, { recursive: true, force: true });
-  });
+  useUserDir("wa-real-tools", "all");
 
   it("reads LibreOffice's DOCX, XLSX and PDF, Ghostscript's PDF and qpdf's object-stream and AES-256 PDFs", async () => {
     await helper.load(documentNode, inTab([{ id: "d1", type: "wa-document", maxMegabytes: 5, maxUnpackedMegabytes: 10, maxPages: 50, maxRows: 1000, maxChars: 100000, timeoutSeconds: 30, poolSize: 1, useAsText: false, wires: [["out"]] }, helperNode("out"), catchNode(), helperNode("errors")]));

@@ -1,26 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SimulatedWhatsApp } from "../../src/core/simulator";
 import clientNode, { WaClientNode, maxDeliveryAgeFromConfig, webhookPathFromConfig } from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
-import { collect, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { collect, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 const nodes = [clientNode, inNode];
 
 describe("wa-client node: every option of its form", function () {
   this.timeout(20_000);
   const harness = useNodeHarness();
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "wa-client-"));
-    helper.settings({ userDir: dir });
-  });
-  afterEach(() => {
-    helper.settings({});
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const userDir = useUserDir("wa-client");
   const client = () => helper.getNode("sim1") as unknown as WaClientNode;
 
   async function load(config: Record<string, unknown>) {
@@ -28,7 +19,7 @@ describe("wa-client node: every option of its form", function () {
   }
 
   it("Start after, Speed and Longest gap: the first message after the delay, the chats at the chosen speed", async () => {
-    writeFileSync(join(dir, "two.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "one" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_010, text: "two, ten seconds later" }].map((l) => JSON.stringify(l)).join("\n"));
+    writeFileSync(join(userDir(), "two.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "one" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_010, text: "two, ten seconds later" }].map((l) => JSON.stringify(l)).join("\n"));
     await load({ source: "file", scriptPath: "two.jsonl", startDelay: 5, speed: 2, maxGap: 60 });
     const received = collect("received");
     await harness.clock().advanceAsync(4_900);
@@ -42,7 +33,7 @@ describe("wa-client node: every option of its form", function () {
   });
 
   it("Longest gap caps a long silence in the script; Loop plays the chats again", async () => {
-    writeFileSync(join(dir, "gap.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "before" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_003_600, text: "an hour later" }].map((l) => JSON.stringify(l)).join("\n"));
+    writeFileSync(join(userDir(), "gap.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "before" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_003_600, text: "an hour later" }].map((l) => JSON.stringify(l)).join("\n"));
     await load({ source: "file", scriptPath: "gap.jsonl", startDelay: 0, speed: 1, maxGap: 2, loop: true });
     const received = collect("received");
     for (let i = 0; i < 30 && received.length < 3; i += 1) await harness.clock().advanceAsync(500);

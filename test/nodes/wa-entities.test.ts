@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import entitiesNode from "../../src/nodes/wa-entities";
 import sheetsNode from "../../src/nodes/wa-sheets";
-import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness } from "./harness";
+import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness, useUserDir } from "./harness";
 
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
 const entitiesOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
@@ -46,18 +45,10 @@ describe("wa-entities node", () => {
   });
 
   describe("with a product list", () => {
-    let dir: string;
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), "wa-entities-"));
-      helper.settings({ userDir: dir });
-    });
-    after(() => {
-      helper.settings({});
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const userDir = useUserDir("wa-entities", "all");
 
     it("finds the shop's products from the form and a CSV file under the user directory, and says what it skipped", async () => {
-      writeFileSync(join(dir, "catalogue.csv"), `name,price\nTrailhead 40L in olive,120\n"Aria lamp, sage",80\n${"x".repeat(130)}\n`);
+      writeFileSync(join(userDir(), "catalogue.csv"), `name,price\nTrailhead 40L in olive,120\n"Aria lamp, sage",80\n${"x".repeat(130)}\n`);
       await load({ products: "Kopi Special Blend\n", productFile: "catalogue.csv" });
       const out = collect("out");
       getNode("e1").receive(envelope("6591234567@c.us", "I'll take 2 Trailhead 40L in olive and one Kopi Special Blend, to Marcus"));

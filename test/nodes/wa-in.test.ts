@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SimulatedWhatsApp } from "../../src/core/simulator";
 import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
-import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 const nodes = [clientNode, inNode];
 type Message = { id: string; chatId: string; type: string; isGroup: boolean; body: string; media?: { data?: Buffer; error?: string; mimetype?: string } };
@@ -23,17 +22,10 @@ const SCRIPT = [
 describe("wa-in node: every option of its form", function () {
   this.timeout(20_000);
   const harness = useNodeHarness();
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "wa-in-"));
+  useUserDir("wa-in", "each", (dir) => {
     mkdirSync(join(dir, "media"));
     copyFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"), join(dir, "media", "receipt.png"));
     writeFileSync(join(dir, "chats.jsonl"), SCRIPT.map((line) => JSON.stringify(line)).join("\n"));
-    helper.settings({ userDir: dir });
-  });
-  afterEach(() => {
-    helper.settings({});
-    rmSync(dir, { recursive: true, force: true });
   });
 
   async function run(wain: Record<string, unknown>, expected: number) {

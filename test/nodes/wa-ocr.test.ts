@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import ocrNode from "../../src/nodes/wa-ocr";
-import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
 /** A PNG whose header claims a huge size, with no real pixel data after it. */
@@ -40,15 +39,7 @@ const IMAGES = join(__dirname, "..", "..", "..", "shared", "data", "ocr", "tesse
 describe("wa-ocr node (real tesseract.js, local language data)", function () {
   this.timeout(60_000);
   const harness = useNodeHarness();
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "wa-ocr-"));
-    helper.settings({ userDir: dir });
-  });
-  after(() => {
-    helper.settings({});
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const userDir = useUserDir("wa-ocr", "all");
   async function load(props: Record<string, unknown> = {}) {
     await helper.load(ocrNode, inTab([{ id: "o1", type: "wa-ocr", languages: "eng", poolSize: 1, timeoutSeconds: 30, maxMegabytes: 1, words: true, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]));
   }
@@ -67,7 +58,7 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.deepEqual(ocr.words.map((w) => w.text), ["Tesseract.js"]);
     assert.ok(ocr.words[0].bbox.x1 > ocr.words[0].bbox.x0);
     assert.deepEqual(ocr.languages, ["eng"]);
-    assert.ok(existsSync(join(dir, "wa-pipeline", "tessdata", "eng.traineddata.gz")), "language data copied from the npm package");
+    assert.ok(existsSync(join(userDir(), "wa-pipeline", "tessdata", "eng.traineddata.gz")), "language data copied from the npm package");
   });
 
   it("reads the receipt the photo example ships (always here, no shared data needed)", async () => {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { ADMIN, READER, RunningNodeRed, adminAuthSettings, deploy, freshUserDir, loginToken, startNodeRed } from "./real-runtime";
 
 const ENDPOINTS: { method: "GET" | "POST"; path: string; writes: boolean }[] = [
@@ -20,13 +19,14 @@ const ENDPOINTS: { method: "GET" | "POST"; path: string; writes: boolean }[] = [
 describe("security: the pack's admin endpoints with adminAuth on, in a real Node-RED", function () {
   this.timeout(120_000);
   let dir: string;
+  let userDir: string;
   let runtime: RunningNodeRed;
   let adminToken: string;
   let readerToken: string;
 
   before(async () => {
-    ({ dir } = freshUserDir("admin", adminAuthSettings()));
-    runtime = await startNodeRed(join(dir, "userdir"));
+    ({ dir, userDir } = freshUserDir("admin", adminAuthSettings()));
+    runtime = await startNodeRed(userDir);
     adminToken = await loginToken(runtime.url, ADMIN);
     readerToken = await loginToken(runtime.url, READER);
     const z = "sec-admin";

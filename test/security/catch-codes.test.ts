@@ -23,12 +23,13 @@ function everyNodeType(): { nodes: Record<string, unknown>[]; configs: Record<st
 describe("security: every error that reaches a Catch node has a code of the catalogue, node by node, in a real Node-RED", function () {
   this.timeout(180_000);
   let dir: string;
+  let userDir: string;
   let runtime: RunningNodeRed;
   const { nodes, configs } = everyNodeType();
 
   before(async () => {
-    ({ dir } = freshUserDir("codes"));
-    runtime = await startNodeRed(join(dir, "userdir"));
+    ({ dir, userDir } = freshUserDir("codes"));
+    runtime = await startNodeRed(userDir);
     const z = "codes-tab";
     const line = (id: string, file: string, expression: string) => [
       { id, z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: expression, tot: "jsonata" }], wires: [[`${id}-file`]] },

@@ -129,11 +129,12 @@ function pipelineFlow(dir: string): unknown[] {
 describe("security: 1,000 hostile messages through the stage-2 and resilience nodes in a real Node-RED", function () {
   this.timeout(600_000);
   let dir: string;
+  let userDir: string;
   let runtime: RunningNodeRed;
 
   before(async () => {
-    ({ dir } = freshUserDir("fuzz"));
-    runtime = await startNodeRed(join(dir, "userdir"));
+    ({ dir, userDir } = freshUserDir("fuzz"));
+    runtime = await startNodeRed(userDir);
     await deploy(runtime, pipelineFlow(dir));
   });
   after(async () => {

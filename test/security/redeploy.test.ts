@@ -32,12 +32,13 @@ function exampleFlows(name: string, round: number): Record<string, unknown>[] {
 describe("security: every bundled example deployed and redeployed in a real Node-RED", function () {
   this.timeout(600_000);
   let dir: string;
+  let userDir: string;
   let runtime: RunningNodeRed;
   let baselineThreads = 0;
 
   before(async () => {
-    ({ dir } = freshUserDir("redeploy"));
-    runtime = await startNodeRed(join(dir, "userdir"));
+    ({ dir, userDir } = freshUserDir("redeploy"));
+    runtime = await startNodeRed(userDir);
     baselineThreads = threadCount(runtime.pid);
   });
   after(async () => {

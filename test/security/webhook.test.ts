@@ -38,13 +38,13 @@ for (const layout of layouts) {
   describe(`security: the Cloud API webhook in a real Node-RED, ${layout.name}`, function () {
     this.timeout(120_000);
     let dir: string;
+    let userDir: string;
     let runtime: RunningNodeRed;
     let hook: string;
     let received: string;
 
     before(async () => {
-      ({ dir } = freshUserDir("webhook", `${layout.settings} waWebhookBodyTimeoutMs: 1500,`));
-      const userDir = join(dir, "userdir");
+      ({ dir, userDir } = freshUserDir("webhook", `${layout.settings} waWebhookBodyTimeoutMs: 1500,`));
       received = join(dir, "received.log");
       runtime = await startNodeRed(userDir);
       const token = layout.login ? await loginToken(`${runtime.url}${layout.adminRoot}`, ADMIN) : undefined;
@@ -121,6 +121,7 @@ for (const layout of layouts) {
 describe("security: webhook replays across a restart and stale deliveries, in a real Node-RED", function () {
   this.timeout(120_000);
   let dir: string;
+  let userDir: string;
   let runtime: RunningNodeRed | undefined;
 
   after(async () => {
@@ -129,8 +130,7 @@ describe("security: webhook replays across a restart and stale deliveries, in a 
   });
 
   it("does not pass on a signed delivery replayed after a restart, nor one sent days ago", async () => {
-    ({ dir } = freshUserDir("replay"));
-    const userDir = join(dir, "userdir");
+    ({ dir, userDir } = freshUserDir("replay"));
     const received = join(dir, "received.log");
     runtime = await startNodeRed(userDir);
     await deploy(runtime, webhookFlow(received));

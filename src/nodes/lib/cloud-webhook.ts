@@ -127,19 +127,17 @@ function nodeRoot(RED: NodeAPI, app: ExpressApp): string {
   return typeof mounted === "string" ? mounted : "/";
 }
 
-const mountedPaths = new Set<string>();
-
 /**
  * Puts the Cloud API webhook on Node-RED's HTTP server (httpNodeRoot): GET for Meta's
  * verification handshake, POST for deliveries. Returns a function that takes the routes off
  * again (on redeploy or when the config node is removed).
  */
 export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTransport, reportProblem: (problem: WaError) => void): () => void {
-  if (mountedPaths.has(path)) {
-    throw new WaError("config.invalid", `Webhook path ${path} is already used by another WhatsApp connection; give each its own`, { field: "webhookPath" });
-  }
   const app = RED.httpNode as unknown as ExpressApp;
   const fullPath = joinPaths(nodeRoot(RED, app), path);
+  if (capturedPaths.has(fullPath)) {
+    throw new WaError("config.invalid", `Webhook path ${path} is already used by another WhatsApp connection; give each its own`, { field: "webhookPath" });
+  }
   const timeLimitMs = bodyTimeLimit(RED);
   installCapture(app);
   const verify: Handler = (req, res) => {
@@ -183,10 +181,8 @@ export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTran
   };
   app.get(path, verify);
   app.post(path, deliver);
-  mountedPaths.add(path);
   capturedPaths.set(fullPath, timeLimitMs);
   return () => {
-    mountedPaths.delete(path);
     capturedPaths.delete(fullPath);
     const stack = app._router?.stack;
     if (!stack) return;
