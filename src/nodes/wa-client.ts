@@ -8,6 +8,7 @@ import { CloudApiTransport, DEFAULT_MAX_DELIVERY_AGE_MS, DeliveryMemory, memoryD
 import { SqliteStore } from "../core/store/sqlite-store";
 import { describeError } from "./lib/node-kit";
 import { mountWebhook } from "./lib/cloud-webhook";
+import { readUserTextFile, resolveInsideUserDir } from "./lib/user-files";
 import { registerClientEndpoints } from "./lib/client-endpoints";
 import { SessionArchiveStore } from "./lib/session-archive-store";
 import { StoreHandle, acquireStore } from "./lib/store-provider";
@@ -76,27 +77,32 @@ export interface WaClientNode extends Node<WaClientCredentials> {
   describeState(): { state: TransportState | "error"; detail?: string };
 }
 
-/** Reads a simulator media file: a plain name inside the media folder, never outside it, within the size limit. */
+/** Reads a simulator media file: a plain regular file inside the media folder (links followed, never out of it), within the size limit. */
 export function mediaFolderReader(folder: string): (fileName: string, maxBytes: number) => Promise<Buffer> {
   const root = path.resolve(folder);
   return async (fileName, maxBytes) => {
+    const ref = fileName.slice(0, 80);
     const file = path.resolve(root, fileName);
-    if (path.dirname(file) !== root) throw new WaError("media.unavailable", `The media of ${fileName.slice(0, 80)} is not available any more`, { ref: fileName.slice(0, 80) });
+    if (path.dirname(file) !== root) throw new WaError("media.unavailable", `The media of ${ref} is not available any more`, { ref });
     let size: number;
+    let real: string;
     try {
-      size = (await fs.promises.stat(file)).size;
+      real = await fs.promises.realpath(file);
+      const [stats, realRoot] = await Promise.all([fs.promises.stat(real), fs.promises.realpath(root)]);
+      if (path.dirname(real) !== realRoot || !stats.isFile()) throw new Error("outside the folder");
+      size = stats.size;
     } catch {
-      throw new WaError("media.unavailable", `The media file ${fileName} is not in the simulator's media folder`, { ref: fileName });
+      throw new WaError("media.unavailable", `The media file ${ref} is not in the simulator's media folder`, { ref });
     }
     if (size > maxBytes) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${maxBytes}`, { size, max: maxBytes });
-    return fs.promises.readFile(file);
+    return fs.promises.readFile(real);
   };
 }
 
 export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
   const mediaFolder = stringSetting(config.mediaFolder, "");
   return {
-    ...(mediaFolder ? { readMedia: mediaFolderReader(path.resolve(userDir, mediaFolder)) } : {}),
+    ...(mediaFolder ? { readMedia: mediaFolderReader(resolveInsideUserDir(userDir, mediaFolder, "Media folder", "mediaFolder")) } : {}),
     script,
     speed: numberSetting(config.speed, 30),
     maxGapMs: numberSetting(config.maxGap, 4) * 1000,
@@ -111,17 +117,13 @@ function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
   const given = stringSetting(config.scriptPath, "");
   if (!given) throw new WaError("config.invalid", "Choose a chat script file (JSONL) or the built-in demo", { field: "scriptPath" });
   const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-  const file = path.resolve(userDir, given);
-  let size: number;
+  let text: string;
   try {
-    size = fs.statSync(file).size;
-  } catch {
-    throw new WaError("simulator.badScript", `Chat script not found: ${file}`, { line: 0, reason: "not found" });
+    text = readUserTextFile(userDir, given, SIMULATOR_LIMITS.maxScriptBytes, "Chat script", "scriptPath").text;
+  } catch (error) {
+    throw new WaError("simulator.badScript", (error as Error).message, { line: 0, reason: (error as Error).message });
   }
-  if (size > SIMULATOR_LIMITS.maxScriptBytes) {
-    throw new WaError("simulator.badScript", `Chat script ${file} is larger than ${SIMULATOR_LIMITS.maxScriptBytes} bytes`, { line: 0, reason: "too large" });
-  }
-  return parseChatScriptJsonl(fs.readFileSync(file, "utf8"), path.basename(file));
+  return parseChatScriptJsonl(text, path.basename(given));
 }
 
 export default function register(RED: NodeAPI): void {

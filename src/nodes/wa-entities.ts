@@ -4,7 +4,7 @@ import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../co
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { StatusReporter, describeError, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, describeError, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { readUserTextFile } from "./lib/user-files";
 import { runtimeWorld } from "./lib/world";
@@ -132,7 +132,7 @@ export default function register(RED: NodeAPI): void {
 
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
-      const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
+      const raw = readMessageKey(RED, msg, settings.property);
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
       const wa = (msg as NodeMessage & { wa?: { message?: { chatId?: unknown; from?: unknown; author?: unknown; isGroup?: unknown; timestamp?: unknown }; nlu?: Record<string, unknown> } }).wa;
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.

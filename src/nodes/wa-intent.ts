@@ -2,7 +2,7 @@ import { WaError } from "../core/errors";
 import { IntentScore } from "../core/nlu/intent-classifier";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { trainedModelGate } from "./lib/trained-models";
-import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 
@@ -47,7 +47,7 @@ export default function register(RED: NodeAPI): void {
     let classified = 0;
     const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "intents" }, (model, msg, send, done) => {
       const start = clock.now();
-      const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
+      const raw = readMessageKey(RED, msg, settings.property);
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
       const scores = model.predict(text, settings.topK);
       const best = scores[0];

@@ -3,7 +3,7 @@ import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "./lib/english-valence";
-import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
 import { TextAugment, trainedModelGate } from "./lib/trained-models";
 import { runtimeWorld } from "./lib/world";
@@ -72,7 +72,7 @@ export default function register(RED: NodeAPI): void {
       done();
     };
     const textOf = (msg: NodeMessage): string => {
-      const raw = RED.util.getMessageProperty(msg, settings.property) as unknown;
+      const raw = readMessageKey(RED, msg, settings.property);
       return typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
     };
 

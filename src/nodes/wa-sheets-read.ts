@@ -3,7 +3,7 @@ import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
+import { StatusReporter, disableNode, failMessage, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
 import { runtimeWorld } from "./lib/world";
 import type { WaSheetsNode } from "./wa-sheets";
@@ -93,7 +93,7 @@ export default function register(RED: NodeAPI): void {
       const startedAt = clock.now();
       let key = "";
       if (settings.mode === "lookup") {
-        const raw = RED.util.getMessageProperty(msg, settings.keyProperty) as unknown;
+        const raw = readMessageKey(RED, msg, settings.keyProperty);
         if (raw === undefined || raw === null || raw === "" || typeof raw === "object") {
           failMessage(RED, status, done, new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty }));
           return;

@@ -8,6 +8,7 @@ import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
 import { describeError } from "./lib/node-kit";
 import { Node, NodeAPI, NodeDef, booleanSetting, stringSetting } from "./lib/red";
+import { resolveInsideUserDir } from "./lib/user-files";
 import { runtimeWorld } from "./lib/world";
 
 export type StoreBackend = "memory" | "sqlite" | "redis";
@@ -41,7 +42,7 @@ export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCred
   if (backend === "memory") return { store: new MemoryStore(clock), backend };
   if (backend === "sqlite") {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const file = path.resolve(userDir, stringSetting(config.file, "wa-pipeline/store.db"));
+    const file = resolveInsideUserDir(userDir, stringSetting(config.file, "wa-pipeline/store.db"), "Embedded file", "file");
     mkdirSync(path.dirname(file), { recursive: true });
     const synchronous = stringSetting(config.synchronous, "NORMAL") === "FULL" ? "FULL" : "NORMAL";
     return { store: new SqliteStore({ file, synchronous, clock }), backend };

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
 import sharp from "sharp";
-import { RunningNodeRed, getJson, repoRoot, startNodeRed } from "./runtime";
+import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -182,6 +182,17 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("sends a message by hand from the simulator's dialog into the running flow", async () => {
+    // What the flow's debug nodes show, as the editor's debug sidebar gets it.
+    const comms = listenToComms(runtime.url);
+    await comms.opened;
+    const repliesDebug = await page.evaluate(() => {
+      let id = "";
+      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; name?: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+        if (n.type === "debug" && n.name === "replies") id = n.id;
+      });
+      return id;
+    });
+    assert.ok(repliesDebug, "the quick start has its replies debug node");
     await openSimulatorDialog(page);
     await page.locator("#wa-client-inject-text").fill("Hello from the editor test");
     await page.locator(".wa-client-inject[data-delivery='duplicate']").click();
@@ -190,6 +201,13 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     const answer = page.locator(".red-ui-notification", { hasText: /Delivered|No deployed|rror/ }).last();
     await answer.waitFor({ state: "visible", timeout: 30_000 });
     assert.match(String(await answer.textContent()), /Delivered 2 message\(s\) to the flow/);
+    // The flow took it through to its reply: the replies debug node shows a reply to this very text.
+    const replied = () => comms.messages.filter((m) => m.topic === "debug" && m.data.id === repliesDebug && String(m.data.msg).includes("Hello from the editor test"));
+    try {
+      await waitFor(() => replied().length >= 1, 30_000, "the flow's reply to the message typed by hand");
+    } finally {
+      comms.close();
+    }
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
     await page.locator("#node-config-dialog-cancel").click();
     await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });

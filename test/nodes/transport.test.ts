@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import clientNode from "../../src/nodes/wa-client";
@@ -67,6 +67,7 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
 
   it("replays a chat script file and reports a bad one with its line number", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wa-script-"));
+    helper.settings({ userDir: dir });
     const good = join(dir, "chats.jsonl");
     writeFileSync(good, [1, 2].map((i) => JSON.stringify({ conversation: "c", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1000 + i, text: `line ${i}` })).join("\n"));
     await helper.load(nodes, flow({ source: "file", scriptPath: good }));
@@ -82,6 +83,8 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: "hi" });
     await until(() => errors.length === 1);
     assert.match((errors[0].error as { message: string }).message, /line 2: not valid JSON/);
+    helper.settings({});
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("takes a message typed in the connection's dialog (admin endpoint), twice on demand", async () => {

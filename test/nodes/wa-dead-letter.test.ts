@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import deadLetterNode from "../../src/nodes/wa-dead-letter";
+import deadLetterNode, { deadLetterSettingsFromConfig } from "../../src/nodes/wa-dead-letter";
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
@@ -140,6 +140,99 @@ describe("wa-dead-letter node", () => {
     } finally {
       helper.settings({});
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const depth = async (reports: Record<string, unknown>[]) => {
+    const before = reports.length;
+    getNode("dl1").receive({ topic: "dead-letter:metrics" });
+    await until(() => reports.length > before && reports.at(-1)!.topic === "dead-letter:metrics");
+    return (reports.at(-1)!.payload as { depth: number }).depth;
+  };
+
+  it("Longest wait: the doubling backoff stops there", async () => {
+    await helper.load(deadLetterNode, flow({ maxAttempts: 5, backoffSeconds: 60, maxBackoffMinutes: 1 }));
+    const replayed = collect("replayed");
+    getNode("dl1").receive(failed("capped"));
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      // Without the cap the waits would be 60, 120 and 240 s; with it each is at most 60 s plus 20 % jitter.
+      await advance(73_000);
+      await until(() => replayed.length === attempt);
+      getNode("dl1").receive({ ...replayed[attempt - 1], error: { message: "still failing" } });
+    }
+    assert.equal((replayed[2] as { deadLetter: Letter }).deadLetter.attempts, 3);
+  });
+
+  it("Taken as delivered after: a replay that does not come back failed is removed then; dead-letter:resolved removes it at once", async () => {
+    await helper.load(deadLetterNode, flow({ autoRetry: false, settleMinutes: 2 }));
+    const replayed = collect("replayed");
+    const reports = collect("reports");
+    getNode("dl1").receive(failed("quiet"));
+    getNode("dl1").receive(failed("resolved"));
+    getNode("dl1").receive({ topic: "dead-letter:replay" });
+    await until(() => replayed.length === 2);
+    const resolved = replayed.find((m) => m.payload === "resolved") as { deadLetter: Letter };
+    getNode("dl1").receive({ topic: "dead-letter:resolved", deadLetter: { id: resolved.deadLetter.id } });
+    assert.equal(await depth(reports), 1, "the resolved one is gone, the quiet one waits to settle");
+    await advance(60_000);
+    assert.equal(await depth(reports), 1, "not before the settle time");
+    await advance(62_000);
+    assert.equal(await depth(reports), 0);
+  });
+
+  it("Keep at most: a failure past the bound is refused with the message, not lost silently", async () => {
+    await helper.load(deadLetterNode, flow({ autoRetry: false, maxEntries: 2 }));
+    const reports = collect("reports");
+    for (const p of ["one", "two", "three"]) getNode("dl1").receive(failed(p));
+    await until(() => reports.some((m) => m.topic === "dead-letter:refused"));
+    const refused = reports.find((m) => m.topic === "dead-letter:refused")!.payload as { code: string; message: { payload: string } };
+    assert.equal(refused.message.payload, "three");
+    assert.equal(refused.code, "deadLetter.full");
+    assert.equal(await depth(reports), 2);
+  });
+
+  it("Look for due retries every: a due retry waits for the next look", async () => {
+    await helper.load(deadLetterNode, flow({ backoffSeconds: 1, maxBackoffMinutes: 1, checkSeconds: 60 }));
+    const replayed = collect("replayed");
+    getNode("dl1").receive(failed("slow look"));
+    await advance(30_000);
+    assert.equal(replayed.length, 0, "due after about a second, but not looked for yet");
+    await advance(31_000);
+    await until(() => replayed.length === 1);
+  });
+
+  it("Name: two dead-letter nodes on one store keep apart", async () => {
+    await helper.load(deadLetterNode, [
+      ...flow({ autoRetry: false }),
+      { id: "dl2", type: "wa-dead-letter", z: "f1", dlqName: "payments", autoRetry: false, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 1, wires: [[], ["reports2"]] },
+      helperNode("reports2"),
+    ]);
+    const reports = collect("reports");
+    const reports2 = collect("reports2");
+    getNode("dl1").receive(failed("order"));
+    getNode("dl2").receive(failed("payment"));
+    getNode("dl2").receive({ topic: "dead-letter:list" });
+    await until(() => reports2.some((m) => m.topic === "dead-letter:list"));
+    const listed = reports2.find((m) => m.topic === "dead-letter:list")!.payload as { total: number; entries: { id: string }[] };
+    assert.equal(listed.total, 1);
+    assert.equal(await depth(reports), 1);
+  });
+
+  it("refuses settings it cannot use, naming the field", () => {
+    const base = { dlqName: "orders", autoRetry: true, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 1 };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ dlqName: "orders/1" }, "dlqName"],
+      [{ maxAttempts: 0 }, "maxAttempts"],
+      [{ maxAttempts: 2.5 }, "maxAttempts"],
+      [{ backoffSeconds: 0 }, "backoffSeconds"],
+      [{ backoffSeconds: 600, maxBackoffMinutes: 5 }, "maxBackoffMinutes"],
+      [{ maxBackoffMinutes: 10_081 }, "maxBackoffMinutes"],
+      [{ settleMinutes: 0 }, "settleMinutes"],
+      [{ maxEntries: 100_001 }, "maxEntries"],
+      [{ checkSeconds: 3601 }, "checkSeconds"],
+    ];
+    for (const [change, field] of cases) {
+      assert.throws(() => deadLetterSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
     }
   });
 });

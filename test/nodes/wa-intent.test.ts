@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import intentNode from "../../src/nodes/wa-intent";
+import intentNode, { intentSettingsFromConfig } from "../../src/nodes/wa-intent";
+import { IntentClassifier } from "../../src/core/nlu/intent-classifier";
+import { truncate } from "../../src/nodes/lib/node-kit";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
 const EXAMPLES = ["greeting: hi", "greeting: hello there", "greeting: hola", "refund: I want my money back", "refund: refund please", "refund: quiero un reembolso", "human: talk to a person", "human: can I speak to someone", "human: quero falar com um atendente"].join("\n");
@@ -64,5 +66,86 @@ describe("wa-intent node", () => {
     await load({ file: "nope.csv" });
     const texts = getNode("i1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
     assert.ok(texts.some((t) => /Training file nope.csv/.test(t)), texts.join(" | "));
+  });
+
+  it("Fallback below and Alternatives: the fallback label below the threshold, with the best intents still listed", async () => {
+    await load({ threshold: 0.99, topK: 1 });
+    let out = collect("out");
+    getNode("i1").receive({ payload: "hello there" });
+    await untilReal(() => out.length === 1, 10_000);
+    assert.deepEqual([intentOf(out[0]).label, intentOf(out[0]).fallback, intentOf(out[0]).alternatives.map((a) => a.label)], ["unknown", true, ["greeting"]]);
+    await helper.unload();
+    await load({ threshold: 0, topK: 20 });
+    out = collect("out");
+    getNode("i1").receive({ payload: "zzzz qqqq" });
+    await untilReal(() => out.length === 1, 10_000);
+    assert.equal(intentOf(out[0]).fallback, false, "a threshold of 0 never falls back on a text");
+    assert.deepEqual(intentOf(out[0]).alternatives.map((a) => a.label).sort(), ["greeting", "human", "refund"], "no more alternatives than intents");
+  });
+
+  it("Text from: reads the text from the property named in the form", async () => {
+    await load({ property: "req.body.text" });
+    const out = collect("out");
+    getNode("i1").receive({ payload: "hello", req: { body: { text: "quiero un reembolso" } } });
+    getNode("i1").receive({ payload: "hello" });
+    await untilReal(() => out.length === 2, 10_000);
+    assert.deepEqual(out.map((m) => intentOf(m).label), ["refund", "unknown"], "no text there: the fallback");
+  });
+
+  it("Training file: JSON lines too, and only from inside the user directory", async () => {
+    writeFileSync(join(dir, "more.jsonl"), ['{"text": "where is my parcel", "intent": "order_status"}', '{"text": "my order has not arrived", "intent": "order_status"}', "not json"].join("\n"));
+    await load({ file: "more.jsonl" });
+    const out = collect("out");
+    getNode("i1").receive({ payload: "where is my parcel?" });
+    await untilReal(() => out.length === 1, 10_000);
+    assert.equal(intentOf(out[0]).label, "order_status");
+    assert.ok(getNode("i1").warn.getCalls().some((c) => /1 training lines were skipped \(line 3/.test(String(c.args[0]))));
+    await helper.unload();
+    for (const file of ["../outside.csv", "/etc/passwd"]) {
+      await load({ file });
+      const texts = getNode("i1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      assert.deepEqual(texts, [truncate(`Training file ${file}: must be a path inside the Node-RED user directory`, 60)]);
+      await helper.unload();
+    }
+  });
+
+  it("a redeploy with the same examples reuses the trained model instead of training again", async () => {
+    const examples = `${EXAMPLES}\nrefund: devolución del dinero ${Date.now()}`;
+    const train = IntentClassifier.trainAsync;
+    let trainings = 0;
+    IntentClassifier.trainAsync = (...args: Parameters<typeof train>) => {
+      trainings += 1;
+      return train(...args);
+    };
+    try {
+      for (const round of [1, 2]) {
+        await load({ examples });
+        const out = collect("out");
+        getNode("i1").receive({ payload: "hi" });
+        await untilReal(() => out.length === 1, 10_000);
+        assert.equal(intentOf(out[0]).label, "greeting");
+        assert.equal(trainings, 1, `round ${round}`);
+        await helper.unload();
+      }
+      await load({ examples: `${examples}\ngreeting: hey` });
+      await untilReal(() => trainings === 2, 10_000);
+    } finally {
+      IntentClassifier.trainAsync = train;
+    }
+  });
+
+  it("refuses settings it cannot use, naming the field", () => {
+    const base = { examples: EXAMPLES, file: "", threshold: 0.5, fallback: "fallback", topK: 3, property: "payload" };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ threshold: 1.5 }, "threshold"],
+      [{ threshold: -0.1 }, "threshold"],
+      [{ topK: 0 }, "topK"],
+      [{ topK: 2.5 }, "topK"],
+      [{ fallback: "two words" }, "fallback"],
+      [{ property: "payload..text" }, "property"],
+    ];
+    for (const [change, field] of cases) {
+      assert.throws(() => intentSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
+    }
   });
 });

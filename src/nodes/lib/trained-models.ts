@@ -80,6 +80,14 @@ export function trainedModelGate(
   }
   let model: IntentClassifier | undefined;
   let failure: Error | undefined;
+  // A throw while handling one message fails that message with its reason; it never loses it or the rest.
+  const handle = (ready: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    try {
+      use(ready, msg, send, done);
+    } catch (error) {
+      failMessage(RED, status, done, error);
+    }
+  };
   const waiting: { msg: NodeMessage; send: SendFunction; done: DoneFunction }[] = [];
   const training = modelFor(parsed.examples, (share) => status.set({ fill: "yellow", shape: "ring", text: translate(RED, "intent.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }) }), source.augment).model;
   status.set({ fill: "yellow", shape: "ring", text: translate(RED, "intent.training", "training 0 %", { percent: 0 }) }, true);
@@ -87,7 +95,7 @@ export function trainedModelGate(
     (ready) => {
       model = ready;
       status.set({ fill: "green", shape: "dot", text: translate(RED, "intent.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, { intents: ready.labels.length, examples: parsed.examples.length }) }, true);
-      for (const item of waiting.splice(0)) use(ready, item.msg, item.send, item.done);
+      for (const item of waiting.splice(0)) handle(ready, item.msg, item.send, item.done);
     },
     (error: unknown) => {
       failure = new WaError("config.invalid", `The ${source.what} could not be trained: ${describeError(RED, error)}`, { field: "examples" });
@@ -99,7 +107,7 @@ export function trainedModelGate(
   return {
     submit(msg, send, done) {
       if (failure) failMessage(RED, status, done, failure);
-      else if (model) use(model, msg, send, done);
+      else if (model) handle(model, msg, send, done);
       else if (waiting.length >= MAX_WAITING) failMessage(RED, status, done, new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the ${source.what} were training`, { max: MAX_WAITING }));
       else waiting.push({ msg, send, done });
     },
