@@ -38,11 +38,25 @@ describe("wa-client-health and wa-health-score nodes", () => {
     assert.equal(clientHealthReading("h1")?.level, "degraded");
   });
 
-  it("reports on its interval", async () => {
+  it("reports on its interval (30 s here), each report with the connection's state and the time it was made", async () => {
     await helper.load(nodes, flow());
     const health = collect("health");
-    await harness.clock().advanceAsync(60_000);
+    const t0 = harness.clock().now();
+    await harness.clock().advanceAsync(29_000);
+    await until(() => true);
+    assert.equal(health.length, 0, "nothing before the first interval");
+    await harness.clock().advanceAsync(1_000);
+    await until(() => health.length === 1);
+    await harness.clock().advanceAsync(30_000);
     await until(() => health.length === 2);
+    const reports = health.map((m) => m.payload as { level: string; state: string; at: number });
+    assert.deepEqual(
+      reports.map((r) => [r.level, r.state, r.at - t0]),
+      [
+        ["healthy", "ready", 30_000],
+        ["healthy", "ready", 60_000],
+      ],
+    );
   });
 
   it("scores from the perf monitor, client health and the live queue depth; emits on a big enough change", async () => {
