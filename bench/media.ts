@@ -19,6 +19,7 @@ import sharp from "sharp";
 import { makePdf } from "../test/support/document-fixtures";
 import { provenance } from "./provenance";
 
+
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 

@@ -18,6 +18,7 @@ import { REDIS_URL, redisReachable } from "../test/core/redis-available";
 import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
 import { provenance } from "./provenance";
 
+
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { PROOF_FAULTS, batchedWorkload, cachedReadWorkload, naiveWorkload } from "../test/support/sheets-workload";
 import { provenance } from "./provenance";
 
+
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 

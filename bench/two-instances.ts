@@ -11,6 +11,7 @@ import { REDIS_URL } from "../test/core/redis-available";
 import { loadBalancedFlow } from "../test/e2e/load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../test/e2e/runtime";
 
+
 export const LB_MESSAGES = Number(process.env.BENCH_LB_MESSAGES ?? 5_000);
 const LB_CHATS = Number(process.env.BENCH_LB_CHATS ?? 200);
 const LB_CONCURRENT_POSTS = Number(process.env.BENCH_LB_CONCURRENCY ?? 32);

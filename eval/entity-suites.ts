@@ -8,6 +8,7 @@ import { CountryCode } from "libphonenumber-js";
 import { EntityType, extractRuleEntities } from "../src/core/nlu/entities";
 import { EvalRow } from "./threads";
 
+
 interface Counts {
   tp: number;
   fp: number;

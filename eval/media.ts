@@ -8,16 +8,17 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { systemClock } from "../src/core/clock";
 import { EnginePool } from "../src/core/media/engine-pool";
-import { OcrResult } from "../src/core/media/ocr";
-import { GrammarMode, editDistance, wordErrors } from "../src/core/media/speech";
-import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/nodes/lib/image-preprocess";
-import { OfflineSpeechSettings, startOfflineSpeechThread } from "../src/nodes/lib/speech-offline";
-import { DEFAULT_PRIOR_WEIGHT } from "../src/core/media/acoustic-adaptation";
-import { createTesseractWorker, gatherLanguageData } from "../src/nodes/lib/tesseract-engine";
+import { OcrResult } from "../src/core/media/ocr/ocr";
+import { GrammarMode, editDistance, wordErrors } from "../src/core/media/speech/speech";
+import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/core/media/ocr/image-preprocess";
+import { OfflineSpeechSettings, startOfflineSpeechThread } from "../src/core/media/speech/speech-offline";
+import { DEFAULT_PRIOR_WEIGHT } from "../src/core/media/speech/acoustic-adaptation";
+import { createTesseractWorker, gatherLanguageData } from "../src/core/media/ocr/tesseract-engine";
 import { DEFAULT_DOCUMENT_LIMITS, DocumentResult } from "../src/core/media/documents/limits";
-import { startDocumentThread } from "../src/nodes/lib/document-reader";
+import { startDocumentThread } from "../src/core/media/documents/document-reader";
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../test/support/document-fixtures";
 import { EvalRow } from "./threads";
+
 
 /** Spaces and line breaks counted once each: the ground truth has one line per printed line. */
 const normalizeText = (text: string) => text.replace(/[ \t]+/g, " ").replace(/\s*\n\s*/g, "\n").trim();

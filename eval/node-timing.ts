@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { NodeTiming } from "../src/batch/node-timings";
 import { EvalRow } from "./threads";
 
+
 export function nodeTimingSection(root: string, data: string, rows: EvalRow[]): void {
   const cli = join(root, "dist", "batch", "cli.js");
   if (!existsSync(cli)) execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });

@@ -10,13 +10,14 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { DEFAULT_SENTIMENT, readWithLexicon, scoreSentiment } from "../src/core/nlu/sentiment";
-import { englishValenceWords } from "../src/nodes/lib/english-valence";
+import { englishValenceWords } from "../src/core/nlu/english-valence";
 import { parseExamplesCsv, parseExamplesJsonl } from "../src/core/nlu/training-data";
 import { recognizersSection, snipsSection } from "./entity-suites";
 import { mediaSection } from "./media";
 import { nodeTimingSection } from "./node-timing";
 import { EvalRow, threadSection } from "./threads";
 import { provenance } from "../bench/provenance";
+
 
 const root = join(__dirname, "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");

@@ -11,6 +11,7 @@ import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadOptions, assignThread, entityKeysOf, initialThreadState } from "../src/core/nlu/threading";
 
 
+
 /** One figure of npm run eval. */
 export interface EvalRow {
   section: string;

@@ -1,5 +1,6 @@
 import { WaEnvelope, createEnvelope, validateChatId } from "../core/envelope";
 
+
 /** One input line, as the flow will receive it, with the id the output line carries. */
 export interface BatchItem {
   index: number;

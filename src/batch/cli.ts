@@ -17,6 +17,7 @@ import { createInterface } from "node:readline";
 import { BatchItem, parseBatchLine, prepareBatchFlow } from "./batch-input";
 import { NodeTimings, formatTimings } from "./node-timings";
 
+
 interface Options {
   flow: string;
   input: string;

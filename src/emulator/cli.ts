@@ -7,6 +7,7 @@
  */
 import { SheetsEmulator } from "./sheets-emulator";
 
+
 const DEMO_SPREADSHEET_ID = "demo-spreadsheet-0001";
 
 function option(name: string, fallback: string): string {

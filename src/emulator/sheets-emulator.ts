@@ -4,6 +4,7 @@ import { AddressInfo } from "node:net";
 import { Clock, systemClock } from "../core/clock";
 import { SheetsApiError, SheetsModel, ValueInputOption, ValueRenderOption } from "../core/sheets/sheets-model";
 
+
 /**
  * A loopback Google Sheets API v4 server for tests, benchmarks and the no-account demo.
  * It answers the values endpoints and spreadsheets.get like Google (JSON shapes, A1 ranges,

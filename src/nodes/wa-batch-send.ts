@@ -1,13 +1,14 @@
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/send-pacer";
+import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/perf/send-pacer";
 import { Store } from "../core/store/store";
-import { findClient } from "./lib/client-ref";
-import { reviveMessage, serialiseMessage } from "./lib/message-codec";
-import { StatusReporter, disableNode, failMessage, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { findClient } from "./kit/client-ref";
+import { reviveMessage, serialiseMessage } from "./kit/message-codec";
+import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { StoreHandle, acquireStore } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface BatchSendDef extends NodeDef {
   client: string;
@@ -104,6 +105,7 @@ class StoreOutbox {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-batch-send");
   function WaBatchSend(this: Node, config: BatchSendDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -133,7 +135,7 @@ export default function register(RED: NodeAPI): void {
     const showStatus = (force = false) =>
       status.set(() => {
         const stats = pacer.stats();
-        const text = translate(RED, "pacer.counts", `${stats.queued} queued · ETA ${Math.ceil(stats.etaMs / 1000)} s · ${stats.sent} sent · ${stats.failed} failed`, {
+        const text = nodeText("pacer.counts", `${stats.queued} queued · ETA ${Math.ceil(stats.etaMs / 1000)} s · ${stats.sent} sent · ${stats.failed} failed`, {
           queued: stats.queued,
           eta: Math.ceil(stats.etaMs / 1000),
           sent: stats.sent,

@@ -1,10 +1,11 @@
 import { TimerHandle } from "../core/clock";
-import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/client-health";
+import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/session/client-health";
 import { WaError } from "../core/errors";
-import { findClient } from "./lib/client-ref";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { findClient } from "./kit/client-ref";
+import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface HealthDef extends NodeDef {
   client: string;
@@ -37,6 +38,7 @@ export function clientHealthReading(nodeId: string): ClientHealthSnapshot | unde
 const FILL: Record<HealthLevel, "green" | "yellow" | "red"> = { healthy: "green", degraded: "yellow", down: "red" };
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-client-health");
   function WaClientHealth(this: Node, config: HealthDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -56,7 +58,7 @@ export default function register(RED: NodeAPI): void {
       lastKey = key;
       send({ topic: "wa-health", payload: snapshot });
       status.set(
-        { fill: FILL[snapshot.level], shape: "dot", text: translate(RED, `health.${snapshot.level}`, snapshot.level) + ` · ${snapshot.reason}` },
+        { fill: FILL[snapshot.level], shape: "dot", text: nodeText(`health.${snapshot.level}`, snapshot.level) + ` · ${snapshot.reason}` },
         true,
       );
     };

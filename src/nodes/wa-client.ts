@@ -1,20 +1,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEMO_SCRIPT } from "../core/demo-chats";
+import { DEMO_SCRIPT } from "../core/transport/demo-chats";
 import { WaError } from "../core/errors";
-import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/simulator";
-import { TransportState, WaTransport } from "../core/transport";
-import { CloudApiTransport, DEFAULT_MAX_DELIVERY_AGE_MS, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/cloud-transport";
+import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
+import { CloudApiTransport, DEFAULT_MAX_DELIVERY_AGE_MS, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
-import { describeError } from "./lib/node-kit";
-import { mountWebhook } from "./lib/cloud-webhook";
-import { readUserTextFile, resolveInsideUserDir } from "./lib/user-files";
-import { registerClientEndpoints } from "./lib/client-endpoints";
-import { SessionArchiveStore } from "./lib/session-archive-store";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
-import { createWwebjsTransport, sessionFolder } from "./lib/wwebjs-client";
-import { Node, NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { describeError } from "./kit/node-kit";
+import { mountWebhook } from "./kit/cloud-webhook";
+import { mediaFolderReader } from "../core/transport/media-folder";
+import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
+import { registerClientEndpoints } from "./kit/client-endpoints";
+import { SessionArchiveStore } from "../core/transport/session-archive-store";
+import { StoreHandle, acquireStore } from "./kit/store-provider";
+import { createWwebjsTransport, sessionFolder } from "../core/transport/wwebjs-client";
+import { NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+import type { WaClientCredentials, WaClientNode } from "./kit/contracts";
+
 
 export interface WaClientDef extends NodeDef {
   mode: string;
@@ -41,11 +43,6 @@ export interface WaClientDef extends NodeDef {
 }
 
 /** What wa-in / wa-out get from the config node they reference. */
-export interface WaClientCredentials {
-  accessToken?: string;
-  appSecret?: string;
-  verifyToken?: string;
-}
 
 export const DEFAULT_CLOUD = { apiBase: "https://graph.facebook.com", apiVersion: "v21.0" } as const;
 
@@ -70,39 +67,11 @@ function seenIdsLifetime(maxAgeMs: number): number {
   return maxAgeMs > 0 ? maxAgeMs + 3600_000 : 7 * 24 * 3600_000;
 }
 
-export interface WaClientNode extends Node<WaClientCredentials> {
-  transport?: WaTransport;
-  /** Why there is no transport, for the status of the nodes that use it. */
-  failure?: string;
-  describeState(): { state: TransportState | "error"; detail?: string };
-}
-
-/** Reads a simulator media file: a plain regular file inside the media folder (links followed, never out of it), within the size limit. */
-export function mediaFolderReader(folder: string): (fileName: string, maxBytes: number) => Promise<Buffer> {
-  const root = path.resolve(folder);
-  return async (fileName, maxBytes) => {
-    const ref = fileName.slice(0, 80);
-    const file = path.resolve(root, fileName);
-    if (path.dirname(file) !== root) throw new WaError("media.unavailable", `The media of ${ref} is not available any more`, { ref });
-    let size: number;
-    let real: string;
-    try {
-      real = await fs.promises.realpath(file);
-      const [stats, realRoot] = await Promise.all([fs.promises.stat(real), fs.promises.realpath(root)]);
-      if (path.dirname(real) !== realRoot || !stats.isFile()) throw new Error("outside the folder");
-      size = stats.size;
-    } catch {
-      throw new WaError("media.unavailable", `The media file ${ref} is not in the simulator's media folder`, { ref });
-    }
-    if (size > maxBytes) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${maxBytes}`, { size, max: maxBytes });
-    return fs.promises.readFile(real);
-  };
-}
 
 export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
   const mediaFolder = stringSetting(config.mediaFolder, "");
   return {
-    ...(mediaFolder ? { readMedia: mediaFolderReader(resolveInsideUserDir(userDir, mediaFolder, "Media folder", "mediaFolder")) } : {}),
+    ...(mediaFolder ? { readMedia: mediaFolderReader(resolveUserPath(userDir, mediaFolder)) } : {}),
     script,
     speed: numberSetting(config.speed, 30),
     maxGapMs: numberSetting(config.maxGap, 4) * 1000,

@@ -4,11 +4,12 @@ import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
-import { serialiseMessage, reviveMessage } from "./lib/message-codec";
-import { StatusReporter, describeError, readSettings, toNodeError, translate } from "./lib/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { memoryStoreNote, storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { serialiseMessage, reviveMessage } from "./kit/message-codec";
+import { StatusReporter, describeError, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
+import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { memoryStoreNote, storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface DeadLetterDef extends NodeDef {
   store: string;
@@ -68,6 +69,7 @@ function runtimeIdentity(RED: NodeAPI): string {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-dead-letter");
   function WaDeadLetter(this: WaDeadLetterNode, config: DeadLetterDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -85,7 +87,7 @@ export default function register(RED: NodeAPI): void {
 
     const showStatus = () => {
       const oldestMinutes = Math.round(metrics.oldestAgeMs / 60_000);
-      const counts = translate(RED, "deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
+      const counts = nodeText("deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
       const text = volatile ? `${counts} · ${volatile}` : counts;
       status.set({ fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 || volatile ? "yellow" : "green", shape: metrics.depth > 0 || volatile ? "ring" : "dot", text }, true);
     };
@@ -151,7 +153,7 @@ export default function register(RED: NodeAPI): void {
     dlq
       .requeueInterruptedReplays(holder)
       .then((requeued) => {
-        if (requeued > 0) node.log(translate(RED, "deadLetter.requeued", `${requeued} replays interrupted by the restart wait again`, { count: requeued }));
+        if (requeued > 0) node.log(nodeText("deadLetter.requeued", `${requeued} replays interrupted by the restart wait again`, { count: requeued }));
         return refreshMetrics();
       })
       .catch((error: unknown) => node.warn(describeError(RED, error)));
@@ -229,7 +231,7 @@ export default function register(RED: NodeAPI): void {
         const id = letter.id;
         run = () => dlq.remove(id).then(refreshMetrics);
       } else {
-        node.warn(translate(RED, "deadLetter.nothingToDo", "A message without msg.error, msg.deadLetter or a dead-letter: command was ignored; wire a Catch node or an error output here", {}));
+        node.warn(nodeText("deadLetter.nothingToDo", "A message without msg.error, msg.deadLetter or a dead-letter: command was ignored; wire a Catch node or an error output here", {}));
         done();
         return;
       }

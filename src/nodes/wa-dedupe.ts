@@ -1,10 +1,11 @@
 import { checkCarriedChatIds } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { Deduplicator } from "../core/resilience/deduplicator";
-import { StatusReporter, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { StatusReporter, disableNode, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface DedupeDef extends NodeDef {
   store: string;
@@ -33,6 +34,7 @@ export function dedupeSettingsFromConfig(config: DedupeDef) {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-dedupe");
   function WaDedupe(this: Node, config: DedupeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -100,8 +102,8 @@ export default function register(RED: NodeAPI): void {
             shape: "dot",
             text:
               settings.action === "forget"
-                ? translate(RED, "dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
-                : translate(RED, "dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, { first: counts.first, duplicates: counts.duplicates }),
+                ? nodeText("dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
+                : nodeText("dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, { first: counts.first, duplicates: counts.duplicates }),
           }));
           done();
         })

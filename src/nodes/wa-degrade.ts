@@ -1,12 +1,12 @@
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds, MODE_RANK } from "../core/resilience/degradation";
-import { StatusReporter, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
-import { lastHealthScore } from "./wa-health-score";
-import { queueDepth } from "./wa-message-queue";
-import type { WaSheetsNode } from "./wa-sheets";
+import { StatusReporter, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+import { lastHealthScore, queueDepth } from "./kit/signals";
+import type { WaSheetsNode } from "./kit/contracts";
+
 
 interface DegradeDef extends NodeDef {
   routing: string;
@@ -57,6 +57,7 @@ export function degradeSettingsFromConfig(config: DegradeDef) {
 const MODES: DegradationMode[] = ["full", "reduced", "minimal"];
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-degrade");
   function WaDegrade(this: Node, config: DegradeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -80,7 +81,7 @@ export default function register(RED: NodeAPI): void {
     };
     const showStatus = () => {
       const mode = policy.mode;
-      status.set({ fill: mode === "full" ? "green" : mode === "reduced" ? "yellow" : "red", shape: "dot", text: translate(RED, "degrade.mode", `mode ${mode}`, { mode }) }, true);
+      status.set({ fill: mode === "full" ? "green" : mode === "reduced" ? "yellow" : "red", shape: "dot", text: nodeText("degrade.mode", `mode ${mode}`, { mode }) }, true);
     };
     const evaluate = (send: (msgs: (NodeMessage | null)[]) => void) => {
       const inputs = gather();

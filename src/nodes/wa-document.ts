@@ -1,12 +1,13 @@
 import { WaError } from "../core/errors";
 import { DocumentLimits, DocumentResult } from "../core/media/documents/limits";
 import { EnginePool } from "../core/media/engine-pool";
-import { DocumentJob, startDocumentThread } from "./lib/document-reader";
-import { mediaOf } from "./lib/media-message";
-import { serveMediaStage } from "./lib/media-stage";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { DocumentJob, startDocumentThread } from "../core/media/documents/document-reader";
+import { mediaOf } from "./kit/media-message";
+import { serveMediaStage } from "./kit/media-stage";
+import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface DocumentDef extends NodeDef {
   maxMegabytes: number | string;
@@ -41,6 +42,7 @@ export function documentSettingsFromConfig(config: DocumentDef) {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-document");
   function WaDocument(this: Node, config: DocumentDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -51,7 +53,7 @@ export default function register(RED: NodeAPI): void {
     // Heap for the thread: enough for the unpacked parts as strings, bounded so a hostile file stops there.
     const heapMb = Math.max(256, Math.ceil((settings.limits.maxUnpackedBytes * 4) / MB));
     const pool = new EnginePool<DocumentJob, DocumentResult>(() => startDocumentThread(settings.limits, heapMb), { label: "Document reading", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "document.idle", "ready (PDF, DOCX, XLSX, CSV, text)", {}) }, true);
+    status.set({ fill: "grey", shape: "dot", text: nodeText("document.idle", "ready (PDF, DOCX, XLSX, CSV, text)", {}) }, true);
     serveMediaStage(RED, node, status, clock, pool, {
       key: "document",
       prepare(msg) {
@@ -63,7 +65,7 @@ export default function register(RED: NodeAPI): void {
       present(result, job, msg) {
         const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
         if (settings.useAsText && message && !message.text) message.text = result.text;
-        if (result.truncated) node.warn(translate(RED, "document.truncated", `${job.name ?? "A document"} was read in part: ${result.notes.join("; ")}`, { name: job.name ?? "A document", notes: result.notes.join("; ") }));
+        if (result.truncated) node.warn(nodeText("document.truncated", `${job.name ?? "A document"} was read in part: ${result.notes.join("; ")}`, { name: job.name ?? "A document", notes: result.notes.join("; ") }));
         const { engineMs, queuedMs, ...document } = result;
         return { ...document, name: job.name, bytes: job.data.length, ms: Math.round(engineMs), waitedMs: Math.round(queuedMs) };
       },

@@ -4,11 +4,12 @@ import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../co
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { StatusReporter, describeError, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { readUserTextFile } from "./lib/user-files";
-import { runtimeWorld } from "./lib/world";
-import type { WaSheetsNode } from "./wa-sheets";
+import { StatusReporter, describeError, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { readUserTextFile } from "../core/store/user-files";
+import { runtimeWorld } from "./kit/world";
+import type { WaSheetsNode } from "./kit/contracts";
+
 
 interface EntitiesDef extends NodeDef {
   region: string;
@@ -79,6 +80,7 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-entities");
   function WaEntities(this: Node, config: EntitiesDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -87,7 +89,7 @@ export default function register(RED: NodeAPI): void {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const settings = readSettings(RED, node, status, () => entitiesSettingsFromConfig(config, userDir));
     if (!settings) return;
-    if (settings.catalogue.skipped > 0) node.warn(translate(RED, "entities.productsSkipped", `${settings.catalogue.skipped} product names skipped (empty, over 120 characters or beyond 20,000)`, { count: settings.catalogue.skipped }));
+    if (settings.catalogue.skipped > 0) node.warn(nodeText("entities.productsSkipped", `${settings.catalogue.skipped} product names skipped (empty, over 120 characters or beyond 20,000)`, { count: settings.catalogue.skipped }));
     // The date parser builds its grammars on first use (about 0.3 s): pay that now, not on a customer's message.
     const warmUp = setImmediate(() => {
       for (const text of ["tomorrow at 5pm", "mañana a las 5", "amanhã às 15h", "morgen um 10 Uhr", "demain à 10h", "kal 6 baje"]) extractRuleEntities(text, { sentAt: 0 });
@@ -96,7 +98,7 @@ export default function register(RED: NodeAPI): void {
     let messages = 0;
     // The form's and the file's names, then those of the spreadsheet range once it has been read.
     let catalogue = settings.catalogue.names;
-    const idle = () => ({ fill: "grey" as const, shape: "dot" as const, text: catalogue.length > 0 ? translate(RED, "entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length }) : translate(RED, "entities.idle", "rules ready", {}) });
+    const idle = () => ({ fill: "grey" as const, shape: "dot" as const, text: catalogue.length > 0 ? nodeText("entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length }) : nodeText("entities.idle", "rules ready", {}) });
     status.set(idle(), true);
     let refreshTimer: ReturnType<typeof clock.setInterval> | undefined;
     let closed = false;
@@ -121,9 +123,9 @@ export default function register(RED: NodeAPI): void {
           (error: unknown) => {
             if (closed) return;
             // Once per run of failures: the last good list stays in use.
-            if (!failing) node.warn(translate(RED, "entities.productsUnread", `The product list in ${settings.productRange} could not be read; the last one read stays in use: ${describeError(RED, error)}`, { range: settings.productRange, reason: describeError(RED, error) }));
+            if (!failing) node.warn(nodeText("entities.productsUnread", `The product list in ${settings.productRange} could not be read; the last one read stays in use: ${describeError(RED, error)}`, { range: settings.productRange, reason: describeError(RED, error) }));
             failing = true;
-            status.set({ fill: "yellow", shape: "ring", text: translate(RED, "entities.productsStale", `products from ${settings.productRange} not read`, { range: settings.productRange }) }, true);
+            status.set({ fill: "yellow", shape: "ring", text: nodeText("entities.productsStale", `products from ${settings.productRange} not read`, { range: settings.productRange }) }, true);
           },
         );
       void refreshAndReport();
@@ -145,7 +147,7 @@ export default function register(RED: NodeAPI): void {
       found += entities.length;
       traceMessage(msg, node, start, clock.now());
       send(msg);
-      status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "entities.counts", `${found} entities in ${messages} messages`, { found, messages }) }));
+      status.set(() => ({ fill: "green", shape: "dot", text: nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }) }));
       done();
     });
     node.on("close", (done: () => void) => {

@@ -3,11 +3,12 @@ import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
 import { Store } from "../core/store/store";
-import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
+import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
 import { PerChatState } from "../core/store/per-chat-state";
-import { storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface FlowDef extends NodeDef {
   store: string;
@@ -64,6 +65,7 @@ function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput 
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-flow-analyzer");
   function WaFlowAnalyzer(this: Node, config: FlowDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -100,7 +102,7 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({
         fill: counts.escalations > 0 || counts.unanswered > 0 ? "yellow" : "green",
         shape: "dot",
-        text: translate(RED, "flow.counts", `${counts.messages} messages · ${watching.size} waiting · ${counts.unanswered} unanswered · ${counts.escalations} escalations`, { messages: counts.messages, waiting: watching.size, unanswered: counts.unanswered, escalations: counts.escalations }),
+        text: nodeText("flow.counts", `${counts.messages} messages · ${watching.size} waiting · ${counts.unanswered} unanswered · ${counts.escalations} escalations`, { messages: counts.messages, waiting: watching.size, unanswered: counts.unanswered, escalations: counts.escalations }),
       }));
 
     const tick: TimerHandle = clock.setInterval(() => {

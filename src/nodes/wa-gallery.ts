@@ -2,15 +2,16 @@ import path from "node:path";
 import { TimerHandle } from "../core/clock";
 import { validateChatId } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { MediaGallery, checkMediaId } from "../core/media/gallery";
-import { StoreBlobStorage } from "../core/media/store-blob-storage";
-import { FileBlobStorage } from "./lib/file-blob-storage";
-import { imageThumbnail } from "./lib/image-preprocess";
-import { attachMediaResult, mediaOf } from "./lib/media-message";
-import { StatusReporter, describeError, disableNode, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./lib/red";
-import { acquireStore, memoryStoreNote } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { MediaGallery, checkMediaId } from "../core/media/gallery/gallery";
+import { StoreBlobStorage } from "../core/media/gallery/store-blob-storage";
+import { FileBlobStorage } from "../core/media/gallery/file-blob-storage";
+import { imageThumbnail } from "../core/media/ocr/image-preprocess";
+import { attachMediaResult, mediaOf } from "./kit/media-message";
+import { StatusReporter, describeError, disableNode, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { acquireStore, memoryStoreNote } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 type GalleryAction = "store" | "list" | "get" | "thumbnail" | "delete" | "sweep";
 const ACTIONS: GalleryAction[] = ["store", "list", "get", "thumbnail", "delete", "sweep"];
@@ -68,6 +69,7 @@ function chatOf(msg: NodeMessage): string {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-gallery");
   function WaGallery(this: WaGalleryNode, config: GalleryDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -95,7 +97,7 @@ export default function register(RED: NodeAPI): void {
 
     const showCounts = () =>
       status.set(() => {
-        const counts = translate(RED, "gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) });
+        const counts = nodeText("gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) });
         return { fill: volatile ? "yellow" : "green", shape: volatile ? "ring" : "dot", text: volatile ? `${counts} · ${volatile}` : counts };
       });
     const sweep = () => {
@@ -113,11 +115,11 @@ export default function register(RED: NodeAPI): void {
       if (closed) return;
       timer = clock.setTimeout(() => {
         sweep()
-          .catch((error: unknown) => node.warn(translate(RED, "gallery.sweepFailed", `The gallery could not be tidied: ${(error as Error)?.message ?? error}`, { reason: String((error as Error)?.message ?? error) })))
+          .catch((error: unknown) => node.warn(nodeText("gallery.sweepFailed", `The gallery could not be tidied: ${(error as Error)?.message ?? error}`, { reason: String((error as Error)?.message ?? error) })))
           .finally(schedule);
       }, SWEEP_EVERY_MS);
     };
-    const idle = translate(RED, "gallery.idle", `ready (${handle.backend})`, { backend: handle.backend });
+    const idle = nodeText("gallery.idle", `ready (${handle.backend})`, { backend: handle.backend });
     status.set({ fill: volatile ? "yellow" : "grey", shape: volatile ? "ring" : "dot", text: volatile ? `${idle} · ${volatile}` : idle }, true);
     void gallery.totalBytes().then((total) => {
       knownTotal = total;

@@ -1,11 +1,12 @@
 import { TimerHandle } from "../core/clock";
-import { HealthLevel } from "../core/client-health";
+import { HealthLevel } from "../core/session/client-health";
 import { WaError } from "../core/errors";
-import { DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/health-score";
-import { StatusReporter, readSettings, toNodeError, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
-import { queueDepth } from "./wa-message-queue";
+import { DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
+import { StatusReporter, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+import { healthScoreSignal, queueDepth } from "./kit/signals";
+
 
 interface ScoreDef extends NodeDef {
   threshold: string | number;
@@ -36,14 +37,8 @@ export function healthScoreSettings(config: ScoreDef) {
   return { threshold, weights, queueName: stringSetting(config.queueName, "") };
 }
 
-const scores = new Map<string, HealthScore & { at: number }>();
-
-/** The latest score of a wa-health-score node (the degradation strategy reads it). */
-export function lastHealthScore(nodeId: string): (HealthScore & { at: number }) | undefined {
-  return scores.get(nodeId);
-}
-
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-health-score");
   function WaHealthScore(this: Node, config: ScoreDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -57,9 +52,9 @@ export default function register(RED: NodeAPI): void {
     const rescore = (send: (msg: NodeMessage) => void, force: boolean) => {
       if (settings.queueName) inputs.queueDepth = queueDepth(settings.queueName);
       const result = scoreHealth(inputs, settings.weights, DEFAULT_THRESHOLDS);
-      scores.set(node.id, { ...result, at: clock.now() });
+      healthScoreSignal.publish(node.id, { ...result, at: clock.now() });
       const fill = result.band === "good" ? "green" : result.band === "fair" ? "yellow" : "red";
-      status.set({ fill, shape: "dot", text: translate(RED, "health.score", `score ${result.score} (${result.band})`, { score: result.score, band: result.band }) });
+      status.set({ fill, shape: "dot", text: nodeText("health.score", `score ${result.score} (${result.band})`, { score: result.score, band: result.band }) });
       const moved = !lastEmitted || Math.abs(result.score - lastEmitted.score) >= settings.threshold || result.band !== lastEmitted.band;
       if (!force && !moved) return;
       lastEmitted = result;
@@ -89,7 +84,7 @@ export default function register(RED: NodeAPI): void {
     });
     node.on("close", (done: () => void) => {
       clock.clearInterval(timer);
-      scores.delete(node.id);
+      healthScoreSignal.forget(node.id);
       status.close();
       done();
     });

@@ -1,9 +1,10 @@
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { findClient, showClientState } from "./lib/client-ref";
-import { StatusReporter, disableNode, reportError, toNodeError, traceMessage } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { findClient, showClientState } from "./kit/client-ref";
+import { StatusReporter, disableNode, reportError, toNodeError, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface WaInDef extends NodeDef {
   client: string;

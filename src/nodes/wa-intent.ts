@@ -1,10 +1,11 @@
 import { WaError } from "../core/errors";
 import { IntentScore } from "../core/nlu/intent-classifier";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { trainedModelGate } from "./lib/trained-models";
-import { StatusReporter, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { trainedModelGate } from "./kit/trained-models";
+import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface IntentDef extends NodeDef {
   examples: string;
@@ -37,6 +38,7 @@ export interface IntentResult {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-intent");
   function WaIntent(this: Node, config: IntentDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -59,7 +61,7 @@ export default function register(RED: NodeAPI): void {
       classified += 1;
       traceMessage(msg, node, start, clock.now());
       send(msg);
-      status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, { intents: model.labels.length, classified, label: result.label }) }));
+      status.set(() => ({ fill: "green", shape: "dot", text: nodeText("intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, { intents: model.labels.length, classified, label: result.label }) }));
       done();
     });
     if (!gate) return;

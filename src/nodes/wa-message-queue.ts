@@ -1,14 +1,15 @@
 import { hostname } from "node:os";
 import { WaError } from "../core/errors";
-import { KeyedDispatcherOptions, OverflowPolicy } from "../core/keyed-dispatcher";
-import { handleAcks } from "./lib/ack-handler";
-import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./lib/chat-queues";
-import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { chatKeyOf, sessionOf } from "./lib/session-key";
-import { SharedRegistry } from "./lib/shared";
-import { StoreHandle, storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
+import { handleAcks } from "./kit/ack-handler";
+import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
+import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { chatKeyOf, sessionOf } from "./kit/session-key";
+import { chatQueueRegistry } from "./kit/signals";
+import { StoreHandle, storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface QueueDef extends NodeDef {
   store: string;
@@ -70,14 +71,7 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   };
 }
 
-const queues = new SharedRegistry<ChatQueueRuntime>();
-
-/** Messages waiting or in flight in this runtime's queues of that name (for the health score). */
-export function queueDepth(queueName: string): number | undefined {
-  const matching = queues.all().filter(([key]) => key.endsWith(`|${queueName}`));
-  if (matching.length === 0) return undefined;
-  return matching.reduce((sum, [, runtime]) => sum + runtime.counts().waiting + runtime.counts().inFlight, 0);
-}
+const queues = chatQueueRegistry;
 
 function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   const queue = openQueue(RED, node, settings, handle);
@@ -105,6 +99,7 @@ function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: St
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-message-queue");
   function WaMessageQueue(this: Node, config: QueueDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -146,7 +141,7 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: counts.refused > 0 ? "yellow" : "green",
           shape: counts.waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "queue.counts", `${counts.inFlight} in flight · ${counts.waiting} waiting · ${counts.refused} refused`, {
+          text: nodeText("queue.counts", `${counts.inFlight} in flight · ${counts.waiting} waiting · ${counts.refused} refused`, {
             inFlight: counts.inFlight,
             waiting: counts.waiting,
             refused: counts.refused,

@@ -1,15 +1,16 @@
 import path from "node:path";
 import { WaError } from "../core/errors";
 import { EnginePool } from "../core/media/engine-pool";
-import { OcrResult } from "../core/media/ocr";
-import { sniffImageType } from "../core/media-types";
-import { MAX_READ_PIXELS, NO_PREPROCESSING, PreparedImage, PreprocessOptions, imagePixels, preprocessImage, wantsPreprocessing } from "./lib/image-preprocess";
-import { mediaOf } from "./lib/media-message";
-import { serveMediaStage } from "./lib/media-stage";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef } from "./lib/red";
-import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "./lib/tesseract-engine";
-import { runtimeWorld } from "./lib/world";
+import { OcrResult } from "../core/media/ocr/ocr";
+import { sniffImageType } from "../core/media/media-types";
+import { MAX_READ_PIXELS, NO_PREPROCESSING, PreparedImage, PreprocessOptions, imagePixels, preprocessImage, wantsPreprocessing } from "../core/media/ocr/image-preprocess";
+import { mediaOf } from "./kit/media-message";
+import { serveMediaStage } from "./kit/media-stage";
+import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
+import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "../core/media/ocr/tesseract-engine";
+import { runtimeWorld } from "./kit/world";
+
 
 interface OcrDef extends NodeDef {
   languages: string;
@@ -56,6 +57,7 @@ export function ocrSettingsFromConfig(config: OcrDef) {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-ocr");
   function WaOcr(this: Node, config: OcrDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -87,7 +89,7 @@ export default function register(RED: NodeAPI): void {
       { label: "OCR", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 200, ...OCR_MEMORY_BOUNDS, costOf: (result) => result.pixels },
       clock,
     );
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
+    status.set({ fill: "grey", shape: "dot", text: nodeText("ocr.idle", `ready (${settings.languages.join("+")})`, { languages: settings.languages.join("+") }) }, true);
     serveMediaStage(RED, node, status, clock, pool, {
       key: "ocr",
       prepare(msg) {

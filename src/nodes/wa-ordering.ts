@@ -2,9 +2,10 @@ import { checkCarriedChatIds, validateChatId } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
-import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface OrderingDef extends NodeDef {
   orderBy: string;
@@ -46,6 +47,7 @@ interface HeldMessage {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-ordering");
   function WaOrdering(this: Node, config: OrderingDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -60,7 +62,7 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: resequencer.held > 0 ? "yellow" : "green",
           shape: resequencer.held > 0 ? "ring" : "dot",
-          text: translate(RED, "ordering.counts", `${resequencer.held} held · ${s.late} late · ${s.duplicates} duplicates`, { held: resequencer.held, late: s.late, duplicates: s.duplicates }),
+          text: nodeText("ordering.counts", `${resequencer.held} held · ${s.late} late · ${s.duplicates} duplicates`, { held: resequencer.held, late: s.late, duplicates: s.duplicates }),
         };
       }, force);
 

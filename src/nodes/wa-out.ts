@@ -1,11 +1,12 @@
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { findClient, showClientState } from "./lib/client-ref";
-import { StatusReporter, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./lib/node-kit";
-import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "./lib/outgoing-media";
-import { AddressPolicy, parseAllowList } from "../core/address-policy";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { findClient, showClientState } from "./kit/client-ref";
+import { StatusReporter, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./kit/node-kit";
+import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
+import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface WaOutDef extends NodeDef {
   client: string;

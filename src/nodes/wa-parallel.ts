@@ -1,13 +1,14 @@
 import { WaError } from "../core/errors";
-import { KeyedDispatcherOptions } from "../core/keyed-dispatcher";
-import { quantile } from "../core/perf-monitor";
-import { handleAcks } from "./lib/ack-handler";
-import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./lib/chat-queues";
-import { StatusReporter, attachError, disableNode, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { chatKeyOf, sessionOf } from "./lib/session-key";
-import { SharedRegistry } from "./lib/shared";
-import { runtimeWorld } from "./lib/world";
+import { KeyedDispatcherOptions } from "../core/session/keyed-dispatcher";
+import { quantile } from "../core/perf/perf-monitor";
+import { handleAcks } from "./kit/ack-handler";
+import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./kit/chat-queues";
+import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { chatKeyOf, sessionOf } from "./kit/session-key";
+import { SharedRegistry } from "./kit/shared";
+import { runtimeWorld } from "./kit/world";
+
 
 interface ParallelDef extends NodeDef {
   mode: string;
@@ -67,6 +68,7 @@ class WaitWindow {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-parallel");
   function WaParallel(this: Node, config: ParallelDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -100,7 +102,7 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: counts.refused > 0 ? "yellow" : counts.inFlight >= max ? "blue" : "green",
           shape: counts.waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "parallel.counts", `${counts.inFlight}/${max} in flight · ${counts.waiting} waiting · wait p50 ${Math.round(waits.p50())} ms`, {
+          text: nodeText("parallel.counts", `${counts.inFlight}/${max} in flight · ${counts.waiting} waiting · wait p50 ${Math.round(waits.p50())} ms`, {
             inFlight: counts.inFlight,
             max,
             waiting: counts.waiting,

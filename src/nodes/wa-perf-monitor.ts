@@ -1,10 +1,11 @@
 import { TimerHandle } from "../core/clock";
 import { TraceSpan } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf-monitor";
-import { StatusReporter, readSettings, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
+import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf/perf-monitor";
+import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+
 
 interface PerfDef extends NodeDef {
   interval: string | number;
@@ -28,6 +29,7 @@ function formatRate(perSecond: number): string {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-perf-monitor");
   function WaPerfMonitor(this: Node, config: PerfDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -36,7 +38,7 @@ export default function register(RED: NodeAPI): void {
     const settings = readSettings(RED, node, status, () => perfSettingsFromConfig(config));
     if (!settings) return;
     const monitor = new PerformanceMonitor(clock);
-    status.set({ fill: "grey", shape: "ring", text: translate(RED, "perf.waiting", "waiting for messages") }, true);
+    status.set({ fill: "grey", shape: "ring", text: nodeText("perf.waiting", "waiting for messages") }, true);
 
     const emit = (send: SendFunction) => {
       const snapshot: PerfSnapshot = monitor.snapshot(true);
@@ -49,7 +51,7 @@ export default function register(RED: NodeAPI): void {
         {
           fill: snapshot.errorRate > 0.05 ? "red" : snapshot.errorRate > 0 ? "yellow" : snapshot.messages > 0 ? "green" : "grey",
           shape: "dot",
-          text: translate(RED, "perf.summary", `${formatRate(snapshot.throughputPerSec)} msg/s · p99 ${Math.round(snapshot.endToEnd.p99)} ms · ${errorPct}% errors`, {
+          text: nodeText("perf.summary", `${formatRate(snapshot.throughputPerSec)} msg/s · p99 ${Math.round(snapshot.endToEnd.p99)} ms · ${errorPct}% errors`, {
             rate: formatRate(snapshot.throughputPerSec),
             p99: Math.round(snapshot.endToEnd.p99),
             errors: errorPct,

@@ -2,11 +2,12 @@ import { WaError } from "../core/errors";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { englishValenceWords } from "./lib/english-valence";
-import { StatusReporter, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { TextAugment, trainedModelGate } from "./lib/trained-models";
-import { runtimeWorld } from "./lib/world";
+import { englishValenceWords } from "../core/nlu/english-valence";
+import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { TextAugment, trainedModelGate } from "./kit/trained-models";
+import { runtimeWorld } from "./kit/world";
+
 
 interface SentimentDef extends NodeDef {
   mode: string;
@@ -48,6 +49,7 @@ function fromModel(model: IntentClassifier, text: string, lexicon: SentimentOpti
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-sentiment");
   function WaSentiment(this: Node, config: SentimentDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -67,7 +69,7 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({
         fill: result.label === "negative" ? "red" : result.label === "positive" ? "green" : "grey",
         shape: "dot",
-        text: translate(RED, "sentiment.counts", `${counts.positive ?? 0} positive · ${counts.neutral ?? 0} neutral · ${counts.negative ?? 0} negative`, { positive: counts.positive ?? 0, neutral: counts.neutral ?? 0, negative: counts.negative ?? 0 }),
+        text: nodeText("sentiment.counts", `${counts.positive ?? 0} positive · ${counts.neutral ?? 0} neutral · ${counts.negative ?? 0} negative`, { positive: counts.positive ?? 0, neutral: counts.neutral ?? 0, negative: counts.negative ?? 0 }),
       }));
       done();
     };
@@ -96,7 +98,7 @@ export default function register(RED: NodeAPI): void {
       return;
     }
 
-    status.set({ fill: "grey", shape: "dot", text: translate(RED, "sentiment.lexicon", "lexicon", {}) }, true);
+    status.set({ fill: "grey", shape: "dot", text: nodeText("sentiment.lexicon", "lexicon", {}) }, true);
     node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
       annotate({ ...scoreSentiment(textOf(msg), options), source: "lexicon" }, msg, send, done, start);

@@ -1,11 +1,12 @@
 import { WaError, isWaError } from "../core/errors";
-import { LockGrant, SessionLockManager } from "../core/session-lock";
-import { StatusReporter, attachError, failMessage, readSettings, reportError, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { chatKeyOf, sessionOf } from "./lib/session-key";
-import { SharedRegistry } from "./lib/shared";
-import { storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { LockGrant, SessionLockManager } from "../core/session/session-lock";
+import { StatusReporter, attachError, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { chatKeyOf, sessionOf } from "./kit/session-key";
+import { SharedRegistry } from "./kit/shared";
+import { storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface LockDef extends NodeDef {
   store: string;
@@ -75,6 +76,7 @@ function isGrant(value: unknown): value is LockGrant {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-session-lock");
   function WaSessionLock(this: Node, config: LockDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -92,14 +94,14 @@ export default function register(RED: NodeAPI): void {
     const showCounts = (force = false) =>
       status.set(() => {
         if (settings.mode === "release") {
-          return { fill: "blue", shape: "dot", text: translate(RED, "lock.released", `${released} released`, { count: released }) };
+          return { fill: "blue", shape: "dot", text: nodeText("lock.released", `${released} released`, { count: released }) };
         }
         const waiting = manager.waitingCount();
         const held = manager.heldCount();
         return {
           fill: timedOut > 0 ? "yellow" : "green",
           shape: waiting > 0 ? "ring" : "dot",
-          text: translate(RED, "lock.counts", `${held} held · ${waiting} waiting · ${timedOut} timed out`, { held, waiting, timedOut }),
+          text: nodeText("lock.counts", `${held} held · ${waiting} waiting · ${timedOut} timed out`, { held, waiting, timedOut }),
         };
       }, force);
     showCounts(true);

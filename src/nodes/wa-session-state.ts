@@ -1,10 +1,11 @@
 import { WaError } from "../core/errors";
-import { SessionState, SessionStateManager } from "../core/session-state";
-import { StatusReporter, failMessage, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { chatKeyOf, sessionOf } from "./lib/session-key";
-import { storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { SessionState, SessionStateManager } from "../core/session/session-state";
+import { StatusReporter, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { chatKeyOf, sessionOf } from "./kit/session-key";
+import { storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 export const STATE_OPERATIONS = ["get", "set", "merge", "delete", "increment"] as const;
 type Operation = (typeof STATE_OPERATIONS)[number];
@@ -48,6 +49,7 @@ export function stateSettingsFromConfig(config: StateDef) {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-session-state");
   function WaSessionState(this: Node, config: StateDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -113,7 +115,7 @@ export default function register(RED: NodeAPI): void {
           handled += 1;
           traceMessage(msg, node, start, clock.now());
           send(msg);
-          status.set(() => ({ fill: "green", shape: "dot", text: translate(RED, "state.handled", `${operation} · ${handled} handled`, { operation, count: handled }) }));
+          status.set(() => ({ fill: "green", shape: "dot", text: nodeText("state.handled", `${operation} · ${handled} handled`, { operation, count: handled }) }));
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));

@@ -3,10 +3,11 @@ import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { StatusReporter, disableNode, failMessage, readMessageKey, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
-import type { WaSheetsNode } from "./wa-sheets";
+import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+import type { WaSheetsNode } from "./kit/contracts";
+
 
 interface SheetsReadDef extends NodeDef {
   sheets: string;
@@ -63,6 +64,7 @@ function asRecords(values: CellValue[][], headerRow: boolean): Array<Record<stri
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-sheets-read");
   function WaSheetsRead(this: Node, config: SheetsReadDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -85,7 +87,7 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: state === "open" ? "red" : state === "half-open" ? "yellow" : "green",
           shape: "dot",
-          text: translate(RED, "sheets.readCounts", `${cache.stats.reads} reads · ${hitRate}% from cache · breaker ${state}`, { reads: cache.stats.reads, hitRate, state }),
+          text: nodeText("sheets.readCounts", `${cache.stats.reads} reads · ${hitRate}% from cache · breaker ${state}`, { reads: cache.stats.reads, hitRate, state }),
         };
       }, force);
 

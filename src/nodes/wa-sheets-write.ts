@@ -2,11 +2,12 @@ import { WaError } from "../core/errors";
 import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
-import { googleSheetsWriter } from "./lib/google-sheets";
-import { StatusReporter, attachError, disableNode, failMessage, readSettings, toNodeError, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./lib/red";
-import { runtimeWorld } from "./lib/world";
-import type { WaSheetsNode } from "./wa-sheets";
+import { googleSheetsWriter } from "../core/sheets/google-sheets";
+import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, toNodeError, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { runtimeWorld } from "./kit/world";
+import type { WaSheetsNode } from "./kit/contracts";
+
 
 interface SheetsWriteDef extends NodeDef {
   sheets: string;
@@ -67,6 +68,7 @@ interface Held {
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-sheets-write");
   function WaSheetsWrite(this: Node, config: SheetsWriteDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -86,7 +88,7 @@ export default function register(RED: NodeAPI): void {
     const showStatus = (force = false) =>
       status.set(() => {
         const state = sheets.breaker!.state();
-        const text = translate(RED, "sheets.counts", `${written} written · ${batcher.pending} waiting · ${deadLettered} dead-lettered · breaker ${state}`, { written, pending: batcher.pending, deadLettered, state });
+        const text = nodeText("sheets.counts", `${written} written · ${batcher.pending} waiting · ${deadLettered} dead-lettered · breaker ${state}`, { written, pending: batcher.pending, deadLettered, state });
         return { fill: state === "open" ? "red" : state === "half-open" || batcher.pending > 0 ? "yellow" : "green", shape: batcher.pending > 0 ? "ring" : "dot", text };
       }, force);
 
@@ -124,7 +126,7 @@ export default function register(RED: NodeAPI): void {
       },
     );
     const unsubscribe = sheets.breaker.onChange((state, reason) => {
-      if (state === "open") node.warn(translate(RED, "sheets.breakerOpen", `Google Sheets breaker open: ${reason}`, { reason }));
+      if (state === "open") node.warn(nodeText("sheets.breakerOpen", `Google Sheets breaker open: ${reason}`, { reason }));
       showStatus(true);
     });
     showStatus(true);

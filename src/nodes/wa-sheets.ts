@@ -5,12 +5,14 @@ import { TokenBucket } from "../core/resilience/token-bucket";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { SheetsReadCache } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { googleSheetsReader } from "./lib/google-sheets";
-import { describeError } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef, numberSetting, stringSetting } from "./lib/red";
-import { ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
-import { StoreHandle, acquireStore } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { googleSheetsReader } from "../core/sheets/google-sheets";
+import { describeError } from "./kit/node-kit";
+import { NodeAPI, NodeDef, numberSetting, stringSetting } from "./kit/red";
+import { ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
+import { StoreHandle, acquireStore } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+import type { SheetsCredentials, WaSheetsNode } from "./kit/contracts";
+
 
 interface SheetsDef extends NodeDef {
   spreadsheetId: string;
@@ -25,23 +27,7 @@ interface SheetsDef extends NodeDef {
   cacheStore: string;
 }
 
-export interface SheetsCredentials {
-  key?: string;
-}
 
-/** What wa-sheets-write (and later read) get from the config node: one client, one breaker, one token source. */
-export interface WaSheetsNode extends Node<SheetsCredentials> {
-  spreadsheetId?: string;
-  api?: sheets_v4.Sheets;
-  tokens?: ServiceAccountTokens;
-  breaker?: CircuitBreaker;
-  /** The request budget every call of every node of this spreadsheet waits for. */
-  quota?: TokenBucket;
-  /** Cached reads (made on first use, once every config node exists). */
-  readCache?(): SheetsReadCache;
-  /** Why it cannot be used, for the nodes that use it. */
-  failure?: string;
-}
 
 export function sheetsSettingsFromConfig(config: SheetsDef) {
   const spreadsheetId = stringSetting(config.spreadsheetId, "").trim();

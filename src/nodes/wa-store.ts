@@ -6,12 +6,13 @@ import { MemoryStore } from "../core/store/memory-store";
 import { RedisStore } from "../core/store/redis-store";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
-import { describeError } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef, booleanSetting, stringSetting } from "./lib/red";
-import { resolveInsideUserDir } from "./lib/user-files";
-import { runtimeWorld } from "./lib/world";
+import { describeError } from "./kit/node-kit";
+import { NodeAPI, NodeDef, booleanSetting, stringSetting } from "./kit/red";
+import { resolveUserPath } from "../core/store/user-files";
+import { runtimeWorld } from "./kit/world";
+import type { StoreBackend, StoreCredentials, WaStoreNode } from "./kit/contracts";
 
-export type StoreBackend = "memory" | "sqlite" | "redis";
+
 
 interface StoreDef extends NodeDef {
   backend: string;
@@ -22,17 +23,7 @@ interface StoreDef extends NodeDef {
   keyPrefix: string;
 }
 
-interface StoreCredentials {
-  username?: string;
-  password?: string;
-}
 
-export interface WaStoreNode extends Node<StoreCredentials> {
-  store?: Store;
-  backend?: StoreBackend;
-  /** Why there is no store, for the nodes that use it. */
-  failure?: string;
-}
 
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:._-]{0,64}$/;
 
@@ -42,7 +33,7 @@ export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCred
   if (backend === "memory") return { store: new MemoryStore(clock), backend };
   if (backend === "sqlite") {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const file = resolveInsideUserDir(userDir, stringSetting(config.file, "wa-pipeline/store.db"), "Embedded file", "file");
+    const file = resolveUserPath(userDir, stringSetting(config.file, "wa-pipeline/store.db"));
     mkdirSync(path.dirname(file), { recursive: true });
     const synchronous = stringSetting(config.synchronous, "NORMAL") === "FULL" ? "FULL" : "NORMAL";
     return { store: new SqliteStore({ file, synchronous, clock }), backend };

@@ -4,10 +4,11 @@ import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
 import { foldAccents, normalizeText } from "../core/nlu/text";
 import { PerChatState } from "../core/store/per-chat-state";
-import { StatusReporter, failMessage, readSettings, traceMessage, translate } from "./lib/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./lib/red";
-import { storeOrDisable } from "./lib/store-provider";
-import { runtimeWorld } from "./lib/world";
+import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { storeOrDisable } from "./kit/store-provider";
+import { runtimeWorld } from "./kit/world";
+
 
 interface ThreadDef extends NodeDef {
   store: string;
@@ -103,6 +104,7 @@ function nextCloseAt(state: ChatThreadState, options: ThreadOptions): number | u
 }
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-thread");
   function WaThread(this: Node, config: ThreadDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -132,7 +134,7 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({
         fill: "green",
         shape: "dot",
-        text: translate(RED, "thread.counts", `${counts.messages} messages · ${counts.opened} threads opened · ${counts.closed} closed`, counts),
+        text: nodeText("thread.counts", `${counts.messages} messages · ${counts.opened} threads opened · ${counts.closed} closed`, counts),
       }));
 
     const tick: TimerHandle = clock.setInterval(

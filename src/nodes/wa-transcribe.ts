@@ -1,18 +1,19 @@
 import { WaError } from "../core/errors";
-import { DEFAULT_PRIOR_WEIGHT } from "../core/media/acoustic-adaptation";
-import { probeAudio } from "../core/media/audio";
+import { DEFAULT_PRIOR_WEIGHT } from "../core/media/speech/acoustic-adaptation";
+import { probeAudio } from "../core/media/speech/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
-import { GrammarMode, parsePhraseList, spokenDigits } from "../core/media/speech";
-import { mediaOf } from "./lib/media-message";
-import { serveMediaStage } from "./lib/media-stage";
-import { StatusReporter, describeError, readSettings, translate } from "./lib/node-kit";
-import { Node, NodeAPI, NodeDef } from "./lib/red";
-import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "./lib/service-account";
-import { startAudioSplitThread } from "./lib/audio-splitting";
-import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "./lib/speech-cloud";
-import { readAdaptationSource } from "./lib/speech-adaptation";
-import { HeardSpeech, OfflineSpeechInfo, OfflineSpeechSettings, startOfflineSpeechThread } from "./lib/speech-offline";
-import { runtimeWorld } from "./lib/world";
+import { GrammarMode, parsePhraseList, spokenDigits } from "../core/media/speech/speech";
+import { mediaOf } from "./kit/media-message";
+import { serveMediaStage } from "./kit/media-stage";
+import { StatusReporter, describeError, nodeTexts, readSettings } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
+import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
+import { startAudioSplitThread } from "../core/media/speech/audio-splitting";
+import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "../core/media/speech/speech-cloud";
+import { readAdaptationSource } from "../core/media/speech/speech-adaptation";
+import { HeardSpeech, OfflineSpeechInfo, OfflineSpeechSettings, startOfflineSpeechThread } from "../core/media/speech/speech-offline";
+import { runtimeWorld } from "./kit/world";
+
 
 type EngineName = "offline" | "google" | "openai";
 
@@ -80,6 +81,7 @@ type TranscribeSettings = ReturnType<typeof transcribeSettingsFromConfig>;
 type Job = CloudSpeechJob;
 
 export default function register(RED: NodeAPI): void {
+  const nodeText = nodeTexts(RED, "wa-transcribe");
   function WaTranscribe(this: TranscribeNode, config: TranscribeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -95,15 +97,15 @@ export default function register(RED: NodeAPI): void {
     let warnedWords = false;
     const idleText = (adapted?: number) =>
       adapted === undefined
-        ? translate(RED, "transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language })
-        : translate(RED, "transcribe.idleAdapted", `ready (${settings.engine}, ${settings.language}, adapted to ${adapted} recordings)`, { engine: settings.engine, language: settings.language, recordings: adapted });
+        ? nodeText("transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language })
+        : nodeText("transcribe.idleAdapted", `ready (${settings.engine}, ${settings.language}, adapted to ${adapted} recordings)`, { engine: settings.engine, language: settings.language, recordings: adapted });
 
     const offlineSettings = (s: TranscribeSettings, adaptation?: OfflineSpeechSettings["adaptation"]): OfflineSpeechSettings => ({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds, adaptation });
     const onOfflineReady = (info: OfflineSpeechInfo) => {
       if (info.unknownWords.length === 0 || warnedWords) return;
       warnedWords = true;
       const words = info.unknownWords;
-      node.warn(translate(RED, "transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
+      node.warn(nodeText("transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
     };
 
     let adaptationThread: Promise<EngineWorker<Job, HeardSpeech>> | undefined;
@@ -117,7 +119,7 @@ export default function register(RED: NodeAPI): void {
       if (source.recordings.length === 0) {
         throw new WaError("config.invalid", `Adapt to voices: ${s.adaptList} lists no recording that could be read${source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : ""}`, { field: "adaptList" });
       }
-      status.set({ fill: "yellow", shape: "ring", text: translate(RED, "transcribe.adapting", `adapting to ${source.recordings.length} recordings…`, { recordings: source.recordings.length }) }, true);
+      status.set({ fill: "yellow", shape: "ring", text: nodeText("transcribe.adapting", `adapting to ${source.recordings.length} recordings…`, { recordings: source.recordings.length }) }, true);
       let summary: OfflineSpeechInfo["adaptation"];
       adaptationThread = startOfflineSpeechThread(offlineSettings(s, { recordings: source.recordings, meansFile: source.meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), (info) => {
         summary = info.adaptation;
@@ -126,7 +128,7 @@ export default function register(RED: NodeAPI): void {
       const skipped = [...source.skipped, ...(summary?.skipped ?? [])];
       if (skipped.length > 0) {
         const list = skipped.slice(0, 5).map((r) => `${r.name} (${r.reason})`).join("; ");
-        node.warn(translate(RED, "transcribe.adaptSkipped", `Adapt to voices: ${skipped.length} recordings left out: ${list}`, { count: skipped.length, list }));
+        node.warn(nodeText("transcribe.adaptSkipped", `Adapt to voices: ${skipped.length} recordings left out: ${list}`, { count: skipped.length, list }));
       }
       status.set({ fill: "grey", shape: "dot", text: idleText(summary?.recordings ?? 0) }, true);
       return source.meansFile;
@@ -135,7 +137,7 @@ export default function register(RED: NodeAPI): void {
     let closing = false;
     adaptedMeans?.catch((error: unknown) => {
       if (closing) return;
-      status.set({ fill: "red", shape: "dot", text: translate(RED, "transcribe.adaptFailed", "adaptation failed", {}) }, true);
+      status.set({ fill: "red", shape: "dot", text: nodeText("transcribe.adaptFailed", "adaptation failed", {}) }, true);
       node.error(describeError(RED, error));
     });
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 const root = join(__dirname, "..", "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
 const COMMITTED = join(root, "eval", "results", "latest.json");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { AddressPolicy, parseAllowList, specialRangeOf } from "../../src/core/address-policy";
+import { AddressPolicy, parseAllowList, specialRangeOf } from "../../src/core/transport/address-policy";
+
 
 describe("address policy for URLs a message makes the pack fetch", () => {
   it("names the special ranges and lets public addresses through", () => {

@@ -5,7 +5,8 @@ import { WaError } from "../../src/core/errors";
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../../src/core/resilience/circuit-breaker";
 import { AppendBatcher, AppendBatcherOptions, PendingRow } from "../../src/core/sheets/append-batcher";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
-import { googleSheetsWriter } from "../../src/nodes/lib/google-sheets";
+import { googleSheetsWriter } from "../../src/core/sheets/google-sheets";
+
 
 const TOKEN = "ya29.batcher";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseBatchLine, prepareBatchFlow } from "../../src/batch/batch-input";
 
+
 describe("batch input", () => {
   it("reads whatsapp-gold rows and envelopes into the same envelope", () => {
     const gold = parseBatchLine(JSON.stringify({ id: "dev-1", chat: "5511974328816@c.us", from: "5511974328816@c.us", timestamp: 1730725512, text: "Oi, bom dia!" }), 0);

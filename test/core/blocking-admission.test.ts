@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { Admission, BlockingAdmission } from "../../src/core/blocking-admission";
+import { Admission, BlockingAdmission } from "../../src/core/session/blocking-admission";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
-import { DispatchItem, KeyedDispatcher } from "../../src/core/keyed-dispatcher";
+import { DispatchItem, KeyedDispatcher } from "../../src/core/session/keyed-dispatcher";
+
 
 /** A real dispatcher that refuses when full, behind the blocking admission. */
 function setup(maxPerKey = 1, maxTotal = 10, maxBlocked = 10) {

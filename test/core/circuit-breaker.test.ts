@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { BreakerState, CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../../src/core/resilience/circuit-breaker";
 
+
 function setup(overrides = {}) {
   const clock = new FakeClock(0);
   const breaker = new CircuitBreaker(clock, { ...DEFAULT_BREAKER_OPTIONS, windowMs: 10_000, minimumCalls: 4, failureRate: 0.5, resetTimeoutMs: 5_000, ...overrides });

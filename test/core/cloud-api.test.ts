@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
-import { CloudApiClient, CloudApiOptions, HttpFunction, RecentIds, answerVerification, parseWebhook, signBody, signatureIsValid } from "../../src/core/cloud-api";
+import { CloudApiClient, CloudApiOptions, HttpFunction, RecentIds, answerVerification, parseWebhook, signBody, signatureIsValid } from "../../src/core/transport/cloud-api";
 import { WaError } from "../../src/core/errors";
 import { GraphApiStandin } from "../support/graph-api-standin";
+
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "cloud-api", name), "utf8")) as unknown;
 

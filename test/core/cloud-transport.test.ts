@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
-import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../../src/core/cloud-transport";
+import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../../src/core/transport/cloud-transport";
 import { WaMessage } from "../../src/core/envelope";
 import { MemoryStore } from "../../src/core/store/memory-store";
+
 
 // A delivery and its X-Hub-Signature-256 for the secret "kat-secret", computed outside the code with
 // `openssl dgst -sha256 -hmac kat-secret` over exactly these bytes.

@@ -3,6 +3,7 @@ import { FakeClock } from "../../src/core/clock";
 import { DeadLetterOptions, DeadLetterStore } from "../../src/core/resilience/dead-letter-store";
 import { MemoryStore } from "../../src/core/store/memory-store";
 
+
 function setup(overrides: Partial<DeadLetterOptions> = {}) {
   const clock = new FakeClock(0);
   const store = new MemoryStore(clock);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_DEGRADATION, DegradationPolicy } from "../../src/core/resilience/degradation";
 
+
 describe("DegradationPolicy", () => {
   it("gets worse at once and better only past the margin, after the recovery time", () => {
     const policy = new DegradationPolicy({ ...DEFAULT_DEGRADATION, recoverAfterMs: 30_000 });

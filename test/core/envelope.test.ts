@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MAX_TRACE_SPANS, TraceSpan, addTraceSpan, readEnvelope, validateChatId, withoutUndefined } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 
+
 const message = { id: "m1", chatId: "447700900123@c.us", from: "447700900123@c.us", body: "hi", type: "chat", timestamp: 1, receivedAt: 1, isGroup: false, fromMe: false, transport: "test" };
 
 describe("envelope", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
+
 const root = join(__dirname, "..", "..");
 const catalogue = (JSON.parse(readFileSync(join(root, "nodes", "locales", "en-US", "wa-client.json"), "utf8")) as { errors: Record<string, Record<string, string>> }).errors;
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
-import { ClientHealthMonitor } from "../../src/core/client-health";
-import { DEFAULT_WEIGHTS, scoreHealth } from "../../src/core/health-score";
+import { ClientHealthMonitor } from "../../src/core/session/client-health";
+import { DEFAULT_WEIGHTS, scoreHealth } from "../../src/core/session/health-score";
+
 
 describe("ClientHealthMonitor", () => {
   const options = { silenceWarnMs: 60_000, windowMs: 300_000, failureRateWarn: 0.2 };

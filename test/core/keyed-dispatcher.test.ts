@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
-import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions } from "../../src/core/keyed-dispatcher";
+import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions } from "../../src/core/session/keyed-dispatcher";
+
 
 function setup(overrides: Partial<KeyedDispatcherOptions> = {}) {
   const clock = new FakeClock(0);

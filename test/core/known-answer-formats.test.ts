@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeWav16, probeAudio, wavSamples } from "../../src/core/media/audio";
+import { encodeWav16, probeAudio, wavSamples } from "../../src/core/media/speech/audio";
 import { parseExamplesFile } from "../../src/core/nlu/training-data";
-import { parseChatScriptJsonl } from "../../src/core/simulator";
+import { parseChatScriptJsonl } from "../../src/core/transport/simulator";
+
 
 // Every expected value here was produced outside the pack: by opusinfo (opus-tools), Python's wave, struct and csv
 // modules, espeak-ng, or written by hand. test/fixtures/known-answers/README.md says how each file was made.

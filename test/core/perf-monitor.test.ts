@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { TraceSpan } from "../../src/core/envelope";
-import { PerformanceMonitor, quantile, toPrometheusText } from "../../src/core/perf-monitor";
+import { PerformanceMonitor, quantile, toPrometheusText } from "../../src/core/perf/perf-monitor";
+
 
 function span(nodeId: string, nodeType: string, start: number, durationMs: number): TraceSpan {
   return { nodeId, nodeType, start, end: start + durationMs };

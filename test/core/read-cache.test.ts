@@ -5,6 +5,7 @@ import { CellValue } from "../../src/core/sheets/sheets-model";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { Store } from "../../src/core/store/store";
 
+
 function setup(store?: Store, clock = new FakeClock(0)) {
   const sheet: Record<string, CellValue[][]> = { "Products!A:C": [["sku", "name", "price"], ["A1", "Tea", 3]] };
   let calls = 0;

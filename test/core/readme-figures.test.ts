@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
+
 const root = join(__dirname, "..", "..");
 
 describe("README figures", () => {

@@ -5,6 +5,7 @@ import { describeStoreConformance } from "./store-conformance";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 describe("Redis store (127.0.0.1:6379)", function () {
   before(async function () {
     requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}; start one to run these tests`);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { Release, Resequencer, ResequencerOptions } from "../../src/core/resilience/resequencer";
 
+
 function setup(overrides: Partial<ResequencerOptions> = {}, startAt?: number) {
   const clock = new FakeClock(0);
   const released: Release<string>[] = [];

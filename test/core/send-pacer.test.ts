@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { SentReceipt } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
-import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer } from "../../src/core/send-pacer";
+import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer } from "../../src/core/perf/send-pacer";
+
 
 interface Sent {
   at: number;

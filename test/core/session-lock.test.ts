@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
-import { RecordingMetrics } from "../../src/core/metrics";
-import { LockGrant, SessionLockManager } from "../../src/core/session-lock";
+import { RecordingMetrics } from "../../src/core/perf/metrics";
+import { LockGrant, SessionLockManager } from "../../src/core/session/session-lock";
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
+
 
 /** Each backend the lock runs on: the store, and how to throw it away after a test. */
 const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; dispose(): Promise<void> } | undefined> }[] = [

@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
-import { SessionStateManager } from "../../src/core/session-state";
+import { SessionStateManager } from "../../src/core/session/session-state";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
+
 
 const chat = "447700900123@c.us";
 

@@ -4,6 +4,7 @@ import { FakeClock } from "../../src/core/clock";
 import { columnIndex, columnLetters, parseA1 } from "../../src/core/sheets/a1";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 
+
 const TOKEN = "ya29.emulator-token";
 
 /** Google's own client, pointed at the emulator: what a user's flow will run. */

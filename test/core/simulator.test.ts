@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
-import { DEMO_SCRIPT } from "../../src/core/demo-chats";
+import { DEMO_SCRIPT } from "../../src/core/transport/demo-chats";
 import { WaMessage } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
-import { ChatScript, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../../src/core/simulator";
+import { ChatScript, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../../src/core/transport/simulator";
 import { requirePrerequisite } from "../support/prerequisite";
+
 
 const goldFile = join(__dirname, "..", "..", "..", "shared", "data", "whatsapp-gold", "dev.jsonl");
 

@@ -6,6 +6,7 @@ import { FakeClock } from "../../src/core/clock";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { describeStoreConformance } from "./store-conformance";
 
+
 describeStoreConformance("embedded (SQLite)", async (clock) => {
   const dir = mkdtempSync(join(tmpdir(), "wa-sqlite-"));
   const store = new SqliteStore({ file: join(dir, "store.db"), clock });

@@ -7,7 +7,8 @@ import { WaError } from "../../src/core/errors";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
-import { StoreQueue, StoreQueueOptions, StoredDelivery } from "../../src/core/store-queue";
+import { StoreQueue, StoreQueueOptions, StoredDelivery } from "../../src/core/session/store-queue";
+
 
 interface Harness {
   queue: StoreQueue;

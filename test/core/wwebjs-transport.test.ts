@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaMessage } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
-import { TransportState } from "../../src/core/transport";
-import { RealClientFitsContract, WwebjsTransport, WwebjsTransportOptions, fromWwebjsMessage } from "../../src/core/wwebjs-transport";
+import { TransportState } from "../../src/core/transport/transport";
+import { RealClientFitsContract, WwebjsTransport, WwebjsTransportOptions, fromWwebjsMessage } from "../../src/core/transport/wwebjs-transport";
 import { WwebjsStandin } from "../support/wwebjs-standin";
+
 
 // Fails to compile (npm test type-checks the tests) if whatsapp-web.js's Client type stops fitting the contract the
 // stand-in implements; the test below checks the installed library's methods are really there at run time.

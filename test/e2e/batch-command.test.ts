@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { repoRoot } from "./runtime";
 
+
 const run = promisify(execFile);
 
 describe("wapipe-batch (the package's batch command, real Node-RED)", function () {

@@ -8,6 +8,7 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 200;
 const CHATS = 20;

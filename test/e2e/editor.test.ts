@@ -10,6 +10,7 @@ import sharp from "sharp";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
 // A page in a closed network: Chromium must not try to reach anything but the editor.

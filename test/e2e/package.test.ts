@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor, writeSettings } from "./runtime";
 
+
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string; version: string; "node-red": { nodes: Record<string, string> } };
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 
+
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 300;
 const SPREADSHEET = "crash-spreadsheet-0001";

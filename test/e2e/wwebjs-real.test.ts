@@ -4,13 +4,14 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../../src/core/clock";
-import { TransportState } from "../../src/core/transport";
-import { WwebjsTransport } from "../../src/core/wwebjs-transport";
+import { TransportState } from "../../src/core/transport/transport";
+import { WwebjsTransport } from "../../src/core/transport/wwebjs-transport";
 import { MemoryStore } from "../../src/core/store/memory-store";
-import { SessionArchiveStore } from "../../src/nodes/lib/session-archive-store";
-import { createWwebjsTransport } from "../../src/nodes/lib/wwebjs-client";
+import { SessionArchiveStore } from "../../src/core/transport/session-archive-store";
+import { createWwebjsTransport } from "../../src/core/transport/wwebjs-client";
 import { waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
+
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

@@ -5,6 +5,7 @@ import orderingNode from "../../src/nodes/wa-ordering";
 import threadNode from "../../src/nodes/wa-thread";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
+
 /** Chat ids that wa in would never emit: every node that keys state by chat refuses them the same way. */
 const HOSTILE_CHAT_IDS: [string, unknown][] = [
   ["10 KB long", `${"9".repeat(10_240)}@c.us`],

@@ -7,10 +7,11 @@ import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import storeNode from "../../src/nodes/wa-store";
-import { NodeAPI } from "../../src/nodes/lib/red";
+import { NodeAPI } from "../../src/nodes/kit/red";
 import { GraphApiStandin } from "../support/graph-api-standin";
 import { metaSignature } from "../support/meta-signature";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
 
 const TOKEN = "EAAG-node-test";
 const PHONE_ID = "106540352242922";

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import helper from "node-red-node-test-helper";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
-import { replaceRuntimeWorld } from "../../src/nodes/lib/world";
+import { replaceRuntimeWorld } from "../../src/nodes/kit/world";
+
 
 helper.init(require.resolve("node-red"));
 

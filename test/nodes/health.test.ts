@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import clientNode from "../../src/nodes/wa-client";
 import healthNode, { clientHealthReading } from "../../src/nodes/wa-client-health";
-import scoreNode, { lastHealthScore } from "../../src/nodes/wa-health-score";
+import scoreNode from "../../src/nodes/wa-health-score";
+import { lastHealthScore } from "../../src/nodes/kit/signals";
 import queueNode from "../../src/nodes/wa-message-queue";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
 
 describe("wa-client-health and wa-health-score nodes", () => {
   const harness = useNodeHarness();

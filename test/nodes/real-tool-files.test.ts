@@ -6,6 +6,7 @@ import ocrNode from "../../src/nodes/wa-ocr";
 import transcribeNode from "../../src/nodes/wa-transcribe";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
+
 const REAL = join(__dirname, "..", "fixtures", "real-tools");
 const VOICE = join(__dirname, "..", "fixtures", "voice");
 type Document = { kind: string; text: string; pages?: { number: number; text: string }[]; tables: { name: string; rows: string[][] }[]; metadata: Record<string, string> };

@@ -10,6 +10,7 @@ import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 const nodes = [storeNode, queueNode, lockNode];
 
 function freePort(): Promise<number> {

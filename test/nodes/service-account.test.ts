@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
-import { ServiceAccountTokens, readServiceAccountKey } from "../../src/nodes/lib/service-account";
+import { ServiceAccountTokens, readServiceAccountKey } from "../../src/core/sheets/service-account";
+
 
 const FIXTURES = join(__dirname, "..", "fixtures", "known-answers");
 

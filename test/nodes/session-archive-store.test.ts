@@ -7,7 +7,8 @@ import { FakeClock } from "../../src/core/clock";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
-import { SessionArchiveStore } from "../../src/nodes/lib/session-archive-store";
+import { SessionArchiveStore } from "../../src/core/transport/session-archive-store";
+
 
 for (const backend of ["memory", "embedded (SQLite)"] as const) {
   describe(`SessionArchiveStore (whatsapp-web.js RemoteAuth store) on ${backend}`, () => {

@@ -6,6 +6,7 @@ import writeNode from "../../src/nodes/wa-sheets-write";
 import { PROOF_FAULTS, batchedWorkload, naiveWorkload } from "../support/sheets-workload";
 import { collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
 
+
 const SPREADSHEET = "proof-spreadsheet-0001";
 const MESSAGES = 10_000;
 

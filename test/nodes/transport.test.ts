@@ -7,6 +7,7 @@ import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 const nodes = [clientNode, inNode, outNode];
 
 describe("wa-client (simulator), wa-in and wa-out nodes", () => {

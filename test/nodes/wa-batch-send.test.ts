@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import batchNode from "../../src/nodes/wa-batch-send";
 import clientNode from "../../src/nodes/wa-client";
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
 
 const nodes = [clientNode, storeNode, batchNode];
 type Sent = { wa: { sent: { id: string; chatId: string; sentAt: number; coalesced?: number } } };

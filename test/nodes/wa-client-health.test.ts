@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import clientNode from "../../src/nodes/wa-client";
 import healthNode, { clientHealthReading } from "../../src/nodes/wa-client-health";
 import { collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
 
 type Snapshot = { level: "healthy" | "degraded" | "down"; reason: string; state: string };
 const nodes = [clientNode, healthNode];

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
-import clientNode, { WaClientNode, maxDeliveryAgeFromConfig, webhookPathFromConfig } from "../../src/nodes/wa-client";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
+import clientNode, { maxDeliveryAgeFromConfig, webhookPathFromConfig } from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import { collect, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
+import type { WaClientNode } from "../../src/nodes/kit/contracts";
+
 
 const nodes = [clientNode, inNode];
 
@@ -49,9 +51,8 @@ describe("wa-client node: every option of its form", function () {
       [{ startDelay: -1 }, /Start delay must not be negative/],
       [{ source: "file", scriptPath: "" }, /Choose a chat script file/],
       [{ source: "file", scriptPath: "missing.jsonl" }, /Chat script missing.jsonl: not found/],
-      [{ source: "file", scriptPath: "/etc/passwd" }, /Chat script \/etc\/passwd: must be a path inside the Node-RED user directory/],
-      [{ source: "file", scriptPath: "../x.jsonl" }, /must be a path inside the Node-RED user directory/],
-      [{ source: "demo", mediaFolder: "/etc" }, /Media folder \/etc: must be a path inside the Node-RED user directory/],
+      [{ source: "file", scriptPath: "/dev/zero" }, /Chat script \/dev\/zero: not a regular file/],
+      [{ source: "file", scriptPath: "." }, /Chat script \.: not a regular file/],
       [{ mode: "telegram" }, /Unknown connection type "telegram"/],
       [{ mode: "whatsapp-web", pairingPhone: "call me" }, /Pairing phone number/],
       [{ mode: "cloud", phoneNumberId: "106540352242922" }, /needs an access token/],

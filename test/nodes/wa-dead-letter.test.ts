@@ -6,6 +6,7 @@ import deadLetterNode, { deadLetterSettingsFromConfig } from "../../src/nodes/wa
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
+
 type Letter = { id: string; attempts: number; replay: string; lastError: { message: string } };
 
 describe("wa-dead-letter node", () => {

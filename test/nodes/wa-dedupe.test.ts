@@ -6,6 +6,7 @@ import dedupeNode from "../../src/nodes/wa-dedupe";
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
+
 describe("wa-dedupe node", () => {
   const harness = useNodeHarness();
 

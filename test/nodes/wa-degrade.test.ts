@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import degradeNode, { degradeSettingsFromConfig } from "../../src/nodes/wa-degrade";
-import scoreNode, { lastHealthScore } from "../../src/nodes/wa-health-score";
+import scoreNode from "../../src/nodes/wa-health-score";
+import { lastHealthScore } from "../../src/nodes/kit/signals";
 import queueNode from "../../src/nodes/wa-message-queue";
-import sheetsNode, { WaSheetsNode } from "../../src/nodes/wa-sheets";
+import sheetsNode from "../../src/nodes/wa-sheets";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 import { shouldBypass } from "../../src/core/resilience/degradation";
+import type { WaSheetsNode } from "../../src/nodes/kit/contracts";
+
 
 describe("wa-degrade node", () => {
   const harness = useNodeHarness();

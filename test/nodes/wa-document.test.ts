@@ -3,6 +3,7 @@ import documentNode from "../../src/nodes/wa-document";
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../support/document-fixtures";
 import { catchNode, collect, envelope, flushMicrotasks, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
+
 type Document = { kind: string; text: string; pages?: { number: number; text: string }[]; total?: number; tables: { name: string; rows: string[][] }[]; metadata: Record<string, string>; truncated: boolean; notes: string[]; name?: string };
 const documentOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { document?: Document } } | undefined)?.media?.document ?? msg.document) as Document;
 const errorText = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;

@@ -6,6 +6,7 @@ import entitiesNode from "../../src/nodes/wa-entities";
 import sheetsNode from "../../src/nodes/wa-sheets";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness, useUserDir } from "./harness";
 
+
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
 const entitiesOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
 

@@ -3,6 +3,7 @@ import flowNode, { flowSettingsFromConfig } from "../../src/nodes/wa-flow-analyz
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness, useUserDir } from "./harness";
 
+
 type Flow = { stage: string; openQuestions: number; waitingMs?: number; averageResponseMs?: number; escalated: boolean };
 const flowOf = (m: Record<string, unknown>) => (m.wa as { nlu: { flow: Flow } }).nlu.flow;
 

@@ -6,6 +6,7 @@ import sharp from "sharp";
 import galleryNode from "../../src/nodes/wa-gallery";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
+
 type Entry = { id: string; filename?: string; bytes: number; duplicate: boolean; thumbnail?: { bytes: number; mimetype: string }; chatId: string };
 const entryOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { gallery?: Entry } } | undefined)?.media?.gallery ?? msg.gallery) as Entry;
 const errorText = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import scoreNode, { lastHealthScore } from "../../src/nodes/wa-health-score";
+import scoreNode from "../../src/nodes/wa-health-score";
+import { lastHealthScore } from "../../src/nodes/kit/signals";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
 
 type Score = { score: number; band: string; parts: Record<string, { score: number; weight: number }> };
 

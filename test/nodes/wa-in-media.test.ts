@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WaError } from "../../src/core/errors";
-import clientNode, { mediaFolderReader } from "../../src/nodes/wa-client";
+import clientNode from "../../src/nodes/wa-client";
+import { mediaFolderReader } from "../../src/core/transport/media-folder";
 import inNode from "../../src/nodes/wa-in";
 import { collect, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
 
 const nodes = [clientNode, inNode];
 type Media = { mimetype: string; filename?: string; sizeBytes?: number; data?: Buffer; error?: string; ref?: string };

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
+
 
 const nodes = [clientNode, inNode];
 type Message = { id: string; chatId: string; type: string; isGroup: boolean; body: string; media?: { data?: Buffer; error?: string; mimetype?: string } };

@@ -10,6 +10,7 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 type Delivered = { payload: unknown; attachment?: unknown; wa: { session: { queue: { deliveryId: string; deliveryCount: number; store: string } } } };
 const nodes = [storeNode, queueNode];
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import queueNode from "../../src/nodes/wa-message-queue";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 type Delivered = { wa: { session: { queue: { deliveryId: string; deliveryCount: number; queueName: string } } } };
 
 describe("wa-message-queue node", () => {

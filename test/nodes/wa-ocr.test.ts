@@ -6,6 +6,7 @@ import ocrNode from "../../src/nodes/wa-ocr";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 /** A PNG whose header claims a huge size, with no real pixel data after it. */
 function pngClaiming(width: number, height: number): Buffer {
   const crcTable = Array.from({ length: 256 }, (_, n) => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import orderingNode, { orderingSettingsFromConfig } from "../../src/nodes/wa-ordering";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 describe("wa-ordering node", () => {
   const harness = useNodeHarness();
 

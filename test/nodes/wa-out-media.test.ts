@@ -4,10 +4,11 @@ import { Server, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import clientNode from "../../src/nodes/wa-client";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
+
 
 const nodes = [clientNode, outNode];
 

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { SimulatedWhatsApp } from "../../src/core/simulator";
+import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import clientNode from "../../src/nodes/wa-client";
 import outNode from "../../src/nodes/wa-out";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+
 
 const nodes = [clientNode, outNode];
 type Receipt = { id: string; chatId: string; sentAt: number; transport: string; quotedId?: string };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import parallelNode from "../../src/nodes/wa-parallel";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 type Slot = { payload: string; wa: { session: { parallel: { enqueuedAt: number; deliveredAt: number } }; trace: { nodeType: string; start: number; end: number }[] } };
 
 describe("wa-parallel node", () => {

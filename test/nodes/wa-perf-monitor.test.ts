@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import perfNode, { perfSettingsFromConfig } from "../../src/nodes/wa-perf-monitor";
 import { collect, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 describe("wa-perf-monitor node", () => {
   const harness = useNodeHarness();
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import sentimentNode from "../../src/nodes/wa-sentiment";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
+
 type Sentiment = { label: string; score: number; source: string; cues: unknown[] };
 const sentimentOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { sentiment?: Sentiment } } | undefined)?.nlu?.sentiment ?? m.sentiment) as Sentiment;
 

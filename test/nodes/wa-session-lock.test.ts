@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import lockNode from "../../src/nodes/wa-session-lock";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 describe("wa-session-lock node", () => {
   const harness = useNodeHarness();
 

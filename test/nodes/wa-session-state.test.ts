@@ -6,6 +6,7 @@ import stateNode from "../../src/nodes/wa-session-state";
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 type WithState = { wa: { session: { state: { stage: string | null; slots: Record<string, unknown>; custom: Record<string, unknown>; exists: boolean; version: number } } } };
 const stateOf = (msg: Record<string, unknown>) => (msg as unknown as WithState).wa.session.state;
 

@@ -6,6 +6,7 @@ import writeNode from "../../src/nodes/wa-sheets-write";
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilWithSockets, useNodeHarness } from "./harness";
 
+
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 
 describe("wa-sheets-read: cached reads and look-ups against the emulator", () => {

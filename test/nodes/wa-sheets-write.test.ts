@@ -4,6 +4,7 @@ import sheetsNode from "../../src/nodes/wa-sheets";
 import writeNode from "../../src/nodes/wa-sheets-write";
 import { collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
 
+
 const nodes = [sheetsNode, writeNode];
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import sheetsNode, { WaSheetsNode, sheetsSettingsFromConfig } from "../../src/nodes/wa-sheets";
+import sheetsNode, { sheetsSettingsFromConfig } from "../../src/nodes/wa-sheets";
 import { helper, inTab, useNodeHarness } from "./harness";
+import type { WaSheetsNode } from "../../src/nodes/kit/contracts";
+
 
 const KEY = JSON.stringify({
   type: "service_account",

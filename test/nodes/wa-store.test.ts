@@ -10,6 +10,7 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
+
 const nodes = [storeNode, lockNode];
 
 describe("wa-store config node with the lock", () => {
@@ -84,14 +85,4 @@ describe("wa-store config node with the lock", () => {
     assert.match((errors[0].error as { message: string }).message, /store is not available \(redis\): The Redis URL must start with redis:\/\//);
   });
 
-  it("opens an embedded file only inside the user directory", async () => {
-    for (const file of ["/tmp/elsewhere.db", "../up.db"]) {
-      await helper.load(nodes, flow({ backend: "sqlite", file, synchronous: "NORMAL" }));
-      const errors = collect("errors");
-      getNode("lock1").receive(envelope("447700900123@c.us"));
-      await until(() => errors.length === 1);
-      assert.match((errors[0].error as { message: string }).message, /Embedded file .*: must be a path inside the Node-RED user directory/, file);
-      await helper.unload();
-    }
-  });
 });

@@ -6,6 +6,7 @@ import storeNode from "../../src/nodes/wa-store";
 import threadNode, { threadSettingsFromConfig } from "../../src/nodes/wa-thread";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
+
 type Thread = { id: string; isNew: boolean; reason: string; messages: number };
 const threadOf = (m: Record<string, unknown>) => (m.wa as { nlu: { thread: Thread } }).nlu.thread;
 const CHAT = "447700900001@c.us";

@@ -2,17 +2,18 @@ import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { readGaussianTable } from "../../src/core/media/acoustic-adaptation";
-import { wordErrors } from "../../src/core/media/speech";
-import { encodeWav16 } from "../../src/core/media/audio";
+import { readGaussianTable } from "../../src/core/media/speech/acoustic-adaptation";
+import { wordErrors } from "../../src/core/media/speech/speech";
+import { encodeWav16 } from "../../src/core/media/speech/audio";
 import { systemClock } from "../../src/core/clock";
-import { startAudioSplitThread } from "../../src/nodes/lib/audio-splitting";
-import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../../src/nodes/lib/service-account";
-import { googleSpeechWorker } from "../../src/nodes/lib/speech-cloud";
+import { startAudioSplitThread } from "../../src/core/media/speech/audio-splitting";
+import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../../src/core/sheets/service-account";
+import { googleSpeechWorker } from "../../src/core/media/speech/speech-cloud";
 import transcribeNode from "../../src/nodes/wa-transcribe";
 import { makeServiceAccountKey, sha256, startGoogleSpeechStandIn, startOpenAiStandIn } from "../support/speech-standins";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
+
 
 const VOICE = join(__dirname, "..", "fixtures", "voice");
 const FSDD = join(__dirname, "..", "..", "..", "shared", "data", "audio", "fsdd");

@@ -4,9 +4,10 @@ import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import storeNode from "../../src/nodes/wa-store";
-import { replaceRuntimeWorld } from "../../src/nodes/lib/world";
+import { replaceRuntimeWorld } from "../../src/nodes/kit/world";
 import { WwebjsStandin } from "../support/wwebjs-standin";
 import { catchNode, collect, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
+
 
 const nodes = [clientNode, inNode, outNode];
 

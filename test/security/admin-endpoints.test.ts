@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { ADMIN, READER, RunningNodeRed, adminAuthSettings, deploy, freshUserDir, loginToken, startNodeRed } from "./real-runtime";
 
+
 const ENDPOINTS: { method: "GET" | "POST"; path: string; writes: boolean }[] = [
   { method: "GET", path: "/wa-pipeline/clients/sec-sim/pairing", writes: false },
   { method: "POST", path: "/wa-pipeline/clients/sec-sim/inject", writes: true },

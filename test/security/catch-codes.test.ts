@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { repoRoot, waitFor } from "../e2e/runtime";
 import { RunningNodeRed, crashLines, deploy, fileLines, freshUserDir, startNodeRed } from "./real-runtime";
 
+
 const CONFIG_TYPES = new Set(["wa-client", "wa-sheets", "wa-store"]);
 
 /** One node of every pipeline type, as the bundled examples configure it, with the config nodes they use. */

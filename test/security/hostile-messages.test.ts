@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { repoRoot, waitFor } from "../e2e/runtime";
 import { RunningNodeRed, crashLines, deploy, fileLines, freshUserDir, startNodeRed } from "./real-runtime";
 
+
 const MESSAGES = 1000;
 const CONCURRENCY = 8;
 

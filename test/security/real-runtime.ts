@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../e2e/runtime";
 
+
 export const packageName = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string }).name;
 
 export const ADMIN = { username: "admin", password: "admin-pass-for-tests", scope: "*" };

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { listenToComms, repoRoot, waitFor } from "../e2e/runtime";
 import { DeployType, RunningNodeRed, childProcesses, crashLines, deploy, freshUserDir, startNodeRed } from "./real-runtime";
 
+
 const ROUNDS = 5;
 /** Examples whose media nodes must be caught at work when they are redeployed (the tesseract crash hid there). */
 const BUSY_BEFORE_REDEPLOY: Record<string, string> = { "wa-ocr": "wa-ocr" };

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { waitFor } from "../e2e/runtime";
 import { ADMIN, RunningNodeRed, adminAuthSettings, cloudDelivery, deploy, fileLines, freshUserDir, loginToken, metaSignature, startNodeRed } from "./real-runtime";
 
+
 const SECRET = "webhook-app-secret";
 const TOKEN = "EAAG-security-suite";
 const VERIFY = "verify-me-please";

@@ -1,6 +1,7 @@
 // Documents made by the tests: ZIP-based DOCX/XLSX written part by part, PDFs written object by object.
 import { crc32, deflateRawSync } from "node:zlib";
 
+
 export function makeZip(parts: Record<string, string | Buffer>, options: { lieAboutSize?: boolean } = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 
+
 /**
  * A loopback stand-in for the WhatsApp Cloud API's send endpoint
  * (POST /{version}/{phone-number-id}/messages), answering as Graph does: its success shape,

@@ -6,7 +6,8 @@ import { TokenBucket } from "../../src/core/resilience/token-bucket";
 import { AppendBatcher, PendingRow, SheetsCallError } from "../../src/core/sheets/append-batcher";
 import { CellValue } from "../../src/core/sheets/sheets-model";
 import { EmulatorFaults, SheetsEmulator } from "../../src/emulator/sheets-emulator";
-import { googleSheetsWriter } from "../../src/nodes/lib/google-sheets";
+import { googleSheetsWriter } from "../../src/core/sheets/google-sheets";
+
 
 /**
  * One Sheets write-back workload run two ways against the emulator with Google's own client and
@@ -182,7 +183,7 @@ export interface ReadWorkloadResult {
 /** Look-ups of a product list, one per message for `minutes`, through the read cache (TTL 60 s, stale 5 min) and without. */
 export async function cachedReadWorkload(lookups: number, minutes: number): Promise<ReadWorkloadResult> {
   const { SheetsReadCache } = await import("../../src/core/sheets/read-cache");
-  const { googleSheetsReader } = await import("../../src/nodes/lib/google-sheets");
+  const { googleSheetsReader } = await import("../../src/core/sheets/google-sheets");
   const { clock, emulator, api } = await setUp({ rows: 10, faults: {} });
   emulator.model.update("book", "Log!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee", 9.9]], "RAW");
   const cache = new SheetsReadCache({ namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 }, { clock, fetch: googleSheetsReader(api, "book", { timeoutMs: 20_000 }) });

@@ -8,6 +8,7 @@ import { createHash, createVerify, generateKeyPairSync } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 
+
 export interface StandIn {
   url: string;
   requests: { path: string; body: unknown; headers: IncomingMessage["headers"] }[];

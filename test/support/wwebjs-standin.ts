@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { MessageMedia, MessageSendOptions } from "whatsapp-web.js";
-import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/wwebjs-transport";
+import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/transport/wwebjs-transport";
+
 
 /** A 2×2 red JPEG, made by libvips: what a customer's photo downloads as. */
 export const STANDIN_JPEG = Buffer.from(

@@ -1,6 +1,7 @@
 import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
 
+
 /** One engine instance that handles one job at a time (a tesseract.js worker, a speech thread). */
 export interface EngineWorker<Input, Output> {
   run(input: Input): Promise<Output>;

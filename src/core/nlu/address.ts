@@ -1,5 +1,6 @@
 import { FoundSpan } from "./text";
 
+
 const STREET_WORD = "rua|r\\.|av\\.?|avenida|alameda|travessa|estrada|rodovia|praça|largo|calle|c\\/|carrera|cra\\.?|cl\\.?|avda\\.?|paseo|camino|pasaje|jirón|rue|avenue|boulevard|bd|chemin|allée|impasse|quai|place|route|road|rd\\.?|street|st\\.?|avenue|ave\\.?|lane|ln\\.?|drive|dr\\.?|way|close|court|ct\\.?|crescent|terrace|parade|highway|hwy|marg|nagar|gali|chowk|sector|viale|piazza|corso";
 /** A street name: a street word before or after capitalised words, or a German/Swiss compound street. */
 const STREET = new RegExp(

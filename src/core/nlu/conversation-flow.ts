@@ -1,5 +1,6 @@
 import { foldAccents, normalizeText, tokenize } from "./text";
 
+
 export interface StageRule {
   stage: string;
   /** Intent labels (from wa-intent) that move a chat to this stage. */

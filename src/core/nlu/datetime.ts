@@ -1,6 +1,7 @@
 import * as chrono from "chrono-node";
 import { CountryCode } from "libphonenumber-js";
 
+
 /**
  * Points in time in a message, resolved against the day it was sent: chrono-node's casual
  * parsers for English (day-first, or month-first in US/Canadian chats), Spanish, Portuguese,

@@ -6,6 +6,7 @@ import { LOOSE_NAME_CONFIDENCE, findPersons } from "./person";
 import { CATALOGUE_CONFIDENCE, findProducts } from "./product";
 import { findQuantities } from "./quantity";
 
+
 export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
 
 export interface EntitySpan {

@@ -1,5 +1,6 @@
 import { DEFAULT_FEATURES, FeatureOptions, FeatureSpace, SparseVector } from "./features";
 
+
 export interface TrainingExample {
   text: string;
   label: string;

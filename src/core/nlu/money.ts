@@ -2,6 +2,7 @@ import { CountryCode } from "libphonenumber-js";
 import { NUMBER_WORD_PATTERN, numberFromWords } from "./number-words";
 import { FoundSpan } from "./text";
 
+
 export interface FoundMoney extends FoundSpan {
   value: { amount: number; currency: string };
 }

@@ -2,6 +2,7 @@ import { FIRST_NAMES_LIST } from "./first-names";
 import { FoundSpan } from "./text";
 
 
+
 let firstNames: Set<string> | undefined;
 /** First names from the generated list (lower case), built on first use. */
 function knownFirstNames(): Set<string> {

@@ -1,5 +1,6 @@
 import { FoundSpan } from "./text";
 
+
 /**
  * Type nouns of goods small shops sell, in the chat languages (singular; plurals are derived).
  * A general list: a shop's own catalogue (product names) is matched first and exactly.

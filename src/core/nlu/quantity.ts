@@ -1,5 +1,6 @@
 import { FoundSpan } from "./text";
 
+
 export type QuantityUnit = "item" | "kg" | "g" | "l" | "ml" | "m" | "box" | "pack" | "pair" | "dozen" | "bag" | "bottle" | "roll" | "set" | "tray" | "can" | "sack" | "bunch";
 
 export interface FoundQuantity extends FoundSpan {

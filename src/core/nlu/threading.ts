@@ -1,5 +1,6 @@
 import { foldAccents, normalizeText, tokenize } from "./text";
 
+
 /**
  * Threads within one chat: which topic each message belongs to, from quoted replies, who it
  * addresses, cues that open a new topic, time gaps, the writer (in groups) and the words and

@@ -1,5 +1,6 @@
 import { TrainingExample } from "./intent-classifier";
 
+
 export interface ParsedExamples {
   examples: TrainingExample[];
   /** Lines that could not be read, with why (1-based line numbers). */

@@ -1,6 +1,7 @@
 import { Clock } from "../clock";
 import { WaError } from "../errors";
 
+
 export type BreakerState = "closed" | "open" | "half-open";
 
 export interface BreakerOptions {

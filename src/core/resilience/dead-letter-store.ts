@@ -2,6 +2,7 @@ import { Clock } from "../clock";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
 
+
 export type DeadLetterState = "waiting" | "replaying" | "exhausted";
 
 export interface DeadLetterEntry {

@@ -1,5 +1,6 @@
 import { Clock, TimerHandle } from "../clock";
 
+
 export type OrderBy = "sequence" | "timestamp";
 
 export interface ResequencerOptions {

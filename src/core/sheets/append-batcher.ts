@@ -3,6 +3,7 @@ import { WaError } from "../errors";
 import { CircuitBreaker } from "../resilience/circuit-breaker";
 import { CellValue } from "./sheets-model";
 
+
 /** What a failed Sheets call tells the batcher. */
 export class SheetsCallError extends Error {
   constructor(

@@ -3,6 +3,7 @@ import { Store } from "../store/store";
 import { parseA1 } from "./a1";
 import { CellValue } from "./sheets-model";
 
+
 export interface ReadCacheOptions {
   /** Names this spreadsheet's entries in a shared store. */
   namespace: string;

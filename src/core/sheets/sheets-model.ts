@@ -1,5 +1,6 @@
 import { A1Error, GridRange, formatA1, parseA1 } from "./a1";
 
+
 /**
  * Spreadsheets held in memory, answering like the Sheets API v4 values endpoints: A1 ranges,
  * RAW / USER_ENTERED input, append with OVERWRITE / INSERT_ROWS, grid limits, the 50,000

@@ -2,6 +2,7 @@ import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
+
 type Entry = { kind: "value"; value: string; expiresAt?: number } | { kind: "list"; items: string[]; expiresAt?: number };
 
 /** Store in process memory. Fast and zero-setup; gone on restart. */

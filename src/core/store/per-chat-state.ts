@@ -1,6 +1,7 @@
 import { WaError } from "../errors";
 import { Store } from "./store";
 
+
 /**
  * A per-chat JSON state in a store, changed by pure steps: one step per chat at a time in this
  * runtime, and compare-and-set against other instances sharing the store.

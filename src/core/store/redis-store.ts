@@ -2,6 +2,7 @@ import Redis, { RedisOptions } from "ioredis";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
+
 export interface RedisStoreOptions {
   /** redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379/0 */
   url: string;

@@ -3,6 +3,7 @@ import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
+
 export interface SqliteStoreOptions {
   /** Database file; created with its folder's permissions. */
   file: string;

@@ -15,9 +15,11 @@ import {
   readGaussianTable,
   readSenoneDump,
   writeGaussianTable,
-} from "../../../src/core/media/acoustic-adaptation";
+} from "../../../src/core/media/speech/acoustic-adaptation";
+
 import { WaError } from "../../../src/core/errors";
-import { dictionaryWords } from "../../../src/core/media/speech";
+import { dictionaryWords } from "../../../src/core/media/speech/speech";
+
 
 const modelFolder = path.join(path.dirname(require.resolve("soundswallower")), "model", "en-us");
 const modelFile = (name: string) => new Uint8Array(readFileSync(path.join(modelFolder, name)));

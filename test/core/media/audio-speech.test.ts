@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { StreamingResampler, concatSamples, encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/audio";
-import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech";
+import { StreamingResampler, concatSamples, encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/speech/audio";
+import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech/speech";
+
 
 const voice = readFileSync(join(__dirname, "..", "..", "fixtures", "voice", "where-is-my-order.ogg"));
 

@@ -4,6 +4,7 @@ import { OpenPdf, detectDocumentKind, extractDocument } from "../../../src/core/
 import { xmlTokens } from "../../../src/core/media/documents/xml";
 import { makeDocx, makeXlsx, makeZip } from "../../support/document-fixtures";
 
+
 const limits: DocumentLimits = { ...DEFAULT_DOCUMENT_LIMITS, maxUnpackedBytes: 5 * 1024 * 1024 };
 /** A PDF library stand-in: pages are whatever the test says, so the engine's paging and limits can be checked. */
 const scriptedPdf = (pages: string[]): OpenPdf => async () => ({ pageCount: pages.length, metadata: { title: "T" }, pageText: async (n) => pages[n - 1], close: async () => undefined });

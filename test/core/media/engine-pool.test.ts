@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../../src/core/clock";
 import { EnginePool, EnginePoolOptions } from "../../../src/core/media/engine-pool";
-import { OcrResult, OcrWorker } from "../../../src/core/media/ocr";
+import { OcrResult, OcrWorker } from "../../../src/core/media/ocr/ocr";
+
 
 /** A worker whose reads finish when the test says so (or never), recording what happened to it. */
 class ScriptedWorker implements OcrWorker {

@@ -4,12 +4,13 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../../../src/core/clock";
-import { BlobStorage, GalleryLimits, MediaGallery, safeFileName } from "../../../src/core/media/gallery";
+import { BlobStorage, GalleryLimits, MediaGallery, safeFileName } from "../../../src/core/media/gallery/gallery";
 import { MemoryStore } from "../../../src/core/store/memory-store";
 import { RedisStore } from "../../../src/core/store/redis-store";
-import { FileBlobStorage } from "../../../src/nodes/lib/file-blob-storage";
+import { FileBlobStorage } from "../../../src/core/media/gallery/file-blob-storage";
 import { REDIS_URL, redisReachable } from "../redis-available";
 import { requirePrerequisite } from "../../support/prerequisite";
+
 
 /** Blobs in a Map: the gallery's bookkeeping checked without a disk. */
 class MapBlobs implements BlobStorage {

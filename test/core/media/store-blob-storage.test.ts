@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { FakeClock } from "../../../src/core/clock";
-import { MediaGallery } from "../../../src/core/media/gallery";
-import { StoreBlobStorage } from "../../../src/core/media/store-blob-storage";
+import { MediaGallery } from "../../../src/core/media/gallery/gallery";
+import { StoreBlobStorage } from "../../../src/core/media/gallery/store-blob-storage";
 import { MemoryStore } from "../../../src/core/store/memory-store";
 import { RedisStore } from "../../../src/core/store/redis-store";
 import { MAX_STORE_VALUE_BYTES } from "../../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "../redis-available";
 import { requirePrerequisite } from "../../support/prerequisite";
+
 
 const hashOf = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 

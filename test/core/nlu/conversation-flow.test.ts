@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_HUMAN_KEYWORDS, FlowInput, FlowOptions, advanceFlow, averageResponseMs, initialFlowState, isQuestion, parseStageRules } from "../../../src/core/nlu/conversation-flow";
 
+
 const STAGES = parseStageRules(`
 greeting: greeting, "hello", "oi", "hola"
 inquiry: product, price, "how much", "quanto custa"

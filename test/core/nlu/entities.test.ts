@@ -3,6 +3,7 @@ import { EntityContext, extractRuleEntities, regionOfChat } from "../../../src/c
 import { readAmount } from "../../../src/core/nlu/money";
 import { ProductCatalogue, parseProductList } from "../../../src/core/nlu/product";
 
+
 const values = (text: string, region?: EntityContext["region"]) => extractRuleEntities(text, { region }).map((e) => [e.type, e.text, e.value]);
 
 describe("Rule entities", () => {

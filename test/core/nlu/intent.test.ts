@@ -3,6 +3,7 @@ import { IntentClassifier, TrainingDataError } from "../../../src/core/nlu/inten
 import { normalizeText, tokenize } from "../../../src/core/nlu/text";
 import { parseExampleLines, parseExamplesCsv, parseExamplesJsonl } from "../../../src/core/nlu/training-data";
 
+
 const SHOP = `
 # a small shop's intents, in the languages its customers write
 greeting: hi there

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SENTIMENT, looksEnglish, parseValenceList, scoreSentiment } from "../../../src/core/nlu/sentiment";
 
+
 describe("Lexicon sentiment", () => {
   it("labels clear cases in the pack's six languages", () => {
     const cases: [string, string][] = [

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadMessage, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../../../src/core/nlu/threading";
 
+
 const MIN = 60_000;
 
 /** Runs messages through one chat and returns each one's thread number and reason. */

@@ -4,6 +4,7 @@ import { readDocx, readXlsx } from "./office";
 import { readCsv, readText } from "./plain";
 import { ZipArchive } from "./zip";
 
+
 /** What a PDF library gives: pages' text items, the document's info; injected so the engine stays testable. */
 export interface PdfFile {
   pageCount: number;

@@ -1,5 +1,6 @@
 import { WaError } from "../../errors";
 
+
 /** Bounds on what one document may cost: its bytes, what it unpacks to, and how much of it is read. */
 export interface DocumentLimits {
   maxBytes: number;

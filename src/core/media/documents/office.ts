@@ -2,6 +2,7 @@ import { DocumentLimits, DocumentResult, DocumentTable, TextBudget, unreadableDo
 import { xmlTokens, firstElementText } from "./xml";
 import { ZipArchive } from "./zip";
 
+
 /** Title, author and dates from docProps/core.xml, where the document has them. */
 function officeMetadata(zip: ZipArchive): Record<string, string> {
   const core = zip.text("docProps/core.xml");

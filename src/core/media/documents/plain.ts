@@ -1,5 +1,6 @@
 import { DocumentLimits, DocumentResult, TextBudget, unreadableDocument } from "./limits";
 
+
 /** Text from bytes: UTF-8 (BOM or not) or UTF-16 with its BOM; binary bytes are refused. */
 export function decodeText(data: Uint8Array): string {
   if (data[0] === 0xff && data[1] === 0xfe) return new TextDecoder("utf-16le").decode(data.subarray(2));

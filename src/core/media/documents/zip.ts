@@ -2,6 +2,7 @@ import { inflateRawSync } from "node:zlib";
 import { WaError } from "../../errors";
 import { unreadableDocument } from "./limits";
 
+
 export interface ZipEntry {
   name: string;
   method: number;

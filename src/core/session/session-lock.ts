@@ -1,0 +1,331 @@
+import { Clock, TimerHandle } from "../clock";
+import { LockGrantInfo } from "../envelope";
+import { WaError } from "../errors";
+import { MetricsSink, nullMetrics } from "../perf/metrics";
+import { Store } from "../store/store";
+
+
+export type LockGrant = LockGrantInfo;
+
+export interface SessionLockOptions {
+  /** Namespace of the locks, so independent flows can lock the same chat separately. */
+  lockName: string;
+  /** How often a waiter re-checks a lock held elsewhere (another instance sharing the store). */
+  pollIntervalMs?: number;
+}
+
+export interface SessionLockWorld {
+  store: Store;
+  clock: Clock;
+  metrics?: MetricsSink;
+}
+
+export interface LockRequest {
+  owner: string;
+  /** A lock not released within this time is freed and reported as expired. */
+  ttlMs: number;
+  /**
+   * Keep extending the lock (every ttl/3) while it is held, for at most this long in all;
+   * a stuck holder still loses it then. Undefined: no renewal.
+   */
+  renewForMs?: number;
+  /** Anything the caller wants back if the grant expires (the message that holds it). */
+  context?: unknown;
+}
+
+interface Waiter {
+  request: LockRequest;
+  resolve(grant: LockGrant): void;
+  reject(error: Error): void;
+  timeout?: TimerHandle;
+}
+
+interface StoredLock {
+  owner: string;
+  token: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/** How long a chat's token counter is kept after its last grant. */
+export const FENCE_COUNTER_TTL_MS = 24 * 60 * 60 * 1000;
+
+function validateRequest(request: LockRequest): void {
+  if (!(request.ttlMs > 0)) throw new WaError("config.invalid", "Lock TTL must be greater than 0", { field: "ttl" });
+}
+
+function serialise(record: StoredLock): string {
+  return JSON.stringify({
+    owner: record.owner,
+    token: record.token,
+    acquiredAt: record.acquiredAt,
+    expiresAt: record.expiresAt,
+  });
+}
+
+/**
+ * Per-chat mutual exclusion with a TTL and a fencing token. The lock itself lives in the
+ * store (so instances sharing a store exclude each other); waiters queue here in arrival
+ * order and are woken by a local release, by expiry, or by polling for remote releases.
+ */
+export class SessionLockManager {
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly held = new Map<string, { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown }>();
+  private readonly pumping = new Set<string>();
+  private readonly pumpAgain = new Set<string>();
+  private readonly pollTimers = new Map<string, TimerHandle>();
+  private readonly expiredListeners = new Set<(grant: LockGrant, context: unknown) => void>();
+  private readonly metrics: MetricsSink;
+  private closed = false;
+
+  constructor(
+    private readonly world: SessionLockWorld,
+    private readonly options: SessionLockOptions,
+  ) {
+    this.metrics = world.metrics ?? nullMetrics;
+  }
+
+  get lockName(): string {
+    return this.options.lockName;
+  }
+
+  /** Called when a grant made here reaches its TTL without being released. */
+  onExpired(listener: (grant: LockGrant, context: unknown) => void): () => void {
+    this.expiredListeners.add(listener);
+    return () => this.expiredListeners.delete(listener);
+  }
+
+  /** Grants the lock only if it is free now and nobody here is waiting for it. */
+  async tryAcquire(chatId: string, request: LockRequest): Promise<LockGrant | undefined> {
+    validateRequest(request);
+    if ((this.waiters.get(chatId)?.length ?? 0) > 0) return undefined;
+    return this.attempt(chatId, request);
+  }
+
+  /** Waits up to `waitTimeoutMs` for the lock (0: fail at once when busy). Rejects with lock.timeout. */
+  acquire(chatId: string, request: LockRequest, waitTimeoutMs: number): Promise<LockGrant> {
+    if (this.closed) return Promise.reject(new WaError("lock.closed", "The lock manager is closed"));
+    try {
+      validateRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutError = () =>
+      new WaError("lock.timeout", `Chat ${chatId} stayed locked for more than ${waitTimeoutMs} ms`, { chatId, waitMs: waitTimeoutMs });
+    if (waitTimeoutMs <= 0) {
+      return this.tryAcquire(chatId, request).then((grant) => {
+        if (grant) return grant;
+        this.metrics.increment("lock_timeouts_total", 1, { lock: this.lockName });
+        throw timeoutError();
+      });
+    }
+    return new Promise<LockGrant>((resolve, reject) => {
+      const waiter: Waiter = { request, resolve, reject };
+      const queue = this.waiters.get(chatId) ?? [];
+      queue.push(waiter);
+      this.waiters.set(chatId, queue);
+      waiter.timeout = this.world.clock.setTimeout(() => {
+        this.removeWaiter(chatId, waiter);
+        this.metrics.increment("lock_timeouts_total", 1, { lock: this.lockName });
+        reject(timeoutError());
+      }, waitTimeoutMs);
+      void this.pump(chatId);
+    });
+  }
+
+  /** Frees a lock if `grant` still holds it. Returns false when it had expired or was taken over. */
+  async release(grant: Pick<LockGrant, "chatId" | "token" | "owner" | "acquiredAt" | "expiresAt">): Promise<boolean> {
+    // The stored record may have been renewed since the grant was handed out: match holder and token only.
+    const key = this.lockKey(grant.chatId);
+    const current = await this.world.store.get(key);
+    const stored = current === undefined ? undefined : (JSON.parse(current) as StoredLock);
+    const released = stored !== undefined && stored.token === grant.token && stored.owner === grant.owner && (await this.world.store.compareAndSet(key, current, undefined));
+    this.forget(grant.chatId, grant.token);
+    if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
+    void this.pump(grant.chatId);
+    return released;
+  }
+
+  /** Whether `token` is still the current holder of the chat's lock (for fencing late writers). */
+  async isCurrent(chatId: string, token: number): Promise<boolean> {
+    const raw = await this.world.store.get(this.lockKey(chatId));
+    if (raw === undefined) return false;
+    const record = JSON.parse(raw) as StoredLock;
+    return record.token === token && record.expiresAt > this.world.clock.now();
+  }
+
+  heldCount(): number {
+    return this.held.size;
+  }
+
+  waitingCount(): number {
+    let count = 0;
+    for (const queue of this.waiters.values()) count += queue.length;
+    return count;
+  }
+
+  /** Rejects every waiter and stops timers. Held locks stay in the store until their TTL. */
+  close(): void {
+    this.closed = true;
+    for (const [chatId, queue] of this.waiters) {
+      for (const waiter of queue) {
+        this.world.clock.clearTimeout(waiter.timeout);
+        waiter.reject(new WaError("lock.closed", `Stopped waiting for chat ${chatId}: the flow is stopping`, { chatId }));
+      }
+    }
+    this.waiters.clear();
+    for (const entry of this.held.values()) {
+      this.world.clock.clearTimeout(entry.expiryTimer);
+      this.world.clock.clearInterval(entry.renewTimer);
+    }
+    this.held.clear();
+    for (const timer of this.pollTimers.values()) this.world.clock.clearTimeout(timer);
+    this.pollTimers.clear();
+    this.expiredListeners.clear();
+  }
+
+  private lockKey(chatId: string): string {
+    return `wa:lock:${this.lockName}:${chatId}`;
+  }
+
+  private heldKey(chatId: string, token: number): string {
+    return `${chatId}\u0000${token}`;
+  }
+
+  private async attempt(chatId: string, request: LockRequest): Promise<LockGrant | undefined> {
+    const { store, clock } = this.world;
+    const key = this.lockKey(chatId);
+    const current = await store.get(key);
+    if (current !== undefined && (JSON.parse(current) as StoredLock).expiresAt > clock.now()) return undefined;
+    // Tokens only grow, so a writer holding an older token can always be told apart. The
+    // counter outlives any lock that used it by far, then goes, so idle chats leave no keys.
+    const fenceKey = `wa:lockfence:${this.lockName}:${chatId}`;
+    const token = await store.increment(fenceKey);
+    await store.expire(fenceKey, Math.max(FENCE_COUNTER_TTL_MS, request.ttlMs * 100));
+    const acquiredAt = clock.now();
+    const record: StoredLock = { owner: request.owner, token, acquiredAt, expiresAt: acquiredAt + request.ttlMs };
+    const swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });
+    if (!swapped) return undefined;
+    const grant: LockGrant = { lockName: this.lockName, chatId, ...record };
+    const expiryTimer = clock.setTimeout(() => this.expire(grant), request.ttlMs);
+    const entry: { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown } = { grant, expiryTimer, context: request.context };
+    this.held.set(this.heldKey(chatId, token), entry);
+    if (request.renewForMs !== undefined && request.renewForMs > 0) {
+      const renewUntil = acquiredAt + request.renewForMs;
+      entry.renewTimer = clock.setInterval(() => void this.renew(chatId, token, request.ttlMs, renewUntil), Math.max(1, Math.floor(request.ttlMs / 3)));
+    }
+    this.metrics.increment("lock_grants_total", 1, { lock: this.lockName });
+    return grant;
+  }
+
+  /** Extends a held lock by its TTL, up to `renewUntil`. A lock found taken over is reported as expired. */
+  private async renew(chatId: string, token: number, ttlMs: number, renewUntil: number): Promise<void> {
+    const entry = this.held.get(this.heldKey(chatId, token));
+    if (!entry) return;
+    const now = this.world.clock.now();
+    const expiresAt = Math.min(now + ttlMs, Math.max(renewUntil, entry.grant.expiresAt));
+    if (expiresAt <= entry.grant.expiresAt) {
+      this.world.clock.clearInterval(entry.renewTimer);
+      return;
+    }
+    const renewed: LockGrant = { ...entry.grant, expiresAt };
+    try {
+      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), serialise(entry.grant), serialise(renewed), { ttlMs: expiresAt - now });
+      if (!ok || !this.held.has(this.heldKey(chatId, token))) {
+        if (!ok) this.expire(entry.grant);
+        return;
+      }
+      entry.grant = renewed;
+      this.world.clock.clearTimeout(entry.expiryTimer);
+      entry.expiryTimer = this.world.clock.setTimeout(() => this.expire(renewed), expiresAt - now);
+      this.metrics.increment("lock_renewals_total", 1, { lock: this.lockName });
+    } catch {
+      // The store is away: the lock keeps its current expiry, and the next renewal tries again.
+    }
+  }
+
+  private expire(grant: LockGrant): void {
+    const entry = this.held.get(this.heldKey(grant.chatId, grant.token));
+    if (!entry) return;
+    this.forget(grant.chatId, grant.token);
+    this.metrics.increment("lock_expired_total", 1, { lock: this.lockName });
+    for (const listener of this.expiredListeners) listener(grant, entry.context);
+    void this.pump(grant.chatId);
+  }
+
+  private forget(chatId: string, token: number): void {
+    const key = this.heldKey(chatId, token);
+    const entry = this.held.get(key);
+    if (!entry) return;
+    this.world.clock.clearTimeout(entry.expiryTimer);
+    this.world.clock.clearInterval(entry.renewTimer);
+    this.held.delete(key);
+  }
+
+  private removeWaiter(chatId: string, waiter: Waiter): void {
+    const queue = this.waiters.get(chatId);
+    if (!queue) return;
+    const index = queue.indexOf(waiter);
+    if (index >= 0) queue.splice(index, 1);
+    if (queue.length === 0) {
+      this.waiters.delete(chatId);
+      this.world.clock.clearTimeout(this.pollTimers.get(chatId));
+      this.pollTimers.delete(chatId);
+    }
+  }
+
+  /** Hands the lock to the first waiter of a chat, if it is free. One pump per chat at a time. */
+  private async pump(chatId: string): Promise<void> {
+    if (this.closed) return;
+    if (this.pumping.has(chatId)) {
+      this.pumpAgain.add(chatId);
+      return;
+    }
+    this.pumping.add(chatId);
+    try {
+      do {
+        this.pumpAgain.delete(chatId);
+        await this.handOver(chatId);
+      } while (this.pumpAgain.has(chatId) && !this.closed);
+    } finally {
+      this.pumping.delete(chatId);
+    }
+  }
+
+  private async handOver(chatId: string): Promise<void> {
+    const queue = this.waiters.get(chatId);
+    const first = queue?.[0];
+    if (!first) return;
+    try {
+      const grant = await this.attempt(chatId, first.request);
+      if (this.closed) return;
+      if (grant && queue[0] === first) {
+        this.world.clock.clearTimeout(first.timeout);
+        this.removeWaiter(chatId, first);
+        first.resolve(grant);
+      } else if (grant) {
+        // The waiter timed out while we were acquiring: give the lock straight back.
+        await this.world.store.compareAndSet(this.lockKey(chatId), serialise(grant), undefined);
+        this.forget(chatId, grant.token);
+        this.pumpAgain.add(chatId);
+      } else {
+        this.schedulePoll(chatId);
+      }
+    } catch (error) {
+      for (const waiter of this.waiters.get(chatId) ?? []) {
+        this.world.clock.clearTimeout(waiter.timeout);
+        waiter.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      this.waiters.delete(chatId);
+    }
+  }
+
+  private schedulePoll(chatId: string): void {
+    if (this.pollTimers.has(chatId)) return;
+    const timer = this.world.clock.setTimeout(() => {
+      this.pollTimers.delete(chatId);
+      void this.pump(chatId);
+    }, this.options.pollIntervalMs ?? 250);
+    this.pollTimers.set(chatId, timer);
+  }
+}

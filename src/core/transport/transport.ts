@@ -1,0 +1,118 @@
+import { SentReceipt, WaMessage } from "../envelope";
+
+
+/**
+ * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
+ * whatsapp-web.js and the Cloud API plug in behind the same shape.
+ */
+export type TransportState = "starting" | "pairing" | "ready" | "disconnected" | "stopped";
+
+export interface OutgoingText {
+  chatId: string;
+  text: string;
+  /** Message id to quote (reply to). */
+  quotedId?: string;
+}
+
+/** What happened to a message after it was sent or received: its ticks, or its deletion for everyone. */
+export type MessageEvent =
+  | { kind: "ack"; messageId: string; chatId: string; status: "sent" | "delivered" | "read" | "played" | "failed"; at: number; error?: string }
+  | { kind: "revoke"; messageId: string; chatId: string; at: number; originalBody?: string };
+
+/** A file to send: its bytes are read and checked by wa out before a transport sees them. */
+export interface OutgoingMedia {
+  chatId: string;
+  mimetype: string;
+  data: Buffer;
+  filename?: string;
+  caption?: string;
+  quotedId?: string;
+}
+
+export interface SentRecord extends SentReceipt {
+  text: string;
+  media?: { mimetype: string; sizeBytes: number; filename?: string };
+}
+
+export interface WaTransport {
+  readonly kind: string;
+  state(): TransportState;
+  onMessage(listener: (message: WaMessage) => void): () => void;
+  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void;
+  onSent(listener: (record: SentRecord) => void): () => void;
+  onSendFailed(listener: (error: Error) => void): () => void;
+  sendText(message: OutgoingText): Promise<SentReceipt>;
+  /**
+   * Shows "typing..." in a chat for about `durationMs`, where the connection can.
+   * `replyToId` is the customer's message being answered (the Cloud API needs it).
+   */
+  showTyping?(chatId: string, durationMs: number, replyToId?: string): Promise<void>;
+  /** Delivery/read ticks of sent messages and deletions for everyone, where the connection reports them. */
+  onMessageEvent?(listener: (event: MessageEvent) => void): () => void;
+  /** Sends a photo, voice note, video or document, with an optional caption. */
+  sendMedia?(media: OutgoingMedia): Promise<SentReceipt>;
+  /** Reacts to a message with an emoji ("" takes the reaction back). */
+  react?(chatId: string, messageId: string, emoji: string): Promise<void>;
+  /** Fetches a received message's media by its descriptor's ref, refusing more than `maxBytes`. */
+  downloadMedia?(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }>;
+  close(): Promise<void>;
+}
+
+/** A tiny typed listener set, so transports need no EventEmitter typing gymnastics. */
+export class Listeners<A extends unknown[]> {
+  private readonly set = new Set<(...args: A) => void>();
+
+  add(listener: (...args: A) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
+  }
+
+  emit(...args: A): void {
+    for (const listener of [...this.set]) listener(...args);
+  }
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  clear(): void {
+    this.set.clear();
+  }
+}
+
+/** The listener sets every transport has; a transport extends it and emits through them. */
+export abstract class TransportEvents {
+  protected readonly messageListeners = new Listeners<[WaMessage]>();
+  protected readonly stateListeners = new Listeners<[TransportState, string | undefined]>();
+  protected readonly sentListeners = new Listeners<[SentRecord]>();
+  protected readonly sendFailedListeners = new Listeners<[Error]>();
+  protected readonly eventListeners = new Listeners<[MessageEvent]>();
+
+  onMessageEvent(listener: (event: MessageEvent) => void): () => void {
+    return this.eventListeners.add(listener);
+  }
+
+  onMessage(listener: (message: WaMessage) => void): () => void {
+    return this.messageListeners.add(listener);
+  }
+
+  onStateChange(listener: (state: TransportState, detail?: string) => void): () => void {
+    return this.stateListeners.add(listener);
+  }
+
+  onSent(listener: (record: SentRecord) => void): () => void {
+    return this.sentListeners.add(listener);
+  }
+
+  onSendFailed(listener: (error: Error) => void): () => void {
+    return this.sendFailedListeners.add(listener);
+  }
+
+  protected clearListeners(): void {
+    this.messageListeners.clear();
+    this.sentListeners.clear();
+    this.sendFailedListeners.clear();
+    this.stateListeners.clear();
+    this.eventListeners.clear();
+  }
+}

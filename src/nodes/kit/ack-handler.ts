@@ -1,0 +1,55 @@
+import { Clock } from "../../core/clock";
+import { WaError } from "../../core/errors";
+import { ChatQueueRuntime } from "./chat-queues";
+import { StatusReporter, failMessage, traceMessage, translate } from "./node-kit";
+import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
+
+
+export interface AckedDelivery {
+  deliveryId: string;
+  chatId: string;
+  queueName?: string;
+  store?: string;
+}
+
+/**
+ * The acknowledging side of the queue and the parallelizer: reads the delivery the message
+ * carries under `msg.wa.session[sessionKey]`, frees its slot, and passes the message on.
+ */
+export function handleAcks(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  clock: Clock,
+  options: { sessionKey: "queue" | "parallel"; producer: string; findRuntime(delivery: AckedDelivery): ChatQueueRuntime | undefined },
+): void {
+  let acked = 0;
+  const show = () => status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "ack.acked", `${acked} acked`, { count: acked }) }));
+  status.set({ fill: "blue", shape: "dot", text: translate(RED, "ack.acked", "0 acked", { count: 0 }) }, true);
+  node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    const start = clock.now();
+    const session = (msg as { wa?: { session?: Record<string, unknown> } }).wa?.session;
+    const delivery = session?.[options.sessionKey] as Partial<AckedDelivery> | undefined;
+    if (!delivery || typeof delivery.deliveryId !== "string" || typeof delivery.chatId !== "string") {
+      failMessage(
+        RED,
+        status,
+        done,
+        new WaError("queue.unknownDelivery", `This message was not delivered by a ${options.producer} (msg.wa.session.${options.sessionKey} is missing)`, { deliveryId: "none" }),
+      );
+      return;
+    }
+    const { deliveryId, chatId } = delivery as AckedDelivery;
+    const runtime = options.findRuntime(delivery as AckedDelivery);
+    (runtime ? runtime.ack(chatId, deliveryId) : Promise.resolve(false))
+      .then((wasInFlight) => {
+        if (wasInFlight) acked += 1;
+        else node.warn(translate(RED, "errors.queue.unknownDelivery", `Delivery ${deliveryId} is not in flight (already acked, timed out, or the queue restarted)`, { deliveryId }));
+        traceMessage(msg, node, start, clock.now());
+        send(msg);
+        show();
+        done();
+      })
+      .catch((error: unknown) => failMessage(RED, status, done, error));
+  });
+}

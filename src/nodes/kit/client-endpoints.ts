@@ -1,0 +1,91 @@
+import QRCode from "qrcode";
+import { SimulatedWhatsApp } from "../../core/transport/simulator";
+import { WwebjsTransport } from "../../core/transport/wwebjs-transport";
+import { describeError } from "./node-kit";
+import { AdminApp, AdminRequest, AdminResponse, NodeAPI } from "./red";
+import type { WaClientNode } from "./contracts";
+
+
+type Handler = (req: AdminRequest, res: AdminResponse) => void;
+
+function wwebjsOf(RED: NodeAPI, id: string | undefined): { node?: WaClientNode; transport?: WwebjsTransport } {
+  const node = id ? ((RED.nodes.getNode(id) as WaClientNode | null) ?? undefined) : undefined;
+  const transport = node?.transport instanceof WwebjsTransport ? node.transport : undefined;
+  return { node, transport };
+}
+
+const DELIVERIES = ["normal", "duplicate", "outOfOrder"] as const;
+
+/**
+ * The editor's pairing panel: the current QR code (as an image), pairing code and state of a
+ * WhatsApp Web connection, and restart / log-out actions. Behind Node-RED's admin permissions,
+ * so only editor users who may read (or change) connections can pair a number.
+ */
+export function registerClientEndpoints(RED: NodeAPI): void {
+  const admin = RED.httpAdmin as unknown as AdminApp;
+  const read = RED.auth.needsPermission("wa-client.read");
+  const write = RED.auth.needsPermission("wa-client.write");
+
+  const pairing: Handler = (req, res) => {
+    const { node, transport } = wwebjsOf(RED, req.params.id);
+    if (!node) {
+      res.status(404).json({ error: "No deployed WhatsApp connection with this id: deploy the flow first" });
+      return;
+    }
+    if (!transport) {
+      const described = node.describeState();
+      res.json({ state: described.state, detail: described.detail ?? "not a WhatsApp Web connection" });
+      return;
+    }
+    const info = transport.pairing();
+    if (!info.qr) {
+      res.json(info);
+      return;
+    }
+    QRCode.toDataURL(info.qr, { margin: 1, width: 264 }).then(
+      (image) => res.json({ ...info, qr: undefined, qrImage: image }),
+      (error: unknown) => res.status(500).json({ error: describeError(RED, error) }),
+    );
+  };
+
+  const action =
+    (run: (transport: WwebjsTransport) => Promise<void>): Handler =>
+    (req, res) => {
+      const { transport } = wwebjsOf(RED, req.params.id);
+      if (!transport) {
+        res.status(404).json({ error: "No deployed WhatsApp Web connection with this id" });
+        return;
+      }
+      run(transport).then(
+        () => res.json(transport.pairing()),
+        (error: unknown) => res.status(500).json({ error: describeError(RED, error) }),
+      );
+    };
+
+  // The simulator's "send a message by hand" in the connection's dialog.
+  const inject: Handler = (req, res) => {
+    const node = req.params.id ? ((RED.nodes.getNode(req.params.id) as WaClientNode | null) ?? undefined) : undefined;
+    if (!(node?.transport instanceof SimulatedWhatsApp)) {
+      res.status(404).json({ error: "No deployed simulator connection with this id: deploy the flow first" });
+      return;
+    }
+    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as { chatId?: unknown; text?: unknown; senderName?: unknown; delivery?: unknown };
+    const delivery = DELIVERIES.find((d) => d === body.delivery) ?? "normal";
+    try {
+      const messages = node.transport.inject({
+        chatId: String(body.chatId ?? ""),
+        body: String(body.text ?? ""),
+        ...(typeof body.senderName === "string" && body.senderName !== "" ? { senderName: body.senderName.slice(0, 64) } : {}),
+        delivery,
+      });
+      res.json({ delivered: messages.map((m) => ({ id: m.id, body: m.body })) });
+    } catch (error) {
+      res.status(400).json({ error: describeError(RED, error) });
+    }
+  };
+
+  admin.get("/wa-pipeline/clients/:id/pairing", read, pairing);
+  admin.post("/wa-pipeline/clients/:id/inject", write, inject);
+  admin.post("/wa-pipeline/clients/:id/restart", write, action((t) => t.restart()));
+  admin.post("/wa-pipeline/clients/:id/logout", write, action((t) => t.logout()));
+}

@@ -1,0 +1,166 @@
+import { Clock, TimerHandle } from "../../core/clock";
+import { addTraceSpan } from "../../core/envelope";
+import { isWaError } from "../../core/errors";
+import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from "./red";
+
+/**
+ * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
+ * `fallback` when no catalogue is loaded (Node-RED returns the key itself then).
+ */
+export function translate(RED: NodeAPI, key: string, fallback: string, params?: Record<string, string | number>, namespace: string = COMMON_NAMESPACE): string {
+  const translated = RED._(`${namespace}:${key}`, params);
+  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : fallback;
+}
+
+/** A node's own runtime texts: `key` in its locale file (nodes/locales/<lang>/<type>.json), `fallback` without one. */
+export function nodeTexts(RED: NodeAPI, type: string): (key: string, fallback: string, params?: Record<string, string | number>) => string {
+  const namespace = `${MODULE_NAME}/${type}`;
+  return (key, fallback, params) => translate(RED, key, fallback, params, namespace);
+}
+
+/** The text of an error for a person: translated when the catalogue has it, English otherwise. */
+export function describeError(RED: NodeAPI, error: unknown): string {
+  if (isWaError(error)) return translate(RED, `errors.${error.code}`, error.message, error.params);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * An Error whose message is the person-readable text and which keeps the machine code: every error
+ * a Catch node sees has a code of the catalogue (`internal.unexpected` for one that is not the pack's own).
+ */
+export function toNodeError(RED: NodeAPI, error: unknown): Error & { code: string } {
+  const wrapped = new Error(describeError(RED, error)) as Error & { code: string };
+  wrapped.code = isWaError(error) ? error.code : "internal.unexpected";
+  return wrapped;
+}
+
+/** One error funnel: red status, and the error goes to `done` so Catch nodes see the message. */
+export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunction, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
+  done(nodeError);
+}
+
+/**
+ * Puts a node out of action for a reason a person can fix (bad settings, a store that
+ * cannot open): it logs the reason, shows it in red, and fails every message with it.
+ */
+export function disableNode(RED: NodeAPI, node: Node, status: StatusReporter, error: unknown): void {
+  const reason = toNodeError(RED, error);
+  node.error(reason.message);
+  status.set({ fill: "red", shape: "ring", text: truncate(reason.message, 60) }, true);
+  node.on("input", (_msg: NodeMessage, _send: SendFunction, done: DoneFunction) => {
+    const failure = new Error(reason.message) as Error & { code: string };
+    failure.code = reason.code;
+    done(failure);
+  });
+}
+
+/** Reads a node's settings, or disables the node with the reason and returns undefined. */
+export function readSettings<T>(RED: NodeAPI, node: Node, status: StatusReporter, read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    disableNode(RED, node, status, error);
+    return undefined;
+  }
+}
+
+/** Puts an error on the message (`msg.error`, as Catch nodes do) for an error output. */
+export function attachError(RED: NodeAPI, node: Node, msg: NodeMessage, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
+}
+
+/**
+ * Reports an error about a message this node no longer holds a `done` for. The Error (not its text)
+ * goes to node.error, so the Catch node's msg.error carries the code.
+ */
+export function reportError(RED: NodeAPI, node: Node, status: StatusReporter, msg: NodeMessage, error: unknown): void {
+  const nodeError = toNodeError(RED, error);
+  status.set({ fill: "red", shape: "ring", text: truncate(nodeError.message, 60) }, true);
+  node.error(nodeError, msg);
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A status, or a function that makes one (so a throttled status costs nothing until shown). */
+export type StatusSource = NodeStatus | (() => NodeStatus);
+
+/**
+ * Status updates go to every open editor; at thousands of messages a second they must be
+ * throttled. The latest status is shown at most every `intervalMs`; `force` shows it now.
+ */
+export class StatusReporter {
+  private pending: StatusSource | undefined;
+  private timer: TimerHandle | undefined;
+  private lastShown = Number.NEGATIVE_INFINITY;
+  private lastText = "";
+
+  constructor(
+    private readonly node: Node,
+    private readonly clock: Clock,
+    private readonly intervalMs = 500,
+  ) {}
+
+  set(status: StatusSource, force = false): void {
+    const now = this.clock.now();
+    if (force || now - this.lastShown >= this.intervalMs) {
+      this.show(status, now);
+      return;
+    }
+    this.pending = status;
+    if (!this.timer) {
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = undefined;
+        if (this.pending) this.show(this.pending, this.clock.now());
+      }, this.intervalMs - (now - this.lastShown));
+    }
+  }
+
+  clear(): void {
+    this.close();
+    this.node.status({});
+  }
+
+  close(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
+  private show(source: StatusSource, now: number): void {
+    this.pending = undefined;
+    this.lastShown = now;
+    const status = typeof source === "function" ? source() : source;
+    const key = JSON.stringify(status);
+    if (key === this.lastText) return;
+    this.lastText = key;
+    this.node.status(status);
+  }
+}
+
+export interface TraceableNode {
+  id: string;
+  type: string;
+  name?: string;
+}
+
+/** Appends this node's span to the envelope's trace (if the message carries an envelope). */
+export function traceMessage(msg: NodeMessage, node: TraceableNode, start: number, end: number): void {
+  const wa = (msg as { wa?: unknown }).wa;
+  if (typeof wa !== "object" || wa === null) return;
+  addTraceSpan(wa as { trace?: [] }, { nodeId: node.id, nodeType: node.type, nodeName: node.name || undefined, start, end });
+}
+
+/** Reads the chat key from the message property the user chose (default: the envelope's chat id). */
+export function readMessageKey(RED: NodeAPI, msg: NodeMessage, property: string): unknown {
+  try {
+    return RED.util.getMessageProperty(msg, property);
+  } catch {
+    // Node-RED throws when a parent of the path is missing; for us that is just "no key".
+    return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { WaError } from "../../core/errors";
+import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../../core/nlu/intent-classifier";
+import { ParsedExamples, TRAINING_LIMITS, parseExampleLines, parseExamplesFile } from "../../core/nlu/training-data";
+import { readUserTextFile } from "../../core/store/user-files";
+import { StatusReporter, describeError, disableNode, failMessage, toNodeError, translate } from "./node-kit";
+import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
+
+
+/** The examples of the form and of the file, together, with what could not be read. */
+export function gatherExamples(form: string, file: string, userDir: string): ParsedExamples {
+  const fromForm = parseExampleLines(form);
+  if (file === "") return fromForm;
+  const { resolved, text: source } = readUserTextFile(userDir, file, TRAINING_LIMITS.maxBytes, "Training file", "file");
+  const fromFile = parseExamplesFile(resolved, source);
+  return {
+    examples: [...fromForm.examples, ...fromFile.examples],
+    problems: [...fromForm.problems.map((p) => ({ ...p, reason: `form: ${p.reason}` })), ...fromFile.problems.map((p) => ({ ...p, reason: `${path.basename(resolved)}: ${p.reason}` }))],
+  };
+}
+
+// Models by the hash of their examples: a redeploy with the same examples, or two nodes sharing them, train once.
+const trained = new Map<string, Promise<IntentClassifier>>();
+
+/** What a node adds to each text before its model reads it (the same at training and at prediction). */
+export interface TextAugment {
+  /** Names the augment in the model cache: models of one set of examples differ with it. */
+  name: string;
+  apply(text: string): string;
+}
+
+export function modelFor(examples: TrainingExample[], onProgress: (share: number) => void, augment?: TextAugment): { hash: string; model: Promise<IntentClassifier> } {
+  const hash = createHash("sha256").update(JSON.stringify([DEFAULT_TRAINING, augment?.name ?? "", examples])).digest("hex");
+  let model = trained.get(hash);
+  if (!model) {
+    const read = augment ? examples.map((example) => ({ ...example, text: augment.apply(example.text) })) : examples;
+    model = IntentClassifier.trainAsync(read, DEFAULT_TRAINING, 20, onProgress);
+    trained.set(hash, model);
+    model.catch(() => trained.delete(hash));
+    // Keep a handful of models, not every version ever deployed.
+    while (trained.size > 8) trained.delete(trained.keys().next().value as string);
+  }
+  return { hash, model };
+}
+
+
+/** Messages that wait while a model trains; beyond it they are refused. */
+const MAX_WAITING = 10_000;
+
+export interface TrainedModelGate {
+  /** Runs `use` with the model now, or once it is trained (the message waits meanwhile). */
+  submit(msg: NodeMessage, send: SendFunction, done: DoneFunction): void;
+  close(): void;
+}
+
+/**
+ * A node's model trained from its examples (form and file) at deploy, in the background:
+ * skipped lines are named in a warning, progress shows in the status, messages wait (bounded)
+ * until it is ready, and a model that cannot be trained fails each message with the reason.
+ * Undefined when the examples cannot even be read (the node is then out of action).
+ */
+export function trainedModelGate(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  source: { examples: string; file: string; what: string; augment?: TextAugment },
+  use: (model: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => void,
+): TrainedModelGate | undefined {
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  let parsed: ParsedExamples;
+  try {
+    parsed = gatherExamples(source.examples, source.file, userDir);
+  } catch (error) {
+    disableNode(RED, node, status, error);
+    return undefined;
+  }
+  if (parsed.problems.length > 0) {
+    const shown = parsed.problems.slice(0, 5).map((p) => `line ${p.line}: ${p.reason}`).join("; ");
+    node.warn(translate(RED, "training.problems", `${parsed.problems.length} training lines were skipped (${shown})`, { count: parsed.problems.length, shown }));
+  }
+  let model: IntentClassifier | undefined;
+  let failure: Error | undefined;
+  // A throw while handling one message fails that message with its reason; it never loses it or the rest.
+  const handle = (ready: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    try {
+      use(ready, msg, send, done);
+    } catch (error) {
+      failMessage(RED, status, done, error);
+    }
+  };
+  const waiting: { msg: NodeMessage; send: SendFunction; done: DoneFunction }[] = [];
+  const training = modelFor(parsed.examples, (share) => status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }) }), source.augment).model;
+  status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", "training 0 %", { percent: 0 }) }, true);
+  training.then(
+    (ready) => {
+      model = ready;
+      status.set({ fill: "green", shape: "dot", text: translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, { intents: ready.labels.length, examples: parsed.examples.length }) }, true);
+      for (const item of waiting.splice(0)) handle(ready, item.msg, item.send, item.done);
+    },
+    (error: unknown) => {
+      failure = new WaError("config.invalid", `The ${source.what} could not be trained: ${describeError(RED, error)}`, { field: "examples" });
+      node.error(describeError(RED, failure));
+      status.set({ fill: "red", shape: "ring", text: describeError(RED, failure).slice(0, 60) }, true);
+      for (const item of waiting.splice(0)) failMessage(RED, status, item.done, failure);
+    },
+  );
+  return {
+    submit(msg, send, done) {
+      if (failure) failMessage(RED, status, done, failure);
+      else if (model) handle(model, msg, send, done);
+      else if (waiting.length >= MAX_WAITING) failMessage(RED, status, done, new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the ${source.what} were training`, { max: MAX_WAITING }));
+      else waiting.push({ msg, send, done });
+    },
+    close() {
+      const reason = `it stopped while its ${source.what} were training`;
+      for (const item of waiting.splice(0)) item.done(toNodeError(RED, new WaError("node.stopped", `The node stopped before it handled the message: ${reason}`, { reason })));
+    },
+  };
+}
