@@ -23,7 +23,10 @@ export default tseslint.config(
     files: ["src/core/**/*.ts"],
     rules: {
       // The engines know nothing of Node-RED, of the adapters or of the tools built on them.
-      "no-restricted-imports": ["error", { patterns: ["node-red", "@node-red/*", "**/nodes/*", "**/nodes/**", "**/batch/*", "**/emulator/*"] }],
+      "no-restricted-imports": [
+        "error",
+        { patterns: ["node-red", "@node-red/*", "**/nodes/*", "**/nodes/**", "**/batch/*", "**/emulator/*"] },
+      ],
     },
   },
   {

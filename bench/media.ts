@@ -19,7 +19,6 @@ import sharp from "sharp";
 import { makePdf } from "../test/support/document-fixtures";
 import { provenance } from "./provenance";
 
-
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 
@@ -43,10 +42,61 @@ function flow(): Record<string, unknown>[] {
   return [
     { id: z, type: "tab", label: "media beside text" },
     { id: "bm0000000000src", z, type: "bench-source", name: "media", wires: [["bm00000000switch"]] },
-    { id: "bm00000000switch", z, type: "switch", property: "wa.message.type", propertyType: "msg", rules: [{ t: "eq", v: "image", vt: "str" }, { t: "eq", v: "ptt", vt: "str" }, { t: "eq", v: "document", vt: "str" }, { t: "else" }], checkall: "false", outputs: 4, wires: [["bm000000000ocr"], ["bm0000transcribe"], ["bm0000000document"], [entities.id]] },
-    { id: "bm000000000ocr", z, type: "wa-ocr", languages: "eng+por", poolSize: 1, timeoutSeconds: 60, maxMegabytes: 10, words: true, rotate: true, grayscale: false, minWidth: 1000, threshold: 0, wires: [["bm000media-sink"]] },
-    { id: "bm0000transcribe", z, type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "phrases", phrases: "where is my order\ntalk to a person\ncancel my order", poolSize: 1, timeoutSeconds: 60, maxSeconds: 120, maxMegabytes: 16, useAsText: true, wires: [["bm000media-sink"]] },
-    { id: "bm0000000document", z, type: "wa-document", maxMegabytes: 20, maxUnpackedMegabytes: 100, maxPages: 200, maxRows: 10000, maxChars: 1000000, timeoutSeconds: 60, poolSize: 1, useAsText: false, wires: [["bm000media-sink"]] },
+    {
+      id: "bm00000000switch",
+      z,
+      type: "switch",
+      property: "wa.message.type",
+      propertyType: "msg",
+      rules: [{ t: "eq", v: "image", vt: "str" }, { t: "eq", v: "ptt", vt: "str" }, { t: "eq", v: "document", vt: "str" }, { t: "else" }],
+      checkall: "false",
+      outputs: 4,
+      wires: [["bm000000000ocr"], ["bm0000transcribe"], ["bm0000000document"], [entities.id]],
+    },
+    {
+      id: "bm000000000ocr",
+      z,
+      type: "wa-ocr",
+      languages: "eng+por",
+      poolSize: 1,
+      timeoutSeconds: 60,
+      maxMegabytes: 10,
+      words: true,
+      rotate: true,
+      grayscale: false,
+      minWidth: 1000,
+      threshold: 0,
+      wires: [["bm000media-sink"]],
+    },
+    {
+      id: "bm0000transcribe",
+      z,
+      type: "wa-transcribe",
+      engine: "offline",
+      language: "en-US",
+      grammar: "phrases",
+      phrases: "where is my order\ntalk to a person\ncancel my order",
+      poolSize: 1,
+      timeoutSeconds: 60,
+      maxSeconds: 120,
+      maxMegabytes: 16,
+      useAsText: true,
+      wires: [["bm000media-sink"]],
+    },
+    {
+      id: "bm0000000document",
+      z,
+      type: "wa-document",
+      maxMegabytes: 20,
+      maxUnpackedMegabytes: 100,
+      maxPages: 200,
+      maxRows: 10000,
+      maxChars: 1000000,
+      timeoutSeconds: 60,
+      poolSize: 1,
+      useAsText: false,
+      wires: [["bm000media-sink"]],
+    },
     { ...entities, wires: [[intent.id]] },
     { ...intent, wires: [[sentiment.id]] },
     { ...sentiment, wires: [["bm0000text-sink"]] },
@@ -57,11 +107,42 @@ function flow(): Record<string, unknown>[] {
   ];
 }
 
-const TEXTS_SAID = ["hi, where is my order BR-20931?", "can I pay R$ 50,50 by pix tomorrow at 10am?", "I want 2 kg of coffee beans", "thanks, that was quick!", "my number is +44 7700 900123"];
+const TEXTS_SAID = [
+  "hi, where is my order BR-20931?",
+  "can I pay R$ 50,50 by pix tomorrow at 10am?",
+  "I want 2 kg of coffee beans",
+  "thanks, that was quick!",
+  "my number is +44 7700 900123",
+];
 
-function envelope(i: number, type: string, body: string, media?: { data: Buffer; mimetype: string; filename?: string }): Record<string, unknown> {
+function envelope(
+  i: number,
+  type: string,
+  body: string,
+  media?: { data: Buffer; mimetype: string; filename?: string },
+): Record<string, unknown> {
   const chatId = `4477009${String(i % 50).padStart(5, "0")}@c.us`;
-  return { payload: body, wa: { message: { id: `bench-${type}-${i}`, chatId, from: chatId, senderName: "Bench", body, text: body, type, timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "bench", ...(media ? { media } : {}) }, trace: [] } };
+  return {
+    payload: body,
+    wa: {
+      message: {
+        id: `bench-${type}-${i}`,
+        chatId,
+        from: chatId,
+        senderName: "Bench",
+        body,
+        text: body,
+        type,
+        timestamp: Date.now(),
+        receivedAt: Date.now(),
+        isGroup: false,
+        fromMe: false,
+        transport: "bench",
+        ...(media ? { media } : {}),
+      },
+      trace: [],
+    },
+  };
 }
 
 const percentile = (values: number[], q: number) => {
@@ -77,8 +158,24 @@ async function main(): Promise<void> {
   writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "bench", private: true }));
   writeFileSync(join(userDir, "flows.json"), JSON.stringify(flow()));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require("node-red") as { init(server: unknown, settings: Record<string, unknown>): void; start(): Promise<void>; stop(): Promise<void> };
-  RED.init(createServer(), { userDir, flowFile: "flows.json", nodesDir: [join(root, "bench", "nodes")], httpAdminRoot: false, httpNodeRoot: false, disableEditor: true, credentialSecret: "bench-only", logging: { console: { level: "warn" } }, diagnostics: { enabled: false }, telemetry: { enabled: false }, editorTheme: { projects: { enabled: false } } });
+  const RED = require("node-red") as {
+    init(server: unknown, settings: Record<string, unknown>): void;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+  };
+  RED.init(createServer(), {
+    userDir,
+    flowFile: "flows.json",
+    nodesDir: [join(root, "bench", "nodes")],
+    httpAdminRoot: false,
+    httpNodeRoot: false,
+    disableEditor: true,
+    credentialSecret: "bench-only",
+    logging: { console: { level: "warn" } },
+    diagnostics: { enabled: false },
+    telemetry: { enabled: false },
+    editorTheme: { projects: { enabled: false } },
+  });
   await RED.start();
   const registry = (globalThis as unknown as { __waBench: BenchRegistry }).__waBench;
   for (let i = 0; i < 200 && !registry?.sources.has("media"); i += 1) await new Promise((r) => setTimeout(r, 50));
@@ -145,7 +242,8 @@ async function main(): Promise<void> {
       source.emit(envelope(1000 + sentMedia++, kind.type, "", kind.media));
     }
   });
-  for (let round = 0; round < 3; round += 1) for (const kind of mediaKinds) source.emit(envelope(1000 + sentMedia++, kind.type, "", kind.media));
+  for (let round = 0; round < 3; round += 1)
+    for (const kind of mediaKinds) source.emit(envelope(1000 + sentMedia++, kind.type, "", kind.media));
   const mediaStarted = performance.now();
   loop.enable();
   const beside = await textRound(TEXTS);
@@ -159,7 +257,13 @@ async function main(): Promise<void> {
   // A burst of very large photos (what a scanner app sends), then the memory Node-RED keeps: the OCR worker
   // that read them is retired after each page over its pixel budget and after a minute idle.
   const mb = () => Math.round(process.memoryUsage().rss / 1048576);
-  const big = await sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6600"><rect width="100%" height="100%" fill="white"/><text x="200" y="600" font-size="240">TOTAL R$ 50,50</text></svg>`)).png().toBuffer();
+  const big = await sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="6600"><rect width="100%" height="100%" fill="white"/><text x="200" y="600" font-size="240">TOTAL R$ 50,50</text></svg>`,
+    ),
+  )
+    .png()
+    .toBuffer();
   const rssBefore = mb();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, mb())), 100);
@@ -176,20 +280,51 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 60_000));
   clearInterval(sampler);
   const rssIdle = mb();
-  const memory = { bigPhotos: BIG_PHOTOS, megapixelsEach: 39.6, burstSeconds, rssBeforeMb: rssBefore, rssPeakMb: rssPeak, rssAfter5sMb: rssAfterBurst, rssIdleAfter65sMb: rssIdle };
+  const memory = {
+    bigPhotos: BIG_PHOTOS,
+    megapixelsEach: 39.6,
+    burstSeconds,
+    rssBeforeMb: rssBefore,
+    rssPeakMb: rssPeak,
+    rssAfter5sMb: rssAfterBurst,
+    rssIdleAfter65sMb: rssIdle,
+  };
 
   const rows = [
-    { scenario: "text alone", texts: TEXTS, p50Ms: percentile(alone, 0.5), p99Ms: percentile(alone, 0.99), maxMs: Math.max(...alone), loopDelayP99Ms: loopAlone.p99, loopDelayMaxMs: loopAlone.max },
-    { scenario: "text beside photos, voice notes and PDFs (3 of each in flight)", texts: TEXTS, p50Ms: percentile(beside, 0.5), p99Ms: percentile(beside, 0.99), maxMs: Math.max(...beside), loopDelayP99Ms: loopBeside.p99, loopDelayMaxMs: loopBeside.max },
+    {
+      scenario: "text alone",
+      texts: TEXTS,
+      p50Ms: percentile(alone, 0.5),
+      p99Ms: percentile(alone, 0.99),
+      maxMs: Math.max(...alone),
+      loopDelayP99Ms: loopAlone.p99,
+      loopDelayMaxMs: loopAlone.max,
+    },
+    {
+      scenario: "text beside photos, voice notes and PDFs (3 of each in flight)",
+      texts: TEXTS,
+      p50Ms: percentile(beside, 0.5),
+      p99Ms: percentile(beside, 0.99),
+      maxMs: Math.max(...beside),
+      loopDelayP99Ms: loopBeside.p99,
+      loopDelayMaxMs: loopBeside.max,
+    },
   ];
   const media = mediaKinds.map((kind) => {
     const ms = mediaMs.get(kind.type) ?? [];
     return { type: kind.type, done: ms.length, p50Ms: percentile(ms, 0.5), p99Ms: percentile(ms, 0.99) };
   });
   console.log("\n| scenario | texts | p50 ms | p99 ms | max ms | event-loop delay p99 / max ms |\n|---|---:|---:|---:|---:|---:|");
-  for (const r of rows) console.log(`| ${r.scenario} | ${r.texts} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(1)} | ${r.loopDelayP99Ms.toFixed(1)} / ${r.loopDelayMaxMs.toFixed(1)} |`);
-  console.log(`\nmedia read meanwhile: ${mediaFinished} in ${mediaSeconds.toFixed(1)} s (${media.map((m) => `${m.type} ${m.done}, p50 ${m.p50Ms.toFixed(0)} ms`).join("; ")}); errors: ${errors.length}`);
-  console.log(`\nmemory: ${BIG_PHOTOS} photos of 39.6 megapixels read in ${burstSeconds.toFixed(1)} s; RSS ${rssBefore} MB before, peak ${rssPeak} MB, ${rssAfterBurst} MB 5 s after, ${rssIdle} MB after 65 s idle`);
+  for (const r of rows)
+    console.log(
+      `| ${r.scenario} | ${r.texts} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.maxMs.toFixed(1)} | ${r.loopDelayP99Ms.toFixed(1)} / ${r.loopDelayMaxMs.toFixed(1)} |`,
+    );
+  console.log(
+    `\nmedia read meanwhile: ${mediaFinished} in ${mediaSeconds.toFixed(1)} s (${media.map((m) => `${m.type} ${m.done}, p50 ${m.p50Ms.toFixed(0)} ms`).join("; ")}); errors: ${errors.length}`,
+  );
+  console.log(
+    `\nmemory: ${BIG_PHOTOS} photos of 39.6 megapixels read in ${burstSeconds.toFixed(1)} s; RSS ${rssBefore} MB before, peak ${rssPeak} MB, ${rssAfterBurst} MB 5 s after, ${rssIdle} MB after 65 s idle`,
+  );
   const report = { ...origin, command: "npm run bench (bench/media.ts)", rows, media, mediaSeconds, memory, errors: errors.slice(0, 5) };
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });

@@ -2,9 +2,14 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 
-
 /** What every committed result file says about where it came from: when, which commit, which machine. */
-export function provenance(): { at: string; commit: string; dirty: boolean; node: string; machine: { cpus: number; cpuModel: string; memoryGiB: number } } {
+export function provenance(): {
+  at: string;
+  commit: string;
+  dirty: boolean;
+  node: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number };
+} {
   const git = (...args: string[]) => {
     try {
       return execFileSync("git", args, { cwd: join(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();

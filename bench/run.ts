@@ -18,7 +18,6 @@ import { REDIS_URL, redisReachable } from "../test/core/redis-available";
 import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
 import { provenance } from "./provenance";
 
-
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 
@@ -69,9 +68,46 @@ function storeTab(backend: StoreBackend, options: BenchOptions): Record<string, 
     { id: z, type: "tab", label: `lock + queue on ${backend}` },
     { id: id("store"), type: "wa-store", name: backend, ...store },
     { id: id("source"), z, type: "bench-source", name: `store-${backend}`, wires: [[id("queue")]] },
-    { id: id("queue"), z, type: "wa-message-queue", store: id("store"), mode: "enqueue", queueName: "bench", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "120", maxDeliveries: "3", outputs: 2, wires: [[id("lock")], [id("errors")]] },
-    { id: id("lock"), z, type: "wa-session-lock", store: id("store"), mode: "acquire", lockName: "bench", key: "wa.message.chatId", ttl: "60", wait: "60", onTimeout: "output", outputs: 2, wires: [[id("release")], [id("errors")]] },
-    { id: id("release"), z, type: "wa-session-lock", store: id("store"), mode: "release", lockName: "bench", outputs: 1, wires: [[id("ack")]] },
+    {
+      id: id("queue"),
+      z,
+      type: "wa-message-queue",
+      store: id("store"),
+      mode: "enqueue",
+      queueName: "bench",
+      key: "wa.message.chatId",
+      maxPerChat: "1000",
+      maxTotal: "100000",
+      overflow: "reject",
+      ackTimeout: "120",
+      maxDeliveries: "3",
+      outputs: 2,
+      wires: [[id("lock")], [id("errors")]],
+    },
+    {
+      id: id("lock"),
+      z,
+      type: "wa-session-lock",
+      store: id("store"),
+      mode: "acquire",
+      lockName: "bench",
+      key: "wa.message.chatId",
+      ttl: "60",
+      wait: "60",
+      onTimeout: "output",
+      outputs: 2,
+      wires: [[id("release")], [id("errors")]],
+    },
+    {
+      id: id("release"),
+      z,
+      type: "wa-session-lock",
+      store: id("store"),
+      mode: "release",
+      lockName: "bench",
+      outputs: 1,
+      wires: [[id("ack")]],
+    },
     { id: id("ack"), z, type: "wa-message-queue", store: id("store"), mode: "ack", queueName: "bench", outputs: 1, wires: [[id("sink")]] },
     { id: id("sink"), z, type: "bench-sink", name: `store-${backend}`, wires: [] },
     { id: id("catch"), z, type: "catch", scope: null, uncaught: false, wires: [[id("errors")]] },
@@ -118,13 +154,32 @@ function envelope(i: number, now: number): Record<string, unknown> {
   return {
     payload: `message ${i}`,
     wa: {
-      message: { id: `bench-${i}`, chatId, from: chatId, senderName: "Bench", body: `message ${i}`, type: "chat", timestamp: now, receivedAt: now, isGroup: false, fromMe: false, transport: "bench" },
+      message: {
+        id: `bench-${i}`,
+        chatId,
+        from: chatId,
+        senderName: "Bench",
+        body: `message ${i}`,
+        type: "chat",
+        timestamp: now,
+        receivedAt: now,
+        isGroup: false,
+        fromMe: false,
+        transport: "bench",
+      },
       trace: [],
     },
   };
 }
 
-async function drive(registry: BenchRegistry, name: string, total: number, makeMsg: (i: number, now: number) => Record<string, unknown>, record: boolean, inFlight = IN_FLIGHT) {
+async function drive(
+  registry: BenchRegistry,
+  name: string,
+  total: number,
+  makeMsg: (i: number, now: number) => Record<string, unknown>,
+  record: boolean,
+  inFlight = IN_FLIGHT,
+) {
   const source = registry.sources.get(name);
   if (!source) throw new Error(`bench source ${name} is not running`);
   const latencies = new Float64Array(total);
@@ -155,7 +210,16 @@ async function drive(registry: BenchRegistry, name: string, total: number, makeM
   if (!record) return undefined;
   const sorted = Array.from(latencies).sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { inFlight, messages: total, seconds, msgPerSec: total / seconds, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1], peakRssMb: peakRss / 1024 / 1024 };
+  return {
+    inFlight,
+    messages: total,
+    seconds,
+    msgPerSec: total / seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: sorted[sorted.length - 1],
+    peakRssMb: peakRss / 1024 / 1024,
+  };
 }
 
 async function main(): Promise<void> {
@@ -192,7 +256,8 @@ async function main(): Promise<void> {
   });
   await RED.start();
   const registry = (globalThis as unknown as { __waBench: BenchRegistry }).__waBench;
-  for (let i = 0; i < 100 && !(registry?.sources.has("bare") && registry.sources.has("slice")); i += 1) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && !(registry?.sources.has("bare") && registry.sources.has("slice")); i += 1)
+    await new Promise((r) => setTimeout(r, 50));
 
   const bareMsg = (i: number) => ({ payload: i });
   const results: ScenarioResult[] = [];
@@ -240,11 +305,15 @@ async function main(): Promise<void> {
     },
   };
   const fmt = (n: number, digits = 1) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-  console.log(`\n${MESSAGES.toLocaleString("en-US")} messages per scenario at ${IN_FLIGHT} in flight over ${CHATS} chats, then ${single.toLocaleString("en-US")} one at a time; Node ${process.version}\n`);
+  console.log(
+    `\n${MESSAGES.toLocaleString("en-US")} messages per scenario at ${IN_FLIGHT} in flight over ${CHATS} chats, then ${single.toLocaleString("en-US")} one at a time; Node ${process.version}\n`,
+  );
   console.log("| scenario | in flight | messages | msg/s | p50 ms | p99 ms | peak RSS MB |");
   console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
-    console.log(`| ${r.scenario} | ${r.inFlight} | ${r.messages.toLocaleString("en-US")} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.peakRssMb, 0)} |`);
+    console.log(
+      `| ${r.scenario} | ${r.inFlight} | ${r.messages.toLocaleString("en-US")} | ${fmt(r.msgPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.peakRssMb, 0)} |`,
+    );
   }
   console.log(
     `\nslice / bare: throughput ${fmt(report.ratio.throughputSliceToBare, 2)}×, p99 under load ${fmt(report.ratio.p99SliceToBare, 2)}×, p50 one at a time ${fmt(report.ratio.singleP50SliceToBare, 2)}×`,

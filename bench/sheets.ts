@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { PROOF_FAULTS, batchedWorkload, cachedReadWorkload, naiveWorkload } from "../test/support/sheets-workload";
 import { provenance } from "./provenance";
 
-
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
 
@@ -36,10 +35,14 @@ async function main(): Promise<void> {
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   console.log(`Sheets write-back, ${ROWS} messages (${report.faults}):`);
-  console.log(`  ours : ${ours.totalCalls} calls (${ours.appendCalls} appends, ${ours.keyChecks} key checks), ${ours.duplicates} duplicates, ${ours.missing} missing, breaker ${ours.breakerStates.join(" → ")}`);
+  console.log(
+    `  ours : ${ours.totalCalls} calls (${ours.appendCalls} appends, ${ours.keyChecks} key checks), ${ours.duplicates} duplicates, ${ours.missing} missing, breaker ${ours.breakerStates.join(" → ")}`,
+  );
   console.log(`  naive: ${naive.totalCalls} calls, ${naive.duplicates} duplicates, ${naive.missing} missing`);
   console.log(`  write calls, ours / naive: ${pct(report.writeCallRatio)}`);
-  console.log(`Sheets reads, ${ROWS} look-ups over ${reads.simulatedMinutes} min: ${reads.readCalls} calls with the cache (hit rate ${pct(reads.hitRate)}) against ${reads.naiveReadCalls}`);
+  console.log(
+    `Sheets reads, ${ROWS} look-ups over ${reads.simulatedMinutes} min: ${reads.readCalls} calls with the cache (hit rate ${pct(reads.hitRate)}) against ${reads.naiveReadCalls}`,
+  );
   console.log(`Quota used, writes + reads, ours / naive: ${writeCalls} / ${naiveCalls} = ${pct(report.quota.ratio)}`);
   const outDir = join(__dirname, "results");
   mkdirSync(outDir, { recursive: true });

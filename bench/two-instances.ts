@@ -11,7 +11,6 @@ import { REDIS_URL } from "../test/core/redis-available";
 import { loadBalancedFlow } from "../test/e2e/load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../test/e2e/runtime";
 
-
 export const LB_MESSAGES = Number(process.env.BENCH_LB_MESSAGES ?? 5_000);
 const LB_CHATS = Number(process.env.BENCH_LB_CHATS ?? 200);
 const LB_CONCURRENT_POSTS = Number(process.env.BENCH_LB_CONCURRENCY ?? 32);
@@ -44,7 +43,10 @@ export async function twoInstanceRun() {
       const userDir = join(dir, `instance-${name}`);
       mkdirSync(userDir);
       linkedUserDir(userDir, pkg.name);
-      writeFileSync(join(userDir, "flows.json"), JSON.stringify(loadBalancedFlow({ redisUrl: REDIS_URL, keyPrefix, logFile: logs[index] })));
+      writeFileSync(
+        join(userDir, "flows.json"),
+        JSON.stringify(loadBalancedFlow({ redisUrl: REDIS_URL, keyPrefix, logFile: logs[index] })),
+      );
       instances.push(await startNodeRed(userDir, 60_000, { WA_INSTANCE: name }));
     }
     const sentAt = new Map<string, number>();
@@ -55,9 +57,27 @@ export async function twoInstanceRun() {
         const i = next++;
         const chatId = `44770092${String(i % LB_CHATS).padStart(4, "0")}@c.us`;
         const id = `b${String(i).padStart(6, "0")}`;
-        const envelope = { message: { id, chatId, from: chatId, body: `message ${i}`, type: "chat", timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "http" }, trace: [] };
+        const envelope = {
+          message: {
+            id,
+            chatId,
+            from: chatId,
+            body: `message ${i}`,
+            type: "chat",
+            timestamp: Date.now(),
+            receivedAt: Date.now(),
+            isGroup: false,
+            fromMe: false,
+            transport: "http",
+          },
+          trace: [],
+        };
         sentAt.set(id, Date.now());
-        const response = await fetch(`${instances[i % 2].url}/ingest`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(envelope) });
+        const response = await fetch(`${instances[i % 2].url}/ingest`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(envelope),
+        });
         if (response.status !== 202) throw new Error(`POST /ingest answered ${response.status}`);
       }
     };
@@ -68,7 +88,8 @@ export async function twoInstanceRun() {
     const errors = logs.flatMap((file) => lines(`${file}.errors`));
     if (errors.length > 0) throw new Error(`pipeline errors in the two-instance run: ${errors.slice(0, 3).join("; ")}`);
     const records = logs.flatMap((file) => lines(file).map((line) => line.split(" ")));
-    if (new Set(records.map(([id]) => id)).size !== LB_MESSAGES || records.length !== LB_MESSAGES) throw new Error("a message was lost or processed twice");
+    if (new Set(records.map(([id]) => id)).size !== LB_MESSAGES || records.length !== LB_MESSAGES)
+      throw new Error("a message was lost or processed twice");
     const latencies = records.map(([id, , , , writtenAt]) => Number(writtenAt) - sentAt.get(id)!).sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)];
     return {

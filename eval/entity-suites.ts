@@ -8,7 +8,6 @@ import { CountryCode } from "libphonenumber-js";
 import { EntityType, extractRuleEntities } from "../src/core/nlu/entities";
 import { EvalRow } from "./threads";
 
-
 interface Counts {
   tp: number;
   fp: number;
@@ -57,7 +56,13 @@ export function snipsSection(data: string, rows: EvalRow[]): void {
   for (const [type, c] of counts) {
     const snipsName = Object.entries(SNIPS_TYPES).find(([, t]) => t === type)![0];
     const { p, r, f1: score } = f1(c);
-    rows.push({ section: "entities", dataset: `SNIPS train (${lines.length} utterances), ${snipsName} as ${type} (${c.tp + c.fn})`, metric: "span F1", value: score, note: `P ${p.toFixed(3)} R ${r.toFixed(3)}; ${type === "datetime" ? "SNIPS marks ranges and periods, which wa-entities leaves out by design" : "dish names are not in the general goods list (a catalogue would name them)"}` });
+    rows.push({
+      section: "entities",
+      dataset: `SNIPS train (${lines.length} utterances), ${snipsName} as ${type} (${c.tp + c.fn})`,
+      metric: "span F1",
+      value: score,
+      note: `P ${p.toFixed(3)} R ${r.toFixed(3)}; ${type === "datetime" ? "SNIPS marks ranges and periods, which wa-entities leaves out by design" : "dish names are not in the general goods list (a catalogue would name them)"}`,
+    });
   }
 }
 
@@ -67,7 +72,15 @@ interface SpecCase {
   Results: { Text: string; TypeName: string }[];
 }
 
-const SPEC_TYPES: Record<string, EntityType> = { phonenumber: "phone", email: "email", url: "url", currency: "money", "datetimeV2.date": "datetime", "datetimeV2.time": "datetime", "datetimeV2.datetime": "datetime" };
+const SPEC_TYPES: Record<string, EntityType> = {
+  phonenumber: "phone",
+  email: "email",
+  url: "url",
+  currency: "money",
+  "datetimeV2.date": "datetime",
+  "datetimeV2.time": "datetime",
+  "datetimeV2.datetime": "datetime",
+};
 const SPEC_FILES: [string, CountryCode][] = [
   ["English/PhoneNumberModel.json", "US"],
   ["Portuguese/PhoneNumberModel.json", "BR"],
@@ -93,7 +106,15 @@ export function recognizersSection(data: string, rows: EvalRow[]): void {
   const spans: Counts = { tp: 0, fp: 0, fn: 0 };
   for (const [file, region] of SPEC_FILES) {
     const cases = JSON.parse(readFileSync(join(data, "entities/recognizers-text", file), "utf8").replace(/^\uFEFF/, "")) as SpecCase[];
-    const type = file.includes("Phone") ? "phone" : file.includes("Email") ? "email" : file.includes("URL") ? "url" : file.includes("Currency") ? "money" : "datetime";
+    const type = file.includes("Phone")
+      ? "phone"
+      : file.includes("Email")
+        ? "email"
+        : file.includes("URL")
+          ? "url"
+          : file.includes("Currency")
+            ? "money"
+            : "datetime";
     const inScope = cases.filter((c) => c.Results.every((r) => SPEC_TYPES[r.TypeName] === type));
     let passed = 0;
     for (const c of inScope) {
@@ -110,8 +131,19 @@ export function recognizersSection(data: string, rows: EvalRow[]): void {
     }
     passedAll += passed;
     casesAll += inScope.length;
-    rows.push({ section: "entities", dataset: `Recognizers-Text ${file.replace(".json", "")} (${inScope.length} of ${cases.length} cases in scope)`, metric: "pass rate", value: inScope.length === 0 ? 0 : passed / inScope.length });
+    rows.push({
+      section: "entities",
+      dataset: `Recognizers-Text ${file.replace(".json", "")} (${inScope.length} of ${cases.length} cases in scope)`,
+      metric: "pass rate",
+      value: inScope.length === 0 ? 0 : passed / inScope.length,
+    });
   }
   const { p, r, f1: score } = f1(spans);
-  rows.push({ section: "entities", dataset: `Recognizers-Text, all files above (${casesAll} cases)`, metric: "pass rate", value: passedAll / casesAll, note: `span P ${p.toFixed(3)} R ${r.toFixed(3)} F1 ${score.toFixed(3)} on text + type` });
+  rows.push({
+    section: "entities",
+    dataset: `Recognizers-Text, all files above (${casesAll} cases)`,
+    metric: "pass rate",
+    value: passedAll / casesAll,
+    note: `span P ${p.toFixed(3)} R ${r.toFixed(3)} F1 ${score.toFixed(3)} on text + type`,
+  });
 }

@@ -19,9 +19,12 @@ import { startDocumentThread } from "../src/core/media/documents/document-reader
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../test/support/document-fixtures";
 import { EvalRow } from "./threads";
 
-
 /** Spaces and line breaks counted once each: the ground truth has one line per printed line. */
-const normalizeText = (text: string) => text.replace(/[ \t]+/g, " ").replace(/\s*\n\s*/g, "\n").trim();
+const normalizeText = (text: string) =>
+  text
+    .replace(/[ \t]+/g, " ")
+    .replace(/\s*\n\s*/g, "\n")
+    .trim();
 
 async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   const folder = join(data, "ocr", "tesseractjs");
@@ -47,9 +50,23 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   };
   const clean = images.map(([file, expected]) => [file, readFileSync(join(folder, "images", file)), expected] as [string, Buffer, string]);
   const plain = await cer(clean, NO_PREPROCESSING);
-  rows.push({ section: "media", dataset: `tesseract.js test images (${clean.length}, eng), as sent`, metric: "OCR CER", value: plain.cer, target: "<= 0.02", note: `${plain.msPerImage.toFixed(0)} ms per image` });
+  rows.push({
+    section: "media",
+    dataset: `tesseract.js test images (${clean.length}, eng), as sent`,
+    metric: "OCR CER",
+    value: plain.cer,
+    target: "<= 0.02",
+    note: `${plain.msPerImage.toFixed(0)} ms per image`,
+  });
   const prepared = await cer(clean, defaults);
-  rows.push({ section: "media", dataset: `tesseract.js test images (${clean.length}, eng), upright + enlarged below 1000 px`, metric: "OCR CER", value: prepared.cer, target: "<= 0.02", note: `${prepared.msPerImage.toFixed(0)} ms per image` });
+  rows.push({
+    section: "media",
+    dataset: `tesseract.js test images (${clean.length}, eng), upright + enlarged below 1000 px`,
+    metric: "OCR CER",
+    value: prepared.cer,
+    target: "<= 0.02",
+    note: `${prepared.msPerImage.toFixed(0)} ms per image`,
+  });
 
   const page = readFileSync(join(folder, "images", "testocr.png"));
   const bill = readFileSync(join(folder, "images", "bill.png"));
@@ -57,8 +74,16 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
     ["page at 0.5x", await sharp(page).resize({ width: 320 }).png().toBuffer(), truth["testocr.png"]],
     ["statement at 0.6x", await sharp(bill).resize({ width: 574 }).png().toBuffer(), truth["bill.png"]],
     ["page at 0.6x, JPEG q40", await sharp(page).resize({ width: 384 }).jpeg({ quality: 40 }).toBuffer(), truth["testocr.png"]],
-    ["page sideways, EXIF 6", await sharp(page).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 90 }).toBuffer(), truth["testocr.png"]],
-    ["page sideways, EXIF 8", await sharp(page).rotate(90).withMetadata({ orientation: 8 }).jpeg({ quality: 90 }).toBuffer(), truth["testocr.png"]],
+    [
+      "page sideways, EXIF 6",
+      await sharp(page).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 90 }).toBuffer(),
+      truth["testocr.png"],
+    ],
+    [
+      "page sideways, EXIF 8",
+      await sharp(page).rotate(90).withMetadata({ orientation: 8 }).jpeg({ quality: 90 }).toBuffer(),
+      truth["testocr.png"],
+    ],
   ];
   const rough = await cer(degraded, NO_PREPROCESSING);
   const fixed = await cer(degraded, defaults);
@@ -68,7 +93,11 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   // Pool overhead: the same images through the pool (queue, timers, bookkeeping) and straight to the worker.
   // Each image alternately first straight and first through the pool, so warm caches favour neither.
   const rounds = 4;
-  const pool = new EnginePool<Buffer, OcrResult>(async () => worker, { label: "OCR", size: 1, timeoutMs: 60_000, startTimeoutMs: 60_000, maxWaiting: 1000 }, systemClock);
+  const pool = new EnginePool<Buffer, OcrResult>(
+    async () => worker,
+    { label: "OCR", size: 1, timeoutMs: 60_000, startTimeoutMs: 60_000, maxWaiting: 1000 },
+    systemClock,
+  );
   let direct = 0;
   let pooled = 0;
   let engine = 0;
@@ -93,7 +122,14 @@ async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
       }
     }
   }
-  rows.push({ section: "media", dataset: `OCR pool of 1 vs the bare worker, ${rounds * clean.length} images one at a time`, metric: "pool overhead", value: (pooled - direct) / direct, target: "< 0.10", note: `bare ${(direct / (rounds * clean.length)).toFixed(0)} ms/image, through the pool ${(pooled / (rounds * clean.length)).toFixed(0)} ms (engine ${(engine / (rounds * clean.length)).toFixed(0)})` });
+  rows.push({
+    section: "media",
+    dataset: `OCR pool of 1 vs the bare worker, ${rounds * clean.length} images one at a time`,
+    metric: "pool overhead",
+    value: (pooled - direct) / direct,
+    target: "< 0.10",
+    note: `bare ${(direct / (rounds * clean.length)).toFixed(0)} ms/image, through the pool ${(pooled / (rounds * clean.length)).toFixed(0)} ms (engine ${(engine / (rounds * clean.length)).toFixed(0)})`,
+  });
   await worker.terminate();
   rmSync(languageData, { recursive: true, force: true });
 }
@@ -137,25 +173,53 @@ async function adaptedDigits(manifest: string[][], digits: Recording[], rows: Ev
   const recognise = async (adaptOn: Recording[], test: Recording[], name: string) => {
     const recordings = adaptOn.map((r) => ({ name: r.path, audio: new Uint8Array(readFileSync(r.path)), container: "wav", text: r.text }));
     const started = performance.now();
-    const heard = await transcribeAll(test, "digits", [], { recordings, meansFile: join(dir, `${name}.means`), priorWeight: DEFAULT_PRIOR_WEIGHT });
+    const heard = await transcribeAll(test, "digits", [], {
+      recordings,
+      meansFile: join(dir, `${name}.means`),
+      priorWeight: DEFAULT_PRIOR_WEIGHT,
+    });
     return { ...heard, adaptMs: performance.now() - started };
   };
   const byTake = [
-    await recognise(digits.filter((_, i) => inFirstHalf[i]), digits.filter((_, i) => !inFirstHalf[i]), "second-half"),
-    await recognise(digits.filter((_, i) => !inFirstHalf[i]), digits.filter((_, i) => inFirstHalf[i]), "first-half"),
+    await recognise(
+      digits.filter((_, i) => inFirstHalf[i]),
+      digits.filter((_, i) => !inFirstHalf[i]),
+      "second-half",
+    ),
+    await recognise(
+      digits.filter((_, i) => !inFirstHalf[i]),
+      digits.filter((_, i) => inFirstHalf[i]),
+      "first-half",
+    ),
   ];
   const errors = byTake.reduce((sum, fold) => sum + fold.byGroup.get("all")!.errors, 0);
   const words = byTake.reduce((sum, fold) => sum + fold.byGroup.get("all")!.words, 0);
-  rows.push({ section: "media", dataset: `FSDD all ${digits.length}, offline digits adapted to the same speakers (each half of the takes after adapting on the other half)`, metric: "WER", value: errors / words, target: "<= 0.10", note: `prior weight ${DEFAULT_PRIOR_WEIGHT}; adapting on ${digits.length / 2} recordings and recognising ${digits.length / 2} took ${(byTake[0].adaptMs / 1000).toFixed(1)} s` });
+  rows.push({
+    section: "media",
+    dataset: `FSDD all ${digits.length}, offline digits adapted to the same speakers (each half of the takes after adapting on the other half)`,
+    metric: "WER",
+    value: errors / words,
+    target: "<= 0.10",
+    note: `prior weight ${DEFAULT_PRIOR_WEIGHT}; adapting on ${digits.length / 2} recordings and recognising ${digits.length / 2} took ${(byTake[0].adaptMs / 1000).toFixed(1)} s`,
+  });
   if (speakers.length >= 2) {
     let otherErrors = 0;
     let otherWords = 0;
     for (const speaker of speakers) {
-      const fold = await recognise(digits.filter((d) => d.group !== speaker), digits.filter((d) => d.group === speaker), `without-${speaker}`);
+      const fold = await recognise(
+        digits.filter((d) => d.group !== speaker),
+        digits.filter((d) => d.group === speaker),
+        `without-${speaker}`,
+      );
       otherErrors += fold.byGroup.get("all")!.errors;
       otherWords += fold.byGroup.get("all")!.words;
     }
-    rows.push({ section: "media", dataset: `FSDD all ${digits.length}, offline digits adapted to the other speaker(s) only (a voice not among the recordings)`, metric: "WER", value: otherErrors / otherWords });
+    rows.push({
+      section: "media",
+      dataset: `FSDD all ${digits.length}, offline digits adapted to the other speaker(s) only (a voice not among the recordings)`,
+      metric: "WER",
+      value: otherErrors / otherWords,
+    });
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -177,13 +241,28 @@ const SENTENCES = [
 
 async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
   const folder = join(data, "audio", "fsdd");
-  const manifest = readFileSync(join(folder, "manifest.csv"), "utf8").trim().split("\n").slice(1).map((line) => line.split(","));
+  const manifest = readFileSync(join(folder, "manifest.csv"), "utf8")
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(","));
   const digits = manifest.map(([file, , text, speaker]) => ({ path: join(folder, file), text, group: speaker }));
   const fsdd = await transcribeAll(digits, "digits", []);
   for (const [group, total] of fsdd.byGroup) {
-    rows.push({ section: "media", dataset: `FSDD ${group === "all" ? `all ${digits.length} recordings` : `speaker ${group}`}, offline digits grammar`, metric: "WER", value: total.errors / total.words, target: group === "all" ? "<= 0.10" : undefined });
+    rows.push({
+      section: "media",
+      dataset: `FSDD ${group === "all" ? `all ${digits.length} recordings` : `speaker ${group}`}, offline digits grammar`,
+      metric: "WER",
+      value: total.errors / total.words,
+      target: group === "all" ? "<= 0.10" : undefined,
+    });
   }
-  rows.push({ section: "media", dataset: `FSDD, offline (${fsdd.audioSeconds.toFixed(0)} s of audio)`, metric: "real-time factor", value: fsdd.rtf });
+  rows.push({
+    section: "media",
+    dataset: `FSDD, offline (${fsdd.audioSeconds.toFixed(0)} s of audio)`,
+    metric: "real-time factor",
+    value: fsdd.rtf,
+  });
   await adaptedDigits(manifest, digits, rows);
 
   const hasTools = ["espeak-ng", "opusenc"].every((tool) => {
@@ -195,7 +274,9 @@ async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
     }
   });
   if (!hasTools) {
-    console.log("media: espeak-ng and opusenc (Debian packages espeak-ng, opus-tools) are not here; the synthesised sentences are left out");
+    console.log(
+      "media: espeak-ng and opusenc (Debian packages espeak-ng, opus-tools) are not here; the synthesised sentences are left out",
+    );
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), "wa-eval-voice-"));
@@ -214,7 +295,13 @@ async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
     const heard = await transcribeAll(notes, mode, SENTENCES);
     const all = heard.byGroup.get("all")!;
     const label = mode === "phrases" ? "one of the 12 sentences" : "any sequence of their 53 words";
-    rows.push({ section: "media", dataset: `espeak-ng sentences as Ogg/Opus voice notes (${notes.length}, 3 voices), grammar: ${label}`, metric: "WER", value: all.errors / all.words, note: `RTF ${heard.rtf.toFixed(3)}, ${heard.audioSeconds.toFixed(0)} s of audio` });
+    rows.push({
+      section: "media",
+      dataset: `espeak-ng sentences as Ogg/Opus voice notes (${notes.length}, 3 voices), grammar: ${label}`,
+      metric: "WER",
+      value: all.errors / all.words,
+      note: `RTF ${heard.rtf.toFixed(3)}, ${heard.audioSeconds.toFixed(0)} s of audio`,
+    });
   }
   rmSync(dir, { recursive: true, force: true });
 }
@@ -223,23 +310,51 @@ async function speechSection(data: string, rows: EvalRow[]): Promise<void> {
 async function documentSection(rows: EvalRow[]): Promise<void> {
   const reader = await startDocumentThread({ ...DEFAULT_DOCUMENT_LIMITS, maxPages: 5000, maxUnpackedBytes: 50 * 1024 * 1024 });
   const pageTexts = ["Invoice BR-20931", "Customer Ana Souza, Rua Augusta 1200", "Total R$ 50,50"];
-  const sheetRows = [["Product", "Qty", "Price"], ...Array.from({ length: 999 }, (_, i) => [`Item ${i}`, String(i % 17), (i * 1.25).toFixed(2)])];
+  const sheetRows = [
+    ["Product", "Qty", "Price"],
+    ...Array.from({ length: 999 }, (_, i) => [`Item ${i}`, String(i % 17), (i * 1.25).toFixed(2)]),
+  ];
   const cases: { name: string; data: Buffer; check: (d: DocumentResult) => [number, number] }[] = [
-    { name: "PDF, 3 pages", data: makePdf(pageTexts), check: (d) => [pageTexts.filter((t, i) => d.pages?.[i]?.text === t).length, pageTexts.length] },
+    {
+      name: "PDF, 3 pages",
+      data: makePdf(pageTexts),
+      check: (d) => [pageTexts.filter((t, i) => d.pages?.[i]?.text === t).length, pageTexts.length],
+    },
     {
       name: "DOCX, 2 paragraphs + 3x2 table",
-      data: makeDocx(["Please deliver on Friday", "Order BR-20931"], [["Item", "Qty"], ["Coffee", "2"], ["Filter", "40"]]),
-      check: (d) => [(d.text.includes("Please deliver on Friday\nOrder BR-20931") ? 2 : 0) + d.tables[0].rows.flat().filter((c, i) => c === ["Item", "Qty", "Coffee", "2", "Filter", "40"][i]).length, 8],
+      data: makeDocx(
+        ["Please deliver on Friday", "Order BR-20931"],
+        [
+          ["Item", "Qty"],
+          ["Coffee", "2"],
+          ["Filter", "40"],
+        ],
+      ),
+      check: (d) => [
+        (d.text.includes("Please deliver on Friday\nOrder BR-20931") ? 2 : 0) +
+          d.tables[0].rows.flat().filter((c, i) => c === ["Item", "Qty", "Coffee", "2", "Filter", "40"][i]).length,
+        8,
+      ],
     },
     {
       name: "XLSX, 1,000 rows x 3 columns",
       data: makeXlsx([{ name: "Stock", rows: sheetRows.map((r, i) => (i === 0 ? r : [r[0], Number(r[1]), Number(r[2])])) }]),
-      check: (d) => [d.tables[0].rows.flat().filter((c, i) => String(Number(c)) === c ? Number(c) === Number(sheetRows.flat()[i]) : c === sheetRows.flat()[i]).length, sheetRows.flat().length],
+      check: (d) => [
+        d.tables[0].rows
+          .flat()
+          .filter((c, i) => (String(Number(c)) === c ? Number(c) === Number(sheetRows.flat()[i]) : c === sheetRows.flat()[i])).length,
+        sheetRows.flat().length,
+      ],
     },
   ];
   const coldStarted = performance.now();
   await reader.run({ data: makePdf(["warm up"]) });
-  rows.push({ section: "media", dataset: "document: first PDF after the thread starts (pdf.js loading)", metric: "ms to read", value: performance.now() - coldStarted });
+  rows.push({
+    section: "media",
+    dataset: "document: first PDF after the thread starts (pdf.js loading)",
+    metric: "ms to read",
+    value: performance.now() - coldStarted,
+  });
   let right = 0;
   let total = 0;
   for (const item of cases) {
@@ -251,15 +366,30 @@ async function documentSection(rows: EvalRow[]): Promise<void> {
     total += of;
     rows.push({ section: "media", dataset: `document: ${item.name}`, metric: "ms to read", value: ms, note: `${ok}/${of} fields exact` });
   }
-  rows.push({ section: "media", dataset: "documents made by the eval (PDF, DOCX, XLSX)", metric: "fields extracted exactly", value: right / total });
+  rows.push({
+    section: "media",
+    dataset: "documents made by the eval (PDF, DOCX, XLSX)",
+    metric: "fields extracted exactly",
+    value: right / total,
+  });
   const long = makePdf(Array.from({ length: 5000 }, (_, i) => `Statement line ${i}`));
   const started = performance.now();
   const read = await reader.run({ data: long });
-  rows.push({ section: "media", dataset: `PDF of 5,000 pages (${(long.length / 1024).toFixed(0)} KB), every page`, metric: "pages per second", value: (read.pages?.length ?? 0) / ((performance.now() - started) / 1000) });
+  rows.push({
+    section: "media",
+    dataset: `PDF of 5,000 pages (${(long.length / 1024).toFixed(0)} KB), every page`,
+    metric: "pages per second",
+    value: (read.pages?.length ?? 0) / ((performance.now() - started) / 1000),
+  });
   const bomb = makeZip({ "word/document.xml": Buffer.alloc(200 * 1024 * 1024, 0x20) }, { lieAboutSize: true });
   const bombStarted = performance.now();
   await reader.run({ data: bomb }).catch(() => undefined);
-  rows.push({ section: "media", dataset: `zip bomb: ${(bomb.length / 1024).toFixed(0)} KB inflating to 200 MB, 50 MB limit`, metric: "ms to refuse", value: performance.now() - bombStarted });
+  rows.push({
+    section: "media",
+    dataset: `zip bomb: ${(bomb.length / 1024).toFixed(0)} KB inflating to 200 MB, 50 MB limit`,
+    metric: "ms to refuse",
+    value: performance.now() - bombStarted,
+  });
   await reader.terminate();
 }
 

@@ -18,7 +18,6 @@ import { nodeTimingSection } from "./node-timing";
 import { EvalRow, threadSection } from "./threads";
 import { provenance } from "../bench/provenance";
 
-
 const root = join(__dirname, "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
 const ONLY = process.env.EVAL_ONLY;
@@ -50,10 +49,12 @@ function macroF1(gold: string[], predicted: string[]): number {
 /** TweetEval's own sentiment metric: recall averaged over the three classes. */
 function macroRecall(gold: string[], predicted: string[]): number {
   const labels = [...new Set(gold)];
-  return labels.reduce((sum, label) => {
-    const of = gold.flatMap((g, i) => (g === label ? [predicted[i]] : []));
-    return sum + of.filter((p) => p === label).length / of.length;
-  }, 0) / labels.length;
+  return (
+    labels.reduce((sum, label) => {
+      const of = gold.flatMap((g, i) => (g === label ? [predicted[i]] : []));
+      return sum + of.filter((p) => p === label).length / of.length;
+    }, 0) / labels.length
+  );
 }
 
 /** Folds that keep each intent's share: the i-th example of an intent goes to fold i mod k. */
@@ -88,7 +89,9 @@ function intentSection(rows: Row[]): void {
     predictMs += pms;
     gold.push(...test.map((e) => e.label));
     predicted.push(...labels);
-    console.log(`  banking77 fold ${fold + 1}/5: ${(labels.filter((l, i) => l === test[i].label).length / test.length).toFixed(4)} (${Math.round(ms / 1000)} s to train)`);
+    console.log(
+      `  banking77 fold ${fold + 1}/5: ${(labels.filter((l, i) => l === test[i].label).length / test.length).toFixed(4)} (${Math.round(ms / 1000)} s to train)`,
+    );
   }
   const accuracy = gold.filter((g, i) => g === predicted[i]).length / gold.length;
   rows.push({ section: "intent", dataset: "Banking77 train, 5-fold CV", metric: "accuracy", value: accuracy, target: ">= 0.90" });
@@ -97,19 +100,39 @@ function intentSection(rows: Row[]): void {
   rows.push({ section: "intent", dataset: "Banking77", metric: "ms per message", value: predictMs / gold.length, target: "< 2" });
 
   // CLINC150: train on train + oos_train (oos as one more intent), score val + oos_val.
-  const clincTrain = [...parseExamplesJsonl(read("intent/clinc150/train.jsonl")).examples, ...parseExamplesJsonl(read("intent/clinc150/oos_train.jsonl")).examples];
+  const clincTrain = [
+    ...parseExamplesJsonl(read("intent/clinc150/train.jsonl")).examples,
+    ...parseExamplesJsonl(read("intent/clinc150/oos_train.jsonl")).examples,
+  ];
   const [clinc, clincMs] = timed(() => IntentClassifier.train(clincTrain));
   const val = parseExamplesJsonl(read("intent/clinc150/val.jsonl")).examples;
   const oos = parseExamplesJsonl(read("intent/clinc150/oos_val.jsonl")).examples;
   const inScope = val.filter((e) => clinc.predict(e.text, 1)[0].label === e.label).length / val.length;
-  rows.push({ section: "intent", dataset: "CLINC150 val (150 intents)", metric: "in-scope accuracy", value: inScope, note: `trained in ${Math.round(clincMs / 1000)} s` });
+  rows.push({
+    section: "intent",
+    dataset: "CLINC150 val (150 intents)",
+    metric: "in-scope accuracy",
+    value: inScope,
+    note: `trained in ${Math.round(clincMs / 1000)} s`,
+  });
   for (const threshold of [0, 0.3, 0.5]) {
     const label = (text: string) => {
       const [best] = clinc.predict(text, 1);
       return best.confidence < threshold ? "oos" : best.label;
     };
-    rows.push({ section: "intent", dataset: `CLINC150 oos_val, fallback below ${threshold}`, metric: "out-of-scope recall", value: oos.filter((e) => label(e.text) === "oos").length / oos.length });
-    if (threshold > 0) rows.push({ section: "intent", dataset: `CLINC150 val, fallback below ${threshold}`, metric: "in-scope accuracy", value: val.filter((e) => label(e.text) === e.label).length / val.length });
+    rows.push({
+      section: "intent",
+      dataset: `CLINC150 oos_val, fallback below ${threshold}`,
+      metric: "out-of-scope recall",
+      value: oos.filter((e) => label(e.text) === "oos").length / oos.length,
+    });
+    if (threshold > 0)
+      rows.push({
+        section: "intent",
+        dataset: `CLINC150 val, fallback below ${threshold}`,
+        metric: "in-scope accuracy",
+        value: val.filter((e) => label(e.text) === e.label).length / val.length,
+      });
   }
 
   // WhatsApp gold: 15 intents in six languages; 5-fold CV by conversation (a chat never in its own training data).
@@ -124,7 +147,13 @@ function intentSection(rows: Row[]): void {
     const model = IntentClassifier.train(gold2.filter((m) => !held.has(m.conversation)).map((m) => ({ text: m.text, label: m.intent })));
     right += gold2.filter((m) => held.has(m.conversation) && model.predict(m.text, 1)[0].label === m.intent).length;
   }
-  rows.push({ section: "intent", dataset: "whatsapp-gold dev, 5-fold CV by conversation", metric: "accuracy", value: right / gold2.length, note: "255 messages, 15 intents, 6 languages: few examples per intent" });
+  rows.push({
+    section: "intent",
+    dataset: "whatsapp-gold dev, 5-fold CV by conversation",
+    metric: "accuracy",
+    value: right / gold2.length,
+    note: "255 messages, 15 intents, 6 languages: few examples per intent",
+  });
 }
 
 function readJsonl<T>(path: string): T[] {
@@ -140,18 +169,41 @@ function sentimentSection(rows: Row[]): void {
   const goldMessages = readJsonl<{ text: string; sentiment: string; conversation: string }>("whatsapp-gold/dev.jsonl");
   const gold = goldMessages.map((m) => ({ text: m.text, label: m.sentiment }));
   const val = (lang: string) => readJsonl<{ text: string; label: string }>(`sentiment/xlmt/${lang}/val.jsonl`);
-  const score = (data: { text: string; label: string }[], label: (text: string) => string) => macroF1(data.map((d) => d.label), data.map((d) => label(d.text)));
+  const score = (data: { text: string; label: string }[], label: (text: string) => string) =>
+    macroF1(
+      data.map((d) => d.label),
+      data.map((d) => label(d.text)),
+    );
   // The node's default: the built-in lexicon plus VADER's English list for English messages; no training at all.
   const englishWords = englishValenceWords();
   const lexicon = (text: string) => scoreSentiment(text, { ...DEFAULT_SENTIMENT, englishWords }).label;
   const ownListOnly = (text: string) => scoreSentiment(text).label;
   const [tweetF1, tweetMs] = timed(() => score(tweeteval, lexicon));
   rows.push({ section: "sentiment", dataset: "TweetEval val (EN tweets), lexicon", metric: "macro-F1", value: tweetF1, target: ">= 0.65" });
-  rows.push({ section: "sentiment", dataset: "TweetEval val (EN tweets), lexicon", metric: "macro-recall (TweetEval's metric)", value: macroRecall(tweeteval.map((t) => t.label), tweeteval.map((t) => lexicon(t.text))) });
-  rows.push({ section: "sentiment", dataset: "TweetEval val (EN tweets), own list only (English list off)", metric: "macro-F1", value: score(tweeteval, ownListOnly) });
+  rows.push({
+    section: "sentiment",
+    dataset: "TweetEval val (EN tweets), lexicon",
+    metric: "macro-recall (TweetEval's metric)",
+    value: macroRecall(
+      tweeteval.map((t) => t.label),
+      tweeteval.map((t) => lexicon(t.text)),
+    ),
+  });
+  rows.push({
+    section: "sentiment",
+    dataset: "TweetEval val (EN tweets), own list only (English list off)",
+    metric: "macro-F1",
+    value: score(tweeteval, ownListOnly),
+  });
   rows.push({ section: "sentiment", dataset: "whatsapp-gold dev (6 languages), lexicon", metric: "macro-F1", value: score(gold, lexicon) });
-  rows.push({ section: "sentiment", dataset: "whatsapp-gold dev (6 languages), own list only", metric: "macro-F1", value: score(gold, ownListOnly) });
-  for (const lang of languages) rows.push({ section: "sentiment", dataset: `XLM-T val ${lang}, lexicon`, metric: "macro-F1", value: score(val(lang), lexicon) });
+  rows.push({
+    section: "sentiment",
+    dataset: "whatsapp-gold dev (6 languages), own list only",
+    metric: "macro-F1",
+    value: score(gold, ownListOnly),
+  });
+  for (const lang of languages)
+    rows.push({ section: "sentiment", dataset: `XLM-T val ${lang}, lexicon`, metric: "macro-F1", value: score(val(lang), lexicon) });
   rows.push({ section: "sentiment", dataset: "lexicon", metric: "ms per message", value: tweetMs / tweeteval.length, target: "< 2" });
   // Trained mode, per language: XLM-T train of the other seven languages plus its own. English is left out: XLM-T's
   // English tweets are nearly all in TweetEval val too, so a trained English figure would not be honest.
@@ -161,14 +213,33 @@ function sentimentSection(rows: Row[]): void {
   const reading = (text: string) => readWithLexicon(text, { ...DEFAULT_SENTIMENT, englishWords }).input;
   const trainedOn = (examples: { text: string; label: string }[], withReading: boolean, epochs = DEFAULT_TRAINING.epochs) => {
     const read = withReading ? reading : (text: string) => text;
-    const model = IntentClassifier.train(examples.map((e) => ({ text: read(e.text), label: e.label })), { ...DEFAULT_TRAINING, epochs });
+    const model = IntentClassifier.train(
+      examples.map((e) => ({ text: read(e.text), label: e.label })),
+      { ...DEFAULT_TRAINING, epochs },
+    );
     return (text: string) => model.predict(read(text), 1)[0].label;
   };
   const trained = trainedOn(train, true, 5);
-  rows.push({ section: "sentiment", dataset: `whatsapp-gold dev, trained on XLM-T train (7 languages, ${train.length} tweets), with the lexicon's reading`, metric: "macro-F1", value: score(gold, trained) });
-  for (const lang of trainLanguages) rows.push({ section: "sentiment", dataset: `XLM-T val ${lang}, trained on XLM-T train, with the lexicon's reading`, metric: "macro-F1", value: score(val(lang), trained) });
+  rows.push({
+    section: "sentiment",
+    dataset: `whatsapp-gold dev, trained on XLM-T train (7 languages, ${train.length} tweets), with the lexicon's reading`,
+    metric: "macro-F1",
+    value: score(gold, trained),
+  });
+  for (const lang of trainLanguages)
+    rows.push({
+      section: "sentiment",
+      dataset: `XLM-T val ${lang}, trained on XLM-T train, with the lexicon's reading`,
+      metric: "macro-F1",
+      value: score(val(lang), trained),
+    });
   // Trained on the user's own kind of messages: five folds, each trained on the other four (gold: by conversation).
-  const folds = <T,>(items: T[], foldOf: (item: T, i: number) => number, labelOf: (item: T) => { text: string; label: string }, withReading: boolean) => {
+  const folds = <T>(
+    items: T[],
+    foldOf: (item: T, i: number) => number,
+    labelOf: (item: T) => { text: string; label: string },
+    withReading: boolean,
+  ) => {
     const truth: string[] = [];
     const guessed: string[] = [];
     for (let fold = 0; fold < 5; fold += 1) {
@@ -183,15 +254,41 @@ function sentimentSection(rows: Row[]): void {
   const conversations = [...new Set(goldMessages.map((m) => m.conversation))];
   for (const withReading of [false, true]) {
     const how = withReading ? "with the lexicon's reading" : "words only";
-    rows.push({ section: "sentiment", dataset: `whatsapp-gold dev, trained, 5-fold CV by conversation, ${how}`, metric: "macro-F1", value: folds(goldMessages, (m) => conversations.indexOf(m.conversation) % 5, (m) => ({ text: m.text, label: m.sentiment }), withReading) });
-    rows.push({ section: "sentiment", dataset: `TweetEval val, trained, 5-fold CV, ${how}`, metric: "macro-F1", value: folds(tweeteval, (_, i) => i % 5, (t) => t, withReading) });
+    rows.push({
+      section: "sentiment",
+      dataset: `whatsapp-gold dev, trained, 5-fold CV by conversation, ${how}`,
+      metric: "macro-F1",
+      value: folds(
+        goldMessages,
+        (m) => conversations.indexOf(m.conversation) % 5,
+        (m) => ({ text: m.text, label: m.sentiment }),
+        withReading,
+      ),
+    });
+    rows.push({
+      section: "sentiment",
+      dataset: `TweetEval val, trained, 5-fold CV, ${how}`,
+      metric: "macro-F1",
+      value: folds(
+        tweeteval,
+        (_, i) => i % 5,
+        (t) => t,
+        withReading,
+      ),
+    });
   }
 }
 
 function entitySection(rows: Row[]): void {
   const gold = readJsonl<{ id: string; chat: string; from: string; text: string; timestamp: number }>("whatsapp-gold/dev.jsonl");
   const extractAll = () =>
-    gold.map((m) => ({ id: m.id, entities: extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat), sentAt: m.timestamp * 1000 }).map(({ type, start, end, text, value }) => ({ type, start, end, text, value })) }));
+    gold.map((m) => ({
+      id: m.id,
+      entities: extractRuleEntities(m.text, {
+        region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat),
+        sentAt: m.timestamp * 1000,
+      }).map(({ type, start, end, text, value }) => ({ type, start, end, text, value })),
+    }));
   // The first pass pays chrono-node's one-time set-up (about 0.3 s); a running node pays it once.
   const [, coldMs] = timed(extractAll);
   const [predictions, ms] = timed(extractAll);
@@ -199,23 +296,66 @@ function entitySection(rows: Row[]): void {
   const scoreFile = join(tmpdir(), `wa-eval-entities-${process.pid}.json`);
   writeFileSync(predFile, predictions.map((p) => JSON.stringify(p)).join("\n") + "\n");
   // The data set's own scorer, so the figures are the ones the blind set will be scored with.
-  execFileSync(process.execPath, [join(DATA, "whatsapp-gold/score.mjs"), join(DATA, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile], { stdio: "ignore" });
+  execFileSync(
+    process.execPath,
+    [join(DATA, "whatsapp-gold/score.mjs"), join(DATA, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile],
+    { stdio: "ignore" },
+  );
   type Prf = { p: number; r: number; f1: number };
   const scoredText = readFileSync(scoreFile, "utf8");
   rmSync(predFile, { force: true });
   rmSync(scoreFile, { force: true });
-  const scored = JSON.parse(scoredText) as { entities: { value_micro: Prf; per_type: Record<string, { gold: number; span: Prf; value: Prf }> } };
+  const scored = JSON.parse(scoredText) as {
+    entities: { value_micro: Prf; per_type: Record<string, { gold: number; span: Prf; value: Prf }> };
+  };
   for (const [type, figures] of Object.entries(scored.entities.per_type)) {
-    rows.push({ section: "entities", dataset: `whatsapp-gold dev, ${type} (${figures.gold})`, metric: "span F1 / value F1", value: figures.value.f1, note: `span ${figures.span.f1.toFixed(3)}, P ${figures.value.p.toFixed(3)} R ${figures.value.r.toFixed(3)}` });
+    rows.push({
+      section: "entities",
+      dataset: `whatsapp-gold dev, ${type} (${figures.gold})`,
+      metric: "span F1 / value F1",
+      value: figures.value.f1,
+      note: `span ${figures.span.f1.toFixed(3)}, P ${figures.value.p.toFixed(3)} R ${figures.value.r.toFixed(3)}`,
+    });
   }
-  rows.push({ section: "entities", dataset: "whatsapp-gold dev, all 11 types", metric: "micro value F1", value: scored.entities.value_micro.f1, target: ">= 0.97", note: "the goods-noun list and the name rules were written with this dev set in view: expect less on unseen chats" });
-  rows.push({ section: "entities", dataset: "rules", metric: "ms per message", value: ms / gold.length, target: "< 2", note: `first pass ${(coldMs / gold.length).toFixed(2)} ms, set-up included` });
+  rows.push({
+    section: "entities",
+    dataset: "whatsapp-gold dev, all 11 types",
+    metric: "micro value F1",
+    value: scored.entities.value_micro.f1,
+    target: ">= 0.97",
+    note: "the goods-noun list and the name rules were written with this dev set in view: expect less on unseen chats",
+  });
+  rows.push({
+    section: "entities",
+    dataset: "rules",
+    metric: "ms per message",
+    value: ms / gold.length,
+    target: "< 2",
+    note: `first pass ${(coldMs / gold.length).toFixed(2)} ms, set-up included`,
+  });
   // A shop with a large catalogue: 20,000 made-up names sharing first words, as brands do.
-  const catalogue = Array.from({ length: 20_000 }, (_, i) => `${["Nike Air", "Galaxy S", "Kopi Blend", "Trailhead"][i % 4]} ${i} ${["Deluxe", "Mini", "Pro"][i % 3]}`);
-  const withCatalogue = () => gold.map((m) => extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat), sentAt: m.timestamp * 1000, productCatalogue: catalogue }));
+  const catalogue = Array.from(
+    { length: 20_000 },
+    (_, i) => `${["Nike Air", "Galaxy S", "Kopi Blend", "Trailhead"][i % 4]} ${i} ${["Deluxe", "Mini", "Pro"][i % 3]}`,
+  );
+  const withCatalogue = () =>
+    gold.map((m) =>
+      extractRuleEntities(m.text, {
+        region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat),
+        sentAt: m.timestamp * 1000,
+        productCatalogue: catalogue,
+      }),
+    );
   const [, buildMs] = timed(withCatalogue);
   const [, catalogueMs] = timed(withCatalogue);
-  rows.push({ section: "entities", dataset: "rules with a 20,000-name product catalogue", metric: "ms per message", value: catalogueMs / gold.length, target: "< 2", note: `index built on first use: ${buildMs.toFixed(0)} ms for the first pass` });
+  rows.push({
+    section: "entities",
+    dataset: "rules with a 20,000-name product catalogue",
+    metric: "ms per message",
+    value: catalogueMs / gold.length,
+    target: "< 2",
+    note: `index built on first use: ${buildMs.toFixed(0)} ms for the first pass`,
+  });
 }
 
 async function main(): Promise<void> {
@@ -238,11 +378,15 @@ async function main(): Promise<void> {
   if (!ONLY || ONLY === "nodes") nodeTimingSection(root, DATA, rows);
   if (!ONLY || ONLY === "media") await mediaSection(DATA, rows);
   console.log("\n| section | dataset | metric | value | target |\n|---|---|---|---:|---|");
-  for (const r of rows) console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
+  for (const r of rows)
+    console.log(`| ${r.section} | ${r.dataset} | ${r.metric} | ${r.value.toFixed(4)} | ${r.target ?? ""}${r.note ? ` (${r.note})` : ""} |`);
   // EVAL_OUT writes elsewhere (the accuracy floors test does, leaving the committed figures alone).
   const outFile = process.env.EVAL_OUT ?? join(root, "eval", "results", "latest.json");
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify({ ...origin, command: ONLY ? `EVAL_ONLY=${ONLY} npm run eval` : "npm run eval", seconds: (Date.now() - started) / 1000, rows }, null, 2)}\n`);
+  writeFileSync(
+    outFile,
+    `${JSON.stringify({ ...origin, command: ONLY ? `EVAL_ONLY=${ONLY} npm run eval` : "npm run eval", seconds: (Date.now() - started) / 1000, rows }, null, 2)}\n`,
+  );
   console.log(`written to ${outFile}`);
 }
 

@@ -8,9 +8,14 @@ import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
-import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadOptions, assignThread, entityKeysOf, initialThreadState } from "../src/core/nlu/threading";
-
-
+import {
+  ChatThreadState,
+  DEFAULT_THREAD_OPTIONS,
+  ThreadOptions,
+  assignThread,
+  entityKeysOf,
+  initialThreadState,
+} from "../src/core/nlu/threading";
 
 /** One figure of npm run eval. */
 export interface EvalRow {
@@ -62,7 +67,11 @@ function goldSection(data: string, rows: EvalRow[], withEntities: boolean): numb
   const predictions = messages.map((m) => {
     const isGroup = m.chat.endsWith("@g.us");
     const entityKeys = withEntities ? entityKeysOf(extractRuleEntities(m.text, { region: regionOfChat(isGroup ? m.from : m.chat) })) : [];
-    const step = assignThread(states.get(m.conversation) ?? initialThreadState(), { id: m.id, from: m.from, text: m.text, at: m.timestamp * 1000, isGroup, quotedId: m.quoted_id, entityKeys }, DEFAULT_THREAD_OPTIONS);
+    const step = assignThread(
+      states.get(m.conversation) ?? initialThreadState(),
+      { id: m.id, from: m.from, text: m.text, at: m.timestamp * 1000, isGroup, quotedId: m.quoted_id, entityKeys },
+      DEFAULT_THREAD_OPTIONS,
+    );
     states.set(m.conversation, step.state);
     return { id: m.id, thread: `t${step.decision.number}` };
   });
@@ -70,7 +79,11 @@ function goldSection(data: string, rows: EvalRow[], withEntities: boolean): numb
   const predFile = join(tmpdir(), `wa-eval-threads-${process.pid}.jsonl`);
   const scoreFile = join(tmpdir(), `wa-eval-threads-${process.pid}.json`);
   writeFileSync(predFile, predictions.map((p) => JSON.stringify(p)).join("\n") + "\n");
-  execFileSync(process.execPath, [join(data, "whatsapp-gold/score.mjs"), join(data, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile], { stdio: "ignore" });
+  execFileSync(
+    process.execPath,
+    [join(data, "whatsapp-gold/score.mjs"), join(data, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile],
+    { stdio: "ignore" },
+  );
   const scored = JSON.parse(readFileSync(scoreFile, "utf8")) as { threads: { p: number; r: number; f1: number; macro_f1: number } };
   rmSync(predFile, { force: true });
   rmSync(scoreFile, { force: true });
@@ -79,15 +92,31 @@ function goldSection(data: string, rows: EvalRow[], withEntities: boolean): numb
   const kinds = { group: { tp: 0, fp: 0, fn: 0 }, single: { tp: 0, fp: 0, fn: 0 } };
   for (const conversation of new Set(messages.map((m) => m.conversation))) {
     const inIt = messages.map((m, i) => [m, predictions[i]] as const).filter(([m]) => m.conversation === conversation);
-    const counts = pairwise(inIt.map(([m]) => m.thread), inIt.map(([, p]) => p.thread));
+    const counts = pairwise(
+      inIt.map(([m]) => m.thread),
+      inIt.map(([, p]) => p.thread),
+    );
     const kind = inIt[0][0].chat.endsWith("@g.us") ? kinds.group : kinds.single;
     kind.tp += counts.tp;
     kind.fp += counts.fp;
     kind.fn += counts.fn;
   }
-  rows.push({ section: "threads", dataset: `whatsapp-gold dev (22 conversations)${withEntities ? ", with rule entities" : ", words only"}`, metric: "pairwise F1", value: t.f1, target: ">= 0.85", note: `P ${t.p.toFixed(3)} R ${t.r.toFixed(3)}, mean per conversation ${t.macro_f1.toFixed(3)}; group chats ${f1(kinds.group).toFixed(3)}, one-to-one ${f1(kinds.single).toFixed(3)}` });
+  rows.push({
+    section: "threads",
+    dataset: `whatsapp-gold dev (22 conversations)${withEntities ? ", with rule entities" : ", words only"}`,
+    metric: "pairwise F1",
+    value: t.f1,
+    target: ">= 0.85",
+    note: `P ${t.p.toFixed(3)} R ${t.r.toFixed(3)}, mean per conversation ${t.macro_f1.toFixed(3)}; group chats ${f1(kinds.group).toFixed(3)}, one-to-one ${f1(kinds.single).toFixed(3)}`,
+  });
   const single = singleThreadBaseline(messages);
-  if (withEntities) rows.push({ section: "threads", dataset: "whatsapp-gold dev, baseline: one thread per conversation", metric: "pairwise F1", value: single });
+  if (withEntities)
+    rows.push({
+      section: "threads",
+      dataset: "whatsapp-gold dev, baseline: one thread per conversation",
+      metric: "pairwise F1",
+      value: single,
+    });
   return ms;
 }
 
@@ -122,7 +151,9 @@ function ircSection(data: string, rows: EvalRow[], options: ThreadOptions): numb
   let scoredMessages = 0;
   let spent = 0;
   let assigned = 0;
-  for (const file of readdirSync(folder).filter((f) => f.endsWith(".ascii.txt")).sort()) {
+  for (const file of readdirSync(folder)
+    .filter((f) => f.endsWith(".ascii.txt"))
+    .sort()) {
     const sample = file.replace(".ascii.txt", "");
     const lines = readFileSync(join(folder, file), "utf8").split("\n");
     let state = initialThreadState();
@@ -141,7 +172,11 @@ function ircSection(data: string, rows: EvalRow[], options: ThreadOptions): numb
         if (minute < lastMinute) dayOffset += 24 * 60;
         lastMinute = minute;
         const nick = parsed[3] ?? parsed[4];
-        const step = assignThread(state, { id: String(i), from: nick, name: nick, text: parsed[5] ?? "", at: (dayOffset + minute) * 60_000 + i, isGroup: true }, options);
+        const step = assignThread(
+          state,
+          { id: String(i), from: nick, name: nick, text: parsed[5] ?? "", at: (dayOffset + minute) * 60_000 + i, isGroup: true },
+          options,
+        );
         state = step.state;
         label = `t${step.decision.number}`;
         assigned += 1;
@@ -160,13 +195,32 @@ function ircSection(data: string, rows: EvalRow[], options: ThreadOptions): numb
   }
   const p = total.tp / Math.max(1, total.tp + total.fp);
   const r = total.tp / Math.max(1, total.tp + total.fn);
-  rows.push({ section: "threads", dataset: `IRC disentanglement dev (10 logs, ${scoredMessages} messages scored)`, metric: "pairwise F1", value: f1(total), target: ">= 0.85", note: `P ${p.toFixed(3)} R ${r.toFixed(3)}; close after ${options.closeAfterMs / 60_000} min, own thread ${options.participantReachMs / 60_000} min` });
+  rows.push({
+    section: "threads",
+    dataset: `IRC disentanglement dev (10 logs, ${scoredMessages} messages scored)`,
+    metric: "pairwise F1",
+    value: f1(total),
+    target: ">= 0.85",
+    note: `P ${p.toFixed(3)} R ${r.toFixed(3)}; close after ${options.closeAfterMs / 60_000} min, own thread ${options.participantReachMs / 60_000} min`,
+  });
   return spent / Math.max(1, assigned);
 }
 
 export function threadSection(data: string, rows: EvalRow[]): void {
   goldSection(data, rows, false);
   const ms = goldSection(data, rows, true);
-  const ircMs = ircSection(data, rows, { ...DEFAULT_THREAD_OPTIONS, closeAfterMs: 15 * 60_000, participantReachMs: 3 * 60_000, resumeAfterMs: 15 * 60_000 });
-  rows.push({ section: "threads", dataset: "thread engine (gold / IRC)", metric: "ms per message", value: ms, target: "< 2", note: `IRC ${ircMs.toFixed(3)} ms` });
+  const ircMs = ircSection(data, rows, {
+    ...DEFAULT_THREAD_OPTIONS,
+    closeAfterMs: 15 * 60_000,
+    participantReachMs: 3 * 60_000,
+    resumeAfterMs: 15 * 60_000,
+  });
+  rows.push({
+    section: "threads",
+    dataset: "thread engine (gold / IRC)",
+    metric: "ms per message",
+    value: ms,
+    target: "< 2",
+    note: `IRC ${ircMs.toFixed(3)} ms`,
+  });
 }

@@ -6,7 +6,28 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 const { allLocales } = require("@faker-js/faker");
 const fakerVersion = require("@faker-js/faker/package.json").version;
-const LOCALES = ["en", "en_GB", "en_US", "en_IE", "en_AU", "en_CA", "en_IN", "en_ZA", "es", "es_MX", "pt_BR", "pt_PT", "de", "de_AT", "de_CH", "fr", "fr_CH", "fr_CA", "it", "nl"];
+const LOCALES = [
+  "en",
+  "en_GB",
+  "en_US",
+  "en_IE",
+  "en_AU",
+  "en_CA",
+  "en_IN",
+  "en_ZA",
+  "es",
+  "es_MX",
+  "pt_BR",
+  "pt_PT",
+  "de",
+  "de_AT",
+  "de_CH",
+  "fr",
+  "fr_CH",
+  "fr_CA",
+  "it",
+  "nl",
+];
 
 const names = new Set();
 for (const locale of LOCALES) {

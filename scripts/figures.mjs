@@ -12,7 +12,8 @@ const readme = join(root, "README.md");
 const load = (file) => (existsSync(join(root, file)) ? JSON.parse(readFileSync(join(root, file), "utf8")) : undefined);
 
 const number = (value, digits) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const source = (file, result) => `<sub>From \`${file}\` (${result.command ?? "npm run bench"}), ${String(result.at ?? result.date ?? "").slice(0, 10)}, commit ${String(result.commit ?? "unknown").slice(0, 10)}${result.dirty ? " with local changes" : ""}, ${result.machine ? `${result.machine.cpus} cores, ${result.machine.memoryGiB} GiB` : "this machine"}, Node ${result.node}.</sub>`;
+const source = (file, result) =>
+  `<sub>From \`${file}\` (${result.command ?? "npm run bench"}), ${String(result.at ?? result.date ?? "").slice(0, 10)}, commit ${String(result.commit ?? "unknown").slice(0, 10)}${result.dirty ? " with local changes" : ""}, ${result.machine ? `${result.machine.cpus} cores, ${result.machine.memoryGiB} GiB` : "this machine"}, Node ${result.node}.</sub>`;
 
 function performance() {
   const file = "bench/results/latest.json";
@@ -42,13 +43,19 @@ function media() {
   const lines = [
     "| text messages | p50 ms | p99 ms | max ms | event-loop delay p99 / max ms |",
     "|---|---:|---:|---:|---:|",
-    ...result.rows.map((r) => `| ${r.scenario} | ${number(r.p50Ms, 2)} | ${number(r.p99Ms, 2)} | ${number(r.maxMs, 1)} | ${number(r.loopDelayP99Ms, 1)} / ${number(r.loopDelayMaxMs, 1)} |`),
+    ...result.rows.map(
+      (r) =>
+        `| ${r.scenario} | ${number(r.p50Ms, 2)} | ${number(r.p99Ms, 2)} | ${number(r.maxMs, 1)} | ${number(r.loopDelayP99Ms, 1)} / ${number(r.loopDelayMaxMs, 1)} |`,
+    ),
     "",
     `Media read meanwhile: ${result.media.map((m) => `${m.type} ${m.done} (p50 ${number(m.p50Ms, 0)} ms)`).join(", ")} in ${number(result.mediaSeconds, 1)} s.`,
   ];
   if (result.memory) {
     const m = result.memory;
-    lines.push("", `Memory: ${m.bigPhotos} photos of ${m.megapixelsEach} megapixels read in ${number(m.burstSeconds, 1)} s; Node-RED's RSS ${m.rssBeforeMb} MB before, peak ${m.rssPeakMb} MB, ${m.rssAfter5sMb} MB 5 s after, ${m.rssIdleAfter65sMb} MB after 65 s idle.`);
+    lines.push(
+      "",
+      `Memory: ${m.bigPhotos} photos of ${m.megapixelsEach} megapixels read in ${number(m.burstSeconds, 1)} s; Node-RED's RSS ${m.rssBeforeMb} MB before, peak ${m.rssPeakMb} MB, ${m.rssAfter5sMb} MB 5 s after, ${m.rssIdleAfter65sMb} MB after 65 s idle.`,
+    );
   }
   lines.push("", source(file, result));
   return lines.join("\n");
@@ -78,7 +85,9 @@ function evalTable(section, title) {
   return [
     `| ${title} | metric | value | target, note |`,
     "|---|---|---:|---|",
-    ...rows.map((r) => `| ${r.dataset} | ${r.metric} | ${value(r.value)} | ${[r.target, r.note].filter(Boolean).join("; ").replace(/\|/g, "\\|")} |`),
+    ...rows.map(
+      (r) => `| ${r.dataset} | ${r.metric} | ${value(r.value)} | ${[r.target, r.note].filter(Boolean).join("; ").replace(/\|/g, "\\|")} |`,
+    ),
     "",
     source(file, result),
   ].join("\n");

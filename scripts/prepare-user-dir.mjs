@@ -13,7 +13,10 @@ mkdirSync(dirname(link), { recursive: true });
 rmSync(link, { recursive: true, force: true });
 symlinkSync(root, link, "dir");
 if (!existsSync(join(userDir, "package.json"))) {
-  writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", private: true, dependencies: { [pkg.name]: `file:${root}` } }, null, 2));
+  writeFileSync(
+    join(userDir, "package.json"),
+    JSON.stringify({ name: "node-red-project", private: true, dependencies: { [pkg.name]: `file:${root}` } }, null, 2),
+  );
 }
 
 const settingsFile = join(userDir, "settings.js");

@@ -9,6 +9,8 @@ bash scripts/ensure-redis.sh
 node scripts/build.mjs
 echo "» type check"
 node_modules/.bin/tsc -p tsconfig.json --noEmit
+echo "» format"
+node_modules/.bin/prettier --check --log-level warn . || { echo "style differs from Prettier's: npm run format"; exit 1; }
 echo "» lint"
 node_modules/.bin/eslint .
 echo "» tests"

@@ -1,6 +1,5 @@
 import { WaEnvelope, createEnvelope, validateChatId } from "../core/envelope";
 
-
 /** One input line, as the flow will receive it, with the id the output line carries. */
 export interface BatchItem {
   index: number;
@@ -23,7 +22,8 @@ export function parseBatchLine(line: string, index: number): BatchItem {
     throw new Error(`line ${index + 1}: not JSON`);
   }
   if (typeof row !== "object" || row === null || Array.isArray(row)) throw new Error(`line ${index + 1}: not a JSON object`);
-  const given = (row.wa as { message?: Record<string, unknown> } | undefined)?.message ?? (row.message as Record<string, unknown> | undefined);
+  const given =
+    (row.wa as { message?: Record<string, unknown> } | undefined)?.message ?? (row.message as Record<string, unknown> | undefined);
   const source = given ?? row;
   const chatId = String(source.chatId ?? source.chat ?? "");
   try {
@@ -78,7 +78,23 @@ export function prepareBatchFlow(flow: FlowNode[], entry?: string): { flow: Flow
   const needsTab = flow.some(untabbedFlowNode);
   const ready = flow
     .filter((n) => n.type !== "wa-in")
-    .map((n) => (n.type === "wa-client" ? { id: n.id, type: "wa-client", name: n.name ?? "", mode: "simulator", source: "demo", scriptPath: "", speed: 1, maxGap: 1, stagger: 1, startDelay: 86_400, loop: false } : n))
+    .map((n) =>
+      n.type === "wa-client"
+        ? {
+            id: n.id,
+            type: "wa-client",
+            name: n.name ?? "",
+            mode: "simulator",
+            source: "demo",
+            scriptPath: "",
+            speed: 1,
+            maxGap: 1,
+            stagger: 1,
+            startDelay: 86_400,
+            loop: false,
+          }
+        : n,
+    )
     .map((n) => (needsTab && untabbedFlowNode(n) ? { ...n, z: tabId } : n));
   return { flow: needsTab ? [{ id: tabId, type: "tab", label: "batch" }, ...ready] : ready, entryTargets };
 }

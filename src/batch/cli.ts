@@ -17,7 +17,6 @@ import { createInterface } from "node:readline";
 import { BatchItem, parseBatchLine, prepareBatchFlow } from "./batch-input";
 import { NodeTimings, formatTimings } from "./node-timings";
 
-
 interface Options {
   flow: string;
   input: string;
@@ -30,7 +29,8 @@ interface Options {
 
 const QUIET_MS = 20;
 
-const USAGE = "usage: wapipe-batch --flow FLOWS.json --input MESSAGES.jsonl [--output OUT.jsonl] [--entry NODE_ID] [--concurrency 32] [--timeout 30] [--timings TIMINGS.json]";
+const USAGE =
+  "usage: wapipe-batch --flow FLOWS.json --input MESSAGES.jsonl [--output OUT.jsonl] [--entry NODE_ID] [--concurrency 32] [--timeout 30] [--timings TIMINGS.json]";
 
 function parseArgs(argv: string[]): Options {
   const value = (name: string) => {
@@ -44,7 +44,15 @@ function parseArgs(argv: string[]): Options {
   const timeoutSeconds = Number(value("timeout") ?? 30);
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)) throw new Error("--concurrency: 1 to 1000");
   if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600)) throw new Error("--timeout: 1 to 3600 seconds");
-  return { flow: resolve(flow), input: resolve(input), output: value("output") ? resolve(value("output")!) : undefined, entry: value("entry"), concurrency, timeoutMs: timeoutSeconds * 1000, timings: value("timings") ? resolve(value("timings")!) : undefined };
+  return {
+    flow: resolve(flow),
+    input: resolve(input),
+    output: value("output") ? resolve(value("output")!) : undefined,
+    entry: value("entry"),
+    concurrency,
+    timeoutMs: timeoutSeconds * 1000,
+    timings: value("timings") ? resolve(value("timings")!) : undefined,
+  };
 }
 
 interface NodeRedRuntime {
@@ -75,7 +83,9 @@ function loadNodeRed(): NodeRedRuntime {
   }
   const global = globalRoot === undefined ? undefined : tryFrom(join(globalRoot, "noop.js"));
   if (global) return global;
-  throw new Error("Node-RED was not found: run this where Node-RED is installed (npm install -g node-red, or in a folder with node-red in node_modules)");
+  throw new Error(
+    "Node-RED was not found: run this where Node-RED is installed (npm install -g node-red, or in a folder with node-red in node_modules)",
+  );
 }
 
 /** RED.start() resolves before the flow's nodes exist; they appear once every type is loaded. */
@@ -85,7 +95,9 @@ async function flowStarted(RED: NodeRedRuntime, entryTargets: string[]): Promise
   while (!entryTargets.every((id) => RED.nodes.getNode(id))) {
     if (Date.now() > deadline) {
       await RED.stop();
-      throw new Error(`the flow did not start within ${seconds} s: are all its node types installed? (WAPIPE_BATCH_LOG=info shows Node-RED's log)`);
+      throw new Error(
+        `the flow did not start within ${seconds} s: are all its node types installed? (WAPIPE_BATCH_LOG=info shows Node-RED's log)`,
+      );
     }
     await new Promise((wake) => setTimeout(wake, 50));
   }
@@ -150,7 +162,11 @@ async function run(options: Options): Promise<void> {
   // Nodes whose input handler takes (msg) alone (switch, change and other older core nodes) never
   // report completion; their part is over once the handler has run.
   const timings = new NodeTimings();
-  const timed = (node: DeliveredTo | undefined) => ({ id: String(node?.id ?? ""), type: String(node?.node?.type ?? ""), name: node?.node?.name });
+  const timed = (node: DeliveredTo | undefined) => ({
+    id: String(node?.id ?? ""),
+    type: String(node?.node?.type ?? ""),
+    name: node?.node?.name,
+  });
   RED.hooks.add("onReceive.wapipeBatch", (event) => {
     const destination = event.destination as DeliveredTo | undefined;
     if (of(event.msg) && destination?.id) timings.received(event.msg, String(destination.id));
@@ -178,7 +194,9 @@ async function run(options: Options): Promise<void> {
   const progress = () => {
     if (!tty) return;
     const rate = summary.done / Math.max(0.001, (Date.now() - started) / 1000);
-    process.stderr.write(`\r${summary.done} done, ${summary.inputs - summary.done} running, ${summary.badLines} bad lines · ${rate.toFixed(0)} msg/s   `);
+    process.stderr.write(
+      `\r${summary.done} done, ${summary.inputs - summary.done} running, ${summary.badLines} bad lines · ${rate.toFixed(0)} msg/s   `,
+    );
   };
   const inFlight = new Set<Promise<void>>();
   // Lines are written in input order, whatever order the messages finish in.
@@ -212,7 +230,17 @@ async function run(options: Options): Promise<void> {
         running.delete(batchId);
         const nlu = (entry.nlu ?? {}) as Record<string, unknown>;
         if (entry.errors.length > 0) summary.withErrors += 1;
-        writeInOrder(seq, JSON.stringify({ id: item.id, index: item.index, ...nlu, replies: entry.replies, errors: entry.errors, ms: Math.round((performance.now() - entry.startedAt) * 100) / 100 }));
+        writeInOrder(
+          seq,
+          JSON.stringify({
+            id: item.id,
+            index: item.index,
+            ...nlu,
+            replies: entry.replies,
+            errors: entry.errors,
+            ms: Math.round((performance.now() - entry.startedAt) * 100) / 100,
+          }),
+        );
         summary.done += 1;
         progress();
         finished();
@@ -272,7 +300,9 @@ async function run(options: Options): Promise<void> {
     writeFileSync(options.timings, `${JSON.stringify(timings.table(), null, 2)}\n`);
     process.stderr.write(`${formatTimings(timings.table())}\n`);
   }
-  process.stderr.write(`${summary.done} messages in ${seconds.toFixed(1)} s (${(summary.done / Math.max(seconds, 0.001)).toFixed(0)}/s): ${summary.withErrors} with errors, ${summary.timedOut} timed out, ${summary.badLines} bad lines\n`);
+  process.stderr.write(
+    `${summary.done} messages in ${seconds.toFixed(1)} s (${(summary.done / Math.max(seconds, 0.001)).toFixed(0)}/s): ${summary.withErrors} with errors, ${summary.timedOut} timed out, ${summary.badLines} bad lines\n`,
+  );
 }
 
 // Output piped into `head` and the like: stop quietly when the reader has gone.

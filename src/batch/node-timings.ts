@@ -53,7 +53,15 @@ export class NodeTimings {
   }
 
   table(): NodeTiming[] {
-    return [...this.byNode.entries()].map(([id, r]) => ({ id, type: r.type, name: r.name, messages: r.count, msPerMessage: r.count > 1 ? round(r.total / (r.count - 1)) : round(r.first), firstMs: round(r.first), maxMs: round(r.max) }));
+    return [...this.byNode.entries()].map(([id, r]) => ({
+      id,
+      type: r.type,
+      name: r.name,
+      messages: r.count,
+      msPerMessage: r.count > 1 ? round(r.total / (r.count - 1)) : round(r.first),
+      firstMs: round(r.first),
+      maxMs: round(r.max),
+    }));
   }
 }
 
@@ -62,6 +70,12 @@ function round(ms: number): number {
 }
 
 export function formatTimings(rows: NodeTiming[]): string {
-  const lines = rows.map((r) => `${`${r.type}${r.name ? ` (${r.name})` : ""}`.padEnd(36)} ${String(r.messages).padStart(7)} ${r.msPerMessage.toFixed(3).padStart(10)} ${r.firstMs.toFixed(1).padStart(9)} ${r.maxMs.toFixed(1).padStart(9)}`);
-  return [`${"node".padEnd(36)} ${"msgs".padStart(7)} ${"ms/msg".padStart(10)} ${"first ms".padStart(9)} ${"max ms".padStart(9)}`, ...lines].join("\n");
+  const lines = rows.map(
+    (r) =>
+      `${`${r.type}${r.name ? ` (${r.name})` : ""}`.padEnd(36)} ${String(r.messages).padStart(7)} ${r.msPerMessage.toFixed(3).padStart(10)} ${r.firstMs.toFixed(1).padStart(9)} ${r.maxMs.toFixed(1).padStart(9)}`,
+  );
+  return [
+    `${"node".padEnd(36)} ${"msgs".padStart(7)} ${"ms/msg".padStart(10)} ${"first ms".padStart(9)} ${"max ms".padStart(9)}`,
+    ...lines,
+  ].join("\n");
 }

@@ -1,6 +1,5 @@
 import { WaError } from "./errors";
 
-
 /**
  * The one message envelope. `msg.payload` stays the user's; the pipeline reads and writes
  * `msg.wa`. Each node owns one key of it and never changes another node's key.

@@ -7,7 +7,6 @@
  */
 import { SheetsEmulator } from "./sheets-emulator";
 
-
 const DEMO_SPREADSHEET_ID = "demo-spreadsheet-0001";
 
 function option(name: string, fallback: string): string {
@@ -19,13 +18,33 @@ async function main(): Promise<void> {
   const port = Number(option("port", "8085"));
   const host = option("host", "127.0.0.1");
   const emulator = new SheetsEmulator();
-  emulator.model.create(DEMO_SPREADSHEET_ID, "WhatsApp pipeline demo", [{ title: "Log", rowCount: 1000, columnCount: 10 }, { title: "Products" }]);
-  emulator.model.update(DEMO_SPREADSHEET_ID, "Products!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee beans", 9.9], ["MUG-3", "Mug", 7], ["CAKE-4", "Carrot cake", 4.2]], "RAW");
+  emulator.model.create(DEMO_SPREADSHEET_ID, "WhatsApp pipeline demo", [
+    { title: "Log", rowCount: 1000, columnCount: 10 },
+    { title: "Products" },
+  ]);
+  emulator.model.update(
+    DEMO_SPREADSHEET_ID,
+    "Products!A1",
+    [
+      ["sku", "name", "price"],
+      ["TEA-1", "Green tea", 3.5],
+      ["COF-2", "Coffee beans", 9.9],
+      ["MUG-3", "Mug", 7],
+      ["CAKE-4", "Carrot cake", 4.2],
+    ],
+    "RAW",
+  );
   const url = await emulator.start(port, host);
   console.log(`Google Sheets emulator on ${url}`);
   console.log(`  spreadsheet id: ${DEMO_SPREADSHEET_ID} (sheets Log, Products)`);
   console.log(`  a service-account key: ${url}/emulator/key (or the button in the Google Sheets config node)`);
-  const report = setInterval(() => console.log(`  calls: ${emulator.counts.total} (reads ${emulator.counts.reads}, writes ${emulator.counts.writes}, refused by quota ${emulator.counts.rejectedByQuota})`), 60_000);
+  const report = setInterval(
+    () =>
+      console.log(
+        `  calls: ${emulator.counts.total} (reads ${emulator.counts.reads}, writes ${emulator.counts.writes}, refused by quota ${emulator.counts.rejectedByQuota})`,
+      ),
+    60_000,
+  );
   const stop = () => {
     clearInterval(report);
     void emulator.stop().then(() => process.exit(0));

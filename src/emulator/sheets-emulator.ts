@@ -4,7 +4,6 @@ import { AddressInfo } from "node:net";
 import { Clock, systemClock } from "../core/clock";
 import { SheetsApiError, SheetsModel, ValueInputOption, ValueRenderOption } from "../core/sheets/sheets-model";
 
-
 /**
  * A loopback Google Sheets API v4 server for tests, benchmarks and the no-account demo.
  * It answers the values endpoints and spreadsheets.get like Google (JSON shapes, A1 ranges,
@@ -19,7 +18,12 @@ export interface EmulatorQuotas {
   writePerMinutePerProject: number;
 }
 
-export const GOOGLE_DEFAULT_QUOTAS: EmulatorQuotas = { readPerMinutePerUser: 60, writePerMinutePerUser: 60, readPerMinutePerProject: 300, writePerMinutePerProject: 300 };
+export const GOOGLE_DEFAULT_QUOTAS: EmulatorQuotas = {
+  readPerMinutePerUser: 60,
+  writePerMinutePerUser: 60,
+  readPerMinutePerProject: 300,
+  writePerMinutePerProject: 300,
+};
 
 export interface EmulatorFaults {
   /** Share of calls answered 429 RESOURCE_EXHAUSTED regardless of quota (0..1). */
@@ -37,7 +41,16 @@ export interface EmulatorFaults {
   outages: { from: number; until: number }[];
 }
 
-const NO_FAULTS: EmulatorFaults = { rateLimitShare: 0, internalErrorShare: 0, unavailableShare: 0, dropShare: 0, hangShare: 0, lostAnswerShare: 0, latencyMs: 0, outages: [] };
+const NO_FAULTS: EmulatorFaults = {
+  rateLimitShare: 0,
+  internalErrorShare: 0,
+  unavailableShare: 0,
+  dropShare: 0,
+  hangShare: 0,
+  lostAnswerShare: 0,
+  latencyMs: 0,
+  outages: [],
+};
 
 export interface EmulatorOptions {
   clock?: Clock;
@@ -70,7 +83,12 @@ export interface CallCounts {
   faultsInjected: number;
 }
 
-type Route = { method: string; kind: "read" | "write"; name: string; run(spreadsheetId: string, range: string | undefined, query: URLSearchParams, body: unknown): unknown };
+type Route = {
+  method: string;
+  kind: "read" | "write";
+  name: string;
+  run(spreadsheetId: string, range: string | undefined, query: URLSearchParams, body: unknown): unknown;
+};
 
 export class SheetsEmulator {
   readonly model = new SheetsModel();
@@ -138,8 +156,11 @@ export class SheetsEmulator {
   private routes(): Route[] {
     const m = this.model;
     const valueInput = (q: URLSearchParams, body?: unknown): ValueInputOption => {
-      const given = q.get("valueInputOption") ?? (typeof body === "object" && body !== null ? (body as { valueInputOption?: string }).valueInputOption : undefined);
-      if (given !== "RAW" && given !== "USER_ENTERED") throw new SheetsApiError(400, "INVALID_ARGUMENT", "'valueInputOption' is required but not specified");
+      const given =
+        q.get("valueInputOption") ??
+        (typeof body === "object" && body !== null ? (body as { valueInputOption?: string }).valueInputOption : undefined);
+      if (given !== "RAW" && given !== "USER_ENTERED")
+        throw new SheetsApiError(400, "INVALID_ARGUMENT", "'valueInputOption' is required but not specified");
       return given;
     };
     const render = (q: URLSearchParams) => (q.get("valueRenderOption") ?? "FORMATTED_VALUE") as ValueRenderOption;
@@ -154,7 +175,15 @@ export class SheetsEmulator {
           return {
             spreadsheetId: id,
             properties: { title: s.title, locale: "en_US", timeZone: "Etc/GMT" },
-            sheets: s.sheets.map((sheet, index) => ({ properties: { sheetId: sheet.sheetId, title: sheet.title, index, sheetType: "GRID", gridProperties: { rowCount: sheet.rowCount, columnCount: sheet.columnCount } } })),
+            sheets: s.sheets.map((sheet, index) => ({
+              properties: {
+                sheetId: sheet.sheetId,
+                title: sheet.title,
+                index,
+                sheetType: "GRID",
+                gridProperties: { rowCount: sheet.rowCount, columnCount: sheet.columnCount },
+              },
+            })),
           };
         },
       },
@@ -165,12 +194,18 @@ export class SheetsEmulator {
         name: "values.batchGet",
         run: (id, _range, q) => ({ spreadsheetId: id, valueRanges: q.getAll("ranges").map((r) => m.get(id, r, render(q))) }),
       },
-      { method: "PUT", kind: "write", name: "values.update", run: (id, range, q, body) => m.update(id, range!, values(body), valueInput(q)) },
+      {
+        method: "PUT",
+        kind: "write",
+        name: "values.update",
+        run: (id, range, q, body) => m.update(id, range!, values(body), valueInput(q)),
+      },
       {
         method: "POST",
         kind: "write",
         name: "values.append",
-        run: (id, range, q, body) => m.append(id, range!, values(body), valueInput(q), q.get("insertDataOption") === "INSERT_ROWS" ? "INSERT_ROWS" : "OVERWRITE"),
+        run: (id, range, q, body) =>
+          m.append(id, range!, values(body), valueInput(q), q.get("insertDataOption") === "INSERT_ROWS" ? "INSERT_ROWS" : "OVERWRITE"),
       },
       {
         method: "POST",
@@ -182,7 +217,9 @@ export class SheetsEmulator {
           if (!Array.isArray(data)) throw new SheetsApiError(400, "INVALID_ARGUMENT", "Invalid value at 'data'");
           // Google checks every range before writing any: all or nothing.
           for (const entry of data as { range?: string; values?: unknown }[]) m.get(id, String(entry.range ?? ""));
-          const responses = (data as { range?: string; values?: unknown }[]).map((entry) => m.update(id, String(entry.range), entry.values, option));
+          const responses = (data as { range?: string; values?: unknown }[]).map((entry) =>
+            m.update(id, String(entry.range), entry.values, option),
+          );
           return {
             spreadsheetId: id,
             totalUpdatedRows: responses.reduce((s, r) => s + r.updatedRows, 0),
@@ -202,7 +239,16 @@ export class SheetsEmulator {
     if (!match) return undefined;
     const [, spreadsheetId, batch, rawRange, action] = match;
     const range = rawRange === undefined ? undefined : decodeURIComponent(rawRange);
-    const name = !batch && rawRange === undefined ? "spreadsheets.get" : batch ? `values.${batch}` : action ? `values.${action}` : method === "PUT" ? "values.update" : "values.get";
+    const name =
+      !batch && rawRange === undefined
+        ? "spreadsheets.get"
+        : batch
+          ? `values.${batch}`
+          : action
+            ? `values.${action}`
+            : method === "PUT"
+              ? "values.update"
+              : "values.get";
     const route = this.routes().find((r) => r.name === name && r.method === method);
     return route ? { route, spreadsheetId, range } : undefined;
   }
@@ -247,8 +293,19 @@ export class SheetsEmulator {
       return;
     }
     const knownTokens = this.options.tokens && this.options.tokens.length > 0;
-    if (!token || (knownTokens && !account && !this.options.tokens!.includes(token) && !this.options.revokedTokens?.includes(token)) || (!knownTokens && this.serviceAccounts.size > 0 && !account)) {
-      this.fail(res, new SheetsApiError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential."));
+    if (
+      !token ||
+      (knownTokens && !account && !this.options.tokens!.includes(token) && !this.options.revokedTokens?.includes(token)) ||
+      (!knownTokens && this.serviceAccounts.size > 0 && !account)
+    ) {
+      this.fail(
+        res,
+        new SheetsApiError(
+          401,
+          "UNAUTHENTICATED",
+          "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+        ),
+      );
       return;
     }
     if (this.options.revokedTokens?.includes(token)) {
@@ -327,13 +384,25 @@ export class SheetsEmulator {
     const minute = Math.floor(this.clock.now() / 60_000);
     const metric = kind === "read" ? "Read requests" : "Write requests";
     const checks: [string, number, string][] = [
-      [`user:${user}:${kind}`, kind === "read" ? this.quotas.readPerMinutePerUser : this.quotas.writePerMinutePerUser, `${metric} per minute per user`],
-      [`project:${kind}`, kind === "read" ? this.quotas.readPerMinutePerProject : this.quotas.writePerMinutePerProject, `${metric} per minute`],
+      [
+        `user:${user}:${kind}`,
+        kind === "read" ? this.quotas.readPerMinutePerUser : this.quotas.writePerMinutePerUser,
+        `${metric} per minute per user`,
+      ],
+      [
+        `project:${kind}`,
+        kind === "read" ? this.quotas.readPerMinutePerProject : this.quotas.writePerMinutePerProject,
+        `${metric} per minute`,
+      ],
     ];
     for (const [key, limit, name] of checks) {
       const window = this.windows.get(key);
       if (window && window.minute === minute && window.count >= limit) {
-        return new SheetsApiError(429, "RESOURCE_EXHAUSTED", `Quota exceeded for quota metric '${metric}' and limit '${name}' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.`);
+        return new SheetsApiError(
+          429,
+          "RESOURCE_EXHAUSTED",
+          `Quota exceeded for quota metric '${metric}' and limit '${name}' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.`,
+        );
       }
     }
     for (const [key] of checks) {
@@ -359,7 +428,15 @@ export class SheetsEmulator {
     const pick = (share: number) => share > 0 && roll < (edge += share);
     if (pick(f.rateLimitShare)) {
       this.counts.faultsInjected += 1;
-      this.fail(res, new SheetsApiError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'."), { "Retry-After": "1" });
+      this.fail(
+        res,
+        new SheetsApiError(
+          429,
+          "RESOURCE_EXHAUSTED",
+          "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com'.",
+        ),
+        { "Retry-After": "1" },
+      );
       return true;
     }
     if (pick(f.internalErrorShare)) {

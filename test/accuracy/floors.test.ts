@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const root = join(__dirname, "..", "..");
 const DATA = process.env.EVAL_DATA ?? join(root, "..", "shared", "data");
 const COMMITTED = join(root, "eval", "results", "latest.json");
@@ -40,8 +39,12 @@ describe("accuracy floors: npm run eval on the shared data against the committed
     const out = join(dir, "eval.json");
     // The eval itself, as `npm run eval` runs it (its folds are fixed), written beside the committed file, not over it.
     await new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "eval", "run.ts")], { cwd: root, env: { ...process.env, EVAL_OUT: out, EVAL_DATA: DATA }, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) =>
-        error ? reject(new Error(`npm run eval failed: ${error.message}\n${stderr.slice(-2000)}`)) : resolve(),
+      execFile(
+        process.execPath,
+        [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "eval", "run.ts")],
+        { cwd: root, env: { ...process.env, EVAL_OUT: out, EVAL_DATA: DATA }, maxBuffer: 64 * 1024 * 1024 },
+        (error, _stdout, stderr) =>
+          error ? reject(new Error(`npm run eval failed: ${error.message}\n${stderr.slice(-2000)}`)) : resolve(),
       ),
     );
     fresh = (JSON.parse(readFileSync(out, "utf8")) as { rows: Row[] }).rows;

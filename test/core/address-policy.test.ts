@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { AddressPolicy, parseAllowList, specialRangeOf } from "../../src/core/transport/address-policy";
 
-
 describe("address policy for URLs a message makes the pack fetch", () => {
   it("names the special ranges and lets public addresses through", () => {
     const cases: [string, string | undefined][] = [
@@ -44,7 +43,11 @@ describe("address policy for URLs a message makes the pack fetch", () => {
 
   it("refuses a list entry that is not a host, an address or a range", () => {
     for (const entry of ["http://x", "10.0.0.0/33", "::1/129", "a_b", "*.", "x".repeat(300)]) {
-      assert.throws(() => parseAllowList(entry), (error: { code?: string }) => error.code === "config.invalid", entry);
+      assert.throws(
+        () => parseAllowList(entry),
+        (error: { code?: string }) => error.code === "config.invalid",
+        entry,
+      );
     }
     assert.deepEqual(parseAllowList(""), []);
     assert.throws(() => parseAllowList(Array.from({ length: 101 }, (_, i) => `h${i}.lan`).join(",")));

@@ -7,7 +7,6 @@ import { AppendBatcher, AppendBatcherOptions, PendingRow } from "../../src/core/
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import { googleSheetsWriter } from "../../src/core/sheets/google-sheets";
 
-
 const TOKEN = "ya29.batcher";
 
 /** A seeded generator, so each run meets the same faults. */
@@ -22,14 +21,34 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
   emulator.model.create("book", "Orders", [{ title: "Log", rowCount: 100, columnCount: 5 }]);
   await emulator.start();
   setup(emulator, clock);
-  const api = sheetsApi({ version: "v4", rootUrl: `${emulator.url}/`, headers: { Authorization: `Bearer ${TOKEN}` }, retry: false } as unknown as sheets_v4.Options);
-  const breaker = new CircuitBreaker(clock, { ...DEFAULT_BREAKER_OPTIONS, windowMs: 30_000, minimumCalls: 5, failureRate: 0.6, resetTimeoutMs: 20_000 });
+  const api = sheetsApi({
+    version: "v4",
+    rootUrl: `${emulator.url}/`,
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    retry: false,
+  } as unknown as sheets_v4.Options);
+  const breaker = new CircuitBreaker(clock, {
+    ...DEFAULT_BREAKER_OPTIONS,
+    windowMs: 30_000,
+    minimumCalls: 5,
+    failureRate: 0.6,
+    resetTimeoutMs: 20_000,
+  });
   const breakerStates: string[] = [];
   breaker.onChange((state) => breakerStates.push(state));
   const written: string[] = [];
   const failed: [string, WaError][] = [];
   const batcher = new AppendBatcher<string>(
-    { range: "Log!A1", keyColumn: 0, windowMs: 500, maxRows: 50, backoffMs: 1000, maxBackoffMs: 30_000, giveUpAfterMs: 30 * 60_000, ...options },
+    {
+      range: "Log!A1",
+      keyColumn: 0,
+      windowMs: 500,
+      maxRows: 50,
+      backoffMs: 1000,
+      maxBackoffMs: 30_000,
+      giveUpAfterMs: 30 * 60_000,
+      ...options,
+    },
     {
       clock,
       random: seeded(11),
@@ -40,11 +59,15 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
     },
   );
   for (let i = 0; i < rows; i += 1) {
-    batcher.add(`m${String(i).padStart(5, "0")}`, [`m${String(i).padStart(5, "0")}`, `447700900${String(i % 50).padStart(3, "0")}@c.us`, `text ${i}`], `m${i}`);
+    batcher.add(
+      `m${String(i).padStart(5, "0")}`,
+      [`m${String(i).padStart(5, "0")}`, `447700900${String(i % 50).padStart(3, "0")}@c.us`, `text ${i}`],
+      `m${i}`,
+    );
     if (i % 25 === 24) await clock.advanceAsync(100); // messages arrive over time
   }
   // Let real HTTP answer and move the fake clock through backoffs, quotas and outages.
-  for (let rounds = 0; (written.length + failed.length < rows) && rounds < 20_000; rounds += 1) {
+  for (let rounds = 0; written.length + failed.length < rows && rounds < 20_000; rounds += 1) {
     await new Promise((resolve) => setImmediate(resolve));
     await clock.advanceAsync(250);
   }
@@ -53,7 +76,15 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
   const sheet = await api.spreadsheets.values.get({ spreadsheetId: "book", range: "Log!A:A" }, { retry: false });
   await emulator.stop();
   batcher.close();
-  return { keys: (sheet.data.values ?? []).map((row) => String(row[0])), written, failed, emulator, counters: batcher.counters(), breakerStates, breaker };
+  return {
+    keys: (sheet.data.values ?? []).map((row) => String(row[0])),
+    written,
+    failed,
+    emulator,
+    counters: batcher.counters(),
+    breakerStates,
+    breaker,
+  };
 }
 
 describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP, fake clock)", function () {
@@ -62,17 +93,28 @@ describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP,
   it("writes every row exactly once through 30 % 429s, lost answers and a 2-minute outage; the breaker opens and recovers", async () => {
     const rows = 1500;
     const result = await run(rows, (emulator, clock) => {
-      emulator.setFaults({ rateLimitShare: 0.3, internalErrorShare: 0.05, dropShare: 0.05, lostAnswerShare: 0.15, outages: [{ from: clock.now() + 2_000, until: clock.now() + 122_000 }] });
+      emulator.setFaults({
+        rateLimitShare: 0.3,
+        internalErrorShare: 0.05,
+        dropShare: 0.05,
+        lostAnswerShare: 0.15,
+        outages: [{ from: clock.now() + 2_000, until: clock.now() + 122_000 }],
+      });
     });
     assert.deepEqual(result.failed, []);
     assert.equal(result.keys.length, rows, `${result.keys.length} rows in the sheet`);
     assert.equal(new Set(result.keys).size, rows, "no row twice");
     assert.equal(new Set(result.written).size, rows);
-    assert.ok(result.breakerStates.includes("open") && result.breakerStates[result.breakerStates.length - 1] === "closed", `breaker: ${result.breakerStates.join(" → ")}`);
+    assert.ok(
+      result.breakerStates.includes("open") && result.breakerStates[result.breakerStates.length - 1] === "closed",
+      `breaker: ${result.breakerStates.join(" → ")}`,
+    );
     const calls = result.emulator.counts.byMethod["values.append"] ?? 0;
     assert.ok(calls <= rows * 0.1, `batched: ${calls} append calls for ${rows} rows`);
     assert.ok(result.counters.deduplicated > 0, "some answers were lost after the write, and those rows were not written again");
-    console.log(`      ${rows} rows: ${calls} append calls (${((calls / rows) * 100).toFixed(1)} % of one-call-per-row), ${result.counters.keyChecks} key checks, ${result.counters.deduplicated} rows found already written after a lost answer, breaker ${result.breakerStates.join(" → ")}`);
+    console.log(
+      `      ${rows} rows: ${calls} append calls (${((calls / rows) * 100).toFixed(1)} % of one-call-per-row), ${result.counters.keyChecks} key checks, ${result.counters.deduplicated} rows found already written after a lost answer, breaker ${result.breakerStates.join(" → ")}`,
+    );
   });
 
   it("sends only the row Google refuses to the dead-letter path; its batch-mates are written", async () => {
@@ -80,12 +122,24 @@ describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP,
     const emulator = new SheetsEmulator({ clock });
     emulator.model.create("book", "Orders", [{ title: "Log", rowCount: 100, columnCount: 5 }]);
     await emulator.start();
-    const api = sheetsApi({ version: "v4", rootUrl: `${emulator.url}/`, headers: { Authorization: `Bearer ${TOKEN}` }, retry: false } as unknown as sheets_v4.Options);
+    const api = sheetsApi({
+      version: "v4",
+      rootUrl: `${emulator.url}/`,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      retry: false,
+    } as unknown as sheets_v4.Options);
     const written: string[] = [];
     const failed: [string, string][] = [];
     const batcher = new AppendBatcher<string>(
       { range: "Log!A1", keyColumn: 0, windowMs: 100, maxRows: 10, backoffMs: 100, maxBackoffMs: 1000, giveUpAfterMs: 60_000 },
-      { clock, random: () => 0.5, breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS), writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }), written: (rows) => written.push(...rows.map((r) => r.key)), failed: (row, error) => failed.push([row.key, error.message]) },
+      {
+        clock,
+        random: () => 0.5,
+        breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS),
+        writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }),
+        written: (rows) => written.push(...rows.map((r) => r.key)),
+        failed: (row, error) => failed.push([row.key, error.message]),
+      },
     );
     batcher.add("a", ["a", "fine"], "a");
     batcher.add("b", ["b", "x".repeat(50_001)], "b");

@@ -1,13 +1,24 @@
 import assert from "node:assert/strict";
 import { parseBatchLine, prepareBatchFlow } from "../../src/batch/batch-input";
 
-
 describe("batch input", () => {
   it("reads whatsapp-gold rows and envelopes into the same envelope", () => {
-    const gold = parseBatchLine(JSON.stringify({ id: "dev-1", chat: "5511974328816@c.us", from: "5511974328816@c.us", timestamp: 1730725512, text: "Oi, bom dia!" }), 0);
-    assert.deepEqual([gold.id, gold.msg.payload, gold.msg.wa.message.chatId, gold.msg.wa.message.timestamp], ["dev-1", "Oi, bom dia!", "5511974328816@c.us", 1730725512000]);
-    const envelope = parseBatchLine(JSON.stringify({ wa: { message: { id: "m7", chatId: "120363@g.us", from: "4477@c.us", body: "hi all", timestamp: 1730725512000 } } }), 3);
-    assert.deepEqual([envelope.id, envelope.index, envelope.msg.wa.message.isGroup, envelope.msg.wa.message.author], ["m7", 3, true, "4477@c.us"]);
+    const gold = parseBatchLine(
+      JSON.stringify({ id: "dev-1", chat: "5511974328816@c.us", from: "5511974328816@c.us", timestamp: 1730725512, text: "Oi, bom dia!" }),
+      0,
+    );
+    assert.deepEqual(
+      [gold.id, gold.msg.payload, gold.msg.wa.message.chatId, gold.msg.wa.message.timestamp],
+      ["dev-1", "Oi, bom dia!", "5511974328816@c.us", 1730725512000],
+    );
+    const envelope = parseBatchLine(
+      JSON.stringify({ wa: { message: { id: "m7", chatId: "120363@g.us", from: "4477@c.us", body: "hi all", timestamp: 1730725512000 } } }),
+      3,
+    );
+    assert.deepEqual(
+      [envelope.id, envelope.index, envelope.msg.wa.message.isGroup, envelope.msg.wa.message.author],
+      ["m7", 3, true, "4477@c.us"],
+    );
   });
 
   it("names the line of what it cannot read", () => {
@@ -27,10 +38,16 @@ describe("batch input", () => {
     ];
     const { flow, entryTargets } = prepareBatchFlow(exported);
     assert.deepEqual(entryTargets, ["ent1", "dbg1"]);
-    assert.equal(flow.find((n) => n.type === "wa-in"), undefined);
+    assert.equal(
+      flow.find((n) => n.type === "wa-in"),
+      undefined,
+    );
     const client = flow.find((n) => n.id === "c1")!;
     assert.deepEqual([client.mode, client.z], ["simulator", undefined]);
-    assert.deepEqual(flow.filter((n) => n.z === "wapipe-batch-tab").map((n) => n.id), ["ent1", "dbg1", "out1"]);
+    assert.deepEqual(
+      flow.filter((n) => n.z === "wapipe-batch-tab").map((n) => n.id),
+      ["ent1", "dbg1", "out1"],
+    );
     assert.equal(flow[0].type, "tab");
     assert.deepEqual(prepareBatchFlow(exported, "out1").entryTargets, ["out1"]);
     assert.throws(() => prepareBatchFlow(exported, "nope"), /no node with the id nope/);

@@ -4,7 +4,6 @@ import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
 import { DispatchItem, KeyedDispatcher } from "../../src/core/session/keyed-dispatcher";
 
-
 /** A real dispatcher that refuses when full, behind the blocking admission. */
 function setup(maxPerKey = 1, maxTotal = 10, maxBlocked = 10) {
   const clock = new FakeClock(0);
@@ -14,7 +13,9 @@ function setup(maxPerKey = 1, maxTotal = 10, maxBlocked = 10) {
     { name: "q", maxInFlightPerKey: 1, maxInFlightTotal: Infinity, maxPerKey, maxTotal, overflow: "reject", ackTimeoutMs: 0 },
     { deliver: (item) => delivered.push(item), ackTimedOut: () => undefined, dropped: () => undefined },
   );
-  const admission = new BlockingAdmission<string>(clock, { maxWaitMs: 5_000, maxBlocked, retryEveryMs: 1_000 }, async (key, item) => dispatcher.enqueue(key, item));
+  const admission = new BlockingAdmission<string>(clock, { maxWaitMs: 5_000, maxBlocked, retryEveryMs: 1_000 }, async (key, item) =>
+    dispatcher.enqueue(key, item),
+  );
   const outcomes = new Map<string, Admission>();
   const admit = (key: string, item: string) => void admission.admit(key, item).then((outcome) => outcomes.set(item, outcome));
   const ack = (payload: string) => {
@@ -120,7 +121,10 @@ describe("BlockingAdmission (the queue's block policy)", () => {
 
   it("passes other refusals straight through", async () => {
     const clock = new FakeClock(0);
-    const admission = new BlockingAdmission<string>(clock, { maxWaitMs: 1_000, maxBlocked: 5, retryEveryMs: 100 }, async () => ({ accepted: false, error: new WaError("queue.notSerialisable", "no", { reason: "no" }) }));
+    const admission = new BlockingAdmission<string>(clock, { maxWaitMs: 1_000, maxBlocked: 5, retryEveryMs: 100 }, async () => ({
+      accepted: false,
+      error: new WaError("queue.notSerialisable", "no", { reason: "no" }),
+    }));
     const outcome = await admission.admit("A", "x");
     assert.ok(!outcome.accepted);
     assert.equal(outcome.error.code, "queue.notSerialisable");
@@ -136,14 +140,18 @@ describe("BlockingAdmission with a store that answers slowly", () => {
     let releaseFirstAnswer!: () => void;
     const firstAnswer = new Promise<void>((resolve) => (releaseFirstAnswer = resolve));
     // The store reads "is there room" at once and answers "first" late, as a slow round trip does.
-    const admission = new BlockingAdmission<string>(clock, { maxWaitMs: 10_000, maxBlocked: 5, retryEveryMs: 1_000 }, async (_key, item) => {
-      const hadRoom = room > 0;
-      if (hadRoom) room -= 1;
-      if (item === "first" && admitted.length === 0 && !hadRoom) await firstAnswer;
-      if (!hadRoom) return { accepted: false, error: new WaError("queue.chatFull", "full", { chatId: "A", max: 1 }) };
-      admitted.push(item);
-      return { accepted: true };
-    });
+    const admission = new BlockingAdmission<string>(
+      clock,
+      { maxWaitMs: 10_000, maxBlocked: 5, retryEveryMs: 1_000 },
+      async (_key, item) => {
+        const hadRoom = room > 0;
+        if (hadRoom) room -= 1;
+        if (item === "first" && admitted.length === 0 && !hadRoom) await firstAnswer;
+        if (!hadRoom) return { accepted: false, error: new WaError("queue.chatFull", "full", { chatId: "A", max: 1 }) };
+        admitted.push(item);
+        return { accepted: true };
+      },
+    );
     void admission.admit("A", "first");
     await flushMicrotasks();
     room = 1; // room appears while "first" is still finding out that there was none

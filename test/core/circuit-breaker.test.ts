@@ -2,10 +2,16 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { BreakerState, CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../../src/core/resilience/circuit-breaker";
 
-
 function setup(overrides = {}) {
   const clock = new FakeClock(0);
-  const breaker = new CircuitBreaker(clock, { ...DEFAULT_BREAKER_OPTIONS, windowMs: 10_000, minimumCalls: 4, failureRate: 0.5, resetTimeoutMs: 5_000, ...overrides });
+  const breaker = new CircuitBreaker(clock, {
+    ...DEFAULT_BREAKER_OPTIONS,
+    windowMs: 10_000,
+    minimumCalls: 4,
+    failureRate: 0.5,
+    resetTimeoutMs: 5_000,
+    ...overrides,
+  });
   const changes: [BreakerState, string][] = [];
   breaker.onChange((state, reason) => changes.push([state, reason]));
   return { clock, breaker, changes };
@@ -55,7 +61,10 @@ describe("CircuitBreaker", () => {
     assert.equal(breaker.tryAcquire(), false, "only one probe at a time");
     breaker.recordSuccess();
     assert.equal(breaker.state(), "closed");
-    assert.deepEqual(changes.map(([s]) => s), ["open", "half-open", "closed"]);
+    assert.deepEqual(
+      changes.map(([s]) => s),
+      ["open", "half-open", "closed"],
+    );
   });
 
   it("opens again when the probe fails, for another reset timeout", () => {

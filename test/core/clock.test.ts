@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 
-
 describe("FakeClock", () => {
   it("fires timers in due order, including ones scheduled while advancing", () => {
     const clock = new FakeClock(0);

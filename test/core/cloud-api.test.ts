@@ -2,10 +2,18 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
-import { CloudApiClient, CloudApiOptions, HttpFunction, RecentIds, answerVerification, parseWebhook, signBody, signatureIsValid } from "../../src/core/transport/cloud-api";
+import {
+  CloudApiClient,
+  CloudApiOptions,
+  HttpFunction,
+  RecentIds,
+  answerVerification,
+  parseWebhook,
+  signBody,
+  signatureIsValid,
+} from "../../src/core/transport/cloud-api";
 import { WaError } from "../../src/core/errors";
 import { GraphApiStandin } from "../support/graph-api-standin";
-
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "cloud-api", name), "utf8")) as unknown;
 
@@ -69,7 +77,13 @@ describe("Cloud API webhook", () => {
     assert.equal(parsed.messages[5].quotedId, "wamid.sent-by-us");
     assert.deepEqual(parsed.statuses, [
       { messageId: "wamid.sent-by-us", chatId: "447700900123", status: "read", timestamp: 1_700_000_050_000 },
-      { messageId: "wamid.failed", chatId: "447700900123", status: "failed", timestamp: 1_700_000_060_000, error: { code: 131047, title: "Re-engagement message" } },
+      {
+        messageId: "wamid.failed",
+        chatId: "447700900123",
+        status: "failed",
+        timestamp: 1_700_000_060_000,
+        error: { code: 131047, title: "Re-engagement message" },
+      },
     ]);
     assert.deepEqual(parsed.skipped, ["message wamid.bad-sender: the sender (from) is not a WhatsApp id"]);
   });
@@ -112,7 +126,17 @@ describe("Cloud API client against a loopback stand-in of the Graph API", () => 
       callTimes.push(clock.now());
       return fetch(url, init);
     };
-    const options: CloudApiOptions = { apiBase: graph.url, apiVersion: "v21.0", phoneNumberId: PHONE_ID, accessToken: TOKEN, maxAttempts: 4, backoffMs: 1000, maxBackoffMs: 30_000, requestTimeoutMs: 5000, ...overrides };
+    const options: CloudApiOptions = {
+      apiBase: graph.url,
+      apiVersion: "v21.0",
+      phoneNumberId: PHONE_ID,
+      accessToken: TOKEN,
+      maxAttempts: 4,
+      backoffMs: 1000,
+      maxBackoffMs: 30_000,
+      requestTimeoutMs: 5000,
+      ...overrides,
+    };
     return new CloudApiClient(options, clock, http, () => 0.5);
   }
 
@@ -136,7 +160,14 @@ describe("Cloud API client against a loopback stand-in of the Graph API", () => 
     assert.equal(receipt.transport, "cloud-api");
     assert.equal(graph.calls.length, 1);
     assert.equal(graph.calls[0].path, `/v21.0/${PHONE_ID}/messages`);
-    assert.deepEqual(graph.calls[0].body, { messaging_product: "whatsapp", recipient_type: "individual", to: "447700900123", type: "text", text: { body: "Yes, in M.", preview_url: false }, context: { message_id: "wamid.in" } });
+    assert.deepEqual(graph.calls[0].body, {
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: "447700900123",
+      type: "text",
+      text: { body: "Yes, in M.", preview_url: false },
+      context: { message_id: "wamid.in" },
+    });
   });
 
   it("waits as long as Retry-After says on 429, then succeeds", async () => {
@@ -166,51 +197,91 @@ describe("Cloud API client against a loopback stand-in of the Graph API", () => 
   });
 
   it("names a bad token as such and does not retry it", async () => {
-    await assert.rejects(settle(client({ accessToken: "expired" }).sendText({ chatId: "447700900123", text: "hello" })), (error: WaError) => {
-      assert.equal(error.code, "cloud.auth");
-      assert.match(error.message, /Invalid OAuth access token.*code 190.*renew it/);
-      return true;
-    });
+    await assert.rejects(
+      settle(client({ accessToken: "expired" }).sendText({ chatId: "447700900123", text: "hello" })),
+      (error: WaError) => {
+        assert.equal(error.code, "cloud.auth");
+        assert.match(error.message, /Invalid OAuth access token.*code 190.*renew it/);
+        return true;
+      },
+    );
     assert.equal(graph.calls.length, 1);
   });
 
   it("reports the Graph API's refusal with its code, without retrying", async () => {
-    await assert.rejects(settle(client({ phoneNumberId: "999999999999" }).sendText({ chatId: "447700900123", text: "hello" })), (error: WaError) => {
-      assert.equal(error.code, "cloud.rejected");
-      assert.equal(error.params.code, 100);
-      return true;
-    });
+    await assert.rejects(
+      settle(client({ phoneNumberId: "999999999999" }).sendText({ chatId: "447700900123", text: "hello" })),
+      (error: WaError) => {
+        assert.equal(error.code, "cloud.rejected");
+        assert.equal(error.params.code, 100);
+        return true;
+      },
+    );
     assert.equal(graph.calls.length, 1);
   });
 
   it("uploads a file (multipart) and sends it by its media id, with caption and file name", async () => {
     const pdf = Buffer.from("%PDF-1.4 binary \u0000\u00ff bytes");
-    const receipt = await settle(client().sendMedia({ chatId: "447700900123", mimetype: "application/pdf", data: pdf, filename: "invoice.pdf", caption: "Your invoice", quotedId: "wamid.in" }));
+    const receipt = await settle(
+      client().sendMedia({
+        chatId: "447700900123",
+        mimetype: "application/pdf",
+        data: pdf,
+        filename: "invoice.pdf",
+        caption: "Your invoice",
+        quotedId: "wamid.in",
+      }),
+    );
     assert.match(receipt.id, /^wamid\./);
     const [uploadId, upload] = [...graph.uploads.entries()][0];
     assert.ok(upload.data.equals(pdf), "the bytes arrive intact");
     assert.equal(upload.mimetype, "application/pdf");
     assert.equal(upload.filename, "invoice.pdf");
-    assert.deepEqual(graph.calls[1].body, { messaging_product: "whatsapp", recipient_type: "individual", to: "447700900123", type: "document", document: { id: uploadId, caption: "Your invoice", filename: "invoice.pdf" }, context: { message_id: "wamid.in" } });
+    assert.deepEqual(graph.calls[1].body, {
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: "447700900123",
+      type: "document",
+      document: { id: uploadId, caption: "Your invoice", filename: "invoice.pdf" },
+      context: { message_id: "wamid.in" },
+    });
   });
 
   it("reacts to a customer's message", async () => {
     await settle(client().react("447700900123", "wamid.HBgLNDQ3", "👍"));
-    assert.deepEqual(graph.calls[0].body, { messaging_product: "whatsapp", recipient_type: "individual", to: "447700900123", type: "reaction", reaction: { message_id: "wamid.HBgLNDQ3", emoji: "👍" } });
+    assert.deepEqual(graph.calls[0].body, {
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: "447700900123",
+      type: "reaction",
+      reaction: { message_id: "wamid.HBgLNDQ3", emoji: "👍" },
+    });
   });
 
   it("refuses before sending what the Cloud API would refuse", async () => {
     const c = client();
     await assert.rejects(c.sendText({ chatId: "447700900123@c.us", text: "hi" }), (e: WaError) => e.code === "transport.invalidTarget");
     await assert.rejects(c.sendText({ chatId: "447700900123", text: "  " }), (e: WaError) => e.code === "transport.emptyText");
-    await assert.rejects(c.sendText({ chatId: "447700900123", text: "x".repeat(4097) }), (e: WaError) => e.code === "transport.textTooLong");
+    await assert.rejects(
+      c.sendText({ chatId: "447700900123", text: "x".repeat(4097) }),
+      (e: WaError) => e.code === "transport.textTooLong",
+    );
     assert.equal(graph.calls.length, 0);
-    assert.throws(() => client({ apiVersion: "21" }), (e: WaError) => e.code === "config.invalid" && e.params.field === "apiVersion");
-    assert.throws(() => client({ apiBase: "graph.facebook.com" }), (e: WaError) => e.params.field === "apiBase");
+    assert.throws(
+      () => client({ apiVersion: "21" }),
+      (e: WaError) => e.code === "config.invalid" && e.params.field === "apiVersion",
+    );
+    assert.throws(
+      () => client({ apiBase: "graph.facebook.com" }),
+      (e: WaError) => e.params.field === "apiBase",
+    );
   });
 
   it("reports an unreachable API after its attempts", async () => {
     await graph.stop();
-    await assert.rejects(settle(client({ maxAttempts: 2 }).sendText({ chatId: "447700900123", text: "hello" })), (e: WaError) => e.code === "cloud.unreachable" && e.params.attempts === 2);
+    await assert.rejects(
+      settle(client({ maxAttempts: 2 }).sendText({ chatId: "447700900123", text: "hello" })),
+      (e: WaError) => e.code === "cloud.unreachable" && e.params.attempts === 2,
+    );
   });
 });

@@ -4,7 +4,6 @@ import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryM
 import { WaMessage } from "../../src/core/envelope";
 import { MemoryStore } from "../../src/core/store/memory-store";
 
-
 // A delivery and its X-Hub-Signature-256 for the secret "kat-secret", computed outside the code with
 // `openssl dgst -sha256 -hmac kat-secret` over exactly these bytes.
 const KNOWN_BODY =
@@ -14,7 +13,19 @@ const KNOWN_SIGNATURE = "sha256=abeba2a8f82f44538e4cdd272a0ec144f1d361eea2b40212
 const SENT_AT = 1_767_258_000_000;
 
 function transport(clock: FakeClock, seen: DeliveryMemory = memoryDeliveryMemory(), maxDeliveryAgeMs?: number) {
-  const options = { apiBase: "http://127.0.0.1:9", apiVersion: "v21.0", phoneNumberId: "106540352242922", accessToken: "t", appSecret: "kat-secret", verifyToken: "v", maxAttempts: 1, backoffMs: 1, maxBackoffMs: 1, requestTimeoutMs: 1, ...(maxDeliveryAgeMs !== undefined ? { maxDeliveryAgeMs } : {}) };
+  const options = {
+    apiBase: "http://127.0.0.1:9",
+    apiVersion: "v21.0",
+    phoneNumberId: "106540352242922",
+    accessToken: "t",
+    appSecret: "kat-secret",
+    verifyToken: "v",
+    maxAttempts: 1,
+    backoffMs: 1,
+    maxBackoffMs: 1,
+    requestTimeoutMs: 1,
+    ...(maxDeliveryAgeMs !== undefined ? { maxDeliveryAgeMs } : {}),
+  };
   const cloud = new CloudApiTransport(options, clock, () => Promise.reject(new Error("no network in this test")), seen);
   const received: WaMessage[] = [];
   cloud.onMessage((message) => received.push(message));
@@ -77,7 +88,8 @@ describe("Cloud API transport: deliveries", () => {
     let storeUp = false;
     const store = new MemoryStore(clock);
     const flaky: DeliveryMemory = {
-      firstTime: (id) => (storeUp ? store.setIfAbsent(`seen:${id}`, "1", { ttlMs: 3600_000 }) : Promise.reject(new Error("connection refused"))),
+      firstTime: (id) =>
+        storeUp ? store.setIfAbsent(`seen:${id}`, "1", { ttlMs: 3600_000 }) : Promise.reject(new Error("connection refused")),
     };
     const { cloud, received } = transport(clock, flaky);
     const down = await cloud.handleDelivery(Buffer.from(KNOWN_BODY), KNOWN_SIGNATURE);

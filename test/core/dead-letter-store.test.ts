@@ -3,16 +3,35 @@ import { FakeClock } from "../../src/core/clock";
 import { DeadLetterOptions, DeadLetterStore } from "../../src/core/resilience/dead-letter-store";
 import { MemoryStore } from "../../src/core/store/memory-store";
 
-
 function setup(overrides: Partial<DeadLetterOptions> = {}) {
   const clock = new FakeClock(0);
   const store = new MemoryStore(clock);
   let next = 0;
-  const options: DeadLetterOptions = { namespace: "t", maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 60_000, settleMs: 300_000, maxEntries: 100, ...overrides };
-  const make = () => new DeadLetterStore(store, clock, () => 0.5, () => `dl-${(next += 1)}`, options);
+  const options: DeadLetterOptions = {
+    namespace: "t",
+    maxAttempts: 3,
+    backoffMs: 1000,
+    maxBackoffMs: 60_000,
+    settleMs: 300_000,
+    maxEntries: 100,
+    ...overrides,
+  };
+  const make = () =>
+    new DeadLetterStore(
+      store,
+      clock,
+      () => 0.5,
+      () => `dl-${(next += 1)}`,
+      options,
+    );
   return { clock, store, dlq: make(), make };
 }
-const failure = (n: number) => ({ body: JSON.stringify({ payload: `m${n}` }), error: { message: "Google said 403", code: "sheets.rejected" }, source: { id: "w1", type: "wa-sheets-write" }, chatId: "c1" });
+const failure = (n: number) => ({
+  body: JSON.stringify({ payload: `m${n}` }),
+  error: { message: "Google said 403", code: "sheets.rejected" },
+  source: { id: "w1", type: "wa-sheets-write" },
+  chatId: "c1",
+});
 
 describe("DeadLetterStore", () => {
   it("records failures with error, node, attempts and times, and retries with exponential backoff up to the limit", async () => {
@@ -55,7 +74,10 @@ describe("DeadLetterStore", () => {
     await dlq.claimForReplay("dl-2", "manual");
     const restarted = make();
     assert.equal(await restarted.requeueInterruptedReplays(), 1);
-    assert.deepEqual((await restarted.all()).map((e) => e.state), ["waiting", "waiting"]);
+    assert.deepEqual(
+      (await restarted.all()).map((e) => e.state),
+      ["waiting", "waiting"],
+    );
   });
 
   it("lists without bodies, inspects, purges one or all, reports depth and age, and refuses beyond its bound", async () => {

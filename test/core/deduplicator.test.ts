@@ -3,7 +3,6 @@ import { FakeClock } from "../../src/core/clock";
 import { Deduplicator } from "../../src/core/resilience/deduplicator";
 import { MemoryStore } from "../../src/core/store/memory-store";
 
-
 describe("Deduplicator", () => {
   it("lets the first claim of a key through and names the rest duplicates until the TTL ends", async () => {
     const clock = new FakeClock(1000);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_DEGRADATION, DegradationPolicy } from "../../src/core/resilience/degradation";
 
-
 describe("DegradationPolicy", () => {
   it("gets worse at once and better only past the margin, after the recovery time", () => {
     const policy = new DegradationPolicy({ ...DEFAULT_DEGRADATION, recoverAfterMs: 30_000 });
@@ -33,7 +32,11 @@ describe("DegradationPolicy", () => {
     assert.deepEqual(open.reasons, ["breaker sheets open"]);
     const deep = policy.decide({ healthScore: 95, queueDepth: 1500, breakers: { sheets: "open" } }, 1);
     assert.equal(deep.mode, "minimal");
-    assert.equal(policy.decide({ healthScore: 95, queueDepth: 100, breakers: { sheets: "half-open" } }, 60_000).mode, "minimal", "a half-open breaker is not recovered yet");
+    assert.equal(
+      policy.decide({ healthScore: 95, queueDepth: 100, breakers: { sheets: "half-open" } }, 60_000).mode,
+      "minimal",
+      "a half-open breaker is not recovered yet",
+    );
     assert.equal(policy.decide({ healthScore: 95, queueDepth: 100, breakers: { sheets: "closed" } }, 60_001).mode, "minimal");
     assert.equal(policy.decide({ healthScore: 95, queueDepth: 100, breakers: { sheets: "closed" } }, 90_001).mode, "full");
   });

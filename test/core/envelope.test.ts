@@ -2,8 +2,18 @@ import assert from "node:assert/strict";
 import { MAX_TRACE_SPANS, TraceSpan, addTraceSpan, readEnvelope, validateChatId, withoutUndefined } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 
-
-const message = { id: "m1", chatId: "447700900123@c.us", from: "447700900123@c.us", body: "hi", type: "chat", timestamp: 1, receivedAt: 1, isGroup: false, fromMe: false, transport: "test" };
+const message = {
+  id: "m1",
+  chatId: "447700900123@c.us",
+  from: "447700900123@c.us",
+  body: "hi",
+  type: "chat",
+  timestamp: 1,
+  receivedAt: 1,
+  isGroup: false,
+  fromMe: false,
+  transport: "test",
+};
 
 describe("envelope", () => {
   it("reads a valid envelope and adds a trace when missing", () => {
@@ -22,13 +32,34 @@ describe("envelope", () => {
       }
       return "none";
     };
-    assert.equal(code(() => readEnvelope({})), "envelope.missing");
-    assert.equal(code(() => readEnvelope({ wa: "x" })), "envelope.invalid");
-    assert.equal(code(() => readEnvelope({ wa: { message: { ...message, chatId: undefined } } })), "envelope.missingChatId");
-    assert.equal(code(() => readEnvelope({ wa: { message: { ...message, chatId: 42 } } })), "envelope.invalidChatId");
-    assert.equal(code(() => readEnvelope({ wa: { message: { ...message, chatId: "a\nb" } } })), "envelope.invalidChatId");
-    assert.equal(code(() => readEnvelope({ wa: { message: { ...message, body: "x".repeat(65_537) } } })), "envelope.bodyTooLong");
-    assert.equal(code(() => validateChatId("x".repeat(129))), "envelope.invalidChatId");
+    assert.equal(
+      code(() => readEnvelope({})),
+      "envelope.missing",
+    );
+    assert.equal(
+      code(() => readEnvelope({ wa: "x" })),
+      "envelope.invalid",
+    );
+    assert.equal(
+      code(() => readEnvelope({ wa: { message: { ...message, chatId: undefined } } })),
+      "envelope.missingChatId",
+    );
+    assert.equal(
+      code(() => readEnvelope({ wa: { message: { ...message, chatId: 42 } } })),
+      "envelope.invalidChatId",
+    );
+    assert.equal(
+      code(() => readEnvelope({ wa: { message: { ...message, chatId: "a\nb" } } })),
+      "envelope.invalidChatId",
+    );
+    assert.equal(
+      code(() => readEnvelope({ wa: { message: { ...message, body: "x".repeat(65_537) } } })),
+      "envelope.bodyTooLong",
+    );
+    assert.equal(
+      code(() => validateChatId("x".repeat(129))),
+      "envelope.invalidChatId",
+    );
   });
 
   it("bounds the trace of a message that loops", () => {

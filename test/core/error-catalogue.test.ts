@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-
 const root = join(__dirname, "..", "..");
-const catalogue = (JSON.parse(readFileSync(join(root, "nodes", "locales", "en-US", "wa-client.json"), "utf8")) as { errors: Record<string, Record<string, string>> }).errors;
+const catalogue = (
+  JSON.parse(readFileSync(join(root, "nodes", "locales", "en-US", "wa-client.json"), "utf8")) as {
+    errors: Record<string, Record<string, string>>;
+  }
+).errors;
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -49,10 +52,12 @@ describe("error catalogue", () => {
 
   it("has an English text for every code the sources raise", () => {
     // config.invalid is said in English only, field by field (its one-line texts are not in the catalogue yet).
-    const missing = [...new Set(calls.map((c) => c.code))].filter((code) => code !== "config.invalid").filter((code) => {
-      const [namespace, key] = code.split(".");
-      return typeof catalogue[namespace]?.[key] !== "string";
-    });
+    const missing = [...new Set(calls.map((c) => c.code))]
+      .filter((code) => code !== "config.invalid")
+      .filter((code) => {
+        const [namespace, key] = code.split(".");
+        return typeof catalogue[namespace]?.[key] !== "string";
+      });
     assert.deepEqual(missing, []);
   });
 

@@ -3,7 +3,6 @@ import { FakeClock } from "../../src/core/clock";
 import { ClientHealthMonitor } from "../../src/core/session/client-health";
 import { DEFAULT_WEIGHTS, scoreHealth } from "../../src/core/session/health-score";
 
-
 describe("ClientHealthMonitor", () => {
   const options = { silenceWarnMs: 60_000, windowMs: 300_000, failureRateWarn: 0.2 };
 
@@ -48,7 +47,10 @@ describe("ClientHealthMonitor", () => {
 describe("scoreHealth", () => {
   it("is 100 with nothing wrong and with no readings yet", () => {
     assert.equal(scoreHealth({}).score, 100);
-    assert.equal(scoreHealth({ errorRate: 0, p99LatencyMs: 100, queueDepth: 0, clientLevel: "healthy", breakerState: "closed" }).score, 100);
+    assert.equal(
+      scoreHealth({ errorRate: 0, p99LatencyMs: 100, queueDepth: 0, clientLevel: "healthy", breakerState: "closed" }).score,
+      100,
+    );
   });
 
   it("weighs each part as documented and leaves out the missing ones", () => {

@@ -3,7 +3,6 @@ import { FakeClock } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
 import { DispatchItem, KeyedDispatcher, KeyedDispatcherOptions } from "../../src/core/session/keyed-dispatcher";
 
-
 function setup(overrides: Partial<KeyedDispatcherOptions> = {}) {
   const clock = new FakeClock(0);
   const delivered: DispatchItem<string>[] = [];
@@ -11,8 +10,21 @@ function setup(overrides: Partial<KeyedDispatcherOptions> = {}) {
   const dropped: [DispatchItem<string>, WaError][] = [];
   const dispatcher = new KeyedDispatcher<string>(
     clock,
-    { name: "q", maxInFlightPerKey: 1, maxInFlightTotal: Infinity, maxPerKey: 100, maxTotal: 1000, overflow: "reject", ackTimeoutMs: 0, ...overrides },
-    { deliver: (item) => delivered.push(item), ackTimedOut: (item) => timedOut.push(item), dropped: (item, why) => dropped.push([item, why]) },
+    {
+      name: "q",
+      maxInFlightPerKey: 1,
+      maxInFlightTotal: Infinity,
+      maxPerKey: 100,
+      maxTotal: 1000,
+      overflow: "reject",
+      ackTimeoutMs: 0,
+      ...overrides,
+    },
+    {
+      deliver: (item) => delivered.push(item),
+      ackTimedOut: (item) => timedOut.push(item),
+      dropped: (item, why) => dropped.push([item, why]),
+    },
   );
   return { clock, dispatcher, delivered, timedOut, dropped, payloads: () => delivered.map((item) => item.payload) };
 }
@@ -29,7 +41,16 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
     assert.equal(dispatcher.ack(delivered[0].deliveryId), false, "a second ack of the same delivery is refused");
     dispatcher.ack(delivered[1].deliveryId);
     assert.deepEqual(payloads(), ["a1", "a2", "a3"]);
-    assert.deepEqual(dispatcher.stats(), { waiting: 0, inFlight: 1, keys: 1, delivered: 3, acked: 2, rejected: 0, dropped: 0, ackTimeouts: 0 });
+    assert.deepEqual(dispatcher.stats(), {
+      waiting: 0,
+      inFlight: 1,
+      keys: 1,
+      delivered: 3,
+      acked: 2,
+      rejected: 0,
+      dropped: 0,
+      ackTimeouts: 0,
+    });
   });
 
   it("runs different chats in parallel and keeps each chat's order", () => {
@@ -43,8 +64,14 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
       const open = delivered.filter((item) => dispatcher.isInFlight(item.deliveryId));
       open.forEach((item) => dispatcher.ack(item.deliveryId));
     }
-    assert.deepEqual(payloads().filter((p) => p.startsWith("a")), ["a1", "a2", "a3"]);
-    assert.deepEqual(payloads().filter((p) => p.startsWith("b")), ["b1", "b2", "b3"]);
+    assert.deepEqual(
+      payloads().filter((p) => p.startsWith("a")),
+      ["a1", "a2", "a3"],
+    );
+    assert.deepEqual(
+      payloads().filter((p) => p.startsWith("b")),
+      ["b1", "b2", "b3"],
+    );
   });
 
   it("refuses a message over the per-chat bound with queue.chatFull", () => {
@@ -91,7 +118,10 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
     clock.advance(4999);
     assert.equal(timedOut.length, 0);
     clock.advance(1);
-    assert.deepEqual(timedOut.map((item) => item.payload), ["a1"]);
+    assert.deepEqual(
+      timedOut.map((item) => item.payload),
+      ["a1"],
+    );
     assert.deepEqual(payloads(), ["a1", "a2"]);
     assert.equal(dispatcher.stats().ackTimeouts, 1);
   });
@@ -103,7 +133,10 @@ describe("KeyedDispatcher (message queue mode: one in flight per chat)", () => {
     dispatcher.enqueue("B", "b1");
     const left = dispatcher.close();
     assert.deepEqual(left.map((item) => item.payload).sort(), ["a1", "a2", "b1"]);
-    assert.deepEqual(left.filter((item) => item.deliveredAt === undefined).map((item) => item.payload), ["a2"]);
+    assert.deepEqual(
+      left.filter((item) => item.deliveredAt === undefined).map((item) => item.payload),
+      ["a2"],
+    );
     const outcome = dispatcher.enqueue("A", "a3");
     assert.equal(!outcome.accepted && outcome.error.code, "queue.closed");
   });

@@ -5,7 +5,6 @@ import { encodeWav16, probeAudio, wavSamples } from "../../src/core/media/speech
 import { parseExamplesFile } from "../../src/core/nlu/training-data";
 import { parseChatScriptJsonl } from "../../src/core/transport/simulator";
 
-
 // Every expected value here was produced outside the pack: by opusinfo (opus-tools), Python's wave, struct and csv
 // modules, espeak-ng, or written by hand. test/fixtures/known-answers/README.md says how each file was made.
 const KNOWN = join(__dirname, "..", "fixtures", "known-answers");
@@ -28,7 +27,11 @@ describe("known answers for the formats the pack reads and writes", () => {
         const info = probeAudio(read(VOICE, file));
         assert.deepEqual([info.container, info.codec, info.channels, info.sampleRate], ["ogg", "opus", 1, 48_000]);
         // opusinfo cuts the length to whole milliseconds.
-        assert.equal(Math.floor(info.durationSeconds! * 1000), Math.round(seconds * 1000), `${info.durationSeconds} against opusinfo's ${seconds}`);
+        assert.equal(
+          Math.floor(info.durationSeconds! * 1000),
+          Math.round(seconds * 1000),
+          `${info.durationSeconds} against opusinfo's ${seconds}`,
+        );
       });
     }
   });
@@ -44,8 +47,14 @@ describe("known answers for the formats the pack reads and writes", () => {
       const { samples, sampleRate } = wavSamples(data);
       assert.equal(sampleRate, 22_050);
       assert.equal(samples.length, 22_070);
-      assert.equal(samples.findIndex((s) => s !== 0), 309);
-      assert.deepEqual([...samples.subarray(309, 313)].map((s) => Math.round(s * 32768)), [33, 0, 33, 133]);
+      assert.equal(
+        samples.findIndex((s) => s !== 0),
+        309,
+      );
+      assert.deepEqual(
+        [...samples.subarray(309, 313)].map((s) => Math.round(s * 32768)),
+        [33, 0, 33, 133],
+      );
       const largest = samples.reduce((best, s, i) => (s > samples[best] ? i : best), 0);
       assert.deepEqual([largest, Math.round(samples[largest] * 32768)], [2422, 17_219]);
     });
@@ -102,7 +111,10 @@ describe("known answers for the formats the pack reads and writes", () => {
         ["447700900123@c.us", undefined, "e entregam?", "chat", 30_000, undefined, undefined],
       ],
     );
-    assert.deepEqual([shop.id, shop.chatId, shop.isGroup, team.id, team.chatId, team.isGroup], ["shop-1", "447700900123@c.us", false, "team", "120363041234567890@g.us", true]);
+    assert.deepEqual(
+      [shop.id, shop.chatId, shop.isGroup, team.id, team.chatId, team.isGroup],
+      ["shop-1", "447700900123@c.us", false, "team", "120363041234567890@g.us", true],
+    );
     assert.deepEqual(
       team.messages.map((m) => [m.author, m.type, m.media?.mimetype, m.media?.filename, m.offsetMs, m.sentOffsetMs]),
       [

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { describeStoreConformance } from "./store-conformance";
 
-
 describeStoreConformance("memory", async (clock) => {
   const store = new MemoryStore(clock);
   return { store, exactTime: true, advance: async (ms) => clock.advance(ms), cleanup: () => store.close() };

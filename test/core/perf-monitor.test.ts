@@ -3,7 +3,6 @@ import { FakeClock } from "../../src/core/clock";
 import { TraceSpan } from "../../src/core/envelope";
 import { PerformanceMonitor, quantile, toPrometheusText } from "../../src/core/perf/perf-monitor";
 
-
 function span(nodeId: string, nodeType: string, start: number, durationMs: number): TraceSpan {
   return { nodeId, nodeType, start, end: start + durationMs };
 }
@@ -23,7 +22,11 @@ describe("PerformanceMonitor", () => {
     for (let i = 1; i <= 100; i += 1) {
       const receivedAt = clock.now();
       clock.advance(i);
-      monitor.record([span("q", "wa-message-queue", receivedAt, 1), span("l", "wa-session-lock", receivedAt + 1, i - 1)], receivedAt, i % 10 === 0);
+      monitor.record(
+        [span("q", "wa-message-queue", receivedAt, 1), span("l", "wa-session-lock", receivedAt + 1, i - 1)],
+        receivedAt,
+        i % 10 === 0,
+      );
     }
     clock.advance(10_000 - clock.now());
     const snapshot = monitor.snapshot();
@@ -61,10 +64,16 @@ describe("PerformanceMonitor", () => {
 
   it("ignores malformed spans instead of failing", () => {
     const monitor = new PerformanceMonitor(new FakeClock(0));
-    monitor.record([null as unknown as TraceSpan, { nodeId: "x", nodeType: "t", start: Number.NaN, end: 1 }, span("ok", "t", 0, 5)], Number.NaN);
+    monitor.record(
+      [null as unknown as TraceSpan, { nodeId: "x", nodeType: "t", start: Number.NaN, end: 1 }, span("ok", "t", 0, 5)],
+      Number.NaN,
+    );
     const snapshot = monitor.snapshot();
     assert.equal(snapshot.messages, 1);
-    assert.deepEqual(snapshot.nodes.map((node) => node.nodeId), ["ok"]);
+    assert.deepEqual(
+      snapshot.nodes.map((node) => node.nodeId),
+      ["ok"],
+    );
     assert.equal(snapshot.endToEnd.count, 0);
   });
 

@@ -5,9 +5,13 @@ import { CellValue } from "../../src/core/sheets/sheets-model";
 import { MemoryStore } from "../../src/core/store/memory-store";
 import { Store } from "../../src/core/store/store";
 
-
 function setup(store?: Store, clock = new FakeClock(0)) {
-  const sheet: Record<string, CellValue[][]> = { "Products!A:C": [["sku", "name", "price"], ["A1", "Tea", 3]] };
+  const sheet: Record<string, CellValue[][]> = {
+    "Products!A:C": [
+      ["sku", "name", "price"],
+      ["A1", "Tea", 3],
+    ],
+  };
   let calls = 0;
   let fail = false;
   const pending: Array<() => void> = [];
@@ -99,8 +103,16 @@ describe("SheetsReadCache", () => {
   });
 
   it("lookupRows finds rows by key, named by the header row", () => {
-    const values: CellValue[][] = [["sku", "", "price"], ["A1", "Tea", 3], ["B2", "Coffee", 4], ["A1", "Tea (big)", 5]];
-    assert.deepEqual(lookupRows(values, 0, "A1", true), [{ sku: "A1", column2: "Tea", price: 3 }, { sku: "A1", column2: "Tea (big)", price: 5 }]);
+    const values: CellValue[][] = [
+      ["sku", "", "price"],
+      ["A1", "Tea", 3],
+      ["B2", "Coffee", 4],
+      ["A1", "Tea (big)", 5],
+    ];
+    assert.deepEqual(lookupRows(values, 0, "A1", true), [
+      { sku: "A1", column2: "Tea", price: 3 },
+      { sku: "A1", column2: "Tea (big)", price: 5 },
+    ]);
     assert.deepEqual(lookupRows(values, 1, "Coffee", false), [["B2", "Coffee", 4]]);
   });
 });

@@ -3,7 +3,6 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-
 const root = join(__dirname, "..", "..");
 
 describe("README figures", () => {
@@ -14,7 +13,17 @@ describe("README figures", () => {
 
   it("has every figure table of the README generated, none written by hand", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8");
-    for (const name of ["performance", "media-beside-text", "sheets", "eval-intent", "eval-entities", "eval-threads", "eval-sentiment", "eval-media", "eval-nodes"]) {
+    for (const name of [
+      "performance",
+      "media-beside-text",
+      "sheets",
+      "eval-intent",
+      "eval-entities",
+      "eval-threads",
+      "eval-sentiment",
+      "eval-media",
+      "eval-nodes",
+    ]) {
       assert.match(readme, new RegExp(`<!-- figures:${name} -->[\\s\\S]+?<!-- /figures:${name} -->`), name);
     }
   });

@@ -1,6 +1,5 @@
 import { Socket } from "node:net";
 
-
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /** Whether a Redis answers PING at REDIS_URL (checked once, within a second). */

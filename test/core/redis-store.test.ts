@@ -5,7 +5,6 @@ import { describeStoreConformance } from "./store-conformance";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 describe("Redis store (127.0.0.1:6379)", function () {
   before(async function () {
     requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}; start one to run these tests`);
@@ -26,7 +25,10 @@ describe("Redis store (127.0.0.1:6379)", function () {
 
   it("fails fast with store.disconnected when Redis cannot be reached, and never throws out of band", async () => {
     const store = new RedisStore({ url: "redis://127.0.0.1:1", keyPrefix: "x:", commandTimeoutMs: 300 });
-    await assert.rejects(store.get("a"), (error: Error & { code?: string }) => error.code === "store.disconnected" && /not reachable/.test(error.message));
+    await assert.rejects(
+      store.get("a"),
+      (error: Error & { code?: string }) => error.code === "store.disconnected" && /not reachable/.test(error.message),
+    );
     await store.close();
   });
 

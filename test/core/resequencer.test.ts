@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { Release, Resequencer, ResequencerOptions } from "../../src/core/resilience/resequencer";
 
-
 function setup(overrides: Partial<ResequencerOptions> = {}, startAt?: number) {
   const clock = new FakeClock(0);
   const released: Release<string>[] = [];
@@ -12,7 +11,8 @@ function setup(overrides: Partial<ResequencerOptions> = {}, startAt?: number) {
     { clock, release: (r) => released.push(r), duplicate: (item) => duplicates.push(item) },
     startAt,
   );
-  const offer = (chatId: string, order: number, id?: string) => reseq.offer({ chatId, order, id: id ?? `${chatId}-${order}`, item: `${chatId}:${order}` });
+  const offer = (chatId: string, order: number, id?: string) =>
+    reseq.offer({ chatId, order, id: id ?? `${chatId}-${order}`, item: `${chatId}:${order}` });
   return { clock, reseq, released, duplicates, offer, items: () => released.map((r) => r.item) };
 }
 
@@ -36,7 +36,13 @@ describe("Resequencer", () => {
     clock.advance(1999);
     assert.equal(released.length, 1);
     clock.advance(1);
-    assert.deepEqual(released.map((r) => [r.item, r.gapBefore, r.waitedMs]), [["a:1", 0, 0], ["a:3", 1, 2000]]);
+    assert.deepEqual(
+      released.map((r) => [r.item, r.gapBefore, r.waitedMs]),
+      [
+        ["a:1", 0, 0],
+        ["a:3", 1, 2000],
+      ],
+    );
     assert.equal(offer("a", 2), "late");
     assert.deepEqual(released[2], { item: "a:2", chatId: "a", order: 2, late: true, waitedMs: 0, gapBefore: 0 });
     assert.equal(offer("a", 4), "released", "the line goes on after the late one");
@@ -71,8 +77,14 @@ describe("Resequencer", () => {
     offer("a", 1_700_000_003, "m1");
     offer("a", 1_700_000_005, "m3");
     clock.advance(1000);
-    assert.deepEqual(released.map((r) => r.item), ["a:1700000003", "a:1700000005", "a:1700000005"]);
-    assert.deepEqual(released.map((r) => r.late), [false, false, false]);
+    assert.deepEqual(
+      released.map((r) => r.item),
+      ["a:1700000003", "a:1700000005", "a:1700000005"],
+    );
+    assert.deepEqual(
+      released.map((r) => r.late),
+      [false, false, false],
+    );
     assert.equal(offer("a", 1_700_000_004, "m0"), "late");
     assert.equal(offer("a", 1_700_000_005, "m4"), "held", "the same second as the last released is not late");
   });

@@ -9,7 +9,9 @@ const locales = join(root, "nodes", "locales", "en-US");
 const catalogue = (file: string) => JSON.parse(readFileSync(join(locales, file), "utf8")) as Record<string, unknown>;
 
 function lookup(texts: Record<string, unknown>, key: string): unknown {
-  return key.split(".").reduce<unknown>((at, part) => (at && typeof at === "object" ? (at as Record<string, unknown>)[part] : undefined), texts);
+  return key
+    .split(".")
+    .reduce<unknown>((at, part) => (at && typeof at === "object" ? (at as Record<string, unknown>)[part] : undefined), texts);
 }
 
 /** Keys given as string literals, and the fixed part of template keys (`health.${level}` → health). */
@@ -35,8 +37,16 @@ describe("runtime texts: each in the locale file its node reads", () => {
       const source = readFileSync(join(root, "src", "nodes", file), "utf8");
       const { fixed, prefixes } = keysIn(source, /nodeText\((["`])([^"`]+)\1/g);
       const own = catalogue(`${type}.json`);
-      assert.deepEqual(fixed.filter((key) => typeof lookup(own, key) !== "string"), [], "missing texts");
-      assert.deepEqual(prefixes.filter((key) => typeof lookup(own, key) !== "object"), [], "missing groups of texts");
+      assert.deepEqual(
+        fixed.filter((key) => typeof lookup(own, key) !== "string"),
+        [],
+        "missing texts",
+      );
+      assert.deepEqual(
+        prefixes.filter((key) => typeof lookup(own, key) !== "object"),
+        [],
+        "missing groups of texts",
+      );
       if (fixed.length + prefixes.length > 0) assert.match(source, new RegExp(`nodeTexts\\(RED, "${type}"\\)`));
     });
   }

@@ -4,7 +4,6 @@ import { SentReceipt } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer } from "../../src/core/perf/send-pacer";
 
-
 interface Sent {
   at: number;
   chatId: string;
@@ -49,14 +48,29 @@ describe("SendPacer (paced sending)", () => {
     for (const text of ["one", "two", "three"]) await pacer.enqueue("A", text, text);
     await clock.advanceAsync(10_000);
     // random() = 0.5: every gap is 1 s + 0.5 × 2 s = 2 s.
-    assert.deepEqual(sent.map((s) => [s.text, s.at]), [["one", 0], ["two", 2000], ["three", 4000]]);
+    assert.deepEqual(
+      sent.map((s) => [s.text, s.at]),
+      [
+        ["one", 0],
+        ["two", 2000],
+        ["three", 4000],
+      ],
+    );
   });
 
   it("sends to many chats in parallel, within the global rate", async () => {
     const { clock, pacer, sent } = setup({ globalPerSecond: 2 });
     for (const chat of ["A", "B", "C", "D"]) await pacer.enqueue(chat, `hi ${chat}`, chat);
     await clock.advanceAsync(5_000);
-    assert.deepEqual(sent.map((s) => [s.chatId, s.at]), [["A", 0], ["B", 500], ["C", 1000], ["D", 1500]]);
+    assert.deepEqual(
+      sent.map((s) => [s.chatId, s.at]),
+      [
+        ["A", 0],
+        ["B", 500],
+        ["C", 1000],
+        ["D", 1500],
+      ],
+    );
   });
 
   it("takes turns between chats, so one busy chat cannot starve the others", async () => {
@@ -65,7 +79,10 @@ describe("SendPacer (paced sending)", () => {
     clock.advance(10);
     await pacer.enqueue("quiet", "q0", "q");
     await clock.advanceAsync(5_000);
-    assert.deepEqual(sent.map((s) => s.text), ["b0", "q0", "b1", "b2"]);
+    assert.deepEqual(
+      sent.map((s) => s.text),
+      ["b0", "q0", "b1", "b2"],
+    );
   });
 
   it("coalesces short replies to one chat inside the window into one message", async () => {
@@ -94,7 +111,10 @@ describe("SendPacer (paced sending)", () => {
     await pacer.enqueue("A", "678901", "b");
     await pacer.enqueue("A", "x", "c", "wamid.other");
     await clock.advanceAsync(10_000);
-    assert.deepEqual(sent.map((s) => s.text), ["12345", "678901", "x"]);
+    assert.deepEqual(
+      sent.map((s) => s.text),
+      ["12345", "678901", "x"],
+    );
   });
 
   it("shows typing for a time in proportion to the text, within the chat's turn", async () => {
@@ -102,8 +122,17 @@ describe("SendPacer (paced sending)", () => {
     await pacer.enqueue("A", "x".repeat(20), "a");
     await pacer.enqueue("B", "y".repeat(200), "b");
     await clock.advanceAsync(10_000);
-    assert.deepEqual(typing, [["A", 1000, 0], ["B", 3000, 100]]);
-    assert.deepEqual(sent.map((s) => [s.chatId, s.at]), [["A", 1000], ["B", 3100]]);
+    assert.deepEqual(typing, [
+      ["A", 1000, 0],
+      ["B", 3000, 100],
+    ]);
+    assert.deepEqual(
+      sent.map((s) => [s.chatId, s.at]),
+      [
+        ["A", 1000],
+        ["B", 3100],
+      ],
+    );
   });
 
   it("retries a passing failure with backoff and gives up on a message WhatsApp refuses", async () => {
@@ -116,13 +145,22 @@ describe("SendPacer (paced sending)", () => {
     await pacer.enqueue("A", "good", "g");
     await pacer.enqueue("B", "bad", "b");
     await clock.advanceAsync(30_000);
-    assert.deepEqual(retries, [["good", 2000], ["good", 4000]]);
-    assert.deepEqual(sent.map((s) => [s.text, s.at]), [["good", 6000]]);
+    assert.deepEqual(retries, [
+      ["good", 2000],
+      ["good", 4000],
+    ]);
+    assert.deepEqual(
+      sent.map((s) => [s.text, s.at]),
+      [["good", 6000]],
+    );
     assert.deepEqual(failed, [["bad", "cloud.rejected"]], "a refusal is not retried");
   });
 
   it("reports a message as failed after its last attempt", async () => {
-    const { clock, pacer, failed } = setup({ maxAttempts: 2, backoffMs: 100 }, () => new WaError("transport.notReady", "away", { state: "disconnected" }));
+    const { clock, pacer, failed } = setup(
+      { maxAttempts: 2, backoffMs: 100 },
+      () => new WaError("transport.notReady", "away", { state: "disconnected" }),
+    );
     await pacer.enqueue("A", "hello", "a");
     await clock.advanceAsync(10_000);
     assert.deepEqual(failed, [["hello", "transport.notReady"]]);
@@ -137,7 +175,10 @@ describe("SendPacer (paced sending)", () => {
     const second = setup();
     second.pacer.restore(left);
     await second.clock.advanceAsync(10_000);
-    assert.deepEqual(second.sent.map((s) => s.text), ["a2", "a3"]);
+    assert.deepEqual(
+      second.sent.map((s) => s.text),
+      ["a2", "a3"],
+    );
   });
 
   it("refuses over its bounds and estimates when the queue will be empty", async () => {
@@ -156,7 +197,13 @@ describe("SendPacer (paced sending)", () => {
   });
 
   it("refuses options it cannot honour", () => {
-    assert.throws(() => setup({ perChatGapMs: [3000, 1000] }), (e: WaError) => e.params.field === "gapMin");
-    assert.throws(() => setup({ globalPerSecond: 0 }), (e: WaError) => e.params.field === "globalPerSecond");
+    assert.throws(
+      () => setup({ perChatGapMs: [3000, 1000] }),
+      (e: WaError) => e.params.field === "gapMin",
+    );
+    assert.throws(
+      () => setup({ globalPerSecond: 0 }),
+      (e: WaError) => e.params.field === "globalPerSecond",
+    );
   });
 });

@@ -14,7 +14,6 @@ import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 /** Each backend the lock runs on: the store, and how to throw it away after a test. */
 const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; dispose(): Promise<void> } | undefined> }[] = [
   { name: "memory", open: async (clock) => ({ store: new MemoryStore(clock), dispose: async () => undefined }) },
@@ -23,7 +22,13 @@ const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; 
     open: async (clock) => {
       const dir = mkdtempSync(join(tmpdir(), "wa-lock-"));
       const store = new SqliteStore({ file: join(dir, "locks.db"), clock });
-      return { store, dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+      return {
+        store,
+        dispose: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {
@@ -42,157 +47,161 @@ const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; 
   },
 ];
 
-for (const backend of BACKENDS) describe(`SessionLockManager on ${backend.name}`, () => {
-  let clock: FakeClock;
-  let store: Store;
-  let dispose: () => Promise<void>;
-  let metrics: RecordingMetrics;
-  let locks: SessionLockManager;
-  const chat = "447700900123@c.us";
-  const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
-  /**
-   * Moves fake time; with a store behind a socket, in steps that let each step's commands finish:
-   * Redis answers one connection's commands in order, so a few round trips of our own after a step
-   * come back only once what the step sent (and what those answers set off) has been answered.
-   */
-  const advance = async (ms: number) => {
-    if (backend.name !== "Redis") return clock.advanceAsync(ms);
-    for (let done = 0; done < ms; done += 100) {
-      await clock.advanceAsync(Math.min(100, ms - done));
-      for (let trip = 0; trip < 3; trip += 1) await store.ttl("session-lock-test:sync");
-    }
-  };
+for (const backend of BACKENDS)
+  describe(`SessionLockManager on ${backend.name}`, () => {
+    let clock: FakeClock;
+    let store: Store;
+    let dispose: () => Promise<void>;
+    let metrics: RecordingMetrics;
+    let locks: SessionLockManager;
+    const chat = "447700900123@c.us";
+    const request = (owner: string, ttlMs = 1000, context?: unknown) => ({ owner, ttlMs, context });
+    /**
+     * Moves fake time; with a store behind a socket, in steps that let each step's commands finish:
+     * Redis answers one connection's commands in order, so a few round trips of our own after a step
+     * come back only once what the step sent (and what those answers set off) has been answered.
+     */
+    const advance = async (ms: number) => {
+      if (backend.name !== "Redis") return clock.advanceAsync(ms);
+      for (let done = 0; done < ms; done += 100) {
+        await clock.advanceAsync(Math.min(100, ms - done));
+        for (let trip = 0; trip < 3; trip += 1) await store.ttl("session-lock-test:sync");
+      }
+    };
 
-  beforeEach(async function () {
-    clock = new FakeClock(1_000_000);
-    const opened = await backend.open(clock);
-    requirePrerequisite(this, opened, `no Redis reachable at ${REDIS_URL}`);
-    ({ store, dispose } = opened);
-    metrics = new RecordingMetrics();
-    locks = new SessionLockManager({ store, clock, metrics }, { lockName: "test", pollIntervalMs: 100 });
-  });
-  afterEach(async () => {
-    locks?.close();
-    await dispose?.();
-  });
-
-  it("grants a free lock with a fencing token and refuses a second holder", async () => {
-    const grant = await locks.acquire(chat, request("a"), 0);
-    assert.equal(grant.chatId, chat);
-    assert.equal(grant.token, 1);
-    assert.equal(grant.expiresAt - grant.acquiredAt, 1000);
-    assert.equal(await locks.tryAcquire(chat, request("b")), undefined);
-    assert.equal(await locks.isCurrent(chat, grant.token), true);
-  });
-
-  it("fails at once with lock.timeout when the wait is 0 and the chat is busy", async () => {
-    await locks.acquire(chat, request("a"), 0);
-    const second = assert.rejects(locks.acquire(chat, request("b"), 0), (error: WaError) => error.code === "lock.timeout");
-    await clock.advanceAsync(0);
-    await second;
-  });
-
-  it("hands the lock to waiters in arrival order, each with a higher token", async () => {
-    const first = await locks.acquire(chat, request("a"), 0);
-    const order: string[] = [];
-    const waiting = ["b", "c", "d"].map((owner) =>
-      locks.acquire(chat, request(owner), 5000).then((grant) => {
-        order.push(`${owner}:${grant.token}`);
-        return grant;
-      }),
-    );
-    await flushMicrotasks();
-    assert.equal(locks.waitingCount(), 3);
-    let current: LockGrant = first;
-    for (let i = 0; i < 3; i += 1) {
-      await locks.release(current);
-      current = await waiting[i];
-    }
-    assert.deepEqual(order, ["b:2", "c:3", "d:4"]);
-  });
-
-  it("keeps other chats independent", async () => {
-    await locks.acquire(chat, request("a"), 0);
-    const other = await locks.acquire("447700900456@c.us", request("b"), 0);
-    assert.equal(other.token, 1);
-  });
-
-  it("times a waiter out after the wait and then grants the next one", async () => {
-    const first = await locks.acquire(chat, request("a", 60_000), 0);
-    const impatient = assert.rejects(locks.acquire(chat, request("b"), 200), (error: WaError) => error.code === "lock.timeout" && error.params.waitMs === 200);
-    const patient = locks.acquire(chat, request("c"), 10_000);
-    await clock.advanceAsync(200);
-    await impatient;
-    await locks.release(first);
-    const grant = await patient;
-    assert.equal(grant.owner, "c");
-    assert.equal(metrics.counter("lock_timeouts_total", { lock: "test" }), 1);
-  });
-
-  it("expires an unreleased lock after its TTL, reports it with its context, and frees the chat", async () => {
-    const expired: unknown[] = [];
-    locks.onExpired((grant, context) => expired.push([grant.owner, context]));
-    const stale = await locks.acquire(chat, request("a", 1000, "msg-1"), 0);
-    const next = locks.acquire(chat, request("b"), 5000);
-    await clock.advanceAsync(999);
-    assert.equal(expired.length, 0);
-    await clock.advanceAsync(1);
-    assert.deepEqual(expired, [["a", "msg-1"]]);
-    const grant = await next;
-    assert.equal(grant.token, stale.token + 1);
-    // The late holder can no longer release or write: its token is fenced off.
-    assert.equal(await locks.isCurrent(chat, stale.token), false);
-    assert.equal(await locks.release(stale), false);
-    assert.equal(await locks.isCurrent(chat, grant.token), true);
-  });
-
-  it("sees a lock released by another manager sharing the store (by polling)", async () => {
-    const otherInstance = new SessionLockManager({ store, clock }, { lockName: "test", pollIntervalMs: 100 });
-    const remote = await otherInstance.acquire(chat, request("remote", 60_000), 0);
-    const local = locks.acquire(chat, request("local"), 10_000);
-    await clock.advanceAsync(300);
-    await otherInstance.release(remote);
-    await clock.advanceAsync(100);
-    assert.equal((await local).owner, "local");
-    otherInstance.close();
-  });
-
-  it("rejects waiters with lock.closed when closed", async () => {
-    await locks.acquire(chat, request("a"), 0);
-    const waiting = assert.rejects(locks.acquire(chat, request("b"), 5000), (error: WaError) => error.code === "lock.closed");
-    await flushMicrotasks();
-    locks.close();
-    await waiting;
-    await assert.rejects(locks.acquire(chat, request("c"), 0), (error: WaError) => error.code === "lock.closed");
-  });
-
-  it("refuses a TTL of zero", async () => {
-    await assert.rejects(locks.acquire(chat, request("a", 0), 0), (error: WaError) => error.code === "config.invalid");
-  });
-
-  it("renews a held lock while its holder works, up to the renewal limit, then lets it expire", async () => {
-    const expired: number[] = [];
-    locks.onExpired((grant) => {
-      if (grant.owner === "a") expired.push(clock.now());
+    beforeEach(async function () {
+      clock = new FakeClock(1_000_000);
+      const opened = await backend.open(clock);
+      requirePrerequisite(this, opened, `no Redis reachable at ${REDIS_URL}`);
+      ({ store, dispose } = opened);
+      metrics = new RecordingMetrics();
+      locks = new SessionLockManager({ store, clock, metrics }, { lockName: "test", pollIntervalMs: 100 });
     });
-    const start = clock.now();
-    const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 5000 }, 0);
-    const waiter = locks.acquire(chat, request("b"), 60_000);
-    await advance(4000);
-    assert.equal(await locks.isCurrent(chat, grant.token), true, "still held after 4 TTLs");
-    assert.equal(expired.length, 0);
-    await advance(2500);
-    assert.equal(expired.length, 1, "the renewal limit ran out");
-    assert.ok(expired[0] - start <= 5000 + 1000, `expired at +${expired[0] - start} ms`);
-    assert.equal((await waiter).owner, "b");
-  });
+    afterEach(async () => {
+      locks?.close();
+      await dispose?.();
+    });
 
-  it("releases a renewed lock by holder and token, from another manager too", async () => {
-    const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 10_000 }, 0);
-    await advance(1500);
-    const elsewhere = new SessionLockManager({ store, clock }, { lockName: "test" });
-    assert.equal(await elsewhere.release(grant), true, "the grant as first handed out still releases it");
-    assert.equal(await locks.isCurrent(chat, grant.token), false);
-    elsewhere.close();
+    it("grants a free lock with a fencing token and refuses a second holder", async () => {
+      const grant = await locks.acquire(chat, request("a"), 0);
+      assert.equal(grant.chatId, chat);
+      assert.equal(grant.token, 1);
+      assert.equal(grant.expiresAt - grant.acquiredAt, 1000);
+      assert.equal(await locks.tryAcquire(chat, request("b")), undefined);
+      assert.equal(await locks.isCurrent(chat, grant.token), true);
+    });
+
+    it("fails at once with lock.timeout when the wait is 0 and the chat is busy", async () => {
+      await locks.acquire(chat, request("a"), 0);
+      const second = assert.rejects(locks.acquire(chat, request("b"), 0), (error: WaError) => error.code === "lock.timeout");
+      await clock.advanceAsync(0);
+      await second;
+    });
+
+    it("hands the lock to waiters in arrival order, each with a higher token", async () => {
+      const first = await locks.acquire(chat, request("a"), 0);
+      const order: string[] = [];
+      const waiting = ["b", "c", "d"].map((owner) =>
+        locks.acquire(chat, request(owner), 5000).then((grant) => {
+          order.push(`${owner}:${grant.token}`);
+          return grant;
+        }),
+      );
+      await flushMicrotasks();
+      assert.equal(locks.waitingCount(), 3);
+      let current: LockGrant = first;
+      for (let i = 0; i < 3; i += 1) {
+        await locks.release(current);
+        current = await waiting[i];
+      }
+      assert.deepEqual(order, ["b:2", "c:3", "d:4"]);
+    });
+
+    it("keeps other chats independent", async () => {
+      await locks.acquire(chat, request("a"), 0);
+      const other = await locks.acquire("447700900456@c.us", request("b"), 0);
+      assert.equal(other.token, 1);
+    });
+
+    it("times a waiter out after the wait and then grants the next one", async () => {
+      const first = await locks.acquire(chat, request("a", 60_000), 0);
+      const impatient = assert.rejects(
+        locks.acquire(chat, request("b"), 200),
+        (error: WaError) => error.code === "lock.timeout" && error.params.waitMs === 200,
+      );
+      const patient = locks.acquire(chat, request("c"), 10_000);
+      await clock.advanceAsync(200);
+      await impatient;
+      await locks.release(first);
+      const grant = await patient;
+      assert.equal(grant.owner, "c");
+      assert.equal(metrics.counter("lock_timeouts_total", { lock: "test" }), 1);
+    });
+
+    it("expires an unreleased lock after its TTL, reports it with its context, and frees the chat", async () => {
+      const expired: unknown[] = [];
+      locks.onExpired((grant, context) => expired.push([grant.owner, context]));
+      const stale = await locks.acquire(chat, request("a", 1000, "msg-1"), 0);
+      const next = locks.acquire(chat, request("b"), 5000);
+      await clock.advanceAsync(999);
+      assert.equal(expired.length, 0);
+      await clock.advanceAsync(1);
+      assert.deepEqual(expired, [["a", "msg-1"]]);
+      const grant = await next;
+      assert.equal(grant.token, stale.token + 1);
+      // The late holder can no longer release or write: its token is fenced off.
+      assert.equal(await locks.isCurrent(chat, stale.token), false);
+      assert.equal(await locks.release(stale), false);
+      assert.equal(await locks.isCurrent(chat, grant.token), true);
+    });
+
+    it("sees a lock released by another manager sharing the store (by polling)", async () => {
+      const otherInstance = new SessionLockManager({ store, clock }, { lockName: "test", pollIntervalMs: 100 });
+      const remote = await otherInstance.acquire(chat, request("remote", 60_000), 0);
+      const local = locks.acquire(chat, request("local"), 10_000);
+      await clock.advanceAsync(300);
+      await otherInstance.release(remote);
+      await clock.advanceAsync(100);
+      assert.equal((await local).owner, "local");
+      otherInstance.close();
+    });
+
+    it("rejects waiters with lock.closed when closed", async () => {
+      await locks.acquire(chat, request("a"), 0);
+      const waiting = assert.rejects(locks.acquire(chat, request("b"), 5000), (error: WaError) => error.code === "lock.closed");
+      await flushMicrotasks();
+      locks.close();
+      await waiting;
+      await assert.rejects(locks.acquire(chat, request("c"), 0), (error: WaError) => error.code === "lock.closed");
+    });
+
+    it("refuses a TTL of zero", async () => {
+      await assert.rejects(locks.acquire(chat, request("a", 0), 0), (error: WaError) => error.code === "config.invalid");
+    });
+
+    it("renews a held lock while its holder works, up to the renewal limit, then lets it expire", async () => {
+      const expired: number[] = [];
+      locks.onExpired((grant) => {
+        if (grant.owner === "a") expired.push(clock.now());
+      });
+      const start = clock.now();
+      const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 5000 }, 0);
+      const waiter = locks.acquire(chat, request("b"), 60_000);
+      await advance(4000);
+      assert.equal(await locks.isCurrent(chat, grant.token), true, "still held after 4 TTLs");
+      assert.equal(expired.length, 0);
+      await advance(2500);
+      assert.equal(expired.length, 1, "the renewal limit ran out");
+      assert.ok(expired[0] - start <= 5000 + 1000, `expired at +${expired[0] - start} ms`);
+      assert.equal((await waiter).owner, "b");
+    });
+
+    it("releases a renewed lock by holder and token, from another manager too", async () => {
+      const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 10_000 }, 0);
+      await advance(1500);
+      const elsewhere = new SessionLockManager({ store, clock }, { lockName: "test" });
+      assert.equal(await elsewhere.release(grant), true, "the grant as first handed out still releases it");
+      assert.equal(await locks.isCurrent(chat, grant.token), false);
+      elsewhere.close();
+    });
   });
-});

@@ -13,7 +13,6 @@ import { Store } from "../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "./redis-available";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const chat = "447700900123@c.us";
 
 describe("SessionStateManager", () => {
@@ -57,7 +56,11 @@ describe("SessionStateManager", () => {
   });
 
   it("refuses bad values with the reason", async () => {
-    const code = async (work: Promise<unknown>) => work.then(() => "none", (error: WaError) => error.code);
+    const code = async (work: Promise<unknown>) =>
+      work.then(
+        () => "none",
+        (error: WaError) => error.code,
+      );
     assert.equal(await code(state.merge(chat, "hello")), "state.badValue");
     assert.equal(await code(state.merge(chat, { stage: 5 })), "state.badValue");
     assert.equal(await code(state.merge(chat, { slots: [1, 2] })), "state.badValue");
@@ -76,7 +79,13 @@ const BACKENDS: { name: string; open(clock: FakeClock): Promise<{ store: Store; 
     open: async (clock) => {
       const dir = mkdtempSync(join(tmpdir(), "wa-state-"));
       const store = new SqliteStore({ file: join(dir, "state.db"), clock });
-      return { store, dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+      return {
+        store,
+        dispose: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
   },
   {

@@ -4,12 +4,16 @@ import { FakeClock } from "../../src/core/clock";
 import { columnIndex, columnLetters, parseA1 } from "../../src/core/sheets/a1";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 
-
 const TOKEN = "ya29.emulator-token";
 
 /** Google's own client, pointed at the emulator: what a user's flow will run. */
 function googleClient(url: string, token = TOKEN): sheets_v4.Sheets {
-  return sheetsApi({ version: "v4", rootUrl: `${url}/`, headers: { Authorization: `Bearer ${token}` }, retry: false } as unknown as sheets_v4.Options);
+  return sheetsApi({
+    version: "v4",
+    rootUrl: `${url}/`,
+    headers: { Authorization: `Bearer ${token}` },
+    retry: false,
+  } as unknown as sheets_v4.Options);
 }
 
 async function status(promise: Promise<unknown>): Promise<{ code: number; status?: string; message: string }> {
@@ -50,49 +54,122 @@ describe("Sheets v4 emulator, driven by Google's own client (@googleapis/sheets)
   afterEach(() => emulator.stop());
 
   it("appends rows after the table, reads them back, and counts the calls", async () => {
-    const first = await api.spreadsheets.values.append({ spreadsheetId: "sheet123", range: "Orders!A1", valueInputOption: "RAW", requestBody: { values: [["id", "chat", "total"]] } });
+    const first = await api.spreadsheets.values.append({
+      spreadsheetId: "sheet123",
+      range: "Orders!A1",
+      valueInputOption: "RAW",
+      requestBody: { values: [["id", "chat", "total"]] },
+    });
     assert.equal(first.data.updates?.updatedRange, "Orders!A1:C1");
-    const second = await api.spreadsheets.values.append({ spreadsheetId: "sheet123", range: "Orders!A:C", valueInputOption: "USER_ENTERED", requestBody: { values: [["o-1", "447700900123@c.us", "12.50"], ["o-2", "447700900456@c.us", "=B2"]] } });
+    const second = await api.spreadsheets.values.append({
+      spreadsheetId: "sheet123",
+      range: "Orders!A:C",
+      valueInputOption: "USER_ENTERED",
+      requestBody: {
+        values: [
+          ["o-1", "447700900123@c.us", "12.50"],
+          ["o-2", "447700900456@c.us", "=B2"],
+        ],
+      },
+    });
     assert.equal(second.data.tableRange, "Orders!A1:C1");
     assert.equal(second.data.updates?.updatedRange, "Orders!A2:C3");
     assert.equal(second.data.updates?.updatedCells, 6);
     const read = await api.spreadsheets.values.get({ spreadsheetId: "sheet123", range: "Orders!A1:D10" });
-    assert.deepEqual(read.data.values, [["id", "chat", "total"], ["o-1", "447700900123@c.us", "12.5"], ["o-2", "447700900456@c.us", "=B2"]]);
-    const unformatted = await api.spreadsheets.values.get({ spreadsheetId: "sheet123", range: "Orders!C2", valueRenderOption: "UNFORMATTED_VALUE" });
+    assert.deepEqual(read.data.values, [
+      ["id", "chat", "total"],
+      ["o-1", "447700900123@c.us", "12.5"],
+      ["o-2", "447700900456@c.us", "=B2"],
+    ]);
+    const unformatted = await api.spreadsheets.values.get({
+      spreadsheetId: "sheet123",
+      range: "Orders!C2",
+      valueRenderOption: "UNFORMATTED_VALUE",
+    });
     assert.deepEqual(unformatted.data.values, [[12.5]]);
     assert.deepEqual(emulator.counts.byMethod, { "values.append": 2, "values.get": 2 });
   });
 
   it("grows the sheet when appends pass its last row; refuses updates outside the grid", async () => {
-    for (let i = 0; i < 7; i += 1) await api.spreadsheets.values.append({ spreadsheetId: "sheet123", range: "Orders", valueInputOption: "RAW", requestBody: { values: [[`row ${i}`]] } });
+    for (let i = 0; i < 7; i += 1)
+      await api.spreadsheets.values.append({
+        spreadsheetId: "sheet123",
+        range: "Orders",
+        valueInputOption: "RAW",
+        requestBody: { values: [[`row ${i}`]] },
+      });
     const meta = await api.spreadsheets.get({ spreadsheetId: "sheet123" });
     assert.equal(meta.data.sheets?.[0].properties?.gridProperties?.rowCount, 7);
-    const outside = await status(api.spreadsheets.values.update({ spreadsheetId: "sheet123", range: "Orders!E1", valueInputOption: "RAW", requestBody: { values: [["x"]] } }));
+    const outside = await status(
+      api.spreadsheets.values.update({
+        spreadsheetId: "sheet123",
+        range: "Orders!E1",
+        valueInputOption: "RAW",
+        requestBody: { values: [["x"]] },
+      }),
+    );
     assert.equal(outside.code, 400);
     assert.equal(outside.status, "INVALID_ARGUMENT");
     assert.match(outside.message, /exceeds grid limits/);
   });
 
   it("updates, batch-updates all or nothing, batch-gets and clears", async () => {
-    await api.spreadsheets.values.update({ spreadsheetId: "sheet123", range: "Products!A1:B2", valueInputOption: "RAW", requestBody: { values: [["sku", "name"], ["h-1", "Hoodie"]] } });
-    const bad = await status(api.spreadsheets.values.batchUpdate({ spreadsheetId: "sheet123", requestBody: { valueInputOption: "RAW", data: [{ range: "Products!A3", values: [["h-2"]] }, { range: "Nope!A1", values: [["x"]] }] } }));
+    await api.spreadsheets.values.update({
+      spreadsheetId: "sheet123",
+      range: "Products!A1:B2",
+      valueInputOption: "RAW",
+      requestBody: {
+        values: [
+          ["sku", "name"],
+          ["h-1", "Hoodie"],
+        ],
+      },
+    });
+    const bad = await status(
+      api.spreadsheets.values.batchUpdate({
+        spreadsheetId: "sheet123",
+        requestBody: {
+          valueInputOption: "RAW",
+          data: [
+            { range: "Products!A3", values: [["h-2"]] },
+            { range: "Nope!A1", values: [["x"]] },
+          ],
+        },
+      }),
+    );
     assert.equal(bad.code, 400);
     const both = await api.spreadsheets.values.batchGet({ spreadsheetId: "sheet123", ranges: ["Products!A1:B3", "Orders!A1"] });
-    assert.deepEqual(both.data.valueRanges?.[0].values, [["sku", "name"], ["h-1", "Hoodie"]], "nothing of the failed batch was written");
+    assert.deepEqual(
+      both.data.valueRanges?.[0].values,
+      [
+        ["sku", "name"],
+        ["h-1", "Hoodie"],
+      ],
+      "nothing of the failed batch was written",
+    );
     await api.spreadsheets.values.clear({ spreadsheetId: "sheet123", range: "Products!B2" });
     const after = await api.spreadsheets.values.get({ spreadsheetId: "sheet123", range: "Products!A1:B2" });
     assert.deepEqual(after.data.values, [["sku", "name"], ["h-1"]]);
   });
 
   it("answers bad input as Google does: a cell over 50,000 characters, a bad range, an unknown spreadsheet", async () => {
-    const long = await status(api.spreadsheets.values.append({ spreadsheetId: "sheet123", range: "Orders!A1", valueInputOption: "RAW", requestBody: { values: [["x".repeat(50_001)]] } }));
+    const long = await status(
+      api.spreadsheets.values.append({
+        spreadsheetId: "sheet123",
+        range: "Orders!A1",
+        valueInputOption: "RAW",
+        requestBody: { values: [["x".repeat(50_001)]] },
+      }),
+    );
     assert.equal(long.code, 400);
     assert.match(long.message, /maximum of 50000 characters in a single cell/);
     const range = await status(api.spreadsheets.values.get({ spreadsheetId: "sheet123", range: "Orders!ZZZZ1" }));
     assert.equal(range.status, "INVALID_ARGUMENT");
     const unknown = await status(api.spreadsheets.values.get({ spreadsheetId: "missing", range: "A1" }));
     assert.deepEqual([unknown.code, unknown.status], [404, "NOT_FOUND"]);
-    const noOption = await status(api.spreadsheets.values.update({ spreadsheetId: "sheet123", range: "Orders!A1", requestBody: { values: [["x"]] } }));
+    const noOption = await status(
+      api.spreadsheets.values.update({ spreadsheetId: "sheet123", range: "Orders!A1", requestBody: { values: [["x"]] } }),
+    );
     assert.equal(noOption.code, 400);
   });
 
@@ -110,8 +187,18 @@ describe("Sheets v4 emulator, driven by Google's own client (@googleapis/sheets)
     try {
       const one = googleClient(limited.url, "user-1");
       const two = googleClient(limited.url, "user-2");
-      const write = (client: sheets_v4.Sheets) => status(client.spreadsheets.values.append({ spreadsheetId: "s", range: "Sheet1", valueInputOption: "RAW", requestBody: { values: [["x"]] } }));
-      const codes = [await write(one), await write(one), await write(one), await write(one), await write(two), await write(two)].map((r) => r.code);
+      const write = (client: sheets_v4.Sheets) =>
+        status(
+          client.spreadsheets.values.append({
+            spreadsheetId: "s",
+            range: "Sheet1",
+            valueInputOption: "RAW",
+            requestBody: { values: [["x"]] },
+          }),
+        );
+      const codes = [await write(one), await write(one), await write(one), await write(one), await write(two), await write(two)].map(
+        (r) => r.code,
+      );
       assert.deepEqual(codes, [200, 200, 200, 429, 200, 429], "3 per user, 4 for the project");
       const exhausted = await write(one);
       assert.equal(exhausted.status, "RESOURCE_EXHAUSTED");

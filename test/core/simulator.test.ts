@@ -8,12 +8,19 @@ import { WaError } from "../../src/core/errors";
 import { ChatScript, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../../src/core/transport/simulator";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const goldFile = join(__dirname, "..", "..", "..", "shared", "data", "whatsapp-gold", "dev.jsonl");
 
 function simulate(script: ChatScript, overrides: Partial<SimulatorOptions> = {}) {
   const clock = new FakeClock(1_700_000_000_000);
-  const simulator = new SimulatedWhatsApp(clock, { script, speed: 10, maxGapMs: 3000, conversationStaggerMs: 1000, startDelayMs: 500, loop: false, ...overrides });
+  const simulator = new SimulatedWhatsApp(clock, {
+    script,
+    speed: 10,
+    maxGapMs: 3000,
+    conversationStaggerMs: 1000,
+    startDelayMs: 500,
+    loop: false,
+    ...overrides,
+  });
   const received: WaMessage[] = [];
   simulator.onMessage((message) => received.push(message));
   return { clock, simulator, received };
@@ -54,7 +61,10 @@ describe("SimulatedWhatsApp", () => {
 
   it("records sends, and refuses bad ones like WhatsApp would", async () => {
     const { simulator } = simulate(DEMO_SCRIPT);
-    await assert.rejects(simulator.sendText({ chatId: "447700900123@c.us", text: "early" }), (e: WaError) => e.code === "transport.notReady");
+    await assert.rejects(
+      simulator.sendText({ chatId: "447700900123@c.us", text: "early" }),
+      (e: WaError) => e.code === "transport.notReady",
+    );
     simulator.start();
     const receipt = await simulator.sendText({ chatId: "447700900123@c.us", text: "Hello", quotedId: "m1" });
     assert.equal(receipt.id, "sim-out-1");
@@ -62,8 +72,14 @@ describe("SimulatedWhatsApp", () => {
     assert.equal(simulator.sent()[0].text, "Hello");
     await assert.rejects(simulator.sendText({ chatId: "", text: "x" }), (e: WaError) => e.code === "transport.invalidTarget");
     await assert.rejects(simulator.sendText({ chatId: "a@c.us", text: "   " }), (e: WaError) => e.code === "transport.emptyText");
-    await assert.rejects(simulator.sendText({ chatId: "a@c.us", text: { x: 1 } as unknown as string }), (e: WaError) => e.code === "transport.notText");
-    await assert.rejects(simulator.sendText({ chatId: "a@c.us", text: "x".repeat(65_537) }), (e: WaError) => e.code === "transport.textTooLong");
+    await assert.rejects(
+      simulator.sendText({ chatId: "a@c.us", text: { x: 1 } as unknown as string }),
+      (e: WaError) => e.code === "transport.notText",
+    );
+    await assert.rejects(
+      simulator.sendText({ chatId: "a@c.us", text: "x".repeat(65_537) }),
+      (e: WaError) => e.code === "transport.textTooLong",
+    );
     assert.equal(simulator.sent().length, 1);
   });
 
@@ -73,7 +89,10 @@ describe("SimulatedWhatsApp", () => {
     simulator.inject({ chatId: "120363000000000999@g.us", from: "15555550100@c.us", body: "hi all" });
     assert.equal(received[0].isGroup, true);
     assert.equal(received[0].author, "15555550100@c.us");
-    assert.throws(() => simulator.inject({ chatId: "", body: "x" }), (e: WaError) => e.code === "envelope.missingChatId");
+    assert.throws(
+      () => simulator.inject({ chatId: "", body: "x" }),
+      (e: WaError) => e.code === "envelope.missingChatId",
+    );
   });
 
   it("delivers a message twice, or two of a chat out of order, on demand", () => {
@@ -90,14 +109,19 @@ describe("SimulatedWhatsApp", () => {
   });
 
   it("reads media lines of a chat script and serves their files through its reader", async () => {
-    const line = (extra: Record<string, unknown>) => JSON.stringify({ chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1, text: "my receipt", ...extra });
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1, text: "my receipt", ...extra });
     const script = parseChatScriptJsonl([line({ media: "receipt.png" }), line({ media: "note.ogg", text: "" })].join("\n"));
     const [photo, voice] = script.conversations[0].messages;
     assert.equal(photo.type, "image");
     assert.deepEqual(photo.media, { mimetype: "image/png", filename: "receipt.png", ref: "sim-media:receipt.png" });
     assert.equal(voice.type, "ptt");
     for (const bad of ["../etc/passwd", "/etc/passwd", "script.exe", "a/b.png", 7]) {
-      assert.throws(() => parseChatScriptJsonl(line({ media: bad })), (e: WaError) => e.code === "simulator.badScript" && /plain file name/.test(e.message), String(bad));
+      assert.throws(
+        () => parseChatScriptJsonl(line({ media: bad })),
+        (e: WaError) => e.code === "simulator.badScript" && /plain file name/.test(e.message),
+        String(bad),
+      );
     }
     const asked: [string, number][] = [];
     const { simulator } = simulate(script, { readMedia: async (name, max) => (asked.push([name, max]), Buffer.from("PNG bytes")) });
@@ -134,7 +158,10 @@ describe("parseChatScriptJsonl", () => {
     const script = parseChatScriptJsonl(lines.map((l) => JSON.stringify(l)).join("\n"));
     assert.equal(script.conversations.length, 2);
     const [c1, c2] = script.conversations;
-    assert.deepEqual(c1.messages.map((m) => m.offsetMs), [0, 60_000, 60_000]);
+    assert.deepEqual(
+      c1.messages.map((m) => m.offsetMs),
+      [0, 60_000, 60_000],
+    );
     assert.equal(c1.messages[2].sentOffsetMs, 30_000);
     assert.equal(c2.isGroup, true);
     assert.equal(c2.messages[0].author, "15555550101@c.us");
@@ -150,9 +177,15 @@ describe("parseChatScriptJsonl", () => {
 
   it("names the line of a bad row", () => {
     const good = JSON.stringify({ conversation: "c", chat: "1@c.us", from: "1@c.us", timestamp: 1, text: "ok" });
-    assert.throws(() => parseChatScriptJsonl(`${good}\n{not json`), (e: WaError) => e.code === "simulator.badScript" && e.params.line === 2);
+    assert.throws(
+      () => parseChatScriptJsonl(`${good}\n{not json`),
+      (e: WaError) => e.code === "simulator.badScript" && e.params.line === 2,
+    );
     assert.throws(() => parseChatScriptJsonl(JSON.stringify({ chat: "", from: "1@c.us", timestamp: 1, text: "x" })), /line 1/);
-    assert.throws(() => parseChatScriptJsonl(JSON.stringify({ chat: "1@c.us", from: "1@c.us", timestamp: "soon", text: "x" })), /timestamp/);
+    assert.throws(
+      () => parseChatScriptJsonl(JSON.stringify({ chat: "1@c.us", from: "1@c.us", timestamp: "soon", text: "x" })),
+      /timestamp/,
+    );
     assert.throws(() => parseChatScriptJsonl("\n\n"), /no messages/);
   });
 
@@ -162,7 +195,11 @@ describe("parseChatScriptJsonl", () => {
     assert.equal(script.conversations.length, 22);
     const messages = script.conversations.reduce((sum, c) => sum + c.messages.length, 0);
     assert.equal(messages, 255);
-    assert.equal(script.conversations.flatMap((c) => c.messages).filter((m) => m.sentOffsetMs !== undefined).length, 4, "the four out-of-order deliveries");
+    assert.equal(
+      script.conversations.flatMap((c) => c.messages).filter((m) => m.sentOffsetMs !== undefined).length,
+      4,
+      "the four out-of-order deliveries",
+    );
     const { clock, simulator, received } = simulate(script, { speed: 60, maxGapMs: 2000, conversationStaggerMs: 500 });
     simulator.start();
     clock.advance(10 * 60_000);

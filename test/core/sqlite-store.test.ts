@@ -6,7 +6,6 @@ import { FakeClock } from "../../src/core/clock";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { describeStoreConformance } from "./store-conformance";
 
-
 describeStoreConformance("embedded (SQLite)", async (clock) => {
   const dir = mkdtempSync(join(tmpdir(), "wa-sqlite-"));
   const store = new SqliteStore({ file: join(dir, "store.db"), clock });
@@ -65,7 +64,8 @@ describe("SqliteStore errors", () => {
       await store.close();
       assert.throws(
         () => new SqliteStore({ file: join(dir, "no-such-folder", "store.db") }),
-        (error: { code?: string; message?: string }) => error.code === "store.unavailable" && /unable to open database file|directory does not exist/.test(error.message ?? ""),
+        (error: { code?: string; message?: string }) =>
+          error.code === "store.unavailable" && /unable to open database file|directory does not exist/.test(error.message ?? ""),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { Store } from "../../src/core/store/store";
 
-
 export interface StoreUnderTest {
   store: Store;
   /** Moves the store's notion of time forward (a fake clock where the store takes one, real waiting for Redis). */

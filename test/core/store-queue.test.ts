@@ -9,7 +9,6 @@ import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { StoreQueue, StoreQueueOptions, StoredDelivery } from "../../src/core/session/store-queue";
 
-
 interface Harness {
   queue: StoreQueue;
   delivered: StoredDelivery[];
@@ -23,7 +22,17 @@ function open(store: Store, clock: FakeClock, overrides: Partial<StoreQueueOptio
   harness.queue = new StoreQueue(
     store,
     clock,
-    { name: "q", maxPerChat: 100, maxTotal: 1000, overflow: "reject", leaseMs: 10_000, maxDeliveries: 3, pollMs: 500, owner: "host|dir|node", ...overrides },
+    {
+      name: "q",
+      maxPerChat: 100,
+      maxTotal: 1000,
+      overflow: "reject",
+      leaseMs: 10_000,
+      maxDeliveries: 3,
+      pollMs: 500,
+      owner: "host|dir|node",
+      ...overrides,
+    },
     {
       deliver: (d) => harness.delivered.push(d),
       ackTimedOut: (d, givenUp) => harness.timedOut.push([d, givenUp]),
@@ -66,138 +75,160 @@ const BACKENDS: { name: string; make(clock: FakeClock): { store: Store; reopen()
   },
 ];
 
-for (const backend of BACKENDS) describe(`StoreQueue on ${backend.name}`, () => {
-  let clock: FakeClock;
-  let world: ReturnType<(typeof BACKENDS)[number]["make"]>;
-  let queues: StoreQueue[];
-  const make = (store: Store, overrides: Partial<StoreQueueOptions> = {}) => {
-    const h = open(store, clock, overrides);
-    queues.push(h.queue);
-    return h;
-  };
+for (const backend of BACKENDS)
+  describe(`StoreQueue on ${backend.name}`, () => {
+    let clock: FakeClock;
+    let world: ReturnType<(typeof BACKENDS)[number]["make"]>;
+    let queues: StoreQueue[];
+    const make = (store: Store, overrides: Partial<StoreQueueOptions> = {}) => {
+      const h = open(store, clock, overrides);
+      queues.push(h.queue);
+      return h;
+    };
 
-  beforeEach(() => {
-    clock = new FakeClock(0);
-    world = backend.make(clock);
-    queues = [];
-  });
-  afterEach(() => {
-    queues.forEach((q) => q.close());
-    world.dispose();
-  });
+    beforeEach(() => {
+      clock = new FakeClock(0);
+      world = backend.make(clock);
+      queues = [];
+    });
+    afterEach(() => {
+      queues.forEach((q) => q.close());
+      world.dispose();
+    });
 
-  it("delivers one message per chat at a time, in order, the next after an ack", async () => {
-    const h = make(world.store);
-    await h.queue.start();
-    for (const body of ["a1", "a2", "a3"]) await h.queue.enqueue("A", body);
-    await h.queue.enqueue("B", "b1");
-    await clock.advanceAsync(0);
-    assert.deepEqual(bodies(h), ["a1", "b1"]);
-    assert.equal(h.delivered[0].deliveryCount, 1);
-    assert.equal(await h.queue.ack("A", h.delivered[0].deliveryId), true);
-    assert.equal(await h.queue.ack("A", h.delivered[0].deliveryId), false, "a second ack is refused");
-    await clock.advanceAsync(0);
-    assert.deepEqual(bodies(h), ["a1", "b1", "a2"]);
-    assert.equal(await h.queue.depth(), 3);
-  });
+    it("delivers one message per chat at a time, in order, the next after an ack", async () => {
+      const h = make(world.store);
+      await h.queue.start();
+      for (const body of ["a1", "a2", "a3"]) await h.queue.enqueue("A", body);
+      await h.queue.enqueue("B", "b1");
+      await clock.advanceAsync(0);
+      assert.deepEqual(bodies(h), ["a1", "b1"]);
+      assert.equal(h.delivered[0].deliveryCount, 1);
+      assert.equal(await h.queue.ack("A", h.delivered[0].deliveryId), true);
+      assert.equal(await h.queue.ack("A", h.delivered[0].deliveryId), false, "a second ack is refused");
+      await clock.advanceAsync(0);
+      assert.deepEqual(bodies(h), ["a1", "b1", "a2"]);
+      assert.equal(await h.queue.depth(), 3);
+    });
 
-  it("keeps one message per chat in flight across two instances sharing the store", async () => {
-    const one = make(world.store, { owner: "instance-1" });
-    const two = make(world.store, { owner: "instance-2" });
-    await one.queue.start();
-    await two.queue.start();
-    await one.queue.enqueue("A", "a1");
-    await two.queue.enqueue("A", "a2");
-    await clock.advanceAsync(0);
-    assert.deepEqual([...bodies(one), ...bodies(two)], ["a1"], "a2 waits although another instance received it");
-    await one.queue.ack("A", one.delivered[0].deliveryId);
-    await clock.advanceAsync(500);
-    assert.deepEqual([...bodies(one), ...bodies(two)].sort(), ["a1", "a2"]);
-  });
+    it("keeps one message per chat in flight across two instances sharing the store", async () => {
+      const one = make(world.store, { owner: "instance-1" });
+      const two = make(world.store, { owner: "instance-2" });
+      await one.queue.start();
+      await two.queue.start();
+      await one.queue.enqueue("A", "a1");
+      await two.queue.enqueue("A", "a2");
+      await clock.advanceAsync(0);
+      assert.deepEqual([...bodies(one), ...bodies(two)], ["a1"], "a2 waits although another instance received it");
+      await one.queue.ack("A", one.delivered[0].deliveryId);
+      await clock.advanceAsync(500);
+      assert.deepEqual([...bodies(one), ...bodies(two)].sort(), ["a1", "a2"]);
+    });
 
-  it("redelivers an unacknowledged message after the lease, then gives it up after the last delivery", async () => {
-    const h = make(world.store, { maxDeliveries: 2 });
-    await h.queue.start();
-    await h.queue.enqueue("A", "poison");
-    await h.queue.enqueue("A", "next");
-    await clock.advanceAsync(10_000);
-    assert.deepEqual(h.timedOut.map(([d, givenUp]) => [d.body, d.deliveryCount, givenUp]), [["poison", 1, false]]);
-    assert.deepEqual(h.delivered.map((d) => [d.body, d.deliveryCount]), [["poison", 1], ["poison", 2]]);
-    await clock.advanceAsync(10_000);
-    assert.deepEqual(h.timedOut.at(-1)!.map((x) => (typeof x === "boolean" ? x : x.body)), ["poison", true]);
-    assert.deepEqual(h.delivered.map((d) => [d.body, d.deliveryCount]).at(-1), ["next", 1]);
-    assert.equal(await h.queue.depth(), 1);
-  });
+    it("redelivers an unacknowledged message after the lease, then gives it up after the last delivery", async () => {
+      const h = make(world.store, { maxDeliveries: 2 });
+      await h.queue.start();
+      await h.queue.enqueue("A", "poison");
+      await h.queue.enqueue("A", "next");
+      await clock.advanceAsync(10_000);
+      assert.deepEqual(
+        h.timedOut.map(([d, givenUp]) => [d.body, d.deliveryCount, givenUp]),
+        [["poison", 1, false]],
+      );
+      assert.deepEqual(
+        h.delivered.map((d) => [d.body, d.deliveryCount]),
+        [
+          ["poison", 1],
+          ["poison", 2],
+        ],
+      );
+      await clock.advanceAsync(10_000);
+      assert.deepEqual(
+        h.timedOut.at(-1)!.map((x) => (typeof x === "boolean" ? x : x.body)),
+        ["poison", true],
+      );
+      assert.deepEqual(h.delivered.map((d) => [d.body, d.deliveryCount]).at(-1), ["next", 1]);
+      assert.equal(await h.queue.depth(), 1);
+    });
 
-  it("after a crash, the same instance takes back its deliveries at once, with a higher count", async () => {
-    const before = make(world.store);
-    await before.queue.start();
-    for (const body of ["a1", "a2"]) await before.queue.enqueue("A", body);
-    await before.queue.enqueue("B", "b1");
-    await clock.advanceAsync(0);
-    before.queue.close(); // killed: nothing acked, leases still in the store
-    const store = world.reopen();
-    const after = make(store);
-    await after.queue.start();
-    await clock.advanceAsync(0);
-    assert.deepEqual(after.delivered.map((d) => [d.body, d.deliveryCount]).sort(), [["a1", 2], ["b1", 2]]);
-    await after.queue.ack("A", after.delivered.find((d) => d.body === "a1")!.deliveryId);
-    await clock.advanceAsync(0);
-    assert.equal(after.delivered.at(-1)!.body, "a2");
-    assert.equal(after.delivered.at(-1)!.deliveryCount, 1);
-    assert.equal(await after.queue.depth(), 2);
-  });
+    it("after a crash, the same instance takes back its deliveries at once, with a higher count", async () => {
+      const before = make(world.store);
+      await before.queue.start();
+      for (const body of ["a1", "a2"]) await before.queue.enqueue("A", body);
+      await before.queue.enqueue("B", "b1");
+      await clock.advanceAsync(0);
+      before.queue.close(); // killed: nothing acked, leases still in the store
+      const store = world.reopen();
+      const after = make(store);
+      await after.queue.start();
+      await clock.advanceAsync(0);
+      assert.deepEqual(after.delivered.map((d) => [d.body, d.deliveryCount]).sort(), [
+        ["a1", 2],
+        ["b1", 2],
+      ]);
+      await after.queue.ack("A", after.delivered.find((d) => d.body === "a1")!.deliveryId);
+      await clock.advanceAsync(0);
+      assert.equal(after.delivered.at(-1)!.body, "a2");
+      assert.equal(after.delivered.at(-1)!.deliveryCount, 1);
+      assert.equal(await after.queue.depth(), 2);
+    });
 
-  it("another instance takes over a dead instance's delivery when its lease runs out", async () => {
-    const dead = make(world.store, { owner: "instance-1" });
-    await dead.queue.start();
-    await dead.queue.enqueue("A", "a1");
-    await clock.advanceAsync(0);
-    dead.queue.close();
-    const survivor = make(world.store, { owner: "instance-2" });
-    await survivor.queue.start();
-    await clock.advanceAsync(9_500);
-    assert.equal(survivor.delivered.length, 0, "the lease still holds");
-    await clock.advanceAsync(1_000);
-    assert.deepEqual(survivor.delivered.map((d) => [d.body, d.deliveryCount]), [["a1", 2]]);
-  });
+    it("another instance takes over a dead instance's delivery when its lease runs out", async () => {
+      const dead = make(world.store, { owner: "instance-1" });
+      await dead.queue.start();
+      await dead.queue.enqueue("A", "a1");
+      await clock.advanceAsync(0);
+      dead.queue.close();
+      const survivor = make(world.store, { owner: "instance-2" });
+      await survivor.queue.start();
+      await clock.advanceAsync(9_500);
+      assert.equal(survivor.delivered.length, 0, "the lease still holds");
+      await clock.advanceAsync(1_000);
+      assert.deepEqual(
+        survivor.delivered.map((d) => [d.body, d.deliveryCount]),
+        [["a1", 2]],
+      );
+    });
 
-  it("refuses over the bounds, or drops the oldest waiting message (never the one in flight)", async () => {
-    const h = make(world.store, { maxPerChat: 2, maxTotal: 3 });
-    await h.queue.start();
-    await h.queue.enqueue("A", "a1");
-    await h.queue.enqueue("A", "a2");
-    const full = await h.queue.enqueue("A", "a3");
-    assert.equal(!full.accepted && full.error.code, "queue.chatFull");
-    await h.queue.enqueue("B", "b1");
-    const total = await h.queue.enqueue("C", "c1");
-    assert.equal(!total.accepted && total.error.code, "queue.full");
+    it("refuses over the bounds, or drops the oldest waiting message (never the one in flight)", async () => {
+      const h = make(world.store, { maxPerChat: 2, maxTotal: 3 });
+      await h.queue.start();
+      await h.queue.enqueue("A", "a1");
+      await h.queue.enqueue("A", "a2");
+      const full = await h.queue.enqueue("A", "a3");
+      assert.equal(!full.accepted && full.error.code, "queue.chatFull");
+      await h.queue.enqueue("B", "b1");
+      const total = await h.queue.enqueue("C", "c1");
+      assert.equal(!total.accepted && total.error.code, "queue.full");
 
-    const d = make(world.store, { name: "dq", maxPerChat: 2, overflow: "drop-oldest" });
-    await d.queue.start();
-    for (const body of ["x1", "x2", "x3"]) await d.queue.enqueue("X", body);
-    await clock.advanceAsync(0);
-    assert.deepEqual(d.dropped, ["x2"]);
-    await d.queue.ack("X", d.delivered[0].deliveryId);
-    await clock.advanceAsync(0);
-    assert.deepEqual(bodies(d), ["x1", "x3"]);
-  });
+      const d = make(world.store, { name: "dq", maxPerChat: 2, overflow: "drop-oldest" });
+      await d.queue.start();
+      for (const body of ["x1", "x2", "x3"]) await d.queue.enqueue("X", body);
+      await clock.advanceAsync(0);
+      assert.deepEqual(d.dropped, ["x2"]);
+      await d.queue.ack("X", d.delivered[0].deliveryId);
+      await clock.advanceAsync(0);
+      assert.deepEqual(bodies(d), ["x1", "x3"]);
+    });
 
-  it("holds its bounds when many enqueues race, from two instances", async () => {
-    const one = make(world.store, { owner: "instance-1", maxPerChat: 2, maxTotal: 5 });
-    const two = make(world.store, { owner: "instance-2", maxPerChat: 2, maxTotal: 5 });
-    await one.queue.start();
-    await two.queue.start();
-    const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).queue.enqueue(["A", "B", "C", "D"][i % 4], `m${i}`)),
-    );
-    const accepted = outcomes.filter((o) => o.accepted).length;
-    assert.ok(accepted <= 5, `at most the total bound is accepted (${accepted})`);
-    assert.equal(await one.queue.depth(), accepted, "the count matches what was accepted");
-    for (const o of outcomes) if (!o.accepted) assert.match(o.error.code, /^queue\.(full|chatFull)$/);
-  });
+    it("holds its bounds when many enqueues race, from two instances", async () => {
+      const one = make(world.store, { owner: "instance-1", maxPerChat: 2, maxTotal: 5 });
+      const two = make(world.store, { owner: "instance-2", maxPerChat: 2, maxTotal: 5 });
+      await one.queue.start();
+      await two.queue.start();
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).queue.enqueue(["A", "B", "C", "D"][i % 4], `m${i}`)),
+      );
+      const accepted = outcomes.filter((o) => o.accepted).length;
+      assert.ok(accepted <= 5, `at most the total bound is accepted (${accepted})`);
+      assert.equal(await one.queue.depth(), accepted, "the count matches what was accepted");
+      for (const o of outcomes) if (!o.accepted) assert.match(o.error.code, /^queue\.(full|chatFull)$/);
+    });
 
-  it("refuses an ack timeout of 0 for a stored queue", () => {
-    assert.throws(() => open(world.store, clock, { leaseMs: 0 }), (e: WaError) => e.code === "config.invalid");
+    it("refuses an ack timeout of 0 for a stored queue", () => {
+      assert.throws(
+        () => open(world.store, clock, { leaseMs: 0 }),
+        (e: WaError) => e.code === "config.invalid",
+      );
+    });
   });
-});

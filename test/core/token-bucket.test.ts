@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/core/clock";
 import { TokenBucket } from "../../src/core/resilience/token-bucket";
 
-
 describe("TokenBucket", () => {
   it("allows the per-minute budget at once, then spaces requests at the refill rate", () => {
     const clock = new FakeClock(0);

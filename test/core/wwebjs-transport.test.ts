@@ -3,9 +3,13 @@ import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaMessage } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 import { TransportState } from "../../src/core/transport/transport";
-import { RealClientFitsContract, WwebjsTransport, WwebjsTransportOptions, fromWwebjsMessage } from "../../src/core/transport/wwebjs-transport";
+import {
+  RealClientFitsContract,
+  WwebjsTransport,
+  WwebjsTransportOptions,
+  fromWwebjsMessage,
+} from "../../src/core/transport/wwebjs-transport";
 import { WwebjsStandin } from "../support/wwebjs-standin";
-
 
 // Fails to compile (npm test type-checks the tests) if whatsapp-web.js's Client type stops fitting the contract the
 // stand-in implements; the test below checks the installed library's methods are really there at run time.
@@ -37,9 +41,27 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
   it("the installed whatsapp-web.js has, at run time, every method of the contract its types promise", () => {
     // Loaded here only: the library pulls in puppeteer, and no browser is started.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const library = require("whatsapp-web.js") as { Client: { prototype: Record<string, unknown> }; Message: { prototype: Record<string, unknown> }; Chat: { prototype: Record<string, unknown> }; MessageMedia: unknown };
-    const clientMethods = ["initialize", "destroy", "logout", "requestPairingCode", "sendReaction", "on", "removeAllListeners", "sendMessage", "getChatById"];
-    assert.deepEqual(clientMethods.filter((name) => typeof library.Client.prototype[name] !== "function"), []);
+    const library = require("whatsapp-web.js") as {
+      Client: { prototype: Record<string, unknown> };
+      Message: { prototype: Record<string, unknown> };
+      Chat: { prototype: Record<string, unknown> };
+      MessageMedia: unknown;
+    };
+    const clientMethods = [
+      "initialize",
+      "destroy",
+      "logout",
+      "requestPairingCode",
+      "sendReaction",
+      "on",
+      "removeAllListeners",
+      "sendMessage",
+      "getChatById",
+    ];
+    assert.deepEqual(
+      clientMethods.filter((name) => typeof library.Client.prototype[name] !== "function"),
+      [],
+    );
     assert.equal(typeof library.Message.prototype.downloadMedia, "function");
     assert.equal(typeof library.Chat.prototype.sendStateTyping, "function");
     assert.equal(typeof library.MessageMedia, "function");
@@ -61,7 +83,12 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     transport.start();
     await flushMicrotasks();
     assert.equal(transport.state(), "ready");
-    const raw = client().receive({ from: "447700900123@c.us", body: "Is the shop open?", hasQuotedMsg: true, rawData: { quotedStanzaID: "QUOTED1", notifyName: "Priya" } });
+    const raw = client().receive({
+      from: "447700900123@c.us",
+      body: "Is the shop open?",
+      hasQuotedMsg: true,
+      rawData: { quotedStanzaID: "QUOTED1", notifyName: "Priya" },
+    });
     client().emit("message", raw); // the library can emit a message twice after a reconnect
     assert.equal(messages.length, 1);
     assert.deepEqual(messages[0], {
@@ -82,7 +109,21 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
 
   it("maps group messages and voice notes with their media descriptor", () => {
     const group = fromWwebjsMessage(
-      { id: { fromMe: false, remote: "1203@g.us", id: "G1", _serialized: "false_1203@g.us_G1" }, from: "1203@g.us", to: "me@c.us", author: "447700900456@c.us", body: "", type: "ptt" as never, timestamp: 5, fromMe: false, hasMedia: true, hasQuotedMsg: false, isStatus: false, rawData: { mimetype: "audio/ogg; codecs=opus", size: 12_345 }, downloadMedia: async () => ({ mimetype: "", data: "" }) as never },
+      {
+        id: { fromMe: false, remote: "1203@g.us", id: "G1", _serialized: "false_1203@g.us_G1" },
+        from: "1203@g.us",
+        to: "me@c.us",
+        author: "447700900456@c.us",
+        body: "",
+        type: "ptt" as never,
+        timestamp: 5,
+        fromMe: false,
+        hasMedia: true,
+        hasQuotedMsg: false,
+        isStatus: false,
+        rawData: { mimetype: "audio/ogg; codecs=opus", size: 12_345 },
+        downloadMedia: async () => ({ mimetype: "", data: "" }) as never,
+      },
       7,
     );
     assert.equal(group.isGroup, true);
@@ -106,8 +147,13 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     await flushMicrotasks();
     const receipt = await transport.sendText({ chatId: "447700900123@c.us", text: "Yes, until 6 pm.", quotedId: "QUOTED1" });
     assert.equal(receipt.id, "true_447700900123@c.us_OUT1");
-    assert.deepEqual(client().sent, [{ chatId: "447700900123@c.us", content: "Yes, until 6 pm.", options: { quotedMessageId: "QUOTED1" } }]);
-    await assert.rejects(transport.sendText({ chatId: "447700900123@broadcast", text: "x" }), (e: WaError) => e.code === "transport.invalidTarget");
+    assert.deepEqual(client().sent, [
+      { chatId: "447700900123@c.us", content: "Yes, until 6 pm.", options: { quotedMessageId: "QUOTED1" } },
+    ]);
+    await assert.rejects(
+      transport.sendText({ chatId: "447700900123@broadcast", text: "x" }),
+      (e: WaError) => e.code === "transport.invalidTarget",
+    );
     await transport.showTyping("447700900123@c.us");
     assert.deepEqual(client().typingIn, ["447700900123@c.us"]);
   });
@@ -117,11 +163,22 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     transport.start();
     await flushMicrotasks();
     await transport.sendMedia({ chatId: "447700900123@c.us", mimetype: "audio/ogg", data: Buffer.from("opus"), quotedId: "Q1" });
-    await transport.sendMedia({ chatId: "447700900123@c.us", mimetype: "application/pdf", data: Buffer.from("%PDF"), filename: "invoice.pdf", caption: "your invoice" });
+    await transport.sendMedia({
+      chatId: "447700900123@c.us",
+      mimetype: "application/pdf",
+      data: Buffer.from("%PDF"),
+      filename: "invoice.pdf",
+      caption: "your invoice",
+    });
     const [voice, pdf] = client().sent;
     assert.deepEqual(voice.options, { quotedMessageId: "Q1", sendAudioAsVoice: true });
     assert.deepEqual(pdf.options, { caption: "your invoice", sendMediaAsDocument: true });
-    assert.deepEqual(pdf.content, { mimetype: "application/pdf", data: Buffer.from("%PDF").toString("base64"), filename: "invoice.pdf", filesize: 4 });
+    assert.deepEqual(pdf.content, {
+      mimetype: "application/pdf",
+      data: Buffer.from("%PDF").toString("base64"),
+      filename: "invoice.pdf",
+      filesize: 4,
+    });
     const question = client().receive({ from: "447700900123@c.us", body: "is it in stock?" });
     await transport.react("447700900123@c.us", question.id._serialized, "❤️");
     assert.deepEqual(client().reactions, [[question.id._serialized, "❤️"]]);
@@ -133,7 +190,12 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     transport.onMessageEvent((event) => events.push(event));
     transport.start();
     await flushMicrotasks();
-    const mine = { id: { fromMe: true, remote: "447700900123@c.us", id: "OUT9", _serialized: "true_447700900123@c.us_OUT9" }, fromMe: true, from: "15550001111@c.us", to: "447700900123@c.us" };
+    const mine = {
+      id: { fromMe: true, remote: "447700900123@c.us", id: "OUT9", _serialized: "true_447700900123@c.us_OUT9" },
+      fromMe: true,
+      from: "15550001111@c.us",
+      to: "447700900123@c.us",
+    };
     client().emit("message_ack", mine, 3);
     client().emit("message_ack", mine, 0); // pending: not a tick worth reporting
     const theirs = client().receive({ from: "447700900123@c.us", body: "wrong photo, sorry" });
@@ -148,7 +210,10 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     const { transport } = setup();
     transport.start();
     await flushMicrotasks();
-    await assert.rejects(transport.sendText({ chatId: "447700900123@c.us", text: "hi" }), (e: WaError) => e.code === "transport.notReady" && /pairing/.test(e.message));
+    await assert.rejects(
+      transport.sendText({ chatId: "447700900123@c.us", text: "hi" }),
+      (e: WaError) => e.code === "transport.notReady" && /pairing/.test(e.message),
+    );
   });
 
   it("reconnects with a new client and backoff after a disconnect, counting reconnects", async () => {
@@ -167,7 +232,10 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     assert.equal(WwebjsStandin.created.length, 2);
     assert.equal(transport.state(), "ready");
     assert.equal(transport.pairing().reconnects, 1);
-    assert.deepEqual(states.map(([s]) => s), ["ready", "disconnected", "starting", "ready"]);
+    assert.deepEqual(
+      states.map(([s]) => s),
+      ["ready", "disconnected", "starting", "ready"],
+    );
   });
 
   it("backs off further each time WhatsApp Web cannot be reached, with the reason", async () => {
@@ -256,14 +324,29 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
       const { transport, client, messages } = setup([{ savedSession: true }]);
       transport.start();
       await flushMicrotasks();
-      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } });
-      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } }, "expired");
-      client().receive({ from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } }, "failed");
+      client().receive({
+        from: "447700900123@c.us",
+        body: "",
+        type: "image" as never,
+        hasMedia: true,
+        rawData: { mimetype: "image/jpeg" },
+      });
+      client().receive(
+        { from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } },
+        "expired",
+      );
+      client().receive(
+        { from: "447700900123@c.us", body: "", type: "image" as never, hasMedia: true, rawData: { mimetype: "image/jpeg" } },
+        "failed",
+      );
       const photo = await transport.downloadMedia(messages[0].media!.ref!);
       assert.equal(photo.mimetype, "image/jpeg");
       assert.deepEqual([...photo.data.subarray(0, 3)], [0xff, 0xd8, 0xff], "a JPEG");
       for (const message of messages.slice(1)) {
-        await assert.rejects(transport.downloadMedia(message.media!.ref!), (e: WaError) => e.code === "media.unavailable" && /no longer has the media/.test(e.message));
+        await assert.rejects(
+          transport.downloadMedia(message.media!.ref!),
+          (e: WaError) => e.code === "media.unavailable" && /no longer has the media/.test(e.message),
+        );
       }
     });
 
@@ -281,12 +364,16 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
       await flushMicrotasks();
       await transport.sendText({ chatId: "447700900123@c.us", text: "first" });
       client().closePage();
-      const closedSession = (e: WaError) => e.code === "transport.notReady" && /session closed while sending \(Protocol error.*Session closed/.test(e.message);
+      const closedSession = (e: WaError) =>
+        e.code === "transport.notReady" && /session closed while sending \(Protocol error.*Session closed/.test(e.message);
       await assert.rejects(transport.sendText({ chatId: "447700900123@c.us", text: "second" }), closedSession);
       await assert.rejects(transport.react("447700900123@c.us", "x", "👍"), closedSession);
       await transport.close();
       assert.equal(transport.state(), "stopped");
-      assert.deepEqual(client().sent.map((s) => s.content), ["first"]);
+      assert.deepEqual(
+        client().sent.map((s) => s.content),
+        ["first"],
+      );
     });
 
     it("closes while WhatsApp Web is still loading: the browser is destroyed and the failed load is not an unhandled rejection", async () => {

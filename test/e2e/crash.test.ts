@@ -8,7 +8,6 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 200;
 const CHATS = 20;
@@ -36,21 +35,82 @@ function pipeline(dir: string, store: Record<string, unknown>, withSource: boole
   const flow: Record<string, unknown>[] = [
     { id: z, type: "tab", label: "crash" },
     { id: "store1", type: "wa-store", name: "", ...store },
-    { id: "queue1", z, type: "wa-message-queue", store: "store1", mode: "enqueue", queueName: "crash", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "20", maxDeliveries: "5", outputs: 2, wires: [["work1"], []] },
-    { id: "work1", z, type: "delay", pauseType: "delay", timeout: "100", timeoutUnits: "milliseconds", rate: "1", nbRateUnits: "1", rateUnits: "second", randomFirst: "1", randomLast: "5", randomUnits: "seconds", drop: false, outputs: 1, wires: [["line1"]] },
-    { id: "line1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: 'wa.message.id & " " & $string(wa.session.queue.deliveryCount)', tot: "jsonata" }], wires: [["processed1"]] },
+    {
+      id: "queue1",
+      z,
+      type: "wa-message-queue",
+      store: "store1",
+      mode: "enqueue",
+      queueName: "crash",
+      key: "wa.message.chatId",
+      maxPerChat: "1000",
+      maxTotal: "100000",
+      overflow: "reject",
+      ackTimeout: "20",
+      maxDeliveries: "5",
+      outputs: 2,
+      wires: [["work1"], []],
+    },
+    {
+      id: "work1",
+      z,
+      type: "delay",
+      pauseType: "delay",
+      timeout: "100",
+      timeoutUnits: "milliseconds",
+      rate: "1",
+      nbRateUnits: "1",
+      rateUnits: "second",
+      randomFirst: "1",
+      randomLast: "5",
+      randomUnits: "seconds",
+      drop: false,
+      outputs: 1,
+      wires: [["line1"]],
+    },
+    {
+      id: "line1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: 'wa.message.id & " " & $string(wa.session.queue.deliveryCount)', tot: "jsonata" }],
+      wires: [["processed1"]],
+    },
     appendLine("processed1", join(dir, "processed.log"), ["ack1"]),
     { id: "ack1", z, type: "wa-message-queue", store: "store1", mode: "ack", queueName: "crash", outputs: 1, wires: [[]] },
     { id: "accepted1", z, type: "complete", scope: ["queue1"], uncaught: false, wires: [["acceptedLine1"]] },
-    { id: "acceptedLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }], wires: [["acceptedLog1"]] },
+    {
+      id: "acceptedLine1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }],
+      wires: [["acceptedLog1"]],
+    },
     appendLine("acceptedLog1", join(dir, "accepted.log"), []),
     { id: "catch1", z, type: "catch", scope: null, uncaught: false, wires: [["errorsLog1"]] },
-    { id: "errorsLog1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }], wires: [["errorsFile1"]] },
+    {
+      id: "errorsLog1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }],
+      wires: [["errorsFile1"]],
+    },
     appendLine("errorsFile1", join(dir, "errors.log"), []),
   ];
   if (withSource) {
     flow.push(
-      { id: "sim1", type: "wa-client", name: "", mode: "simulator", source: "file", scriptPath: join(dir, "stream.jsonl"), speed: "100000", maxGap: "0.002", stagger: "0.005", startDelay: "0.5", loop: false },
+      {
+        id: "sim1",
+        type: "wa-client",
+        name: "",
+        mode: "simulator",
+        source: "file",
+        scriptPath: join(dir, "stream.jsonl"),
+        speed: "100000",
+        maxGap: "0.002",
+        stagger: "0.005",
+        startDelay: "0.5",
+        loop: false,
+      },
       { id: "in1", z, type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["queue1"]] },
     );
   }
@@ -62,7 +122,14 @@ function prepare(dir: string): string {
   linkedUserDir(userDir, pkg.name);
   const stream = Array.from({ length: MESSAGES }, (_, i) => {
     const chat = `44770090${String(i % CHATS).padStart(4, "0")}@c.us`;
-    return JSON.stringify({ id: `m${String(i).padStart(4, "0")}`, conversation: chat, chat, from: chat, timestamp: 1_800_000_000 + i, text: `message ${i}` });
+    return JSON.stringify({
+      id: `m${String(i).padStart(4, "0")}`,
+      conversation: chat,
+      chat,
+      from: chat,
+      timestamp: 1_800_000_000 + i,
+      text: `message ${i}`,
+    });
   });
   writeFileSync(join(dir, "stream.jsonl"), stream.join("\n"));
   return userDir;
@@ -90,7 +157,10 @@ for (const backend of ["embedded (SQLite)", "Redis"] as const) {
     });
 
     it("processes every accepted message after the restart; a duplicate only as a counted redelivery", async () => {
-      const store = backend === "Redis" ? { backend: "redis", url: REDIS_URL, keyPrefix: prefix, tls: false } : { backend: "sqlite", file: "crash.db", synchronous: "NORMAL" };
+      const store =
+        backend === "Redis"
+          ? { backend: "redis", url: REDIS_URL, keyPrefix: prefix, tls: false }
+          : { backend: "sqlite", file: "crash.db", synchronous: "NORMAL" };
       const userDir = prepare(dir);
       const processedFile = join(dir, "processed.log");
       const acceptedFile = join(dir, "accepted.log");
@@ -117,7 +187,11 @@ for (const backend of ["embedded (SQLite)", "Redis"] as const) {
       }
       for (const [id, counts] of seen) {
         assert.ok(accepted.has(id), `${id} was processed but never accepted`);
-        if (counts.length > 1) assert.ok(counts.some((c) => c > 1), `${id} processed ${counts.length} times with counts ${counts.join(",")}`);
+        if (counts.length > 1)
+          assert.ok(
+            counts.some((c) => c > 1),
+            `${id} processed ${counts.length} times with counts ${counts.join(",")}`,
+          );
       }
       // Per chat, messages were first processed in the order they were sent (ids grow with the stream).
       const firstSeen = [...new Set(lines(processedFile).map((line) => line.split(" ")[0]))];
@@ -128,7 +202,9 @@ for (const backend of ["embedded (SQLite)", "Redis"] as const) {
       const redelivered = [...seen.values()].filter((counts) => counts.some((c) => c > 1)).length;
       assert.ok(redelivered >= 1, "the messages in flight at the kill came back as redeliveries");
       assert.deepEqual(lines(join(dir, "errors.log")), [], "no pipeline errors");
-      console.log(`      ${backend}: ${acceptedBefore} accepted and ${processedBefore} processed at the kill; ${accepted.size} accepted in all, ${seen.size} processed after the restart, ${redelivered} redelivered`);
+      console.log(
+        `      ${backend}: ${acceptedBefore} accepted and ${processedBefore} processed at the kill; ${accepted.size} accepted in all, ${seen.size} processed after the restart, ${redelivered} redelivered`,
+      );
     });
   });
 }

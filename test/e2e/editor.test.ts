@@ -10,18 +10,60 @@ import sharp from "sharp";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
 // A page in a closed network: Chromium must not try to reach anything but the editor.
-const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const PIPELINE_TYPES = ["wa-in", "wa-out", "wa-batch-send", "wa-sheets-write", "wa-sheets-read", "wa-dedupe", "wa-dead-letter", "wa-ordering", "wa-degrade", "wa-entities", "wa-intent", "wa-sentiment", "wa-flow-analyzer", "wa-thread", "wa-ocr", "wa-transcribe", "wa-document", "wa-gallery", "wa-session-lock", "wa-message-queue", "wa-session-state", "wa-client-health", "wa-health-score", "wa-parallel", "wa-perf-monitor"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--headless",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const PIPELINE_TYPES = [
+  "wa-in",
+  "wa-out",
+  "wa-batch-send",
+  "wa-sheets-write",
+  "wa-sheets-read",
+  "wa-dedupe",
+  "wa-dead-letter",
+  "wa-ordering",
+  "wa-degrade",
+  "wa-entities",
+  "wa-intent",
+  "wa-sentiment",
+  "wa-flow-analyzer",
+  "wa-thread",
+  "wa-ocr",
+  "wa-transcribe",
+  "wa-document",
+  "wa-gallery",
+  "wa-session-lock",
+  "wa-message-queue",
+  "wa-session-state",
+  "wa-client-health",
+  "wa-health-score",
+  "wa-parallel",
+  "wa-perf-monitor",
+];
 
 /** Adds nodes to the open flow tab (and config nodes beside it) as a paste would, leaving the workspace to deploy. */
 async function importIntoEditor(page: Page, nodes: Record<string, unknown>[], configNodes: Record<string, unknown>[] = []): Promise<void> {
   await page.evaluate(
     ([onTab, config]) => {
-      const RED = (window as unknown as { RED: { nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void }; workspaces: { active(): string }; view: { redraw(full: boolean): void } } }).RED;
+      const RED = (
+        window as unknown as {
+          RED: {
+            nodes: { import(nodes: unknown[]): void; dirty(d: boolean): void };
+            workspaces: { active(): string };
+            view: { redraw(full: boolean): void };
+          };
+        }
+      ).RED;
       RED.nodes.import([...config, ...onTab.map((n) => ({ ...n, z: RED.workspaces.active() }))]);
       RED.nodes.dirty(true);
       RED.view.redraw(true);
@@ -94,7 +136,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("shows the pack's palette category with every node and its icon", async () => {
-    const category = page.locator(".red-ui-palette-category", { has: page.locator(".red-ui-palette-header", { hasText: "WhatsApp pipeline" }) });
+    const category = page.locator(".red-ui-palette-category", {
+      has: page.locator(".red-ui-palette-header", { hasText: "WhatsApp pipeline" }),
+    });
     await category.waitFor();
     for (const type of PIPELINE_TYPES) {
       const paletteNode = category.locator(`.red-ui-palette-node[data-palette-type='${type}']`);
@@ -103,10 +147,15 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       assert.match(icon, new RegExp(`icons/@wapipe/node-red-whatsapp-pipeline/${type}\\.svg`), `${type} icon`);
     }
     const iconLoads = await page.evaluate(async (types) => {
-      const results = await Promise.all(types.map((type) => fetch(`icons/@wapipe/node-red-whatsapp-pipeline/${type}.svg`).then((r) => r.status)));
+      const results = await Promise.all(
+        types.map((type) => fetch(`icons/@wapipe/node-red-whatsapp-pipeline/${type}.svg`).then((r) => r.status)),
+      );
       return results;
     }, PIPELINE_TYPES);
-    assert.deepEqual(iconLoads, PIPELINE_TYPES.map(() => 200));
+    assert.deepEqual(
+      iconLoads,
+      PIPELINE_TYPES.map(() => 200),
+    );
     await category.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(outputDir, "editor-palette.png") });
   });
@@ -114,7 +163,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   it("opens a lock node's edit dialog with its form, and validates it", async () => {
     const lockNodeId = await page.evaluate(() => {
       let id = "";
-      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+      (
+        window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }
+      ).RED.nodes.eachNode((n) => {
         if (n.type === "wa-session-lock" && n.mode === "acquire") id = n.id;
       });
       return id;
@@ -126,7 +177,13 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     assert.equal(await lockName.inputValue(), "default");
     assert.equal(await page.locator("#node-input-ttl").inputValue(), "30");
     assert.equal(await page.locator("#node-input-mode").inputValue(), "acquire");
-    assert.ok(await page.locator("label[for='node-input-ttl']").innerText().then((t) => /Expire after/.test(t)), "labels come from the locale file");
+    assert.ok(
+      await page
+        .locator("label[for='node-input-ttl']")
+        .innerText()
+        .then((t) => /Expire after/.test(t)),
+      "labels come from the locale file",
+    );
 
     await page.locator("#node-input-ttl").fill("-5");
     await page.locator("#node-input-ttl").dispatchEvent("change");
@@ -141,7 +198,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   it("shows the queue's wait for room only with the block policy, and validates it", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";
-      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+      (
+        window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }
+      ).RED.nodes.eachNode((n) => {
         if (n.type === "wa-message-queue" && n.mode === "enqueue") id = n.id;
       });
       return id;
@@ -164,14 +223,37 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   it("shows a WhatsApp Web connection's pairing state, live from the runtime, in its config dialog", async () => {
     // As a person does it: add a WhatsApp Web connection and a wa out using it, deploy, then edit the connection
     // from the wa out node's pencil button. Here the session cannot reach WhatsApp Web.
-    const webClient = { id: "5e7a9c1b3d2f4e60", type: "wa-client", name: "my number", mode: "whatsapp-web", chromiumPath: CHROMIUM, headless: true, browserArgs: "", includeOwn: false, pairingPhone: "" };
-    const webOut = { id: "5e7a9c1b3d2f4e61", type: "wa-out", client: webClient.id, chat: "wa.message.chatId", quote: false, x: 200, y: 600, wires: [[]] };
+    const webClient = {
+      id: "5e7a9c1b3d2f4e60",
+      type: "wa-client",
+      name: "my number",
+      mode: "whatsapp-web",
+      chromiumPath: CHROMIUM,
+      headless: true,
+      browserArgs: "",
+      includeOwn: false,
+      pairingPhone: "",
+    };
+    const webOut = {
+      id: "5e7a9c1b3d2f4e61",
+      type: "wa-out",
+      client: webClient.id,
+      chat: "wa.message.chatId",
+      quote: false,
+      x: 200,
+      y: 600,
+      wires: [[]],
+    };
     await importIntoEditor(page, [webOut], [webClient]);
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === webClient.id));
     await page.locator(`g[id='${webOut.id}'] rect.red-ui-flow-node`).dblclick();
     await page.locator("#node-input-btn-client-edit").click();
-    await page.waitForFunction(() => /cannot reach WhatsApp Web|did not load/.test(document.querySelector("#wa-client-pairing-state")?.textContent ?? ""), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => /cannot reach WhatsApp Web|did not load/.test(document.querySelector("#wa-client-pairing-state")?.textContent ?? ""),
+      undefined,
+      { timeout: 60_000 },
+    );
     assert.equal(await page.locator("#node-config-input-phoneNumberId").isVisible(), false, "Cloud API fields are hidden for WhatsApp Web");
     assert.equal(await page.locator("#wa-client-pairing-restart").isVisible(), true);
     await page.waitForTimeout(500); // the tray slides in; the screenshot is for people, not for the assertions
@@ -188,7 +270,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await comms.opened;
     const repliesDebug = await page.evaluate(() => {
       let id = "";
-      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; name?: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+      (
+        window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; name?: string }) => void): void } } }
+      ).RED.nodes.eachNode((n) => {
         if (n.type === "debug" && n.name === "replies") id = n.id;
       });
       return id;
@@ -203,7 +287,10 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await answer.waitFor({ state: "visible", timeout: 30_000 });
     assert.match(String(await answer.textContent()), /Delivered 2 message\(s\) to the flow/);
     // The flow took it through to its reply: the replies debug node shows a reply to this very text.
-    const replied = () => comms.messages.filter((m) => m.topic === "debug" && m.data.id === repliesDebug && String(m.data.msg).includes("Hello from the editor test"));
+    const replied = () =>
+      comms.messages.filter(
+        (m) => m.topic === "debug" && m.data.id === repliesDebug && String(m.data.msg).includes("Hello from the editor test"),
+      );
     try {
       await waitFor(() => replied().length >= 1, 30_000, "the flow's reply to the message typed by hand");
     } finally {
@@ -228,7 +315,14 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     const hostile = createServer((req, res) => {
       keyRequests.push(req.url ?? "");
       res.writeHead(200, { "Content-Type": "application/json", "Access-Control-Allow-Origin": "*" });
-      res.end(JSON.stringify({ type: "service_account", client_email: '<img src=x onerror="window.__pwned=2">', private_key: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", smuggled: "<script>" }));
+      res.end(
+        JSON.stringify({
+          type: "service_account",
+          client_email: '<img src=x onerror="window.__pwned=2">',
+          private_key: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+          smuggled: "<script>",
+        }),
+      );
     });
     await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
     const port = (hostile.address() as AddressInfo).port;
@@ -240,7 +334,11 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       await page.locator(".wa-client-inject[data-delivery='normal']").click();
       const refusal = page.locator(".red-ui-notification", { hasText: "Invalid chat id" }).last();
       await refusal.waitFor({ state: "visible", timeout: 15_000 });
-      assert.match(String(await refusal.textContent()), /Invalid chat id: <img src=x onerror=window\.__pwned=1>/, "the markup is shown as text");
+      assert.match(
+        String(await refusal.textContent()),
+        /Invalid chat id: <img src=x onerror=window\.__pwned=1>/,
+        "the markup is shown as text",
+      );
       assert.equal(await refusal.locator("img").count(), 0, "no element was made from it");
       await page.locator("#node-config-dialog-cancel").click();
       await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
@@ -248,10 +346,30 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
 
       // 2. The Sheets key button against that server on this machine: the e-mail is text, only the key's fields are kept.
-      const writer = { id: "7a1b2c3d4e5f6093", type: "wa-sheets-write", name: "hostile key test", sheets: "7a1b2c3d4e5f6094", x: 400, y: 1300, wires: [[], []] };
-      const sheets = { id: "7a1b2c3d4e5f6094", type: "wa-sheets", name: "hostile", spreadsheetId: "sheet-1", apiRoot: `http://127.0.0.1:${port}` };
+      const writer = {
+        id: "7a1b2c3d4e5f6093",
+        type: "wa-sheets-write",
+        name: "hostile key test",
+        sheets: "7a1b2c3d4e5f6094",
+        x: 400,
+        y: 1300,
+        wires: [[], []],
+      };
+      const sheets = {
+        id: "7a1b2c3d4e5f6094",
+        type: "wa-sheets",
+        name: "hostile",
+        spreadsheetId: "sheet-1",
+        apiRoot: `http://127.0.0.1:${port}`,
+      };
       await importIntoEditor(page, [writer], [sheets]);
-      await page.evaluate((id) => (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED.editor.edit((window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node(id)), writer.id);
+      await page.evaluate(
+        (id) =>
+          (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED.editor.edit(
+            (window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node(id),
+          ),
+        writer.id,
+      );
       await page.locator("#node-input-btn-sheets-edit").click();
       await page.locator("#wa-sheets-emulator-key").click();
       // The send-by-hand refusal above also shows "onerror": this one is told by the key's own markup.
@@ -278,11 +396,18 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       await page.locator("#node-dialog-cancel").click();
       await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
       // Not left for a later test to deploy.
-      await page.evaluate((ids) => {
-        const RED = (window as unknown as { RED: { nodes: { remove(id: string): void; dirty(d: boolean): void }; view: { redraw(full: boolean): void } } }).RED;
-        for (const id of ids) RED.nodes.remove(id);
-        RED.view.redraw(true);
-      }, [writer.id, sheets.id]);
+      await page.evaluate(
+        (ids) => {
+          const RED = (
+            window as unknown as {
+              RED: { nodes: { remove(id: string): void; dirty(d: boolean): void }; view: { redraw(full: boolean): void } };
+            }
+          ).RED;
+          for (const id of ids) RED.nodes.remove(id);
+          RED.view.redraw(true);
+        },
+        [writer.id, sheets.id],
+      );
     } finally {
       page.off("dialog", onDialog);
       await new Promise((resolve) => hostile.close(resolve));
@@ -290,8 +415,38 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("lists a dead letter in the dead-letter node's dialog and replays it from there", async () => {
-    const deadLetters = { id: "6a1b2c3d4e5f6071", type: "wa-dead-letter", dlqName: "editor-test", autoRetry: false, maxAttempts: 5, backoffSeconds: 30, maxBackoffMinutes: 60, settleMinutes: 5, maxEntries: 100, checkSeconds: 5, x: 360, y: 700, wires: [[], []] };
-    const failing = { id: "6a1b2c3d4e5f6072", type: "inject", name: "a failed row", props: [{ p: "payload", v: "order 42", vt: "str" }, { p: "error", v: '{"message":"Google Sheets refused the row: 403","code":"sheets.rejected"}', vt: "json" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 700, wires: [[deadLetters.id]] };
+    const deadLetters = {
+      id: "6a1b2c3d4e5f6071",
+      type: "wa-dead-letter",
+      dlqName: "editor-test",
+      autoRetry: false,
+      maxAttempts: 5,
+      backoffSeconds: 30,
+      maxBackoffMinutes: 60,
+      settleMinutes: 5,
+      maxEntries: 100,
+      checkSeconds: 5,
+      x: 360,
+      y: 700,
+      wires: [[], []],
+    };
+    const failing = {
+      id: "6a1b2c3d4e5f6072",
+      type: "inject",
+      name: "a failed row",
+      props: [
+        { p: "payload", v: "order 42", vt: "str" },
+        { p: "error", v: '{"message":"Google Sheets refused the row: 403","code":"sheets.rejected"}', vt: "json" },
+      ],
+      repeat: "",
+      crontab: "",
+      once: false,
+      onceDelay: 0.1,
+      topic: "",
+      x: 140,
+      y: 700,
+      wires: [[deadLetters.id]],
+    };
     await importIntoEditor(page, [deadLetters, failing]);
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await getJson<{ id: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === deadLetters.id));
@@ -302,25 +457,67 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await row.waitFor({ state: "visible", timeout: 10_000 });
     assert.match(String(await page.locator("#wa-dead-letter-summary").textContent()), /1 kept: 1 waiting/);
     await row.locator("button[title='Replay']").click();
-    await page.waitForFunction(() => /1 replaying/.test(document.querySelector("#wa-dead-letter-summary")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /1 replaying/.test(document.querySelector("#wa-dead-letter-summary")?.textContent ?? ""), undefined, {
+      timeout: 10_000,
+    });
     await page.screenshot({ path: join(outputDir, "editor-dead-letters.png") });
     await page.locator("#node-dialog-cancel").click();
   });
 
   it("lists a gallery's chats and media with thumbnails in its dialog, and deletes from there", async () => {
-    const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 200, g: 30, b: 60 } } }).png().toBuffer();
-    const gallery = { id: "6a1b2c3d4e5f6081", type: "wa-gallery", store: "", folder: "wa-pipeline/gallery", action: "store", maxAgeDays: 30, maxTotalMegabytes: 100, maxFileMegabytes: 1, maxPerChat: 100, thumbnails: true, thumbnailSize: 96, x: 360, y: 900, wires: [[]] };
-    const sender = { id: "6a1b2c3d4e5f6082", type: "inject", name: "a photo", props: [{ p: "payload", v: JSON.stringify([...photo]), vt: "bin" }, { p: "chatId", v: "447700900123@c.us", vt: "str" }, { p: "mimetype", v: "image/png", vt: "str" }, { p: "filename", v: "red.png", vt: "str" }], repeat: "", crontab: "", once: false, onceDelay: 0.1, topic: "", x: 140, y: 900, wires: [[gallery.id]] };
+    const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 200, g: 30, b: 60 } } })
+      .png()
+      .toBuffer();
+    const gallery = {
+      id: "6a1b2c3d4e5f6081",
+      type: "wa-gallery",
+      store: "",
+      folder: "wa-pipeline/gallery",
+      action: "store",
+      maxAgeDays: 30,
+      maxTotalMegabytes: 100,
+      maxFileMegabytes: 1,
+      maxPerChat: 100,
+      thumbnails: true,
+      thumbnailSize: 96,
+      x: 360,
+      y: 900,
+      wires: [[]],
+    };
+    const sender = {
+      id: "6a1b2c3d4e5f6082",
+      type: "inject",
+      name: "a photo",
+      props: [
+        { p: "payload", v: JSON.stringify([...photo]), vt: "bin" },
+        { p: "chatId", v: "447700900123@c.us", vt: "str" },
+        { p: "mimetype", v: "image/png", vt: "str" },
+        { p: "filename", v: "red.png", vt: "str" },
+      ],
+      repeat: "",
+      crontab: "",
+      once: false,
+      onceDelay: 0.1,
+      topic: "",
+      x: 140,
+      y: 900,
+      wires: [[gallery.id]],
+    };
     await importIntoEditor(page, [gallery, sender]);
     await page.waitForSelector("#red-ui-header-button-deploy:not(.disabled)");
     await page.locator("#red-ui-header-button-deploy").click();
     await waitForRuntime(async () => (await fetch(`${runtime.url}/inject/${sender.id}`, { method: "POST" })).status === 200);
-    await waitForRuntime(async () => ((await getJson<{ chats: unknown[] }>(`${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`)).chats.length === 1));
+    await waitForRuntime(
+      async () => (await getJson<{ chats: unknown[] }>(`${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`)).chats.length === 1,
+    );
     await page.locator(`g[id='${gallery.id}'] rect.red-ui-flow-node`).dblclick();
     const card = page.locator(".wa-gallery-card", { hasText: "red.png" });
     await card.waitFor({ state: "visible", timeout: 10_000 });
     assert.match(String(await page.locator("#wa-gallery-summary").textContent()), /1 chats/);
-    assert.ok(await card.locator("img").evaluate((img) => (img as HTMLImageElement).naturalWidth === 96), "the thumbnail is shown, 96 px wide");
+    assert.ok(
+      await card.locator("img").evaluate((img) => (img as HTMLImageElement).naturalWidth === 96),
+      "the thumbnail is shown, 96 px wide",
+    );
     await page.screenshot({ path: join(outputDir, "editor-gallery.png") });
     await card.locator("button").click();
     await card.waitFor({ state: "detached", timeout: 10_000 });
@@ -329,7 +526,24 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("shows a transcribe node's fields by engine, validates its language per engine and its limits, and keeps its keys out of the flow", async () => {
-    const transcribe = { id: "7b2c3d4e5f607182", type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "digits", phrases: "", endpoint: "", model: "", poolSize: 1, timeoutSeconds: 60, maxSeconds: 120, maxMegabytes: 16, useAsText: true, x: 360, y: 800, wires: [[]] };
+    const transcribe = {
+      id: "7b2c3d4e5f607182",
+      type: "wa-transcribe",
+      engine: "offline",
+      language: "en-US",
+      grammar: "digits",
+      phrases: "",
+      endpoint: "",
+      model: "",
+      poolSize: 1,
+      timeoutSeconds: 60,
+      maxSeconds: 120,
+      maxMegabytes: 16,
+      useAsText: true,
+      x: 360,
+      y: 800,
+      wires: [[]],
+    };
     await importIntoEditor(page, [transcribe]);
     await page.locator(`g[id='${transcribe.id}'] rect.red-ui-flow-node`).dblclick();
     const engine = page.locator("#node-input-engine");
@@ -359,7 +573,11 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.screenshot({ path: join(outputDir, "editor-transcribe.png") });
     await page.locator("#node-dialog-ok").click();
     await page.locator("#red-ui-header-button-deploy").click();
-    await waitForRuntime(async () => (await getJson<{ id: string; engine?: string }[]>(`${runtime.url}/flows`)).some((n) => n.id === transcribe.id && n.engine === "google"));
+    await waitForRuntime(async () =>
+      (await getJson<{ id: string; engine?: string }[]>(`${runtime.url}/flows`)).some(
+        (n) => n.id === transcribe.id && n.engine === "google",
+      ),
+    );
     const flowsText = JSON.stringify(await getJson(`${runtime.url}/flows`));
     assert.ok(!flowsText.includes("SECRET-IN-TEST"), "the key is kept by Node-RED's credentials, not in the flow");
   });
@@ -367,7 +585,9 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   it("shows the node's help in the help sidebar", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";
-      (window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }).RED.nodes.eachNode((n) => {
+      (
+        window as unknown as { RED: { nodes: { eachNode(cb: (n: { id: string; type: string; mode: string }) => void): void } } }
+      ).RED.nodes.eachNode((n) => {
         if (n.type === "wa-message-queue" && n.mode === "enqueue") id = n.id;
       });
       return id;
@@ -383,9 +603,37 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("shows a product sheet's range only once a spreadsheet is chosen, and a gallery's folder only for files on disk", async () => {
-    const sheets = { id: "8c3d4e5f60718293", type: "wa-sheets", name: "shop", spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms" };
-    const entities = { id: "8c3d4e5f60718294", type: "wa-entities", region: "", orderPatterns: "", property: "payload", products: "", productFile: "", productSheets: "", productRange: "", productRefreshMinutes: 10, x: 360, y: 1000, wires: [[]] };
-    const gallery = { id: "8c3d4e5f60718295", type: "wa-gallery", files: "folder", folder: "wa-pipeline/gallery", action: "store", x: 360, y: 1100, wires: [[]] };
+    const sheets = {
+      id: "8c3d4e5f60718293",
+      type: "wa-sheets",
+      name: "shop",
+      spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
+    };
+    const entities = {
+      id: "8c3d4e5f60718294",
+      type: "wa-entities",
+      region: "",
+      orderPatterns: "",
+      property: "payload",
+      products: "",
+      productFile: "",
+      productSheets: "",
+      productRange: "",
+      productRefreshMinutes: 10,
+      x: 360,
+      y: 1000,
+      wires: [[]],
+    };
+    const gallery = {
+      id: "8c3d4e5f60718295",
+      type: "wa-gallery",
+      files: "folder",
+      folder: "wa-pipeline/gallery",
+      action: "store",
+      x: 360,
+      y: 1100,
+      wires: [[]],
+    };
     await importIntoEditor(page, [entities, gallery], [sheets]);
     await page.locator(`g[id='${entities.id}'] rect.red-ui-flow-node`).dblclick();
     const range = page.locator("#node-input-productRange");
@@ -411,8 +659,31 @@ describe("the pack in the Node-RED editor (chromium)", function () {
   });
 
   it("shows a trained sentiment node's lexicon reading with its English list, and validates a thread node's group size", async () => {
-    const sentiment = { id: "9d4e5f6071829301", type: "wa-sentiment", mode: "trained", examples: "positive: thanks\nnegative: broken", file: "", property: "payload", x: 360, y: 1200, wires: [[]] };
-    const thread = { id: "9d4e5f6071829302", type: "wa-thread", store: "", threadName: "threads", closeAfterHours: 72, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, cues: "", x: 360, y: 1300, wires: [[], []] };
+    const sentiment = {
+      id: "9d4e5f6071829301",
+      type: "wa-sentiment",
+      mode: "trained",
+      examples: "positive: thanks\nnegative: broken",
+      file: "",
+      property: "payload",
+      x: 360,
+      y: 1200,
+      wires: [[]],
+    };
+    const thread = {
+      id: "9d4e5f6071829302",
+      type: "wa-thread",
+      store: "",
+      threadName: "threads",
+      closeAfterHours: 72,
+      resumeAfterMinutes: 30,
+      participantMinutes: 30,
+      joinSimilarity: 0.2,
+      cues: "",
+      x: 360,
+      y: 1300,
+      wires: [[], []],
+    };
     const legacyThread = { ...thread, id: "9d4e5f6071829303", topicsInGroups: true, y: 1400 };
     await importIntoEditor(page, [sentiment, thread, legacyThread]);
     await page.locator(`g[id='${sentiment.id}'] rect.red-ui-flow-node`).dblclick();

@@ -5,8 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor, writeSettings } from "./runtime";
 
-
-const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string; version: string; "node-red": { nodes: Record<string, string> } };
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  "node-red": { nodes: Record<string, string> };
+};
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /** Deploys one bundled example on its own tab (replacing all flows) with the editor's comms socket listening. */
@@ -44,10 +47,24 @@ describe("packaged module in a fresh Node-RED", function () {
     assert.ok(tarball, "npm pack made a tarball");
     writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", private: true }));
     // The palette manager's own flags (Node-RED 4 registry installer).
-    execFileSync(npm, ["install", "--no-audit", "--no-update-notifier", "--no-fund", "--save", "--save-prefix=~", "--omit=dev", "--engine-strict", join(work, tarball)], {
-      cwd: userDir,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    execFileSync(
+      npm,
+      [
+        "install",
+        "--no-audit",
+        "--no-update-notifier",
+        "--no-fund",
+        "--save",
+        "--save-prefix=~",
+        "--omit=dev",
+        "--engine-strict",
+        join(work, tarball),
+      ],
+      {
+        cwd: userDir,
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     writeSettings(userDir);
   });
 
@@ -59,10 +76,18 @@ describe("packaged module in a fresh Node-RED", function () {
   it("ships only what Node-RED loads: no sources, tests or shared data", () => {
     const installed = join(userDir, "node_modules", ...pkg.name.split("/"));
     const top = readdirSync(installed).sort();
-    assert.deepEqual(top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json"].includes(entry)), []);
+    assert.deepEqual(
+      top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json"].includes(entry)),
+      [],
+    );
     for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {
       const base = join(installed, file.replace(/\.js$/, ""));
-      for (const needed of [`${base}.js`, `${base}.html`, join(installed, "dist", "nodes", "icons", `${type}.svg`), join(installed, "dist", "nodes", "locales", "en-US", `${type}.json`)]) {
+      for (const needed of [
+        `${base}.js`,
+        `${base}.html`,
+        join(installed, "dist", "nodes", "icons", `${type}.svg`),
+        join(installed, "dist", "nodes", "locales", "en-US", `${type}.json`),
+      ]) {
         assert.doesNotThrow(() => readFileSync(needed), `${type}: ${needed}`);
       }
     }
@@ -73,15 +98,25 @@ describe("packaged module in a fresh Node-RED", function () {
     const sets = await getJson<{ module: string; types: string[]; enabled: boolean; err?: string }[]>(`${runtime.url}/nodes`);
     const ours = sets.filter((set) => set.module === pkg.name);
     for (const set of ours) assert.equal(set.err, undefined, `${set.types.join(",")}: ${set.err}`);
-    const types = ours.filter((set) => set.enabled).flatMap((set) => set.types).sort();
+    const types = ours
+      .filter((set) => set.enabled)
+      .flatMap((set) => set.types)
+      .sort();
     assert.deepEqual(types, Object.keys(pkg["node-red"].nodes).sort());
 
     const icons = await getJson<Record<string, string[]>>(`${runtime.url}/icons`);
-    assert.deepEqual((icons[pkg.name] ?? []).sort(), Object.keys(pkg["node-red"].nodes).map((type) => `${type}.svg`).sort());
+    assert.deepEqual(
+      (icons[pkg.name] ?? []).sort(),
+      Object.keys(pkg["node-red"].nodes)
+        .map((type) => `${type}.svg`)
+        .sort(),
+    );
 
     // What the editor's Import > Examples menu reads.
     const examples = await getJson<{ fn: string }[]>(`${runtime.url}/library/examples/flows/${pkg.name}/`);
-    const shipped = readdirSync(join(repoRoot, "examples")).map((file) => file.replace(/\.json$/, "")).sort();
+    const shipped = readdirSync(join(repoRoot, "examples"))
+      .map((file) => file.replace(/\.json$/, ""))
+      .sort();
     assert.ok(shipped.includes("quick-start"));
     assert.deepEqual(examples.map((entry) => entry.fn).sort(), shipped);
   });
@@ -91,11 +126,16 @@ describe("packaged module in a fresh Node-RED", function () {
     const comms = await deployExample(runtime, "quick-start", "e2e0000000000001");
 
     const replies = () =>
-      comms.messages.filter((m) => m.topic === "debug" && m.data.name === "replies").map((m) => JSON.parse(String(m.data.msg)) as { payload: string; wa: { sent: { id: string; chatId: string } } });
+      comms.messages
+        .filter((m) => m.topic === "debug" && m.data.name === "replies")
+        .map((m) => JSON.parse(String(m.data.msg)) as { payload: string; wa: { sent: { id: string; chatId: string } } });
     await waitFor(() => replies().length >= 6, 60_000, "six replies from wa-out");
     const sent = replies();
     assert.ok(sent.every((msg) => /^sim-out-\d+$/.test(msg.wa.sent.id) && msg.wa.sent.chatId.includes("@")));
-    assert.ok(sent.some((msg) => msg.payload.startsWith("Thanks Priya!")), "the reply names the customer");
+    assert.ok(
+      sent.some((msg) => msg.payload.startsWith("Thanks Priya!")),
+      "the reply names the customer",
+    );
     assert.equal(new Set(sent.map((msg) => msg.wa.sent.id)).size, sent.length, "no reply sent twice");
     const errors = comms.messages.filter((m) => m.topic === "debug" && m.data.name === "errors");
     assert.deepEqual(errors, [], "no pipeline errors");
@@ -107,16 +147,26 @@ describe("packaged module in a fresh Node-RED", function () {
   it("runs the media example from the installed pack: the photo read, the voice note heard, the CSV read, text straight on", async () => {
     assert.ok(runtime, "runtime started");
     const comms = await deployExample(runtime, "wa-ocr", "e2e0000000000002");
-    const shown = (name: string) => comms.messages.filter((m) => m.topic === "debug" && m.data.name === name).map((m) => JSON.parse(String(m.data.msg)) as Record<string, unknown>);
+    const shown = (name: string) =>
+      comms.messages
+        .filter((m) => m.topic === "debug" && m.data.name === name)
+        .map((m) => JSON.parse(String(m.data.msg)) as Record<string, unknown>);
     const seen = (name: string) => comms.messages.some((m) => m.topic === "debug" && m.data.name === name);
-    await waitFor(() => seen("photo text") && shown("voice note text").length > 0 && shown("document text").length > 0, 90_000, "photo, voice note and document read");
+    await waitFor(
+      () => seen("photo text") && shown("voice note text").length > 0 && shown("document text").length > 0,
+      90_000,
+      "photo, voice note and document read",
+    );
     const photoText = comms.messages.find((m) => m.topic === "debug" && m.data.name === "photo text")?.data.msg;
     assert.match(String(photoText), /TOTAL R\$ 50,50/);
     assert.equal(shown("voice note text")[0].text, "where is my order");
     assert.deepEqual((shown("document text")[0].tables as { rows: string[][] }[])[0].rows[1], ["Café em grãos 1kg", "12", "59,90"]);
     assert.ok(seen("text right away"), "text went straight on");
     await waitFor(() => shown("stored media").length >= 3, 30_000, "three media stored in the gallery");
-    assert.ok(shown("stored media").some((entry) => (entry.thumbnail as { mimetype?: string } | undefined)?.mimetype === "image/jpeg"), "the photo got a thumbnail");
+    assert.ok(
+      shown("stored media").some((entry) => (entry.thumbnail as { mimetype?: string } | undefined)?.mimetype === "image/jpeg"),
+      "the photo got a thumbnail",
+    );
     assert.deepEqual(shown("errors"), [], "no pipeline errors");
     comms.close();
   });
@@ -129,7 +179,8 @@ describe("packaged module in a fresh Node-RED", function () {
       const nodes = await getJson<Record<string, unknown>[]>(`${runtime.url}/library/examples/flows/${pkg.name}/${name}`);
       const tab = `e2etab${String(index).padStart(10, "0")}`;
       flows.push({ id: tab, type: "tab", label: name });
-      for (const node of nodes) flows.push(String(node.type).startsWith("wa-client") || node.type === "wa-store" ? node : { ...node, z: tab });
+      for (const node of nodes)
+        flows.push(String(node.type).startsWith("wa-client") || node.type === "wa-store" ? node : { ...node, z: tab });
     }
     const logStart = runtime.logs.length;
     const comms = listenToComms(runtime.url);
@@ -143,14 +194,22 @@ describe("packaged module in a fresh Node-RED", function () {
     await waitFor(() => runtime!.logs.slice(logStart).some((line) => line.includes("Started flows")), 30_000, "flows started");
     // The Cloud API example needs the user's own Meta credentials; without them it must say so, and only that.
     const needsAccount = (line: string) =>
-      /\[wa-client:Cloud API number\] .*needs an access token/.test(line) || /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) || /\[wa-sheets-(write|read):.*\] .*Paste the service account's JSON key/.test(line);
+      /\[wa-client:Cloud API number\] .*needs an access token/.test(line) ||
+      /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) ||
+      /\[wa-sheets-(write|read):.*\] .*Paste the service account's JSON key/.test(line);
     // Running, not just started: the simulated chats have reached several examples' debug nodes.
     const debugNodes = () => new Set(comms.messages.filter((m) => m.topic === "debug").map((m) => String(m.data.id)));
-    await waitFor(() => debugNodes().size >= 5 && runtime!.logs.slice(logStart).some(needsAccount), 60_000, "messages through five examples' debug nodes");
+    await waitFor(
+      () => debugNodes().size >= 5 && runtime!.logs.slice(logStart).some(needsAccount),
+      60_000,
+      "messages through five examples' debug nodes",
+    );
     comms.close();
     const logged = runtime.logs.slice(logStart);
     assert.ok(logged.some(needsAccount), "the examples that need an account say what they need");
-    const problems = logged.filter((line) => /\[(error|warn)\]/.test(line) && !/Encrypted credentials not found/.test(line) && !needsAccount(line));
+    const problems = logged.filter(
+      (line) => /\[(error|warn)\]/.test(line) && !/Encrypted credentials not found/.test(line) && !needsAccount(line),
+    );
     assert.deepEqual(problems, [], "no errors or warnings while the examples run");
   });
 });

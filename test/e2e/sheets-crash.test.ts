@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 
-
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 300;
 const SPREADSHEET = "crash-spreadsheet-0001";
@@ -20,23 +19,129 @@ function pipeline(dir: string, apiRoot: string, withSource: boolean): Record<str
   const flow: Record<string, unknown>[] = [
     { id: z, type: "tab", label: "sheets crash" },
     { id: "store1", type: "wa-store", name: "", backend: "sqlite", file: "sheets-crash.db", synchronous: "FULL" },
-    { id: "sheets1", type: "wa-sheets", name: "emulator", spreadsheetId: SPREADSHEET, apiRoot, failureRate: 0.5, minimumCalls: 5, windowSeconds: 60, resetSeconds: 5, requestsPerMinute: 600, cacheSeconds: 60, staleSeconds: 300, cacheStore: "" },
-    { id: "queue1", z, type: "wa-message-queue", store: "store1", mode: "enqueue", queueName: "rows", key: "wa.message.chatId", maxPerChat: "1000", maxTotal: "100000", overflow: "reject", ackTimeout: "60", maxDeliveries: "10", outputs: 2, wires: [["write1"], []] },
-    { id: "write1", z, type: "wa-sheets-write", sheets: "sheets1", range: "Log!A1", columns: "wa.message.id, wa.message.chatId, payload", windowMs: 200, maxRows: 20, giveUpMinutes: 15, wires: [["ack1"], []] },
+    {
+      id: "sheets1",
+      type: "wa-sheets",
+      name: "emulator",
+      spreadsheetId: SPREADSHEET,
+      apiRoot,
+      failureRate: 0.5,
+      minimumCalls: 5,
+      windowSeconds: 60,
+      resetSeconds: 5,
+      requestsPerMinute: 600,
+      cacheSeconds: 60,
+      staleSeconds: 300,
+      cacheStore: "",
+    },
+    {
+      id: "queue1",
+      z,
+      type: "wa-message-queue",
+      store: "store1",
+      mode: "enqueue",
+      queueName: "rows",
+      key: "wa.message.chatId",
+      maxPerChat: "1000",
+      maxTotal: "100000",
+      overflow: "reject",
+      ackTimeout: "60",
+      maxDeliveries: "10",
+      outputs: 2,
+      wires: [["write1"], []],
+    },
+    {
+      id: "write1",
+      z,
+      type: "wa-sheets-write",
+      sheets: "sheets1",
+      range: "Log!A1",
+      columns: "wa.message.id, wa.message.chatId, payload",
+      windowMs: 200,
+      maxRows: 20,
+      giveUpMinutes: 15,
+      wires: [["ack1"], []],
+    },
     { id: "ack1", z, type: "wa-message-queue", store: "store1", mode: "ack", queueName: "rows", outputs: 1, wires: [[]] },
     { id: "accepted1", z, type: "complete", scope: ["queue1"], uncaught: false, wires: [["acceptedLine1"]] },
-    { id: "acceptedLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }], wires: [["acceptedFile1"]] },
-    { id: "acceptedFile1", z, type: "file", name: "", filename: join(dir, "accepted.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
+    {
+      id: "acceptedLine1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }],
+      wires: [["acceptedFile1"]],
+    },
+    {
+      id: "acceptedFile1",
+      z,
+      type: "file",
+      name: "",
+      filename: join(dir, "accepted.log"),
+      filenameType: "str",
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: "false",
+      encoding: "none",
+      wires: [[]],
+    },
     { id: "acked1", z, type: "complete", scope: ["ack1"], uncaught: false, wires: [["ackedLine1"]] },
-    { id: "ackedLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }], wires: [["ackedFile1"]] },
-    { id: "ackedFile1", z, type: "file", name: "", filename: join(dir, "acked.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
+    {
+      id: "ackedLine1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: "wa.message.id", tot: "msg" }],
+      wires: [["ackedFile1"]],
+    },
+    {
+      id: "ackedFile1",
+      z,
+      type: "file",
+      name: "",
+      filename: join(dir, "acked.log"),
+      filenameType: "str",
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: "false",
+      encoding: "none",
+      wires: [[]],
+    },
     { id: "catch1", z, type: "catch", scope: null, uncaught: false, wires: [["errorsLine1"]] },
-    { id: "errorsLine1", z, type: "change", rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }], wires: [["errorsFile1"]] },
-    { id: "errorsFile1", z, type: "file", name: "", filename: join(dir, "errors.log"), filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "none", wires: [[]] },
+    {
+      id: "errorsLine1",
+      z,
+      type: "change",
+      rules: [{ t: "set", p: "payload", pt: "msg", to: "error.message", tot: "msg" }],
+      wires: [["errorsFile1"]],
+    },
+    {
+      id: "errorsFile1",
+      z,
+      type: "file",
+      name: "",
+      filename: join(dir, "errors.log"),
+      filenameType: "str",
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: "false",
+      encoding: "none",
+      wires: [[]],
+    },
   ];
   if (withSource) {
     flow.push(
-      { id: "sim1", type: "wa-client", name: "", mode: "simulator", source: "file", scriptPath: join(dir, "stream.jsonl"), speed: "1000", maxGap: "0.05", stagger: "0.01", startDelay: "0.5", loop: false },
+      {
+        id: "sim1",
+        type: "wa-client",
+        name: "",
+        mode: "simulator",
+        source: "file",
+        scriptPath: join(dir, "stream.jsonl"),
+        speed: "1000",
+        maxGap: "0.05",
+        stagger: "0.01",
+        startDelay: "0.5",
+        loop: false,
+      },
       { id: "in1", z, type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["queue1"]] },
     );
   }
@@ -66,15 +171,28 @@ describe("kill -9 while rows are being written to Google Sheets (durable queue, 
     linkedUserDir(userDir, pkg.name);
     const stream = Array.from({ length: MESSAGES }, (_, i) => {
       const chat = `44770090${String(i % 30).padStart(4, "0")}@c.us`;
-      return JSON.stringify({ id: `row${String(i).padStart(4, "0")}`, conversation: chat, chat, from: chat, timestamp: 1_800_000_000 + i, text: `order ${i}` });
+      return JSON.stringify({
+        id: `row${String(i).padStart(4, "0")}`,
+        conversation: chat,
+        chat,
+        from: chat,
+        timestamp: 1_800_000_000 + i,
+        text: `order ${i}`,
+      });
     });
     writeFileSync(join(dir, "stream.jsonl"), stream.join("\n"));
     writeFileSync(join(userDir, "flows.json"), "[]");
     runtime = await startNodeRed(userDir);
 
     // Deployed as the editor does it, so the key goes into Node-RED's encrypted credentials.
-    const flows = pipeline(dir, emulator.url, true).map((node) => (node.id === "sheets1" ? { ...node, credentials: { key: JSON.stringify(emulator.createServiceAccount("crash")) } } : node));
-    const deploy = await fetch(`${runtime.url}/flows`, { method: "POST", headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" }, body: JSON.stringify(flows) });
+    const flows = pipeline(dir, emulator.url, true).map((node) =>
+      node.id === "sheets1" ? { ...node, credentials: { key: JSON.stringify(emulator.createServiceAccount("crash")) } } : node,
+    );
+    const deploy = await fetch(`${runtime.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full" },
+      body: JSON.stringify(flows),
+    });
     assert.equal(deploy.status, 204, await deploy.text());
 
     const rowsInSheet = () => (emulator.model.get(SPREADSHEET, "Log!A:A").values ?? []).map((row) => String(row[0]));
@@ -94,17 +212,35 @@ describe("kill -9 while rows are being written to Google Sheets (durable queue, 
     const accepted = new Set(lines(join(dir, "accepted.log")));
     const sent = new Set(stream.map((line) => (JSON.parse(line) as { id: string }).id));
     assert.ok(accepted.size > atKill, `killed mid-stream: ${atKill} rows of ${accepted.size} accepted messages`);
-    await waitFor(() => [...accepted].every((id) => new Set(rowsInSheet()).has(id)) || lines(join(dir, "errors.log")).length > 0, 90_000, "every accepted message written after the restart");
+    await waitFor(
+      () => [...accepted].every((id) => new Set(rowsInSheet()).has(id)) || lines(join(dir, "errors.log")).length > 0,
+      90_000,
+      "every accepted message written after the restart",
+    );
     // Once every accepted message has been acknowledged the queue holds nothing: no second write can come.
-    await waitFor(() => [...accepted].every((id) => new Set(lines(join(dir, "acked.log"))).has(id)) || lines(join(dir, "errors.log")).length > 0, 90_000, "every accepted message acknowledged");
+    await waitFor(
+      () => [...accepted].every((id) => new Set(lines(join(dir, "acked.log"))).has(id)) || lines(join(dir, "errors.log")).length > 0,
+      90_000,
+      "every accepted message acknowledged",
+    );
 
     const keys = rowsInSheet();
     const unique = new Set(keys);
     assert.deepEqual(lines(join(dir, "errors.log")), [], "no pipeline errors");
     assert.equal(keys.length, unique.size, `no row twice (${keys.length} rows, ${unique.size} distinct)`);
-    assert.deepEqual([...accepted].filter((id) => !unique.has(id)), [], "no accepted message missing");
+    assert.deepEqual(
+      [...accepted].filter((id) => !unique.has(id)),
+      [],
+      "no accepted message missing",
+    );
     // The simulator gives each delivered message its own id ending in the script's id.
-    assert.deepEqual([...unique].filter((id) => !sent.has(id.replace(/^.*?(row\d+)$/, "$1"))), [], "nothing in the sheet that was not sent");
-    console.log(`      ${accepted.size} messages accepted, ${atKill} rows in the sheet at the kill (the last batch unacknowledged), ${keys.length} after the restart, each once; ${emulator.counts.byMethod["values.append"]} appends, ${emulator.counts.byMethod["values.get"] ?? 0} key checks`);
+    assert.deepEqual(
+      [...unique].filter((id) => !sent.has(id.replace(/^.*?(row\d+)$/, "$1"))),
+      [],
+      "nothing in the sheet that was not sent",
+    );
+    console.log(
+      `      ${accepted.size} messages accepted, ${atKill} rows in the sheet at the kill (the last batch unacknowledged), ${keys.length} after the restart, each once; ${emulator.counts.byMethod["values.append"]} appends, ${emulator.counts.byMethod["values.get"] ?? 0} key checks`,
+    );
   });
 });

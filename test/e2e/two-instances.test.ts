@@ -9,7 +9,6 @@ import { loadBalancedFlow } from "./load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 2000;
 const CHATS = 50;
@@ -44,17 +43,38 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
       const userDir = join(dir, `instance-${name}`);
       mkdirSync(userDir);
       linkedUserDir(userDir, pkg.name);
-      writeFileSync(join(userDir, "flows.json"), JSON.stringify(loadBalancedFlow({ redisUrl: REDIS_URL, logFile: logs[index], keyPrefix, workMs: [1, 5] })));
+      writeFileSync(
+        join(userDir, "flows.json"),
+        JSON.stringify(loadBalancedFlow({ redisUrl: REDIS_URL, logFile: logs[index], keyPrefix, workMs: [1, 5] })),
+      );
       instances.push(await startNodeRed(userDir, 60_000, { WA_INSTANCE: name }));
     }
 
     // The load balancer: each message to one instance at random, in stream order.
     let seed = 42;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const started = Date.now();
     const ingest = async (id: string, chatId: string, target: RunningNodeRed) => {
-      const envelope = { message: { id, chatId, from: chatId, body: `message ${id}`, type: "chat", timestamp: Date.now(), receivedAt: Date.now(), isGroup: false, fromMe: false, transport: "http" }, trace: [] };
-      const response = await fetch(`${target.url}/ingest`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(envelope) });
+      const envelope = {
+        message: {
+          id,
+          chatId,
+          from: chatId,
+          body: `message ${id}`,
+          type: "chat",
+          timestamp: Date.now(),
+          receivedAt: Date.now(),
+          isGroup: false,
+          fromMe: false,
+          transport: "http",
+        },
+        trace: [],
+      };
+      const response = await fetch(`${target.url}/ingest`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(envelope),
+      });
       assert.equal(response.status, 202);
     };
     const chatOf = (i: number) => `44770091${String(i % CHATS).padStart(4, "0")}@c.us`;
@@ -68,10 +88,12 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
     await waitFor(() => markers() >= CHATS, 60_000, "a marker processed in every chat");
 
     const records = logs.flatMap((file) =>
-      lines(file).filter((line) => !line.startsWith("z-marker-")).map((line) => {
-        const [id, chatId, token, acquiredAt, writtenAt, instance] = line.split(" ");
-        return { id, chatId, token: Number(token), acquiredAt: Number(acquiredAt), writtenAt: Number(writtenAt), instance };
-      }),
+      lines(file)
+        .filter((line) => !line.startsWith("z-marker-"))
+        .map((line) => {
+          const [id, chatId, token, acquiredAt, writtenAt, instance] = line.split(" ");
+          return { id, chatId, token: Number(token), acquiredAt: Number(acquiredAt), writtenAt: Number(writtenAt), instance };
+        }),
     );
     assert.deepEqual(lines(`${logs[0]}.errors`).concat(lines(`${logs[1]}.errors`)), [], "no pipeline errors");
     assert.equal(records.length, MESSAGES, "nothing processed twice");
@@ -83,11 +105,20 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
       const chatId = `44770091${String(chat).padStart(4, "0")}@c.us`;
       const held = records.filter((r) => r.chatId === chatId).sort((a, b) => a.token - b.token);
       assert.equal(new Set(held.map((r) => r.token)).size, held.length, `${chatId}: every grant has its own token`);
-      assert.deepEqual(held.map((r) => r.id), held.map((r) => r.id).sort(), `${chatId}: processed in the order sent`);
+      assert.deepEqual(
+        held.map((r) => r.id),
+        held.map((r) => r.id).sort(),
+        `${chatId}: processed in the order sent`,
+      );
       for (let k = 1; k < held.length; k += 1) {
-        assert.ok(held[k].acquiredAt >= held[k - 1].writtenAt, `${chatId}: token ${held[k].token} was granted before token ${held[k - 1].token} finished`);
+        assert.ok(
+          held[k].acquiredAt >= held[k - 1].writtenAt,
+          `${chatId}: token ${held[k].token} was granted before token ${held[k - 1].token} finished`,
+        );
       }
     }
-    console.log(`      ${MESSAGES} messages in ${seconds.toFixed(1)} s (${(MESSAGES / seconds).toFixed(0)} msg/s end to end); instance A ${byInstance.A}, B ${byInstance.B}`);
+    console.log(
+      `      ${MESSAGES} messages in ${seconds.toFixed(1)} s (${(MESSAGES / seconds).toFixed(0)} msg/s end to end); instance A ${byInstance.A}, B ${byInstance.B}`,
+    );
   });
 });

@@ -12,7 +12,6 @@ import { createWwebjsTransport } from "../../src/core/transport/wwebjs-client";
 import { waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Browser processes still running for this session's profile folder. */
@@ -37,7 +36,10 @@ describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", funct
 
   it("reports why it cannot connect instead of crashing or hanging, and leaves no browser behind when closed", async () => {
     const sessionId = `e2e${Date.now().toString(36)}`;
-    transport = createWwebjsTransport({ sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "" }, systemClock);
+    transport = createWwebjsTransport(
+      { sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "" },
+      systemClock,
+    );
     transport.start();
     const seen: [TransportState, string | undefined][] = [];
     transport.onStateChange((state, detail) => seen.push([state, detail]));
@@ -62,7 +64,19 @@ describe("the real whatsapp-web.js Client, with no route to WhatsApp Web", funct
     }
     const sessionId = `e2eremote${Date.now().toString(36)}`;
     const archives = new WatchedArchives(new MemoryStore(systemClock), join(userDir, "wa-pipeline", "wwebjs-sessions"));
-    transport = createWwebjsTransport({ sessionId, userDir, chromiumPath: CHROMIUM, headless: true, extraArgs: [], includeOwn: false, pairingPhoneNumber: "", sessionStore: () => archives }, systemClock);
+    transport = createWwebjsTransport(
+      {
+        sessionId,
+        userDir,
+        chromiumPath: CHROMIUM,
+        headless: true,
+        extraArgs: [],
+        includeOwn: false,
+        pairingPhoneNumber: "",
+        sessionStore: () => archives,
+      },
+      systemClock,
+    );
     transport.start();
     await waitFor(() => transport!.state() === "disconnected", 90_000, "the session to report that WhatsApp Web cannot be reached");
     assert.deepEqual(asked.slice(0, 1), [`RemoteAuth-${sessionId}`]);

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { ADMIN, READER, RunningNodeRed, adminAuthSettings, deploy, freshUserDir, loginToken, startNodeRed } from "./real-runtime";
 
-
 const ENDPOINTS: { method: "GET" | "POST"; path: string; writes: boolean }[] = [
   { method: "GET", path: "/wa-pipeline/clients/sec-sim/pairing", writes: false },
   { method: "POST", path: "/wa-pipeline/clients/sec-sim/inject", writes: true },
@@ -36,8 +35,34 @@ describe("security: the pack's admin endpoints with adminAuth on, in a real Node
       [
         { id: z, type: "tab", label: "admin endpoints" },
         { id: "sec-sim", type: "wa-client", mode: "simulator", source: "demo", speed: 1, startDelay: 3600, loop: false },
-        { id: "sec-dlq", z, type: "wa-dead-letter", dlqName: "sec", autoRetry: false, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 5, wires: [[], []] },
-        { id: "sec-gallery", z, type: "wa-gallery", folder: "wa-pipeline/gallery", action: "store", maxAgeDays: 30, maxTotalMegabytes: 100, maxFileMegabytes: 16, maxPerChat: 500, thumbnails: false, thumbnailSize: 256, wires: [[]] },
+        {
+          id: "sec-dlq",
+          z,
+          type: "wa-dead-letter",
+          dlqName: "sec",
+          autoRetry: false,
+          maxAttempts: 3,
+          backoffSeconds: 10,
+          maxBackoffMinutes: 10,
+          settleMinutes: 5,
+          maxEntries: 100,
+          checkSeconds: 5,
+          wires: [[], []],
+        },
+        {
+          id: "sec-gallery",
+          z,
+          type: "wa-gallery",
+          folder: "wa-pipeline/gallery",
+          action: "store",
+          maxAgeDays: 30,
+          maxTotalMegabytes: 100,
+          maxFileMegabytes: 16,
+          maxPerChat: 500,
+          thumbnails: false,
+          thumbnailSize: 256,
+          wires: [[]],
+        },
       ],
       { token: adminToken },
     );

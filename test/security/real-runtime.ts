@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../e2e/runtime";
 
-
 export const packageName = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string }).name;
 
 export const ADMIN = { username: "admin", password: "admin-pass-for-tests", scope: "*" };
@@ -14,7 +13,8 @@ export const READER = { username: "reader", password: "reader-pass-for-tests", s
 export function adminAuthSettings(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bcrypt = require("bcryptjs") as { hashSync(text: string, rounds: number): string };
-  const user = (who: { username: string; password: string }, permissions: string) => `{ username: ${JSON.stringify(who.username)}, password: ${JSON.stringify(bcrypt.hashSync(who.password, 4))}, permissions: ${JSON.stringify(permissions)} }`;
+  const user = (who: { username: string; password: string }, permissions: string) =>
+    `{ username: ${JSON.stringify(who.username)}, password: ${JSON.stringify(bcrypt.hashSync(who.password, 4))}, permissions: ${JSON.stringify(permissions)} }`;
   return `adminAuth: { type: "credentials", users: [${user(ADMIN, "*")}, ${user(READER, "read")}] },`;
 }
 
@@ -30,7 +30,13 @@ export async function loginToken(adminUrl: string, who: { username: string; pass
   const response = await fetch(`${adminUrl}/auth/token`, {
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ client_id: "node-red-editor", grant_type: "password", scope: who.scope, username: who.username, password: who.password }).toString(),
+    body: new URLSearchParams({
+      client_id: "node-red-editor",
+      grant_type: "password",
+      scope: who.scope,
+      username: who.username,
+      password: who.password,
+    }).toString(),
   });
   if (!response.ok) throw new Error(`login as ${who.username}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -42,18 +48,34 @@ export type DeployType = "full" | "flows" | "nodes" | "reload";
  * Deploys flows through the admin API as the editor's Deploy button does ("reload" restarts the flows),
  * and waits until the runtime logs that the flows started again.
  */
-export async function deploy(runtime: RunningNodeRed, flows: unknown[], options: { type?: DeployType; adminRoot?: string; token?: string } = {}): Promise<void> {
+export async function deploy(
+  runtime: RunningNodeRed,
+  flows: unknown[],
+  options: { type?: DeployType; adminRoot?: string; token?: string } = {},
+): Promise<void> {
   const type = options.type ?? "full";
   const adminUrl = `${runtime.url}${options.adminRoot ?? ""}`;
-  const headers: Record<string, string> = { "Content-Type": "application/json", "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": type };
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "Node-RED-API-Version": "v2",
+    "Node-RED-Deployment-Type": type,
+  };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const current = await fetch(`${adminUrl}/flows`, { headers: { ...headers, Accept: "application/json" } });
   if (!current.ok) throw new Error(`GET /flows: ${current.status}`);
   const { rev } = (await current.json()) as { rev: string };
   const startedBefore = runtime.logs.filter((line) => line.includes("Started flows") || line.includes("Started modified")).length;
-  const response = await fetch(`${adminUrl}/flows`, { method: "POST", headers, body: JSON.stringify(type === "reload" ? { rev } : { flows, rev }) });
+  const response = await fetch(`${adminUrl}/flows`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(type === "reload" ? { rev } : { flows, rev }),
+  });
   if (!response.ok) throw new Error(`deploy (${type}): ${response.status} ${await response.text()}`);
-  await waitFor(() => runtime.logs.filter((line) => line.includes("Started flows") || line.includes("Started modified")).length > startedBefore, 60_000, `the flows to start after a ${type} deploy`);
+  await waitFor(
+    () => runtime.logs.filter((line) => line.includes("Started flows") || line.includes("Started modified")).length > startedBefore,
+    60_000,
+    `the flows to start after a ${type} deploy`,
+  );
 }
 
 export { metaSignature } from "../support/meta-signature";
@@ -63,7 +85,22 @@ export function cloudDelivery(id: string, text: string, ageSeconds = 5, from = "
   const timestamp = String(Math.floor(Date.now() / 1000) - ageSeconds);
   return JSON.stringify({
     object: "whatsapp_business_account",
-    entry: [{ id: "1", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { phone_number_id: "106540352242922" }, contacts: [{ profile: { name: "Priya" }, wa_id: from }], messages: [{ from, id, timestamp, type: "text", text: { body: text } }] } }] }],
+    entry: [
+      {
+        id: "1",
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { phone_number_id: "106540352242922" },
+              contacts: [{ profile: { name: "Priya" }, wa_id: from }],
+              messages: [{ from, id, timestamp, type: "text", text: { body: text } }],
+            },
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -89,7 +126,9 @@ export function childProcesses(pid: number): number[] {
 
 /** Uncaught exceptions and crashes as Node-RED logs them. */
 export function crashLines(logs: string[]): string[] {
-  return logs.filter((line) => /Uncaught Exception|UnhandledPromiseRejection|unhandledRejection|TypeError: Cannot read properties of null/.test(line));
+  return logs.filter((line) =>
+    /Uncaught Exception|UnhandledPromiseRejection|unhandledRejection|TypeError: Cannot read properties of null/.test(line),
+  );
 }
 
 export type { RunningNodeRed };

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { listenToComms, repoRoot, waitFor } from "../e2e/runtime";
 import { DeployType, RunningNodeRed, childProcesses, crashLines, deploy, freshUserDir, startNodeRed } from "./real-runtime";
 
-
 const ROUNDS = 5;
 /** Examples whose media nodes must be caught at work when they are redeployed (the tesseract crash hid there). */
 const BUSY_BEFORE_REDEPLOY: Record<string, string> = { "wa-ocr": "wa-ocr" };
@@ -27,7 +26,14 @@ function alive(pid: number): boolean {
 function exampleFlows(name: string, round: number): Record<string, unknown>[] {
   const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", `${name}.json`), "utf8")) as Record<string, unknown>[];
   const tab = { id: `redeploy-${name}`, type: "tab", label: name, info: `round ${round}` };
-  return [tab, ...nodes.map((node) => ({ ...node, ...(String(node.type).startsWith("wa-client") || node.type === "wa-store" ? {} : { z: tab.id }), name: `${String(node.name ?? "")}`.replace(/ ·\d+$/, "") + ` ·${round}` }))];
+  return [
+    tab,
+    ...nodes.map((node) => ({
+      ...node,
+      ...(String(node.type).startsWith("wa-client") || node.type === "wa-store" ? {} : { z: tab.id }),
+      name: `${String(node.name ?? "")}`.replace(/ ·\d+$/, "") + ` ·${round}`,
+    })),
+  ];
 }
 
 describe("security: every bundled example deployed and redeployed in a real Node-RED", function () {
@@ -65,7 +71,17 @@ describe("security: every bundled example deployed and redeployed in a real Node
           if (busyNode) {
             // Redeploy the moment a photo is taken in: the engine is starting or reading it.
             const from = comms.messages.length;
-            await waitFor(() => !alive(runtime.pid) || comms.messages.slice(from).some((m) => m.topic === `status/${busyNode}` && (m.data.fill === "green" || m.data.fill === "yellow")), 60_000, `${busyType} at work`).catch((error: Error) => assert.fail(`${error.message}\n${runtime.logs.slice(-15).join("\n")}\n${JSON.stringify(comms.messages.slice(-8))}`));
+            await waitFor(
+              () =>
+                !alive(runtime.pid) ||
+                comms.messages
+                  .slice(from)
+                  .some((m) => m.topic === `status/${busyNode}` && (m.data.fill === "green" || m.data.fill === "yellow")),
+              60_000,
+              `${busyType} at work`,
+            ).catch((error: Error) =>
+              assert.fail(`${error.message}\n${runtime.logs.slice(-15).join("\n")}\n${JSON.stringify(comms.messages.slice(-8))}`),
+            );
           }
           assert.ok(alive(runtime.pid), `Node-RED died while ${name} ran:\n${runtime.logs.slice(-30).join("\n")}`);
           await deploy(runtime, exampleFlows(name, round), { type });
@@ -83,8 +99,12 @@ describe("security: every bundled example deployed and redeployed in a real Node
     assert.deepEqual(childProcesses(runtime.pid), [], "no child process left");
     // Engine threads (tesseract, speech, documents) end with their nodes; the runtime's own threads remain.
     const deadline = Date.now() + 20_000;
-    while (threadCount(runtime.pid) > baselineThreads + 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.ok(threadCount(runtime.pid) <= baselineThreads + 4, `threads: ${threadCount(runtime.pid)} against ${baselineThreads} at the start`);
+    while (threadCount(runtime.pid) > baselineThreads + 4 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(
+      threadCount(runtime.pid) <= baselineThreads + 4,
+      `threads: ${threadCount(runtime.pid)} against ${baselineThreads} at the start`,
+    );
     assert.deepEqual(crashLines(runtime.logs), []);
   });
 });

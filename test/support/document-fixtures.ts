@@ -1,7 +1,6 @@
 // Documents made by the tests: ZIP-based DOCX/XLSX written part by part, PDFs written object by object.
 import { crc32, deflateRawSync } from "node:zlib";
 
-
 export function makeZip(parts: Record<string, string | Buffer>, options: { lieAboutSize?: boolean } = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -67,13 +66,18 @@ export function makeXlsx(sheets: { name: string; rows: (string | number)[][] }[]
     strings.push(s);
     return strings.length - 1;
   };
-  const letters = (n: number) => (n < 26 ? String.fromCharCode(65 + n) : String.fromCharCode(64 + Math.floor(n / 26)) + String.fromCharCode(65 + (n % 26)));
+  const letters = (n: number) =>
+    n < 26 ? String.fromCharCode(65 + n) : String.fromCharCode(64 + Math.floor(n / 26)) + String.fromCharCode(65 + (n % 26));
   const parts: Record<string, string> = {};
   sheets.forEach((sheet, s) => {
     const rows = sheet.rows
-      .map((row, r) => `<row r="${r + 1}">${row.map((value, c) => (typeof value === "number" ? `<c r="${letters(c)}${r + 1}"><v>${value}</v></c>` : `<c r="${letters(c)}${r + 1}" t="s"><v>${stringIndex(value)}</v></c>`)).join("")}</row>`)
+      .map(
+        (row, r) =>
+          `<row r="${r + 1}">${row.map((value, c) => (typeof value === "number" ? `<c r="${letters(c)}${r + 1}"><v>${value}</v></c>` : `<c r="${letters(c)}${r + 1}" t="s"><v>${stringIndex(value)}</v></c>`)).join("")}</row>`,
+      )
       .join("");
-    parts[`xl/worksheets/sheet${s + 1}.xml`] = `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows}</sheetData></worksheet>`;
+    parts[`xl/worksheets/sheet${s + 1}.xml`] =
+      `<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows}</sheetData></worksheet>`;
   });
   return makeZip({
     "[Content_Types].xml": `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
@@ -109,12 +113,18 @@ export function makePdf(pages: string[], options: { title?: string; encrypted?: 
       content = add(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
       streams.set(text, content);
     }
-    pageIds.push(add(`<< /Type /Page /Parent ${pagesId} 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${content} 0 R >>`));
+    pageIds.push(
+      add(
+        `<< /Type /Page /Parent ${pagesId} 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 ${font} 0 R >> >> /Contents ${content} 0 R >>`,
+      ),
+    );
   }
   objects[catalog - 1] = `<< /Type /Catalog /Pages ${pagesId} 0 R >>`;
   objects[pagesId - 1] = `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(" ")}] /Count ${pageIds.length} >>`;
   const info = add(`<< /Title (${options.title ?? "Invoice"}) /Author (wapipe tests) >>`);
-  const encrypt = options.encrypted ? add(`<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <${"7a".repeat(32)}> /U <${"3c".repeat(32)}> >>`) : undefined;
+  const encrypt = options.encrypted
+    ? add(`<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <${"7a".repeat(32)}> /U <${"3c".repeat(32)}> >>`)
+    : undefined;
   let out = "%PDF-1.4\n";
   const offsets: number[] = [];
   objects.forEach((body, i) => {

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse, createServer } from "node:http";
 import { AddressInfo } from "node:net";
 
-
 /**
  * A loopback stand-in for the WhatsApp Cloud API's send endpoint
  * (POST /{version}/{phone-number-id}/messages), answering as Graph does: its success shape,
@@ -29,7 +28,11 @@ function multipartParts(raw: Buffer, contentType: string | undefined): Map<strin
     const name = /name="([^"]+)"/.exec(headers)?.[1];
     if (!name) continue;
     const body = section.slice(headerEnd + 4).replace(/\r\n$/, "");
-    parts.set(name, { data: Buffer.from(body, "latin1"), filename: /filename="([^"]*)"/.exec(headers)?.[1], type: /Content-Type: ([^\r\n]+)/i.exec(headers)?.[1] });
+    parts.set(name, {
+      data: Buffer.from(body, "latin1"),
+      filename: /filename="([^"]*)"/.exec(headers)?.[1],
+      type: /Content-Type: ([^\r\n]+)/i.exec(headers)?.[1],
+    });
   }
   return parts;
 }
@@ -73,7 +76,9 @@ export class GraphApiStandin {
   }
 
   sentTexts(): string[] {
-    return this.calls.filter((c) => c.body && (c.body.text as { body?: string } | undefined)?.body !== undefined).map((c) => (c.body!.text as { body: string }).body);
+    return this.calls
+      .filter((c) => c.body && (c.body.text as { body?: string } | undefined)?.body !== undefined)
+      .map((c) => (c.body!.text as { body: string }).body);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -94,7 +99,10 @@ export class GraphApiStandin {
     }
     if (fault?.kind === "status") {
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
-      const message = fault.status === 429 || fault.code === 130429 ? "(#130429) Rate limit hit" : "An unexpected error has occurred. Please retry your request later.";
+      const message =
+        fault.status === 429 || fault.code === 130429
+          ? "(#130429) Rate limit hit"
+          : "An unexpected error has occurred. Please retry your request later.";
       this.graphError(res, fault.status, fault.code ?? (fault.status === 429 ? 130429 : 2), message, headers);
       return;
     }
@@ -130,7 +138,12 @@ export class GraphApiStandin {
       return;
     }
     if (match[2] !== this.phoneNumberId) {
-      this.graphError(res, 400, 100, `Unsupported post request. Object with ID '${match[2]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`);
+      this.graphError(
+        res,
+        400,
+        100,
+        `Unsupported post request. Object with ID '${match[2]}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      );
       return;
     }
     if (!body || body.messaging_product !== "whatsapp") {
@@ -171,7 +184,13 @@ export class GraphApiStandin {
       return;
     }
     res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.${randomBytes(18).toString("base64url")}` }] }));
+    res.end(
+      JSON.stringify({
+        messaging_product: "whatsapp",
+        contacts: [{ input: to, wa_id: to }],
+        messages: [{ id: `wamid.${randomBytes(18).toString("base64url")}` }],
+      }),
+    );
   }
 
   private serveMedia(req: IncomingMessage, res: ServerResponse): void {
@@ -189,14 +208,30 @@ export class GraphApiStandin {
     }
     if (described) {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ messaging_product: "whatsapp", url: `${this.url}/media-download/${id}`, mime_type: media.mimetype, sha256: "x", file_size: media.data.length, id }));
+      res.end(
+        JSON.stringify({
+          messaging_product: "whatsapp",
+          url: `${this.url}/media-download/${id}`,
+          mime_type: media.mimetype,
+          sha256: "x",
+          file_size: media.data.length,
+          id,
+        }),
+      );
       return;
     }
     res.writeHead(200, { "Content-Type": media.mimetype, "Content-Length": String(media.data.length) });
     res.end(media.data);
   }
 
-  private graphError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}, type = "OAuthException"): void {
+  private graphError(
+    res: ServerResponse,
+    status: number,
+    code: number,
+    message: string,
+    headers: Record<string, string> = {},
+    type = "OAuthException",
+  ): void {
     res.writeHead(status, { "Content-Type": "application/json", ...headers });
     res.end(JSON.stringify({ error: { message, type, code, error_subcode: undefined, fbtrace_id: randomBytes(8).toString("base64url") } }));
   }

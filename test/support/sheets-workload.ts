@@ -8,7 +8,6 @@ import { CellValue } from "../../src/core/sheets/sheets-model";
 import { EmulatorFaults, SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import { googleSheetsWriter } from "../../src/core/sheets/google-sheets";
 
-
 /**
  * One Sheets write-back workload run two ways against the emulator with Google's own client and
  * a fake clock: the pack's batched, breaker-guarded writer, and the naive flow people build by
@@ -53,14 +52,27 @@ async function setUp(options: WorkloadOptions) {
   const emulator = new SheetsEmulator({ clock, random: seeded(options.seed ?? 7) });
   emulator.model.create("book", "Orders", [{ title: "Log", rowCount: options.rows * 2 + 100, columnCount: 5 }]);
   await emulator.start();
-  const faults = { ...options.faults, outages: (options.faults.outages ?? []).map((o) => ({ from: START + o.from, until: START + o.until })) };
+  const faults = {
+    ...options.faults,
+    outages: (options.faults.outages ?? []).map((o) => ({ from: START + o.from, until: START + o.until })),
+  };
   emulator.setFaults(faults);
-  const api = sheetsApi({ version: "v4", rootUrl: `${emulator.url}/`, headers: { Authorization: `Bearer ${TOKEN}` }, retry: false } as unknown as sheets_v4.Options);
+  const api = sheetsApi({
+    version: "v4",
+    rootUrl: `${emulator.url}/`,
+    headers: { Authorization: `Bearer ${TOKEN}` },
+    retry: false,
+  } as unknown as sheets_v4.Options);
   return { clock, emulator, api };
 }
 
 /** Reads the sheet back, stops the emulator and puts the figures together. */
-async function finish(emulator: SheetsEmulator, clock: FakeClock, rows: number, outcome: { deadLettered: number; breakerStates: string[]; keyChecks?: number }): Promise<WorkloadResult> {
+async function finish(
+  emulator: SheetsEmulator,
+  clock: FakeClock,
+  rows: number,
+  outcome: { deadLettered: number; breakerStates: string[]; keyChecks?: number },
+): Promise<WorkloadResult> {
   emulator.setFaults({});
   const keys = (emulator.model.get("book", "Log!A:A").values ?? []).map((row) => String(row[0]));
   const unique = new Set(keys);
@@ -91,14 +103,29 @@ async function drive(clock: FakeClock, finished: () => boolean, stepMs = 250, ma
 
 export async function batchedWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const { clock, emulator, api } = await setUp(options);
-  const breaker = new CircuitBreaker(clock, { ...DEFAULT_BREAKER_OPTIONS, windowMs: 30_000, minimumCalls: 5, failureRate: 0.5, resetTimeoutMs: 20_000 });
+  const breaker = new CircuitBreaker(clock, {
+    ...DEFAULT_BREAKER_OPTIONS,
+    windowMs: 30_000,
+    minimumCalls: 5,
+    failureRate: 0.5,
+    resetTimeoutMs: 20_000,
+  });
   const breakerStates: string[] = [];
   breaker.onChange((state) => breakerStates.push(state));
   const quota = new TokenBucket(clock, 60);
   let written = 0;
   const failed: WaError[] = [];
   const batcher = new AppendBatcher<number>(
-    { range: "Log!A1", keyColumn: 0, windowMs: 1000, maxRows: 100, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: 60 * 60_000, checkKeysFirst: true },
+    {
+      range: "Log!A1",
+      keyColumn: 0,
+      windowMs: 1000,
+      maxRows: 100,
+      backoffMs: 1000,
+      maxBackoffMs: 60_000,
+      giveUpAfterMs: 60 * 60_000,
+      checkKeysFirst: true,
+    },
     {
       clock,
       random: seeded((options.seed ?? 7) + 4),
@@ -170,7 +197,11 @@ export async function naiveWorkload(options: WorkloadOptions & { concurrency?: n
 }
 
 /** The proof's fault profile: 30 % of calls answered 429, a 2-minute outage, and some lost answers. */
-export const PROOF_FAULTS: Partial<EmulatorFaults> = { rateLimitShare: 0.3, lostAnswerShare: 0.05, outages: [{ from: 10_000, until: 130_000 }] };
+export const PROOF_FAULTS: Partial<EmulatorFaults> = {
+  rateLimitShare: 0.3,
+  lostAnswerShare: 0.05,
+  outages: [{ from: 10_000, until: 130_000 }],
+};
 
 export interface ReadWorkloadResult {
   lookups: number;
@@ -185,8 +216,20 @@ export async function cachedReadWorkload(lookups: number, minutes: number): Prom
   const { SheetsReadCache } = await import("../../src/core/sheets/read-cache");
   const { googleSheetsReader } = await import("../../src/core/sheets/google-sheets");
   const { clock, emulator, api } = await setUp({ rows: 10, faults: {} });
-  emulator.model.update("book", "Log!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee", 9.9]], "RAW");
-  const cache = new SheetsReadCache({ namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 }, { clock, fetch: googleSheetsReader(api, "book", { timeoutMs: 20_000 }) });
+  emulator.model.update(
+    "book",
+    "Log!A1",
+    [
+      ["sku", "name", "price"],
+      ["TEA-1", "Green tea", 3.5],
+      ["COF-2", "Coffee", 9.9],
+    ],
+    "RAW",
+  );
+  const cache = new SheetsReadCache(
+    { namespace: "book", ttlMs: 60_000, staleMs: 300_000, maxEntries: 100 },
+    { clock, fetch: googleSheetsReader(api, "book", { timeoutMs: 20_000 }) },
+  );
   const spacing = (minutes * 60_000) / lookups;
   for (let i = 0; i < lookups; i += 1) {
     await cache.read("Log!A:C");
@@ -194,7 +237,13 @@ export async function cachedReadWorkload(lookups: number, minutes: number): Prom
     await cache.idle();
     clock.advance(spacing);
   }
-  const result = { lookups, readCalls: emulator.counts.byMethod["values.get"] ?? 0, naiveReadCalls: lookups, hitRate: cache.hitRate(), simulatedMinutes: minutes };
+  const result = {
+    lookups,
+    readCalls: emulator.counts.byMethod["values.get"] ?? 0,
+    naiveReadCalls: lookups,
+    hitRate: cache.hitRate(),
+    simulatedMinutes: minutes,
+  };
   await emulator.stop();
   return result;
 }

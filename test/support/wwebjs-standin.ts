@@ -2,7 +2,6 @@ import { EventEmitter } from "node:events";
 import type { MessageMedia, MessageSendOptions } from "whatsapp-web.js";
 import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/transport/wwebjs-transport";
 
-
 /** A 2×2 red JPEG, made by libvips: what a customer's photo downloads as. */
 export const STANDIN_JPEG = Buffer.from(
   "/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAACAAIDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAb/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAABgf/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCAAHlhf//Z",
@@ -48,7 +47,8 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   }
 
   async initialize(): Promise<void> {
-    if (this.behaviour.initialize === "fail") throw new Error(this.behaviour.failWith ?? "net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com/");
+    if (this.behaviour.initialize === "fail")
+      throw new Error(this.behaviour.failWith ?? "net::ERR_NAME_NOT_RESOLVED at https://web.whatsapp.com/");
     if (this.behaviour.initialize === "hang") return new Promise<void>((_resolve, reject) => (this.loading = reject));
     queueMicrotask(() => {
       if (this.behaviour.savedSession) {
@@ -119,7 +119,10 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   }
 
   /** A customer's message arrives; its media downloads as a JPEG, or is expired or fails as the library reports it. */
-  receive(partial: Partial<WwebjsMessageLike> & { from: string; body: string }, media: "ok" | "expired" | "failed" = "ok"): WwebjsMessageLike {
+  receive(
+    partial: Partial<WwebjsMessageLike> & { from: string; body: string },
+    media: "ok" | "expired" | "failed" = "ok",
+  ): WwebjsMessageLike {
     this.sequence += 1;
     this.knownChats.add(partial.from);
     this.knownMessages.add(`false_${partial.from}_IN${this.sequence}`);

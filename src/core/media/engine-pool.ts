@@ -1,7 +1,6 @@
 import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
 
-
 /** One engine instance that handles one job at a time (a tesseract.js worker, a speech thread). */
 export interface EngineWorker<Input, Output> {
   run(input: Input): Promise<Output>;
@@ -80,7 +79,12 @@ export class EnginePool<Input, Output> {
 
   run(input: Input): Promise<Timed<Output>> {
     if (this.closed) return Promise.reject(new WaError("media.closed", `The ${this.options.label} node is stopping`));
-    if (this.waiting.length >= this.options.maxWaiting) return Promise.reject(new WaError("media.busy", `${this.waiting.length} media files are already waiting for ${this.options.label}`, { waiting: this.waiting.length }));
+    if (this.waiting.length >= this.options.maxWaiting)
+      return Promise.reject(
+        new WaError("media.busy", `${this.waiting.length} media files are already waiting for ${this.options.label}`, {
+          waiting: this.waiting.length,
+        }),
+      );
     return new Promise((resolve, reject) => {
       this.waiting.push({ input, resolve, reject, queuedAt: this.clock.now() });
       this.next();
@@ -142,7 +146,14 @@ export class EnginePool<Input, Output> {
         slot.worker = this.createWorker();
         slot.worker.catch(() => undefined);
       }
-      const worker = await this.limit(slot.worker, this.options.startTimeoutMs, () => new WaError("media.timeout", `The ${this.options.label} engine did not start within ${this.options.startTimeoutMs / 1000} s`, { seconds: this.options.startTimeoutMs / 1000 }));
+      const worker = await this.limit(
+        slot.worker,
+        this.options.startTimeoutMs,
+        () =>
+          new WaError("media.timeout", `The ${this.options.label} engine did not start within ${this.options.startTimeoutMs / 1000} s`, {
+            seconds: this.options.startTimeoutMs / 1000,
+          }),
+      );
       started = true;
       slot.ready = worker;
       const startedAt = this.clock.now();
@@ -150,7 +161,11 @@ export class EnginePool<Input, Output> {
       const result = await new Promise<Output>((resolve, reject) => {
         timer = this.clock.setTimeout(() => {
           timedOut = true;
-          reject(new WaError("media.timeout", `${this.options.label} took longer than ${this.options.timeoutMs / 1000} s`, { seconds: this.options.timeoutMs / 1000 }));
+          reject(
+            new WaError("media.timeout", `${this.options.label} took longer than ${this.options.timeoutMs / 1000} s`, {
+              seconds: this.options.timeoutMs / 1000,
+            }),
+          );
         }, this.options.timeoutMs);
         reading.then(resolve, reject);
       });

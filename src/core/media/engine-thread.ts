@@ -4,7 +4,6 @@ import { parentPort, Worker, workerData } from "node:worker_threads";
 import { WaError, WaErrorCode } from "../errors";
 import { EngineWorker } from "./engine-pool";
 
-
 type ToThread<Input> = { id: number; input: Input };
 type FromThread<Output> =
   | { type: "ready"; info: unknown }
@@ -25,13 +24,24 @@ export interface EngineThreadOptions {
  * Starts the thread `<scriptPath>.js` (or .ts under the test runner; the path without its extension,
  * usually `path.join(__dirname, "…-worker")`) and resolves once it said it is ready.
  */
-export function startEngineThread<Input, Output, Info = unknown>(scriptPath: string, data: unknown, options: EngineThreadOptions, onReady: (info: Info) => void = () => undefined): Promise<EngineWorker<Input, Output>> {
+export function startEngineThread<Input, Output, Info = unknown>(
+  scriptPath: string,
+  data: unknown,
+  options: EngineThreadOptions,
+  onReady: (info: Info) => void = () => undefined,
+): Promise<EngineWorker<Input, Output>> {
   const fromSource = __filename.endsWith(".ts");
   const script = `${scriptPath}.${fromSource ? "ts" : "js"}`;
   const resourceLimits = options.maxHeapMb ? { maxOldGenerationSizeMb: options.maxHeapMb } : undefined;
   // Under the test runner the thread is TypeScript too, loaded through tsx's require hook.
   const thread = fromSource
-    ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, { eval: true, workerData: data, resourceLimits, stdout: true, stderr: true })
+    ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(script)});`, {
+        eval: true,
+        workerData: data,
+        resourceLimits,
+        stdout: true,
+        stderr: true,
+      })
     : new Worker(script, { workerData: data, resourceLimits, stdout: true, stderr: true });
   thread.stdout.resume();
   thread.stderr.resume();
@@ -72,7 +82,9 @@ export function startEngineThread<Input, Output, Info = unknown>(scriptPath: str
         });
       } else if (message.type === "failed") {
         void thread.terminate();
-        rejectStart(new WaError("media.unreadable", `The ${options.label} could not start: ${message.message}`, { reason: message.message }));
+        rejectStart(
+          new WaError("media.unreadable", `The ${options.label} could not start: ${message.message}`, { reason: message.message }),
+        );
       } else {
         const job = pending.get(message.id);
         pending.delete(message.id);
@@ -85,7 +97,9 @@ export function startEngineThread<Input, Output, Info = unknown>(scriptPath: str
 }
 
 /** Thread side: sets the engine up from workerData, says ready, then answers each job in turn. */
-export function serveEngineThread<Input, Output>(setup: (data: unknown) => Promise<{ info?: unknown; handle(input: Input): Promise<Output> }>): void {
+export function serveEngineThread<Input, Output>(
+  setup: (data: unknown) => Promise<{ info?: unknown; handle(input: Input): Promise<Output> }>,
+): void {
   const port = parentPort;
   if (!port) return;
   setup(workerData)
@@ -97,7 +111,10 @@ export function serveEngineThread<Input, Output>(setup: (data: unknown) => Promi
             port.postMessage({ type: "result", id: job.id, value: await handle(job.input) } satisfies FromThread<Output>);
           } catch (error) {
             const known = error instanceof WaError || typeof (error as { code?: unknown }).code === "string";
-            const code = known && String((error as { code: string }).code).startsWith("media.") ? (error as { code: string }).code : "media.unreadable";
+            const code =
+              known && String((error as { code: string }).code).startsWith("media.")
+                ? (error as { code: string }).code
+                : "media.unreadable";
             const reason = String((error as Error)?.message ?? error).slice(0, 300);
             const params = (error as { params?: Record<string, string | number> }).params ?? { reason };
             port.postMessage({ type: "error", id: job.id, code, message: reason, params } satisfies FromThread<Output>);
@@ -112,4 +129,6 @@ export function serveEngineThread<Input, Output>(setup: (data: unknown) => Promi
 }
 
 // Packages that are ES modules only: the compiled CommonJS would turn a plain import() into require().
-export const importModule = new Function("specifier", "return import(specifier)") as (specifier: string) => Promise<Record<string, unknown>>;
+export const importModule = new Function("specifier", "return import(specifier)") as (
+  specifier: string,
+) => Promise<Record<string, unknown>>;

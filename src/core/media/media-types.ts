@@ -1,6 +1,5 @@
 import { WaError } from "../errors";
 
-
 /** What WhatsApp accepts to send, by MIME type (both transports take these). */
 export const SENDABLE_MIME_TYPES = new Set([
   "image/jpeg",
@@ -61,10 +60,15 @@ export function baseMimeType(mimetype: string): string {
 /** Refuses what WhatsApp would refuse: an unknown type, an empty file, one over the limit. */
 export function checkSendableMedia(mimetype: string, sizeBytes: number, maxBytes: number): void {
   if (!SENDABLE_MIME_TYPES.has(baseMimeType(mimetype))) {
-    throw new WaError("media.notSendable", `WhatsApp does not take ${mimetype.slice(0, 80)} files: send images (JPEG, PNG, WebP), audio (OGG, MP3, M4A, AAC, AMR), video (MP4, 3GP) or documents (PDF, Office, TXT, CSV)`, { mimetype: mimetype.slice(0, 80) });
+    throw new WaError(
+      "media.notSendable",
+      `WhatsApp does not take ${mimetype.slice(0, 80)} files: send images (JPEG, PNG, WebP), audio (OGG, MP3, M4A, AAC, AMR), video (MP4, 3GP) or documents (PDF, Office, TXT, CSV)`,
+      { mimetype: mimetype.slice(0, 80) },
+    );
   }
   if (sizeBytes === 0) throw new WaError("media.notSendable", "The file to send is empty", { mimetype });
-  if (sizeBytes > maxBytes) throw new WaError("media.tooLarge", `The media is ${sizeBytes} bytes; the limit is ${maxBytes}`, { size: sizeBytes, max: maxBytes });
+  if (sizeBytes > maxBytes)
+    throw new WaError("media.tooLarge", `The media is ${sizeBytes} bytes; the limit is ${maxBytes}`, { size: sizeBytes, max: maxBytes });
 }
 
 /** The image format its first bytes show (what OCR can read), whatever the mimetype claims. */

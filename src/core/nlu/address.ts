@@ -1,7 +1,7 @@
 import { FoundSpan } from "./text";
 
-
-const STREET_WORD = "rua|r\\.|av\\.?|avenida|alameda|travessa|estrada|rodovia|praça|largo|calle|c\\/|carrera|cra\\.?|cl\\.?|avda\\.?|paseo|camino|pasaje|jirón|rue|avenue|boulevard|bd|chemin|allée|impasse|quai|place|route|road|rd\\.?|street|st\\.?|avenue|ave\\.?|lane|ln\\.?|drive|dr\\.?|way|close|court|ct\\.?|crescent|terrace|parade|highway|hwy|marg|nagar|gali|chowk|sector|viale|piazza|corso";
+const STREET_WORD =
+  "rua|r\\.|av\\.?|avenida|alameda|travessa|estrada|rodovia|praça|largo|calle|c\\/|carrera|cra\\.?|cl\\.?|avda\\.?|paseo|camino|pasaje|jirón|rue|avenue|boulevard|bd|chemin|allée|impasse|quai|place|route|road|rd\\.?|street|st\\.?|avenue|ave\\.?|lane|ln\\.?|drive|dr\\.?|way|close|court|ct\\.?|crescent|terrace|parade|highway|hwy|marg|nagar|gali|chowk|sector|viale|piazza|corso";
 /** A street name: a street word before or after capitalised words, or a German/Swiss compound street. */
 const STREET = new RegExp(
   [
@@ -13,10 +13,13 @@ const STREET = new RegExp(
 /** German and Swiss street names are one capitalised compound (case matters: "during" is no Ring). */
 const COMPOUND_STREET = /(?<![\p{L}])\p{Lu}\p{Ll}[\p{L}-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|steig)(?![\p{L}])/u;
 /** A unit, building or floor: `apto 52`, `flat 1102`, `Level 5`, `unit 7`, `B-304`, `piso 4`, `Room 214`. */
-const UNIT = /\b(?:apto|apt|apartment|ap|flat|unit|suite|level|floor|piso|planta|dto|depto|departamento|room|quarto|andar|bloco|block|tower|torre|casa|house|plot|wohnung|etage|stock|appartement|bâtiment|bat)\.?\s*(?:no\.?\s*)?\d{1,5}[A-Za-z]?\b|\b[A-Z]-\d{2,5}\b/iu;
-const BUILDING = /\b(?:hostel|tower|towers|building|residency|residence|apartments|edifício|edificio|condomínio|condominio|residencial|conjunto|business park|park|plaza|centre|center|mall|complex|society|enclave)\b/iu;
+const UNIT =
+  /\b(?:apto|apt|apartment|ap|flat|unit|suite|level|floor|piso|planta|dto|depto|departamento|room|quarto|andar|bloco|block|tower|torre|casa|house|plot|wohnung|etage|stock|appartement|bâtiment|bat)\.?\s*(?:no\.?\s*)?\d{1,5}[A-Za-z]?\b|\b[A-Z]-\d{2,5}\b/iu;
+const BUILDING =
+  /\b(?:hostel|tower|towers|building|residency|residence|apartments|edifício|edificio|condomínio|condominio|residencial|conjunto|business park|park|plaza|centre|center|mall|complex|society|enclave)\b/iu;
 /** Words that end an address: the sentence goes on about something else. */
-const STOP_WORD = /^(?:and|e|y|und|et|or|ou|o|oder|pls|please|por|pra|para|pour|bitte|instead|en vez|cel|tel|phone|mob|mobile|contact|whatsapp|ka|ke|ki|pe|par|mein|can|could|is|are|it|i|i'm|im|tomorrow|today|amanhã|mañana|morgen|demain|por favor|s'il|thanks|thank|obrigad[oa]|gracias|merci|danke|asap|before|after|until|til|till|by)$/iu;
+const STOP_WORD =
+  /^(?:and|e|y|und|et|or|ou|o|oder|pls|please|por|pra|para|pour|bitte|instead|en vez|cel|tel|phone|mob|mobile|contact|whatsapp|ka|ke|ki|pe|par|mein|can|could|is|are|it|i|i'm|im|tomorrow|today|amanhã|mañana|morgen|demain|por favor|s'il|thanks|thank|obrigad[oa]|gracias|merci|danke|asap|before|after|until|til|till|by)$/iu;
 const CONNECTOR = /^(?:de|do|da|dos|das|del|la|las|los|le|les|des|du|di|no\.?|nr\.?|n[º°]|#|sur|norte|sul|oeste|leste|bis|-|–)$/iu;
 const POSTCODE_OR_NUMBER = /^(?:\d[\d\w-]*|[A-Z]{1,2}\d[\dA-Z]?\s?\d[A-Z]{2}|\d+[ºª°]?[A-Za-z]?)$/u;
 
@@ -40,7 +43,12 @@ function segmentsOf(sentence: string, offset: number): Segment[] {
 }
 
 function isPlaceWord(word: string): boolean {
-  return /^[\p{Lu}\d]/u.test(word) || CONNECTOR.test(word) || POSTCODE_OR_NUMBER.test(word) || /^(?:col\.|colonia|bairro|barrio|dist\.|distrito)$/iu.test(word);
+  return (
+    /^[\p{Lu}\d]/u.test(word) ||
+    CONNECTOR.test(word) ||
+    POSTCODE_OR_NUMBER.test(word) ||
+    /^(?:col\.|colonia|bairro|barrio|dist\.|distrito)$/iu.test(word)
+  );
 }
 
 /**
@@ -109,7 +117,9 @@ export function findAddresses(text: string): FoundSpan[] {
       // A unit or building named just before ("Level 5, 120 Collins St", "Aryabhatta Hostel, Room 214").
       while (startInPiece === 0 && first > 0) {
         const previous = segments[first - 1];
-        const tail = /(?:^|[:]\s*|\s)((?:\p{Lu}[\p{L}\d'’-]*\s+){0,3}(?:\p{Lu}[\p{L}'’-]*)|(?:\S+\s+)?\d{1,5}[A-Za-z]?)$/u.exec(previous.text);
+        const tail = /(?:^|[:]\s*|\s)((?:\p{Lu}[\p{L}\d'’-]*\s+){0,3}(?:\p{Lu}[\p{L}'’-]*)|(?:\S+\s+)?\d{1,5}[A-Za-z]?)$/u.exec(
+          previous.text,
+        );
         const piece = previous.text.slice(previous.text.lastIndexOf(":") + 1).trim();
         if (!(UNIT.test(piece) || BUILDING.test(piece)) || !tail) break;
         if (placeLength(piece) !== piece.length) break;

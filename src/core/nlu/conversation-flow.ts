@@ -1,6 +1,5 @@
 import { foldAccents, normalizeText, tokenize } from "./text";
 
-
 export interface StageRule {
   stage: string;
   /** Intent labels (from wa-intent) that move a chat to this stage. */
@@ -56,7 +55,28 @@ export type FlowInput =
 
 export const INITIAL_STAGE = "new";
 
-export const DEFAULT_HUMAN_KEYWORDS = ["human", "person", "agent", "anyone", "anybody", "humano", "humana", "persona", "agente", "alguien", "atendente", "pessoa", "alguem", "insaan", "mensch", "mitarbeiter", "jemand", "humain", "conseiller", "quelqu'un"];
+export const DEFAULT_HUMAN_KEYWORDS = [
+  "human",
+  "person",
+  "agent",
+  "anyone",
+  "anybody",
+  "humano",
+  "humana",
+  "persona",
+  "agente",
+  "alguien",
+  "atendente",
+  "pessoa",
+  "alguem",
+  "insaan",
+  "mensch",
+  "mitarbeiter",
+  "jemand",
+  "humain",
+  "conseiller",
+  "quelqu'un",
+];
 
 export function initialFlowState(now: number): ChatFlowState {
   return { stage: INITIAL_STAGE, stageSince: now, openQuestions: [], negativeRun: 0, responseTimesMs: [], escalated: false };
@@ -72,12 +92,16 @@ export function parseStageRules(source: string): { rules: StageRule[]; problems:
     const colon = line.indexOf(":");
     const stage = colon > 0 ? line.slice(0, colon).trim() : "";
     if (!/^[\p{L}\p{N}_.-]{1,64}$/u.test(stage)) {
-      problems.push({ line: i + 1, reason: "expected `stage: intent, intent, \"phrase\"`" });
+      problems.push({ line: i + 1, reason: 'expected `stage: intent, intent, "phrase"`' });
       return;
     }
     const intents: string[] = [];
     const keywords: string[] = [];
-    for (const part of line.slice(colon + 1).split(",").map((p) => p.trim()).filter(Boolean)) {
+    for (const part of line
+      .slice(colon + 1)
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const quoted = /^"(.{1,100})"$/.exec(part);
       if (quoted) keywords.push(foldAccents(normalizeText(quoted[1])));
       else if (/^[\p{L}\p{N}_.:-]{1,100}$/u.test(part)) intents.push(part);
@@ -97,7 +121,9 @@ const QUESTION_OPENERS = new Set(
     "kya kab kahan kitna kitne kaise kaun kyun " +
     "was wo wann wie wer welche warum kann habt haben gibt " +
     "quoi ou quand comment combien qui quel quelle pourquoi avez pouvez"
-  ).split(" ").map((word) => foldAccents(word)),
+  )
+    .split(" ")
+    .map((word) => foldAccents(word)),
 );
 
 export function isQuestion(text: string): boolean {
@@ -122,8 +148,16 @@ const MAX_OPEN_QUESTIONS = 20;
  * customer questions still waiting for an answer, response times, and escalation cues (a
  * request for a human, several negative messages in a row). Pure: the node keeps the state.
  */
-export function advanceFlow(previous: ChatFlowState, input: FlowInput, options: FlowOptions): { state: ChatFlowState; events: FlowEvent[] } {
-  const state: ChatFlowState = { ...previous, openQuestions: previous.openQuestions.map((q) => ({ ...q })), responseTimesMs: [...previous.responseTimesMs] };
+export function advanceFlow(
+  previous: ChatFlowState,
+  input: FlowInput,
+  options: FlowOptions,
+): { state: ChatFlowState; events: FlowEvent[] } {
+  const state: ChatFlowState = {
+    ...previous,
+    openQuestions: previous.openQuestions.map((q) => ({ ...q })),
+    responseTimesMs: [...previous.responseTimesMs],
+  };
   const events: FlowEvent[] = [];
   if (input.kind === "tick") {
     for (const question of state.openQuestions) {
@@ -156,13 +190,22 @@ export function advanceFlow(previous: ChatFlowState, input: FlowInput, options: 
     if (state.openQuestions.length > MAX_OPEN_QUESTIONS) state.openQuestions.shift();
   }
   const words = tokenize(foldAccents(normalizeText(input.text)));
-  const rule = options.stages.find((r) => (input.intent !== undefined && r.intents.includes(input.intent)) || r.keywords.some((k) => containsPhrase(words, k)));
+  const rule = options.stages.find(
+    (r) => (input.intent !== undefined && r.intents.includes(input.intent)) || r.keywords.some((k) => containsPhrase(words, k)),
+  );
   if (rule && rule.stage !== state.stage) {
-    events.push({ type: "stage", from: state.stage, to: rule.stage, by: input.intent !== undefined && rule.intents.includes(input.intent) ? `intent ${input.intent}` : "key phrase" });
+    events.push({
+      type: "stage",
+      from: state.stage,
+      to: rule.stage,
+      by: input.intent !== undefined && rule.intents.includes(input.intent) ? `intent ${input.intent}` : "key phrase",
+    });
     state.stage = rule.stage;
     state.stageSince = input.at;
   }
-  const asksForHuman = (input.intent !== undefined && options.humanIntents.includes(input.intent)) || options.humanKeywords.some((k) => containsPhrase(words, k));
+  const asksForHuman =
+    (input.intent !== undefined && options.humanIntents.includes(input.intent)) ||
+    options.humanKeywords.some((k) => containsPhrase(words, k));
   if (asksForHuman && !state.escalated) {
     state.escalated = true;
     events.push({ type: "escalation", reason: "human-requested", detail: input.text.slice(0, 280) });

@@ -1,7 +1,6 @@
 import * as chrono from "chrono-node";
 import { CountryCode } from "libphonenumber-js";
 
-
 /**
  * Points in time in a message, resolved against the day it was sent: chrono-node's casual
  * parsers for English (day-first, or month-first in US/Canadian chats), Spanish, Portuguese,
@@ -21,23 +20,33 @@ type Parser = { parse(text: string, ref: chrono.ParsingReference, option?: chron
 const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
 const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
 const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
-const PAST_CUE = /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)(?![\p{L}\d])[^.?!]{0,40}$/iu;
+const PAST_CUE =
+  /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)(?![\p{L}\d])[^.?!]{0,40}$/iu;
 /** A verb in the past in the same clause, a little before the weekday ("it was dispatched on monday", "chegou na sexta"). */
-const PAST_VERB = /(?<![\p{L}])(was|were|did|had|shipped|dispatched|sent|delivered|arrived|received|came|paid|fue|lleg[oó]|enviaron|envi[eé]|mand[eé]|pagu[eé]|recib[ií]|sali[oó]|foi|chegou|enviaram|enviei|mandei|paguei|recebi|veio|saiu|war|wurde|kam|geschickt|versandt|bezahlt|angekommen|[ée]tait|[ée]t[ée]|arriv[ée]e?|envoy[ée]e?|re[çc]ue?|pay[ée]e?)(?![\p{L}])[^.?!,;]{0,30}$/iu;
-const LEADING_WORDS = /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
-const HINGLISH = /\b(aaj|kal|parso|parson)(?:\s+(?:subah|shaam|sham|raat|dopahar|savere))?(?:\s+(\d{1,2})(?::(\d{2}))?\s*baje)?\b|\b(\d{1,2})(?::(\d{2}))?\s*baje\b/gi;
+const PAST_VERB =
+  /(?<![\p{L}])(was|were|did|had|shipped|dispatched|sent|delivered|arrived|received|came|paid|fue|lleg[oó]|enviaron|envi[eé]|mand[eé]|pagu[eé]|recib[ií]|sali[oó]|foi|chegou|enviaram|enviei|mandei|paguei|recebi|veio|saiu|war|wurde|kam|geschickt|versandt|bezahlt|angekommen|[ée]tait|[ée]t[ée]|arriv[ée]e?|envoy[ée]e?|re[çc]ue?|pay[ée]e?)(?![\p{L}])[^.?!,;]{0,30}$/iu;
+const LEADING_WORDS =
+  /^(?:(?:on|at|by|until|the|this coming|para|até|às|as|a las|a la|am|um|à|le|el|la|o|a|no|na|em|en|de|del|dem|den|der|vor|bis|ab|pour|du|avant)\s+)+/i;
+const HINGLISH =
+  /\b(aaj|kal|parso|parson)(?:\s+(?:subah|shaam|sham|raat|dopahar|savere))?(?:\s+(\d{1,2})(?::(\d{2}))?\s*baje)?\b|\b(\d{1,2})(?::(\d{2}))?\s*baje\b/gi;
 const MAX_CHARS = 2000;
-const WEEKDAY = "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
-const RELATIVE_DAY = "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
+const WEEKDAY =
+  "mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|segunda|ter[çc]a|quarta|quinta|sexta|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche";
+const RELATIVE_DAY =
+  "today|tonight|tomorrow|yesterday|hoy|ma[ñn]ana|ayer|pasado ma[ñn]ana|hoje|amanh[ãa]|ontem|depois de amanh[ãa]|heute|morgen|gestern|[üu]bermorgen|aujourd'hui|demain|hier|apr[èe]s-demain|ce matin|ce soir|cet apr[èe]s-midi|noon|meio-dia|meio dia|mediod[íi]a";
 /** What a point in time is written with; chrono's other finds (durations, "now", "mon" in French, numbers) are dropped. */
 /** A weekday or relative day, bounded by letters rather than \\b: a word boundary after "amanhã" is not one to JavaScript. */
 const DAY_NAME = `(?<![\\p{L}\\d])(?:${WEEKDAY}|${RELATIVE_DAY})(?![\\p{L}\\d])`;
-const DATE_EVIDENCE = new RegExp(`${DAY_NAME}|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+|de\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`, "iu");
+const DATE_EVIDENCE = new RegExp(
+  `${DAY_NAME}|\\d{1,2}[/.]\\d{1,2}|\\d{1,2}[:h]\\d{2}|\\b(?:las|[àa]s)\\s+\\d{1,2}\\b|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+|de\\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic|fev|mai|set|out|dez|janv|f[ée]v|avr|juil|ao[uû]|d[ée]c|m[äa]r|okt)[a-zç]*\\b|\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b`,
+  "iu",
+);
 const RELATIVE_DAY_WORD = new RegExp(`(?<![\\p{L}\\d])(?:${RELATIVE_DAY})(?![\\p{L}\\d])`, "iu");
 const NOT_A_DAY = /^(?:mon|sun|sab|sat|wed|sex|quinta|manh[ãa]|tarde|now|agora|ahora|jetzt|maintenant|day)$/i;
 /** "de manhã", "en la mañana", "guten Morgen": the morning, not tomorrow. */
 const MORNING_BEFORE = /(?:\b(?:de|la|pela|na|por la|esta|guten)\s*)$/i;
-const PART_OF_DAY_AFTER = /^\s+(?:de manh[ãa]|[àa] tarde|[àa] noite|en la ma[ñn]ana|en la tarde|en la noche|por la ma[ñn]ana|por la tarde|in the morning|in the afternoon|in the evening|morning|evening|night|afternoon|fr[üu]h|morgens|abends|nachmittags|matin|soir|apr[èe]s-midi|subah|shaam|sham|raat)(?![\p{L}])/iu;
+const PART_OF_DAY_AFTER =
+  /^\s+(?:de manh[ãa]|[àa] tarde|[àa] noite|en la ma[ñn]ana|en la tarde|en la noche|por la ma[ñn]ana|por la tarde|in the morning|in the afternoon|in the evening|morning|evening|night|afternoon|fr[üu]h|morgens|abends|nachmittags|matin|soir|apr[èe]s-midi|subah|shaam|sham|raat)(?![\p{L}])/iu;
 const TIME_AFTER = /^\s+(?:at|[àa]s|a las|a la|um|[àa])\s+(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|h|uhr)?(?![\d/])/i;
 const PAST_AFTER = /^[^.?!]{0,40}\b(?:bestellt|gekauft|ordered|comprei|pedi|command[ée])(?![\p{L}\d])/iu;
 /** A time written the 24-hour way: "16h", "9h30", "14:00" (the "h" of "amanhã" is no hour mark). */
@@ -45,7 +54,8 @@ const CLOCK_24H = /\dh(?![\p{L}])|:\d\d/u;
 const DAY_AFTER_BEFORE = /(?:depois de|pasado|apr[èe]s-?|day after)\s*$/i;
 const CLOCK_PREPOSITION = /(?:^|[^\p{L}])(?:[àa]s?|a las|a la|um|at|vers|das|at[ée]|hasta las|desde las|dalle|alle)\s+$/iu;
 const NUMERIC_DATE = /(?<![\d.,/])(\d{1,2})([./])(\d{1,2})(?:\2(\d{2}|\d{4}))?(\.)?(?![\d/]|\.\d|\s*(?:am|pm|h\b|uhr|€|%))/gi;
-const DAY_OF_MONTH = /\b(?:dia|d[íi]a|le|am)\s+(\d{1,2})(?:st|nd|rd|th|\.)?(?!\s*(?:[:/.]\d|%|h\b|am|pm|kg|x\b))\b|\b(\d{1,2})(?:st|nd|rd|th)\b/gi;
+const DAY_OF_MONTH =
+  /\b(?:dia|d[íi]a|le|am)\s+(\d{1,2})(?:st|nd|rd|th|\.)?(?!\s*(?:[:/.]\d|%|h\b|am|pm|kg|x\b))\b|\b(\d{1,2})(?:st|nd|rd|th)\b/gi;
 
 function pad(n: number): string {
   return String(n).padStart(2, "0");
@@ -91,9 +101,14 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     const hourText = m[2] ?? m[4];
     const minuteText = m[3] ?? m[5];
     const partOfDay = /\b(subah|savere|shaam|sham|raat|dopahar)\b/i.exec(m[0])?.[1].toLowerCase();
-    const hour = hourText === undefined ? undefined : partOfDay ? withPartOfDay(Number(hourText), partOfDay) : likelyHour(Number(hourText), false);
+    const hour =
+      hourText === undefined ? undefined : partOfDay ? withPartOfDay(Number(hourText), partOfDay) : likelyHour(Number(hourText), false);
     if (hour !== undefined && hour > 23) continue;
-    take({ start: m.index!, end: m.index! + m[0].length, value: format(addDays(reference, offset), hour, minuteText === undefined ? undefined : Number(minuteText)) });
+    take({
+      start: m.index!,
+      end: m.index! + m[0].length,
+      value: format(addDays(reference, offset), hour, minuteText === undefined ? undefined : Number(minuteText)),
+    });
   }
 
   const nearest = (month: number, day: number, year?: number): Date | undefined => {
@@ -112,7 +127,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
   for (const m of input.matchAll(DAY_OF_MONTH)) {
     const day = Number(m[1] ?? m[2]);
     const date = nearest(reference.getUTCMonth() + 1, day);
-    const at = m[1] !== undefined ? m.index! + m[0].lastIndexOf(m[1]) - (/^(?:dia|d[íi]a)\s/i.test(m[0]) ? m[0].indexOf(m[1]) : 0) : m.index!;
+    const at =
+      m[1] !== undefined ? m.index! + m[0].lastIndexOf(m[1]) - (/^(?:dia|d[íi]a)\s/i.test(m[0]) ? m[0].indexOf(m[1]) : 0) : m.index!;
     if (date) take({ start: at, end: m.index! + m[0].length, value: format(date) });
   }
   for (const m of input.matchAll(WEEKDAY_OF_WEEK)) {
@@ -120,7 +136,12 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
     if (value) take({ start: m.index!, end: m.index! + m[0].length, value });
   }
   // Every find of chrono's must show date evidence (below): without any in the text, skip the five parsers.
-  if (!DATE_EVIDENCE.test(input)) return withClockPhrases(input, reference, found.sort((a, b) => a.start - b.start));
+  if (!DATE_EVIDENCE.test(input))
+    return withClockPhrases(
+      input,
+      reference,
+      found.sort((a, b) => a.start - b.start),
+    );
   const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
   for (const parser of [english, ...LOCALES]) {
     let results: chrono.ParsedResult[];
@@ -152,7 +173,11 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       }
       if (c.isCertain("weekday") && !c.isCertain("day")) {
         const before = input.slice(Math.max(0, result.index - 40), result.index + lead);
-        const past = PAST_CUE.test(before) || PAST_VERB.test(before) || PAST_AFTER.test(input.slice(end)) || /^(?:this\s+)?past\s/i.test(result.text.slice(lead));
+        const past =
+          PAST_CUE.test(before) ||
+          PAST_VERB.test(before) ||
+          PAST_AFTER.test(input.slice(end)) ||
+          /^(?:this\s+)?past\s/i.test(result.text.slice(lead));
         const target = c.get("weekday") ?? 0;
         const step = past ? -1 : 1;
         date = addDays(reference, step);
@@ -164,9 +189,17 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       let hasTime = c.isCertain("hour");
       // "22.11." with its final dot is a German day and month, not 22:11.
       if (hasTime && /\d{1,2}\.\d{1,2}$/.test(written) && input[end] === ".") continue;
-      let hour = hasTime ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || CLOCK_24H.test(spanText)) : undefined;
+      let hour = hasTime
+        ? likelyHour(c.get("hour") ?? 0, c.isCertain("meridiem") || (c.get("hour") ?? 0) > 12 || CLOCK_24H.test(spanText))
+        : undefined;
       let minute = hasTime ? (c.get("minute") ?? 0) : undefined;
-      if (!hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))) continue;
+      if (
+        !hasTime &&
+        !c.isCertain("day") &&
+        !c.isCertain("weekday") &&
+        !DATE_EVIDENCE.test(written.replace(/\d{1,2}\s*(?:am|pm|h|uhr)|\d{1,2}:\d{2}/gi, ""))
+      )
+        continue;
       if (hasTime && !c.isCertain("day") && !c.isCertain("weekday") && !RELATIVE_DAY_WORD.test(written)) {
         // A bare clock time is on the day it was said; "a las 5" is written as its number.
         date = reference;
@@ -187,25 +220,52 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       take({ start, end, value: format(date, hour, minute) });
     }
   }
-  return withClockPhrases(input, reference, joinWeekdayToDate(input, found.sort((a, b) => a.start - b.start)));
+  return withClockPhrases(
+    input,
+    reference,
+    joinWeekdayToDate(
+      input,
+      found.sort((a, b) => a.start - b.start),
+    ),
+  );
 }
 
 const HOUR_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
 const GERMAN_HOURS = ["eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn", "elf", "zwölf"];
-const MINUTE_WORDS: Record<string, number> = { half: 30, quarter: 15, five: 5, ten: 10, twenty: 20, "twenty five": 25, "twenty-five": 25, media: 30, meia: 30, demie: 30, cuarto: 15, quart: 15, quinze: 15 };
+const MINUTE_WORDS: Record<string, number> = {
+  half: 30,
+  quarter: 15,
+  five: 5,
+  ten: 10,
+  twenty: 20,
+  "twenty five": 25,
+  "twenty-five": 25,
+  media: 30,
+  meia: 30,
+  demie: 30,
+  cuarto: 15,
+  quart: 15,
+  quinze: 15,
+};
 /** "half past 6", "quarter to 5 pm", "10 past 9": English clock phrases. */
 const ENGLISH_CLOCK = new RegExp(
   `(?<![\\p{L}\\d])(half|quarter|\\d{1,2}|five|ten|twenty[- ]five|twenty)\\s+(?:mins?\\s+|minutes\\s+)?(past|after|to|till|before)\\s+(\\d{1,2}|${HOUR_WORDS.join("|")})(?:\\s*(am|pm|a\\.m\\.|p\\.m\\.))?(?:\\s*o'?clock)?(?![\\p{L}\\d])`,
   "giu",
 );
 /** "halb sieben" (6:30), "viertel nach 7", "viertel vor 8". */
-const GERMAN_CLOCK = new RegExp(`(?<![\\p{L}\\d])(halb|viertel nach|viertel vor)\\s+(\\d{1,2}|${GERMAN_HOURS.join("|")})(?![\\p{L}\\d])`, "giu");
+const GERMAN_CLOCK = new RegExp(
+  `(?<![\\p{L}\\d])(halb|viertel nach|viertel vor)\\s+(\\d{1,2}|${GERMAN_HOURS.join("|")})(?![\\p{L}\\d])`,
+  "giu",
+);
 /** Minutes said after the hour: "a las 6 y media", "às 6 e 15", "6h et quart", "a las 7 menos cuarto" (one digit after "e" is a count: "às 5 e 6 pessoas"). */
-const MINUTES_AFTER_HOUR = /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
+const MINUTES_AFTER_HOUR =
+  /^\s*(?:h\s+)?(?:(y|e|et)\s+(media|meia|demie|cuarto|quart|quinze|\d{2})|(menos|moins)\s+(?:le\s+)?(cuarto|quart|\d{1,2}))(?:\s+(?:minutos?|minutes))?(?![\p{L}\d])/iu;
 /** The hour a Portuguese "às 6" or Spanish "a las 6" names, when no parser found it. */
-const BARE_HOUR = /(?<![\p{L}])(?:[àa]s|a las|at|à|um)\s+(\d{1,2})(?:\s*(?:heures?|uhr|o'?clock))?(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
+const BARE_HOUR =
+  /(?<![\p{L}])(?:[àa]s|a las|at|à|um)\s+(\d{1,2})(?:\s*(?:heures?|uhr|o'?clock))?(?![\d:.,/%]|\s*(?:h\b|horas?|hrs?|kg|dias?|d[íi]as|pessoas|personas|%))/giu;
 /** A part of the day right after a clock time: "a las 6 de la tarde", "às 8 da manhã", "at 7 in the evening", "8 Uhr abends". */
-const PART_OF_DAY_AFTER_TIME = /^\s*(?:(?:de|da|do|del|in|du|of|at)\s+(?:la\s+|the\s+)?)?(ma[ñn]ana|manh[ãa]|morning|matin|morgens|fr[üu]h|vormittags|tarde|afternoon|apr[èe]s-midi|nachmittags|noche|noite|night|evening|soir|abends)(?![\p{L}])/iu;
+const PART_OF_DAY_AFTER_TIME =
+  /^\s*(?:(?:de|da|do|del|in|du|of|at)\s+(?:la\s+|the\s+)?)?(ma[ñn]ana|manh[ãa]|morning|matin|morgens|fr[üu]h|vormittags|tarde|afternoon|apr[èe]s-midi|nachmittags|noche|noite|night|evening|soir|abends)(?![\p{L}])/iu;
 const MORNING = /^(?:ma[ñn]ana|manh[ãa]|morning|matin|morgens|fr[üu]h|vormittags|subah|savere)$/i;
 /** What may stand between a day and the clock time that follows it: "tomorrow at half past 6", "morgen um halb sieben". */
 const DAY_THEN_TIME = /^,?\s*(?:at|um|à|a las|às|as)?\s*$/i;
@@ -231,7 +291,13 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
     // "5 to 12" is as often a range of things; digits count when round and said like a time.
     const saidAsTime = /\bmin|am|pm|a\.m|p\.m|o'?clock/i.test(m[0].slice(m[1].length)) || !before;
     if (/^\d/.test(m[1]) && (minutes % 5 !== 0 || !saidAsTime)) continue;
-    clock.push({ start: m.index!, end: m.index! + m[0].length, hour, minutes: before ? -minutes : minutes, meridiem: m[4]?.toLowerCase().replace(/\./g, "") });
+    clock.push({
+      start: m.index!,
+      end: m.index! + m[0].length,
+      hour,
+      minutes: before ? -minutes : minutes,
+      meridiem: m[4]?.toLowerCase().replace(/\./g, ""),
+    });
   }
   for (const m of input.matchAll(GERMAN_CLOCK)) {
     const hour = hourFrom(m[2], GERMAN_HOURS);
@@ -254,14 +320,19 @@ function withClockPhrases(input: string, reference: Date, spans: DatetimeSpan[])
     const overlapping = result.filter((s) => s.start < c.end && c.start < s.end);
     const day = result.filter((s) => !s.value.includes("T") && s.end <= c.start && DAY_THEN_TIME.test(input.slice(s.end, c.start))).pop();
     const start = day?.start ?? Math.min(c.start, ...overlapping.map((s) => s.start));
-    const date = day ? day.value : overlapping.find((s) => s.value.length >= 10)?.value.slice(0, 10) ?? format(reference);
-    result = [...result.filter((s) => s !== day && !overlapping.includes(s)), { start, end: Math.max(c.end, ...overlapping.map((s) => s.end)), value: `${date}T${pad(Math.floor(at / 60))}:${pad(at % 60)}` }];
+    const date = day ? day.value : (overlapping.find((s) => s.value.length >= 10)?.value.slice(0, 10) ?? format(reference));
+    result = [
+      ...result.filter((s) => s !== day && !overlapping.includes(s)),
+      { start, end: Math.max(c.end, ...overlapping.map((s) => s.end)), value: `${date}T${pad(Math.floor(at / 60))}:${pad(at % 60)}` },
+    ];
   }
   // Then, on every span: minutes and the part of the day said after it, noon, and a bare time joined to its day.
   return result
     .sort((a, b) => a.start - b.start)
     .map((span) => withPartOfDayAfter(input, withMinutesAfter(input, span)))
-    .map((span) => (!span.value.includes("T") && NOON.test(input.slice(span.start, span.end)) ? { ...span, value: `${span.value}T12:00` } : span))
+    .map((span) =>
+      !span.value.includes("T") && NOON.test(input.slice(span.start, span.end)) ? { ...span, value: `${span.value}T12:00` } : span,
+    )
     .reduce<DatetimeSpan[]>((joined, span) => {
       // "dia 15 às 14h", "Friday, at 5": a day and the bare clock time said right after it are one point in time.
       const day = joined[joined.length - 1];
@@ -313,8 +384,10 @@ function withPartOfDay(hour: number, part: string): number {
 
 const WEEKDAY_ONLY = new RegExp(`^(?:${WEEKDAY})\\.?$`, "i");
 
-const NEXT_WEEK = "next week|the following week|la semana que viene|la pr[óo]xima semana|semana que viene|pr[óo]xima semana|semana que vem|n[äa]chste[nr]? woche|la semaine prochaine|semaine prochaine|agle hafte";
-const LAST_WEEK = "last week|the previous week|previous week|la semana pasada|semana pasada|semana passada|letzte[nr]? woche|vorige[nr]? woche|la semaine derni[èe]re|semaine derni[èe]re|pichle hafte";
+const NEXT_WEEK =
+  "next week|the following week|la semana que viene|la pr[óo]xima semana|semana que viene|pr[óo]xima semana|semana que vem|n[äa]chste[nr]? woche|la semaine prochaine|semaine prochaine|agle hafte";
+const LAST_WEEK =
+  "last week|the previous week|previous week|la semana pasada|semana pasada|semana passada|letzte[nr]? woche|vorige[nr]? woche|la semaine derni[èe]re|semaine derni[èe]re|pichle hafte";
 /** A weekday of next or last week: "tuesday next week", "next week on Tuesday", "terça da semana que vem", "Dienstag letzter Woche". */
 const WEEKDAY_OF_WEEK = new RegExp(
   `(?<![\\p{L}])(?:(${NEXT_WEEK}|${LAST_WEEK}),?\\s+(?:on\\s+|el\\s+|la\\s+|na\\s+|no\\s+|am\\s+|le\\s+)?(${WEEKDAY})|(${WEEKDAY})\\s+(?:(?:of|de|da|do|del)\\s+)?(${NEXT_WEEK}|${LAST_WEEK}))(?![\\p{L}])`,
@@ -345,7 +418,11 @@ function joinWeekdayToDate(input: string, spans: DatetimeSpan[]): DatetimeSpan[]
   const joined: DatetimeSpan[] = [];
   for (const span of spans) {
     const previous = joined[joined.length - 1];
-    if (previous && WEEKDAY_ONLY.test(input.slice(previous.start, previous.end)) && /^(?:,?\s{1,3}(?:the\s)?|,)$/i.test(input.slice(previous.end, span.start))) {
+    if (
+      previous &&
+      WEEKDAY_ONLY.test(input.slice(previous.start, previous.end)) &&
+      /^(?:,?\s{1,3}(?:the\s)?|,)$/i.test(input.slice(previous.end, span.start))
+    ) {
       joined[joined.length - 1] = { start: previous.start, end: span.end, value: span.value };
     } else joined.push(span);
   }

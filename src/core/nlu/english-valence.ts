@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseValenceList } from "./sentiment";
 
-
 let vaderWords: ReadonlyMap<string, number> | undefined;
 
 /**
@@ -10,6 +9,8 @@ let vaderWords: ReadonlyMap<string, number> | undefined;
  * vader-sentiment package), read once per process.
  */
 export function englishValenceWords(): ReadonlyMap<string, number> {
-  vaderWords ??= parseValenceList(readFileSync(path.join(path.dirname(require.resolve("vader-sentiment/package.json")), "vader_lexicon.txt"), "utf8"));
+  vaderWords ??= parseValenceList(
+    readFileSync(path.join(path.dirname(require.resolve("vader-sentiment/package.json")), "vader_lexicon.txt"), "utf8"),
+  );
   return vaderWords;
 }

@@ -6,8 +6,8 @@ import { LOOSE_NAME_CONFIDENCE, findPersons } from "./person";
 import { CATALOGUE_CONFIDENCE, findProducts } from "./product";
 import { findQuantities } from "./quantity";
 
-
-export type EntityType = "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
+export type EntityType =
+  "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
 
 export interface EntitySpan {
   type: EntityType;
@@ -42,19 +42,24 @@ export function regionOfChat(chatId: string | undefined): CountryCode | undefine
 }
 
 const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}\b/g;
-const CLICK_TO_CHAT = /(?:https?:\/\/)?(?:wa\.me\/\+?\d{6,15}(?:\?[^\s]{0,500})?|api\.whatsapp\.com\/send\?phone=\+?\d{6,15}[^\s]{0,500})/gi;
-const URL = /(?:https?:\/\/|www\.)[^\s<>"'“”]{2,2000}|\b[a-z0-9](?:[a-z0-9-]{0,62}\.){1,5}(?:com|net|org|io|app|shop|store|br|in|de|fr|es|mx|ar|co|uk|pt|it|info|biz|me|la|ly|gl|to|link|site|online|xyz|ai|sg|au|ca|nz|za|cl|pe|uy|ch|at|nl|be)(?:\/[^\s<>"'“”]{0,2000})?(?![\w@])/gi;
+const CLICK_TO_CHAT =
+  /(?:https?:\/\/)?(?:wa\.me\/\+?\d{6,15}(?:\?[^\s]{0,500})?|api\.whatsapp\.com\/send\?phone=\+?\d{6,15}[^\s]{0,500})/gi;
+const URL =
+  /(?:https?:\/\/|www\.)[^\s<>"'“”]{2,2000}|\b[a-z0-9](?:[a-z0-9-]{0,62}\.){1,5}(?:com|net|org|io|app|shop|store|br|in|de|fr|es|mx|ar|co|uk|pt|it|info|biz|me|la|ly|gl|to|link|site|online|xyz|ai|sg|au|ca|nz|za|cl|pe|uy|ch|at|nl|be)(?:\/[^\s<>"'“”]{0,2000})?(?![\w@])/gi;
 const PHONE = /(?:\(\+\d{1,3}\)\s?|\+|\b00)?(?:\(\s?\d{1,4}\s?\)|\d{1,4})(?:(?:\s?[/.-]\s?|\s)?(?:\(\s?\d{1,5}\s?\)|\d{1,5})){1,7}/g;
 /** Words after which a run of digits is a phone number even when it is not valid in the chat's country. */
-const PHONE_CUE = /\b(?:phone|tel|telephone|mobile|mob|cell|cel|celular|telefone|teléfono|telefono|móvil|whatsapp|wa|number|número|numero|nummer|numéro|contact|contato|contacto|call|ligar|llamar)\b[^\d\n]{0,20}$/i;
+const PHONE_CUE =
+  /\b(?:phone|tel|telephone|mobile|mob|cell|cel|celular|telefone|teléfono|telefono|móvil|whatsapp|wa|number|número|numero|nummer|numéro|contact|contato|contacto|call|ligar|llamar)\b[^\d\n]{0,20}$/i;
 const TRACKING = [
   /\b[A-Z]{2}\s?\d{3}\s?\d{3}\s?\d{3}\s?[A-Z]{2}\b/g, // UPU S10 (post offices: QB123456789BR)
   /\b1Z[0-9A-Z]{16}\b/g, // UPS
 ];
-const TRACKING_CUE = /\b(?:tracking|track|awb|rastreio|rastreamento|seguimiento|guía|guia|sendungsnummer|sendungsverfolgung|suivi|colis|dhl|ups|fedex|usps|correios|auspost|royal mail|dpd|gls|hermes|delhivery|bluedart|estafeta|servientrega|andreani|chronopost|colissimo)/gi;
+const TRACKING_CUE =
+  /\b(?:tracking|track|awb|rastreio|rastreamento|seguimiento|guía|guia|sendungsnummer|sendungsverfolgung|suivi|colis|dhl|ups|fedex|usps|correios|auspost|royal mail|dpd|gls|hermes|delhivery|bluedart|estafeta|servientrega|andreani|chronopost|colissimo)/gi;
 /** A code in capitals and digits (spaces or hyphens between groups), with at least one digit. */
 const TRACKING_CODE = /(?<![\w])[A-Z0-9](?:[A-Z0-9]|[ -](?=[A-Z0-9])){8,40}(?![\w])/;
-const ORDER_CUE = /\b(?:order|pedido|encomenda|bestellung|bestellnummer|commande|orden|po(?:\s+number)?)\s*(?:n[º°o]\.?|no\.|number|nummer|número|numero|id|#|:)?(?:\s+(?:is|es|é|ist|est|was|era))?\s*[:#]?\s*([A-Z0-9](?:[A-Z0-9-]{2,23})[A-Z0-9])\b/gi;
+const ORDER_CUE =
+  /\b(?:order|pedido|encomenda|bestellung|bestellnummer|commande|orden|po(?:\s+number)?)\s*(?:n[º°o]\.?|no\.|number|nummer|número|numero|id|#|:)?(?:\s+(?:is|es|é|ist|est|was|era))?\s*[:#]?\s*([A-Z0-9](?:[A-Z0-9-]{2,23})[A-Z0-9])\b/gi;
 /** Shop-style ids without a cue word: letters, digits and hyphens such as ES-3390-AX or LMP-55093. */
 const CODED_ID = /\b[A-Z]{2,4}-\d{3,8}(?:-[A-Z0-9]{1,4})?\b/g;
 const HASH_ID = /#\s?([A-Z0-9](?:[A-Z0-9-]{2,23})[A-Z0-9])\b/gi;
@@ -91,7 +96,8 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
     add("url", m.index!, m.index! + written.length, /^https?:\/\//i.test(written) ? written : `https://${written}`, 0.95);
   }
   for (const pattern of TRACKING) {
-    for (const m of text.matchAll(pattern)) add("tracking_number", m.index!, m.index! + m[0].length, m[0].replace(/[\s-]/g, "").toUpperCase(), 0.9);
+    for (const m of text.matchAll(pattern))
+      add("tracking_number", m.index!, m.index! + m[0].length, m[0].replace(/[\s-]/g, "").toUpperCase(), 0.9);
   }
   for (const m of text.matchAll(TRACKING_CUE)) {
     // The code follows the cue within a few words: "tracking number 1550 1234 5678 90", "auspost says 33XLM1234567".
@@ -119,7 +125,10 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
     const digits = written.replace(/\D/g, "");
     if (digits.length < 8 || digits.length > 15) continue;
     const international = /^(?:\+|00|\(\+)/.test(written);
-    const parsed = parsePhoneNumberFromString(international ? `+${digits.replace(/^00/, "")}` : written, international ? undefined : context.region);
+    const parsed = parsePhoneNumberFromString(
+      international ? `+${digits.replace(/^00/, "")}` : written,
+      international ? undefined : context.region,
+    );
     // A national number must look like one (a real number of the chat's country, or written with a trunk 0 or in
     // groups, as fictional ranges such as 07700 900xxx are); a long run of digits (UPI, invoice refs) is not a phone.
     const looksNational = parsed?.isValid() || /^\(?0/.test(written) || /[\s().-]/.test(written);
@@ -128,7 +137,8 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
       continue;
     }
     // After "phone", "cel", "número"... a number of another country written nationally: its digits are kept.
-    if (PHONE_CUE.test(text.slice(Math.max(0, m.index! - 40), m.index!))) add("phone", m.index!, m.index! + written.length, international ? `+${digits.replace(/^00/, "")}` : digits, 0.5);
+    if (PHONE_CUE.test(text.slice(Math.max(0, m.index! - 40), m.index!)))
+      add("phone", m.index!, m.index! + written.length, international ? `+${digits.replace(/^00/, "")}` : digits, 0.5);
   }
   for (const a of findAddresses(text)) add("address", a.start, a.end, text.slice(a.start, a.end), a.confidence);
   for (const m of findMoney(text, context.region)) add("money", m.start, m.end, m.value, m.confidence);
@@ -137,13 +147,20 @@ export function extractRuleEntities(text: string, context: EntityContext = {}): 
   }
   const products = findProducts(text, context.productCatalogue);
   // The shop's own product names are exact: "Green tea" is a product before "Green" is a name.
-  for (const p of products) if (p.confidence >= CATALOGUE_CONFIDENCE) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
+  for (const p of products)
+    if (p.confidence >= CATALOGUE_CONFIDENCE) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   const persons = findPersons(text);
   // A first name after the goods noun that starts a product's name is its brand: "zapatillas Nike talla 42".
-  const brandedGoods = products.filter((p) => persons.some((n) => n.start > p.start && n.end <= p.end && n.confidence <= LOOSE_NAME_CONFIDENCE));
+  const brandedGoods = products.filter((p) =>
+    persons.some((n) => n.start > p.start && n.end <= p.end && n.confidence <= LOOSE_NAME_CONFIDENCE),
+  );
   for (const p of brandedGoods) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   for (const p of persons) add("person", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
-  for (const q of findQuantities(text, products.map((p) => p.start))) add("quantity", q.start, q.end, q.value, q.confidence);
+  for (const q of findQuantities(
+    text,
+    products.map((p) => p.start),
+  ))
+    add("quantity", q.start, q.end, q.value, q.confidence);
   for (const p of products) add("product", p.start, p.end, text.slice(p.start, p.end), p.confidence, "gazetteer");
   return spans.sort((a, b) => a.start - b.start);
 }

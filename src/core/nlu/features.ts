@@ -1,6 +1,5 @@
 import { foldAccents, normalizeText, tokenize } from "./text";
 
-
 /** A sparse vector: parallel arrays of feature indexes and values, indexes ascending. */
 export interface SparseVector {
   indexes: Int32Array;

@@ -1,6 +1,5 @@
 import { DEFAULT_FEATURES, FeatureOptions, FeatureSpace, SparseVector } from "./features";
 
-
 export interface TrainingExample {
   text: string;
   label: string;
@@ -53,7 +52,12 @@ export class IntentClassifier {
    * Trains while letting the rest of Node-RED run: yields to the event loop every
    * `sliceMs` of work, so a deploy that trains on 10,000 examples does not freeze the flows.
    */
-  static async trainAsync(examples: TrainingExample[], options: TrainingOptions = DEFAULT_TRAINING, sliceMs = 20, onProgress?: (share: number) => void): Promise<IntentClassifier> {
+  static async trainAsync(
+    examples: TrainingExample[],
+    options: TrainingOptions = DEFAULT_TRAINING,
+    sliceMs = 20,
+    onProgress?: (share: number) => void,
+  ): Promise<IntentClassifier> {
     const run = IntentClassifier.trainSteps(examples, options);
     let sliceStart = Date.now();
     for (let step = run.next(); ; step = run.next()) {
@@ -70,8 +74,14 @@ export class IntentClassifier {
   private static *trainSteps(examples: TrainingExample[], options: TrainingOptions): Generator<number, IntentClassifier> {
     const usable = examples.filter((e) => e.text.trim() !== "" && e.label.trim() !== "");
     const labels = [...new Set(usable.map((e) => e.label.trim()))].sort();
-    if (labels.length < 2) throw new TrainingDataError(`Training needs examples of at least two intents (got ${labels.length === 0 ? "none" : `only "${labels[0]}"`})`);
-    const space = FeatureSpace.fit(usable.map((e) => e.text), { ...options.features, minDocs: usable.length < 500 ? 1 : options.features.minDocs });
+    if (labels.length < 2)
+      throw new TrainingDataError(
+        `Training needs examples of at least two intents (got ${labels.length === 0 ? "none" : `only "${labels[0]}"`})`,
+      );
+    const space = FeatureSpace.fit(
+      usable.map((e) => e.text),
+      { ...options.features, minDocs: usable.length < 500 ? 1 : options.features.minDocs },
+    );
     const classes = labels.length;
     const labelIndex = new Map(labels.map((l, i) => [l, i]));
     const vectors = usable.map((e) => space.vector(e.text));

@@ -2,7 +2,6 @@ import { CountryCode } from "libphonenumber-js";
 import { NUMBER_WORD_PATTERN, numberFromWords } from "./number-words";
 import { FoundSpan } from "./text";
 
-
 export interface FoundMoney extends FoundSpan {
   value: { amount: number; currency: string };
 }
@@ -10,8 +9,32 @@ export interface FoundMoney extends FoundSpan {
 type CurrencyOf = string | ((region?: CountryCode) => string);
 
 /** A bare `$` is the chat country's dollar or peso. */
-const DOLLAR_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP", CA: "CAD", AU: "AUD", SG: "SGD", NZ: "NZD", HK: "HKD" };
-const CFA_FRANC: Record<string, string> = { SN: "XOF", CI: "XOF", ML: "XOF", BF: "XOF", BJ: "XOF", TG: "XOF", NE: "XOF", CM: "XAF", GA: "XAF", CG: "XAF", TD: "XAF", CF: "XAF", CH: "CHF" };
+const DOLLAR_OF_COUNTRY: Record<string, string> = {
+  MX: "MXN",
+  AR: "ARS",
+  CO: "COP",
+  CL: "CLP",
+  CA: "CAD",
+  AU: "AUD",
+  SG: "SGD",
+  NZ: "NZD",
+  HK: "HKD",
+};
+const CFA_FRANC: Record<string, string> = {
+  SN: "XOF",
+  CI: "XOF",
+  ML: "XOF",
+  BF: "XOF",
+  BJ: "XOF",
+  TG: "XOF",
+  NE: "XOF",
+  CM: "XAF",
+  GA: "XAF",
+  CG: "XAF",
+  TD: "XAF",
+  CF: "XAF",
+  CH: "CHF",
+};
 // Codes that are also everyday words ("pen", "php") are left out: their symbols still count (S/, ₱).
 const PESO_OF_COUNTRY: Record<string, string> = { MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP" };
 const ISO_CODES = "usd|eur|gbp|brl|mxn|ars|cop|clp|zar|cad|aud|nzd|sgd|hkd|jpy|cny|rmb|idr|myr|ngn|kes|inr|aed|chf";
@@ -125,7 +148,13 @@ const CHAT_THOUSANDS = /^(?:k|mil)$/i;
 
 const group = (alternatives: string[]) => alternatives.map((a) => `(?:${a})`).join("|");
 /** Symbols that start with a letter must start a word: "farm 20" holds no "RM 20". */
-const wordStart = (alternatives: string[]) => alternatives.map((a) => a.split("|").map((s) => (/^[A-Za-z]/.test(s) ? `\\b${s}` : s)).join("|"));
+const wordStart = (alternatives: string[]) =>
+  alternatives.map((a) =>
+    a
+      .split("|")
+      .map((s) => (/^[A-Za-z]/.test(s) ? `\\b${s}` : s))
+      .join("|"),
+  );
 // The amount: thousands grouped the Indian way (1,50,000), in threes (1.234,56 / 1,234.50 / 2'890), or plain.
 const AMOUNT = "\\d{1,2}(?:,\\d{2})+,\\d{3}(?:\\.\\d{1,2})?|\\d{1,3}(?:[.,' ]\\d{3}){1,4}(?:[.,]\\d{1,2})?|\\d{1,9}(?:[.,]\\d{1,2})?";
 const WORD_END = "(?![A-Za-zÀ-ÿ\\d])";
@@ -158,21 +187,75 @@ const MONEY_AS_FRACTION = new RegExp(
 );
 
 /** Words that make a bare number an amount of money. */
-const PRICE_CUE = /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)(?![\p{L}\d])/iu;
+const PRICE_CUE =
+  /\b(?:price|prices|cost|costs|total|pay|paid|pagar|pago|pagué|paguei|preço|preco|precio|valor|cuánto|cuanto|quanto|kitna|kitne|daam|paisa|pix|kostet|preis|prix|coûte|budget|orçamento|zyada|mehenga|mehnga|sasta|discount|desconto|descuento|rabatt|barato|caro|cheap|expensive|cher)(?![\p{L}\d])/iu;
 /** An amount with its currency marker somewhere in the message: the message is about money. */
 const MARKED_AMOUNT = /(?:R\$|US\$|\$|€|£|₹|\bRs\.?)\s?\d|\d\s?(?:€|\b(?:euros?|reais|bucks|dollars|quid|rupees|pesos)\b)/i;
 /** A number followed by one of these is not money. */
-const NOT_MONEY_AFTER = /^\s?(?:%|x\b|kg|g\b|gb|mb|ml|l\b|km|m\b|cm|mm|min|h\b|hrs?|days?|dias?|días|din|tage|jours|pax|personas|pessoas|people|units?|pcs|unidades|st(?:ü|u)ck|am\b|pm\b|uhr|horas?|:)/i;
+const NOT_MONEY_AFTER =
+  /^\s?(?:%|x\b|kg|g\b|gb|mb|ml|l\b|km|m\b|cm|mm|min|h\b|hrs?|days?|dias?|días|din|tage|jours|pax|personas|pessoas|people|units?|pcs|unidades|st(?:ü|u)ck|am\b|pm\b|uhr|horas?|:)/i;
 /** A number right after these is a card ending, a code or a reference, not an amount. */
-const NOT_MONEY_BEFORE = /(?:ending(?: in)?|ends? in|terminad[ao] (?:en|em)|final(?:izado)? (?:em|en)|endet auf|finissant par|otp|pin|code|c[oó]digo|ref(?:erence)?|utr|no\.?|n[º°]|#|order|pedido|size|talla|tamanho|nota|top)\s*[:#]?\s*$/i;
+const NOT_MONEY_BEFORE =
+  /(?:ending(?: in)?|ends? in|terminad[ao] (?:en|em)|final(?:izado)? (?:em|en)|endet auf|finissant par|otp|pin|code|c[oó]digo|ref(?:erence)?|utr|no\.?|n[º°]|#|order|pedido|size|talla|tamanho|nota|top)\s*[:#]?\s*$/i;
 /** A day after its month ("sept. 30", "Oct 25") is a date. */
-const AFTER_MONTH = /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\s?\.?\s*$/i;
+const AFTER_MONTH =
+  /\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\s?\.?\s*$/i;
 
 /** Words that may follow a bare amount in a message about money ("550 mein de do", "600 final", "1.500 no pix"). */
 const AMOUNT_FOLLOWERS = /^\s?(?:[?!.,;)]|$|mein|me|ka|ki|ke|kar|final|tak|no\b|na\b|de\b|pe\b|por\b|pra\b|para\b|only|each|total|max|ok)/i;
 /** The money of a chat's country, for amounts written without a currency. */
-const CURRENCY_OF_COUNTRY: Record<string, string> = { IN: "INR", BR: "BRL", MX: "MXN", AR: "ARS", CO: "COP", CL: "CLP", PE: "PEN", ES: "EUR", PT: "EUR", DE: "EUR", FR: "EUR", IT: "EUR", AT: "EUR", NL: "EUR", BE: "EUR", GB: "GBP", US: "USD", CA: "CAD", AU: "AUD", SG: "SGD", ZA: "ZAR", CH: "CHF", AE: "AED", ID: "IDR", MY: "MYR", NG: "NGN", KE: "KES", PH: "PHP" };
-const COMMA_DECIMAL = new Set<string>(["BR", "PT", "ES", "AR", "CO", "CL", "PE", "UY", "PY", "BO", "VE", "DE", "AT", "FR", "BE", "IT", "NL", "ID", "VN", "TR"]);
+const CURRENCY_OF_COUNTRY: Record<string, string> = {
+  IN: "INR",
+  BR: "BRL",
+  MX: "MXN",
+  AR: "ARS",
+  CO: "COP",
+  CL: "CLP",
+  PE: "PEN",
+  ES: "EUR",
+  PT: "EUR",
+  DE: "EUR",
+  FR: "EUR",
+  IT: "EUR",
+  AT: "EUR",
+  NL: "EUR",
+  BE: "EUR",
+  GB: "GBP",
+  US: "USD",
+  CA: "CAD",
+  AU: "AUD",
+  SG: "SGD",
+  ZA: "ZAR",
+  CH: "CHF",
+  AE: "AED",
+  ID: "IDR",
+  MY: "MYR",
+  NG: "NGN",
+  KE: "KES",
+  PH: "PHP",
+};
+const COMMA_DECIMAL = new Set<string>([
+  "BR",
+  "PT",
+  "ES",
+  "AR",
+  "CO",
+  "CL",
+  "PE",
+  "UY",
+  "PY",
+  "BO",
+  "VE",
+  "DE",
+  "AT",
+  "FR",
+  "BE",
+  "IT",
+  "NL",
+  "ID",
+  "VN",
+  "TR",
+]);
 
 /** A written amount as a number, with the writer's separators (1.234,56 in Brazil, 1,234.56 in the US, 1,50,000 in India). */
 export function readAmount(written: string, region?: CountryCode): number | undefined {
@@ -181,7 +264,8 @@ export function readAmount(written: string, region?: CountryCode): number | unde
   const lastComma = text.lastIndexOf(",");
   let normalized: string;
   if (text.includes("'")) normalized = text.replace(/'/g, "").replace(",", ".");
-  else if (lastDot >= 0 && lastComma >= 0) normalized = lastComma > lastDot ? text.replace(/\./g, "").replace(",", ".") : text.replace(/,/g, "");
+  else if (lastDot >= 0 && lastComma >= 0)
+    normalized = lastComma > lastDot ? text.replace(/\./g, "").replace(",", ".") : text.replace(/,/g, "");
   else if (lastComma >= 0) {
     const decimals = text.length - lastComma - 1;
     normalized = decimals !== 3 ? text.replace(",", ".") : text.replace(/,/g, "");
@@ -218,7 +302,8 @@ function inMillions(currency: string, written: string): { currency: string; fact
   return MILLION_CODE.test(written.trim()) ? { currency: millions[1], factor: 1e6 } : undefined;
 }
 
-const whole = (table: [string, CurrencyOf][]): [RegExp, CurrencyOf][] => table.map(([pattern, currency]) => [new RegExp(`^(?:${pattern})$`, "i"), currency]);
+const whole = (table: [string, CurrencyOf][]): [RegExp, CurrencyOf][] =>
+  table.map(([pattern, currency]) => [new RegExp(`^(?:${pattern})$`, "i"), currency]);
 const BEFORE_MATCHERS = whole(CURRENCY_BEFORE);
 const AFTER_MATCHERS = whole(CURRENCY_AFTER);
 const SCALE_MATCHERS = SCALES.map(([words, factor]) => [new RegExp(`^(?:${words})$`, "i"), factor] as const);
@@ -230,7 +315,17 @@ function currencyOf(table: [RegExp, CurrencyOf][], written: string, region?: Cou
   if (!entry) return undefined;
   const code = typeof entry[1] === "function" ? entry[1](region) : entry[1];
   // A bare code ("usd", "nzd$"): the code itself.
-  return code || (code === "" && typeof entry[1] === "string" ? written.toUpperCase().replace(/[^A-Z]/g, "").replace(/^RMB$/, "CNY").replace(/^NZ$/, "NZD").replace(/^MX$/, "MXN") : "");
+  return (
+    code ||
+    (code === "" && typeof entry[1] === "string"
+      ? written
+          .toUpperCase()
+          .replace(/[^A-Z]/g, "")
+          .replace(/^RMB$/, "CNY")
+          .replace(/^NZ$/, "NZD")
+          .replace(/^MX$/, "MXN")
+      : "")
+  );
 }
 
 /**
@@ -282,23 +377,41 @@ export function findMoney(text: string, region?: CountryCode): FoundMoney[] {
     const read = hundredths ? (CURRENCY_OF_COUNTRY[region ?? ""] ?? "USD") : currencyOf(AFTER_MATCHERS, after, region);
     const money = read ? inMillions(read, after) : undefined;
     if (amount === undefined || !money || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
-    found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: (hundredths ? amount / 100 : amount) * money.factor, currency: money.currency } });
+    found.push({
+      start: m.index!,
+      end: m.index! + whole.length,
+      confidence: 0.8,
+      value: { amount: (hundredths ? amount / 100 : amount) * money.factor, currency: money.currency },
+    });
     if (hundredths) inHundredths.add(found[found.length - 1]);
   }
   for (const m of text.matchAll(MONEY_AS_FRACTION)) {
     const [whole, fraction, scale, after] = m;
     const share = FRACTIONS.find(([words]) => words.test(fraction.replace(/\s+/g, " ")))?.[1];
     const currency = currencyOf(AFTER_MATCHERS, after, region);
-    if (share === undefined || !currency || MILLION_CODE.test(currency) || found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)) continue;
+    if (
+      share === undefined ||
+      !currency ||
+      MILLION_CODE.test(currency) ||
+      found.some((f) => m.index! < f.end && m.index! + whole.length > f.start)
+    )
+      continue;
     found.push({ start: m.index!, end: m.index! + whole.length, confidence: 0.8, value: { amount: share * scaleOf(scale), currency } });
   }
-  return joinSubunits(text, found.sort((a, b) => a.start - b.start), inHundredths);
+  return joinSubunits(
+    text,
+    found.sort((a, b) => a.start - b.start),
+    inHundredths,
+  );
 }
 
 /** What may stand between whole units and their hundredths: "3 dollars and 50 cents", "10 reais e 50 centavos". */
 const UNITS_THEN_SUBUNITS = /^\s*(?:,|and|e|y|con|com|et|und)?\s*$/i;
 /** Hundredths said without their name after units with a currency word: "15 dollars 50", "thirteen dollars forty five". */
-const BARE_HUNDREDTHS = new RegExp(`^\\s+(?:(?:and|e|y|con|com|et|und)\\s+)?(\\d{2}|(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:${NUMBER_WORD_PATTERN}))?)(?![\\p{L}\\d]|[.,]\\d)`, "iu");
+const BARE_HUNDREDTHS = new RegExp(
+  `^\\s+(?:(?:and|e|y|con|com|et|und)\\s+)?(\\d{2}|(?:${NUMBER_WORD_PATTERN})(?:[\\s-]+(?:${NUMBER_WORD_PATTERN}))?)(?![\\p{L}\\d]|[.,]\\d)`,
+  "iu",
+);
 
 /** What may follow such hundredths: the sentence's end, or a word about the price ("a month", "each", "no pix"); not "two bottles". */
 const AFTER_BARE_HUNDREDTHS = /^(?:\s*(?:[.,;:!?)]|$)|\s+(?:a|an|per|each|only|por|cada|pro|al|no|na|pe|ka|par)\b)/i;
@@ -309,11 +422,17 @@ const AFTER_BARE_HUNDREDTHS = /^(?:\s*(?:[.,;:!?)]|$)|\s+(?:a|an|per|each|only|p
  */
 function joinSubunits(text: string, found: FoundMoney[], inHundredths: Set<FoundMoney>): FoundMoney[] {
   const joined: FoundMoney[] = [];
-  const add = (units: FoundMoney, end: number, hundredths: number) => ({ ...units, end, value: { ...units.value, amount: Math.round((units.value.amount + hundredths) * 100) / 100 } });
+  const add = (units: FoundMoney, end: number, hundredths: number) => ({
+    ...units,
+    end,
+    value: { ...units.value, amount: Math.round((units.value.amount + hundredths) * 100) / 100 },
+  });
   for (const money of found) {
     const units = joined[joined.length - 1];
-    const fits = units && inHundredths.has(money) && !inHundredths.has(units) && Number.isInteger(units.value.amount) && money.value.amount < 1;
-    if (fits && UNITS_THEN_SUBUNITS.test(text.slice(units.end, money.start))) joined[joined.length - 1] = add(units, money.end, money.value.amount);
+    const fits =
+      units && inHundredths.has(money) && !inHundredths.has(units) && Number.isInteger(units.value.amount) && money.value.amount < 1;
+    if (fits && UNITS_THEN_SUBUNITS.test(text.slice(units.end, money.start)))
+      joined[joined.length - 1] = add(units, money.end, money.value.amount);
     else joined.push(money);
   }
   const result: FoundMoney[] = [];
@@ -325,7 +444,8 @@ function joinSubunits(text: string, found: FoundMoney[], inHundredths: Set<Found
     if (!bare) continue;
     const end = units.end + bare[0].length;
     const hundredths = /^\d/.test(bare[1]) ? Number(bare[1]) : numberFromWords(bare[1]);
-    if (hundredths === undefined || hundredths <= 0 || hundredths >= 100 || !AFTER_BARE_HUNDREDTHS.test(text.slice(end, end + 12))) continue;
+    if (hundredths === undefined || hundredths <= 0 || hundredths >= 100 || !AFTER_BARE_HUNDREDTHS.test(text.slice(end, end + 12)))
+      continue;
     // The number may have been read as a bare amount of its own: it is these hundredths instead.
     const next = joined[i + 1];
     if (next && next.start < end) {

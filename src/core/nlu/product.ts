@@ -1,6 +1,5 @@
 import { FoundSpan } from "./text";
 
-
 /**
  * Type nouns of goods small shops sell, in the chat languages (singular; plurals are derived).
  * A general list: a shop's own catalogue (product names) is matched first and exactly.
@@ -33,27 +32,35 @@ bicicleta capacete livro perfume creme sabonete libro casco vélo casque livre f
 
 /** Words that may stand before a type noun inside the product's name (English-style modifiers). */
 const MODIFIERS = new Set(
-  `ceramic standing cast iron vegetarian vegan linen wooden wood leather cotton wool silk denim wireless bluetooth electric gaming mechanical smart stainless steel glass plastic metal silver gold black white blue red green navy pink grey gray brown beige olive oak walnut bamboo organic gluten-free chocolate vanilla strawberry back screen phone air table floor desk sheet cable rice chicken beef veggie running trail hiking rain winter summer baby kids mens womens queen king single double large small mini medium xl inch cm`.split(/\s+/u),
+  `ceramic standing cast iron vegetarian vegan linen wooden wood leather cotton wool silk denim wireless bluetooth electric gaming mechanical smart stainless steel glass plastic metal silver gold black white blue red green navy pink grey gray brown beige olive oak walnut bamboo organic gluten-free chocolate vanilla strawberry back screen phone air table floor desk sheet cable rice chicken beef veggie running trail hiking rain winter summer baby kids mens womens queen king single double large small mini medium xl inch cm`.split(
+    /\s+/u,
+  ),
 );
-const COLOURS = "olive|black|white|blue|red|green|navy|pink|grey|gray|brown|beige|sage green|sage|cream|yellow|orange|purple|gold|silver|oak|walnut|preto|branco|azul|vermelho|verde|rosa|cinza|negro|blanco|rojo|gris|noir|blanc|bleu|rouge|vert|schwarz|weiß|weiss|blau|rot|grün";
+const COLOURS =
+  "olive|black|white|blue|red|green|navy|pink|grey|gray|brown|beige|sage green|sage|cream|yellow|orange|purple|gold|silver|oak|walnut|preto|branco|azul|vermelho|verde|rosa|cinza|negro|blanco|rojo|gris|noir|blanc|bleu|rouge|vert|schwarz|weiß|weiss|blau|rot|grün";
 /** `in <colour>` after a type noun: "Aria lamp in sage green". */
 const IN_COLOUR = new RegExp(`^(?:${COLOURS})(?:\\s+(?:${COLOURS}))?`, "iu");
 /** Words after a type noun that describe it in Romance languages (`tomate italiano`, `mandioca descascada`). */
-const ADJECTIVE_AFTER = /^(?:\p{Ll}+(?:ano|ana|anos|anas|ado|ada|ados|adas|ido|ida|idos|idas|ivo|iva|oso|osa|ino|ina|ês|esa|ico|ica|al|ável|ível|ario|ária|ário)|caipira|alto|alta|écru|mérinos|cabotiá|orgânico|orgánico|bio|integral)$/u;
+const ADJECTIVE_AFTER =
+  /^(?:\p{Ll}+(?:ano|ana|anos|anas|ado|ada|ados|adas|ido|ida|idos|idas|ivo|iva|oso|osa|ino|ina|ês|esa|ico|ica|al|ável|ível|ario|ária|ário)|caipira|alto|alta|écru|mérinos|cabotiá|orgânico|orgánico|bio|integral)$/u;
 const LINKS = /^(?:de|do|da|dos|das|del|en|à|au|aux|di)$/u;
 /** Words that a product's name never runs through. */
-const STOP = /^(?:de|la|el|los|las|le|les|un|une|una|uno|um|uma|o|a|os|as|the|an|my|your|our|this|that|these|those|some|any|and|or|e|y|et|und|oder|to|for|with|without|in|on|at|by|of|from|por|para|pra|pro|com|con|sem|sin|avec|sans|mit|ohne|für|pour|is|are|was|were|it|i|you|we|they|he|she|ka|ki|ke|hai|hain|grande|pequeno|pequena|big|small|same|other|mesmo|mesma|mismo|misma|new|old|novo|nova|nuevo|nueva|neue|neuer|neu|alt)$/iu;
+const STOP =
+  /^(?:de|la|el|los|las|le|les|un|une|una|uno|um|uma|o|a|os|as|the|an|my|your|our|this|that|these|those|some|any|and|or|e|y|et|und|oder|to|for|with|without|in|on|at|by|of|from|por|para|pra|pro|com|con|sem|sin|avec|sans|mit|ohne|für|pour|is|are|was|were|it|i|you|we|they|he|she|ka|ki|ke|hai|hain|grande|pequeno|pequena|big|small|same|other|mesmo|mesma|mismo|misma|new|old|novo|nova|nuevo|nueva|neue|neuer|neu|alt)$/iu;
 /** Ends of German compounds that name goods (Kaffeemühle, Filterpapiere, Schreibtischlampe). */
-const COMPOUND_HEADS = /(?:mühle|maschine|papier|papiere|lampe|leuchte|tisch|stuhl|schuhe?|jacke|hose|tasche|kuchen|torte|brot|bike|filter|kabel|hülle|uhr|decke|kissen|pfanne|topf|tasse|flasche|matratze|sessel|regal|schrank)$/u;
+const COMPOUND_HEADS =
+  /(?:mühle|maschine|papier|papiere|lampe|leuchte|tisch|stuhl|schuhe?|jacke|hose|tasche|kuchen|torte|brot|bike|filter|kabel|hülle|uhr|decke|kissen|pfanne|topf|tasse|flasche|matratze|sessel|regal|schrank)$/u;
 /** Type nouns that name a way of reaching someone when said after these ("no celular", "au téléphone"). */
 const CHANNEL = /^(?:phone|celular|telefone|téléphone|teléfono|handy|mobile|móvil)$/iu;
-const CHANNEL_BEFORE = /\b(?:no|na|au|on|by|over|per|par|am|pelo|por|al|call|ligar|llamar|appeler|anrufen)\s+(?:my|the|meu|mi|mon|le|o)?\s*$/iu;
+const CHANNEL_BEFORE =
+  /\b(?:no|na|au|on|by|over|per|par|am|pelo|por|al|call|ligar|llamar|appeler|anrufen)\s+(?:my|the|meu|mi|mon|le|o)?\s*$/iu;
 const NAMING_AFTER = /^(?:sets?|kits?|combos?|bundles?|packs?)$/iu;
 const BED_SIZE_AFTER = /^(?:queen|king|twin|single|double|full)$/iu;
 const CAPITALISED_STOP = /^(?:The|A|An|O|Os|As|La|El|Los|Las|Le|Les|Der|Die|Das|Und|And|I|Y|E)$/u;
 const MODEL = /^(?=.*\d)[\p{L}\d][\p{L}\d.,-]*$/u;
 /** A size written right after the goods, part of their name ("hoodie size M", "tenis talla 38", "E-Bike in Grösse L"). */
-const SIZE_AFTER = /^\s+(?:in\s+)?(?:size|talla|taille|tamanho|gr(?:ö|oe?)(?:ß|ss)e)\s+(?:\d{1,3}(?:[.,]5)?|X{0,3}[SL]|M|XXL|[2-5]XL|P|G|GG)(?![\p{L}\d])/iu;
+const SIZE_AFTER =
+  /^\s+(?:in\s+)?(?:size|talla|taille|tamanho|gr(?:ö|oe?)(?:ß|ss)e)\s+(?:\d{1,3}(?:[.,]5)?|X{0,3}[SL]|M|XXL|[2-5]XL|P|G|GG)(?![\p{L}\d])/iu;
 
 let goods: Set<string> | undefined;
 function goodsWords(): Set<string> {
@@ -86,7 +93,11 @@ interface Token {
 }
 
 function tokensOf(text: string): Token[] {
-  return [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’.,-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length }));
+  return [...text.matchAll(/[\p{L}\p{N}][\p{L}\p{N}'’.,-]*[\p{L}\p{N}]|[\p{L}\p{N}]/gu)].map((m) => ({
+    text: m[0],
+    start: m.index!,
+    end: m.index! + m[0].length,
+  }));
 }
 
 function isCapitalised(token: Token, text: string): boolean {
@@ -138,7 +149,11 @@ export class ProductCatalogue {
           return at >= 0 && lower.startsWith(needle, at) && !isWordCharacter(text[at - 1]) && !isWordCharacter(text[at + needle.length]);
         });
         if (hit) {
-          matches.push({ start: word.index! - hit.lead, end: word.index! - hit.lead + hit.needle.length, confidence: CATALOGUE_CONFIDENCE });
+          matches.push({
+            start: word.index! - hit.lead,
+            end: word.index! - hit.lead + hit.needle.length,
+            confidence: CATALOGUE_CONFIDENCE,
+          });
           break;
         }
       }
@@ -173,14 +188,26 @@ export function findProducts(text: string, catalogue: readonly string[] = []): F
   for (let h = 0; h < tokens.length; h++) {
     const head = tokens[h].text.replace(/[.,]+$/u, "");
     if (!isGoodsWord(head) || STOP.test(head)) continue;
-    if (CHANNEL.test(head) && (CHANNEL_BEFORE.test(text.slice(Math.max(0, tokens[h].start - 20), tokens[h].start)) || /^\s+(?:number|no\.|nr|nummer|número|numero|numéro|call|calls)\b/iu.test(text.slice(tokens[h].end)))) continue;
+    if (
+      CHANNEL.test(head) &&
+      (CHANNEL_BEFORE.test(text.slice(Math.max(0, tokens[h].start - 20), tokens[h].start)) ||
+        /^\s+(?:number|no\.|nr|nummer|número|numero|numéro|call|calls)\b/iu.test(text.slice(tokens[h].end)))
+    )
+      continue;
     let first = h;
     while (first > 0 && first > h - 4 && joined(text, tokens[first - 1], tokens[first])) {
       const left = tokens[first - 1];
       const word = left.text.toLowerCase();
       if (STOP.test(word)) break;
       const inch = /^\d+$/u.test(word) && /^(?:inch|in|cm)$/iu.test(tokens[first].text);
-      if (MODIFIERS.has(word) || isGoodsWord(left.text) || isCapitalised(left, text) || (MODEL.test(left.text) && /\p{L}/u.test(left.text)) || inch) first -= 1;
+      if (
+        MODIFIERS.has(word) ||
+        isGoodsWord(left.text) ||
+        isCapitalised(left, text) ||
+        (MODEL.test(left.text) && /\p{L}/u.test(left.text)) ||
+        inch
+      )
+        first -= 1;
       else break;
     }
     let last = h;
@@ -188,11 +215,23 @@ export function findProducts(text: string, catalogue: readonly string[] = []): F
       const word = tokens[i].text;
       const next = tokens[i + 1];
       if (isCapitalised(tokens[i], text) && !CAPITALISED_STOP.test(word)) last = i;
-      else if ((NAMING_AFTER.test(word) && i === last + 1) || (BED_SIZE_AFTER.test(word) && i === last + 1 && NAMING_AFTER.test(tokens[last].text))) last = i;
-      else if (MODEL.test(word) && (isCapitalised(tokens[i - 1], text) || /^\d+(?:[.,]\d+)?(?:g|kg|ml|l|L|gb|GB|tb|TB)$/u.test(word))) last = i;
+      else if (
+        (NAMING_AFTER.test(word) && i === last + 1) ||
+        (BED_SIZE_AFTER.test(word) && i === last + 1 && NAMING_AFTER.test(tokens[last].text))
+      )
+        last = i;
+      else if (MODEL.test(word) && (isCapitalised(tokens[i - 1], text) || /^\d+(?:[.,]\d+)?(?:g|kg|ml|l|L|gb|GB|tb|TB)$/u.test(word)))
+        last = i;
       else if (/^(?:L|ml|g|kg)$/u.test(word) && /\d$/u.test(tokens[i - 1].text)) last = i;
       else if (ADJECTIVE_AFTER.test(word) || (isGoodsWord(word) && i === last + 1 && !/^\p{Lu}/u.test(word))) last = i;
-      else if (LINKS.test(word) && next && joined(text, tokens[i], next) && !STOP.test(next.text) && (/^\p{Ll}/u.test(next.text) || /^\d/u.test(next.text) || isCapitalised(next, text)) && !/^(?:tamanho|talla|taille|size|cor|color|couleur)$/iu.test(next.text)) {
+      else if (
+        LINKS.test(word) &&
+        next &&
+        joined(text, tokens[i], next) &&
+        !STOP.test(next.text) &&
+        (/^\p{Ll}/u.test(next.text) || /^\d/u.test(next.text) || isCapitalised(next, text)) &&
+        !/^(?:tamanho|talla|taille|size|cor|color|couleur)$/iu.test(next.text)
+      ) {
         last = i + 1;
         i += 1;
       } else if (/^in$/iu.test(word) && next && IN_COLOUR.test(text.slice(next.start))) {
@@ -235,7 +274,9 @@ export function parseProductList(source: string): { names: string[]; skipped: nu
 
 /** A shop's product names from a spreadsheet range: the first cell of each row (a header cell named product/name… is skipped). */
 export function productListFromRows(rows: readonly (readonly unknown[])[]): { names: string[]; skipped: number } {
-  return collectProductNames(rows.map((row) => (row[0] === undefined || row[0] === null || String(row[0]).trim() === "" ? undefined : String(row[0]).trim())));
+  return collectProductNames(
+    rows.map((row) => (row[0] === undefined || row[0] === null || String(row[0]).trim() === "" ? undefined : String(row[0]).trim())),
+  );
 }
 
 /** Names in order, without blanks (undefined), duplicates (case-blind) or a first header; too long or too many are counted. */

@@ -1,7 +1,24 @@
 import { FoundSpan } from "./text";
 
-
-export type QuantityUnit = "item" | "kg" | "g" | "l" | "ml" | "m" | "box" | "pack" | "pair" | "dozen" | "bag" | "bottle" | "roll" | "set" | "tray" | "can" | "sack" | "bunch";
+export type QuantityUnit =
+  | "item"
+  | "kg"
+  | "g"
+  | "l"
+  | "ml"
+  | "m"
+  | "box"
+  | "pack"
+  | "pair"
+  | "dozen"
+  | "bag"
+  | "bottle"
+  | "roll"
+  | "set"
+  | "tray"
+  | "can"
+  | "sack"
+  | "bunch";
 
 export interface FoundQuantity extends FoundSpan {
   value: { amount: number; unit: QuantityUnit };
@@ -30,25 +47,118 @@ const UNIT_WORDS: [QuantityUnit, string][] = [
 const UNIT_PATTERN = UNIT_WORDS.map(([, words]) => words).join("|");
 
 const NUMBER_WORDS: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, twenty: 20, half: 0.5,
-  un: 1, uno: 1, una: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10, doce: 12, medio: 0.5, media: 0.5,
-  um: 1, uma: 1, dois: 2, duas: 2, três: 3, quatro: 4, sete: 7, oito: 8, nove: 9, dez: 10, meio: 0.5, meia: 0.5,
-  ein: 1, eine: 1, einen: 1, zwei: 2, drei: 3, vier: 4, fünf: 5, sechs: 6, sieben: 7, acht: 8, neun: 9, zehn: 10, zwölf: 12, halbes: 0.5, halbe: 0.5,
-  une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, sept: 7, huit: 8, neuf: 9, dix: 10, douze: 12, demi: 0.5,
-  ek: 1, do: 2, teen: 3, char: 4, paanch: 5, das: 10, aadha: 0.5, adha: 0.5,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  twenty: 20,
+  half: 0.5,
+  un: 1,
+  uno: 1,
+  una: 1,
+  dos: 2,
+  tres: 3,
+  cuatro: 4,
+  cinco: 5,
+  seis: 6,
+  siete: 7,
+  ocho: 8,
+  nueve: 9,
+  diez: 10,
+  doce: 12,
+  medio: 0.5,
+  media: 0.5,
+  um: 1,
+  uma: 1,
+  dois: 2,
+  duas: 2,
+  três: 3,
+  quatro: 4,
+  sete: 7,
+  oito: 8,
+  nove: 9,
+  dez: 10,
+  meio: 0.5,
+  meia: 0.5,
+  ein: 1,
+  eine: 1,
+  einen: 1,
+  zwei: 2,
+  drei: 3,
+  vier: 4,
+  fünf: 5,
+  sechs: 6,
+  sieben: 7,
+  acht: 8,
+  neun: 9,
+  zehn: 10,
+  zwölf: 12,
+  halbes: 0.5,
+  halbe: 0.5,
+  une: 1,
+  deux: 2,
+  trois: 3,
+  quatre: 4,
+  cinq: 5,
+  sept: 7,
+  huit: 8,
+  neuf: 9,
+  dix: 10,
+  douze: 12,
+  demi: 0.5,
+  ek: 1,
+  do: 2,
+  teen: 3,
+  char: 4,
+  paanch: 5,
+  das: 10,
+  aadha: 0.5,
+  adha: 0.5,
 };
-const WORD_NUMBER = Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join("|");
+const WORD_NUMBER = Object.keys(NUMBER_WORDS)
+  .sort((a, b) => b.length - a.length)
+  .join("|");
 /** Words that may only be read as numbers when a unit follows (they are everyday words otherwise). */
-const NUMBER_WORDS_NEEDING_UNIT = new Set(["un", "una", "uno", "um", "uma", "ein", "eine", "einen", "une", "do", "das", "char", "ek", "meia", "media", "half", "sept", "dos", "demi"]);
+const NUMBER_WORDS_NEEDING_UNIT = new Set([
+  "un",
+  "una",
+  "uno",
+  "um",
+  "uma",
+  "ein",
+  "eine",
+  "einen",
+  "une",
+  "do",
+  "das",
+  "char",
+  "ek",
+  "meia",
+  "media",
+  "half",
+  "sept",
+  "dos",
+  "demi",
+]);
 
 const WITH_UNIT = new RegExp(`(?<![\\p{L}\\d.,])(\\d{1,5}(?:[.,]\\d{1,3})?|${WORD_NUMBER})(\\s?)(${UNIT_PATTERN})(?![\\p{L}\\d])`, "giu");
 const BARE = new RegExp(`(?<![\\p{L}\\d.,:/#$€£₹-])(\\d{1,4}|${WORD_NUMBER})(?![\\p{L}\\d:/%-]|[.,]\\d)`, "giu");
 /** Verbs of ordering right before a bare count ("I'll take 2", "add one", "mandame 10"). */
-const ORDER_VERB = /\b(?:take|add|reserve|order|want|need|get|buy|send|chuck|put|grab|quero|queria|quería|manda|mande|mandame|mándame|coloca|põe|agrega|agrégame|dame|quiero|llevo|pido|nehme|möchte|bestelle|je prends|prends|voudrais|bhej|bhejo|chahiye|lunga|lungi|lena)\s+(?:me\s+|mais\s+|more\s+|another\s+)?$/iu;
+const ORDER_VERB =
+  /\b(?:take|add|reserve|order|want|need|get|buy|send|chuck|put|grab|quero|queria|quería|manda|mande|mandame|mándame|coloca|põe|agrega|agrégame|dame|quiero|llevo|pido|nehme|möchte|bestelle|je prends|prends|voudrais|bhej|bhejo|chahiye|lunga|lungi|lena)\s+(?:me\s+|mais\s+|more\s+|another\s+)?$/iu;
 /** Hinglish puts the verb after the count ("2 bhej do", "10 chahiye"). */
 const ORDER_VERB_AFTER = /^\s+(?:bhej|bhejo|bhejna|chahiye|chahiyen|de do|dedo|dena|le lo|lena|pack kar)/iu;
 /** What a count after an ordering verb may be followed by (end, punctuation, "in the cart", a product word...). */
-const NOT_A_COUNT_AFTER = /^\s*(?:%|x\b|of\b|de\s+(?:nós|nosotros)|more\b|thing|days?|dias?|días|weeks?|semanas?|hours?|horas?|min|minutes?|people|pessoas|personas|pax|star|stars|estrelas|anos|años|years|am\b|pm\b|h\b|uhr|baje|bje|o'clock)/iu;
+const NOT_A_COUNT_AFTER =
+  /^\s*(?:%|x\b|of\b|de\s+(?:nós|nosotros)|more\b|thing|days?|dias?|días|weeks?|semanas?|hours?|horas?|min|minutes?|people|pessoas|personas|pax|star|stars|estrelas|anos|años|years|am\b|pm\b|h\b|uhr|baje|bje|o'clock)/iu;
 /** Between two counts of one list: words, then a comma or "and" in the pack's languages, within a sentence. */
 const LIST_GAP = /^[^.?!\n\d]{1,60}(?:,|\s(?:and|e|y|und|et|aur))\s+$/u;
 const SIZE_LIST = /(?<![\p{L}\d])(\d{1,4})\s(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2})(?=\s*(?:,|$|\s(?:and|e|y|aur)\b|\s\d))/gu;
@@ -83,9 +193,21 @@ export function findQuantities(text: string, productStarts: readonly number[] = 
     if (space === "" && /^\p{L}/u.test(number)) continue;
     const beforeText = text.slice(Math.max(0, m.index! - 30), m.index!);
     // "mel 500g", "Trailhead 40L": a size glued after a word belongs to the product.
-    if (space === "" && /\p{L}\s$/u.test(beforeText) && !ORDER_VERB.test(beforeText) && !/^\s+(?:de|of|di|von)\b/iu.test(text.slice(m.index! + whole.length))) continue;
+    if (
+      space === "" &&
+      /\p{L}\s$/u.test(beforeText) &&
+      !ORDER_VERB.test(beforeText) &&
+      !/^\s+(?:de|of|di|von)\b/iu.test(text.slice(m.index! + whole.length))
+    )
+      continue;
     if (/^(?:m|l|g|nos|do)$/iu.test(unitWord) && space !== "" && !/^(?:m|l|g)$/u.test(unitWord)) continue;
-    if (/^(?:m|l)$/iu.test(unitWord) && /^\d/u.test(number) && space !== "" && !/\b(?:de|of)\s*$/iu.test(text.slice(m.index! + whole.length, m.index! + whole.length + 4))) continue;
+    if (
+      /^(?:m|l)$/iu.test(unitWord) &&
+      /^\d/u.test(number) &&
+      space !== "" &&
+      !/\b(?:de|of)\s*$/iu.test(text.slice(m.index! + whole.length, m.index! + whole.length + 4))
+    )
+      continue;
     add(m.index!, m.index! + whole.length, amountOf(number), unitOf(unitWord), 0.85);
   }
   const sizes = [...text.matchAll(SIZE_LIST)];
@@ -97,10 +219,16 @@ export function findQuantities(text: string, productStarts: readonly number[] = 
     if (NUMBER_WORDS_NEEDING_UNIT.has(number.toLowerCase())) continue;
     const after = text.slice(end, end + 20);
     if (NOT_A_COUNT_AFTER.test(after)) continue;
-    const beforeProduct = productStarts.some((p) => p > end && /^[\s]{1,2}(?:[\p{L}-]+\s){0,2}$/u.test(text.slice(end, p)) && !/\b(?:of|de|the|los|las|o|a)\s$/iu.test(text.slice(end, p)));
+    const beforeProduct = productStarts.some(
+      (p) =>
+        p > end &&
+        /^[\s]{1,2}(?:[\p{L}-]+\s){0,2}$/u.test(text.slice(end, p)) &&
+        !/\b(?:of|de|the|los|las|o|a)\s$/iu.test(text.slice(end, p)),
+    );
     const wordBefore = text.slice(Math.max(0, start - 30), start);
     // "iPhone 15", "Corre 3", "Pro 2": a number after a name is a model.
-    if (/(?:\p{Lu}\p{L}+|iphone|galaxy|pixel|ipad|pro|max|plus|series|model|mark|gen)\s$/u.test(wordBefore) && !ORDER_VERB.test(wordBefore)) continue;
+    if (/(?:\p{Lu}\p{L}+|iphone|galaxy|pixel|ipad|pro|max|plus|series|model|mark|gen)\s$/u.test(wordBefore) && !ORDER_VERB.test(wordBefore))
+      continue;
     const afterVerb = ORDER_VERB.test(wordBefore) || ORDER_VERB_AFTER.test(after);
     // The next item of a list of counts ("10 rice sets, 5 nasi lemak and 3 bento"): its words follow, the previous count is in the same sentence.
     const previous = found.filter((f) => f.end <= start).sort((a, b) => b.end - a.end)[0];

@@ -57,7 +57,12 @@ const WORDS: Record<number, string> = {
 };
 
 export const LEXICON: ReadonlyMap<string, number> = new Map(
-  Object.entries(WORDS).flatMap(([value, words]) => words.split(/\s+/).filter(Boolean).map((w) => [w, Number(value)] as [string, number])),
+  Object.entries(WORDS).flatMap(([value, words]) =>
+    words
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => [w, Number(value)] as [string, number]),
+  ),
 );
 
 export const EMOJI: ReadonlyMap<string, number> = new Map(
@@ -68,11 +73,17 @@ export const EMOJI: ReadonlyMap<string, number> = new Map(
     ["😐 😑 🤔", 0],
     ["😕 🙁 ☹ 😟 😬 😒 🙄 😩 😫 😔 😞 ⏳ 👎 ❌", -2],
     ["😡 😠 🤬 😤 😭 😢 💔 🤮 🤢", -3],
-  ].flatMap(([emoji, value]) => String(emoji).split(" ").map((e) => [e, Number(value)] as [string, number])),
+  ].flatMap(([emoji, value]) =>
+    String(emoji)
+      .split(" ")
+      .map((e) => [e, Number(value)] as [string, number]),
+  ),
 );
 
 export const NEGATORS: ReadonlySet<string> = new Set(
-  "not no never dont don't didnt didn't doesnt doesn't isnt isn't wasnt wasn't cant can't cannot wont won't nothing nobody ni nunca tampoco nao nem nada ninguem nahi nahin mat nicht kein keine keinen nie ne pas jamais rien aucun".split(" "),
+  "not no never dont don't didnt didn't doesnt doesn't isnt isn't wasnt wasn't cant can't cannot wont won't nothing nobody ni nunca tampoco nao nem nada ninguem nahi nahin mat nicht kein keine keinen nie ne pas jamais rien aucun".split(
+    " ",
+  ),
 );
 
 export const INTENSIFIERS: ReadonlyMap<string, number> = new Map(
@@ -84,18 +95,28 @@ export const INTENSIFIERS: ReadonlyMap<string, number> = new Map(
     ["sehr so total echt extrem ganz wirklich", 0.3],
     ["tres trop vraiment super totalement completement", 0.3],
     ["slightly bit little somewhat poco pouco thoda etwas peu", -0.3],
-  ].flatMap(([words, value]) => String(words).split(" ").map((w) => [w, Number(value)] as [string, number])),
+  ].flatMap(([words, value]) =>
+    String(words)
+      .split(" ")
+      .map((w) => [w, Number(value)] as [string, number]),
+  ),
 );
 
 /** Words after which the rest of the sentence weighs more ("good, but late"). */
-export const CONTRASTS: ReadonlySet<string> = new Set("but however although pero aunque sin-embargo mas porem entretanto lekin magar aber jedoch mais pourtant".split(" "));
+export const CONTRASTS: ReadonlySet<string> = new Set(
+  "but however although pero aunque sin-embargo mas porem entretanto lekin magar aber jedoch mais pourtant".split(" "),
+);
 
 /** Text emoticons, matched as whole space-separated marks in the original text (before tokenizing). */
 export const EMOTICONS: ReadonlyMap<string, number> = new Map(
   [
     [":) :-) :)) :-)) =) :] :d :-d =d xd ;) ;-) :p :-p ;p <3 ^^ ^_^", 2],
     [":( :-( :(( =( :[ :'( :/ :-/ d: -_- >:( :@", -2],
-  ].flatMap(([marks, value]) => String(marks).split(" ").map((m) => [m, Number(value)] as [string, number])),
+  ].flatMap(([marks, value]) =>
+    String(marks)
+      .split(" ")
+      .map((m) => [m, Number(value)] as [string, number]),
+  ),
 );
 
 /**
@@ -104,8 +125,12 @@ export const EMOTICONS: ReadonlyMap<string, number> = new Map(
  * ("no", "die", "favor", "amor").
  */
 export const ENGLISH_FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  "the an is are was were i i'm im you your it it's its to of and in on my me this that for with have has had be been do does did not just so what when where how can could would will there they we our at from but if about get got".split(" "),
+  "the an is are was were i i'm im you your it it's its to of and in on my me this that for with have has had be been do does did not just so what when where how can could would will there they we our at from but if about get got".split(
+    " ",
+  ),
 );
 export const OTHER_FUNCTION_WORDS: ReadonlySet<string> = new Set(
-  "el los las que y en un una es por para con lo mi tu su pero muy esta este o os as do da em um uma nao com pra voce eu ele ela isso der die das und ist ich nicht sie ein eine mit zu auf den dem le les et est je vous pas une des du pour il elle ce qui hai kya ka ki ke nahi mein se ko bhi aur kar ho raha tha".split(" "),
+  "el los las que y en un una es por para con lo mi tu su pero muy esta este o os as do da em um uma nao com pra voce eu ele ela isso der die das und ist ich nicht sie ein eine mit zu auf den dem le les et est je vous pas une des du pour il elle ce qui hai kya ka ki ke nahi mein se ko bhi aur kar ho raha tha".split(
+    " ",
+  ),
 );

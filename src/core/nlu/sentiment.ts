@@ -1,6 +1,14 @@
-import { CONTRASTS, EMOJI, EMOTICONS, ENGLISH_FUNCTION_WORDS, INTENSIFIERS, LEXICON, NEGATORS, OTHER_FUNCTION_WORDS } from "./sentiment-lexicon";
+import {
+  CONTRASTS,
+  EMOJI,
+  EMOTICONS,
+  ENGLISH_FUNCTION_WORDS,
+  INTENSIFIERS,
+  LEXICON,
+  NEGATORS,
+  OTHER_FUNCTION_WORDS,
+} from "./sentiment-lexicon";
 import { MAX_NLU_CHARS, foldAccents, normalizeText, tokenize } from "./text";
-
 
 export type SentimentLabel = "negative" | "neutral" | "positive";
 

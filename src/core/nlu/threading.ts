@@ -1,6 +1,5 @@
 import { foldAccents, normalizeText, tokenize } from "./text";
 
-
 /**
  * Threads within one chat: which topic each message belongs to, from quoted replies, who it
  * addresses, cues that open a new topic, time gaps, the writer (in groups) and the words and
@@ -32,17 +31,49 @@ export interface ThreadOptions {
 
 export const DEFAULT_NEW_TOPIC_CUES = [
   // English
-  "btw", "by the way", "fyi", "another question", "one more thing", "unrelated", "different question", "separate question", "on another note", "something else",
+  "btw",
+  "by the way",
+  "fyi",
+  "another question",
+  "one more thing",
+  "unrelated",
+  "different question",
+  "separate question",
+  "on another note",
+  "something else",
   // Spanish
-  "otra cosa", "otra pregunta", "por cierto", "cambiando de tema", "una pregunta mas", "aparte de eso",
+  "otra cosa",
+  "otra pregunta",
+  "por cierto",
+  "cambiando de tema",
+  "una pregunta mas",
+  "aparte de eso",
   // Portuguese
-  "aproveitando", "outra coisa", "outra pergunta", "mudando de assunto", "alias", "a proposito", "ja agora",
+  "aproveitando",
+  "outra coisa",
+  "outra pergunta",
+  "mudando de assunto",
+  "alias",
+  "a proposito",
+  "ja agora",
   // French
-  "autre question", "au fait", "autre chose", "par ailleurs", "une autre question",
+  "autre question",
+  "au fait",
+  "autre chose",
+  "par ailleurs",
+  "une autre question",
   // German
-  "ubrigens", "andere frage", "noch eine frage", "noch etwas", "ganz andere sache",
+  "ubrigens",
+  "andere frage",
+  "noch eine frage",
+  "noch etwas",
+  "ganz andere sache",
   // Hinglish
-  "ek aur", "aur ek", "ek baat aur", "dusri baat", "doosri baat",
+  "ek aur",
+  "aur ek",
+  "ek baat aur",
+  "dusri baat",
+  "doosri baat",
 ];
 
 export const DEFAULT_THREAD_OPTIONS: ThreadOptions = {
@@ -69,7 +100,19 @@ export interface ThreadMessage {
   entityKeys?: string[];
 }
 
-export type ThreadReason = "first" | "quote" | "addressed" | "new-topic" | "topic" | "resumed" | "participant" | "continued" | "after-closing" | "newcomer" | "reopened" | "aside";
+export type ThreadReason =
+  | "first"
+  | "quote"
+  | "addressed"
+  | "new-topic"
+  | "topic"
+  | "resumed"
+  | "participant"
+  | "continued"
+  | "after-closing"
+  | "newcomer"
+  | "reopened"
+  | "aside";
 
 export interface ThreadRecord {
   number: number;
@@ -131,8 +174,8 @@ const ENTITY_WEIGHT = 3;
 const MAX_KNOWN_TERMS = 2000;
 
 const STOPWORDS = new Set(
+  // English
   (
-    // English
     "the and for you your are was were this that with have has had not but can could would will what when where which who how why from they them their there here just also about into then than its it's i'm dont don't please pls thanks thank okay ok yes yeah hi hello hey one two get got any some all our out too very more much now still only really " +
     // Spanish
     "que los las del por para con una uno unos unas como pero mas muy este esta esto eso ese esa son fue hay tiene tengo tienen quiero puedo puede ustedes usted nos mis tus sus cuando donde porque gracias hola buen buenos dias sí tambien todo toda ya " +
@@ -149,7 +192,28 @@ const STOPWORDS = new Set(
     .map((w) => foldAccents(w)),
 );
 
-const CLOSING_STEMS = ["thank", "thx", "cheers", "bye", "goodbye", "obrigad", "valeu", "gracias", "merci", "dank", "dhanyavad", "dhanyawad", "shukriya", "tchau", "adios", "ciao", "tschuss", "abraco", "saludos", "धन्यवाद"];
+const CLOSING_STEMS = [
+  "thank",
+  "thx",
+  "cheers",
+  "bye",
+  "goodbye",
+  "obrigad",
+  "valeu",
+  "gracias",
+  "merci",
+  "dank",
+  "dhanyavad",
+  "dhanyawad",
+  "shukriya",
+  "tchau",
+  "adios",
+  "ciao",
+  "tschuss",
+  "abraco",
+  "saludos",
+  "धन्यवाद",
+];
 
 /** The {@link KEEP_NAMES} most recent entries of a participant -> [thread, time] record. */
 function newestOf(record: Record<string, [number, number]>): Record<string, [number, number]> {
@@ -196,7 +260,26 @@ function similarity(message: Map<string, number>, thread: ThreadRecord, state: C
 }
 
 /** Words a message may open with before its real first words ("and one more thing", "ok btw"). */
-const LEADING_FILLERS = new Set(["and", "ok", "okay", "oh", "ah", "so", "hey", "e", "y", "und", "et", "oiga", "ei", "ta", "bueno", "bom", "alors", "also"]);
+const LEADING_FILLERS = new Set([
+  "and",
+  "ok",
+  "okay",
+  "oh",
+  "ah",
+  "so",
+  "hey",
+  "e",
+  "y",
+  "und",
+  "et",
+  "oiga",
+  "ei",
+  "ta",
+  "bueno",
+  "bom",
+  "alors",
+  "also",
+]);
 
 /** A cue among the first three words (after fillers): further in, "alias" or "by the way" are ordinary words. */
 function startsNewTopic(words: string[], cues: string[]): boolean {
@@ -207,7 +290,28 @@ function startsNewTopic(words: string[], cues: string[]): boolean {
 }
 
 /** Words that mark a group message as an aside: a forward, a chain letter, a scam warning, laughter. */
-const FORWARDED_OR_SCAM = new Set(["fwd", "fw", "forwarded", "forward", "encaminhada", "encaminhado", "reenviado", "weitergeleitet", "transfere", "corrente", "cadena", "chain", "repasse", "scam", "scams", "golpe", "estafa", "arnaque", "betrug", "spam"]);
+const FORWARDED_OR_SCAM = new Set([
+  "fwd",
+  "fw",
+  "forwarded",
+  "forward",
+  "encaminhada",
+  "encaminhado",
+  "reenviado",
+  "weitergeleitet",
+  "transfere",
+  "corrente",
+  "cadena",
+  "chain",
+  "repasse",
+  "scam",
+  "scams",
+  "golpe",
+  "estafa",
+  "arnaque",
+  "betrug",
+  "spam",
+]);
 const LAUGHTER = /^(?:k{3,}|(?:ha){2,}h?|(?:he){2,}|(?:ja){2,}j?|(?:je){2,}|rs(?:rs)+|lol|lmao|lmfao|rofl|hihi+)$/;
 
 /** Words that put a question to the group's members rather than to the business ("gente, …?", "anyone …?"). */
@@ -246,7 +350,8 @@ const WRITERS_WINDOW_MS = 3_600_000;
 /** How many people (this writer included) wrote in the group in the hour before this message. */
 function recentWriters(state: ChatThreadState, message: ThreadMessage): number {
   let writers = 1;
-  for (const [who, [, at]] of Object.entries(state.byParticipant)) if (who !== message.from && message.at - at <= WRITERS_WINDOW_MS) writers += 1;
+  for (const [who, [, at]] of Object.entries(state.byParticipant))
+    if (who !== message.from && message.at - at <= WRITERS_WINDOW_MS) writers += 1;
   return writers;
 }
 
@@ -258,7 +363,13 @@ function closeQuiet(state: ChatThreadState, at: number, options: ThreadOptions):
   for (const [i, thread] of byAge.entries()) {
     if (i < overflow || at - thread.lastAt >= options.closeAfterMs) {
       thread.closed = true;
-      closed.push({ number: thread.number, openedAt: thread.openedAt, lastAt: thread.lastAt, messages: thread.messages, participants: thread.participants });
+      closed.push({
+        number: thread.number,
+        openedAt: thread.openedAt,
+        lastAt: thread.lastAt,
+        messages: thread.messages,
+        participants: thread.participants,
+      });
     }
   }
   if (closed.length > 0 && state.current !== undefined && closed.some((c) => c.number === state.current)) state.current = undefined;
@@ -271,13 +382,21 @@ function closeQuiet(state: ChatThreadState, at: number, options: ThreadOptions):
 }
 
 /** Closes threads that have been quiet too long (also called on a timer, without a message). */
-export function closeQuietThreads(previous: ChatThreadState, at: number, options: ThreadOptions): { state: ChatThreadState; closed: ClosedThread[] } {
+export function closeQuietThreads(
+  previous: ChatThreadState,
+  at: number,
+  options: ThreadOptions,
+): { state: ChatThreadState; closed: ClosedThread[] } {
   const state = structuredClone(previous);
   return { state, closed: closeQuiet(state, at, options) };
 }
 
 /** Places one message in a thread. */
-export function assignThread(previous: ChatThreadState, message: ThreadMessage, options: ThreadOptions = DEFAULT_THREAD_OPTIONS): { state: ChatThreadState; decision: ThreadDecision; closed: ClosedThread[] } {
+export function assignThread(
+  previous: ChatThreadState,
+  message: ThreadMessage,
+  options: ThreadOptions = DEFAULT_THREAD_OPTIONS,
+): { state: ChatThreadState; decision: ThreadDecision; closed: ClosedThread[] } {
   const state = structuredClone(previous);
   const closed = closeQuiet(state, message.at, options);
   const words = tokenize(foldAccents(normalizeText(message.text)));
@@ -345,10 +464,22 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     const main = open.reduce<ThreadRecord | undefined>((a, t) => (a === undefined || t.messages > a.messages ? t : a), undefined);
     chosen = resumedMatch?.thread ?? main ?? current ?? latest;
     reason = resumedMatch ? "topic" : "resumed";
-  } else if (topicMatch && current && topicMatch.thread !== current && topicMatch.score >= 2 * options.joinSimilarity && scoreOf(current) < options.joinSimilarity) {
+  } else if (
+    topicMatch &&
+    current &&
+    topicMatch.thread !== current &&
+    topicMatch.score >= 2 * options.joinSimilarity &&
+    scoreOf(current) < options.joinSimilarity
+  ) {
     chosen = topicMatch.thread;
     reason = "topic";
-  } else if (current && current.closing && !isClosing(words) && terms.size >= 3 && (scoreOf(current) < options.joinSimilarity || (topicMatch && topicMatch.thread !== current && topicMatch.score > scoreOf(current)))) {
+  } else if (
+    current &&
+    current.closing &&
+    !isClosing(words) &&
+    terms.size >= 3 &&
+    (scoreOf(current) < options.joinSimilarity || (topicMatch && topicMatch.thread !== current && topicMatch.score > scoreOf(current)))
+  ) {
     // A thanks ends the current matter: what comes next goes where it fits best, or opens a thread.
     chosen = topicMatch?.thread;
     reason = topicMatch ? "topic" : "after-closing";
@@ -359,7 +490,17 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
 
   const isNew = chosen === undefined;
   if (!chosen) {
-    chosen = { number: state.next, openedAt: message.at, lastAt: message.at, messages: 0, participants: [], terms: {}, closing: false, closed: false, ...(reason === "aside" ? { aside: true } : {}) };
+    chosen = {
+      number: state.next,
+      openedAt: message.at,
+      lastAt: message.at,
+      messages: 0,
+      participants: [],
+      terms: {},
+      closing: false,
+      closed: false,
+      ...(reason === "aside" ? { aside: true } : {}),
+    };
     state.next += 1;
     state.threads.push(chosen);
   }
@@ -392,14 +533,24 @@ export function assignThread(previous: ChatThreadState, message: ThreadMessage, 
     const spokenToIn = Object.entries(state.spokenToIn).filter(([who]) => who !== message.from);
     if (spokenTo !== undefined) spokenToIn.push([spokenTo, [chosen.number, message.at]]);
     state.spokenToIn = newestOf(Object.fromEntries(spokenToIn));
-    const nameKeys = [message.from.split("@")[0], message.name].filter((n): n is string => typeof n === "string" && n.length > 0 && n.length <= 64);
+    const nameKeys = [message.from.split("@")[0], message.name].filter(
+      (n): n is string => typeof n === "string" && n.length > 0 && n.length <= 64,
+    );
     for (const key of nameKeys) state.names[key.toLowerCase()] = message.from;
     const names = Object.entries(state.names);
     if (names.length > KEEP_NAMES) state.names = Object.fromEntries(names.slice(names.length - KEEP_NAMES));
   }
   return {
     state,
-    decision: { number: chosen.number, isNew, reason, similarity: Math.round(similarityToChosen * 1000) / 1000, messages: chosen.messages, openedAt: chosen.openedAt, participants: [...chosen.participants] },
+    decision: {
+      number: chosen.number,
+      isNew,
+      reason,
+      similarity: Math.round(similarityToChosen * 1000) / 1000,
+      messages: chosen.messages,
+      openedAt: chosen.openedAt,
+      participants: [...chosen.participants],
+    },
     closed,
   };
 }
@@ -414,7 +565,12 @@ export function entityKeysOf(entities: { type?: unknown; value?: unknown }[]): s
   for (const entity of entities.slice(0, 50)) {
     if (typeof entity.type !== "string" || entity.type === "product") continue;
     const value = entity.value;
-    const written = typeof value === "string" || typeof value === "number" ? String(value) : value && typeof value === "object" && "amount" in value ? String((value as { amount: unknown }).amount) : undefined;
+    const written =
+      typeof value === "string" || typeof value === "number"
+        ? String(value)
+        : value && typeof value === "object" && "amount" in value
+          ? String((value as { amount: unknown }).amount)
+          : undefined;
     if (written !== undefined && written.length <= 200) keys.push(`${entity.type}:${written}`);
   }
   return keys;

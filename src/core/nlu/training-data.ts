@@ -1,6 +1,5 @@
 import { TrainingExample } from "./intent-classifier";
 
-
 export interface ParsedExamples {
   examples: TrainingExample[];
   /** Lines that could not be read, with why (1-based line numbers). */
@@ -17,7 +16,10 @@ function accept(out: ParsedExamples, line: number, text: unknown, label: unknown
     return;
   }
   if (typeof label !== "string" || !LABEL.test(label.trim())) {
-    out.problems.push({ line, reason: `the intent must be 1 to 100 letters, digits, '_', '.', ':' or '-' (got ${JSON.stringify(String(label ?? "")).slice(0, 40)})` });
+    out.problems.push({
+      line,
+      reason: `the intent must be 1 to 100 letters, digits, '_', '.', ':' or '-' (got ${JSON.stringify(String(label ?? "")).slice(0, 40)})`,
+    });
     return;
   }
   if (out.examples.length >= TRAINING_LIMITS.maxExamples) {
@@ -96,7 +98,10 @@ export function parseExamplesCsv(source: string): ParsedExamples {
   const textAt = header.findIndex((h) => TEXT_COLUMNS.includes(h));
   const labelAt = header.findIndex((h) => LABEL_COLUMNS.includes(h));
   if (textAt < 0 || labelAt < 0) {
-    out.problems.push({ line: 1, reason: `the header must name a text column (${TEXT_COLUMNS.join(", ")}) and an intent column (${LABEL_COLUMNS.join(", ")})` });
+    out.problems.push({
+      line: 1,
+      reason: `the header must name a text column (${TEXT_COLUMNS.join(", ")}) and an intent column (${LABEL_COLUMNS.join(", ")})`,
+    });
     return out;
   }
   for (const row of rows.slice(1)) {
@@ -125,7 +130,12 @@ export function parseExamplesJsonl(source: string): ParsedExamples {
       out.problems.push({ line: i + 1, reason: "not a JSON object" });
       return;
     }
-    accept(out, i + 1, TEXT_COLUMNS.map((k) => row[k]).find((v) => v !== undefined), LABEL_COLUMNS.map((k) => row[k]).find((v) => v !== undefined));
+    accept(
+      out,
+      i + 1,
+      TEXT_COLUMNS.map((k) => row[k]).find((v) => v !== undefined),
+      LABEL_COLUMNS.map((k) => row[k]).find((v) => v !== undefined),
+    );
   });
   return out;
 }

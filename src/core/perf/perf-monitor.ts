@@ -2,7 +2,6 @@ import { Clock } from "../clock";
 import { TraceSpan } from "../envelope";
 import { WaError } from "../errors";
 
-
 export interface LatencySummary {
   count: number;
   mean: number;

@@ -2,7 +2,6 @@ import { Clock, TimerHandle } from "../clock";
 import { SentReceipt } from "../envelope";
 import { WaError } from "../errors";
 
-
 /**
  * Paces outgoing messages the way WhatsApp tolerates: a gap with jitter between two messages
  * to one chat, a global rate over all chats, an optional typing pause in proportion to the
@@ -141,7 +140,8 @@ export class SendPacer<C> {
   }
 
   private async enqueueNow(chatId: string, text: string, context: C, quotedId: string | undefined): Promise<EnqueueOutcome<C>> {
-    if (this.closed) return { accepted: false, error: new WaError("pacer.closed", "The sender is stopping; the message was not queued", {}) };
+    if (this.closed)
+      return { accepted: false, error: new WaError("pacer.closed", "The sender is stopping; the message was not queued", {}) };
     const line = this.line(chatId);
     const now = this.world.clock.now();
     const last = line.items[line.items.length - 1];
@@ -152,13 +152,32 @@ export class SendPacer<C> {
       return { accepted: true, item: last!, coalesced: true };
     }
     if (line.items.length >= this.options.maxQueuedPerChat) {
-      return { accepted: false, error: new WaError("pacer.chatFull", `Chat ${chatId} already has ${this.options.maxQueuedPerChat} messages waiting to be sent`, { chatId, max: this.options.maxQueuedPerChat }) };
+      return {
+        accepted: false,
+        error: new WaError("pacer.chatFull", `Chat ${chatId} already has ${this.options.maxQueuedPerChat} messages waiting to be sent`, {
+          chatId,
+          max: this.options.maxQueuedPerChat,
+        }),
+      };
     }
     if (this.total >= this.options.maxQueuedTotal) {
-      return { accepted: false, error: new WaError("pacer.full", `${this.options.maxQueuedTotal} messages are already waiting to be sent`, { max: this.options.maxQueuedTotal }) };
+      return {
+        accepted: false,
+        error: new WaError("pacer.full", `${this.options.maxQueuedTotal} messages are already waiting to be sent`, {
+          max: this.options.maxQueuedTotal,
+        }),
+      };
     }
     this.sequence += 1;
-    const item: OutgoingItem<C> = { id: `${now.toString(36)}-${this.sequence}`, chatId, text, enqueuedAt: now, attempts: 0, contexts: [context], ...(quotedId ? { quotedId } : {}) };
+    const item: OutgoingItem<C> = {
+      id: `${now.toString(36)}-${this.sequence}`,
+      chatId,
+      text,
+      enqueuedAt: now,
+      attempts: 0,
+      contexts: [context],
+      ...(quotedId ? { quotedId } : {}),
+    };
     await this.world.persist?.(item);
     this.add(item);
     return { accepted: true, item, coalesced: false };
@@ -257,7 +276,10 @@ export class SendPacer<C> {
       let chosen: ChatLine<C> | undefined;
       for (const line of this.chats.values()) {
         if (line.busy || line.items.length === 0 || this.readyAt(line) > now) continue;
-        const earlier = !chosen || line.lastSentAt < chosen.lastSentAt || (line.lastSentAt === chosen.lastSentAt && line.items[0].enqueuedAt < chosen.items[0].enqueuedAt);
+        const earlier =
+          !chosen ||
+          line.lastSentAt < chosen.lastSentAt ||
+          (line.lastSentAt === chosen.lastSentAt && line.items[0].enqueuedAt < chosen.items[0].enqueuedAt);
         if (earlier) chosen = line;
       }
       if (chosen) {
@@ -284,7 +306,12 @@ export class SendPacer<C> {
       await this.world.forget?.(item);
       this.world.sent(item, receipt);
     } catch (caught) {
-      const error = caught instanceof WaError ? caught : new WaError("pacer.sendFailed", `Sending failed: ${caught instanceof Error ? caught.message : String(caught)}`, { reason: String(caught) });
+      const error =
+        caught instanceof WaError
+          ? caught
+          : new WaError("pacer.sendFailed", `Sending failed: ${caught instanceof Error ? caught.message : String(caught)}`, {
+              reason: String(caught),
+            });
       if (this.closed) return;
       if (isPassing(error) && item.attempts < this.options.maxAttempts) {
         const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (item.attempts - 1));
@@ -317,12 +344,21 @@ export function validatePacerOptions(options: PacerOptions): void {
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   const [min, max] = options.perChatGapMs;
   if (!(min >= 0 && max >= min && max <= 3_600_000)) throw fail("gapMin", "Per-chat gap: 0 ≤ shortest ≤ longest ≤ 3600 s");
-  if (!(options.globalPerSecond > 0 && options.globalPerSecond <= 1_000)) throw fail("globalPerSecond", "Messages per second over all chats: more than 0, at most 1000");
+  if (!(options.globalPerSecond > 0 && options.globalPerSecond <= 1_000))
+    throw fail("globalPerSecond", "Messages per second over all chats: more than 0, at most 1000");
   if (!(options.coalesceWindowMs >= 0 && options.coalesceWindowMs <= 60_000)) throw fail("coalesceWindow", "Coalescing window: 0 to 60 s");
-  if (!(options.coalesceMaxChars >= 1 && options.coalesceMaxChars <= 65_536)) throw fail("coalesceMaxChars", "Coalesced length: 1 to 65536 characters");
-  if (!(options.typingMsPerChar >= 0 && options.typingMsPerChar <= 1_000 && options.typingMaxMs >= 0 && options.typingMaxMs <= 60_000)) throw fail("typingMsPerChar", "Typing: 0 to 1000 ms per character, at most 60 s");
-  if (!(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1 && options.maxAttempts <= 20)) throw fail("maxAttempts", "Attempts: a whole number from 1 to 20");
-  if (!(Number.isInteger(options.maxQueuedPerChat) && options.maxQueuedPerChat >= 1 && Number.isInteger(options.maxQueuedTotal) && options.maxQueuedTotal >= 1)) {
+  if (!(options.coalesceMaxChars >= 1 && options.coalesceMaxChars <= 65_536))
+    throw fail("coalesceMaxChars", "Coalesced length: 1 to 65536 characters");
+  if (!(options.typingMsPerChar >= 0 && options.typingMsPerChar <= 1_000 && options.typingMaxMs >= 0 && options.typingMaxMs <= 60_000))
+    throw fail("typingMsPerChar", "Typing: 0 to 1000 ms per character, at most 60 s");
+  if (!(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1 && options.maxAttempts <= 20))
+    throw fail("maxAttempts", "Attempts: a whole number from 1 to 20");
+  if (!(
+    Number.isInteger(options.maxQueuedPerChat) &&
+    options.maxQueuedPerChat >= 1 &&
+    Number.isInteger(options.maxQueuedTotal) &&
+    options.maxQueuedTotal >= 1
+  )) {
     throw fail("maxQueuedTotal", "Queue limits: whole numbers of at least 1");
   }
 }

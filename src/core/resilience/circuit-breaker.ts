@@ -1,7 +1,6 @@
 import { Clock } from "../clock";
 import { WaError } from "../errors";
 
-
 export type BreakerState = "closed" | "open" | "half-open";
 
 export interface BreakerOptions {
@@ -19,7 +18,14 @@ export interface BreakerOptions {
   halfOpenProbes: number;
 }
 
-export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = { windowMs: 60_000, minimumCalls: 10, failureRate: 0.5, failureCount: 0, resetTimeoutMs: 30_000, halfOpenProbes: 1 };
+export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = {
+  windowMs: 60_000,
+  minimumCalls: 10,
+  failureRate: 0.5,
+  failureCount: 0,
+  resetTimeoutMs: 30_000,
+  halfOpenProbes: 1,
+};
 
 /**
  * A circuit breaker: closed lets calls through and counts failures over a window; open refuses
@@ -39,14 +45,18 @@ export class CircuitBreaker {
     private readonly clock: Clock,
     private readonly options: BreakerOptions,
   ) {
-    if (!(options.failureRate > 0 && options.failureRate <= 1)) throw new WaError("config.invalid", "Breaker failure rate: more than 0 and at most 1", { field: "failureRate" });
+    if (!(options.failureRate > 0 && options.failureRate <= 1))
+      throw new WaError("config.invalid", "Breaker failure rate: more than 0 and at most 1", { field: "failureRate" });
     if (!(options.resetTimeoutMs > 0 && options.windowMs > 0 && options.halfOpenProbes >= 1 && options.minimumCalls >= 1)) {
-      throw new WaError("config.invalid", "Breaker window, reset time, probes and minimum calls must be positive", { field: "resetTimeout" });
+      throw new WaError("config.invalid", "Breaker window, reset time, probes and minimum calls must be positive", {
+        field: "resetTimeout",
+      });
     }
   }
 
   state(): BreakerState {
-    if (this.current === "open" && this.clock.now() - this.openedAt >= this.options.resetTimeoutMs) this.transition("half-open", "reset timeout passed");
+    if (this.current === "open" && this.clock.now() - this.openedAt >= this.options.resetTimeoutMs)
+      this.transition("half-open", "reset timeout passed");
     return this.current;
   }
 
@@ -104,7 +114,8 @@ export class CircuitBreaker {
     const failures = this.calls.filter((c) => c.failed).length;
     const byCount = this.options.failureCount > 0 && failures >= this.options.failureCount;
     const byRate = this.calls.length >= this.options.minimumCalls && failures / this.calls.length >= this.options.failureRate;
-    if (byCount || byRate) this.transition("open", `${failures} of ${this.calls.length} calls failed in ${this.options.windowMs / 1000} s (last: ${reason})`);
+    if (byCount || byRate)
+      this.transition("open", `${failures} of ${this.calls.length} calls failed in ${this.options.windowMs / 1000} s (last: ${reason})`);
   }
 
   private trim(): void {

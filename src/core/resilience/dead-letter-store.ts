@@ -2,7 +2,6 @@ import { Clock } from "../clock";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
 
-
 export type DeadLetterState = "waiting" | "replaying" | "exhausted";
 
 export interface DeadLetterEntry {
@@ -102,15 +101,42 @@ export class DeadLetterStore {
         if (current === undefined) break;
         const previous = JSON.parse(current) as DeadLetterEntry;
         const { replayedAt: _at, replayedBy: _by, ...kept } = previous;
-        const next = this.schedule({ ...kept, body: failure.body, error: failure.error, source: failure.source ?? previous.source, attempts: previous.attempts + 1, lastFailedAt: now }, now);
+        const next = this.schedule(
+          {
+            ...kept,
+            body: failure.body,
+            error: failure.error,
+            source: failure.source ?? previous.source,
+            attempts: previous.attempts + 1,
+            lastFailedAt: now,
+          },
+          now,
+        );
         if (await this.store.compareAndSet(key, current, JSON.stringify(next))) return next;
       }
     }
     if ((await this.store.listLength(this.indexKey)) >= this.options.maxEntries) {
-      throw new WaError("deadLetter.full", `The dead-letter store holds its maximum of ${this.options.maxEntries} messages: replay or purge some`, { max: this.options.maxEntries });
+      throw new WaError(
+        "deadLetter.full",
+        `The dead-letter store holds its maximum of ${this.options.maxEntries} messages: replay or purge some`,
+        { max: this.options.maxEntries },
+      );
     }
     const id = failure.id !== undefined && /^[\w.:-]{1,100}$/.test(failure.id) ? failure.id : this.newId();
-    const entry = this.schedule({ id, body: failure.body, error: failure.error, source: failure.source, chatId: failure.chatId, attempts: 1, firstFailedAt: now, lastFailedAt: now, state: "waiting" }, now);
+    const entry = this.schedule(
+      {
+        id,
+        body: failure.body,
+        error: failure.error,
+        source: failure.source,
+        chatId: failure.chatId,
+        attempts: 1,
+        firstFailedAt: now,
+        lastFailedAt: now,
+        state: "waiting",
+      },
+      now,
+    );
     await this.store.set(this.entryKey(id), JSON.stringify(entry));
     await this.store.listPush(this.indexKey, id);
     return entry;
@@ -200,7 +226,14 @@ export class DeadLetterStore {
     for (const entry of await this.all()) {
       if (entry.state !== "replaying" || (entry.replayedBy !== undefined && entry.replayedBy !== holder)) continue;
       const { replayedAt: _dropped, replayedBy: _holder, ...rest } = entry;
-      if (await this.store.compareAndSet(this.entryKey(entry.id), JSON.stringify(entry), JSON.stringify({ ...rest, state: "waiting", nextRetryAt: now }))) count += 1;
+      if (
+        await this.store.compareAndSet(
+          this.entryKey(entry.id),
+          JSON.stringify(entry),
+          JSON.stringify({ ...rest, state: "waiting", nextRetryAt: now }),
+        )
+      )
+        count += 1;
     }
     return count;
   }

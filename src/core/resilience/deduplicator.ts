@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { Clock } from "../clock";
 import { Store } from "../store/store";
 
-
 export interface DedupeVerdict {
   first: boolean;
   /** When the key was first seen (this time when `first`). */

@@ -1,6 +1,5 @@
 import { Clock, TimerHandle } from "../clock";
 
-
 export type OrderBy = "sequence" | "timestamp";
 
 export interface ResequencerOptions {
@@ -157,7 +156,13 @@ export class Resequencer<T> {
   private lineOf(chatId: string, now: number): ChatLine<T> {
     let line = this.chats.get(chatId);
     if (!line) {
-      line = { held: [], recentIds: [], recentSet: new Set(), lastActivity: now, ...(this.startAt !== undefined && this.options.orderBy === "sequence" ? { lastReleased: this.startAt - 1 } : {}) };
+      line = {
+        held: [],
+        recentIds: [],
+        recentSet: new Set(),
+        lastActivity: now,
+        ...(this.startAt !== undefined && this.options.orderBy === "sequence" ? { lastReleased: this.startAt - 1 } : {}),
+      };
       this.chats.set(chatId, line);
     }
     return line;
@@ -227,6 +232,10 @@ export class Resequencer<T> {
 
 function insertSorted<T>(held: Held<T>[], item: Held<T>): void {
   let index = held.length;
-  while (index > 0 && (held[index - 1].order > item.order || (held[index - 1].order === item.order && held[index - 1].arrival > item.arrival))) index -= 1;
+  while (
+    index > 0 &&
+    (held[index - 1].order > item.order || (held[index - 1].order === item.order && held[index - 1].arrival > item.arrival))
+  )
+    index -= 1;
   held.splice(index, 0, item);
 }

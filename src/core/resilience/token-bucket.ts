@@ -1,6 +1,5 @@
 import { Clock } from "../clock";
 
-
 /**
  * A request budget per minute (Google: 60 per user, 300 per project), refilled continuously.
  * Callers take a turn and wait the time it says, so a burst is spread instead of refused.

@@ -1,7 +1,6 @@
 import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
 
-
 export type Admission = { accepted: true } | { accepted: false; error: WaError };
 
 export interface BlockingAdmissionOptions {
@@ -67,7 +66,12 @@ export class BlockingAdmission<T> {
       if (outcome.accepted || !isFull(outcome.error)) return outcome;
       if (this.waiting.length >= this.options.maxBlocked) return outcome;
     } else if (this.waiting.length >= this.options.maxBlocked) {
-      return { accepted: false, error: new WaError("queue.full", `${this.waiting.length} messages already wait for room in the queue`, { max: this.options.maxBlocked }) };
+      return {
+        accepted: false,
+        error: new WaError("queue.full", `${this.waiting.length} messages already wait for room in the queue`, {
+          max: this.options.maxBlocked,
+        }),
+      };
     }
     const admitted = new Promise<Admission>((resolve, reject) => {
       this.waiting.push({ key, item, since: this.clock.now(), settle: resolve, fail: reject });
@@ -113,7 +117,10 @@ export class BlockingAdmission<T> {
         this.remove(entry);
         entry.settle({
           accepted: false,
-          error: new WaError("queue.blockTimeout", `Chat ${entry.key}: the queue had no room within ${this.options.maxWaitMs} ms`, { chatId: entry.key, waitMs: this.options.maxWaitMs }),
+          error: new WaError("queue.blockTimeout", `Chat ${entry.key}: the queue had no room within ${this.options.maxWaitMs} ms`, {
+            chatId: entry.key,
+            waitMs: this.options.maxWaitMs,
+          }),
         });
         continue;
       }

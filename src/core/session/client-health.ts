@@ -1,7 +1,6 @@
 import { Clock } from "../clock";
 import { TransportState } from "../transport/transport";
 
-
 export type HealthLevel = "healthy" | "degraded" | "down";
 
 export interface ClientHealthOptions {

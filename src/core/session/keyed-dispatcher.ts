@@ -1,7 +1,6 @@
 import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
 
-
 /**
  * Keyed concurrency: items wait per key (a chat) in arrival order; at most `maxInFlightPerKey`
  * of one key and `maxInFlightTotal` overall are out at once; an item is out until acked.
@@ -42,9 +41,7 @@ export interface DispatcherHandlers<T> {
   dropped(item: DispatchItem<T>, reason: WaError): void;
 }
 
-export type EnqueueOutcome<T> =
-  | { accepted: true; item: DispatchItem<T>; delivered: boolean }
-  | { accepted: false; error: WaError };
+export type EnqueueOutcome<T> = { accepted: true; item: DispatchItem<T>; delivered: boolean } | { accepted: false; error: WaError };
 
 interface KeyState<T> {
   waiting: DispatchItem<T>[];
@@ -96,7 +93,10 @@ export class KeyedDispatcher<T> {
   }
 
   enqueue(key: string, payload: T): EnqueueOutcome<T> {
-    if (this.closed) return this.reject(new WaError("queue.closed", `The queue stopped before this message of chat ${key} was processed`, { chatId: key }));
+    if (this.closed)
+      return this.reject(
+        new WaError("queue.closed", `The queue stopped before this message of chat ${key} was processed`, { chatId: key }),
+      );
     const state = this.keys.get(key) ?? { waiting: [], inFlight: 0 };
     if (state.waiting.length + state.inFlight >= this.options.maxPerKey) {
       const made = this.makeRoom(state, key, "queue.chatFull");
@@ -180,7 +180,10 @@ export class KeyedDispatcher<T> {
     this.waitingTotal -= 1;
     this.counters.dropped += 1;
     this.cleanupKey(key, state);
-    const why = code === "queue.chatFull" ? `chat ${key} reached ${this.options.maxPerKey} messages` : `the queue reached ${this.options.maxTotal} messages`;
+    const why =
+      code === "queue.chatFull"
+        ? `chat ${key} reached ${this.options.maxPerKey} messages`
+        : `the queue reached ${this.options.maxTotal} messages`;
     this.handlers.dropped(
       victim,
       new WaError("queue.droppedOldest", `Dropped the oldest waiting message of chat ${key}: ${why}`, { chatId: key }),

@@ -4,7 +4,6 @@ import { WaError } from "../errors";
 import { MetricsSink, nullMetrics } from "../perf/metrics";
 import { Store } from "../store/store";
 
-
 export type LockGrant = LockGrantInfo;
 
 export interface SessionLockOptions {
@@ -139,7 +138,11 @@ export class SessionLockManager {
     const key = this.lockKey(grant.chatId);
     const current = await this.world.store.get(key);
     const stored = current === undefined ? undefined : (JSON.parse(current) as StoredLock);
-    const released = stored !== undefined && stored.token === grant.token && stored.owner === grant.owner && (await this.world.store.compareAndSet(key, current, undefined));
+    const released =
+      stored !== undefined &&
+      stored.token === grant.token &&
+      stored.owner === grant.owner &&
+      (await this.world.store.compareAndSet(key, current, undefined));
     this.forget(grant.chatId, grant.token);
     if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
     void this.pump(grant.chatId);
@@ -208,11 +211,18 @@ export class SessionLockManager {
     if (!swapped) return undefined;
     const grant: LockGrant = { lockName: this.lockName, chatId, ...record };
     const expiryTimer = clock.setTimeout(() => this.expire(grant), request.ttlMs);
-    const entry: { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown } = { grant, expiryTimer, context: request.context };
+    const entry: { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown } = {
+      grant,
+      expiryTimer,
+      context: request.context,
+    };
     this.held.set(this.heldKey(chatId, token), entry);
     if (request.renewForMs !== undefined && request.renewForMs > 0) {
       const renewUntil = acquiredAt + request.renewForMs;
-      entry.renewTimer = clock.setInterval(() => void this.renew(chatId, token, request.ttlMs, renewUntil), Math.max(1, Math.floor(request.ttlMs / 3)));
+      entry.renewTimer = clock.setInterval(
+        () => void this.renew(chatId, token, request.ttlMs, renewUntil),
+        Math.max(1, Math.floor(request.ttlMs / 3)),
+      );
     }
     this.metrics.increment("lock_grants_total", 1, { lock: this.lockName });
     return grant;
@@ -230,7 +240,9 @@ export class SessionLockManager {
     }
     const renewed: LockGrant = { ...entry.grant, expiresAt };
     try {
-      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), serialise(entry.grant), serialise(renewed), { ttlMs: expiresAt - now });
+      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), serialise(entry.grant), serialise(renewed), {
+        ttlMs: expiresAt - now,
+      });
       if (!ok || !this.held.has(this.heldKey(chatId, token))) {
         if (!ok) this.expire(entry.grant);
         return;

@@ -2,7 +2,6 @@ import { Clock } from "../clock";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
 
-
 /** What the pipeline remembers about one chat between messages. */
 export interface SessionState {
   /** Where the conversation is (greeting, ordering, payment...). */
@@ -57,7 +56,7 @@ function mergeInto(target: Record<string, unknown>, patch: Record<string, unknow
 
 /** Sorts a patch into the known fields; other top-level keys belong to `custom`. */
 function normalisePatch(patch: unknown): Partial<Pick<SessionState, (typeof FIELDS)[number]>> {
-  if (!isPlainObject(patch)) throw badValue("The state to write must be an object, such as {\"stage\": \"ordering\", \"slots\": {\"size\": \"M\"}}");
+  if (!isPlainObject(patch)) throw badValue('The state to write must be an object, such as {"stage": "ordering", "slots": {"size": "M"}}');
   const known: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(patch)) {
@@ -88,7 +87,9 @@ export class SessionStateManager {
   /** The chat's state, or a fresh empty one (`exists` false). */
   async get(chatId: string): Promise<{ state: SessionState; exists: boolean }> {
     const raw = await this.store.get(this.key(chatId));
-    return raw === undefined ? { state: emptyState(this.clock.now()), exists: false } : { state: JSON.parse(raw) as SessionState, exists: true };
+    return raw === undefined
+      ? { state: emptyState(this.clock.now()), exists: false }
+      : { state: JSON.parse(raw) as SessionState, exists: true };
   }
 
   /** Replaces the state with `value` (fields not given are reset). */
@@ -114,7 +115,11 @@ export class SessionStateManager {
   /** Adds `by` to a number at `path` in slots or custom (e.g. "custom.visits"), starting from 0. */
   async increment(chatId: string, path: string, by: number): Promise<SessionState> {
     const [root, ...rest] = path.split(".");
-    if ((root !== "slots" && root !== "custom") || rest.length === 0 || rest.some((part) => part === "" || part === "__proto__" || part === "constructor")) {
+    if (
+      (root !== "slots" && root !== "custom") ||
+      rest.length === 0 ||
+      rest.some((part) => part === "" || part === "__proto__" || part === "constructor")
+    ) {
       throw badValue(`Increment a number under slots or custom, such as custom.visits (got "${path}")`, "path");
     }
     if (!Number.isFinite(by)) throw badValue("The amount to add must be a number", "by");
@@ -154,11 +159,17 @@ export class SessionStateManager {
       next.updatedAt = this.clock.now();
       const text = JSON.stringify(next);
       if (Buffer.byteLength(text) > this.options.maxBytes) {
-        throw new WaError("state.tooLarge", `The state of chat ${chatId} would be ${Buffer.byteLength(text)} bytes, over the ${this.options.maxBytes} allowed`, { chatId, max: this.options.maxBytes });
+        throw new WaError(
+          "state.tooLarge",
+          `The state of chat ${chatId} would be ${Buffer.byteLength(text)} bytes, over the ${this.options.maxBytes} allowed`,
+          { chatId, max: this.options.maxBytes },
+        );
       }
       if (await this.store.compareAndSet(key, raw, text, { ttlMs: this.options.ttlMs })) return next;
     }
-    throw new WaError("state.contended", `The state of chat ${chatId} kept changing under ${MAX_ATTEMPTS} attempts to write it`, { chatId });
+    throw new WaError("state.contended", `The state of chat ${chatId} kept changing under ${MAX_ATTEMPTS} attempts to write it`, {
+      chatId,
+    });
   }
 
   private key(chatId: string): string {

@@ -3,7 +3,6 @@ import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
 
-
 /**
  * A per-chat FIFO kept in a Store, so it survives restarts (embedded store) and is shared by
  * several instances (Redis). One message per chat is in flight across all instances: the
@@ -80,7 +79,8 @@ export class StoreQueue {
     private readonly options: StoreQueueOptions,
     private readonly handlers: StoreQueueHandlers,
   ) {
-    if (!(options.leaseMs > 0)) throw new WaError("config.invalid", "The ack timeout of a stored queue must be greater than 0", { field: "ackTimeout" });
+    if (!(options.leaseMs > 0))
+      throw new WaError("config.invalid", "The ack timeout of a stored queue must be greater than 0", { field: "ackTimeout" });
     if (!(options.maxDeliveries >= 1)) throw new WaError("config.invalid", "Deliveries must be at least 1", { field: "maxDeliveries" });
     this.prefix = `wa:q:${options.name}:`;
   }
@@ -104,13 +104,22 @@ export class StoreQueue {
 
   /** Stores the message; `onAccepted` runs once it is stored and before it can be delivered. */
   async enqueue(chatId: string, body: string, onAccepted?: (deliveryId: string) => void): Promise<StoreEnqueueOutcome> {
-    if (this.closed) return { accepted: false, error: new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }) };
+    if (this.closed)
+      return {
+        accepted: false,
+        error: new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }),
+      };
     const chatKey = this.chatKey(chatId);
     // Bounds are taken as reservations (increment, push) and given back on refusal, so that
     // concurrent enqueues, here or in another instance, cannot both slip under a bound.
     if ((await this.store.increment(this.countKey(), 1)) > this.options.maxTotal) {
       await this.store.increment(this.countKey(), -1);
-      return { accepted: false, error: new WaError("queue.full", `Queue ${this.options.name} is full (${this.options.maxTotal} messages)`, { max: this.options.maxTotal }) };
+      return {
+        accepted: false,
+        error: new WaError("queue.full", `Queue ${this.options.name} is full (${this.options.maxTotal} messages)`, {
+          max: this.options.maxTotal,
+        }),
+      };
     }
     this.sequence += 1;
     const item: StoredItem = { deliveryId: `${this.boot}-${this.sequence}`, chatId, enqueuedAt: this.clock.now(), deliveryCount: 0, body };
@@ -125,7 +134,10 @@ export class StoreQueue {
         await this.store.increment(this.countKey(), -1);
         return {
           accepted: false,
-          error: new WaError("queue.chatFull", `Chat ${chatId} already has ${this.options.maxPerChat} messages queued`, { chatId, max: this.options.maxPerChat }),
+          error: new WaError("queue.chatFull", `Chat ${chatId} already has ${this.options.maxPerChat} messages queued`, {
+            chatId,
+            max: this.options.maxPerChat,
+          }),
         };
       }
     }
@@ -234,7 +246,14 @@ export class StoreQueue {
     await this.store.increment(this.countKey(), -1);
     if (raw !== undefined) {
       const item = JSON.parse(raw) as StoredItem;
-      this.handlers.dropped(item, new WaError("queue.droppedOldest", `Dropped the oldest waiting message of chat ${chatId}: the chat reached ${this.options.maxPerChat} messages`, { chatId }));
+      this.handlers.dropped(
+        item,
+        new WaError(
+          "queue.droppedOldest",
+          `Dropped the oldest waiting message of chat ${chatId}: the chat reached ${this.options.maxPerChat} messages`,
+          { chatId },
+        ),
+      );
     }
     return true;
   }

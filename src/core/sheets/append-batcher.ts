@@ -3,7 +3,6 @@ import { WaError } from "../errors";
 import { CircuitBreaker } from "../resilience/circuit-breaker";
 import { CellValue } from "./sheets-model";
 
-
 /** What a failed Sheets call tells the batcher. */
 export class SheetsCallError extends Error {
   constructor(
@@ -114,7 +113,10 @@ export class AppendBatcher<C> {
 
   add(key: string, row: CellValue[], context: C, mayExist = false): void {
     if (this.closed) {
-      this.world.failed({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 }, new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {}));
+      this.world.failed(
+        { key, row, context, arrivedAt: this.world.clock.now(), attempts: 0 },
+        new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {}),
+      );
       return;
     }
     this.queue.push({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0, ...(mayExist ? { mayExist } : {}) });
@@ -170,19 +172,30 @@ export class AppendBatcher<C> {
       if (toWrite.length > 0) {
         toWrite.forEach((row) => (row.attempts += 1));
         this.stats.requests += 1;
-        await this.world.writer.append(this.options.range, toWrite.map((row) => row.row));
+        await this.world.writer.append(
+          this.options.range,
+          toWrite.map((row) => row.row),
+        );
         this.remove(toWrite);
         this.stats.rowsWritten += toWrite.length;
         this.world.written(toWrite, false);
       }
       this.world.breaker.recordSuccess();
     } catch (caught) {
-      const error = caught instanceof SheetsCallError ? caught : new SheetsCallError(caught instanceof Error ? caught.message : String(caught), 0);
+      const error =
+        caught instanceof SheetsCallError ? caught : new SheetsCallError(caught instanceof Error ? caught.message : String(caught), 0);
       delay = this.failedCall(batch, error);
     } finally {
       this.busy = false;
     }
-    if (this.queue.length > 0) this.schedule(delay > 0 ? delay : this.queue.length >= this.options.maxRows || this.queue[0].solo ? 0 : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()));
+    if (this.queue.length > 0)
+      this.schedule(
+        delay > 0
+          ? delay
+          : this.queue.length >= this.options.maxRows || this.queue[0].solo
+            ? 0
+            : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()),
+      );
   }
 
   /** Updates the rows whose key is in the sheet, appends the rest (a key twice in the batch: its last row). */
@@ -198,11 +211,17 @@ export class AppendBatcher<C> {
     const appends = [...latest.values()].filter((row) => !positions.has(row.key));
     if (updates.length > 0) {
       this.stats.requests += 1;
-      await writer.updateRows(this.options.range, updates.map((row) => ({ sheetRow: positions.get(row.key)!, values: row.row })));
+      await writer.updateRows(
+        this.options.range,
+        updates.map((row) => ({ sheetRow: positions.get(row.key)!, values: row.row })),
+      );
     }
     if (appends.length > 0) {
       this.stats.requests += 1;
-      await writer.append(this.options.range, appends.map((row) => row.row));
+      await writer.append(
+        this.options.range,
+        appends.map((row) => row.row),
+      );
     }
     this.remove(batch);
     this.stats.rowsWritten += latest.size;
@@ -219,7 +238,13 @@ export class AppendBatcher<C> {
       }
       this.remove(batch);
       this.stats.deadLettered += 1;
-      this.world.failed(batch[0], new WaError("sheets.rejected", `Google Sheets refused the row: ${error.message}`, { status: error.status, reason: error.message.slice(0, 200) }));
+      this.world.failed(
+        batch[0],
+        new WaError("sheets.rejected", `Google Sheets refused the row: ${error.message}`, {
+          status: error.status,
+          reason: error.message.slice(0, 200),
+        }),
+      );
       return 0;
     }
     this.world.breaker.recordFailure(`${error.status || "no answer"}: ${error.message.slice(0, 80)}`);
@@ -229,11 +254,22 @@ export class AppendBatcher<C> {
     if (expired.length > 0) {
       this.remove(expired);
       this.stats.deadLettered += expired.length;
-      for (const row of expired) this.world.failed(row, new WaError("sheets.gaveUp", `Google Sheets could not be written for ${Math.round(this.options.giveUpAfterMs / 1000)} s (last: ${error.message.slice(0, 120)})`, { seconds: Math.round(this.options.giveUpAfterMs / 1000), reason: error.message.slice(0, 120) }));
+      for (const row of expired)
+        this.world.failed(
+          row,
+          new WaError(
+            "sheets.gaveUp",
+            `Google Sheets could not be written for ${Math.round(this.options.giveUpAfterMs / 1000)} s (last: ${error.message.slice(0, 120)})`,
+            { seconds: Math.round(this.options.giveUpAfterMs / 1000), reason: error.message.slice(0, 120) },
+          ),
+        );
     }
     const attempt = Math.max(1, ...batch.map((row) => row.attempts));
     const base = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempt - 1));
-    const delay = error.retryAfterMs !== undefined ? Math.min(this.options.maxBackoffMs, error.retryAfterMs) : Math.round(base / 2 + (this.world.random() * base) / 2);
+    const delay =
+      error.retryAfterMs !== undefined
+        ? Math.min(this.options.maxBackoffMs, error.retryAfterMs)
+        : Math.round(base / 2 + (this.world.random() * base) / 2);
     this.world.retrying?.(batch.length, error, delay);
     return Math.max(1, delay);
   }

@@ -3,19 +3,23 @@ import { columnLetters, parseA1, quoteSheet } from "./a1";
 import { SheetsCallError, SheetsWriter } from "./append-batcher";
 import { CellValue } from "./sheets-model";
 
-
 interface GaxiosLikeError {
   message?: string;
   status?: number;
   code?: string | number;
-  response?: { status?: number; headers?: Record<string, string> | { get?(name: string): string | null }; data?: { error?: { message?: string } } };
+  response?: {
+    status?: number;
+    headers?: Record<string, string> | { get?(name: string): string | null };
+    data?: { error?: { message?: string } };
+  };
 }
 
 type Headers = Record<string, string> | { get?(name: string): string | null } | undefined;
 
 function header(headers: Headers, name: string): string | undefined {
   if (!headers) return undefined;
-  if (typeof (headers as { get?: unknown }).get === "function") return (headers as { get(n: string): string | null }).get(name) ?? undefined;
+  if (typeof (headers as { get?: unknown }).get === "function")
+    return (headers as { get(n: string): string | null }).get(name) ?? undefined;
   return (headers as Record<string, string>)[name];
 }
 
@@ -82,14 +86,22 @@ export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string,
   const valueInputOption = options.valueInputOption ?? "RAW";
   const keyColumnValues = async (range: string, keyColumn: number): Promise<unknown[][]> => {
     await beforeCall?.();
-    const answer = await authorized(authorizer, (headers) => api.spreadsheets.values.get({ spreadsheetId, range: keyColumnRange(range, keyColumn) }, { timeout: timeoutMs, retry: false, headers }));
+    const answer = await authorized(authorizer, (headers) =>
+      api.spreadsheets.values.get(
+        { spreadsheetId, range: keyColumnRange(range, keyColumn) },
+        { timeout: timeoutMs, retry: false, headers },
+      ),
+    );
     return (answer.data.values ?? []) as unknown[][];
   };
   return {
     async append(range: string, rows: CellValue[][]): Promise<void> {
       await beforeCall?.();
       await authorized(authorizer, (headers) =>
-        api.spreadsheets.values.append({ spreadsheetId, range, valueInputOption, insertDataOption: "INSERT_ROWS", requestBody: { values: rows } }, { timeout: timeoutMs, retry: false, headers }),
+        api.spreadsheets.values.append(
+          { spreadsheetId, range, valueInputOption, insertDataOption: "INSERT_ROWS", requestBody: { values: rows } },
+          { timeout: timeoutMs, retry: false, headers },
+        ),
       );
     },
     async readKeys(range: string, keyColumn: number): Promise<Set<string>> {
@@ -106,20 +118,35 @@ export function googleSheetsWriter(api: sheets_v4.Sheets, spreadsheetId: string,
     async updateRows(range: string, rows: { sheetRow: number; values: CellValue[] }[]): Promise<void> {
       const grid = parseA1(range);
       const sheet = grid.sheet ? `${quoteSheet(grid.sheet)}!` : "";
-      const data = rows.map(({ sheetRow, values }) => ({ range: `${sheet}${columnLetters(grid.startColumn)}${sheetRow + 1}`, values: [values] }));
+      const data = rows.map(({ sheetRow, values }) => ({
+        range: `${sheet}${columnLetters(grid.startColumn)}${sheetRow + 1}`,
+        values: [values],
+      }));
       await beforeCall?.();
-      await authorized(authorizer, (headers) => api.spreadsheets.values.batchUpdate({ spreadsheetId, requestBody: { valueInputOption, data } }, { timeout: timeoutMs, retry: false, headers }));
+      await authorized(authorizer, (headers) =>
+        api.spreadsheets.values.batchUpdate(
+          { spreadsheetId, requestBody: { valueInputOption, data } },
+          { timeout: timeoutMs, retry: false, headers },
+        ),
+      );
     },
   };
 }
 
 /** Reads a range as Google formats it for a person (numbers as numbers, formulas' results). */
-export function googleSheetsReader(api: sheets_v4.Sheets, spreadsheetId: string, options: SheetsCallOptions): (range: string) => Promise<CellValue[][]> {
+export function googleSheetsReader(
+  api: sheets_v4.Sheets,
+  spreadsheetId: string,
+  options: SheetsCallOptions,
+): (range: string) => Promise<CellValue[][]> {
   const { timeoutMs, authorizer, beforeCall } = options;
   return async (range) => {
     await beforeCall?.();
     const answer = await authorized(authorizer, (headers) =>
-      api.spreadsheets.values.get({ spreadsheetId, range, valueRenderOption: "UNFORMATTED_VALUE" }, { timeout: timeoutMs, retry: false, headers }),
+      api.spreadsheets.values.get(
+        { spreadsheetId, range, valueRenderOption: "UNFORMATTED_VALUE" },
+        { timeout: timeoutMs, retry: false, headers },
+      ),
     );
     return (answer.data.values ?? []) as CellValue[][];
   };

@@ -3,7 +3,6 @@ import { Store } from "../store/store";
 import { parseA1 } from "./a1";
 import { CellValue } from "./sheets-model";
 
-
 export interface ReadCacheOptions {
   /** Names this spreadsheet's entries in a shared store. */
   namespace: string;
@@ -187,7 +186,12 @@ export class SheetsReadCache {
 }
 
 /** Rows whose key column equals the key, as objects named by the header row when there is one. */
-export function lookupRows(values: CellValue[][], keyColumn: number, key: string, headerRow: boolean): Array<Record<string, CellValue> | CellValue[]> {
+export function lookupRows(
+  values: CellValue[][],
+  keyColumn: number,
+  key: string,
+  headerRow: boolean,
+): Array<Record<string, CellValue> | CellValue[]> {
   const header = headerRow ? (values[0] ?? []).map((h, i) => (String(h).trim() === "" ? `column${i + 1}` : String(h))) : undefined;
   const rows = headerRow ? values.slice(1) : values;
   return rows

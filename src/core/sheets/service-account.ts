@@ -2,7 +2,6 @@ import { createSign } from "node:crypto";
 import { Clock } from "../clock";
 import { WaError } from "../errors";
 
-
 export interface ServiceAccountCredentials {
   client_email: string;
   private_key: string;
@@ -20,13 +19,30 @@ export function readServiceAccountKey(text: string): ServiceAccountCredentials {
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
-    throw new WaError("config.invalid", "The service-account key is not JSON: paste the whole key file downloaded from Google Cloud (IAM › Service accounts › Keys)", { field: "key" });
+    throw new WaError(
+      "config.invalid",
+      "The service-account key is not JSON: paste the whole key file downloaded from Google Cloud (IAM › Service accounts › Keys)",
+      { field: "key" },
+    );
   }
-  if (parsed.type !== "service_account" || typeof parsed.client_email !== "string" || typeof parsed.private_key !== "string" || !parsed.private_key.includes("PRIVATE KEY")) {
-    throw new WaError("config.invalid", "The key must be a service-account key (type service_account, with client_email and private_key)", { field: "key" });
+  if (
+    parsed.type !== "service_account" ||
+    typeof parsed.client_email !== "string" ||
+    typeof parsed.private_key !== "string" ||
+    !parsed.private_key.includes("PRIVATE KEY")
+  ) {
+    throw new WaError("config.invalid", "The key must be a service-account key (type service_account, with client_email and private_key)", {
+      field: "key",
+    });
   }
-  if (parsed.token_uri !== undefined && !/^https?:\/\//.test(parsed.token_uri)) throw new WaError("config.invalid", "The key's token_uri must be an http(s) URL", { field: "key" });
-  return { client_email: parsed.client_email, private_key: parsed.private_key, private_key_id: parsed.private_key_id, token_uri: parsed.token_uri };
+  if (parsed.token_uri !== undefined && !/^https?:\/\//.test(parsed.token_uri))
+    throw new WaError("config.invalid", "The key's token_uri must be an http(s) URL", { field: "key" });
+  return {
+    client_email: parsed.client_email,
+    private_key: parsed.private_key,
+    private_key_id: parsed.private_key_id,
+    token_uri: parsed.token_uri,
+  };
 }
 
 /**
@@ -72,22 +88,42 @@ export class ServiceAccountTokens {
     try {
       signature = createSign("RSA-SHA256").update(unsigned).sign(this.key.private_key, "base64url");
     } catch (error) {
-      throw new WaError("config.invalid", `The service-account private key cannot sign (${error instanceof Error ? error.message : String(error)})`, { field: "key" });
+      throw new WaError(
+        "config.invalid",
+        `The service-account private key cannot sign (${error instanceof Error ? error.message : String(error)})`,
+        { field: "key" },
+      );
     }
     let response: Response;
     try {
       response = await this.fetchToken(tokenUri, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: `${unsigned}.${signature}` }).toString(),
+        body: new URLSearchParams({
+          grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+          assertion: `${unsigned}.${signature}`,
+        }).toString(),
         signal: AbortSignal.timeout(15_000),
       });
     } catch (error) {
-      throw new WaError("sheets.auth", `Google's token service could not be reached (${error instanceof Error ? error.message : String(error)})`, { reason: "unreachable" });
+      throw new WaError(
+        "sheets.auth",
+        `Google's token service could not be reached (${error instanceof Error ? error.message : String(error)})`,
+        { reason: "unreachable" },
+      );
     }
-    const body = (await response.json().catch(() => ({}))) as { access_token?: string; expires_in?: number; error?: string; error_description?: string };
+    const body = (await response.json().catch(() => ({}))) as {
+      access_token?: string;
+      expires_in?: number;
+      error?: string;
+      error_description?: string;
+    };
     if (!response.ok || !body.access_token) {
-      throw new WaError("sheets.auth", `Google refused the service account ${this.key.client_email}: ${body.error_description ?? body.error ?? `HTTP ${response.status}`} (was the key deleted?)`, { reason: body.error_description ?? body.error ?? String(response.status) });
+      throw new WaError(
+        "sheets.auth",
+        `Google refused the service account ${this.key.client_email}: ${body.error_description ?? body.error ?? `HTTP ${response.status}`} (was the key deleted?)`,
+        { reason: body.error_description ?? body.error ?? String(response.status) },
+      );
     }
     this.token = { value: body.access_token, expiresAt: this.clock.now() + (body.expires_in ?? 3600) * 1000 };
     return body.access_token;

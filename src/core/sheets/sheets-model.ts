@@ -1,6 +1,5 @@
 import { A1Error, GridRange, formatA1, parseA1 } from "./a1";
 
-
 /**
  * Spreadsheets held in memory, answering like the Sheets API v4 values endpoints: A1 ranges,
  * RAW / USER_ENTERED input, append with OVERWRITE / INSERT_ROWS, grid limits, the 50,000
@@ -45,7 +44,8 @@ function inputValue(value: unknown, option: ValueInputOption): CellValue | undef
   if (value === null || value === undefined || value === "") return undefined;
   if (typeof value === "number" || typeof value === "boolean") return value;
   if (typeof value !== "string") throw invalid(`Invalid values[0][0]: ${JSON.stringify(value).slice(0, 60)}`);
-  if (value.length > MAX_CELL_CHARACTERS) throw invalid(`Your input contains more than the maximum of ${MAX_CELL_CHARACTERS} characters in a single cell.`);
+  if (value.length > MAX_CELL_CHARACTERS)
+    throw invalid(`Your input contains more than the maximum of ${MAX_CELL_CHARACTERS} characters in a single cell.`);
   if (option === "RAW") return value;
   if (value.startsWith("'")) return value.slice(1);
   if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
@@ -62,11 +62,21 @@ function renderValue(value: CellValue, option: ValueRenderOption): CellValue {
 export class SheetsModel {
   private readonly spreadsheets = new Map<string, SpreadsheetData>();
 
-  create(spreadsheetId: string, title: string, sheets: { title: string; rowCount?: number; columnCount?: number }[] = [{ title: "Sheet1" }]): SpreadsheetData {
+  create(
+    spreadsheetId: string,
+    title: string,
+    sheets: { title: string; rowCount?: number; columnCount?: number }[] = [{ title: "Sheet1" }],
+  ): SpreadsheetData {
     const data: SpreadsheetData = {
       spreadsheetId,
       title,
-      sheets: sheets.map((sheet, index) => ({ sheetId: index === 0 ? 0 : 1000 + index, title: sheet.title, rowCount: sheet.rowCount ?? 1000, columnCount: sheet.columnCount ?? 26, rows: [] })),
+      sheets: sheets.map((sheet, index) => ({
+        sheetId: index === 0 ? 0 : 1000 + index,
+        title: sheet.title,
+        rowCount: sheet.rowCount ?? 1000,
+        columnCount: sheet.columnCount ?? 26,
+        rows: [],
+      })),
     };
     this.spreadsheets.set(spreadsheetId, data);
     return data;
@@ -78,7 +88,11 @@ export class SheetsModel {
     return found;
   }
 
-  get(spreadsheetId: string, range: string, render: ValueRenderOption = "FORMATTED_VALUE"): { range: string; majorDimension: "ROWS"; values?: CellValue[][] } {
+  get(
+    spreadsheetId: string,
+    range: string,
+    render: ValueRenderOption = "FORMATTED_VALUE",
+  ): { range: string; majorDimension: "ROWS"; values?: CellValue[][] } {
     const { sheet, grid } = this.resolve(spreadsheetId, range);
     const endRow = Math.min(grid.endRow ?? sheet.rowCount, sheet.rowCount);
     const endColumn = Math.min(grid.endColumn ?? sheet.columnCount, sheet.columnCount);
@@ -93,22 +107,46 @@ export class SheetsModel {
       values.push(row);
     }
     while (values.length > 0 && values[values.length - 1].length === 0) values.pop();
-    return { range: formatA1(sheet.title, grid.startRow, grid.startColumn, endRow, endColumn), majorDimension: "ROWS", ...(values.length > 0 ? { values } : {}) };
+    return {
+      range: formatA1(sheet.title, grid.startRow, grid.startColumn, endRow, endColumn),
+      majorDimension: "ROWS",
+      ...(values.length > 0 ? { values } : {}),
+    };
   }
 
-  update(spreadsheetId: string, range: string, values: unknown, option: ValueInputOption): { spreadsheetId: string; updatedRange: string; updatedRows: number; updatedColumns: number; updatedCells: number } {
+  update(
+    spreadsheetId: string,
+    range: string,
+    values: unknown,
+    option: ValueInputOption,
+  ): { spreadsheetId: string; updatedRange: string; updatedRows: number; updatedColumns: number; updatedCells: number } {
     const rows = this.checkValues(values);
     const { sheet, grid } = this.resolve(spreadsheetId, range);
     const height = rows.length;
     const width = Math.max(0, ...rows.map((row) => row.length));
-    if (height === 0 || width === 0) return { spreadsheetId, updatedRange: formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + 1, grid.startColumn + 1), updatedRows: 0, updatedColumns: 0, updatedCells: 0 };
+    if (height === 0 || width === 0)
+      return {
+        spreadsheetId,
+        updatedRange: formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + 1, grid.startColumn + 1),
+        updatedRows: 0,
+        updatedColumns: 0,
+        updatedCells: 0,
+      };
     // Google takes a single cell as where the values start, not as their bounds.
     const singleCell = !range.slice(range.lastIndexOf("!") + 1).includes(":");
-    if (!singleCell && ((grid.endRow !== undefined && grid.startRow + height > grid.endRow) || (grid.endColumn !== undefined && grid.startColumn + width > grid.endColumn))) {
-      throw invalid(`Requested writing within range [${range}], but tried writing to ${grid.startRow + height > (grid.endRow ?? Infinity) ? "row" : "column"} [${grid.startRow + height > (grid.endRow ?? Infinity) ? grid.startRow + height : grid.startColumn + width}]`);
+    if (
+      !singleCell &&
+      ((grid.endRow !== undefined && grid.startRow + height > grid.endRow) ||
+        (grid.endColumn !== undefined && grid.startColumn + width > grid.endColumn))
+    ) {
+      throw invalid(
+        `Requested writing within range [${range}], but tried writing to ${grid.startRow + height > (grid.endRow ?? Infinity) ? "row" : "column"} [${grid.startRow + height > (grid.endRow ?? Infinity) ? grid.startRow + height : grid.startColumn + width}]`,
+      );
     }
     if (grid.startRow + height > sheet.rowCount || grid.startColumn + width > sheet.columnCount) {
-      throw invalid(`Range (${formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + height, grid.startColumn + width)}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`);
+      throw invalid(
+        `Range (${formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + height, grid.startColumn + width)}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`,
+      );
     }
     const converted = rows.map((row) => row.map((value) => inputValue(value, option)));
     converted.forEach((row, r) => {
@@ -118,28 +156,50 @@ export class SheetsModel {
       });
     });
     const updatedCells = rows.reduce((sum, row) => sum + row.length, 0);
-    return { spreadsheetId, updatedRange: formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + height, grid.startColumn + width), updatedRows: height, updatedColumns: width, updatedCells };
+    return {
+      spreadsheetId,
+      updatedRange: formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + height, grid.startColumn + width),
+      updatedRows: height,
+      updatedColumns: width,
+      updatedCells,
+    };
   }
 
-  append(spreadsheetId: string, range: string, values: unknown, option: ValueInputOption, insert: "OVERWRITE" | "INSERT_ROWS" = "OVERWRITE") {
+  append(
+    spreadsheetId: string,
+    range: string,
+    values: unknown,
+    option: ValueInputOption,
+    insert: "OVERWRITE" | "INSERT_ROWS" = "OVERWRITE",
+  ) {
     const rows = this.checkValues(values);
     const { sheet, grid } = this.resolve(spreadsheetId, range);
     const width = Math.max(1, ...rows.map((row) => row.length));
     if (grid.startColumn + width > sheet.columnCount) {
-      throw invalid(`Range (${formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + 1, grid.startColumn + width)}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`);
+      throw invalid(
+        `Range (${formatA1(sheet.title, grid.startRow, grid.startColumn, grid.startRow + 1, grid.startColumn + width)}) exceeds grid limits. Max rows: ${sheet.rowCount}, max columns: ${sheet.columnCount}`,
+      );
     }
     // The "table" is the block of rows with data from the range's first row down, in the range's columns.
     const lastColumn = grid.endColumn ?? sheet.columnCount;
     const hasData = (r: number) => (sheet.rows[r] ?? []).slice(grid.startColumn, lastColumn).some((cell) => cell !== undefined);
     let tableEnd = grid.startRow;
     for (let r = grid.startRow; r < sheet.rows.length; r += 1) if (hasData(r)) tableEnd = r + 1;
-    const tableRange = tableEnd > grid.startRow ? formatA1(sheet.title, grid.startRow, grid.startColumn, tableEnd, Math.min(lastColumn, sheet.columnCount)) : undefined;
+    const tableRange =
+      tableEnd > grid.startRow
+        ? formatA1(sheet.title, grid.startRow, grid.startColumn, tableEnd, Math.min(lastColumn, sheet.columnCount))
+        : undefined;
     if (insert === "INSERT_ROWS") sheet.rows.splice(tableEnd, 0, ...rows.map(() => []));
     const needed = tableEnd + rows.length;
     // Appending grows the sheet by rows, as Google does.
     if (needed > sheet.rowCount) sheet.rowCount = needed;
     else if (insert === "INSERT_ROWS") sheet.rowCount += rows.length;
-    const updates = this.update(spreadsheetId, formatA1(sheet.title, tableEnd, grid.startColumn, tableEnd + Math.max(1, rows.length), grid.startColumn + width), rows, option);
+    const updates = this.update(
+      spreadsheetId,
+      formatA1(sheet.title, tableEnd, grid.startColumn, tableEnd + Math.max(1, rows.length), grid.startColumn + width),
+      rows,
+      option,
+    );
     return { spreadsheetId, ...(tableRange ? { tableRange } : {}), updates };
   }
 
@@ -156,7 +216,8 @@ export class SheetsModel {
   }
 
   private checkValues(values: unknown): unknown[][] {
-    if (!Array.isArray(values) || !values.every((row) => Array.isArray(row))) throw invalid("Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue)");
+    if (!Array.isArray(values) || !values.every((row) => Array.isArray(row)))
+      throw invalid("Invalid value at 'data.values' (type.googleapis.com/google.protobuf.ListValue)");
     return values as unknown[][];
   }
 

@@ -2,7 +2,6 @@ import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
-
 type Entry = { kind: "value"; value: string; expiresAt?: number } | { kind: "list"; items: string[]; expiresAt?: number };
 
 /** Store in process memory. Fast and zero-setup; gone on restart. */
@@ -35,12 +34,7 @@ export class MemoryStore implements Store {
     return existed;
   }
 
-  async compareAndSet(
-    key: string,
-    expected: string | undefined,
-    next: string | undefined,
-    options?: SetOptions,
-  ): Promise<boolean> {
+  async compareAndSet(key: string, expected: string | undefined, next: string | undefined, options?: SetOptions): Promise<boolean> {
     const entry = this.live(key);
     if (entry && entry.kind !== "value") return false;
     const current = entry?.value;

@@ -1,7 +1,6 @@
 import { WaError } from "../errors";
 import { Store } from "./store";
 
-
 /**
  * A per-chat JSON state in a store, changed by pure steps: one step per chat at a time in this
  * runtime, and compare-and-set against other instances sharing the store.
@@ -23,7 +22,9 @@ export class PerChatState<S> {
         const result = step(raw === undefined ? undefined : (JSON.parse(raw) as S));
         if (await this.store.compareAndSet(this.keyOf(chatId), raw, JSON.stringify(result.state), { ttlMs: this.ttlMs })) return result;
       }
-      throw new WaError("state.contended", `The conversation state of chat ${chatId} kept changing while it was being written; try again`, { chatId });
+      throw new WaError("state.contended", `The conversation state of chat ${chatId} kept changing while it was being written; try again`, {
+        chatId,
+      });
     };
     const result = (this.perChat.get(chatId) ?? Promise.resolve()).then(work, work);
     const settled = result.catch(() => undefined);

@@ -2,7 +2,6 @@ import Redis, { RedisOptions } from "ioredis";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
-
 export interface RedisStoreOptions {
   /** redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379/0 */
   url: string;
@@ -96,7 +95,9 @@ export class RedisStore implements Store {
   async setIfAbsent(key: string, value: string, options?: SetOptions): Promise<boolean> {
     this.assertSize(key, value);
     const ttl = options?.ttlMs ?? 0;
-    const reply = await this.run(() => (ttl > 0 ? this.client.set(this.k(key), value, "PX", Math.ceil(ttl), "NX") : this.client.set(this.k(key), value, "NX")));
+    const reply = await this.run(() =>
+      ttl > 0 ? this.client.set(this.k(key), value, "PX", Math.ceil(ttl), "NX") : this.client.set(this.k(key), value, "NX"),
+    );
     return reply === "OK";
   }
 
@@ -106,7 +107,13 @@ export class RedisStore implements Store {
 
   async compareAndSet(key: string, expected: string | undefined, next: string | undefined, options?: SetOptions): Promise<boolean> {
     if (next !== undefined) this.assertSize(key, next);
-    const args = [expected === undefined ? "0" : "1", expected ?? "", next === undefined ? "0" : "1", next ?? "", String(Math.ceil(options?.ttlMs ?? 0))];
+    const args = [
+      expected === undefined ? "0" : "1",
+      expected ?? "",
+      next === undefined ? "0" : "1",
+      next ?? "",
+      String(Math.ceil(options?.ttlMs ?? 0)),
+    ];
     const client = this.client as Redis & { waCompareAndSet(key: string, ...args: string[]): Promise<number> };
     return (await this.run(() => client.waCompareAndSet(this.k(key), ...args))) === 1;
   }
@@ -123,7 +130,10 @@ export class RedisStore implements Store {
   }
 
   async expire(key: string, ttlMs: number): Promise<boolean> {
-    const reply = ttlMs > 0 ? await this.run(() => this.client.pexpire(this.k(key), Math.ceil(ttlMs))) : await this.run(() => this.client.persist(this.k(key)));
+    const reply =
+      ttlMs > 0
+        ? await this.run(() => this.client.pexpire(this.k(key), Math.ceil(ttlMs)))
+        : await this.run(() => this.client.persist(this.k(key)));
     return reply === 1 || (ttlMs <= 0 && (await this.run(() => this.client.exists(this.k(key)))) === 1);
   }
 
@@ -180,7 +190,10 @@ export class RedisStore implements Store {
 
   private assertSize(key: string, value: string): void {
     if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
-      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, { key, max: MAX_STORE_VALUE_BYTES });
+      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
+        key,
+        max: MAX_STORE_VALUE_BYTES,
+      });
     }
   }
 
@@ -203,7 +216,12 @@ export class RedisStore implements Store {
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       if (/WRONGTYPE|not an integer|NOSCRIPT|ERR /.test(message)) throw error;
-      throw new WaError("store.disconnected", `Redis is not reachable (${message}); the store reconnects by itself`, { reason: message }, { cause: error });
+      throw new WaError(
+        "store.disconnected",
+        `Redis is not reachable (${message}); the store reconnects by itself`,
+        { reason: message },
+        { cause: error },
+      );
     }
   }
 }

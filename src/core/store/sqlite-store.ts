@@ -3,7 +3,6 @@ import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
 import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
 
-
 export interface SqliteStoreOptions {
   /** Database file; created with its folder's permissions. */
   file: string;
@@ -24,7 +23,12 @@ export function loadSqliteBinding(): typeof BetterSqlite3 {
     return require("better-sqlite3") as typeof BetterSqlite3;
   } catch (error) {
     const reason = `the embedded store needs the better-sqlite3 package, which is not installed or did not build on this machine (${(error as Error).message}). Reinstall the pack, or choose the memory or Redis store.`;
-    throw new WaError("store.unavailable", `The store is not available (sqlite): ${reason}`, { backend: "sqlite", reason }, { cause: error });
+    throw new WaError(
+      "store.unavailable",
+      `The store is not available (sqlite): ${reason}`,
+      { backend: "sqlite", reason },
+      { cause: error },
+    );
   }
 }
 
@@ -39,7 +43,12 @@ export function sqliteErrorsAsWaErrors<T>(work: () => T): T {
     if (error instanceof WaError || !(error instanceof Error)) throw error;
     const sqliteCode = (error as { code?: unknown }).code;
     const reason = `${error.message.slice(0, 200)}${typeof sqliteCode === "string" ? ` (${sqliteCode})` : ""}`;
-    throw new WaError("store.unavailable", `The store is not available (sqlite): ${reason}`, { backend: "sqlite", reason }, { cause: error });
+    throw new WaError(
+      "store.unavailable",
+      `The store is not available (sqlite): ${reason}`,
+      { backend: "sqlite", reason },
+      { cause: error },
+    );
   }
 }
 
@@ -80,7 +89,9 @@ export class SqliteStore implements Store {
     const prepare = (text: string) => this.db.prepare(text);
     this.sql = {
       get: prepare("SELECT kind, value, expires_at AS expiresAt FROM entries WHERE key = ?"),
-      upsertValue: prepare("INSERT INTO entries (key, kind, value, expires_at) VALUES (?, 'value', ?, ?) ON CONFLICT (key) DO UPDATE SET kind = 'value', value = excluded.value, expires_at = excluded.expires_at"),
+      upsertValue: prepare(
+        "INSERT INTO entries (key, kind, value, expires_at) VALUES (?, 'value', ?, ?) ON CONFLICT (key) DO UPDATE SET kind = 'value', value = excluded.value, expires_at = excluded.expires_at",
+      ),
       ensureList: prepare("INSERT INTO entries (key, kind, value, expires_at) VALUES (?, 'list', NULL, NULL) ON CONFLICT (key) DO NOTHING"),
       deleteEntry: prepare("DELETE FROM entries WHERE key = ?"),
       deleteItems: prepare("DELETE FROM list_items WHERE key = ?"),
@@ -216,7 +227,9 @@ export class SqliteStore implements Store {
     this.assertOpen();
     const now = this.clock.now();
     // Every key starting with `prefix` sorts in [prefix, prefix + U+FFFF).
-    const rows = sqliteErrorsAsWaErrors(() => this.sql.keysWithPrefix.all(prefix, `${prefix}\uffff`) as { key: string; expiresAt: number | null }[]);
+    const rows = sqliteErrorsAsWaErrors(
+      () => this.sql.keysWithPrefix.all(prefix, `${prefix}\uffff`) as { key: string; expiresAt: number | null }[],
+    );
     return rows.filter((row) => row.key.startsWith(prefix) && (row.expiresAt === null || row.expiresAt > now)).map((row) => row.key);
   }
 
@@ -252,7 +265,10 @@ export class SqliteStore implements Store {
 
   private assertSize(key: string, value: string): void {
     if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
-      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, { key, max: MAX_STORE_VALUE_BYTES });
+      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
+        key,
+        max: MAX_STORE_VALUE_BYTES,
+      });
     }
   }
 

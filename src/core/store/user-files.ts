@@ -2,7 +2,6 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
 import { WaError } from "../errors";
 
-
 /**
  * A path a node's form names: relative to the Node-RED user directory, or absolute, as Node-RED's own
  * file nodes take it (a person who can edit the flows can already read any file through them).
@@ -16,7 +15,13 @@ export function resolveUserPath(userDir: string, given: string): string {
  * only a regular file is read (a FIFO or a device such as /dev/zero would hang or never end).
  * A problem is a config error naming the form field and the file.
  */
-export function readUserTextFile(userDir: string, file: string, maxBytes: number, what: string, field: string): { resolved: string; text: string } {
+export function readUserTextFile(
+  userDir: string,
+  file: string,
+  maxBytes: number,
+  what: string,
+  field: string,
+): { resolved: string; text: string } {
   const resolved = resolveUserPath(userDir, file);
   let handle: number | undefined;
   try {
@@ -27,12 +32,20 @@ export function readUserTextFile(userDir: string, file: string, maxBytes: number
     // Read at most one byte past the limit: a file that grows while it is read is still bounded.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
-    for (let read = 1; read > 0 && length < buffer.length; length += read) read = readSync(handle, buffer, length, buffer.length - length, null);
+    for (let read = 1; read > 0 && length < buffer.length; length += read)
+      read = readSync(handle, buffer, length, buffer.length - length, null);
     if (length > maxBytes) throw new Error(`more than the ${maxBytes} bytes allowed`);
     return { resolved, text: buffer.subarray(0, length).toString("utf8") };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "not found" : code === "EACCES" ? "not readable (permission denied)" : code === "EISDIR" ? "a folder, not a file" : (error as Error).message;
+    const reason =
+      code === "ENOENT"
+        ? "not found"
+        : code === "EACCES"
+          ? "not readable (permission denied)"
+          : code === "EISDIR"
+            ? "a folder, not a file"
+            : (error as Error).message;
     throw new WaError("config.invalid", `${what} ${file}: ${reason}`, { field });
   } finally {
     if (handle !== undefined) closeSync(handle);

@@ -1,7 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import { WaError } from "../errors";
 
-
 /**
  * Which addresses a flow may make the pack fetch from. A URL in a message can come from a chat,
  * so by default only public internet addresses are reached: loopback, private, link-local and
@@ -91,7 +90,12 @@ export class AddressPolicy {
 
 function parseAllowedEntry(text: string): AllowedEntry {
   const entry = text.trim().toLowerCase();
-  const bad = () => new WaError("config.invalid", `Private hosts allowed: "${text.slice(0, 60)}" is not a host name, an IP address or a range such as 10.0.0.0/8`, { field: "privateHosts" });
+  const bad = () =>
+    new WaError(
+      "config.invalid",
+      `Private hosts allowed: "${text.slice(0, 60)}" is not a host name, an IP address or a range such as 10.0.0.0/8`,
+      { field: "privateHosts" },
+    );
   const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(entry);
   if (cidr) {
     const family = isIP(cidr[1]);

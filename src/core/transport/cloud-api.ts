@@ -3,7 +3,6 @@ import { Clock } from "../clock";
 import { MAX_CHAT_ID_LENGTH, SentReceipt, WaMessage, WaMessageType } from "../envelope";
 import { WaError } from "../errors";
 
-
 /**
  * The WhatsApp Cloud API (Meta Graph API): the webhook that brings messages in and the
  * /messages endpoint that sends them. Pure functions plus a small client with the HTTP
@@ -27,7 +26,8 @@ export function answerVerification(query: Record<string, unknown>, verifyToken: 
   if (mode !== "subscribe" || typeof challenge !== "string" || challenge.length === 0 || challenge.length > 256) {
     return { status: 400, body: "Not a webhook verification request" };
   }
-  if (verifyToken === "" || typeof token !== "string" || !equalSecrets(token, verifyToken)) return { status: 403, body: "Verify token does not match" };
+  if (verifyToken === "" || typeof token !== "string" || !equalSecrets(token, verifyToken))
+    return { status: 403, body: "Verify token does not match" };
   return { status: 200, body: challenge };
 }
 
@@ -86,7 +86,12 @@ export function parseWebhook(body: unknown, receivedAt: number): ParsedWebhook {
       const value = change.value;
       const names = new Map<string, string>();
       for (const contact of asArray(value.contacts)) {
-        if (isObject(contact) && typeof contact.wa_id === "string" && isObject(contact.profile) && typeof contact.profile.name === "string") {
+        if (
+          isObject(contact) &&
+          typeof contact.wa_id === "string" &&
+          isObject(contact.profile) &&
+          typeof contact.profile.name === "string"
+        ) {
           names.set(contact.wa_id, contact.profile.name.slice(0, 256));
         }
       }
@@ -110,7 +115,9 @@ export function parseWebhook(body: unknown, receivedAt: number): ParsedWebhook {
           chatId: raw.recipient_id,
           status: raw.status,
           timestamp: Number(raw.timestamp) * 1000 || receivedAt,
-          ...(isObject(firstError) ? { error: { code: Number(firstError.code) || 0, title: String(firstError.title ?? firstError.message ?? "") } } : {}),
+          ...(isObject(firstError)
+            ? { error: { code: Number(firstError.code) || 0, title: String(firstError.title ?? firstError.message ?? "") } }
+            : {}),
         });
       }
     }
@@ -160,15 +167,30 @@ function toMessage(raw: unknown, names: Map<string, string>, receivedAt: number)
         ...base,
         type: messageType,
         body: text(part.caption),
-        media: { mimetype: asString(part.mime_type) ?? "application/octet-stream", ref: `cloud-media:${mediaId}`, ...(asString(part.filename) ? { filename: asString(part.filename)!.slice(0, 256) } : {}) },
+        media: {
+          mimetype: asString(part.mime_type) ?? "application/octet-stream",
+          ref: `cloud-media:${mediaId}`,
+          ...(asString(part.filename) ? { filename: asString(part.filename)!.slice(0, 256) } : {}),
+        },
       };
     }
     case "location":
-      return { ...base, type: "location", body: [part.name, part.address, `${Number(part.latitude)},${Number(part.longitude)}`].filter((p) => typeof p === "string" && p).join(" · ") };
+      return {
+        ...base,
+        type: "location",
+        body: [part.name, part.address, `${Number(part.latitude)},${Number(part.longitude)}`]
+          .filter((p) => typeof p === "string" && p)
+          .join(" · "),
+      };
     case "contacts":
       return { ...base, type: "vcard", body: JSON.stringify(raw.contacts ?? []).slice(0, 65_536) };
     case "reaction":
-      return { ...base, type: "reaction", body: text(part.emoji), ...(typeof part.message_id === "string" ? { quotedId: part.message_id } : {}) };
+      return {
+        ...base,
+        type: "reaction",
+        body: text(part.emoji),
+        ...(typeof part.message_id === "string" ? { quotedId: part.message_id } : {}),
+      };
     default:
       // Unsupported, system, order and future types still reach the flow, marked unknown.
       return { ...base, type: "unknown", body: "" };
@@ -205,7 +227,12 @@ export interface CloudApiOptions {
 export type HttpFunction = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string | FormData; signal?: AbortSignal },
-) => Promise<{ status: number; headers: { get(name: string): string | null }; text(): Promise<string>; arrayBuffer(): Promise<ArrayBuffer> }>;
+) => Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}>;
 
 export interface CloudSendRequest {
   chatId: string;
@@ -233,18 +260,31 @@ export class CloudApiClient {
     private readonly http: HttpFunction,
     private readonly random: () => number = Math.random,
   ) {
-    if (!/^https?:\/\/[^\s]+$/.test(options.apiBase)) throw new WaError("config.invalid", "API base URL must start with http:// or https://", { field: "apiBase" });
-    if (!/^v\d+\.\d+$/.test(options.apiVersion)) throw new WaError("config.invalid", "Graph API version looks like v21.0", { field: "apiVersion" });
-    if (!/^\d{5,30}$/.test(options.phoneNumberId)) throw new WaError("config.invalid", "Phone number id: the digits from the WhatsApp Manager (not the phone number)", { field: "phoneNumberId" });
+    if (!/^https?:\/\/[^\s]+$/.test(options.apiBase))
+      throw new WaError("config.invalid", "API base URL must start with http:// or https://", { field: "apiBase" });
+    if (!/^v\d+\.\d+$/.test(options.apiVersion))
+      throw new WaError("config.invalid", "Graph API version looks like v21.0", { field: "apiVersion" });
+    if (!/^\d{5,30}$/.test(options.phoneNumberId))
+      throw new WaError("config.invalid", "Phone number id: the digits from the WhatsApp Manager (not the phone number)", {
+        field: "phoneNumberId",
+      });
   }
 
   async sendText(request: CloudSendRequest): Promise<SentReceipt> {
     if (!/^\d{5,20}$/.test(request.chatId)) {
-      throw new WaError("transport.invalidTarget", `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`, { chatId: request.chatId });
+      throw new WaError(
+        "transport.invalidTarget",
+        `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`,
+        { chatId: request.chatId },
+      );
     }
     if (request.text.trim() === "") throw new WaError("transport.emptyText", "The text to send (msg.payload) is empty");
     if (request.text.length > CLOUD_LIMITS.maxTextLength) {
-      throw new WaError("transport.textTooLong", `The text is ${request.text.length} characters; the Cloud API takes at most ${CLOUD_LIMITS.maxTextLength}`, { length: request.text.length, max: CLOUD_LIMITS.maxTextLength });
+      throw new WaError(
+        "transport.textTooLong",
+        `The text is ${request.text.length} characters; the Cloud API takes at most ${CLOUD_LIMITS.maxTextLength}`,
+        { length: request.text.length, max: CLOUD_LIMITS.maxTextLength },
+      );
     }
     const body = JSON.stringify({
       messaging_product: "whatsapp",
@@ -257,14 +297,34 @@ export class CloudApiClient {
     const answer = await this.post(this.messagesUrl(), body);
     const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
     const id = isObject(sent) ? asString(sent.id) : undefined;
-    if (!id) throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", { reason: "no messages[0].id" });
-    return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
+    if (!id)
+      throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", {
+        reason: "no messages[0].id",
+      });
+    return {
+      id,
+      chatId: request.chatId,
+      sentAt: this.clock.now(),
+      transport: "cloud-api",
+      ...(request.quotedId ? { quotedId: request.quotedId } : {}),
+    };
   }
 
   /** Uploads a file and sends it (image, audio, video, sticker or document), with an optional caption. */
-  async sendMedia(request: { chatId: string; mimetype: string; data: Buffer; filename?: string; caption?: string; quotedId?: string }): Promise<SentReceipt> {
+  async sendMedia(request: {
+    chatId: string;
+    mimetype: string;
+    data: Buffer;
+    filename?: string;
+    caption?: string;
+    quotedId?: string;
+  }): Promise<SentReceipt> {
     if (!/^\d{5,20}$/.test(request.chatId)) {
-      throw new WaError("transport.invalidTarget", `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`, { chatId: request.chatId });
+      throw new WaError(
+        "transport.invalidTarget",
+        `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`,
+        { chatId: request.chatId },
+      );
     }
     const form = new FormData();
     form.append("messaging_product", "whatsapp");
@@ -288,42 +348,81 @@ export class CloudApiClient {
     const answer = await this.post(this.messagesUrl(), body);
     const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
     const id = isObject(sent) ? asString(sent.id) : undefined;
-    if (!id) throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", { reason: "no messages[0].id" });
-    return { id, chatId: request.chatId, sentAt: this.clock.now(), transport: "cloud-api", ...(request.quotedId ? { quotedId: request.quotedId } : {}) };
+    if (!id)
+      throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", {
+        reason: "no messages[0].id",
+      });
+    return {
+      id,
+      chatId: request.chatId,
+      sentAt: this.clock.now(),
+      transport: "cloud-api",
+      ...(request.quotedId ? { quotedId: request.quotedId } : {}),
+    };
   }
 
   async react(chatId: string, messageId: string, emoji: string): Promise<void> {
-    const body = JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", to: chatId, type: "reaction", reaction: { message_id: messageId, emoji } });
+    const body = JSON.stringify({
+      messaging_product: "whatsapp",
+      recipient_type: "individual",
+      to: chatId,
+      type: "reaction",
+      reaction: { message_id: messageId, emoji },
+    });
     await this.post(this.messagesUrl(), body);
   }
 
   /** Fetches a received media file: its URL from Graph first, then the bytes (both need the token). */
   async downloadMedia(mediaId: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {
-    if (!/^[A-Za-z0-9_-]{1,128}$/.test(mediaId)) throw new WaError("media.unavailable", `The media of ${mediaId.slice(0, 80)} is not available any more`, { ref: mediaId.slice(0, 80) });
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(mediaId))
+      throw new WaError("media.unavailable", `The media of ${mediaId.slice(0, 80)} is not available any more`, {
+        ref: mediaId.slice(0, 80),
+      });
     const headers = { Authorization: `Bearer ${this.options.accessToken}` };
     const signal = () => AbortSignal.timeout(this.options.requestTimeoutMs);
-    const described = await this.http(`${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${mediaId}`, { method: "GET", headers, signal: signal() });
+    const described = await this.http(`${this.options.apiBase.replace(/\/+$/, "")}/${this.options.apiVersion}/${mediaId}`, {
+      method: "GET",
+      headers,
+      signal: signal(),
+    });
     const text = await described.text();
     if (described.status !== 200) {
       const graph = graphError(text);
-      throw new WaError("media.unavailable", `The media of ${mediaId} is not available any more (${graph ? `${graph.message} (code ${graph.code})` : `HTTP ${described.status}`})`, { ref: mediaId });
+      throw new WaError(
+        "media.unavailable",
+        `The media of ${mediaId} is not available any more (${graph ? `${graph.message} (code ${graph.code})` : `HTTP ${described.status}`})`,
+        { ref: mediaId },
+      );
     }
     const info = parseJson(text) as { url?: unknown; mime_type?: unknown; file_size?: unknown };
-    if (typeof info.url !== "string" || !/^https?:\/\//.test(info.url)) throw new WaError("cloud.badAnswer", "The Cloud API described the media without a URL", { reason: "no url" });
+    if (typeof info.url !== "string" || !/^https?:\/\//.test(info.url))
+      throw new WaError("cloud.badAnswer", "The Cloud API described the media without a URL", { reason: "no url" });
     const declared = Number(info.file_size);
-    if (Number.isFinite(declared) && declared > maxBytes) throw new WaError("media.tooLarge", `The media is ${declared} bytes; the limit is ${maxBytes}`, { size: declared, max: maxBytes });
+    if (Number.isFinite(declared) && declared > maxBytes)
+      throw new WaError("media.tooLarge", `The media is ${declared} bytes; the limit is ${maxBytes}`, { size: declared, max: maxBytes });
     const file = await this.http(info.url, { method: "GET", headers, signal: signal() });
-    if (file.status !== 200) throw new WaError("media.unavailable", `The media of ${mediaId} could not be fetched (HTTP ${file.status})`, { ref: mediaId });
+    if (file.status !== 200)
+      throw new WaError("media.unavailable", `The media of ${mediaId} could not be fetched (HTTP ${file.status})`, { ref: mediaId });
     const length = Number(file.headers.get("content-length"));
-    if (Number.isFinite(length) && length > maxBytes) throw new WaError("media.tooLarge", `The media is ${length} bytes; the limit is ${maxBytes}`, { size: length, max: maxBytes });
+    if (Number.isFinite(length) && length > maxBytes)
+      throw new WaError("media.tooLarge", `The media is ${length} bytes; the limit is ${maxBytes}`, { size: length, max: maxBytes });
     const data = Buffer.from(await file.arrayBuffer());
-    if (data.length > maxBytes) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${maxBytes}`, { size: data.length, max: maxBytes });
+    if (data.length > maxBytes)
+      throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${maxBytes}`, {
+        size: data.length,
+        max: maxBytes,
+      });
     return { mimetype: typeof info.mime_type === "string" ? info.mime_type : "application/octet-stream", data };
   }
 
   /** Marks the customer's message read and shows "typing..." until the reply (or about 25 s). */
   async markReadWithTyping(messageId: string): Promise<void> {
-    const body = JSON.stringify({ messaging_product: "whatsapp", status: "read", message_id: messageId, typing_indicator: { type: "text" } });
+    const body = JSON.stringify({
+      messaging_product: "whatsapp",
+      status: "read",
+      message_id: messageId,
+      typing_indicator: { type: "text" },
+    });
     await this.post(this.messagesUrl(), body);
   }
 
@@ -344,7 +443,10 @@ export class CloudApiClient {
         const response = await this.http(url, {
           method: "POST",
           // A FormData body sets its own multipart Content-Type (with the boundary).
-          headers: typeof body === "string" ? { Authorization: `Bearer ${this.options.accessToken}`, "Content-Type": "application/json" } : { Authorization: `Bearer ${this.options.accessToken}` },
+          headers:
+            typeof body === "string"
+              ? { Authorization: `Bearer ${this.options.accessToken}`, "Content-Type": "application/json" }
+              : { Authorization: `Bearer ${this.options.accessToken}` },
           body,
           signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         });
@@ -353,7 +455,13 @@ export class CloudApiClient {
         text = await response.text();
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        if (attempt >= this.options.maxAttempts) throw new WaError("cloud.unreachable", `The Cloud API could not be reached after ${attempt} attempts (${reason})`, { attempts: attempt, reason }, { cause: error });
+        if (attempt >= this.options.maxAttempts)
+          throw new WaError(
+            "cloud.unreachable",
+            `The Cloud API could not be reached after ${attempt} attempts (${reason})`,
+            { attempts: attempt, reason },
+            { cause: error },
+          );
         await this.pause(this.backoff(attempt, null));
         continue;
       }
@@ -366,9 +474,20 @@ export class CloudApiClient {
         continue;
       }
       const detail = graph ? `${graph.message} (code ${graph.code})` : `HTTP ${status}`;
-      if (graph && AUTH_CODES.has(graph.code)) throw new WaError("cloud.auth", `The Cloud API refused the access token: ${detail}; renew it in the connection's credentials`, { reason: detail });
-      if (rateLimited) throw new WaError("cloud.rateLimited", `The Cloud API kept answering "too many requests" after ${attempt} attempts: ${detail}`, { attempts: attempt, reason: detail });
-      throw new WaError("cloud.rejected", `The Cloud API refused the message: ${detail}`, { status, code: graph?.code ?? 0, reason: detail });
+      if (graph && AUTH_CODES.has(graph.code))
+        throw new WaError("cloud.auth", `The Cloud API refused the access token: ${detail}; renew it in the connection's credentials`, {
+          reason: detail,
+        });
+      if (rateLimited)
+        throw new WaError("cloud.rateLimited", `The Cloud API kept answering "too many requests" after ${attempt} attempts: ${detail}`, {
+          attempts: attempt,
+          reason: detail,
+        });
+      throw new WaError("cloud.rejected", `The Cloud API refused the message: ${detail}`, {
+        status,
+        code: graph?.code ?? 0,
+        reason: detail,
+      });
     }
   }
 
@@ -395,7 +514,8 @@ function parseJson(text: string): unknown {
 function graphError(text: string): { code: number; message: string } | undefined {
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (isObject(parsed) && isObject(parsed.error)) return { code: Number(parsed.error.code) || 0, message: String(parsed.error.message ?? "").slice(0, 300) };
+    if (isObject(parsed) && isObject(parsed.error))
+      return { code: Number(parsed.error.code) || 0, message: String(parsed.error.message ?? "").slice(0, 300) };
   } catch {
     // not Graph's error shape
   }

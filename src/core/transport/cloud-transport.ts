@@ -1,10 +1,19 @@
 import { Clock } from "../clock";
-import { CLOUD_LIMITS, CloudApiClient, CloudApiOptions, CloudStatus, HttpFunction, RecentIds, answerVerification, parseWebhook, signatureIsValid } from "./cloud-api";
+import {
+  CLOUD_LIMITS,
+  CloudApiClient,
+  CloudApiOptions,
+  CloudStatus,
+  HttpFunction,
+  RecentIds,
+  answerVerification,
+  parseWebhook,
+  signatureIsValid,
+} from "./cloud-api";
 import { SentReceipt } from "../envelope";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
 import { Listeners, OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
-
 
 export interface CloudTransportOptions extends CloudApiOptions {
   appSecret: string;
@@ -60,8 +69,12 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     private readonly seen: DeliveryMemory = memoryDeliveryMemory(),
   ) {
     super();
-    if (options.accessToken === "") throw new WaError("config.invalid", "The Cloud API needs an access token (credentials)", { field: "accessToken" });
-    if (options.appSecret === "") throw new WaError("config.invalid", "The Cloud API webhook needs the app secret (credentials) to check signatures", { field: "appSecret" });
+    if (options.accessToken === "")
+      throw new WaError("config.invalid", "The Cloud API needs an access token (credentials)", { field: "accessToken" });
+    if (options.appSecret === "")
+      throw new WaError("config.invalid", "The Cloud API webhook needs the app secret (credentials) to check signatures", {
+        field: "appSecret",
+      });
     this.client = new CloudApiClient(options, clock, http);
   }
 
@@ -90,7 +103,8 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   async handleDelivery(rawBody: Buffer, signatureHeader: unknown): Promise<WebhookAnswer> {
     if (this.current === "stopped") return { status: 503, body: "stopped" };
     if (rawBody.length > CLOUD_LIMITS.maxWebhookBytes) return refuse(413, `the body is larger than ${CLOUD_LIMITS.maxWebhookBytes} bytes`);
-    if (!signatureIsValid(rawBody, signatureHeader, this.options.appSecret)) return refuse(401, "missing or wrong X-Hub-Signature-256 (is the app secret right?)");
+    if (!signatureIsValid(rawBody, signatureHeader, this.options.appSecret))
+      return refuse(401, "missing or wrong X-Hub-Signature-256 (is the app secret right?)");
     let body: unknown;
     try {
       body = JSON.parse(rawBody.toString("utf8"));
@@ -104,7 +118,9 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     for (const message of parsed.messages) {
       if (maxAge > 0 && now - message.timestamp > maxAge) {
         this.stale += 1;
-        skipped.push(`message ${message.id.slice(0, 60)} was sent ${Math.round((now - message.timestamp) / 3600_000)} h ago, longer ago than the age limit`);
+        skipped.push(
+          `message ${message.id.slice(0, 60)} was sent ${Math.round((now - message.timestamp) / 3600_000)} h ago, longer ago than the age limit`,
+        );
         continue;
       }
       let first: boolean;
@@ -113,7 +129,14 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
       } catch (error) {
         // Meta delivers again what is not acknowledged: a later try finds the store back and loses nothing.
         const reason = error instanceof Error ? error.message.slice(0, 200) : String(error);
-        return { status: 503, body: "try again later", problem: new WaError("store.unavailable", `The store is not available (seen deliveries): ${reason}`, { backend: "seen deliveries", reason }) };
+        return {
+          status: 503,
+          body: "try again later",
+          problem: new WaError("store.unavailable", `The store is not available (seen deliveries): ${reason}`, {
+            backend: "seen deliveries",
+            reason,
+          }),
+        };
       }
       if (!first) {
         this.duplicates += 1;
@@ -126,11 +149,23 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
       const known = ["sent", "delivered", "read", "failed"] as const;
       const tick = known.find((k) => k === status.status);
       if (tick) {
-        this.eventListeners.emit({ kind: "ack", messageId: status.messageId, chatId: status.chatId, status: tick, at: status.timestamp, ...(status.error ? { error: `${status.error.title} (code ${status.error.code})` } : {}) });
+        this.eventListeners.emit({
+          kind: "ack",
+          messageId: status.messageId,
+          chatId: status.chatId,
+          status: tick,
+          at: status.timestamp,
+          ...(status.error ? { error: `${status.error.title} (code ${status.error.code})` } : {}),
+        });
       }
     }
     // Meta retries anything but 200 for days: a partly unreadable delivery is still acknowledged.
-    const problem = skipped.length > 0 ? new WaError("cloud.badWebhook", `Webhook delivery refused: ${skipped.slice(0, 3).join("; ")}`, { reason: skipped.slice(0, 3).join("; ") }) : undefined;
+    const problem =
+      skipped.length > 0
+        ? new WaError("cloud.badWebhook", `Webhook delivery refused: ${skipped.slice(0, 3).join("; ")}`, {
+            reason: skipped.slice(0, 3).join("; "),
+          })
+        : undefined;
     return { status: 200, body: "EVENT_RECEIVED", ...(problem ? { problem } : {}) };
   }
 
@@ -148,7 +183,11 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
       const receipt = await this.client.sendMedia(media);
-      this.sentListeners.emit({ ...receipt, text: media.caption ?? "", media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) } });
+      this.sentListeners.emit({
+        ...receipt,
+        text: media.caption ?? "",
+        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
+      });
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));
@@ -161,7 +200,8 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   }
 
   async downloadMedia(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer }> {
-    if (!ref.startsWith("cloud-media:")) throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
+    if (!ref.startsWith("cloud-media:"))
+      throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
     return this.client.downloadMedia(ref.slice("cloud-media:".length), maxBytes);
   }
 

@@ -19,7 +19,8 @@ export function mediaFolderReader(folder: string): (fileName: string, maxBytes: 
     } catch {
       throw new WaError("media.unavailable", `The media file ${ref} is not in the simulator's media folder`, { ref });
     }
-    if (size > maxBytes) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${maxBytes}`, { size, max: maxBytes });
+    if (size > maxBytes)
+      throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${maxBytes}`, { size, max: maxBytes });
     return fs.promises.readFile(real);
   };
 }

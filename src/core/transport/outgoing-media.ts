@@ -8,7 +8,6 @@ import { AddressPolicy } from "./address-policy";
 import { WaError } from "../errors";
 import { baseMimeType, checkSendableMedia, mimeTypeOfName } from "../media/media-types";
 
-
 export interface MediaToSend {
   mimetype: string;
   data: Buffer;
@@ -41,10 +40,14 @@ const shown = (text: string) => JSON.stringify(text.length > 120 ? `${text.slice
 
 /** A file under one of the allowed folders, symlinks resolved first: nothing outside them, nothing but regular files. */
 async function readAllowedFile(given: string, rules: MediaSourceRules): Promise<{ data: Buffer; name: string }> {
-  if (rules.fileFolders.length === 0) throw bad(`files are not read unless the node's form names the folders they may come from (asked for ${shown(given)})`);
+  if (rules.fileFolders.length === 0)
+    throw bad(`files are not read unless the node's form names the folders they may come from (asked for ${shown(given)})`);
   const candidate = path.resolve(rules.userDir, given);
-  const folders = await Promise.all(rules.fileFolders.map((folder) => fs.promises.realpath(path.resolve(rules.userDir, folder)).catch(() => undefined)));
-  const inside = (file: string) => folders.some((folder) => folder !== undefined && file.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep));
+  const folders = await Promise.all(
+    rules.fileFolders.map((folder) => fs.promises.realpath(path.resolve(rules.userDir, folder)).catch(() => undefined)),
+  );
+  const inside = (file: string) =>
+    folders.some((folder) => folder !== undefined && file.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep));
   const outside = () => bad(`${shown(given)} is outside the folders the node may send files from`);
   let real: string;
   try {
@@ -63,7 +66,11 @@ async function readAllowedFile(given: string, rules: MediaSourceRules): Promise<
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw bad(`${shown(given)} is not a regular file`);
-    if (stat.size > rules.maxBytes) throw new WaError("media.tooLarge", `The media is ${stat.size} bytes; the limit is ${rules.maxBytes}`, { size: stat.size, max: rules.maxBytes });
+    if (stat.size > rules.maxBytes)
+      throw new WaError("media.tooLarge", `The media is ${stat.size} bytes; the limit is ${rules.maxBytes}`, {
+        size: stat.size,
+        max: rules.maxBytes,
+      });
     // The limit holds on the bytes read, whatever the size said (a file can grow while it is read).
     const buffer = Buffer.alloc(Math.min(rules.maxBytes + 1, Math.max(stat.size, 0) + 1));
     let length = 0;
@@ -81,7 +88,11 @@ async function readAllowedFile(given: string, rules: MediaSourceRules): Promise<
 
 /** A lookup for the HTTP agent that refuses to connect to an address the policy does not allow. */
 function guardedLookup(policy: AddressPolicy) {
-  return (hostname: string, options: { all?: boolean; family?: number }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number },
+    callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => {
       if (error) {
         callback(error, []);
@@ -115,39 +126,48 @@ function requestOnce(url: URL, rules: MediaSourceRules, deadline: number): Promi
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     const remaining = Math.max(1, deadline - Date.now());
-    const request = client.get(url, { lookup: guardedLookup(rules.addresses) as never, timeout: remaining, headers: { "user-agent": "wapipe-media/1" } }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume();
-        resolve({ status, headers: response.headers, location: response.headers.location });
-        return;
-      }
-      if (status < 200 || status >= 300) {
-        response.resume();
-        reject(bad(`${shown(url.href)} answered HTTP ${status}`));
-        return;
-      }
-      const declared = Number(response.headers["content-length"]);
-      if (Number.isFinite(declared) && declared > rules.maxBytes) {
-        response.destroy();
-        reject(new WaError("media.tooLarge", `The media is ${declared} bytes; the limit is ${rules.maxBytes}`, { size: declared, max: rules.maxBytes }));
-        return;
-      }
-      // A running count, so a server that lies about (or omits) its length cannot fill memory.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > rules.maxBytes) {
-          response.destroy();
-          reject(tooLarge(rules.maxBytes));
+    const request = client.get(
+      url,
+      { lookup: guardedLookup(rules.addresses) as never, timeout: remaining, headers: { "user-agent": "wapipe-media/1" } },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status >= 300 && status < 400 && response.headers.location) {
+          response.resume();
+          resolve({ status, headers: response.headers, location: response.headers.location });
           return;
         }
-        chunks.push(chunk);
-      });
-      response.on("end", () => resolve({ status, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on("error", (error) => reject(bad(`${shown(url.href)}: ${error.message}`)));
-    });
+        if (status < 200 || status >= 300) {
+          response.resume();
+          reject(bad(`${shown(url.href)} answered HTTP ${status}`));
+          return;
+        }
+        const declared = Number(response.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > rules.maxBytes) {
+          response.destroy();
+          reject(
+            new WaError("media.tooLarge", `The media is ${declared} bytes; the limit is ${rules.maxBytes}`, {
+              size: declared,
+              max: rules.maxBytes,
+            }),
+          );
+          return;
+        }
+        // A running count, so a server that lies about (or omits) its length cannot fill memory.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > rules.maxBytes) {
+            response.destroy();
+            reject(tooLarge(rules.maxBytes));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on("end", () => resolve({ status, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on("error", (error) => reject(bad(`${shown(url.href)}: ${error.message}`)));
+      },
+    );
     const slow = () => request.destroy(bad(`${shown(url.href)} took longer than ${Math.round(rules.urlTimeoutMs / 1000)} s`));
     const timer = setTimeout(slow, remaining);
     request.on("timeout", slow);
@@ -167,12 +187,17 @@ async function readAllowedUrl(given: string, rules: MediaSourceRules): Promise<{
   }
   const maxRedirects = rules.maxRedirects ?? 5;
   for (let hop = 0; ; hop += 1) {
-    if (url.protocol !== "http:" && url.protocol !== "https:") throw bad(`only http:// and https:// URLs are fetched (not ${shown(url.protocol)})`);
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw bad(`only http:// and https:// URLs are fetched (not ${shown(url.protocol)})`);
     if (url.username || url.password) throw bad("URLs with a user name or password are not fetched");
     const answer = await requestOnce(url, rules, deadline);
     if (answer.location === undefined) {
       const type = answer.headers["content-type"];
-      return { data: answer.body ?? Buffer.alloc(0), ...(type ? { mimetype: baseMimeType(type) } : {}), name: path.basename(url.pathname) || undefined };
+      return {
+        data: answer.body ?? Buffer.alloc(0),
+        ...(type ? { mimetype: baseMimeType(type) } : {}),
+        name: path.basename(url.pathname) || undefined,
+      };
     }
     if (hop >= maxRedirects) throw bad(`${shown(given)} redirected more than ${maxRedirects} times`);
     url = new URL(answer.location, url);
@@ -181,7 +206,11 @@ async function readAllowedUrl(given: string, rules: MediaSourceRules): Promise<{
 
 /** Reads msg.media into bytes and checks them against what WhatsApp takes and the size limit. */
 export async function loadMediaToSend(input: unknown, rules: MediaSourceRules): Promise<MediaToSend> {
-  const given: MediaInput = Buffer.isBuffer(input) ? { data: input } : typeof input === "object" && input !== null ? (input as MediaInput) : {};
+  const given: MediaInput = Buffer.isBuffer(input)
+    ? { data: input }
+    : typeof input === "object" && input !== null
+      ? (input as MediaInput)
+      : {};
   const filename = typeof given.filename === "string" ? path.basename(given.filename).slice(0, 200) : undefined;
   let data: Buffer;
   let detectedType: string | undefined;
@@ -201,7 +230,10 @@ export async function loadMediaToSend(input: unknown, rules: MediaSourceRules): 
     throw bad("msg.media needs data (a Buffer), file (a path) or url (http or https)");
   }
   const name = filename ?? nameFromSource;
-  const mimetype = typeof given.mimetype === "string" && given.mimetype !== "" ? baseMimeType(given.mimetype) : (detectedType ?? (name ? mimeTypeOfName(name) : undefined));
+  const mimetype =
+    typeof given.mimetype === "string" && given.mimetype !== ""
+      ? baseMimeType(given.mimetype)
+      : (detectedType ?? (name ? mimeTypeOfName(name) : undefined));
   if (!mimetype) throw bad("say its type in msg.media.mimetype (or give a file name with a known extension)");
   checkSendableMedia(mimetype, data.length, rules.maxBytes);
   return { mimetype, data, ...(name ? { filename: name } : {}) };
@@ -214,6 +246,9 @@ export function parseFileFolders(text: unknown): string[] {
     .split(/[\n,]+/)
     .map((f) => f.trim())
     .filter(Boolean);
-  if (folders.length > 20 || folders.some((f) => f.length > 500 || f.includes("\0"))) throw new WaError("config.invalid", "Send files from: at most 20 folders, each a path of at most 500 characters", { field: "fileFolders" });
+  if (folders.length > 20 || folders.some((f) => f.length > 500 || f.includes("\0")))
+    throw new WaError("config.invalid", "Send files from: at most 20 folders, each a path of at most 500 characters", {
+      field: "fileFolders",
+    });
   return folders;
 }

@@ -3,7 +3,6 @@ import { MAX_TEXT_LENGTH, MESSAGE_TYPES, SentReceipt, WaMediaDescriptor, WaMessa
 import { WaError } from "../errors";
 import { OutgoingMedia, OutgoingText, SentRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
-
 export interface ScriptedMessage {
   from: string;
   author?: string;
@@ -57,7 +56,11 @@ export function validateSimulatorOptions(options: SimulatorOptions): void {
   const check = (ok: boolean, field: string, text: string) => {
     if (!ok) throw new WaError("config.invalid", text, { field });
   };
-  check(options.speed > 0 && options.speed <= SIMULATOR_LIMITS.maxSpeed, "speed", `Speed must be between 0 and ${SIMULATOR_LIMITS.maxSpeed}`);
+  check(
+    options.speed > 0 && options.speed <= SIMULATOR_LIMITS.maxSpeed,
+    "speed",
+    `Speed must be between 0 and ${SIMULATOR_LIMITS.maxSpeed}`,
+  );
   check(options.maxGapMs >= 0, "maxGap", "Longest gap must not be negative");
   check(options.conversationStaggerMs >= 0, "stagger", "Stagger must not be negative");
   check(options.startDelayMs >= 0, "startDelay", "Start delay must not be negative");
@@ -133,18 +136,24 @@ export function parseChatScriptJsonl(text: string, name = "file"): ChatScript {
     if (typeof row !== "object" || row === null) throw badLine(lineNo, "not a JSON object");
     if (typeof row.text !== "string") throw badLine(lineNo, "text must be a string");
     if (row.text.length > MAX_TEXT_LENGTH) throw badLine(lineNo, `text longer than ${MAX_TEXT_LENGTH} characters`);
-    if (typeof row.timestamp !== "number" || !Number.isFinite(row.timestamp)) throw badLine(lineNo, "timestamp must be a number (Unix seconds)");
+    if (typeof row.timestamp !== "number" || !Number.isFinite(row.timestamp))
+      throw badLine(lineNo, "timestamp must be a number (Unix seconds)");
     try {
       validateChatId(row.chat);
       validateChatId(row.from);
     } catch {
       throw badLine(lineNo, "chat and from must be WhatsApp ids such as 447700900123@c.us");
     }
-    let type = typeof row.type === "string" && (MESSAGE_TYPES as readonly string[]).includes(row.type) ? (row.type as WaMessageType) : "chat";
+    let type =
+      typeof row.type === "string" && (MESSAGE_TYPES as readonly string[]).includes(row.type) ? (row.type as WaMessageType) : "chat";
     let media: WaMediaDescriptor | undefined;
     if (row.media !== undefined) {
       const found = typeof row.media === "string" ? simulatedMedia(row.media) : undefined;
-      if (!found) throw badLine(lineNo, "media must be a plain file name (no folders) ending in .jpg, .png, .ogg, .mp3, .wav, .pdf, .docx, .xlsx, .csv or .txt");
+      if (!found)
+        throw badLine(
+          lineNo,
+          "media must be a plain file name (no folders) ending in .jpg, .png, .ogg, .mp3, .wav, .pdf, .docx, .xlsx, .csv or .txt",
+        );
       media = found.descriptor;
       if (typeof row.type !== "string") type = found.type;
     }
@@ -152,7 +161,14 @@ export function parseChatScriptJsonl(text: string, name = "file"): ChatScript {
     const conversationId = typeof row.conversation === "string" ? row.conversation : chatId;
     let conversation = conversations.get(conversationId);
     if (!conversation) {
-      conversation = { id: conversationId, chatId, isGroup: chatId.endsWith("@g.us"), messages: [], firstSeconds: row.timestamp, lastDelivery: 0 };
+      conversation = {
+        id: conversationId,
+        chatId,
+        isGroup: chatId.endsWith("@g.us"),
+        messages: [],
+        firstSeconds: row.timestamp,
+        lastDelivery: 0,
+      };
       conversations.set(conversationId, conversation);
     }
     const sentOffsetMs = Math.max(0, (row.timestamp - conversation.firstSeconds) * 1000);
@@ -239,7 +255,9 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     if (typeof message.text !== "string") throw new WaError("transport.notText", "The text to send must be a string");
     if (message.text.trim() === "") throw new WaError("transport.emptyText", "The text to send is empty");
     if (message.text.length > MAX_TEXT_LENGTH) {
-      throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH });
+      throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, {
+        max: MAX_TEXT_LENGTH,
+      });
     }
     this.sentCount += 1;
     const record: SentRecord = {
@@ -261,9 +279,14 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   async downloadMedia(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }> {
     const fileName = ref.replace(/^sim-media:/, "");
     const media = simulatedMedia(fileName);
-    if (!ref.startsWith("sim-media:") || !media) throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
+    if (!ref.startsWith("sim-media:") || !media)
+      throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
     if (!this.options.readMedia) {
-      throw new WaError("media.unavailable", `The media of ${fileName} is not available: choose a media folder in the simulator's settings`, { ref: fileName });
+      throw new WaError(
+        "media.unavailable",
+        `The media of ${fileName} is not available: choose a media folder in the simulator's settings`,
+        { ref: fileName },
+      );
     }
     const data = await this.options.readMedia(fileName, maxBytes);
     return { mimetype: media.descriptor.mimetype, data, filename: fileName };
@@ -274,11 +297,14 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
 
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
-      if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      if (this.currentState !== "ready")
+        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
       try {
         validateChatId(media.chatId);
       } catch {
-        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(media.chatId).slice(0, 40)}`, { chatId: String(media.chatId).slice(0, 40) });
+        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(media.chatId).slice(0, 40)}`, {
+          chatId: String(media.chatId).slice(0, 40),
+        });
       }
       this.sentCount += 1;
       const record: SentRecord = {
@@ -303,7 +329,8 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   }
 
   async react(chatId: string, messageId: string, emoji: string): Promise<void> {
-    if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+    if (this.currentState !== "ready")
+      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     this.reactions.push({ chatId, messageId, emoji, at: this.clock.now() });
     if (this.reactions.length > 200) this.reactions.shift();
   }
@@ -312,7 +339,8 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   readonly typing: { chatId: string; durationMs: number; at: number }[] = [];
 
   async showTyping(chatId: string, durationMs: number): Promise<void> {
-    if (this.currentState !== "ready") throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+    if (this.currentState !== "ready")
+      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     this.typing.push({ chatId, durationMs, at: this.clock.now() });
     if (this.typing.length > 200) this.typing.shift();
   }
@@ -322,10 +350,19 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
    * `delivery` shows what real networks do now and then: `duplicate` delivers it twice (same id),
    * `outOfOrder` delivers it before a second message of the same chat that was sent earlier.
    */
-  inject(input: { chatId: string; body: string; from?: string; senderName?: string; type?: WaMessageType; delivery?: "normal" | "duplicate" | "outOfOrder" }): WaMessage[] {
+  inject(input: {
+    chatId: string;
+    body: string;
+    from?: string;
+    senderName?: string;
+    type?: WaMessageType;
+    delivery?: "normal" | "duplicate" | "outOfOrder";
+  }): WaMessage[] {
     validateChatId(input.chatId);
     if (typeof input.body !== "string" || input.body.length > MAX_TEXT_LENGTH) {
-      throw new WaError("envelope.bodyTooLong", `Message body must be a string of at most ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH });
+      throw new WaError("envelope.bodyTooLong", `Message body must be a string of at most ${MAX_TEXT_LENGTH} characters`, {
+        max: MAX_TEXT_LENGTH,
+      });
     }
     const now = this.clock.now();
     const make = (body: string, timestamp: number): WaMessage => {
@@ -403,7 +440,8 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       return;
     }
     const now = this.clock.now();
-    const sentEarlierBy = scripted.sentOffsetMs === undefined ? 0 : Math.min(this.options.maxGapMs, this.scaled(scripted.offsetMs - scripted.sentOffsetMs));
+    const sentEarlierBy =
+      scripted.sentOffsetMs === undefined ? 0 : Math.min(this.options.maxGapMs, this.scaled(scripted.offsetMs - scripted.sentOffsetMs));
     const idBase = scripted.sourceId ?? `${conversation.id}-${index + 1}`;
     this.deliver({
       id: `sim-${this.round}-${idBase}`,

@@ -1,6 +1,5 @@
 import { SentReceipt, WaMessage } from "../envelope";
 
-
 /**
  * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
  * whatsapp-web.js and the Cloud API plug in behind the same shape.
@@ -16,7 +15,14 @@ export interface OutgoingText {
 
 /** What happened to a message after it was sent or received: its ticks, or its deletion for everyone. */
 export type MessageEvent =
-  | { kind: "ack"; messageId: string; chatId: string; status: "sent" | "delivered" | "read" | "played" | "failed"; at: number; error?: string }
+  | {
+      kind: "ack";
+      messageId: string;
+      chatId: string;
+      status: "sent" | "delivered" | "read" | "played" | "failed";
+      at: number;
+      error?: string;
+    }
   | { kind: "revoke"; messageId: string; chatId: string; at: number; originalBody?: string };
 
 /** A file to send: its bytes are read and checked by wa out before a transport sees them. */

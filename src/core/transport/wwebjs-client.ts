@@ -5,7 +5,6 @@ import { WaError } from "../errors";
 import { WwebjsClientLike, WwebjsTransport } from "./wwebjs-transport";
 import { SessionArchiveStore } from "./session-archive-store";
 
-
 export interface WwebjsSettings {
   /** Config node id: one saved session folder per connection. */
   sessionId: string;
@@ -23,12 +22,22 @@ export interface WwebjsSettings {
 }
 
 /** Where Debian, Ubuntu, Raspberry Pi OS, Fedora and Homebrew put a Chromium or Chrome. */
-const BROWSER_CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable", "/snap/bin/chromium", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"];
+const BROWSER_CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+  "/snap/bin/chromium",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+];
 
 /** The browser to drive: the one chosen in the form, else a system one, else puppeteer's own download. */
 export function findBrowser(chosen: string, exists: (file: string) => boolean = fs.existsSync): string | undefined {
   if (chosen !== "") {
-    if (!exists(chosen)) throw new WaError("config.invalid", `No browser at ${chosen}: install Chromium (e.g. apt install chromium) or correct the path`, { field: "chromiumPath" });
+    if (!exists(chosen))
+      throw new WaError("config.invalid", `No browser at ${chosen}: install Chromium (e.g. apt install chromium) or correct the path`, {
+        field: "chromiumPath",
+      });
     return chosen;
   }
   return BROWSER_CANDIDATES.find((file) => exists(file));
@@ -56,7 +65,11 @@ function loadLibrary(): WwebjsModule {
 }
 
 /** Makes the transport; `start()` it once every config node of the flow exists. */
-export function createWwebjsTransport(settings: WwebjsSettings, clock: Clock, override?: (sessionId: string) => WwebjsClientLike): WwebjsTransport {
+export function createWwebjsTransport(
+  settings: WwebjsSettings,
+  clock: Clock,
+  override?: (sessionId: string) => WwebjsClientLike,
+): WwebjsTransport {
   const createClient = override
     ? () => {
         settings.sessionStore?.();
@@ -65,7 +78,12 @@ export function createWwebjsTransport(settings: WwebjsSettings, clock: Clock, ov
     : libraryClientFactory(settings);
   const transport = new WwebjsTransport(clock, {
     createClient,
-    ...(override ? {} : { createMedia: (mimetype: string, base64: string, filename?: string) => new (loadLibrary().MessageMedia)(mimetype, base64, filename ?? null) }),
+    ...(override
+      ? {}
+      : {
+          createMedia: (mimetype: string, base64: string, filename?: string) =>
+            new (loadLibrary().MessageMedia)(mimetype, base64, filename ?? null),
+        }),
     includeOwn: settings.includeOwn,
     pairingPhoneNumber: settings.pairingPhoneNumber,
     reconnectBaseMs: 5_000,

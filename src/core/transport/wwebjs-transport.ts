@@ -4,7 +4,6 @@ import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, WaMessageType, validateChatId 
 import { WaError } from "../errors";
 import { OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
 
-
 /**
  * whatsapp-web.js behind the transport interface. Only this part of the library's `Client`
  * is used; its type is taken from the library's own .d.ts, so a stand-in that implements it
@@ -24,7 +23,22 @@ export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" 
 export type RealClientFitsContract = Client extends WwebjsClientLike ? true : never;
 
 /** The part of a whatsapp-web.js `Message` the mapping reads. */
-export type WwebjsMessageLike = Pick<Message, "id" | "from" | "to" | "author" | "body" | "type" | "timestamp" | "fromMe" | "hasMedia" | "hasQuotedMsg" | "isStatus" | "rawData" | "downloadMedia">;
+export type WwebjsMessageLike = Pick<
+  Message,
+  | "id"
+  | "from"
+  | "to"
+  | "author"
+  | "body"
+  | "type"
+  | "timestamp"
+  | "fromMe"
+  | "hasMedia"
+  | "hasQuotedMsg"
+  | "isStatus"
+  | "rawData"
+  | "downloadMedia"
+>;
 
 export interface WwebjsTransportOptions {
   createClient(): WwebjsClientLike;
@@ -70,11 +84,23 @@ const TYPE_MAP: Partial<Record<string, WaMessageType>> = {
 };
 
 /** whatsapp-web.js's MessageAck values as tick names (-1 error, 1 server, 2 device, 3 read, 4 played). */
-const ACK_STATUS: Record<number, "sent" | "delivered" | "read" | "played" | "failed"> = { [-1]: "failed", 1: "sent", 2: "delivered", 3: "read", 4: "played" };
+const ACK_STATUS: Record<number, "sent" | "delivered" | "read" | "played" | "failed"> = {
+  [-1]: "failed",
+  1: "sent",
+  2: "delivered",
+  3: "read",
+  4: "played",
+};
 
 /** Maps a whatsapp-web.js message to the envelope's message. */
 export function fromWwebjsMessage(message: WwebjsMessageLike, receivedAt: number): WaMessage {
-  const raw = (message.rawData ?? {}) as { quotedStanzaID?: unknown; notifyName?: unknown; mimetype?: unknown; filename?: unknown; size?: unknown };
+  const raw = (message.rawData ?? {}) as {
+    quotedStanzaID?: unknown;
+    notifyName?: unknown;
+    mimetype?: unknown;
+    filename?: unknown;
+    size?: unknown;
+  };
   const chatId = message.fromMe ? message.to : message.from;
   const isGroup = chatId.endsWith("@g.us");
   const type = TYPE_MAP[message.type] ?? "unknown";
@@ -117,9 +143,13 @@ function sendError(error: unknown, chatId: string): WaError {
     return new WaError("transport.invalidTarget", `Cannot send to chat id ${chatId}: WhatsApp does not know it`, { chatId });
   }
   if (/Session closed|Target closed|Protocol error|detached Frame/i.test(text)) {
-    return new WaError("transport.notReady", `The WhatsApp Web session closed while sending (${text.slice(0, 120)})`, { state: "disconnected" });
+    return new WaError("transport.notReady", `The WhatsApp Web session closed while sending (${text.slice(0, 120)})`, {
+      state: "disconnected",
+    });
   }
-  return new WaError("transport.sendFailed", `WhatsApp Web could not send the message: ${text.slice(0, 200)}`, { reason: text.slice(0, 200) });
+  return new WaError("transport.sendFailed", `WhatsApp Web could not send the message: ${text.slice(0, 200)}`, {
+    reason: text.slice(0, 200),
+  });
 }
 
 export class WwebjsTransport extends TransportEvents implements WaTransport {
@@ -185,22 +215,34 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
 
   async sendText(message: OutgoingText): Promise<SentReceipt> {
     try {
-      if (this.current !== "ready" || !this.client) throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+      if (this.current !== "ready" || !this.client)
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
       try {
         validateChatId(message.chatId);
       } catch {
-        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(message.chatId).slice(0, 40)}`, { chatId: String(message.chatId).slice(0, 40) });
+        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(message.chatId).slice(0, 40)}`, {
+          chatId: String(message.chatId).slice(0, 40),
+        });
       }
       if (typeof message.text !== "string") throw new WaError("transport.notText", "The text to send must be a string");
       if (message.text.trim() === "") throw new WaError("transport.emptyText", "The text to send is empty");
-      if (message.text.length > MAX_TEXT_LENGTH) throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH });
+      if (message.text.length > MAX_TEXT_LENGTH)
+        throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, {
+          max: MAX_TEXT_LENGTH,
+        });
       let sent: Pick<Message, "id">;
       try {
         sent = await this.client.sendMessage(message.chatId, message.text, message.quotedId ? { quotedMessageId: message.quotedId } : {});
       } catch (error) {
         throw sendError(error, message.chatId);
       }
-      const receipt: SentReceipt = { id: sent.id._serialized, chatId: message.chatId, sentAt: this.clock.now(), transport: this.kind, ...(message.quotedId ? { quotedId: message.quotedId } : {}) };
+      const receipt: SentReceipt = {
+        id: sent.id._serialized,
+        chatId: message.chatId,
+        sentAt: this.clock.now(),
+        transport: this.kind,
+        ...(message.quotedId ? { quotedId: message.quotedId } : {}),
+      };
       this.sentListeners.emit({ ...receipt, text: message.text });
       return receipt;
     } catch (error) {
@@ -211,7 +253,8 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
 
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
-      if (this.current !== "ready" || !this.client) throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+      if (this.current !== "ready" || !this.client)
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
       const content: MessageMedia = this.options.createMedia
         ? this.options.createMedia(media.mimetype, media.data.toString("base64"), media.filename)
         : { mimetype: media.mimetype, data: media.data.toString("base64"), filename: media.filename ?? null, filesize: media.data.length };
@@ -228,8 +271,18 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
       } catch (error) {
         throw sendError(error, media.chatId);
       }
-      const receipt: SentReceipt = { id: sent.id._serialized, chatId: media.chatId, sentAt: this.clock.now(), transport: this.kind, ...(media.quotedId ? { quotedId: media.quotedId } : {}) };
-      this.sentListeners.emit({ ...receipt, text: media.caption ?? "", media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) } });
+      const receipt: SentReceipt = {
+        id: sent.id._serialized,
+        chatId: media.chatId,
+        sentAt: this.clock.now(),
+        transport: this.kind,
+        ...(media.quotedId ? { quotedId: media.quotedId } : {}),
+      };
+      this.sentListeners.emit({
+        ...receipt,
+        text: media.caption ?? "",
+        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
+      });
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error as Error);
@@ -238,7 +291,8 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   }
 
   async react(_chatId: string, messageId: string, emoji: string): Promise<void> {
-    if (this.current !== "ready" || !this.client) throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+    if (this.current !== "ready" || !this.client)
+      throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
     try {
       await this.client.sendReaction(messageId, emoji);
     } catch (error) {
@@ -257,13 +311,16 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   async downloadMedia(ref: string, maxBytes = this.options.maxMediaBytes): Promise<{ mimetype: string; data: Buffer; filename?: string }> {
     const limit = Math.min(maxBytes, this.options.maxMediaBytes);
     const message = this.media.get(ref.replace(/^wwebjs-media:/, ""));
-    if (!message) throw new WaError("media.unavailable", `The media of ${ref} is no longer held (only the last 500 messages with media are)`, { ref });
+    if (!message)
+      throw new WaError("media.unavailable", `The media of ${ref} is no longer held (only the last 500 messages with media are)`, { ref });
     const size = (message.rawData as { size?: unknown } | undefined)?.size;
-    if (typeof size === "number" && size > limit) throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${limit}`, { size, max: limit });
+    if (typeof size === "number" && size > limit)
+      throw new WaError("media.tooLarge", `The media is ${size} bytes; the limit is ${limit}`, { size, max: limit });
     const media = await message.downloadMedia();
     if (!media) throw new WaError("media.unavailable", `WhatsApp no longer has the media of ${ref}`, { ref });
     const data = Buffer.from(media.data, "base64");
-    if (data.length > limit) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${limit}`, { size: data.length, max: limit });
+    if (data.length > limit)
+      throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${limit}`, { size: data.length, max: limit });
     return { mimetype: media.mimetype, data, ...(media.filename ? { filename: media.filename } : {}) };
   }
 
@@ -323,7 +380,14 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     client.on("message_ack", (message: Message, ack: number) => {
       if (!mine()) return;
       const status = ACK_STATUS[ack];
-      if (status) this.eventListeners.emit({ kind: "ack", messageId: message.id._serialized, chatId: message.fromMe ? message.to : message.from, status, at: this.clock.now() });
+      if (status)
+        this.eventListeners.emit({
+          kind: "ack",
+          messageId: message.id._serialized,
+          chatId: message.fromMe ? message.to : message.from,
+          status,
+          at: this.clock.now(),
+        });
     });
     client.on("message_revoke_everyone", (message: Message, revoked?: Message | null) => {
       if (!mine()) return;
@@ -342,7 +406,10 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     const initialized = client.initialize();
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(() => reject(new Error(`WhatsApp Web did not load within ${this.options.initializeTimeoutMs / 1000} s`)), this.options.initializeTimeoutMs);
+      timer = this.clock.setTimeout(
+        () => reject(new Error(`WhatsApp Web did not load within ${this.options.initializeTimeoutMs / 1000} s`)),
+        this.options.initializeTimeoutMs,
+      );
     });
     Promise.race([initialized, timedOut])
       .then(async () => {
@@ -355,7 +422,8 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
         }
       })
       .catch((error: unknown) => {
-        if (mine()) this.failed(`cannot reach WhatsApp Web: ${error instanceof Error ? error.message.split("\n")[0].slice(0, 200) : String(error)}`);
+        if (mine())
+          this.failed(`cannot reach WhatsApp Web: ${error instanceof Error ? error.message.split("\n")[0].slice(0, 200) : String(error)}`);
       })
       .finally(() => this.clock.clearTimeout(timer));
     // A rejected initialize after a timeout must not become an unhandled rejection.

@@ -20,7 +20,6 @@ import {
 import { WaError } from "../../../src/core/errors";
 import { dictionaryWords } from "../../../src/core/media/speech/speech";
 
-
 const modelFolder = path.join(path.dirname(require.resolve("soundswallower")), "model", "en-us");
 const modelFile = (name: string) => new Uint8Array(readFileSync(path.join(modelFolder, name)));
 
@@ -45,7 +44,10 @@ describe("acoustic adaptation: model files", () => {
   });
 
   it("refuses a file that is not a model table, and one cut short", () => {
-    assert.throws(() => readGaussianTable(new TextEncoder().encode("hello")), (e: WaError) => e.code === "config.invalid" && /no s3 header/.test(e.message));
+    assert.throws(
+      () => readGaussianTable(new TextEncoder().encode("hello")),
+      (e: WaError) => e.code === "config.invalid" && /no s3 header/.test(e.message),
+    );
     const cut = writeGaussianTable(table([1, 2, 3, 4, 5, 6, 7, 8])).subarray(0, 60);
     assert.throws(() => readGaussianTable(cut), /shorter than its sizes say/);
   });
@@ -121,7 +123,23 @@ describe("acoustic adaptation: features", () => {
       d: 0.3,
       w: [
         { t: "<sil>", b: 0, d: 0.1 },
-        { t: "two", b: 0.1, d: 0.05, w: [{ t: "T", b: 0.1, d: 0.03, w: [{ t: "3993", b: 0.1, d: 0.01 }, { t: "4011", b: 0.11, d: 0.02 }] }, { t: "UW", b: 0.13, d: 0.02, w: [{ t: "4600", b: 0.13, d: 0.02 }] }] },
+        {
+          t: "two",
+          b: 0.1,
+          d: 0.05,
+          w: [
+            {
+              t: "T",
+              b: 0.1,
+              d: 0.03,
+              w: [
+                { t: "3993", b: 0.1, d: 0.01 },
+                { t: "4011", b: 0.11, d: 0.02 },
+              ],
+            },
+            { t: "UW", b: 0.13, d: 0.02, w: [{ t: "4600", b: 0.13, d: 0.02 }] },
+          ],
+        },
       ],
     };
     assert.deepEqual(alignedFrames(alignment), [
@@ -143,7 +161,10 @@ describe("acoustic adaptation: moving the means", () => {
     const means = table([0, 0, 10, 10, 5, 5, 6, 6]);
     const adaptation = new MeanAdaptation({ means, variances, ciPhones });
     const features = [Float32Array.from([1, 1]), Float32Array.from([1, 1]), Float32Array.from([1, 1]), Float32Array.from([9, 11])];
-    const used = adaptation.add(features, [0, 1, 2, 3].map((frame) => ({ frame, phone: "A", senone: 0 })));
+    const used = adaptation.add(
+      features,
+      [0, 1, 2, 3].map((frame) => ({ frame, phone: "A", senone: 0 })),
+    );
     assert.equal(used, 4);
     assert.equal(adaptation.frames, 4);
     const adapted = adaptation.adaptedMeans(3).values;
@@ -173,11 +194,14 @@ describe("acoustic adaptation: moving the means", () => {
     const means = table([0, 0, 10, 10, 5, 5, 6, 6]);
     const weights: SenoneWeights = { streams: 1, densities: 2, senones: 2, logWeight: () => Math.log(0.5) };
     const adaptation = new MeanAdaptation({ means, variances, ciPhones, weights });
-    const used = adaptation.add([Float32Array.from([1, 1])], [
-      { frame: 0, phone: "ZH", senone: 0 },
-      { frame: 5, phone: "A", senone: 0 },
-      { frame: 0, phone: "A", senone: 9 },
-    ]);
+    const used = adaptation.add(
+      [Float32Array.from([1, 1])],
+      [
+        { frame: 0, phone: "ZH", senone: 0 },
+        { frame: 5, phone: "A", senone: 0 },
+        { frame: 0, phone: "A", senone: 9 },
+      ],
+    );
     assert.equal(used, 0);
     assert.deepEqual(adaptation.adaptedMeans().values, means.values);
   });

@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { StreamingResampler, concatSamples, encodeWav16, padWithBackground, probeAudio, resample, sniffAudio, splitAtPauses, wavSamples } from "../../../src/core/media/speech/audio";
+import {
+  StreamingResampler,
+  concatSamples,
+  encodeWav16,
+  padWithBackground,
+  probeAudio,
+  resample,
+  sniffAudio,
+  splitAtPauses,
+  wavSamples,
+} from "../../../src/core/media/speech/audio";
 import { buildGrammar, parsePhraseList, spokenDigits, transcriptFromAlignment, wordErrors } from "../../../src/core/media/speech/speech";
-
 
 const voice = readFileSync(join(__dirname, "..", "..", "fixtures", "voice", "where-is-my-order.ogg"));
 
@@ -48,7 +57,10 @@ describe("audio headers and samples", () => {
     const stereo = wav16([0.5, -0.5, 0.25, 0.25], 8000, 2);
     assert.equal(probeAudio(stereo).durationSeconds, 2 / 8000);
     const { samples } = wavSamples(stereo);
-    assert.deepEqual(Array.from(samples).map((s) => Math.round(s * 100) / 100), [0, 0.25]);
+    assert.deepEqual(
+      Array.from(samples).map((s) => Math.round(s * 100) / 100),
+      [0, 0.25],
+    );
     const adpcm = wav16([0, 0], 8000);
     adpcm.writeUInt16LE(2, 20);
     assert.throws(() => probeAudio(adpcm), /WAV format 2/);
@@ -56,12 +68,19 @@ describe("audio headers and samples", () => {
 
   it("resamples piece by piece to exactly what resampling the whole gives, for any piece sizes and rates", () => {
     const input = Float32Array.from({ length: 48_000 + 17 }, (_, i) => Math.sin(i * 0.01) + 0.3 * Math.sin(i * 0.37));
-    for (const [from, to] of [[48_000, 16_000], [48_000, 8000], [8000, 16_000], [44_100, 16_000], [16_000, 16_000]]) {
+    for (const [from, to] of [
+      [48_000, 16_000],
+      [48_000, 8000],
+      [8000, 16_000],
+      [44_100, 16_000],
+      [16_000, 16_000],
+    ]) {
       const whole = resample(input, from, to);
       const resampler = new StreamingResampler(from, to);
       const pieces: Float32Array[] = [];
       const sizes = [1, 7, 960, 4000, 33, 12_345];
-      for (let at = 0, k = 0; at < input.length; at += sizes[k % sizes.length], k++) pieces.push(resampler.push(input.subarray(at, at + sizes[k % sizes.length])));
+      for (let at = 0, k = 0; at < input.length; at += sizes[k % sizes.length], k++)
+        pieces.push(resampler.push(input.subarray(at, at + sizes[k % sizes.length])));
       pieces.push(resampler.end());
       assert.deepEqual(concatSamples(pieces), whole, `${from} -> ${to}`);
     }
@@ -88,7 +107,9 @@ describe("speech grammars and scoring", () => {
   it("cuts a long recording in the pauses before each limit, never through a sound", () => {
     const rate = 1000;
     // 2.5 s of sound, then 0.5 s of near-silence, repeated: 30 s.
-    const samples = Float32Array.from({ length: 30 * rate }, (_, i) => (i % (3 * rate) < 2.5 * rate ? Math.sin(i) * 0.5 : 0.001 * Math.sin(i * 7)));
+    const samples = Float32Array.from({ length: 30 * rate }, (_, i) =>
+      i % (3 * rate) < 2.5 * rate ? Math.sin(i) * 0.5 : 0.001 * Math.sin(i * 7),
+    );
     const pieces = splitAtPauses(samples, rate, 7, 4);
     assert.ok(pieces.length >= 5 && pieces.length <= 6, `${pieces.length} pieces`);
     assert.equal(pieces[0].start, 0);
@@ -117,11 +138,25 @@ describe("speech grammars and scoring", () => {
     assert.match(buildGrammar("phrases", phrases), /\( where is my order \| talk to a person \| café \) ;/);
     assert.match(buildGrammar("words", phrases), /\( where \| is \| my \| order \| talk \| to \| a \| person \| café \)\+/);
     assert.throws(() => buildGrammar("phrases", []), /at least one phrase/);
-    assert.equal(parsePhraseList(Array.from({ length: 5000 }, (_, i) => `phrase ${i.toString(26).replace(/[0-9]/g, (d) => "qrstuvwxyz"[Number(d)])}`).join("\n")).length, 2000);
+    assert.equal(
+      parsePhraseList(
+        Array.from({ length: 5000 }, (_, i) => `phrase ${i.toString(26).replace(/[0-9]/g, (d) => "qrstuvwxyz"[Number(d)])}`).join("\n"),
+      ).length,
+      2000,
+    );
   });
 
   it("turns an alignment into words with times and confidence, leaving silence and noise out", () => {
-    const t = transcriptFromAlignment([{ t: "(NULL)", b: 0, d: 0.01, p: 1 }, { t: "four", b: 0.1, d: 0.3, p: 0.9 }, { t: "<sil>", b: 0.4, d: 0.1, p: 1 }, { t: "two(2)", b: 0.5, d: 0.3, p: 0.7 }, { t: "[NOISE]", b: 0.8, d: 0.1, p: 1 }], "en-US");
+    const t = transcriptFromAlignment(
+      [
+        { t: "(NULL)", b: 0, d: 0.01, p: 1 },
+        { t: "four", b: 0.1, d: 0.3, p: 0.9 },
+        { t: "<sil>", b: 0.4, d: 0.1, p: 1 },
+        { t: "two(2)", b: 0.5, d: 0.3, p: 0.7 },
+        { t: "[NOISE]", b: 0.8, d: 0.1, p: 1 },
+      ],
+      "en-US",
+    );
     assert.equal(t.text, "four two");
     assert.equal(t.confidence, 0.8);
     assert.deepEqual(t.words[1], { text: "two", start: 0.5, end: 0.8, confidence: 0.7 });

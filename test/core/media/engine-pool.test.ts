@@ -3,7 +3,6 @@ import { FakeClock, flushMicrotasks } from "../../../src/core/clock";
 import { EnginePool, EnginePoolOptions } from "../../../src/core/media/engine-pool";
 import { OcrResult, OcrWorker } from "../../../src/core/media/ocr/ocr";
 
-
 /** A worker whose reads finish when the test says so (or never), recording what happened to it. */
 class ScriptedWorker implements OcrWorker {
   static created: ScriptedWorker[] = [];
@@ -28,7 +27,12 @@ describe("engine pool (with OCR workers)", () => {
     clock = new FakeClock(Date.UTC(2026, 0, 1));
     ScriptedWorker.created = [];
   });
-  const pool = (options: Partial<EnginePoolOptions<OcrResult>> = {}, create: () => Promise<OcrWorker> = async () => new ScriptedWorker()) => new EnginePool<Buffer, OcrResult>(create, { label: "OCR", size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options }, clock);
+  const pool = (options: Partial<EnginePoolOptions<OcrResult>> = {}, create: () => Promise<OcrWorker> = async () => new ScriptedWorker()) =>
+    new EnginePool<Buffer, OcrResult>(
+      create,
+      { label: "OCR", size: 2, timeoutMs: 30_000, startTimeoutMs: 60_000, maxWaiting: 10, ...options },
+      clock,
+    );
 
   it("creates workers only when images come, at most its size, and queues the rest in order", async () => {
     const ocr = pool();
@@ -93,7 +97,8 @@ describe("engine pool (with OCR workers)", () => {
 
   describe("memory bounds", () => {
     // The cost of a read is the length of its text here, standing in for the pixels of a photo.
-    const bounded = (options: Partial<EnginePoolOptions<OcrResult>>) => pool({ size: 1, costOf: (result) => result.text.length, ...options });
+    const bounded = (options: Partial<EnginePoolOptions<OcrResult>>) =>
+      pool({ size: 1, costOf: (result) => result.text.length, ...options });
     const read = async (ocr: EnginePool<Buffer, OcrResult>, text: string, worker = ScriptedWorker.created.length - 1) => {
       const result = ocr.run(Buffer.from(text));
       await flushMicrotasks();

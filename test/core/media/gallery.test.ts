@@ -11,7 +11,6 @@ import { FileBlobStorage } from "../../../src/core/media/gallery/file-blob-stora
 import { REDIS_URL, redisReachable } from "../redis-available";
 import { requirePrerequisite } from "../../support/prerequisite";
 
-
 /** Blobs in a Map: the gallery's bookkeeping checked without a disk. */
 class MapBlobs implements BlobStorage {
   readonly files = new Map<string, Buffer>();
@@ -55,7 +54,10 @@ describe("media gallery", () => {
     assert.equal(other.duplicate, true);
     assert.deepEqual(again.entry.messageIds, ["m1", "m2"]);
     assert.equal(blobs.files.size, 2, "one file and its thumbnail");
-    assert.deepEqual((await gallery.list("A@c.us")).map((e) => e.filename), ["receipt.png"]);
+    assert.deepEqual(
+      (await gallery.list("A@c.us")).map((e) => e.filename),
+      ["receipt.png"],
+    );
     assert.equal((await gallery.get("B@c.us", first.entry.id, true)).data.length, 10);
     assert.equal(await gallery.totalBytes(), 110);
     assert.equal(await gallery.delete("A@c.us", first.entry.id), true);
@@ -83,7 +85,10 @@ describe("media gallery", () => {
     const big = await gallery.put("C@c.us", { data: bytes("big", 500), mimetype: "image/png" });
     const second = await gallery.sweep();
     assert.equal(second.evicted, 1, "1,330 bytes: the least recently seen (410 with its thumbnail) goes, and 920 fit");
-    assert.deepEqual((await gallery.list("B@c.us")).map((e) => e.id), [fresh.entry.id]);
+    assert.deepEqual(
+      (await gallery.list("B@c.us")).map((e) => e.id),
+      [fresh.entry.id],
+    );
     assert.ok(blobs.files.has(big.entry.id) && blobs.files.has(fresh.entry.id));
     assert.ok(!blobs.files.has(middle.entry.id));
     assert.ok(second.totalBytes <= 1000);
@@ -137,9 +142,16 @@ describe("media gallery", () => {
         const one = new MediaGallery(first, shared, clock, limits);
         const two = new MediaGallery(second, shared, clock, limits);
         const photo = bytes("shared");
-        const [a, b] = await Promise.all([one.put("A@c.us", { data: photo, mimetype: "image/png" }), two.put("B@c.us", { data: photo, mimetype: "image/png" })]);
+        const [a, b] = await Promise.all([
+          one.put("A@c.us", { data: photo, mimetype: "image/png" }),
+          two.put("B@c.us", { data: photo, mimetype: "image/png" }),
+        ]);
         assert.equal(a.entry.id, b.entry.id);
-        assert.deepEqual((await two.list("A@c.us")).map((e) => e.id), [a.entry.id], "the second instance sees the first one's chat");
+        assert.deepEqual(
+          (await two.list("A@c.us")).map((e) => e.id),
+          [a.entry.id],
+          "the second instance sees the first one's chat",
+        );
         await one.delete("A@c.us", a.entry.id);
         assert.ok(shared.files.has(a.entry.id));
         await two.delete("B@c.us", a.entry.id);

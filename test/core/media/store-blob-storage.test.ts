@@ -9,7 +9,6 @@ import { MAX_STORE_VALUE_BYTES } from "../../../src/core/store/store";
 import { REDIS_URL, redisReachable } from "../redis-available";
 import { requirePrerequisite } from "../../support/prerequisite";
 
-
 const hashOf = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 describe("media files kept in the store", () => {

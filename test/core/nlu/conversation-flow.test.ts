@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { DEFAULT_HUMAN_KEYWORDS, FlowInput, FlowOptions, advanceFlow, averageResponseMs, initialFlowState, isQuestion, parseStageRules } from "../../../src/core/nlu/conversation-flow";
-
+import {
+  DEFAULT_HUMAN_KEYWORDS,
+  FlowInput,
+  FlowOptions,
+  advanceFlow,
+  averageResponseMs,
+  initialFlowState,
+  isQuestion,
+  parseStageRules,
+} from "../../../src/core/nlu/conversation-flow";
 
 const STAGES = parseStageRules(`
 greeting: greeting, "hello", "oi", "hola"
@@ -9,7 +17,14 @@ ordering: order, "quero pedir"
 payment: payment, "pix", "upi"
 closed: thanks, "obrigado", "gracias"
 `).rules;
-const OPTIONS: FlowOptions = { stages: STAGES, unansweredAfterMs: 10 * 60_000, negativeStreak: 2, humanIntents: ["human"], humanKeywords: DEFAULT_HUMAN_KEYWORDS, keepResponseTimes: 20 };
+const OPTIONS: FlowOptions = {
+  stages: STAGES,
+  unansweredAfterMs: 10 * 60_000,
+  negativeStreak: 2,
+  humanIntents: ["human"],
+  humanKeywords: DEFAULT_HUMAN_KEYWORDS,
+  keepResponseTimes: 20,
+};
 
 function run(inputs: FlowInput[]) {
   let state = initialFlowState(0);
@@ -21,17 +36,34 @@ function run(inputs: FlowInput[]) {
   }
   return { state, events };
 }
-const customer = (at: number, text: string, extra: { intent?: string; sentiment?: string } = {}): FlowInput => ({ kind: "customer", id: `m${at}`, text, at, ...extra });
+const customer = (at: number, text: string, extra: { intent?: string; sentiment?: string } = {}): FlowInput => ({
+  kind: "customer",
+  id: `m${at}`,
+  text,
+  at,
+  ...extra,
+});
 
 describe("Conversation flow", () => {
   it("reads stages from the form and names what it cannot read", () => {
     const parsed = parseStageRules('greeting: greeting, "bom dia"\nno colon\nx: bad intent!');
     assert.deepEqual(parsed.rules[0], { stage: "greeting", intents: ["greeting"], keywords: ["bom dia"] });
-    assert.deepEqual(parsed.problems.map((p) => p.line), [2, 3]);
+    assert.deepEqual(
+      parsed.problems.map((p) => p.line),
+      [2, 3],
+    );
   });
 
   it("recognises questions with or without a question mark, in the pack's languages", () => {
-    for (const q of ["Do you deliver today", "quanto custa o bolo", "¿Tienen pan?", "kab tak aayega order", "Wann habt ihr offen", "combien ça coûte"]) assert.equal(isQuestion(q), true, q);
+    for (const q of [
+      "Do you deliver today",
+      "quanto custa o bolo",
+      "¿Tienen pan?",
+      "kab tak aayega order",
+      "Wann habt ihr offen",
+      "combien ça coûte",
+    ])
+      assert.equal(isQuestion(q), true, q);
     for (const s of ["Thanks!", "2 loaves please", "ok", "What"]) assert.equal(isQuestion(s), false, s);
   });
 
@@ -45,7 +77,10 @@ describe("Conversation flow", () => {
       { kind: "business", at: 270_000 },
       customer(300_000, "obrigado!"),
     ]);
-    assert.deepEqual(events.filter((e) => e.type === "stage").map((e) => (e as { to: string }).to), ["greeting", "inquiry", "ordering", "payment", "closed"]);
+    assert.deepEqual(
+      events.filter((e) => e.type === "stage").map((e) => (e as { to: string }).to),
+      ["greeting", "inquiry", "ordering", "payment", "closed"],
+    );
     assert.deepEqual(state.responseTimesMs, [150_000, 70_000]);
     assert.equal(averageResponseMs(state), 110_000);
     assert.equal(state.stage, "closed");
@@ -65,7 +100,10 @@ describe("Conversation flow", () => {
 
   it("escalates on a request for a human (intent or words) and on repeated negative messages, once until someone answers", () => {
     const asked = run([customer(0, "¿Alguien me puede responder?")]);
-    assert.deepEqual(asked.events.map((e) => e.type), ["escalation"]);
+    assert.deepEqual(
+      asked.events.map((e) => e.type),
+      ["escalation"],
+    );
     const byIntent = run([customer(0, "let me talk to your boss", { intent: "human" }), customer(1, "now!", { intent: "human" })]);
     assert.equal(byIntent.events.filter((e) => e.type === "escalation").length, 1);
     const angry = run([
@@ -77,6 +115,9 @@ describe("Conversation flow", () => {
       customer(5, "terrible", { sentiment: "negative" }),
     ]);
     const escalations = angry.events.filter((e) => e.type === "escalation") as { reason: string }[];
-    assert.deepEqual(escalations.map((e) => e.reason), ["negative-streak", "negative-streak"]);
+    assert.deepEqual(
+      escalations.map((e) => e.reason),
+      ["negative-streak", "negative-streak"],
+    );
   });
 });

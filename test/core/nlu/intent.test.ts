@@ -3,7 +3,6 @@ import { IntentClassifier, TrainingDataError } from "../../../src/core/nlu/inten
 import { normalizeText, tokenize } from "../../../src/core/nlu/text";
 import { parseExampleLines, parseExamplesCsv, parseExamplesJsonl } from "../../../src/core/nlu/training-data";
 
-
 const SHOP = `
 # a small shop's intents, in the languages its customers write
 greeting: hi there
@@ -45,18 +44,30 @@ describe("NLU text handling", () => {
 describe("Training data", () => {
   it("reads `intent: text` lines and names the lines it could not read", () => {
     const parsed = parseExampleLines("greeting: hi\nno colon here\n: no intent\nbad intent!: text\n\n# comment\nrefund: money back");
-    assert.deepEqual(parsed.examples, [{ text: "hi", label: "greeting" }, { text: "money back", label: "refund" }]);
-    assert.deepEqual(parsed.problems.map((p) => p.line), [2, 3, 4]);
+    assert.deepEqual(parsed.examples, [
+      { text: "hi", label: "greeting" },
+      { text: "money back", label: "refund" },
+    ]);
+    assert.deepEqual(
+      parsed.problems.map((p) => p.line),
+      [2, 3, 4],
+    );
   });
 
   it("reads CSV with quoted commas and line breaks, and JSONL, reporting malformed rows", () => {
     const csv = parseExamplesCsv('text,category\r\n"Hi, there",greeting\r\n"two\nlines",refund\r\nonly one field\r\n');
-    assert.deepEqual(csv.examples, [{ text: "Hi, there", label: "greeting" }, { text: "two\nlines", label: "refund" }]);
+    assert.deepEqual(csv.examples, [
+      { text: "Hi, there", label: "greeting" },
+      { text: "two\nlines", label: "refund" },
+    ]);
     assert.deepEqual(csv.problems, [{ line: 5, reason: "1 fields where the header has 2" }]);
     assert.match(parseExamplesCsv("foo,bar\n1,2").problems[0].reason, /header must name a text column/);
     const jsonl = parseExamplesJsonl('{"text":"hi","intent":"greeting"}\nnot json\n[1]\n{"text":"x"}');
     assert.deepEqual(jsonl.examples, [{ text: "hi", label: "greeting" }]);
-    assert.deepEqual(jsonl.problems.map((p) => p.reason), ["not JSON", "not a JSON object", 'the intent must be 1 to 100 letters, digits, \'_\', \'.\', \':\' or \'-\' (got "")']);
+    assert.deepEqual(
+      jsonl.problems.map((p) => p.reason),
+      ["not JSON", "not a JSON object", "the intent must be 1 to 100 letters, digits, '_', '.', ':' or '-' (got \"\")"],
+    );
   });
 });
 
@@ -85,7 +96,14 @@ describe("IntentClassifier", () => {
   });
 
   it("refuses training data with fewer than two intents", () => {
-    assert.throws(() => IntentClassifier.train([{ text: "hi", label: "greeting" }, { text: "hello", label: "greeting" }]), TrainingDataError);
+    assert.throws(
+      () =>
+        IntentClassifier.train([
+          { text: "hi", label: "greeting" },
+          { text: "hello", label: "greeting" },
+        ]),
+      TrainingDataError,
+    );
     assert.throws(() => IntentClassifier.train([]), /at least two intents \(got none\)/);
   });
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SENTIMENT, looksEnglish, parseValenceList, scoreSentiment } from "../../../src/core/nlu/sentiment";
 
-
 describe("Lexicon sentiment", () => {
   it("labels clear cases in the pack's six languages", () => {
     const cases: [string, string][] = [
@@ -35,7 +34,10 @@ describe("Lexicon sentiment", () => {
 
   it("reports its cues and a confidence that grows with them; empty, emoji-only and hostile inputs are fine", () => {
     const result = scoreSentiment("terrible, awful 👎");
-    assert.deepEqual(result.cues.map((c) => c.token), ["terrible", "awful", "👎"]);
+    assert.deepEqual(
+      result.cues.map((c) => c.token),
+      ["terrible", "awful", "👎"],
+    );
     assert.ok(result.confidence > scoreSentiment("bad").confidence);
     assert.deepEqual(scoreSentiment(""), { label: "neutral", score: 0, confidence: 0, cues: [] });
     assert.equal(scoreSentiment("🙏🙏").label, "positive");
@@ -44,8 +46,17 @@ describe("Lexicon sentiment", () => {
   });
 
   it("draws on a broader English list only for English messages, where its own list has no word", () => {
-    const englishWords = parseValenceList(["lame\t-1.8\t0.6\t[-2, -2]", "no\t-1.2\t0.7\t[-1, -1]", "please\t1.3\t0.8\t[1, 2]", "meh\t0\t0\t[]", "broken line", ""].join("\n"));
-    assert.deepEqual([...englishWords], [["lame", -1.8], ["no", -1.2], ["please", 1.3]]);
+    const englishWords = parseValenceList(
+      ["lame\t-1.8\t0.6\t[-2, -2]", "no\t-1.2\t0.7\t[-1, -1]", "please\t1.3\t0.8\t[1, 2]", "meh\t0\t0\t[]", "broken line", ""].join("\n"),
+    );
+    assert.deepEqual(
+      [...englishWords],
+      [
+        ["lame", -1.8],
+        ["no", -1.2],
+        ["please", 1.3],
+      ],
+    );
     const withList = { ...DEFAULT_SENTIMENT, englishWords };
     assert.equal(scoreSentiment("the new packaging is lame", withList).label, "negative");
     assert.equal(scoreSentiment("the new packaging is lame").label, "neutral");
@@ -59,7 +70,10 @@ describe("Lexicon sentiment", () => {
   it("reads text emoticons as whole marks", () => {
     assert.equal(scoreSentiment("ok see you tomorrow :)").label, "positive");
     assert.equal(scoreSentiment("still waiting :(").label, "negative");
-    assert.deepEqual(scoreSentiment("D: :D").cues.map((c) => c.token), ["d:", ":d"]);
+    assert.deepEqual(
+      scoreSentiment("D: :D").cues.map((c) => c.token),
+      ["d:", ":d"],
+    );
     assert.equal(scoreSentiment("option (a): one, option (b): two").label, "neutral");
   });
 });

@@ -1,11 +1,21 @@
 import assert from "node:assert/strict";
-import { ChatThreadState, DEFAULT_THREAD_OPTIONS, ThreadMessage, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../../../src/core/nlu/threading";
-
+import {
+  ChatThreadState,
+  DEFAULT_THREAD_OPTIONS,
+  ThreadMessage,
+  assignThread,
+  closeQuietThreads,
+  entityKeysOf,
+  initialThreadState,
+} from "../../../src/core/nlu/threading";
 
 const MIN = 60_000;
 
 /** Runs messages through one chat and returns each one's thread number and reason. */
-function thread(messages: Partial<ThreadMessage>[], options = DEFAULT_THREAD_OPTIONS): { numbers: number[]; reasons: string[]; state: ChatThreadState } {
+function thread(
+  messages: Partial<ThreadMessage>[],
+  options = DEFAULT_THREAD_OPTIONS,
+): { numbers: number[]; reasons: string[]; state: ChatThreadState } {
   let state = initialThreadState();
   const numbers: number[] = [];
   const reasons: string[] = [];
@@ -48,7 +58,11 @@ describe("thread engine", () => {
       { text: "just saw the refund come through, thanks Dana!", at: 200 * MIN },
       { text: "ok I'll take the Trailhead 40L backpack in olive, same card", at: 201 * MIN },
     ]);
-    assert.deepEqual(back.numbers, [1, 1, 2, 1, 2], "after a thanks the next message goes where it fits best, though it shares 'same' and 'card' with the thanked thread");
+    assert.deepEqual(
+      back.numbers,
+      [1, 1, 2, 1, 2],
+      "after a thanks the next message goes where it fits best, though it shares 'same' and 'card' with the thanked thread",
+    );
     assert.equal(back.reasons[4], "topic");
   });
 
@@ -83,7 +97,11 @@ describe("thread engine", () => {
       { text: "Hallo, laut DHL liegt das Paket seit zwei Tagen im Depot", at: 2 * days },
       { text: "fyi the link in your last message gives a 404", at: 2 * days + MIN },
     ]);
-    assert.deepEqual(nameless.numbers, [1, 1, 1, 2, 2, 1, 3], "back after days with no shared word: the chat's main matter, not the latest side question");
+    assert.deepEqual(
+      nameless.numbers,
+      [1, 1, 1, 2, 2, 1, 3],
+      "back after days with no shared word: the chat's main matter, not the latest side question",
+    );
     assert.deepEqual(nameless.reasons.slice(5), ["resumed", "new-topic"]);
     const evenly = thread([
       { text: "a minha encomenda PT-1123 ainda não chegou", at: 0 },
@@ -116,7 +134,11 @@ describe("thread engine", () => {
   it("in groups keeps each participant in their thread and follows whom a message addresses", () => {
     let state = initialThreadState();
     const say = (from: string, name: string, text: string, minute: number) => {
-      const step = assignThread(state, { id: `${from}-${minute}`, from, name, text, at: minute * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+      const step = assignThread(
+        state,
+        { id: `${from}-${minute}`, from, name, text, at: minute * MIN, isGroup: true },
+        DEFAULT_THREAD_OPTIONS,
+      );
       state = step.state;
       return step.decision;
     };
@@ -145,16 +167,33 @@ describe("thread engine", () => {
     const laugh = say("bia@c.us", "kkkkk verdade", 3);
     assert.equal(laugh.number, chain.number, "laughter joins the asides");
     assert.equal(say("caio@c.us", "pls don't forward scams here 🙄", 4).number, chain.number);
-    assert.equal(say("caio@c.us", "Jorge, pode deixar o meu na portaria?", 5).reason, "newcomer", "and a writer whose last word was an aside is still new to the business");
+    assert.equal(
+      say("caio@c.us", "Jorge, pode deixar o meu na portaria?", 5).reason,
+      "newcomer",
+      "and a writer whose last word was an aside is still new to the business",
+    );
     const members = say("bia@c.us", "alguém vai buscar a vovó no aeroporto sexta?", 6);
     assert.deepEqual([members.number, members.reason], [chain.number, "aside"], "a question to the members about nothing on the table");
-    assert.equal(say("dani@c.us", "gente, alguém sabe se 2 dúzias de ovos bastam?", 7).reason, "topic", "a question to the members about the order is business");
+    assert.equal(
+      say("dani@c.us", "gente, alguém sabe se 2 dúzias de ovos bastam?", 7).reason,
+      "topic",
+      "a question to the members about the order is business",
+    );
   });
 
   it("takes a busy group's 'anyone…?' for a conversation, not an aside", () => {
     let state = initialThreadState();
-    for (let i = 0; i < 8; i += 1) state = assignThread(state, { id: `g${i}`, from: `nick${i}@c.us`, text: `my wifi driver ${i} fails after the upgrade`, at: i * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS).state;
-    const step = assignThread(state, { id: "q", from: "new@c.us", text: "anyone know how to mount a usb disk?", at: 9 * MIN, isGroup: true }, DEFAULT_THREAD_OPTIONS);
+    for (let i = 0; i < 8; i += 1)
+      state = assignThread(
+        state,
+        { id: `g${i}`, from: `nick${i}@c.us`, text: `my wifi driver ${i} fails after the upgrade`, at: i * MIN, isGroup: true },
+        DEFAULT_THREAD_OPTIONS,
+      ).state;
+    const step = assignThread(
+      state,
+      { id: "q", from: "new@c.us", text: "anyone know how to mount a usb disk?", at: 9 * MIN, isGroup: true },
+      DEFAULT_THREAD_OPTIONS,
+    );
     assert.equal(step.decision.reason, "newcomer");
   });
 
@@ -178,13 +217,20 @@ describe("thread engine", () => {
     const small = run(0);
     assert.notEqual(small.invoice.number, small.order.number);
     assert.deepEqual([small.sambal.number, small.sambal.reason], [small.order.number, "topic"]);
-    assert.deepEqual([small.back.number, small.back.reason], [small.invoice.number, "resumed"], "an hour later Bob's invoice thread is still open");
+    assert.deepEqual(
+      [small.back.number, small.back.reason],
+      [small.invoice.number, "resumed"],
+      "an hour later Bob's invoice thread is still open",
+    );
     const busy = run(6);
     assert.deepEqual([busy.sambal.reason, busy.back.reason], ["newcomer", "newcomer"]);
     assert.notEqual(busy.sambal.number, busy.order.number);
     const never = { ...DEFAULT_THREAD_OPTIONS, smallGroupWriters: 0 };
     let state = initialThreadState();
-    for (const [i, [from, text]] of [["ana@c.us", "5 nasi lemak pls"], ["carla@c.us", "one nasi lemak without sambal"]].entries()) {
+    for (const [i, [from, text]] of [
+      ["ana@c.us", "5 nasi lemak pls"],
+      ["carla@c.us", "one nasi lemak without sambal"],
+    ].entries()) {
       const step = assignThread(state, { id: `n${i}`, from, text, at: i * MIN, isGroup: true }, never);
       state = step.state;
       if (i === 1) assert.equal(step.decision.reason, "newcomer", "0 writers: no group shares topics");
@@ -192,7 +238,15 @@ describe("thread engine", () => {
   });
 
   it("ties messages by shared entities, and stays bounded on hostile text", () => {
-    assert.deepEqual(entityKeysOf([{ type: "order_id", value: "BR-1" }, { type: "money", value: { amount: 64.5, currency: "USD" } }, { type: "product", value: "tênis" }, { value: "x" }]), ["order_id:BR-1", "money:64.5"]);
+    assert.deepEqual(
+      entityKeysOf([
+        { type: "order_id", value: "BR-1" },
+        { type: "money", value: { amount: 64.5, currency: "USD" } },
+        { type: "product", value: "tênis" },
+        { value: "x" },
+      ]),
+      ["order_id:BR-1", "money:64.5"],
+    );
     const huge = `${"a".repeat(1_000_000)} \ud800 ${"😀".repeat(10_000)}`;
     const started = process.hrtime.bigint();
     const { numbers } = thread([{ text: "" }, { text: huge }, { text: "\u0000\u0001 binary \uffff" }, { text: "😀😀" }]);

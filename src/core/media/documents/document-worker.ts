@@ -5,7 +5,6 @@ import { DocumentLimits, DocumentResult } from "./limits";
 import { OpenPdf, PdfFile, extractDocument } from "./extract";
 import { importModule, serveEngineThread } from "../engine-thread";
 
-
 export interface DocumentJob {
   data: Uint8Array;
   name?: string;
@@ -26,14 +25,29 @@ interface PdfJs {
   getDocument(source: Record<string, unknown>): { promise: Promise<PdfJsDocument> };
 }
 
-const INFO_KEYS: Record<string, string> = { Title: "title", Author: "author", Subject: "subject", Creator: "creator", Producer: "producer", CreationDate: "created", ModDate: "modified" };
+const INFO_KEYS: Record<string, string> = {
+  Title: "title",
+  Author: "author",
+  Subject: "subject",
+  Creator: "creator",
+  Producer: "producer",
+  CreationDate: "created",
+  ModDate: "modified",
+};
 
 function openWith(pdfjs: PdfJs): OpenPdf {
   return async (data: Uint8Array): Promise<PdfFile> => {
     let document: PdfJsDocument;
     try {
       // A copy: pdf.js takes ownership of (detaches) the buffer it is given.
-      document = await pdfjs.getDocument({ data: new Uint8Array(data), isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 }).promise;
+      document = await pdfjs.getDocument({
+        data: new Uint8Array(data),
+        isEvalSupported: false,
+        disableFontFace: true,
+        useSystemFonts: false,
+        stopAtErrors: false,
+        verbosity: 0,
+      }).promise;
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === "PasswordException") throw new WaError("media.encrypted", "The document is protected by a password and cannot be read");
@@ -42,7 +56,8 @@ function openWith(pdfjs: PdfJs): OpenPdf {
     }
     const info: Record<string, unknown> = (await document.getMetadata().catch(() => ({ info: undefined }))).info ?? {};
     const metadata: Record<string, string> = {};
-    for (const [key, name] of Object.entries(INFO_KEYS)) if (typeof info[key] === "string" && info[key]) metadata[name] = String(info[key]).slice(0, 500);
+    for (const [key, name] of Object.entries(INFO_KEYS))
+      if (typeof info[key] === "string" && info[key]) metadata[name] = String(info[key]).slice(0, 500);
     return {
       pageCount: document.numPages,
       metadata,
@@ -66,7 +81,8 @@ async function setup(data: unknown) {
   const pdfjs = (await importModule("pdfjs-dist/legacy/build/pdf.mjs")) as unknown as PdfJs;
   const openPdf = openWith(pdfjs);
   return {
-    handle: (job: DocumentJob): Promise<DocumentResult> => extractDocument(job.data, { name: job.name, mimetype: job.mimetype }, limits, openPdf),
+    handle: (job: DocumentJob): Promise<DocumentResult> =>
+      extractDocument(job.data, { name: job.name, mimetype: job.mimetype }, limits, openPdf),
   };
 }
 

@@ -4,7 +4,6 @@ import { readDocx, readXlsx } from "./office";
 import { readCsv, readText } from "./plain";
 import { ZipArchive } from "./zip";
 
-
 /** What a PDF library gives: pages' text items, the document's info; injected so the engine stays testable. */
 export interface PdfFile {
   pageCount: number;
@@ -23,15 +22,30 @@ export function detectDocumentKind(data: Uint8Array, name = "", mimetype = ""): 
   if (startsWith(data, 0x50, 0x4b, 0x03, 0x04) || startsWith(data, 0x50, 0x4b, 0x05, 0x06)) return "zip";
   if (startsWith(data, 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1)) return "ole";
   if (/\.csv$/i.test(name) || /text\/csv|comma-separated/i.test(mimetype)) return "csv";
-  if (/\.(txt|text|md|log|json|xml|html?)$/i.test(name) || /^text\//i.test(mimetype) || data.length === 0 || !data.subarray(0, 8192).includes(0)) return "text";
+  if (
+    /\.(txt|text|md|log|json|xml|html?)$/i.test(name) ||
+    /^text\//i.test(mimetype) ||
+    data.length === 0 ||
+    !data.subarray(0, 8192).includes(0)
+  )
+    return "text";
   return undefined;
 }
 
 /** The marker an encrypted Office file carries in its compound-file directory (names are UTF-16). */
 const ENCRYPTION_INFO = Buffer.from("EncryptionInfo", "utf16le");
 
-export async function extractDocument(data: Uint8Array, hint: { name?: string; mimetype?: string }, limits: DocumentLimits, openPdf: OpenPdf): Promise<DocumentResult> {
-  if (data.length > limits.maxBytes) throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${limits.maxBytes}`, { size: data.length, max: limits.maxBytes });
+export async function extractDocument(
+  data: Uint8Array,
+  hint: { name?: string; mimetype?: string },
+  limits: DocumentLimits,
+  openPdf: OpenPdf,
+): Promise<DocumentResult> {
+  if (data.length > limits.maxBytes)
+    throw new WaError("media.tooLarge", `The media is ${data.length} bytes; the limit is ${limits.maxBytes}`, {
+      size: data.length,
+      max: limits.maxBytes,
+    });
   const kind = detectDocumentKind(data, hint.name, hint.mimetype);
   if (kind === "pdf") return readPdf(data, limits, openPdf);
   if (kind === "zip") {
@@ -41,7 +55,8 @@ export async function extractDocument(data: Uint8Array, hint: { name?: string; m
     throw unreadableDocument("a ZIP that is neither a DOCX nor an XLSX");
   }
   if (kind === "ole") {
-    if (Buffer.from(data.buffer, data.byteOffset, data.byteLength).includes(ENCRYPTION_INFO)) throw new WaError("media.encrypted", "The document is protected by a password and cannot be read");
+    if (Buffer.from(data.buffer, data.byteOffset, data.byteLength).includes(ENCRYPTION_INFO))
+      throw new WaError("media.encrypted", "The document is protected by a password and cannot be read");
     throw unreadableDocument("an old binary Office file (.doc/.xls); ask for PDF, DOCX or XLSX");
   }
   if (kind === "csv") return readCsv(data, limits);
@@ -60,8 +75,20 @@ async function readPdf(data: Uint8Array, limits: DocumentLimits, openPdf: OpenPd
       pages.push({ number, text: pageText });
       text.add(`${pageText}\n\n`);
     }
-    const notes = [...(pdf.pageCount > limits.maxPages ? [`first ${limits.maxPages} of ${pdf.pageCount} pages`] : []), ...(text.full ? [`text cut at ${limits.maxChars} characters, after page ${pages.length}`] : [])];
-    return { kind: "pdf", text: text.toString().trim(), pages, total: pdf.pageCount, tables: [], metadata: pdf.metadata, truncated: notes.length > 0, notes };
+    const notes = [
+      ...(pdf.pageCount > limits.maxPages ? [`first ${limits.maxPages} of ${pdf.pageCount} pages`] : []),
+      ...(text.full ? [`text cut at ${limits.maxChars} characters, after page ${pages.length}`] : []),
+    ];
+    return {
+      kind: "pdf",
+      text: text.toString().trim(),
+      pages,
+      total: pdf.pageCount,
+      tables: [],
+      metadata: pdf.metadata,
+      truncated: notes.length > 0,
+      notes,
+    };
   } finally {
     await pdf.close();
   }

@@ -1,6 +1,5 @@
 import { WaError } from "../../errors";
 
-
 /** Bounds on what one document may cost: its bytes, what it unpacks to, and how much of it is read. */
 export interface DocumentLimits {
   maxBytes: number;
@@ -13,7 +12,13 @@ export interface DocumentLimits {
   maxChars: number;
 }
 
-export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxBytes: 20 * 1024 * 1024, maxUnpackedBytes: 100 * 1024 * 1024, maxPages: 200, maxRows: 10_000, maxChars: 1_000_000 };
+export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
+  maxBytes: 20 * 1024 * 1024,
+  maxUnpackedBytes: 100 * 1024 * 1024,
+  maxPages: 200,
+  maxRows: 10_000,
+  maxChars: 1_000_000,
+};
 
 export type DocumentKind = "pdf" | "docx" | "xlsx" | "csv" | "text";
 
@@ -38,7 +43,8 @@ export interface DocumentResult {
   notes: string[];
 }
 
-export const unreadableDocument = (reason: string) => new WaError("media.unreadable", `The document could not be read: ${reason}`, { reason });
+export const unreadableDocument = (reason: string) =>
+  new WaError("media.unreadable", `The document could not be read: ${reason}`, { reason });
 
 /** Appends text up to the character limit; says whether it all fit. */
 export class TextBudget {

@@ -2,13 +2,19 @@ import { DocumentLimits, DocumentResult, DocumentTable, TextBudget, unreadableDo
 import { xmlTokens, firstElementText } from "./xml";
 import { ZipArchive } from "./zip";
 
-
 /** Title, author and dates from docProps/core.xml, where the document has them. */
 function officeMetadata(zip: ZipArchive): Record<string, string> {
   const core = zip.text("docProps/core.xml");
   const metadata: Record<string, string> = {};
   if (!core) return metadata;
-  for (const [key, element] of [["title", "dc:title"], ["subject", "dc:subject"], ["author", "dc:creator"], ["lastModifiedBy", "cp:lastModifiedBy"], ["created", "dcterms:created"], ["modified", "dcterms:modified"]] as const) {
+  for (const [key, element] of [
+    ["title", "dc:title"],
+    ["subject", "dc:subject"],
+    ["author", "dc:creator"],
+    ["lastModifiedBy", "cp:lastModifiedBy"],
+    ["created", "dcterms:created"],
+    ["modified", "dcterms:modified"],
+  ] as const) {
     const value = firstElementText(core, element);
     if (value) metadata[key] = value.slice(0, 500);
   }
@@ -69,7 +75,18 @@ export function readDocx(zip: ZipArchive, limits: DocumentLimits): DocumentResul
   }
   if (text.full) notes.push(`text cut at ${limits.maxChars} characters`);
   if (tables.some((t) => t.truncated)) notes.push(`tables cut at ${limits.maxRows} rows`);
-  return { kind: "docx", text: text.toString().replace(/\n{3,}/g, "\n\n").trim(), total: paragraphs, tables, metadata: officeMetadata(zip), truncated: notes.length > 0, notes };
+  return {
+    kind: "docx",
+    text: text
+      .toString()
+      .replace(/\n{3,}/g, "\n\n")
+      .trim(),
+    total: paragraphs,
+    tables,
+    metadata: officeMetadata(zip),
+    truncated: notes.length > 0,
+    notes,
+  };
 }
 
 /** Column letters of a cell reference ("BC12" -> 54, zero-based 54). */
@@ -91,7 +108,8 @@ export function readXlsx(zip: ZipArchive, limits: DocumentLimits): DocumentResul
   if (workbook === undefined) throw unreadableDocument("an XLSX without xl/workbook.xml");
   const relations = new Map<string, string>();
   for (const token of xmlTokens(zip.text("xl/_rels/workbook.xml.rels") ?? "")) {
-    if ("tag" in token && token.tag.name === "Relationship") relations.set(token.tag.attributes.Id ?? "", token.tag.attributes.Target ?? "");
+    if ("tag" in token && token.tag.name === "Relationship")
+      relations.set(token.tag.attributes.Id ?? "", token.tag.attributes.Target ?? "");
   }
   const sheets: { name: string; path: string }[] = [];
   for (const token of xmlTokens(workbook)) {
@@ -145,7 +163,14 @@ export function readXlsx(zip: ZipArchive, limits: DocumentLimits): DocumentResul
       } else if (name === "c") {
         if (!closing) cell = { column: Math.min(columnIndex(attributes.r ?? ""), MAX_COLUMNS), type: attributes.t ?? "n", value: "" };
         if ((closing || selfClosing) && cell && row) {
-          const value = cell.type === "s" ? (shared[Number(cell.value)] ?? "") : cell.type === "b" ? (cell.value === "1" ? "TRUE" : "FALSE") : cell.value;
+          const value =
+            cell.type === "s"
+              ? (shared[Number(cell.value)] ?? "")
+              : cell.type === "b"
+                ? cell.value === "1"
+                  ? "TRUE"
+                  : "FALSE"
+                : cell.value;
           if (cell.column < MAX_COLUMNS) {
             while (row.length < cell.column) row.push("");
             row[cell.column] = value;
@@ -159,5 +184,13 @@ export function readXlsx(zip: ZipArchive, limits: DocumentLimits): DocumentResul
     text.add(`# ${sheet.name}\n${rows.map((r) => r.join("\t")).join("\n")}\n\n`);
   }
   if (text.full) notes.push(`text cut at ${limits.maxChars} characters`);
-  return { kind: "xlsx", text: text.toString().trim(), total: sheets.length, tables, metadata: officeMetadata(zip), truncated: notes.length > 0, notes };
+  return {
+    kind: "xlsx",
+    text: text.toString().trim(),
+    total: sheets.length,
+    tables,
+    metadata: officeMetadata(zip),
+    truncated: notes.length > 0,
+    notes,
+  };
 }

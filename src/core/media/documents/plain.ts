@@ -1,6 +1,5 @@
 import { DocumentLimits, DocumentResult, TextBudget, unreadableDocument } from "./limits";
 
-
 /** Text from bytes: UTF-8 (BOM or not) or UTF-16 with its BOM; binary bytes are refused. */
 export function decodeText(data: Uint8Array): string {
   if (data[0] === 0xff && data[1] === 0xfe) return new TextDecoder("utf-16le").decode(data.subarray(2));
@@ -18,13 +17,23 @@ export function decodeText(data: Uint8Array): string {
 export function readText(data: Uint8Array, limits: DocumentLimits): DocumentResult {
   const text = new TextBudget(limits.maxChars);
   text.add(decodeText(data).replace(/\r\n?/g, "\n"));
-  return { kind: "text", text: text.toString(), tables: [], metadata: {}, truncated: text.full, notes: text.full ? [`text cut at ${limits.maxChars} characters`] : [] };
+  return {
+    kind: "text",
+    text: text.toString(),
+    tables: [],
+    metadata: {},
+    truncated: text.full,
+    notes: text.full ? [`text cut at ${limits.maxChars} characters`] : [],
+  };
 }
 
 /** The delimiter the first lines use most consistently: comma, semicolon (European exports) or tab. */
 function guessDelimiter(sample: string): string {
   // Quoted fields (which may hold delimiters and line breaks) do not count.
-  const lines = sample.replace(/"[^"]*"/g, "").split("\n", 6).filter(Boolean);
+  const lines = sample
+    .replace(/"[^"]*"/g, "")
+    .split("\n", 6)
+    .filter(Boolean);
   let best = ",";
   let bestScore = 0;
   for (const delimiter of [",", ";", "\t", "|"]) {
@@ -78,6 +87,16 @@ export function readCsv(data: Uint8Array, limits: DocumentLimits): DocumentResul
   }
   const text = new TextBudget(limits.maxChars);
   text.add(rows.map((r) => r.join("\t")).join("\n"));
-  const notes = [...(truncated ? [`cut at ${limits.maxRows} rows`] : []), ...(text.full ? [`text cut at ${limits.maxChars} characters`] : [])];
-  return { kind: "csv", text: text.toString(), tables: [{ name: "CSV", rows, truncated }], metadata: { delimiter: delimiter === "\t" ? "tab" : delimiter }, truncated: notes.length > 0, notes };
+  const notes = [
+    ...(truncated ? [`cut at ${limits.maxRows} rows`] : []),
+    ...(text.full ? [`text cut at ${limits.maxChars} characters`] : []),
+  ];
+  return {
+    kind: "csv",
+    text: text.toString(),
+    tables: [{ name: "CSV", rows, truncated }],
+    metadata: { delimiter: delimiter === "\t" ? "tab" : delimiter },
+    truncated: notes.length > 0,
+    notes,
+  };
 }

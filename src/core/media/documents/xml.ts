@@ -20,7 +20,8 @@ export function decodeEntities(text: string): string {
 
 function parseAttributes(source: string): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const match of source.matchAll(/([\w:.-]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) attributes[match[1]] = decodeEntities(match[3] ?? match[4] ?? "");
+  for (const match of source.matchAll(/([\w:.-]+)\s*=\s*("([^"]*)"|'([^']*)')/g))
+    attributes[match[1]] = decodeEntities(match[3] ?? match[4] ?? "");
   return attributes;
 }
 

@@ -2,7 +2,6 @@ import { inflateRawSync } from "node:zlib";
 import { WaError } from "../../errors";
 import { unreadableDocument } from "./limits";
 
-
 export interface ZipEntry {
   name: string;
   method: number;
@@ -69,7 +68,8 @@ export class ZipArchive {
     if (!entry) return undefined;
     const view = new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
     const at = entry.localHeaderOffset;
-    if (at + 30 > this.data.length || view.getUint32(at, true) !== 0x04034b50) throw unreadableDocument(`a broken ZIP part (${name.slice(0, 60)})`);
+    if (at + 30 > this.data.length || view.getUint32(at, true) !== 0x04034b50)
+      throw unreadableDocument(`a broken ZIP part (${name.slice(0, 60)})`);
     const start = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
     const compressed = this.data.subarray(start, Math.min(this.data.length, start + entry.compressedSize));
     const room = this.maxUnpackedBytes - this.unpacked;
@@ -92,6 +92,9 @@ export class ZipArchive {
   }
 
   private bomb(): WaError {
-    return new WaError("media.tooLarge", `The document unpacks to more than ${this.maxUnpackedBytes} bytes`, { context: "unpacked", max: this.maxUnpackedBytes });
+    return new WaError("media.tooLarge", `The document unpacks to more than ${this.maxUnpackedBytes} bytes`, {
+      context: "unpacked",
+      max: this.maxUnpackedBytes,
+    });
   }
 }

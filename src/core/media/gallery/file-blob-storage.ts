@@ -3,7 +3,6 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/p
 import path from "node:path";
 import { BLOB_NAME, BlobStorage, checkBlobName } from "./gallery";
 
-
 const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
 /**
@@ -52,7 +51,10 @@ export class FileBlobStorage implements BlobStorage {
         if (BLOB_NAME.test(file)) names.push(file);
         else if (file.endsWith(".tmp")) {
           // A write that stopped half-way; one still in progress is minutes younger.
-          const stale = await stat(path.join(this.root, folder, file)).then((s) => Date.now() - s.mtimeMs > STALE_TEMPORARY_MS, () => false);
+          const stale = await stat(path.join(this.root, folder, file)).then(
+            (s) => Date.now() - s.mtimeMs > STALE_TEMPORARY_MS,
+            () => false,
+          );
           if (stale) await rm(path.join(this.root, folder, file), { force: true });
         }
       }

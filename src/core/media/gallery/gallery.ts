@@ -4,7 +4,6 @@ import { WaError } from "../../errors";
 import { PerChatState } from "../../store/per-chat-state";
 import { Store } from "../../store/store";
 
-
 /** Where the bytes live: a folder under the user directory today, Redis or S3-style storage later. */
 export interface BlobStorage {
   put(name: string, data: Buffer): Promise<void>;
@@ -55,7 +54,11 @@ export const thumbnailName = (id: string) => `${id}.thumb`;
 export const BLOB_NAME = /^[0-9a-f]{64}(\.thumb)?$/;
 
 export function checkBlobName(name: string): string {
-  if (!BLOB_NAME.test(name)) throw new WaError("media.badName", `The file name ${name.slice(0, 80)} is refused: not a content hash`, { name: name.slice(0, 80), reason: "not a content hash" });
+  if (!BLOB_NAME.test(name))
+    throw new WaError("media.badName", `The file name ${name.slice(0, 80)} is refused: not a content hash`, {
+      name: name.slice(0, 80),
+      reason: "not a content hash",
+    });
   return name;
 }
 
@@ -75,7 +78,10 @@ export function safeFileName(name: string | undefined): string | undefined {
 export function checkMediaId(id: unknown): string {
   if (typeof id !== "string" || !ID.test(id)) {
     const shown = String(id).slice(0, 80);
-    throw new WaError("media.badName", `The media id ${shown} is refused: a stored media id is 64 hexadecimal characters`, { name: shown, reason: "a stored media id is 64 hexadecimal characters" });
+    throw new WaError("media.badName", `The media id ${shown} is refused: a stored media id is 64 hexadecimal characters`, {
+      name: shown,
+      reason: "a stored media id is 64 hexadecimal characters",
+    });
   }
   return id;
 }
@@ -98,7 +104,10 @@ export class MediaGallery {
     this.indexes = new PerChatState<ChatIndex>(store, chatKey, 0);
   }
 
-  async put(chatId: string, media: { data: Buffer; mimetype: string; filename?: string; messageId?: string }): Promise<{ entry: GalleryEntry; duplicate: boolean }> {
+  async put(
+    chatId: string,
+    media: { data: Buffer; mimetype: string; filename?: string; messageId?: string },
+  ): Promise<{ entry: GalleryEntry; duplicate: boolean }> {
     const id = createHash("sha256").update(media.data).digest("hex");
     const now = this.clock.now();
     const existing = await this.store.get(blobKey(id));
@@ -113,23 +122,31 @@ export class MediaGallery {
     } else {
       thumbnail = (JSON.parse(existing) as BlobRecord & { thumbnail?: GalleryEntry["thumbnail"] }).thumbnail;
     }
-    const { entry, added, dropped } = (
-      await this.indexes.update(chatId, (previous) => {
-        const entries = [...(previous?.entries ?? [])];
-        const at = entries.findIndex((e) => e.id === id);
-        const messageIds = (ids: string[]) => (media.messageId && !ids.includes(media.messageId) ? [...ids, media.messageId].slice(-10) : ids);
-        if (at >= 0) {
-          const updated = { ...entries[at], lastSeenAt: now, messageIds: messageIds(entries[at].messageIds) };
-          entries[at] = updated;
-          return { state: { entries }, entry: updated, added: false, dropped: [] as GalleryEntry[] };
-        }
-        const created: GalleryEntry = { id, mimetype: media.mimetype, filename: safeFileName(media.filename), bytes: media.data.length, storedAt: now, lastSeenAt: now, messageIds: messageIds([]), ...(thumbnail ? { thumbnail } : {}) };
-        entries.push(created);
-        const overflow = entries.length - this.limits.maxEntriesPerChat;
-        const droppedEntries = overflow > 0 ? entries.splice(0, overflow) : [];
-        return { state: { entries }, entry: created, added: true, dropped: droppedEntries };
-      })
-    );
+    const { entry, added, dropped } = await this.indexes.update(chatId, (previous) => {
+      const entries = [...(previous?.entries ?? [])];
+      const at = entries.findIndex((e) => e.id === id);
+      const messageIds = (ids: string[]) =>
+        media.messageId && !ids.includes(media.messageId) ? [...ids, media.messageId].slice(-10) : ids;
+      if (at >= 0) {
+        const updated = { ...entries[at], lastSeenAt: now, messageIds: messageIds(entries[at].messageIds) };
+        entries[at] = updated;
+        return { state: { entries }, entry: updated, added: false, dropped: [] as GalleryEntry[] };
+      }
+      const created: GalleryEntry = {
+        id,
+        mimetype: media.mimetype,
+        filename: safeFileName(media.filename),
+        bytes: media.data.length,
+        storedAt: now,
+        lastSeenAt: now,
+        messageIds: messageIds([]),
+        ...(thumbnail ? { thumbnail } : {}),
+      };
+      entries.push(created);
+      const overflow = entries.length - this.limits.maxEntriesPerChat;
+      const droppedEntries = overflow > 0 ? entries.splice(0, overflow) : [];
+      return { state: { entries }, entry: created, added: true, dropped: droppedEntries };
+    });
     // A duplicate whose last other holder let go meanwhile: its file went with it, so it is written again.
     if (added && (await this.changeRefs(id, +1, media.data.length, thumbnail)).created && existing) await this.blobs.put(id, media.data);
     for (const gone of dropped) await this.changeRefs(gone.id, -1);
@@ -149,7 +166,12 @@ export class MediaGallery {
       const chatId = key.slice(prefix.length);
       const entries = await this.list(chatId);
       if (entries.length === 0) continue;
-      result.push({ chatId, entries: entries.length, bytes: entries.reduce((sum, e) => sum + e.bytes, 0), lastSeenAt: Math.max(...entries.map((e) => e.lastSeenAt)) });
+      result.push({
+        chatId,
+        entries: entries.length,
+        bytes: entries.reduce((sum, e) => sum + e.bytes, 0),
+        lastSeenAt: Math.max(...entries.map((e) => e.lastSeenAt)),
+      });
     }
     return result.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   }
@@ -159,7 +181,12 @@ export class MediaGallery {
     checkMediaId(id);
     const entry = (await this.list(chatId)).find((e) => e.id === id);
     const data = entry && (await this.blobs.get(thumbnail ? thumbnailName(id) : id));
-    if (!entry || !data) throw new WaError("media.notFound", `No stored media ${id.slice(0, 12)}… in chat ${chatId}${thumbnail && entry ? " has a thumbnail" : ""}`, { ref: id.slice(0, 12) });
+    if (!entry || !data)
+      throw new WaError(
+        "media.notFound",
+        `No stored media ${id.slice(0, 12)}… in chat ${chatId}${thumbnail && entry ? " has a thumbnail" : ""}`,
+        { ref: id.slice(0, 12) },
+      );
     return { entry, data };
   }
 
@@ -229,10 +256,17 @@ export class MediaGallery {
   }
 
   /** Whether this call created the record (the blob had no holder before), and the bytes freed when it let the last holder go. */
-  private async changeRefs(id: string, by: number, bytes = 0, thumbnail?: GalleryEntry["thumbnail"]): Promise<{ created: boolean; freed: number }> {
+  private async changeRefs(
+    id: string,
+    by: number,
+    bytes = 0,
+    thumbnail?: GalleryEntry["thumbnail"],
+  ): Promise<{ created: boolean; freed: number }> {
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const raw = await this.store.get(blobKey(id));
-      const record = raw ? (JSON.parse(raw) as BlobRecord & { thumbnail?: GalleryEntry["thumbnail"] }) : { bytes, refs: 0, ...(thumbnail ? { thumbnail } : {}) };
+      const record = raw
+        ? (JSON.parse(raw) as BlobRecord & { thumbnail?: GalleryEntry["thumbnail"] })
+        : { bytes, refs: 0, ...(thumbnail ? { thumbnail } : {}) };
       const refs = record.refs + by;
       if (refs <= 0) {
         if (await this.store.compareAndSet(blobKey(id), raw, undefined)) {
@@ -240,8 +274,11 @@ export class MediaGallery {
           await this.blobs.delete(thumbnailName(id));
           return { created: false, freed: record.bytes + (record.thumbnail?.bytes ?? 0) };
         }
-      } else if (await this.store.compareAndSet(blobKey(id), raw, JSON.stringify({ ...record, refs }))) return { created: raw === undefined, freed: 0 };
+      } else if (await this.store.compareAndSet(blobKey(id), raw, JSON.stringify({ ...record, refs })))
+        return { created: raw === undefined, freed: 0 };
     }
-    throw new WaError("state.contended", `The gallery record of ${id.slice(0, 12)}… kept changing while it was being written; try again`, { chatId: id.slice(0, 12) });
+    throw new WaError("state.contended", `The gallery record of ${id.slice(0, 12)}… kept changing while it was being written; try again`, {
+      chatId: id.slice(0, 12),
+    });
   }
 }

@@ -4,7 +4,6 @@ import { WaError } from "../../errors";
 import { MAX_STORE_VALUE_BYTES, Store } from "../../store/store";
 import { BLOB_NAME, BlobStorage, checkBlobName } from "./gallery";
 
-
 const PREFIX = "wa:gallery-data:";
 /** Pieces without a manifest younger than this may be a write still going on in another instance. */
 const ORPHAN_AFTER_MS = 60 * 60 * 1000;
@@ -35,7 +34,9 @@ export class StoreBlobStorage implements BlobStorage {
     if (raw === undefined) return undefined;
     try {
       const manifest = JSON.parse(raw) as Manifest;
-      return Number.isInteger(manifest.pieces) && Number.isInteger(manifest.bytes) && typeof manifest.version === "string" ? manifest : undefined;
+      return Number.isInteger(manifest.pieces) && Number.isInteger(manifest.bytes) && typeof manifest.version === "string"
+        ? manifest
+        : undefined;
     } catch {
       return undefined;
     }
@@ -50,7 +51,8 @@ export class StoreBlobStorage implements BlobStorage {
     const previous = await this.manifestOf(name);
     const version = `${this.clock.now().toString(16)}-${randomBytes(4).toString("hex")}`;
     const pieces = Math.max(1, Math.ceil(data.length / PIECE_BYTES));
-    for (let i = 0; i < pieces; i++) await this.store.set(this.pieceKey(name, version, i), data.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES).toString("base64"));
+    for (let i = 0; i < pieces; i++)
+      await this.store.set(this.pieceKey(name, version, i), data.subarray(i * PIECE_BYTES, (i + 1) * PIECE_BYTES).toString("base64"));
     await this.store.set(`${PREFIX}${name}`, JSON.stringify({ bytes: data.length, pieces, version } satisfies Manifest));
     if (previous) await this.deletePieces(name, previous);
   }
@@ -68,7 +70,10 @@ export class StoreBlobStorage implements BlobStorage {
     }
     const data = Buffer.concat(parts);
     const intact = data.length === manifest.bytes && (name.endsWith(".thumb") || createHash("sha256").update(data).digest("hex") === name);
-    if (!intact) throw new WaError("media.unreadable", `The stored media ${name.slice(0, 16)}… is damaged in the store`, { reason: "damaged in the store" });
+    if (!intact)
+      throw new WaError("media.unreadable", `The stored media ${name.slice(0, 16)}… is damaged in the store`, {
+        reason: "damaged in the store",
+      });
     return data;
   }
 

@@ -1,7 +1,6 @@
 import sharp from "sharp";
 import { WaError } from "../../errors";
 
-
 export interface PreprocessOptions {
   /** Turn the photo upright as its EXIF orientation says (phones store rotated pixels plus a tag). */
   rotate: boolean;
@@ -61,8 +60,10 @@ export async function preprocessImage(image: Buffer, options: PreprocessOptions)
     const uprightHeight = turned ? meta.width : meta.height;
     let scale = 1;
     if (options.minWidth > 0 && uprightWidth && uprightWidth < options.minWidth) scale = Math.min(4, options.minWidth / uprightWidth);
-    if (uprightWidth && uprightHeight && uprightWidth * uprightHeight * scale * scale > MAX_READ_PIXELS) scale = Math.sqrt(MAX_READ_PIXELS / (uprightWidth * uprightHeight));
-    if (scale !== 1 && uprightWidth) pipeline = pipeline.resize({ width: Math.max(1, Math.round(uprightWidth * scale)), kernel: "lanczos3" });
+    if (uprightWidth && uprightHeight && uprightWidth * uprightHeight * scale * scale > MAX_READ_PIXELS)
+      scale = Math.sqrt(MAX_READ_PIXELS / (uprightWidth * uprightHeight));
+    if (scale !== 1 && uprightWidth)
+      pipeline = pipeline.resize({ width: Math.max(1, Math.round(uprightWidth * scale)), kernel: "lanczos3" });
     if (options.grayscale || options.threshold > 0) pipeline = pipeline.grayscale();
     if (options.threshold > 0) pipeline = pipeline.threshold(options.threshold);
     const { data, info } = await pipeline.png({ compressionLevel: 1 }).toBuffer({ resolveWithObject: true });
@@ -70,7 +71,8 @@ export async function preprocessImage(image: Buffer, options: PreprocessOptions)
   } catch (error) {
     const reason = String((error as Error)?.message ?? error).slice(0, 200);
     if (/unsupported image format/i.test(reason)) return { image, scale: 1, preprocessed: false, pixels: await imagePixels(image) };
-    if (/pixel limit/i.test(reason)) throw new WaError("media.tooLarge", `The image has more than ${MAX_PIXELS} pixels`, { context: "pixels", max: MAX_PIXELS });
+    if (/pixel limit/i.test(reason))
+      throw new WaError("media.tooLarge", `The image has more than ${MAX_PIXELS} pixels`, { context: "pixels", max: MAX_PIXELS });
     throw new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason });
   }
 }
@@ -78,7 +80,11 @@ export async function preprocessImage(image: Buffer, options: PreprocessOptions)
 /** A JPEG that fits in `size` x `size` for images sharp can read; undefined for everything else. */
 export async function imageThumbnail(data: Buffer, size: number): Promise<{ data: Buffer; mimetype: string } | undefined> {
   try {
-    const thumb = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: "error" }).rotate().resize({ width: size, height: size, fit: "inside", withoutEnlargement: true }).jpeg({ quality: 70 }).toBuffer();
+    const thumb = await sharp(data, { limitInputPixels: MAX_PIXELS, failOn: "error" })
+      .rotate()
+      .resize({ width: size, height: size, fit: "inside", withoutEnlargement: true })
+      .jpeg({ quality: 70 })
+      .toBuffer();
     return { data: thumb, mimetype: "image/jpeg" };
   } catch {
     return undefined;

@@ -1,6 +1,5 @@
 import { EngineWorker } from "../engine-pool";
 
-
 export interface OcrWord {
   text: string;
   confidence: number;

@@ -3,7 +3,6 @@ import path from "node:path";
 import { WaError } from "../../errors";
 import { OcrResult, OcrWord, OcrWorker } from "./ocr";
 
-
 /** Language codes as tesseract names them: eng, por, spa, deu, fra, hin... */
 export const OCR_LANGUAGE = /^[a-z]{3}(?:_[a-z]{3,4})?$/;
 
@@ -14,7 +13,11 @@ export function languageDataFile(code: string): string {
   try {
     folder = path.dirname(require.resolve(`${packageName}/package.json`));
   } catch {
-    throw new WaError("media.missingLanguage", `No language data for ${code}: install ${packageName} next to Node-RED (npm install ${packageName})`, { lang: code, package: packageName });
+    throw new WaError(
+      "media.missingLanguage",
+      `No language data for ${code}: install ${packageName} next to Node-RED (npm install ${packageName})`,
+      { lang: code, package: packageName },
+    );
   }
   for (const version of ["4.0.0_best_int", "4.0.0"]) {
     const file = path.join(folder, version, `${code}.traineddata.gz`);
@@ -51,16 +54,26 @@ interface TesseractWorker {
 
 function wordsOf(page: TesseractPage): OcrWord[] {
   const words: OcrWord[] = [];
-  for (const block of page.blocks ?? []) for (const paragraph of block.paragraphs ?? []) for (const line of paragraph.lines ?? []) for (const w of line.words ?? []) words.push({ text: w.text, confidence: Math.round(w.confidence * 10) / 10, bbox: { ...w.bbox } });
+  for (const block of page.blocks ?? [])
+    for (const paragraph of block.paragraphs ?? [])
+      for (const line of paragraph.lines ?? [])
+        for (const w of line.words ?? []) words.push({ text: w.text, confidence: Math.round(w.confidence * 10) / 10, bbox: { ...w.bbox } });
   return words;
 }
 
 /** Starts one tesseract.js worker (LSTM engine) for the languages, from local data only. */
 export async function createTesseractWorker(codes: string[], dataFolder: string, withWords: boolean): Promise<OcrWorker> {
   const langPath = gatherLanguageData(codes, dataFolder);
-  const tesseract = (await import("tesseract.js")) as unknown as { createWorker(langs: string, oem: number, options: Record<string, unknown>): Promise<TesseractWorker> };
+  const tesseract = (await import("tesseract.js")) as unknown as {
+    createWorker(langs: string, oem: number, options: Record<string, unknown>): Promise<TesseractWorker>;
+  };
   // errorHandler keeps a worker's error on its promise instead of throwing it out of the process.
-  const worker = await tesseract.createWorker(codes.join("+"), 1, { langPath, cacheMethod: "none", gzip: true, errorHandler: () => undefined });
+  const worker = await tesseract.createWorker(codes.join("+"), 1, {
+    langPath,
+    cacheMethod: "none",
+    gzip: true,
+    errorHandler: () => undefined,
+  });
   // tesseract.js posts a job to its thread a microtask after recognize() is called, and throws out of the
   // process if the thread was terminated in between: no job starts after terminate, and terminate waits a turn.
   let terminated = false;

@@ -6,7 +6,6 @@
 // way its front end builds them (cepstra, lifter, mean normalisation, deltas).
 import { WaError } from "../../errors";
 
-
 /** Gaussians of a Sphinx model file (means or variances): codebook, stream, density, then each dimension. */
 export interface GaussianTable {
   codebooks: number;
@@ -45,7 +44,13 @@ export interface AlignedFrame {
   senone: number;
 }
 
-export const ADAPTATION_LIMITS = { recordings: 2_000, listBytes: 1024 * 1024, recordingBytes: 10 * 1024 * 1024, totalBytes: 200 * 1024 * 1024, textChars: 300 } as const;
+export const ADAPTATION_LIMITS = {
+  recordings: 2_000,
+  listBytes: 1024 * 1024,
+  recordingBytes: 10 * 1024 * 1024,
+  totalBytes: 200 * 1024 * 1024,
+  textChars: 300,
+} as const;
 
 /**
  * How far the means move: a mean seen in n frames becomes (prior * mean + n * their average) / (prior + n).
@@ -87,7 +92,8 @@ export function readGaussianTable(bytes: Uint8Array): GaussianTable {
   const countAt = start + 16 + 4 * streams;
   const count = view.getInt32(countAt, true);
   const dimensions = streamLengths.reduce((sum, n) => sum + n, 0);
-  if (count !== codebooks * densities * dimensions || countAt + 4 + 4 * count > bytes.length) throw unsupported("a model file is shorter than its sizes say");
+  if (count !== codebooks * densities * dimensions || countAt + 4 + 4 * count > bytes.length)
+    throw unsupported("a model file is shorter than its sizes say");
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) values[i] = view.getFloat32(countAt + 4 + 4 * i, true);
   return { codebooks, streams, densities, streamLengths, values };
@@ -142,15 +148,22 @@ export function readSenoneDump(bytes: Uint8Array): SenoneWeights {
   const densities = view.getInt32(at, true);
   const senones = view.getInt32(at + 4, true);
   at += 8;
-  if (!(streams > 0 && densities > 0 && senones > 0) || at + streams * densities * senones > bytes.length) throw unsupported("the mixture weights file is shorter than its sizes say");
+  if (!(streams > 0 && densities > 0 && senones > 0) || at + streams * densities * senones > bytes.length)
+    throw unsupported("the mixture weights file is shorter than its sizes say");
   const weights = bytes.subarray(at, at + streams * densities * senones);
-  return { streams, densities, senones, logWeight: (stream, density, senone) => -weights[(stream * densities + density) * senones + senone] * SENDUMP_LOG_UNIT };
+  return {
+    streams,
+    densities,
+    senones,
+    logWeight: (stream, density, senone) => -weights[(stream * densities + density) * senones + senone] * SENDUMP_LOG_UNIT,
+  };
 }
 
 /** The base phones of a binary model definition (mdef), in the order their codebooks take. */
 export function readCiPhones(bytes: Uint8Array): string[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "BMDF" || view.getInt32(4, true) !== 1) throw unsupported("the model definition is not a little-endian binary mdef");
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "BMDF" || view.getInt32(4, true) !== 1)
+    throw unsupported("the model definition is not a little-endian binary mdef");
   let at = 12 + view.getInt32(8, true);
   const count = view.getInt32(at, true);
   if (!(count > 0 && count < 1000)) throw unsupported("the model definition's phone count makes no sense");
@@ -181,8 +194,14 @@ export function frontEndParams(featParams: Record<string, unknown>): FrontEndPar
  */
 export function featureFrames(logMel: Float32Array, frames: number, filters: number, params: FrontEndParams): Float32Array[] {
   const n = params.cepstra;
-  const basis = Array.from({ length: n }, (_, i) => Float64Array.from({ length: filters }, (_, j) => (i === 0 ? Math.sqrt(1 / filters) : Math.sqrt(2 / filters) * Math.cos((Math.PI * i * (j + 0.5)) / filters))));
-  const lift = Array.from({ length: n }, (_, i) => (params.lifter > 0 ? 1 + (params.lifter / 2) * Math.sin((Math.PI * i) / params.lifter) : 1));
+  const basis = Array.from({ length: n }, (_, i) =>
+    Float64Array.from({ length: filters }, (_, j) =>
+      i === 0 ? Math.sqrt(1 / filters) : Math.sqrt(2 / filters) * Math.cos((Math.PI * i * (j + 0.5)) / filters),
+    ),
+  );
+  const lift = Array.from({ length: n }, (_, i) =>
+    params.lifter > 0 ? 1 + (params.lifter / 2) * Math.sin((Math.PI * i) / params.lifter) : 1,
+  );
   const cepstra: Float64Array[] = [];
   const mean = new Float64Array(n);
   for (let t = 0; t < frames; t++) {
@@ -251,8 +270,10 @@ export class MeanAdaptation {
 
   constructor(private readonly model: AcousticModel) {
     const { means, variances } = model;
-    if (variances.values.length !== means.values.length || variances.densities !== means.densities) throw unsupported("means and variances differ in size");
-    if (model.weights && (model.weights.densities !== means.densities || model.weights.streams !== means.streams)) throw unsupported("mixture weights and means differ in size");
+    if (variances.values.length !== means.values.length || variances.densities !== means.densities)
+      throw unsupported("means and variances differ in size");
+    if (model.weights && (model.weights.densities !== means.densities || model.weights.streams !== means.streams))
+      throw unsupported("mixture weights and means differ in size");
     this.occupancy = new Float64Array(means.codebooks * means.streams * means.densities);
     this.sums = new Float64Array(means.values.length);
     this.inverseVariance = Float32Array.from(variances.values, (v) => 1 / Math.max(VARIANCE_FLOOR, v));
@@ -301,7 +322,8 @@ export class MeanAdaptation {
         let best = -Infinity;
         for (let k = 0; k < means.densities; k++) {
           const offset = gaussianOffset(means, codebook, f, k);
-          let score = this.logNormaliser[(codebook * means.streams + f) * means.densities + k] + (this.model.weights?.logWeight(f, k, senone) ?? 0);
+          let score =
+            this.logNormaliser[(codebook * means.streams + f) * means.densities + k] + (this.model.weights?.logWeight(f, k, senone) ?? 0);
           for (let i = 0; i < length; i++) {
             const diff = x[streamStart + i] - means.values[offset + i];
             score -= 0.5 * diff * diff * this.inverseVariance[offset + i];
@@ -334,7 +356,8 @@ export class MeanAdaptation {
         for (let k = 0; k < means.densities; k++) {
           const seen = this.occupancy[(cb * means.streams + f) * means.densities + k];
           const offset = gaussianOffset(means, cb, f, k);
-          for (let i = 0; i < means.streamLengths[f]; i++) values[offset + i] = (priorWeight * means.values[offset + i] + this.sums[offset + i]) / (priorWeight + seen);
+          for (let i = 0; i < means.streamLengths[f]; i++)
+            values[offset + i] = (priorWeight * means.values[offset + i] + this.sums[offset + i]) / (priorWeight + seen);
         }
       }
     }
@@ -353,9 +376,13 @@ export interface AdaptationEntry {
  * naming `file` and `text` columns those are read (FSDD's manifest.csv is such a list); without one,
  * the first field is the file and the rest of the line its words.
  */
-export function parseAdaptationList(text: string, toWords: (phrase: string) => string[]): { entries: AdaptationEntry[]; skipped: { line: number; reason: string }[] } {
+export function parseAdaptationList(
+  text: string,
+  toWords: (phrase: string) => string[],
+): { entries: AdaptationEntry[]; skipped: { line: number; reason: string }[] } {
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const split = (line: string) => (line.includes("\t") ? line.split("\t") : line.split(",")).map((field) => field.trim().replace(/^"(.*)"$/, "$1"));
+  const split = (line: string) =>
+    (line.includes("\t") ? line.split("\t") : line.split(",")).map((field) => field.trim().replace(/^"(.*)"$/, "$1"));
   const header = split(lines[0] ?? "").map((name) => name.toLowerCase());
   const hasHeader = header.includes("file") && header.includes("text");
   const fileColumn = hasHeader ? header.indexOf("file") : 0;
@@ -369,7 +396,8 @@ export function parseAdaptationList(text: string, toWords: (phrase: string) => s
     const words = toWords((textColumn >= 0 ? (fields[textColumn] ?? "") : fields.slice(1).join(" ")).slice(0, ADAPTATION_LIMITS.textChars));
     if (!file) skipped.push({ line: index + 1, reason: "no file" });
     else if (words.length === 0) skipped.push({ line: index + 1, reason: "no words" });
-    else if (entries.length >= ADAPTATION_LIMITS.recordings) skipped.push({ line: index + 1, reason: `more than ${ADAPTATION_LIMITS.recordings} recordings` });
+    else if (entries.length >= ADAPTATION_LIMITS.recordings)
+      skipped.push({ line: index + 1, reason: `more than ${ADAPTATION_LIMITS.recordings} recordings` });
     else entries.push({ file, text: words.join(" ") });
   });
   return { entries, skipped };

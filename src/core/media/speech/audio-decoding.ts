@@ -5,7 +5,6 @@ import { StreamingResampler, concatSamples, mixDown, resample, wavSamples } from
 import { SpeechJob } from "./speech";
 import { importModule } from "../engine-thread";
 
-
 export interface OpusDecoder {
   ready: Promise<void>;
   reset(): Promise<void>;
@@ -29,7 +28,12 @@ export async function loadOpusDecoder(): Promise<OpusDecoder> {
  * held at 48 kHz: for a 15-minute note, 58 MB of 16 kHz samples instead of 173 MB of 48 kHz ones
  * (and the decoder's copy of them).
  */
-export async function decodeResampled(job: Pick<SpeechJob, "audio" | "container">, opus: OpusDecoder, engine: string, rate: number): Promise<{ samples: Float32Array; durationSeconds: number }> {
+export async function decodeResampled(
+  job: Pick<SpeechJob, "audio" | "container">,
+  opus: OpusDecoder,
+  engine: string,
+  rate: number,
+): Promise<{ samples: Float32Array; durationSeconds: number }> {
   if (job.container === "wav") {
     const { samples, sampleRate } = wavSamples(job.audio);
     return { samples: resample(samples, sampleRate, rate), durationSeconds: samples.length / sampleRate };
@@ -55,7 +59,10 @@ export async function decodeResampled(job: Pick<SpeechJob, "audio" | "container"
   } finally {
     await opus.reset();
   }
-  if (!resampler || decodedSamples === 0) throw new WaError("media.unreadable", "The audio could not be read: no Opus audio could be decoded", { reason: "no Opus audio could be decoded" });
+  if (!resampler || decodedSamples === 0)
+    throw new WaError("media.unreadable", "The audio could not be read: no Opus audio could be decoded", {
+      reason: "no Opus audio could be decoded",
+    });
   pieces.push(resampler.end());
   return { samples: concatSamples(pieces), durationSeconds: decodedSamples / decodedRate };
 }

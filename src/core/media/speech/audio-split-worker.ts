@@ -6,13 +6,17 @@ import { decodeResampled, loadOpusDecoder } from "./audio-decoding";
 import { serveEngineThread } from "../engine-thread";
 import type { AudioPieces, AudioSplitSettings } from "./audio-splitting";
 
-
 serveEngineThread(async (data) => {
   const settings = data as AudioSplitSettings;
   const opus = await loadOpusDecoder();
   return {
     async handle(job: SpeechJob): Promise<AudioPieces> {
-      const { samples: audio, durationSeconds } = await decodeResampled(job, opus, "the splitter for long voice notes", settings.sampleRate);
+      const { samples: audio, durationSeconds } = await decodeResampled(
+        job,
+        opus,
+        "the splitter for long voice notes",
+        settings.sampleRate,
+      );
       return {
         durationSeconds,
         pieces: splitAtPauses(audio, settings.sampleRate, settings.maxSeconds).map(({ start, end }) => ({

@@ -3,7 +3,6 @@ import { EngineWorker } from "../engine-pool";
 import { SpeechJob } from "./speech";
 import { startEngineThread } from "../engine-thread";
 
-
 export interface AudioSplitSettings {
   /** Rate of the WAV pieces (16 kHz: what speech services are trained on). */
   sampleRate: number;
@@ -18,5 +17,8 @@ export interface AudioPieces {
 }
 
 export function startAudioSplitThread(settings: AudioSplitSettings): Promise<EngineWorker<SpeechJob, AudioPieces>> {
-  return startEngineThread<SpeechJob, AudioPieces>(path.join(__dirname, "audio-split-worker"), settings, { label: "splitter for long voice notes", maxHeapMb: 512 });
+  return startEngineThread<SpeechJob, AudioPieces>(path.join(__dirname, "audio-split-worker"), settings, {
+    label: "splitter for long voice notes",
+    maxHeapMb: 512,
+  });
 }

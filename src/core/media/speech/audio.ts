@@ -1,6 +1,5 @@
 import { WaError } from "../../errors";
 
-
 export type AudioContainer = "ogg" | "wav" | "mp3" | "mp4" | "webm";
 
 export interface AudioInfo {
@@ -54,7 +53,13 @@ function* oggPages(data: Uint8Array): Generator<OggPage> {
     for (let i = 0; i < segments; i++) bodyLength += data[offset + 27 + i];
     const bodyStart = offset + 27 + segments;
     if (bodyStart + bodyLength > data.length) throw unreadable("truncated Ogg page");
-    yield { granule: view.getBigInt64(offset + 6, true), serial: view.getUint32(offset + 14, true), headerType: data[offset + 5], bodyStart, bodyEnd: bodyStart + bodyLength };
+    yield {
+      granule: view.getBigInt64(offset + 6, true),
+      serial: view.getUint32(offset + 14, true),
+      headerType: data[offset + 5],
+      bodyStart,
+      bodyEnd: bodyStart + bodyLength,
+    };
     offset = bodyStart + bodyLength;
   }
   if (offset !== data.length) throw unreadable("truncated Ogg page");
@@ -76,11 +81,23 @@ function probeOgg(data: Uint8Array): AudioInfo {
     const preSkip = view.getUint16(10, true);
     // Opus granule positions always count 48 kHz samples, whatever the input rate was.
     const samples = Number(lastGranule) - preSkip;
-    return { container: "ogg", codec: "opus", channels, sampleRate: 48_000, durationSeconds: lastGranule >= 0n ? Math.max(0, samples) / 48_000 : undefined };
+    return {
+      container: "ogg",
+      codec: "opus",
+      channels,
+      sampleRate: 48_000,
+      durationSeconds: lastGranule >= 0n ? Math.max(0, samples) / 48_000 : undefined,
+    };
   }
   if (head.length >= 16 && head[0] === 1 && String.fromCharCode(...head.subarray(1, 7)) === "vorbis") {
     const rate = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(12, true);
-    return { container: "ogg", codec: "vorbis", channels: head[11], sampleRate: rate, durationSeconds: rate > 0 && lastGranule >= 0n ? Number(lastGranule) / rate : undefined };
+    return {
+      container: "ogg",
+      codec: "vorbis",
+      channels: head[11],
+      sampleRate: rate,
+      durationSeconds: rate > 0 && lastGranule >= 0n ? Number(lastGranule) / rate : undefined,
+    };
   }
   throw unreadable("an Ogg file without Opus or Vorbis audio");
 }
@@ -105,17 +122,31 @@ function probeWav(data: Uint8Array): WavLayout {
       let format = view.getUint16(body, true);
       // WAVE_FORMAT_EXTENSIBLE carries the real format in its sub-format GUID.
       if (format === 0xfffe && size >= 40 && body + 26 <= data.length) format = view.getUint16(body + 24, true);
-      fmt = { format, channels: view.getUint16(body + 2, true), sampleRate: view.getUint32(body + 4, true), bitsPerSample: view.getUint16(body + 14, true) };
+      fmt = {
+        format,
+        channels: view.getUint16(body + 2, true),
+        sampleRate: view.getUint32(body + 4, true),
+        bitsPerSample: view.getUint16(body + 14, true),
+      };
     } else if (id === "data") {
       if (!fmt) throw unreadable("WAV data before its format");
-      const supported = (fmt.format === 1 && (fmt.bitsPerSample === 16 || fmt.bitsPerSample === 8)) || (fmt.format === 3 && fmt.bitsPerSample === 32);
-      if (!supported) throw unreadable(`WAV format ${fmt.format} with ${fmt.bitsPerSample}-bit samples (PCM 8/16-bit or float 32-bit expected)`);
-      if (fmt.channels < 1 || fmt.channels > 8 || fmt.sampleRate < 4000 || fmt.sampleRate > 192_000) throw unreadable("WAV with an impossible rate or channel count");
+      const supported =
+        (fmt.format === 1 && (fmt.bitsPerSample === 16 || fmt.bitsPerSample === 8)) || (fmt.format === 3 && fmt.bitsPerSample === 32);
+      if (!supported)
+        throw unreadable(`WAV format ${fmt.format} with ${fmt.bitsPerSample}-bit samples (PCM 8/16-bit or float 32-bit expected)`);
+      if (fmt.channels < 1 || fmt.channels > 8 || fmt.sampleRate < 4000 || fmt.sampleRate > 192_000)
+        throw unreadable("WAV with an impossible rate or channel count");
       const dataEnd = Math.min(data.length, body + size);
       const frameBytes = (fmt.bitsPerSample / 8) * fmt.channels;
       const frames = Math.floor((dataEnd - body) / frameBytes);
       return {
-        info: { container: "wav", codec: fmt.format === 3 ? "float" : "pcm", channels: fmt.channels, sampleRate: fmt.sampleRate, durationSeconds: frames / fmt.sampleRate },
+        info: {
+          container: "wav",
+          codec: fmt.format === 3 ? "float" : "pcm",
+          channels: fmt.channels,
+          sampleRate: fmt.sampleRate,
+          durationSeconds: frames / fmt.sampleRate,
+        },
         format: fmt.format,
         bitsPerSample: fmt.bitsPerSample,
         dataStart: body,
@@ -310,7 +341,12 @@ function quietestFrame(samples: Float32Array, from: number, to: number, frame: n
  * Cuts a long recording into pieces of at most `maxSeconds`, each cut in the quietest 20 ms of the
  * last `searchSeconds` before the limit: between words, not through one. Returns sample ranges.
  */
-export function splitAtPauses(samples: Float32Array, sampleRate: number, maxSeconds: number, searchSeconds = 10): { start: number; end: number }[] {
+export function splitAtPauses(
+  samples: Float32Array,
+  sampleRate: number,
+  maxSeconds: number,
+  searchSeconds = 10,
+): { start: number; end: number }[] {
   const maxSamples = Math.max(1, Math.floor(maxSeconds * sampleRate));
   const search = Math.min(maxSamples - 1, Math.floor(searchSeconds * sampleRate));
   const frame = Math.max(1, Math.round(sampleRate * 0.02));

@@ -10,7 +10,6 @@ import { dictionaryWords } from "./speech";
 import type { AdaptationRecording } from "./speech-offline";
 import { readUserTextFile } from "../../store/user-files";
 
-
 /** Bumped when the adaptation's arithmetic changes, so files from before are not reused. */
 const ADAPTATION_VERSION = 1;
 /** Adapted models no node has used for this long are removed (a list that changed leaves its old one behind). */
@@ -28,7 +27,12 @@ function inside(folder: string, file: string): boolean {
   return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
 }
 
-export async function readAdaptationSource(userDir: string, listFile: string, model: string, priorWeight: number): Promise<AdaptationSource> {
+export async function readAdaptationSource(
+  userDir: string,
+  listFile: string,
+  model: string,
+  priorWeight: number,
+): Promise<AdaptationSource> {
   const { resolved, text } = readUserTextFile(userDir, listFile, ADAPTATION_LIMITS.listBytes, "Adapt to voices: the list", "adaptList");
   const folder = path.dirname(resolved);
   const parsed = parseAdaptationList(text, dictionaryWords);
@@ -45,8 +49,10 @@ export async function readAdaptationSource(userDir: string, listFile: string, mo
     }
     try {
       const size = (await stat(file)).size;
-      if (size > ADAPTATION_LIMITS.recordingBytes) throw new Error(`${size} bytes, more than the ${ADAPTATION_LIMITS.recordingBytes} allowed`);
-      if (totalBytes + size > ADAPTATION_LIMITS.totalBytes) throw new Error(`the recordings pass ${ADAPTATION_LIMITS.totalBytes / 1024 / 1024} MB together`);
+      if (size > ADAPTATION_LIMITS.recordingBytes)
+        throw new Error(`${size} bytes, more than the ${ADAPTATION_LIMITS.recordingBytes} allowed`);
+      if (totalBytes + size > ADAPTATION_LIMITS.totalBytes)
+        throw new Error(`the recordings pass ${ADAPTATION_LIMITS.totalBytes / 1024 / 1024} MB together`);
       const audio = new Uint8Array(await readFile(file));
       const { container } = probeAudio(audio);
       if (container !== "ogg" && container !== "wav") throw new Error(`${container} audio; Ogg/Opus or WAV only`);

@@ -5,7 +5,6 @@ import { SpeechJob, TranscriptWord } from "./speech";
 import type { AudioPieces } from "./audio-splitting";
 import type { HeardSpeech } from "./speech-offline";
 
-
 export interface BearerSource {
   header(): Promise<string>;
   invalidate(): void;
@@ -30,7 +29,14 @@ export interface LongAudioOptions {
 export type CloudSpeechJob = SpeechJob & { sampleRate?: number; durationSeconds?: number };
 
 interface GoogleRecognizeResponse {
-  results?: { alternatives?: { transcript?: string; confidence?: number; words?: { word?: string; startTime?: string; endTime?: string; confidence?: number }[] }[]; languageCode?: string }[];
+  results?: {
+    alternatives?: {
+      transcript?: string;
+      confidence?: number;
+      words?: { word?: string; startTime?: string; endTime?: string; confidence?: number }[];
+    }[];
+    languageCode?: string;
+  }[];
 }
 
 interface HttpFailure {
@@ -55,19 +61,40 @@ function engineFailed(engine: string, status: number | string, reason: string): 
 
 /** Google's encoding names for what WhatsApp and phones send. */
 function googleAudioConfig(job: SpeechJob & { sampleRate?: number }): Record<string, unknown> {
-  if (job.container === "ogg") return { encoding: "OGG_OPUS", sampleRateHertz: [8000, 12000, 16000, 24000, 48000].includes(job.sampleRate ?? 0) ? job.sampleRate : 48000 };
+  if (job.container === "ogg")
+    return {
+      encoding: "OGG_OPUS",
+      sampleRateHertz: [8000, 12000, 16000, 24000, 48000].includes(job.sampleRate ?? 0) ? job.sampleRate : 48000,
+    };
   if (job.container === "wav") return {}; // Google reads the rate and encoding from the WAV header.
   if (job.container === "webm") return { encoding: "WEBM_OPUS", sampleRateHertz: 48000 };
   if (job.container === "mp3") return { encoding: "MP3" };
-  throw new WaError("media.unreadable", `Google Speech-to-Text does not take ${job.container} audio`, { reason: `Google Speech-to-Text does not take ${job.container} audio` });
+  throw new WaError("media.unreadable", `Google Speech-to-Text does not take ${job.container} audio`, {
+    reason: `Google Speech-to-Text does not take ${job.container} audio`,
+  });
 }
 
 /** One recognize answer as text, words (times from the start of what was sent) and confidences. */
-function heardFrom(data: GoogleRecognizeResponse, offsetSeconds: number): { text: string; words: TranscriptWord[]; confidences: number[]; language?: string } {
-  const best = (data.results ?? []).map((r) => ({ alternative: r.alternatives?.[0], language: r.languageCode })).filter((r) => r.alternative);
+function heardFrom(
+  data: GoogleRecognizeResponse,
+  offsetSeconds: number,
+): { text: string; words: TranscriptWord[]; confidences: number[]; language?: string } {
+  const best = (data.results ?? [])
+    .map((r) => ({ alternative: r.alternatives?.[0], language: r.languageCode }))
+    .filter((r) => r.alternative);
   return {
-    text: best.map((r) => (r.alternative?.transcript ?? "").trim()).filter(Boolean).join(" "),
-    words: best.flatMap((r) => (r.alternative?.words ?? []).map((w) => ({ text: w.word ?? "", start: offsetSeconds + seconds(w.startTime), end: offsetSeconds + seconds(w.endTime), confidence: w.confidence ?? r.alternative?.confidence ?? 0 }))),
+    text: best
+      .map((r) => (r.alternative?.transcript ?? "").trim())
+      .filter(Boolean)
+      .join(" "),
+    words: best.flatMap((r) =>
+      (r.alternative?.words ?? []).map((w) => ({
+        text: w.word ?? "",
+        start: offsetSeconds + seconds(w.startTime),
+        end: offsetSeconds + seconds(w.endTime),
+        confidence: w.confidence ?? r.alternative?.confidence ?? 0,
+      })),
+    ),
     confidences: best.map((r) => r.alternative?.confidence).filter((c): c is number => typeof c === "number"),
     language: best.find((r) => r.language)?.language,
   };
@@ -79,16 +106,33 @@ function heardFrom(data: GoogleRecognizeResponse, offsetSeconds: number): { text
  * Google takes one minute of inline audio at most (longer needs a Cloud Storage bucket), so a longer
  * note is cut at pauses and its pieces recognised one after another, their words' times kept.
  */
-export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSource, long?: LongAudioOptions): EngineWorker<CloudSpeechJob, HeardSpeech> {
+export function googleSpeechWorker(
+  options: CloudSpeechOptions,
+  auth: BearerSource,
+  long?: LongAudioOptions,
+): EngineWorker<CloudSpeechJob, HeardSpeech> {
   const inFlight = new Set<AbortController>();
   let splitter: Promise<EngineWorker<SpeechJob, AudioPieces>> | undefined;
   const call = async (config: Record<string, unknown>, audio: Uint8Array, language: string, abort: AbortController) => {
     const requestBody = {
-      config: { ...config, languageCode: language, enableWordTimeOffsets: true, enableWordConfidence: true, ...(options.model ? { model: options.model } : {}) },
+      config: {
+        ...config,
+        languageCode: language,
+        enableWordTimeOffsets: true,
+        enableWordConfidence: true,
+        ...(options.model ? { model: options.model } : {}),
+      },
       audio: { content: Buffer.from(audio).toString("base64") },
     };
     const response = await createAPIRequest<GoogleRecognizeResponse>({
-      options: { url: `${options.endpoint.replace(/\/+$/, "")}/v1/speech:recognize`, method: "POST", timeout: options.timeoutMs, retry: false, signal: abort.signal, headers: { Authorization: await auth.header() } },
+      options: {
+        url: `${options.endpoint.replace(/\/+$/, "")}/v1/speech:recognize`,
+        method: "POST",
+        timeout: options.timeoutMs,
+        retry: false,
+        signal: abort.signal,
+        headers: { Authorization: await auth.header() },
+      },
       params: { requestBody },
       requiredParams: [],
       pathParams: [],
@@ -126,13 +170,22 @@ export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSour
             throw error;
           });
           durationSeconds = cut.durationSeconds;
-          for (const piece of cut.pieces) heard.push(heardFrom(await recognize({ encoding: "LINEAR16", sampleRateHertz: AUDIO_PIECE_RATE }, piece.wav, job.language, abort), piece.offsetSeconds));
+          for (const piece of cut.pieces)
+            heard.push(
+              heardFrom(
+                await recognize({ encoding: "LINEAR16", sampleRateHertz: AUDIO_PIECE_RATE }, piece.wav, job.language, abort),
+                piece.offsetSeconds,
+              ),
+            );
         } else {
           heard.push(heardFrom(await recognize(googleAudioConfig(job), job.audio, job.language, abort), 0));
         }
         const confidences = heard.flatMap((h) => h.confidences);
         return {
-          text: heard.map((h) => h.text).filter(Boolean).join(" "),
+          text: heard
+            .map((h) => h.text)
+            .filter(Boolean)
+            .join(" "),
           confidence: confidences.length > 0 ? confidences.reduce((a, b) => a + b, 0) / confidences.length : undefined,
           words: heard.flatMap((h) => h.words),
           language: heard.find((h) => h.language)?.language ?? job.language,
@@ -149,7 +202,11 @@ export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSour
     },
     async terminate() {
       for (const abort of inFlight) abort.abort();
-      if (splitter) await splitter.then((thread) => thread.terminate(), () => undefined);
+      if (splitter)
+        await splitter.then(
+          (thread) => thread.terminate(),
+          () => undefined,
+        );
     },
   };
 }
@@ -157,7 +214,13 @@ export function googleSpeechWorker(options: CloudSpeechOptions, auth: BearerSour
 /** The rate of the pieces a long note is cut into: 16 kHz, what speech services are trained on. */
 export const AUDIO_PIECE_RATE = 16_000;
 
-const FILE_NAMES: Record<string, [string, string]> = { ogg: ["voice.ogg", "audio/ogg"], wav: ["voice.wav", "audio/wav"], mp3: ["voice.mp3", "audio/mpeg"], mp4: ["voice.m4a", "audio/mp4"], webm: ["voice.webm", "audio/webm"] };
+const FILE_NAMES: Record<string, [string, string]> = {
+  ogg: ["voice.ogg", "audio/ogg"],
+  wav: ["voice.wav", "audio/wav"],
+  mp3: ["voice.mp3", "audio/mpeg"],
+  mp4: ["voice.m4a", "audio/mp4"],
+  webm: ["voice.webm", "audio/webm"],
+};
 
 interface OpenAiVerboseTranscript {
   text?: string;
@@ -186,17 +249,30 @@ export function openAiSpeechWorker(options: CloudSpeechOptions, apiKey: string |
         if (language) form.append("language", language);
         let response: Response;
         try {
-          response = await fetch(`${options.endpoint.replace(/\/+$/, "")}/audio/transcriptions`, { method: "POST", body: form, headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {}, signal: abort.signal });
+          response = await fetch(`${options.endpoint.replace(/\/+$/, "")}/audio/transcriptions`, {
+            method: "POST",
+            body: form,
+            headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+            signal: abort.signal,
+          });
         } catch (error) {
           throw engineFailed("The transcription service", "no answer", String((error as Error)?.message ?? error).slice(0, 200));
         }
         const body = (await response.json().catch(() => undefined)) as OpenAiVerboseTranscript | undefined;
-        if (!response.ok || !body || typeof body.text !== "string") throw engineFailed("The transcription service", response.status, reasonOf(body, response.ok ? "an answer without text" : response.statusText));
+        if (!response.ok || !body || typeof body.text !== "string")
+          throw engineFailed(
+            "The transcription service",
+            response.status,
+            reasonOf(body, response.ok ? "an answer without text" : response.statusText),
+          );
         const logProbs = (body.segments ?? []).map((s) => s.avg_logprob).filter((p): p is number => typeof p === "number");
         return {
           text: body.text.trim(),
-          confidence: logProbs.length > 0 ? Math.round(Math.exp(logProbs.reduce((a, b) => a + b, 0) / logProbs.length) * 1000) / 1000 : undefined,
-          words: (body.words ?? []).map((w) => ({ text: String(w.word ?? "").trim(), start: w.start ?? 0, end: w.end ?? 0, confidence: 1 })).filter((w) => w.text),
+          confidence:
+            logProbs.length > 0 ? Math.round(Math.exp(logProbs.reduce((a, b) => a + b, 0) / logProbs.length) * 1000) / 1000 : undefined,
+          words: (body.words ?? [])
+            .map((w) => ({ text: String(w.word ?? "").trim(), start: w.start ?? 0, end: w.end ?? 0, confidence: 1 }))
+            .filter((w) => w.text),
           language: body.language ?? job.language,
           durationSeconds: body.duration,
         };

@@ -4,13 +4,22 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { WaError } from "../../errors";
-import { AlignmentNode, MeanAdaptation, alignedFrames, featureFrames, frontEndParams, readCiPhones, readGaussianTable, readSenoneDump, writeGaussianTable } from "./acoustic-adaptation";
+import {
+  AlignmentNode,
+  MeanAdaptation,
+  alignedFrames,
+  featureFrames,
+  frontEndParams,
+  readCiPhones,
+  readGaussianTable,
+  readSenoneDump,
+  writeGaussianTable,
+} from "./acoustic-adaptation";
 import { padWithBackground } from "./audio";
 import { AlignedSegment, GrammarMode, SpeechJob, buildGrammar, grammarWords, transcriptFromAlignment } from "./speech";
 import { OpusDecoder, decodeResampled, loadOpusDecoder } from "./audio-decoding";
 import { importModule, serveEngineThread } from "../engine-thread";
 import type { AdaptationSummary, HeardSpeech, OfflineSpeechSettings } from "./speech-offline";
-
 
 interface Decoder {
   initialize(): Promise<unknown>;
@@ -43,10 +52,17 @@ const DECODER_TUNING: Record<GrammarMode, Record<string, number>> = {
 const MODEL_RATE = 8000;
 const PAD_SECONDS = 0.15;
 
-async function samplesForModel(job: Pick<SpeechJob, "audio" | "container">, opus: OpusDecoder, maxSeconds: number): Promise<{ audio: Float32Array; durationSeconds: number }> {
+async function samplesForModel(
+  job: Pick<SpeechJob, "audio" | "container">,
+  opus: OpusDecoder,
+  maxSeconds: number,
+): Promise<{ audio: Float32Array; durationSeconds: number }> {
   const { samples, durationSeconds } = await decodeResampled(job, opus, "the offline engine", MODEL_RATE);
   if (durationSeconds > maxSeconds) {
-    throw new WaError("media.tooLong", `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${maxSeconds} s`, { seconds: Math.round(durationSeconds), max: maxSeconds });
+    throw new WaError("media.tooLong", `The voice note lasts ${durationSeconds.toFixed(1)} s; the limit is ${maxSeconds} s`, {
+      seconds: Math.round(durationSeconds),
+      max: maxSeconds,
+    });
   }
   return { audio: padWithBackground(samples, MODEL_RATE, PAD_SECONDS), durationSeconds };
 }
@@ -56,7 +72,12 @@ async function samplesForModel(job: Pick<SpeechJob, "audio" | "container">, opus
  * hash, so a redeploy or a second thread finds it): the base model aligns each recording to its
  * words, and the frames' features move the means they fall in.
  */
-async function adaptedMeansFile(engine: SoundSwallower, hmm: string, settings: OfflineSpeechSettings, opus: OpusDecoder): Promise<AdaptationSummary> {
+async function adaptedMeansFile(
+  engine: SoundSwallower,
+  hmm: string,
+  settings: OfflineSpeechSettings,
+  opus: OpusDecoder,
+): Promise<AdaptationSummary> {
   const adaptation = settings.adaptation!;
   const summaryFile = `${adaptation.meansFile}.json`;
   if (existsSync(adaptation.meansFile)) {
@@ -70,7 +91,12 @@ async function adaptedMeansFile(engine: SoundSwallower, hmm: string, settings: O
   const modelFile = (name: string) => new Uint8Array(readFileSync(path.join(hmm, name)));
   const params = frontEndParams(JSON.parse(readFileSync(path.join(hmm, "feat_params.json"), "utf8")) as Record<string, unknown>);
   const means = readGaussianTable(modelFile("means"));
-  const accumulator = new MeanAdaptation({ means, variances: readGaussianTable(modelFile("variances")), weights: readSenoneDump(modelFile("sendump")), ciPhones: readCiPhones(modelFile("mdef")) });
+  const accumulator = new MeanAdaptation({
+    means,
+    variances: readGaussianTable(modelFile("variances")),
+    weights: readSenoneDump(modelFile("sendump")),
+    ciPhones: readCiPhones(modelFile("mdef")),
+  });
   const aligner = new engine.Decoder({ hmm, samprate: MODEL_RATE, loglevel: "FATAL" });
   await aligner.initialize();
   const skipped: { name: string; reason: string }[] = [];
@@ -100,7 +126,12 @@ async function adaptedMeansFile(engine: SoundSwallower, hmm: string, settings: O
   } finally {
     aligner.delete();
   }
-  if (used === 0) throw new WaError("config.invalid", `Adapt to voices: none of the ${adaptation.recordings.length} recordings could be used (${skipped[0]?.reason ?? "none listed"})`, { field: "adaptList" });
+  if (used === 0)
+    throw new WaError(
+      "config.invalid",
+      `Adapt to voices: none of the ${adaptation.recordings.length} recordings could be used (${skipped[0]?.reason ?? "none listed"})`,
+      { field: "adaptList" },
+    );
   const summary: AdaptationSummary = { recordings: used, skipped, frames: accumulator.frames, reused: false };
   // The summary first: a means file that exists always has its summary beside it.
   const temporary = `${adaptation.meansFile}.${process.pid}.${Date.now()}.tmp`;
@@ -116,9 +147,14 @@ async function setup(data: unknown) {
   const listenersBefore = process.listeners("uncaughtException");
   const soundswallower = await importModule("soundswallower");
   const modelBase = path.join(path.dirname(require.resolve("soundswallower")), "model") + path.sep;
-  const engine = await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({ modelBase, print: () => undefined, printErr: () => undefined });
+  const engine = await (soundswallower.default as (options: Record<string, unknown>) => Promise<SoundSwallower>)({
+    modelBase,
+    print: () => undefined,
+    printErr: () => undefined,
+  });
   // Emscripten's module adds a handler that rethrows every uncaught error; the thread keeps Node's own.
-  for (const listener of process.listeners("uncaughtException")) if (!listenersBefore.includes(listener)) process.off("uncaughtException", listener);
+  for (const listener of process.listeners("uncaughtException"))
+    if (!listenersBefore.includes(listener)) process.off("uncaughtException", listener);
 
   const hmm = path.join(modelBase, settings.model);
   const opus = await loadOpusDecoder();
@@ -127,7 +163,14 @@ async function setup(data: unknown) {
   const decoder = new engine.Decoder({ hmm, samprate: MODEL_RATE, loglevel: "FATAL", ...DECODER_TUNING[settings.mode], ...adaptedMeans });
   await decoder.initialize();
   const unknownWords = grammarWords(settings.mode, settings.phrases).filter((word) => decoder.lookup_word(word) === null);
-  const phrases = settings.phrases.map((p) => p.split(" ").filter((w) => !unknownWords.includes(w)).join(" ")).filter(Boolean);
+  const phrases = settings.phrases
+    .map((p) =>
+      p
+        .split(" ")
+        .filter((w) => !unknownWords.includes(w))
+        .join(" "),
+    )
+    .filter(Boolean);
   decoder.set_grammar(buildGrammar(settings.mode, phrases));
 
   return {

@@ -3,7 +3,6 @@ import { EngineWorker } from "../engine-pool";
 import { GrammarMode, SpeechJob, Transcript } from "./speech";
 import { startEngineThread } from "../engine-thread";
 
-
 export type HeardSpeech = Transcript & { durationSeconds?: number };
 
 export interface AdaptationRecording {
@@ -36,6 +35,14 @@ export interface OfflineSpeechInfo {
 }
 
 /** Starts one offline speech thread; resolves once its model is loaded (and adapted), with what it found. */
-export function startOfflineSpeechThread(settings: OfflineSpeechSettings, onReady: (info: OfflineSpeechInfo) => void = () => undefined): Promise<EngineWorker<SpeechJob, HeardSpeech>> {
-  return startEngineThread<SpeechJob, HeardSpeech, OfflineSpeechInfo>(path.join(__dirname, "speech-offline-worker"), settings, { label: "speech engine", maxHeapMb: 512 }, onReady);
+export function startOfflineSpeechThread(
+  settings: OfflineSpeechSettings,
+  onReady: (info: OfflineSpeechInfo) => void = () => undefined,
+): Promise<EngineWorker<SpeechJob, HeardSpeech>> {
+  return startEngineThread<SpeechJob, HeardSpeech, OfflineSpeechInfo>(
+    path.join(__dirname, "speech-offline-worker"),
+    settings,
+    { label: "speech engine", maxHeapMb: 512 },
+    onReady,
+  );
 }

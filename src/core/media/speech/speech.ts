@@ -1,6 +1,5 @@
 import { WaError } from "../../errors";
 
-
 export interface TranscriptWord {
   text: string;
   /** Seconds from the start of the voice note. */
@@ -62,7 +61,8 @@ export function parsePhraseList(text: string): string[] {
 export function buildGrammar(mode: GrammarMode, phrases: string[]): string {
   const header = "#JSGF V1.0;\ngrammar wapipe;\n";
   if (mode === "digits") return `${header}public <utterance> = ( ${DIGIT_WORDS.join(" | ")} )+ ;\n`;
-  if (phrases.length === 0) throw new WaError("config.invalid", "Phrases: list at least one phrase (one per line) for this grammar", { field: "phrases" });
+  if (phrases.length === 0)
+    throw new WaError("config.invalid", "Phrases: list at least one phrase (one per line) for this grammar", { field: "phrases" });
   if (mode === "phrases") return `${header}public <utterance> = ( ${phrases.join(" | ")} ) ;\n`;
   const vocabulary = [...new Set(phrases.flatMap((p) => p.split(" ")))].slice(0, SPEECH_LIMITS.vocabulary);
   return `${header}public <utterance> = ( ${vocabulary.join(" | ")} )+ ;\n`;
