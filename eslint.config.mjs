@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "test-output/", "bench/results/", ".node-red-dev/"] },
+  { ignores: ["dist/", "node_modules/", "test-output/", "bench/results/", ".node-red-dev/", "resources/editor.js"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -14,6 +15,18 @@ rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
   stdio: "inherit",
   cwd: root,
+});
+
+// The editor code the forms share (validators and defaults from the same schemas the runtime reads), as one
+// script Node-RED serves from the pack's resources/ folder.
+await build({
+  entryPoints: [join(root, "src", "editor", "editor.ts")],
+  bundle: true,
+  format: "iife",
+  target: "es2019",
+  outfile: join(root, "resources", "editor.js"),
+  legalComments: "none",
+  logLevel: "warning",
 });
 
 const nodesOut = join(dist, "nodes");

@@ -2,48 +2,36 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./kit/message-codec";
 import { StatusReporter, describeError, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { memoryStoreNote, storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface DeadLetterDef extends NodeDef {
-  store: string;
-  dlqName: string;
-  autoRetry: boolean | string;
-  maxAttempts: string | number;
-  backoffSeconds: string | number;
-  maxBackoffMinutes: string | number;
-  settleMinutes: string | number;
-  maxEntries: string | number;
-  checkSeconds: string | number;
-}
+type DeadLetterDef = NodeDef & FlowConfigOf<typeof deadLetterSchema>;
 
 export function deadLetterSettingsFromConfig(config: DeadLetterDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const name = stringSetting(config.dlqName, "dead-letters");
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("dlqName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
-  const maxAttempts = numberSetting(config.maxAttempts, 5);
-  const backoffSeconds = numberSetting(config.backoffSeconds, 30);
-  const maxBackoffMinutes = numberSetting(config.maxBackoffMinutes, 60);
-  const settleMinutes = numberSetting(config.settleMinutes, 5);
-  const maxEntries = numberSetting(config.maxEntries, 10_000);
-  const checkSeconds = numberSetting(config.checkSeconds, 5);
-  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 100)) throw fail("maxAttempts", "Attempts: 1 to 100");
-  if (!(backoffSeconds >= 1 && backoffSeconds <= 86_400)) throw fail("backoffSeconds", "First retry after: 1 to 86400 seconds");
-  if (!(maxBackoffMinutes >= backoffSeconds / 60 && maxBackoffMinutes <= 10_080)) throw fail("maxBackoffMinutes", "Longest wait: at least the first wait, at most 10080 minutes");
-  if (!(settleMinutes > 0 && settleMinutes <= 1440)) throw fail("settleMinutes", "Taken as delivered after: more than 0 and at most 1440 minutes");
-  if (!(Number.isInteger(maxEntries) && maxEntries >= 1 && maxEntries <= 100_000)) throw fail("maxEntries", "Keep at most: 1 to 100000 messages");
-  if (!(checkSeconds >= 1 && checkSeconds <= 3600)) throw fail("checkSeconds", "Look for due retries every: 1 to 3600 seconds");
+  const read = readSettingsBySchema(deadLetterSchema, config);
+  if (read.maxBackoffMinutes < read.backoffSeconds / 60) {
+    throw new WaError("config.invalid", `Longest wait: at least the first wait (${read.backoffSeconds} seconds)`, { field: "maxBackoffMinutes" });
+  }
   return {
-    name,
-    autoRetry: booleanSetting(config.autoRetry, true),
-    checkMs: checkSeconds * 1000,
-    options: { namespace: name, maxAttempts, backoffMs: backoffSeconds * 1000, maxBackoffMs: maxBackoffMinutes * 60_000, settleMs: settleMinutes * 60_000, maxEntries },
+    name: read.dlqName,
+    autoRetry: read.autoRetry,
+    checkMs: read.checkSeconds * 1000,
+    options: {
+      namespace: read.dlqName,
+      maxAttempts: read.maxAttempts,
+      backoffMs: read.backoffSeconds * 1000,
+      maxBackoffMs: read.maxBackoffMinutes * 60_000,
+      settleMs: read.settleMinutes * 60_000,
+      maxEntries: read.maxEntries,
+    },
   };
 }
 

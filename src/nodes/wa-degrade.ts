@@ -1,57 +1,30 @@
 import { TimerHandle } from "../core/clock";
-import { WaError } from "../core/errors";
-import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds, MODE_RANK } from "../core/resilience/degradation";
+import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds } from "../core/resilience/degradation";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { degradeSchema } from "./schemas/wa-degrade";
 import { StatusReporter, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import { lastHealthScore, queueDepth } from "./kit/signals";
 import type { WaSheetsNode } from "./kit/contracts";
 
-
-interface DegradeDef extends NodeDef {
-  routing: string;
-  healthNode: string;
-  queueName: string;
-  sheets: string;
-  reducedBelowScore: string | number;
-  minimalBelowScore: string | number;
-  reducedAboveDepth: string | number;
-  minimalAboveDepth: string | number;
-  openBreakerMode: string;
-  recoverSeconds: string | number;
-}
+type DegradeDef = NodeDef & FlowConfigOf<typeof degradeSchema>;
 
 export function degradeSettingsFromConfig(config: DegradeDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const routing = stringSetting(config.routing, "route");
-  if (routing !== "route" && routing !== "mark") throw fail("routing", `Unknown routing: ${routing}`);
-  const reducedBelowScore = numberSetting(config.reducedBelowScore, DEFAULT_DEGRADATION.reducedBelowScore);
-  const minimalBelowScore = numberSetting(config.minimalBelowScore, DEFAULT_DEGRADATION.minimalBelowScore);
-  if (!(reducedBelowScore >= 0 && reducedBelowScore <= 100 && minimalBelowScore >= 0 && minimalBelowScore <= reducedBelowScore)) {
-    throw fail("minimalBelowScore", "Scores: between 0 and 100, the minimal one at most the reduced one");
-  }
-  const reducedAboveDepth = numberSetting(config.reducedAboveDepth, DEFAULT_DEGRADATION.reducedAboveDepth);
-  const minimalAboveDepth = numberSetting(config.minimalAboveDepth, DEFAULT_DEGRADATION.minimalAboveDepth);
-  if (!(Number.isInteger(reducedAboveDepth) && reducedAboveDepth >= 1 && Number.isInteger(minimalAboveDepth) && minimalAboveDepth >= reducedAboveDepth)) {
-    throw fail("minimalAboveDepth", "Queue depths: whole numbers from 1, the minimal one at least the reduced one");
-  }
-  const openBreakerMode = stringSetting(config.openBreakerMode, "reduced");
-  if (!(openBreakerMode in MODE_RANK)) throw fail("openBreakerMode", `Unknown mode: ${openBreakerMode}`);
-  const recoverSeconds = numberSetting(config.recoverSeconds, 30);
-  if (!(recoverSeconds >= 0 && recoverSeconds <= 3600)) throw fail("recoverSeconds", "Recover after: 0 to 3600 seconds");
+  const read = readSettingsBySchema(degradeSchema, config);
   const thresholds: DegradationThresholds = {
     ...DEFAULT_DEGRADATION,
-    reducedBelowScore,
-    minimalBelowScore,
-    reducedAboveDepth,
-    minimalAboveDepth,
-    openBreakerMode: openBreakerMode as DegradationMode,
+    reducedBelowScore: read.reducedBelowScore,
+    minimalBelowScore: read.minimalBelowScore,
+    reducedAboveDepth: read.reducedAboveDepth,
+    minimalAboveDepth: read.minimalAboveDepth,
+    openBreakerMode: read.openBreakerMode,
     // Margins scale with the thresholds so small settings still have a band.
-    scoreMargin: Math.min(DEFAULT_DEGRADATION.scoreMargin, Math.max(1, Math.round((100 - reducedBelowScore) / 2))),
-    depthMargin: Math.max(1, Math.round(reducedAboveDepth / 4)),
-    recoverAfterMs: recoverSeconds * 1000,
+    scoreMargin: Math.min(DEFAULT_DEGRADATION.scoreMargin, Math.max(1, Math.round((100 - read.reducedBelowScore) / 2))),
+    depthMargin: Math.max(1, Math.round(read.reducedAboveDepth / 4)),
+    recoverAfterMs: read.recoverSeconds * 1000,
   };
-  return { routing: routing as "route" | "mark", healthNode: stringSetting(config.healthNode, ""), queueName: stringSetting(config.queueName, ""), thresholds };
+  return { routing: read.routing, healthNode: read.healthNode, queueName: read.queueName, sheets: read.sheets, thresholds };
 }
 
 const MODES: DegradationMode[] = ["full", "reduced", "minimal"];
@@ -75,7 +48,7 @@ export default function register(RED: NodeAPI): void {
       const score = settings.healthNode ? lastHealthScore(settings.healthNode) : undefined;
       if (score) inputs.healthScore = score.score;
       if (settings.queueName) inputs.queueDepth = queueDepth(settings.queueName);
-      const sheets = config.sheets ? (RED.nodes.getNode(config.sheets) as WaSheetsNode | null) : null;
+      const sheets = settings.sheets ? (RED.nodes.getNode(settings.sheets) as WaSheetsNode | null) : null;
       if (sheets?.breaker) inputs.breakers!.sheets = sheets.breaker.state();
       return inputs;
     };

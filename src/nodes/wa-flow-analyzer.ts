@@ -1,46 +1,39 @@
 import { checkCarriedChatIds, messageIdText } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { DEFAULT_STAGES, flowAnalyzerSchema } from "./schemas/wa-flow-analyzer";
 import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
 import { Store } from "../core/store/store";
 import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { PerChatState } from "../core/store/per-chat-state";
 import { storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface FlowDef extends NodeDef {
-  store: string;
-  flowName: string;
-  stages: string;
-  unansweredMinutes: string | number;
-  negativeStreak: string | number;
-  humanIntents: string;
-  ttlHours: string | number;
-}
+type FlowDef = NodeDef & FlowConfigOf<typeof flowAnalyzerSchema>;
 
-export const DEFAULT_STAGES = ['greeting: greeting, "hello", "hi", "hola", "oi", "namaste", "hallo", "bonjour"', "inquiry: product, price, availability", "ordering: order, order_change", "payment: payment", "closed: thanks, goodbye"].join("\n");
 
 export function flowSettingsFromConfig(config: FlowDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const name = stringSetting(config.flowName, "conversation");
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("flowName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
-  const parsed = parseStageRules(typeof config.stages === "string" && config.stages.trim() !== "" ? config.stages : DEFAULT_STAGES);
-  if (parsed.problems.length > 0) throw fail("stages", `Stages, line ${parsed.problems[0].line}: ${parsed.problems[0].reason}`);
-  if (parsed.rules.length === 0) throw fail("stages", "Stages: at least one line `stage: intent, \"phrase\"`");
-  const unansweredMinutes = numberSetting(config.unansweredMinutes, 10);
-  if (!(unansweredMinutes > 0 && unansweredMinutes <= 10_080)) throw fail("unansweredMinutes", "Unanswered after: more than 0 and at most 10080 minutes");
-  const negativeStreak = numberSetting(config.negativeStreak, 2);
-  if (!(Number.isInteger(negativeStreak) && negativeStreak >= 1 && negativeStreak <= 100)) throw fail("negativeStreak", "Negative messages in a row: 1 to 100");
-  const ttlHours = numberSetting(config.ttlHours, 72);
-  if (!(ttlHours > 0 && ttlHours <= 24 * 365)) throw fail("ttlHours", "Forget a quiet chat after: more than 0 and at most 8760 hours");
-  const humanIntents = stringSetting(config.humanIntents, "human")
+  const read = readSettingsBySchema(flowAnalyzerSchema, config);
+  const parsed = parseStageRules(read.stages.trim() !== "" ? read.stages : DEFAULT_STAGES);
+  const fail = (text: string) => new WaError("config.invalid", text, { field: "stages" });
+  if (parsed.problems.length > 0) throw fail(`Stages, line ${parsed.problems[0].line}: ${parsed.problems[0].reason}`);
+  if (parsed.rules.length === 0) throw fail("Stages: at least one line `stage: intent, \"phrase\"`");
+  const humanIntents = read.humanIntents
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  const options: FlowOptions = { stages: parsed.rules as StageRule[], unansweredAfterMs: unansweredMinutes * 60_000, negativeStreak, humanIntents, humanKeywords: DEFAULT_HUMAN_KEYWORDS, keepResponseTimes: 20 };
-  return { name, options, ttlMs: ttlHours * 3_600_000 };
+  const options: FlowOptions = {
+    stages: parsed.rules as StageRule[],
+    unansweredAfterMs: read.unansweredMinutes * 60_000,
+    negativeStreak: read.negativeStreak,
+    humanIntents,
+    humanKeywords: DEFAULT_HUMAN_KEYWORDS,
+    keepResponseTimes: 20,
+  };
+  return { name: read.flowName, options, ttlMs: read.ttlHours * 3_600_000 };
 }
 
 type Carried = NodeMessage & { wa?: { message?: { chatId?: unknown; id?: unknown; body?: unknown; fromMe?: unknown; timestamp?: unknown }; sent?: { chatId?: unknown; sentAt?: unknown }; nlu?: Record<string, unknown> } };

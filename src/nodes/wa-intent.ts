@@ -1,33 +1,18 @@
-import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { intentSchema } from "./schemas/wa-intent";
 import { IntentScore } from "../core/nlu/intent-classifier";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { trainedModelGate } from "./kit/trained-models";
 import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface IntentDef extends NodeDef {
-  examples: string;
-  file: string;
-  threshold: string | number;
-  fallback: string;
-  topK: string | number;
-  property: string;
-}
+type IntentDef = NodeDef & FlowConfigOf<typeof intentSchema>;
 
-const PROPERTY = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
 export function intentSettingsFromConfig(config: IntentDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const threshold = numberSetting(config.threshold, 0.5);
-  if (!(threshold >= 0 && threshold <= 1)) throw fail("threshold", "Fallback below: a confidence between 0 and 1");
-  const topK = numberSetting(config.topK, 3);
-  if (!(Number.isInteger(topK) && topK >= 1 && topK <= 20)) throw fail("topK", "Alternatives: 1 to 20");
-  const fallback = stringSetting(config.fallback, "fallback");
-  if (!/^[\p{L}\p{N}_.:-]{1,100}$/u.test(fallback)) throw fail("fallback", "Fallback intent: 1 to 100 letters, digits, '_', '.', ':' or '-'");
-  const property = stringSetting(config.property, "payload");
-  if (!PROPERTY.test(property)) throw fail("property", "Text from: a message property such as payload");
-  return { threshold, topK, fallback, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
+  const { threshold, topK, fallback, property, examples, file } = readSettingsBySchema(intentSchema, config);
+  return { threshold, topK, fallback, property, examples, file };
 }
 
 export interface IntentResult {

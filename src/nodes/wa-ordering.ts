@@ -2,41 +2,21 @@ import { checkCarriedChatIds, validateChatId } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { orderingSchema } from "./schemas/wa-ordering";
 import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface OrderingDef extends NodeDef {
-  orderBy: string;
-  orderProperty: string;
-  chatProperty: string;
-  idProperty: string;
-  maxWaitMs: string | number;
-  maxHeldPerChat: string | number;
-  startAt: string | number;
-}
+type OrderingDef = NodeDef & FlowConfigOf<typeof orderingSchema>;
 
-const PROPERTY = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
 
 export function orderingSettingsFromConfig(config: OrderingDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const orderBy = stringSetting(config.orderBy, "timestamp");
-  if (orderBy !== "timestamp" && orderBy !== "sequence") throw fail("orderBy", `Order by: timestamp or sequence (got ${orderBy})`);
-  const orderProperty = stringSetting(config.orderProperty, orderBy === "timestamp" ? "wa.message.timestamp" : "seq");
-  const chatProperty = stringSetting(config.chatProperty, "wa.message.chatId");
-  const idProperty = stringSetting(config.idProperty, "wa.message.id");
-  for (const [field, value] of [["orderProperty", orderProperty], ["chatProperty", chatProperty], ["idProperty", idProperty]] as const) {
-    if (!PROPERTY.test(value)) throw fail(field, `${field}: a message property such as wa.message.timestamp`);
-  }
-  const maxWaitMs = numberSetting(config.maxWaitMs, 2000);
-  const maxHeldPerChat = numberSetting(config.maxHeldPerChat, 100);
-  if (!(Number.isInteger(maxWaitMs) && maxWaitMs >= 0 && maxWaitMs <= 600_000)) throw fail("maxWaitMs", "Wait at most: 0 to 600000 ms");
-  if (!(Number.isInteger(maxHeldPerChat) && maxHeldPerChat >= 1 && maxHeldPerChat <= 10_000)) throw fail("maxHeldPerChat", "Hold at most: 1 to 10000 messages per chat");
-  const startAtText = config.startAt === undefined || config.startAt === null ? "" : String(config.startAt).trim();
-  const startAt = startAtText === "" ? undefined : Number(startAtText);
-  if (startAt !== undefined && !Number.isInteger(startAt)) throw fail("startAt", "First sequence number: a whole number, or empty");
-  return { orderBy: orderBy as "timestamp" | "sequence", orderProperty, chatProperty, idProperty, maxWaitMs, maxHeldPerChat, startAt };
+  const { orderBy, chatProperty, idProperty, maxWaitMs, maxHeldPerChat, startAt, ...read } = readSettingsBySchema(orderingSchema, config);
+  // Sequence numbers have their own usual property when none is given.
+  const orderProperty = orderBy === "sequence" && (config.orderProperty === undefined || config.orderProperty === "") ? "seq" : read.orderProperty;
+  return { orderBy, orderProperty, chatProperty, idProperty, maxWaitMs, maxHeldPerChat, startAt };
 }
 
 interface HeldMessage {

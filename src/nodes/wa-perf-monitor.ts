@@ -1,26 +1,17 @@
 import { TimerHandle } from "../core/clock";
 import { TraceSpan } from "../core/envelope";
-import { WaError } from "../core/errors";
 import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf/perf-monitor";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { perfMonitorSchema } from "./schemas/wa-perf-monitor";
 import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface PerfDef extends NodeDef {
-  interval: string | number;
-  format: string;
-}
-
-export const PERF_LIMITS = { minIntervalSeconds: 1, maxIntervalSeconds: 86_400 } as const;
+type PerfDef = NodeDef & FlowConfigOf<typeof perfMonitorSchema>;
 
 export function perfSettingsFromConfig(config: PerfDef): { intervalMs: number; format: "json" | "prometheus" | "both" } {
-  const interval = numberSetting(config.interval, 10);
-  const format = stringSetting(config.format, "json");
-  if (!(interval >= PERF_LIMITS.minIntervalSeconds && interval <= PERF_LIMITS.maxIntervalSeconds)) {
-    throw new WaError("config.invalid", `Interval must be between ${PERF_LIMITS.minIntervalSeconds} and ${PERF_LIMITS.maxIntervalSeconds} s`, { field: "interval" });
-  }
-  if (format !== "json" && format !== "prometheus" && format !== "both") throw new WaError("config.invalid", `Unknown format: ${format}`, { field: "format" });
+  const { interval, format } = readSettingsBySchema(perfMonitorSchema, config);
   return { intervalMs: interval * 1000, format };
 }
 

@@ -35,7 +35,7 @@ function constructions(): { file: string; code: string; params: string[] | undef
         }
       }
       const call = text.slice(match.index, end + 1);
-      const object = /,\s*(\{[^{}]*\})\s*(?:,\s*\{\s*cause[^}]*\})?\s*\)$/.exec(call.replace(/`[^`]*`/g, '""'));
+      const object = /,\s*(\{[^{}]*\})\s*(?:,\s*\{\s*cause[^}]*\})?\s*,?\s*\)$/.exec(call.replace(/`[^`]*`/g, '""'));
       const params = object ? [...object[1].matchAll(/([A-Za-z_]\w*)\s*(?=[:,}])/g)].map((m) => m[1]) : undefined;
       found.push({ file: file.slice(root.length + 1), code: match[1], params, text: call });
     }

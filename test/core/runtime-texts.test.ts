@@ -35,7 +35,7 @@ describe("runtime texts: each in the locale file its node reads", () => {
     const type = basename(file, ".ts");
     it(`${type}: its own texts in ${type}.json`, () => {
       const source = readFileSync(join(root, "src", "nodes", file), "utf8");
-      const { fixed, prefixes } = keysIn(source, /nodeText\((["`])([^"`]+)\1/g);
+      const { fixed, prefixes } = keysIn(source, /nodeText\(\s*(["`])([^"`]+)\1/g);
       const own = catalogue(`${type}.json`);
       assert.deepEqual(
         fixed.filter((key) => typeof lookup(own, key) !== "string"),
@@ -51,10 +51,25 @@ describe("runtime texts: each in the locale file its node reads", () => {
     });
   }
 
+  it("finds the texts the nodes ask for (the scan reads calls split over lines too)", () => {
+    const found = nodeSources.flatMap(
+      (file) => keysIn(readFileSync(join(root, "src", "nodes", file), "utf8"), /nodeText\(\s*(["`])([^"`]+)\1/g).fixed,
+    );
+    const calls = nodeSources.map((file) => readFileSync(join(root, "src", "nodes", file), "utf8").match(/\bnodeText\(/g)?.length ?? 0);
+    assert.equal(
+      found.length +
+        nodeSources.flatMap(
+          (file) => keysIn(readFileSync(join(root, "src", "nodes", file), "utf8"), /nodeText\(\s*(["`])([^"`]+)\1/g).prefixes,
+        ).length,
+      calls.reduce((a, b) => a + b, 0),
+    );
+    assert.ok(found.length >= 40, `${found.length} texts`);
+  });
+
   it("the kit and the nodes find the shared texts in wa-client.json", () => {
     const missing: string[] = [];
     for (const file of [...nodeSources, ...kitSources]) {
-      const { fixed, prefixes } = keysIn(readFileSync(join(root, "src", "nodes", file), "utf8"), /translate\(RED, (["`])([^"`]+)\1/g);
+      const { fixed, prefixes } = keysIn(readFileSync(join(root, "src", "nodes", file), "utf8"), /translate\(\s*RED,\s*(["`])([^"`]+)\1/g);
       missing.push(...fixed.filter((key) => typeof lookup(shared, key) !== "string").map((key) => `${file}: ${key}`));
       missing.push(...prefixes.filter((key) => typeof lookup(shared, key) !== "object").map((key) => `${file}: ${key}.*`));
     }

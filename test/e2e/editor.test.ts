@@ -195,6 +195,57 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await lockName.waitFor({ state: "detached" });
   });
 
+  it("fills a degrade node's form from its settings schema and checks it with the runtime's own rules", async () => {
+    await importIntoEditor(page, [{ id: "degrade-e2e", type: "wa-degrade", x: 400, y: 640, wires: [[], [], [], []] }]);
+    const shown = await page.evaluate(() => {
+      type Def = { defaults: Record<string, { value: unknown }>; label: (this: unknown) => string };
+      const RED = (window as unknown as { RED: { nodes: { node(id: string): { _def: Def } } } }).RED;
+      const node = RED.nodes.node("degrade-e2e");
+      const { defaults, label } = node._def;
+      return {
+        recoverSeconds: defaults.recoverSeconds.value,
+        reducedBelowScore: defaults.reducedBelowScore.value,
+        label: label.call(node),
+      };
+    });
+    assert.deepEqual(
+      shown,
+      { recoverSeconds: 30, reducedBelowScore: 70, label: "degrade" },
+      "defaults from the schema, label from the locale file",
+    );
+    await page.locator("g[id='degrade-e2e'] rect.red-ui-flow-node").dblclick();
+    const minimal = page.locator("#node-input-minimalBelowScore");
+    await minimal.waitFor({ state: "visible" });
+    const hasError = (id: string) =>
+      page.evaluate((selector) => document.querySelector(selector)?.classList.contains("input-error") === true, `#node-input-${id}`);
+    // Minimal above reduced: refused, as the runtime refuses it; raising reduced clears it.
+    await minimal.fill("80");
+    await minimal.dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-minimalBelowScore")?.classList.contains("input-error"));
+    await page.locator("#node-input-reducedBelowScore").fill("90");
+    await page.locator("#node-input-reducedBelowScore").dispatchEvent("change");
+    await minimal.dispatchEvent("change");
+    await page.waitForFunction(() => !document.querySelector("#node-input-minimalBelowScore")?.classList.contains("input-error"));
+    await page.locator("#node-input-recoverSeconds").fill("4000");
+    await page.locator("#node-input-recoverSeconds").dispatchEvent("change");
+    await page.waitForFunction(() => document.querySelector("#node-input-recoverSeconds")?.classList.contains("input-error"));
+    assert.equal(await hasError("reducedBelowScore"), false);
+    await page.locator("#node-dialog-cancel").click();
+    await minimal.waitFor({ state: "detached" });
+    await page.evaluate(() => {
+      const RED = (
+        window as unknown as {
+          RED: {
+            nodes: { node(id: string): unknown; remove(id: string): void; dirty(d: boolean): void };
+            view: { redraw(full: boolean): void };
+          };
+        }
+      ).RED;
+      RED.nodes.remove("degrade-e2e");
+      RED.view.redraw(true);
+    });
+  });
+
   it("shows the queue's wait for room only with the block policy, and validates it", async () => {
     const queueNodeId = await page.evaluate(() => {
       let id = "";

@@ -158,14 +158,16 @@ describe("wa-degrade node", () => {
   it("refuses settings it cannot use, naming the field, and stays out of action", async () => {
     const base = { routing: "route", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 200, minimalAboveDepth: 1000, openBreakerMode: "reduced", recoverSeconds: 30 };
     const cases: [Record<string, unknown>, string, RegExp][] = [
-      [{ routing: "split" }, "routing", /Unknown routing/],
-      [{ minimalBelowScore: 80 }, "minimalBelowScore", /the minimal one at most the reduced one/],
-      [{ reducedBelowScore: 101 }, "minimalBelowScore", /between 0 and 100/],
-      [{ minimalAboveDepth: 100 }, "minimalAboveDepth", /the minimal one at least the reduced one/],
-      [{ reducedAboveDepth: 2.5 }, "minimalAboveDepth", /whole numbers/],
-      [{ openBreakerMode: "off" }, "openBreakerMode", /Unknown mode/],
-      [{ recoverSeconds: 3601 }, "recoverSeconds", /0 to 3600 seconds/],
+      [{ routing: "split" }, "routing", /^Messages: one of route, mark \(got split\)$/],
+      [{ minimalBelowScore: 80 }, "minimalBelowScore", /^Score for minimal: at most Score for reduced \(70\)$/],
+      [{ reducedBelowScore: 101 }, "reducedBelowScore", /^Score for reduced: 0 to 100$/],
+      [{ minimalAboveDepth: 100 }, "minimalAboveDepth", /^Queue depth for minimal: at least Queue depth for reduced \(200\)$/],
+      [{ reducedAboveDepth: 2.5 }, "reducedAboveDepth", /^Queue depth for reduced: a whole number, 1 to 1000000$/],
+      [{ openBreakerMode: "off" }, "openBreakerMode", /^Open breaker: one of full, reduced, minimal \(got off\)$/],
+      [{ recoverSeconds: 3601 }, "recoverSeconds", /^Recover after: 0 to 3600 seconds$/],
+      [{ queueName: "two words" }, "queueName", /^Queue: up to 64 letters/],
     ];
+
     for (const [change, field, reason] of cases) {
       assert.throws(
         () => degradeSettingsFromConfig({ ...base, ...change } as never),

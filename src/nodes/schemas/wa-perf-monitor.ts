@@ -1,0 +1,7 @@
+import type { SettingsSchema } from "../../core/settings/schema";
+
+export const perfMonitorSchema = {
+  name: { kind: "text", label: "Name", default: "" },
+  interval: { kind: "number", label: "Report every", default: 10, min: 1, max: 86_400, unit: "seconds" },
+  format: { kind: "choice", label: "Format", default: "json", options: ["json", "prometheus", "both"] },
+} as const satisfies SettingsSchema;
