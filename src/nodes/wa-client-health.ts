@@ -1,31 +1,21 @@
 import { TimerHandle } from "../core/clock";
 import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/session/client-health";
-import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { clientHealthSchema } from "./schemas/wa-client-health";
 import { findClient } from "./kit/client-ref";
 import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface HealthDef extends NodeDef {
-  client: string;
-  interval: string | number;
-  silenceWarn: string | number;
-  failureRate: string | number;
-  window: string | number;
-}
+type HealthDef = NodeDef & FlowConfigOf<typeof clientHealthSchema>;
 
 export function clientHealthSettings(config: HealthDef) {
-  const interval = numberSetting(config.interval, 30);
-  const silence = numberSetting(config.silenceWarn, 0);
-  const rate = numberSetting(config.failureRate, 20);
-  const window = numberSetting(config.window, 5);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  if (!(interval >= 1 && interval <= 86_400)) throw fail("interval", "Report every: between 1 and 86400 s");
-  if (!(silence >= 0 && silence <= 10_080)) throw fail("silenceWarn", "Quiet warning: between 0 (off) and 10080 minutes");
-  if (!(rate > 0 && rate <= 100)) throw fail("failureRate", "Failure rate: more than 0, at most 100 %");
-  if (!(window >= 1 && window <= 1440)) throw fail("window", "Window: between 1 and 1440 minutes");
-  return { intervalMs: interval * 1000, options: { silenceWarnMs: silence * 60_000, failureRateWarn: rate / 100, windowMs: window * 60_000 } };
+  const read = readSettingsBySchema(clientHealthSchema, config);
+  return {
+    intervalMs: read.interval * 1000,
+    options: { silenceWarnMs: read.silenceWarn * 60_000, failureRateWarn: read.failureRate / 100, windowMs: read.window * 60_000 },
+  };
 }
 
 const readings = new Map<string, () => ClientHealthSnapshot>();

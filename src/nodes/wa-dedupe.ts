@@ -1,36 +1,25 @@
 import { checkCarriedChatIds } from "../core/envelope";
 import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { MESSAGE_PROPERTY } from "./schemas/common";
+import { dedupeSchema } from "./schemas/wa-dedupe";
 import { Deduplicator } from "../core/resilience/deduplicator";
 import { StatusReporter, disableNode, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface DedupeDef extends NodeDef {
-  store: string;
-  dedupeName: string;
-  key: string;
-  keyType: string;
-  ttlHours: string | number;
-  action: string;
-}
+type DedupeDef = NodeDef & FlowConfigOf<typeof dedupeSchema>;
 
 export const MAX_DEDUPE_KEY_CHARS = 10_000;
 
 export function dedupeSettingsFromConfig(config: DedupeDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const name = stringSetting(config.dedupeName, "write-back");
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("dedupeName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
-  const keyType = stringSetting(config.keyType, "msg");
-  if (keyType !== "msg" && keyType !== "jsonata") throw fail("keyType", `Key: a message property or a JSONata expression (got ${keyType})`);
-  const key = stringSetting(config.key, "wa.message.id");
-  if (keyType === "msg" && !/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(key)) throw fail("key", "Key: a message property such as wa.message.id");
-  const ttlHours = numberSetting(config.ttlHours, 24);
-  if (!(ttlHours > 0 && ttlHours <= 24 * 365)) throw fail("ttlHours", "Remember for: more than 0 and at most 8760 hours");
-  const action = stringSetting(config.action, "claim");
-  if (action !== "claim" && action !== "forget") throw fail("action", `Unknown action: ${action}`);
-  return { name, keyType: keyType as "msg" | "jsonata", key, ttlMs: ttlHours * 3_600_000, action: action as "claim" | "forget" };
+  const read = readSettingsBySchema(dedupeSchema, config);
+  if (read.keyType === "msg" && !new RegExp(`^(?:${MESSAGE_PROPERTY.pattern})$`).test(read.key)) {
+    throw new WaError("config.invalid", `Key: ${MESSAGE_PROPERTY.expects}`, { field: "key" });
+  }
+  return { name: read.dedupeName, keyType: read.keyType, key: read.key, ttlMs: read.ttlHours * 3_600_000, action: read.action };
 }
 
 export default function register(RED: NodeAPI): void {

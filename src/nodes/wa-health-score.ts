@@ -1,40 +1,28 @@
 import { TimerHandle } from "../core/clock";
 import { HealthLevel } from "../core/session/client-health";
 import { WaError } from "../core/errors";
-import { DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { healthScoreSchema } from "./schemas/wa-health-score";
+import { DEFAULT_THRESHOLDS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
 import { StatusReporter, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import { healthScoreSignal, queueDepth } from "./kit/signals";
 
 
-interface ScoreDef extends NodeDef {
-  threshold: string | number;
-  queueName: string;
-  wErrorRate: string | number;
-  wLatency: string | number;
-  wQueueDepth: string | number;
-  wClient: string | number;
-  wBreaker: string | number;
-}
+type ScoreDef = NodeDef & FlowConfigOf<typeof healthScoreSchema>;
 
 export function healthScoreSettings(config: ScoreDef) {
-  const threshold = numberSetting(config.threshold, 5);
-  if (!(threshold >= 1 && threshold <= 100)) throw new WaError("config.invalid", "Emit on a change of: between 1 and 100 points", { field: "threshold" });
-  const weight = (value: unknown, fallback: number, field: string) => {
-    const n = numberSetting(value, fallback);
-    if (!(n >= 0 && n <= 100)) throw new WaError("config.invalid", `Weight ${field}: between 0 and 100`, { field });
-    return n;
-  };
+  const read = readSettingsBySchema(healthScoreSchema, config);
   const weights: HealthWeights = {
-    errorRate: weight(config.wErrorRate, DEFAULT_WEIGHTS.errorRate, "wErrorRate"),
-    latency: weight(config.wLatency, DEFAULT_WEIGHTS.latency, "wLatency"),
-    queueDepth: weight(config.wQueueDepth, DEFAULT_WEIGHTS.queueDepth, "wQueueDepth"),
-    client: weight(config.wClient, DEFAULT_WEIGHTS.client, "wClient"),
-    breaker: weight(config.wBreaker, DEFAULT_WEIGHTS.breaker, "wBreaker"),
+    errorRate: read.wErrorRate,
+    latency: read.wLatency,
+    queueDepth: read.wQueueDepth,
+    client: read.wClient,
+    breaker: read.wBreaker,
   };
   if (Object.values(weights).every((w) => w === 0)) throw new WaError("config.invalid", "At least one weight must be above 0", { field: "wErrorRate" });
-  return { threshold, weights, queueName: stringSetting(config.queueName, "") };
+  return { threshold: read.threshold, weights, queueName: read.queueName };
 }
 
 export default function register(RED: NodeAPI): void {

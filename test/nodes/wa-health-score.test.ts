@@ -65,7 +65,7 @@ describe("wa-health-score node: every option of its form, its bands and its erro
   it("refuses settings it cannot use, each with its reason", async () => {
     for (const [setting, text] of [
       [{ threshold: 0 }, /Emit on a change of/],
-      [{ wLatency: 101 }, /Weight wLatency/],
+      [{ wLatency: 101 }, /Weight of the latency: 0 to 100$/],
       [{ wErrorRate: 0, wLatency: 0, wQueueDepth: 0, wClient: 0, wBreaker: 0 }, /At least one weight/],
     ] as const) {
       await load(setting);

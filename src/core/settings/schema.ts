@@ -51,6 +51,10 @@ export interface ConfigField extends FieldBase {
   kind: "config";
   /** The config node type the field refers to. */
   type: string;
+  /**
+   * The editor marks the field until one is chosen. The runtime does not refuse a blank one: the node
+   * reports the missing connection or store in its own status, as it does for one that was deleted.
+   */
   required?: boolean;
   default: "";
 }
@@ -157,9 +161,6 @@ export function fieldProblem(schema: SettingsSchema, name: string, value: unknow
     if (field.pattern !== undefined && !new RegExp(`^(?:${field.pattern})$`, "u").test(text))
       return `${field.label}: ${field.expects ?? "not a value it takes"}`;
     return undefined;
-  }
-  if (field.kind === "config") {
-    return field.required && isBlank(value) ? `${field.label}: choose one` : undefined;
   }
   return undefined;
 }

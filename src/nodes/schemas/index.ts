@@ -1,16 +1,22 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { clientHealthSchema } from "./wa-client-health";
 import { deadLetterSchema } from "./wa-dead-letter";
+import { dedupeSchema } from "./wa-dedupe";
 import { degradeSchema } from "./wa-degrade";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
+import { healthScoreSchema } from "./wa-health-score";
 import { intentSchema } from "./wa-intent";
 import { orderingSchema } from "./wa-ordering";
 import { perfMonitorSchema } from "./wa-perf-monitor";
 
 /** Every node type's settings schema, by type: the editor's defaults and validators come from here. */
 export const schemasByType: Record<string, SettingsSchema> = {
+  "wa-client-health": clientHealthSchema,
   "wa-dead-letter": deadLetterSchema,
+  "wa-dedupe": dedupeSchema,
   "wa-degrade": degradeSchema,
   "wa-flow-analyzer": flowAnalyzerSchema,
+  "wa-health-score": healthScoreSchema,
   "wa-intent": intentSchema,
   "wa-ordering": orderingSchema,
   "wa-perf-monitor": perfMonitorSchema,
