@@ -1,28 +1,19 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { messageQueueSchema } from "./schemas/wa-message-queue";
 import { hostname } from "node:os";
 import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
 import { handleAcks } from "./kit/ack-handler";
 import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
 import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { chatQueueRegistry } from "./kit/signals";
 import { StoreHandle, storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface QueueDef extends NodeDef {
-  store: string;
-  mode: string;
-  queueName: string;
-  key: string;
-  maxPerChat: string | number;
-  maxTotal: string | number;
-  overflow: string;
-  ackTimeout: string | number;
-  maxDeliveries: string | number;
-  blockWait?: string | number;
-}
+type QueueDef = NodeDef & FlowConfigOf<typeof messageQueueSchema>;
 
 export interface QueueSettings {
   mode: "enqueue" | "ack";
@@ -33,29 +24,12 @@ export interface QueueSettings {
   blockWaitMs?: number;
 }
 
-export const QUEUE_LIMITS = { maxPerChat: 10_000, maxTotal: 1_000_000, maxAckTimeoutSeconds: 86_400, maxDeliveries: 100, maxBlockWaitSeconds: 3_600 } as const;
 
 export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
-  const mode = stringSetting(config.mode, "enqueue");
-  const name = stringSetting(config.queueName, "default");
-  const maxPerChat = numberSetting(config.maxPerChat, 100);
-  const maxTotal = numberSetting(config.maxTotal, 10_000);
-  const ackTimeout = numberSetting(config.ackTimeout, 60);
-  const maxDeliveries = numberSetting(config.maxDeliveries, 3);
-  const overflow = stringSetting(config.overflow, "reject");
-  const blockWait = numberSetting(config.blockWait, 30);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  if (mode !== "enqueue" && mode !== "ack") throw fail("mode", `Unknown mode: ${mode}`);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("queueName", "Queue name: 1 to 64 letters, digits, '.', '_' or '-'");
-  if (!(Number.isInteger(maxPerChat) && maxPerChat >= 1 && maxPerChat <= QUEUE_LIMITS.maxPerChat)) throw fail("maxPerChat", `Per-chat limit must be a whole number from 1 to ${QUEUE_LIMITS.maxPerChat}`);
-  if (!(Number.isInteger(maxTotal) && maxTotal >= 1 && maxTotal <= QUEUE_LIMITS.maxTotal)) throw fail("maxTotal", `Total limit must be a whole number from 1 to ${QUEUE_LIMITS.maxTotal}`);
-  if (!(ackTimeout >= 0 && ackTimeout <= QUEUE_LIMITS.maxAckTimeoutSeconds)) throw fail("ackTimeout", `Ack timeout must be between 0 and ${QUEUE_LIMITS.maxAckTimeoutSeconds} s`);
-  if (!(Number.isInteger(maxDeliveries) && maxDeliveries >= 1 && maxDeliveries <= QUEUE_LIMITS.maxDeliveries)) throw fail("maxDeliveries", `Deliveries must be a whole number from 1 to ${QUEUE_LIMITS.maxDeliveries}`);
-  if (overflow !== "reject" && overflow !== "drop-oldest" && overflow !== "block") throw fail("overflow", `Unknown overflow policy: ${overflow}`);
-  if (overflow === "block" && !(blockWait > 0 && blockWait <= QUEUE_LIMITS.maxBlockWaitSeconds)) throw fail("blockWait", `Wait for room: more than 0 and at most ${QUEUE_LIMITS.maxBlockWaitSeconds} s`);
+  const { mode, queueName: name, maxPerChat, maxTotal, ackTimeout, maxDeliveries, overflow, blockWait, key } = readSettingsBySchema(messageQueueSchema, config);
   return {
     mode,
-    keyProperty: stringSetting(config.key, "wa.message.chatId"),
+    keyProperty: key,
     maxDeliveries,
     dispatcher: {
       name,

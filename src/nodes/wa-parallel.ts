@@ -1,46 +1,24 @@
-import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { parallelSchema } from "./schemas/wa-parallel";
 import { KeyedDispatcherOptions } from "../core/session/keyed-dispatcher";
 import { quantile } from "../core/perf/perf-monitor";
 import { handleAcks } from "./kit/ack-handler";
 import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./kit/chat-queues";
 import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
 import { runtimeWorld } from "./kit/world";
 
 
-interface ParallelDef extends NodeDef {
-  mode: string;
-  poolName: string;
-  key: string;
-  maxInFlight: string | number;
-  perChat: string | number;
-  maxWaiting: string | number;
-  ackTimeout: string | number;
-}
+type ParallelDef = NodeDef & FlowConfigOf<typeof parallelSchema>;
 
-export const PARALLEL_LIMITS = { maxInFlight: 10_000, maxPerChat: 1_000, maxWaiting: 1_000_000, maxAckTimeoutSeconds: 86_400 } as const;
 
 export function parallelSettingsFromConfig(config: ParallelDef): { mode: "limit" | "release"; keyProperty: string; dispatcher: KeyedDispatcherOptions } {
-  const mode = stringSetting(config.mode, "limit");
-  const name = stringSetting(config.poolName, "default");
-  const maxInFlight = numberSetting(config.maxInFlight, 10);
-  const perChat = numberSetting(config.perChat, 1);
-  const maxWaiting = numberSetting(config.maxWaiting, 10_000);
-  const ackTimeout = numberSetting(config.ackTimeout, 60);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const whole = (value: number, max: number) => Number.isInteger(value) && value >= 1 && value <= max;
-  if (mode !== "limit" && mode !== "release") throw fail("mode", `Unknown mode: ${mode}`);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("poolName", "Name: 1 to 64 letters, digits, '.', '_' or '-'");
-  if (!whole(maxInFlight, PARALLEL_LIMITS.maxInFlight)) throw fail("maxInFlight", `In flight must be a whole number from 1 to ${PARALLEL_LIMITS.maxInFlight}`);
-  if (!whole(perChat, PARALLEL_LIMITS.maxPerChat)) throw fail("perChat", `Per chat must be a whole number from 1 to ${PARALLEL_LIMITS.maxPerChat}`);
-  if (perChat > maxInFlight) throw fail("perChat", "Per chat cannot be more than in flight overall");
-  if (!whole(maxWaiting, PARALLEL_LIMITS.maxWaiting)) throw fail("maxWaiting", `Waiting must be a whole number from 1 to ${PARALLEL_LIMITS.maxWaiting}`);
-  if (!(ackTimeout >= 0 && ackTimeout <= PARALLEL_LIMITS.maxAckTimeoutSeconds)) throw fail("ackTimeout", `Ack timeout must be between 0 and ${PARALLEL_LIMITS.maxAckTimeoutSeconds} s`);
+  const { mode, poolName: name, maxInFlight, perChat, maxWaiting, ackTimeout, key } = readSettingsBySchema(parallelSchema, config);
   return {
     mode,
-    keyProperty: stringSetting(config.key, "wa.message.chatId"),
+    keyProperty: key,
     dispatcher: {
       name,
       maxInFlightPerKey: perChat,

@@ -1,24 +1,16 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
 import { StatusReporter, attachError, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
 import { storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface LockDef extends NodeDef {
-  store: string;
-  mode: string;
-  lockName: string;
-  key: string;
-  ttl: string | number;
-  wait: string | number;
-  onTimeout: string;
-  renew: boolean | string;
-  maxHold: string | number;
-}
+type LockDef = NodeDef & FlowConfigOf<typeof sessionLockSchema>;
 
 export interface LockSettings {
   mode: "acquire" | "release";
@@ -31,32 +23,17 @@ export interface LockSettings {
   renewForMs: number | undefined;
 }
 
-export const LOCK_LIMITS = { maxTtlSeconds: 86_400, maxWaitSeconds: 3_600, maxHoldSeconds: 7 * 86_400 } as const;
 
 export function lockSettingsFromConfig(config: LockDef): LockSettings {
-  const mode = stringSetting(config.mode, "acquire");
-  const ttl = numberSetting(config.ttl, 30);
-  const wait = numberSetting(config.wait, 10);
-  const onTimeout = stringSetting(config.onTimeout, "output");
-  const lockName = stringSetting(config.lockName, "default");
-  if (mode !== "acquire" && mode !== "release") throw new WaError("config.invalid", `Unknown mode: ${mode}`, { field: "mode" });
-  if (!(ttl > 0 && ttl <= LOCK_LIMITS.maxTtlSeconds)) throw new WaError("config.invalid", `Lock TTL must be between 0 and ${LOCK_LIMITS.maxTtlSeconds} s`, { field: "ttl" });
-  if (!(wait >= 0 && wait <= LOCK_LIMITS.maxWaitSeconds)) throw new WaError("config.invalid", `Wait must be between 0 and ${LOCK_LIMITS.maxWaitSeconds} s`, { field: "wait" });
-  if (onTimeout !== "output" && onTimeout !== "error") throw new WaError("config.invalid", `Unknown timeout action: ${onTimeout}`, { field: "onTimeout" });
-  if (lockName.length > 64) throw new WaError("config.invalid", "Lock name must be at most 64 characters", { field: "lockName" });
-  const renew = booleanSetting(config.renew, false);
-  const maxHold = numberSetting(config.maxHold, 300);
-  if (renew && !(maxHold >= ttl && maxHold <= LOCK_LIMITS.maxHoldSeconds)) {
-    throw new WaError("config.invalid", `Hold at most must be between the TTL (${ttl} s) and ${LOCK_LIMITS.maxHoldSeconds} s`, { field: "maxHold" });
-  }
+  const read = readSettingsBySchema(sessionLockSchema, config);
   return {
-    mode,
-    lockName,
-    keyProperty: stringSetting(config.key, "wa.message.chatId"),
-    ttlMs: ttl * 1000,
-    waitMs: wait * 1000,
-    onTimeout,
-    renewForMs: renew ? maxHold * 1000 : undefined,
+    mode: read.mode,
+    lockName: read.lockName,
+    keyProperty: read.key,
+    ttlMs: read.ttl * 1000,
+    waitMs: read.wait * 1000,
+    onTimeout: read.onTimeout,
+    renewForMs: read.renew ? read.maxHold * 1000 : undefined,
   };
 }
 

@@ -1,7 +1,9 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sessionStateSchema } from "./schemas/wa-session-state";
 import { WaError } from "../core/errors";
 import { SessionState, SessionStateManager } from "../core/session/session-state";
 import { StatusReporter, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
@@ -10,41 +12,20 @@ import { runtimeWorld } from "./kit/world";
 export const STATE_OPERATIONS = ["get", "set", "merge", "delete", "increment"] as const;
 type Operation = (typeof STATE_OPERATIONS)[number];
 
-interface StateDef extends NodeDef {
-  store: string;
-  stateName: string;
-  key: string;
-  operation: string;
-  value: string;
-  path: string;
-  by: string | number;
-  ttl: string | number;
-  maxKb: string | number;
-}
+type StateDef = NodeDef & FlowConfigOf<typeof sessionStateSchema>;
 
-export const STATE_LIMITS = { maxTtlSeconds: 365 * 86_400, maxKb: 1000 } as const;
 
 export function stateSettingsFromConfig(config: StateDef) {
-  const operation = stringSetting(config.operation, "get");
-  const name = stringSetting(config.stateName, "default");
-  const ttl = numberSetting(config.ttl, 86_400);
-  const maxKb = numberSetting(config.maxKb, 64);
-  const by = numberSetting(config.by, 1);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  if (operation !== "topic" && !(STATE_OPERATIONS as readonly string[]).includes(operation)) throw fail("operation", `Unknown operation: ${operation}`);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("stateName", "State name: 1 to 64 letters, digits, '.', '_' or '-'");
-  if (!(ttl > 0 && ttl <= STATE_LIMITS.maxTtlSeconds)) throw fail("ttl", `Forget after must be between 0 and ${STATE_LIMITS.maxTtlSeconds} s`);
-  if (!(maxKb >= 1 && maxKb <= STATE_LIMITS.maxKb)) throw fail("maxKb", `Size limit must be between 1 and ${STATE_LIMITS.maxKb} KB`);
-  if (!Number.isFinite(by)) throw fail("by", "The amount to add must be a number");
+  const read = readSettingsBySchema(sessionStateSchema, config);
   return {
-    operation: operation as Operation | "topic",
-    name,
-    keyProperty: stringSetting(config.key, "wa.message.chatId"),
-    valueProperty: stringSetting(config.value, "payload"),
-    path: stringSetting(config.path, "custom.count"),
-    by,
-    ttlMs: ttl * 1000,
-    maxBytes: maxKb * 1024,
+    operation: read.operation,
+    name: read.stateName,
+    keyProperty: read.key,
+    valueProperty: read.value,
+    path: read.path,
+    by: read.by,
+    ttlMs: read.ttl * 1000,
+    maxBytes: read.maxKb * 1024,
   };
 }
 

@@ -71,6 +71,6 @@ describe("wa-parallel node", () => {
     const errors = collect("errors");
     getNode("p1").receive(envelope("A@c.us"));
     await until(() => errors.length === 1);
-    assert.match((errors[0].error as { message: string }).message, /Per chat cannot be more than in flight/);
+    assert.match((errors[0].error as { message: string }).message, /Per chat: at most In flight \(2\)/);
   });
 });

@@ -106,6 +106,6 @@ describe("wa-session-lock node", () => {
     const errors = collect("errors");
     getNode("lock1").receive(envelope("447700900123@c.us"));
     await until(() => errors.length === 1);
-    assert.match((errors[0].error as { message: string }).message, /TTL must be between/);
+    assert.match((errors[0].error as { message: string }).message, /Expire after: above 0 and at most 86400 seconds/);
   });
 });

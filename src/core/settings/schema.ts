@@ -6,6 +6,8 @@ import { WaError } from "../errors";
 interface FieldBase {
   /** The form's label, in English: errors name the field by it. */
   label: string;
+  /** The field counts only when another field has this value (the form hides it otherwise). */
+  when?: { field: string; is: string | boolean };
 }
 
 export interface NumberField extends FieldBase {
@@ -81,6 +83,8 @@ export type FlowConfigOf<S extends SettingsSchema> = { [K in keyof S]?: unknown 
 export function schemaProblems(schema: SettingsSchema): string[] {
   const problems: string[] = [];
   for (const [name, field] of Object.entries(schema)) {
+    if (field.when !== undefined && schema[field.when.field] === undefined)
+      problems.push(`${name}: when names no field ${field.when.field}`);
     if (field.kind === "number") {
       for (const other of [field.atMost, field.atLeast]) {
         if (other !== undefined && schema[other]?.kind !== "number") problems.push(`${name}: ${other} is not a number field`);
@@ -130,6 +134,7 @@ function rangeText(field: NumberField): string {
  */
 export function fieldProblem(schema: SettingsSchema, name: string, value: unknown, form: Record<string, unknown>): string | undefined {
   const field = schema[name];
+  if (field.when !== undefined && !conditionHolds(schema, field.when, form)) return undefined;
   if (field.kind === "number") {
     const n = numberOf(field, value);
     if (n === undefined) return undefined;
@@ -163,6 +168,13 @@ export function fieldProblem(schema: SettingsSchema, name: string, value: unknow
     return undefined;
   }
   return undefined;
+}
+
+function conditionHolds(schema: SettingsSchema, when: { field: string; is: string | boolean }, form: Record<string, unknown>): boolean {
+  const other = schema[when.field];
+  const value = form[when.field];
+  if (other.kind === "boolean") return booleanOf(other, value) === when.is;
+  return (isBlank(value) ? other.default : String(value).trim()) === when.is;
 }
 
 function textOf(field: TextField, value: unknown): string {

@@ -6,8 +6,12 @@ import { degradeSchema } from "./wa-degrade";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
 import { healthScoreSchema } from "./wa-health-score";
 import { intentSchema } from "./wa-intent";
+import { messageQueueSchema } from "./wa-message-queue";
 import { orderingSchema } from "./wa-ordering";
+import { parallelSchema } from "./wa-parallel";
 import { perfMonitorSchema } from "./wa-perf-monitor";
+import { sessionLockSchema } from "./wa-session-lock";
+import { sessionStateSchema } from "./wa-session-state";
 
 /** Every node type's settings schema, by type: the editor's defaults and validators come from here. */
 export const schemasByType: Record<string, SettingsSchema> = {
@@ -18,6 +22,10 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-flow-analyzer": flowAnalyzerSchema,
   "wa-health-score": healthScoreSchema,
   "wa-intent": intentSchema,
+  "wa-message-queue": messageQueueSchema,
   "wa-ordering": orderingSchema,
+  "wa-parallel": parallelSchema,
   "wa-perf-monitor": perfMonitorSchema,
+  "wa-session-lock": sessionLockSchema,
+  "wa-session-state": sessionStateSchema,
 };
