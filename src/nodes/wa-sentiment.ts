@@ -1,40 +1,21 @@
-import { WaError } from "../core/errors";
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sentimentSchema } from "./schemas/wa-sentiment";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
-import { DEFAULT_SENTIMENT, SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
+import { SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "../core/nlu/english-valence";
 import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { TextAugment, trainedModelGate } from "./kit/trained-models";
 import { runtimeWorld } from "./kit/world";
 
 
-interface SentimentDef extends NodeDef {
-  mode: string;
-  examples: string;
-  file: string;
-  positiveFrom: string | number;
-  negativeFrom: string | number;
-  englishWords?: boolean | string;
-  lexiconReading?: boolean | string;
-  property: string;
-}
+type SentimentDef = NodeDef & FlowConfigOf<typeof sentimentSchema>;
 
 export function sentimentSettingsFromConfig(config: SentimentDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const mode = stringSetting(config.mode, "lexicon");
-  if (mode !== "lexicon" && mode !== "trained") throw fail("mode", `Model: lexicon or trained (got ${mode})`);
-  const positiveFrom = numberSetting(config.positiveFrom, DEFAULT_SENTIMENT.positiveFrom);
-  const negativeFrom = numberSetting(config.negativeFrom, DEFAULT_SENTIMENT.negativeFrom);
-  if (!(positiveFrom > 0 && positiveFrom < 1)) throw fail("positiveFrom", "Positive from: a score between 0 and 1");
-  if (!(negativeFrom < 0 && negativeFrom > -1)) throw fail("negativeFrom", "Negative from: a score between -1 and 0");
-  const property = stringSetting(config.property, "payload");
-  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
-  // Flows saved before this setting existed get the broader list too: it is the better default.
-  const englishWords = config.englishWords === undefined || config.englishWords === true || config.englishWords === "true";
-  // Likewise a trained model reads the lexicon's verdict unless told not to.
-  const lexiconReading = config.lexiconReading === undefined || config.lexiconReading === true || config.lexiconReading === "true";
-  return { mode: mode as "lexicon" | "trained", positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples: typeof config.examples === "string" ? config.examples : "", file: stringSetting(config.file, "") };
+  // A flow saved before English words and the lexicon's reading existed gets both: they are the better default.
+  const { mode, positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples, file } = readSettingsBySchema(sentimentSchema, config);
+  return { mode, positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples, file };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { threadSchema } from "./schemas/wa-thread";
 import { checkCarriedChatIds, messageIdText } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
@@ -5,58 +7,37 @@ import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_O
 import { foldAccents, normalizeText } from "../core/nlu/text";
 import { PerChatState } from "../core/store/per-chat-state";
 import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { storeOrDisable } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface ThreadDef extends NodeDef {
-  store: string;
-  threadName: string;
-  closeAfterHours: string | number;
-  resumeAfterMinutes: string | number;
-  participantMinutes: string | number;
-  joinSimilarity: string | number;
-  smallGroupWriters?: string | number;
-  /** Before smallGroupWriters: ticked meant topics shared in every group. */
-  topicsInGroups?: boolean | string;
-  cues: string;
-}
+type ThreadDef = NodeDef & FlowConfigOf<typeof threadSchema>;
 
 const MAX_CUES = 200;
-const MAX_GROUP_WRITERS = 1000;
 
 export function threadSettingsFromConfig(config: ThreadDef): { name: string; options: ThreadOptions; ttlMs: number } {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const name = stringSetting(config.threadName, "threads");
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw fail("threadName", "Keep as: 1 to 64 letters, digits, '.', '_' or '-'");
-  const closeAfterHours = numberSetting(config.closeAfterHours, 72);
-  if (!(closeAfterHours > 0 && closeAfterHours <= 24 * 90)) throw fail("closeAfterHours", "Close a thread after: more than 0 and at most 2160 hours");
-  const resumeAfterMinutes = numberSetting(config.resumeAfterMinutes, 30);
-  if (!(resumeAfterMinutes > 0 && resumeAfterMinutes <= 10_080)) throw fail("resumeAfterMinutes", "A pause of: more than 0 and at most 10080 minutes");
-  const participantMinutes = numberSetting(config.participantMinutes, 30);
-  if (!(participantMinutes > 0 && participantMinutes <= 1440)) throw fail("participantMinutes", "A participant's own thread for: more than 0 and at most 1440 minutes");
-  const joinSimilarity = numberSetting(config.joinSimilarity, DEFAULT_THREAD_OPTIONS.joinSimilarity);
-  if (!(joinSimilarity > 0 && joinSimilarity <= 1)) throw fail("joinSimilarity", "Join a topic from: more than 0 and at most 1");
-  const smallGroupWriters = numberSetting(config.smallGroupWriters, booleanSetting(config.topicsInGroups, false) ? MAX_GROUP_WRITERS : DEFAULT_THREAD_OPTIONS.smallGroupWriters);
-  if (!(Number.isInteger(smallGroupWriters) && smallGroupWriters >= 0 && smallGroupWriters <= MAX_GROUP_WRITERS)) throw fail("smallGroupWriters", `Share topics in groups of up to: a whole number from 0 to ${MAX_GROUP_WRITERS} writers`);
-  const extraCues = stringSetting(config.cues, "")
+  const read = readSettingsBySchema(threadSchema, config);
+  // A flow saved before "Share topics in groups of" existed said only yes or no.
+  const legacyAllGroups = (config.smallGroupWriters === undefined || config.smallGroupWriters === "") && read.topicsInGroups;
+  const extraCues = read.cues
     .split(/\r?\n/)
     .map((line) => foldAccents(normalizeText(line)))
     .filter((line) => line !== "" && !line.startsWith("#"));
-  if (extraCues.length > MAX_CUES) throw fail("cues", `New-topic phrases: at most ${MAX_CUES} lines`);
+  const fail = (text: string) => new WaError("config.invalid", text, { field: "cues" });
+  if (extraCues.length > MAX_CUES) throw fail(`New-topic phrases: at most ${MAX_CUES} lines`);
   const tooLong = extraCues.find((cue) => cue.length > 80);
-  if (tooLong) throw fail("cues", `New-topic phrases: "${tooLong.slice(0, 20)}…" is longer than 80 characters`);
-  const closeAfterMs = closeAfterHours * 3_600_000;
+  if (tooLong) throw fail(`New-topic phrases: "${tooLong.slice(0, 20)}…" is longer than 80 characters`);
+  const closeAfterMs = read.closeAfterHours * 3_600_000;
   return {
-    name,
+    name: read.threadName,
     options: {
       ...DEFAULT_THREAD_OPTIONS,
       closeAfterMs,
-      resumeAfterMs: resumeAfterMinutes * 60_000,
-      participantReachMs: participantMinutes * 60_000,
-      joinSimilarity,
-      smallGroupWriters,
+      resumeAfterMs: read.resumeAfterMinutes * 60_000,
+      participantReachMs: read.participantMinutes * 60_000,
+      joinSimilarity: read.joinSimilarity,
+      smallGroupWriters: legacyAllGroups ? threadSchema.smallGroupWriters.max : read.smallGroupWriters,
       newTopicCues: [...DEFAULT_NEW_TOPIC_CUES, ...extraCues],
     },
     // Kept a while after the last thread closes, so a late quoted reply still finds its thread.

@@ -17,6 +17,8 @@ export interface NumberField extends FieldBase {
   max?: number;
   /** The value must be above `min`, not equal to it. */
   aboveMin?: boolean;
+  /** The value must be below `max`, not equal to it. */
+  belowMax?: boolean;
   whole?: boolean;
   /** Another number field of the same node this one may not exceed (or fall below). */
   atMost?: string;
@@ -121,7 +123,9 @@ function rangeText(field: NumberField): string {
   const unit = field.unit ? ` ${field.unit}` : "";
   const { min, max } = field;
   let range: string;
-  if (min !== undefined && max !== undefined) range = field.aboveMin ? `above ${min} and at most ${max}` : `${min} to ${max}`;
+  if (min !== undefined && max !== undefined && (field.aboveMin || field.belowMax)) {
+    range = `${field.aboveMin ? "above" : "at least"} ${min} and ${field.belowMax ? "below" : "at most"} ${max}`;
+  } else if (min !== undefined && max !== undefined) range = `${min} to ${max}`;
   else if (min !== undefined) range = `${field.aboveMin ? "above" : "at least"} ${min}`;
   else if (max !== undefined) range = `at most ${max}`;
   else return field.whole ? "a whole number" : "a number";
@@ -142,7 +146,7 @@ export function fieldProblem(schema: SettingsSchema, name: string, value: unknow
       Number.isNaN(n) ||
       (field.whole === true && !Number.isInteger(n)) ||
       (field.min !== undefined && (field.aboveMin ? n <= field.min : n < field.min)) ||
-      (field.max !== undefined && n > field.max);
+      (field.max !== undefined && (field.belowMax ? n >= field.max : n > field.max));
     if (outOfRange) return `${field.label}: ${rangeText(field)}`;
     for (const [other, atMost] of [
       [field.atMost, true],

@@ -10,8 +10,10 @@ import { messageQueueSchema } from "./wa-message-queue";
 import { orderingSchema } from "./wa-ordering";
 import { parallelSchema } from "./wa-parallel";
 import { perfMonitorSchema } from "./wa-perf-monitor";
+import { sentimentSchema } from "./wa-sentiment";
 import { sessionLockSchema } from "./wa-session-lock";
 import { sessionStateSchema } from "./wa-session-state";
+import { threadSchema } from "./wa-thread";
 
 /** Every node type's settings schema, by type: the editor's defaults and validators come from here. */
 export const schemasByType: Record<string, SettingsSchema> = {
@@ -26,6 +28,8 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-ordering": orderingSchema,
   "wa-parallel": parallelSchema,
   "wa-perf-monitor": perfMonitorSchema,
+  "wa-sentiment": sentimentSchema,
   "wa-session-lock": sessionLockSchema,
   "wa-session-state": sessionStateSchema,
+  "wa-thread": threadSchema,
 };
