@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { documentSchema } from "./schemas/wa-document";
 import { WaError } from "../core/errors";
 import { DocumentLimits, DocumentResult } from "../core/media/documents/limits";
 import { EnginePool } from "../core/media/engine-pool";
@@ -9,36 +11,20 @@ import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface DocumentDef extends NodeDef {
-  maxMegabytes: number | string;
-  maxUnpackedMegabytes: number | string;
-  maxPages: number | string;
-  maxRows: number | string;
-  maxChars: number | string;
-  timeoutSeconds: number | string;
-  poolSize: number | string;
-  useAsText: boolean;
-}
+type DocumentDef = NodeDef & FlowConfigOf<typeof documentSchema>;
 
 const MB = 1024 * 1024;
 
 export function documentSettingsFromConfig(config: DocumentDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const number = (field: keyof DocumentDef, fallback: number, min: number, max: number, text: string, integer = true) => {
-    const value = Number(config[field] ?? fallback);
-    if (!(value >= min && value <= max && (!integer || Number.isInteger(value)))) throw fail(String(field), text);
-    return value;
-  };
+  const read = readSettingsBySchema(documentSchema, config);
   const limits: DocumentLimits = {
-    maxBytes: Math.round(number("maxMegabytes", 20, 0.01, 100, "Largest file: up to 100 MB", false) * MB),
-    maxUnpackedBytes: Math.round(number("maxUnpackedMegabytes", 100, 1, 500, "Largest unpacked: 1 to 500 MB", false) * MB),
-    maxPages: number("maxPages", 200, 1, 5000, "Pages read: 1 to 5000"),
-    maxRows: number("maxRows", 10_000, 1, 1_000_000, "Rows read: 1 to 1,000,000"),
-    maxChars: number("maxChars", 1_000_000, 1000, 10_000_000, "Characters kept: 1,000 to 10,000,000"),
+    maxBytes: Math.round(read.maxMegabytes * MB),
+    maxUnpackedBytes: Math.round(read.maxUnpackedMegabytes * MB),
+    maxPages: read.maxPages,
+    maxRows: read.maxRows,
+    maxChars: read.maxChars,
   };
-  const timeoutMs = number("timeoutSeconds", 60, 1, 600, "Time limit: 1 to 600 seconds", false) * 1000;
-  const poolSize = number("poolSize", 1, 1, 4, "At once: 1 to 4");
-  return { limits, timeoutMs, poolSize, useAsText: config.useAsText === true };
+  return { limits, timeoutMs: read.timeoutSeconds * 1000, poolSize: read.poolSize, useAsText: read.useAsText };
 }
 
 export default function register(RED: NodeAPI): void {

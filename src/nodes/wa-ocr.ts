@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { ocrSchema } from "./schemas/wa-ocr";
 import path from "node:path";
 import { WaError } from "../core/errors";
 import { EnginePool } from "../core/media/engine-pool";
@@ -8,21 +10,11 @@ import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
 import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
-import { OCR_LANGUAGE, createTesseractWorker, languageDataFile } from "../core/media/ocr/tesseract-engine";
+import { createTesseractWorker, languageDataFile } from "../core/media/ocr/tesseract-engine";
 import { runtimeWorld } from "./kit/world";
 
 
-interface OcrDef extends NodeDef {
-  languages: string;
-  poolSize: number | string;
-  timeoutSeconds: number | string;
-  maxMegabytes: number | string;
-  words: boolean;
-  rotate: boolean;
-  grayscale: boolean;
-  minWidth: number | string;
-  threshold: number | string;
-}
+type OcrDef = NodeDef & FlowConfigOf<typeof ocrSchema>;
 
 /**
  * A tesseract worker keeps the memory its largest image needed (about 16 bytes a pixel: a 40-megapixel
@@ -33,27 +25,12 @@ interface OcrDef extends NodeDef {
 export const OCR_MEMORY_BOUNDS = { maxCostPerJob: 12_000_000, maxCostPerWorker: 150_000_000, idleRetireMs: 60_000 } as const;
 
 export function ocrSettingsFromConfig(config: OcrDef) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const languages = String(config.languages || "eng")
-    .split(/[+,\s]+/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const bad = languages.find((l) => !OCR_LANGUAGE.test(l));
-  if (bad || languages.length === 0 || languages.length > 5) throw fail("languages", `Languages: one to five tesseract codes such as eng+por+spa${bad ? ` (not ${bad.slice(0, 20)})` : ""}`);
+  const read = readSettingsBySchema(ocrSchema, config);
+  const languages = read.languages.split("+");
   // A missing package is said at deploy, not on the first photo.
   for (const code of languages) languageDataFile(code);
-  const poolSize = Number(config.poolSize ?? 1);
-  if (!(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 8)) throw fail("poolSize", "Workers: 1 to 8");
-  const timeoutSeconds = Number(config.timeoutSeconds ?? 30);
-  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
-  const maxMegabytes = Number(config.maxMegabytes ?? 10);
-  if (!(maxMegabytes > 0 && maxMegabytes <= 64)) throw fail("maxMegabytes", "Largest image: up to 64 MB");
-  const minWidth = Number(config.minWidth ?? 0);
-  if (!(Number.isInteger(minWidth) && minWidth >= 0 && minWidth <= 4000)) throw fail("minWidth", "Enlarge below: 0 (never) to 4000 pixels");
-  const threshold = Number(config.threshold ?? 0);
-  if (!(Number.isInteger(threshold) && threshold >= 0 && threshold <= 254)) throw fail("threshold", "Black and white at: 0 (off) to 254");
-  const preprocess: PreprocessOptions = { rotate: config.rotate === true, grayscale: config.grayscale === true, minWidth, threshold };
-  return { languages, poolSize, timeoutMs: timeoutSeconds * 1000, maxBytes: Math.round(maxMegabytes * 1024 * 1024), words: config.words !== false, preprocess };
+  const preprocess: PreprocessOptions = { rotate: read.rotate, grayscale: read.grayscale, minWidth: read.minWidth, threshold: read.threshold };
+  return { languages, poolSize: read.poolSize, timeoutMs: read.timeoutSeconds * 1000, maxBytes: Math.round(read.maxMegabytes * 1024 * 1024), words: read.words, preprocess };
 }
 
 export default function register(RED: NodeAPI): void {

@@ -3,10 +3,12 @@ import { clientHealthSchema } from "./wa-client-health";
 import { deadLetterSchema } from "./wa-dead-letter";
 import { dedupeSchema } from "./wa-dedupe";
 import { degradeSchema } from "./wa-degrade";
+import { documentSchema } from "./wa-document";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
 import { healthScoreSchema } from "./wa-health-score";
 import { intentSchema } from "./wa-intent";
 import { messageQueueSchema } from "./wa-message-queue";
+import { ocrSchema } from "./wa-ocr";
 import { orderingSchema } from "./wa-ordering";
 import { parallelSchema } from "./wa-parallel";
 import { perfMonitorSchema } from "./wa-perf-monitor";
@@ -21,10 +23,12 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-dead-letter": deadLetterSchema,
   "wa-dedupe": dedupeSchema,
   "wa-degrade": degradeSchema,
+  "wa-document": documentSchema,
   "wa-flow-analyzer": flowAnalyzerSchema,
   "wa-health-score": healthScoreSchema,
   "wa-intent": intentSchema,
   "wa-message-queue": messageQueueSchema,
+  "wa-ocr": ocrSchema,
   "wa-ordering": orderingSchema,
   "wa-parallel": parallelSchema,
   "wa-perf-monitor": perfMonitorSchema,
