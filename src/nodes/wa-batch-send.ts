@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { batchSendSchema } from "./schemas/wa-batch-send";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/perf/send-pacer";
@@ -5,27 +7,12 @@ import { Store } from "../core/store/store";
 import { findClient } from "./kit/client-ref";
 import { reviveMessage, serialiseMessage } from "./kit/message-codec";
 import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-interface BatchSendDef extends NodeDef {
-  client: string;
-  store: string;
-  chat: string;
-  quote: boolean | string;
-  gapMin: string | number;
-  gapMax: string | number;
-  globalPerSecond: string | number;
-  coalesceWindow: string | number;
-  coalesceMaxChars: string | number;
-  typing: boolean | string;
-  typingMsPerChar: string | number;
-  maxAttempts: string | number;
-  maxPerChat: string | number;
-  maxTotal: string | number;
-}
+type BatchSendDef = NodeDef & FlowConfigOf<typeof batchSendSchema>;
 
 export interface BatchSendSettings {
   chatProperty: string;
@@ -34,20 +21,20 @@ export interface BatchSendSettings {
 }
 
 export function batchSendSettingsFromConfig(config: BatchSendDef): BatchSendSettings {
-  const typing = booleanSetting(config.typing, false);
+  const read = readSettingsBySchema(batchSendSchema, config);
   return {
-    chatProperty: stringSetting(config.chat, "wa.message.chatId"),
-    quote: booleanSetting(config.quote, false),
+    chatProperty: read.chat,
+    quote: read.quote,
     pacer: {
       ...DEFAULT_PACER_OPTIONS,
-      perChatGapMs: [numberSetting(config.gapMin, 1) * 1000, numberSetting(config.gapMax, 3) * 1000],
-      globalPerSecond: numberSetting(config.globalPerSecond, DEFAULT_PACER_OPTIONS.globalPerSecond),
-      coalesceWindowMs: numberSetting(config.coalesceWindow, 0) * 1000,
-      coalesceMaxChars: numberSetting(config.coalesceMaxChars, DEFAULT_PACER_OPTIONS.coalesceMaxChars),
-      typingMsPerChar: typing ? numberSetting(config.typingMsPerChar, 30) : 0,
-      maxAttempts: numberSetting(config.maxAttempts, DEFAULT_PACER_OPTIONS.maxAttempts),
-      maxQueuedPerChat: numberSetting(config.maxPerChat, DEFAULT_PACER_OPTIONS.maxQueuedPerChat),
-      maxQueuedTotal: numberSetting(config.maxTotal, DEFAULT_PACER_OPTIONS.maxQueuedTotal),
+      perChatGapMs: [read.gapMin * 1000, read.gapMax * 1000],
+      globalPerSecond: read.globalPerSecond,
+      coalesceWindowMs: read.coalesceWindow * 1000,
+      coalesceMaxChars: read.coalesceMaxChars,
+      typingMsPerChar: read.typing ? read.typingMsPerChar : 0,
+      maxAttempts: read.maxAttempts,
+      maxQueuedPerChat: read.maxPerChat,
+      maxQueuedTotal: read.maxTotal,
     },
   };
 }

@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { galleryActions, gallerySchema } from "./schemas/wa-gallery";
 import path from "node:path";
 import { TimerHandle } from "../core/clock";
 import { validateChatId } from "../core/envelope";
@@ -13,52 +15,33 @@ import { acquireStore, memoryStoreNote } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
 
-type GalleryAction = "store" | "list" | "get" | "thumbnail" | "delete" | "sweep";
-const ACTIONS: GalleryAction[] = ["store", "list", "get", "thumbnail", "delete", "sweep"];
+type GalleryAction = (typeof galleryActions)[number];
+const ACTIONS: readonly string[] = galleryActions;
 
-interface GalleryDef extends NodeDef {
-  store: string;
-  files?: string;
-  folder: string;
-  action: GalleryAction;
-  maxAgeDays: number | string;
-  maxTotalMegabytes: number | string;
-  maxFileMegabytes: number | string;
-  maxPerChat: number | string;
-  thumbnails: boolean;
-  thumbnailSize: number | string;
-}
+type GalleryDef = NodeDef & FlowConfigOf<typeof gallerySchema>;
 
 const MB = 1024 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const folderText = String(config.folder || path.join("wa-pipeline", "gallery")).trim();
+  const read = readSettingsBySchema(gallerySchema, config);
   // The folder is the user's own setting, but stays inside the user directory all the same.
-  const folder = path.resolve(userDir, folderText);
+  const folder = path.resolve(userDir, read.folder);
   const relative = path.relative(path.resolve(userDir), folder);
-  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) throw fail("folder", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery");
-  const files = config.files || "folder";
-  if (files !== "folder" && files !== "store") throw fail("files", "Keep files: in a folder or in the index store");
-  const action = config.action || "store";
-  if (!ACTIONS.includes(action)) throw fail("action", `Action: one of ${ACTIONS.join(", ")}`);
-  const number = (field: keyof GalleryDef, fallback: number, min: number, max: number, text: string) => {
-    const value = Number(config[field] ?? fallback);
-    if (!(value >= min && value <= max)) throw fail(String(field), text);
-    return value;
-  };
+  if (read.files === "folder" && (relative === "" || relative.startsWith("..") || path.isAbsolute(relative))) {
+    throw new WaError("config.invalid", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery", { field: "folder" });
+  }
   return {
-    files: files as "folder" | "store",
+    files: read.files,
     folder,
-    action,
-    maxAgeMs: number("maxAgeDays", 30, 0.001, 3650, "Keep for: 0.001 to 3650 days") * DAY,
-    maxTotalBytes: Math.round(number("maxTotalMegabytes", 1024, 1, 1_000_000, "Total size: 1 MB to 1 TB") * MB),
-    maxFileBytes: Math.round(number("maxFileMegabytes", 16, 0.01, 100, "Largest file: up to 100 MB") * MB),
-    maxPerChat: Math.round(number("maxPerChat", 500, 1, 10_000, "Per chat: 1 to 10,000 files")),
-    thumbnails: config.thumbnails !== false,
-    thumbnailSize: Math.round(number("thumbnailSize", 256, 32, 1024, "Thumbnail size: 32 to 1024 px")),
+    action: read.action,
+    maxAgeMs: read.maxAgeDays * DAY,
+    maxTotalBytes: Math.round(read.maxTotalMegabytes * MB),
+    maxFileBytes: Math.round(read.maxFileMegabytes * MB),
+    maxPerChat: read.maxPerChat,
+    thumbnails: read.thumbnails,
+    thumbnailSize: read.thumbnailSize,
   };
 }
 

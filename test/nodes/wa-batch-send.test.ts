@@ -106,6 +106,6 @@ describe("wa-batch-send node (paced sending)", () => {
     const errors = collect("errors");
     getNode("pace1").receive(reply("447700900001@c.us", "hello"));
     await until(() => errors.length === 1);
-    assert.match((errors[0].error as { message: string }).message, /Per-chat gap/);
+    assert.match((errors[0].error as { message: string }).message, /Gap per chat up to: at least Gap per chat from \(5\)/);
   });
 });

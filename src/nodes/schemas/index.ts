@@ -1,10 +1,12 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { batchSendSchema } from "./wa-batch-send";
 import { clientHealthSchema } from "./wa-client-health";
 import { deadLetterSchema } from "./wa-dead-letter";
 import { dedupeSchema } from "./wa-dedupe";
 import { degradeSchema } from "./wa-degrade";
 import { documentSchema } from "./wa-document";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
+import { gallerySchema } from "./wa-gallery";
 import { healthScoreSchema } from "./wa-health-score";
 import { intentSchema } from "./wa-intent";
 import { messageQueueSchema } from "./wa-message-queue";
@@ -19,12 +21,14 @@ import { threadSchema } from "./wa-thread";
 
 /** Every node type's settings schema, by type: the editor's defaults and validators come from here. */
 export const schemasByType: Record<string, SettingsSchema> = {
+  "wa-batch-send": batchSendSchema,
   "wa-client-health": clientHealthSchema,
   "wa-dead-letter": deadLetterSchema,
   "wa-dedupe": dedupeSchema,
   "wa-degrade": degradeSchema,
   "wa-document": documentSchema,
   "wa-flow-analyzer": flowAnalyzerSchema,
+  "wa-gallery": gallerySchema,
   "wa-health-score": healthScoreSchema,
   "wa-intent": intentSchema,
   "wa-message-queue": messageQueueSchema,
