@@ -1,8 +1,10 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { transcribeSchema } from "./schemas/wa-transcribe";
 import { WaError } from "../core/errors";
 import { DEFAULT_PRIOR_WEIGHT } from "../core/media/speech/acoustic-adaptation";
 import { probeAudio } from "../core/media/speech/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
-import { GrammarMode, parsePhraseList, spokenDigits } from "../core/media/speech/speech";
+import { parsePhraseList, spokenDigits } from "../core/media/speech/speech";
 import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
 import { StatusReporter, describeError, nodeTexts, readSettings } from "./kit/node-kit";
@@ -17,20 +19,7 @@ import { runtimeWorld } from "./kit/world";
 
 type EngineName = "offline" | "google" | "openai";
 
-interface TranscribeDef extends NodeDef {
-  engine: EngineName;
-  language: string;
-  grammar: GrammarMode;
-  phrases: string;
-  adaptList?: string;
-  endpoint: string;
-  model: string;
-  poolSize: number | string;
-  timeoutSeconds: number | string;
-  maxSeconds: number | string;
-  maxMegabytes: number | string;
-  useAsText: boolean;
-}
+type TranscribeDef = NodeDef & FlowConfigOf<typeof transcribeSchema>;
 
 interface TranscribeCredentials {
   googleKey?: string;
@@ -48,32 +37,37 @@ const GOOGLE_SYNC_SECONDS = 55;
 const GOOGLE_SYNC_BYTES = 10 * 1024 * 1024;
 
 export function transcribeSettingsFromConfig(config: TranscribeDef, credentials: TranscribeCredentials = {}) {
+  const read = readSettingsBySchema(transcribeSchema, config);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const engine = config.engine || "offline";
-  if (!["offline", "google", "openai"].includes(engine)) throw fail("engine", "Engine: offline, google or openai");
-  const language = String(config.language || "en-US").trim();
-  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(language)) throw fail("language", "Language: a code such as en-US, pt-BR or es-MX");
+  const { engine, language, grammar } = read;
   const model = OFFLINE_MODELS[language.toLowerCase()];
-  if (engine === "offline" && !model) throw fail("language", "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others");
-  const grammar = config.grammar || "digits";
-  if (!["digits", "phrases", "words"].includes(grammar)) throw fail("grammar", "Listen for: digits, phrases or words");
-  const phrases = parsePhraseList(String(config.phrases ?? ""));
+  if (engine === "offline" && !model) {
+    throw fail("language", "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others");
+  }
+  const phrases = parsePhraseList(read.phrases);
   if (engine === "offline" && grammar !== "digits" && phrases.length === 0) throw fail("phrases", "Phrases: list at least one phrase, one per line");
-  const adaptList = engine === "offline" ? String(config.adaptList ?? "").trim() : "";
-  if (adaptList.length > 500 || adaptList.includes("\0")) throw fail("adaptList", "Adapt to voices: a file path, relative to the Node-RED user directory");
-  const endpoint = String(config.endpoint || DEFAULT_ENDPOINT[engine]).trim();
+  const adaptList = engine === "offline" ? read.adaptList : "";
+  const endpoint = read.endpoint || DEFAULT_ENDPOINT[engine];
   if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint)) throw fail("endpoint", "Endpoint: an http(s) URL");
-  const poolSize = Number(config.poolSize ?? 1);
-  if (!(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 4)) throw fail("poolSize", "At once: 1 to 4");
-  const timeoutSeconds = Number(config.timeoutSeconds ?? 60);
-  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 600)) throw fail("timeoutSeconds", "Time limit: 1 to 600 seconds");
-  const maxSeconds = Number(config.maxSeconds ?? 120);
-  if (!(maxSeconds >= 1 && maxSeconds <= 900)) throw fail("maxSeconds", "Longest voice note: 1 to 900 seconds");
-  const maxMegabytes = Number(config.maxMegabytes ?? 16);
-  if (!(maxMegabytes > 0 && maxMegabytes <= 25)) throw fail("maxMegabytes", "Largest file: up to 25 MB");
   const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
   const apiKey = credentials.apiKey?.trim() || undefined;
-  return { engine, language, model: model ?? "en-us", grammar, phrases, adaptList, endpoint, cloudModel: String(config.model ?? "").trim(), poolSize, timeoutMs: timeoutSeconds * 1000, maxSeconds, maxBytes: Math.round(maxMegabytes * 1024 * 1024), useAsText: config.useAsText !== false, googleKey, apiKey };
+  return {
+    engine,
+    language,
+    model: model ?? "en-us",
+    grammar,
+    phrases,
+    adaptList,
+    endpoint,
+    cloudModel: read.model,
+    poolSize: read.poolSize,
+    timeoutMs: read.timeoutSeconds * 1000,
+    maxSeconds: read.maxSeconds,
+    maxBytes: Math.round(read.maxMegabytes * 1024 * 1024),
+    useAsText: read.useAsText,
+    googleKey,
+    apiKey,
+  };
 }
 
 type TranscribeNode = Node<TranscribeCredentials>;

@@ -18,6 +18,7 @@ import { sentimentSchema } from "./wa-sentiment";
 import { sessionLockSchema } from "./wa-session-lock";
 import { sessionStateSchema } from "./wa-session-state";
 import { threadSchema } from "./wa-thread";
+import { transcribeSchema } from "./wa-transcribe";
 
 /** Every node type's settings schema, by type: the editor's defaults and validators come from here. */
 export const schemasByType: Record<string, SettingsSchema> = {
@@ -40,4 +41,5 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-session-lock": sessionLockSchema,
   "wa-session-state": sessionStateSchema,
   "wa-thread": threadSchema,
+  "wa-transcribe": transcribeSchema,
 };
