@@ -1,23 +1,17 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sheetsReadSchema } from "./schemas/wa-sheets-read";
 import { WaError } from "../core/errors";
 import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
 import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
-interface SheetsReadDef extends NodeDef {
-  sheets: string;
-  range: string;
-  mode: string;
-  keyProperty: string;
-  keyColumn: string;
-  headerRow: boolean | string;
-  property: string;
-}
+type SheetsReadDef = NodeDef & FlowConfigOf<typeof sheetsReadSchema>;
 
 export interface SheetsReadSettings {
   range: string;
@@ -29,30 +23,21 @@ export interface SheetsReadSettings {
   property: string;
 }
 
-const PROPERTY = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/;
 
 export function sheetsReadSettingsFromConfig(config: SheetsReadDef): SheetsReadSettings {
+  const { range, mode, keyProperty, keyColumn: keyColumnText, headerRow, property } = readSettingsBySchema(sheetsReadSchema, config);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const range = stringSetting(config.range, "Sheet1").trim();
   let grid;
   try {
     grid = parseA1(range);
   } catch {
     throw fail("range", `Range: A1 notation such as Products!A:D or 'Price list'!A1:F500 (got ${range.slice(0, 60)})`);
   }
-  const mode = stringSetting(config.mode, "range");
-  if (mode !== "range" && mode !== "lookup") throw fail("mode", `Unknown mode: ${mode}`);
-  const keyColumnLetters = stringSetting(config.keyColumn, "A").trim().toUpperCase();
-  if (!/^[A-Z]{1,3}$/.test(keyColumnLetters)) throw fail("keyColumn", "Key column: a column letter such as A or AB");
+  const keyColumnLetters = keyColumnText.toUpperCase();
   const keyColumn = columnIndex(keyColumnLetters) - grid.startColumn;
   if (mode === "lookup" && (keyColumn < 0 || (grid.endColumn !== undefined && keyColumn >= grid.endColumn - grid.startColumn))) {
     throw fail("keyColumn", `Key column ${keyColumnLetters} is outside the range ${range}`);
   }
-  const keyProperty = stringSetting(config.keyProperty, "payload").trim();
-  const property = stringSetting(config.property, "payload").trim();
-  if (!PROPERTY.test(keyProperty)) throw fail("keyProperty", "Key: a message property such as payload or wa.message.chatId");
-  if (!PROPERTY.test(property)) throw fail("property", "Put the result in: a message property such as payload");
-  const headerRow = config.headerRow === undefined ? true : config.headerRow === true || config.headerRow === "true";
   return { range, mode, keyProperty, keyColumn, headerRow, property };
 }
 
@@ -72,7 +57,7 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => sheetsReadSettingsFromConfig(config));
     if (!settings) return;
-    const sheets = RED.nodes.getNode(config.sheets) as WaSheetsNode | null;
+    const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
     if (!sheets?.readCache || !sheets.breaker) {
       disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
       return;

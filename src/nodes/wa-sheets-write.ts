@@ -1,24 +1,17 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sheetsWriteSchema } from "./schemas/wa-sheets-write";
 import { WaError } from "../core/errors";
 import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
 import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, toNodeError, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
-interface SheetsWriteDef extends NodeDef {
-  sheets: string;
-  range: string;
-  columns: string;
-  windowMs: string | number;
-  maxRows: string | number;
-  giveUpMinutes: string | number;
-  mode: string;
-  valueInput: string;
-}
+type SheetsWriteDef = NodeDef & FlowConfigOf<typeof sheetsWriteSchema>;
 
 export interface SheetsWriteSettings {
   range: string;
@@ -33,31 +26,22 @@ export interface SheetsWriteSettings {
 }
 
 export function sheetsWriteSettingsFromConfig(config: SheetsWriteDef): SheetsWriteSettings {
-  const range = stringSetting(config.range, "Sheet1!A1").trim();
+  const read = readSettingsBySchema(sheetsWriteSchema, config);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   try {
-    parseA1(range);
+    parseA1(read.range);
   } catch {
-    throw fail("range", `Range: A1 notation such as Sheet1!A1 or 'Orders 2026'!A:F (got ${range.slice(0, 60)})`);
+    throw fail("range", `Range: A1 notation such as Sheet1!A1 or 'Orders 2026'!A:F (got ${read.range.slice(0, 60)})`);
   }
-  const columns = stringSetting(config.columns, "wa.message.id, wa.message.chatId, wa.message.timestamp, payload")
+  const columns = read.columns
     .split(",")
     .map((c) => c.trim())
     .filter((c) => c !== "");
   if (columns.length === 0 || columns.length > 50 || !columns.every((c) => /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(c))) {
-    throw fail("columns", "Columns: 1 to 50 message properties, separated by commas, e.g. wa.message.id, wa.message.chatId, payload");
+    throw fail("columns", `Columns: ${sheetsWriteSchema.columns.expects}`);
   }
-  const windowMs = numberSetting(config.windowMs, 1000);
-  const maxRows = numberSetting(config.maxRows, 100);
-  const giveUp = numberSetting(config.giveUpMinutes, 15);
-  if (!(windowMs >= 0 && windowMs <= 60_000)) throw fail("windowMs", "Batch window: 0 to 60000 ms");
-  if (!(Number.isInteger(maxRows) && maxRows >= 1 && maxRows <= 1000)) throw fail("maxRows", "Rows per request: 1 to 1000");
-  if (!(giveUp > 0 && giveUp <= 24 * 60)) throw fail("giveUpMinutes", "Give up after: more than 0 and at most 1440 minutes");
-  const mode = stringSetting(config.mode, "append");
-  if (mode !== "append" && mode !== "upsert") throw fail("mode", `Write: append or upsert (got ${mode})`);
-  const valueInput = stringSetting(config.valueInput, "RAW");
-  if (valueInput !== "RAW" && valueInput !== "USER_ENTERED") throw fail("valueInput", `Values: RAW or USER_ENTERED (got ${valueInput})`);
-  return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUp * 60_000, mode, valueInput };
+  const { range, windowMs, maxRows, giveUpMinutes, mode, valueInput } = read;
+  return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUpMinutes * 60_000, mode, valueInput };
 }
 
 interface Held {
@@ -76,7 +60,7 @@ export default function register(RED: NodeAPI): void {
     const status = new StatusReporter(node, clock);
     const settings = readSettings(RED, node, status, () => sheetsWriteSettingsFromConfig(config));
     if (!settings) return;
-    const sheets = RED.nodes.getNode(config.sheets) as WaSheetsNode | null;
+    const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
     if (!sheets?.api || !sheets.breaker || !sheets.spreadsheetId) {
       disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
       return;

@@ -17,6 +17,8 @@ import { perfMonitorSchema } from "./wa-perf-monitor";
 import { sentimentSchema } from "./wa-sentiment";
 import { sessionLockSchema } from "./wa-session-lock";
 import { sessionStateSchema } from "./wa-session-state";
+import { sheetsReadSchema } from "./wa-sheets-read";
+import { sheetsWriteSchema } from "./wa-sheets-write";
 import { threadSchema } from "./wa-thread";
 import { transcribeSchema } from "./wa-transcribe";
 
@@ -40,6 +42,8 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-sentiment": sentimentSchema,
   "wa-session-lock": sessionLockSchema,
   "wa-session-state": sessionStateSchema,
+  "wa-sheets-read": sheetsReadSchema,
+  "wa-sheets-write": sheetsWriteSchema,
   "wa-thread": threadSchema,
   "wa-transcribe": transcribeSchema,
 };
