@@ -1,20 +1,14 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { waInSchema } from "./schemas/wa-in";
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { StatusReporter, disableNode, reportError, toNodeError, traceMessage } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { StatusReporter, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface WaInDef extends NodeDef {
-  client: string;
-  includeGroups: boolean | string;
-  types: string;
-  chats?: string;
-  downloadMedia?: boolean | string;
-  maxMediaMB?: string | number;
-  events?: boolean | string;
-}
+type WaInDef = NodeDef & FlowConfigOf<typeof waInSchema>;
 
 export interface WaInFilter {
   includeGroups: boolean;
@@ -33,7 +27,6 @@ export function acceptsMessage(message: WaMessage, options: WaInFilter): boolean
   return true;
 }
 
-export const MAX_MEDIA_MB = 100;
 
 export default function register(RED: NodeAPI): void {
   function WaIn(this: Node, config: WaInDef) {
@@ -41,23 +34,15 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    const client = findClient(RED, config.client);
+    const settings = readSettings(RED, node, status, () => readSettingsBySchema(waInSchema, config));
+    if (!settings) return;
+    const client = findClient(RED, settings.client);
     const options: WaInFilter = {
-      includeGroups: booleanSetting(config.includeGroups, true),
-      types: stringSetting(config.types, "all"),
-      chats: new Set(
-        stringSetting(config.chats, "")
-          .split(/[\s,]+/)
-          .filter((chat) => chat !== ""),
-      ),
+      includeGroups: settings.includeGroups,
+      types: settings.types,
+      chats: new Set(settings.chats.split(/[\s,]+/).filter((chat) => chat !== "")),
     };
-    const downloadMedia = booleanSetting(config.downloadMedia, false);
-    const emitEvents = booleanSetting(config.events, false);
-    const maxMediaMB = numberSetting(config.maxMediaMB, 16);
-    if (downloadMedia && !(maxMediaMB > 0 && maxMediaMB <= MAX_MEDIA_MB)) {
-      disableNode(RED, node, status, new WaError("config.invalid", `Largest media: more than 0 and at most ${MAX_MEDIA_MB} MB`, { field: "maxMediaMB" }));
-      return;
-    }
+    const { downloadMedia, events: emitEvents, maxMediaMB } = settings;
     // A chat's messages leave in arrival order even when one waits for its media download.
     const chatChains = new Map<string, Promise<void>>();
     let received = 0;

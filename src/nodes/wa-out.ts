@@ -1,21 +1,16 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { waOutSchema } from "./schemas/wa-out";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { StatusReporter, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./kit/node-kit";
+import { StatusReporter, readSettings, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 
 
-interface WaOutDef extends NodeDef {
-  client: string;
-  chat: string;
-  quote: boolean | string;
-  maxMediaMB?: string | number;
-  fileFolders?: string;
-  privateHosts?: string;
-}
+type WaOutDef = NodeDef & FlowConfigOf<typeof waOutSchema>;
 
 interface OutMessage extends NodeMessage {
   wa?: { message?: { id?: unknown }; sent?: SentReceipt & { reaction?: string }; trace?: [] };
@@ -23,7 +18,6 @@ interface OutMessage extends NodeMessage {
   reaction?: unknown;
 }
 
-export const MAX_OUT_MEDIA_MB = 64;
 
 export default function register(RED: NodeAPI): void {
   function WaOut(this: Node, config: WaOutDef) {
@@ -31,18 +25,14 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     const clock = runtimeWorld().clock;
     const status = new StatusReporter(node, clock);
-    const client = findClient(RED, config.client);
-    const chatProperty = stringSetting(config.chat, "wa.message.chatId");
-    const quote = booleanSetting(config.quote, false);
-    const maxMediaMB = numberSetting(config.maxMediaMB, 16);
-    if (!(maxMediaMB > 0 && maxMediaMB <= MAX_OUT_MEDIA_MB)) {
-      disableNode(RED, node, status, new WaError("config.invalid", `Largest media: more than 0 and at most ${MAX_OUT_MEDIA_MB} MB`, { field: "maxMediaMB" }));
-      return;
-    }
+    const settings = readSettings(RED, node, status, () => readSettingsBySchema(waOutSchema, config));
+    if (!settings) return;
+    const client = findClient(RED, settings.client);
+    const { chat: chatProperty, quote, maxMediaMB } = settings;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     let sourceRules: MediaSourceRules;
     try {
-      sourceRules = { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, fileFolders: parseFileFolders(config.fileFolders), addresses: new AddressPolicy(parseAllowList(config.privateHosts)), urlTimeoutMs: 30_000 };
+      sourceRules = { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, fileFolders: parseFileFolders(settings.fileFolders), addresses: new AddressPolicy(parseAllowList(settings.privateHosts)), urlTimeoutMs: 30_000 };
     } catch (error) {
       disableNode(RED, node, status, error);
       return;

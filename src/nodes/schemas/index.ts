@@ -8,10 +8,12 @@ import { documentSchema } from "./wa-document";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
 import { gallerySchema } from "./wa-gallery";
 import { healthScoreSchema } from "./wa-health-score";
+import { waInSchema } from "./wa-in";
 import { intentSchema } from "./wa-intent";
 import { messageQueueSchema } from "./wa-message-queue";
 import { ocrSchema } from "./wa-ocr";
 import { orderingSchema } from "./wa-ordering";
+import { waOutSchema } from "./wa-out";
 import { parallelSchema } from "./wa-parallel";
 import { perfMonitorSchema } from "./wa-perf-monitor";
 import { sentimentSchema } from "./wa-sentiment";
@@ -33,10 +35,12 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-flow-analyzer": flowAnalyzerSchema,
   "wa-gallery": gallerySchema,
   "wa-health-score": healthScoreSchema,
+  "wa-in": waInSchema,
   "wa-intent": intentSchema,
   "wa-message-queue": messageQueueSchema,
   "wa-ocr": ocrSchema,
   "wa-ordering": orderingSchema,
+  "wa-out": waOutSchema,
   "wa-parallel": parallelSchema,
   "wa-perf-monitor": perfMonitorSchema,
   "wa-sentiment": sentimentSchema,
