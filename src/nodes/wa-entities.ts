@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
 import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
@@ -5,25 +7,15 @@ import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../c
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { StatusReporter, describeError, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction, numberSetting, stringSetting } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { readUserTextFile } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
-interface EntitiesDef extends NodeDef {
-  region: string;
-  orderPatterns: string;
-  types: string;
-  property: string;
-  products?: string;
-  productFile?: string;
-  productSheets?: string;
-  productRange?: string;
-  productRefreshMinutes?: number | string;
-}
+type EntitiesDef = NodeDef & FlowConfigOf<typeof entitiesSchema>;
 
-export const RULE_TYPES: EntityType[] = ["phone", "email", "url", "order_id", "tracking_number", "money", "datetime", "quantity", "product", "person", "address"];
+export const RULE_TYPES: readonly EntityType[] = ENTITY_TYPES;
 const COUNTRIES = new Set<string>(getCountries());
 
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
@@ -48,25 +40,23 @@ export function productCatalogueOf(form: string, file: string, userDir: string):
 }
 
 export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = process.cwd()) {
+  const read = readSettingsBySchema(entitiesSchema, config);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
-  const region = stringSetting(config.region, "").toUpperCase();
+  const region = read.region.toUpperCase();
   if (region !== "" && !COUNTRIES.has(region)) throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
-  const orderPatterns = (typeof config.orderPatterns === "string" ? config.orderPatterns : "")
+  const orderPatterns = read.orderPatterns
     .split(/\r?\n/)
     .map((line, i) => [line.trim(), i + 1] as const)
     .filter(([line]) => line !== "" && !line.startsWith("#"))
     .map(([line, n]) => compileOrderPattern(line, n));
-  const types = stringSetting(config.types, RULE_TYPES.join(","))
+  const types = read.types
     .split(",")
     .map((t) => t.trim())
     .filter(Boolean);
-  const unknown = types.find((t) => !(RULE_TYPES as string[]).includes(t));
+  const unknown = types.find((t) => !(RULE_TYPES as readonly string[]).includes(t));
   if (unknown) throw fail("types", `Unknown entity type: ${unknown.slice(0, 30)}`);
-  const property = stringSetting(config.property, "payload");
-  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(property)) throw fail("property", "Text from: a message property such as payload");
-  const catalogue = productCatalogueOf(typeof config.products === "string" ? config.products : "", stringSetting(config.productFile, "").trim(), userDir);
-  const productSheets = stringSetting(config.productSheets, "").trim();
-  const productRange = stringSetting(config.productRange, "").trim();
+  const catalogue = productCatalogueOf(read.products, read.productFile, userDir);
+  const { productSheets, productRange, property } = read;
   if (productSheets !== "") {
     try {
       parseA1(productRange);
@@ -74,9 +64,16 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
       throw fail("productRange", `Product range: A1 notation such as Products!A2:A (got ${productRange.slice(0, 60) || "nothing"})`);
     }
   }
-  const productRefreshMinutes = numberSetting(config.productRefreshMinutes, 10);
-  if (!(productRefreshMinutes >= 1 && productRefreshMinutes <= 1440)) throw fail("productRefreshMinutes", "Re-read the products every: 1 to 1440 minutes");
-  return { region: region === "" ? undefined : (region as CountryCode), orderPatterns, types: new Set(types), property, catalogue, productSheets, productRange, productRefreshMs: productRefreshMinutes * 60_000 };
+  return {
+    region: region === "" ? undefined : (region as CountryCode),
+    orderPatterns,
+    types: new Set(types),
+    property,
+    catalogue,
+    productSheets,
+    productRange,
+    productRefreshMs: read.productRefreshMinutes * 60_000,
+  };
 }
 
 export default function register(RED: NodeAPI): void {

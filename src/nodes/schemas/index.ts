@@ -5,6 +5,7 @@ import { deadLetterSchema } from "./wa-dead-letter";
 import { dedupeSchema } from "./wa-dedupe";
 import { degradeSchema } from "./wa-degrade";
 import { documentSchema } from "./wa-document";
+import { entitiesSchema } from "./wa-entities";
 import { flowAnalyzerSchema } from "./wa-flow-analyzer";
 import { gallerySchema } from "./wa-gallery";
 import { healthScoreSchema } from "./wa-health-score";
@@ -32,6 +33,7 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-dedupe": dedupeSchema,
   "wa-degrade": degradeSchema,
   "wa-document": documentSchema,
+  "wa-entities": entitiesSchema,
   "wa-flow-analyzer": flowAnalyzerSchema,
   "wa-gallery": gallerySchema,
   "wa-health-score": healthScoreSchema,
