@@ -23,7 +23,7 @@ export function editorDefaults(schema: SettingsSchema, formValue: (name: string)
     defaults[name] = {
       // A blank optional number means "none": the form starts blank.
       value: field.kind === "number" && field.optional === true ? "" : field.default,
-      required: field.kind === "number" && field.optional !== true,
+      required: (field.kind === "number" && field.optional !== true) || (field.kind === "text" && field.required === true),
       // With a second argument (Node-RED 3.1 and later) the editor shows the text the validator returns.
       validate(value, options) {
         const form = Object.fromEntries(Object.keys(schema).map((other) => [other, formValue(other) ?? this[other]]));

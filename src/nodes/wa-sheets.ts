@@ -1,3 +1,5 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { sheetsSchema } from "./schemas/wa-sheets";
 import { sheets as sheetsApi, sheets_v4 } from "@googleapis/sheets";
 import { WaError } from "../core/errors";
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../core/resilience/circuit-breaker";
@@ -7,53 +9,31 @@ import { SheetsReadCache } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsReader } from "../core/sheets/google-sheets";
 import { describeError } from "./kit/node-kit";
-import { NodeAPI, NodeDef, numberSetting, stringSetting } from "./kit/red";
+import { NodeAPI, NodeDef } from "./kit/red";
 import { ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 import type { SheetsCredentials, WaSheetsNode } from "./kit/contracts";
 
 
-interface SheetsDef extends NodeDef {
-  spreadsheetId: string;
-  apiRoot: string;
-  failureRate: string | number;
-  minimumCalls: string | number;
-  windowSeconds: string | number;
-  resetSeconds: string | number;
-  requestsPerMinute: string | number;
-  cacheSeconds: string | number;
-  staleSeconds: string | number;
-  cacheStore: string;
-}
+type SheetsDef = NodeDef & FlowConfigOf<typeof sheetsSchema>;
 
 
 
 export function sheetsSettingsFromConfig(config: SheetsDef) {
-  const spreadsheetId = stringSetting(config.spreadsheetId, "").trim();
-  if (!/^[A-Za-z0-9_-]{10,128}$/.test(spreadsheetId)) {
-    throw new WaError("config.invalid", "Spreadsheet id: the long id in the sheet's URL, between /d/ and /edit", { field: "spreadsheetId" });
-  }
-  const apiRoot = stringSetting(config.apiRoot, "").trim();
-  if (apiRoot !== "" && !/^https?:\/\/[^\s]+$/.test(apiRoot)) throw new WaError("config.invalid", "API root URL must start with http:// or https://", { field: "apiRoot" });
-  const requestsPerMinute = numberSetting(config.requestsPerMinute, 60);
-  const cacheSeconds = numberSetting(config.cacheSeconds, 60);
-  const staleSeconds = numberSetting(config.staleSeconds, 300);
-  if (!(requestsPerMinute >= 1 && requestsPerMinute <= 10_000)) throw new WaError("config.invalid", "Requests per minute: 1 to 10000 (Google allows 60 per user and 300 per project)", { field: "requestsPerMinute" });
-  if (!(cacheSeconds >= 0 && cacheSeconds <= 86_400)) throw new WaError("config.invalid", "Cache reads for: 0 to 86400 seconds", { field: "cacheSeconds" });
-  if (!(staleSeconds >= 0 && staleSeconds <= 86_400)) throw new WaError("config.invalid", "Serve stale for: 0 to 86400 seconds", { field: "staleSeconds" });
+  const read = readSettingsBySchema(sheetsSchema, config);
   return {
-    spreadsheetId,
-    apiRoot,
-    requestsPerMinute,
-    cache: { ttlMs: cacheSeconds * 1000, staleMs: staleSeconds * 1000 },
-    cacheStore: stringSetting(config.cacheStore, ""),
+    spreadsheetId: read.spreadsheetId,
+    apiRoot: read.apiRoot,
+    requestsPerMinute: read.requestsPerMinute,
+    cache: { ttlMs: read.cacheSeconds * 1000, staleMs: read.staleSeconds * 1000 },
+    cacheStore: read.cacheStore,
     breaker: {
       ...DEFAULT_BREAKER_OPTIONS,
-      failureRate: numberSetting(config.failureRate, 0.5),
-      minimumCalls: numberSetting(config.minimumCalls, 5),
-      windowMs: numberSetting(config.windowSeconds, 60) * 1000,
-      resetTimeoutMs: numberSetting(config.resetSeconds, 30) * 1000,
+      failureRate: read.failureRate,
+      minimumCalls: read.minimumCalls,
+      windowMs: read.windowSeconds * 1000,
+      resetTimeoutMs: read.resetSeconds * 1000,
     },
   };
 }

@@ -1,60 +1,46 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { storeSchema } from "./schemas/wa-store";
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { TimerHandle } from "../core/clock";
-import { WaError } from "../core/errors";
 import { MemoryStore } from "../core/store/memory-store";
 import { RedisStore } from "../core/store/redis-store";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
 import { describeError } from "./kit/node-kit";
-import { NodeAPI, NodeDef, booleanSetting, stringSetting } from "./kit/red";
+import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { resolveUserPath } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import type { StoreBackend, StoreCredentials, WaStoreNode } from "./kit/contracts";
 
 
 
-interface StoreDef extends NodeDef {
-  backend: string;
-  file: string;
-  synchronous: string;
-  url: string;
-  tls: boolean | string;
-  keyPrefix: string;
-}
+type StoreDef = NodeDef & FlowConfigOf<typeof storeSchema>;
 
 
 
-export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:._-]{0,64}$/;
 
 export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCredentials): { store: Store; backend: StoreBackend } {
-  const backend = stringSetting(config.backend, "memory");
+  const read = readSettingsBySchema(storeSchema, config);
   const clock = runtimeWorld().clock;
+  const backend = read.backend;
   if (backend === "memory") return { store: new MemoryStore(clock), backend };
   if (backend === "sqlite") {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const file = resolveUserPath(userDir, stringSetting(config.file, "wa-pipeline/store.db"));
+    const file = resolveUserPath(userDir, read.file);
     mkdirSync(path.dirname(file), { recursive: true });
-    const synchronous = stringSetting(config.synchronous, "NORMAL") === "FULL" ? "FULL" : "NORMAL";
-    return { store: new SqliteStore({ file, synchronous, clock }), backend };
+    return { store: new SqliteStore({ file, synchronous: read.synchronous, clock }), backend };
   }
-  if (backend === "redis") {
-    const keyPrefix = typeof config.keyPrefix === "string" ? config.keyPrefix.trim() : "wapipe:";
-    if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
-      throw new WaError("config.invalid", "Key prefix: up to 64 letters, digits, ':', '.', '_' or '-'", { field: "keyPrefix" });
-    }
-    return {
-      store: new RedisStore({
-        url: stringSetting(config.url, "redis://127.0.0.1:6379"),
-        tls: booleanSetting(config.tls, false),
-        keyPrefix,
-        username: credentials.username || undefined,
-        password: credentials.password || undefined,
-      }),
-      backend,
-    };
-  }
-  throw new WaError("config.invalid", `Unknown store type: ${backend}`, { field: "backend" });
+  return {
+    store: new RedisStore({
+      url: read.url,
+      tls: read.tls,
+      keyPrefix: read.keyPrefix.trim(),
+      username: credentials.username || undefined,
+      password: credentials.password || undefined,
+    }),
+    backend,
+  };
 }
 
 export default function register(RED: NodeAPI): void {

@@ -112,7 +112,13 @@ describe("settings schema: one description read by the runtime and the editor", 
     ];
     for (const [type, schema] of Object.entries({ example, ...schemasByType })) {
       const defaults = editorDefaults(schema as SettingsSchema, () => undefined);
-      const node = Object.fromEntries(Object.entries(schema).map(([name, field]) => [name, field.default]));
+      // The form as a person fills it in: the defaults, and an example where a field has no usable default.
+      const node = Object.fromEntries(
+        Object.entries(schema as SettingsSchema).map(([name, field]) => [
+          name,
+          field.kind === "text" && field.required ? field.example : field.default,
+        ]),
+      );
       for (const [name, field] of Object.entries(schema as SettingsSchema)) {
         const entry = defaults[name];
         if (field.kind === "config") {

@@ -38,7 +38,7 @@ describe("wa-sheets config node: every option of its form", () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ spreadsheetId: "" }, /Spreadsheet id/],
       [{ spreadsheetId: "https://docs.google.com/spreadsheets/d/x" }, /Spreadsheet id/],
-      [{ apiRoot: "file:///etc/passwd" }, /API root URL must start with http/],
+      [{ apiRoot: "file:///etc/passwd" }, /API root URL: it must start with http:\/\/ or https:\/\//],
       [{ requestsPerMinute: 0 }, /Requests per minute/],
       [{ cacheSeconds: -1 }, /Cache reads for/],
       [{ staleSeconds: 90_000 }, /Serve stale for/],

@@ -82,7 +82,7 @@ describe("wa-store config node with the lock", () => {
     const errors = collect("errors");
     getNode("lock1").receive(envelope("447700900123@c.us"));
     await until(() => errors.length === 1);
-    assert.match((errors[0].error as { message: string }).message, /store is not available \(redis\): The Redis URL must start with redis:\/\//);
+    assert.match((errors[0].error as { message: string }).message, /store is not available \(redis\): Redis URL: redis:\/\/host:port or rediss:\/\/host:port/);
   });
 
 });

@@ -44,6 +44,10 @@ export interface TextField extends FieldBase {
   expects?: string;
   /** Kept as typed (no trimming), e.g. a multi-line list. */
   raw?: boolean;
+  /** There is no default: the form asks for a value (the blank default is refused by the pattern). */
+  required?: boolean;
+  /** A value the field takes, when the default is blank and refused (shown in errors' tests and docs). */
+  example?: string;
 }
 
 export interface BooleanField extends FieldBase {
@@ -96,8 +100,11 @@ export function schemaProblems(schema: SettingsSchema): string[] {
       }
     }
     if (field.kind === "choice" && !field.options.includes(field.default)) problems.push(`${name}: the default is not an option`);
-    if (field.kind === "text" && field.pattern !== undefined && !new RegExp(`^(?:${field.pattern})$`, "u").test(field.default)) {
-      problems.push(`${name}: the default does not match the pattern`);
+    if (field.kind === "text" && field.pattern !== undefined) {
+      const pattern = new RegExp(`^(?:${field.pattern})$`, "u");
+      if (!field.required && !pattern.test(field.default)) problems.push(`${name}: the default does not match the pattern`);
+      if (field.required && (field.example === undefined || !pattern.test(field.example)))
+        problems.push(`${name}: a required field needs an example its pattern takes`);
     }
   }
   return problems;

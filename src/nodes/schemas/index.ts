@@ -22,6 +22,8 @@ import { sessionLockSchema } from "./wa-session-lock";
 import { sessionStateSchema } from "./wa-session-state";
 import { sheetsReadSchema } from "./wa-sheets-read";
 import { sheetsWriteSchema } from "./wa-sheets-write";
+import { sheetsSchema } from "./wa-sheets";
+import { storeSchema } from "./wa-store";
 import { threadSchema } from "./wa-thread";
 import { transcribeSchema } from "./wa-transcribe";
 
@@ -50,6 +52,8 @@ export const schemasByType: Record<string, SettingsSchema> = {
   "wa-session-state": sessionStateSchema,
   "wa-sheets-read": sheetsReadSchema,
   "wa-sheets-write": sheetsWriteSchema,
+  "wa-sheets": sheetsSchema,
+  "wa-store": storeSchema,
   "wa-thread": threadSchema,
   "wa-transcribe": transcribeSchema,
 };
