@@ -1,9 +1,11 @@
+import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { clientSchema } from "./schemas/wa-client";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEMO_SCRIPT } from "../core/transport/demo-chats";
 import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
-import { CloudApiTransport, DEFAULT_MAX_DELIVERY_AGE_MS, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
+import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { describeError } from "./kit/node-kit";
 import { mountWebhook } from "./kit/cloud-webhook";
@@ -13,38 +15,14 @@ import { registerClientEndpoints } from "./kit/client-endpoints";
 import { SessionArchiveStore } from "../core/transport/session-archive-store";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { createWwebjsTransport, sessionFolder } from "../core/transport/wwebjs-client";
-import { NodeAPI, NodeDef, booleanSetting, numberSetting, stringSetting } from "./kit/red";
+import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import type { WaClientCredentials, WaClientNode } from "./kit/contracts";
 
 
-export interface WaClientDef extends NodeDef {
-  mode: string;
-  phoneNumberId?: string;
-  apiVersion?: string;
-  apiBase?: string;
-  webhookPath?: string;
-  chromiumPath?: string;
-  headless?: boolean | string;
-  browserArgs?: string;
-  includeOwn?: boolean | string;
-  pairingPhone?: string;
-  sessionStore?: string;
-  deliveryStore?: string;
-  maxDeliveryAgeHours?: string | number;
-  source: string;
-  scriptPath: string;
-  speed: string | number;
-  maxGap: string | number;
-  stagger: string | number;
-  startDelay: string | number;
-  loop: boolean | string;
-  mediaFolder?: string;
-}
+export type WaClientDef = NodeDef & FlowConfigOf<typeof clientSchema>;
 
-/** What wa-in / wa-out get from the config node they reference. */
-
-export const DEFAULT_CLOUD = { apiBase: "https://graph.facebook.com", apiVersion: "v21.0" } as const;
+export const DEFAULT_CLOUD = { apiBase: clientSchema.apiBase.default, apiVersion: clientSchema.apiVersion.default } as const;
 
 /** Webhook paths: a slash, then letters, digits and - _ / only. */
 export function webhookPathFromConfig(value: unknown): string {
@@ -57,9 +35,7 @@ export function webhookPathFromConfig(value: unknown): string {
 
 /** Age limit of webhook deliveries, in hours: 0 (any age) to 30 days; blank is 24 hours. */
 export function maxDeliveryAgeFromConfig(value: unknown): number {
-  const hours = numberSetting(value, DEFAULT_MAX_DELIVERY_AGE_MS / 3600_000);
-  if (!(hours >= 0 && hours <= 720)) throw new WaError("config.invalid", "Refuse messages older than: 0 (any age) to 720 hours", { field: "maxDeliveryAgeHours" });
-  return hours * 3600_000;
+  return readSettingsBySchema({ maxDeliveryAgeHours: clientSchema.maxDeliveryAgeHours }, { maxDeliveryAgeHours: value }).maxDeliveryAgeHours * 3600_000;
 }
 
 /** Seen ids live as long as a redelivery of them could still be accepted. */
@@ -69,21 +45,21 @@ function seenIdsLifetime(maxAgeMs: number): number {
 
 
 export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
-  const mediaFolder = stringSetting(config.mediaFolder, "");
+  const read = readSettingsBySchema(clientSchema, config);
   return {
-    ...(mediaFolder ? { readMedia: mediaFolderReader(resolveUserPath(userDir, mediaFolder)) } : {}),
+    ...(read.mediaFolder ? { readMedia: mediaFolderReader(resolveUserPath(userDir, read.mediaFolder)) } : {}),
     script,
-    speed: numberSetting(config.speed, 30),
-    maxGapMs: numberSetting(config.maxGap, 4) * 1000,
-    conversationStaggerMs: numberSetting(config.stagger, 1.5) * 1000,
-    startDelayMs: numberSetting(config.startDelay, 1) * 1000,
-    loop: booleanSetting(config.loop, true),
+    speed: read.speed,
+    maxGapMs: read.maxGap * 1000,
+    conversationStaggerMs: read.stagger * 1000,
+    startDelayMs: read.startDelay * 1000,
+    loop: read.loop,
   };
 }
 
 function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
-  if (stringSetting(config.source, "demo") !== "file") return DEMO_SCRIPT;
-  const given = stringSetting(config.scriptPath, "");
+  const { source, scriptPath: given } = readSettingsBySchema(clientSchema, config);
+  if (source !== "file") return DEMO_SCRIPT;
   if (!given) throw new WaError("config.invalid", "Choose a chat script file (JSONL) or the built-in demo", { field: "scriptPath" });
   const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
   let text: string;
@@ -99,7 +75,6 @@ export default function register(RED: NodeAPI): void {
   function WaClient(this: WaClientNode, config: WaClientDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const mode = stringSetting(config.mode, "simulator");
     node.describeState = () => {
       if (!node.transport) return { state: "error", detail: node.failure };
       return { state: node.transport.state() };
@@ -109,14 +84,16 @@ export default function register(RED: NodeAPI): void {
     let deliveryStoreHandle: StoreHandle | undefined;
     let ownDeliveryStore: SqliteStore | undefined;
     try {
+      const read = readSettingsBySchema(clientSchema, config);
+      const mode = read.mode;
       if (mode === "cloud") {
         const credentials = node.credentials ?? {};
-        const maxDeliveryAgeMs = maxDeliveryAgeFromConfig(config.maxDeliveryAgeHours);
-        const phoneNumberId = stringSetting(config.phoneNumberId, "");
+        const maxDeliveryAgeMs = read.maxDeliveryAgeHours * 3600_000;
+        const phoneNumberId = read.phoneNumberId;
         const seenPrefix = `wa-cloud-seen:${phoneNumberId}:`;
         const ttlMs = seenIdsLifetime(maxDeliveryAgeMs);
         let seen: DeliveryMemory;
-        const deliveryStoreId = stringSetting(config.deliveryStore, "");
+        const deliveryStoreId = read.deliveryStore;
         if (deliveryStoreId !== "") {
           // Config nodes are created one after another; the store's may come after this one, so it is looked up at the first delivery.
           let inStore: DeliveryMemory | undefined;
@@ -145,8 +122,8 @@ export default function register(RED: NodeAPI): void {
         }
         const transport = new CloudApiTransport(
           {
-            apiBase: stringSetting(config.apiBase, DEFAULT_CLOUD.apiBase),
-            apiVersion: stringSetting(config.apiVersion, DEFAULT_CLOUD.apiVersion),
+            apiBase: read.apiBase,
+            apiVersion: read.apiVersion,
             phoneNumberId,
             accessToken: credentials.accessToken ?? "",
             appSecret: credentials.appSecret ?? "",
@@ -161,15 +138,15 @@ export default function register(RED: NodeAPI): void {
           (url, init) => fetch(url, init),
           seen,
         );
-        unmount = mountWebhook(RED, webhookPathFromConfig(config.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
+        unmount = mountWebhook(RED, webhookPathFromConfig(read.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
         node.transport = transport;
       } else if (mode === "whatsapp-web") {
-        const pairingPhoneNumber = stringSetting(config.pairingPhone, "").replace(/[\s+()-]/g, "");
+        const pairingPhoneNumber = read.pairingPhone.replace(/[\s+()-]/g, "");
         if (pairingPhoneNumber !== "" && !/^\d{8,15}$/.test(pairingPhoneNumber)) {
           throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", { field: "pairingPhone" });
         }
         const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-        const storeId = stringSetting(config.sessionStore, "");
+        const storeId = read.sessionStore;
         const openSessionStore = () => {
           sessionStoreHandle ??= acquireStore(RED, node.id, storeId);
           return new SessionArchiveStore(sessionStoreHandle.store, sessionFolder(userDir));
@@ -179,10 +156,10 @@ export default function register(RED: NodeAPI): void {
             ...(storeId !== "" ? { sessionStore: openSessionStore } : {}),
             sessionId: node.id,
             userDir,
-            chromiumPath: stringSetting(config.chromiumPath, ""),
-            headless: booleanSetting(config.headless, true),
-            extraArgs: stringSetting(config.browserArgs, "").split(/\s+/).filter((arg) => arg.startsWith("--")),
-            includeOwn: booleanSetting(config.includeOwn, false),
+            chromiumPath: read.chromiumPath,
+            headless: read.headless,
+            extraArgs: read.browserArgs.split(/\s+/).filter((arg) => arg.startsWith("--")),
+            includeOwn: read.includeOwn,
             pairingPhoneNumber,
           },
           runtimeWorld().clock,
@@ -191,8 +168,6 @@ export default function register(RED: NodeAPI): void {
         node.transport = transport;
         // Config nodes are created one after another; the session store's may come after this one.
         setImmediate(() => transport.start());
-      } else if (mode !== "simulator") {
-        throw new WaError("config.invalid", `Unknown connection type "${mode}": use the simulator, WhatsApp Web or the Cloud API`, { field: "mode" });
       } else {
         const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
         const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config), userDir));

@@ -45,17 +45,18 @@ describe("wa-client node: every option of its form", function () {
 
   it("refuses settings it cannot use: no transport, the reason kept for the nodes that use the connection", async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ speed: 0 }, /Speed must be between 0 and/],
-      [{ maxGap: -1 }, /Longest gap must not be negative/],
-      [{ stagger: -1 }, /Stagger must not be negative/],
-      [{ startDelay: -1 }, /Start delay must not be negative/],
+      [{ speed: 0 }, /Speed: above 0 and at most 100000/],
+      [{ maxGap: -1 }, /Longest pause: 0 to 3600 seconds/],
+      [{ stagger: -1 }, /Between conversations: 0 to 3600 seconds/],
+      [{ startDelay: -1 }, /Start after: 0 to 3600 seconds/],
       [{ source: "file", scriptPath: "" }, /Choose a chat script file/],
       [{ source: "file", scriptPath: "missing.jsonl" }, /Chat script missing.jsonl: not found/],
       [{ source: "file", scriptPath: "/dev/zero" }, /Chat script \/dev\/zero: not a regular file/],
       [{ source: "file", scriptPath: "." }, /Chat script \.: not a regular file/],
-      [{ mode: "telegram" }, /Unknown connection type "telegram"/],
+      [{ mode: "telegram" }, /Connection: one of simulator, whatsapp-web, cloud \(got telegram\)/],
       [{ mode: "whatsapp-web", pairingPhone: "call me" }, /Pairing phone number/],
       [{ mode: "cloud", phoneNumberId: "106540352242922" }, /needs an access token/],
+      [{ mode: "cloud", phoneNumberId: "none" }, /Phone number id: the digits Meta shows for the number/],
     ];
     for (const [config, reason] of cases) {
       await load(config);

@@ -102,7 +102,9 @@ export function schemaProblems(schema: SettingsSchema): string[] {
     if (field.kind === "choice" && !field.options.includes(field.default)) problems.push(`${name}: the default is not an option`);
     if (field.kind === "text" && field.pattern !== undefined) {
       const pattern = new RegExp(`^(?:${field.pattern})$`, "u");
-      if (!field.required && !pattern.test(field.default)) problems.push(`${name}: the default does not match the pattern`);
+      // A field that counts only in some forms may start blank and be asked for when it counts.
+      if (!field.required && field.when === undefined && !pattern.test(field.default))
+        problems.push(`${name}: the default does not match the pattern`);
       if (field.required && (field.example === undefined || !pattern.test(field.example)))
         problems.push(`${name}: a required field needs an example its pattern takes`);
     }

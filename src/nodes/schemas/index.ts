@@ -1,6 +1,7 @@
 import type { SettingsSchema } from "../../core/settings/schema";
 import { batchSendSchema } from "./wa-batch-send";
 import { clientHealthSchema } from "./wa-client-health";
+import { clientSchema } from "./wa-client";
 import { deadLetterSchema } from "./wa-dead-letter";
 import { dedupeSchema } from "./wa-dedupe";
 import { degradeSchema } from "./wa-degrade";
@@ -31,6 +32,7 @@ import { transcribeSchema } from "./wa-transcribe";
 export const schemasByType: Record<string, SettingsSchema> = {
   "wa-batch-send": batchSendSchema,
   "wa-client-health": clientHealthSchema,
+  "wa-client": clientSchema,
   "wa-dead-letter": deadLetterSchema,
   "wa-dedupe": dedupeSchema,
   "wa-degrade": degradeSchema,
