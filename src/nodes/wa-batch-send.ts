@@ -6,7 +6,7 @@ import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validateP
 import { Store } from "../core/store/store";
 import { findClient } from "./kit/client-ref";
 import { reviveMessage, serialiseMessage } from "./kit/message-codec";
-import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
+import { StatusReporter, disableNode, failMessage, nodeTexts, onClose, onInput, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
@@ -184,15 +184,9 @@ export default function register(RED: NodeAPI): void {
       : Promise.resolve();
     showStatus(true);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const acceptedAt = clock.now();
-      let chatId: string;
-      try {
-        chatId = String(readMessageKey(RED, msg, settings.chatProperty));
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const chatId = String(readMessageKey(RED, msg, settings.chatProperty));
       const payload = msg.payload;
       const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
       if (typeof text !== "string" || text.trim() === "") {
@@ -216,7 +210,7 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       const left = pacer.close();
       status.close();
       if (!durable) {
@@ -227,7 +221,7 @@ export default function register(RED: NodeAPI): void {
           }
         }
       }
-      (handle ? handle.release() : Promise.resolve()).then(done, done);
+      return handle?.release();
     });
   }
 

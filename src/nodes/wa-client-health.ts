@@ -3,9 +3,8 @@ import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { clientHealthSchema } from "./schemas/wa-client-health";
 import { findClient } from "./kit/client-ref";
-import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { nodeTexts, onClose, onInput, startNode } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 
 type HealthDef = NodeDef & FlowConfigOf<typeof clientHealthSchema>;
@@ -30,12 +29,9 @@ const FILL: Record<HealthLevel, "green" | "yellow" | "red"> = { healthy: "green"
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-client-health");
   function WaClientHealth(this: Node, config: HealthDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => clientHealthSettings(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => clientHealthSettings(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const client = findClient(RED, config.client);
     const monitor = new ClientHealthMonitor(clock, settings.options);
     const off: (() => void)[] = [];
@@ -73,16 +69,15 @@ export default function register(RED: NodeAPI): void {
     report((msg) => node.send(msg), true);
     const timer: TimerHandle = clock.setInterval(() => report((msg) => node.send(msg), true), settings.intervalMs);
 
-    node.on("input", (_msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (_msg, send, done) => {
       report(send, true);
       done();
     });
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(timer);
       off.forEach((unsubscribe) => unsubscribe());
       readings.delete(node.id);
       status.close();
-      done();
     });
   }
 

@@ -7,7 +7,7 @@ import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
 import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
-import { describeError } from "./kit/node-kit";
+import { describeError, onClose } from "./kit/node-kit";
 import { mountWebhook } from "./kit/cloud-webhook";
 import { mediaFolderReader } from "../core/transport/media-folder";
 import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
@@ -181,23 +181,12 @@ export default function register(RED: NodeAPI): void {
       node.error(node.failure);
     }
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, async () => {
       unmount?.();
-      const releaseStore = () => Promise.all([sessionStoreHandle?.release(), deliveryStoreHandle?.release(), ownDeliveryStore?.close()]).then(() => undefined);
       const transport = node.transport;
       node.transport = undefined;
-      if (!transport) {
-        releaseStore().then(() => done(), () => done());
-        return;
-      }
-      transport
-        .close()
-        .catch((error: unknown) => node.warn(describeError(RED, error)))
-        .then(releaseStore)
-        .then(
-          () => done(),
-          () => done(),
-        );
+      await transport?.close().catch((error: unknown) => node.warn(describeError(RED, error)));
+      await Promise.all([sessionStoreHandle?.release(), deliveryStoreHandle?.release(), ownDeliveryStore?.close()]);
     });
   }
 

@@ -7,10 +7,9 @@ import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./kit/message-codec";
-import { StatusReporter, describeError, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { describeError, nodeTexts, onClose, onInput, startNode, toNodeError } from "./kit/node-kit";
+import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { memoryStoreNote, storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type DeadLetterDef = NodeDef & FlowConfigOf<typeof deadLetterSchema>;
@@ -59,12 +58,9 @@ function runtimeIdentity(RED: NodeAPI): string {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-dead-letter");
   function WaDeadLetter(this: WaDeadLetterNode, config: DeadLetterDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => deadLetterSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => deadLetterSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const holder = runtimeIdentity(RED);
@@ -170,7 +166,7 @@ export default function register(RED: NodeAPI): void {
       await refreshMetrics();
     };
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const topic = typeof msg.topic === "string" && msg.topic.startsWith("dead-letter:") ? msg.topic.slice("dead-letter:".length) : undefined;
       const letter = (msg as NodeMessage & { deadLetter?: { id?: unknown } }).deadLetter;
       const hasError = (msg as NodeMessage & { error?: unknown }).error !== undefined;
@@ -239,12 +235,12 @@ export default function register(RED: NodeAPI): void {
       );
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       closed = true;
       clock.clearInterval(timer);
       status.close();
       delete node.control;
-      handle.release().then(done, done);
+      return handle.release();
     });
   }
 

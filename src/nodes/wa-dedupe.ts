@@ -4,10 +4,9 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { MESSAGE_PROPERTY } from "./schemas/common";
 import { dedupeSchema } from "./schemas/wa-dedupe";
 import { Deduplicator } from "../core/resilience/deduplicator";
-import { StatusReporter, disableNode, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { disableNode, failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type DedupeDef = NodeDef & FlowConfigOf<typeof dedupeSchema>;
@@ -25,12 +24,9 @@ export function dedupeSettingsFromConfig(config: DedupeDef) {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-dedupe");
   function WaDedupe(this: Node, config: DedupeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => dedupeSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => dedupeSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     let expression: ReturnType<NodeAPI["util"]["prepareJSONataExpression"]> | undefined;
     if (settings.keyType === "jsonata") {
       try {
@@ -61,7 +57,7 @@ export default function register(RED: NodeAPI): void {
       );
     };
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       Promise.resolve()
         .then(() => checkCarriedChatIds(msg))
@@ -99,9 +95,9 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       status.close();
-      handle.release().then(done, done);
+      return handle.release();
     });
   }
 

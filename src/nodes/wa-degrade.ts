@@ -2,9 +2,8 @@ import { TimerHandle } from "../core/clock";
 import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds } from "../core/resilience/degradation";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { degradeSchema } from "./schemas/wa-degrade";
-import { StatusReporter, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { lastHealthScore, queueDepth } from "./kit/signals";
 import type { WaSheetsNode } from "./kit/contracts";
 
@@ -32,12 +31,9 @@ const MODES: DegradationMode[] = ["full", "reduced", "minimal"];
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-degrade");
   function WaDegrade(this: Node, config: DegradeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => degradeSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => degradeSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const policy = new DegradationPolicy(settings.thresholds);
     const heard: DegradationInputs = { breakers: {} };
     const outputs = settings.routing === "route" ? 4 : 2;
@@ -68,7 +64,7 @@ export default function register(RED: NodeAPI): void {
     const timer: TimerHandle = clock.setInterval(() => evaluate((msgs) => node.send(msgs)), 5000);
     showStatus();
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       const payload = msg.payload as Record<string, unknown> | undefined;
       // Readings update the inputs and go no further.
@@ -102,10 +98,9 @@ export default function register(RED: NodeAPI): void {
       done();
     });
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(timer);
       status.close();
-      done();
     });
   }
 

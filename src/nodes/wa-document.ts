@@ -6,9 +6,8 @@ import { EnginePool } from "../core/media/engine-pool";
 import { DocumentJob, startDocumentThread } from "../core/media/documents/document-reader";
 import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
-import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { nodeTexts, startNode } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
 
 
 type DocumentDef = NodeDef & FlowConfigOf<typeof documentSchema>;
@@ -30,12 +29,9 @@ export function documentSettingsFromConfig(config: DocumentDef) {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-document");
   function WaDocument(this: Node, config: DocumentDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => documentSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => documentSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     // Heap for the thread: enough for the unpacked parts as strings, bounded so a hostile file stops there.
     const heapMb = Math.max(256, Math.ceil((settings.limits.maxUnpackedBytes * 4) / MB));
     const pool = new EnginePool<DocumentJob, DocumentResult>(() => startDocumentThread(settings.limits, heapMb), { label: "Document reading", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs: 60_000, maxWaiting: 100 }, clock);

@@ -6,8 +6,8 @@ import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../co
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { StatusReporter, describeError, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { StatusReporter, describeError, nodeTexts, onClose, onInput, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { readUserTextFile } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
@@ -129,7 +129,7 @@ export default function register(RED: NodeAPI): void {
       refreshTimer = clock.setInterval(() => void refreshAndReport(), settings.productRefreshMs);
     }
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       const raw = readMessageKey(RED, msg, settings.property);
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
@@ -147,12 +147,11 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({ fill: "green", shape: "dot", text: nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }) }));
       done();
     });
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       closed = true;
       if (refreshTimer) clock.clearInterval(refreshTimer);
       clearImmediate(warmUp);
       status.close();
-      done();
     });
   }
 

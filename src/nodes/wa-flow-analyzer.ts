@@ -5,11 +5,10 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { DEFAULT_STAGES, flowAnalyzerSchema } from "./schemas/wa-flow-analyzer";
 import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
 import { Store } from "../core/store/store";
-import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { PerChatState } from "../core/store/per-chat-state";
 import { storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type FlowDef = NodeDef & FlowConfigOf<typeof flowAnalyzerSchema>;
@@ -60,12 +59,9 @@ function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput 
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-flow-analyzer");
   function WaFlowAnalyzer(this: Node, config: FlowDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => flowSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => flowSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const store: Store = handle.store;
@@ -110,7 +106,7 @@ export default function register(RED: NodeAPI): void {
     }, Math.min(30_000, settings.options.unansweredAfterMs));
     showStatus();
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       let read: ReturnType<typeof inputOf>;
       try {
@@ -148,10 +144,10 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(tick);
       status.close();
-      handle.release().then(done, done);
+      return handle.release();
     });
   }
 

@@ -9,8 +9,8 @@ import { StoreBlobStorage } from "../core/media/gallery/store-blob-storage";
 import { FileBlobStorage } from "../core/media/gallery/file-blob-storage";
 import { imageThumbnail } from "../core/media/ocr/image-preprocess";
 import { attachMediaResult, mediaOf } from "./kit/media-message";
-import { StatusReporter, describeError, disableNode, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { StatusReporter, describeError, disableNode, failMessage, nodeTexts, onClose, onInput, readSettings, traceMessage } from "./kit/node-kit";
+import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { acquireStore, memoryStoreNote } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 
@@ -144,7 +144,7 @@ export default function register(RED: NodeAPI): void {
       message.gallery = entry;
     }
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       act(msg).then(
         () => {
@@ -156,14 +156,13 @@ export default function register(RED: NodeAPI): void {
         (error: unknown) => failMessage(RED, status, done, error),
       );
     });
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       closed = true;
       clock.clearTimeout(timer);
       status.close();
-      Promise.resolve(sweeping)
+      return Promise.resolve(sweeping)
         .catch(() => undefined)
-        .then(() => handle.release())
-        .then(done, done);
+        .then(() => handle.release());
     });
   }
 

@@ -4,9 +4,8 @@ import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { healthScoreSchema } from "./schemas/wa-health-score";
 import { DEFAULT_THRESHOLDS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
-import { StatusReporter, nodeTexts, readSettings, toNodeError } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { nodeTexts, onClose, onInput, startNode, toNodeError } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { healthScoreSignal, queueDepth } from "./kit/signals";
 
 
@@ -28,12 +27,9 @@ export function healthScoreSettings(config: ScoreDef) {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-health-score");
   function WaHealthScore(this: Node, config: ScoreDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => healthScoreSettings(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => healthScoreSettings(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const inputs: HealthInputs = {};
     let lastEmitted: HealthScore | undefined;
 
@@ -52,7 +48,7 @@ export default function register(RED: NodeAPI): void {
     const timer: TimerHandle = clock.setInterval(() => rescore((msg) => node.send(msg), false), 10_000);
     rescore((msg) => node.send(msg), true);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const payload = msg.payload as Record<string, unknown> | undefined;
       if (msg.topic === "wa-perf" && payload && typeof payload === "object") {
         if (typeof payload.errorRate === "number") inputs.errorRate = payload.errorRate;
@@ -70,11 +66,10 @@ export default function register(RED: NodeAPI): void {
       rescore(send, msg.topic === undefined);
       done();
     });
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(timer);
       healthScoreSignal.forget(node.id);
       status.close();
-      done();
     });
   }
 

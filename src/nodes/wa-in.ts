@@ -3,9 +3,8 @@ import { waInSchema } from "./schemas/wa-in";
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { StatusReporter, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
+import { onClose, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
 
 
 type WaInDef = NodeDef & FlowConfigOf<typeof waInSchema>;
@@ -30,12 +29,9 @@ export function acceptsMessage(message: WaMessage, options: WaInFilter): boolean
 
 export default function register(RED: NodeAPI): void {
   function WaIn(this: Node, config: WaInDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => readSettingsBySchema(waInSchema, config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => readSettingsBySchema(waInSchema, config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const client = findClient(RED, settings.client);
     const options: WaInFilter = {
       includeGroups: settings.includeGroups,
@@ -111,10 +107,9 @@ export default function register(RED: NodeAPI): void {
     }
     showClientState(RED, status, client, counter, true);
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       unsubscribe.forEach((off) => off());
       status.close();
-      done();
     });
   }
 

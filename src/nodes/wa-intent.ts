@@ -3,9 +3,8 @@ import { intentSchema } from "./schemas/wa-intent";
 import { IntentScore } from "../core/nlu/intent-classifier";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { trainedModelGate } from "./kit/trained-models";
-import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 
 type IntentDef = NodeDef & FlowConfigOf<typeof intentSchema>;
@@ -25,12 +24,9 @@ export interface IntentResult {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-intent");
   function WaIntent(this: Node, config: IntentDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => intentSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => intentSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     let classified = 0;
     const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "intents" }, (model, msg, send, done) => {
       const start = clock.now();
@@ -51,12 +47,11 @@ export default function register(RED: NodeAPI): void {
     });
     if (!gate) return;
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => gate.submit(msg, send, done));
+    onInput(RED, node, status, (msg, send, done) => gate.submit(msg, send, done));
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       gate.close();
       status.close();
-      done();
     });
   }
 

@@ -5,12 +5,11 @@ import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
 import { handleAcks } from "./kit/ack-handler";
 import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
-import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { chatQueueRegistry } from "./kit/signals";
 import { StoreHandle, storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type QueueDef = NodeDef & FlowConfigOf<typeof messageQueueSchema>;
@@ -75,12 +74,9 @@ function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: St
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-message-queue");
   function WaMessageQueue(this: Node, config: QueueDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => queueSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => queueSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const queueName = settings.dispatcher.name;
@@ -95,9 +91,9 @@ export default function register(RED: NodeAPI): void {
           return queues.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
         },
       });
-      node.on("close", (_removed: boolean, done: () => void) => {
+      onClose(RED, node, () => {
         status.close();
-        handle.release().then(done, done);
+        return handle.release();
       });
       return;
     }
@@ -142,15 +138,9 @@ export default function register(RED: NodeAPI): void {
     // Messages recovered from the store after a restart leave through this node.
     runtime.attach(node.id, deliverWith((msg) => node.send(msg), clock.now()));
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const accepted = clock.now();
-      let chatId: string;
-      try {
-        chatId = chatKeyOf(RED, msg, settings.keyProperty);
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const chatId = chatKeyOf(RED, msg, settings.keyProperty);
       runtime
         .enqueue(chatId, msg, deliverWith(send, accepted), done)
         .then((outcome) => {
@@ -167,16 +157,11 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, async () => {
       status.close();
       runtime.detach(node.id);
-      queues
-        .release(registryKey(handle.id, queueName), node.id)
-        .then(() => handle.release())
-        .then(done, (error: unknown) => {
-          node.warn(toNodeError(RED, error).message);
-          done();
-        });
+      await queues.release(registryKey(handle.id, queueName), node.id);
+      await handle.release();
     });
   }
 

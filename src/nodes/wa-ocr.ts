@@ -8,10 +8,9 @@ import { sniffImageType } from "../core/media/media-types";
 import { MAX_READ_PIXELS, NO_PREPROCESSING, PreparedImage, PreprocessOptions, imagePixels, preprocessImage, wantsPreprocessing } from "../core/media/ocr/image-preprocess";
 import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
-import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
+import { nodeTexts, startNode } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { createTesseractWorker, languageDataFile } from "../core/media/ocr/tesseract-engine";
-import { runtimeWorld } from "./kit/world";
 
 
 type OcrDef = NodeDef & FlowConfigOf<typeof ocrSchema>;
@@ -36,12 +35,9 @@ export function ocrSettingsFromConfig(config: OcrDef) {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-ocr");
   function WaOcr(this: Node, config: OcrDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => ocrSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => ocrSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const dataFolder = path.join(userDir, "wa-pipeline", "tessdata");
     // The image is prepared inside the pooled job: as many at once as there are workers, within the time limit.

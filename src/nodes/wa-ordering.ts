@@ -4,9 +4,8 @@ import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { orderingSchema } from "./schemas/wa-ordering";
-import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
+import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
 
 
 type OrderingDef = NodeDef & FlowConfigOf<typeof orderingSchema>;
@@ -29,12 +28,9 @@ interface HeldMessage {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-ordering");
   function WaOrdering(this: Node, config: OrderingDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => orderingSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => orderingSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
 
     const showStatus = (force = false) =>
       status.set(() => {
@@ -68,7 +64,7 @@ export default function register(RED: NodeAPI): void {
     const sweeper: TimerHandle = clock.setInterval(() => resequencer.sweep(), 60_000);
     showStatus(true);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const read = (path: string): unknown => {
         try {
           return RED.util.getMessageProperty(msg, path);
@@ -99,13 +95,12 @@ export default function register(RED: NodeAPI): void {
       showStatus();
     });
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(sweeper);
       // Nothing is kept back when the flow stops: what was held goes out in order now.
       resequencer.flush();
       resequencer.close();
       status.close();
-      done();
     });
   }
 

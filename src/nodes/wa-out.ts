@@ -3,11 +3,10 @@ import { waOutSchema } from "./schemas/wa-out";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { StatusReporter, readSettings, disableNode, failMessage, readMessageKey, traceMessage, truncate } from "./kit/node-kit";
+import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, truncate } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 
 type WaOutDef = NodeDef & FlowConfigOf<typeof waOutSchema>;
@@ -21,12 +20,9 @@ interface OutMessage extends NodeMessage {
 
 export default function register(RED: NodeAPI): void {
   function WaOut(this: Node, config: WaOutDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => readSettingsBySchema(waOutSchema, config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => readSettingsBySchema(waOutSchema, config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const client = findClient(RED, settings.client);
     const { chat: chatProperty, quote, maxMediaMB } = settings;
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
@@ -44,7 +40,7 @@ export default function register(RED: NodeAPI): void {
     const unsubscribe = client?.transport?.onStateChange(() => showClientState(RED, status, client, counter, true));
     showClientState(RED, status, client, counter, true);
 
-    node.on("input", (raw: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (raw, send, done) => {
       const msg = raw as OutMessage;
       const start = clock.now();
       const transport = client?.transport;
@@ -102,10 +98,9 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       unsubscribe?.();
       status.close();
-      done();
     });
   }
 

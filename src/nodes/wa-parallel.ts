@@ -4,11 +4,10 @@ import { KeyedDispatcherOptions } from "../core/session/keyed-dispatcher";
 import { quantile } from "../core/perf/perf-monitor";
 import { handleAcks } from "./kit/ack-handler";
 import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./kit/chat-queues";
-import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
-import { runtimeWorld } from "./kit/world";
 
 
 type ParallelDef = NodeDef & FlowConfigOf<typeof parallelSchema>;
@@ -48,12 +47,9 @@ class WaitWindow {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-parallel");
   function WaParallel(this: Node, config: ParallelDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => parallelSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => parallelSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const poolName = settings.dispatcher.name;
 
     if (settings.mode === "release") {
@@ -90,15 +86,9 @@ export default function register(RED: NodeAPI): void {
       }, force);
     showCounts(true);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const accepted = clock.now();
-      let chatId: string;
-      try {
-        chatId = chatKeyOf(RED, msg, settings.keyProperty);
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const chatId = chatKeyOf(RED, msg, settings.keyProperty);
       const callbacks: QueueCallbacks = {
         deliver: (delivered, delivery) => {
           sessionOf(delivered).parallel = delivery;
@@ -124,9 +114,9 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       status.close();
-      pools.release(poolName, node.id).then(done, done);
+      return pools.release(poolName, node.id);
     });
   }
 

@@ -3,9 +3,8 @@ import { TraceSpan } from "../core/envelope";
 import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf/perf-monitor";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { perfMonitorSchema } from "./schemas/wa-perf-monitor";
-import { StatusReporter, nodeTexts, readSettings } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { nodeTexts, onClose, onInput, startNode } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 
 
 type PerfDef = NodeDef & FlowConfigOf<typeof perfMonitorSchema>;
@@ -22,12 +21,9 @@ function formatRate(perSecond: number): string {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-perf-monitor");
   function WaPerfMonitor(this: Node, config: PerfDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => perfSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => perfSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const monitor = new PerformanceMonitor(clock);
     status.set({ fill: "grey", shape: "ring", text: nodeText("perf.waiting", "waiting for messages") }, true);
 
@@ -53,7 +49,7 @@ export default function register(RED: NodeAPI): void {
     };
     const timer: TimerHandle = clock.setInterval(() => emit((msg) => node.send(msg)), settings.intervalMs);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const wa = (msg as { wa?: { trace?: TraceSpan[]; message?: { receivedAt?: number } } }).wa;
       if (msg.topic === "snapshot" && wa === undefined) {
         emit(send);
@@ -65,10 +61,9 @@ export default function register(RED: NodeAPI): void {
       done();
     });
 
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(timer);
       status.close();
-      done();
     });
   }
 

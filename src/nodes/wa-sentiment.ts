@@ -4,10 +4,9 @@ import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "../core/nlu/english-valence";
-import { StatusReporter, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { TextAugment, trainedModelGate } from "./kit/trained-models";
-import { runtimeWorld } from "./kit/world";
 
 
 type SentimentDef = NodeDef & FlowConfigOf<typeof sentimentSchema>;
@@ -32,12 +31,9 @@ function fromModel(model: IntentClassifier, text: string, lexicon: SentimentOpti
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-sentiment");
   function WaSentiment(this: Node, config: SentimentDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => sentimentSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => sentimentSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const counts = { negative: 0, neutral: 0, positive: 0 } as Record<string, number>;
 
     const annotate = (result: SentimentResult & { source: string }, msg: NodeMessage, send: SendFunction, done: DoneFunction, start: number) => {
@@ -70,23 +66,21 @@ export default function register(RED: NodeAPI): void {
         annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),
       );
       if (!gate) return;
-      node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => gate.submit(msg, send, done));
-      node.on("close", (done: () => void) => {
+      onInput(RED, node, status, (msg, send, done) => gate.submit(msg, send, done));
+      onClose(RED, node, () => {
         gate.close();
         status.close();
-        done();
       });
       return;
     }
 
     status.set({ fill: "grey", shape: "dot", text: nodeText("sentiment.lexicon", "lexicon", {}) }, true);
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       annotate({ ...scoreSentiment(textOf(msg), options), source: "lexicon" }, msg, send, done, start);
     });
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       status.close();
-      done();
     });
   }
 

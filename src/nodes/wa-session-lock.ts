@@ -2,12 +2,11 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
-import { StatusReporter, attachError, failMessage, nodeTexts, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { attachError, failMessage, nodeTexts, onClose, onInput, reportError, startNode, traceMessage, translate } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
 import { storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type LockDef = NodeDef & FlowConfigOf<typeof sessionLockSchema>;
@@ -55,12 +54,9 @@ function isGrant(value: unknown): value is LockGrant {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-session-lock");
   function WaSessionLock(this: Node, config: LockDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => lockSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => lockSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const storeHandle = storeOrDisable(RED, node, status, config.store);
     if (!storeHandle) return;
     const managerKey = `${storeHandle.id}|${settings.lockName}`;
@@ -98,7 +94,7 @@ export default function register(RED: NodeAPI): void {
       );
     });
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       if (settings.mode === "release") {
         const grant = (msg as { wa?: { session?: { lock?: unknown } } }).wa?.session?.lock;
@@ -124,13 +120,7 @@ export default function register(RED: NodeAPI): void {
         return;
       }
 
-      let chatId: string;
-      try {
-        chatId = chatKeyOf(RED, msg, settings.keyProperty);
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const chatId = chatKeyOf(RED, msg, settings.keyProperty);
       manager
         .acquire(chatId, { owner: node.id, ttlMs: settings.ttlMs, renewForMs: settings.renewForMs, context: msg }, settings.waitMs)
         .then((grant) => {
@@ -156,16 +146,11 @@ export default function register(RED: NodeAPI): void {
       showCounts();
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, async () => {
       offExpired();
       status.close();
-      managers
-        .release(managerKey, node.id)
-        .then(() => storeHandle.release())
-        .then(done, (error: unknown) => {
-          node.warn(toNodeError(RED, error).message);
-          done();
-        });
+      await managers.release(managerKey, node.id);
+      await storeHandle.release();
     });
   }
 

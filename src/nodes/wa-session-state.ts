@@ -2,11 +2,10 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionStateSchema } from "./schemas/wa-session-state";
 import { WaError } from "../core/errors";
 import { SessionState, SessionStateManager } from "../core/session/session-state";
-import { StatusReporter, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { failMessage, nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 export const STATE_OPERATIONS = ["get", "set", "merge", "delete", "increment"] as const;
@@ -32,12 +31,9 @@ export function stateSettingsFromConfig(config: StateDef) {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-session-state");
   function WaSessionState(this: Node, config: StateDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => stateSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => stateSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const manager = new SessionStateManager(handle.store, clock, { name: settings.name, ttlMs: settings.ttlMs, maxBytes: settings.maxBytes });
@@ -74,7 +70,7 @@ export default function register(RED: NodeAPI): void {
       }
     };
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       let chatId: string;
       let operation: Operation;
@@ -102,9 +98,9 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       status.close();
-      handle.release().then(done, done);
+      return handle.release();
     });
   }
 

@@ -5,9 +5,8 @@ import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { StatusReporter, disableNode, failMessage, nodeTexts, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
+import { disableNode, failMessage, nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
@@ -51,12 +50,9 @@ function asRecords(values: CellValue[][], headerRow: boolean): Array<Record<stri
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-sheets-read");
   function WaSheetsRead(this: Node, config: SheetsReadDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => sheetsReadSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => sheetsReadSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
     if (!sheets?.readCache || !sheets.breaker) {
       disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
@@ -76,7 +72,7 @@ export default function register(RED: NodeAPI): void {
         };
       }, force);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const startedAt = clock.now();
       let key = "";
       if (settings.mode === "lookup") {
@@ -116,10 +112,9 @@ export default function register(RED: NodeAPI): void {
 
     const unsubscribe = breaker.onChange(() => showStatus(true));
     showStatus(true);
-    node.on("close", (done: () => void) => {
+    onClose(RED, node, () => {
       unsubscribe();
       status.close();
-      done();
     });
   }
 

@@ -5,9 +5,8 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { StatusReporter, attachError, disableNode, failMessage, nodeTexts, readSettings, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
@@ -54,12 +53,9 @@ interface Held {
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-sheets-write");
   function WaSheetsWrite(this: Node, config: SheetsWriteDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => sheetsWriteSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => sheetsWriteSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
     if (!sheets?.api || !sheets.breaker || !sheets.spreadsheetId) {
       disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
@@ -115,7 +111,7 @@ export default function register(RED: NodeAPI): void {
     });
     showStatus(true);
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const acceptedAt = clock.now();
       let row: CellValue[];
       try {
@@ -141,13 +137,12 @@ export default function register(RED: NodeAPI): void {
       showStatus();
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       unsubscribe();
       status.close();
       for (const row of batcher.close()) {
         row.context.done(toNodeError(RED, new WaError("sheets.closed", "The Sheets writer is stopping; the row was not written", {})));
       }
-      done();
     });
   }
 

@@ -8,7 +8,7 @@ import { SheetsCallError } from "../core/sheets/append-batcher";
 import { SheetsReadCache } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsReader } from "../core/sheets/google-sheets";
-import { describeError } from "./kit/node-kit";
+import { describeError, onClose } from "./kit/node-kit";
 import { NodeAPI, NodeDef } from "./kit/red";
 import { ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
@@ -91,9 +91,7 @@ export default function register(RED: NodeAPI): void {
         );
         return cache;
       };
-      node.on("close", (done: () => void) => {
-        void (storeHandle?.release() ?? Promise.resolve()).finally(done);
-      });
+      onClose(RED, node, () => storeHandle?.release());
     } catch (error) {
       node.failure = describeError(RED, error);
       node.error(node.failure);

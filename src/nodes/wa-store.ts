@@ -7,7 +7,7 @@ import { MemoryStore } from "../core/store/memory-store";
 import { RedisStore } from "../core/store/redis-store";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
-import { describeError } from "./kit/node-kit";
+import { describeError, onClose } from "./kit/node-kit";
 import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { resolveUserPath } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
@@ -69,18 +69,11 @@ export default function register(RED: NodeAPI): void {
       node.error(node.failure);
     }
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(purgeTimer);
       const store = node.store;
       node.store = undefined;
-      if (!store) {
-        done();
-        return;
-      }
-      store.close().then(done, (error: unknown) => {
-        node.warn(describeError(RED, error));
-        done();
-      });
+      return store?.close();
     });
   }
 

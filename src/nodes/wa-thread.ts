@@ -6,10 +6,9 @@ import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
 import { foldAccents, normalizeText } from "../core/nlu/text";
 import { PerChatState } from "../core/store/per-chat-state";
-import { StatusReporter, failMessage, nodeTexts, readSettings, traceMessage } from "./kit/node-kit";
-import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { storeOrDisable } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
 
 
 type ThreadDef = NodeDef & FlowConfigOf<typeof threadSchema>;
@@ -87,12 +86,9 @@ function nextCloseAt(state: ChatThreadState, options: ThreadOptions): number | u
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-thread");
   function WaThread(this: Node, config: ThreadDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => threadSettingsFromConfig(config));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => threadSettingsFromConfig(config));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     const handle = storeOrDisable(RED, node, status, config.store);
     if (!handle) return;
     const chats = new PerChatState<ChatThreadState>(handle.store, (chatId) => `thread:${settings.name}:${chatId}`, settings.ttlMs);
@@ -137,7 +133,7 @@ export default function register(RED: NodeAPI): void {
     );
     showStatus();
 
-    node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       let read: ReturnType<typeof threadMessageOf>;
       try {
@@ -177,10 +173,10 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    node.on("close", (_removed: boolean, done: () => void) => {
+    onClose(RED, node, () => {
       clock.clearInterval(tick);
       status.close();
-      handle.release().then(done, done);
+      return handle.release();
     });
   }
 

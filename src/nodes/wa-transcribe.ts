@@ -7,14 +7,13 @@ import { EngineWorker, EnginePool } from "../core/media/engine-pool";
 import { parsePhraseList, spokenDigits } from "../core/media/speech/speech";
 import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
-import { StatusReporter, describeError, nodeTexts, readSettings } from "./kit/node-kit";
+import { describeError, nodeTexts, onClose, startNode } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
 import { startAudioSplitThread } from "../core/media/speech/audio-splitting";
 import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "../core/media/speech/speech-cloud";
 import { readAdaptationSource } from "../core/media/speech/speech-adaptation";
 import { HeardSpeech, OfflineSpeechInfo, OfflineSpeechSettings, startOfflineSpeechThread } from "../core/media/speech/speech-offline";
-import { runtimeWorld } from "./kit/world";
 
 
 type EngineName = "offline" | "google" | "openai";
@@ -77,12 +76,9 @@ type Job = CloudSpeechJob;
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-transcribe");
   function WaTranscribe(this: TranscribeNode, config: TranscribeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const settings = readSettings(RED, node, status, () => transcribeSettingsFromConfig(config, node.credentials ?? {}));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => transcribeSettingsFromConfig(config, this.credentials ?? {}));
+    if (!started) return;
+    const { node, clock, status, settings } = started;
     // One token for all of the node's requests in flight.
     const googleTokens = settings.googleKey ? new ServiceAccountTokens(settings.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE) : undefined;
     // Adapting to many recordings can take minutes; a voice note arriving meanwhile waits for it.
@@ -146,7 +142,7 @@ export default function register(RED: NodeAPI): void {
     }
 
     if (!adaptedMeans) status.set({ fill: "grey", shape: "dot", text: idleText() }, true);
-    node.on("close", () => {
+    onClose(RED, node, () => {
       closing = true;
       void adaptationThread?.then((thread) => thread.terminate()).catch(() => undefined);
     });

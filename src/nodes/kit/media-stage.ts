@@ -2,9 +2,8 @@ import { Clock } from "../../core/clock";
 import { WaError } from "../../core/errors";
 import { EnginePool, Timed } from "../../core/media/engine-pool";
 import { attachMediaResult } from "./media-message";
-import { StatusReporter, failMessage, traceMessage, translate } from "./node-kit";
-import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
-
+import { StatusReporter, failMessage, onClose, onInput, traceMessage, translate } from "./node-kit";
+import { DoneFunction, Node, NodeAPI, NodeMessage } from "./red";
 
 export interface MediaStage<Job, Result> {
   /** The key under msg.wa.media (or msg) the result goes to. */
@@ -31,7 +30,7 @@ export function serveMediaStage<Job, Result>(RED: NodeAPI, node: Node, status: S
     showCounts();
   };
 
-  node.on("input", (msg: NodeMessage, send: SendFunction, finish: DoneFunction) => {
+  onInput(RED, node, status, (msg, send, finish) => {
     const start = clock.now();
     Promise.resolve()
       .then(() => stage.prepare(msg))
@@ -52,8 +51,8 @@ export function serveMediaStage<Job, Result>(RED: NodeAPI, node: Node, status: S
       );
     showCounts();
   });
-  node.on("close", (closed: () => void) => {
+  onClose(RED, node, () => {
     status.close();
-    pool.close().then(closed, closed);
+    return pool.close();
   });
 }

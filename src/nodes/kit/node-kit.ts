@@ -1,7 +1,8 @@
 import { Clock, TimerHandle } from "../../core/clock";
 import { addTraceSpan } from "../../core/envelope";
 import { isWaError } from "../../core/errors";
-import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from "./red";
+import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from "./red";
+import { runtimeWorld } from "./world";
 
 /**
  * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
@@ -42,6 +43,45 @@ export function failMessage(RED: NodeAPI, status: StatusReporter, done: DoneFunc
 }
 
 /**
+ * Registers a node's input handler behind the pack's error funnel: a throw, or a promise the handler
+ * returns that rejects, fails only that message (red status, a catalogue code, the Catch node) instead of
+ * escaping to Node-RED without a code.
+ */
+export function onInput(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  handler: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void | Promise<void>,
+): void {
+  node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    try {
+      const result = handler(msg, send, done);
+      if (result instanceof Promise) result.catch((error: unknown) => failMessage(RED, status, done, error));
+    } catch (error) {
+      failMessage(RED, status, done, error);
+    }
+  });
+}
+
+/**
+ * Registers a node's close handler in one shape: `release` stops timers, hands back what the node held
+ * and may return a promise; a failure is logged as a warning and the close always completes.
+ */
+export function onClose(RED: NodeAPI, node: Node, release: (removed: boolean) => unknown): void {
+  node.on("close", (removed: boolean, done: () => void) => {
+    const finish = (error?: unknown) => {
+      if (error !== undefined) node.warn(describeError(RED, error));
+      done();
+    };
+    try {
+      Promise.resolve(release(removed === true)).then(() => finish(), finish);
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
+/**
  * Puts a node out of action for a reason a person can fix (bad settings, a store that
  * cannot open): it logs the reason, shows it in red, and fails every message with it.
  */
@@ -54,6 +94,26 @@ export function disableNode(RED: NodeAPI, node: Node, status: StatusReporter, er
     failure.code = reason.code;
     done(failure);
   });
+}
+
+/** What every pipeline node starts with: itself, the runtime's clock, its status line and its settings. */
+export interface StartedNode<N extends Node, T> {
+  node: N;
+  clock: Clock;
+  status: StatusReporter;
+  settings: T;
+}
+
+/**
+ * Creates the node in Node-RED with its status line and reads its settings; undefined when they
+ * cannot be used (the node is then out of action, saying why).
+ */
+export function startNode<N extends Node, T>(RED: NodeAPI, node: N, config: NodeDef, read: () => T): StartedNode<N, T> | undefined {
+  RED.nodes.createNode(node, config);
+  const clock = runtimeWorld().clock;
+  const status = new StatusReporter(node, clock);
+  const settings = readSettings(RED, node, status, read);
+  return settings === undefined ? undefined : { node, clock, status, settings };
 }
 
 /** Reads a node's settings, or disables the node with the reason and returns undefined. */
