@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor, writeSettings } from "./runtime";
@@ -77,9 +77,10 @@ describe("packaged module in a fresh Node-RED", function () {
     const installed = join(userDir, "node_modules", ...pkg.name.split("/"));
     const top = readdirSync(installed).sort();
     assert.deepEqual(
-      top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json"].includes(entry)),
+      top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json", "resources"].includes(entry)),
       [],
     );
+    assert.ok(existsSync(join(installed, "resources", "editor.js")), "the forms' shared editor code is shipped");
     for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {
       const base = join(installed, file.replace(/\.js$/, ""));
       for (const needed of [

@@ -48,7 +48,7 @@ describe("wa-client node: every option of its form", function () {
       [{ speed: 0 }, /Speed: above 0 and at most 100000/],
       [{ maxGap: -1 }, /Longest pause: 0 to 3600 seconds/],
       [{ stagger: -1 }, /Between conversations: 0 to 3600 seconds/],
-      [{ startDelay: -1 }, /Start after: 0 to 3600 seconds/],
+      [{ startDelay: -1 }, /Start after: 0 to 86400 seconds/],
       [{ source: "file", scriptPath: "" }, /Choose a chat script file/],
       [{ source: "file", scriptPath: "missing.jsonl" }, /Chat script missing.jsonl: not found/],
       [{ source: "file", scriptPath: "/dev/zero" }, /Chat script \/dev\/zero: not a regular file/],

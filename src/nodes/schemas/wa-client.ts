@@ -11,11 +11,20 @@ export const clientSchema = {
   speed: { kind: "number", label: "Speed", default: 30, min: 0, aboveMin: true, max: 100_000, ...simulatorOnly },
   maxGap: { kind: "number", label: "Longest pause", default: 4, min: 0, max: 3600, unit: "seconds", ...simulatorOnly },
   stagger: { kind: "number", label: "Between conversations", default: 1.5, min: 0, max: 3600, unit: "seconds", ...simulatorOnly },
-  startDelay: { kind: "number", label: "Start after", default: 1, min: 0, max: 3600, unit: "seconds", ...simulatorOnly },
+  // Up to a day: the batch command parks its silent simulator that far off.
+  startDelay: { kind: "number", label: "Start after", default: 1, min: 0, max: 86_400, unit: "seconds", ...simulatorOnly },
   loop: { kind: "boolean", label: "Play again", default: true },
   mediaFolder: { kind: "text", label: "Media folder", default: "" },
   // The Cloud API
-  phoneNumberId: { kind: "text", label: "Phone number id", default: "", pattern: "\\d{5,30}", expects: "the digits Meta shows for the number", when: { field: "mode", is: "cloud" } },
+  // Blank until the number is set up: the connection then says what it lacks in its status, as for a missing token.
+  phoneNumberId: {
+    kind: "text",
+    label: "Phone number id",
+    default: "",
+    pattern: "(\\d{5,30})?",
+    expects: "the digits Meta shows for the number",
+    when: { field: "mode", is: "cloud" },
+  },
   apiVersion: { kind: "text", label: "API version", default: "v21.0", pattern: "(v\\d+\\.\\d+)?", expects: "such as v21.0" },
   apiBase: { kind: "text", label: "API base", default: "https://graph.facebook.com", pattern: "(https?://\\S+)?", expects: "an http(s) URL" },
   deliveryStore: { kind: "config", label: "Seen deliveries", type: "wa-store", default: "" },
