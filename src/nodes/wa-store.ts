@@ -1,3 +1,4 @@
+import { isWaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { storeSchema } from "./schemas/wa-store";
 import { mkdirSync } from "node:fs";
@@ -65,8 +66,10 @@ export default function register(RED: NodeAPI): void {
         }, 60_000);
       }
     } catch (error) {
-      node.failure = describeError(RED, error);
-      node.error(node.failure);
+      node.error(describeError(RED, error));
+      // The nodes using this store say "the store is not available (sqlite): …" themselves: keep only the reason.
+      const reason = isWaError(error) && error.code === "store.unavailable" ? error.params.reason : undefined;
+      node.failure = typeof reason === "string" ? reason : describeError(RED, error);
     }
 
     onClose(RED, node, () => {
