@@ -213,6 +213,26 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       { recoverSeconds: 30, reducedBelowScore: 70, label: "degrade" },
       "defaults from the schema, label from the locale file",
     );
+    // The quick start's nodes are labelled from their locale files too, with their settings filled in.
+    const labels = await page.evaluate(() => {
+      const found: Record<string, string> = {};
+      type Labelled = { type: string; mode?: string; _def: { label: (this: unknown) => string } };
+      const RED = (
+        window as unknown as { RED: { nodes: { eachNode(cb: (n: Labelled) => void): void; eachConfig(cb: (n: Labelled) => void): void } } }
+      ).RED;
+      // No named function in here: the test runner's helpers for names do not exist in the page.
+      for (const each of [RED.nodes.eachNode, RED.nodes.eachConfig]) {
+        each((n) => {
+          if (["wa-session-lock", "wa-message-queue", "wa-client"].includes(n.type))
+            found[`${n.type}:${n.mode ?? ""}`] = n._def.label.call(n);
+        });
+      }
+      return found;
+    });
+    assert.deepEqual(
+      [labels["wa-session-lock:acquire"], labels["wa-message-queue:enqueue"], labels["wa-client:simulator"]],
+      ["lock chat", "queue per chat", "WhatsApp simulator"],
+    );
     await page.locator("g[id='degrade-e2e'] rect.red-ui-flow-node").dblclick();
     const minimal = page.locator("#node-input-minimalBelowScore");
     await minimal.waitFor({ state: "visible" });
