@@ -22,7 +22,6 @@ import type { WaClientCredentials, WaClientNode } from "./kit/contracts";
 
 export type WaClientDef = NodeDef & FlowConfigOf<typeof clientSchema>;
 
-export const DEFAULT_CLOUD = { apiBase: clientSchema.apiBase.default, apiVersion: clientSchema.apiVersion.default } as const;
 
 /** Webhook paths: a slash, then letters, digits and - _ / only. */
 export function webhookPathFromConfig(value: unknown): string {

@@ -2,7 +2,7 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
-import { EntitySpan, EntityType, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
@@ -15,7 +15,6 @@ import type { WaSheetsNode } from "./kit/contracts";
 
 type EntitiesDef = NodeDef & FlowConfigOf<typeof entitiesSchema>;
 
-export const RULE_TYPES: readonly EntityType[] = ENTITY_TYPES;
 const COUNTRIES = new Set<string>(getCountries());
 
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
@@ -53,7 +52,7 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
     .split(",")
     .map((t) => t.trim())
     .filter(Boolean);
-  const unknown = types.find((t) => !(RULE_TYPES as readonly string[]).includes(t));
+  const unknown = types.find((t) => !(ENTITY_TYPES as readonly string[]).includes(t));
   if (unknown) throw fail("types", `Unknown entity type: ${unknown.slice(0, 30)}`);
   const catalogue = productCatalogueOf(read.products, read.productFile, userDir);
   const { productSheets, productRange, property } = read;

@@ -44,7 +44,6 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   };
 }
 
-const queues = chatQueueRegistry;
 
 function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   const queue = openQueue(RED, node, settings, handle);
@@ -88,7 +87,7 @@ export default function register(RED: NodeAPI): void {
         producer: "wa-message-queue",
         findRuntime: (delivery) => {
           const storeId = delivery.store === "memory" || typeof delivery.store !== "string" ? handle.id : delivery.store;
-          return queues.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
+          return chatQueueRegistry.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
         },
       });
       onClose(RED, node, () => {
@@ -100,7 +99,7 @@ export default function register(RED: NodeAPI): void {
 
     let runtime: ChatQueueRuntime;
     try {
-      runtime = queues.acquire(registryKey(handle.id, queueName), node.id, () => openRuntime(RED, node, settings, handle), (r) => r.close());
+      runtime = chatQueueRegistry.acquire(registryKey(handle.id, queueName), node.id, () => openRuntime(RED, node, settings, handle), (r) => r.close());
     } catch (error) {
       disableNode(RED, node, status, error);
       return;
@@ -160,7 +159,7 @@ export default function register(RED: NodeAPI): void {
     onClose(RED, node, async () => {
       status.close();
       runtime.detach(node.id);
-      await queues.release(registryKey(handle.id, queueName), node.id);
+      await chatQueueRegistry.release(registryKey(handle.id, queueName), node.id);
       await handle.release();
     });
   }

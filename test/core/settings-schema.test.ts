@@ -146,6 +146,13 @@ describe("settings schema: one description read by the runtime and the editor", 
     }
   });
 
+  it("every node type of the package has a schema in the index the editor reads", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as {
+      "node-red": { nodes: Record<string, string> };
+    };
+    assert.deepEqual(Object.keys(pkg["node-red"].nodes).sort(), Object.keys(schemasByType).sort());
+  });
+
   it("every schema is sound, and each node it describes takes its editor defaults from it", () => {
     for (const [type, schema] of Object.entries(schemasByType)) {
       assert.deepEqual(schemaProblems(schema), [], type);

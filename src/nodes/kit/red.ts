@@ -14,20 +14,8 @@ export const COMMON_NAMESPACE = `${MODULE_NAME}/wa-client`;
 export const PALETTE_CATEGORY = "WhatsApp pipeline";
 
 /** Reads a number from an editor field (they arrive as strings), with a fallback for blanks. */
-export function numberSetting(value: unknown, fallback: number): number {
-  if (value === undefined || value === null || value === "") return fallback;
-  const parsed = typeof value === "number" ? value : Number(value);
-  return Number.isFinite(parsed) ? parsed : Number.NaN;
-}
-
 export function stringSetting(value: unknown, fallback: string): string {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
-}
-
-export function booleanSetting(value: unknown, fallback: boolean): boolean {
-  if (value === true || value === "true") return true;
-  if (value === false || value === "false") return false;
-  return fallback;
 }
 
 /** The parts of Express that the pack's admin endpoints use (Node-RED's httpAdmin is an Express app). */
