@@ -1,13 +1,15 @@
 // Compiles the TypeScript and puts every file Node-RED loads beside each node's .js:
 // dist/nodes/<type>.js, <type>.html, locales/<lang>/<type>.json and icons/.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const dist = join(root, "dist");
 const require = createRequire(import.meta.url);
 
@@ -29,9 +31,29 @@ await build({
   logLevel: "warning",
 });
 
+// The forms' <wa-row> macros are made into form rows from the same schemas (src/editor/form-rows.ts).
+const formsDir = mkdtempSync(join(tmpdir(), "wa-pipeline-forms-"));
+await build({
+  stdin: {
+    contents: 'export { nodeHtml } from "./form-rows"; export { schemasByType } from "../nodes/schemas";',
+    resolveDir: join(root, "src", "editor"),
+    loader: "ts",
+  },
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  outfile: join(formsDir, "forms.cjs"),
+  logLevel: "warning",
+});
+const { nodeHtml, schemasByType } = require(join(formsDir, "forms.cjs"));
+rmSync(formsDir, { recursive: true, force: true });
+
 const nodesOut = join(dist, "nodes");
 for (const file of readdirSync(join(root, "nodes"))) {
-  if (file.endsWith(".html")) cpSync(join(root, "nodes", file), join(nodesOut, file));
+  if (!file.endsWith(".html")) continue;
+  const type = file.replace(/\.html$/, "");
+  const source = readFileSync(join(root, "nodes", file), "utf8");
+  writeFileSync(join(nodesOut, file), nodeHtml(source, type, schemasByType[type] ?? {}, pkg.name));
 }
 cpSync(join(root, "nodes", "locales"), join(nodesOut, "locales"), { recursive: true });
 mkdirSync(join(nodesOut, "icons"), { recursive: true });
@@ -39,7 +61,6 @@ cpSync(join(root, "icons"), join(nodesOut, "icons"), { recursive: true });
 // The photo example's chat script and media: shipped inside dist/ (examples/ holds only flows, one per menu entry).
 cpSync(join(root, "demo-media"), join(dist, "demo-media"), { recursive: true });
 
-const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const problems = [];
 const languages = readdirSync(join(nodesOut, "locales"));
 for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {

@@ -2,7 +2,8 @@ import { WaError } from "./errors";
 
 /**
  * The one message envelope. `msg.payload` stays the user's; the pipeline reads and writes
- * `msg.wa`. Each node owns one key of it and never changes another node's key.
+ * `msg.wa`. Each node owns one key of it (or one key of a stage's part: msg.wa.nlu.intent,
+ * msg.wa.resilience.dedupe, msg.wa.sheets.write) and never changes another node's key.
  */
 export const MESSAGE_TYPES = [
   "chat",
@@ -105,14 +106,81 @@ export interface WaSession {
   [key: string]: unknown;
 }
 
+/** Written by the conversation-intelligence nodes, each under its own key. */
+export interface WaNlu {
+  intent?: unknown;
+  entities?: unknown;
+  sentiment?: unknown;
+  thread?: unknown;
+  flow?: unknown;
+  [key: string]: unknown;
+}
+
+/** Written by wa-dedupe. */
+export type DedupeInfo = { key: string; forgotten: boolean } | { key: string; first: boolean; firstSeenAt: number };
+
+/** Written by wa-ordering. */
+export interface OrderingInfo {
+  late: boolean;
+  waitedMs: number;
+  /** In sequence mode: how many numbers were skipped before this message. */
+  gapBefore?: number;
+}
+
+/** Written by the resilience nodes, each under its own key (`mode` is wa-degrade's). */
+export interface WaResilience {
+  dedupe?: DedupeInfo;
+  ordering?: OrderingInfo;
+  mode?: string;
+  [key: string]: unknown;
+}
+
+/** Written by wa-sheets-read (`read`) and wa-sheets-write (`write`). */
+export interface WaSheets {
+  read?: { range: string; source: string; ageMs: number; rows?: number; key?: string; found?: number };
+  write?: { range: string; key: string; written: true; mode?: "upsert"; foundAfterLostAnswer?: true };
+}
+
 export interface WaEnvelope {
   message: WaMessage;
   session?: WaSession;
-  nlu?: Record<string, unknown>;
+  nlu?: WaNlu;
   media?: Record<string, unknown>;
-  resilience?: Record<string, unknown>;
+  resilience?: WaResilience;
+  sheets?: WaSheets;
   sent?: SentReceipt;
   trace: TraceSpan[];
+}
+
+/** The parts of the envelope a stage's nodes add to, and what each key of a part holds. */
+export interface EnvelopeParts {
+  nlu: WaNlu;
+  resilience: WaResilience;
+  sheets: WaSheets;
+}
+
+/**
+ * Adds one node's result under its key of a stage's part of `msg.wa`, beside the other nodes' keys (the
+ * part is copied, not changed in place, so a message cloned earlier keeps its own). A message without
+ * an envelope gets one holding just that part: everything the pack writes lives under `msg.wa`.
+ */
+export function writeEnvelopePart<S extends keyof EnvelopeParts, K extends keyof EnvelopeParts[S] & string>(
+  msg: object,
+  stage: S,
+  key: K,
+  value: EnvelopeParts[S][K],
+): void {
+  const holder = msg as { wa?: unknown };
+  if (!isRecord(holder.wa)) holder.wa = { trace: [] };
+  const wa = holder.wa as Record<string, unknown>;
+  const part = wa[stage];
+  wa[stage] = { ...(isRecord(part) ? part : {}), [key]: value };
+}
+
+/** The envelope a message carries, typed for reading; undefined when msg.wa is not an object. Not checked: see readEnvelope. */
+export function envelopeOf(msg: object): Partial<WaEnvelope> | undefined {
+  const wa = (msg as { wa?: unknown }).wa;
+  return isRecord(wa) ? (wa as Partial<WaEnvelope>) : undefined;
 }
 
 const CONTROL_CHARS = /\p{Cc}/u;

@@ -1,4 +1,4 @@
-import { checkCarriedChatIds } from "../core/envelope";
+import { checkCarriedChatIds, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { MESSAGE_PROPERTY } from "./schemas/common";
@@ -71,12 +71,12 @@ export default function register(RED: NodeAPI): void {
           if (settings.action === "forget") {
             const forgotten = await dedupe.forget(key);
             counts.forgotten += forgotten ? 1 : 0;
-            (msg as NodeMessage & { dedupe?: unknown }).dedupe = { key, forgotten };
+            writeEnvelopePart(msg, "resilience", "dedupe", { key, forgotten });
             traceMessage(msg, node, start, clock.now());
             send([msg, null]);
           } else {
             const verdict = await dedupe.claim(key);
-            (msg as NodeMessage & { dedupe?: unknown }).dedupe = { key, first: verdict.first, firstSeenAt: verdict.firstSeenAt };
+            writeEnvelopePart(msg, "resilience", "dedupe", { key, first: verdict.first, firstSeenAt: verdict.firstSeenAt });
             if (verdict.first) counts.first += 1;
             else counts.duplicates += 1;
             traceMessage(msg, node, start, clock.now());

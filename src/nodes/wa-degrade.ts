@@ -1,3 +1,4 @@
+import { writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds } from "../core/resilience/degradation";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
@@ -88,9 +89,7 @@ export default function register(RED: NodeAPI): void {
       }
       evaluate(send);
       const mode = policy.mode;
-      (msg as NodeMessage & { degrade?: unknown }).degrade = { mode };
-      const wa = (msg as NodeMessage & { wa?: { resilience?: Record<string, unknown> } }).wa;
-      if (wa && typeof wa === "object") wa.resilience = { ...(wa.resilience ?? {}), mode };
+      writeEnvelopePart(msg, "resilience", "mode", mode);
       traceMessage(msg, node, start, clock.now());
       const out: (NodeMessage | null)[] = new Array<NodeMessage | null>(outputs).fill(null);
       out[settings.routing === "route" ? MODES.indexOf(mode) : 0] = msg;

@@ -1,3 +1,4 @@
+import { writeEnvelopePart, envelopeOf } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
@@ -7,7 +8,7 @@ import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../c
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { StatusReporter, describeError, nodeTexts, onClose, onInput, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { readUserTextFile } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
@@ -132,13 +133,12 @@ export default function register(RED: NodeAPI): void {
       const start = clock.now();
       const raw = readMessageKey(RED, msg, settings.property);
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
-      const wa = (msg as NodeMessage & { wa?: { message?: { chatId?: unknown; from?: unknown; author?: unknown; isGroup?: unknown; timestamp?: unknown }; nlu?: Record<string, unknown> } }).wa;
+      const wa = envelopeOf(msg);
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
       const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, productCatalogue: catalogue, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
-      if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), entities };
-      else (msg as NodeMessage & { entities?: unknown }).entities = entities;
+      writeEnvelopePart(msg, "nlu", "entities", entities);
       messages += 1;
       found += entities.length;
       traceMessage(msg, node, start, clock.now());

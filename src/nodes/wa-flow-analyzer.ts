@@ -1,4 +1,4 @@
-import { checkCarriedChatIds, messageIdText } from "../core/envelope";
+import { checkCarriedChatIds, messageIdText, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
@@ -131,8 +131,7 @@ export default function register(RED: NodeAPI): void {
             ...(averageResponseMs(state) !== undefined ? { averageResponseMs: averageResponseMs(state) } : {}),
             escalated: state.escalated,
           };
-          const wa = (msg as Carried).wa!;
-          wa.nlu = { ...(wa.nlu ?? {}), flow };
+          writeEnvelopePart(msg, "nlu", "flow", flow);
           traceMessage(msg, node, start, clock.now());
           // A reply ends here: wa out's output is wired back to this node, and passing the reply on
           // would send it round the flow again.

@@ -1,10 +1,11 @@
+import { writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { intentSchema } from "./schemas/wa-intent";
 import { IntentScore } from "../core/nlu/intent-classifier";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { trainedModelGate } from "./kit/trained-models";
 import { nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
 
 
 type IntentDef = NodeDef & FlowConfigOf<typeof intentSchema>;
@@ -36,9 +37,7 @@ export default function register(RED: NodeAPI): void {
       const best = scores[0];
       const fallback = text.trim() === "" || best.confidence < settings.threshold;
       const result: IntentResult = { label: fallback ? settings.fallback : best.label, confidence: best.confidence, fallback, alternatives: scores };
-      const wa = (msg as NodeMessage & { wa?: { nlu?: Record<string, unknown> } }).wa;
-      if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), intent: result };
-      else (msg as NodeMessage & { intent?: unknown }).intent = result;
+      writeEnvelopePart(msg, "nlu", "intent", result);
       classified += 1;
       traceMessage(msg, node, start, clock.now());
       send(msg);

@@ -1,4 +1,4 @@
-import { checkCarriedChatIds, validateChatId } from "../core/envelope";
+import { checkCarriedChatIds, validateChatId, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
@@ -47,7 +47,7 @@ export default function register(RED: NodeAPI): void {
       {
         clock,
         release: ({ item, late, waitedMs, gapBefore }) => {
-          (item.msg as NodeMessage & { ordering?: unknown }).ordering = { late, waitedMs, ...(gapBefore > 0 ? { gapBefore } : {}) };
+          writeEnvelopePart(item.msg, "resilience", "ordering", { late, waitedMs, ...(gapBefore > 0 ? { gapBefore } : {}) });
           traceMessage(item.msg, node, item.arrivedAt, clock.now());
           item.send(late ? [null, item.msg] : [item.msg, null]);
           item.done();

@@ -1,3 +1,4 @@
+import { writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sentimentSchema } from "./schemas/wa-sentiment";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
@@ -37,9 +38,7 @@ export default function register(RED: NodeAPI): void {
     const counts = { negative: 0, neutral: 0, positive: 0 } as Record<string, number>;
 
     const annotate = (result: SentimentResult & { source: string }, msg: NodeMessage, send: SendFunction, done: DoneFunction, start: number) => {
-      const wa = (msg as NodeMessage & { wa?: { nlu?: Record<string, unknown> } }).wa;
-      if (wa && typeof wa === "object") wa.nlu = { ...(wa.nlu ?? {}), sentiment: result };
-      else (msg as NodeMessage & { sentiment?: unknown }).sentiment = result;
+      writeEnvelopePart(msg, "nlu", "sentiment", result);
       counts[result.label] = (counts[result.label] ?? 0) + 1;
       traceMessage(msg, node, start, clock.now());
       send(msg);

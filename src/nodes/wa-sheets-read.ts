@@ -1,3 +1,4 @@
+import { writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsReadSchema } from "./schemas/wa-sheets-read";
 import { WaError } from "../core/errors";
@@ -6,7 +7,7 @@ import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
 import { disableNode, failMessage, nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
+import { Node, NodeAPI, NodeDef } from "./kit/red";
 import type { WaSheetsNode } from "./kit/contracts";
 
 
@@ -89,13 +90,13 @@ export default function register(RED: NodeAPI): void {
           const info = { range: settings.range, source: read.source, ageMs: read.ageMs };
           if (settings.mode === "range") {
             RED.util.setMessageProperty(msg, settings.property, asRecords(read.values, settings.headerRow), true);
-            (msg as NodeMessage & { sheets?: unknown }).sheets = { ...info, rows: read.values.length - (settings.headerRow && read.values.length > 0 ? 1 : 0) };
+            writeEnvelopePart(msg, "sheets", "read", { ...info, rows: read.values.length - (settings.headerRow && read.values.length > 0 ? 1 : 0) });
             traceMessage(msg, node, startedAt, clock.now());
             send([msg, null]);
           } else {
             const found = lookupRows(read.values, settings.keyColumn, key, settings.headerRow);
             RED.util.setMessageProperty(msg, settings.property, found.length === 1 ? found[0] : found, true);
-            (msg as NodeMessage & { sheets?: unknown }).sheets = { ...info, key, found: found.length };
+            writeEnvelopePart(msg, "sheets", "read", { ...info, key, found: found.length });
             traceMessage(msg, node, startedAt, clock.now());
             send(found.length > 0 ? [msg, null] : [null, msg]);
           }

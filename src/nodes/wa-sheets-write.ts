@@ -1,3 +1,4 @@
+import { writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsWriteSchema } from "./schemas/wa-sheets-write";
 import { WaError } from "../core/errors";
@@ -82,7 +83,7 @@ export default function register(RED: NodeAPI): void {
         written: (rows: PendingRow<Held>[], alreadyThere: boolean) => {
           if (!alreadyThere) void sheets.readCache?.().invalidate(writtenSheet).catch((error: unknown) => node.debug(`cache: ${String(error)}`));
           for (const { context, key } of rows) {
-            (context.msg as NodeMessage & { sheets?: unknown }).sheets = { range: settings.range, key, written: true, ...(settings.mode === "upsert" ? { mode: "upsert" } : {}), ...(alreadyThere ? { foundAfterLostAnswer: true } : {}) };
+            writeEnvelopePart(context.msg, "sheets", "write", { range: settings.range, key, written: true, ...(settings.mode === "upsert" ? { mode: "upsert" as const } : {}), ...(alreadyThere ? { foundAfterLostAnswer: true as const } : {}) });
             traceMessage(context.msg, node, context.acceptedAt, clock.now());
             context.send([context.msg, null]);
             context.done();

@@ -1,6 +1,6 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { threadSchema } from "./schemas/wa-thread";
-import { checkCarriedChatIds, messageIdText } from "../core/envelope";
+import { checkCarriedChatIds, messageIdText, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
@@ -159,8 +159,7 @@ export default function register(RED: NodeAPI): void {
           track(read.chatId, state);
           report(send, read.chatId, closed);
           const threadId = `t${decision.number}`;
-          const wa = (msg as Carried).wa!;
-          wa.nlu = { ...(wa.nlu ?? {}), thread: { id: threadId, isNew: decision.isNew, reason: decision.reason, similarity: decision.similarity, messages: decision.messages, openedAt: decision.openedAt, participants: decision.participants.length } };
+          writeEnvelopePart(msg, "nlu", "thread", { id: threadId, isNew: decision.isNew, reason: decision.reason, similarity: decision.similarity, messages: decision.messages, openedAt: decision.openedAt, participants: decision.participants.length });
           traceMessage(msg, node, start, clock.now());
           send([msg, null]);
           if (decision.isNew) {

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { MAX_TRACE_SPANS, TraceSpan, addTraceSpan, readEnvelope, validateChatId, withoutUndefined } from "../../src/core/envelope";
+import {
+  MAX_TRACE_SPANS,
+  TraceSpan,
+  addTraceSpan,
+  envelopeOf,
+  readEnvelope,
+  validateChatId,
+  withoutUndefined,
+  writeEnvelopePart,
+} from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
 
 const message = {
@@ -71,5 +80,28 @@ describe("envelope", () => {
 
   it("drops undefined keys", () => {
     assert.deepEqual(Object.keys(withoutUndefined({ a: 1, b: undefined, c: null })), ["a", "c"]);
+  });
+
+  it("writes each node's result under its key of the stage's part, beside the others, without changing a clone's part", () => {
+    const msg = { payload: "hi", wa: { message: { ...message }, trace: [], nlu: { intent: { label: "order" } } } };
+    const earlierClone = msg.wa.nlu;
+    writeEnvelopePart(msg, "nlu", "sentiment", { label: "positive" });
+    writeEnvelopePart(msg, "resilience", "dedupe", { key: "m1", first: true, firstSeenAt: 5 });
+    writeEnvelopePart(msg, "sheets", "write", { range: "Log!A1", key: "m1", written: true });
+    assert.deepEqual(msg.wa.nlu, { intent: { label: "order" }, sentiment: { label: "positive" } });
+    assert.deepEqual(earlierClone, { intent: { label: "order" } }, "the part is replaced, not changed in place");
+    assert.deepEqual(envelopeOf(msg)?.resilience, { dedupe: { key: "m1", first: true, firstSeenAt: 5 } });
+    assert.deepEqual(envelopeOf(msg)?.sheets, { write: { range: "Log!A1", key: "m1", written: true } });
+  });
+
+  it("gives a message without an envelope one that holds just the part: nothing the pack writes lands outside msg.wa", () => {
+    const plain: Record<string, unknown> = { payload: "I want 2 pizzas" };
+    writeEnvelopePart(plain, "nlu", "intent", { label: "order" });
+    assert.deepEqual(plain, { payload: "I want 2 pizzas", wa: { trace: [], nlu: { intent: { label: "order" } } } });
+    const odd: Record<string, unknown> = { wa: "not an object" };
+    writeEnvelopePart(odd, "resilience", "mode", "reduced");
+    assert.deepEqual(odd.wa, { trace: [], resilience: { mode: "reduced" } });
+    assert.equal(envelopeOf({ wa: [1] }), undefined);
+    assert.equal(envelopeOf({}), undefined);
   });
 });

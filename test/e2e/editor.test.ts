@@ -9,6 +9,7 @@ import { Browser, Page, chromium } from "playwright-core";
 import sharp from "sharp";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
+import { schemasByType } from "../../src/nodes/schemas";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
@@ -193,6 +194,58 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.screenshot({ path: join(outputDir, "editor-edit-dialog.png") });
     await page.locator("#node-dialog-cancel").click();
     await lockName.waitFor({ state: "detached" });
+  });
+
+  it("opens every pipeline node's dialog: an input per setting, filled with its schema default, every text translated", async () => {
+    // Fields a form sets from its own script rather than from an input of their name (see the form-rows test).
+    const setByScript = new Set(["wa-entities.types", "wa-thread.topicsInGroups"]);
+    for (const type of PIPELINE_TYPES) {
+      const id = `dialog-${type}`;
+      // As a drop from the palette makes it: every setting at its default.
+      const defaults = await page.evaluate((nodeType) => {
+        const RED = (window as unknown as { RED: { nodes: { getType(type: string): { defaults: Record<string, { value: unknown }> } } } })
+          .RED;
+        return Object.fromEntries(Object.entries(RED.nodes.getType(nodeType).defaults).map(([name, entry]) => [name, entry.value]));
+      }, type);
+      await importIntoEditor(page, [{ ...defaults, id, type, x: 600, y: 700, wires: [] }]);
+      await page.evaluate((nodeId) => {
+        const RED = (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
+        RED.editor.edit(RED.nodes.node(nodeId));
+      }, id);
+      await page.locator("#node-dialog-ok").waitFor({ state: "visible" });
+      const fields = Object.entries(schemasByType[type])
+        .filter(([name, field]) => !setByScript.has(`${type}.${name}`) && field.kind !== "config")
+        .map(([name, field]) => ({
+          name,
+          expected: field.kind === "number" && field.optional === true ? "" : String(field.default),
+          checkbox: field.kind === "boolean",
+        }));
+      const form = await page.evaluate((wanted) => {
+        const read: Record<string, string | null> = {};
+        for (const { name, checkbox } of wanted) {
+          const input = document.querySelector<HTMLInputElement>(`#node-input-${name}`);
+          read[name] = input === null ? null : checkbox ? String(input.checked) : input.value;
+        }
+        const untranslated = Array.from(document.querySelectorAll("#dialog-form [data-i18n]"))
+          .filter((element) => /^wa-[a-z-]+\.[a-zA-Z.-]+$/.test((element.textContent ?? "").trim()) || element.textContent === "")
+          .filter((element) => !(element.getAttribute("data-i18n") ?? "").startsWith("["))
+          .map((element) => element.getAttribute("data-i18n"));
+        return { read, untranslated };
+      }, fields);
+      assert.deepEqual(
+        form.read,
+        Object.fromEntries(fields.map((field) => [field.name, field.expected])),
+        `${type}: the form's inputs hold the schema's defaults`,
+      );
+      assert.deepEqual(form.untranslated, [], `${type}: every text of the form comes from the locale file`);
+      await page.locator("#node-dialog-cancel").click();
+      await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
+      await page.evaluate((nodeId) => {
+        const RED = (window as unknown as { RED: { nodes: { remove(id: string): void }; view: { redraw(full: boolean): void } } }).RED;
+        RED.nodes.remove(nodeId);
+        RED.view.redraw(true);
+      }, id);
+    }
   });
 
   it("fills a degrade node's form from its settings schema and checks it with the runtime's own rules", async () => {

@@ -1,3 +1,4 @@
+import { resilienceOf } from "../support/envelope-parts";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,11 +34,11 @@ describe("wa-dedupe node", () => {
     getNode("d1").receive(envelope("447700900001@c.us", "b", "wamid.2"));
     await until(() => first.length + dup.length === 3);
     assert.deepEqual(first.map((m) => m.payload), ["a", "b"]);
-    assert.deepEqual((dup[0].dedupe as { first: boolean; firstSeenAt: number }).first, false);
-    assert.equal((dup[0].dedupe as { firstSeenAt: number }).firstSeenAt, harness.clock().now());
+    assert.deepEqual((resilienceOf(dup[0]).dedupe as { first: boolean }).first, false);
+    assert.equal((resilienceOf(dup[0]).dedupe as { firstSeenAt: number }).firstSeenAt, harness.clock().now());
     getNode("d2").receive(envelope("447700900001@c.us", "", "wamid.1"));
     await until(() => forgot.length === 1);
-    assert.deepEqual(forgot[0].dedupe, { key: "wamid.1", forgotten: true });
+    assert.deepEqual(resilienceOf(forgot[0]).dedupe, { key: "wamid.1", forgotten: true });
     getNode("d1").receive(envelope("447700900001@c.us", "a after forget", "wamid.1"));
     await until(() => first.length === 3);
     harness.clock().advance(3_600_000);
@@ -58,7 +59,7 @@ describe("wa-dedupe node", () => {
     getNode("d2").receive({ payload: "no envelope, so no wa.message.id" });
     await until(() => first.length + dup.length + errors.length === 4);
     assert.equal(first.length, 2);
-    assert.equal((dup[0].dedupe as { key: string }).key, "447700900001@c.us:A-1");
+    assert.equal(resilienceOf(dup[0]).dedupe!.key, "447700900001@c.us:A-1");
     assert.equal((errors[0].error as { code?: string }).code, "key.missing");
   });
 

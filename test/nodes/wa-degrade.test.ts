@@ -44,7 +44,7 @@ describe("wa-degrade node", () => {
     getNode("g1").receive(envelope("447700900001@c.us", "five"));
     await until(() => outs.full.length === 2);
     assert.deepEqual((outs.changes[2].payload as { mode: string; previous: string }).previous, "minimal");
-    assert.equal((outs.full[1] as { degrade: { mode: string } }).degrade.mode, "full");
+    assert.equal((outs.full[1] as { wa: { resilience: { mode: string } } }).wa.resilience.mode, "full");
   });
 
   it("marks the envelope in mark mode so costly nodes can bypass themselves; an open breaker reduces", async () => {
@@ -59,7 +59,7 @@ describe("wa-degrade node", () => {
     assert.equal(shouldBypass(msg, "minimal"), false);
   });
 
-  const modeOf = (msg: Record<string, unknown>) => (msg as { degrade: { mode: string } }).degrade.mode;
+  const modeOf = (msg: Record<string, unknown>) => (msg as { wa: { resilience: { mode: string } } }).wa.resilience.mode;
   const changes = (seen: Record<string, unknown>[]) => seen.map((m) => (m.payload as { mode: string }).mode);
 
   it("Health score: reads the chosen wa-health-score node without a wire", async () => {

@@ -1,3 +1,4 @@
+import { resilienceOf } from "../support/envelope-parts";
 import assert from "node:assert/strict";
 import orderingNode, { orderingSettingsFromConfig } from "../../src/nodes/wa-ordering";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
@@ -41,10 +42,10 @@ describe("wa-ordering node", () => {
     const chatOf = (m: Record<string, unknown>) => (m.wa as { message: { chatId: string } }).message.chatId;
     assert.deepEqual(ordered.filter((m) => chatOf(m) === "447700900001@c.us").map((m) => m.payload), ["m1", "m2", "m3"]);
     assert.deepEqual(ordered.filter((m) => chatOf(m) === "447700900002@c.us").map((m) => m.payload), ["x1"]);
-    assert.deepEqual(ordered[0].ordering, { late: false, waitedMs: 2000 });
+    assert.deepEqual(resilienceOf(ordered[0]).ordering, { late: false, waitedMs: 2000 });
     getNode("o1").receive(at("447700900001@c.us", "m0", t0));
     await until(() => late.length === 1);
-    assert.deepEqual(late[0].ordering, { late: true, waitedMs: 0 });
+    assert.deepEqual(resilienceOf(late[0]).ordering, { late: true, waitedMs: 0 });
   });
 
   it("sequence mode with a first number: in-order messages pass at once, a gap waits, then is skipped", async () => {
@@ -58,7 +59,7 @@ describe("wa-ordering node", () => {
     harness.clock().advance(2000);
     await until(() => ordered.length === 3);
     assert.deepEqual(ordered.map((m) => m.payload), ["s1", "s2", "s4"]);
-    assert.deepEqual(ordered[2].ordering, { late: false, waitedMs: 2000, gapBefore: 1 });
+    assert.deepEqual(resilienceOf(ordered[2]).ordering, { late: false, waitedMs: 2000, gapBefore: 1 });
   });
 
   it("sends messages without a chat or order value to Catch", async () => {

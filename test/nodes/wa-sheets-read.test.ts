@@ -1,3 +1,4 @@
+import { sheetsOf } from "../support/envelope-parts";
 import assert from "node:assert/strict";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import readNode from "../../src/nodes/wa-sheets-read";
@@ -51,7 +52,7 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     assert.equal(missing.length, 10);
     assert.deepEqual(found.find((m) => (m.payload as string) === "TEA-1")?.product, { sku: "TEA-1", name: "Green tea", price: 3.5 });
     assert.equal(emulator.counts.byMethod["values.get"], 1);
-    const sources = new Set(found.map((m) => (m.sheets as { source: string }).source));
+    const sources = new Set(found.map((m) => sheetsOf(m).read!.source));
     assert.ok(sources.has("cache") || sources.has("joined"), [...sources].join());
   });
 
@@ -66,7 +67,7 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     await until(() => written.length === 1);
     getNode("r1").receive({ payload: "NEW-9" });
     await until(() => found.length === 1);
-    assert.equal((found[0].sheets as { source: string }).source, "fetched");
+    assert.equal(sheetsOf(found[0]).read!.source, "fetched");
     assert.equal(emulator.counts.byMethod["values.get"] >= 2, true);
   });
 
@@ -80,7 +81,7 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     await harness.clock().advanceAsync(400_000);
     getNode("r1").receive({});
     await until(() => found.length === 2);
-    assert.equal((found[1].sheets as { source: string }).source, "stale-after-error");
+    assert.equal(sheetsOf(found[1]).read!.source, "stale-after-error");
   });
 
   it("a read that cannot be answered goes to Catch with the cause (unknown spreadsheet: sheets.notFound)", async () => {
@@ -118,7 +119,7 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     await until(() => found.length === 1);
     getNode("rB").receive({});
     await until(() => found.length === 2);
-    assert.deepEqual(found.map((m) => (m.sheets as { source: string }).source), ["fetched", "shared"]);
+    assert.deepEqual(found.map((m) => sheetsOf(m).read!.source), ["fetched", "shared"]);
     assert.equal(emulator.counts.byMethod["values.get"], 1);
   });
 });

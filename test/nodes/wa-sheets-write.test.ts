@@ -1,3 +1,4 @@
+import { sheetsOf } from "../support/envelope-parts";
 import assert from "node:assert/strict";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import sheetsNode from "../../src/nodes/wa-sheets";
@@ -49,7 +50,7 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     assert.equal(rows.length, 30);
     assert.deepEqual(rows[0], ["wamid.0", "447700900000@c.us", "order 0"]);
     assert.equal(emulator.counts.byMethod["values.append"], 1, "one call for the batch");
-    assert.deepEqual((written[0] as { sheets: unknown }).sheets, { range: "Log!A1", key: "wamid.0", written: true });
+    assert.deepEqual(sheetsOf(written[0]).write, { range: "Log!A1", key: "wamid.0", written: true });
   });
 
   it("sends each message to the dead-letter output with the cause when the key was deleted", async () => {
@@ -101,7 +102,7 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
       ["order-2", "447700900001@c.us", "paid"],
     ]);
     assert.deepEqual([emulator.counts.byMethod["values.get"], emulator.counts.byMethod["values.batchUpdate"], emulator.counts.byMethod["values.append"]], [1, 1, 1]);
-    assert.equal((written[0].sheets as { mode?: string }).mode, "upsert");
+    assert.equal(sheetsOf(written[0]).write!.mode, "upsert");
   });
 
   it("bad input: a bad range, too many columns, an unknown spreadsheet each dead-letter their messages with the cause; the good rows are written, formulas stay text", async () => {
@@ -131,7 +132,7 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     getNode("tooWide").receive(envelope("447700900001@c.us", "x", "wamid.wide"));
     getNode("unknown").receive(envelope("447700900001@c.us", "x", "wamid.unknown"));
     await until(() => written.length + dead.length === 5);
-    assert.deepEqual(written.map((m) => (m.sheets as { key: string }).key).sort(), ["wamid.good1", "wamid.good2"]);
+    assert.deepEqual(written.map((m) => sheetsOf(m).write!.key).sort(), ["wamid.good1", "wamid.good2"]);
     const cause = (id: string) => (dead.find((m) => (m.wa as { message: { id: string } }).message.id === id)?.error ?? {}) as { code?: string; message?: string };
     assert.equal(cause("wamid.range").code, "sheets.rejected");
     assert.match(String(cause("wamid.range").message), /Unable to parse range: Nope!/);

@@ -6,7 +6,7 @@ export const sessionStateSchema = {
   store: { kind: "config", label: "Store", type: "wa-store", default: "" },
   stateName: { kind: "text", label: "State name", default: "default", ...STORE_NAME },
   key: { kind: "text", label: "Chat key", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
-  operation: { kind: "choice", label: "Operation", default: "get", options: ["get", "set", "merge", "delete", "increment", "topic"] },
+  operation: { kind: "choice", label: "Operation", default: "get", options: ["get", "merge", "set", "increment", "delete", "topic"] },
   value: { kind: "text", label: "Value from", default: "payload", ...MESSAGE_PROPERTY },
   path: {
     kind: "text",
