@@ -6,11 +6,23 @@ import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validateP
 import { Store } from "../core/store/store";
 import { findClient } from "./kit/client-ref";
 import { reviveMessage, serialiseMessage } from "./kit/message-codec";
-import { StatusReporter, disableNode, failMessage, nodeTexts, onClose, onInput, readMessageKey, readSettings, reportError, toNodeError, traceMessage, translate } from "./kit/node-kit";
+import {
+  StatusReporter,
+  disableNode,
+  failMessage,
+  nodeTexts,
+  onClose,
+  onInput,
+  readMessageKey,
+  readSettings,
+  reportError,
+  toNodeError,
+  traceMessage,
+  translate,
+} from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
-
 
 type BatchSendDef = NodeDef & FlowConfigOf<typeof batchSendSchema>;
 
@@ -122,12 +134,16 @@ export default function register(RED: NodeAPI): void {
     const showStatus = (force = false) =>
       status.set(() => {
         const stats = pacer.stats();
-        const text = nodeText("pacer.counts", `${stats.queued} queued · ETA ${Math.ceil(stats.etaMs / 1000)} s · ${stats.sent} sent · ${stats.failed} failed`, {
-          queued: stats.queued,
-          eta: Math.ceil(stats.etaMs / 1000),
-          sent: stats.sent,
-          failed: stats.failed,
-        });
+        const text = nodeText(
+          "pacer.counts",
+          `${stats.queued} queued · ETA ${Math.ceil(stats.etaMs / 1000)} s · ${stats.sent} sent · ${stats.failed} failed`,
+          {
+            queued: stats.queued,
+            eta: Math.ceil(stats.etaMs / 1000),
+            sent: stats.sent,
+            failed: stats.failed,
+          },
+        );
         if (lastFailure && stats.queued === 0) return { fill: "red", shape: "ring", text: `${text} · ${lastFailure}` };
         return { fill: stats.queued > 0 ? "yellow" : "green", shape: stats.queued > 0 ? "ring" : "dot", text };
       }, force);
@@ -137,7 +153,10 @@ export default function register(RED: NodeAPI): void {
       random: Math.random,
       send: (item) => {
         const transport = client?.transport;
-        if (!transport) throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" });
+        if (!transport)
+          throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", {
+            state: "none",
+          });
         return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });
       },
       showTyping: async (chatId, durationMs, item) => {
@@ -167,9 +186,18 @@ export default function register(RED: NodeAPI): void {
       },
       retrying: (item, error, delayMs) => {
         const reason = toNodeError(RED, error).message;
-        node.warn(translate(RED, "errors.pacer.retrying", `Chat ${item.chatId}: sending failed (${reason}); attempt ${item.attempts + 1} in ${delayMs} ms`, { chatId: item.chatId, reason, attempt: item.attempts + 1, delayMs }));
+        node.warn(
+          translate(
+            RED,
+            "errors.pacer.retrying",
+            `Chat ${item.chatId}: sending failed (${reason}); attempt ${item.attempts + 1} in ${delayMs} ms`,
+            { chatId: item.chatId, reason, attempt: item.attempts + 1, delayMs },
+          ),
+        );
       },
-      ...(outbox ? { persist: (item: OutgoingItem<Held>) => outbox!.write(item), forget: (item: OutgoingItem<Held>) => outbox!.remove(item) } : {}),
+      ...(outbox
+        ? { persist: (item: OutgoingItem<Held>) => outbox!.write(item), forget: (item: OutgoingItem<Held>) => outbox!.remove(item) }
+        : {}),
     });
 
     // After a restart, what the outbox kept is sent first, from this node's output.
@@ -190,7 +218,15 @@ export default function register(RED: NodeAPI): void {
       const payload = msg.payload;
       const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
       if (typeof text !== "string" || text.trim() === "") {
-        failMessage(RED, status, done, new WaError(typeof text === "string" ? "transport.emptyText" : "transport.notText", "The text to send (msg.payload) must be a non-empty string"));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError(
+            typeof text === "string" ? "transport.emptyText" : "transport.notText",
+            "The text to send (msg.payload) must be a non-empty string",
+          ),
+        );
         return;
       }
       const incomingId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;

@@ -3,9 +3,8 @@ import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { clientHealthSchema } from "./schemas/wa-client-health";
 import { findClient } from "./kit/client-ref";
-import { nodeTexts, onClose, onInput, startNode } from "./kit/node-kit";
+import { onClose, onInput, startNode } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
-
 
 type HealthDef = NodeDef & FlowConfigOf<typeof clientHealthSchema>;
 
@@ -27,18 +26,19 @@ export function clientHealthReading(nodeId: string): ClientHealthSnapshot | unde
 const FILL: Record<HealthLevel, "green" | "yellow" | "red"> = { healthy: "green", degraded: "yellow", down: "red" };
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-client-health");
   function WaClientHealth(this: Node, config: HealthDef) {
     const started = startNode(RED, this, config, () => clientHealthSettings(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const client = findClient(RED, config.client);
     const monitor = new ClientHealthMonitor(clock, settings.options);
     const off: (() => void)[] = [];
     let lastKey = "";
 
     const report = (send: (msg: NodeMessage) => void, always: boolean) => {
-      const snapshot = client?.transport ? monitor.snapshot() : { ...monitor.snapshot(), level: "down" as const, reason: client?.failure ?? "no connection configured" };
+      const snapshot = client?.transport
+        ? monitor.snapshot()
+        : { ...monitor.snapshot(), level: "down" as const, reason: client?.failure ?? "no connection configured" };
       const key = `${snapshot.level}|${snapshot.state}`;
       if (!always && key === lastKey) return;
       lastKey = key;

@@ -7,7 +7,7 @@ import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
 import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
-import { describeError, onClose } from "./kit/node-kit";
+import { describeError, onClose, userDirOf } from "./kit/node-kit";
 import { mountWebhook } from "./kit/cloud-webhook";
 import { mediaFolderReader } from "../core/transport/media-folder";
 import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
@@ -19,9 +19,7 @@ import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import type { WaClientCredentials, WaClientNode } from "./kit/contracts";
 
-
 export type WaClientDef = NodeDef & FlowConfigOf<typeof clientSchema>;
-
 
 /** Webhook paths: a slash, then letters, digits and - _ / only. */
 export function webhookPathFromConfig(value: unknown): string {
@@ -34,14 +32,16 @@ export function webhookPathFromConfig(value: unknown): string {
 
 /** Age limit of webhook deliveries, in hours: 0 (any age) to 30 days; blank is 24 hours. */
 export function maxDeliveryAgeFromConfig(value: unknown): number {
-  return readSettingsBySchema({ maxDeliveryAgeHours: clientSchema.maxDeliveryAgeHours }, { maxDeliveryAgeHours: value }).maxDeliveryAgeHours * 3600_000;
+  return (
+    readSettingsBySchema({ maxDeliveryAgeHours: clientSchema.maxDeliveryAgeHours }, { maxDeliveryAgeHours: value }).maxDeliveryAgeHours *
+    3600_000
+  );
 }
 
 /** Seen ids live as long as a redelivery of them could still be accepted. */
 function seenIdsLifetime(maxAgeMs: number): number {
   return maxAgeMs > 0 ? maxAgeMs + 3600_000 : 7 * 24 * 3600_000;
 }
-
 
 export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
   const read = readSettingsBySchema(clientSchema, config);
@@ -60,7 +60,7 @@ function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
   const { source, scriptPath: given } = readSettingsBySchema(clientSchema, config);
   if (source !== "file") return DEMO_SCRIPT;
   if (!given) throw new WaError("config.invalid", "Choose a chat script file (JSONL) or the built-in demo", { field: "scriptPath" });
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const userDir = userDirOf(RED);
   let text: string;
   try {
     text = readUserTextFile(userDir, given, SIMULATOR_LIMITS.maxScriptBytes, "Chat script", "scriptPath").text;
@@ -108,14 +108,16 @@ export default function register(RED: NodeAPI): void {
         } else {
           // No store chosen: an embedded file in the user directory, so a restart does not forget what was delivered.
           try {
-            const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+            const userDir = userDirOf(RED);
             const file = path.join(userDir, "wa-pipeline", `cloud-deliveries-${node.id.replace(/[^A-Za-z0-9_-]/g, "_")}.db`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
             const embedded = new SqliteStore({ file, clock: runtimeWorld().clock });
             ownDeliveryStore = embedded;
             seen = storeDeliveryMemory(embedded, seenPrefix, ttlMs);
           } catch (error) {
-            node.warn(`${describeError(RED, error)}: seen deliveries are kept in memory only, so a redelivery after a restart is passed on again`);
+            node.warn(
+              `${describeError(RED, error)}: seen deliveries are kept in memory only, so a redelivery after a restart is passed on again`,
+            );
             seen = memoryDeliveryMemory();
           }
         }
@@ -137,14 +139,18 @@ export default function register(RED: NodeAPI): void {
           (url, init) => fetch(url, init),
           seen,
         );
-        unmount = mountWebhook(RED, webhookPathFromConfig(read.webhookPath), transport, (problem) => node.warn(describeError(RED, problem)));
+        unmount = mountWebhook(RED, webhookPathFromConfig(read.webhookPath), transport, (problem) =>
+          node.warn(describeError(RED, problem)),
+        );
         node.transport = transport;
       } else if (mode === "whatsapp-web") {
         const pairingPhoneNumber = read.pairingPhone.replace(/[\s+()-]/g, "");
         if (pairingPhoneNumber !== "" && !/^\d{8,15}$/.test(pairingPhoneNumber)) {
-          throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", { field: "pairingPhone" });
+          throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", {
+            field: "pairingPhone",
+          });
         }
-        const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+        const userDir = userDirOf(RED);
         const storeId = read.sessionStore;
         const openSessionStore = () => {
           sessionStoreHandle ??= acquireStore(RED, node.id, storeId);
@@ -168,7 +174,7 @@ export default function register(RED: NodeAPI): void {
         // Config nodes are created one after another; the session store's may come after this one.
         setImmediate(() => transport.start());
       } else {
-        const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+        const userDir = userDirOf(RED);
         const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config), userDir));
         node.transport = simulator;
         // Node-RED creates config nodes first and the nodes that use them right after, in the

@@ -7,17 +7,18 @@ import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./kit/message-codec";
-import { describeError, nodeTexts, onClose, onInput, startNode, toNodeError } from "./kit/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { memoryStoreNote, storeOrDisable } from "./kit/store-provider";
-
+import { describeError, onClose, onInput, toNodeError } from "./kit/node-kit";
+import { AdminRequest, AdminResponse, adminRoutes, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
+import { memoryStoreNote, startStoredNode } from "./kit/store-provider";
 
 type DeadLetterDef = NodeDef & FlowConfigOf<typeof deadLetterSchema>;
 
 export function deadLetterSettingsFromConfig(config: DeadLetterDef) {
   const read = readSettingsBySchema(deadLetterSchema, config);
   if (read.maxBackoffMinutes < read.backoffSeconds / 60) {
-    throw new WaError("config.invalid", `Longest wait: at least the first wait (${read.backoffSeconds} seconds)`, { field: "maxBackoffMinutes" });
+    throw new WaError("config.invalid", `Longest wait: at least the first wait (${read.backoffSeconds} seconds)`, {
+      field: "maxBackoffMinutes",
+    });
   }
   return {
     name: read.dlqName,
@@ -56,13 +57,10 @@ function runtimeIdentity(RED: NodeAPI): string {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-dead-letter");
   function WaDeadLetter(this: WaDeadLetterNode, config: DeadLetterDef) {
-    const started = startNode(RED, this, config, () => deadLetterSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => deadLetterSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const handle = storeOrDisable(RED, node, status, config.store);
-    if (!handle) return;
+    const { node, clock, status, settings, handle, text: nodeText } = started;
     const holder = runtimeIdentity(RED);
     const volatile = memoryStoreNote(RED, handle);
     const dlq = new DeadLetterStore(handle.store, clock, Math.random, () => randomUUID(), settings.options);
@@ -71,9 +69,20 @@ export default function register(RED: NodeAPI): void {
 
     const showStatus = () => {
       const oldestMinutes = Math.round(metrics.oldestAgeMs / 60_000);
-      const counts = nodeText("deadLetter.counts", `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`, { ...metrics, oldestMinutes });
+      const counts = nodeText(
+        "deadLetter.counts",
+        `${metrics.waiting} waiting · ${metrics.replaying} replaying · ${metrics.exhausted} exhausted · oldest ${oldestMinutes} min`,
+        { ...metrics, oldestMinutes },
+      );
       const text = volatile ? `${counts} · ${volatile}` : counts;
-      status.set({ fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 || volatile ? "yellow" : "green", shape: metrics.depth > 0 || volatile ? "ring" : "dot", text }, true);
+      status.set(
+        {
+          fill: metrics.exhausted > 0 ? "red" : metrics.depth > 0 || volatile ? "yellow" : "green",
+          shape: metrics.depth > 0 || volatile ? "ring" : "dot",
+          text,
+        },
+        true,
+      );
     };
     const refreshMetrics = async () => {
       metrics = await dlq.metrics();
@@ -97,7 +106,8 @@ export default function register(RED: NodeAPI): void {
         replayOut(entry, by);
         count += 1;
       }
-      if (id !== "all" && count === 0 && !(await dlq.get(id))) throw new WaError("deadLetter.notFound", `No dead letter with the id ${id}`, { id });
+      if (id !== "all" && count === 0 && !(await dlq.get(id)))
+        throw new WaError("deadLetter.notFound", `No dead letter with the id ${id}`, { id });
       await refreshMetrics();
       return count;
     };
@@ -137,7 +147,8 @@ export default function register(RED: NodeAPI): void {
     dlq
       .requeueInterruptedReplays(holder)
       .then((requeued) => {
-        if (requeued > 0) node.log(nodeText("deadLetter.requeued", `${requeued} replays interrupted by the restart wait again`, { count: requeued }));
+        if (requeued > 0)
+          node.log(nodeText("deadLetter.requeued", `${requeued} replays interrupted by the restart wait again`, { count: requeued }));
         return refreshMetrics();
       })
       .catch((error: unknown) => node.warn(describeError(RED, error)));
@@ -146,19 +157,36 @@ export default function register(RED: NodeAPI): void {
     const report = (send: SendFunction, topic: string, payload: unknown) => send([null, { topic: `dead-letter:${topic}`, payload }]);
 
     const record = async (msg: NodeMessage, send: SendFunction) => {
-      const carried = msg as NodeMessage & { error?: { message?: unknown; code?: unknown; source?: { id?: unknown; type?: unknown; name?: unknown } }; deadLetter?: { id?: unknown } };
+      const carried = msg as NodeMessage & {
+        error?: { message?: unknown; code?: unknown; source?: { id?: unknown; type?: unknown; name?: unknown } };
+        deadLetter?: { id?: unknown };
+      };
       const error = carried.error ?? {};
       const { error: _error, deadLetter: _letter, ...rest } = carried;
       const body = serialiseMessage(rest as NodeMessage);
       if (Buffer.byteLength(body) > MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES) {
-        throw new WaError("store.valueTooLarge", `The failed message is ${Buffer.byteLength(body)} bytes, over what the store keeps`, { key: "the failed message", bytes: Buffer.byteLength(body), max: MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES });
+        throw new WaError("store.valueTooLarge", `The failed message is ${Buffer.byteLength(body)} bytes, over what the store keeps`, {
+          key: "the failed message",
+          bytes: Buffer.byteLength(body),
+          max: MAX_STORE_VALUE_BYTES - ENTRY_OVERHEAD_BYTES,
+        });
       }
       const chatId = (rest as { wa?: { message?: { chatId?: unknown } } }).wa?.message?.chatId;
-      const source = error.source && typeof error.source === "object" ? { id: String(error.source.id ?? "").slice(0, 64), type: String(error.source.type ?? "").slice(0, 64), ...(error.source.name ? { name: String(error.source.name).slice(0, 100) } : {}) } : undefined;
+      const source =
+        error.source && typeof error.source === "object"
+          ? {
+              id: String(error.source.id ?? "").slice(0, 64),
+              type: String(error.source.type ?? "").slice(0, 64),
+              ...(error.source.name ? { name: String(error.source.name).slice(0, 100) } : {}),
+            }
+          : undefined;
       const entry = await dlq.record({
         ...(typeof carried.deadLetter?.id === "string" ? { id: carried.deadLetter.id } : {}),
         body,
-        error: { message: String(error.message ?? "unknown error").slice(0, 2000), ...(typeof error.code === "string" ? { code: error.code.slice(0, 64) } : {}) },
+        error: {
+          message: String(error.message ?? "unknown error").slice(0, 2000),
+          ...(typeof error.code === "string" ? { code: error.code.slice(0, 64) } : {}),
+        },
         ...(source ? { source } : {}),
         ...(typeof chatId === "string" ? { chatId: chatId.slice(0, 256) } : {}),
       });
@@ -167,7 +195,8 @@ export default function register(RED: NodeAPI): void {
     };
 
     onInput(RED, node, status, (msg, send, done) => {
-      const topic = typeof msg.topic === "string" && msg.topic.startsWith("dead-letter:") ? msg.topic.slice("dead-letter:".length) : undefined;
+      const topic =
+        typeof msg.topic === "string" && msg.topic.startsWith("dead-letter:") ? msg.topic.slice("dead-letter:".length) : undefined;
       const letter = (msg as NodeMessage & { deadLetter?: { id?: unknown } }).deadLetter;
       const hasError = (msg as NodeMessage & { error?: unknown }).error !== undefined;
       const target = typeof msg.payload === "string" && msg.payload !== "" ? msg.payload.slice(0, 100) : "all";
@@ -188,7 +217,10 @@ export default function register(RED: NodeAPI): void {
               report(send, "purged", { purged: await purge(target) });
               break;
             case "list": {
-              const options = (typeof msg.payload === "object" && msg.payload !== null ? msg.payload : {}) as { limit?: unknown; offset?: unknown };
+              const options = (typeof msg.payload === "object" && msg.payload !== null ? msg.payload : {}) as {
+                limit?: unknown;
+                offset?: unknown;
+              };
               const limit = Math.min(1000, Math.max(1, Number(options.limit) || 100));
               report(send, "list", await node.control!.list(limit, Math.max(0, Number(options.offset) || 0)));
               break;
@@ -215,7 +247,13 @@ export default function register(RED: NodeAPI): void {
         const id = letter.id;
         run = () => dlq.remove(id).then(refreshMetrics);
       } else {
-        node.warn(nodeText("deadLetter.nothingToDo", "A message without msg.error, msg.deadLetter or a dead-letter: command was ignored; wire a Catch node or an error output here", {}));
+        node.warn(
+          nodeText(
+            "deadLetter.nothingToDo",
+            "A message without msg.error, msg.deadLetter or a dead-letter: command was ignored; wire a Catch node or an error output here",
+            {},
+          ),
+        );
         done();
         return;
       }
@@ -228,7 +266,11 @@ export default function register(RED: NodeAPI): void {
           // Not done(error): a Catch node feeding this node would see its own failure again.
           const text = describeError(RED, error);
           node.error(text);
-          report(send, "refused", { reason: text, code: (error as { code?: unknown }).code, ...(topic === undefined ? { message: msg } : {}) });
+          report(send, "refused", {
+            reason: text,
+            code: (error as { code?: unknown }).code,
+            ...(topic === undefined ? { message: msg } : {}),
+          });
           status.set({ fill: "red", shape: "ring", text: text.slice(0, 60) }, true);
           done();
         },
@@ -248,15 +290,12 @@ export default function register(RED: NodeAPI): void {
   registerDeadLetterEndpoints(RED);
 }
 
-
 /**
  * The editor's dead-letter panel and the node's button: list, inspect, replay and purge,
  * behind Node-RED's admin permissions (wa-dead-letter.read / .write).
  */
 function registerDeadLetterEndpoints(RED: NodeAPI): void {
-  const admin = RED.httpAdmin as unknown as AdminApp;
-  const read = RED.auth.needsPermission("wa-dead-letter.read");
-  const write = RED.auth.needsPermission("wa-dead-letter.write");
+  const { admin, read, write } = adminRoutes(RED, "wa-dead-letter");
   const controlOf = (req: AdminRequest, res: AdminResponse): DeadLetterControl | undefined => {
     const node = req.params.id ? (RED.nodes.getNode(req.params.id) as WaDeadLetterNode | null) : null;
     if (!node?.control) {
@@ -268,7 +307,8 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
   const answer = (res: AdminResponse, work: Promise<unknown>) =>
     work.then(
       (body) => res.json(body),
-      (error: unknown) => res.status((error as { code?: unknown }).code === "deadLetter.notFound" ? 404 : 500).json({ error: describeError(RED, error) }),
+      (error: unknown) =>
+        res.status((error as { code?: unknown }).code === "deadLetter.notFound" ? 404 : 500).json({ error: describeError(RED, error) }),
     );
   const entryOf = (req: AdminRequest): string | "all" => {
     const entry = (typeof req.body === "object" && req.body !== null ? (req.body as { entry?: unknown }).entry : undefined) ?? "all";
@@ -295,10 +335,18 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
   });
   admin.post("/wa-pipeline/dead-letters/:id/replay", write, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
-    if (control) answer(res, control.replay(entryOf(req)).then((replayed) => ({ replayed })));
+    if (control)
+      answer(
+        res,
+        control.replay(entryOf(req)).then((replayed) => ({ replayed })),
+      );
   });
   admin.post("/wa-pipeline/dead-letters/:id/purge", write, (req: AdminRequest, res: AdminResponse) => {
     const control = controlOf(req, res);
-    if (control) answer(res, control.purge(entryOf(req)).then((purged) => ({ purged })));
+    if (control)
+      answer(
+        res,
+        control.purge(entryOf(req)).then((purged) => ({ purged })),
+      );
   });
 }

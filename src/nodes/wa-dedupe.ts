@@ -4,10 +4,9 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { MESSAGE_PROPERTY } from "./schemas/common";
 import { dedupeSchema } from "./schemas/wa-dedupe";
 import { Deduplicator } from "../core/resilience/deduplicator";
-import { disableNode, failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { disableNode, failMessage, onInput, startNode, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
-import { storeOrDisable } from "./kit/store-provider";
-
+import { releaseOnClose, storeOrDisable } from "./kit/store-provider";
 
 type DedupeDef = NodeDef & FlowConfigOf<typeof dedupeSchema>;
 
@@ -22,17 +21,21 @@ export function dedupeSettingsFromConfig(config: DedupeDef) {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-dedupe");
   function WaDedupe(this: Node, config: DedupeDef) {
     const started = startNode(RED, this, config, () => dedupeSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     let expression: ReturnType<NodeAPI["util"]["prepareJSONataExpression"]> | undefined;
     if (settings.keyType === "jsonata") {
       try {
         expression = RED.util.prepareJSONataExpression(settings.key, node);
       } catch (error) {
-        disableNode(RED, node, status, new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" }));
+        disableNode(
+          RED,
+          node,
+          status,
+          new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" }),
+        );
         return;
       }
     }
@@ -53,7 +56,16 @@ export default function register(RED: NodeAPI): void {
       }
       const prepared = expression;
       return new Promise((resolve, reject) =>
-        RED.util.evaluateJSONataExpression(prepared, msg, (error, value) => (error ? reject(new WaError("key.invalid", `msg.${settings.key} cannot be used as a key: the expression failed (${error.message})`, { property: settings.key, reason: `the expression failed (${error.message})` })) : resolve(value))),
+        RED.util.evaluateJSONataExpression(prepared, msg, (error, value) =>
+          error
+            ? reject(
+                new WaError("key.invalid", `msg.${settings.key} cannot be used as a key: the expression failed (${error.message})`, {
+                  property: settings.key,
+                  reason: `the expression failed (${error.message})`,
+                }),
+              )
+            : resolve(value),
+        ),
       );
     };
 
@@ -64,10 +76,19 @@ export default function register(RED: NodeAPI): void {
         .then(() => keyOf(msg))
         .then(async (raw) => {
           if (raw === undefined || raw === null || raw === "") {
-            throw new WaError("key.missing", `The message has no idempotency key (${settings.keyType === "msg" ? `msg.${settings.key}` : settings.key})`, { property: settings.key });
+            throw new WaError(
+              "key.missing",
+              `The message has no idempotency key (${settings.keyType === "msg" ? `msg.${settings.key}` : settings.key})`,
+              { property: settings.key },
+            );
           }
           const key = typeof raw === "string" ? raw : JSON.stringify(raw);
-          if (key.length > MAX_DEDUPE_KEY_CHARS) throw new WaError("key.invalid", `msg.${settings.key} cannot be used as a key: it is longer than ${MAX_DEDUPE_KEY_CHARS} characters`, { property: settings.key, reason: `it is longer than ${MAX_DEDUPE_KEY_CHARS} characters` });
+          if (key.length > MAX_DEDUPE_KEY_CHARS)
+            throw new WaError(
+              "key.invalid",
+              `msg.${settings.key} cannot be used as a key: it is longer than ${MAX_DEDUPE_KEY_CHARS} characters`,
+              { property: settings.key, reason: `it is longer than ${MAX_DEDUPE_KEY_CHARS} characters` },
+            );
           if (settings.action === "forget") {
             const forgotten = await dedupe.forget(key);
             counts.forgotten += forgotten ? 1 : 0;
@@ -88,17 +109,17 @@ export default function register(RED: NodeAPI): void {
             text:
               settings.action === "forget"
                 ? nodeText("dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
-                : nodeText("dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, { first: counts.first, duplicates: counts.duplicates }),
+                : nodeText("dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, {
+                    first: counts.first,
+                    duplicates: counts.duplicates,
+                  }),
           }));
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    onClose(RED, node, () => {
-      status.close();
-      return handle.release();
-    });
+    releaseOnClose(RED, { node, status, handle });
   }
 
   RED.nodes.registerType("wa-dedupe", WaDedupe);

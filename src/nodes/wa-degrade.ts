@@ -1,9 +1,15 @@
 import { writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
-import { DEFAULT_DEGRADATION, DegradationInputs, DegradationMode, DegradationPolicy, DegradationThresholds } from "../core/resilience/degradation";
+import {
+  DEFAULT_DEGRADATION,
+  DegradationInputs,
+  DegradationMode,
+  DegradationPolicy,
+  DegradationThresholds,
+} from "../core/resilience/degradation";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { degradeSchema } from "./schemas/wa-degrade";
-import { nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { lastHealthScore, queueDepth } from "./kit/signals";
 import type { WaSheetsNode } from "./kit/contracts";
@@ -30,11 +36,10 @@ export function degradeSettingsFromConfig(config: DegradeDef) {
 const MODES: DegradationMode[] = ["full", "reduced", "minimal"];
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-degrade");
   function WaDegrade(this: Node, config: DegradeDef) {
     const started = startNode(RED, this, config, () => degradeSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const policy = new DegradationPolicy(settings.thresholds);
     const heard: DegradationInputs = { breakers: {} };
     const outputs = settings.routing === "route" ? 4 : 2;
@@ -51,7 +56,14 @@ export default function register(RED: NodeAPI): void {
     };
     const showStatus = () => {
       const mode = policy.mode;
-      status.set({ fill: mode === "full" ? "green" : mode === "reduced" ? "yellow" : "red", shape: "dot", text: nodeText("degrade.mode", `mode ${mode}`, { mode }) }, true);
+      status.set(
+        {
+          fill: mode === "full" ? "green" : mode === "reduced" ? "yellow" : "red",
+          shape: "dot",
+          text: nodeText("degrade.mode", `mode ${mode}`, { mode }),
+        },
+        true,
+      );
     };
     const evaluate = (send: (msgs: (NodeMessage | null)[]) => void) => {
       const inputs = gather();
@@ -59,7 +71,10 @@ export default function register(RED: NodeAPI): void {
       if (!decision.changed) return;
       showStatus();
       const out: (NodeMessage | null)[] = new Array<NodeMessage | null>(outputs).fill(null);
-      out[changeOutput] = { topic: "wa-degrade", payload: { mode: decision.mode, previous: decision.previous, reasons: decision.reasons, inputs, at: clock.now() } };
+      out[changeOutput] = {
+        topic: "wa-degrade",
+        payload: { mode: decision.mode, previous: decision.previous, reasons: decision.reasons, inputs, at: clock.now() },
+      };
       send(out);
     };
     const timer: TimerHandle = clock.setInterval(() => evaluate((msgs) => node.send(msgs)), 5000);
@@ -76,7 +91,8 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (msg.topic === "wa-breaker" && payload && typeof payload.state === "string") {
-        heard.breakers![typeof payload.name === "string" ? payload.name.slice(0, 64) : "breaker"] = payload.state as "closed" | "half-open" | "open";
+        heard.breakers![typeof payload.name === "string" ? payload.name.slice(0, 64) : "breaker"] = payload.state as
+          "closed" | "half-open" | "open";
         evaluate(send);
         done();
         return;

@@ -7,12 +7,10 @@ import { EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entit
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { StatusReporter, describeError, nodeTexts, onClose, onInput, readMessageKey, readSettings, traceMessage } from "./kit/node-kit";
+import { describeError, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { readUserTextFile } from "../core/store/user-files";
-import { runtimeWorld } from "./kit/world";
 import type { WaSheetsNode } from "./kit/contracts";
-
 
 type EntitiesDef = NodeDef & FlowConfigOf<typeof entitiesSchema>;
 
@@ -20,8 +18,14 @@ const COUNTRIES = new Set<string>(getCountries());
 
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
 export function compileOrderPattern(source: string, line: number): RegExp {
-  if (source.length > 200) throw new WaError("config.invalid", `Order id patterns, line ${line}: at most 200 characters`, { field: "orderPatterns" });
-  if (/\([^)]*[+*}][^)]*\)\s*[+*{]/.test(source)) throw new WaError("config.invalid", `Order id patterns, line ${line}: a repeated group inside a repetition, such as (\\w+)+, can take for ever on some texts; write it without`, { field: "orderPatterns" });
+  if (source.length > 200)
+    throw new WaError("config.invalid", `Order id patterns, line ${line}: at most 200 characters`, { field: "orderPatterns" });
+  if (/\([^)]*[+*}][^)]*\)\s*[+*{]/.test(source))
+    throw new WaError(
+      "config.invalid",
+      `Order id patterns, line ${line}: a repeated group inside a repetition, such as (\\w+)+, can take for ever on some texts; write it without`,
+      { field: "orderPatterns" },
+    );
   try {
     return new RegExp(source, "gu");
   } catch (error) {
@@ -43,7 +47,8 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
   const read = readSettingsBySchema(entitiesSchema, config);
   const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   const region = read.region.toUpperCase();
-  if (region !== "" && !COUNTRIES.has(region)) throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
+  if (region !== "" && !COUNTRIES.has(region))
+    throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
   const orderPatterns = read.orderPatterns
     .split(/\r?\n/)
     .map((line, i) => [line.trim(), i + 1] as const)
@@ -77,25 +82,35 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-entities");
   function WaEntities(this: Node, config: EntitiesDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const settings = readSettings(RED, node, status, () => entitiesSettingsFromConfig(config, userDir));
-    if (!settings) return;
-    if (settings.catalogue.skipped > 0) node.warn(nodeText("entities.productsSkipped", `${settings.catalogue.skipped} product names skipped (empty, over 120 characters or beyond 20,000)`, { count: settings.catalogue.skipped }));
+    const started = startNode(RED, this, config, () => entitiesSettingsFromConfig(config, userDirOf(RED)));
+    if (!started) return;
+    const { node, clock, status, settings, text: nodeText } = started;
+    if (settings.catalogue.skipped > 0)
+      node.warn(
+        nodeText(
+          "entities.productsSkipped",
+          `${settings.catalogue.skipped} product names skipped (empty, over 120 characters or beyond 20,000)`,
+          { count: settings.catalogue.skipped },
+        ),
+      );
     // The date parser builds its grammars on first use (about 0.3 s): pay that now, not on a customer's message.
     const warmUp = setImmediate(() => {
-      for (const text of ["tomorrow at 5pm", "mañana a las 5", "amanhã às 15h", "morgen um 10 Uhr", "demain à 10h", "kal 6 baje"]) extractRuleEntities(text, { sentAt: 0 });
+      for (const text of ["tomorrow at 5pm", "mañana a las 5", "amanhã às 15h", "morgen um 10 Uhr", "demain à 10h", "kal 6 baje"])
+        extractRuleEntities(text, { sentAt: 0 });
     });
     let found = 0;
     let messages = 0;
     // The form's and the file's names, then those of the spreadsheet range once it has been read.
     let catalogue = settings.catalogue.names;
-    const idle = () => ({ fill: "grey" as const, shape: "dot" as const, text: catalogue.length > 0 ? nodeText("entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length }) : nodeText("entities.idle", "rules ready", {}) });
+    const idle = () => ({
+      fill: "grey" as const,
+      shape: "dot" as const,
+      text:
+        catalogue.length > 0
+          ? nodeText("entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length })
+          : nodeText("entities.idle", "rules ready", {}),
+    });
     status.set(idle(), true);
     let refreshTimer: ReturnType<typeof clock.setInterval> | undefined;
     let closed = false;
@@ -103,7 +118,12 @@ export default function register(RED: NodeAPI): void {
       const sheets = RED.nodes.getNode(settings.productSheets) as WaSheetsNode | null;
       let failing = false;
       const refresh = async () => {
-        if (!sheets?.readCache) throw new WaError("config.invalid", `The product spreadsheet cannot be read: ${sheets?.failure ?? "its wa-sheets configuration node is missing"}`, { field: "productSheets" });
+        if (!sheets?.readCache)
+          throw new WaError(
+            "config.invalid",
+            `The product spreadsheet cannot be read: ${sheets?.failure ?? "its wa-sheets configuration node is missing"}`,
+            { field: "productSheets" },
+          );
         const read = await sheets.readCache().read(settings.productRange);
         const fromSheet = productListFromRows(read.values);
         const names = [...new Set([...settings.catalogue.names, ...fromSheet.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);
@@ -120,9 +140,25 @@ export default function register(RED: NodeAPI): void {
           (error: unknown) => {
             if (closed) return;
             // Once per run of failures: the last good list stays in use.
-            if (!failing) node.warn(nodeText("entities.productsUnread", `The product list in ${settings.productRange} could not be read; the last one read stays in use: ${describeError(RED, error)}`, { range: settings.productRange, reason: describeError(RED, error) }));
+            if (!failing)
+              node.warn(
+                nodeText(
+                  "entities.productsUnread",
+                  `The product list in ${settings.productRange} could not be read; the last one read stays in use: ${describeError(RED, error)}`,
+                  { range: settings.productRange, reason: describeError(RED, error) },
+                ),
+              );
             failing = true;
-            status.set({ fill: "yellow", shape: "ring", text: nodeText("entities.productsStale", `products from ${settings.productRange} not read`, { range: settings.productRange }) }, true);
+            status.set(
+              {
+                fill: "yellow",
+                shape: "ring",
+                text: nodeText("entities.productsStale", `products from ${settings.productRange} not read`, {
+                  range: settings.productRange,
+                }),
+              },
+              true,
+            );
           },
         );
       void refreshAndReport();
@@ -137,13 +173,25 @@ export default function register(RED: NodeAPI): void {
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const entities: EntitySpan[] = text === "" ? [] : extractRuleEntities(text, { region, orderPatterns: settings.orderPatterns, productCatalogue: catalogue, sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now() }).filter((e) => settings.types.has(e.type));
+      const entities: EntitySpan[] =
+        text === ""
+          ? []
+          : extractRuleEntities(text, {
+              region,
+              orderPatterns: settings.orderPatterns,
+              productCatalogue: catalogue,
+              sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now(),
+            }).filter((e) => settings.types.has(e.type));
       writeEnvelopePart(msg, "nlu", "entities", entities);
       messages += 1;
       found += entities.length;
       traceMessage(msg, node, start, clock.now());
       send(msg);
-      status.set(() => ({ fill: "green", shape: "dot", text: nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }) }));
+      status.set(() => ({
+        fill: "green",
+        shape: "dot",
+        text: nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }),
+      }));
       done();
     });
     onClose(RED, node, () => {

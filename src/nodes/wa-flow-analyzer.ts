@@ -3,23 +3,32 @@ import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { DEFAULT_STAGES, flowAnalyzerSchema } from "./schemas/wa-flow-analyzer";
-import { ChatFlowState, DEFAULT_HUMAN_KEYWORDS, FlowEvent, FlowInput, FlowOptions, StageRule, advanceFlow, averageResponseMs, initialFlowState, parseStageRules } from "../core/nlu/conversation-flow";
+import {
+  ChatFlowState,
+  DEFAULT_HUMAN_KEYWORDS,
+  FlowEvent,
+  FlowInput,
+  FlowOptions,
+  StageRule,
+  advanceFlow,
+  averageResponseMs,
+  initialFlowState,
+  parseStageRules,
+} from "../core/nlu/conversation-flow";
 import { Store } from "../core/store/store";
-import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onInput, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { PerChatState } from "../core/store/per-chat-state";
-import { storeOrDisable } from "./kit/store-provider";
-
+import { releaseOnClose, startStoredNode } from "./kit/store-provider";
 
 type FlowDef = NodeDef & FlowConfigOf<typeof flowAnalyzerSchema>;
-
 
 export function flowSettingsFromConfig(config: FlowDef) {
   const read = readSettingsBySchema(flowAnalyzerSchema, config);
   const parsed = parseStageRules(read.stages.trim() !== "" ? read.stages : DEFAULT_STAGES);
   const fail = (text: string) => new WaError("config.invalid", text, { field: "stages" });
   if (parsed.problems.length > 0) throw fail(`Stages, line ${parsed.problems[0].line}: ${parsed.problems[0].reason}`);
-  if (parsed.rules.length === 0) throw fail("Stages: at least one line `stage: intent, \"phrase\"`");
+  if (parsed.rules.length === 0) throw fail('Stages: at least one line `stage: intent, "phrase"`');
   const humanIntents = read.humanIntents
     .split(",")
     .map((s) => s.trim())
@@ -35,13 +44,20 @@ export function flowSettingsFromConfig(config: FlowDef) {
   return { name: read.flowName, options, ttlMs: read.ttlHours * 3_600_000 };
 }
 
-type Carried = NodeMessage & { wa?: { message?: { chatId?: unknown; id?: unknown; body?: unknown; fromMe?: unknown; timestamp?: unknown }; sent?: { chatId?: unknown; sentAt?: unknown }; nlu?: Record<string, unknown> } };
+type Carried = NodeMessage & {
+  wa?: {
+    message?: { chatId?: unknown; id?: unknown; body?: unknown; fromMe?: unknown; timestamp?: unknown };
+    sent?: { chatId?: unknown; sentAt?: unknown };
+    nlu?: Record<string, unknown>;
+  };
+};
 
 /** What a message tells the analyzer: a customer wrote, or the business answered (after wa out). */
 function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput } | undefined {
   const wa = msg.wa;
   if (!wa || typeof wa !== "object") return undefined;
-  if (wa.sent && typeof wa.sent.chatId === "string") return { chatId: wa.sent.chatId, input: { kind: "business", at: typeof wa.sent.sentAt === "number" ? wa.sent.sentAt : now } };
+  if (wa.sent && typeof wa.sent.chatId === "string")
+    return { chatId: wa.sent.chatId, input: { kind: "business", at: typeof wa.sent.sentAt === "number" ? wa.sent.sentAt : now } };
   const message = wa.message;
   if (!message || typeof message.chatId !== "string") return undefined;
   const at = typeof message.timestamp === "number" ? message.timestamp : now;
@@ -52,18 +68,22 @@ function inputOf(msg: Carried, now: number): { chatId: string; input: FlowInput 
   };
   return {
     chatId: message.chatId,
-    input: { kind: "customer", id: messageIdText(message.id), text: typeof message.body === "string" ? message.body : "", at, intent: label("intent"), sentiment: label("sentiment") },
+    input: {
+      kind: "customer",
+      id: messageIdText(message.id),
+      text: typeof message.body === "string" ? message.body : "",
+      at,
+      intent: label("intent"),
+      sentiment: label("sentiment"),
+    },
   };
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-flow-analyzer");
   function WaFlowAnalyzer(this: Node, config: FlowDef) {
-    const started = startNode(RED, this, config, () => flowSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => flowSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const handle = storeOrDisable(RED, node, status, config.store);
-    if (!handle) return;
+    const { node, clock, status, settings, handle, text: nodeText } = started;
     const store: Store = handle.store;
     const keyOf = (chatId: string) => `flow:${settings.name}:${chatId}`;
     const counts = { messages: 0, escalations: 0, unanswered: 0 };
@@ -73,11 +93,13 @@ export default function register(RED: NodeAPI): void {
 
     /** Applies one input to a chat's state (one at a time per chat, compare-and-set across instances). */
     const apply = (chatId: string, input: FlowInput): Promise<{ state: ChatFlowState; events: FlowEvent[] }> =>
-      chats.update(chatId, (previous) => advanceFlow(previous ?? initialFlowState(input.at), input, settings.options)).then((step) => {
-        if (step.state.openQuestions.some((q) => !q.reported)) watching.add(chatId);
-        else watching.delete(chatId);
-        return step;
-      });
+      chats
+        .update(chatId, (previous) => advanceFlow(previous ?? initialFlowState(input.at), input, settings.options))
+        .then((step) => {
+          if (step.state.openQuestions.some((q) => !q.reported)) watching.add(chatId);
+          else watching.delete(chatId);
+          return step;
+        });
 
     const report = (send: SendFunction, chatId: string, events: FlowEvent[]) => {
       for (const event of events) {
@@ -91,33 +113,44 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({
         fill: counts.escalations > 0 || counts.unanswered > 0 ? "yellow" : "green",
         shape: "dot",
-        text: nodeText("flow.counts", `${counts.messages} messages · ${watching.size} waiting · ${counts.unanswered} unanswered · ${counts.escalations} escalations`, { messages: counts.messages, waiting: watching.size, unanswered: counts.unanswered, escalations: counts.escalations }),
+        text: nodeText(
+          "flow.counts",
+          `${counts.messages} messages · ${watching.size} waiting · ${counts.unanswered} unanswered · ${counts.escalations} escalations`,
+          { messages: counts.messages, waiting: watching.size, unanswered: counts.unanswered, escalations: counts.escalations },
+        ),
       }));
 
-    const tick: TimerHandle = clock.setInterval(() => {
-      for (const chatId of [...watching]) {
-        apply(chatId, { kind: "tick", at: clock.now() })
-          .then(({ events }) => {
-            report((msgs) => node.send(msgs), chatId, events);
-            showStatus();
-          })
-          .catch((error: unknown) => node.warn(String(error)));
-      }
-    }, Math.min(30_000, settings.options.unansweredAfterMs));
+    const tick: TimerHandle = clock.setInterval(
+      () => {
+        for (const chatId of [...watching]) {
+          apply(chatId, { kind: "tick", at: clock.now() })
+            .then(({ events }) => {
+              report((msgs) => node.send(msgs), chatId, events);
+              showStatus();
+            })
+            .catch((error: unknown) => node.warn(String(error)));
+        }
+      },
+      Math.min(30_000, settings.options.unansweredAfterMs),
+    );
     showStatus();
 
     onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
-      let read: ReturnType<typeof inputOf>;
-      try {
-        checkCarriedChatIds(msg);
-        read = inputOf(msg as Carried, clock.now());
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      // A throw here fails just this message, through the input funnel.
+      checkCarriedChatIds(msg);
+      const read = inputOf(msg as Carried, clock.now());
       if (!read) {
-        failMessage(RED, status, done, new WaError("envelope.missing", "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.", {}));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError(
+            "envelope.missing",
+            "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
+            {},
+          ),
+        );
         return;
       }
       apply(read.chatId, read.input)
@@ -143,11 +176,7 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    onClose(RED, node, () => {
-      clock.clearInterval(tick);
-      status.close();
-      return handle.release();
-    });
+    releaseOnClose(RED, { node, status, handle }, () => clock.clearInterval(tick));
   }
 
   RED.nodes.registerType("wa-flow-analyzer", WaFlowAnalyzer);

@@ -9,11 +9,9 @@ import { StoreBlobStorage } from "../core/media/gallery/store-blob-storage";
 import { FileBlobStorage } from "../core/media/gallery/file-blob-storage";
 import { imageThumbnail } from "../core/media/ocr/image-preprocess";
 import { attachMediaResult, mediaOf } from "./kit/media-message";
-import { StatusReporter, describeError, disableNode, failMessage, nodeTexts, onClose, onInput, readSettings, traceMessage } from "./kit/node-kit";
-import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
+import { describeError, disableNode, failMessage, onClose, onInput, startNode, traceMessage, userDirOf } from "./kit/node-kit";
+import { AdminRequest, AdminResponse, adminRoutes, Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { acquireStore, memoryStoreNote } from "./kit/store-provider";
-import { runtimeWorld } from "./kit/world";
-
 
 type GalleryAction = (typeof galleryActions)[number];
 const ACTIONS: readonly string[] = galleryActions;
@@ -30,7 +28,9 @@ export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
   const folder = path.resolve(userDir, read.folder);
   const relative = path.relative(path.resolve(userDir), folder);
   if (read.files === "folder" && (relative === "" || relative.startsWith("..") || path.isAbsolute(relative))) {
-    throw new WaError("config.invalid", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery", { field: "folder" });
+    throw new WaError("config.invalid", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery", {
+      field: "folder",
+    });
   }
   return {
     files: read.files,
@@ -52,15 +52,10 @@ function chatOf(msg: NodeMessage): string {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-gallery");
   function WaGallery(this: WaGalleryNode, config: GalleryDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const clock = runtimeWorld().clock;
-    const status = new StatusReporter(node, clock);
-    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const settings = readSettings(RED, node, status, () => gallerySettingsFromConfig(config, userDir));
-    if (!settings) return;
+    const started = startNode(RED, this, config, () => gallerySettingsFromConfig(config, userDirOf(RED)));
+    if (!started) return;
+    const { node, clock, status, settings, text: nodeText } = started;
     let handle: ReturnType<typeof acquireStore>;
     try {
       handle = acquireStore(RED, node.id, config.store);
@@ -70,7 +65,13 @@ export default function register(RED: NodeAPI): void {
     }
     const volatile = memoryStoreNote(RED, handle);
     const blobs = settings.files === "store" ? new StoreBlobStorage(handle.store, clock) : new FileBlobStorage(settings.folder);
-    const gallery = new MediaGallery(handle.store, blobs, clock, { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat }, settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined);
+    const gallery = new MediaGallery(
+      handle.store,
+      blobs,
+      clock,
+      { maxAgeMs: settings.maxAgeMs, maxTotalBytes: settings.maxTotalBytes, maxEntriesPerChat: settings.maxPerChat },
+      settings.thumbnails ? (data) => imageThumbnail(data, settings.thumbnailSize) : undefined,
+    );
     node.gallery = gallery;
     let stored = 0;
     let knownTotal = 0;
@@ -80,8 +81,16 @@ export default function register(RED: NodeAPI): void {
 
     const showCounts = () =>
       status.set(() => {
-        const counts = nodeText("gallery.counts", `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`, { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) });
-        return { fill: volatile ? "yellow" : "green", shape: volatile ? "ring" : "dot", text: volatile ? `${counts} · ${volatile}` : counts };
+        const counts = nodeText(
+          "gallery.counts",
+          `${stored} stored, ${(knownTotal / MB).toFixed(1)} of ${(settings.maxTotalBytes / MB).toFixed(0)} MB`,
+          { stored, used: (knownTotal / MB).toFixed(1), max: (settings.maxTotalBytes / MB).toFixed(0) },
+        );
+        return {
+          fill: volatile ? "yellow" : "green",
+          shape: volatile ? "ring" : "dot",
+          text: volatile ? `${counts} · ${volatile}` : counts,
+        };
       });
     const sweep = () => {
       sweeping ??= gallery
@@ -98,20 +107,34 @@ export default function register(RED: NodeAPI): void {
       if (closed) return;
       timer = clock.setTimeout(() => {
         sweep()
-          .catch((error: unknown) => node.warn(nodeText("gallery.sweepFailed", `The gallery could not be tidied: ${(error as Error)?.message ?? error}`, { reason: String((error as Error)?.message ?? error) })))
+          .catch((error: unknown) =>
+            node.warn(
+              nodeText("gallery.sweepFailed", `The gallery could not be tidied: ${(error as Error)?.message ?? error}`, {
+                reason: String((error as Error)?.message ?? error),
+              }),
+            ),
+          )
           .finally(schedule);
       }, SWEEP_EVERY_MS);
     };
     const idle = nodeText("gallery.idle", `ready (${handle.backend})`, { backend: handle.backend });
-    status.set({ fill: volatile ? "yellow" : "grey", shape: volatile ? "ring" : "dot", text: volatile ? `${idle} · ${volatile}` : idle }, true);
-    void gallery.totalBytes().then((total) => {
-      knownTotal = total;
-    }, () => undefined);
+    status.set(
+      { fill: volatile ? "yellow" : "grey", shape: volatile ? "ring" : "dot", text: volatile ? `${idle} · ${volatile}` : idle },
+      true,
+    );
+    void gallery.totalBytes().then(
+      (total) => {
+        knownTotal = total;
+      },
+      () => undefined,
+    );
     schedule();
 
     async function act(msg: NodeMessage): Promise<void> {
       const requested = (msg as { action?: unknown }).action;
-      const action = (typeof requested === "string" && ACTIONS.includes(requested as GalleryAction) ? requested : settings!.action) as GalleryAction;
+      const action = (
+        typeof requested === "string" && ACTIONS.includes(requested as GalleryAction) ? requested : settings!.action
+      ) as GalleryAction;
       const message = msg as Record<string, unknown>;
       if (action === "sweep") {
         message.payload = await sweep();
@@ -120,10 +143,22 @@ export default function register(RED: NodeAPI): void {
       const chatId = chatOf(msg);
       if (action === "store") {
         const media = mediaOf(msg);
-        if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no media (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no media" });
-        if (media.data.length > settings!.maxFileBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings!.maxFileBytes}`, { size: media.data.length, max: settings!.maxFileBytes });
+        if (!media || media.data.length === 0)
+          throw new WaError("media.unreadable", "The message carries no media (msg.wa.message.media.data or a Buffer in msg.payload)", {
+            reason: "no media",
+          });
+        if (media.data.length > settings!.maxFileBytes)
+          throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings!.maxFileBytes}`, {
+            size: media.data.length,
+            max: settings!.maxFileBytes,
+          });
         const messageId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
-        const { entry, duplicate } = await gallery.put(chatId, { data: media.data, mimetype: media.mimetype ?? "application/octet-stream", filename: media.filename, messageId: typeof messageId === "string" ? messageId : undefined });
+        const { entry, duplicate } = await gallery.put(chatId, {
+          data: media.data,
+          mimetype: media.mimetype ?? "application/octet-stream",
+          filename: media.filename,
+          messageId: typeof messageId === "string" ? messageId : undefined,
+        });
         attachMediaResult(msg, "gallery", { ...entry, chatId, duplicate });
         stored += 1;
         if (!duplicate) knownTotal += entry.bytes + (entry.thumbnail?.bytes ?? 0);
@@ -178,9 +213,7 @@ type WaGalleryNode = Node & { gallery?: MediaGallery };
  * Originals are not served to the editor: a chat's file could be HTML or SVG.
  */
 function registerGalleryEndpoints(RED: NodeAPI): void {
-  const admin = RED.httpAdmin as unknown as AdminApp;
-  const read = RED.auth.needsPermission("wa-gallery.read");
-  const write = RED.auth.needsPermission("wa-gallery.write");
+  const { admin, read, write } = adminRoutes(RED, "wa-gallery");
   const galleryOf = (req: AdminRequest, res: AdminResponse): MediaGallery | undefined => {
     const node = req.params.id ? (RED.nodes.getNode(req.params.id) as WaGalleryNode | null) : null;
     if (!node?.gallery) res.status(404).json({ error: "No deployed gallery node with this id: deploy the flow first" });
@@ -193,7 +226,9 @@ function registerGalleryEndpoints(RED: NodeAPI): void {
         (body) => res.json(body),
         (error: unknown) => {
           const code = (error as { code?: unknown }).code;
-          res.status(code === "media.notFound" ? 404 : code === "media.badName" || String(code).startsWith("envelope.") ? 400 : 500).json({ error: describeError(RED, error) });
+          res
+            .status(code === "media.notFound" ? 404 : code === "media.badName" || String(code).startsWith("envelope.") ? 400 : 500)
+            .json({ error: describeError(RED, error) });
         },
       );
   admin.get("/wa-pipeline/gallery/:id/chats", read, (req: AdminRequest, res: AdminResponse) => {
@@ -208,7 +243,12 @@ function registerGalleryEndpoints(RED: NodeAPI): void {
       const entries = (await gallery.list(chatId)).slice(0, 100);
       return Promise.all(
         entries.map(async (entry) => {
-          const thumbnail = entry.thumbnail ? await gallery.get(chatId, entry.id, true).then((t) => `data:${entry.thumbnail?.mimetype};base64,${t.data.toString("base64")}`, () => undefined) : undefined;
+          const thumbnail = entry.thumbnail
+            ? await gallery.get(chatId, entry.id, true).then(
+                (t) => `data:${entry.thumbnail?.mimetype};base64,${t.data.toString("base64")}`,
+                () => undefined,
+              )
+            : undefined;
           return { ...entry, thumbnail: thumbnail ?? null };
         }),
       );
@@ -216,6 +256,7 @@ function registerGalleryEndpoints(RED: NodeAPI): void {
   });
   admin.post("/wa-pipeline/gallery/:id/chats/:chat/media/:media/delete", write, (req: AdminRequest, res: AdminResponse) => {
     const gallery = galleryOf(req, res);
-    if (gallery) answer(res, async () => ({ deleted: await gallery.delete(validateChatId(req.params.chat), checkMediaId(req.params.media)) }));
+    if (gallery)
+      answer(res, async () => ({ deleted: await gallery.delete(validateChatId(req.params.chat), checkMediaId(req.params.media)) }));
   });
 }

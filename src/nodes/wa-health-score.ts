@@ -4,10 +4,9 @@ import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { healthScoreSchema } from "./schemas/wa-health-score";
 import { DEFAULT_THRESHOLDS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
-import { nodeTexts, onClose, onInput, startNode, toNodeError } from "./kit/node-kit";
+import { onClose, onInput, startNode, toNodeError } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { healthScoreSignal, queueDepth } from "./kit/signals";
-
 
 type ScoreDef = NodeDef & FlowConfigOf<typeof healthScoreSchema>;
 
@@ -20,16 +19,16 @@ export function healthScoreSettings(config: ScoreDef) {
     client: read.wClient,
     breaker: read.wBreaker,
   };
-  if (Object.values(weights).every((w) => w === 0)) throw new WaError("config.invalid", "At least one weight must be above 0", { field: "wErrorRate" });
+  if (Object.values(weights).every((w) => w === 0))
+    throw new WaError("config.invalid", "At least one weight must be above 0", { field: "wErrorRate" });
   return { threshold: read.threshold, weights, queueName: read.queueName };
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-health-score");
   function WaHealthScore(this: Node, config: ScoreDef) {
     const started = startNode(RED, this, config, () => healthScoreSettings(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const inputs: HealthInputs = {};
     let lastEmitted: HealthScore | undefined;
 
@@ -38,7 +37,11 @@ export default function register(RED: NodeAPI): void {
       const result = scoreHealth(inputs, settings.weights, DEFAULT_THRESHOLDS);
       healthScoreSignal.publish(node.id, { ...result, at: clock.now() });
       const fill = result.band === "good" ? "green" : result.band === "fair" ? "yellow" : "red";
-      status.set({ fill, shape: "dot", text: nodeText("health.score", `score ${result.score} (${result.band})`, { score: result.score, band: result.band }) });
+      status.set({
+        fill,
+        shape: "dot",
+        text: nodeText("health.score", `score ${result.score} (${result.band})`, { score: result.score, band: result.band }),
+      });
       const moved = !lastEmitted || Math.abs(result.score - lastEmitted.score) >= settings.threshold || result.band !== lastEmitted.band;
       if (!force && !moved) return;
       lastEmitted = result;

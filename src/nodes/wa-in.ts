@@ -6,7 +6,6 @@ import { findClient, showClientState } from "./kit/client-ref";
 import { onClose, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
-
 type WaInDef = NodeDef & FlowConfigOf<typeof waInSchema>;
 
 export interface WaInFilter {
@@ -25,7 +24,6 @@ export function acceptsMessage(message: WaMessage, options: WaInFilter): boolean
   if (options.chats.size > 0 && !options.chats.has(message.chatId)) return false;
   return true;
 }
-
 
 export default function register(RED: NodeAPI): void {
   function WaIn(this: Node, config: WaInDef) {
@@ -57,7 +55,13 @@ export default function register(RED: NodeAPI): void {
           if (typeof message.body !== "string" || message.body.length > MAX_TEXT_LENGTH) {
             traceMessage(msg, node, now, now);
             // Never passed on silently: the Catch node gets it with the reason.
-            reportError(RED, node, status, msg, new WaError("envelope.bodyTooLong", `Message body is longer than ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH }));
+            reportError(
+              RED,
+              node,
+              status,
+              msg,
+              new WaError("envelope.bodyTooLong", `Message body is longer than ${MAX_TEXT_LENGTH} characters`, { max: MAX_TEXT_LENGTH }),
+            );
             return;
           }
           // Its own copy: several wa in nodes (and simulator loops) share the transport's descriptor.
@@ -76,7 +80,8 @@ export default function register(RED: NodeAPI): void {
             .then(async () => {
               if (!downloadMedia || !media?.ref) return;
               try {
-                if (!transport.downloadMedia) throw new WaError("media.unavailable", `This connection cannot download media`, { ref: media.ref });
+                if (!transport.downloadMedia)
+                  throw new WaError("media.unavailable", `This connection cannot download media`, { ref: media.ref });
                 const file = await transport.downloadMedia(media.ref, Math.floor(maxMediaMB * 1024 * 1024));
                 media.data = file.data;
                 media.sizeBytes = file.data.length;

@@ -5,12 +5,11 @@ import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
 import { handleAcks } from "./kit/ack-handler";
 import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
-import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, disableNode, failMessage, onClose, onInput, reportError, toNodeError, traceMessage, userDirOf } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { chatQueueRegistry } from "./kit/signals";
-import { StoreHandle, storeOrDisable } from "./kit/store-provider";
-
+import { releaseOnClose, startStoredNode, StoreHandle } from "./kit/store-provider";
 
 type QueueDef = NodeDef & FlowConfigOf<typeof messageQueueSchema>;
 
@@ -23,9 +22,18 @@ export interface QueueSettings {
   blockWaitMs?: number;
 }
 
-
 export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
-  const { mode, queueName: name, maxPerChat, maxTotal, ackTimeout, maxDeliveries, overflow, blockWait, key } = readSettingsBySchema(messageQueueSchema, config);
+  const {
+    mode,
+    queueName: name,
+    maxPerChat,
+    maxTotal,
+    ackTimeout,
+    maxDeliveries,
+    overflow,
+    blockWait,
+    key,
+  } = readSettingsBySchema(messageQueueSchema, config);
   return {
     mode,
     keyProperty: key,
@@ -44,7 +52,6 @@ export function queueSettingsFromConfig(config: QueueDef): QueueSettings {
   };
 }
 
-
 function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   const queue = openQueue(RED, node, settings, handle);
   if (settings.blockWaitMs === undefined) return queue;
@@ -53,10 +60,12 @@ function openRuntime(RED: NodeAPI, node: Node, settings: QueueSettings, handle: 
 
 function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: StoreHandle): ChatQueueRuntime {
   if (handle.id === "default-memory") return new MemoryChatQueue(settings.dispatcher);
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const userDir = userDirOf(RED);
   const { dispatcher } = settings;
   if (dispatcher.ackTimeoutMs <= 0) {
-    throw new WaError("config.invalid", "A queue kept in a store needs an ack timeout (it decides when a delivery is retried)", { field: "ackTimeout" });
+    throw new WaError("config.invalid", "A queue kept in a store needs an ack timeout (it decides when a delivery is retried)", {
+      field: "ackTimeout",
+    });
   }
   return new StoredChatQueue(handle.store, handle.id, {
     name: dispatcher.name,
@@ -71,13 +80,10 @@ function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: St
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-message-queue");
   function WaMessageQueue(this: Node, config: QueueDef) {
-    const started = startNode(RED, this, config, () => queueSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => queueSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const handle = storeOrDisable(RED, node, status, config.store);
-    if (!handle) return;
+    const { node, clock, status, settings, handle, text: nodeText } = started;
     const queueName = settings.dispatcher.name;
     const registryKey = (storeId: string, name: string) => `${storeId}|${name}`;
 
@@ -90,16 +96,18 @@ export default function register(RED: NodeAPI): void {
           return chatQueueRegistry.peek(registryKey(storeId, typeof delivery.queueName === "string" ? delivery.queueName : queueName));
         },
       });
-      onClose(RED, node, () => {
-        status.close();
-        return handle.release();
-      });
+      releaseOnClose(RED, { node, status, handle });
       return;
     }
 
     let runtime: ChatQueueRuntime;
     try {
-      runtime = chatQueueRegistry.acquire(registryKey(handle.id, queueName), node.id, () => openRuntime(RED, node, settings, handle), (r) => r.close());
+      runtime = chatQueueRegistry.acquire(
+        registryKey(handle.id, queueName),
+        node.id,
+        () => openRuntime(RED, node, settings, handle),
+        (r) => r.close(),
+      );
     } catch (error) {
       disableNode(RED, node, status, error);
       return;
@@ -135,7 +143,10 @@ export default function register(RED: NodeAPI): void {
       },
     });
     // Messages recovered from the store after a restart leave through this node.
-    runtime.attach(node.id, deliverWith((msg) => node.send(msg), clock.now()));
+    runtime.attach(
+      node.id,
+      deliverWith((msg) => node.send(msg), clock.now()),
+    );
 
     onInput(RED, node, status, (msg, send, done) => {
       const accepted = clock.now();

@@ -4,17 +4,16 @@ import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { orderingSchema } from "./schemas/wa-ordering";
-import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 
-
 type OrderingDef = NodeDef & FlowConfigOf<typeof orderingSchema>;
-
 
 export function orderingSettingsFromConfig(config: OrderingDef) {
   const { orderBy, chatProperty, idProperty, maxWaitMs, maxHeldPerChat, startAt, ...read } = readSettingsBySchema(orderingSchema, config);
   // Sequence numbers have their own usual property when none is given.
-  const orderProperty = orderBy === "sequence" && (config.orderProperty === undefined || config.orderProperty === "") ? "seq" : read.orderProperty;
+  const orderProperty =
+    orderBy === "sequence" && (config.orderProperty === undefined || config.orderProperty === "") ? "seq" : read.orderProperty;
   return { orderBy, orderProperty, chatProperty, idProperty, maxWaitMs, maxHeldPerChat, startAt };
 }
 
@@ -26,11 +25,10 @@ interface HeldMessage {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-ordering");
   function WaOrdering(this: Node, config: OrderingDef) {
     const started = startNode(RED, this, config, () => orderingSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
 
     const showStatus = (force = false) =>
       status.set(() => {
@@ -38,12 +36,22 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: resequencer.held > 0 ? "yellow" : "green",
           shape: resequencer.held > 0 ? "ring" : "dot",
-          text: nodeText("ordering.counts", `${resequencer.held} held · ${s.late} late · ${s.duplicates} duplicates`, { held: resequencer.held, late: s.late, duplicates: s.duplicates }),
+          text: nodeText("ordering.counts", `${resequencer.held} held · ${s.late} late · ${s.duplicates} duplicates`, {
+            held: resequencer.held,
+            late: s.late,
+            duplicates: s.duplicates,
+          }),
         };
       }, force);
 
     const resequencer = new Resequencer<HeldMessage>(
-      { orderBy: settings.orderBy, maxWaitMs: settings.maxWaitMs, maxHeldPerChat: settings.maxHeldPerChat, rememberIds: 1000, idleForgetMs: Math.max(600_000, settings.maxWaitMs * 10) },
+      {
+        orderBy: settings.orderBy,
+        maxWaitMs: settings.maxWaitMs,
+        maxHeldPerChat: settings.maxHeldPerChat,
+        rememberIds: 1000,
+        idleForgetMs: Math.max(600_000, settings.maxWaitMs * 10),
+      },
       {
         clock,
         release: ({ item, late, waitedMs, gapBefore }) => {
@@ -76,7 +84,12 @@ export default function register(RED: NodeAPI): void {
       const order = Number(read(settings.orderProperty));
       const id = read(settings.idProperty);
       if (chat === undefined || chat === null || chat === "") {
-        failMessage(RED, status, done, new WaError("key.missing", `The message has no chat in msg.${settings.chatProperty}`, { property: settings.chatProperty }));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError("key.missing", `The message has no chat in msg.${settings.chatProperty}`, { property: settings.chatProperty }),
+        );
         return;
       }
       let chatId: string;
@@ -88,10 +101,22 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (!Number.isFinite(order)) {
-        failMessage(RED, status, done, new WaError("key.missing", `The message has no ${settings.orderBy} in msg.${settings.orderProperty}`, { property: settings.orderProperty }));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError("key.missing", `The message has no ${settings.orderBy} in msg.${settings.orderProperty}`, {
+            property: settings.orderProperty,
+          }),
+        );
         return;
       }
-      resequencer.offer({ chatId, order, id: typeof id === "string" && id !== "" ? id.slice(0, 256) : undefined, item: { msg, send, done, arrivedAt: clock.now() } });
+      resequencer.offer({
+        chatId,
+        order,
+        id: typeof id === "string" && id !== "" ? id.slice(0, 256) : undefined,
+        item: { msg, send, done, arrivedAt: clock.now() },
+      });
       showStatus();
     });
 

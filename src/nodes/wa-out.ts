@@ -3,11 +3,10 @@ import { waOutSchema } from "./schemas/wa-out";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, truncate } from "./kit/node-kit";
+import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, truncate, userDirOf } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
-
 
 type WaOutDef = NodeDef & FlowConfigOf<typeof waOutSchema>;
 
@@ -17,7 +16,6 @@ interface OutMessage extends NodeMessage {
   reaction?: unknown;
 }
 
-
 export default function register(RED: NodeAPI): void {
   function WaOut(this: Node, config: WaOutDef) {
     const started = startNode(RED, this, config, () => readSettingsBySchema(waOutSchema, config));
@@ -25,10 +23,16 @@ export default function register(RED: NodeAPI): void {
     const { node, clock, status, settings } = started;
     const client = findClient(RED, settings.client);
     const { chat: chatProperty, quote, maxMediaMB } = settings;
-    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const userDir = userDirOf(RED);
     let sourceRules: MediaSourceRules;
     try {
-      sourceRules = { maxBytes: Math.floor(maxMediaMB * 1024 * 1024), userDir, fileFolders: parseFileFolders(settings.fileFolders), addresses: new AddressPolicy(parseAllowList(settings.privateHosts)), urlTimeoutMs: 30_000 };
+      sourceRules = {
+        maxBytes: Math.floor(maxMediaMB * 1024 * 1024),
+        userDir,
+        fileFolders: parseFileFolders(settings.fileFolders),
+        addresses: new AddressPolicy(parseAllowList(settings.privateHosts)),
+        urlTimeoutMs: 30_000,
+      };
     } catch (error) {
       disableNode(RED, node, status, error);
       return;
@@ -45,7 +49,12 @@ export default function register(RED: NodeAPI): void {
       const start = clock.now();
       const transport = client?.transport;
       if (!transport) {
-        failMessage(RED, status, done, new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" }));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" }),
+        );
         return;
       }
       const chatId = readMessageKey(RED, msg, chatProperty) as string;
@@ -58,15 +67,21 @@ export default function register(RED: NodeAPI): void {
         // A reaction goes to the message being answered; "" takes a reaction back.
         const emoji = msg.reaction;
         sendOne = async () => {
-          if (typeof emoji !== "string" || [...emoji].length > 8) throw new WaError("transport.notText", "msg.reaction must be an emoji (or an empty string to take a reaction back)");
-          if (!incomingId) throw new WaError("transport.invalidTarget", "A reaction needs the message to react to in msg.wa.message.id", { chatId: String(chatId) });
-          if (!transport.react) throw new WaError("transport.sendFailed", "This connection cannot send reactions", { reason: transport.kind });
+          if (typeof emoji !== "string" || [...emoji].length > 8)
+            throw new WaError("transport.notText", "msg.reaction must be an emoji (or an empty string to take a reaction back)");
+          if (!incomingId)
+            throw new WaError("transport.invalidTarget", "A reaction needs the message to react to in msg.wa.message.id", {
+              chatId: String(chatId),
+            });
+          if (!transport.react)
+            throw new WaError("transport.sendFailed", "This connection cannot send reactions", { reason: transport.kind });
           await transport.react(chatId, incomingId, emoji);
           return { id: incomingId, chatId, sentAt: clock.now(), transport: transport.kind, reaction: emoji };
         };
       } else if (msg.media !== undefined && msg.media !== null) {
         sendOne = async () => {
-          if (!transport.sendMedia) throw new WaError("transport.sendFailed", "This connection cannot send media", { reason: transport.kind });
+          if (!transport.sendMedia)
+            throw new WaError("transport.sendFailed", "This connection cannot send media", { reason: transport.kind });
           const media = await loadMediaToSend(msg.media, sourceRules);
           const caption = typeof text === "string" && text.trim() !== "" ? text : undefined;
           return transport.sendMedia({ chatId, ...media, ...(caption ? { caption } : {}), ...(quotedId ? { quotedId } : {}) });

@@ -4,16 +4,18 @@ import { KeyedDispatcherOptions } from "../core/session/keyed-dispatcher";
 import { quantile } from "../core/perf/perf-monitor";
 import { handleAcks } from "./kit/ack-handler";
 import { ChatQueueRuntime, MemoryChatQueue, QueueCallbacks } from "./kit/chat-queues";
-import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, disableNode, failMessage, onClose, onInput, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
 
-
 type ParallelDef = NodeDef & FlowConfigOf<typeof parallelSchema>;
 
-
-export function parallelSettingsFromConfig(config: ParallelDef): { mode: "limit" | "release"; keyProperty: string; dispatcher: KeyedDispatcherOptions } {
+export function parallelSettingsFromConfig(config: ParallelDef): {
+  mode: "limit" | "release";
+  keyProperty: string;
+  dispatcher: KeyedDispatcherOptions;
+} {
   const { mode, poolName: name, maxInFlight, perChat, maxWaiting, ackTimeout, key } = readSettingsBySchema(parallelSchema, config);
   return {
     mode,
@@ -40,16 +42,18 @@ class WaitWindow {
     if (this.waits.length > 256) this.waits.shift();
   }
   p50(): number {
-    return quantile([...this.waits].sort((a, b) => a - b), 0.5);
+    return quantile(
+      [...this.waits].sort((a, b) => a - b),
+      0.5,
+    );
   }
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-parallel");
   function WaParallel(this: Node, config: ParallelDef) {
     const started = startNode(RED, this, config, () => parallelSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const poolName = settings.dispatcher.name;
 
     if (settings.mode === "release") {
@@ -63,7 +67,12 @@ export default function register(RED: NodeAPI): void {
 
     let pool: ChatQueueRuntime;
     try {
-      pool = pools.acquire(poolName, node.id, () => new MemoryChatQueue(settings.dispatcher), (p) => p.close());
+      pool = pools.acquire(
+        poolName,
+        node.id,
+        () => new MemoryChatQueue(settings.dispatcher),
+        (p) => p.close(),
+      );
     } catch (error) {
       disableNode(RED, node, status, error);
       return;
@@ -76,12 +85,16 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: counts.refused > 0 ? "yellow" : counts.inFlight >= max ? "blue" : "green",
           shape: counts.waiting > 0 ? "ring" : "dot",
-          text: nodeText("parallel.counts", `${counts.inFlight}/${max} in flight · ${counts.waiting} waiting · wait p50 ${Math.round(waits.p50())} ms`, {
-            inFlight: counts.inFlight,
-            max,
-            waiting: counts.waiting,
-            wait: Math.round(waits.p50()),
-          }),
+          text: nodeText(
+            "parallel.counts",
+            `${counts.inFlight}/${max} in flight · ${counts.waiting} waiting · wait p50 ${Math.round(waits.p50())} ms`,
+            {
+              inFlight: counts.inFlight,
+              max,
+              waiting: counts.waiting,
+              wait: Math.round(waits.p50()),
+            },
+          ),
         };
       }, force);
     showCounts(true);

@@ -3,9 +3,8 @@ import { TraceSpan } from "../core/envelope";
 import { PerfSnapshot, PerformanceMonitor, toPrometheusText } from "../core/perf/perf-monitor";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { perfMonitorSchema } from "./schemas/wa-perf-monitor";
-import { nodeTexts, onClose, onInput, startNode } from "./kit/node-kit";
+import { onClose, onInput, startNode } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-
 
 type PerfDef = NodeDef & FlowConfigOf<typeof perfMonitorSchema>;
 
@@ -19,11 +18,10 @@ function formatRate(perSecond: number): string {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-perf-monitor");
   function WaPerfMonitor(this: Node, config: PerfDef) {
     const started = startNode(RED, this, config, () => perfSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const monitor = new PerformanceMonitor(clock);
     status.set({ fill: "grey", shape: "ring", text: nodeText("perf.waiting", "waiting for messages") }, true);
 
@@ -38,11 +36,15 @@ export default function register(RED: NodeAPI): void {
         {
           fill: snapshot.errorRate > 0.05 ? "red" : snapshot.errorRate > 0 ? "yellow" : snapshot.messages > 0 ? "green" : "grey",
           shape: "dot",
-          text: nodeText("perf.summary", `${formatRate(snapshot.throughputPerSec)} msg/s · p99 ${Math.round(snapshot.endToEnd.p99)} ms · ${errorPct}% errors`, {
-            rate: formatRate(snapshot.throughputPerSec),
-            p99: Math.round(snapshot.endToEnd.p99),
-            errors: errorPct,
-          }),
+          text: nodeText(
+            "perf.summary",
+            `${formatRate(snapshot.throughputPerSec)} msg/s · p99 ${Math.round(snapshot.endToEnd.p99)} ms · ${errorPct}% errors`,
+            {
+              rate: formatRate(snapshot.throughputPerSec),
+              p99: Math.round(snapshot.endToEnd.p99),
+              errors: errorPct,
+            },
+          ),
         },
         true,
       );

@@ -5,16 +5,18 @@ import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { englishValenceWords } from "../core/nlu/english-valence";
-import { nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { TextAugment, trainedModelGate } from "./kit/trained-models";
-
 
 type SentimentDef = NodeDef & FlowConfigOf<typeof sentimentSchema>;
 
 export function sentimentSettingsFromConfig(config: SentimentDef) {
   // A flow saved before English words and the lexicon's reading existed gets both: they are the better default.
-  const { mode, positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples, file } = readSettingsBySchema(sentimentSchema, config);
+  const { mode, positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples, file } = readSettingsBySchema(
+    sentimentSchema,
+    config,
+  );
   return { mode, positiveFrom, negativeFrom, englishWords, lexiconReading, property, examples, file };
 }
 
@@ -26,18 +28,28 @@ function fromModel(model: IntentClassifier, text: string, lexicon: SentimentOpti
   const read = lexicon ? readWithLexicon(text, lexicon) : undefined;
   const scores = model.predict(read ? read.input : text, model.labels.length);
   const p = (label: string) => scores.find((s) => s.label === label)?.confidence ?? 0;
-  return { label: scores[0].label as SentimentResult["label"], score: Math.round((p("positive") - p("negative")) * 1000) / 1000, confidence: Math.round(scores[0].confidence * 1000) / 1000, cues: read?.lexicon.cues ?? [] };
+  return {
+    label: scores[0].label as SentimentResult["label"],
+    score: Math.round((p("positive") - p("negative")) * 1000) / 1000,
+    confidence: Math.round(scores[0].confidence * 1000) / 1000,
+    cues: read?.lexicon.cues ?? [],
+  };
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-sentiment");
   function WaSentiment(this: Node, config: SentimentDef) {
     const started = startNode(RED, this, config, () => sentimentSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     const counts = { negative: 0, neutral: 0, positive: 0 } as Record<string, number>;
 
-    const annotate = (result: SentimentResult & { source: string }, msg: NodeMessage, send: SendFunction, done: DoneFunction, start: number) => {
+    const annotate = (
+      result: SentimentResult & { source: string },
+      msg: NodeMessage,
+      send: SendFunction,
+      done: DoneFunction,
+      start: number,
+    ) => {
       writeEnvelopePart(msg, "nlu", "sentiment", result);
       counts[result.label] = (counts[result.label] ?? 0) + 1;
       traceMessage(msg, node, start, clock.now());
@@ -45,7 +57,11 @@ export default function register(RED: NodeAPI): void {
       status.set(() => ({
         fill: result.label === "negative" ? "red" : result.label === "positive" ? "green" : "grey",
         shape: "dot",
-        text: nodeText("sentiment.counts", `${counts.positive ?? 0} positive · ${counts.neutral ?? 0} neutral · ${counts.negative ?? 0} negative`, { positive: counts.positive ?? 0, neutral: counts.neutral ?? 0, negative: counts.negative ?? 0 }),
+        text: nodeText(
+          "sentiment.counts",
+          `${counts.positive ?? 0} positive · ${counts.neutral ?? 0} neutral · ${counts.negative ?? 0} negative`,
+          { positive: counts.positive ?? 0, neutral: counts.neutral ?? 0, negative: counts.negative ?? 0 },
+        ),
       }));
       done();
     };
@@ -56,13 +72,25 @@ export default function register(RED: NodeAPI): void {
 
     // The English list is read once per process, and only when the lexicon runs.
     const lexiconRuns = settings.mode === "lexicon" || settings.lexiconReading;
-    const options: SentimentOptions = { positiveFrom: settings.positiveFrom, negativeFrom: settings.negativeFrom, englishWords: settings.englishWords && lexiconRuns ? englishValenceWords() : undefined };
+    const options: SentimentOptions = {
+      positiveFrom: settings.positiveFrom,
+      negativeFrom: settings.negativeFrom,
+      englishWords: settings.englishWords && lexiconRuns ? englishValenceWords() : undefined,
+    };
     if (settings.mode === "trained") {
       const augment: TextAugment | undefined = settings.lexiconReading
-        ? { name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`, apply: (text) => readWithLexicon(text, options).input }
+        ? {
+            name: `lexicon-reading:${options.positiveFrom}:${options.negativeFrom}:${settings.englishWords}`,
+            apply: (text) => readWithLexicon(text, options).input,
+          }
         : undefined;
-      const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "sentiment labels", augment }, (model, msg, send, done) =>
-        annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),
+      const gate = trainedModelGate(
+        RED,
+        node,
+        status,
+        { examples: settings.examples, file: settings.file, what: "sentiment labels", augment },
+        (model, msg, send, done) =>
+          annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),
       );
       if (!gate) return;
       onInput(RED, node, status, (msg, send, done) => gate.submit(msg, send, done));

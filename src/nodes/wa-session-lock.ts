@@ -2,12 +2,11 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
-import { attachError, failMessage, nodeTexts, onClose, onInput, reportError, startNode, traceMessage, translate } from "./kit/node-kit";
+import { attachError, failMessage, onClose, onInput, reportError, traceMessage, translate } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
-import { storeOrDisable } from "./kit/store-provider";
-
+import { startStoredNode } from "./kit/store-provider";
 
 type LockDef = NodeDef & FlowConfigOf<typeof sessionLockSchema>;
 
@@ -21,7 +20,6 @@ export interface LockSettings {
   /** Renew while held, for at most this long; undefined: no renewal. */
   renewForMs: number | undefined;
 }
-
 
 export function lockSettingsFromConfig(config: LockDef): LockSettings {
   const read = readSettingsBySchema(sessionLockSchema, config);
@@ -52,15 +50,17 @@ function isGrant(value: unknown): value is LockGrant {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-session-lock");
   function WaSessionLock(this: Node, config: LockDef) {
-    const started = startNode(RED, this, config, () => lockSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => lockSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const storeHandle = storeOrDisable(RED, node, status, config.store);
-    if (!storeHandle) return;
+    const { node, clock, status, settings, handle: storeHandle, text: nodeText } = started;
     const managerKey = `${storeHandle.id}|${settings.lockName}`;
-    const manager = managers.acquire(managerKey, node.id, () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName }), (m) => m.close());
+    const manager = managers.acquire(
+      managerKey,
+      node.id,
+      () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName }),
+      (m) => m.close(),
+    );
     let timedOut = 0;
     let released = 0;
 
@@ -87,10 +87,14 @@ export default function register(RED: NodeAPI): void {
         node,
         status,
         msg,
-        new WaError("lock.expired", `The lock on chat ${grant.chatId} expired after ${grant.expiresAt - grant.acquiredAt} ms without being released: does every path of the flow reach a release node?`, {
-          chatId: grant.chatId,
-          ttlMs: grant.expiresAt - grant.acquiredAt,
-        }),
+        new WaError(
+          "lock.expired",
+          `The lock on chat ${grant.chatId} expired after ${grant.expiresAt - grant.acquiredAt} ms without being released: does every path of the flow reach a release node?`,
+          {
+            chatId: grant.chatId,
+            ttlMs: grant.expiresAt - grant.acquiredAt,
+          },
+        ),
       );
     });
 
@@ -99,7 +103,15 @@ export default function register(RED: NodeAPI): void {
       if (settings.mode === "release") {
         const grant = (msg as { wa?: { session?: { lock?: unknown } } }).wa?.session?.lock;
         if (!isGrant(grant)) {
-          failMessage(RED, status, done, new WaError("lock.grantMissing", "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first"));
+          failMessage(
+            RED,
+            status,
+            done,
+            new WaError(
+              "lock.grantMissing",
+              "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first",
+            ),
+          );
           return;
         }
         const owning = (typeof grant.lockName === "string" ? managers.peek(`${storeHandle.id}|${grant.lockName}`) : undefined) ?? manager;
@@ -108,7 +120,14 @@ export default function register(RED: NodeAPI): void {
           .then((wasHeld) => {
             sessionOf(msg).lock = { ...grant, released: wasHeld };
             if (!wasHeld) {
-              node.warn(translate(RED, "errors.lock.notHeld", `The lock on chat ${grant.chatId} had already expired or been taken over before release`, { chatId: grant.chatId }));
+              node.warn(
+                translate(
+                  RED,
+                  "errors.lock.notHeld",
+                  `The lock on chat ${grant.chatId} had already expired or been taken over before release`,
+                  { chatId: grant.chatId },
+                ),
+              );
             }
             released += 1;
             traceMessage(msg, node, start, clock.now());

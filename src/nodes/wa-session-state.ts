@@ -2,17 +2,15 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionStateSchema } from "./schemas/wa-session-state";
 import { WaError } from "../core/errors";
 import { SessionState, SessionStateManager } from "../core/session/session-state";
-import { failMessage, nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onInput, readMessageKey, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
-import { storeOrDisable } from "./kit/store-provider";
-
+import { releaseOnClose, startStoredNode } from "./kit/store-provider";
 
 export const STATE_OPERATIONS = ["get", "set", "merge", "delete", "increment"] as const;
 type Operation = (typeof STATE_OPERATIONS)[number];
 
 type StateDef = NodeDef & FlowConfigOf<typeof sessionStateSchema>;
-
 
 export function stateSettingsFromConfig(config: StateDef) {
   const read = readSettingsBySchema(sessionStateSchema, config);
@@ -29,14 +27,15 @@ export function stateSettingsFromConfig(config: StateDef) {
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-session-state");
   function WaSessionState(this: Node, config: StateDef) {
-    const started = startNode(RED, this, config, () => stateSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => stateSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const handle = storeOrDisable(RED, node, status, config.store);
-    if (!handle) return;
-    const manager = new SessionStateManager(handle.store, clock, { name: settings.name, ttlMs: settings.ttlMs, maxBytes: settings.maxBytes });
+    const { node, clock, status, settings, handle, text: nodeText } = started;
+    const manager = new SessionStateManager(handle.store, clock, {
+      name: settings.name,
+      ttlMs: settings.ttlMs,
+      maxBytes: settings.maxBytes,
+    });
     let handled = 0;
     // Operations on one chat apply in the order the messages arrived; chats run side by side.
     const perChat = new Map<string, Promise<unknown>>();
@@ -92,16 +91,17 @@ export default function register(RED: NodeAPI): void {
           handled += 1;
           traceMessage(msg, node, start, clock.now());
           send(msg);
-          status.set(() => ({ fill: "green", shape: "dot", text: nodeText("state.handled", `${operation} · ${handled} handled`, { operation, count: handled }) }));
+          status.set(() => ({
+            fill: "green",
+            shape: "dot",
+            text: nodeText("state.handled", `${operation} · ${handled} handled`, { operation, count: handled }),
+          }));
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    onClose(RED, node, () => {
-      status.close();
-      return handle.release();
-    });
+    releaseOnClose(RED, { node, status, handle });
   }
 
   RED.nodes.registerType("wa-session-state", WaSessionState);

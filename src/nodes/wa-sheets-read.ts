@@ -6,10 +6,9 @@ import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { disableNode, failMessage, nodeTexts, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onClose, onInput, readMessageKey, readSettings, startNode, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
-import type { WaSheetsNode } from "./kit/contracts";
-
+import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
 type SheetsReadDef = NodeDef & FlowConfigOf<typeof sheetsReadSchema>;
 
@@ -22,7 +21,6 @@ export interface SheetsReadSettings {
   headerRow: boolean;
   property: string;
 }
-
 
 export function sheetsReadSettingsFromConfig(config: SheetsReadDef): SheetsReadSettings {
   const { range, mode, keyProperty, keyColumn: keyColumnText, headerRow, property } = readSettingsBySchema(sheetsReadSchema, config);
@@ -48,17 +46,16 @@ function asRecords(values: CellValue[][], headerRow: boolean): Array<Record<stri
   return values.slice(1).map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ""])));
 }
 
+type ReadingSheets = WaSheetsNode & Required<Pick<WaSheetsNode, "readCache" | "breaker">>;
+const canRead = (sheets: WaSheetsNode): sheets is ReadingSheets => sheets.readCache !== undefined && sheets.breaker !== undefined;
+
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-sheets-read");
   function WaSheetsRead(this: Node, config: SheetsReadDef) {
     const started = startNode(RED, this, config, () => sheetsReadSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
-    if (!sheets?.readCache || !sheets.breaker) {
-      disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
-      return;
-    }
+    const { node, clock, status, settings, text: nodeText } = started;
+    const sheets = readSettings(RED, node, status, () => sheetsConnection(RED, config.sheets, canRead));
+    if (!sheets) return;
     const readCache = sheets.readCache;
     const breaker = sheets.breaker;
     const showStatus = (force = false) =>
@@ -69,7 +66,11 @@ export default function register(RED: NodeAPI): void {
         return {
           fill: state === "open" ? "red" : state === "half-open" ? "yellow" : "green",
           shape: "dot",
-          text: nodeText("sheets.readCounts", `${cache.stats.reads} reads · ${hitRate}% from cache · breaker ${state}`, { reads: cache.stats.reads, hitRate, state }),
+          text: nodeText("sheets.readCounts", `${cache.stats.reads} reads · ${hitRate}% from cache · breaker ${state}`, {
+            reads: cache.stats.reads,
+            hitRate,
+            state,
+          }),
         };
       }, force);
 
@@ -79,7 +80,12 @@ export default function register(RED: NodeAPI): void {
       if (settings.mode === "lookup") {
         const raw = readMessageKey(RED, msg, settings.keyProperty);
         if (raw === undefined || raw === null || raw === "" || typeof raw === "object") {
-          failMessage(RED, status, done, new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty }));
+          failMessage(
+            RED,
+            status,
+            done,
+            new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty }),
+          );
           return;
         }
         key = String(raw).slice(0, 1000);
@@ -90,7 +96,10 @@ export default function register(RED: NodeAPI): void {
           const info = { range: settings.range, source: read.source, ageMs: read.ageMs };
           if (settings.mode === "range") {
             RED.util.setMessageProperty(msg, settings.property, asRecords(read.values, settings.headerRow), true);
-            writeEnvelopePart(msg, "sheets", "read", { ...info, rows: read.values.length - (settings.headerRow && read.values.length > 0 ? 1 : 0) });
+            writeEnvelopePart(msg, "sheets", "read", {
+              ...info,
+              rows: read.values.length - (settings.headerRow && read.values.length > 0 ? 1 : 0),
+            });
             traceMessage(msg, node, startedAt, clock.now());
             send([msg, null]);
           } else {
@@ -107,7 +116,16 @@ export default function register(RED: NodeAPI): void {
           const cause = error instanceof SheetsCallError ? error : undefined;
           const reason = error instanceof A1Error || !(error instanceof Error) ? String(error) : error.message;
           const code = cause?.status === 404 ? "sheets.notFound" : "sheets.readFailed";
-          failMessage(RED, status, done, new WaError(code, `Google Sheets could not be read (${settings.range}): ${reason.slice(0, 200)}`, { range: settings.range, status: cause?.status ?? 0, reason: reason.slice(0, 200) }));
+          failMessage(
+            RED,
+            status,
+            done,
+            new WaError(code, `Google Sheets could not be read (${settings.range}): ${reason.slice(0, 200)}`, {
+              range: settings.range,
+              status: cause?.status ?? 0,
+              reason: reason.slice(0, 200),
+            }),
+          );
         });
     });
 

@@ -6,10 +6,9 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { attachError, disableNode, failMessage, nodeTexts, onClose, onInput, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, failMessage, onClose, onInput, readSettings, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import type { WaSheetsNode } from "./kit/contracts";
-
+import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
 type SheetsWriteDef = NodeDef & FlowConfigOf<typeof sheetsWriteSchema>;
 
@@ -51,17 +50,17 @@ interface Held {
   acceptedAt: number;
 }
 
+type WritingSheets = WaSheetsNode & Required<Pick<WaSheetsNode, "api" | "breaker" | "spreadsheetId">>;
+const canWrite = (sheets: WaSheetsNode): sheets is WritingSheets =>
+  sheets.api !== undefined && sheets.breaker !== undefined && Boolean(sheets.spreadsheetId);
+
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-sheets-write");
   function WaSheetsWrite(this: Node, config: SheetsWriteDef) {
     const started = startNode(RED, this, config, () => sheetsWriteSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const sheets = RED.nodes.getNode(String(config.sheets ?? "")) as WaSheetsNode | null;
-    if (!sheets?.api || !sheets.breaker || !sheets.spreadsheetId) {
-      disableNode(RED, node, status, new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" }));
-      return;
-    }
+    const { node, clock, status, settings, text: nodeText } = started;
+    const sheets = readSettings(RED, node, status, () => sheetsConnection(RED, config.sheets, canWrite));
+    if (!sheets) return;
     let written = 0;
     let deadLettered = 0;
     const quota = sheets.quota;
@@ -69,21 +68,54 @@ export default function register(RED: NodeAPI): void {
     const showStatus = (force = false) =>
       status.set(() => {
         const state = sheets.breaker!.state();
-        const text = nodeText("sheets.counts", `${written} written · ${batcher.pending} waiting · ${deadLettered} dead-lettered · breaker ${state}`, { written, pending: batcher.pending, deadLettered, state });
-        return { fill: state === "open" ? "red" : state === "half-open" || batcher.pending > 0 ? "yellow" : "green", shape: batcher.pending > 0 ? "ring" : "dot", text };
+        const text = nodeText(
+          "sheets.counts",
+          `${written} written · ${batcher.pending} waiting · ${deadLettered} dead-lettered · breaker ${state}`,
+          { written, pending: batcher.pending, deadLettered, state },
+        );
+        return {
+          fill: state === "open" ? "red" : state === "half-open" || batcher.pending > 0 ? "yellow" : "green",
+          shape: batcher.pending > 0 ? "ring" : "dot",
+          text,
+        };
       }, force);
 
     const batcher = new AppendBatcher<Held>(
-      { range: settings.range, keyColumn: 0, windowMs: settings.windowMs, maxRows: settings.maxRows, backoffMs: 1000, maxBackoffMs: 60_000, giveUpAfterMs: settings.giveUpAfterMs, checkKeysFirst: true, mode: settings.mode },
+      {
+        range: settings.range,
+        keyColumn: 0,
+        windowMs: settings.windowMs,
+        maxRows: settings.maxRows,
+        backoffMs: 1000,
+        maxBackoffMs: 60_000,
+        giveUpAfterMs: settings.giveUpAfterMs,
+        checkKeysFirst: true,
+        mode: settings.mode,
+      },
       {
         clock,
         random: Math.random,
         breaker: sheets.breaker,
-        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, { timeoutMs: 20_000, authorizer: sheets.tokens, beforeCall: quota ? () => quota.turn() : undefined, valueInputOption: settings.valueInput }),
+        writer: googleSheetsWriter(sheets.api, sheets.spreadsheetId, {
+          timeoutMs: 20_000,
+          authorizer: sheets.tokens,
+          beforeCall: quota ? () => quota.turn() : undefined,
+          valueInputOption: settings.valueInput,
+        }),
         written: (rows: PendingRow<Held>[], alreadyThere: boolean) => {
-          if (!alreadyThere) void sheets.readCache?.().invalidate(writtenSheet).catch((error: unknown) => node.debug(`cache: ${String(error)}`));
+          if (!alreadyThere)
+            void sheets
+              .readCache?.()
+              .invalidate(writtenSheet)
+              .catch((error: unknown) => node.debug(`cache: ${String(error)}`));
           for (const { context, key } of rows) {
-            writeEnvelopePart(context.msg, "sheets", "write", { range: settings.range, key, written: true, ...(settings.mode === "upsert" ? { mode: "upsert" as const } : {}), ...(alreadyThere ? { foundAfterLostAnswer: true as const } : {}) });
+            writeEnvelopePart(context.msg, "sheets", "write", {
+              range: settings.range,
+              key,
+              written: true,
+              ...(settings.mode === "upsert" ? { mode: "upsert" as const } : {}),
+              ...(alreadyThere ? { foundAfterLostAnswer: true as const } : {}),
+            });
             traceMessage(context.msg, node, context.acceptedAt, clock.now());
             context.send([context.msg, null]);
             context.done();
@@ -128,7 +160,14 @@ export default function register(RED: NodeAPI): void {
       }
       const key = String(row[0]);
       if (key === "") {
-        failMessage(RED, status, done, new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, { property: settings.columns[0] }));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, {
+            property: settings.columns[0],
+          }),
+        );
         return;
       }
       // A queue redelivery (after a crash or an ack timeout) or a dead-letter replay may already be in the sheet.

@@ -15,10 +15,7 @@ import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
 import type { SheetsCredentials, WaSheetsNode } from "./kit/contracts";
 
-
 type SheetsDef = NodeDef & FlowConfigOf<typeof sheetsSchema>;
-
-
 
 export function sheetsSettingsFromConfig(config: SheetsDef) {
   const read = readSettingsBySchema(sheetsSchema, config);
@@ -39,14 +36,20 @@ export function sheetsSettingsFromConfig(config: SheetsDef) {
 }
 
 /** A read through the breaker: refused at once while it is open; transient failures count against it. */
-async function guardedRead(breaker: CircuitBreaker, read: (range: string) => Promise<CellValue[][]>, range: string): Promise<CellValue[][]> {
-  if (!breaker.tryAcquire()) throw new SheetsCallError("the Google Sheets breaker is open (too many recent failures); waiting before trying again", 503);
+async function guardedRead(
+  breaker: CircuitBreaker,
+  read: (range: string) => Promise<CellValue[][]>,
+  range: string,
+): Promise<CellValue[][]> {
+  if (!breaker.tryAcquire())
+    throw new SheetsCallError("the Google Sheets breaker is open (too many recent failures); waiting before trying again", 503);
   try {
     const values = await read(range);
     breaker.recordSuccess();
     return values;
   } catch (error) {
-    const failure = error instanceof SheetsCallError ? error : new SheetsCallError(error instanceof Error ? error.message : String(error), 0);
+    const failure =
+      error instanceof SheetsCallError ? error : new SheetsCallError(error instanceof Error ? error.message : String(error), 0);
     if (failure.transient) breaker.recordFailure(`${failure.status || "no answer"}: ${failure.message.slice(0, 80)}`);
     else breaker.recordSuccess();
     throw failure;
@@ -60,15 +63,27 @@ export default function register(RED: NodeAPI): void {
     try {
       const settings = sheetsSettingsFromConfig(config);
       const keyText = node.credentials?.key ?? "";
-      if (keyText.trim() === "") throw new WaError("config.invalid", "Paste the service account's JSON key (Google Cloud › IAM › Service accounts › Keys) and share the sheet with its e-mail", { field: "key" });
+      if (keyText.trim() === "")
+        throw new WaError(
+          "config.invalid",
+          "Paste the service account's JSON key (Google Cloud › IAM › Service accounts › Keys) and share the sheet with its e-mail",
+          { field: "key" },
+        );
       const clock = runtimeWorld().clock;
       node.tokens = new ServiceAccountTokens(readServiceAccountKey(keyText), clock);
       node.spreadsheetId = settings.spreadsheetId;
-      node.api = sheetsApi({ version: "v4", ...(settings.apiRoot ? { rootUrl: `${settings.apiRoot.replace(/\/+$/, "")}/` } : {}) } as sheets_v4.Options);
+      node.api = sheetsApi({
+        version: "v4",
+        ...(settings.apiRoot ? { rootUrl: `${settings.apiRoot.replace(/\/+$/, "")}/` } : {}),
+      } as sheets_v4.Options);
       node.breaker = new CircuitBreaker(clock, settings.breaker);
       const quota = new TokenBucket(clock, settings.requestsPerMinute);
       node.quota = quota;
-      const read = googleSheetsReader(node.api, settings.spreadsheetId, { timeoutMs: 20_000, authorizer: node.tokens, beforeCall: () => quota.turn() });
+      const read = googleSheetsReader(node.api, settings.spreadsheetId, {
+        timeoutMs: 20_000,
+        authorizer: node.tokens,
+        beforeCall: () => quota.turn(),
+      });
       const breaker = node.breaker;
       let cache: SheetsReadCache | undefined;
       let storeHandle: StoreHandle | undefined;
@@ -98,5 +113,7 @@ export default function register(RED: NodeAPI): void {
     }
   }
 
-  RED.nodes.registerType<WaSheetsNode, SheetsDef, unknown, SheetsCredentials>("wa-sheets", WaSheets, { credentials: { key: { type: "password" } } });
+  RED.nodes.registerType<WaSheetsNode, SheetsDef, unknown, SheetsCredentials>("wa-sheets", WaSheets, {
+    credentials: { key: { type: "password" } },
+  });
 }

@@ -8,18 +8,13 @@ import { MemoryStore } from "../core/store/memory-store";
 import { RedisStore } from "../core/store/redis-store";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
-import { describeError, onClose } from "./kit/node-kit";
+import { describeError, onClose, userDirOf } from "./kit/node-kit";
 import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { resolveUserPath } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import type { StoreBackend, StoreCredentials, WaStoreNode } from "./kit/contracts";
 
-
-
 type StoreDef = NodeDef & FlowConfigOf<typeof storeSchema>;
-
-
-
 
 export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCredentials): { store: Store; backend: StoreBackend } {
   const read = readSettingsBySchema(storeSchema, config);
@@ -27,7 +22,7 @@ export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCred
   const backend = read.backend;
   if (backend === "memory") return { store: new MemoryStore(clock), backend };
   if (backend === "sqlite") {
-    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const userDir = userDirOf(RED);
     const file = resolveUserPath(userDir, read.file);
     mkdirSync(path.dirname(file), { recursive: true });
     return { store: new SqliteStore({ file, synchronous: read.synchronous, clock }), backend };

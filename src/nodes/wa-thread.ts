@@ -3,13 +3,23 @@ import { threadSchema } from "./schemas/wa-thread";
 import { checkCarriedChatIds, messageIdText, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
-import { ChatThreadState, ClosedThread, DEFAULT_NEW_TOPIC_CUES, DEFAULT_THREAD_OPTIONS, ThreadMessage, ThreadOptions, assignThread, closeQuietThreads, entityKeysOf, initialThreadState } from "../core/nlu/threading";
+import {
+  ChatThreadState,
+  ClosedThread,
+  DEFAULT_NEW_TOPIC_CUES,
+  DEFAULT_THREAD_OPTIONS,
+  ThreadMessage,
+  ThreadOptions,
+  assignThread,
+  closeQuietThreads,
+  entityKeysOf,
+  initialThreadState,
+} from "../core/nlu/threading";
 import { foldAccents, normalizeText } from "../core/nlu/text";
 import { PerChatState } from "../core/store/per-chat-state";
-import { failMessage, nodeTexts, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onInput, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
-import { storeOrDisable } from "./kit/store-provider";
-
+import { releaseOnClose, startStoredNode } from "./kit/store-provider";
 
 type ThreadDef = NodeDef & FlowConfigOf<typeof threadSchema>;
 
@@ -46,7 +56,18 @@ export function threadSettingsFromConfig(config: ThreadDef): { name: string; opt
 
 type Carried = NodeMessage & {
   wa?: {
-    message?: { id?: unknown; chatId?: unknown; from?: unknown; author?: unknown; senderName?: unknown; body?: unknown; timestamp?: unknown; isGroup?: unknown; fromMe?: unknown; quotedId?: unknown };
+    message?: {
+      id?: unknown;
+      chatId?: unknown;
+      from?: unknown;
+      author?: unknown;
+      senderName?: unknown;
+      body?: unknown;
+      timestamp?: unknown;
+      isGroup?: unknown;
+      fromMe?: unknown;
+      quotedId?: unknown;
+    };
     sent?: unknown;
     nlu?: Record<string, unknown>;
   };
@@ -84,13 +105,10 @@ function nextCloseAt(state: ChatThreadState, options: ThreadOptions): number | u
 }
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-thread");
   function WaThread(this: Node, config: ThreadDef) {
-    const started = startNode(RED, this, config, () => threadSettingsFromConfig(config));
+    const started = startStoredNode(RED, this, config, () => threadSettingsFromConfig(config));
     if (!started) return;
-    const { node, clock, status, settings } = started;
-    const handle = storeOrDisable(RED, node, status, config.store);
-    if (!handle) return;
+    const { node, clock, status, settings, handle, text: nodeText } = started;
     const chats = new PerChatState<ChatThreadState>(handle.store, (chatId) => `thread:${settings.name}:${chatId}`, settings.ttlMs);
     const counts = { messages: 0, opened: 0, closed: 0 };
     // Chats of this runtime with open threads, and when the first of them falls quiet.
@@ -104,7 +122,21 @@ export default function register(RED: NodeAPI): void {
     const report = (send: SendFunction, chatId: string, closed: ClosedThread[]) => {
       for (const thread of closed) {
         counts.closed += 1;
-        send([null, { topic: "wa-thread:closed", payload: { chatId, threadId: `t${thread.number}`, messages: thread.messages, openedAt: thread.openedAt, lastAt: thread.lastAt, participants: thread.participants, at: clock.now() } }]);
+        send([
+          null,
+          {
+            topic: "wa-thread:closed",
+            payload: {
+              chatId,
+              threadId: `t${thread.number}`,
+              messages: thread.messages,
+              openedAt: thread.openedAt,
+              lastAt: thread.lastAt,
+              participants: thread.participants,
+              at: clock.now(),
+            },
+          },
+        ]);
       }
     };
     const showStatus = () =>
@@ -135,21 +167,25 @@ export default function register(RED: NodeAPI): void {
 
     onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
-      let read: ReturnType<typeof threadMessageOf>;
-      try {
-        checkCarriedChatIds(msg);
-        read = threadMessageOf(msg as Carried, clock.now());
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      // A throw here fails just this message, through the input funnel.
+      checkCarriedChatIds(msg);
+      const read = threadMessageOf(msg as Carried, clock.now());
       if (read === "pass") {
         send([msg, null]);
         done();
         return;
       }
       if (!read) {
-        failMessage(RED, status, done, new WaError("envelope.missing", "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.", {}));
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError(
+            "envelope.missing",
+            "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
+            {},
+          ),
+        );
         return;
       }
       chats
@@ -159,12 +195,26 @@ export default function register(RED: NodeAPI): void {
           track(read.chatId, state);
           report(send, read.chatId, closed);
           const threadId = `t${decision.number}`;
-          writeEnvelopePart(msg, "nlu", "thread", { id: threadId, isNew: decision.isNew, reason: decision.reason, similarity: decision.similarity, messages: decision.messages, openedAt: decision.openedAt, participants: decision.participants.length });
+          writeEnvelopePart(msg, "nlu", "thread", {
+            id: threadId,
+            isNew: decision.isNew,
+            reason: decision.reason,
+            similarity: decision.similarity,
+            messages: decision.messages,
+            openedAt: decision.openedAt,
+            participants: decision.participants.length,
+          });
           traceMessage(msg, node, start, clock.now());
           send([msg, null]);
           if (decision.isNew) {
             counts.opened += 1;
-            send([null, { topic: "wa-thread:opened", payload: { chatId: read.chatId, threadId, reason: decision.reason, messageId: read.message.id, at: read.message.at } }]);
+            send([
+              null,
+              {
+                topic: "wa-thread:opened",
+                payload: { chatId: read.chatId, threadId, reason: decision.reason, messageId: read.message.id, at: read.message.at },
+              },
+            ]);
           }
           showStatus();
           done();
@@ -172,11 +222,7 @@ export default function register(RED: NodeAPI): void {
         .catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
-    onClose(RED, node, () => {
-      clock.clearInterval(tick);
-      status.close();
-      return handle.release();
-    });
+    releaseOnClose(RED, { node, status, handle }, () => clock.clearInterval(tick));
   }
 
   RED.nodes.registerType("wa-thread", WaThread);

@@ -7,14 +7,13 @@ import { EngineWorker, EnginePool } from "../core/media/engine-pool";
 import { parsePhraseList, spokenDigits } from "../core/media/speech/speech";
 import { mediaOf } from "./kit/media-message";
 import { serveMediaStage } from "./kit/media-stage";
-import { describeError, nodeTexts, onClose, startNode } from "./kit/node-kit";
+import { describeError, onClose, startNode, userDirOf } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { CLOUD_PLATFORM_SCOPE, ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
 import { startAudioSplitThread } from "../core/media/speech/audio-splitting";
 import { AUDIO_PIECE_RATE, CloudSpeechJob, googleSpeechWorker, openAiSpeechWorker } from "../core/media/speech/speech-cloud";
 import { readAdaptationSource } from "../core/media/speech/speech-adaptation";
 import { HeardSpeech, OfflineSpeechInfo, OfflineSpeechSettings, startOfflineSpeechThread } from "../core/media/speech/speech-offline";
-
 
 type EngineName = "offline" | "google" | "openai";
 
@@ -26,8 +25,18 @@ interface TranscribeCredentials {
 }
 
 /** The offline engine's acoustic models, by the language codes a form takes. */
-const OFFLINE_MODELS: Record<string, "en-us" | "fr-fr"> = { en: "en-us", "en-us": "en-us", "en-gb": "en-us", fr: "fr-fr", "fr-fr": "fr-fr" };
-const DEFAULT_ENDPOINT: Record<EngineName, string> = { offline: "", google: "https://speech.googleapis.com", openai: "https://api.openai.com/v1" };
+const OFFLINE_MODELS: Record<string, "en-us" | "fr-fr"> = {
+  en: "en-us",
+  "en-us": "en-us",
+  "en-gb": "en-us",
+  fr: "fr-fr",
+  "fr-fr": "fr-fr",
+};
+const DEFAULT_ENDPOINT: Record<EngineName, string> = {
+  offline: "",
+  google: "https://speech.googleapis.com",
+  openai: "https://api.openai.com/v1",
+};
 /**
  * Google's synchronous recognize takes a minute and 10 MB of inline audio at most; a longer or larger
  * note is cut at pauses into 16 kHz pieces of at most 55 s (a margin under the minute).
@@ -41,10 +50,14 @@ export function transcribeSettingsFromConfig(config: TranscribeDef, credentials:
   const { engine, language, grammar } = read;
   const model = OFFLINE_MODELS[language.toLowerCase()];
   if (engine === "offline" && !model) {
-    throw fail("language", "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others");
+    throw fail(
+      "language",
+      "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others",
+    );
   }
   const phrases = parsePhraseList(read.phrases);
-  if (engine === "offline" && grammar !== "digits" && phrases.length === 0) throw fail("phrases", "Phrases: list at least one phrase, one per line");
+  if (engine === "offline" && grammar !== "digits" && phrases.length === 0)
+    throw fail("phrases", "Phrases: list at least one phrase, one per line");
   const adaptList = engine === "offline" ? read.adaptList : "";
   const endpoint = read.endpoint || DEFAULT_ENDPOINT[engine];
   if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint)) throw fail("endpoint", "Endpoint: an http(s) URL");
@@ -74,28 +87,50 @@ type TranscribeSettings = ReturnType<typeof transcribeSettingsFromConfig>;
 type Job = CloudSpeechJob;
 
 export default function register(RED: NodeAPI): void {
-  const nodeText = nodeTexts(RED, "wa-transcribe");
   function WaTranscribe(this: TranscribeNode, config: TranscribeDef) {
     const started = startNode(RED, this, config, () => transcribeSettingsFromConfig(config, this.credentials ?? {}));
     if (!started) return;
-    const { node, clock, status, settings } = started;
+    const { node, clock, status, settings, text: nodeText } = started;
     // One token for all of the node's requests in flight.
     const googleTokens = settings.googleKey ? new ServiceAccountTokens(settings.googleKey, clock, fetch, CLOUD_PLATFORM_SCOPE) : undefined;
     // Adapting to many recordings can take minutes; a voice note arriving meanwhile waits for it.
     const startTimeoutMs = settings.adaptList ? 15 * 60_000 : 60_000;
-    const pool = new EnginePool<Job, HeardSpeech>(() => createWorker(settings), { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs, maxWaiting: 100 }, clock);
+    const pool = new EnginePool<Job, HeardSpeech>(
+      () => createWorker(settings),
+      { label: "Transcription", size: settings.poolSize, timeoutMs: settings.timeoutMs, startTimeoutMs, maxWaiting: 100 },
+      clock,
+    );
     let warnedWords = false;
     const idleText = (adapted?: number) =>
       adapted === undefined
-        ? nodeText("transcribe.idle", `ready (${settings.engine}, ${settings.language})`, { engine: settings.engine, language: settings.language })
-        : nodeText("transcribe.idleAdapted", `ready (${settings.engine}, ${settings.language}, adapted to ${adapted} recordings)`, { engine: settings.engine, language: settings.language, recordings: adapted });
+        ? nodeText("transcribe.idle", `ready (${settings.engine}, ${settings.language})`, {
+            engine: settings.engine,
+            language: settings.language,
+          })
+        : nodeText("transcribe.idleAdapted", `ready (${settings.engine}, ${settings.language}, adapted to ${adapted} recordings)`, {
+            engine: settings.engine,
+            language: settings.language,
+            recordings: adapted,
+          });
 
-    const offlineSettings = (s: TranscribeSettings, adaptation?: OfflineSpeechSettings["adaptation"]): OfflineSpeechSettings => ({ model: s.model, mode: s.grammar, phrases: s.phrases, maxSeconds: s.maxSeconds, adaptation });
+    const offlineSettings = (s: TranscribeSettings, adaptation?: OfflineSpeechSettings["adaptation"]): OfflineSpeechSettings => ({
+      model: s.model,
+      mode: s.grammar,
+      phrases: s.phrases,
+      maxSeconds: s.maxSeconds,
+      adaptation,
+    });
     const onOfflineReady = (info: OfflineSpeechInfo) => {
       if (info.unknownWords.length === 0 || warnedWords) return;
       warnedWords = true;
       const words = info.unknownWords;
-      node.warn(nodeText("transcribe.unknownWords", `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`, { count: words.length, words: words.slice(0, 10).join(", ") }));
+      node.warn(
+        nodeText(
+          "transcribe.unknownWords",
+          `${words.length} words are not in the offline dictionary and are left out: ${words.slice(0, 10).join(", ")}`,
+          { count: words.length, words: words.slice(0, 10).join(", ") },
+        ),
+      );
     };
 
     let adaptationThread: Promise<EngineWorker<Job, HeardSpeech>> | undefined;
@@ -104,21 +139,45 @@ export default function register(RED: NodeAPI): void {
      * its file (reused on the next deploy while the recordings are the same); the engine threads load it.
      */
     async function adaptModel(s: TranscribeSettings): Promise<string> {
-      const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+      const userDir = userDirOf(RED);
       const source = await readAdaptationSource(userDir, s.adaptList, s.model, DEFAULT_PRIOR_WEIGHT);
       if (source.recordings.length === 0) {
-        throw new WaError("config.invalid", `Adapt to voices: ${s.adaptList} lists no recording that could be read${source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : ""}`, { field: "adaptList" });
+        throw new WaError(
+          "config.invalid",
+          `Adapt to voices: ${s.adaptList} lists no recording that could be read${source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : ""}`,
+          { field: "adaptList" },
+        );
       }
-      status.set({ fill: "yellow", shape: "ring", text: nodeText("transcribe.adapting", `adapting to ${source.recordings.length} recordings…`, { recordings: source.recordings.length }) }, true);
+      status.set(
+        {
+          fill: "yellow",
+          shape: "ring",
+          text: nodeText("transcribe.adapting", `adapting to ${source.recordings.length} recordings…`, {
+            recordings: source.recordings.length,
+          }),
+        },
+        true,
+      );
       let summary: OfflineSpeechInfo["adaptation"];
-      adaptationThread = startOfflineSpeechThread(offlineSettings(s, { recordings: source.recordings, meansFile: source.meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), (info) => {
-        summary = info.adaptation;
-      });
+      adaptationThread = startOfflineSpeechThread(
+        offlineSettings(s, { recordings: source.recordings, meansFile: source.meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }),
+        (info) => {
+          summary = info.adaptation;
+        },
+      );
       await (await adaptationThread).terminate();
       const skipped = [...source.skipped, ...(summary?.skipped ?? [])];
       if (skipped.length > 0) {
-        const list = skipped.slice(0, 5).map((r) => `${r.name} (${r.reason})`).join("; ");
-        node.warn(nodeText("transcribe.adaptSkipped", `Adapt to voices: ${skipped.length} recordings left out: ${list}`, { count: skipped.length, list }));
+        const list = skipped
+          .slice(0, 5)
+          .map((r) => `${r.name} (${r.reason})`)
+          .join("; ");
+        node.warn(
+          nodeText("transcribe.adaptSkipped", `Adapt to voices: ${skipped.length} recordings left out: ${list}`, {
+            count: skipped.length,
+            list,
+          }),
+        );
       }
       status.set({ fill: "grey", shape: "dot", text: idleText(summary?.recordings ?? 0) }, true);
       return source.meansFile;
@@ -133,12 +192,23 @@ export default function register(RED: NodeAPI): void {
 
     function createWorker(s: TranscribeSettings): Promise<EngineWorker<Job, HeardSpeech>> {
       if (s.engine === "google" && googleTokens) {
-        const long = { syncSeconds: GOOGLE_SYNC_SECONDS, syncBytes: GOOGLE_SYNC_BYTES, startSplitter: () => startAudioSplitThread({ sampleRate: AUDIO_PIECE_RATE, maxSeconds: GOOGLE_SYNC_SECONDS }) };
-        return Promise.resolve(googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens, long));
+        const long = {
+          syncSeconds: GOOGLE_SYNC_SECONDS,
+          syncBytes: GOOGLE_SYNC_BYTES,
+          startSplitter: () => startAudioSplitThread({ sampleRate: AUDIO_PIECE_RATE, maxSeconds: GOOGLE_SYNC_SECONDS }),
+        };
+        return Promise.resolve(
+          googleSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, googleTokens, long),
+        );
       }
-      if (s.engine === "openai") return Promise.resolve(openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey));
+      if (s.engine === "openai")
+        return Promise.resolve(
+          openAiSpeechWorker({ endpoint: s.endpoint, timeoutMs: s.timeoutMs, model: s.cloudModel || undefined }, s.apiKey),
+        );
       if (!adaptedMeans) return startOfflineSpeechThread(offlineSettings(s), onOfflineReady);
-      return adaptedMeans.then((meansFile) => startOfflineSpeechThread(offlineSettings(s, { recordings: [], meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), onOfflineReady));
+      return adaptedMeans.then((meansFile) =>
+        startOfflineSpeechThread(offlineSettings(s, { recordings: [], meansFile, priorWeight: DEFAULT_PRIOR_WEIGHT }), onOfflineReady),
+      );
     }
 
     if (!adaptedMeans) status.set({ fill: "grey", shape: "dot", text: idleText() }, true);
@@ -150,13 +220,32 @@ export default function register(RED: NodeAPI): void {
       key: "transcript",
       prepare(msg) {
         const media = mediaOf(msg);
-        if (!media || media.data.length === 0) throw new WaError("media.unreadable", "The message carries no voice note (msg.wa.message.media.data or a Buffer in msg.payload)", { reason: "no audio" });
-        if (media.data.length > settings.maxBytes) throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings.maxBytes}`, { size: media.data.length, max: settings.maxBytes });
+        if (!media || media.data.length === 0)
+          throw new WaError(
+            "media.unreadable",
+            "The message carries no voice note (msg.wa.message.media.data or a Buffer in msg.payload)",
+            { reason: "no audio" },
+          );
+        if (media.data.length > settings.maxBytes)
+          throw new WaError("media.tooLarge", `The media is ${media.data.length} bytes; the limit is ${settings.maxBytes}`, {
+            size: media.data.length,
+            max: settings.maxBytes,
+          });
         const info = probeAudio(media.data);
         if (info.durationSeconds !== undefined && info.durationSeconds > settings.maxSeconds) {
-          throw new WaError("media.tooLong", `The voice note lasts ${info.durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`, { seconds: Math.round(info.durationSeconds), max: settings.maxSeconds });
+          throw new WaError(
+            "media.tooLong",
+            `The voice note lasts ${info.durationSeconds.toFixed(1)} s; the limit is ${settings.maxSeconds} s`,
+            { seconds: Math.round(info.durationSeconds), max: settings.maxSeconds },
+          );
         }
-        return { audio: media.data, container: info.container, language: settings.language, sampleRate: info.sampleRate, durationSeconds: info.durationSeconds };
+        return {
+          audio: media.data,
+          container: info.container,
+          language: settings.language,
+          sampleRate: info.sampleRate,
+          durationSeconds: info.durationSeconds,
+        };
       },
       present(result, _job, msg) {
         const message = (msg as { wa?: { message?: { text?: unknown } } }).wa?.message;
@@ -177,5 +266,7 @@ export default function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<TranscribeNode, TranscribeDef, unknown, TranscribeCredentials>("wa-transcribe", WaTranscribe, { credentials: { googleKey: { type: "password" }, apiKey: { type: "password" } } });
+  RED.nodes.registerType<TranscribeNode, TranscribeDef, unknown, TranscribeCredentials>("wa-transcribe", WaTranscribe, {
+    credentials: { googleKey: { type: "password" }, apiKey: { type: "password" } },
+  });
 }

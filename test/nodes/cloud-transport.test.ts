@@ -12,7 +12,6 @@ import { GraphApiStandin } from "../support/graph-api-standin";
 import { metaSignature } from "../support/meta-signature";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
 const TOKEN = "EAAG-node-test";
 const PHONE_ID = "106540352242922";
 const APP_SECRET = "app-secret-for-tests";
@@ -36,7 +35,13 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   /** The example delivery under another message id: sent after a check, it shows the check's delivery was handled. */
   const markerDelivery = (id: string) => Buffer.from(body.toString().replace("wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMDQ5", id));
   /** A fixture with its messages' times moved to a minute before the fake clock's now. */
-  const recentDelivery = (name: string) => Buffer.from(readFileSync(join(__dirname, "..", "fixtures", "cloud-api", name), "utf8").replace(/"timestamp": "\d+"/g, `"timestamp": "${Math.floor(clock().now() / 1000) - 60}"`));
+  const recentDelivery = (name: string) =>
+    Buffer.from(
+      readFileSync(join(__dirname, "..", "fixtures", "cloud-api", name), "utf8").replace(
+        /"timestamp": "\d+"/g,
+        `"timestamp": "${Math.floor(clock().now() / 1000) - 60}"`,
+      ),
+    );
 
   beforeEach(async () => {
     body = Buffer.from(fixture.replace('"1700000000"', `"${Math.floor(clock().now() / 1000) - 60}"`));
@@ -53,7 +58,17 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     await helper.load(
       nodes,
       inTab([
-        { id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiVersion: "v21.0", apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1", ...client },
+        {
+          id: "cloud1",
+          type: "wa-client",
+          mode: "cloud",
+          phoneNumberId: PHONE_ID,
+          apiVersion: "v21.0",
+          apiBase: graph.url,
+          webhookPath: "/whatsapp/test-hook",
+          deliveryStore: "seen1",
+          ...client,
+        },
         { id: "seen1", type: "wa-store", backend: "memory" },
         { id: "in1", type: "wa-in", client: "cloud1", includeGroups: true, types: "all", wires: [["received"]], ...wain },
         { id: "out1", type: "wa-out", client: "cloud1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
@@ -71,7 +86,11 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   }
 
   const post = (raw: Buffer | string, signature?: string) =>
-    fetch(webhookUrl, { method: "POST", headers: { "Content-Type": "application/json", ...(signature ? { "X-Hub-Signature-256": signature } : {}) }, body: typeof raw === "string" ? raw : new Uint8Array(raw) });
+    fetch(webhookUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(signature ? { "X-Hub-Signature-256": signature } : {}) },
+      body: typeof raw === "string" ? raw : new Uint8Array(raw),
+    });
 
   it("answers the verification handshake on the webhook path", async () => {
     await load();
@@ -113,7 +132,11 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     const marker = markerDelivery("wamid.marker-after-refusals");
     await post(marker, metaSignature(marker, APP_SECRET));
     await untilReal(() => received.length > 0, 2000);
-    assert.deepEqual(received.map((m) => (m.wa as { message: { id: string } }).message.id), ["wamid.marker-after-refusals"], "nothing refused was emitted");
+    assert.deepEqual(
+      received.map((m) => (m.wa as { message: { id: string } }).message.id),
+      ["wamid.marker-after-refusals"],
+      "nothing refused was emitted",
+    );
     const warnings = (getNode("cloud1").warn as unknown as { args: unknown[][] }).args.map((a) => String(a[0]));
     assert.equal(warnings.length, 4);
     assert.match(warnings[0], /X-Hub-Signature-256/);
@@ -138,20 +161,64 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   it("sends a refused reply to the Catch node with Graph's reason", async () => {
     await load({}, { accessToken: "expired-token" });
     const errors = collect("errors");
-    getNode("out1").receive({ payload: "hello", wa: { message: { id: "wamid.x", chatId: "447700900123", from: "447700900123", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "cloud-api" }, trace: [] } });
+    getNode("out1").receive({
+      payload: "hello",
+      wa: {
+        message: {
+          id: "wamid.x",
+          chatId: "447700900123",
+          from: "447700900123",
+          body: "",
+          type: "chat",
+          timestamp: 0,
+          receivedAt: 0,
+          isGroup: false,
+          fromMe: false,
+          transport: "cloud-api",
+        },
+        trace: [],
+      },
+    });
     await untilReal(() => errors.length === 1, 5000);
     assert.match((errors[0].error as { message: string }).message, /refused the access token.*code 190/);
   });
 
   it("refuses a second connection on a webhook path already in use, and frees the path with the flow", async () => {
-    const second = { id: "cloud2", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1" };
-    await helper.load(nodes, inTab([{ id: "cloud1", type: "wa-client", mode: "cloud", phoneNumberId: PHONE_ID, apiBase: graph.url, webhookPath: "/whatsapp/test-hook", deliveryStore: "seen1" }, second, { id: "seen1", type: "wa-store", backend: "memory" }]), {
-      cloud1: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
-      cloud2: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
-    });
+    const second = {
+      id: "cloud2",
+      type: "wa-client",
+      mode: "cloud",
+      phoneNumberId: PHONE_ID,
+      apiBase: graph.url,
+      webhookPath: "/whatsapp/test-hook",
+      deliveryStore: "seen1",
+    };
+    await helper.load(
+      nodes,
+      inTab([
+        {
+          id: "cloud1",
+          type: "wa-client",
+          mode: "cloud",
+          phoneNumberId: PHONE_ID,
+          apiBase: graph.url,
+          webhookPath: "/whatsapp/test-hook",
+          deliveryStore: "seen1",
+        },
+        second,
+        { id: "seen1", type: "wa-store", backend: "memory" },
+      ]),
+      {
+        cloud1: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+        cloud2: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
+      },
+    );
     const failures = ["cloud1", "cloud2"].map((id) => (helper.getNode(id) as unknown as { failure?: string }).failure);
     assert.equal(failures.filter((f) => f === undefined).length, 1, "one connection has the path");
-    assert.match(failures.find((f) => f !== undefined) ?? "", /Webhook path \/whatsapp\/test-hook is already used by another WhatsApp connection/);
+    assert.match(
+      failures.find((f) => f !== undefined) ?? "",
+      /Webhook path \/whatsapp\/test-hook is already used by another WhatsApp connection/,
+    );
     await helper.unload();
     await load();
     assert.equal((helper.getNode("cloud1") as unknown as { failure?: string }).failure, undefined, "free again after the flow stopped");
@@ -167,7 +234,24 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   it("reports missing credentials on the nodes that use the connection", async () => {
     await load({}, { appSecret: "" });
     const errors = collect("errors");
-    getNode("out1").receive({ payload: "hello", wa: { message: { id: "wamid.x", chatId: "447700900123", from: "447700900123", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "cloud-api" }, trace: [] } });
+    getNode("out1").receive({
+      payload: "hello",
+      wa: {
+        message: {
+          id: "wamid.x",
+          chatId: "447700900123",
+          from: "447700900123",
+          body: "",
+          type: "chat",
+          timestamp: 0,
+          receivedAt: 0,
+          isGroup: false,
+          fromMe: false,
+          transport: "cloud-api",
+        },
+        trace: [],
+      },
+    });
     await untilReal(() => errors.length === 1, 2000);
     assert.match((errors[0].error as { message: string }).message, /app secret/);
   });
@@ -182,7 +266,10 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     assert.equal((await post(mixed, metaSignature(mixed, APP_SECRET))).status, 200);
     await untilReal(() => received.length === 3, 5000);
     const media = received.map((m) => (m.wa as { message: { type: string; media: { data?: Buffer; error?: string } } }).message);
-    assert.deepEqual(media.map((m) => m.type), ["image", "ptt", "document"]);
+    assert.deepEqual(
+      media.map((m) => m.type),
+      ["image", "ptt", "document"],
+    );
     assert.ok(media[0].media.data?.equals(photo), "the photo's bytes");
     assert.match(media[1].media.error ?? "", /not available any more/, "a voice note Graph no longer has");
     assert.match(media[2].media.error ?? "", /2097152 bytes; the limit is 1048576/, "a document over the limit is not fetched");
@@ -196,6 +283,12 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     const mixed = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "mixed.json"));
     await post(mixed, metaSignature(mixed, APP_SECRET));
     await untilReal(() => ticks.length === 2, 2000);
-    assert.deepEqual(ticks.map((t) => [(t.payload as { status: string }).status, (t.payload as { error?: string }).error]), [["read", undefined], ["failed", "Re-engagement message (code 131047)"]]);
+    assert.deepEqual(
+      ticks.map((t) => [(t.payload as { status: string }).status, (t.payload as { error?: string }).error]),
+      [
+        ["read", undefined],
+        ["failed", "Re-engagement message (code 131047)"],
+      ],
+    );
   });
 });

@@ -5,7 +5,6 @@ import helper from "node-red-node-test-helper";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { replaceRuntimeWorld } from "../../src/nodes/kit/world";
 
-
 helper.init(require.resolve("node-red"));
 
 export { helper };
@@ -63,7 +62,10 @@ export function useUserDir(prefix: string, scope: "each" | "all" = "each", prepa
 export const TAB = "f1";
 
 export function inTab(nodes: FlowNode[]): FlowNode[] {
-  return [{ id: TAB, type: "tab", label: "test" }, ...nodes.map((node) => (node.type.startsWith("wa-client") ? node : { z: TAB, ...node }))];
+  return [
+    { id: TAB, type: "tab", label: "test" },
+    ...nodes.map((node) => (node.type.startsWith("wa-client") ? node : { z: TAB, ...node })),
+  ];
 }
 
 export function getNode(id: string): TestNode {
@@ -111,7 +113,18 @@ export function envelope(chatId: unknown, body = "hello", id = `m-${Math.random(
   return {
     payload: body,
     wa: {
-      message: { id, chatId, from: chatId, body, type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "test" },
+      message: {
+        id,
+        chatId,
+        from: chatId,
+        body,
+        type: "chat",
+        timestamp: 0,
+        receivedAt: 0,
+        isGroup: false,
+        fromMe: false,
+        transport: "test",
+      },
       trace: [],
     },
   };

@@ -7,18 +7,58 @@ import queueNode from "../../src/nodes/wa-message-queue";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 describe("wa-client-health and wa-health-score nodes", () => {
   const harness = useNodeHarness();
   const nodes = [clientNode, healthNode, scoreNode, outNode, queueNode];
 
   function flow() {
     return inTab([
-      { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, maxGap: 3600, stagger: 3600, startDelay: 3600, loop: false },
-      { id: "h1", type: "wa-client-health", client: "sim1", interval: 30, silenceWarn: 0, failureRate: 50, window: 5, wires: [["health", "score1"]] },
-      { id: "score1", type: "wa-health-score", threshold: 5, queueName: "main", wErrorRate: 35, wLatency: 20, wQueueDepth: 15, wClient: 20, wBreaker: 10, wires: [["scores"]] },
+      {
+        id: "sim1",
+        type: "wa-client",
+        mode: "simulator",
+        source: "demo",
+        speed: 1,
+        maxGap: 3600,
+        stagger: 3600,
+        startDelay: 3600,
+        loop: false,
+      },
+      {
+        id: "h1",
+        type: "wa-client-health",
+        client: "sim1",
+        interval: 30,
+        silenceWarn: 0,
+        failureRate: 50,
+        window: 5,
+        wires: [["health", "score1"]],
+      },
+      {
+        id: "score1",
+        type: "wa-health-score",
+        threshold: 5,
+        queueName: "main",
+        wErrorRate: 35,
+        wLatency: 20,
+        wQueueDepth: 15,
+        wClient: 20,
+        wBreaker: 10,
+        wires: [["scores"]],
+      },
       { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: false, wires: [[]] },
-      { id: "q1", type: "wa-message-queue", mode: "enqueue", queueName: "main", key: "wa.message.chatId", maxPerChat: 1000, maxTotal: 10000, overflow: "reject", ackTimeout: 0, wires: [[], []] },
+      {
+        id: "q1",
+        type: "wa-message-queue",
+        mode: "enqueue",
+        queueName: "main",
+        key: "wa.message.chatId",
+        maxPerChat: 1000,
+        maxTotal: 10000,
+        overflow: "reject",
+        ackTimeout: 0,
+        wires: [[], []],
+      },
       helperNode("health"),
       helperNode("scores"),
       catchNode(),

@@ -12,7 +12,8 @@ function failingNodes(RED: NodeAPI): void {
     const status = new StatusReporter(this, runtimeWorld().clock);
     onInput(RED, this, status, (msg, send, done) => {
       if (msg.topic === "throw") throw new TypeError("Cannot read properties of undefined (reading 'x')");
-      if (msg.topic === "wa-error") throw new WaError("key.missing", "The message has no chat in msg.wa.message.chatId", { property: "wa.message.chatId" });
+      if (msg.topic === "wa-error")
+        throw new WaError("key.missing", "The message has no chat in msg.wa.message.chatId", { property: "wa.message.chatId" });
       if (msg.topic === "reject") return Promise.reject(new Error("the store went away"));
       send(msg);
       done();
@@ -26,7 +27,10 @@ describe("the input funnel every adapter registers its handler through (kit onIn
   useNodeHarness();
 
   it("fails only the message a handler throws on or rejects, with a code, a red status and the Catch node", async () => {
-    await helper.load(failingNodes, inTab([{ id: "fail1", type: "test-failing", wires: [["out"]] }, helperNode("out"), catchNode(), helperNode("errors")]));
+    await helper.load(
+      failingNodes,
+      inTab([{ id: "fail1", type: "test-failing", wires: [["out"]] }, helperNode("out"), catchNode(), helperNode("errors")]),
+    );
     const out = collect("out");
     const errors = collect("errors");
     for (const topic of ["throw", "wa-error", "reject", "fine"]) getNode("fail1").receive({ topic, payload: topic });

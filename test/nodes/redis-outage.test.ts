@@ -10,7 +10,6 @@ import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const nodes = [storeNode, queueNode, lockNode];
 
 function freePort(): Promise<number> {
@@ -33,7 +32,24 @@ class PrivateRedis {
   ) {}
 
   async start(): Promise<void> {
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""], { stdio: "ignore" });
+    this.child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        this.dir,
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+      ],
+      { stdio: "ignore" },
+    );
     const deadline = Date.now() + 5000;
     while (spawnSync("redis-cli", ["-p", String(this.port), "ping"], { encoding: "utf8" }).stdout.trim() !== "PONG") {
       if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
@@ -73,8 +89,32 @@ describe("a Redis store that goes away in the middle of a flow", () => {
   function flow() {
     return inTab([
       { id: "st1", type: "wa-store", backend: "redis", url: `redis://127.0.0.1:${redis.port}`, keyPrefix: "outage:" },
-      { id: "q1", type: "wa-message-queue", store: "st1", mode: "enqueue", queueName: "orders", key: "wa.message.chatId", maxPerChat: 100, maxTotal: 1000, overflow: "reject", ackTimeout: 60, maxDeliveries: 3, wires: [["lock1"], ["refused"]] },
-      { id: "lock1", type: "wa-session-lock", store: "st1", mode: "acquire", lockName: "default", key: "wa.message.chatId", ttl: 30, wait: 10, onTimeout: "output", wires: [["locked"], ["busy"]] },
+      {
+        id: "q1",
+        type: "wa-message-queue",
+        store: "st1",
+        mode: "enqueue",
+        queueName: "orders",
+        key: "wa.message.chatId",
+        maxPerChat: 100,
+        maxTotal: 1000,
+        overflow: "reject",
+        ackTimeout: 60,
+        maxDeliveries: 3,
+        wires: [["lock1"], ["refused"]],
+      },
+      {
+        id: "lock1",
+        type: "wa-session-lock",
+        store: "st1",
+        mode: "acquire",
+        lockName: "default",
+        key: "wa.message.chatId",
+        ttl: 30,
+        wait: 10,
+        onTimeout: "output",
+        wires: [["locked"], ["busy"]],
+      },
       { id: "unlock1", type: "wa-session-lock", store: "st1", mode: "release", lockName: "default", wires: [["ack1"]] },
       { id: "ack1", type: "wa-message-queue", store: "st1", mode: "ack", queueName: "orders", wires: [["acked"]] },
       helperNode("locked"),

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { FakeClock } from "../../src/core/clock";
 import { ServiceAccountTokens, readServiceAccountKey } from "../../src/core/sheets/service-account";
 
-
 const FIXTURES = join(__dirname, "..", "fixtures", "known-answers");
 
 describe("service-account tokens (Google's JWT-bearer grant)", () => {
@@ -20,7 +19,10 @@ describe("service-account tokens (Google's JWT-bearer grant)", () => {
     const requests: { url: string; body: URLSearchParams }[] = [];
     const tokenService = (async (url: string, init: RequestInit) => {
       requests.push({ url, body: new URLSearchParams(String(init.body)) });
-      return new Response(JSON.stringify({ access_token: "ya29.kat", expires_in: 3600 }), { status: 200, headers: { "Content-Type": "application/json" } });
+      return new Response(JSON.stringify({ access_token: "ya29.kat", expires_in: 3600 }), {
+        status: 200,
+        headers: { "Content-Type": "application/json" },
+      });
     }) as unknown as typeof fetch;
     const tokens = new ServiceAccountTokens(key, new FakeClock(1_767_258_000_000), tokenService);
     assert.equal(await tokens.header(), "Bearer ya29.kat");

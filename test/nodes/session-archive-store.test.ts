@@ -9,14 +9,16 @@ import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { Store } from "../../src/core/store/store";
 import { SessionArchiveStore } from "../../src/core/transport/session-archive-store";
 
-
 for (const backend of ["memory", "embedded (SQLite)"] as const) {
   describe(`SessionArchiveStore (whatsapp-web.js RemoteAuth store) on ${backend}`, () => {
     let dir: string;
     let store: Store;
     beforeEach(() => {
       dir = mkdtempSync(join(tmpdir(), "wa-session-archive-"));
-      store = backend === "memory" ? new MemoryStore(new FakeClock(0)) : new SqliteStore({ file: join(dir, "store.db"), synchronous: "NORMAL", clock: new FakeClock(0) });
+      store =
+        backend === "memory"
+          ? new MemoryStore(new FakeClock(0))
+          : new SqliteStore({ file: join(dir, "store.db"), synchronous: "NORMAL", clock: new FakeClock(0) });
     });
     afterEach(async () => {
       await store.close();
@@ -42,7 +44,10 @@ for (const backend of ["memory", "embedded (SQLite)"] as const) {
       const newer = randomBytes(10_000);
       writeFileSync(join(dir, "RemoteAuth-x.zip"), newer);
       await archives.save({ session: "RemoteAuth-x" });
-      assert.deepEqual((await store.keys("wa:wwebjs-session:")).sort(), ["wa:wwebjs-session:RemoteAuth-x:2:0", "wa:wwebjs-session:RemoteAuth-x:meta"]);
+      assert.deepEqual((await store.keys("wa:wwebjs-session:")).sort(), [
+        "wa:wwebjs-session:RemoteAuth-x:2:0",
+        "wa:wwebjs-session:RemoteAuth-x:meta",
+      ]);
       const target = join(dir, "out.zip");
       await archives.extract({ session: "RemoteAuth-x", path: target });
       assert.ok(readFileSync(target).equals(newer));

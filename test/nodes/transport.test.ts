@@ -7,7 +7,6 @@ import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, inNode, outNode];
 
 describe("wa-client (simulator), wa-in and wa-out nodes", () => {
@@ -15,7 +14,18 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
 
   function flow(client: Record<string, unknown> = {}, wainExtra: Record<string, unknown> = {}) {
     return inTab([
-      { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1000, maxGap: 0.5, stagger: 0.2, startDelay: 0, loop: false, ...client },
+      {
+        id: "sim1",
+        type: "wa-client",
+        mode: "simulator",
+        source: "demo",
+        speed: 1000,
+        maxGap: 0.5,
+        stagger: 0.2,
+        startDelay: 0,
+        loop: false,
+        ...client,
+      },
       { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["received"]], ...wainExtra },
       { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
       helperNode("received"),
@@ -31,7 +41,11 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     const sent = collect("sent");
     await harness.clock().advanceAsync(30_000);
     await until(() => received.length === 18);
-    const first = received[0] as { payload: string; topic: string; wa: { message: Record<string, unknown>; trace: { nodeType: string }[] } };
+    const first = received[0] as {
+      payload: string;
+      topic: string;
+      wa: { message: Record<string, unknown>; trace: { nodeType: string }[] };
+    };
     assert.equal(first.payload, first.wa.message.body);
     assert.equal(first.topic, first.wa.message.chatId);
     assert.equal(first.wa.trace[0].nodeType, "wa-in");
@@ -70,7 +84,20 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     const dir = mkdtempSync(join(tmpdir(), "wa-script-"));
     helper.settings({ userDir: dir });
     const good = join(dir, "chats.jsonl");
-    writeFileSync(good, [1, 2].map((i) => JSON.stringify({ conversation: "c", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1000 + i, text: `line ${i}` })).join("\n"));
+    writeFileSync(
+      good,
+      [1, 2]
+        .map((i) =>
+          JSON.stringify({
+            conversation: "c",
+            chat: "447700900123@c.us",
+            from: "447700900123@c.us",
+            timestamp: 1000 + i,
+            text: `line ${i}`,
+          }),
+        )
+        .join("\n"),
+    );
     await helper.load(nodes, flow({ source: "file", scriptPath: good }));
     const received = collect("received");
     await harness.clock().advanceAsync(5_000);
@@ -91,8 +118,13 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
   it("takes a message typed in the connection's dialog (admin endpoint), twice on demand", async () => {
     await helper.load(nodes, flow({ startDelay: 3600 }));
     const received = collect("received");
-    const request = helper.request() as unknown as { post(path: string): { send(body: unknown): { expect(status: number): Promise<{ body: { delivered?: unknown[]; error?: string } }> } } };
-    const answer = await request.post("/wa-pipeline/clients/sim1/inject").send({ chatId: "447700900999@c.us", text: "Do you deliver on Sundays?", senderName: "Ana", delivery: "duplicate" }).expect(200);
+    const request = helper.request() as unknown as {
+      post(path: string): { send(body: unknown): { expect(status: number): Promise<{ body: { delivered?: unknown[]; error?: string } }> } };
+    };
+    const answer = await request
+      .post("/wa-pipeline/clients/sim1/inject")
+      .send({ chatId: "447700900999@c.us", text: "Do you deliver on Sundays?", senderName: "Ana", delivery: "duplicate" })
+      .expect(200);
     assert.equal(answer.body.delivered?.length, 2);
     await until(() => received.length === 2);
     assert.equal(received[0].payload, "Do you deliver on Sundays?");
@@ -103,14 +135,17 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
   });
 
   it("reports the ticks of sent messages on wa in's second output", async () => {
-    await helper.load(nodes, inTab([
-      { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 10, startDelay: 3600, loop: false },
-      { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", events: true, wires: [["received"], ["ticks"]] },
-      { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: false, wires: [["sent"]] },
-      helperNode("received"),
-      helperNode("ticks"),
-      helperNode("sent"),
-    ]));
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 10, startDelay: 3600, loop: false },
+        { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", events: true, wires: [["received"], ["ticks"]] },
+        { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: false, wires: [["sent"]] },
+        helperNode("received"),
+        helperNode("ticks"),
+        helperNode("sent"),
+      ]),
+    );
     const ticks = collect("ticks");
     const sent = collect("sent");
     getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: "Your order has shipped" });
@@ -120,7 +155,13 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
     await until(() => ticks.length === 1);
     await harness.clock().advanceAsync(2000);
     await until(() => ticks.length === 2);
-    assert.deepEqual(ticks.map((t) => [(t.payload as { messageId: string }).messageId, (t.payload as { status: string }).status]), [[id, "delivered"], [id, "read"]]);
+    assert.deepEqual(
+      ticks.map((t) => [(t.payload as { messageId: string }).messageId, (t.payload as { status: string }).status]),
+      [
+        [id, "delivered"],
+        [id, "read"],
+      ],
+    );
     assert.equal(ticks[0].topic, "447700900123@c.us");
   });
 });

@@ -8,7 +8,6 @@ import clientNode from "../../src/nodes/wa-client";
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, storeNode, batchNode];
 type Sent = { wa: { sent: { id: string; chatId: string; sentAt: number; coalesced?: number } } };
 
@@ -25,7 +24,26 @@ describe("wa-batch-send node (paced sending)", () => {
     return inTab([
       { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, startDelay: 3600, loop: false },
       ...(withStore ? [{ id: "st1", type: "wa-store", backend: "sqlite", file: "outbox.db", synchronous: "FULL" }] : []),
-      { id: "pace1", type: "wa-batch-send", client: "sim1", store: withStore ? "st1" : "", chat: "wa.message.chatId", quote: true, gapMin: 1, gapMax: 1, globalPerSecond: 10, coalesceWindow: 0, coalesceMaxChars: 1000, typing: false, typingMsPerChar: 30, maxAttempts: 3, maxPerChat: 100, maxTotal: 1000, wires: [["sent"]], ...batch },
+      {
+        id: "pace1",
+        type: "wa-batch-send",
+        client: "sim1",
+        store: withStore ? "st1" : "",
+        chat: "wa.message.chatId",
+        quote: true,
+        gapMin: 1,
+        gapMax: 1,
+        globalPerSecond: 10,
+        coalesceWindow: 0,
+        coalesceMaxChars: 1000,
+        typing: false,
+        typingMsPerChar: 30,
+        maxAttempts: 3,
+        maxPerChat: 100,
+        maxTotal: 1000,
+        wires: [["sent"]],
+        ...batch,
+      },
       helperNode("sent"),
       catchNode(),
       helperNode("errors"),
@@ -47,9 +65,23 @@ describe("wa-batch-send node (paced sending)", () => {
     await harness.clock().advanceAsync(900);
     await until(() => sent.length === 3);
     const times = sent.map((m) => [m.payload, (m as unknown as Sent).wa.sent.sentAt - start]);
-    assert.deepEqual(times, [["a1", 0], ["b1", 100], ["a2", 1000]]);
-    assert.deepEqual(simulator().sent().map((r) => r.text), ["a1", "b1", "a2"]);
-    assert.ok(simulator().sent().every((r) => r.quotedId !== undefined), "quoted replies");
+    assert.deepEqual(times, [
+      ["a1", 0],
+      ["b1", 100],
+      ["a2", 1000],
+    ]);
+    assert.deepEqual(
+      simulator()
+        .sent()
+        .map((r) => r.text),
+      ["a1", "b1", "a2"],
+    );
+    assert.ok(
+      simulator()
+        .sent()
+        .every((r) => r.quotedId !== undefined),
+      "quoted replies",
+    );
   });
 
   it("joins short replies inside the window and reports each input with the joined receipt", async () => {
@@ -61,7 +93,12 @@ describe("wa-batch-send node (paced sending)", () => {
     getNode("pace1").receive({ ...question, payload: "Your order ships today." });
     await harness.clock().advanceAsync(2000);
     await until(() => sent.length === 2);
-    assert.deepEqual(simulator().sent().map((r) => r.text), ["Thanks!\nYour order ships today."]);
+    assert.deepEqual(
+      simulator()
+        .sent()
+        .map((r) => r.text),
+      ["Thanks!\nYour order ships today."],
+    );
     assert.equal((sent[0] as unknown as Sent).wa.sent.coalesced, 2);
     assert.equal((sent[0] as unknown as Sent).wa.sent.id, (sent[1] as unknown as Sent).wa.sent.id);
   });
@@ -98,7 +135,10 @@ describe("wa-batch-send node (paced sending)", () => {
     await until(() => sent.length === 1);
     await harness.clock().advanceAsync(1000);
     await until(() => sent.length === 2);
-    assert.deepEqual(sent.map((m) => m.payload), ["r2", "r3"]);
+    assert.deepEqual(
+      sent.map((m) => m.payload),
+      ["r2", "r3"],
+    );
   });
 
   it("is put out of action with the reason when its settings cannot work", async () => {

@@ -4,7 +4,6 @@ import clientNode from "../../src/nodes/wa-client";
 import healthNode, { clientHealthReading } from "../../src/nodes/wa-client-health";
 import { collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
 type Snapshot = { level: "healthy" | "degraded" | "down"; reason: string; state: string };
 const nodes = [clientNode, healthNode];
 
@@ -15,18 +14,43 @@ describe("wa-client-health node: every option of its form, and every level it re
     await helper.load(
       nodes,
       inTab([
-        { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, maxGap: 3600, stagger: 3600, startDelay: 3600, loop: false, ...client },
-        { id: "h1", type: "wa-client-health", client: "sim1", interval: 30, silenceWarn: 0, failureRate: 20, window: 5, wires: [["health"]], ...health },
+        {
+          id: "sim1",
+          type: "wa-client",
+          mode: "simulator",
+          source: "demo",
+          speed: 1,
+          maxGap: 3600,
+          stagger: 3600,
+          startDelay: 3600,
+          loop: false,
+          ...client,
+        },
+        {
+          id: "h1",
+          type: "wa-client-health",
+          client: "sim1",
+          interval: 30,
+          silenceWarn: 0,
+          failureRate: 20,
+          window: 5,
+          wires: [["health"]],
+          ...health,
+        },
         helperNode("health"),
       ]),
     );
     return collect("health");
   }
   const simulator = () => (helper.getNode("sim1") as unknown as { transport: SimulatedWhatsApp }).transport;
-  const last = (reports: Record<string, unknown>[]) => (reports.at(-1)?.payload ?? { level: "none", reason: "", state: "" }) as Snapshot | { level: "none"; reason: string; state: string };
+  const last = (reports: Record<string, unknown>[]) =>
+    (reports.at(-1)?.payload ?? { level: "none", reason: "", state: "" }) as Snapshot | { level: "none"; reason: string; state: string };
   const lastStatus = () => getNode("h1").status.lastCall?.args[0] as { fill: string; text: string };
   /** A send the connection takes, or one it refuses (an empty text). */
-  const send = (ok: boolean) => simulator().sendText({ chatId: "447700900123@c.us", text: ok ? "x" : "" }).catch(() => undefined);
+  const send = (ok: boolean) =>
+    simulator()
+      .sendText({ chatId: "447700900123@c.us", text: ok ? "x" : "" })
+      .catch(() => undefined);
 
   it("Report every: reports on its interval and on any input, green while connected", async () => {
     const reports = await load({ interval: 10 });

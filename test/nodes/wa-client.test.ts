@@ -7,7 +7,6 @@ import inNode from "../../src/nodes/wa-in";
 import { collect, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 import type { WaClientNode } from "../../src/nodes/kit/contracts";
 
-
 const nodes = [clientNode, inNode];
 
 describe("wa-client node: every option of its form", function () {
@@ -17,11 +16,43 @@ describe("wa-client node: every option of its form", function () {
   const client = () => helper.getNode("sim1") as unknown as WaClientNode;
 
   async function load(config: Record<string, unknown>) {
-    await helper.load(nodes, inTab([{ id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, maxGap: 4, stagger: 1.5, startDelay: 1, loop: false, ...config }, { id: "in1", type: "wa-in", client: "sim1", wires: [["received"]] }, helperNode("received")]));
+    await helper.load(
+      nodes,
+      inTab([
+        {
+          id: "sim1",
+          type: "wa-client",
+          mode: "simulator",
+          source: "demo",
+          speed: 1,
+          maxGap: 4,
+          stagger: 1.5,
+          startDelay: 1,
+          loop: false,
+          ...config,
+        },
+        { id: "in1", type: "wa-in", client: "sim1", wires: [["received"]] },
+        helperNode("received"),
+      ]),
+    );
   }
 
   it("Start after, Speed and Longest gap: the first message after the delay, the chats at the chosen speed", async () => {
-    writeFileSync(join(userDir(), "two.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "one" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_010, text: "two, ten seconds later" }].map((l) => JSON.stringify(l)).join("\n"));
+    writeFileSync(
+      join(userDir(), "two.jsonl"),
+      [
+        { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "one" },
+        {
+          conversation: "a",
+          chat: "447700900123@c.us",
+          from: "447700900123@c.us",
+          timestamp: 1_800_000_010,
+          text: "two, ten seconds later",
+        },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
     await load({ source: "file", scriptPath: "two.jsonl", startDelay: 5, speed: 2, maxGap: 60 });
     const received = collect("received");
     await harness.clock().advanceAsync(4_900);
@@ -35,12 +66,24 @@ describe("wa-client node: every option of its form", function () {
   });
 
   it("Longest gap caps a long silence in the script; Loop plays the chats again", async () => {
-    writeFileSync(join(userDir(), "gap.jsonl"), [{ conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "before" }, { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_003_600, text: "an hour later" }].map((l) => JSON.stringify(l)).join("\n"));
+    writeFileSync(
+      join(userDir(), "gap.jsonl"),
+      [
+        { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "before" },
+        { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_003_600, text: "an hour later" },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n"),
+    );
     await load({ source: "file", scriptPath: "gap.jsonl", startDelay: 0, speed: 1, maxGap: 2, loop: true });
     const received = collect("received");
     for (let i = 0; i < 30 && received.length < 3; i += 1) await harness.clock().advanceAsync(500);
     await untilReal(() => received.length >= 3, 2000);
-    assert.deepEqual(received.slice(0, 3).map((m) => m.payload), ["before", "an hour later", "before"], "the hour became 2 s, and the script started again");
+    assert.deepEqual(
+      received.slice(0, 3).map((m) => m.payload),
+      ["before", "an hour later", "before"],
+      "the hour became 2 s, and the script started again",
+    );
   });
 
   it("refuses settings it cannot use: no transport, the reason kept for the nodes that use the connection", async () => {
@@ -71,7 +114,8 @@ describe("wa-client node: every option of its form", function () {
   it("Webhook path and Refuse older than: what each accepts", () => {
     assert.equal(webhookPathFromConfig(""), "/whatsapp/webhook");
     assert.equal(webhookPathFromConfig("/hooks/shop-1"), "/hooks/shop-1");
-    for (const bad of ["hooks", "/a//b", "/a b", "/../admin", `/${"a".repeat(201)}`]) assert.throws(() => webhookPathFromConfig(bad), /Webhook path/, bad);
+    for (const bad of ["hooks", "/a//b", "/a b", "/../admin", `/${"a".repeat(201)}`])
+      assert.throws(() => webhookPathFromConfig(bad), /Webhook path/, bad);
     assert.equal(maxDeliveryAgeFromConfig(""), 24 * 3600_000);
     assert.equal(maxDeliveryAgeFromConfig("0"), 0);
     assert.equal(maxDeliveryAgeFromConfig("720"), 720 * 3600_000);

@@ -6,7 +6,6 @@ import deadLetterNode, { deadLetterSettingsFromConfig } from "../../src/nodes/wa
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
-
 type Letter = { id: string; attempts: number; replay: string; lastError: { message: string } };
 
 describe("wa-dead-letter node", () => {
@@ -14,7 +13,20 @@ describe("wa-dead-letter node", () => {
 
   function flow(props: Record<string, unknown> = {}, extra: FlowNode[] = []) {
     return inTab([
-      { id: "dl1", type: "wa-dead-letter", dlqName: "orders", autoRetry: true, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 1, wires: [["replayed"], ["reports"]], ...props },
+      {
+        id: "dl1",
+        type: "wa-dead-letter",
+        dlqName: "orders",
+        autoRetry: true,
+        maxAttempts: 3,
+        backoffSeconds: 10,
+        maxBackoffMinutes: 10,
+        settleMinutes: 5,
+        maxEntries: 100,
+        checkSeconds: 1,
+        wires: [["replayed"], ["reports"]],
+        ...props,
+      },
       helperNode("replayed"),
       helperNode("reports"),
       ...extra,
@@ -22,7 +34,11 @@ describe("wa-dead-letter node", () => {
   }
   const failed = (payload: string, id = `wamid.${payload}`) => ({
     ...envelope("447700900001@c.us", payload, id),
-    error: { message: "Google Sheets refused the row: 403", code: "sheets.rejected", source: { id: "w1", type: "wa-sheets-write", name: "orders sheet" } },
+    error: {
+      message: "Google Sheets refused the row: 403",
+      code: "sheets.rejected",
+      source: { id: "w1", type: "wa-sheets-write", name: "orders sheet" },
+    },
   });
   async function advance(ms: number) {
     for (let left = ms; left > 0; left -= 500) {
@@ -61,7 +77,11 @@ describe("wa-dead-letter node", () => {
     getNode("dl1").receive({ ...replayed[2], payload: "got through" });
     getNode("dl1").receive({ topic: "dead-letter:metrics" });
     await until(() => reports.some((m) => m.topic === "dead-letter:metrics"));
-    assert.equal((reports.find((m) => m.topic === "dead-letter:metrics")!.payload as { depth: number }).depth, 0, "the replay that got through is removed");
+    assert.equal(
+      (reports.find((m) => m.topic === "dead-letter:metrics")!.payload as { depth: number }).depth,
+      0,
+      "the replay that got through is removed",
+    );
   });
 
   it("lists, inspects and purges by message; the admin API lists, inspects, replays and purges", async () => {
@@ -71,7 +91,10 @@ describe("wa-dead-letter node", () => {
     for (const p of ["a", "b", "c"]) getNode("dl1").receive(failed(p));
     getNode("dl1").receive({ topic: "dead-letter:list" });
     await until(() => reports.some((m) => m.topic === "dead-letter:list"));
-    const listed = reports.find((m) => m.topic === "dead-letter:list")!.payload as { total: number; entries: { id: string; source: { name: string }; chatId: string }[] };
+    const listed = reports.find((m) => m.topic === "dead-letter:list")!.payload as {
+      total: number;
+      entries: { id: string; source: { name: string }; chatId: string }[];
+    };
     assert.equal(listed.total, 3);
     assert.equal(listed.entries[0].source.name, "orders sheet");
     assert.equal(listed.entries[0].chatId, "447700900001@c.us");
@@ -96,7 +119,10 @@ describe("wa-dead-letter node", () => {
     getNode("dl1").receive({ topic: "dead-letter:inspect", payload: a });
     getNode("dl1").receive({ topic: "dead-letter:explode" });
     await until(() => reports.some((m) => m.topic === "dead-letter:refused"));
-    assert.match((reports.find((m) => m.topic === "dead-letter:refused")!.payload as { reason: string }).reason, /No dead letter with the id/);
+    assert.match(
+      (reports.find((m) => m.topic === "dead-letter:refused")!.payload as { reason: string }).reason,
+      /No dead letter with the id/,
+    );
   });
 
   it("keeps entries across a restart with the embedded store and replays one interrupted by it", async () => {
@@ -126,15 +152,26 @@ describe("wa-dead-letter node", () => {
   });
 
   it("says in its status when its dead letters live only in memory, and not on a durable store", async () => {
-    const statusTexts = () => getNode("dl1").status.getCalls().map((call) => call.args[0] as { fill?: string; text?: string });
+    const statusTexts = () =>
+      getNode("dl1")
+        .status.getCalls()
+        .map((call) => call.args[0] as { fill?: string; text?: string });
     await helper.load(deadLetterNode, flow());
     await untilReal(() => statusTexts().some((s) => /memory store: lost on restart/.test(s.text ?? "")), 3000);
-    assert.equal(statusTexts().filter((s) => /memory store/.test(s.text ?? "")).at(-1)?.fill, "yellow");
+    assert.equal(
+      statusTexts()
+        .filter((s) => /memory store/.test(s.text ?? ""))
+        .at(-1)?.fill,
+      "yellow",
+    );
     await helper.unload();
     const dir = mkdtempSync(join(tmpdir(), "wa-dlq-note-"));
     try {
       helper.settings({ userDir: dir });
-      await helper.load([deadLetterNode, storeNode], flow({ store: "st1" }, [{ id: "st1", type: "wa-store", backend: "sqlite", file: "dlq.db" }]));
+      await helper.load(
+        [deadLetterNode, storeNode],
+        flow({ store: "st1" }, [{ id: "st1", type: "wa-store", backend: "sqlite", file: "dlq.db" }]),
+      );
       await untilReal(() => statusTexts().some((s) => /waiting/.test(s.text ?? "")), 3000);
       assert.ok(!statusTexts().some((s) => /memory store/.test(s.text ?? "")), "no note on the embedded store");
       await helper.unload();
@@ -205,7 +242,20 @@ describe("wa-dead-letter node", () => {
   it("Name: two dead-letter nodes on one store keep apart", async () => {
     await helper.load(deadLetterNode, [
       ...flow({ autoRetry: false }),
-      { id: "dl2", type: "wa-dead-letter", z: "f1", dlqName: "payments", autoRetry: false, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 1, wires: [[], ["reports2"]] },
+      {
+        id: "dl2",
+        type: "wa-dead-letter",
+        z: "f1",
+        dlqName: "payments",
+        autoRetry: false,
+        maxAttempts: 3,
+        backoffSeconds: 10,
+        maxBackoffMinutes: 10,
+        settleMinutes: 5,
+        maxEntries: 100,
+        checkSeconds: 1,
+        wires: [[], ["reports2"]],
+      },
       helperNode("reports2"),
     ]);
     const reports = collect("reports");
@@ -220,7 +270,16 @@ describe("wa-dead-letter node", () => {
   });
 
   it("refuses settings it cannot use, naming the field", () => {
-    const base = { dlqName: "orders", autoRetry: true, maxAttempts: 3, backoffSeconds: 10, maxBackoffMinutes: 10, settleMinutes: 5, maxEntries: 100, checkSeconds: 1 };
+    const base = {
+      dlqName: "orders",
+      autoRetry: true,
+      maxAttempts: 3,
+      backoffSeconds: 10,
+      maxBackoffMinutes: 10,
+      settleMinutes: 5,
+      maxEntries: 100,
+      checkSeconds: 1,
+    };
     const cases: [Record<string, unknown>, string][] = [
       [{ dlqName: "orders/1" }, "dlqName"],
       [{ maxAttempts: 0 }, "maxAttempts"],
@@ -233,7 +292,11 @@ describe("wa-dead-letter node", () => {
       [{ checkSeconds: 3601 }, "checkSeconds"],
     ];
     for (const [change, field] of cases) {
-      assert.throws(() => deadLetterSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
+      assert.throws(
+        () => deadLetterSettingsFromConfig({ ...base, ...change } as never),
+        (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field,
+        JSON.stringify(change),
+      );
     }
   });
 });

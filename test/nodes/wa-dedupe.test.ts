@@ -7,14 +7,33 @@ import dedupeNode from "../../src/nodes/wa-dedupe";
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
-
 describe("wa-dedupe node", () => {
   const harness = useNodeHarness();
 
   function flow(extra: FlowNode[] = [], props: Record<string, unknown> = {}) {
     return inTab([
-      { id: "d1", type: "wa-dedupe", dedupeName: "orders", key: "wa.message.id", keyType: "msg", ttlHours: 1, action: "claim", wires: [["first"], ["dup"]], ...props },
-      { id: "d2", type: "wa-dedupe", dedupeName: "orders", key: "wa.message.id", keyType: "msg", ttlHours: 1, action: "forget", wires: [["forgot"]], ...(props.store ? { store: props.store } : {}) },
+      {
+        id: "d1",
+        type: "wa-dedupe",
+        dedupeName: "orders",
+        key: "wa.message.id",
+        keyType: "msg",
+        ttlHours: 1,
+        action: "claim",
+        wires: [["first"], ["dup"]],
+        ...props,
+      },
+      {
+        id: "d2",
+        type: "wa-dedupe",
+        dedupeName: "orders",
+        key: "wa.message.id",
+        keyType: "msg",
+        ttlHours: 1,
+        action: "forget",
+        wires: [["forgot"]],
+        ...(props.store ? { store: props.store } : {}),
+      },
       helperNode("first"),
       helperNode("dup"),
       helperNode("forgot"),
@@ -33,7 +52,10 @@ describe("wa-dedupe node", () => {
     getNode("d1").receive(envelope("447700900001@c.us", "a again", "wamid.1"));
     getNode("d1").receive(envelope("447700900001@c.us", "b", "wamid.2"));
     await until(() => first.length + dup.length === 3);
-    assert.deepEqual(first.map((m) => m.payload), ["a", "b"]);
+    assert.deepEqual(
+      first.map((m) => m.payload),
+      ["a", "b"],
+    );
     assert.deepEqual((resilienceOf(dup[0]).dedupe as { first: boolean }).first, false);
     assert.equal((resilienceOf(dup[0]).dedupe as { firstSeenAt: number }).firstSeenAt, harness.clock().now());
     getNode("d2").receive(envelope("447700900001@c.us", "", "wamid.1"));
@@ -83,7 +105,12 @@ describe("wa-dedupe node", () => {
 
   it("refuses bad settings in the status", async () => {
     await helper.load(dedupeNode, flow([], { key: "(((", keyType: "jsonata" }));
-    const texts = getNode("d1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((text) => /JSONata expression does not parse/.test(text)), texts.join(" | "));
+    const texts = getNode("d1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((text) => /JSONata expression does not parse/.test(text)),
+      texts.join(" | "),
+    );
   });
 });

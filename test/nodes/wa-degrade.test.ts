@@ -10,7 +10,6 @@ import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until
 import { shouldBypass } from "../../src/core/resilience/degradation";
 import type { WaSheetsNode } from "../../src/nodes/kit/contracts";
 
-
 describe("wa-degrade node", () => {
   const harness = useNodeHarness();
 
@@ -19,7 +18,19 @@ describe("wa-degrade node", () => {
     await helper.load(
       degradeNode,
       inTab([
-        { id: "g1", type: "wa-degrade", routing: "route", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 200, minimalAboveDepth: 1000, openBreakerMode: "reduced", recoverSeconds: 30, wires: route ? [["full"], ["reduced"], ["minimal"], ["changes"]] : [["marked"], ["changes"]], ...props },
+        {
+          id: "g1",
+          type: "wa-degrade",
+          routing: "route",
+          reducedBelowScore: 70,
+          minimalBelowScore: 40,
+          reducedAboveDepth: 200,
+          minimalAboveDepth: 1000,
+          openBreakerMode: "reduced",
+          recoverSeconds: 30,
+          wires: route ? [["full"], ["reduced"], ["minimal"], ["changes"]] : [["marked"], ["changes"]],
+          ...props,
+        },
         ...["full", "reduced", "minimal", "changes", "marked"].map((id) => helperNode(id)),
       ]),
     );
@@ -37,8 +48,14 @@ describe("wa-degrade node", () => {
     score(95);
     getNode("g1").receive(envelope("447700900001@c.us", "four"));
     await until(() => outs.full.length + outs.reduced.length + outs.minimal.length === 4);
-    assert.deepEqual([outs.full, outs.reduced, outs.minimal].map((o) => o.map((m) => m.payload)), [["one"], ["two"], ["three", "four"]]);
-    assert.deepEqual(outs.changes.map((m) => (m.payload as { mode: string }).mode), ["reduced", "minimal"]);
+    assert.deepEqual(
+      [outs.full, outs.reduced, outs.minimal].map((o) => o.map((m) => m.payload)),
+      [["one"], ["two"], ["three", "four"]],
+    );
+    assert.deepEqual(
+      outs.changes.map((m) => (m.payload as { mode: string }).mode),
+      ["reduced", "minimal"],
+    );
     harness.clock().advance(30_000);
     score(95);
     getNode("g1").receive(envelope("447700900001@c.us", "five"));
@@ -66,8 +83,31 @@ describe("wa-degrade node", () => {
     await helper.load(
       [degradeNode, scoreNode],
       inTab([
-        { id: "hs", type: "wa-health-score", threshold: 5, queueName: "", wErrorRate: 100, wLatency: 0, wQueueDepth: 0, wClient: 0, wBreaker: 0, wires: [[]] },
-        { id: "g1", type: "wa-degrade", routing: "mark", healthNode: "hs", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 200, minimalAboveDepth: 1000, openBreakerMode: "reduced", recoverSeconds: 30, wires: [["marked"], ["changes"]] },
+        {
+          id: "hs",
+          type: "wa-health-score",
+          threshold: 5,
+          queueName: "",
+          wErrorRate: 100,
+          wLatency: 0,
+          wQueueDepth: 0,
+          wClient: 0,
+          wBreaker: 0,
+          wires: [[]],
+        },
+        {
+          id: "g1",
+          type: "wa-degrade",
+          routing: "mark",
+          healthNode: "hs",
+          reducedBelowScore: 70,
+          minimalBelowScore: 40,
+          reducedAboveDepth: 200,
+          minimalAboveDepth: 1000,
+          openBreakerMode: "reduced",
+          recoverSeconds: 30,
+          wires: [["marked"], ["changes"]],
+        },
         helperNode("marked"),
         helperNode("changes"),
       ]),
@@ -85,8 +125,31 @@ describe("wa-degrade node", () => {
     await helper.load(
       [degradeNode, queueNode],
       inTab([
-        { id: "q1", type: "wa-message-queue", mode: "enqueue", queueName: "orders", key: "wa.message.chatId", maxPerChat: 100, maxTotal: 1000, overflow: "reject", ackTimeout: 60, wires: [["held"], []] },
-        { id: "g1", type: "wa-degrade", routing: "route", queueName: "orders", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 3, minimalAboveDepth: 6, openBreakerMode: "reduced", recoverSeconds: 0, wires: [["full"], ["reduced"], ["minimal"], ["changes"]] },
+        {
+          id: "q1",
+          type: "wa-message-queue",
+          mode: "enqueue",
+          queueName: "orders",
+          key: "wa.message.chatId",
+          maxPerChat: 100,
+          maxTotal: 1000,
+          overflow: "reject",
+          ackTimeout: 60,
+          wires: [["held"], []],
+        },
+        {
+          id: "g1",
+          type: "wa-degrade",
+          routing: "route",
+          queueName: "orders",
+          reducedBelowScore: 70,
+          minimalBelowScore: 40,
+          reducedAboveDepth: 3,
+          minimalAboveDepth: 6,
+          openBreakerMode: "reduced",
+          recoverSeconds: 0,
+          wires: [["full"], ["reduced"], ["minimal"], ["changes"]],
+        },
         ...["held", "full", "reduced", "minimal", "changes"].map((id) => helperNode(id)),
       ]),
     );
@@ -119,12 +182,39 @@ describe("wa-degrade node", () => {
 
   it("When a breaker is open: each of full, reduced and minimal, from the chosen Sheets connection", async () => {
     for (const openBreakerMode of ["full", "reduced", "minimal"]) {
-      const key = JSON.stringify({ type: "service_account", client_email: "w@example-project.iam.gserviceaccount.com", private_key: readFileSync(join(__dirname, "..", "fixtures", "known-answers", "test-only-service-account.pem"), "utf8") });
+      const key = JSON.stringify({
+        type: "service_account",
+        client_email: "w@example-project.iam.gserviceaccount.com",
+        private_key: readFileSync(join(__dirname, "..", "fixtures", "known-answers", "test-only-service-account.pem"), "utf8"),
+      });
       await helper.load(
         [degradeNode, sheetsNode],
         inTab([
-          { id: "sh1", type: "wa-sheets", spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms", apiRoot: "http://127.0.0.1:9/", requestsPerMinute: 60, cacheSeconds: 60, staleSeconds: 300, cacheStore: "", minimumCalls: 2, failureRate: 0.5 },
-          { id: "g1", type: "wa-degrade", routing: "route", sheets: "sh1", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 200, minimalAboveDepth: 1000, openBreakerMode, recoverSeconds: 30, wires: [["full"], ["reduced"], ["minimal"], ["changes"]] },
+          {
+            id: "sh1",
+            type: "wa-sheets",
+            spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
+            apiRoot: "http://127.0.0.1:9/",
+            requestsPerMinute: 60,
+            cacheSeconds: 60,
+            staleSeconds: 300,
+            cacheStore: "",
+            minimumCalls: 2,
+            failureRate: 0.5,
+          },
+          {
+            id: "g1",
+            type: "wa-degrade",
+            routing: "route",
+            sheets: "sh1",
+            reducedBelowScore: 70,
+            minimalBelowScore: 40,
+            reducedAboveDepth: 200,
+            minimalAboveDepth: 1000,
+            openBreakerMode,
+            recoverSeconds: 30,
+            wires: [["full"], ["reduced"], ["minimal"], ["changes"]],
+          },
           ...["full", "reduced", "minimal", "changes"].map((id) => helperNode(id)),
         ]),
         { sh1: { key } },
@@ -134,7 +224,11 @@ describe("wa-degrade node", () => {
       while (breaker.state() !== "open") breaker.recordFailure("503: unavailable");
       getNode("g1").receive(envelope("447700900001@c.us", openBreakerMode));
       await until(() => outs.full.length + outs.reduced.length + outs.minimal.length === 1);
-      assert.deepEqual(outs[openBreakerMode].map((m) => m.payload), [openBreakerMode], openBreakerMode);
+      assert.deepEqual(
+        outs[openBreakerMode].map((m) => m.payload),
+        [openBreakerMode],
+        openBreakerMode,
+      );
       await helper.unload();
     }
   });
@@ -156,7 +250,15 @@ describe("wa-degrade node", () => {
   });
 
   it("refuses settings it cannot use, naming the field, and stays out of action", async () => {
-    const base = { routing: "route", reducedBelowScore: 70, minimalBelowScore: 40, reducedAboveDepth: 200, minimalAboveDepth: 1000, openBreakerMode: "reduced", recoverSeconds: 30 };
+    const base = {
+      routing: "route",
+      reducedBelowScore: 70,
+      minimalBelowScore: 40,
+      reducedAboveDepth: 200,
+      minimalAboveDepth: 1000,
+      openBreakerMode: "reduced",
+      recoverSeconds: 30,
+    };
     const cases: [Record<string, unknown>, string, RegExp][] = [
       [{ routing: "split" }, "routing", /^Messages: one of route, mark \(got split\)$/],
       [{ minimalBelowScore: 80 }, "minimalBelowScore", /^Score for minimal: at most Score for reduced \(70\)$/],
@@ -171,11 +273,20 @@ describe("wa-degrade node", () => {
     for (const [change, field, reason] of cases) {
       assert.throws(
         () => degradeSettingsFromConfig({ ...base, ...change } as never),
-        (error: { code: string; field?: string; message: string; params?: { field?: string } }) => error.code === "config.invalid" && error.params?.field === field && reason.test(error.message),
+        (error: { code: string; field?: string; message: string; params?: { field?: string } }) =>
+          error.code === "config.invalid" && error.params?.field === field && reason.test(error.message),
         JSON.stringify(change),
       );
     }
-    await helper.load(degradeNode, inTab([{ id: "g1", type: "wa-degrade", ...base, recoverSeconds: -1, wires: [["full"], [], [], []] }, helperNode("full"), catchNode(), helperNode("errors")]));
+    await helper.load(
+      degradeNode,
+      inTab([
+        { id: "g1", type: "wa-degrade", ...base, recoverSeconds: -1, wires: [["full"], [], [], []] },
+        helperNode("full"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
     const full = collect("full");
     const errors = collect("errors");
     const status = getNode("g1").status.lastCall!.args[0] as { fill: string; text: string };

@@ -6,14 +6,20 @@ import entitiesNode from "../../src/nodes/wa-entities";
 import sheetsNode from "../../src/nodes/wa-sheets";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness, useUserDir } from "./harness";
 
-
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
-const entitiesOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
+const entitiesOf = (m: Record<string, unknown>) =>
+  ((m.wa as { nlu?: { entities?: Span[] } } | undefined)?.nlu?.entities ?? m.entities) as Span[];
 
 describe("wa-entities node", () => {
   const harness = useNodeHarness();
   async function load(props: Record<string, unknown> = {}) {
-    await helper.load(entitiesNode, inTab([{ id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", wires: [["out"]], ...props }, helperNode("out")]));
+    await helper.load(
+      entitiesNode,
+      inTab([
+        { id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", wires: [["out"]], ...props },
+        helperNode("out"),
+      ]),
+    );
   }
 
   it("finds entities with the writer's country from the chat id, offsets into the text", async () => {
@@ -23,7 +29,14 @@ describe("wa-entities node", () => {
     getNode("e1").receive(envelope("5511974328816@c.us", text));
     await until(() => out.length === 1);
     const spans = entitiesOf(out[0]);
-    assert.deepEqual(spans.map((s) => [s.type, s.value]), [["order_id", "BR-55120"], ["phone", "+5511987654321"], ["money", { amount: 1234.56, currency: "BRL" }]]);
+    assert.deepEqual(
+      spans.map((s) => [s.type, s.value]),
+      [
+        ["order_id", "BR-55120"],
+        ["phone", "+5511987654321"],
+        ["money", { amount: 1234.56, currency: "BRL" }],
+      ],
+    );
     for (const s of spans) assert.equal(text.slice(s.start, s.end), s.text);
   });
 
@@ -32,17 +45,33 @@ describe("wa-entities node", () => {
     const out = collect("out");
     getNode("e1").receive({ payload: "SO-123456 please, call 07700 900123, it was £20" });
     await until(() => out.length === 1);
-    assert.deepEqual(entitiesOf(out[0]).map((s) => [s.type, s.value]), [["order_id", "SO-123456"], ["phone", "+447700900123"]]);
+    assert.deepEqual(
+      entitiesOf(out[0]).map((s) => [s.type, s.value]),
+      [
+        ["order_id", "SO-123456"],
+        ["phone", "+447700900123"],
+      ],
+    );
   });
 
   it("refuses a pattern that could backtrack for ever, and an unknown country", async () => {
     await load({ orderPatterns: "(\\w+)+$" });
-    let texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /repeated group inside/.test(t)), texts.join(" | "));
+    let texts = getNode("e1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /repeated group inside/.test(t)),
+      texts.join(" | "),
+    );
     await helper.unload();
     await load({ region: "XX" });
-    texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /Default country/.test(t)), texts.join(" | "));
+    texts = getNode("e1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /Default country/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   describe("with a product list", () => {
@@ -54,17 +83,38 @@ describe("wa-entities node", () => {
       const out = collect("out");
       getNode("e1").receive(envelope("6591234567@c.us", "I'll take 2 Trailhead 40L in olive and one Kopi Special Blend, to Marcus"));
       await until(() => out.length === 1);
-      assert.deepEqual(entitiesOf(out[0]).map((s) => [s.type, s.text]), [["quantity", "2"], ["product", "Trailhead 40L in olive"], ["quantity", "one"], ["product", "Kopi Special Blend"], ["person", "Marcus"]]);
-      const texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      assert.deepEqual(
+        entitiesOf(out[0]).map((s) => [s.type, s.text]),
+        [
+          ["quantity", "2"],
+          ["product", "Trailhead 40L in olive"],
+          ["quantity", "one"],
+          ["product", "Kopi Special Blend"],
+          ["person", "Marcus"],
+        ],
+      );
+      const texts = getNode("e1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
       assert.ok(texts.includes("ready, 3 products"), texts.join(" | "));
-      const warned = getNode("e1").warn.getCalls().map((c) => String(c.args[0]));
-      assert.ok(warned.some((w) => /1 product names skipped/.test(w)), warned.join("\n"));
+      const warned = getNode("e1")
+        .warn.getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        warned.some((w) => /1 product names skipped/.test(w)),
+        warned.join("\n"),
+      );
     });
 
     it("puts itself out of action with the reason when the product file is missing", async () => {
       await load({ productFile: "nope.csv" });
-      const texts = getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-      assert.ok(texts.some((t) => /Product list file nope.csv/.test(t)), texts.join(" | "));
+      const texts = getNode("e1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
+      assert.ok(
+        texts.some((t) => /Product list file nope.csv/.test(t)),
+        texts.join(" | "),
+      );
     });
   });
 
@@ -74,7 +124,16 @@ describe("wa-entities node", () => {
     beforeEach(async () => {
       emulator = new SheetsEmulator({ clock: harness.clock() });
       emulator.model.create(SPREADSHEET, "Shop", [{ title: "Products", rowCount: 100, columnCount: 3 }]);
-      emulator.model.update(SPREADSHEET, "Products!A1", [["name", "price"], ["Green tea", 3.5], ["Kopi Special Blend", 4]], "RAW");
+      emulator.model.update(
+        SPREADSHEET,
+        "Products!A1",
+        [
+          ["name", "price"],
+          ["Green tea", 3.5],
+          ["Kopi Special Blend", 4],
+        ],
+        "RAW",
+      );
       await emulator.start();
     });
     afterEach(() => emulator.stop());
@@ -83,16 +142,41 @@ describe("wa-entities node", () => {
       await helper.load(
         [sheetsNode, entitiesNode],
         inTab([
-          { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheSeconds: 60, staleSeconds: 300, requestsPerMinute: 60 },
-          { id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", productSheets: "sh1", productRange: "Products!A:A", productRefreshMinutes: 10, wires: [["out"]], ...props },
+          {
+            id: "sh1",
+            type: "wa-sheets",
+            spreadsheetId: SPREADSHEET,
+            apiRoot: emulator.url,
+            cacheSeconds: 60,
+            staleSeconds: 300,
+            requestsPerMinute: 60,
+          },
+          {
+            id: "e1",
+            type: "wa-entities",
+            region: "",
+            orderPatterns: "",
+            property: "payload",
+            productSheets: "sh1",
+            productRange: "Products!A:A",
+            productRefreshMinutes: 10,
+            wires: [["out"]],
+            ...props,
+          },
           helperNode("out"),
         ]),
         { sh1: { key: JSON.stringify(emulator.createServiceAccount()) } },
       );
     }
     const settle = (check: () => boolean) => untilWithSockets(harness.clock(), check, 10);
-    const statusTexts = () => getNode("e1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    const products = (m: Record<string, unknown>) => entitiesOf(m).filter((s) => s.type === "product").map((s) => s.text);
+    const statusTexts = () =>
+      getNode("e1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
+    const products = (m: Record<string, unknown>) =>
+      entitiesOf(m)
+        .filter((s) => s.type === "product")
+        .map((s) => s.text);
 
     it("reads the shop's products from the range at deploy and again after the refresh period", async () => {
       await loadWithSheet({ products: "Aria lamp" });
@@ -113,7 +197,9 @@ describe("wa-entities node", () => {
     it("warns once and keeps the list it has when the range cannot be read", async () => {
       await loadWithSheet({ products: "Aria lamp", productRange: "Nope!A:A" });
       await settle(() => statusTexts().some((t) => /not read/.test(t)));
-      const warned = getNode("e1").warn.getCalls().map((c) => String(c.args[0]));
+      const warned = getNode("e1")
+        .warn.getCalls()
+        .map((c) => String(c.args[0]));
       assert.equal(warned.filter((w) => /could not be read/.test(w)).length, 1, warned.join("\n"));
       const out = collect("out");
       getNode("e1").receive({ payload: "an Aria lamp please" });
@@ -121,12 +207,21 @@ describe("wa-entities node", () => {
       assert.deepEqual(products(out[0]), ["Aria lamp"]);
       await harness.clock().advanceAsync(10 * 60_000);
       await settle(() => emulator.counts.byMethod["values.get"] >= 2);
-      assert.equal(getNode("e1").warn.getCalls().filter((c) => /could not be read/.test(String(c.args[0]))).length, 1, "not again while it keeps failing");
+      assert.equal(
+        getNode("e1")
+          .warn.getCalls()
+          .filter((c) => /could not be read/.test(String(c.args[0]))).length,
+        1,
+        "not again while it keeps failing",
+      );
     });
 
     it("refuses a product range that is not A1 notation at deploy", async () => {
       await loadWithSheet({ productRange: "Products!1A:ZZZZ9" });
-      assert.ok(statusTexts().some((t) => /Product range: A1 notation/.test(t)), statusTexts().join(" | "));
+      assert.ok(
+        statusTexts().some((t) => /Product range: A1 notation/.test(t)),
+        statusTexts().join(" | "),
+      );
     });
   });
 });

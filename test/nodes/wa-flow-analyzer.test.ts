@@ -3,7 +3,6 @@ import flowNode, { flowSettingsFromConfig } from "../../src/nodes/wa-flow-analyz
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness, useUserDir } from "./harness";
 
-
 type Flow = { stage: string; openQuestions: number; waitingMs?: number; averageResponseMs?: number; escalated: boolean };
 const flowOf = (m: Record<string, unknown>) => (m.wa as { nlu: { flow: Flow } }).nlu.flow;
 
@@ -13,7 +12,17 @@ describe("wa-flow-analyzer node", () => {
     await helper.load(
       flowNode,
       inTab([
-        { id: "fa1", type: "wa-flow-analyzer", flowName: "shop", unansweredMinutes: 5, negativeStreak: 2, humanIntents: "human", ttlHours: 72, wires: [["out"], ["events"]], ...props },
+        {
+          id: "fa1",
+          type: "wa-flow-analyzer",
+          flowName: "shop",
+          unansweredMinutes: 5,
+          negativeStreak: 2,
+          humanIntents: "human",
+          ttlHours: 72,
+          wires: [["out"], ["events"]],
+          ...props,
+        },
         helperNode("out"),
         helperNode("events"),
         catchNode(),
@@ -29,7 +38,10 @@ describe("wa-flow-analyzer node", () => {
     if (sentiment) msg.wa.nlu = { ...(msg.wa.nlu ?? {}), sentiment: { label: sentiment, score: -0.8 } };
     return msg as unknown as Record<string, unknown>;
   };
-  const reply = () => ({ payload: "ok", wa: { message: { chatId: CHAT }, sent: { id: "r1", chatId: CHAT, sentAt: harness.clock().now(), transport: "simulator" }, trace: [] } });
+  const reply = () => ({
+    payload: "ok",
+    wa: { message: { chatId: CHAT }, sent: { id: "r1", chatId: CHAT, sentAt: harness.clock().now(), transport: "simulator" }, trace: [] },
+  });
 
   it("tracks the stage and response time, and reports a question left unanswered", async () => {
     await load();
@@ -46,7 +58,10 @@ describe("wa-flow-analyzer node", () => {
     getNode("fa1").receive(customer("do you deliver on sunday"));
     await until(() => out.length === 3);
     // The reply itself is not passed on (it would go round a flow that wires wa out back here).
-    assert.deepEqual(out.map((m) => (m.wa as { sent?: unknown }).sent), [undefined, undefined, undefined]);
+    assert.deepEqual(
+      out.map((m) => (m.wa as { sent?: unknown }).sent),
+      [undefined, undefined, undefined],
+    );
     assert.equal(flowOf(out[2]).averageResponseMs, 180_000);
     assert.equal(flowOf(out[2]).openQuestions, 1);
     await harness.clock().advanceAsync(5 * 60_000);
@@ -70,12 +85,18 @@ describe("wa-flow-analyzer node", () => {
 
   it("refuses stages it cannot read", async () => {
     await load({ stages: "greeting: greeting\nnot a stage line" });
-    const texts = getNode("fa1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /Stages, line 2/.test(t)), texts.join(" | "));
+    const texts = getNode("fa1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /Stages, line 2/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   useUserDir("wa-flow");
-  const escalations = (events: Record<string, unknown>[]) => events.filter((e) => e.topic === "wa-flow:escalation").map((e) => (e.payload as { reason: string }).reason);
+  const escalations = (events: Record<string, unknown>[]) =>
+    events.filter((e) => e.topic === "wa-flow:escalation").map((e) => (e.payload as { reason: string }).reason);
 
   it("Stages: the form's own stages, by intent or by a quoted phrase with case and accents ignored", async () => {
     await load({ stages: '# a comment line\nbooking: reserve, "mesa para"\npaid: payment' });
@@ -84,7 +105,10 @@ describe("wa-flow-analyzer node", () => {
     getNode("fa1").receive(customer("Quería una MESA PARA dos"));
     getNode("fa1").receive(customer("transfer done", "payment"));
     await until(() => out.length === 3);
-    assert.deepEqual(out.map((m) => flowOf(m).stage), ["new", "booking", "paid"]);
+    assert.deepEqual(
+      out.map((m) => flowOf(m).stage),
+      ["new", "booking", "paid"],
+    );
   });
 
   it("Negative messages in a row: escalates once, and again only after the business has answered", async () => {
@@ -134,15 +158,38 @@ describe("wa-flow-analyzer node", () => {
     harness.clock().advance(61 * 60_000);
     getNode("fa1").receive(customer("ok"));
     await until(() => out.length === 3);
-    assert.deepEqual(out.map((m) => flowOf(m).stage), ["greeting", "greeting", "new"]);
+    assert.deepEqual(
+      out.map((m) => flowOf(m).stage),
+      ["greeting", "greeting", "new"],
+    );
   });
 
   it("Name: two analyzers with other names keep their own state of the same chat", async () => {
     await helper.load(
       flowNode,
       inTab([
-        { id: "fa1", type: "wa-flow-analyzer", flowName: "sales", stages: "sales: order", unansweredMinutes: 5, negativeStreak: 2, humanIntents: "human", ttlHours: 72, wires: [["out"], []] },
-        { id: "fa2", type: "wa-flow-analyzer", flowName: "support", stages: "support: complaint", unansweredMinutes: 5, negativeStreak: 2, humanIntents: "human", ttlHours: 72, wires: [["out2"], []] },
+        {
+          id: "fa1",
+          type: "wa-flow-analyzer",
+          flowName: "sales",
+          stages: "sales: order",
+          unansweredMinutes: 5,
+          negativeStreak: 2,
+          humanIntents: "human",
+          ttlHours: 72,
+          wires: [["out"], []],
+        },
+        {
+          id: "fa2",
+          type: "wa-flow-analyzer",
+          flowName: "support",
+          stages: "support: complaint",
+          unansweredMinutes: 5,
+          negativeStreak: 2,
+          humanIntents: "human",
+          ttlHours: 72,
+          wires: [["out2"], []],
+        },
         helperNode("out"),
         helperNode("out2"),
       ]),
@@ -160,7 +207,17 @@ describe("wa-flow-analyzer node", () => {
     const nodes = [{ id: "st1", type: "wa-store", backend: "sqlite", file: "flow.db" }];
     const flowWith = () =>
       inTab([
-        { id: "fa1", type: "wa-flow-analyzer", store: "st1", flowName: "shop", unansweredMinutes: 5, negativeStreak: 2, humanIntents: "human", ttlHours: 72, wires: [["out"], ["events"]] },
+        {
+          id: "fa1",
+          type: "wa-flow-analyzer",
+          store: "st1",
+          flowName: "shop",
+          unansweredMinutes: 5,
+          negativeStreak: 2,
+          humanIntents: "human",
+          ttlHours: 72,
+          wires: [["out"], ["events"]],
+        },
         helperNode("out"),
         helperNode("events"),
         ...nodes,
@@ -190,8 +247,15 @@ describe("wa-flow-analyzer node", () => {
       [{ ttlHours: 8761 }, "ttlHours"],
     ];
     for (const [change, field] of cases) {
-      assert.throws(() => flowSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
+      assert.throws(
+        () => flowSettingsFromConfig({ ...base, ...change } as never),
+        (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field,
+        JSON.stringify(change),
+      );
     }
-    assert.deepEqual(flowSettingsFromConfig({ ...base, humanIntents: " agent ,, human " } as never).options.humanIntents, ["agent", "human"]);
+    assert.deepEqual(flowSettingsFromConfig({ ...base, humanIntents: " agent ,, human " } as never).options.humanIntents, [
+      "agent",
+      "human",
+    ]);
   });
 });

@@ -6,9 +6,16 @@ import sharp from "sharp";
 import galleryNode from "../../src/nodes/wa-gallery";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
-type Entry = { id: string; filename?: string; bytes: number; duplicate: boolean; thumbnail?: { bytes: number; mimetype: string }; chatId: string };
-const entryOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { gallery?: Entry } } | undefined)?.media?.gallery ?? msg.gallery) as Entry;
+type Entry = {
+  id: string;
+  filename?: string;
+  bytes: number;
+  duplicate: boolean;
+  thumbnail?: { bytes: number; mimetype: string };
+  chatId: string;
+};
+const entryOf = (msg: Record<string, unknown>) =>
+  ((msg.wa as { media?: { gallery?: Entry } } | undefined)?.media?.gallery ?? msg.gallery) as Entry;
 const errorText = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;
 const receipt = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
 
@@ -37,7 +44,28 @@ describe("wa-gallery node", function () {
     rmSync(userDir, { recursive: true, force: true });
   });
   async function load(props: Record<string, unknown> = {}) {
-    await helper.load(galleryNode, inTab([{ id: "g1", type: "wa-gallery", folder: "wa-pipeline/gallery", action: "store", maxAgeDays: 30, maxTotalMegabytes: 50, maxFileMegabytes: 1, maxPerChat: 100, thumbnails: true, thumbnailSize: 128, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]));
+    await helper.load(
+      galleryNode,
+      inTab([
+        {
+          id: "g1",
+          type: "wa-gallery",
+          folder: "wa-pipeline/gallery",
+          action: "store",
+          maxAgeDays: 30,
+          maxTotalMegabytes: 50,
+          maxFileMegabytes: 1,
+          maxPerChat: 100,
+          thumbnails: true,
+          thumbnailSize: 128,
+          wires: [["out"]],
+          ...props,
+        },
+        helperNode("out"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
   }
   const photoMessage = (chatId: string, filename: string, data = receipt) => {
     const msg = envelope(chatId, "");
@@ -57,14 +85,19 @@ describe("wa-gallery node", function () {
     assert.equal(second.duplicate, true);
     assert.equal(first.id, second.id);
     assert.equal(first.thumbnail?.mimetype, "image/jpeg");
-    const thumbMeta = await sharp(readFileSync(join(userDir, "wa-pipeline", "gallery", first.id.slice(0, 2), `${first.id}.thumb`))).metadata();
+    const thumbMeta = await sharp(
+      readFileSync(join(userDir, "wa-pipeline", "gallery", first.id.slice(0, 2), `${first.id}.thumb`)),
+    ).metadata();
     assert.ok(Math.max(thumbMeta.width!, thumbMeta.height!) <= 128);
     getNode("g1").receive({ action: "list", chatId: "447700900123@c.us" });
     getNode("g1").receive({ action: "get", chatId: "447700900123@c.us", mediaId: first.id });
     getNode("g1").receive({ action: "list", chatId: "447700900999@c.us" });
     await untilReal(() => out.length === 5, 20_000);
     const answer = (action: string, chatId: string) => out.slice(2).find((m) => m.action === action && m.chatId === chatId)!;
-    assert.deepEqual((answer("list", "447700900123@c.us").payload as Entry[]).map((e) => e.filename), ["receipt.png"]);
+    assert.deepEqual(
+      (answer("list", "447700900123@c.us").payload as Entry[]).map((e) => e.filename),
+      ["receipt.png"],
+    );
     const got = answer("get", "447700900123@c.us").payload;
     assert.ok(Buffer.isBuffer(got) && got.equals(receipt));
     assert.deepEqual(answer("list", "447700900999@c.us").payload, [], "another chat does not see it");
@@ -108,7 +141,10 @@ describe("wa-gallery node", function () {
     assert.match(texts, /No stored media bbbbbbbbbbbb/);
     assert.match(texts, /limit is 1048576/);
     assert.match(texts, /no chat id/);
-    assert.deepEqual(filesUnder(userDir).map((f) => f.split("/").slice(0, 2).join("/")), ["wa-pipeline/gallery"]);
+    assert.deepEqual(
+      filesUnder(userDir).map((f) => f.split("/").slice(0, 2).join("/")),
+      ["wa-pipeline/gallery"],
+    );
   });
 
   it("tidies itself every 10 minutes of the fake clock, dropping media older than the age limit", async () => {
@@ -131,7 +167,12 @@ describe("wa-gallery node", function () {
 
   it("refuses a folder outside the user directory at deploy", async () => {
     await load({ folder: "../outside" });
-    const texts = getNode("g1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /inside the Node-RED user directory/.test(t)), texts.join(" | "));
+    const texts = getNode("g1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /inside the Node-RED user directory/.test(t)),
+      texts.join(" | "),
+    );
   });
 });

@@ -3,14 +3,33 @@ import scoreNode from "../../src/nodes/wa-health-score";
 import { lastHealthScore } from "../../src/nodes/kit/signals";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
 type Score = { score: number; band: string; parts: Record<string, { score: number; weight: number }> };
 
 describe("wa-health-score node: every option of its form, its bands and its errors", () => {
   const harness = useNodeHarness();
 
   async function load(score: Record<string, unknown> = {}) {
-    await helper.load(scoreNode, inTab([{ id: "s1", type: "wa-health-score", threshold: 5, queueName: "", wErrorRate: 35, wLatency: 20, wQueueDepth: 15, wClient: 20, wBreaker: 10, wires: [["scores"]], ...score }, helperNode("scores"), catchNode(), helperNode("errors")]));
+    await helper.load(
+      scoreNode,
+      inTab([
+        {
+          id: "s1",
+          type: "wa-health-score",
+          threshold: 5,
+          queueName: "",
+          wErrorRate: 35,
+          wLatency: 20,
+          wQueueDepth: 15,
+          wClient: 20,
+          wBreaker: 10,
+          wires: [["scores"]],
+          ...score,
+        },
+        helperNode("scores"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
     return collect("scores");
   }
   const perf = (errorRate: number, p99 = 100) => ({ topic: "wa-perf", payload: { errorRate, endToEnd: { p99, count: 10 } } });
@@ -59,7 +78,10 @@ describe("wa-health-score node: every option of its form, its bands and its erro
     getNode("s1").receive(perf(0.04)); // 80: moved 5
     getNode("s1").receive(perf(0.045)); // 78: moved 7, but a new band
     await untilReal(() => current()?.score === 78 && scores.length >= 2, 2000).catch(() => undefined);
-    assert.deepEqual(scores.map((s) => (s.payload as Score).score), [85, 78]);
+    assert.deepEqual(
+      scores.map((s) => (s.payload as Score).score),
+      [85, 78],
+    );
   });
 
   it("refuses settings it cannot use, each with its reason", async () => {
@@ -84,7 +106,10 @@ describe("wa-health-score node: every option of its form, its bands and its erro
     getNode("s1").receive({ payload: "no topic" });
     getNode("s1").receive({ topic: "weather", payload: 1 });
     await untilReal(() => errors.length === 2, 2000);
-    assert.deepEqual(errors.map((e) => (e.error as { code?: string }).code), ["input.unknown", "input.unknown"]);
+    assert.deepEqual(
+      errors.map((e) => (e.error as { code?: string }).code),
+      ["input.unknown", "input.unknown"],
+    );
     assert.match((errors[0].error as { message: string }).message, /got no topic/);
   });
 });

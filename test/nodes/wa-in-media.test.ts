@@ -8,7 +8,6 @@ import { mediaFolderReader } from "../../src/core/transport/media-folder";
 import inNode from "../../src/nodes/wa-in";
 import { collect, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, inNode];
 type Media = { mimetype: string; filename?: string; sizeBytes?: number; data?: Buffer; error?: string; ref?: string };
 const mediaOf = (msg: Record<string, unknown>) => (msg.wa as { message: { media?: Media } }).message.media;
@@ -21,10 +20,16 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "wa-in-media-"));
     writeFileSync(join(dir, "receipt.png"), png);
-    const line = (chat: string, timestamp: number, text: string, media?: string) => JSON.stringify({ conversation: chat, chat, from: chat, timestamp, text, ...(media ? { media } : {}) });
+    const line = (chat: string, timestamp: number, text: string, media?: string) =>
+      JSON.stringify({ conversation: chat, chat, from: chat, timestamp, text, ...(media ? { media } : {}) });
     writeFileSync(
       join(dir, "script.jsonl"),
-      [line("447700900001@c.us", 1, "my receipt", "receipt.png"), line("447700900001@c.us", 2, "can you check it?"), line("447700900002@c.us", 1, "hello"), line("447700900001@c.us", 3, "", "missing.pdf")].join("\n"),
+      [
+        line("447700900001@c.us", 1, "my receipt", "receipt.png"),
+        line("447700900001@c.us", 2, "can you check it?"),
+        line("447700900002@c.us", 1, "hello"),
+        line("447700900001@c.us", 3, "", "missing.pdf"),
+      ].join("\n"),
     );
     helper.settings({ userDir: dir });
   });
@@ -32,8 +37,31 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
 
   function flow(wain: Record<string, unknown>) {
     return inTab([
-      { id: "sim1", type: "wa-client", mode: "simulator", source: "file", scriptPath: "script.jsonl", mediaFolder: ".", speed: 1000, maxGap: 0.1, stagger: 0, startDelay: 0, loop: false },
-      { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", chats: "", downloadMedia: true, maxMediaMB: 1, wires: [["received"]], ...wain },
+      {
+        id: "sim1",
+        type: "wa-client",
+        mode: "simulator",
+        source: "file",
+        scriptPath: "script.jsonl",
+        mediaFolder: ".",
+        speed: 1000,
+        maxGap: 0.1,
+        stagger: 0,
+        startDelay: 0,
+        loop: false,
+      },
+      {
+        id: "in1",
+        type: "wa-in",
+        client: "sim1",
+        includeGroups: true,
+        types: "all",
+        chats: "",
+        downloadMedia: true,
+        maxMediaMB: 1,
+        wires: [["received"]],
+        ...wain,
+      },
       helperNode("received"),
     ]);
   }
@@ -44,7 +72,11 @@ describe("wa-in: media download, filters and per-chat order (simulator)", () => 
     await harness.clock().advanceAsync(10_000);
     await untilReal(() => received.length === 4, 5000);
     const chatOne = received.filter((m) => m.topic === "447700900001@c.us");
-    assert.deepEqual(chatOne.map((m) => m.payload), ["my receipt", "can you check it?", ""], "the text did not overtake the photo");
+    assert.deepEqual(
+      chatOne.map((m) => m.payload),
+      ["my receipt", "can you check it?", ""],
+      "the text did not overtake the photo",
+    );
     const photo = mediaOf(chatOne[0])!;
     assert.ok(Buffer.isBuffer(photo.data) && photo.data.equals(png));
     assert.equal(photo.sizeBytes, png.length);

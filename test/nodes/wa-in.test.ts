@@ -6,16 +6,29 @@ import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
-
 const nodes = [clientNode, inNode];
-type Message = { id: string; chatId: string; type: string; isGroup: boolean; body: string; media?: { data?: Buffer; error?: string; mimetype?: string } };
+type Message = {
+  id: string;
+  chatId: string;
+  type: string;
+  isGroup: boolean;
+  body: string;
+  media?: { data?: Buffer; error?: string; mimetype?: string };
+};
 const messageOf = (msg: Record<string, unknown>) => (msg.wa as { message: Message }).message;
 
 /** A chat script: a one-to-one text, a group text, a photo, a second text of the photo's chat, and another chat. */
 const SCRIPT = [
   { conversation: "a", chat: "447700900123@c.us", from: "447700900123@c.us", timestamp: 1_800_000_000, text: "hello" },
   { conversation: "g", chat: "120363000000000001@g.us", from: "5511999990001@c.us", timestamp: 1_800_000_001, text: "group hello" },
-  { conversation: "p", chat: "5511974328816@c.us", from: "5511974328816@c.us", timestamp: 1_800_000_002, text: "the receipt", media: "receipt.png" },
+  {
+    conversation: "p",
+    chat: "5511974328816@c.us",
+    from: "5511974328816@c.us",
+    timestamp: 1_800_000_002,
+    text: "the receipt",
+    media: "receipt.png",
+  },
   { conversation: "p", chat: "5511974328816@c.us", from: "5511974328816@c.us", timestamp: 1_800_000_003, text: "did you get it?" },
   { conversation: "b", chat: "4915112345678@c.us", from: "4915112345678@c.us", timestamp: 1_800_000_004, text: "hallo" },
 ];
@@ -33,8 +46,31 @@ describe("wa-in node: every option of its form", function () {
     await helper.load(
       nodes,
       inTab([
-        { id: "sim1", type: "wa-client", mode: "simulator", source: "file", scriptPath: "chats.jsonl", mediaFolder: "media", speed: 1, maxGap: 1, stagger: 0, startDelay: 0, loop: false },
-        { id: "in1", type: "wa-in", client: "sim1", includeGroups: true, types: "all", chats: "", downloadMedia: false, maxMediaMB: 16, wires: [["received"]], ...wain },
+        {
+          id: "sim1",
+          type: "wa-client",
+          mode: "simulator",
+          source: "file",
+          scriptPath: "chats.jsonl",
+          mediaFolder: "media",
+          speed: 1,
+          maxGap: 1,
+          stagger: 0,
+          startDelay: 0,
+          loop: false,
+        },
+        {
+          id: "in1",
+          type: "wa-in",
+          client: "sim1",
+          includeGroups: true,
+          types: "all",
+          chats: "",
+          downloadMedia: false,
+          maxMediaMB: 16,
+          wires: [["received"]],
+          ...wain,
+        },
         helperNode("received"),
         catchNode(),
         helperNode("errors"),
@@ -52,7 +88,10 @@ describe("wa-in node: every option of its form", function () {
     const received = await run({}, 5);
     // The simulator plays each chat on its own timing: chats interleave, each in its own order.
     const sorted = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
-    assert.deepEqual(sorted(received.map((m) => [messageOf(m).chatId, m.payload, m.topic])), sorted(SCRIPT.map((line) => [line.chat, line.text, line.chat])));
+    assert.deepEqual(
+      sorted(received.map((m) => [messageOf(m).chatId, m.payload, m.topic])),
+      sorted(SCRIPT.map((line) => [line.chat, line.text, line.chat])),
+    );
   });
 
   it("Groups: leaves group chats out when unticked", async () => {
@@ -66,7 +105,10 @@ describe("wa-in node: every option of its form", function () {
     assert.deepEqual(text.map((m) => m.payload).sort(), ["did you get it?", "group hello", "hallo", "hello"]);
     await helper.unload();
     const media = await run({ types: "media" }, 1);
-    assert.deepEqual(media.map((m) => messageOf(m).type), ["image"]);
+    assert.deepEqual(
+      media.map((m) => messageOf(m).type),
+      ["image"],
+    );
   });
 
   it("Chats: only the listed chats", async () => {
@@ -87,11 +129,21 @@ describe("wa-in node: every option of its form", function () {
     const photo = received.find((m) => messageOf(m).type === "image")!;
     assert.equal(messageOf(photo).media?.data, undefined);
     assert.match(messageOf(photo).media?.error ?? "", /the limit is 1048/);
-    assert.ok(getNode("in1").warn.getCalls().some((call) => /the limit is/.test(String(call.args[0]))));
+    assert.ok(
+      getNode("in1")
+        .warn.getCalls()
+        .some((call) => /the limit is/.test(String(call.args[0]))),
+    );
   });
 
   it("refuses a Largest it cannot use when downloading, with config.invalid on the status", async () => {
-    await helper.load(nodes, inTab([{ id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, startDelay: 3600, loop: false }, { id: "in1", type: "wa-in", client: "sim1", downloadMedia: true, maxMediaMB: 500, wires: [[]] }]));
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "sim1", type: "wa-client", mode: "simulator", source: "demo", speed: 1, startDelay: 3600, loop: false },
+        { id: "in1", type: "wa-in", client: "sim1", downloadMedia: true, maxMediaMB: 500, wires: [[]] },
+      ]),
+    );
     const status = getNode("in1").status.lastCall?.args[0] as { fill?: string; text?: string };
     assert.equal(status.fill, "red");
     assert.match(status.text ?? "", /Largest media/);
@@ -112,6 +164,9 @@ describe("wa-in node: every option of its form", function () {
     await simulator.sendText({ chatId: "5511999990000@c.us", text: "to another chat" });
     for (let i = 0; i < 20; i += 1) await harness.clock().advanceAsync(1000);
     assert.ok(events.length > 0, "ticks arrived");
-    assert.ok(events.every((e) => e.topic === "447700900123@c.us"), "only the listed chat's ticks");
+    assert.ok(
+      events.every((e) => e.topic === "447700900123@c.us"),
+      "only the listed chat's ticks",
+    );
   });
 });

@@ -7,8 +7,17 @@ import { IntentClassifier } from "../../src/core/nlu/intent-classifier";
 import { truncate } from "../../src/nodes/kit/node-kit";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
-const EXAMPLES = ["greeting: hi", "greeting: hello there", "greeting: hola", "refund: I want my money back", "refund: refund please", "refund: quiero un reembolso", "human: talk to a person", "human: can I speak to someone", "human: quero falar com um atendente"].join("\n");
+const EXAMPLES = [
+  "greeting: hi",
+  "greeting: hello there",
+  "greeting: hola",
+  "refund: I want my money back",
+  "refund: refund please",
+  "refund: quiero un reembolso",
+  "human: talk to a person",
+  "human: can I speak to someone",
+  "human: quero falar com um atendente",
+].join("\n");
 
 describe("wa-intent node", () => {
   useNodeHarness();
@@ -23,7 +32,18 @@ describe("wa-intent node", () => {
     await helper.load(
       intentNode,
       inTab([
-        { id: "i1", type: "wa-intent", examples: EXAMPLES, file: "", threshold: 0.4, fallback: "unknown", topK: 2, property: "payload", wires: [["out"]], ...props },
+        {
+          id: "i1",
+          type: "wa-intent",
+          examples: EXAMPLES,
+          file: "",
+          threshold: 0.4,
+          fallback: "unknown",
+          topK: 2,
+          property: "payload",
+          wires: [["out"]],
+          ...props,
+        },
         helperNode("out"),
         catchNode(),
         helperNode("errors"),
@@ -41,20 +61,31 @@ describe("wa-intent node", () => {
     getNode("i1").receive(envelope("447700900001@c.us", ""));
     getNode("i1").receive({ payload: "I need to speak to a person" });
     await untilReal(() => out.length === 4, 10_000);
-    assert.deepEqual(out.map((m) => intentOf(m).label), ["greeting", "refund", "unknown", "human"]);
+    assert.deepEqual(
+      out.map((m) => intentOf(m).label),
+      ["greeting", "refund", "unknown", "human"],
+    );
     assert.equal(intentOf(out[0]).alternatives.length, 2);
     assert.equal(intentOf(out[2]).fallback, true);
   });
 
   it("adds examples from a CSV file and warns about lines it skipped", async () => {
-    writeFileSync(join(dir, "more.csv"), 'text,intent\n"where is my order, please",order_status\ncadê meu pedido,order_status\nbroken line\n');
+    writeFileSync(
+      join(dir, "more.csv"),
+      'text,intent\n"where is my order, please",order_status\ncadê meu pedido,order_status\nbroken line\n',
+    );
     await load({ file: "more.csv" });
     const out = collect("out");
     getNode("i1").receive({ payload: "where is my order" });
     await untilReal(() => out.length === 1, 10_000);
     assert.equal(intentOf(out[0]).label, "order_status");
-    const warned = getNode("i1").warn.getCalls().map((c) => String(c.args[0]));
-    assert.ok(warned.some((w) => /1 training lines were skipped \(line 4: more.csv: 1 fields where the header has 2\)/.test(w)), warned.join("\n"));
+    const warned = getNode("i1")
+      .warn.getCalls()
+      .map((c) => String(c.args[0]));
+    assert.ok(
+      warned.some((w) => /1 training lines were skipped \(line 4: more.csv: 1 fields where the header has 2\)/.test(w)),
+      warned.join("\n"),
+    );
   });
 
   it("puts itself out of action with the reason: one intent only, a missing file", async () => {
@@ -65,8 +96,13 @@ describe("wa-intent node", () => {
     assert.match((errors[0].error as { message: string }).message, /at least two intents \(got only "greeting"\)/);
     await helper.unload();
     await load({ file: "nope.csv" });
-    const texts = getNode("i1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /Training file nope.csv/.test(t)), texts.join(" | "));
+    const texts = getNode("i1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /Training file nope.csv/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   it("Fallback below and Alternatives: the fallback label below the threshold, with the best intents still listed", async () => {
@@ -74,14 +110,23 @@ describe("wa-intent node", () => {
     let out = collect("out");
     getNode("i1").receive({ payload: "hello there" });
     await untilReal(() => out.length === 1, 10_000);
-    assert.deepEqual([intentOf(out[0]).label, intentOf(out[0]).fallback, intentOf(out[0]).alternatives.map((a) => a.label)], ["unknown", true, ["greeting"]]);
+    assert.deepEqual(
+      [intentOf(out[0]).label, intentOf(out[0]).fallback, intentOf(out[0]).alternatives.map((a) => a.label)],
+      ["unknown", true, ["greeting"]],
+    );
     await helper.unload();
     await load({ threshold: 0, topK: 20 });
     out = collect("out");
     getNode("i1").receive({ payload: "zzzz qqqq" });
     await untilReal(() => out.length === 1, 10_000);
     assert.equal(intentOf(out[0]).fallback, false, "a threshold of 0 never falls back on a text");
-    assert.deepEqual(intentOf(out[0]).alternatives.map((a) => a.label).sort(), ["greeting", "human", "refund"], "no more alternatives than intents");
+    assert.deepEqual(
+      intentOf(out[0])
+        .alternatives.map((a) => a.label)
+        .sort(),
+      ["greeting", "human", "refund"],
+      "no more alternatives than intents",
+    );
   });
 
   it("Text from: reads the text from the property named in the form", async () => {
@@ -90,21 +135,38 @@ describe("wa-intent node", () => {
     getNode("i1").receive({ payload: "hello", req: { body: { text: "quiero un reembolso" } } });
     getNode("i1").receive({ payload: "hello" });
     await untilReal(() => out.length === 2, 10_000);
-    assert.deepEqual(out.map((m) => intentOf(m).label), ["refund", "unknown"], "no text there: the fallback");
+    assert.deepEqual(
+      out.map((m) => intentOf(m).label),
+      ["refund", "unknown"],
+      "no text there: the fallback",
+    );
   });
 
   it("Training file: JSON lines too, and only a regular file (never a device, a pipe or a folder)", async () => {
-    writeFileSync(join(dir, "more.jsonl"), ['{"text": "where is my parcel", "intent": "order_status"}', '{"text": "my order has not arrived", "intent": "order_status"}', "not json"].join("\n"));
+    writeFileSync(
+      join(dir, "more.jsonl"),
+      [
+        '{"text": "where is my parcel", "intent": "order_status"}',
+        '{"text": "my order has not arrived", "intent": "order_status"}',
+        "not json",
+      ].join("\n"),
+    );
     await load({ file: "more.jsonl" });
     const out = collect("out");
     getNode("i1").receive({ payload: "where is my parcel?" });
     await untilReal(() => out.length === 1, 10_000);
     assert.equal(intentOf(out[0]).label, "order_status");
-    assert.ok(getNode("i1").warn.getCalls().some((c) => /1 training lines were skipped \(line 3/.test(String(c.args[0]))));
+    assert.ok(
+      getNode("i1")
+        .warn.getCalls()
+        .some((c) => /1 training lines were skipped \(line 3/.test(String(c.args[0]))),
+    );
     await helper.unload();
     for (const file of ["/dev/zero", "."]) {
       await load({ file });
-      const texts = getNode("i1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+      const texts = getNode("i1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
       assert.deepEqual(texts, [truncate(`Training file ${file}: not a regular file`, 60)]);
       await helper.unload();
     }
@@ -146,7 +208,11 @@ describe("wa-intent node", () => {
       [{ property: "payload..text" }, "property"],
     ];
     for (const [change, field] of cases) {
-      assert.throws(() => intentSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
+      assert.throws(
+        () => intentSettingsFromConfig({ ...base, ...change } as never),
+        (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field,
+        JSON.stringify(change),
+      );
     }
   });
 });

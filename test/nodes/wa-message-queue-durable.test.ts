@@ -10,8 +10,11 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
-type Delivered = { payload: unknown; attachment?: unknown; wa: { session: { queue: { deliveryId: string; deliveryCount: number; store: string } } } };
+type Delivered = {
+  payload: unknown;
+  attachment?: unknown;
+  wa: { session: { queue: { deliveryId: string; deliveryCount: number; store: string } } };
+};
 const nodes = [storeNode, queueNode];
 
 describe("wa-message-queue kept in a store", () => {
@@ -26,7 +29,21 @@ describe("wa-message-queue kept in a store", () => {
   function flow(store: Record<string, unknown>, queue: Record<string, unknown> = {}) {
     return inTab([
       { id: "st1", type: "wa-store", ...store },
-      { id: "q1", type: "wa-message-queue", store: "st1", mode: "enqueue", queueName: "orders", key: "wa.message.chatId", maxPerChat: 100, maxTotal: 1000, overflow: "reject", ackTimeout: 30, maxDeliveries: 3, wires: [["next"], ["refused"]], ...queue },
+      {
+        id: "q1",
+        type: "wa-message-queue",
+        store: "st1",
+        mode: "enqueue",
+        queueName: "orders",
+        key: "wa.message.chatId",
+        maxPerChat: 100,
+        maxTotal: 1000,
+        overflow: "reject",
+        ackTimeout: 30,
+        maxDeliveries: 3,
+        wires: [["next"], ["refused"]],
+        ...queue,
+      },
       { id: "ack1", type: "wa-message-queue", store: "st1", mode: "ack", queueName: "orders", wires: [["acked"]] },
       helperNode("next"),
       helperNode("refused"),
@@ -36,7 +53,11 @@ describe("wa-message-queue kept in a store", () => {
     ]);
   }
   const sqlite = { backend: "sqlite", file: "queue.db", synchronous: "NORMAL" };
-  const doneCount = () => helper.log().args.filter((a: { event?: string; nodeid?: string }[]) => a[0].event === "node.wa-message-queue.done" && a[0].nodeid === "q1").length;
+  const doneCount = () =>
+    helper
+      .log()
+      .args.filter((a: { event?: string; nodeid?: string }[]) => a[0].event === "node.wa-message-queue.done" && a[0].nodeid === "q1")
+      .length;
 
   it("accepts (done) once stored, delivers one per chat, and the next after an ack", async () => {
     await helper.load(nodes, flow(sqlite));
@@ -96,7 +117,10 @@ describe("wa-message-queue kept in a store", () => {
     await until(() => next.length === 1 && doneCount() === 1);
     getNode("ack1").receive(next[0]);
     await until(() => next.length === 2 && doneCount() === 2);
-    assert.deepEqual(next.map((m) => m.payload), ["a1", "b1"]);
+    assert.deepEqual(
+      next.map((m) => m.payload),
+      ["a1", "b1"],
+    );
     assert.deepEqual(refused, []);
   });
 
@@ -129,7 +153,10 @@ describe("wa-message-queue kept in a store", () => {
     await untilReal(() => next.length === 1, 5000);
     getNode("ack1").receive(next[0]);
     await untilReal(() => next.length === 2, 5000);
-    assert.deepEqual(next.map((m) => m.payload), ["r1", "r2"]);
+    assert.deepEqual(
+      next.map((m) => m.payload),
+      ["r1", "r2"],
+    );
     getNode("ack1").receive(next[1]);
     await untilReal(() => acked.length === 2, 5000);
     await helper.unload();

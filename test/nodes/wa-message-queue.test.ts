@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import queueNode from "../../src/nodes/wa-message-queue";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 type Delivered = { wa: { session: { queue: { deliveryId: string; deliveryCount: number; queueName: string } } } };
 
 describe("wa-message-queue node", () => {
@@ -10,7 +9,19 @@ describe("wa-message-queue node", () => {
 
   function flow(enqueue: Record<string, unknown> = {}) {
     return inTab([
-      { id: "q1", type: "wa-message-queue", mode: "enqueue", queueName: "default", key: "wa.message.chatId", maxPerChat: 100, maxTotal: 1000, overflow: "reject", ackTimeout: 60, wires: [["next"], ["refused"]], ...enqueue },
+      {
+        id: "q1",
+        type: "wa-message-queue",
+        mode: "enqueue",
+        queueName: "default",
+        key: "wa.message.chatId",
+        maxPerChat: 100,
+        maxTotal: 1000,
+        overflow: "reject",
+        ackTimeout: 60,
+        wires: [["next"], ["refused"]],
+        ...enqueue,
+      },
       { id: "ack1", type: "wa-message-queue", mode: "ack", queueName: "default", wires: [["acked"]] },
       helperNode("next"),
       helperNode("refused"),
@@ -29,7 +40,10 @@ describe("wa-message-queue node", () => {
     queue.receive(envelope("A@c.us", "a2"));
     queue.receive(envelope("B@c.us", "b1"));
     await until(() => next.length === 2);
-    assert.deepEqual(next.map((m) => m.payload), ["a1", "b1"]);
+    assert.deepEqual(
+      next.map((m) => m.payload),
+      ["a1", "b1"],
+    );
     const delivery = (next[0] as unknown as Delivered).wa.session.queue;
     assert.equal(delivery.queueName, "default");
     assert.equal(delivery.deliveryCount, 1);
@@ -97,7 +111,9 @@ describe("wa-message-queue node", () => {
     getNode("ack1").receive(next[0]);
     getNode("ack1").receive(next[0]);
     await until(() => acked.length === 2);
-    const warnings = helper.log().args.filter((args: { level: number; msg: string }[]) => args[0].level === 30 && /not in flight/.test(String(args[0].msg)));
+    const warnings = helper
+      .log()
+      .args.filter((args: { level: number; msg: string }[]) => args[0].level === 30 && /not in flight/.test(String(args[0].msg)));
     assert.equal(warnings.length, 1);
   });
 
@@ -125,7 +141,11 @@ describe("wa-message-queue node", () => {
     const next = collect("next");
     const refused = collect("refused");
     const queue = getNode("q1");
-    const doneCount = () => helper.log().args.filter((a: { event?: string; nodeid?: string }[]) => a[0].event === "node.wa-message-queue.done" && a[0].nodeid === "q1").length;
+    const doneCount = () =>
+      helper
+        .log()
+        .args.filter((a: { event?: string; nodeid?: string }[]) => a[0].event === "node.wa-message-queue.done" && a[0].nodeid === "q1")
+        .length;
     ["a1", "a2", "a3"].forEach((body) => queue.receive(envelope("A@c.us", body)));
     await until(() => next.length === 1 && doneCount() === 1);
     await until(() => false, 20).catch(() => undefined);
@@ -135,7 +155,10 @@ describe("wa-message-queue node", () => {
     await until(() => next.length === 2);
     getNode("ack1").receive(next[1]);
     await until(() => next.length === 3);
-    assert.deepEqual(next.map((m) => m.payload), ["a1", "a2", "a3"]);
+    assert.deepEqual(
+      next.map((m) => m.payload),
+      ["a1", "a2", "a3"],
+    );
     assert.equal(doneCount(), 3);
     assert.deepEqual(refused, []);
   });

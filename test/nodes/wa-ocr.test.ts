@@ -6,7 +6,6 @@ import ocrNode from "../../src/nodes/wa-ocr";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 /** A PNG whose header claims a huge size, with no real pixel data after it. */
 function pngClaiming(width: number, height: number): Buffer {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -32,7 +31,12 @@ function pngClaiming(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
   ihdr[9] = 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", Buffer.alloc(16)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", Buffer.alloc(16)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 const IMAGES = join(__dirname, "..", "..", "..", "shared", "data", "ocr", "tesseractjs", "images");
@@ -42,7 +46,25 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
   const harness = useNodeHarness();
   const userDir = useUserDir("wa-ocr", "all");
   async function load(props: Record<string, unknown> = {}) {
-    await helper.load(ocrNode, inTab([{ id: "o1", type: "wa-ocr", languages: "eng", poolSize: 1, timeoutSeconds: 30, maxMegabytes: 1, words: true, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]));
+    await helper.load(
+      ocrNode,
+      inTab([
+        {
+          id: "o1",
+          type: "wa-ocr",
+          languages: "eng",
+          poolSize: 1,
+          timeoutSeconds: 30,
+          maxMegabytes: 1,
+          words: true,
+          wires: [["out"]],
+          ...props,
+        },
+        helperNode("out"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
   }
 
   it("reads a photo's text with confidence and word boxes into msg.wa.media.ocr", async function () {
@@ -53,10 +75,19 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     (msg.wa as { message: { media?: unknown } }).message.media = { mimetype: "image/png", data: readFileSync(join(IMAGES, "simple.png")) };
     getNode("o1").receive(msg);
     await untilReal(() => out.length === 1, 30_000);
-    const ocr = (out[0].wa as { media: { ocr: { text: string; confidence: number; words: { text: string; bbox: { x0: number; x1: number } }[]; languages: string[] } } }).media.ocr;
+    const ocr = (
+      out[0].wa as {
+        media: {
+          ocr: { text: string; confidence: number; words: { text: string; bbox: { x0: number; x1: number } }[]; languages: string[] };
+        };
+      }
+    ).media.ocr;
     assert.equal(ocr.text, "Tesseract.js");
     assert.ok(ocr.confidence > 80, String(ocr.confidence));
-    assert.deepEqual(ocr.words.map((w) => w.text), ["Tesseract.js"]);
+    assert.deepEqual(
+      ocr.words.map((w) => w.text),
+      ["Tesseract.js"],
+    );
     assert.ok(ocr.words[0].bbox.x1 > ocr.words[0].bbox.x0);
     assert.deepEqual(ocr.languages, ["eng"]);
     assert.ok(existsSync(join(userDir(), "wa-pipeline", "tessdata", "eng.traineddata.gz")), "language data copied from the npm package");
@@ -79,27 +110,44 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     const receipt = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
     const { width, height } = await sharp(receipt).metadata();
     // What a phone stores: pixels turned a quarter, and a tag saying how to show them.
-    const sideways = await sharp(receipt).resize({ width: Math.round(width! * 0.6) }).rotate(-90).withMetadata({ orientation: 6 }).jpeg({ quality: 92 }).toBuffer();
+    const sideways = await sharp(receipt)
+      .resize({ width: Math.round(width! * 0.6) })
+      .rotate(-90)
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 92 })
+      .toBuffer();
     getNode("o1").receive({ payload: sideways });
     await untilReal(() => out.length === 1, 30_000);
     const ocr = out[0].ocr as { text: string; preprocessed: boolean; words: { bbox: { x1: number; y1: number } }[] };
     assert.equal(ocr.preprocessed, true);
     assert.match(ocr.text, /TOTAL R\$ 50,50/);
     const uprightWidth = Math.round(width! * 0.6);
-    assert.ok(ocr.words.every((w) => w.bbox.x1 <= uprightWidth + 2 && w.bbox.y1 <= Math.round((height! * uprightWidth) / width!) + 2), "boxes inside the upright photo as sent");
+    assert.ok(
+      ocr.words.every((w) => w.bbox.x1 <= uprightWidth + 2 && w.bbox.y1 <= Math.round((height! * uprightWidth) / width!) + 2),
+      "boxes inside the upright photo as sent",
+    );
   });
 
   it("reads a page over 16 megapixels scaled down to 16, with boxes in the page's own pixels", async () => {
     await load({ maxMegabytes: 10 });
     const out = collect("out");
     // 6000 × 3000 = 18 megapixels, with no preparation asked for: still read at 16 at most.
-    const page = await sharp(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="3000"><rect width="100%" height="100%" fill="white"/><text x="300" y="1600" font-size="260" font-family="sans-serif">TOTAL 50.50</text></svg>')).png().toBuffer();
+    const page = await sharp(
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="6000" height="3000"><rect width="100%" height="100%" fill="white"/><text x="300" y="1600" font-size="260" font-family="sans-serif">TOTAL 50.50</text></svg>',
+      ),
+    )
+      .png()
+      .toBuffer();
     getNode("o1").receive({ payload: page });
     await untilReal(() => out.length === 1, 60_000);
     const ocr = out[0].ocr as { text: string; preprocessed: boolean; words: { bbox: { x0: number; x1: number; y1: number } }[] };
     assert.match(ocr.text, /TOTAL 50\.50/);
     assert.equal(ocr.preprocessed, true, "scaled down before reading");
-    assert.ok(ocr.words.some((w) => w.bbox.x0 > 250 && w.bbox.x0 < 400), `boxes in the page's own pixels: ${JSON.stringify(ocr.words.map((w) => w.bbox))}`);
+    assert.ok(
+      ocr.words.some((w) => w.bbox.x0 > 250 && w.bbox.x0 < 400),
+      `boxes in the page's own pixels: ${JSON.stringify(ocr.words.map((w) => w.bbox))}`,
+    );
     assert.ok(ocr.words.every((w) => w.bbox.x1 <= 6002 && w.bbox.y1 <= 3002));
   });
 
@@ -118,7 +166,9 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     getNode("o1").receive({ payload: Buffer.alloc(2 * 1024 * 1024, 0xff) });
     getNode("o1").receive({ payload: "text only" });
     // A PNG signature with garbage after it gets to the engine, which must fail without taking the runtime down.
-    getNode("o1").receive({ payload: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]) });
+    getNode("o1").receive({
+      payload: Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]),
+    });
     await untilReal(() => errors.length === 4, 30_000);
     const codes = errors.map((e) => (e.error as { message: string }).message);
     assert.match(codes[0], /not a PNG, JPEG/);
@@ -137,7 +187,12 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.match((errors[0].error as { message: string }).message, /did not start within 60 s|took longer than 5 s/);
     await helper.unload();
     await load({ languages: "eng+xyz" });
-    const texts = getNode("o1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /install @tesseract.js-data\/xyz/.test(t)), texts.join(" | "));
+    const texts = getNode("o1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /install @tesseract.js-data\/xyz/.test(t)),
+      texts.join(" | "),
+    );
   });
 });

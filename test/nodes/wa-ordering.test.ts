@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import orderingNode, { orderingSettingsFromConfig } from "../../src/nodes/wa-ordering";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 describe("wa-ordering node", () => {
   const harness = useNodeHarness();
 
@@ -11,7 +10,19 @@ describe("wa-ordering node", () => {
     await helper.load(
       orderingNode,
       inTab([
-        { id: "o1", type: "wa-ordering", orderBy: "timestamp", orderProperty: "wa.message.timestamp", chatProperty: "wa.message.chatId", idProperty: "wa.message.id", maxWaitMs: 2000, maxHeldPerChat: 100, startAt: "", wires: [["ordered"], ["late"]], ...props },
+        {
+          id: "o1",
+          type: "wa-ordering",
+          orderBy: "timestamp",
+          orderProperty: "wa.message.timestamp",
+          chatProperty: "wa.message.chatId",
+          idProperty: "wa.message.id",
+          maxWaitMs: 2000,
+          maxHeldPerChat: 100,
+          startAt: "",
+          wires: [["ordered"], ["late"]],
+          ...props,
+        },
         helperNode("ordered"),
         helperNode("late"),
         catchNode(),
@@ -40,8 +51,14 @@ describe("wa-ordering node", () => {
     harness.clock().advance(2000);
     await until(() => ordered.length === 4);
     const chatOf = (m: Record<string, unknown>) => (m.wa as { message: { chatId: string } }).message.chatId;
-    assert.deepEqual(ordered.filter((m) => chatOf(m) === "447700900001@c.us").map((m) => m.payload), ["m1", "m2", "m3"]);
-    assert.deepEqual(ordered.filter((m) => chatOf(m) === "447700900002@c.us").map((m) => m.payload), ["x1"]);
+    assert.deepEqual(
+      ordered.filter((m) => chatOf(m) === "447700900001@c.us").map((m) => m.payload),
+      ["m1", "m2", "m3"],
+    );
+    assert.deepEqual(
+      ordered.filter((m) => chatOf(m) === "447700900002@c.us").map((m) => m.payload),
+      ["x1"],
+    );
     assert.deepEqual(resilienceOf(ordered[0]).ordering, { late: false, waitedMs: 2000 });
     getNode("o1").receive(at("447700900001@c.us", "m0", t0));
     await until(() => late.length === 1);
@@ -58,7 +75,10 @@ describe("wa-ordering node", () => {
     await until(() => ordered.length === 2);
     harness.clock().advance(2000);
     await until(() => ordered.length === 3);
-    assert.deepEqual(ordered.map((m) => m.payload), ["s1", "s2", "s4"]);
+    assert.deepEqual(
+      ordered.map((m) => m.payload),
+      ["s1", "s2", "s4"],
+    );
     assert.deepEqual(resilienceOf(ordered[2]).ordering, { late: false, waitedMs: 2000, gapBefore: 1 });
   });
 
@@ -66,9 +86,15 @@ describe("wa-ordering node", () => {
     await load();
     const errors = collect("errors");
     getNode("o1").receive({ payload: "no envelope" });
-    getNode("o1").receive({ ...at("447700900001@c.us", "no time", 0), wa: { message: { chatId: "447700900001@c.us", timestamp: "soon" } } });
+    getNode("o1").receive({
+      ...at("447700900001@c.us", "no time", 0),
+      wa: { message: { chatId: "447700900001@c.us", timestamp: "soon" } },
+    });
     await until(() => errors.length === 2);
-    assert.deepEqual(errors.map((m) => (m.error as { code?: string }).code), ["key.missing", "key.missing"]);
+    assert.deepEqual(
+      errors.map((m) => (m.error as { code?: string }).code),
+      ["key.missing", "key.missing"],
+    );
     assert.match((errors[1].error as { message: string }).message, /no timestamp in msg.wa.message.timestamp/);
   });
 
@@ -83,7 +109,11 @@ describe("wa-ordering node", () => {
     harness.clock().advance(1000);
     await until(() => ordered.length === 3);
     assert.deepEqual(ordered.map((m) => `${m.topic}:${m.payload}`).sort(), ["group-1:a", "group-1:b", "group-2:c"]);
-    assert.deepEqual(ordered.filter((m) => m.topic === "group-1").map((m) => m.payload), ["a", "b"], "the duplicate key is dropped");
+    assert.deepEqual(
+      ordered.filter((m) => m.topic === "group-1").map((m) => m.payload),
+      ["a", "b"],
+      "the duplicate key is dropped",
+    );
   });
 
   it("Wait at most 0: messages pass at once; a message older than one already sent is late", async () => {
@@ -123,7 +153,10 @@ describe("wa-ordering node", () => {
     await until(() => ordered.length === 2);
     send(7);
     await until(() => ordered.length === 3);
-    assert.deepEqual(ordered.map((m) => m.payload), ["s5", "s6", "s7"]);
+    assert.deepEqual(
+      ordered.map((m) => m.payload),
+      ["s5", "s6", "s7"],
+    );
   });
 
   it("shows held, late and duplicate counts in its status", async () => {
@@ -148,11 +181,22 @@ describe("wa-ordering node", () => {
     assert.equal(ordered.length, 0);
     await (helper.getNode("o1") as unknown as { close(removed: boolean): Promise<void> }).close(true);
     await until(() => ordered.length === 2);
-    assert.deepEqual(ordered.map((m) => m.payload), ["m1", "m2"]);
+    assert.deepEqual(
+      ordered.map((m) => m.payload),
+      ["m1", "m2"],
+    );
   });
 
   it("refuses settings it cannot use, naming the field", () => {
-    const base = { orderBy: "timestamp", orderProperty: "wa.message.timestamp", chatProperty: "wa.message.chatId", idProperty: "wa.message.id", maxWaitMs: 2000, maxHeldPerChat: 100, startAt: "" };
+    const base = {
+      orderBy: "timestamp",
+      orderProperty: "wa.message.timestamp",
+      chatProperty: "wa.message.chatId",
+      idProperty: "wa.message.id",
+      maxWaitMs: 2000,
+      maxHeldPerChat: 100,
+      startAt: "",
+    };
     const cases: [Record<string, unknown>, string][] = [
       [{ orderBy: "arrival" }, "orderBy"],
       [{ orderProperty: "wa..timestamp" }, "orderProperty"],
@@ -164,7 +208,11 @@ describe("wa-ordering node", () => {
       [{ startAt: "1.5" }, "startAt"],
     ];
     for (const [change, field] of cases) {
-      assert.throws(() => orderingSettingsFromConfig({ ...base, ...change } as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(change));
+      assert.throws(
+        () => orderingSettingsFromConfig({ ...base, ...change } as never),
+        (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field,
+        JSON.stringify(change),
+      );
     }
     assert.equal(orderingSettingsFromConfig({ ...base, startAt: " 7 " } as never).startAt, 7);
   });

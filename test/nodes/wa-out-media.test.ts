@@ -9,7 +9,6 @@ import clientNode from "../../src/nodes/wa-client";
 import outNode from "../../src/nodes/wa-out";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, outNode];
 
 describe("wa-out: files and reactions (simulator)", () => {
@@ -94,7 +93,18 @@ describe("wa-out: files and reactions (simulator)", () => {
     getNode("out1").receive(withMedia({ data: Buffer.from("x") }));
     await untilReal(() => errors.length === 7, 5000);
     const codes = errors.map((e) => (e.error as { code?: string }).code);
-    assert.deepEqual(codes.sort(), ["media.badSource", "media.badSource", "media.badSource", "media.notSendable", "media.tooLarge", "media.tooLarge", "media.tooLarge"].sort());
+    assert.deepEqual(
+      codes.sort(),
+      [
+        "media.badSource",
+        "media.badSource",
+        "media.badSource",
+        "media.notSendable",
+        "media.tooLarge",
+        "media.tooLarge",
+        "media.tooLarge",
+      ].sort(),
+    );
     assert.equal(simulator().sent().length, 0);
   });
 
@@ -106,7 +116,13 @@ describe("wa-out: files and reactions (simulator)", () => {
     getNode("out1").receive({ ...structuredClone(question), reaction: "" });
     await until(() => sent.length === 2);
     const messageId = (question.wa as { message: { id: string } }).message.id;
-    assert.deepEqual(simulator().reactions.map((r) => [r.messageId, r.emoji]), [[messageId, "👍"], [messageId, ""]]);
+    assert.deepEqual(
+      simulator().reactions.map((r) => [r.messageId, r.emoji]),
+      [
+        [messageId, "👍"],
+        [messageId, ""],
+      ],
+    );
     assert.equal((sent[0].wa as { sent: { reaction: string } }).sent.reaction, "👍");
   });
 
@@ -165,7 +181,18 @@ describe("wa-out: files and reactions (simulator)", () => {
     await helper.load(nodes, flow({ fileFolders: "outbox, /dev" }));
     const errors = collect("errors");
     const sent = collect("sent");
-    const hostile = ["/etc/passwd", "../flows_cred.json", "outbox/../flows_cred.json", "outbox/passwd.txt", "outbox/creds.txt", "outbox/zero.pdf", "outbox/environ.txt", "outbox/pipe.pdf", "/dev/zero", "/dev/urandom"];
+    const hostile = [
+      "/etc/passwd",
+      "../flows_cred.json",
+      "outbox/../flows_cred.json",
+      "outbox/passwd.txt",
+      "outbox/creds.txt",
+      "outbox/zero.pdf",
+      "outbox/environ.txt",
+      "outbox/pipe.pdf",
+      "/dev/zero",
+      "/dev/urandom",
+    ];
     for (const file of hostile) getNode("out1").receive(withMedia({ file, mimetype: "application/pdf" }));
     await untilReal(() => errors.length === hostile.length, 5000);
     const reasons = errors.map((e) => (e.error as { message: string }).message);

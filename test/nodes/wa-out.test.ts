@@ -4,7 +4,6 @@ import clientNode from "../../src/nodes/wa-client";
 import outNode from "../../src/nodes/wa-out";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, outNode];
 type Receipt = { id: string; chatId: string; sentAt: number; transport: string; quotedId?: string };
 
@@ -32,9 +31,21 @@ describe("wa-out node: every option of its form and its errors", () => {
     getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: 42 });
     getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: true });
     await untilReal(() => sent.length === 3, 3000);
-    assert.deepEqual(simulator().sent().map((r) => [r.chatId, r.text, r.quotedId]), [["447700900123@c.us", "Hello!", undefined], ["447700900123@c.us", "42", undefined], ["447700900123@c.us", "true", undefined]]);
+    assert.deepEqual(
+      simulator()
+        .sent()
+        .map((r) => [r.chatId, r.text, r.quotedId]),
+      [
+        ["447700900123@c.us", "Hello!", undefined],
+        ["447700900123@c.us", "42", undefined],
+        ["447700900123@c.us", "true", undefined],
+      ],
+    );
     const receipt = (sent[0].wa as { sent: Receipt }).sent;
-    assert.deepEqual([receipt.chatId, receipt.transport, typeof receipt.id, typeof receipt.sentAt], ["447700900123@c.us", "simulator", "string", "number"]);
+    assert.deepEqual(
+      [receipt.chatId, receipt.transport, typeof receipt.id, typeof receipt.sentAt],
+      ["447700900123@c.us", "simulator", "string", "number"],
+    );
   });
 
   it("Quote: replies quoting the received message (msg.wa.message.id)", async () => {
@@ -68,7 +79,17 @@ describe("wa-out node: every option of its form and its errors", () => {
     for (const msg of bad) getNode("out1").receive(msg);
     await untilReal(() => errors.length === bad.length, 3000);
     // Each chat's sends are in order; across chats they may finish in any order.
-    assert.deepEqual(codes(errors).sort(), ["transport.emptyText", "transport.notText", "transport.textTooLong", "transport.invalidTarget", "transport.notText", "transport.invalidTarget"].sort());
+    assert.deepEqual(
+      codes(errors).sort(),
+      [
+        "transport.emptyText",
+        "transport.notText",
+        "transport.textTooLong",
+        "transport.invalidTarget",
+        "transport.notText",
+        "transport.invalidTarget",
+      ].sort(),
+    );
     assert.equal(simulator().sent().length, 0);
     const status = getNode("out1").status.lastCall?.args[0] as { fill?: string };
     assert.equal(status.fill, "red");
@@ -105,6 +126,11 @@ describe("wa-out node: every option of its form and its errors", () => {
     const sent = collect("sent");
     for (let i = 0; i < 20; i += 1) getNode("out1").receive({ ...envelope("447700900123@c.us"), payload: `message ${i}` });
     await untilReal(() => sent.length === 20, 3000);
-    assert.deepEqual(simulator().sent().map((r) => r.text), Array.from({ length: 20 }, (_, i) => `message ${i}`));
+    assert.deepEqual(
+      simulator()
+        .sent()
+        .map((r) => r.text),
+      Array.from({ length: 20 }, (_, i) => `message ${i}`),
+    );
   });
 });

@@ -2,15 +2,29 @@ import assert from "node:assert/strict";
 import parallelNode from "../../src/nodes/wa-parallel";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
-type Slot = { payload: string; wa: { session: { parallel: { enqueuedAt: number; deliveredAt: number } }; trace: { nodeType: string; start: number; end: number }[] } };
+type Slot = {
+  payload: string;
+  wa: { session: { parallel: { enqueuedAt: number; deliveredAt: number } }; trace: { nodeType: string; start: number; end: number }[] };
+};
 
 describe("wa-parallel node", () => {
   const harness = useNodeHarness();
 
   function flow(limit: Record<string, unknown> = {}) {
     return inTab([
-      { id: "p1", type: "wa-parallel", mode: "limit", poolName: "default", key: "wa.message.chatId", maxInFlight: 2, perChat: 1, maxWaiting: 100, ackTimeout: 60, wires: [["go"], ["refused"]], ...limit },
+      {
+        id: "p1",
+        type: "wa-parallel",
+        mode: "limit",
+        poolName: "default",
+        key: "wa.message.chatId",
+        maxInFlight: 2,
+        perChat: 1,
+        maxWaiting: 100,
+        ackTimeout: 60,
+        wires: [["go"], ["refused"]],
+        ...limit,
+      },
       { id: "r1", type: "wa-parallel", mode: "release", poolName: "default", wires: [["released"]] },
       helperNode("go"),
       helperNode("refused"),
@@ -29,7 +43,10 @@ describe("wa-parallel node", () => {
     limit.receive(envelope("B@c.us", "b1"));
     limit.receive(envelope("C@c.us", "c1"));
     await until(() => go.length === 2);
-    assert.deepEqual(go.map((m) => m.payload), ["a1", "b1"]);
+    assert.deepEqual(
+      go.map((m) => m.payload),
+      ["a1", "b1"],
+    );
     await harness.clock().advanceAsync(250);
     getNode("r1").receive(go[0]);
     await until(() => go.length === 3);
@@ -49,7 +66,10 @@ describe("wa-parallel node", () => {
     const go = collect("go");
     for (let i = 1; i <= 5; i += 1) getNode("p1").receive(envelope("A@c.us", `a${i}`));
     await until(() => go.length === 3);
-    assert.deepEqual(go.map((m) => m.payload), ["a1", "a2", "a3"]);
+    assert.deepEqual(
+      go.map((m) => m.payload),
+      ["a1", "a2", "a3"],
+    );
   });
 
   it("refuses past the waiting bound, and frees a slot held too long with an error", async () => {

@@ -2,16 +2,25 @@ import assert from "node:assert/strict";
 import perfNode, { perfSettingsFromConfig } from "../../src/nodes/wa-perf-monitor";
 import { collect, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 describe("wa-perf-monitor node", () => {
   const harness = useNodeHarness();
 
   function traced(nodeId: string, durationMs: number, receivedAt: number, extra: Record<string, unknown> = {}) {
-    return { payload: "x", wa: { message: { chatId: "A@c.us", receivedAt }, trace: [{ nodeId, nodeType: "wa-out", start: receivedAt, end: receivedAt + durationMs }] }, ...extra };
+    return {
+      payload: "x",
+      wa: {
+        message: { chatId: "A@c.us", receivedAt },
+        trace: [{ nodeId, nodeType: "wa-out", start: receivedAt, end: receivedAt + durationMs }],
+      },
+      ...extra,
+    };
   }
 
   it("emits a snapshot every interval with per-node latency, throughput and errors", async () => {
-    await helper.load(perfNode, inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 5, format: "json", wires: [["metrics"]] }, helperNode("metrics")]));
+    await helper.load(
+      perfNode,
+      inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 5, format: "json", wires: [["metrics"]] }, helperNode("metrics")]),
+    );
     const metrics = collect("metrics");
     const perf = getNode("perf1");
     const clock = harness.clock();
@@ -22,7 +31,13 @@ describe("wa-perf-monitor node", () => {
     await until(() => helper.log().args.filter((a: { event?: string }[]) => a[0].event === "node.wa-perf-monitor.done").length === 11);
     await clock.advanceAsync(4800);
     await until(() => metrics.length === 1);
-    const snapshot = metrics[0].payload as { messages: number; errors: number; throughputPerSec: number; nodes: { nodeId: string; max: number; count: number }[]; endToEnd: { p50: number } };
+    const snapshot = metrics[0].payload as {
+      messages: number;
+      errors: number;
+      throughputPerSec: number;
+      nodes: { nodeId: string; max: number; count: number }[];
+      endToEnd: { p50: number };
+    };
     assert.equal(metrics[0].topic, "wa-perf");
     assert.equal(snapshot.messages, 11);
     assert.equal(snapshot.errors, 1);
@@ -34,7 +49,10 @@ describe("wa-perf-monitor node", () => {
   });
 
   it("reports now on a snapshot request, as Prometheus text when chosen", async () => {
-    await helper.load(perfNode, inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 60, format: "prometheus", wires: [["metrics"]] }, helperNode("metrics")]));
+    await helper.load(
+      perfNode,
+      inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 60, format: "prometheus", wires: [["metrics"]] }, helperNode("metrics")]),
+    );
     const metrics = collect("metrics");
     getNode("perf1").receive(traced("out1", 3, harness.clock().now()));
     getNode("perf1").receive({ topic: "snapshot" });
@@ -44,12 +62,19 @@ describe("wa-perf-monitor node", () => {
 
   it("refuses an interval of 0 with a clear error", async () => {
     await helper.load(perfNode, inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 0, format: "json", wires: [[]] }]));
-    const errors = helper.log().args.filter((a: { level: number; msg: string }[]) => a[0].level === 20 && /^Report every: 1 to 86400 seconds$/.test(String(a[0].msg)));
+    const errors = helper
+      .log()
+      .args.filter(
+        (a: { level: number; msg: string }[]) => a[0].level === 20 && /^Report every: 1 to 86400 seconds$/.test(String(a[0].msg)),
+      );
     assert.equal(errors.length, 1);
   });
 
   it("Format both: the figures as an object and as Prometheus text on the same message, with a line per node", async () => {
-    await helper.load(perfNode, inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 60, format: "both", wires: [["metrics"]] }, helperNode("metrics")]));
+    await helper.load(
+      perfNode,
+      inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 60, format: "both", wires: [["metrics"]] }, helperNode("metrics")]),
+    );
     const metrics = collect("metrics");
     const t0 = harness.clock().now();
     getNode("perf1").receive(traced("out1", 4, t0));
@@ -65,7 +90,10 @@ describe("wa-perf-monitor node", () => {
   });
 
   it("each window starts afresh while the totals keep counting; the status shows rate, p99 and errors with its colour", async () => {
-    await helper.load(perfNode, inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 10, format: "json", wires: [["metrics"]] }, helperNode("metrics")]));
+    await helper.load(
+      perfNode,
+      inTab([{ id: "perf1", type: "wa-perf-monitor", interval: 10, format: "json", wires: [["metrics"]] }, helperNode("metrics")]),
+    );
     const metrics = collect("metrics");
     const clock = harness.clock();
     const lastStatus = () => getNode("perf1").status.lastCall!.args[0] as { fill: string; text: string };
@@ -80,7 +108,12 @@ describe("wa-perf-monitor node", () => {
     await until(() => helper.log().args.filter((a: { event?: string }[]) => a[0].event === "node.wa-perf-monitor.done").length === 30);
     await clock.advanceAsync(10_000);
     await until(() => metrics.length === 2);
-    const second = metrics[1].payload as { messages: number; errors: number; errorRate: number; totals: { messages: number; errors: number } };
+    const second = metrics[1].payload as {
+      messages: number;
+      errors: number;
+      errorRate: number;
+      totals: { messages: number; errors: number };
+    };
     assert.deepEqual([second.messages, second.errors, second.errorRate], [10, 1, 0.1]);
     assert.deepEqual([second.totals.messages, second.totals.errors], [30, 1]);
     assert.equal(lastStatus().fill, "red", "10 % errors is over 5 %");
@@ -92,8 +125,16 @@ describe("wa-perf-monitor node", () => {
 
   it("Report every: 1 to 86400 seconds; format json, prometheus or both", () => {
     assert.equal(perfSettingsFromConfig({ interval: 86_400, format: "both" } as never).intervalMs, 86_400_000);
-    for (const [config, field] of [[{ interval: 86_401, format: "json" }, "interval"], [{ interval: 0.5, format: "json" }, "interval"], [{ interval: 10, format: "xml" }, "format"]] as const) {
-      assert.throws(() => perfSettingsFromConfig(config as never), (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field, JSON.stringify(config));
+    for (const [config, field] of [
+      [{ interval: 86_401, format: "json" }, "interval"],
+      [{ interval: 0.5, format: "json" }, "interval"],
+      [{ interval: 10, format: "xml" }, "format"],
+    ] as const) {
+      assert.throws(
+        () => perfSettingsFromConfig(config as never),
+        (error: { code: string; params: { field?: string } }) => error.code === "config.invalid" && error.params.field === field,
+        JSON.stringify(config),
+      );
     }
   });
 });

@@ -2,14 +2,29 @@ import assert from "node:assert/strict";
 import sentimentNode from "../../src/nodes/wa-sentiment";
 import { collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 
-
 type Sentiment = { label: string; score: number; source: string; cues: unknown[] };
-const sentimentOf = (m: Record<string, unknown>) => ((m.wa as { nlu?: { sentiment?: Sentiment } } | undefined)?.nlu?.sentiment ?? m.sentiment) as Sentiment;
+const sentimentOf = (m: Record<string, unknown>) =>
+  ((m.wa as { nlu?: { sentiment?: Sentiment } } | undefined)?.nlu?.sentiment ?? m.sentiment) as Sentiment;
 
 describe("wa-sentiment node", () => {
   useNodeHarness();
   async function load(props: Record<string, unknown> = {}) {
-    await helper.load(sentimentNode, inTab([{ id: "s1", type: "wa-sentiment", mode: "lexicon", positiveFrom: 0.05, negativeFrom: -0.05, property: "payload", wires: [["out"]], ...props }, helperNode("out")]));
+    await helper.load(
+      sentimentNode,
+      inTab([
+        {
+          id: "s1",
+          type: "wa-sentiment",
+          mode: "lexicon",
+          positiveFrom: 0.05,
+          negativeFrom: -0.05,
+          property: "payload",
+          wires: [["out"]],
+          ...props,
+        },
+        helperNode("out"),
+      ]),
+    );
   }
 
   it("scores with the lexicon, with no training, into msg.wa.nlu.sentiment", async () => {
@@ -20,7 +35,10 @@ describe("wa-sentiment node", () => {
     getNode("s1").receive({ payload: "Can we add 2 veggie pizzas?" });
     getNode("s1").receive({ payload: { not: "text" } });
     await until(() => out.length === 4);
-    assert.deepEqual(out.map((m) => sentimentOf(m).label), ["negative", "positive", "neutral", "neutral"]);
+    assert.deepEqual(
+      out.map((m) => sentimentOf(m).label),
+      ["negative", "positive", "neutral", "neutral"],
+    );
     assert.equal(sentimentOf(out[0]).source, "lexicon");
     assert.ok(sentimentOf(out[0]).cues.length > 0);
   });
@@ -41,19 +59,42 @@ describe("wa-sentiment node", () => {
   });
 
   it("learns from labelled examples in trained mode", async () => {
-    const examples = ["positive: love it", "positive: thanks a lot", "positive: muito bom", "negative: hate it", "negative: arrived late and cold", "negative: péssimo", "neutral: pickup at 5", "neutral: what time do you open", "neutral: 2 loaves please"].join("\n");
+    const examples = [
+      "positive: love it",
+      "positive: thanks a lot",
+      "positive: muito bom",
+      "negative: hate it",
+      "negative: arrived late and cold",
+      "negative: péssimo",
+      "neutral: pickup at 5",
+      "neutral: what time do you open",
+      "neutral: 2 loaves please",
+    ].join("\n");
     await load({ mode: "trained", examples });
     const out = collect("out");
     getNode("s1").receive({ payload: "i love it, thanks" });
     getNode("s1").receive({ payload: "cold and late again" });
     await untilReal(() => out.length === 2, 10_000);
-    assert.deepEqual(out.map((m) => sentimentOf(m).label), ["positive", "negative"]);
+    assert.deepEqual(
+      out.map((m) => sentimentOf(m).label),
+      ["positive", "negative"],
+    );
     assert.equal(sentimentOf(out[0]).source, "trained");
     assert.ok(sentimentOf(out[0]).score > 0 && sentimentOf(out[1]).score < 0);
   });
 
   it("learns from the lexicon's reading too, so words no example had still count; not when that is off", async () => {
-    const examples = ["positive: love it", "positive: thanks a lot", "positive: muito bom", "negative: hate it", "negative: arrived late and cold", "negative: péssimo", "neutral: pickup at 5", "neutral: what time do you open", "neutral: 2 loaves please"].join("\n");
+    const examples = [
+      "positive: love it",
+      "positive: thanks a lot",
+      "positive: muito bom",
+      "negative: hate it",
+      "negative: arrived late and cold",
+      "negative: péssimo",
+      "neutral: pickup at 5",
+      "neutral: what time do you open",
+      "neutral: 2 loaves please",
+    ].join("\n");
     const unseen = ["horrible, disgusting service 😡", "wonderful, brilliant, perfect!", "estoy furioso, qué desastre"];
     const labelsWith = async (props: Record<string, unknown>) => {
       await load({ mode: "trained", examples, ...props });
@@ -64,11 +105,24 @@ describe("wa-sentiment node", () => {
       return out.map((m) => [sentimentOf(m).label, sentimentOf(m).score, sentimentOf(m).cues] as const);
     };
     const reading = await labelsWith({});
-    assert.deepEqual(reading.map(([label]) => label), ["negative", "positive", "negative"]);
-    assert.ok(reading[0][2].some((cue) => (cue as { token: string }).token === "horrible"), "the lexicon's cues come along");
+    assert.deepEqual(
+      reading.map(([label]) => label),
+      ["negative", "positive", "negative"],
+    );
+    assert.ok(
+      reading[0][2].some((cue) => (cue as { token: string }).token === "horrible"),
+      "the lexicon's cues come along",
+    );
     const wordsOnly = await labelsWith({ lexiconReading: false });
-    assert.notDeepEqual(wordsOnly.map(([label]) => label), ["negative", "positive", "negative"], "words alone cannot tell");
+    assert.notDeepEqual(
+      wordsOnly.map(([label]) => label),
+      ["negative", "positive", "negative"],
+      "words alone cannot tell",
+    );
     assert.deepEqual(wordsOnly[0][2], []);
-    assert.ok(reading[0][1] < wordsOnly[0][1] && reading[1][1] > wordsOnly[1][1] && reading[2][1] < wordsOnly[2][1], JSON.stringify({ reading, wordsOnly }));
+    assert.ok(
+      reading[0][1] < wordsOnly[0][1] && reading[1][1] > wordsOnly[1][1] && reading[2][1] < wordsOnly[2][1],
+      JSON.stringify({ reading, wordsOnly }),
+    );
   });
 });

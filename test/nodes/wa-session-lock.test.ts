@@ -2,13 +2,23 @@ import assert from "node:assert/strict";
 import lockNode from "../../src/nodes/wa-session-lock";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 describe("wa-session-lock node", () => {
   const harness = useNodeHarness();
 
   function flow(acquire: Record<string, unknown> = {}) {
     return inTab([
-      { id: "lock1", type: "wa-session-lock", mode: "acquire", lockName: "default", key: "wa.message.chatId", ttl: 30, wait: 10, onTimeout: "output", wires: [["locked"], ["busy"]], ...acquire },
+      {
+        id: "lock1",
+        type: "wa-session-lock",
+        mode: "acquire",
+        lockName: "default",
+        key: "wa.message.chatId",
+        ttl: 30,
+        wait: 10,
+        onTimeout: "output",
+        wires: [["locked"], ["busy"]],
+        ...acquire,
+      },
       { id: "unlock1", type: "wa-session-lock", mode: "release", lockName: "default", wires: [["released"]] },
       helperNode("locked"),
       helperNode("busy"),
@@ -27,7 +37,10 @@ describe("wa-session-lock node", () => {
     lock.receive(envelope("447700900123@c.us", "second"));
     lock.receive(envelope("447700900456@c.us", "other chat"));
     await until(() => locked.length === 2);
-    assert.deepEqual(locked.map((m) => m.payload), ["first", "other chat"]);
+    assert.deepEqual(
+      locked.map((m) => m.payload),
+      ["first", "other chat"],
+    );
     const grant = (locked[0].wa as { session: { lock: { token: number; chatId: string } } }).session.lock;
     assert.equal(grant.chatId, "447700900123@c.us");
     getNode("unlock1").receive(locked[0]);
@@ -102,7 +115,10 @@ describe("wa-session-lock node", () => {
   });
 
   it("refuses an invalid configuration with a clear error", async () => {
-    await helper.load(lockNode, inTab([{ id: "lock1", type: "wa-session-lock", mode: "acquire", ttl: -1, wires: [[], []] }, catchNode(), helperNode("errors")]));
+    await helper.load(
+      lockNode,
+      inTab([{ id: "lock1", type: "wa-session-lock", mode: "acquire", ttl: -1, wires: [[], []] }, catchNode(), helperNode("errors")]),
+    );
     const errors = collect("errors");
     getNode("lock1").receive(envelope("447700900123@c.us"));
     await until(() => errors.length === 1);

@@ -6,8 +6,13 @@ import stateNode from "../../src/nodes/wa-session-state";
 import storeNode from "../../src/nodes/wa-store";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
-type WithState = { wa: { session: { state: { stage: string | null; slots: Record<string, unknown>; custom: Record<string, unknown>; exists: boolean; version: number } } } };
+type WithState = {
+  wa: {
+    session: {
+      state: { stage: string | null; slots: Record<string, unknown>; custom: Record<string, unknown>; exists: boolean; version: number };
+    };
+  };
+};
 const stateOf = (msg: Record<string, unknown>) => (msg as unknown as WithState).wa.session.state;
 
 describe("wa-session-state node", () => {
@@ -15,14 +20,28 @@ describe("wa-session-state node", () => {
 
   function flow(extra: FlowNode[] = [], op: Record<string, unknown> = {}) {
     return inTab([
-      { id: "s1", type: "wa-session-state", operation: "topic", stateName: "default", key: "wa.message.chatId", value: "payload", path: "custom.visits", by: 1, ttl: 3600, maxKb: 4, wires: [["out"]], ...op },
+      {
+        id: "s1",
+        type: "wa-session-state",
+        operation: "topic",
+        stateName: "default",
+        key: "wa.message.chatId",
+        value: "payload",
+        path: "custom.visits",
+        by: 1,
+        ttl: 3600,
+        maxKb: 4,
+        wires: [["out"]],
+        ...op,
+      },
       helperNode("out"),
       catchNode(),
       helperNode("errors"),
       ...extra,
     ]);
   }
-  const send = (topic: string, payload?: unknown, chat = "447700900123@c.us") => getNode("s1").receive({ ...envelope(chat), topic, payload });
+  const send = (topic: string, payload?: unknown, chat = "447700900123@c.us") =>
+    getNode("s1").receive({ ...envelope(chat), topic, payload });
 
   it("runs get, merge, increment, set and delete chosen by msg.topic", async () => {
     await helper.load([storeNode, stateNode], flow());

@@ -7,7 +7,6 @@ import writeNode from "../../src/nodes/wa-sheets-write";
 import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilWithSockets, useNodeHarness } from "./harness";
 
-
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 
 describe("wa-sheets-read: cached reads and look-ups against the emulator", () => {
@@ -19,7 +18,16 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
       { title: "Products", rowCount: 100, columnCount: 4 },
       { title: "Log", rowCount: 1000, columnCount: 4 },
     ]);
-    emulator.model.update(SPREADSHEET, "Products!A1", [["sku", "name", "price"], ["TEA-1", "Green tea", 3.5], ["COF-2", "Coffee", 4]], "RAW");
+    emulator.model.update(
+      SPREADSHEET,
+      "Products!A1",
+      [
+        ["sku", "name", "price"],
+        ["TEA-1", "Green tea", 3.5],
+        ["COF-2", "Coffee", 4],
+      ],
+      "RAW",
+    );
     await emulator.start();
   });
   afterEach(() => emulator.stop());
@@ -28,9 +36,40 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     await helper.load(
       [sheetsNode, readNode, writeNode, storeNode],
       inTab([
-        { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheSeconds: 60, staleSeconds: 300, requestsPerMinute: 60, ...sheets },
-        { id: "r1", type: "wa-sheets-read", sheets: "sh1", range: "Products!A:C", mode: "lookup", keyProperty: "payload", keyColumn: "A", headerRow: true, property: "product", wires: [["found"], ["missing"]], ...read },
-        { id: "w1", type: "wa-sheets-write", sheets: "sh1", range: "Products!A1", columns: "wa.message.id, payload", windowMs: 0, maxRows: 10, giveUpMinutes: 15, wires: [["written"], []] },
+        {
+          id: "sh1",
+          type: "wa-sheets",
+          spreadsheetId: SPREADSHEET,
+          apiRoot: emulator.url,
+          cacheSeconds: 60,
+          staleSeconds: 300,
+          requestsPerMinute: 60,
+          ...sheets,
+        },
+        {
+          id: "r1",
+          type: "wa-sheets-read",
+          sheets: "sh1",
+          range: "Products!A:C",
+          mode: "lookup",
+          keyProperty: "payload",
+          keyColumn: "A",
+          headerRow: true,
+          property: "product",
+          wires: [["found"], ["missing"]],
+          ...read,
+        },
+        {
+          id: "w1",
+          type: "wa-sheets-write",
+          sheets: "sh1",
+          range: "Products!A1",
+          columns: "wa.message.id, payload",
+          windowMs: 0,
+          maxRows: 10,
+          giveUpMinutes: 15,
+          wires: [["written"], []],
+        },
         helperNode("found"),
         helperNode("missing"),
         helperNode("written"),
@@ -76,7 +115,10 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     const found = collect("found");
     getNode("r1").receive({});
     await until(() => found.length === 1);
-    assert.deepEqual(found[0].payload, [{ sku: "TEA-1", name: "Green tea", price: 3.5 }, { sku: "COF-2", name: "Coffee", price: 4 }]);
+    assert.deepEqual(found[0].payload, [
+      { sku: "TEA-1", name: "Green tea", price: 3.5 },
+      { sku: "COF-2", name: "Coffee", price: 4 },
+    ]);
     emulator.faults.unavailableShare = 1;
     await harness.clock().advanceAsync(400_000);
     getNode("r1").receive({});
@@ -96,8 +138,13 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
 
   it("refuses a key column outside the range", async () => {
     await load({ keyColumn: "F" });
-    const texts = getNode("r1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((text) => /Key column F is outside/.test(text)), texts.join(" | "));
+    const texts = getNode("r1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((text) => /Key column F is outside/.test(text)),
+      texts.join(" | "),
+    );
   });
 
   it("two connections sharing a cache store (as two instances sharing Redis do) share cached reads", async () => {
@@ -108,8 +155,26 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
         { id: "st1", type: "wa-store", backend: "memory" },
         { id: "shA", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheStore: "st1" },
         { id: "shB", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, cacheStore: "st1" },
-        { id: "rA", type: "wa-sheets-read", sheets: "shA", range: "Products!A:C", mode: "range", headerRow: true, property: "payload", wires: [["found"], []] },
-        { id: "rB", type: "wa-sheets-read", sheets: "shB", range: "Products!A:C", mode: "range", headerRow: true, property: "payload", wires: [["found"], []] },
+        {
+          id: "rA",
+          type: "wa-sheets-read",
+          sheets: "shA",
+          range: "Products!A:C",
+          mode: "range",
+          headerRow: true,
+          property: "payload",
+          wires: [["found"], []],
+        },
+        {
+          id: "rB",
+          type: "wa-sheets-read",
+          sheets: "shB",
+          range: "Products!A:C",
+          mode: "range",
+          headerRow: true,
+          property: "payload",
+          wires: [["found"], []],
+        },
         helperNode("found"),
       ]),
       { shA: { key }, shB: { key } },
@@ -119,7 +184,10 @@ describe("wa-sheets-read: cached reads and look-ups against the emulator", () =>
     await until(() => found.length === 1);
     getNode("rB").receive({});
     await until(() => found.length === 2);
-    assert.deepEqual(found.map((m) => sheetsOf(m).read!.source), ["fetched", "shared"]);
+    assert.deepEqual(
+      found.map((m) => sheetsOf(m).read!.source),
+      ["fetched", "shared"],
+    );
     assert.equal(emulator.counts.byMethod["values.get"], 1);
   });
 });

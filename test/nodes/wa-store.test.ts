@@ -10,7 +10,6 @@ import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const nodes = [storeNode, lockNode];
 
 describe("wa-store config node with the lock", () => {
@@ -22,7 +21,18 @@ describe("wa-store config node with the lock", () => {
   function flow(store: Record<string, unknown>) {
     return inTab([
       { id: "st1", type: "wa-store", ...store },
-      { id: "lock1", type: "wa-session-lock", store: "st1", mode: "acquire", lockName: "default", key: "wa.message.chatId", ttl: 30, wait: 10, onTimeout: "output", wires: [["locked"], ["busy"]] },
+      {
+        id: "lock1",
+        type: "wa-session-lock",
+        store: "st1",
+        mode: "acquire",
+        lockName: "default",
+        key: "wa.message.chatId",
+        ttl: 30,
+        wait: 10,
+        onTimeout: "output",
+        wires: [["locked"], ["busy"]],
+      },
       { id: "unlock1", type: "wa-session-lock", store: "st1", mode: "release", lockName: "default", wires: [["released"]] },
       helperNode("locked"),
       helperNode("busy"),
@@ -59,7 +69,10 @@ describe("wa-store config node with the lock", () => {
     await helper.unload();
     const cleaner = new RedisStore({ url: REDIS_URL, keyPrefix });
     const left = await cleaner.keys("");
-    assert.ok(left.every((key) => key.startsWith("wa:lock")), `only lock keys remain: ${left.join(", ")}`);
+    assert.ok(
+      left.every((key) => key.startsWith("wa:lock")),
+      `only lock keys remain: ${left.join(", ")}`,
+    );
     assert.ok(left.every((key) => key.startsWith("wa:lockfence:") || key.startsWith("wa:lock:")));
     for (const key of left) {
       assert.ok((await cleaner.ttl(key)) !== undefined, `${key} expires`);
@@ -82,7 +95,9 @@ describe("wa-store config node with the lock", () => {
     const errors = collect("errors");
     getNode("lock1").receive(envelope("447700900123@c.us"));
     await until(() => errors.length === 1);
-    assert.match((errors[0].error as { message: string }).message, /store is not available \(redis\): Redis URL: redis:\/\/host:port or rediss:\/\/host:port/);
+    assert.match(
+      (errors[0].error as { message: string }).message,
+      /store is not available \(redis\): Redis URL: redis:\/\/host:port or rediss:\/\/host:port/,
+    );
   });
-
 });

@@ -6,7 +6,6 @@ import storeNode from "../../src/nodes/wa-store";
 import threadNode, { threadSettingsFromConfig } from "../../src/nodes/wa-thread";
 import { FlowNode, catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 type Thread = { id: string; isNew: boolean; reason: string; messages: number };
 const threadOf = (m: Record<string, unknown>) => (m.wa as { nlu: { thread: Thread } }).nlu.thread;
 const CHAT = "447700900001@c.us";
@@ -15,7 +14,19 @@ describe("wa-thread node", () => {
   const harness = useNodeHarness();
   const flow = (props: Record<string, unknown> = {}, extra: FlowNode[] = []) =>
     inTab([
-      { id: "th1", type: "wa-thread", threadName: "shop", closeAfterHours: 1, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, smallGroupWriters: 6, cues: "", wires: [["out"], ["events"]], ...props },
+      {
+        id: "th1",
+        type: "wa-thread",
+        threadName: "shop",
+        closeAfterHours: 1,
+        resumeAfterMinutes: 30,
+        participantMinutes: 30,
+        joinSimilarity: 0.2,
+        smallGroupWriters: 6,
+        cues: "",
+        wires: [["out"], ["events"]],
+        ...props,
+      },
       helperNode("out"),
       helperNode("events"),
       catchNode(),
@@ -64,8 +75,13 @@ describe("wa-thread node", () => {
       ["t1", 3, CHAT],
       ["t2", 1, CHAT],
     ]);
-    const texts = getNode("th1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /4 messages · 2 threads opened · 2 closed/.test(t)), texts.join(" | "));
+    const texts = getNode("th1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /4 messages · 2 threads opened · 2 closed/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   it("keeps threads across a restart in an embedded store", async () => {
@@ -87,17 +103,37 @@ describe("wa-thread node", () => {
   });
 
   it("reads a flow saved before 'Share topics in groups of': ticked meant every group, unticked takes the default", () => {
-    const base = { id: "x", type: "wa-thread", z: "", name: "", store: "", threadName: "t", closeAfterHours: 72, resumeAfterMinutes: 30, participantMinutes: 30, joinSimilarity: 0.2, cues: "" };
+    const base = {
+      id: "x",
+      type: "wa-thread",
+      z: "",
+      name: "",
+      store: "",
+      threadName: "t",
+      closeAfterHours: 72,
+      resumeAfterMinutes: 30,
+      participantMinutes: 30,
+      joinSimilarity: 0.2,
+      cues: "",
+    };
     assert.equal(threadSettingsFromConfig({ ...base, topicsInGroups: true }).options.smallGroupWriters, 1000);
     assert.equal(threadSettingsFromConfig({ ...base, topicsInGroups: false }).options.smallGroupWriters, 6);
     assert.equal(threadSettingsFromConfig({ ...base, smallGroupWriters: "0", topicsInGroups: true }).options.smallGroupWriters, 0);
   });
 
   it("refuses settings it cannot use and sends non-envelopes to Catch; odd text is still threaded", async () => {
-    for (const [bad, field] of [[{ closeAfterHours: 0 }, /Close a thread after/], [{ smallGroupWriters: 2.5 }, /Share topics in groups of up to/]] as const) {
+    for (const [bad, field] of [
+      [{ closeAfterHours: 0 }, /Close a thread after/],
+      [{ smallGroupWriters: 2.5 }, /Share topics in groups of up to/],
+    ] as const) {
       await helper.load(threadNode, flow(bad));
-      const texts = getNode("th1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-      assert.ok(texts.some((t) => field.test(t)), texts.join(" | "));
+      const texts = getNode("th1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
+      assert.ok(
+        texts.some((t) => field.test(t)),
+        texts.join(" | "),
+      );
       await helper.unload();
     }
     await helper.load(threadNode, flow());
@@ -109,6 +145,9 @@ describe("wa-thread node", () => {
     getNode("th1").receive(customer("😀😀😀", { timestamp: "yesterday" }));
     await until(() => errors.length === 1 && out.length === 3);
     assert.equal((errors[0].error as { code?: string }).code, "envelope.missing");
-    assert.deepEqual(out.map((m) => threadOf(m).id), ["t1", "t1", "t1"]);
+    assert.deepEqual(
+      out.map((m) => threadOf(m).id),
+      ["t1", "t1", "t1"],
+    );
   });
 });

@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readGaussianTable } from "../../src/core/media/speech/acoustic-adaptation";
@@ -14,13 +25,21 @@ import { makeServiceAccountKey, sha256, startGoogleSpeechStandIn, startOpenAiSta
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
 
-
 const VOICE = join(__dirname, "..", "fixtures", "voice");
 const FSDD = join(__dirname, "..", "..", "..", "shared", "data", "audio", "fsdd");
 const note = (name: string) => readFileSync(join(VOICE, `${name}.ogg`));
 
-type Transcript = { text: string; confidence?: number; words: { text: string; start: number; end: number }[]; language: string; engine: string; durationSeconds?: number; digits?: string };
-const transcriptOf = (msg: Record<string, unknown>) => ((msg.wa as { media?: { transcript?: Transcript } } | undefined)?.media?.transcript ?? msg.transcript) as Transcript;
+type Transcript = {
+  text: string;
+  confidence?: number;
+  words: { text: string; start: number; end: number }[];
+  language: string;
+  engine: string;
+  durationSeconds?: number;
+  digits?: string;
+};
+const transcriptOf = (msg: Record<string, unknown>) =>
+  ((msg.wa as { media?: { transcript?: Transcript } } | undefined)?.media?.transcript ?? msg.transcript) as Transcript;
 const errorText = (msg: Record<string, unknown>) => (msg.error as { message: string }).message;
 
 /** A WAV header and silence: `seconds` long at 8 kHz, 8-bit. */
@@ -48,7 +67,26 @@ describe("wa-transcribe node", function () {
   async function load(props: Record<string, unknown>, credentials: Record<string, unknown> = {}) {
     await helper.load(
       transcribeNode,
-      inTab([{ id: "t1", type: "wa-transcribe", engine: "offline", language: "en-US", grammar: "phrases", phrases: "where is my order\ntalk to a person\ncancel my order", poolSize: 1, timeoutSeconds: 30, maxSeconds: 120, maxMegabytes: 1, useAsText: true, wires: [["out"]], ...props }, helperNode("out"), catchNode(), helperNode("errors")]),
+      inTab([
+        {
+          id: "t1",
+          type: "wa-transcribe",
+          engine: "offline",
+          language: "en-US",
+          grammar: "phrases",
+          phrases: "where is my order\ntalk to a person\ncancel my order",
+          poolSize: 1,
+          timeoutSeconds: 30,
+          maxSeconds: 120,
+          maxMegabytes: 1,
+          useAsText: true,
+          wires: [["out"]],
+          ...props,
+        },
+        helperNode("out"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
       { t1: credentials },
     );
   }
@@ -57,7 +95,10 @@ describe("wa-transcribe node", function () {
     await load({});
     const out = collect("out");
     const msg = envelope("447700900123@c.us", "");
-    (msg.wa as { message: { media?: unknown; text?: string } }).message.media = { mimetype: "audio/ogg; codecs=opus", data: note("where-is-my-order") };
+    (msg.wa as { message: { media?: unknown; text?: string } }).message.media = {
+      mimetype: "audio/ogg; codecs=opus",
+      data: note("where-is-my-order"),
+    };
     getNode("t1").receive(msg);
     const plain = { payload: note("talk-to-a-person") };
     getNode("t1").receive(plain);
@@ -65,11 +106,17 @@ describe("wa-transcribe node", function () {
     const first = transcriptOf(out[0]);
     assert.equal(first.text, "where is my order");
     assert.equal(first.engine, "offline");
-    assert.deepEqual(first.words.map((w) => w.text), ["where", "is", "my", "order"]);
-    assert.ok(first.words.every((w, i) => w.end > w.start && (i === 0 || w.start >= first.words[i - 1].start)), "word times ascend");
+    assert.deepEqual(
+      first.words.map((w) => w.text),
+      ["where", "is", "my", "order"],
+    );
+    assert.ok(
+      first.words.every((w, i) => w.end > w.start && (i === 0 || w.start >= first.words[i - 1].start)),
+      "word times ascend",
+    );
     assert.ok((first.confidence ?? 0) > 0.5 && (first.confidence ?? 0) <= 1);
     assert.ok((first.durationSeconds ?? 0) > 0.5 && (first.durationSeconds ?? 0) < 3, String(first.durationSeconds));
-    assert.equal(((out[0].wa as { message: { text: string } }).message).text, "where is my order", "the transcript became the message text");
+    assert.equal((out[0].wa as { message: { text: string } }).message.text, "where is my order", "the transcript became the message text");
     assert.equal(transcriptOf(out[1]).text, "talk to a person", "a bare Buffer payload gets msg.transcript");
   });
 
@@ -89,8 +136,13 @@ describe("wa-transcribe node", function () {
     getNode("t1").receive({ payload: note("cancel-my-order") });
     await untilReal(() => out.length === 1, 45_000);
     assert.equal(transcriptOf(out[0]).text, "cancel my order");
-    const warnings = getNode("t1").warn.getCalls().map((c) => String(c.args[0]));
-    assert.ok(warnings.some((w) => /zzqxv/.test(w)), warnings.join(" | "));
+    const warnings = getNode("t1")
+      .warn.getCalls()
+      .map((c) => String(c.args[0]));
+    assert.ok(
+      warnings.some((w) => /zzqxv/.test(w)),
+      warnings.join(" | "),
+    );
     getNode("t1").receive({ payload: Buffer.from("%PDF-1.7 not audio") });
     getNode("t1").receive({ payload: silentWav(130) });
     getNode("t1").receive({ payload: Buffer.alloc(2 * 1024 * 1024) });
@@ -138,7 +190,13 @@ describe("wa-transcribe node", function () {
   });
 
   it("recognises a note longer than Google's one-minute request in pieces cut at pauses, keeping every word and its time", async () => {
-    const pitches = new Map([[300, "one"], [500, "two"], [700, "three"], [900, "four"], [1100, "five"]]);
+    const pitches = new Map([
+      [300, "one"],
+      [500, "two"],
+      [700, "three"],
+      [900, "four"],
+      [1100, "five"],
+    ]);
     const rate = 16000;
     const [burst, pause, count] = [1.2, 2.0, 40];
     const samples = new Float32Array(Math.round(count * (burst + pause) * rate));
@@ -179,10 +237,16 @@ describe("wa-transcribe node", function () {
     const { key, publicKey } = makeServiceAccountKey(google.tokenUri);
     google.trust(publicKey);
     const tokens = new ServiceAccountTokens(readServiceAccountKey(key), systemClock, fetch, CLOUD_PLATFORM_SCOPE);
-    const worker = googleSpeechWorker({ endpoint: google.url, timeoutMs: 20_000 }, tokens, { syncSeconds: 0.5, syncBytes: 10 * 1024 * 1024, startSplitter: () => startAudioSplitThread({ sampleRate: 16000, maxSeconds: 0.5 }) });
+    const worker = googleSpeechWorker({ endpoint: google.url, timeoutMs: 20_000 }, tokens, {
+      syncSeconds: 0.5,
+      syncBytes: 10 * 1024 * 1024,
+      startSplitter: () => startAudioSplitThread({ sampleRate: 16000, maxSeconds: 0.5 }),
+    });
     try {
       const heard = await worker.run({ audio, container: "ogg", language: "en-US", durationSeconds: 1.5 });
-      const seconds = google.requests.map((r) => (Buffer.from((r.body as { audio: { content: string } }).audio.content, "base64").length - 44) / 2 / 16000);
+      const seconds = google.requests.map(
+        (r) => (Buffer.from((r.body as { audio: { content: string } }).audio.content, "base64").length - 44) / 2 / 16000,
+      );
       assert.ok(seconds.length >= 3 && seconds.every((s) => s > 0 && s <= 0.5), seconds.join());
       assert.ok(Math.abs(seconds.reduce((a, b) => a + b, 0) - (heard.durationSeconds ?? 0)) < 0.01, "the pieces add up to the whole note");
       assert.equal(heard.text, "", "Google heard nothing it knows in them");
@@ -194,8 +258,13 @@ describe("wa-transcribe node", function () {
 
   it("refuses a bad service-account key at deploy, with a reason on the status", async () => {
     await load({ engine: "google", maxSeconds: 60, maxMegabytes: 10 }, { googleKey: "{not json" });
-    const texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /not JSON/.test(t)), texts.join(" | "));
+    const texts = getNode("t1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /not JSON/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   it("posts the note to an OpenAI-compatible endpoint (loopback stand-in) and reports its refusals", async () => {
@@ -244,12 +313,22 @@ describe("wa-transcribe node", function () {
 
   it("says at deploy what the offline engine cannot do", async () => {
     await load({ language: "pt-BR" });
-    let texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /offline engine has US English/.test(t)), texts.join(" | "));
+    let texts = getNode("t1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /offline engine has US English/.test(t)),
+      texts.join(" | "),
+    );
     await helper.unload();
     await load({ grammar: "phrases", phrases: "# only a comment" });
-    texts = getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
-    assert.ok(texts.some((t) => /at least one phrase/.test(t)), texts.join(" | "));
+    texts = getNode("t1")
+      .status.getCalls()
+      .map((call) => String((call.args[0] as { text?: string }).text));
+    assert.ok(
+      texts.some((t) => /at least one phrase/.test(t)),
+      texts.join(" | "),
+    );
   });
 
   describe("adapting the offline model to the callers' voices", () => {
@@ -262,40 +341,76 @@ describe("wa-transcribe node", function () {
       helper.settings({});
       rmSync(userDir, { recursive: true, force: true });
     });
-    const statusTexts = () => getNode("t1").status.getCalls().map((call) => String((call.args[0] as { text?: string }).text));
+    const statusTexts = () =>
+      getNode("t1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
     const adaptedFiles = () => readdirSync(join(userDir, "wa-pipeline", "speech-adaptation")).filter((f) => f.endsWith(".means"));
 
     it("adapts at deploy to the listed recordings, names those it leaves out, hears with the adapted model and reuses it on redeploy", async () => {
       mkdirSync(join(userDir, "voices"));
-      for (const name of ["where-is-my-order", "talk-to-a-person", "cancel-my-order"]) copyFileSync(join(VOICE, `${name}.ogg`), join(userDir, "voices", `${name}.ogg`));
+      for (const name of ["where-is-my-order", "talk-to-a-person", "cancel-my-order"])
+        copyFileSync(join(VOICE, `${name}.ogg`), join(userDir, "voices", `${name}.ogg`));
       copyFileSync(join(VOICE, "ou-est-ma-commande.ogg"), join(userDir, "voices", "strange.ogg"));
       copyFileSync(join(VOICE, "cancel-my-order.ogg"), join(userDir, "outside.ogg"));
-      const list = ["file,text", "where-is-my-order.ogg,where is my order", "talk-to-a-person.ogg,Talk to a person!", "cancel-my-order.ogg,cancel my order", "../outside.ogg,cancel my order", "missing.ogg,cancel my order", "strange.ogg,zzqxv blorf"];
+      const list = [
+        "file,text",
+        "where-is-my-order.ogg,where is my order",
+        "talk-to-a-person.ogg,Talk to a person!",
+        "cancel-my-order.ogg,cancel my order",
+        "../outside.ogg,cancel my order",
+        "missing.ogg,cancel my order",
+        "strange.ogg,zzqxv blorf",
+      ];
       writeFileSync(join(userDir, "voices", "list.csv"), list.join("\n"));
       // An adapted model of a list that changed two months ago, and one another node used yesterday.
       const cache = join(userDir, "wa-pipeline", "speech-adaptation");
       mkdirSync(cache, { recursive: true });
-      for (const [name, days] of [["en-us-old.means", 60], ["en-us-old.means.json", 60], ["en-us-recent.means", 1], ["en-us-recent.means.json", 1]] as const) {
+      for (const [name, days] of [
+        ["en-us-old.means", 60],
+        ["en-us-old.means.json", 60],
+        ["en-us-recent.means", 1],
+        ["en-us-recent.means.json", 1],
+      ] as const) {
         writeFileSync(join(cache, name), "x");
         const at = new Date(Date.now() - days * 86_400_000);
         utimesSync(join(cache, name), at, at);
       }
       await load({ adaptList: "voices/list.csv" });
       await untilReal(() => statusTexts().some((t) => /adapted to/.test(t)), 45_000);
-      assert.ok(statusTexts().some((t) => /adapting to 4 recordings/.test(t)), statusTexts().join(" | "));
-      assert.ok(statusTexts().some((t) => /ready \(offline, en-US, adapted to 3 recordings\)/.test(t)), statusTexts().join(" | "));
-      const warnings = getNode("t1").warn.getCalls().map((c) => String(c.args[0]));
+      assert.ok(
+        statusTexts().some((t) => /adapting to 4 recordings/.test(t)),
+        statusTexts().join(" | "),
+      );
+      assert.ok(
+        statusTexts().some((t) => /ready \(offline, en-US, adapted to 3 recordings\)/.test(t)),
+        statusTexts().join(" | "),
+      );
+      const warnings = getNode("t1")
+        .warn.getCalls()
+        .map((c) => String(c.args[0]));
       const warning = warnings.find((w) => /3 recordings left out/.test(w)) ?? warnings.join(" | ");
       assert.match(warning, /\.\.\/outside\.ogg \(outside the list's folder\)/);
       assert.match(warning, /missing\.ogg \(ENOENT/);
       assert.match(warning, /strange\.ogg \(not in the dictionary: zzqxv, blorf\)/);
 
-      assert.deepEqual(readdirSync(cache).filter((f) => f.includes("-old") || f.includes("-recent")).sort(), ["en-us-recent.means", "en-us-recent.means.json"], "unused for a month: removed");
+      assert.deepEqual(
+        readdirSync(cache)
+          .filter((f) => f.includes("-old") || f.includes("-recent"))
+          .sort(),
+        ["en-us-recent.means", "en-us-recent.means.json"],
+        "unused for a month: removed",
+      );
       const [file] = adaptedFiles().filter((f) => f !== "en-us-recent.means");
-      const base = readGaussianTable(new Uint8Array(readFileSync(join(dirname(require.resolve("soundswallower")), "model", "en-us", "means"))));
+      const base = readGaussianTable(
+        new Uint8Array(readFileSync(join(dirname(require.resolve("soundswallower")), "model", "en-us", "means"))),
+      );
       const adapted = readGaussianTable(new Uint8Array(readFileSync(join(userDir, "wa-pipeline", "speech-adaptation", file))));
       const moved = adapted.values.filter((v, i) => Math.abs(v - base.values[i]) > 1e-3).length;
-      assert.ok(moved > 1000 && moved < base.values.length / 2, `${moved} of ${base.values.length} mean values moved: those the recordings' sounds fall in`);
+      assert.ok(
+        moved > 1000 && moved < base.values.length / 2,
+        `${moved} of ${base.values.length} mean values moved: those the recordings' sounds fall in`,
+      );
 
       const out = collect("out");
       getNode("t1").receive({ payload: note("talk-to-a-person") });
@@ -306,8 +421,17 @@ describe("wa-transcribe node", function () {
       await helper.unload();
       await load({ adaptList: "voices/list.csv" });
       await untilReal(() => statusTexts().some((t) => /adapted to 3 recordings/.test(t)), 45_000);
-      assert.ok(getNode("t1").warn.getCalls().some((c) => /3 recordings left out/.test(String(c.args[0]))), "the recordings left out are named again");
-      assert.deepEqual(adaptedFiles().filter((f) => f !== "en-us-recent.means"), [file], "the same recordings name the same file");
+      assert.ok(
+        getNode("t1")
+          .warn.getCalls()
+          .some((c) => /3 recordings left out/.test(String(c.args[0]))),
+        "the recordings left out are named again",
+      );
+      assert.deepEqual(
+        adaptedFiles().filter((f) => f !== "en-us-recent.means"),
+        [file],
+        "the same recordings name the same file",
+      );
       const reused = statSync(join(userDir, "wa-pipeline", "speech-adaptation", file));
       assert.equal(reused.ino, written.ino, "it was reused, not written again (a new file would have come by rename)");
       assert.ok(reused.mtimeMs >= written.mtimeMs, "and marked as used");
@@ -322,7 +446,10 @@ describe("wa-transcribe node", function () {
       const adaptOn = rows.slice(1).filter((row) => take(row) >= 10);
       for (const row of adaptOn) copyFileSync(join(FSDD, row.split(",")[0]), join(userDir, "fsdd", row.split(",")[0]));
       writeFileSync(join(userDir, "fsdd", "manifest.csv"), [rows[0], ...adaptOn].join("\n"));
-      const test = rows.slice(1).filter((row) => take(row) <= 6).map((row) => ({ file: row.split(",")[0], text: row.split(",")[2] }));
+      const test = rows
+        .slice(1)
+        .filter((row) => take(row) <= 6)
+        .map((row) => ({ file: row.split(",")[0], text: row.split(",")[2] }));
       const errorsWith = async (props: Record<string, unknown>) => {
         await load({ grammar: "digits", phrases: "", ...props });
         const out = collect("out");
@@ -344,8 +471,13 @@ describe("wa-transcribe node", function () {
       await load({ adaptList: "voices/list.csv" });
       const errors = collect("errors");
       await untilReal(() => statusTexts().some((t) => /adaptation failed/.test(t)), 45_000);
-      const logged = getNode("t1").error.getCalls().map((c) => String(c.args[0]));
-      assert.ok(logged.some((e) => /lists no recording that could be read \(gone\.ogg: ENOENT/.test(e)), logged.join(" | "));
+      const logged = getNode("t1")
+        .error.getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        logged.some((e) => /lists no recording that could be read \(gone\.ogg: ENOENT/.test(e)),
+        logged.join(" | "),
+      );
       getNode("t1").receive({ payload: note("cancel-my-order") });
       await untilReal(() => errors.length === 1, 45_000);
       assert.match(errorText(errors[0]), /Adapt to voices: voices\/list\.csv lists no recording/);

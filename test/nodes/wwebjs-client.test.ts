@@ -8,7 +8,6 @@ import { replaceRuntimeWorld } from "../../src/nodes/kit/world";
 import { WwebjsStandin } from "../support/wwebjs-standin";
 import { catchNode, collect, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
-
 const nodes = [clientNode, inNode, outNode];
 
 interface AdminAnswer {
@@ -91,13 +90,38 @@ describe("wa-client (WhatsApp Web) with wa-in and wa-out, against the Client sta
   it("sends a reply to the Catch node while the session waits for pairing", async () => {
     await load();
     const errors = collect("errors");
-    getNode("out1").receive({ payload: "hello", wa: { message: { id: "x", chatId: "447700900123@c.us", from: "447700900123@c.us", body: "", type: "chat", timestamp: 0, receivedAt: 0, isGroup: false, fromMe: false, transport: "whatsapp-web" }, trace: [] } });
+    getNode("out1").receive({
+      payload: "hello",
+      wa: {
+        message: {
+          id: "x",
+          chatId: "447700900123@c.us",
+          from: "447700900123@c.us",
+          body: "",
+          type: "chat",
+          timestamp: 0,
+          receivedAt: 0,
+          isGroup: false,
+          fromMe: false,
+          transport: "whatsapp-web",
+        },
+        trace: [],
+      },
+    });
     await until(() => errors.length === 1);
     assert.equal((errors[0].error as { code?: string }).code, "transport.notReady");
   });
 
   it("refuses a pairing phone number that is not one", async () => {
-    await helper.load(nodes, inTab([{ id: "web1", type: "wa-client", mode: "whatsapp-web", pairingPhone: "call me" }, { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [[]] }, catchNode(), helperNode("errors")]));
+    await helper.load(
+      nodes,
+      inTab([
+        { id: "web1", type: "wa-client", mode: "whatsapp-web", pairingPhone: "call me" },
+        { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [[]] },
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
     const errors = collect("errors");
     getNode("out1").receive({ payload: "hi", wa: { message: { chatId: "447700900123@c.us" }, trace: [] } });
     await until(() => errors.length === 1);
@@ -119,7 +143,15 @@ describe("wa-client (WhatsApp Web) with wa-in and wa-out, against the Client sta
     await flushMicrotasks();
     assert.equal((helper.getNode("web1") as unknown as { describeState(): { state: string } }).describeState().state, "ready");
     await helper.unload();
-    await helper.load([clientNode, outNode, storeNode], inTab([{ id: "web1", type: "wa-client", mode: "whatsapp-web", sessionStore: "gone" }, { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [[]] }, catchNode(), helperNode("errors")]));
+    await helper.load(
+      [clientNode, outNode, storeNode],
+      inTab([
+        { id: "web1", type: "wa-client", mode: "whatsapp-web", sessionStore: "gone" },
+        { id: "out1", type: "wa-out", client: "web1", chat: "wa.message.chatId", wires: [[]] },
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
     const errors = collect("errors");
     getNode("out1").receive({ payload: "hi", wa: { message: { chatId: "447700900123@c.us" }, trace: [] } });
     await until(() => errors.length === 1);

@@ -152,16 +152,9 @@ const VALUES: Record<string, number> = {
 };
 /** German writes 21-99 as one word: fünfundzwanzig = 5 + 20. */
 const GERMAN_UNITS: Record<string, number> = { ein: 1, zwei: 2, drei: 3, vier: 4, fünf: 5, sechs: 6, sieben: 7, acht: 8, neun: 9 };
-const GERMAN_TENS: Record<string, number> = {
-  zwanzig: 20,
-  dreißig: 30,
-  vierzig: 40,
-  fünfzig: 50,
-  sechzig: 60,
-  siebzig: 70,
-  achtzig: 80,
-  neunzig: 90,
-};
+const GERMAN_TENS: Record<string, number> = Object.fromEntries(
+  ["zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig"].map((word) => [word, VALUES[word]]),
+);
 const GERMAN_COMPOUND = new RegExp(`^(${Object.keys(GERMAN_UNITS).join("|")})und(${Object.keys(GERMAN_TENS).join("|")})$`, "u");
 const HUNDREDS: Record<string, number> = {
   hundred: 100,
@@ -181,6 +174,9 @@ const HUNDREDS: Record<string, number> = {
 const THOUSANDS = new Set(["thousand", "mil", "tausend", "mille"]);
 /** Between number words: "and", "y", "e", "und", "et", "a" ("a hundred"). */
 const JOINERS = new Set(["and", "y", "e", "und", "et", "a"]);
+
+/** Every single number word and its value (units, teens and tens of the pack's languages). */
+export const NUMBER_WORD_VALUES: Readonly<Record<string, number>> = VALUES;
 
 export const NUMBER_WORD_PATTERN = [
   `(?:${Object.keys(GERMAN_UNITS).join("|")})und(?:${Object.keys(GERMAN_TENS).join("|")})`,

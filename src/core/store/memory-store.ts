@@ -1,6 +1,6 @@
 import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
-import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
+import { checkStoreValueSize, SetOptions, Store } from "./store";
 
 type Entry = { kind: "value"; value: string; expiresAt?: number } | { kind: "list"; items: string[]; expiresAt?: number };
 
@@ -69,7 +69,7 @@ export class MemoryStore implements Store {
   }
 
   async listPush(key: string, ...values: string[]): Promise<number> {
-    values.forEach((value) => this.assertSize(key, value));
+    values.forEach((value) => checkStoreValueSize(key, value));
     const list = this.liveList(key, true)!;
     list.items.push(...values);
     return list.items.length;
@@ -121,18 +121,9 @@ export class MemoryStore implements Store {
     if (this.closed) throw new WaError("store.closed", "The store has been closed");
   }
 
-  private assertSize(key: string, value: string): void {
-    if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
-      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
-        key,
-        max: MAX_STORE_VALUE_BYTES,
-      });
-    }
-  }
-
   private writeValue(key: string, value: string, options?: SetOptions): void {
     this.assertOpen();
-    this.assertSize(key, value);
+    checkStoreValueSize(key, value);
     const ttlMs = options?.ttlMs ?? 0;
     this.entries.set(key, { kind: "value", value, expiresAt: ttlMs > 0 ? this.clock.now() + ttlMs : undefined });
   }

@@ -1,6 +1,6 @@
 import Redis, { RedisOptions } from "ioredis";
 import { WaError } from "../errors";
-import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
+import { checkStoreValueSize, SetOptions, Store } from "./store";
 
 export interface RedisStoreOptions {
   /** redis:// or rediss:// (TLS) URL, e.g. redis://127.0.0.1:6379/0 */
@@ -87,13 +87,13 @@ export class RedisStore implements Store {
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
-    this.assertSize(key, value);
+    checkStoreValueSize(key, value);
     const ttl = options?.ttlMs ?? 0;
     await this.run(() => (ttl > 0 ? this.client.set(this.k(key), value, "PX", Math.ceil(ttl)) : this.client.set(this.k(key), value)));
   }
 
   async setIfAbsent(key: string, value: string, options?: SetOptions): Promise<boolean> {
-    this.assertSize(key, value);
+    checkStoreValueSize(key, value);
     const ttl = options?.ttlMs ?? 0;
     const reply = await this.run(() =>
       ttl > 0 ? this.client.set(this.k(key), value, "PX", Math.ceil(ttl), "NX") : this.client.set(this.k(key), value, "NX"),
@@ -106,7 +106,7 @@ export class RedisStore implements Store {
   }
 
   async compareAndSet(key: string, expected: string | undefined, next: string | undefined, options?: SetOptions): Promise<boolean> {
-    if (next !== undefined) this.assertSize(key, next);
+    if (next !== undefined) checkStoreValueSize(key, next);
     const args = [
       expected === undefined ? "0" : "1",
       expected ?? "",
@@ -143,7 +143,7 @@ export class RedisStore implements Store {
   }
 
   async listPush(key: string, ...values: string[]): Promise<number> {
-    values.forEach((value) => this.assertSize(key, value));
+    values.forEach((value) => checkStoreValueSize(key, value));
     return this.wrongType(key, "list", () => this.run(() => this.client.rpush(this.k(key), ...values)));
   }
 
@@ -186,15 +186,6 @@ export class RedisStore implements Store {
 
   private k(key: string): string {
     return `${this.prefix}${key}`;
-  }
-
-  private assertSize(key: string, value: string): void {
-    if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
-      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
-        key,
-        max: MAX_STORE_VALUE_BYTES,
-      });
-    }
   }
 
   private async wrongType<T>(key: string, expected: string, work: () => Promise<T>): Promise<T> {

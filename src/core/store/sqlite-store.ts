@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { Clock, systemClock } from "../clock";
 import { WaError } from "../errors";
-import { MAX_STORE_VALUE_BYTES, SetOptions, Store } from "./store";
+import { checkStoreValueSize, SetOptions, Store } from "./store";
 
 export interface SqliteStoreOptions {
   /** Database file; created with its folder's permissions. */
@@ -113,7 +113,7 @@ export class SqliteStore implements Store {
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
-    this.assertSize(key, value);
+    checkStoreValueSize(key, value);
     this.transaction(() => {
       this.sql.deleteItems.run(key);
       this.sql.upsertValue.run(key, value, this.expiry(options));
@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
   }
 
   async setIfAbsent(key: string, value: string, options?: SetOptions): Promise<boolean> {
-    this.assertSize(key, value);
+    checkStoreValueSize(key, value);
     return this.transaction(() => {
       if (this.live(key)) return false;
       this.sql.upsertValue.run(key, value, this.expiry(options));
@@ -138,7 +138,7 @@ export class SqliteStore implements Store {
   }
 
   async compareAndSet(key: string, expected: string | undefined, next: string | undefined, options?: SetOptions): Promise<boolean> {
-    if (next !== undefined) this.assertSize(key, next);
+    if (next !== undefined) checkStoreValueSize(key, next);
     return this.transaction(() => {
       const entry = this.live(key);
       if (entry && entry.kind !== "value") return false;
@@ -177,7 +177,7 @@ export class SqliteStore implements Store {
   }
 
   async listPush(key: string, ...values: string[]): Promise<number> {
-    values.forEach((value) => this.assertSize(key, value));
+    values.forEach((value) => checkStoreValueSize(key, value));
     return this.transaction(() => {
       this.liveList(key);
       this.sql.ensureList.run(key);
@@ -261,15 +261,6 @@ export class SqliteStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new WaError("store.closed", "The store has been closed");
-  }
-
-  private assertSize(key: string, value: string): void {
-    if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
-      throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
-        key,
-        max: MAX_STORE_VALUE_BYTES,
-      });
-    }
   }
 
   private live(key: string): { kind: "value" | "list"; value: string | null; expiresAt: number | null } | undefined {

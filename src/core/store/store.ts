@@ -1,3 +1,4 @@
+import { WaError } from "../errors";
 /**
  * The storage every stateful engine goes through. Values are strings (engines serialise);
  * every operation is atomic on its own key, so the same contract can be met by memory,
@@ -42,3 +43,13 @@ export interface Store {
 
 /** Largest value a store accepts; larger values are a caller bug or a hostile chat. */
 export const MAX_STORE_VALUE_BYTES = 1024 * 1024;
+
+/** Every store refuses a value over MAX_STORE_VALUE_BYTES (counted in UTF-8 only when it could be). */
+export function checkStoreValueSize(key: string, value: string): void {
+  if (value.length * 3 > MAX_STORE_VALUE_BYTES && Buffer.byteLength(value) > MAX_STORE_VALUE_BYTES) {
+    throw new WaError("store.valueTooLarge", `Value for ${key} is larger than ${MAX_STORE_VALUE_BYTES} bytes`, {
+      key,
+      max: MAX_STORE_VALUE_BYTES,
+    });
+  }
+}

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Clock } from "../clock";
 import { MAX_CHAT_ID_LENGTH, SentReceipt, WaMessage, WaMessageType } from "../envelope";
 import { WaError } from "../errors";
+import type { OutgoingMedia } from "./transport";
 
 /**
  * The WhatsApp Cloud API (Meta Graph API): the webhook that brings messages in and the
@@ -198,6 +199,15 @@ function toMessage(raw: unknown, names: Map<string, string>, receivedAt: number)
 }
 
 /** Remembers recent message ids so a webhook redelivered by Meta is emitted once. */
+/** The Cloud API sends to a number's digits (wa_id), not to a whatsapp-web.js chat id. */
+function checkCloudTarget(chatId: string): void {
+  if (!/^\d{5,20}$/.test(chatId)) {
+    throw new WaError("transport.invalidTarget", `Cannot send to chat id ${chatId}: the Cloud API needs the number's digits (wa_id)`, {
+      chatId,
+    });
+  }
+}
+
 export class RecentIds {
   private readonly seen = new Set<string>();
   constructor(private readonly capacity = 10_000) {}
@@ -271,13 +281,7 @@ export class CloudApiClient {
   }
 
   async sendText(request: CloudSendRequest): Promise<SentReceipt> {
-    if (!/^\d{5,20}$/.test(request.chatId)) {
-      throw new WaError(
-        "transport.invalidTarget",
-        `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`,
-        { chatId: request.chatId },
-      );
-    }
+    checkCloudTarget(request.chatId);
     if (request.text.trim() === "") throw new WaError("transport.emptyText", "The text to send (msg.payload) is empty");
     if (request.text.length > CLOUD_LIMITS.maxTextLength) {
       throw new WaError(
@@ -286,46 +290,12 @@ export class CloudApiClient {
         { length: request.text.length, max: CLOUD_LIMITS.maxTextLength },
       );
     }
-    const body = JSON.stringify({
-      messaging_product: "whatsapp",
-      recipient_type: "individual",
-      to: request.chatId,
-      type: "text",
-      text: { body: request.text, preview_url: false },
-      ...(request.quotedId ? { context: { message_id: request.quotedId } } : {}),
-    });
-    const answer = await this.post(this.messagesUrl(), body);
-    const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
-    const id = isObject(sent) ? asString(sent.id) : undefined;
-    if (!id)
-      throw new WaError("cloud.badAnswer", "The Cloud API accepted the message but returned no message id", {
-        reason: "no messages[0].id",
-      });
-    return {
-      id,
-      chatId: request.chatId,
-      sentAt: this.clock.now(),
-      transport: "cloud-api",
-      ...(request.quotedId ? { quotedId: request.quotedId } : {}),
-    };
+    return this.sendMessage(request, "text", { body: request.text, preview_url: false });
   }
 
   /** Uploads a file and sends it (image, audio, video, sticker or document), with an optional caption. */
-  async sendMedia(request: {
-    chatId: string;
-    mimetype: string;
-    data: Buffer;
-    filename?: string;
-    caption?: string;
-    quotedId?: string;
-  }): Promise<SentReceipt> {
-    if (!/^\d{5,20}$/.test(request.chatId)) {
-      throw new WaError(
-        "transport.invalidTarget",
-        `Cannot send to chat id ${request.chatId}: the Cloud API needs the number's digits (wa_id)`,
-        { chatId: request.chatId },
-      );
-    }
+  async sendMedia(request: OutgoingMedia): Promise<SentReceipt> {
+    checkCloudTarget(request.chatId);
     const form = new FormData();
     form.append("messaging_product", "whatsapp");
     form.append("type", request.mimetype);
@@ -337,12 +307,21 @@ export class CloudApiClient {
     const part: Record<string, unknown> = { id: mediaId };
     if (request.caption && kind !== "audio" && kind !== "sticker") part.caption = request.caption.slice(0, 1024);
     if (kind === "document" && request.filename) part.filename = request.filename;
+    return this.sendMessage(request, kind, part);
+  }
+
+  /** Posts one message of a type with its part ({type: part}), quoting when asked, and reads the sent id. */
+  private async sendMessage(
+    request: { chatId: string; quotedId?: string },
+    type: string,
+    part: Record<string, unknown>,
+  ): Promise<SentReceipt> {
     const body = JSON.stringify({
       messaging_product: "whatsapp",
       recipient_type: "individual",
       to: request.chatId,
-      type: kind,
-      [kind]: part,
+      type,
+      [type]: part,
       ...(request.quotedId ? { context: { message_id: request.quotedId } } : {}),
     });
     const answer = await this.post(this.messagesUrl(), body);

@@ -13,7 +13,7 @@ import {
 import { SentReceipt } from "../envelope";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
-import { Listeners, OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
+import { Listeners, OutgoingMedia, OutgoingText, sentMediaRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface CloudTransportOptions extends CloudApiOptions {
   appSecret: string;
@@ -183,11 +183,7 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
       const receipt = await this.client.sendMedia(media);
-      this.sentListeners.emit({
-        ...receipt,
-        text: media.caption ?? "",
-        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
-      });
+      this.sentListeners.emit(sentMediaRecord(receipt, media));
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));

@@ -1,7 +1,17 @@
 import { Clock, TimerHandle } from "../clock";
 import { MAX_TEXT_LENGTH, MESSAGE_TYPES, SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, validateChatId } from "../envelope";
 import { WaError } from "../errors";
-import { OutgoingMedia, OutgoingText, SentRecord, TransportEvents, TransportState, WaTransport } from "./transport";
+import {
+  checkOutgoingText,
+  checkSendTarget,
+  OutgoingMedia,
+  OutgoingText,
+  sentMediaRecord,
+  SentRecord,
+  TransportEvents,
+  TransportState,
+  WaTransport,
+} from "./transport";
 
 export interface ScriptedMessage {
   from: string;
@@ -245,20 +255,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     if (this.currentState !== "ready") {
       throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     }
-    try {
-      validateChatId(message.chatId);
-    } catch {
-      throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(message.chatId).slice(0, 40)}`, {
-        chatId: String(message.chatId).slice(0, 40),
-      });
-    }
-    if (typeof message.text !== "string") throw new WaError("transport.notText", "The text to send must be a string");
-    if (message.text.trim() === "") throw new WaError("transport.emptyText", "The text to send is empty");
-    if (message.text.length > MAX_TEXT_LENGTH) {
-      throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, {
-        max: MAX_TEXT_LENGTH,
-      });
-    }
+    checkOutgoingText(message);
     this.sentCount += 1;
     const record: SentRecord = {
       id: `sim-out-${this.sentCount}`,
@@ -299,23 +296,16 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     try {
       if (this.currentState !== "ready")
         throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
-      try {
-        validateChatId(media.chatId);
-      } catch {
-        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(media.chatId).slice(0, 40)}`, {
-          chatId: String(media.chatId).slice(0, 40),
-        });
-      }
+      checkSendTarget(media.chatId);
       this.sentCount += 1;
-      const record: SentRecord = {
+      const sent = {
         id: `sim-out-${this.sentCount}`,
         chatId: media.chatId,
         sentAt: this.clock.now(),
         transport: this.kind,
         quotedId: media.quotedId,
-        text: media.caption ?? "",
-        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
       };
+      const record = sentMediaRecord(sent, media);
       this.outbox.push(record);
       if (this.outbox.length > (this.options.outboxSize ?? 200)) this.outbox.shift();
       this.sentListeners.emit(record);

@@ -1,4 +1,5 @@
-import { SentReceipt, WaMessage } from "../envelope";
+import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, validateChatId } from "../envelope";
+import { WaError } from "../errors";
 
 /**
  * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
@@ -121,4 +122,36 @@ export abstract class TransportEvents {
     this.stateListeners.clear();
     this.eventListeners.clear();
   }
+}
+
+/** A chat id a transport can send to (the envelope's rules), or transport.invalidTarget. */
+export function checkSendTarget(chatId: unknown): void {
+  try {
+    validateChatId(chatId);
+  } catch {
+    throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(chatId).slice(0, 40)}`, {
+      chatId: String(chatId).slice(0, 40),
+    });
+  }
+}
+
+/** What every transport checks before sending a text: a chat id it can use, and a string WhatsApp takes. */
+export function checkOutgoingText(message: OutgoingText): void {
+  checkSendTarget(message.chatId);
+  if (typeof message.text !== "string") throw new WaError("transport.notText", "The text to send must be a string");
+  if (message.text.trim() === "") throw new WaError("transport.emptyText", "The text to send is empty");
+  if (message.text.length > MAX_TEXT_LENGTH) {
+    throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, {
+      max: MAX_TEXT_LENGTH,
+    });
+  }
+}
+
+/** What a transport tells its listeners it sent, for a file: the receipt, the caption as text, and what the file was. */
+export function sentMediaRecord(receipt: SentReceipt, media: OutgoingMedia): SentRecord {
+  return {
+    ...receipt,
+    text: media.caption ?? "",
+    media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
+  };
 }

@@ -1,8 +1,8 @@
 import type { Chat, Client, Message, MessageMedia, MessageSendOptions } from "whatsapp-web.js";
 import { Clock, TimerHandle } from "../clock";
-import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, WaMessageType, validateChatId } from "../envelope";
+import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, WaMessageType } from "../envelope";
 import { WaError } from "../errors";
-import { OutgoingMedia, OutgoingText, TransportEvents, TransportState, WaTransport } from "./transport";
+import { checkOutgoingText, OutgoingMedia, OutgoingText, sentMediaRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
 /**
  * whatsapp-web.js behind the transport interface. Only this part of the library's `Client`
@@ -217,38 +217,30 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     try {
       if (this.current !== "ready" || !this.client)
         throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
-      try {
-        validateChatId(message.chatId);
-      } catch {
-        throw new WaError("transport.invalidTarget", `Cannot send to chat id ${String(message.chatId).slice(0, 40)}`, {
-          chatId: String(message.chatId).slice(0, 40),
-        });
-      }
-      if (typeof message.text !== "string") throw new WaError("transport.notText", "The text to send must be a string");
-      if (message.text.trim() === "") throw new WaError("transport.emptyText", "The text to send is empty");
-      if (message.text.length > MAX_TEXT_LENGTH)
-        throw new WaError("transport.textTooLong", `The text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`, {
-          max: MAX_TEXT_LENGTH,
-        });
+      checkOutgoingText(message);
       let sent: Pick<Message, "id">;
       try {
         sent = await this.client.sendMessage(message.chatId, message.text, message.quotedId ? { quotedMessageId: message.quotedId } : {});
       } catch (error) {
         throw sendError(error, message.chatId);
       }
-      const receipt: SentReceipt = {
-        id: sent.id._serialized,
-        chatId: message.chatId,
-        sentAt: this.clock.now(),
-        transport: this.kind,
-        ...(message.quotedId ? { quotedId: message.quotedId } : {}),
-      };
+      const receipt = this.receiptFor(sent, message);
       this.sentListeners.emit({ ...receipt, text: message.text });
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error as Error);
       throw error;
     }
+  }
+
+  private receiptFor(sent: Pick<Message, "id">, request: { chatId: string; quotedId?: string }): SentReceipt {
+    return {
+      id: sent.id._serialized,
+      chatId: request.chatId,
+      sentAt: this.clock.now(),
+      transport: this.kind,
+      ...(request.quotedId ? { quotedId: request.quotedId } : {}),
+    };
   }
 
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
@@ -271,18 +263,8 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
       } catch (error) {
         throw sendError(error, media.chatId);
       }
-      const receipt: SentReceipt = {
-        id: sent.id._serialized,
-        chatId: media.chatId,
-        sentAt: this.clock.now(),
-        transport: this.kind,
-        ...(media.quotedId ? { quotedId: media.quotedId } : {}),
-      };
-      this.sentListeners.emit({
-        ...receipt,
-        text: media.caption ?? "",
-        media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
-      });
+      const receipt = this.receiptFor(sent, media);
+      this.sentListeners.emit(sentMediaRecord(receipt, media));
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error as Error);

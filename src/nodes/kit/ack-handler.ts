@@ -4,7 +4,6 @@ import { ChatQueueRuntime } from "./chat-queues";
 import { StatusReporter, failMessage, traceMessage, translate } from "./node-kit";
 import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 
-
 export interface AckedDelivery {
   deliveryId: string;
   chatId: string;
@@ -24,7 +23,8 @@ export function handleAcks(
   options: { sessionKey: "queue" | "parallel"; producer: string; findRuntime(delivery: AckedDelivery): ChatQueueRuntime | undefined },
 ): void {
   let acked = 0;
-  const show = () => status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "ack.acked", `${acked} acked`, { count: acked }) }));
+  const show = () =>
+    status.set(() => ({ fill: "blue", shape: "dot", text: translate(RED, "ack.acked", `${acked} acked`, { count: acked }) }));
   status.set({ fill: "blue", shape: "dot", text: translate(RED, "ack.acked", "0 acked", { count: 0 }) }, true);
   node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
     const start = clock.now();
@@ -35,7 +35,11 @@ export function handleAcks(
         RED,
         status,
         done,
-        new WaError("queue.unknownDelivery", `This message was not delivered by a ${options.producer} (msg.wa.session.${options.sessionKey} is missing)`, { deliveryId: "none" }),
+        new WaError(
+          "queue.unknownDelivery",
+          `This message was not delivered by a ${options.producer} (msg.wa.session.${options.sessionKey} is missing)`,
+          { deliveryId: "none" },
+        ),
       );
       return;
     }
@@ -44,7 +48,15 @@ export function handleAcks(
     (runtime ? runtime.ack(chatId, deliveryId) : Promise.resolve(false))
       .then((wasInFlight) => {
         if (wasInFlight) acked += 1;
-        else node.warn(translate(RED, "errors.queue.unknownDelivery", `Delivery ${deliveryId} is not in flight (already acked, timed out, or the queue restarted)`, { deliveryId }));
+        else
+          node.warn(
+            translate(
+              RED,
+              "errors.queue.unknownDelivery",
+              `Delivery ${deliveryId} is not in flight (already acked, timed out, or the queue restarted)`,
+              { deliveryId },
+            ),
+          );
         traceMessage(msg, node, start, clock.now());
         send(msg);
         show();

@@ -8,7 +8,6 @@ import { reviveMessage, serialiseMessage } from "./message-codec";
 import { DoneFunction, NodeMessage } from "./red";
 import { runtimeWorld } from "./world";
 
-
 /** What a queue needs from the node that accepted a message. */
 export interface QueueCallbacks {
   /** Sends the message on (first output), stamped with its delivery. */
@@ -63,10 +62,14 @@ export class MemoryChatQueue implements ChatQueueRuntime {
       ackTimedOut: (item) =>
         item.payload.callbacks.report(
           item.payload.msg,
-          new WaError("queue.ackTimeout", `Chat ${item.key}: no ack within ${options.ackTimeoutMs} ms; the next message of the chat was released`, {
-            chatId: item.key,
-            ackTimeoutMs: options.ackTimeoutMs,
-          }),
+          new WaError(
+            "queue.ackTimeout",
+            `Chat ${item.key}: no ack within ${options.ackTimeoutMs} ms; the next message of the chat was released`,
+            {
+              chatId: item.key,
+              ackTimeoutMs: options.ackTimeoutMs,
+            },
+          ),
         ),
       dropped: (item, reason) => item.payload.callbacks.fail(item.payload.done, reason),
     });
@@ -92,7 +95,10 @@ export class MemoryChatQueue implements ChatQueueRuntime {
   async close(): Promise<void> {
     for (const item of this.dispatcher.close()) {
       if (item.deliveredAt !== undefined) continue;
-      item.payload.callbacks.fail(item.payload.done, new WaError("queue.closed", `The queue stopped before this message of chat ${item.key} was processed`, { chatId: item.key }));
+      item.payload.callbacks.fail(
+        item.payload.done,
+        new WaError("queue.closed", `The queue stopped before this message of chat ${item.key} was processed`, { chatId: item.key }),
+      );
     }
   }
 
@@ -208,12 +214,17 @@ export class StoredChatQueue implements ChatQueueRuntime {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (givenUp) this.local.delete(delivery.deliveryId);
     const error = givenUp
-      ? new WaError("queue.givenUp", `Chat ${delivery.chatId}: delivered ${delivery.deliveryCount} times without an ack; given up`, { chatId: delivery.chatId, deliveries: delivery.deliveryCount })
-      : new WaError("queue.redelivering", `Chat ${delivery.chatId}: no ack within ${this.options.leaseMs} ms; it will be delivered again`, { chatId: delivery.chatId, ackTimeoutMs: this.options.leaseMs });
+      ? new WaError("queue.givenUp", `Chat ${delivery.chatId}: delivered ${delivery.deliveryCount} times without an ack; given up`, {
+          chatId: delivery.chatId,
+          deliveries: delivery.deliveryCount,
+        })
+      : new WaError("queue.redelivering", `Chat ${delivery.chatId}: no ack within ${this.options.leaseMs} ms; it will be delivered again`, {
+          chatId: delivery.chatId,
+          ackTimeoutMs: this.options.leaseMs,
+        });
     callbacks?.report(msg, error);
   }
 }
-
 
 /** The "block" policy around a queue: a message that finds it full waits for room, up to a limit. */
 export class BlockingChatQueue implements ChatQueueRuntime {
@@ -223,7 +234,9 @@ export class BlockingChatQueue implements ChatQueueRuntime {
     private readonly inner: ChatQueueRuntime,
     options: BlockingAdmissionOptions,
   ) {
-    this.admission = new BlockingAdmission(runtimeWorld().clock, options, (chatId, held) => inner.enqueue(chatId, held.msg, held.callbacks, held.done));
+    this.admission = new BlockingAdmission(runtimeWorld().clock, options, (chatId, held) =>
+      inner.enqueue(chatId, held.msg, held.callbacks, held.done),
+    );
   }
 
   get durable(): boolean {
@@ -254,7 +267,9 @@ export class BlockingChatQueue implements ChatQueueRuntime {
   }
 
   async close(): Promise<void> {
-    this.admission.close((chatId) => new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }));
+    this.admission.close(
+      (chatId) => new WaError("queue.closed", `The queue stopped before this message of chat ${chatId} was processed`, { chatId }),
+    );
     await this.inner.close();
   }
 }

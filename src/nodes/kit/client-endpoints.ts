@@ -2,9 +2,8 @@ import QRCode from "qrcode";
 import { SimulatedWhatsApp } from "../../core/transport/simulator";
 import { WwebjsTransport } from "../../core/transport/wwebjs-transport";
 import { describeError } from "./node-kit";
-import { AdminApp, AdminRequest, AdminResponse, NodeAPI } from "./red";
+import { AdminRequest, AdminResponse, adminRoutes, NodeAPI } from "./red";
 import type { WaClientNode } from "./contracts";
-
 
 type Handler = (req: AdminRequest, res: AdminResponse) => void;
 
@@ -22,9 +21,7 @@ const DELIVERIES = ["normal", "duplicate", "outOfOrder"] as const;
  * so only editor users who may read (or change) connections can pair a number.
  */
 export function registerClientEndpoints(RED: NodeAPI): void {
-  const admin = RED.httpAdmin as unknown as AdminApp;
-  const read = RED.auth.needsPermission("wa-client.read");
-  const write = RED.auth.needsPermission("wa-client.write");
+  const { admin, read, write } = adminRoutes(RED, "wa-client");
 
   const pairing: Handler = (req, res) => {
     const { node, transport } = wwebjsOf(RED, req.params.id);
@@ -69,7 +66,12 @@ export function registerClientEndpoints(RED: NodeAPI): void {
       res.status(404).json({ error: "No deployed simulator connection with this id: deploy the flow first" });
       return;
     }
-    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as { chatId?: unknown; text?: unknown; senderName?: unknown; delivery?: unknown };
+    const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as {
+      chatId?: unknown;
+      text?: unknown;
+      senderName?: unknown;
+      delivery?: unknown;
+    };
     const delivery = DELIVERIES.find((d) => d === body.delivery) ?? "normal";
     try {
       const messages = node.transport.inject({
@@ -86,6 +88,14 @@ export function registerClientEndpoints(RED: NodeAPI): void {
 
   admin.get("/wa-pipeline/clients/:id/pairing", read, pairing);
   admin.post("/wa-pipeline/clients/:id/inject", write, inject);
-  admin.post("/wa-pipeline/clients/:id/restart", write, action((t) => t.restart()));
-  admin.post("/wa-pipeline/clients/:id/logout", write, action((t) => t.logout()));
+  admin.post(
+    "/wa-pipeline/clients/:id/restart",
+    write,
+    action((t) => t.restart()),
+  );
+  admin.post(
+    "/wa-pipeline/clients/:id/logout",
+    write,
+    action((t) => t.logout()),
+  );
 }

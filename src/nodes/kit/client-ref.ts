@@ -3,7 +3,6 @@ import { StatusReporter, translate, truncate } from "./node-kit";
 import { NodeAPI, NodeStatus } from "./red";
 import type { WaClientNode } from "./contracts";
 
-
 export function findClient(RED: NodeAPI, id: unknown): WaClientNode | undefined {
   if (typeof id !== "string" || id === "") return undefined;
   return (RED.nodes.getNode(id) as WaClientNode | null) ?? undefined;

@@ -4,7 +4,6 @@ import { CloudApiTransport } from "../../core/transport/cloud-transport";
 import { WaError } from "../../core/errors";
 import { NodeAPI } from "./red";
 
-
 /** What the capture step leaves on a webhook POST: its bytes, or why they could not be had. */
 type CapturedBody = Buffer | "too large" | "too slow" | "failed";
 
@@ -133,11 +132,18 @@ function nodeRoot(RED: NodeAPI, app: ExpressApp): string {
  * verification handshake, POST for deliveries. Returns a function that takes the routes off
  * again (on redeploy or when the config node is removed).
  */
-export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTransport, reportProblem: (problem: WaError) => void): () => void {
+export function mountWebhook(
+  RED: NodeAPI,
+  path: string,
+  transport: CloudApiTransport,
+  reportProblem: (problem: WaError) => void,
+): () => void {
   const app = RED.httpNode as unknown as ExpressApp;
   const fullPath = joinPaths(nodeRoot(RED, app), path);
   if (capturedPaths.has(fullPath)) {
-    throw new WaError("config.invalid", `Webhook path ${path} is already used by another WhatsApp connection; give each its own`, { field: "webhookPath" });
+    throw new WaError("config.invalid", `Webhook path ${path} is already used by another WhatsApp connection; give each its own`, {
+      field: "webhookPath",
+    });
   }
   const timeLimitMs = bodyTimeLimit(RED);
   installCapture(app);
@@ -151,19 +157,43 @@ export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTran
   };
   const deliver: Handler = (req, res) => {
     // Mounted without a root app in front (an embedding app): the body is read here if nobody read it yet.
-    const captured = req.waWebhookBody ?? (req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body)) ? undefined : readRawBody(req, CLOUD_LIMITS.maxWebhookBytes, timeLimitMs));
+    const captured =
+      req.waWebhookBody ??
+      (req.readableEnded || (req.body !== undefined && !isEmptyObject(req.body))
+        ? undefined
+        : readRawBody(req, CLOUD_LIMITS.maxWebhookBytes, timeLimitMs));
     if (!captured) {
-      refuse(res, 500, new WaError("cloud.badWebhook", "Webhook delivery refused: another HTTP middleware read the body before its signature could be checked", { reason: "body already parsed" }));
+      refuse(
+        res,
+        500,
+        new WaError(
+          "cloud.badWebhook",
+          "Webhook delivery refused: another HTTP middleware read the body before its signature could be checked",
+          { reason: "body already parsed" },
+        ),
+      );
       return;
     }
     void captured
       .then(async (raw) => {
         if (raw === "too large") {
-          refuse(res, 413, new WaError("cloud.badWebhook", `Webhook delivery refused: the body is larger than ${CLOUD_LIMITS.maxWebhookBytes} bytes`, { reason: "too large" }));
+          refuse(
+            res,
+            413,
+            new WaError("cloud.badWebhook", `Webhook delivery refused: the body is larger than ${CLOUD_LIMITS.maxWebhookBytes} bytes`, {
+              reason: "too large",
+            }),
+          );
           return;
         }
         if (raw === "too slow") {
-          refuse(res, 408, new WaError("cloud.badWebhook", `Webhook delivery refused: the body took longer than ${timeLimitMs / 1000} s to arrive`, { reason: "too slow" }));
+          refuse(
+            res,
+            408,
+            new WaError("cloud.badWebhook", `Webhook delivery refused: the body took longer than ${timeLimitMs / 1000} s to arrive`, {
+              reason: "too slow",
+            }),
+          );
           req.socket.destroy();
           return;
         }
@@ -177,7 +207,11 @@ export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTran
       })
       .catch((error: unknown) => {
         if (!res.headersSent) res.status(500).type("text/plain").send("could not handle the delivery");
-        reportProblem(new WaError("cloud.badWebhook", `Webhook delivery refused: ${error instanceof Error ? error.message : String(error)}`, { reason: "internal error" }));
+        reportProblem(
+          new WaError("cloud.badWebhook", `Webhook delivery refused: ${error instanceof Error ? error.message : String(error)}`, {
+            reason: "internal error",
+          }),
+        );
       });
   };
   app.get(path, verify);
@@ -189,7 +223,8 @@ export function mountWebhook(RED: NodeAPI, path: string, transport: CloudApiTran
     if (!stack) return;
     for (let i = stack.length - 1; i >= 0; i -= 1) {
       const route = stack[i].route;
-      if (route && route.path === path && route.stack.some((layer) => layer.handle === verify || layer.handle === deliver)) stack.splice(i, 1);
+      if (route && route.path === path && route.stack.some((layer) => layer.handle === verify || layer.handle === deliver))
+        stack.splice(i, 1);
     }
   };
 }

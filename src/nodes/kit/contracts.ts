@@ -1,19 +1,12 @@
 import type { sheets_v4 } from "@googleapis/sheets";
-
 import type { CircuitBreaker } from "../../core/resilience/circuit-breaker";
-
 import type { TokenBucket } from "../../core/resilience/token-bucket";
-
 import type { SheetsReadCache } from "../../core/sheets/read-cache";
-
 import type { ServiceAccountTokens } from "../../core/sheets/service-account";
-
 import type { Store } from "../../core/store/store";
-
+import { WaError } from "../../core/errors";
 import type { TransportState, WaTransport } from "../../core/transport/transport";
-
-import type { Node } from "./red";
-
+import type { Node, NodeAPI } from "./red";
 
 // What the config nodes (wa-client, wa-store, wa-sheets) offer the nodes that use them. The adapters
 // implement these; the nodes using them, and the kit, depend on these contracts only.
@@ -61,4 +54,14 @@ export interface WaSheetsNode extends Node<SheetsCredentials> {
   readCache?(): SheetsReadCache;
   /** Why it cannot be used, for the nodes that use it. */
   failure?: string;
+}
+
+/**
+ * The Google Sheets connection a node's form chose, once it is ready for what the node does (`ready`);
+ * otherwise config.invalid with the connection's own reason, for the node's status.
+ */
+export function sheetsConnection<T extends WaSheetsNode>(RED: NodeAPI, id: unknown, ready: (sheets: WaSheetsNode) => sheets is T): T {
+  const sheets = RED.nodes.getNode(String(id ?? "")) as WaSheetsNode | null;
+  if (sheets && ready(sheets)) return sheets;
+  throw new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" });
 }

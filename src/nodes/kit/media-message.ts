@@ -1,6 +1,5 @@
 import { NodeMessage } from "./red";
 
-
 export interface IncomingMedia {
   data: Buffer;
   mimetype?: string;
@@ -13,7 +12,9 @@ export function mediaOf(msg: NodeMessage): IncomingMedia | undefined {
   const text = (value: unknown) => (typeof value === "string" ? value : undefined);
   if (media && Buffer.isBuffer(media.data)) return { data: media.data, mimetype: text(media.mimetype), filename: text(media.filename) };
   const payload = (msg as { payload?: unknown }).payload;
-  return Buffer.isBuffer(payload) ? { data: payload, mimetype: text((msg as { mimetype?: unknown }).mimetype), filename: text((msg as { filename?: unknown }).filename) } : undefined;
+  return Buffer.isBuffer(payload)
+    ? { data: payload, mimetype: text((msg as { mimetype?: unknown }).mimetype), filename: text((msg as { filename?: unknown }).filename) }
+    : undefined;
 }
 
 /** Puts a media stage's result in msg.wa.media.<key> for pipeline messages, else in msg.<key>. */

@@ -18,15 +18,35 @@ export interface MediaStage<Job, Result> {
  * The wiring every media node shares: a job per message through the engine pool, the result in
  * msg.wa.media.<key>, failures to the Catch node, counts in the status, the pool closed with the node.
  */
-export function serveMediaStage<Job, Result>(RED: NodeAPI, node: Node, status: StatusReporter, clock: Clock, pool: EnginePool<Job, Result>, stage: MediaStage<Job, Result>): void {
+export function serveMediaStage<Job, Result>(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  clock: Clock,
+  pool: EnginePool<Job, Result>,
+  stage: MediaStage<Job, Result>,
+): void {
   let done = 0;
   let failed = 0;
   const showCounts = () =>
-    status.set(() => ({ fill: failed > 0 ? "yellow" : "green", shape: "dot", text: translate(RED, "media.counts", `${done} read, ${failed} failed, ${pool.queued} waiting`, { read: done, failed, waiting: pool.queued }) }));
+    status.set(() => ({
+      fill: failed > 0 ? "yellow" : "green",
+      shape: "dot",
+      text: translate(RED, "media.counts", `${done} read, ${failed} failed, ${pool.queued} waiting`, {
+        read: done,
+        failed,
+        waiting: pool.queued,
+      }),
+    }));
   const fail = (finish: DoneFunction, error: unknown) => {
     failed += 1;
     const reason = String((error as Error)?.message ?? error).slice(0, 200);
-    failMessage(RED, status, finish, error instanceof WaError ? error : new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason }));
+    failMessage(
+      RED,
+      status,
+      finish,
+      error instanceof WaError ? error : new WaError("media.unreadable", `The media could not be read: ${reason}`, { reason }),
+    );
     showCounts();
   };
 

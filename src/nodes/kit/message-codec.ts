@@ -1,7 +1,6 @@
 import { WaError } from "../../core/errors";
 import { NodeMessage } from "./red";
 
-
 /**
  * Messages kept in a durable store are stored as JSON. Buffers survive the round trip;
  * what cannot be stored (a circular object such as an HTTP request, a BigInt) is refused
@@ -15,7 +14,11 @@ export function serialiseMessage(msg: NodeMessage): string {
     });
   } catch (error) {
     const why = (error as Error).message.split("\n")[0];
-    throw new WaError("queue.notSerialisable", `The message cannot be stored (${why}); remove such properties (msg.req, msg.res, sockets, BigInt) before a durable queue`, { reason: why });
+    throw new WaError(
+      "queue.notSerialisable",
+      `The message cannot be stored (${why}); remove such properties (msg.req, msg.res, sockets, BigInt) before a durable queue`,
+      { reason: why },
+    );
   }
 }
 

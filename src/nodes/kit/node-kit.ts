@@ -8,7 +8,13 @@ import { runtimeWorld } from "./world";
  * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
  * `fallback` when no catalogue is loaded (Node-RED returns the key itself then).
  */
-export function translate(RED: NodeAPI, key: string, fallback: string, params?: Record<string, string | number>, namespace: string = COMMON_NAMESPACE): string {
+export function translate(
+  RED: NodeAPI,
+  key: string,
+  fallback: string,
+  params?: Record<string, string | number>,
+  namespace: string = COMMON_NAMESPACE,
+): string {
   const translated = RED._(`${namespace}:${key}`, params);
   return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : fallback;
 }
@@ -17,6 +23,11 @@ export function translate(RED: NodeAPI, key: string, fallback: string, params?: 
 export function nodeTexts(RED: NodeAPI, type: string): (key: string, fallback: string, params?: Record<string, string | number>) => string {
   const namespace = `${MODULE_NAME}/${type}`;
   return (key, fallback, params) => translate(RED, key, fallback, params, namespace);
+}
+
+/** Node-RED's user directory, where the files a form names are looked up (the working directory when unset). */
+export function userDirOf(RED: NodeAPI): string {
+  return (RED.settings as { userDir?: string }).userDir ?? process.cwd();
 }
 
 /** The text of an error for a person: translated when the catalogue has it, English otherwise. */
@@ -102,6 +113,8 @@ export interface StartedNode<N extends Node, T> {
   clock: Clock;
   status: StatusReporter;
   settings: T;
+  /** The node's own texts (its locale file), for status lines and warnings. */
+  text: ReturnType<typeof nodeTexts>;
 }
 
 /**
@@ -113,7 +126,7 @@ export function startNode<N extends Node, T>(RED: NodeAPI, node: N, config: Node
   const clock = runtimeWorld().clock;
   const status = new StatusReporter(node, clock);
   const settings = readSettings(RED, node, status, read);
-  return settings === undefined ? undefined : { node, clock, status, settings };
+  return settings === undefined ? undefined : { node, clock, status, settings, text: nodeTexts(RED, node.type) };
 }
 
 /** Reads a node's settings, or disables the node with the reason and returns undefined. */
@@ -129,7 +142,11 @@ export function readSettings<T>(RED: NodeAPI, node: Node, status: StatusReporter
 /** Puts an error on the message (`msg.error`, as Catch nodes do) for an error output. */
 export function attachError(RED: NodeAPI, node: Node, msg: NodeMessage, error: unknown): void {
   const nodeError = toNodeError(RED, error);
-  (msg as NodeMessage & { error?: unknown }).error = { message: nodeError.message, code: nodeError.code, source: { id: node.id, type: node.type } };
+  (msg as NodeMessage & { error?: unknown }).error = {
+    message: nodeError.message,
+    code: nodeError.code,
+    source: { id: node.id, type: node.type },
+  };
 }
 
 /**
@@ -173,10 +190,13 @@ export class StatusReporter {
     }
     this.pending = status;
     if (!this.timer) {
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = undefined;
-        if (this.pending) this.show(this.pending, this.clock.now());
-      }, this.intervalMs - (now - this.lastShown));
+      this.timer = this.clock.setTimeout(
+        () => {
+          this.timer = undefined;
+          if (this.pending) this.show(this.pending, this.clock.now());
+        },
+        this.intervalMs - (now - this.lastShown),
+      );
     }
   }
 

@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
 
-
 export type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus };
 
 export type SendFunction = (msg: NodeMessage | (NodeMessage | null)[]) => void;
@@ -31,4 +30,16 @@ export interface AdminResponse {
 export interface AdminApp {
   get(path: string, ...handlers: unknown[]): void;
   post(path: string, ...handlers: unknown[]): void;
+}
+
+/**
+ * Node-RED's admin app and the two permissions a node type's endpoints sit behind (`<type>.read` for
+ * looking, `<type>.write` for changing), so that only editor users allowed to can reach them.
+ */
+export function adminRoutes(RED: NodeAPI, type: string): { admin: AdminApp; read: unknown; write: unknown } {
+  return {
+    admin: RED.httpAdmin as unknown as AdminApp,
+    read: RED.auth.needsPermission(`${type}.read`),
+    write: RED.auth.needsPermission(`${type}.write`),
+  };
 }

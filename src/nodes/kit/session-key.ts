@@ -3,7 +3,6 @@ import { WaError } from "../../core/errors";
 import { readMessageKey } from "./node-kit";
 import { NodeAPI, NodeMessage } from "./red";
 
-
 /** `msg.wa.session`, created when a message has no envelope yet (a lock keyed on msg.topic, say). */
 export function sessionOf(msg: NodeMessage): WaSession & { lock?: LockGrantInfo & { released?: boolean }; queue?: QueueDeliveryInfo } {
   const holder = msg as NodeMessage & { wa?: { session?: WaSession; trace?: unknown[] } };

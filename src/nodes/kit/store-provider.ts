@@ -1,12 +1,11 @@
 import { WaError } from "../../core/errors";
 import { MemoryStore } from "../../core/store/memory-store";
 import { Store } from "../../core/store/store";
-import { StatusReporter, disableNode, translate } from "./node-kit";
-import { Node, NodeAPI } from "./red";
+import { StartedNode, StatusReporter, disableNode, onClose, startNode, translate } from "./node-kit";
+import { Node, NodeAPI, NodeDef } from "./red";
 import { SharedRegistry } from "./shared";
 import { runtimeWorld } from "./world";
 import type { WaStoreNode } from "./contracts";
-
 
 const defaultStores = new SharedRegistry<Store>();
 const DEFAULT_STORE_ID = "default-memory";
@@ -32,11 +31,19 @@ export function acquireStore(RED: NodeAPI, holderId: string, storeConfigId: unkn
     }
     if (!config.store) {
       const reason = config.failure ?? "it could not be opened";
-      throw new WaError("store.unavailable", `The store is not available (${config.backend ?? "unknown"}): ${reason}`, { backend: config.backend ?? "unknown", reason });
+      throw new WaError("store.unavailable", `The store is not available (${config.backend ?? "unknown"}): ${reason}`, {
+        backend: config.backend ?? "unknown",
+        reason,
+      });
     }
     return { id: storeConfigId, store: config.store, backend: config.backend ?? "memory", release: async () => undefined };
   }
-  const store = defaultStores.acquire(DEFAULT_STORE_ID, holderId, () => new MemoryStore(runtimeWorld().clock), (s) => s.close());
+  const store = defaultStores.acquire(
+    DEFAULT_STORE_ID,
+    holderId,
+    () => new MemoryStore(runtimeWorld().clock),
+    (s) => s.close(),
+  );
   return { id: DEFAULT_STORE_ID, store, backend: "memory", release: () => defaultStores.release(DEFAULT_STORE_ID, holderId) };
 }
 
@@ -56,4 +63,30 @@ export function storeOrDisable(RED: NodeAPI, node: Node, status: StatusReporter,
     disableNode(RED, node, status, error);
     return undefined;
   }
+}
+
+/** `startNode` for a node that keeps its state in a store: it also takes the store chosen in its form, or is disabled with the reason. */
+export function startStoredNode<N extends Node, T>(
+  RED: NodeAPI,
+  node: N,
+  config: NodeDef & { store?: unknown },
+  read: () => T,
+): (StartedNode<N, T> & { handle: StoreHandle }) | undefined {
+  const started = startNode(RED, node, config, read);
+  if (!started) return undefined;
+  const handle = storeOrDisable(RED, started.node, started.status, config.store);
+  return handle ? { ...started, handle } : undefined;
+}
+
+/** On close: `stop` runs first (timers, registrations), then the status line stops and the store is released. */
+export function releaseOnClose(
+  RED: NodeAPI,
+  started: { node: Node; status: StatusReporter; handle: StoreHandle },
+  stop: () => unknown = () => undefined,
+): void {
+  onClose(RED, started.node, async () => {
+    await stop();
+    started.status.close();
+    await started.handle.release();
+  });
 }

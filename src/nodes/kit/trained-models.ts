@@ -4,9 +4,8 @@ import { WaError } from "../../core/errors";
 import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../../core/nlu/intent-classifier";
 import { ParsedExamples, TRAINING_LIMITS, parseExampleLines, parseExamplesFile } from "../../core/nlu/training-data";
 import { readUserTextFile } from "../../core/store/user-files";
-import { StatusReporter, describeError, disableNode, failMessage, toNodeError, translate } from "./node-kit";
+import { describeError, disableNode, failMessage, StatusReporter, toNodeError, translate, userDirOf } from "./node-kit";
 import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
-
 
 /** The examples of the form and of the file, together, with what could not be read. */
 export function gatherExamples(form: string, file: string, userDir: string): ParsedExamples {
@@ -16,7 +15,10 @@ export function gatherExamples(form: string, file: string, userDir: string): Par
   const fromFile = parseExamplesFile(resolved, source);
   return {
     examples: [...fromForm.examples, ...fromFile.examples],
-    problems: [...fromForm.problems.map((p) => ({ ...p, reason: `form: ${p.reason}` })), ...fromFile.problems.map((p) => ({ ...p, reason: `${path.basename(resolved)}: ${p.reason}` }))],
+    problems: [
+      ...fromForm.problems.map((p) => ({ ...p, reason: `form: ${p.reason}` })),
+      ...fromFile.problems.map((p) => ({ ...p, reason: `${path.basename(resolved)}: ${p.reason}` })),
+    ],
   };
 }
 
@@ -30,8 +32,14 @@ export interface TextAugment {
   apply(text: string): string;
 }
 
-export function modelFor(examples: TrainingExample[], onProgress: (share: number) => void, augment?: TextAugment): { hash: string; model: Promise<IntentClassifier> } {
-  const hash = createHash("sha256").update(JSON.stringify([DEFAULT_TRAINING, augment?.name ?? "", examples])).digest("hex");
+export function modelFor(
+  examples: TrainingExample[],
+  onProgress: (share: number) => void,
+  augment?: TextAugment,
+): { hash: string; model: Promise<IntentClassifier> } {
+  const hash = createHash("sha256")
+    .update(JSON.stringify([DEFAULT_TRAINING, augment?.name ?? "", examples]))
+    .digest("hex");
   let model = trained.get(hash);
   if (!model) {
     const read = augment ? examples.map((example) => ({ ...example, text: augment.apply(example.text) })) : examples;
@@ -43,7 +51,6 @@ export function modelFor(examples: TrainingExample[], onProgress: (share: number
   }
   return { hash, model };
 }
-
 
 /** Messages that wait while a model trains; beyond it they are refused. */
 const MAX_WAITING = 10_000;
@@ -67,7 +74,7 @@ export function trainedModelGate(
   source: { examples: string; file: string; what: string; augment?: TextAugment },
   use: (model: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => void,
 ): TrainedModelGate | undefined {
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const userDir = userDirOf(RED);
   let parsed: ParsedExamples;
   try {
     parsed = gatherExamples(source.examples, source.file, userDir);
@@ -76,8 +83,16 @@ export function trainedModelGate(
     return undefined;
   }
   if (parsed.problems.length > 0) {
-    const shown = parsed.problems.slice(0, 5).map((p) => `line ${p.line}: ${p.reason}`).join("; ");
-    node.warn(translate(RED, "training.problems", `${parsed.problems.length} training lines were skipped (${shown})`, { count: parsed.problems.length, shown }));
+    const shown = parsed.problems
+      .slice(0, 5)
+      .map((p) => `line ${p.line}: ${p.reason}`)
+      .join("; ");
+    node.warn(
+      translate(RED, "training.problems", `${parsed.problems.length} training lines were skipped (${shown})`, {
+        count: parsed.problems.length,
+        shown,
+      }),
+    );
   }
   let model: IntentClassifier | undefined;
   let failure: Error | undefined;
@@ -90,16 +105,37 @@ export function trainedModelGate(
     }
   };
   const waiting: { msg: NodeMessage; send: SendFunction; done: DoneFunction }[] = [];
-  const training = modelFor(parsed.examples, (share) => status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }) }), source.augment).model;
+  const training = modelFor(
+    parsed.examples,
+    (share) =>
+      status.set({
+        fill: "yellow",
+        shape: "ring",
+        text: translate(RED, "training.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }),
+      }),
+    source.augment,
+  ).model;
   status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", "training 0 %", { percent: 0 }) }, true);
   training.then(
     (ready) => {
       model = ready;
-      status.set({ fill: "green", shape: "dot", text: translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, { intents: ready.labels.length, examples: parsed.examples.length }) }, true);
+      status.set(
+        {
+          fill: "green",
+          shape: "dot",
+          text: translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, {
+            intents: ready.labels.length,
+            examples: parsed.examples.length,
+          }),
+        },
+        true,
+      );
       for (const item of waiting.splice(0)) handle(ready, item.msg, item.send, item.done);
     },
     (error: unknown) => {
-      failure = new WaError("config.invalid", `The ${source.what} could not be trained: ${describeError(RED, error)}`, { field: "examples" });
+      failure = new WaError("config.invalid", `The ${source.what} could not be trained: ${describeError(RED, error)}`, {
+        field: "examples",
+      });
       node.error(describeError(RED, failure));
       status.set({ fill: "red", shape: "ring", text: describeError(RED, failure).slice(0, 60) }, true);
       for (const item of waiting.splice(0)) failMessage(RED, status, item.done, failure);
@@ -109,12 +145,21 @@ export function trainedModelGate(
     submit(msg, send, done) {
       if (failure) failMessage(RED, status, done, failure);
       else if (model) handle(model, msg, send, done);
-      else if (waiting.length >= MAX_WAITING) failMessage(RED, status, done, new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the ${source.what} were training`, { max: MAX_WAITING }));
+      else if (waiting.length >= MAX_WAITING)
+        failMessage(
+          RED,
+          status,
+          done,
+          new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the ${source.what} were training`, {
+            max: MAX_WAITING,
+          }),
+        );
       else waiting.push({ msg, send, done });
     },
     close() {
       const reason = `it stopped while its ${source.what} were training`;
-      for (const item of waiting.splice(0)) item.done(toNodeError(RED, new WaError("node.stopped", `The node stopped before it handled the message: ${reason}`, { reason })));
+      for (const item of waiting.splice(0))
+        item.done(toNodeError(RED, new WaError("node.stopped", `The node stopped before it handled the message: ${reason}`, { reason })));
     },
   };
 }

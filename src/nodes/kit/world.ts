@@ -1,7 +1,6 @@
 import { Clock, systemClock } from "../../core/clock";
 import type { WwebjsClientLike } from "../../core/transport/wwebjs-transport";
 
-
 /**
  * What the node adapters take from the outside world. The runtime uses real time; node tests
  * swap in a fake clock before deploying a flow, so nothing in them waits for real.

@@ -5,4 +5,7 @@ export const STORE_NAME = { pattern: "[A-Za-z0-9._-]{1,64}", expects: "1 to 64 l
 /** The same, or blank. */
 export const OPTIONAL_STORE_NAME = { pattern: "([A-Za-z0-9._-]{1,64})?", expects: "up to 64 letters, digits, '.', '_' or '-'" } as const;
 /** A message property path as Node-RED's RED.util.getMessageProperty reads it (without "msg."). */
-export const MESSAGE_PROPERTY = { pattern: "[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\])*", expects: "a message property such as wa.message.id" } as const;
+export const MESSAGE_PROPERTY = {
+  pattern: "[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\])*",
+  expects: "a message property such as wa.message.id",
+} as const;

@@ -26,7 +26,13 @@ export const clientSchema = {
     when: { field: "mode", is: "cloud" },
   },
   apiVersion: { kind: "text", label: "API version", default: "v21.0", pattern: "(v\\d+\\.\\d+)?", expects: "such as v21.0" },
-  apiBase: { kind: "text", label: "API base", default: "https://graph.facebook.com", pattern: "(https?://\\S+)?", expects: "an http(s) URL" },
+  apiBase: {
+    kind: "text",
+    label: "API base",
+    default: "https://graph.facebook.com",
+    pattern: "(https?://\\S+)?",
+    expects: "an http(s) URL",
+  },
   deliveryStore: { kind: "config", label: "Seen deliveries", type: "wa-store", default: "" },
   maxDeliveryAgeHours: { kind: "number", label: "Refuse messages older than", default: 24, min: 0, max: 720, unit: "hours (0: any age)" },
   webhookPath: { kind: "text", label: "Webhook path", default: "/whatsapp/webhook" },
@@ -36,5 +42,11 @@ export const clientSchema = {
   browserArgs: { kind: "text", label: "Browser arguments", default: "" },
   includeOwn: { kind: "boolean", label: "Own messages too", default: false },
   sessionStore: { kind: "config", label: "Session store", type: "wa-store", default: "" },
-  pairingPhone: { kind: "text", label: "Pairing phone number", default: "", pattern: "(\\+?[\\d\\s()-]{8,20})?", expects: "the international number, e.g. +44 7700 900123" },
+  pairingPhone: {
+    kind: "text",
+    label: "Pairing phone number",
+    default: "",
+    pattern: "(\\+?[\\d\\s()-]{8,20})?",
+    expects: "the international number, e.g. +44 7700 900123",
+  },
 } as const satisfies SettingsSchema;

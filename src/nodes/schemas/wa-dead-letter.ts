@@ -2,7 +2,13 @@ import type { SettingsSchema } from "../../core/settings/schema";
 
 export const deadLetterSchema = {
   name: { kind: "text", label: "Name", default: "" },
-  dlqName: { kind: "text", label: "Dead letters", default: "dead-letters", pattern: "[A-Za-z0-9._-]{1,64}", expects: "1 to 64 letters, digits, '.', '_' or '-'" },
+  dlqName: {
+    kind: "text",
+    label: "Dead letters",
+    default: "dead-letters",
+    pattern: "[A-Za-z0-9._-]{1,64}",
+    expects: "1 to 64 letters, digits, '.', '_' or '-'",
+  },
   store: { kind: "config", label: "Store", type: "wa-store", default: "" },
   autoRetry: { kind: "boolean", label: "Retry by itself", default: true },
   maxAttempts: { kind: "number", label: "Attempts", default: 5, min: 1, max: 100, whole: true },

@@ -8,5 +8,14 @@ export const waInSchema = {
   chats: { kind: "text", label: "Only these chats", default: "" },
   events: { kind: "boolean", label: "Events", default: false },
   downloadMedia: { kind: "boolean", label: "Download media", default: false },
-  maxMediaMB: { kind: "number", label: "Largest media", default: 16, min: 0, aboveMin: true, max: 100, unit: "MB", when: { field: "downloadMedia", is: true } },
+  maxMediaMB: {
+    kind: "number",
+    label: "Largest media",
+    default: 16,
+    min: 0,
+    aboveMin: true,
+    max: 100,
+    unit: "MB",
+    when: { field: "downloadMedia", is: true },
+  },
 } as const satisfies SettingsSchema;

@@ -21,7 +21,19 @@ export const intentSchema = {
   examples: { kind: "text", label: "Examples", default: DEFAULT_EXAMPLES, raw: true },
   file: { kind: "text", label: "Training file", default: "", pattern: "[^\\u0000]{0,500}", expects: "a path of at most 500 characters" },
   threshold: { kind: "number", label: "Fallback below", default: 0.5, min: 0, max: 1 },
-  fallback: { kind: "text", label: "Fallback intent", default: "fallback", pattern: "[\\p{L}\\p{N}_.:-]{1,100}", expects: "1 to 100 letters, digits, '_', '.', ':' or '-'" },
+  fallback: {
+    kind: "text",
+    label: "Fallback intent",
+    default: "fallback",
+    pattern: "[\\p{L}\\p{N}_.:-]{1,100}",
+    expects: "1 to 100 letters, digits, '_', '.', ':' or '-'",
+  },
   topK: { kind: "number", label: "Alternatives", default: 3, min: 1, max: 20, whole: true },
-  property: { kind: "text", label: "Text from", default: "payload", pattern: "[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\])*", expects: "a message property such as payload" },
+  property: {
+    kind: "text",
+    label: "Text from",
+    default: "payload",
+    pattern: "[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\])*",
+    expects: "a message property such as payload",
+  },
 } as const satisfies SettingsSchema;

@@ -6,7 +6,13 @@ const PROPERTY_EXPECTS = "a message property such as wa.message.timestamp";
 export const orderingSchema = {
   name: { kind: "text", label: "Name", default: "" },
   orderBy: { kind: "choice", label: "Order by", default: "timestamp", options: ["timestamp", "sequence"] },
-  orderProperty: { kind: "text", label: "Order by property", default: "wa.message.timestamp", pattern: PROPERTY, expects: PROPERTY_EXPECTS },
+  orderProperty: {
+    kind: "text",
+    label: "Order by property",
+    default: "wa.message.timestamp",
+    pattern: PROPERTY,
+    expects: PROPERTY_EXPECTS,
+  },
   chatProperty: { kind: "text", label: "Chat", default: "wa.message.chatId", pattern: PROPERTY, expects: PROPERTY_EXPECTS },
   idProperty: { kind: "text", label: "Message id", default: "wa.message.id", pattern: PROPERTY, expects: PROPERTY_EXPECTS },
   maxWaitMs: { kind: "number", label: "Wait at most", default: 2000, min: 0, max: 600_000, whole: true, unit: "ms" },

@@ -11,5 +11,13 @@ export const sessionLockSchema = {
   wait: { kind: "number", label: "Wait at most", default: 10, min: 0, max: 3600, unit: "seconds" },
   onTimeout: { kind: "choice", label: "On timeout", default: "output", options: ["output", "error"] },
   renew: { kind: "boolean", label: "Renew while held", default: false },
-  maxHold: { kind: "number", label: "Hold at most", default: 300, max: 604_800, unit: "seconds", atLeast: "ttl", when: { field: "renew", is: true } },
+  maxHold: {
+    kind: "number",
+    label: "Hold at most",
+    default: 300,
+    max: 604_800,
+    unit: "seconds",
+    atLeast: "ttl",
+    when: { field: "renew", is: true },
+  },
 } as const satisfies SettingsSchema;

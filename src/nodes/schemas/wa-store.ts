@@ -3,7 +3,14 @@ import type { SettingsSchema } from "../../core/settings/schema";
 export const storeSchema = {
   name: { kind: "text", label: "Name", default: "" },
   backend: { kind: "choice", label: "Type", default: "sqlite", options: ["memory", "sqlite", "redis"] },
-  file: { kind: "text", label: "Embedded file", default: "wa-pipeline/store.db", pattern: "[^\\u0000]{1,500}", expects: "a file path", when: { field: "backend", is: "sqlite" } },
+  file: {
+    kind: "text",
+    label: "Embedded file",
+    default: "wa-pipeline/store.db",
+    pattern: "[^\\u0000]{1,500}",
+    expects: "a file path",
+    when: { field: "backend", is: "sqlite" },
+  },
   synchronous: { kind: "choice", label: "Writes", default: "NORMAL", options: ["NORMAL", "FULL"] },
   url: {
     kind: "text",
@@ -15,5 +22,12 @@ export const storeSchema = {
     when: { field: "backend", is: "redis" },
   },
   tls: { kind: "boolean", label: "TLS", default: false },
-  keyPrefix: { kind: "text", label: "Key prefix", default: "wapipe:", raw: true, pattern: "\\s*[A-Za-z0-9:._-]{0,64}\\s*", expects: "up to 64 letters, digits, ':', '.', '_' or '-'" },
+  keyPrefix: {
+    kind: "text",
+    label: "Key prefix",
+    default: "wapipe:",
+    raw: true,
+    pattern: "\\s*[A-Za-z0-9:._-]{0,64}\\s*",
+    expects: "up to 64 letters, digits, ':', '.', '_' or '-'",
+  },
 } as const satisfies SettingsSchema;
