@@ -1,14 +1,9 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { STORE_NAME } from "./common";
 
 export const deadLetterSchema = {
   name: { kind: "text", label: "Name", default: "" },
-  dlqName: {
-    kind: "text",
-    label: "Dead letters",
-    default: "dead-letters",
-    pattern: "[A-Za-z0-9._-]{1,64}",
-    expects: "1 to 64 letters, digits, '.', '_' or '-'",
-  },
+  dlqName: { kind: "text", label: "Dead letters", default: "dead-letters", ...STORE_NAME },
   store: { kind: "config", label: "Store", type: "wa-store", default: "" },
   autoRetry: { kind: "boolean", label: "Retry by itself", default: true },
   maxAttempts: { kind: "number", label: "Attempts", default: 5, min: 1, max: 100, whole: true },

@@ -1,16 +1,11 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { OPTIONAL_STORE_NAME } from "./common";
 
 export const degradeSchema = {
   name: { kind: "text", label: "Name", default: "" },
   routing: { kind: "choice", label: "Messages", default: "route", options: ["route", "mark"] },
   healthNode: { kind: "text", label: "Health score", default: "" },
-  queueName: {
-    kind: "text",
-    label: "Queue",
-    default: "",
-    pattern: "([A-Za-z0-9._-]{1,64})?",
-    expects: "up to 64 letters, digits, '.', '_' or '-'",
-  },
+  queueName: { kind: "text", label: "Queue", default: "", ...OPTIONAL_STORE_NAME },
   sheets: { kind: "config", label: "Sheets", type: "wa-sheets", default: "" },
   reducedBelowScore: { kind: "number", label: "Score for reduced", default: 70, min: 0, max: 100 },
   minimalBelowScore: { kind: "number", label: "Score for minimal", default: 40, min: 0, max: 100, atMost: "reducedBelowScore" },

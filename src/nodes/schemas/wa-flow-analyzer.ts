@@ -1,4 +1,5 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { STORE_NAME } from "./common";
 
 /** The form's starting stages: how a shop's chat usually goes. */
 export const DEFAULT_STAGES = [
@@ -12,13 +13,7 @@ export const DEFAULT_STAGES = [
 export const flowAnalyzerSchema = {
   name: { kind: "text", label: "Name", default: "" },
   store: { kind: "config", label: "Store", type: "wa-store", default: "" },
-  flowName: {
-    kind: "text",
-    label: "Flow name",
-    default: "conversation",
-    pattern: "[A-Za-z0-9._-]{1,64}",
-    expects: "1 to 64 letters, digits, '.', '_' or '-'",
-  },
+  flowName: { kind: "text", label: "Flow name", default: "conversation", ...STORE_NAME },
   stages: { kind: "text", label: "Stages", default: DEFAULT_STAGES, raw: true },
   unansweredMinutes: { kind: "number", label: "Unanswered after", default: 10, min: 0, aboveMin: true, max: 10_080, unit: "minutes" },
   negativeStreak: { kind: "number", label: "Negative messages in a row", default: 2, min: 1, max: 100, whole: true },
