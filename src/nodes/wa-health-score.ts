@@ -49,7 +49,9 @@ export default function register(RED: NodeAPI): void {
     };
     // The queue is read live; look again now and then even when no other input arrives.
     const timer: TimerHandle = clock.setInterval(() => rescore((msg) => node.send(msg), false), 10_000);
-    rescore((msg) => node.send(msg), true);
+    // The first score goes out once the flow has started: sent while the nodes are still being made, the
+    // nodes it is wired to would not exist yet and it would be lost (and a steady score is not sent again).
+    const firstScore: TimerHandle = clock.setTimeout(() => rescore((msg) => node.send(msg), true), 0);
 
     onInput(RED, node, status, (msg, send, done) => {
       const payload = msg.payload as Record<string, unknown> | undefined;
@@ -70,6 +72,7 @@ export default function register(RED: NodeAPI): void {
       done();
     });
     onClose(RED, node, () => {
+      clock.clearTimeout(firstScore);
       clock.clearInterval(timer);
       healthScoreSignal.forget(node.id);
       status.close();

@@ -69,9 +69,18 @@ describe("wa-health-score node: every option of its form, its bands and its erro
     assert.equal(current().score, 100, "the open breaker weighs nothing");
   });
 
+  it("sends its first score once the flow has started, so the nodes it is wired to get it", async () => {
+    const scores = await load();
+    await harness.clock().advanceAsync(1);
+    await untilReal(() => scores.length === 1, 2000);
+    assert.equal(scores[0].topic, "wa-health-score");
+    assert.equal((scores[0].payload as Score).score, 100);
+  });
+
   it("Emit on a change of: sends a score only when it moved by the threshold or changed band", async () => {
     const scores = await load({ threshold: 10, wLatency: 0, wQueueDepth: 0, wClient: 0, wBreaker: 0 });
-    // It sent 100 at deploy, before any reading.
+    // It sends 100 once the flow has started, before any reading.
+    await harness.clock().advanceAsync(1);
     getNode("s1").receive(perf(0)); // 100: did not move
     getNode("s1").receive(perf(0.01)); // 95: moved 5, same band
     getNode("s1").receive(perf(0.03)); // 85: moved 15 from the last one sent
@@ -80,7 +89,7 @@ describe("wa-health-score node: every option of its form, its bands and its erro
     await untilReal(() => current()?.score === 78 && scores.length >= 2, 2000).catch(() => undefined);
     assert.deepEqual(
       scores.map((s) => (s.payload as Score).score),
-      [85, 78],
+      [100, 85, 78],
     );
   });
 

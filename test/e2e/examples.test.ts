@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RunningNodeRed, linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+  name: string;
+  "node-red": { nodes: Record<string, string> };
+};
+
+interface FlowNode {
+  id: string;
+  type: string;
+  name?: string;
+  payload?: string;
+}
+
+/**
+ * What each node's own example shows once deployed: the inject buttons a person presses, in order, and
+ * what the debug sidebar then shows (debug node name → payloads, or just that it showed something).
+ * Examples fed by the simulator need no button.
+ */
+const EXPECTED: Record<string, { press?: string[]; shows: Record<string, (shown: unknown[]) => boolean> }> = {
+  "wa-client": { shows: { messages: (shown) => shown.length > 0 } },
+  "wa-in": { shows: { text: (shown) => shown.some((text) => typeof text === "string" && text !== "") } },
+  "wa-out": {
+    press: ["no chat"],
+    shows: {
+      sent: (shown) => shown.some((sent) => typeof (sent as { id?: unknown }).id === "string"),
+      errors: (shown) => shown.length > 0,
+    },
+  },
+  "wa-store": { press: ["visit (+1)", "visit (+1)", "get"], shows: { state: (shown) => JSON.stringify(shown).includes('"visits":2') } },
+  "wa-client-health": { shows: { health: (shown) => shown.some((report) => typeof (report as { level?: unknown }).level === "string") } },
+  "wa-health-score": { shows: { score: (shown) => shown.some((report) => typeof (report as { score?: unknown }).score === "number") } },
+  "wa-dedupe": {
+    press: ["message m-1", "message m-2", "message m-1"],
+    shows: { "first time": (shown) => shown.length === 2, duplicate: (shown) => shown.length === 1 },
+  },
+  "wa-dead-letter": { press: ["ok message", "failing message"], shows: { done: (shown) => JSON.stringify(shown) === '["all good"]' } },
+  "wa-ordering": {
+    press: ["second (10:00:05)", "first (10:00:00)"],
+    shows: { "in order": (shown) => JSON.stringify(shown) === '["first","second"]' },
+  },
+  "wa-degrade": {
+    press: ["message", "score 30", "message"],
+    shows: {
+      full: (shown) => shown.length === 1,
+      minimal: (shown) => shown.length === 1,
+      "mode changes": (shown) => shown.length > 0,
+    },
+  },
+  "wa-entities": {
+    press: ["order text", "tracking text"],
+    shows: { entities: (shown) => shown.length === 2 && shown.every((spans) => Array.isArray(spans) && spans.length > 0) },
+  },
+  "wa-sentiment": { shows: { other: (shown) => shown.length > 0 } },
+  "wa-thread": { shows: { threaded: (shown) => shown.length > 0 } },
+  "wa-flow-analyzer": { shows: { stage: (shown) => shown.length > 0 } },
+  "wa-transcribe": { shows: { read: (shown) => shown.length > 0 } },
+  "wa-document": { shows: { read: (shown) => shown.length > 0 } },
+  "wa-gallery": { shows: { read: (shown) => shown.length > 0 } },
+};
+
+describe("every node type's own example, deployed in a real Node-RED and used as a person would", function () {
+  this.timeout(600_000);
+  let dir: string;
+  let runtime: RunningNodeRed | undefined;
+  const types = Object.keys(pkg["node-red"].nodes);
+  const examples = readdirSync(join(repoRoot, "examples")).map((file) => file.replace(/\.json$/, ""));
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "wa-examples-"));
+    const userDir = join(dir, "userdir");
+    linkedUserDir(userDir, pkg.name);
+    writeFileSync(join(userDir, "flows.json"), "[]");
+    runtime = await startNodeRed(userDir);
+  });
+  after(async () => {
+    await runtime?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("has an example named after every node type, holding that type", () => {
+    assert.deepEqual(
+      types.filter((type) => !examples.includes(type)),
+      [],
+      "node types without an example of their name",
+    );
+    for (const type of types) {
+      const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", `${type}.json`), "utf8")) as FlowNode[];
+      assert.ok(
+        nodes.some((node) => node.type === type),
+        `examples/${type}.json holds a ${type} node`,
+      );
+    }
+  });
+
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    it(`${name}: ${expected.press ? `pressing ${expected.press.join(", ")}` : "the simulated chats"} shows ${Object.keys(expected.shows).join(", ")}`, async () => {
+      const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", `${name}.json`), "utf8")) as FlowNode[];
+      const tab = { id: "examples-tab-0001", type: "tab", label: name };
+      const flows = [
+        tab,
+        ...nodes.map((node) => (["wa-client", "wa-store", "wa-sheets"].includes(node.type) ? node : { ...node, z: tab.id })),
+      ];
+      const comms = listenToComms(runtime!.url);
+      await comms.opened;
+      try {
+        const deploy = await fetch(`${runtime!.url}/flows`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+          body: JSON.stringify({ flows }),
+        });
+        assert.equal(deploy.status, 200, await deploy.text());
+        const debugName = new Map(nodes.filter((node) => node.type === "debug").map((node) => [node.id, node.name ?? ""]));
+        const shown = (debug: string) =>
+          comms.messages
+            .filter((message) => message.topic === "debug" && debugName.get(String(message.data.id)) === debug)
+            .map((message) => {
+              const data = message.data as { msg?: unknown; format?: string };
+              try {
+                return typeof data.msg === "string" && !String(data.format).startsWith("string") ? JSON.parse(data.msg) : data.msg;
+              } catch {
+                return data.msg;
+              }
+            });
+        // Started: the example's first node has reported a status, or a debug node has shown something.
+        await waitFor(
+          () => comms.messages.some((message) => message.topic.startsWith("status/") || message.topic === "debug"),
+          30_000,
+          "the flow started",
+        );
+        for (const button of expected.press ?? []) {
+          const inject = nodes.find((node) => node.type === "inject" && node.name === button);
+          assert.ok(inject, `${name} has a button "${button}"`);
+          const before = comms.messages.length;
+          const pressed = await fetch(`${runtime!.url}/inject/${inject.id}`, { method: "POST" });
+          assert.equal(pressed.status, 200, `pressing ${button}`);
+          // One button's message through before the next (a status or a debug line): the order of presses is what the example shows.
+          await waitFor(() => comms.messages.length > before, 10_000, `an effect of ${button}`);
+        }
+        for (const [debug, holds] of Object.entries(expected.shows)) {
+          await waitFor(() => holds(shown(debug)), 45_000, `${name}: "${debug}" to show what it should`).catch((error: Error) => {
+            throw new Error(`${error.message}; it showed ${JSON.stringify(shown(debug)).slice(0, 400)}`);
+          });
+        }
+        if (!Object.keys(expected.shows).includes("errors")) assert.deepEqual(shown("errors"), [], `${name}: no pipeline errors`);
+      } finally {
+        comms.close();
+      }
+    });
+  }
+});
