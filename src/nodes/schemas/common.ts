@@ -1,4 +1,9 @@
-// Field parts several nodes share.
+// Fields and field parts several nodes share.
+
+/** Every node's name in the flow (blank: the node shows its own label). */
+export const NAME_FIELD = { kind: "text", label: "Name", default: "" } as const;
+/** The store a node keeps its state in (blank: memory). */
+export const STORE_FIELD = { kind: "config", label: "Store", type: "wa-store", default: "" } as const;
 
 /** A name that keys stored data (a queue, a lock, a dedupe set): safe in store keys and file names. */
 export const STORE_NAME = { pattern: "[A-Za-z0-9._-]{1,64}", expects: "1 to 64 letters, digits, '.', '_' or '-'" } as const;

@@ -1,10 +1,10 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD, STORE_FIELD } from "./common";
 
 export const batchSendSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  store: STORE_FIELD,
   chat: { kind: "text", label: "Chat", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
   quote: { kind: "boolean", label: "Quote the message", default: false },
   gapMin: { kind: "number", label: "Gap per chat from", default: 1, min: 0, max: 3600, unit: "seconds" },

@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const clientHealthSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
   interval: { kind: "number", label: "Report every", default: 30, min: 1, max: 86_400, unit: "seconds" },
   silenceWarn: { kind: "number", label: "Quiet warning", default: 0, min: 0, max: 10_080, unit: "minutes (0: off)" },

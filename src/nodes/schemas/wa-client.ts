@@ -1,9 +1,10 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 const simulatorOnly = { when: { field: "mode", is: "simulator" } } as const;
 
 export const clientSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   mode: { kind: "choice", label: "Connection", default: "simulator", options: ["simulator", "whatsapp-web", "cloud"] },
   // The simulator
   source: { kind: "choice", label: "Chats", default: "demo", options: ["demo", "file"], ...simulatorOnly },

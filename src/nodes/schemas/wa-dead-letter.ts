@@ -1,10 +1,10 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { STORE_NAME } from "./common";
+import { NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 export const deadLetterSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   dlqName: { kind: "text", label: "Dead letters", default: "dead-letters", ...STORE_NAME },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  store: STORE_FIELD,
   autoRetry: { kind: "boolean", label: "Retry by itself", default: true },
   maxAttempts: { kind: "number", label: "Attempts", default: 5, min: 1, max: 100, whole: true },
   backoffSeconds: { kind: "number", label: "First retry after", default: 30, min: 1, max: 86_400, unit: "seconds" },

@@ -1,9 +1,9 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { STORE_NAME } from "./common";
+import { NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 export const dedupeSchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   dedupeName: { kind: "text", label: "Dedupe set", default: "write-back", ...STORE_NAME },
   key: { kind: "text", label: "Key", default: "wa.message.id" },
   keyType: { kind: "choice", label: "Key type", default: "msg", options: ["msg", "jsonata"] },

@@ -1,8 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { OPTIONAL_STORE_NAME } from "./common";
+import { NAME_FIELD, OPTIONAL_STORE_NAME } from "./common";
 
 export const degradeSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   routing: { kind: "choice", label: "Messages", default: "route", options: ["route", "mark"] },
   healthNode: { kind: "text", label: "Health score", default: "" },
   queueName: { kind: "text", label: "Queue", default: "", ...OPTIONAL_STORE_NAME },

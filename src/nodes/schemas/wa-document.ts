@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const documentSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   maxMegabytes: { kind: "number", label: "Largest file", default: 20, min: 0.01, max: 100, unit: "MB" },
   maxUnpackedMegabytes: { kind: "number", label: "Largest unpacked", default: 100, min: 1, max: 500, unit: "MB" },
   maxPages: { kind: "number", label: "Pages read", default: 200, min: 1, max: 5000, whole: true },

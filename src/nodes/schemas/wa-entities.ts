@@ -1,5 +1,5 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 
 export const ENTITY_TYPES = [
   "phone",
@@ -16,7 +16,7 @@ export const ENTITY_TYPES = [
 ] as const;
 
 export const entitiesSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   region: {
     kind: "text",
     label: "Default country",

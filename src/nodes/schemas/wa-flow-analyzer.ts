@@ -1,5 +1,5 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { STORE_NAME } from "./common";
+import { NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 /** The form's starting stages: how a shop's chat usually goes. */
 export const DEFAULT_STAGES = [
@@ -11,8 +11,8 @@ export const DEFAULT_STAGES = [
 ].join("\n");
 
 export const flowAnalyzerSchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   flowName: { kind: "text", label: "Flow name", default: "conversation", ...STORE_NAME },
   stages: { kind: "text", label: "Stages", default: DEFAULT_STAGES, raw: true },
   unansweredMinutes: { kind: "number", label: "Unanswered after", default: 10, min: 0, aboveMin: true, max: 10_080, unit: "minutes" },

@@ -1,10 +1,11 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD, STORE_FIELD } from "./common";
 
 export const galleryActions = ["store", "list", "get", "thumbnail", "delete", "sweep"] as const;
 
 export const gallerySchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   files: { kind: "choice", label: "Keep files", default: "folder", options: ["folder", "store"] },
   folder: { kind: "text", label: "Folder", default: "wa-pipeline/gallery" },
   action: { kind: "choice", label: "Action", default: "store", options: galleryActions },

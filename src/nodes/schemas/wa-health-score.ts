@@ -1,10 +1,10 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { OPTIONAL_STORE_NAME } from "./common";
+import { NAME_FIELD, OPTIONAL_STORE_NAME } from "./common";
 
 const weight = (label: string, value: number) => ({ kind: "number", label, default: value, min: 0, max: 100 }) as const;
 
 export const healthScoreSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   threshold: { kind: "number", label: "Emit on a change of", default: 5, min: 1, max: 100, unit: "points" },
   queueName: { kind: "text", label: "Queue", default: "", ...OPTIONAL_STORE_NAME },
   wErrorRate: weight("Weight of the error rate", 35),

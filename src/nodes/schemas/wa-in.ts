@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const waInSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
   includeGroups: { kind: "boolean", label: "Groups", default: true },
   types: { kind: "choice", label: "Messages", default: "all", options: ["all", "text", "media"] },

@@ -1,4 +1,5 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 /** The form's starting examples: three intents in four languages, enough to try the node. */
 const DEFAULT_EXAMPLES = [
@@ -17,7 +18,7 @@ const DEFAULT_EXAMPLES = [
 ].join("\n");
 
 export const intentSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   examples: { kind: "text", label: "Examples", default: DEFAULT_EXAMPLES, raw: true },
   file: { kind: "text", label: "Training file", default: "", pattern: "[^\\u0000]{0,500}", expects: "a path of at most 500 characters" },
   threshold: { kind: "number", label: "Fallback below", default: 0.5, min: 0, max: 1 },

@@ -1,9 +1,9 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY, STORE_NAME } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 export const messageQueueSchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   mode: { kind: "choice", label: "Mode", default: "enqueue", options: ["enqueue", "ack"] },
   queueName: { kind: "text", label: "Queue name", default: "default", ...STORE_NAME },
   key: { kind: "text", label: "Chat key", default: "wa.message.chatId", ...MESSAGE_PROPERTY },

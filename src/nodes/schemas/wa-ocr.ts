@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const ocrSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   languages: {
     kind: "text",
     label: "Languages",

@@ -1,10 +1,11 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 const PROPERTY = "[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\])*";
 const PROPERTY_EXPECTS = "a message property such as wa.message.timestamp";
 
 export const orderingSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   orderBy: { kind: "choice", label: "Order by", default: "timestamp", options: ["timestamp", "sequence"] },
   orderProperty: {
     kind: "text",

@@ -1,8 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 
 export const waOutSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
   chat: { kind: "text", label: "Chat", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
   quote: { kind: "boolean", label: "Quote the message", default: false },

@@ -1,8 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY, STORE_NAME } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD, STORE_NAME } from "./common";
 
 export const parallelSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   mode: { kind: "choice", label: "Mode", default: "limit", options: ["limit", "release"] },
   poolName: { kind: "text", label: "Pool name", default: "default", ...STORE_NAME },
   key: { kind: "text", label: "Chat key", default: "wa.message.chatId", ...MESSAGE_PROPERTY },

@@ -1,8 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 
 export const sentimentSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   mode: { kind: "choice", label: "Model", default: "lexicon", options: ["lexicon", "trained"] },
   examples: { kind: "text", label: "Examples", default: "", raw: true },
   file: { kind: "text", label: "Training file", default: "" },

@@ -1,9 +1,9 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY, STORE_NAME } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 export const sessionStateSchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   stateName: { kind: "text", label: "State name", default: "default", ...STORE_NAME },
   key: { kind: "text", label: "Chat key", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
   operation: { kind: "choice", label: "Operation", default: "get", options: ["get", "merge", "set", "increment", "delete", "topic"] },

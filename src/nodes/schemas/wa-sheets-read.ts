@@ -1,8 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { MESSAGE_PROPERTY } from "./common";
+import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 
 export const sheetsReadSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   sheets: { kind: "config", label: "Sheets", type: "wa-sheets", required: true, default: "" },
   range: { kind: "text", label: "Range", default: "Sheet1" },
   mode: { kind: "choice", label: "Read", default: "range", options: ["range", "lookup"] },

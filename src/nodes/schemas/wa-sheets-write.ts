@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const sheetsWriteSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   sheets: { kind: "config", label: "Sheets", type: "wa-sheets", required: true, default: "" },
   range: { kind: "text", label: "Range", default: "Sheet1!A1" },
   columns: {

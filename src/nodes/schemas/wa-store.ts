@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const storeSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   backend: { kind: "choice", label: "Type", default: "sqlite", options: ["memory", "sqlite", "redis"] },
   file: {
     kind: "text",

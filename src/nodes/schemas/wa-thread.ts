@@ -1,9 +1,9 @@
 import type { SettingsSchema } from "../../core/settings/schema";
-import { STORE_NAME } from "./common";
+import { NAME_FIELD, STORE_FIELD, STORE_NAME } from "./common";
 
 export const threadSchema = {
-  name: { kind: "text", label: "Name", default: "" },
-  store: { kind: "config", label: "Store", type: "wa-store", default: "" },
+  name: NAME_FIELD,
+  store: STORE_FIELD,
   threadName: { kind: "text", label: "Keep as", default: "threads", ...STORE_NAME },
   closeAfterHours: { kind: "number", label: "Close a thread after", default: 72, min: 0, aboveMin: true, max: 2160, unit: "hours" },
   resumeAfterMinutes: { kind: "number", label: "A pause of", default: 30, min: 0, aboveMin: true, max: 10_080, unit: "minutes" },

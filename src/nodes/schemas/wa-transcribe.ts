@@ -1,7 +1,8 @@
 import type { SettingsSchema } from "../../core/settings/schema";
+import { NAME_FIELD } from "./common";
 
 export const transcribeSchema = {
-  name: { kind: "text", label: "Name", default: "" },
+  name: NAME_FIELD,
   engine: { kind: "choice", label: "Engine", default: "offline", options: ["offline", "google", "openai"] },
   language: {
     kind: "text",
