@@ -218,16 +218,10 @@ export default function register(RED: NodeAPI): void {
       const payload = msg.payload;
       const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
       if (typeof text !== "string" || text.trim() === "") {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError(
-            typeof text === "string" ? "transport.emptyText" : "transport.notText",
-            "The text to send (msg.payload) must be a non-empty string",
-          ),
+        throw new WaError(
+          typeof text === "string" ? "transport.emptyText" : "transport.notText",
+          "The text to send (msg.payload) must be a non-empty string",
         );
-        return;
       }
       const incomingId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
       const quotedId = settings.quote && typeof incomingId === "string" ? incomingId : undefined;

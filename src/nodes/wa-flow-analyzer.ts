@@ -141,17 +141,11 @@ export default function register(RED: NodeAPI): void {
       checkCarriedChatIds(msg);
       const read = inputOf(msg as Carried, clock.now());
       if (!read) {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError(
-            "envelope.missing",
-            "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
-            {},
-          ),
+        throw new WaError(
+          "envelope.missing",
+          "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
+          {},
         );
-        return;
       }
       apply(read.chatId, read.input)
         .then(({ state, events }) => {

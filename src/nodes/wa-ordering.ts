@@ -4,7 +4,7 @@ import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { orderingSchema } from "./schemas/wa-ordering";
-import { failMessage, onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 
 type OrderingDef = NodeDef & FlowConfigOf<typeof orderingSchema>;
@@ -84,32 +84,14 @@ export default function register(RED: NodeAPI): void {
       const order = Number(read(settings.orderProperty));
       const id = read(settings.idProperty);
       if (chat === undefined || chat === null || chat === "") {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError("key.missing", `The message has no chat in msg.${settings.chatProperty}`, { property: settings.chatProperty }),
-        );
-        return;
+        throw new WaError("key.missing", `The message has no chat in msg.${settings.chatProperty}`, { property: settings.chatProperty });
       }
-      let chatId: string;
-      try {
-        chatId = validateChatId(chat);
-        checkCarriedChatIds(msg);
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const chatId = validateChatId(chat);
+      checkCarriedChatIds(msg);
       if (!Number.isFinite(order)) {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError("key.missing", `The message has no ${settings.orderBy} in msg.${settings.orderProperty}`, {
-            property: settings.orderProperty,
-          }),
-        );
-        return;
+        throw new WaError("key.missing", `The message has no ${settings.orderBy} in msg.${settings.orderProperty}`, {
+          property: settings.orderProperty,
+        });
       }
       resequencer.offer({
         chatId,

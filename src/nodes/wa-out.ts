@@ -49,13 +49,7 @@ export default function register(RED: NodeAPI): void {
       const start = clock.now();
       const transport = client?.transport;
       if (!transport) {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" }),
-        );
-        return;
+        throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" });
       }
       const chatId = readMessageKey(RED, msg, chatProperty) as string;
       const payload = msg.payload;

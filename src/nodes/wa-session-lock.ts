@@ -103,16 +103,10 @@ export default function register(RED: NodeAPI): void {
       if (settings.mode === "release") {
         const grant = (msg as { wa?: { session?: { lock?: unknown } } }).wa?.session?.lock;
         if (!isGrant(grant)) {
-          failMessage(
-            RED,
-            status,
-            done,
-            new WaError(
-              "lock.grantMissing",
-              "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first",
-            ),
+          throw new WaError(
+            "lock.grantMissing",
+            "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first",
           );
-          return;
         }
         const owning = (typeof grant.lockName === "string" ? managers.peek(`${storeHandle.id}|${grant.lockName}`) : undefined) ?? manager;
         owning

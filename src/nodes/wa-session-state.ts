@@ -71,20 +71,13 @@ export default function register(RED: NodeAPI): void {
 
     onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
-      let chatId: string;
-      let operation: Operation;
-      try {
-        chatId = chatKeyOf(RED, msg, settings.keyProperty);
-        const chosen = settings.operation === "topic" ? msg.topic : settings.operation;
-        if (!(STATE_OPERATIONS as readonly unknown[]).includes(chosen)) {
-          const reason = `msg.topic must be one of ${STATE_OPERATIONS.join(", ")} (got ${JSON.stringify(chosen)?.slice(0, 40)})`;
-          throw new WaError("state.badValue", reason, { field: "topic", reason });
-        }
-        operation = chosen as Operation;
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
+      const chatId = chatKeyOf(RED, msg, settings.keyProperty);
+      const chosen = settings.operation === "topic" ? msg.topic : settings.operation;
+      if (!(STATE_OPERATIONS as readonly unknown[]).includes(chosen)) {
+        const reason = `msg.topic must be one of ${STATE_OPERATIONS.join(", ")} (got ${JSON.stringify(chosen)?.slice(0, 40)})`;
+        throw new WaError("state.badValue", reason, { field: "topic", reason });
       }
+      const operation = chosen as Operation;
       inOrder(chatId, () => run(operation, chatId, msg))
         .then(({ state, exists }) => {
           sessionOf(msg).state = { ...state, exists };

@@ -80,13 +80,7 @@ export default function register(RED: NodeAPI): void {
       if (settings.mode === "lookup") {
         const raw = readMessageKey(RED, msg, settings.keyProperty);
         if (raw === undefined || raw === null || raw === "" || typeof raw === "object") {
-          failMessage(
-            RED,
-            status,
-            done,
-            new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty }),
-          );
-          return;
+          throw new WaError("key.missing", `No key to look up in msg.${settings.keyProperty}`, { property: settings.keyProperty });
         }
         key = String(raw).slice(0, 1000);
       }

@@ -6,7 +6,7 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { attachError, failMessage, onClose, onInput, readSettings, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, onClose, onInput, readSettings, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
@@ -146,29 +146,17 @@ export default function register(RED: NodeAPI): void {
 
     onInput(RED, node, status, (msg, send, done) => {
       const acceptedAt = clock.now();
-      let row: CellValue[];
-      try {
-        row = settings.columns.map((path) => {
-          const value = RED.util.getMessageProperty(msg, path) as unknown;
-          if (value === undefined || value === null) return "";
-          if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
-          return JSON.stringify(value);
-        });
-      } catch (error) {
-        failMessage(RED, status, done, error);
-        return;
-      }
+      const row: CellValue[] = settings.columns.map((path) => {
+        const value = RED.util.getMessageProperty(msg, path) as unknown;
+        if (value === undefined || value === null) return "";
+        if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+        return JSON.stringify(value);
+      });
       const key = String(row[0]);
       if (key === "") {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, {
-            property: settings.columns[0],
-          }),
-        );
-        return;
+        throw new WaError("key.missing", `The message has no dedupe key in msg.${settings.columns[0]} (the first column)`, {
+          property: settings.columns[0],
+        });
       }
       // A queue redelivery (after a crash or an ack timeout) or a dead-letter replay may already be in the sheet.
       const carried = msg as NodeMessage & { wa?: { session?: { queue?: { deliveryCount?: unknown } } }; deadLetter?: unknown };

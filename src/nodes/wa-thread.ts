@@ -176,17 +176,11 @@ export default function register(RED: NodeAPI): void {
         return;
       }
       if (!read) {
-        failMessage(
-          RED,
-          status,
-          done,
-          new WaError(
-            "envelope.missing",
-            "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
-            {},
-          ),
+        throw new WaError(
+          "envelope.missing",
+          "This message is not a WhatsApp envelope: msg.wa is missing. Connect this node after a wa-in node.",
+          {},
         );
-        return;
       }
       chats
         .update(read.chatId, (previous) => assignThread(previous ?? initialThreadState(), read.message, settings.options))
