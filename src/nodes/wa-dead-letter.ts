@@ -333,20 +333,15 @@ function registerDeadLetterEndpoints(RED: NodeAPI): void {
       }),
     );
   });
-  admin.post("/wa-pipeline/dead-letters/:id/replay", write, (req: AdminRequest, res: AdminResponse) => {
-    const control = controlOf(req, res);
-    if (control)
-      answer(
-        res,
-        control.replay(entryOf(req)).then((replayed) => ({ replayed })),
-      );
-  });
-  admin.post("/wa-pipeline/dead-letters/:id/purge", write, (req: AdminRequest, res: AdminResponse) => {
-    const control = controlOf(req, res);
-    if (control)
-      answer(
-        res,
-        control.purge(entryOf(req)).then((purged) => ({ purged })),
-      );
-  });
+  // Replay or purge one entry (body {entry: id}) or all of them.
+  for (const action of ["replay", "purge"] as const) {
+    admin.post(`/wa-pipeline/dead-letters/:id/${action}`, write, (req: AdminRequest, res: AdminResponse) => {
+      const control = controlOf(req, res);
+      if (control)
+        answer(
+          res,
+          control[action](entryOf(req)).then((count) => ({ [action === "replay" ? "replayed" : "purged"]: count })),
+        );
+    });
+  }
 }

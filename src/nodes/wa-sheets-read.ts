@@ -6,7 +6,7 @@ import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
 import { CellValue } from "../core/sheets/sheets-model";
-import { failMessage, onClose, onInput, readMessageKey, readSettings, startNode, traceMessage } from "./kit/node-kit";
+import { failMessage, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef } from "./kit/red";
 import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
@@ -51,11 +51,14 @@ const canRead = (sheets: WaSheetsNode): sheets is ReadingSheets => sheets.readCa
 
 export default function register(RED: NodeAPI): void {
   function WaSheetsRead(this: Node, config: SheetsReadDef) {
-    const started = startNode(RED, this, config, () => sheetsReadSettingsFromConfig(config));
+    // The settings, then the connection they name: either one unusable disables the node with its reason.
+    const started = startNode(RED, this, config, () => ({
+      ...sheetsReadSettingsFromConfig(config),
+      sheets: sheetsConnection(RED, config.sheets, canRead),
+    }));
     if (!started) return;
     const { node, clock, status, settings, text: nodeText } = started;
-    const sheets = readSettings(RED, node, status, () => sheetsConnection(RED, config.sheets, canRead));
-    if (!sheets) return;
+    const { sheets } = settings;
     const readCache = sheets.readCache;
     const breaker = sheets.breaker;
     const showStatus = (force = false) =>

@@ -6,7 +6,7 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { attachError, onClose, onInput, readSettings, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, onClose, onInput, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
@@ -56,11 +56,14 @@ const canWrite = (sheets: WaSheetsNode): sheets is WritingSheets =>
 
 export default function register(RED: NodeAPI): void {
   function WaSheetsWrite(this: Node, config: SheetsWriteDef) {
-    const started = startNode(RED, this, config, () => sheetsWriteSettingsFromConfig(config));
+    // The settings, then the connection they name: either one unusable disables the node with its reason.
+    const started = startNode(RED, this, config, () => ({
+      ...sheetsWriteSettingsFromConfig(config),
+      sheets: sheetsConnection(RED, config.sheets, canWrite),
+    }));
     if (!started) return;
     const { node, clock, status, settings, text: nodeText } = started;
-    const sheets = readSettings(RED, node, status, () => sheetsConnection(RED, config.sheets, canWrite));
-    if (!sheets) return;
+    const { sheets } = settings;
     let written = 0;
     let deadLettered = 0;
     const quota = sheets.quota;
