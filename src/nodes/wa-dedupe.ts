@@ -103,17 +103,14 @@ export default function register(RED: NodeAPI): void {
             traceMessage(msg, node, start, clock.now());
             send(verdict.first ? [msg, null] : [null, msg]);
           }
-          status.set(() => ({
-            fill: "green",
-            shape: "dot",
-            text:
-              settings.action === "forget"
-                ? nodeText("dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
-                : nodeText("dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, {
-                    first: counts.first,
-                    duplicates: counts.duplicates,
-                  }),
-          }));
+          status.ok(() =>
+            settings.action === "forget"
+              ? nodeText("dedupe.forgotten", `${counts.forgotten} forgotten`, { forgotten: counts.forgotten })
+              : nodeText("dedupe.counts", `${counts.first} new · ${counts.duplicates} duplicates`, {
+                  first: counts.first,
+                  duplicates: counts.duplicates,
+                }),
+          );
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));

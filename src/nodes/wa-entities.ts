@@ -187,11 +187,7 @@ export default function register(RED: NodeAPI): void {
       found += entities.length;
       traceMessage(msg, node, start, clock.now());
       send(msg);
-      status.set(() => ({
-        fill: "green",
-        shape: "dot",
-        text: nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }),
-      }));
+      status.ok(() => nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }));
       done();
     });
     onClose(RED, node, () => {

@@ -49,15 +49,13 @@ export default function register(RED: NodeAPI): void {
         classified += 1;
         traceMessage(msg, node, start, clock.now());
         send(msg);
-        status.set(() => ({
-          fill: "green",
-          shape: "dot",
-          text: nodeText("intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, {
+        status.ok(() =>
+          nodeText("intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, {
             intents: model.labels.length,
             classified,
             label: result.label,
           }),
-        }));
+        );
         done();
       },
     );

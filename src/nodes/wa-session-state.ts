@@ -84,11 +84,7 @@ export default function register(RED: NodeAPI): void {
           handled += 1;
           traceMessage(msg, node, start, clock.now());
           send(msg);
-          status.set(() => ({
-            fill: "green",
-            shape: "dot",
-            text: nodeText("state.handled", `${operation} · ${handled} handled`, { operation, count: handled }),
-          }));
+          status.ok(() => nodeText("state.handled", `${operation} · ${handled} handled`, { operation, count: handled }));
           done();
         })
         .catch((error: unknown) => failMessage(RED, status, done, error));

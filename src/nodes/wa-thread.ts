@@ -140,11 +140,9 @@ export default function register(RED: NodeAPI): void {
       }
     };
     const showStatus = () =>
-      status.set(() => ({
-        fill: "green",
-        shape: "dot",
-        text: nodeText("thread.counts", `${counts.messages} messages · ${counts.opened} threads opened · ${counts.closed} closed`, counts),
-      }));
+      status.ok(() =>
+        nodeText("thread.counts", `${counts.messages} messages · ${counts.opened} threads opened · ${counts.closed} closed`, counts),
+      );
 
     const tick: TimerHandle = clock.setInterval(
       () => {

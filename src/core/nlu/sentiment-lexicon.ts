@@ -56,29 +56,30 @@ const WORDS: Record<number, string> = {
   ].join(" "),
 };
 
-export const LEXICON: ReadonlyMap<string, number> = new Map(
-  Object.entries(WORDS).flatMap(([value, words]) =>
-    words
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((w) => [w, Number(value)] as [string, number]),
-  ),
+/** A map from groups of space-separated entries, each group with its value. */
+function valuedEntries(groups: readonly (readonly [string, number])[]): Map<string, number> {
+  return new Map(
+    groups.flatMap(([entries, value]) =>
+      entries
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((entry) => [entry, value] as [string, number]),
+    ),
+  );
+}
+
+export const LEXICON: ReadonlyMap<string, number> = valuedEntries(
+  Object.entries(WORDS).map(([value, words]) => [words, Number(value)] as const),
 );
 
-export const EMOJI: ReadonlyMap<string, number> = new Map(
-  [
-    ["😍 🥰 😘 ❤ 💕 💖 🤩 🙌 🎉 🥳 💯 👏", 3],
-    ["😀 😃 😄 😁 😊 🙂 😉 😋 👍 👌 🙏 ✅ ⭐ 🌟 😎 🤗 💪 ✨", 2],
-    ["😅 😂 🤣", 1],
-    ["😐 😑 🤔", 0],
-    ["😕 🙁 ☹ 😟 😬 😒 🙄 😩 😫 😔 😞 ⏳ 👎 ❌", -2],
-    ["😡 😠 🤬 😤 😭 😢 💔 🤮 🤢", -3],
-  ].flatMap(([emoji, value]) =>
-    String(emoji)
-      .split(" ")
-      .map((e) => [e, Number(value)] as [string, number]),
-  ),
-);
+export const EMOJI: ReadonlyMap<string, number> = valuedEntries([
+  ["😍 🥰 😘 ❤ 💕 💖 🤩 🙌 🎉 🥳 💯 👏", 3],
+  ["😀 😃 😄 😁 😊 🙂 😉 😋 👍 👌 🙏 ✅ ⭐ 🌟 😎 🤗 💪 ✨", 2],
+  ["😅 😂 🤣", 1],
+  ["😐 😑 🤔", 0],
+  ["😕 🙁 ☹ 😟 😬 😒 🙄 😩 😫 😔 😞 ⏳ 👎 ❌", -2],
+  ["😡 😠 🤬 😤 😭 😢 💔 🤮 🤢", -3],
+]);
 
 export const NEGATORS: ReadonlySet<string> = new Set(
   "not no never dont don't didnt didn't doesnt doesn't isnt isn't wasnt wasn't cant can't cannot wont won't nothing nobody ni nunca tampoco nao nem nada ninguem nahi nahin mat nicht kein keine keinen nie ne pas jamais rien aucun".split(
@@ -86,21 +87,15 @@ export const NEGATORS: ReadonlySet<string> = new Set(
   ),
 );
 
-export const INTENSIFIERS: ReadonlyMap<string, number> = new Map(
-  [
-    ["very really so too extremely super totally absolutely completely", 0.3],
-    ["muy tan demasiado super totalmente bastante", 0.3],
-    ["muito tao demais super totalmente bem bastante", 0.3],
-    ["bahut bohot bahot ekdum bilkul", 0.3],
-    ["sehr so total echt extrem ganz wirklich", 0.3],
-    ["tres trop vraiment super totalement completement", 0.3],
-    ["slightly bit little somewhat poco pouco thoda etwas peu", -0.3],
-  ].flatMap(([words, value]) =>
-    String(words)
-      .split(" ")
-      .map((w) => [w, Number(value)] as [string, number]),
-  ),
-);
+export const INTENSIFIERS: ReadonlyMap<string, number> = valuedEntries([
+  ["very really so too extremely super totally absolutely completely", 0.3],
+  ["muy tan demasiado super totalmente bastante", 0.3],
+  ["muito tao demais super totalmente bem bastante", 0.3],
+  ["bahut bohot bahot ekdum bilkul", 0.3],
+  ["sehr so total echt extrem ganz wirklich", 0.3],
+  ["tres trop vraiment super totalement completement", 0.3],
+  ["slightly bit little somewhat poco pouco thoda etwas peu", -0.3],
+]);
 
 /** Words after which the rest of the sentence weighs more ("good, but late"). */
 export const CONTRASTS: ReadonlySet<string> = new Set(
@@ -108,16 +103,10 @@ export const CONTRASTS: ReadonlySet<string> = new Set(
 );
 
 /** Text emoticons, matched as whole space-separated marks in the original text (before tokenizing). */
-export const EMOTICONS: ReadonlyMap<string, number> = new Map(
-  [
-    [":) :-) :)) :-)) =) :] :d :-d =d xd ;) ;-) :p :-p ;p <3 ^^ ^_^", 2],
-    [":( :-( :(( =( :[ :'( :/ :-/ d: -_- >:( :@", -2],
-  ].flatMap(([marks, value]) =>
-    String(marks)
-      .split(" ")
-      .map((m) => [m, Number(value)] as [string, number]),
-  ),
-);
+export const EMOTICONS: ReadonlyMap<string, number> = valuedEntries([
+  [":) :-) :)) :-)) =) :] :d :-d =d xd ;) ;-) :p :-p ;p <3 ^^ ^_^", 2],
+  [":( :-( :(( =( :[ :'( :/ :-/ d: -_- >:( :@", -2],
+]);
 
 /**
  * Function words that tell English from the other languages here. A broader English word list

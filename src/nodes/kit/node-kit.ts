@@ -200,6 +200,11 @@ export class StatusReporter {
     }
   }
 
+  /** A green dot: the node works; `text` is made only when the status is shown. */
+  ok(text: () => string, force = false): void {
+    this.set(() => ({ fill: "green", shape: "dot", text: text() }), force);
+  }
+
   clear(): void {
     this.close();
     this.node.status({});
