@@ -5,9 +5,8 @@
  * It holds one spreadsheet (id demo-spreadsheet-0001, sheets Log and Products) in memory and
  * hands out service-account keys at /emulator/key (the wa-sheets form has a button for it).
  */
+import { DEMO_SPREADSHEET_ID, seedDemoSpreadsheet } from "./demo";
 import { SheetsEmulator } from "./sheets-emulator";
-
-const DEMO_SPREADSHEET_ID = "demo-spreadsheet-0001";
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -18,22 +17,7 @@ async function main(): Promise<void> {
   const port = Number(option("port", "8085"));
   const host = option("host", "127.0.0.1");
   const emulator = new SheetsEmulator();
-  emulator.model.create(DEMO_SPREADSHEET_ID, "WhatsApp pipeline demo", [
-    { title: "Log", rowCount: 1000, columnCount: 10 },
-    { title: "Products" },
-  ]);
-  emulator.model.update(
-    DEMO_SPREADSHEET_ID,
-    "Products!A1",
-    [
-      ["sku", "name", "price"],
-      ["TEA-1", "Green tea", 3.5],
-      ["COF-2", "Coffee beans", 9.9],
-      ["MUG-3", "Mug", 7],
-      ["CAKE-4", "Carrot cake", 4.2],
-    ],
-    "RAW",
-  );
+  seedDemoSpreadsheet(emulator);
   const url = await emulator.start(port, host);
   console.log(`Google Sheets emulator on ${url}`);
   console.log(`  spreadsheet id: ${DEMO_SPREADSHEET_ID} (sheets Log, Products)`);

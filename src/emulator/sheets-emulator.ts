@@ -115,7 +115,14 @@ export class SheetsEmulator {
 
   async start(port = 0, host = "127.0.0.1"): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    // A port already taken rejects (EADDRINUSE) instead of throwing from an unheard 'error' event.
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, host, () => {
+        this.server!.off("error", reject);
+        resolve();
+      });
+    });
     this.url = `http://${host}:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }

@@ -13,6 +13,7 @@ import { NodeAPI, NodeDef } from "./kit/red";
 import { ServiceAccountTokens, readServiceAccountKey } from "../core/sheets/service-account";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { runtimeWorld } from "./kit/world";
+import { acquireDemoSheets } from "./kit/demo-sheets";
 import type { SheetsCredentials, WaSheetsNode } from "./kit/contracts";
 
 type SheetsDef = NodeDef & FlowConfigOf<typeof sheetsSchema>;
@@ -20,6 +21,8 @@ type SheetsDef = NodeDef & FlowConfigOf<typeof sheetsSchema>;
 export function sheetsSettingsFromConfig(config: SheetsDef) {
   const read = readSettingsBySchema(sheetsSchema, config);
   return {
+    server: read.server,
+    demoPort: read.demoPort,
     spreadsheetId: read.spreadsheetId,
     apiRoot: read.apiRoot,
     requestsPerMinute: read.requestsPerMinute,
@@ -62,19 +65,31 @@ export default function register(RED: NodeAPI): void {
     const node = this;
     try {
       const settings = sheetsSettingsFromConfig(config);
-      const keyText = node.credentials?.key ?? "";
-      if (keyText.trim() === "")
-        throw new WaError(
-          "config.invalid",
-          "Paste the service account's JSON key (Google Cloud › IAM › Service accounts › Keys) and share the sheet with its e-mail",
-          { field: "key" },
-        );
       const clock = runtimeWorld().clock;
-      node.tokens = new ServiceAccountTokens(readServiceAccountKey(keyText), clock);
+      let apiRoot = settings.apiRoot;
+      if (settings.server === "demo") {
+        const demo = acquireDemoSheets(settings.demoPort, node.id, clock);
+        onClose(RED, node, () => demo.release());
+        demo.ready.then(
+          () => node.log(`demo Sheets server on ${demo.url} (not Google: its data is lost when Node-RED stops)`),
+          (error: unknown) => node.error(describeError(RED, error)),
+        );
+        apiRoot = demo.url;
+        node.tokens = demo.authorizer;
+      } else {
+        const keyText = node.credentials?.key ?? "";
+        if (keyText.trim() === "")
+          throw new WaError(
+            "config.invalid",
+            "Paste the service account's JSON key (Google Cloud › IAM › Service accounts › Keys) and share the sheet with its e-mail",
+            { field: "key" },
+          );
+        node.tokens = new ServiceAccountTokens(readServiceAccountKey(keyText), clock);
+      }
       node.spreadsheetId = settings.spreadsheetId;
       node.api = sheetsApi({
         version: "v4",
-        ...(settings.apiRoot ? { rootUrl: `${settings.apiRoot.replace(/\/+$/, "")}/` } : {}),
+        ...(apiRoot ? { rootUrl: `${apiRoot.replace(/\/+$/, "")}/` } : {}),
       } as sheets_v4.Options);
       node.breaker = new CircuitBreaker(clock, settings.breaker);
       const quota = new TokenBucket(clock, settings.requestsPerMinute);

@@ -34,6 +34,10 @@ const EXPECTED: Record<string, { press?: string[]; shows: Record<string, (shown:
   "wa-store": { press: ["visit (+1)", "visit (+1)", "get"], shows: { state: (shown) => JSON.stringify(shown).includes('"visits":2') } },
   "wa-client-health": { shows: { health: (shown) => shown.some((report) => typeof (report as { level?: unknown }).level === "string") } },
   "wa-health-score": { shows: { score: (shown) => shown.some((report) => typeof (report as { score?: unknown }).score === "number") } },
+  "wa-sheets": {
+    press: ["read prices"],
+    shows: { rows: (shown) => JSON.stringify(shown).includes('"name":"Green tea"') },
+  },
   "wa-dedupe": {
     press: ["message m-1", "message m-2", "message m-1"],
     shows: { "first time": (shown) => shown.length === 2, duplicate: (shown) => shown.length === 1 },

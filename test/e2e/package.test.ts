@@ -196,7 +196,6 @@ describe("packaged module in a fresh Node-RED", function () {
     // The Cloud API example needs the user's own Meta credentials; without them it must say so, and only that.
     const needsAccount = (line: string) =>
       /\[wa-client:Cloud API number\] .*needs an access token/.test(line) ||
-      /\[wa-sheets:Sheets emulator\] Paste the service account's JSON key/.test(line) ||
       /\[wa-sheets-(write|read):.*\] .*Paste the service account's JSON key/.test(line);
     // Running, not just started: the simulated chats have reached several examples' debug nodes.
     const debugNodes = () => new Set(comms.messages.filter((m) => m.topic === "debug").map((m) => String(m.data.id)));

@@ -70,7 +70,7 @@ describe("wa-sheets config node: every option of its form", () => {
     await load({ requestsPerMinute: 120 });
     assert.equal(config().failure, undefined);
     assert.ok(config().breaker && config().quota && config().tokens);
-    assert.equal(config().tokens!.email, "reader@example-project.iam.gserviceaccount.com");
+    assert.equal((config().tokens as { email?: string }).email, "reader@example-project.iam.gserviceaccount.com");
     assert.equal(config().readCache!(), config().readCache!(), "one cache");
   });
 

@@ -2,7 +2,7 @@ import type { sheets_v4 } from "@googleapis/sheets";
 import type { CircuitBreaker } from "../../core/resilience/circuit-breaker";
 import type { TokenBucket } from "../../core/resilience/token-bucket";
 import type { SheetsReadCache } from "../../core/sheets/read-cache";
-import type { ServiceAccountTokens } from "../../core/sheets/service-account";
+import type { SheetsAuthorizer } from "../../core/sheets/google-sheets";
 import type { Store } from "../../core/store/store";
 import { WaError } from "../../core/errors";
 import type { TransportState, WaTransport } from "../../core/transport/transport";
@@ -46,7 +46,7 @@ export interface SheetsCredentials {
 export interface WaSheetsNode extends Node<SheetsCredentials> {
   spreadsheetId?: string;
   api?: sheets_v4.Sheets;
-  tokens?: ServiceAccountTokens;
+  tokens?: SheetsAuthorizer;
   breaker?: CircuitBreaker;
   /** The request budget every call of every node of this spreadsheet waits for. */
   quota?: TokenBucket;

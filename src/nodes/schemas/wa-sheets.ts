@@ -3,6 +3,17 @@ import { NAME_FIELD } from "./common";
 
 export const sheetsSchema = {
   name: NAME_FIELD,
+  // "demo": the pack's Sheets emulator started inside Node-RED (no account, data in memory), for trying flows.
+  server: { kind: "choice", label: "Server", default: "google", options: ["google", "demo"] },
+  demoPort: {
+    kind: "number",
+    label: "Demo port",
+    default: 8085,
+    min: 1024,
+    max: 65_535,
+    whole: true,
+    when: { field: "server", is: "demo" },
+  },
   spreadsheetId: {
     kind: "text",
     label: "Spreadsheet id",
