@@ -20,22 +20,16 @@ type SheetsDef = NodeDef & FlowConfigOf<typeof sheetsSchema>;
 
 export function sheetsSettingsFromConfig(config: SheetsDef) {
   const read = readSettingsBySchema(sheetsSchema, config);
-  return {
-    server: read.server,
-    demoPort: read.demoPort,
-    spreadsheetId: read.spreadsheetId,
-    apiRoot: read.apiRoot,
-    requestsPerMinute: read.requestsPerMinute,
-    cache: { ttlMs: read.cacheSeconds * 1000, staleMs: read.staleSeconds * 1000 },
-    cacheStore: read.cacheStore,
-    breaker: {
-      ...DEFAULT_BREAKER_OPTIONS,
-      failureRate: read.failureRate,
-      minimumCalls: read.minimumCalls,
-      windowMs: read.windowSeconds * 1000,
-      resetTimeoutMs: read.resetSeconds * 1000,
-    },
+  const { server, demoPort, spreadsheetId, apiRoot, requestsPerMinute, cacheStore } = read;
+  const cache = { ttlMs: read.cacheSeconds * 1000, staleMs: read.staleSeconds * 1000 };
+  const breaker = {
+    ...DEFAULT_BREAKER_OPTIONS,
+    failureRate: read.failureRate,
+    minimumCalls: read.minimumCalls,
+    windowMs: read.windowSeconds * 1000,
+    resetTimeoutMs: read.resetSeconds * 1000,
   };
+  return { server, demoPort, spreadsheetId, apiRoot, requestsPerMinute, cacheStore, cache, breaker };
 }
 
 /** A read through the breaker: refused at once while it is open; transient failures count against it. */
