@@ -4,7 +4,7 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { MESSAGE_PROPERTY } from "./schemas/common";
 import { dedupeSchema } from "./schemas/wa-dedupe";
 import { Deduplicator } from "../core/resilience/deduplicator";
-import { disableNode, failMessage, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { disableNode, failMessage, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { releaseOnClose, storeOrDisable } from "./kit/store-provider";
 
@@ -47,12 +47,7 @@ export default function register(RED: NodeAPI): void {
 
     const keyOf = (msg: NodeMessage): Promise<unknown> => {
       if (!expression) {
-        try {
-          return Promise.resolve(RED.util.getMessageProperty(msg, settings.key));
-        } catch {
-          // A missing parent (no msg.wa at all) is a missing key, not a crash.
-          return Promise.resolve(undefined);
-        }
+        return Promise.resolve(readMessageKey(RED, msg, settings.key));
       }
       const prepared = expression;
       return new Promise((resolve, reject) =>

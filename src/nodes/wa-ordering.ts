@@ -4,7 +4,7 @@ import { WaError } from "../core/errors";
 import { Resequencer } from "../core/resilience/resequencer";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { orderingSchema } from "./schemas/wa-ordering";
-import { onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 
 type OrderingDef = NodeDef & FlowConfigOf<typeof orderingSchema>;
@@ -73,13 +73,7 @@ export default function register(RED: NodeAPI): void {
     showStatus(true);
 
     onInput(RED, node, status, (msg, send, done) => {
-      const read = (path: string): unknown => {
-        try {
-          return RED.util.getMessageProperty(msg, path);
-        } catch {
-          return undefined;
-        }
-      };
+      const read = (path: string): unknown => readMessageKey(RED, msg, path);
       const chat = read(settings.chatProperty);
       const order = Number(read(settings.orderProperty));
       const id = read(settings.idProperty);

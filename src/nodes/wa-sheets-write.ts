@@ -6,7 +6,7 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { attachError, onClose, onInput, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { attachError, onClose, onInput, readMessageKey, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
@@ -150,7 +150,8 @@ export default function register(RED: NodeAPI): void {
     onInput(RED, node, status, (msg, send, done) => {
       const acceptedAt = clock.now();
       const row: CellValue[] = settings.columns.map((path) => {
-        const value = RED.util.getMessageProperty(msg, path) as unknown;
+        // A column whose property is missing (a stage left out of the flow) is a blank cell.
+        const value = readMessageKey(RED, msg, path);
         if (value === undefined || value === null) return "";
         if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
         return JSON.stringify(value);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../../src/core/clock";
 import { ServiceAccountTokens, readServiceAccountKey } from "../../src/core/sheets/service-account";
-import { RunningNodeRed, linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
   name: string;
@@ -16,6 +16,96 @@ interface FlowNode {
   id: string;
   type: string;
   name?: string;
+  g?: string;
+  links?: string[];
+}
+
+const pipeline = () => JSON.parse(readFileSync(join(repoRoot, "examples", "five-stage-pipeline.json"), "utf8")) as FlowNode[];
+
+/** The demo Sheets server's Log sheet, read as any client would: with a service account it trusts. */
+async function rowsOfLog(): Promise<string[][]> {
+  const key = await (await fetch("http://127.0.0.1:8085/emulator/key")).text();
+  const tokens = new ServiceAccountTokens(readServiceAccountKey(key), systemClock);
+  const answer = await fetch(`http://127.0.0.1:8085/v4/spreadsheets/demo-spreadsheet-0001/values/${encodeURIComponent("Log!A:E")}`, {
+    headers: { Authorization: await tokens.header() },
+  });
+  assert.equal(answer.status, 200, await answer.clone().text());
+  return ((await answer.json()) as { values?: string[][] }).values ?? [];
+}
+
+/**
+ * Deploys a pipeline flow in a fresh Node-RED (its own user directory, so its store starts empty) as the
+ * editor does, and waits until the simulated chats got replies and rows of the message types `rowTypes`.
+ */
+async function runPipeline(nodes: FlowNode[], rowTypes: string[]): Promise<{ replies: string[]; rows: string[][]; problems: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), "wa-pipeline-"));
+  const userDir = join(dir, "userdir");
+  linkedUserDir(userDir, pkg.name);
+  writeFileSync(join(userDir, "flows.json"), "[]");
+  const runtime = await startNodeRed(userDir);
+  const comms = listenToComms(runtime.url);
+  try {
+    await comms.opened;
+    const tab = { id: "pipeline-tab-0001", type: "tab", label: "five-stage pipeline" };
+    const flows = [tab, ...nodes.map((node) => (CONFIG_TYPES.includes(node.type) ? node : { ...node, z: tab.id }))];
+    const logStart = runtime.logs.length;
+    const deploy = await fetch(`${runtime.url}/flows`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+      body: JSON.stringify({ flows }),
+    });
+    assert.equal(deploy.status, 200, await deploy.text());
+    const debugName = new Map(nodes.filter((node) => node.type === "debug").map((node) => [node.id, node.name ?? ""]));
+    const shown = (name: string) =>
+      comms.messages
+        .filter((message) => message.topic === "debug" && debugName.get(String(message.data.id)) === name)
+        .map((message) => String((message.data as { msg?: unknown }).msg));
+    await waitFor(() => shown("replies sent").length + shown("short answers").length >= 4, 120_000, "four replies sent").catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; log:\n${runtime.logs.slice(logStart).slice(-30).join("\n")}`);
+      },
+    );
+    // Rows are written in batches after the reply: wait for one of each message type asked for.
+    let rows: string[][] = [];
+    await waitFor(
+      async () => {
+        rows = await rowsOfLog();
+        return rowTypes.every((type) => rows.some((row) => row[2] === type));
+      },
+      120_000,
+      `rows for ${rowTypes.join(", ")}`,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; rows:\n${rows.map((row) => row.join(" | ")).join("\n")}`);
+    });
+    const problems = runtime.logs.slice(logStart).filter((line) => /\[(error|warn)\]/.test(line));
+    assert.deepEqual(shown("failures given up"), []);
+    return { replies: shown("replies sent"), rows, problems };
+  } finally {
+    comms.close();
+    await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The flow without one stage's group, its link nodes pointed past it: what a user does by dragging wires. */
+function withoutStage(nodes: FlowNode[], stage: string, rewire: Record<string, string>): FlowNode[] {
+  const group = nodes.find((node) => node.type === "group" && node.name === stage);
+  assert.ok(group, stage);
+  const kept = nodes.filter((node) => node.id !== group.id && node.g !== group.id).map((node) => ({ ...node }));
+  const named = (name: string) => {
+    const found = kept.find((node) => node.name === name && (node.type === "link out" || node.type === "link in"));
+    assert.ok(found, `a link node named "${name}"`);
+    return found;
+  };
+  const present = new Set(kept.map((node) => node.id));
+  for (const node of kept) if (node.links) node.links = node.links.filter((id) => present.has(id));
+  for (const [from, to] of Object.entries(rewire)) {
+    const out = named(from);
+    const target = named(to);
+    out.links = [target.id];
+    target.links = [...(target.links ?? []), out.id];
+  }
+  return kept;
 }
 
 /**
@@ -25,23 +115,9 @@ interface FlowNode {
  */
 describe("the five-stage pipeline example, deployed as imported, in a real Node-RED", function () {
   this.timeout(300_000);
-  let dir: string;
-  let runtime: RunningNodeRed | undefined;
-  const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", "five-stage-pipeline.json"), "utf8")) as FlowNode[];
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "wa-pipeline-"));
-    const userDir = join(dir, "userdir");
-    linkedUserDir(userDir, pkg.name);
-    writeFileSync(join(userDir, "flows.json"), "[]");
-    runtime = await startNodeRed(userDir);
-  });
-  after(async () => {
-    await runtime?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
 
   it("holds every node type of the pack, in five groups named by stage", () => {
+    const nodes = pipeline();
     const types = new Set(nodes.map((node) => node.type));
     assert.deepEqual(
       Object.keys(pkg["node-red"].nodes).filter((type) => !types.has(type)),
@@ -64,63 +140,38 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
   });
 
   it("answers the simulated chats through all five stages: the photo read, the voice note heard, every message a row once", async () => {
-    const tab = { id: "pipeline-tab-0001", type: "tab", label: "five-stage pipeline" };
-    const flows = [tab, ...nodes.map((node) => (CONFIG_TYPES.includes(node.type) ? node : { ...node, z: tab.id }))];
-    const logStart = runtime!.logs.length;
-    const comms = listenToComms(runtime!.url);
-    await comms.opened;
-    try {
-      const deploy = await fetch(`${runtime!.url}/flows`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
-        body: JSON.stringify({ flows }),
-      });
-      assert.equal(deploy.status, 200, await deploy.text());
-      const debugName = new Map(nodes.filter((node) => node.type === "debug").map((node) => [node.id, node.name ?? ""]));
-      const shown = (name: string) =>
-        comms.messages
-          .filter((message) => message.topic === "debug" && debugName.get(String(message.data.id)) === name)
-          .map((message) => String((message.data as { msg?: unknown }).msg));
-      // The replies carry what stage 3 read and what stage 2 understood; wa.sent is what the paced sender sent.
-      const replies = () => shown("replies sent").join("\n");
-      await waitFor(() => shown("replies sent").length >= 4, 120_000, "four replies sent").catch((error: Error) => {
-        throw new Error(`${error.message}; errors: ${JSON.stringify(shown("failures given up")).slice(0, 400)}`);
-      });
-      // Rows are written in batches after the reply: wait for the photo's and the voice note's.
-      let rows: string[][] = [];
-      const hasRow = (type: string) => rows.some((row) => row[2] === type);
-      await waitFor(
-        async () => {
-          rows = await rowsOfLog();
-          return hasRow("image") && hasRow("ptt") && hasRow("chat");
-        },
-        120_000,
-        "rows for the photo, the voice note and a text",
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; rows:\n${rows.map((row) => row.join(" | ")).join("\n")}\nreplies:\n${replies()}`);
-      });
-      const ids = rows.map((row) => String(row[0]));
-      assert.equal(new Set(ids).size, ids.length, "each message a row once");
-      assert.match(replies(), /I read your photo|I heard/, "a reply says what stage 3 read");
-      const logged = runtime!.logs.slice(logStart);
-      const problems = logged.filter((line) => /\[(error|warn)\]/.test(line));
-      assert.deepEqual(problems, [], "no error or warning in the log");
-      assert.deepEqual(shown("failures given up"), []);
-      console.log(`      ${shown("replies sent").length} replies, ${rows.length} rows in the demo sheet; replies:`);
-      for (const reply of shown("replies sent").slice(0, 6)) console.log(`        ${reply.slice(0, 140)}`);
-    } finally {
-      comms.close();
-    }
+    const { replies, rows, problems } = await runPipeline(pipeline(), ["image", "ptt", "chat"]);
+    const ids = rows.map((row) => String(row[0]));
+    assert.equal(new Set(ids).size, ids.length, "each message a row once");
+    assert.match(replies.join("\n"), /I read your photo|I heard/, "a reply says what stage 3 read");
+    assert.ok(
+      rows.some((row) => row[3] !== ""),
+      "rows carry the intent stage 2 found",
+    );
+    assert.deepEqual(problems, [], "no error or warning in the log");
+    console.log(`      ${replies.length} replies, ${rows.length} rows in the demo sheet; replies:`);
+    for (const reply of replies.slice(0, 6)) console.log(`        ${reply.slice(0, 140)}`);
+  });
+
+  it("still answers every chat with the media stage's group deleted and degrade's full output wired to stage 2", async () => {
+    const nodes = withoutStage(pipeline(), "3 · Media intelligence", { "full: media": "understand" });
+    const { replies, rows, problems } = await runPipeline(nodes, ["image", "ptt", "chat"]);
+    assert.doesNotMatch(replies.join("\n"), /I read your photo|I heard/, "no media read without stage 3");
+    assert.equal(new Set(rows.map((row) => row[0])).size, rows.length, "each message a row once");
+    assert.deepEqual(problems, []);
+  });
+
+  it("still answers every chat with the intelligence stage's group deleted and stage 3 wired straight to the answer", async () => {
+    const nodes = withoutStage(pipeline(), "2 · Conversation intelligence", {
+      "to intelligence": "answer",
+      "reduced: no media": "answer",
+    });
+    const { replies, rows, problems } = await runPipeline(nodes, ["image", "ptt", "chat"]);
+    assert.ok(
+      rows.every((row) => (row[3] ?? "") === ""),
+      "no intent without stage 2",
+    );
+    assert.match(replies.join("\n"), /I read your photo|I heard/, "stage 3 still reads the media");
+    assert.deepEqual(problems, []);
   });
 });
-
-/** The demo Sheets server's Log sheet, read as any client would: with a service account it trusts. */
-async function rowsOfLog(): Promise<string[][]> {
-  const key = await (await fetch("http://127.0.0.1:8085/emulator/key")).text();
-  const tokens = new ServiceAccountTokens(readServiceAccountKey(key), systemClock);
-  const answer = await fetch(`http://127.0.0.1:8085/v4/spreadsheets/demo-spreadsheet-0001/values/${encodeURIComponent("Log!A:E")}`, {
-    headers: { Authorization: await tokens.header() },
-  });
-  assert.equal(answer.status, 200, await answer.clone().text());
-  return ((await answer.json()) as { values?: string[][] }).values ?? [];
-}

@@ -73,6 +73,14 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     assert.deepEqual(sheetsOf(written[0]).write, { range: "Log!A1", key: "wamid.0", written: true });
   });
 
+  it("writes a blank cell for a column whose property the message lacks (a stage left out of the flow)", async () => {
+    await load(emulator.createServiceAccount(), { columns: "wa.message.id, wa.nlu.intent.label, payload" });
+    const written = collect("written");
+    getNode("w1").receive(envelope("447700900001@c.us", "no intent here", "wamid.plain"));
+    await until(() => written.length === 1);
+    assert.deepEqual(emulator.model.get(SPREADSHEET, "Log!A1:C1").values, [["wamid.plain", "", "no intent here"]]);
+  });
+
   it("sends each message to the dead-letter output with the cause when the key was deleted", async () => {
     const key = emulator.createServiceAccount("deleted");
     emulator.revokeServiceAccount(key.client_email);
