@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../../src/core/clock";
 import { ServiceAccountTokens, readServiceAccountKey } from "../../src/core/sheets/service-account";
-import { linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { RedisStore } from "../../src/core/store/redis-store";
+import { REDIS_URL, redisReachable } from "../core/redis-available";
+import { requirePrerequisite } from "../support/prerequisite";
+import { RunningNodeRed, linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
   name: string;
@@ -34,37 +37,56 @@ async function rowsOfLog(): Promise<string[][]> {
 }
 
 /**
- * Deploys a pipeline flow in a fresh Node-RED (its own user directory, so its store starts empty) as the
- * editor does, and waits until the simulated chats got replies and rows of the message types `rowTypes`.
+ * Deploys a pipeline flow, as the editor does, in `instances` fresh Node-REDs (each its own user directory,
+ * so an embedded store starts empty), and waits until the simulated chats got replies and there are rows
+ * of the message types `rowTypes`.
  */
-async function runPipeline(nodes: FlowNode[], rowTypes: string[]): Promise<{ replies: string[]; rows: string[][]; problems: string[] }> {
+async function runPipeline(
+  nodes: FlowNode[],
+  rowTypes: string[],
+  instances = 1,
+): Promise<{
+  replies: string[];
+  repliesPerInstance: number[];
+  rows: string[][];
+  problems: string[];
+  statusTexts: (instance: number, nodeId: string) => string[];
+}> {
   const dir = mkdtempSync(join(tmpdir(), "wa-pipeline-"));
-  const userDir = join(dir, "userdir");
-  linkedUserDir(userDir, pkg.name);
-  writeFileSync(join(userDir, "flows.json"), "[]");
-  const runtime = await startNodeRed(userDir);
-  const comms = listenToComms(runtime.url);
+  const runtimes: RunningNodeRed[] = [];
+  const listeners: ReturnType<typeof listenToComms>[] = [];
   try {
-    await comms.opened;
+    for (let i = 0; i < instances; i += 1) {
+      const userDir = join(dir, `userdir-${i}`);
+      linkedUserDir(userDir, pkg.name);
+      writeFileSync(join(userDir, "flows.json"), "[]");
+      runtimes.push(await startNodeRed(userDir));
+    }
+    const logStarts = runtimes.map((runtime) => runtime.logs.length);
     const tab = { id: "pipeline-tab-0001", type: "tab", label: "five-stage pipeline" };
     const flows = [tab, ...nodes.map((node) => (CONFIG_TYPES.includes(node.type) ? node : { ...node, z: tab.id }))];
-    const logStart = runtime.logs.length;
-    const deploy = await fetch(`${runtime.url}/flows`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
-      body: JSON.stringify({ flows }),
-    });
-    assert.equal(deploy.status, 200, await deploy.text());
+    for (const runtime of runtimes) {
+      const comms = listenToComms(runtime.url);
+      listeners.push(comms);
+      await comms.opened;
+      const deploy = await fetch(`${runtime.url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Node-RED-Deployment-Type": "full", "Node-RED-API-Version": "v2" },
+        body: JSON.stringify({ flows }),
+      });
+      assert.equal(deploy.status, 200, await deploy.text());
+    }
     const debugName = new Map(nodes.filter((node) => node.type === "debug").map((node) => [node.id, node.name ?? ""]));
-    const shown = (name: string) =>
+    const shownBy = (comms: (typeof listeners)[number], name: string) =>
       comms.messages
         .filter((message) => message.topic === "debug" && debugName.get(String(message.data.id)) === name)
         .map((message) => String((message.data as { msg?: unknown }).msg));
-    await waitFor(() => shown("replies sent").length + shown("short answers").length >= 4, 120_000, "four replies sent").catch(
-      (error: Error) => {
-        throw new Error(`${error.message}; log:\n${runtime.logs.slice(logStart).slice(-30).join("\n")}`);
-      },
-    );
+    const shown = (name: string) => listeners.flatMap((comms) => shownBy(comms, name));
+    await waitFor(() => shown("replies sent").length >= 4, 120_000, "four replies sent").catch((error: Error) => {
+      throw new Error(
+        `${error.message}; log:\n${runtimes.flatMap((runtime, i) => runtime.logs.slice(logStarts[i]).slice(-20)).join("\n")}`,
+      );
+    });
     // Rows are written in batches after the reply: wait for one of each message type asked for.
     let rows: string[][] = [];
     await waitFor(
@@ -77,12 +99,22 @@ async function runPipeline(nodes: FlowNode[], rowTypes: string[]): Promise<{ rep
     ).catch((error: Error) => {
       throw new Error(`${error.message}; rows:\n${rows.map((row) => row.join(" | ")).join("\n")}`);
     });
-    const problems = runtime.logs.slice(logStart).filter((line) => /\[(error|warn)\]/.test(line));
+    const problems = runtimes.flatMap((runtime, i) => runtime.logs.slice(logStarts[i]).filter((line) => /\[(error|warn)\]/.test(line)));
     assert.deepEqual(shown("failures given up"), []);
-    return { replies: shown("replies sent"), rows, problems };
+    return {
+      replies: shown("replies sent"),
+      repliesPerInstance: listeners.map((comms) => shownBy(comms, "replies sent").length),
+      rows,
+      problems,
+      statusTexts: (instance, nodeId) =>
+        listeners[instance].messages
+          .filter((message) => message.topic === `status/${nodeId}`)
+          .map((message) => String((message.data as { text?: unknown }).text ?? "")),
+    };
   } finally {
-    comms.close();
-    await runtime.stop();
+    for (const comms of listeners) comms.close();
+    // The first instance holds the demo Sheets server the others use: it stops last.
+    for (const runtime of [...runtimes].reverse()) await runtime.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -173,5 +205,47 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
     );
     assert.match(replies.join("\n"), /I read your photo|I heard/, "stage 3 still reads the media");
     assert.deepEqual(problems, []);
+  });
+});
+
+describe("the five-stage pipeline on Redis, two Node-RED instances side by side", function () {
+  this.timeout(300_000);
+  const prefix = `wapipe-pipeline-test-${process.pid}-${Date.now().toString(36)}:`;
+
+  before(async function () {
+    requirePrerequisite(this, await redisReachable(), `no Redis reachable at ${REDIS_URL}`);
+  });
+  after(async () => {
+    if (!(await redisReachable())) return;
+    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
+    for (const key of await store.keys("")) await store.delete(key);
+    await store.close();
+  });
+
+  it("shares the store, the dedupe and the demo Sheets server: each message answered and written once across both", async () => {
+    const nodes = (JSON.parse(readFileSync(join(repoRoot, "examples", "five-stage-pipeline-redis.json"), "utf8")) as FlowNode[]).map(
+      (node) => (node.type === "wa-store" ? { ...node, url: REDIS_URL, keyPrefix: prefix } : node),
+    );
+    assert.ok(nodes.some((node) => node.type === "wa-store" && (node as { backend?: string }).backend === "redis"));
+    const { rows, repliesPerInstance, problems, statusTexts } = await runPipeline(nodes, ["image", "ptt", "chat"], 2);
+    // Both instances play the same simulated script: the second one's copies are the first one's duplicates.
+    const dedupe = nodes.find((node) => node.type === "wa-dedupe")!;
+    assert.ok(
+      statusTexts(1, dedupe.id).some((text) => /[1-9]\d* duplicates/.test(text)),
+      `the second instance's dedupe saw the first one's messages: ${statusTexts(1, dedupe.id).join(" / ")}`,
+    );
+    // A row is written after its reply went out, so there are never more rows than replies.
+    assert.ok(
+      repliesPerInstance.reduce((a, b) => a + b, 0) >= new Set(rows.map((row) => row[0])).size,
+      "every message written was answered, on one instance or the other",
+    );
+    const ids = rows.map((row) => String(row[0]));
+    assert.equal(new Set(ids).size, ids.length, `each message a row once:\n${rows.map((row) => row.join(" | ")).join("\n")}`);
+    assert.deepEqual(problems, [], "no error or warning in either log");
+    const store = new RedisStore({ url: REDIS_URL, keyPrefix: prefix });
+    const keys = await store.keys("");
+    await store.close();
+    assert.ok(keys.length > 0, "the pipeline's state is in Redis");
+    console.log(`      replies per instance: ${repliesPerInstance.join(" and ")}; ${rows.length} rows; ${keys.length} keys in Redis`);
   });
 });
