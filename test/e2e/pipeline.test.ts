@@ -185,6 +185,22 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
     for (const reply of replies.slice(0, 6)) console.log(`        ${reply.slice(0, 140)}`);
   });
 
+  it("text-pipeline, the fast path without media (stages 1, 2, 4, 5), answers the demo chats and writes each message once", async () => {
+    const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", "text-pipeline.json"), "utf8")) as FlowNode[];
+    assert.deepEqual(
+      nodes.filter((node) => ["wa-ocr", "wa-transcribe", "wa-document", "wa-gallery"].includes(node.type)),
+      [],
+    );
+    const { replies, rows, problems } = await runPipeline(nodes, ["chat"]);
+    assert.equal(new Set(rows.map((row) => row[0])).size, rows.length, "each message a row once");
+    assert.ok(
+      rows.some((row) => row[3] !== ""),
+      "rows carry the intent",
+    );
+    assert.ok(replies.length >= 4);
+    assert.deepEqual(problems, []);
+  });
+
   it("still answers every chat with the media stage's group deleted and degrade's full output wired to stage 2", async () => {
     const nodes = withoutStage(pipeline(), "3 · Media intelligence", { "full: media": "understand" });
     const { replies, rows, problems } = await runPipeline(nodes, ["image", "ptt", "chat"]);
