@@ -842,4 +842,67 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-dialog-cancel").click();
     await writers.waitFor({ state: "detached" });
   });
+
+  it("imports the five-stage pipeline from Import › Examples into a new flow, deploys it, and its replies reach the debug sidebar", async () => {
+    const comms = listenToComms(runtime.url);
+    await comms.opened;
+    try {
+      await page.evaluate(() =>
+        (window as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke("core:show-examples-import-dialog"),
+      );
+      const examples = page.locator("#red-ui-clipboard-dialog-import-tab-examples");
+      await examples.waitFor({ state: "visible" });
+      await examples.locator(".red-ui-treeList-label", { hasText: "@wapipe/node-red-whatsapp-pipeline" }).first().click();
+      await examples
+        .locator(".red-ui-treeList-label", { hasText: /^five-stage-pipeline$/ })
+        .first()
+        .click();
+      await page.locator("#red-ui-clipboard-dialog-import-opt-new").click();
+      await page.locator("#red-ui-clipboard-dialog-ok").click();
+      await page.locator("#red-ui-clipboard-dialog-ok").waitFor({ state: "hidden" });
+      // Five groups on the new tab, named by stage.
+      await page.waitForFunction(() => document.querySelectorAll("g.red-ui-flow-group").length >= 5);
+      // Imported nodes follow the mouse until a click puts them down, as a person does; then Deploy lights up.
+      const chart = await page.locator("#red-ui-workspace-chart").boundingBox();
+      assert.ok(chart);
+      await page.mouse.move(chart.x + chart.width / 2, chart.y + chart.height / 2);
+      await page.mouse.click(chart.x + chart.width / 2, chart.y + chart.height / 2);
+      await page.waitForSelector("#red-ui-header-button-deploy:not(.disabled)");
+      await page.locator("#red-ui-header-button-deploy").click();
+      await waitForRuntime(
+        async () => (await getJson<{ type: string }[]>(`${runtime.url}/flows`)).filter((n) => n.type === "group").length >= 5,
+      );
+      // Replies reach the debug sidebar: the pipeline answered through all its stages.
+      await page.locator("#red-ui-tab-debug-link-button").click();
+      await page
+        .locator(".red-ui-debug-msg", { hasText: "replies sent" })
+        .first()
+        .waitFor({ state: "visible", timeout: 120_000 })
+        .catch(async (error: Error) => {
+          await page.screenshot({ path: join(outputDir, "editor-five-stage-pipeline-failed.png") });
+          throw error;
+        });
+      await page.screenshot({ path: join(outputDir, "editor-five-stage-pipeline.png") });
+      const flows = await getJson<{ type: string; name?: string }[]>(`${runtime.url}/flows`);
+      assert.equal(flows.filter((node) => node.type === "group").length >= 5, true, "the five stage groups were deployed");
+    } finally {
+      comms.close();
+      // The pipeline's tab is closed and deployed away, so later tests do not share the machine with it.
+      await page.evaluate(() => {
+        const RED = (
+          window as unknown as {
+            RED: { workspaces: { active(): string; delete(id: string): void }; nodes: { dirty(d: boolean): void } };
+          }
+        ).RED;
+        RED.workspaces.delete(RED.workspaces.active());
+        RED.nodes.dirty(true);
+      });
+      await page.locator("#red-ui-header-button-deploy").click();
+      await page
+        .locator(".red-ui-notification", { hasText: /deployed|confirm/i })
+        .first()
+        .waitFor({ timeout: 10_000 })
+        .catch(() => undefined);
+    }
+  });
 });
