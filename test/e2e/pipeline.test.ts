@@ -172,7 +172,7 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
   });
 
   it("answers the simulated chats through all five stages: the photo read, the voice note heard, every message a row once", async () => {
-    const { replies, rows, problems } = await runPipeline(pipeline(), ["image", "ptt", "chat"]);
+    const { replies, rows, problems } = await runPipeline(pipeline(), ["image", "ptt", "document", "chat"]);
     const ids = rows.map((row) => String(row[0]));
     assert.equal(new Set(ids).size, ids.length, "each message a row once");
     assert.match(replies.join("\n"), /I read your photo|I heard/, "a reply says what stage 3 read");
