@@ -14,7 +14,6 @@ import type { SettingField, SettingsSchema } from "../core/settings/schema";
 // inputs of the rows above, its label after it), credential (the field is one of the
 // node's credentials, kept by Node-RED's credentials API and not in the schema: a text input).
 
-const MACRO = /<wa-row\b([^>]*)><\/wa-row>/g;
 const ATTRIBUTE = /([a-z-]+)="([^"]*)"/g;
 const KNOWN = new Set([
   "field",
@@ -129,16 +128,17 @@ function expandOne(text: string, context: FormRowContext): string {
   return lines.join("\n");
 }
 
-/** The template with every `<wa-row>` made into a form row; the row keeps the macro's indentation. */
+/**
+ * The template with every `<wa-row>` made into a form row; the row keeps the macro's indentation. A macro
+ * stands on a line of its own (one not at a line's start is left as it is, and the form test catches it).
+ */
 export function expandFormRows(html: string, context: FormRowContext): string {
-  return html
-    .replace(/^([ \t]*)<wa-row\b([^>]*)><\/wa-row>/gm, (_all, indent: string, text: string) =>
-      expandOne(text, context)
-        .split("\n")
-        .map((line) => indent + line)
-        .join("\n"),
-    )
-    .replace(MACRO, (_all, text: string) => expandOne(text, context));
+  return html.replace(/^([ \t]*)<wa-row\b([^>]*)><\/wa-row>/gm, (_all, indent: string, text: string) =>
+    expandOne(text, context)
+      .split("\n")
+      .map((line) => indent + line)
+      .join("\n"),
+  );
 }
 
 /** The fields a template's rows (written out or made from macros) give an input of the form. */

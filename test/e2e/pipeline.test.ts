@@ -25,10 +25,22 @@ interface FlowNode {
 
 const pipeline = () => JSON.parse(readFileSync(join(repoRoot, "examples", "five-stage-pipeline.json"), "utf8")) as FlowNode[];
 
-/** The demo Sheets server's Log sheet, read as any client would: with a service account it trusts. */
-async function rowsOfLog(): Promise<string[][]> {
-  const key = await (await fetch("http://127.0.0.1:8085/emulator/key")).text();
-  const tokens = new ServiceAccountTokens(readServiceAccountKey(key), systemClock);
+/**
+ * A reader of the demo Sheets server's Log sheet, as any client reads it: with a service account the
+ * server trusts, asked for once (each key is a new RSA pair for the server to make).
+ */
+function logReader(): () => Promise<string[][]> {
+  let tokens: ServiceAccountTokens | undefined;
+  return async () => {
+    tokens ??= new ServiceAccountTokens(
+      readServiceAccountKey(await (await fetch("http://127.0.0.1:8085/emulator/key")).text()),
+      systemClock,
+    );
+    return rowsOfLog(tokens);
+  };
+}
+
+async function rowsOfLog(tokens: ServiceAccountTokens): Promise<string[][]> {
   const answer = await fetch(`http://127.0.0.1:8085/v4/spreadsheets/demo-spreadsheet-0001/values/${encodeURIComponent("Log!A:E")}`, {
     headers: { Authorization: await tokens.header() },
   });
@@ -89,9 +101,10 @@ async function runPipeline(
     });
     // Rows are written in batches after the reply: wait for one of each message type asked for.
     let rows: string[][] = [];
+    const readLog = logReader();
     await waitFor(
       async () => {
-        rows = await rowsOfLog();
+        rows = await readLog();
         return rowTypes.every((type) => rows.some((row) => row[2] === type));
       },
       120_000,
