@@ -141,6 +141,11 @@ export interface WaSheets {
   write?: { range: string; key: string; written: true; mode?: "upsert"; foundAfterLostAnswer?: true };
 }
 
+/** Written by the pipeline's nodes while their stage is switched off: what passed the message by untouched. */
+export interface WaPipelineMarks {
+  skipped?: { stage: string; nodeId: string; nodeType: string }[];
+}
+
 export interface WaEnvelope {
   message: WaMessage;
   session?: WaSession;
@@ -149,6 +154,7 @@ export interface WaEnvelope {
   resilience?: WaResilience;
   sheets?: WaSheets;
   sent?: SentReceipt;
+  pipeline?: WaPipelineMarks;
   trace: TraceSpan[];
 }
 
@@ -157,6 +163,7 @@ export interface EnvelopeParts {
   nlu: WaNlu;
   resilience: WaResilience;
   sheets: WaSheets;
+  pipeline: WaPipelineMarks;
 }
 
 /**

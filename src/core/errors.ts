@@ -78,6 +78,7 @@ export type WaErrorCode =
   | "sheets.notFound"
   | "node.stopped"
   | "input.unknown"
+  | "pipeline.unknownStage"
   /** Anything that is not one of the pack's own errors (a library's, a bug): the original text as the reason. */
   | "internal.unexpected";
 

@@ -12,6 +12,7 @@ import {
   failMessage,
   nodeTexts,
   onClose,
+  joinPipeline,
   onInput,
   readMessageKey,
   readSettings,
@@ -116,6 +117,7 @@ export default function register(RED: NodeAPI): void {
       return read;
     });
     if (!settings) return;
+    joinPipeline(RED, node, status);
     const client = findClient(RED, config.client);
     const durable = typeof config.store === "string" && config.store !== "";
     let handle: StoreHandle | undefined;

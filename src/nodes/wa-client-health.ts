@@ -3,7 +3,7 @@ import { ClientHealthMonitor, ClientHealthSnapshot, HealthLevel } from "../core/
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { clientHealthSchema } from "./schemas/wa-client-health";
 import { findClient } from "./kit/client-ref";
-import { onClose, onInput, startNode } from "./kit/node-kit";
+import { onClose, onInput, startNode, reportGauges } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 type HealthDef = NodeDef & FlowConfigOf<typeof clientHealthSchema>;
@@ -49,6 +49,12 @@ export default function register(RED: NodeAPI): void {
       );
     };
     readings.set(node.id, () => monitor.snapshot());
+    reportGauges(node, () => {
+      const snapshot = monitor.snapshot();
+      return {
+        states: { connection: client?.transport ? snapshot.state : "not configured", health: client?.transport ? snapshot.level : "down" },
+      };
+    });
 
     const transport = client?.transport;
     if (transport) {

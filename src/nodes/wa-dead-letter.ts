@@ -7,7 +7,8 @@ import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./kit/message-codec";
-import { describeError, onClose, onInput, toNodeError } from "./kit/node-kit";
+import { describeError, onClose, onInput, reportGauges, toNodeError } from "./kit/node-kit";
+import { pipelineControl } from "./kit/pipeline-control";
 import { AdminRequest, AdminResponse, adminRoutes, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { memoryStoreNote, startStoredNode } from "./kit/store-provider";
 
@@ -84,6 +85,13 @@ export default function register(RED: NodeAPI): void {
         true,
       );
     };
+    reportGauges(node, () => ({
+      numbers: {
+        deadLetters: metrics.depth,
+        deadLettersExhausted: metrics.exhausted,
+        deadLetterOldestAgeSeconds: Math.round(metrics.oldestAgeMs / 1000),
+      },
+    }));
     const refreshMetrics = async () => {
       metrics = await dlq.metrics();
       showStatus();
@@ -190,6 +198,7 @@ export default function register(RED: NodeAPI): void {
         ...(source ? { source } : {}),
         ...(typeof chatId === "string" ? { chatId: chatId.slice(0, 256) } : {}),
       });
+      if (typeof carried.deadLetter?.id !== "string") pipelineControl.completions.fail();
       if (entry.state === "exhausted") report(send, "exhausted", summarise(entry));
       await refreshMetrics();
     };

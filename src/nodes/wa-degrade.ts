@@ -1,4 +1,7 @@
 import { writeEnvelopePart } from "../core/envelope";
+import { WaError } from "../core/errors";
+import { parseStage } from "../core/pipeline/stages";
+import { STAGE_SWITCH_TOPIC, pipelineControl } from "./kit/pipeline-control";
 import { TimerHandle } from "../core/clock";
 import {
   DEFAULT_DEGRADATION,
@@ -9,7 +12,7 @@ import {
 } from "../core/resilience/degradation";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { degradeSchema } from "./schemas/wa-degrade";
-import { onClose, onInput, startNode, traceMessage } from "./kit/node-kit";
+import { onClose, onInput, startNode, traceMessage, reportGauges } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { lastHealthScore, queueDepth } from "./kit/signals";
 import type { WaSheetsNode } from "./kit/contracts";
@@ -80,9 +83,21 @@ export default function register(RED: NodeAPI): void {
     const timer: TimerHandle = clock.setInterval(() => evaluate((msgs) => node.send(msgs)), 5000);
     showStatus();
 
+    reportGauges(node, () => ({ states: { mode: policy.mode } }));
+
     onInput(RED, node, status, (msg, send, done) => {
       const start = clock.now();
       const payload = msg.payload as Record<string, unknown> | undefined;
+      if (msg.topic === STAGE_SWITCH_TOPIC) {
+        const enabled = payload?.enabled;
+        const stage = parseStage(payload?.stage);
+        if (typeof enabled !== "boolean") {
+          throw new WaError("input.unknown", "A wa-stage message needs payload.enabled, true or false", {
+            reason: "a wa-stage message needs payload.enabled, true or false",
+          });
+        }
+        return pipelineControl.setStage(stage, enabled, `message to ${node.name || node.id}`).then(() => done());
+      }
       // Readings update the inputs and go no further.
       if (msg.topic === "wa-health-score" && payload && typeof payload.score === "number") {
         heard.healthScore = payload.score;

@@ -5,7 +5,18 @@ import { WaError } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
 import { handleAcks } from "./kit/ack-handler";
 import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
-import { attachError, disableNode, failMessage, onClose, onInput, reportError, toNodeError, traceMessage, userDirOf } from "./kit/node-kit";
+import {
+  attachError,
+  disableNode,
+  failMessage,
+  onClose,
+  onInput,
+  reportError,
+  toNodeError,
+  traceMessage,
+  userDirOf,
+  reportGauges,
+} from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { chatQueueRegistry } from "./kit/signals";
@@ -126,6 +137,10 @@ export default function register(RED: NodeAPI): void {
         };
       }, force);
     showCounts(true);
+    reportGauges(node, () => {
+      const counts = runtime.counts();
+      return { numbers: { queueWaiting: counts.waiting, queueInFlight: counts.inFlight, queueRefused: counts.refused } };
+    });
 
     const deliverWith = (send: SendFunction, accepted: number): QueueCallbacks => ({
       deliver: (msg, delivery) => {

@@ -2,7 +2,8 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
-import { attachError, failMessage, onClose, onInput, reportError, traceMessage, translate } from "./kit/node-kit";
+import { attachError, failMessage, onClose, onInput, reportError, traceMessage, translate, reportGauges } from "./kit/node-kit";
+import { wasSkippedBy } from "./kit/pipeline-control";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { SharedRegistry } from "./kit/shared";
@@ -63,6 +64,9 @@ export default function register(RED: NodeAPI): void {
     );
     let timedOut = 0;
     let released = 0;
+    if (settings.mode === "acquire") {
+      reportGauges(node, () => ({ numbers: { locksHeld: manager.heldCount(), lockWaiters: manager.waitingCount() } }));
+    }
 
     const showCounts = (force = false) =>
       status.set(() => {
@@ -102,6 +106,12 @@ export default function register(RED: NodeAPI): void {
       const start = clock.now();
       if (settings.mode === "release") {
         const grant = (msg as { wa?: { session?: { lock?: unknown } } }).wa?.session?.lock;
+        if (!isGrant(grant) && wasSkippedBy(msg, "session")) {
+          // Its acquiring node was switched off: there is nothing to release.
+          send(msg);
+          done();
+          return;
+        }
         if (!isGrant(grant)) {
           throw new WaError(
             "lock.grantMissing",

@@ -12,6 +12,7 @@ import { describeError, onClose, userDirOf } from "./kit/node-kit";
 import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { resolveUserPath } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
+import { pipelineControl } from "./kit/pipeline-control";
 import type { StoreBackend, StoreCredentials, WaStoreNode } from "./kit/contracts";
 
 type StoreDef = NodeDef & FlowConfigOf<typeof storeSchema>;
@@ -50,6 +51,8 @@ export default function register(RED: NodeAPI): void {
       const opened = openStore(RED, config, node.credentials ?? {});
       node.store = opened.store;
       node.backend = opened.backend;
+      // The stage switches are kept in every store, so they survive a restart and reach other instances.
+      pipelineControl.addStore(node.id, opened.store);
       const store = opened.store;
       if (store instanceof SqliteStore) {
         purgeTimer = clock.setInterval(() => {
@@ -69,6 +72,7 @@ export default function register(RED: NodeAPI): void {
 
     onClose(RED, node, () => {
       clock.clearInterval(purgeTimer);
+      pipelineControl.removeStore(node.id);
       const store = node.store;
       node.store = undefined;
       return store?.close();

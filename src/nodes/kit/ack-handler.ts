@@ -1,6 +1,8 @@
 import { Clock } from "../../core/clock";
 import { WaError } from "../../core/errors";
+import { envelopeOf } from "../../core/envelope";
 import { ChatQueueRuntime } from "./chat-queues";
+import { pipelineControl, wasSkippedBy } from "./pipeline-control";
 import { StatusReporter, failMessage, traceMessage, translate } from "./node-kit";
 import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 
@@ -9,6 +11,12 @@ export interface AckedDelivery {
   chatId: string;
   queueName?: string;
   store?: string;
+}
+
+/** Time from the message's receipt (set by wa-in) to now, when the message says when it was received. */
+function endToEndMs(msg: NodeMessage, clock: Clock): number | undefined {
+  const receivedAt = envelopeOf(msg)?.message?.receivedAt;
+  return typeof receivedAt === "number" && Number.isFinite(receivedAt) ? clock.now() - receivedAt : undefined;
 }
 
 /**
@@ -30,7 +38,14 @@ export function handleAcks(
     const start = clock.now();
     const session = (msg as { wa?: { session?: Record<string, unknown> } }).wa?.session;
     const delivery = session?.[options.sessionKey] as Partial<AckedDelivery> | undefined;
-    if (!delivery || typeof delivery.deliveryId !== "string" || typeof delivery.chatId !== "string") {
+    const missing = !delivery || typeof delivery.deliveryId !== "string" || typeof delivery.chatId !== "string";
+    if (missing && wasSkippedBy(msg, options.sessionKey === "queue" ? "session" : "performance")) {
+      // Its queue or parallelizer was switched off: there is no delivery to acknowledge.
+      send(msg);
+      done();
+      return;
+    }
+    if (missing) {
       failMessage(
         RED,
         status,
@@ -47,8 +62,10 @@ export function handleAcks(
     const runtime = options.findRuntime(delivery as AckedDelivery);
     (runtime ? runtime.ack(chatId, deliveryId) : Promise.resolve(false))
       .then((wasInFlight) => {
-        if (wasInFlight) acked += 1;
-        else
+        if (wasInFlight) {
+          acked += 1;
+          if (options.sessionKey === "queue") pipelineControl.completions.complete(endToEndMs(msg, clock));
+        } else
           node.warn(
             translate(
               RED,

@@ -3,6 +3,8 @@ import { addTraceSpan } from "../../core/envelope";
 import { isWaError } from "../../core/errors";
 import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from "./red";
 import { runtimeWorld } from "./world";
+import { STAGE_SWITCH_TOPIC, markSkipped, pipelineControl, registerPipelineEndpoints } from "./pipeline-control";
+import type { NodeGauges } from "../../core/pipeline/pipeline-metrics";
 
 /**
  * A runtime string from the pack's shared catalogue (`<key>` under the wa-client set), or
@@ -65,13 +67,54 @@ export function onInput(
   handler: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void | Promise<void>,
 ): void {
   node.on("input", (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+    const member = pipelineControl.member(node.id);
+    if (
+      member?.stage !== undefined &&
+      !member.runsWhileOff &&
+      msg.topic !== STAGE_SWITCH_TOPIC &&
+      !pipelineControl.switches.isEnabled(member.stage)
+    ) {
+      member.meter.passedBy();
+      markSkipped(msg, { stage: member.stage, nodeId: node.id, nodeType: node.type });
+      send(msg);
+      done();
+      return;
+    }
+    const clock = runtimeWorld().clock;
+    const startedAt = clock.now();
+    member?.meter.started();
+    let finished = false;
+    const finish: DoneFunction = (error) => {
+      if (!finished) {
+        finished = true;
+        member?.meter.finished(clock.now() - startedAt, error !== undefined);
+      }
+      done(error);
+    };
     try {
-      const result = handler(msg, send, done);
-      if (result instanceof Promise) result.catch((error: unknown) => failMessage(RED, status, done, error));
+      const result = handler(msg, send, finish);
+      if (result instanceof Promise) result.catch((error: unknown) => failMessage(RED, status, finish, error));
     } catch (error) {
-      failMessage(RED, status, done, error);
+      failMessage(RED, status, finish, error);
     }
   });
+}
+
+/**
+ * Makes a node a member of the pipeline: its stage's switch gates its input (see onInput), its counts and
+ * `gauges` go into the pipeline's figures, and it leaves when it closes. `mode` tells the halves that run
+ * while their stage is off (a lock's release, a queue's ack).
+ */
+export function joinPipeline(RED: NodeAPI, node: Node, status: StatusReporter, mode?: unknown): void {
+  registerPipelineEndpoints(RED);
+  pipelineControl.join(RED, node, status, mode);
+  node.on("close", () => pipelineControl.leave(node.id));
+}
+
+/** Adds what a node reports beyond its counts (queue depth, breaker state) to the pipeline's figures. */
+export function reportGauges(node: Node, gauges: () => NodeGauges): void {
+  const member = pipelineControl.member(node.id);
+  if (member) member.gauges = gauges;
 }
 
 /**
@@ -126,7 +169,9 @@ export function startNode<N extends Node, T>(RED: NodeAPI, node: N, config: Node
   const clock = runtimeWorld().clock;
   const status = new StatusReporter(node, clock);
   const settings = readSettings(RED, node, status, read);
-  return settings === undefined ? undefined : { node, clock, status, settings, text: nodeTexts(RED, node.type) };
+  if (settings === undefined) return undefined;
+  joinPipeline(RED, node, status, (config as NodeDef & { mode?: unknown }).mode);
+  return { node, clock, status, settings, text: nodeTexts(RED, node.type) };
 }
 
 /** Reads a node's settings, or disables the node with the reason and returns undefined. */
@@ -175,6 +220,9 @@ export class StatusReporter {
   private timer: TimerHandle | undefined;
   private lastShown = Number.NEGATIVE_INFINITY;
   private lastText = "";
+  /** While set (a switched-off stage), this status stays shown and updates wait behind it. */
+  private held: NodeStatus | undefined;
+  private latest: StatusSource | undefined;
 
   constructor(
     private readonly node: Node,
@@ -183,6 +231,10 @@ export class StatusReporter {
   ) {}
 
   set(status: StatusSource, force = false): void {
+    if (this.held) {
+      this.latest = status;
+      return;
+    }
     const now = this.clock.now();
     if (force || now - this.lastShown >= this.intervalMs) {
       this.show(status, now);
@@ -205,9 +257,28 @@ export class StatusReporter {
     this.set(() => ({ fill: "green", shape: "dot", text: text() }), force);
   }
 
+  /** Shows `status` and keeps it shown, whatever the node reports, until `release`. */
+  hold(status: NodeStatus): void {
+    this.close();
+    this.held = status;
+    this.lastText = JSON.stringify(status);
+    this.node.status(status);
+  }
+
+  /** Ends a `hold`: the node's latest own status is shown again. */
+  release(): void {
+    if (!this.held) return;
+    this.held = undefined;
+    this.lastText = "";
+    const latest = this.latest;
+    if (latest) this.show(latest, this.clock.now());
+    else this.node.status({});
+  }
+
   clear(): void {
     this.close();
-    this.node.status({});
+    this.latest = undefined;
+    if (!this.held) this.node.status({});
   }
 
   close(): void {
@@ -218,6 +289,7 @@ export class StatusReporter {
 
   private show(source: StatusSource, now: number): void {
     this.pending = undefined;
+    this.latest = source;
     this.lastShown = now;
     const status = typeof source === "function" ? source() : source;
     const key = JSON.stringify(status);

@@ -1,0 +1,227 @@
+import { hostname } from "node:os";
+import { Clock, TimerHandle } from "../../core/clock";
+import { envelopeOf, writeEnvelopePart } from "../../core/envelope";
+import {
+  CompletionMeter,
+  MeteredNode,
+  NodeGauges,
+  NodeMeter,
+  PipelineFigures,
+  PipelineSnapshot,
+  pipelinePrometheusText,
+} from "../../core/pipeline/pipeline-metrics";
+import { StageSwitch, StageSwitches } from "../../core/pipeline/stage-switches";
+import { PIPELINE_STAGES, StageId, parseStage, runsWhileStageOff, stageOfNodeType } from "../../core/pipeline/stages";
+import { Store } from "../../core/store/store";
+import { StatusReporter, describeError, translate } from "./node-kit";
+import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeMessage, adminRoutes } from "./red";
+import { runtimeWorld } from "./world";
+
+/** The editor topic the state goes out on, and how often (the sidebar's figures move with it). */
+export const PIPELINE_COMMS_TOPIC = "wa-pipeline/state";
+const PUBLISH_EVERY_MS = 1_000;
+/** A message with this topic sets a stage's switch (wa-degrade acts on it); it is never passed by a switched-off node. */
+export const STAGE_SWITCH_TOPIC = "wa-stage";
+
+/** The runtime's clock as it is now (tests swap in a fake one before a deploy). */
+const worldClock: Clock = {
+  now: () => runtimeWorld().clock.now(),
+  setTimeout: (callback, delayMs) => runtimeWorld().clock.setTimeout(callback, delayMs),
+  clearTimeout: (handle) => runtimeWorld().clock.clearTimeout(handle),
+  setInterval: (callback, periodMs) => runtimeWorld().clock.setInterval(callback, periodMs),
+  clearInterval: (handle) => runtimeWorld().clock.clearInterval(handle),
+};
+
+interface Member extends MeteredNode {
+  status: StatusReporter;
+  stopListening: () => void;
+}
+
+/** A stage's number and title for texts ("stage 2 (Conversation intelligence)"). */
+function stageInfo(stage: StageId): { number: number; title: string } {
+  const found = PIPELINE_STAGES.find((entry) => entry.id === stage)!;
+  return { number: found.number, title: found.title };
+}
+
+/**
+ * What the pipeline's nodes of one Node-RED share without wires: the stage switches, every node's
+ * meter, the message completions, and the stores the switches are kept in. It publishes the pipeline's
+ * state to the editor every second while any pipeline node runs.
+ */
+class PipelineControl {
+  private readonly members = new Map<string, Member>();
+  private readonly stores = new Map<string, Store>();
+  readonly completions = new CompletionMeter();
+  readonly switches: StageSwitches;
+  private readonly figures = new PipelineFigures(worldClock, `${hostname()}:${process.pid}`);
+  private publishTimer: TimerHandle | undefined;
+  private red: NodeAPI | undefined;
+  private lastStoreWarning = "";
+
+  constructor() {
+    this.switches = new StageSwitches(
+      worldClock,
+      () => [...this.stores.values()],
+      (error) => this.warnOnce(error),
+    );
+  }
+
+  join(RED: NodeAPI, node: Node, status: StatusReporter, mode: unknown, gauges?: () => NodeGauges): Member {
+    this.red = RED;
+    const stage = stageOfNodeType(node.type);
+    const member: Member = {
+      id: node.id,
+      type: node.type,
+      name: node.name ?? "",
+      flow: (node as Node & { z?: string }).z ?? "",
+      stage,
+      runsWhileOff: stage === undefined || runsWhileStageOff(node.type, mode),
+      meter: new NodeMeter(),
+      gauges,
+      status,
+      stopListening: () => undefined,
+    };
+    if (!member.runsWhileOff && stage !== undefined) {
+      const showSwitch = (enabled: boolean) => {
+        if (enabled) status.release();
+        else status.hold({ fill: "grey", shape: "ring", text: this.offText(stage) });
+      };
+      member.stopListening = this.switches.subscribe((changed, state) => {
+        if (changed === stage) showSwitch(state.enabled);
+      });
+      if (!this.switches.isEnabled(stage)) showSwitch(false);
+    }
+    this.members.set(node.id, member);
+    if (this.members.size === 1) this.start();
+    return member;
+  }
+
+  leave(nodeId: string): void {
+    const member = this.members.get(nodeId);
+    if (!member) return;
+    member.stopListening();
+    this.members.delete(nodeId);
+    if (this.members.size === 0) this.stop();
+  }
+
+  member(nodeId: string): Member | undefined {
+    return this.members.get(nodeId);
+  }
+
+  addStore(id: string, store: Store): void {
+    this.stores.set(id, store);
+    void this.switches.refresh();
+  }
+
+  removeStore(id: string): void {
+    this.stores.delete(id);
+  }
+
+  async setStage(stage: StageId, enabled: boolean, by: string): Promise<StageSwitch> {
+    const record = await this.switches.set(stage, enabled, by);
+    const { number, title } = stageInfo(stage);
+    this.red?.log.info(`[wa-pipeline] stage ${number} (${title}) switched ${enabled ? "on" : "off"} by ${record.by}`);
+    this.publish();
+    return record;
+  }
+
+  snapshot(): PipelineSnapshot {
+    return this.figures.snapshot([...this.members.values()], this.switches.all(), this.completions);
+  }
+
+  private offText(stage: StageId): string {
+    const { number } = stageInfo(stage);
+    return this.red
+      ? translate(this.red, "pipeline.stageOff", `stage ${number} off: passing messages through`, { number })
+      : `stage ${number} off: passing messages through`;
+  }
+
+  private start(): void {
+    this.switches.start();
+    this.publishTimer = worldClock.setInterval(() => this.publish(), PUBLISH_EVERY_MS);
+  }
+
+  private stop(): void {
+    this.switches.stop();
+    worldClock.clearInterval(this.publishTimer);
+    this.publishTimer = undefined;
+  }
+
+  private publish(): void {
+    const comms = (this.red as { comms?: { publish?: (topic: string, data: unknown, retain: boolean) => void } } | undefined)?.comms;
+    if (typeof comms?.publish !== "function") return;
+    comms.publish(PIPELINE_COMMS_TOPIC, this.snapshot(), true);
+  }
+
+  private warnOnce(error: unknown): void {
+    const text = this.red ? describeError(this.red, error) : String(error);
+    if (text === this.lastStoreWarning) return;
+    this.lastStoreWarning = text;
+    this.red?.log.warn(`[wa-pipeline] stage switches could not be read from a store: ${text}`);
+  }
+}
+
+export const pipelineControl = new PipelineControl();
+
+/** What a node passed by (its stage off) adds to the envelope: which stage, which node. */
+export interface SkippedStep {
+  stage: StageId;
+  nodeId: string;
+  nodeType: string;
+}
+
+export function markSkipped(msg: NodeMessage, step: SkippedStep): void {
+  const earlier = envelopeOf(msg)?.pipeline?.skipped;
+  writeEnvelopePart(msg, "pipeline", "skipped", [...(Array.isArray(earlier) ? earlier.slice(-63) : []), step]);
+}
+
+/** Whether a switched-off node of `stage` passed this message by (so its partner has nothing to hand back). */
+export function wasSkippedBy(msg: NodeMessage, stage: StageId): boolean {
+  const skipped = envelopeOf(msg)?.pipeline?.skipped;
+  return Array.isArray(skipped) && skipped.some((step) => step.stage === stage);
+}
+
+interface TextResponse extends AdminResponse {
+  set(field: string, value: string): TextResponse;
+  send(body: string): void;
+}
+
+const registeredApps = new WeakSet<object>();
+
+/**
+ * The pipeline's admin endpoints, once per runtime, behind Node-RED's admin permissions:
+ * GET `wa-pipeline/state` (JSON), GET `wa-pipeline/metrics` (Prometheus text), POST `wa-pipeline/stages/:stage`.
+ */
+export function registerPipelineEndpoints(RED: NodeAPI): void {
+  const app = RED.httpAdmin as unknown as object | undefined;
+  if (!app || registeredApps.has(app)) return;
+  registeredApps.add(app);
+  const { admin, read, write } = adminRoutes(RED, "wa-pipeline");
+  const routes: AdminApp = admin;
+  routes.get("/wa-pipeline/state", read, (_req: AdminRequest, res: AdminResponse) => {
+    res.json(pipelineControl.snapshot());
+  });
+  routes.get("/wa-pipeline/metrics", read, (_req: AdminRequest, res: TextResponse) => {
+    res.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8").send(pipelinePrometheusText(pipelineControl.snapshot()));
+  });
+  routes.post("/wa-pipeline/stages/:stage", write, (req: AdminRequest, res: AdminResponse) => {
+    const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
+    let stage: StageId;
+    try {
+      stage = parseStage(req.params.stage);
+    } catch (error) {
+      res.status(404).json({ error: describeError(RED, error) });
+      return;
+    }
+    if (typeof enabled !== "boolean") {
+      res.status(400).json({ error: 'Send {"enabled": true} or {"enabled": false} as JSON' });
+      return;
+    }
+    const username = (req as AdminRequest & { user?: { username?: unknown } }).user?.username;
+    const by = typeof username === "string" ? `editor user ${username}` : "admin api";
+    pipelineControl
+      .setStage(stage, enabled, by)
+      .then((record) => res.json({ stage, ...record, stages: pipelineControl.switches.all() }))
+      .catch((error: unknown) => res.status(503).json({ error: describeError(RED, error) }));
+  });
+}
