@@ -1,5 +1,6 @@
 import { schemasByType } from "../nodes/schemas";
 import { EditorDefault, editorDefaults } from "./defaults";
+import { installPipelineSidebar } from "./sidebar";
 
 // The pack's shared editor code, bundled into resources/editor.js by the build and loaded by every
 // node's HTML from Node-RED's resources path. Only the little of jQuery and of the editor it uses is declared.
@@ -132,3 +133,4 @@ const WaPipeline = {
 };
 
 (globalThis as unknown as { WaPipeline: typeof WaPipeline }).WaPipeline = WaPipeline;
+installPipelineSidebar();

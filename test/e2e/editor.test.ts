@@ -843,7 +843,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await writers.waitFor({ state: "detached" });
   });
 
-  it("imports the five-stage pipeline from Import › Examples into a new flow, deploys it, and its replies reach the debug sidebar", async () => {
+  it("imports the five-stage pipeline from Import › Examples, deploys it, sees replies and the pipeline sidebar's figures, and turns stage 2 off and on there", async function () {
+    this.timeout(300_000);
     const comms = listenToComms(runtime.url);
     await comms.opened;
     try {
@@ -885,8 +886,61 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       await page.screenshot({ path: join(outputDir, "editor-five-stage-pipeline.png") });
       const flows = await getJson<{ type: string; name?: string }[]>(`${runtime.url}/flows`);
       assert.equal(flows.filter((node) => node.type === "group").length >= 5, true, "the five stage groups were deployed");
+
+      // The WhatsApp pipeline sidebar: the stages' figures move as the demo chats play.
+      // Its tab button may sit in the sidebar's overflow menu: open it by its action, as that menu does.
+      await page.evaluate(() =>
+        (window as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke("wa-pipeline:show-pipeline-tab"),
+      );
+      const intelligence = page.locator('.wa-pipeline-stage[data-stage="intelligence"]');
+      await intelligence.waitFor({ state: "visible" });
+      await page.waitForFunction(
+        () => /[1-9]\d* msgs/.test(document.querySelector('.wa-pipeline-stage[data-stage="intelligence"]')?.textContent ?? ""),
+        undefined,
+        { timeout: 60_000 },
+      );
+      await page.waitForSelector(".wa-pipeline-chart", { timeout: 30_000 });
+      await page.screenshot({ path: join(outputDir, "editor-pipeline-sidebar.png") });
+
+      // Stage 2 off from its switch: the intent node passes messages by without reading them.
+      type Figures = { nodes: { type: string; messages: number; skipped: number }[] };
+      const intentFigures = async () =>
+        (await getJson<Figures>(`${runtime.url}/wa-pipeline/state`)).nodes.find((node) => node.type === "wa-intent")!;
+      await intelligence.locator(".wa-pipeline-switch").click();
+      await page.waitForSelector(
+        '.wa-pipeline-stage[data-stage="intelligence"][data-health="off"] .wa-pipeline-switch[data-enabled="false"]',
+      );
+      const atOff = await intentFigures();
+      await waitForRuntime(async () => (await intentFigures()).skipped >= atOff.skipped + 2, 60_000);
+      const whileOff = await intentFigures();
+      assert.equal(whileOff.messages, atOff.messages, "no message read by the intent node while stage 2 is off");
+      await page.waitForFunction(() =>
+        /passed by while off/.test(document.querySelector('.wa-pipeline-stage[data-stage="intelligence"]')?.textContent ?? ""),
+      );
+      // Unfolded, the stage lists its nodes with what they passed by; a name reveals the node in the flow.
+      await intelligence.locator(".wa-pipeline-details > summary").click();
+      await intelligence
+        .locator(".wa-pipeline-reveal", { hasText: /intent/i })
+        .first()
+        .click();
+      const shownTotals = await page.locator(".wa-pipeline-totals").textContent();
+      await page.waitForFunction((before) => document.querySelector(".wa-pipeline-totals")?.textContent !== before, shownTotals, {
+        timeout: 60_000,
+      });
+      assert.equal(await intelligence.locator(".wa-pipeline-details").getAttribute("open"), "", "stays unfolded across updates");
+      await page.screenshot({ path: join(outputDir, "editor-pipeline-sidebar-stage-2-off.png") });
+
+      // And back on: the intent node reads messages again.
+      await page.locator('.wa-pipeline-stage[data-stage="intelligence"] .wa-pipeline-switch').click();
+      await page.waitForSelector('.wa-pipeline-stage[data-stage="intelligence"] .wa-pipeline-switch[data-enabled="true"]');
+      await waitForRuntime(async () => (await intentFigures()).messages > whileOff.messages, 60_000);
     } finally {
       comms.close();
+      await fetch(`${runtime.url}/wa-pipeline/stages/intelligence`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ enabled: true }),
+      });
       // The pipeline's tab is closed and deployed away, so later tests do not share the machine with it.
       await page.evaluate(() => {
         const RED = (

@@ -54,11 +54,11 @@ export function parseStage(value: unknown): StageId {
   const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim().toLowerCase() : "";
   const found = PIPELINE_STAGES.find((stage) => stage.id === text || String(stage.number) === text || stage.title.toLowerCase() === text);
   if (!found) {
-    throw new WaError(
-      "pipeline.unknownStage",
-      `Unknown pipeline stage ${JSON.stringify(value).slice(0, 60)}: use one of ${STAGE_IDS.join(", ")} or 1 to 5`,
-      { stage: String(value).slice(0, 60), stages: STAGE_IDS.join(", ") },
-    );
+    const named = (JSON.stringify(value) ?? String(value)).slice(0, 60);
+    throw new WaError("pipeline.unknownStage", `Unknown pipeline stage ${named}: use one of ${STAGE_IDS.join(", ")} or 1 to 5`, {
+      stage: named,
+      stages: STAGE_IDS.join(", "),
+    });
   }
   return found.id;
 }

@@ -218,7 +218,15 @@ export function registerPipelineEndpoints(RED: NodeAPI): void {
       return;
     }
     const username = (req as AdminRequest & { user?: { username?: unknown } }).user?.username;
-    const by = typeof username === "string" ? `editor user ${username}` : "admin api";
+    const said = (req.body as { by?: unknown } | undefined)?.by;
+    const source =
+      typeof said === "string" && said.trim() !== ""
+        ? said
+            .replace(/\p{Cc}/gu, "")
+            .trim()
+            .slice(0, 40)
+        : "admin api";
+    const by = typeof username === "string" ? `${source} (${username.slice(0, 40)})` : source;
     pipelineControl
       .setStage(stage, enabled, by)
       .then((record) => res.json({ stage, ...record, stages: pipelineControl.switches.all() }))
