@@ -14,6 +14,9 @@ const ENDPOINTS: { method: "GET" | "POST"; path: string; writes: boolean }[] = [
   { method: "GET", path: "/wa-pipeline/gallery/sec-gallery/chats", writes: false },
   { method: "GET", path: "/wa-pipeline/gallery/sec-gallery/chats/447700900123%40c.us/media", writes: false },
   { method: "POST", path: `/wa-pipeline/gallery/sec-gallery/chats/447700900123%40c.us/media/${"a".repeat(64)}/delete`, writes: true },
+  { method: "GET", path: "/wa-pipeline/state", writes: false },
+  { method: "GET", path: "/wa-pipeline/metrics", writes: false },
+  { method: "POST", path: "/wa-pipeline/stages/intelligence", writes: true },
 ];
 
 describe("security: the pack's admin endpoints with adminAuth on, in a real Node-RED", function () {
@@ -76,7 +79,9 @@ describe("security: the pack's admin endpoints with adminAuth on, in a real Node
     fetch(`${runtime.url}${endpoint.path}`, {
       method: endpoint.method,
       headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-      ...(endpoint.method === "POST" ? { body: JSON.stringify({ chatId: "447700900123@c.us", text: "hi", entry: "all" }) } : {}),
+      ...(endpoint.method === "POST"
+        ? { body: JSON.stringify({ chatId: "447700900123@c.us", text: "hi", entry: "all", enabled: true }) }
+        : {}),
     });
 
   it("refuses every endpoint without a token", async () => {
@@ -97,5 +102,24 @@ describe("security: the pack's admin endpoints with adminAuth on, in a real Node
     const answer = await call(inject, adminToken);
     assert.equal(answer.status, 200, await answer.text());
     assert.equal((await call(inject, `${adminToken.slice(0, -4)}AAAA`)).status, 401);
+  });
+
+  it("lets a read-only user see the pipeline's state and metrics but not switch a stage, and an admin switch it", async () => {
+    const state = await call(
+      ENDPOINTS.find((endpoint) => endpoint.path === "/wa-pipeline/state")!,
+      readerToken,
+    );
+    assert.equal(state.status, 200);
+    assert.ok(((await state.json()) as { nodes: { id: string }[] }).nodes.some((node) => node.id === "sec-dlq"));
+    const metrics = await call(
+      ENDPOINTS.find((endpoint) => endpoint.path === "/wa-pipeline/metrics")!,
+      readerToken,
+    );
+    assert.match(await metrics.text(), /^wa_pipeline_stage_enabled\{[^}]*stage="intelligence"\} 1$/m);
+    const stage = ENDPOINTS.find((endpoint) => endpoint.path === "/wa-pipeline/stages/intelligence")!;
+    assert.equal((await call(stage, readerToken)).status, 401);
+    const switched = await call(stage, adminToken);
+    assert.equal(switched.status, 200);
+    assert.match(((await switched.json()) as { by: string }).by, /\(admin\)$/, "the switch names the user who set it");
   });
 });
