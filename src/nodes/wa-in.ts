@@ -3,7 +3,7 @@ import { waInSchema } from "./schemas/wa-in";
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { onClose, reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
+import { reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 type WaInDef = NodeDef & FlowConfigOf<typeof waInSchema>;
@@ -112,7 +112,8 @@ export default function register(RED: NodeAPI): void {
     }
     showClientState(RED, status, client, counter, true);
 
-    onClose(RED, node, () => {
+    // Intake stops the moment the flows stop (not after the drain): no new message enters a stopping pipeline.
+    node.on("close", () => {
       unsubscribe.forEach((off) => off());
       status.close();
     });

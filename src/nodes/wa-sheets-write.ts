@@ -6,7 +6,7 @@ import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
 import { googleSheetsWriter } from "../core/sheets/google-sheets";
-import { attachError, onClose, onInput, readMessageKey, startNode, toNodeError, traceMessage, reportGauges } from "./kit/node-kit";
+import { attachError, onClose, onInput, readMessageKey, startNode, toNodeError, traceMessage, reportGauges, onDrain } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { sheetsConnection, WaSheetsNode } from "./kit/contracts";
 
@@ -173,6 +173,7 @@ export default function register(RED: NodeAPI): void {
       showStatus();
     });
 
+    onDrain(node, () => batcher.hurry());
     onClose(RED, node, () => {
       unsubscribe();
       status.close();

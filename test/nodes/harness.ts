@@ -32,7 +32,8 @@ export function useNodeHarness(): { clock: () => FakeClock } {
   });
   beforeEach(() => {
     clock = new FakeClock(Date.UTC(2026, 0, 1, 9));
-    restore = replaceRuntimeWorld({ clock });
+    // Flows here stop with work left on purpose: no drain, unless a test asks for one.
+    restore = replaceRuntimeWorld({ clock, drainMs: 0 });
   });
   afterEach(async () => {
     await helper.unload();

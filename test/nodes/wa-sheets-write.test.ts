@@ -4,6 +4,7 @@ import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import sheetsNode from "../../src/nodes/wa-sheets";
 import writeNode from "../../src/nodes/wa-sheets-write";
 import { collect, envelope, getNode, helper, helperNode, inTab, useNodeHarness } from "./harness";
+import { replaceRuntimeWorld } from "../../src/nodes/kit/world";
 
 const nodes = [sheetsNode, writeNode];
 const SPREADSHEET = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
@@ -71,6 +72,29 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     assert.deepEqual(rows[0], ["wamid.0", "447700900000@c.us", "order 0"]);
     assert.equal(emulator.counts.byMethod["values.append"], 1, "one call for the batch");
     assert.deepEqual(sheetsOf(written[0]).write, { range: "Log!A1", key: "wamid.0", written: true });
+  });
+
+  it("when the flows stop, writes the rows waiting for their batch window before it closes (the drain)", async () => {
+    await load(emulator.createServiceAccount(), { windowMs: 60_000 });
+    for (let i = 0; i < 5; i += 1) getNode("w1").receive(envelope("447700900001@c.us", `order ${i}`, `wamid.drain.${i}`));
+    await until(() => (getNode("w1").status.lastCall?.args[0] as { text?: string } | undefined)?.text?.includes("5 waiting") === true);
+    const restore = replaceRuntimeWorld({ drainMs: 5_000 });
+    try {
+      let stopped = false;
+      const stopping = helper.unload().then(() => (stopped = true));
+      // The hurried batch is timed on the fake clock: move it on while the flows stop.
+      await until(() => stopped);
+      await stopping;
+    } finally {
+      restore();
+    }
+    assert.equal(
+      (emulator.model.get(SPREADSHEET, "Log!A1:C10").values ?? []).length,
+      5,
+      "every waiting row was written before the node closed",
+    );
+    assert.equal(emulator.counts.byMethod["values.append"], 1, "in one call, without waiting for the minute's window");
+    // The helper nodes downstream closed at once (Node-RED's own nodes do not drain): the rows are the witness.
   });
 
   it("writes a blank cell for a column whose property the message lacks (a stage left out of the flow)", async () => {

@@ -93,6 +93,7 @@ export class AppendBatcher<C> {
   private timer: TimerHandle | undefined;
   private busy = false;
   private closed = false;
+  private hurried = false;
   private checkBeforeNext = false;
   private stats = { requests: 0, rowsWritten: 0, keyChecks: 0, deduplicated: 0, deadLettered: 0 };
 
@@ -120,8 +121,14 @@ export class AppendBatcher<C> {
       return;
     }
     this.queue.push({ key, row, context, arrivedAt: this.world.clock.now(), attempts: 0, ...(mayExist ? { mayExist } : {}) });
-    if (this.queue.length >= this.options.maxRows) this.schedule(0);
+    if (this.queue.length >= this.options.maxRows || this.hurried) this.schedule(0);
     else this.schedule(this.options.windowMs);
+  }
+
+  /** Writes what waits now instead of at the end of its window, and so from now on (the flows are stopping). */
+  hurry(): void {
+    this.hurried = true;
+    if (this.queue.length > 0) this.schedule(0);
   }
 
   /** Stops; returns the rows not yet written. */
@@ -192,7 +199,7 @@ export class AppendBatcher<C> {
       this.schedule(
         delay > 0
           ? delay
-          : this.queue.length >= this.options.maxRows || this.queue[0].solo
+          : this.queue.length >= this.options.maxRows || this.queue[0].solo || this.hurried
             ? 0
             : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()),
       );

@@ -108,7 +108,17 @@ export function onInput(
 export function joinPipeline(RED: NodeAPI, node: Node, status: StatusReporter, mode?: unknown): void {
   registerPipelineEndpoints(RED);
   pipelineControl.join(RED, node, status, mode);
-  node.on("close", () => pipelineControl.leave(node.id));
+  node.on("close", (done: () => void) => {
+    void pipelineControl.drain(RED, node.id).finally(() => {
+      pipelineControl.leave(node.id);
+      done();
+    });
+  });
+}
+
+/** What a node does when the flows stop with messages in flight: hurry what it holds (write a batch now). */
+export function onDrain(node: Node, hurry: () => void): void {
+  pipelineControl.onDrain(node.id, hurry);
 }
 
 /** Adds what a node reports beyond its counts (queue depth, breaker state) to the pipeline's figures. */
@@ -127,11 +137,11 @@ export function onClose(RED: NodeAPI, node: Node, release: (removed: boolean) =>
       if (error !== undefined) node.warn(describeError(RED, error));
       done();
     };
-    try {
-      Promise.resolve(release(removed === true)).then(() => finish(), finish);
-    } catch (error) {
-      finish(error);
-    }
+    // A pipeline node first lets the messages in flight finish (see PipelineControl.drain), then releases.
+    pipelineControl
+      .drain(RED, node.id)
+      .then(() => release(removed === true))
+      .then(() => finish(), finish);
   });
 }
 

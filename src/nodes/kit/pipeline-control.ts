@@ -35,7 +35,30 @@ const worldClock: Clock = {
 interface Member extends MeteredNode {
   status: StatusReporter;
   stopListening: () => void;
+  /** Called when a drain starts: the node hurries what it holds (a Sheets batch written now). */
+  onDrain?: () => void;
 }
+
+/** Default wait for messages in flight when flows stop; Node-RED gives a node's close 15 s unless nodeCloseTimeout says more. */
+export const DEFAULT_DRAIN_SECONDS = 10;
+
+/** The drain of one stop (or redeploy): the closing pipeline nodes and the promise they all wait on. */
+interface Drain {
+  closing: Set<string>;
+  done: Promise<void>;
+}
+
+/** How long this runtime drains: the test world's value, else settings.js `waPipeline.drainSeconds`, kept a second inside Node-RED's close timeout. */
+export function drainMsOf(RED: NodeAPI): number {
+  const fromWorld = runtimeWorld().drainMs;
+  if (fromWorld !== undefined) return fromWorld;
+  const settings = RED.settings as { waPipeline?: { drainSeconds?: unknown }; nodeCloseTimeout?: unknown };
+  const asked = Number(settings.waPipeline?.drainSeconds ?? DEFAULT_DRAIN_SECONDS);
+  const closeTimeout = Number(settings.nodeCloseTimeout) > 0 ? Number(settings.nodeCloseTimeout) : 15_000;
+  return Math.max(0, Math.min(Number.isFinite(asked) ? asked * 1000 : DEFAULT_DRAIN_SECONDS * 1000, closeTimeout - 1000));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A stage's number and title for texts ("stage 2 (Conversation intelligence)"). */
 function stageInfo(stage: StageId): { number: number; title: string } {
@@ -57,6 +80,7 @@ class PipelineControl {
   private publishTimer: TimerHandle | undefined;
   private red: NodeAPI | undefined;
   private lastStoreWarning = "";
+  private currentDrain: Drain | undefined;
 
   constructor() {
     this.switches = new StageSwitches(
@@ -94,6 +118,71 @@ class PipelineControl {
     this.members.set(node.id, member);
     if (this.members.size === 1) this.start();
     return member;
+  }
+
+  /**
+   * Waits, when flows stop, until the closing pipeline nodes hold no message in flight, or the drain time
+   * is up. Every closing node waits on the same drain; it is timed by the real clock, as Node-RED's close
+   * timeout is. What is still in flight at the end stays where it is kept (a durable queue redelivers it).
+   */
+  drain(RED: NodeAPI, nodeId: string): Promise<void> {
+    if (!this.members.has(nodeId)) return this.afterDrain();
+    if (this.currentDrain) {
+      this.currentDrain.closing.add(nodeId);
+      return this.currentDrain.done;
+    }
+    const closing = new Set([nodeId]);
+    const drain: Drain = { closing, done: Promise.resolve() };
+    drain.done = this.runDrain(RED, closing).finally(() => {
+      if (this.currentDrain === drain) this.currentDrain = undefined;
+    });
+    this.currentDrain = drain;
+    return drain.done;
+  }
+
+  private async runDrain(RED: NodeAPI, closing: Set<string>): Promise<void> {
+    const limitMs = drainMsOf(RED);
+    // The other nodes of this stop are told to close in the same turn: let them join first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const closingMembers = () => [...closing].map((id) => this.members.get(id)).filter((member): member is Member => member !== undefined);
+    const inFlight = () => closingMembers().reduce((sum, member) => sum + member.meter.inFlight, 0);
+    const atStart = inFlight();
+    if (atStart === 0 || limitMs === 0) return;
+    for (const member of closingMembers()) member.onDrain?.();
+    const started = Date.now();
+    RED.log.info(
+      `[wa-pipeline] draining: ${atStart} messages in flight in ${closing.size} pipeline nodes; waiting up to ${Math.round(limitMs / 100) / 10} s`,
+    );
+    let quietChecks = 0;
+    while (Date.now() - started < limitMs && quietChecks < 2) {
+      await sleep(20);
+      quietChecks = inFlight() === 0 ? quietChecks + 1 : 0;
+    }
+    const left = inFlight();
+    const where = closingMembers()
+      .filter((member) => member.meter.inFlight > 0)
+      .map((member) => `${member.name || member.type} ${member.meter.inFlight}`)
+      .join(", ");
+    const text = `[wa-pipeline] drained in ${Date.now() - started} ms: ${Math.max(0, atStart - left)} of ${atStart} messages finished${
+      left > 0 ? `; ${left} still in flight (${where}) are left to the durable queue's redelivery or the dead letters` : ""
+    }`;
+    if (left > 0) RED.log.warn(text);
+    else RED.log.info(text);
+  }
+
+  /**
+   * For the nodes the pipeline needs while it drains (the connection that sends, the store, the Sheets
+   * connection): resolves when the drain of this stop, if there is one, is over.
+   */
+  async afterDrain(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.currentDrain?.done;
+  }
+
+  /** Registers what a node does when a drain starts. */
+  onDrain(nodeId: string, hurry: () => void): void {
+    const member = this.members.get(nodeId);
+    if (member) member.onDrain = hurry;
   }
 
   leave(nodeId: string): void {

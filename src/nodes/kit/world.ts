@@ -12,6 +12,11 @@ export interface RuntimeWorld {
    * Tests put a stand-in here (WhatsApp Web cannot be reached from them).
    */
   createWwebjsClient?: (sessionId: string) => WwebjsClientLike;
+  /**
+   * How long a stopping pipeline waits for its messages in flight (ms); undefined reads the runtime's
+   * settings (`waPipeline.drainSeconds`). Node tests set 0: their flows stop with work left on purpose.
+   */
+  drainMs?: number;
 }
 
 const world: RuntimeWorld = { clock: systemClock };
