@@ -1,6 +1,6 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { batchSendSchema } from "./schemas/wa-batch-send";
-import { SentReceipt } from "../core/envelope";
+import { SentReceipt, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/perf/send-pacer";
 import { Store } from "../core/store/store";
@@ -104,6 +104,21 @@ class StoreOutbox {
   }
 }
 
+/** How long the outbox remembers that a message's reply was taken, against sending it twice after a redelivery. */
+const REPLIED_TTL_MS = 24 * 60 * 60 * 1000;
+
+const repliedKey = (incomingId: string) => `batch-send:replied:${incomingId.slice(0, 200)}`;
+
+/** Records that the reply to `incomingId` was taken; false when it already had been. */
+function firstReplyTo(store: Store, incomingId: string, at: number): Promise<boolean> {
+  return store.setIfAbsent(repliedKey(incomingId), String(at), { ttlMs: REPLIED_TTL_MS });
+}
+
+/** A reply that could not be sent is forgotten, so a replay of its message sends it. */
+async function forgetReplyTo(store: Store, incomingId: string): Promise<void> {
+  await store.delete(repliedKey(incomingId));
+}
+
 export default function register(RED: NodeAPI): void {
   const nodeText = nodeTexts(RED, "wa-batch-send");
   function WaBatchSend(this: Node, config: BatchSendDef) {
@@ -181,6 +196,8 @@ export default function register(RED: NodeAPI): void {
       failed: (item, error) => {
         lastFailure = toNodeError(RED, error).message;
         for (const context of item.contexts) {
+          const incoming = (context.msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
+          if (handle && typeof incoming === "string") void forgetReplyTo(handle.store, incoming).catch(() => undefined);
           if (context.done) failMessage(RED, status, context.done, error);
           else reportError(RED, node, status, context.msg, error);
         }
@@ -229,17 +246,25 @@ export default function register(RED: NodeAPI): void {
       const quotedId = settings.quote && typeof incomingId === "string" ? incomingId : undefined;
       // With an outbox the message is accepted once stored (done now); without one, once sent.
       const held: Held = durable ? { msg, send, acceptedAt } : { msg, send, done, acceptedAt };
-      restored
-        .then(() => pacer.enqueue(chatId, text, held, quotedId))
-        .then((outcome) => {
-          if (!outcome.accepted) {
-            failMessage(RED, status, done, outcome.error);
-            return;
-          }
-          if (durable) done();
-          showStatus();
-        })
-        .catch((error: unknown) => failMessage(RED, status, done, error));
+      const accept = async () => {
+        await restored;
+        if (handle && typeof incomingId === "string" && !(await firstReplyTo(handle.store, incomingId, acceptedAt))) {
+          // A redelivery (after a restart) of a message whose reply the outbox already took: not sent twice.
+          writeEnvelopePart(msg, "resilience", "replyAlreadyAccepted", true);
+          send(msg);
+          done();
+          return;
+        }
+        const outcome = await pacer.enqueue(chatId, text, held, quotedId);
+        if (!outcome.accepted) {
+          if (handle && typeof incomingId === "string") await forgetReplyTo(handle.store, incomingId);
+          failMessage(RED, status, done, outcome.error);
+          return;
+        }
+        if (durable) done();
+        showStatus();
+      };
+      accept().catch((error: unknown) => failMessage(RED, status, done, error));
     });
 
     onClose(RED, node, () => {

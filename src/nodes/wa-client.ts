@@ -70,6 +70,17 @@ function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
   return parseChatScriptJsonl(text, path.basename(given));
 }
 
+/** Appends every reply the simulator is sent to a file, synchronously: the record is there even if the process dies next. */
+function recordReplies(simulator: SimulatedWhatsApp, file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  simulator.onSent((record) => {
+    fs.appendFileSync(
+      file,
+      `${JSON.stringify({ at: record.sentAt, chatId: record.chatId, text: record.text, quotedId: record.quotedId })}\n`,
+    );
+  });
+}
+
 export default function register(RED: NodeAPI): void {
   function WaClient(this: WaClientNode, config: WaClientDef) {
     RED.nodes.createNode(this, config);
@@ -177,6 +188,8 @@ export default function register(RED: NodeAPI): void {
         const userDir = userDirOf(RED);
         const simulator = new SimulatedWhatsApp(runtimeWorld().clock, simulatorOptionsFromConfig(config, loadScript(RED, config), userDir));
         node.transport = simulator;
+        const transcript = stringSetting(config.transcript, "");
+        if (transcript !== "") recordReplies(simulator, resolveUserPath(userDir, transcript));
         // Node-RED creates config nodes first and the nodes that use them right after, in the
         // same tick; the script's first message comes after the start delay, so none is missed.
         simulator.start();

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { TimerHandle } from "../core/clock";
 import { WaError } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
@@ -7,7 +6,7 @@ import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
 import { MAX_STORE_VALUE_BYTES } from "../core/store/store";
 import { serialiseMessage, reviveMessage } from "./kit/message-codec";
-import { describeError, onClose, onInput, reportGauges, toNodeError } from "./kit/node-kit";
+import { describeError, onClose, onInput, reportGauges, runtimeIdentity, toNodeError } from "./kit/node-kit";
 import { pipelineControl } from "./kit/pipeline-control";
 import { AdminRequest, AdminResponse, adminRoutes, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { memoryStoreNote, startStoredNode } from "./kit/store-provider";
@@ -52,11 +51,6 @@ type Command = (typeof COMMANDS)[number];
 const ENTRY_OVERHEAD_BYTES = 8 * 1024;
 
 /** Where this runtime lives; stable across its restarts, different from another instance's. */
-function runtimeIdentity(RED: NodeAPI): string {
-  const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? "";
-  return `${hostname()}:${userDir}`.slice(0, 200);
-}
-
 export default function register(RED: NodeAPI): void {
   function WaDeadLetter(this: WaDeadLetterNode, config: DeadLetterDef) {
     const started = startStoredNode(RED, this, config, () => deadLetterSettingsFromConfig(config));

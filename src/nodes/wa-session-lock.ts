@@ -2,7 +2,17 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
-import { attachError, failMessage, onClose, onInput, reportError, traceMessage, translate, reportGauges } from "./kit/node-kit";
+import {
+  attachError,
+  failMessage,
+  onClose,
+  onInput,
+  reportError,
+  traceMessage,
+  translate,
+  reportGauges,
+  runtimeIdentity,
+} from "./kit/node-kit";
 import { wasSkippedBy } from "./kit/pipeline-control";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
@@ -59,7 +69,7 @@ export default function register(RED: NodeAPI): void {
     const manager = managers.acquire(
       managerKey,
       node.id,
-      () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName }),
+      () => new SessionLockManager({ store: storeHandle.store, clock }, { lockName: settings.lockName, instance: runtimeIdentity(RED) }),
       (m) => m.close(),
     );
     let timedOut = 0;

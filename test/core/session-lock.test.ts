@@ -166,6 +166,21 @@ for (const backend of BACKENDS)
       otherInstance.close();
     });
 
+    it("takes over at once a lock this runtime held before it restarted, and still waits for another runtime's", async () => {
+      const before = new SessionLockManager({ store, clock }, { lockName: "test", instance: "host-a:/data" });
+      const stale = await before.acquire(chat, request("queue-node", 60_000), 0);
+      before.close();
+      const other = new SessionLockManager({ store, clock }, { lockName: "test", instance: "host-b:/data" });
+      assert.equal(await other.tryAcquire(chat, request("queue-node")), undefined, "another runtime waits out the TTL");
+      other.close();
+      const restarted = new SessionLockManager({ store, clock }, { lockName: "test", instance: "host-a:/data" });
+      const taken = await restarted.tryAcquire(chat, request("queue-node"));
+      assert.ok(taken, "the restarted runtime takes it over without waiting");
+      assert.ok(taken.token > stale.token, "with a newer fencing token");
+      assert.equal(await restarted.tryAcquire(chat, request("queue-node")), undefined, "and holds it like any lock");
+      restarted.close();
+    });
+
     it("rejects waiters with lock.closed when closed", async () => {
       await locks.acquire(chat, request("a"), 0);
       const waiting = assert.rejects(locks.acquire(chat, request("b"), 5000), (error: WaError) => error.code === "lock.closed");

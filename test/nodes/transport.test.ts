@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import clientNode from "../../src/nodes/wa-client";
@@ -163,5 +163,42 @@ describe("wa-client (simulator), wa-in and wa-out nodes", () => {
       ],
     );
     assert.equal(ticks[0].topic, "447700900123@c.us");
+  });
+
+  it("writes each reply the simulator is sent to its replies file, one JSON line each, before the send is done", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-transcript-"));
+    helper.settings({ userDir: dir });
+    try {
+      await helper.load(
+        nodes,
+        inTab([
+          {
+            id: "sim1",
+            type: "wa-client",
+            mode: "simulator",
+            source: "demo",
+            speed: 10,
+            startDelay: 3600,
+            loop: false,
+            transcript: "out/replies.jsonl",
+          },
+          { id: "out1", type: "wa-out", client: "sim1", chat: "wa.message.chatId", quote: true, wires: [["sent"]] },
+          helperNode("sent"),
+        ]),
+      );
+      const sent = collect("sent");
+      getNode("out1").receive({ ...envelope("447700900123@c.us", "where is it?", "wamid.q1"), payload: "Your order has shipped" });
+      await until(() => sent.length === 1);
+      const lines = readFileSync(join(dir, "out", "replies.jsonl"), "utf8")
+        .trim()
+        .split("\n");
+      assert.deepEqual(
+        lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+        [{ at: harness.clock().now(), chatId: "447700900123@c.us", text: "Your order has shipped", quotedId: "wamid.q1" }],
+      );
+    } finally {
+      helper.settings({});
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -124,6 +124,22 @@ describe("wa-batch-send node (paced sending)", () => {
     assert.deepEqual(codes, ["transport.emptyText", "transport.textTooLong"]);
   });
 
+  it("with an outbox, sends one reply to a message delivered twice (a queue's redelivery after a restart)", async () => {
+    await helper.load(nodes, flow({}, true));
+    const sent = collect("sent");
+    const question = { ...envelope("447700900001@c.us", "question", "wamid.twice"), payload: "your order is on its way" };
+    getNode("pace1").receive(question);
+    await until(() => sent.length === 1);
+    getNode("pace1").receive({ ...question, _msgid: "again" });
+    await until(() => sent.length === 2);
+    await harness.clock().advanceAsync(5_000);
+    assert.equal(simulator().sent().length, 1, "the customer gets the reply once");
+    assert.equal((sent[1].wa as { resilience?: { replyAlreadyAccepted?: boolean } }).resilience?.replyAlreadyAccepted, true);
+    getNode("pace1").receive({ ...envelope("447700900001@c.us", "question", "wamid.other"), payload: "another answer" });
+    await until(() => sent.length === 3);
+    assert.equal(simulator().sent().length, 2, "another message is answered as usual");
+  });
+
   it("keeps unsent replies in the outbox store across a restart and sends them after it", async () => {
     await helper.load(nodes, flow({}, true));
     let sent = collect("sent");

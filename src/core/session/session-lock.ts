@@ -11,6 +11,13 @@ export interface SessionLockOptions {
   lockName: string;
   /** How often a waiter re-checks a lock held elsewhere (another instance sharing the store). */
   pollIntervalMs?: number;
+  /**
+   * This runtime among those sharing the store, the same after a restart (host and user directory). A lock
+   * it held before a restart belongs to a message that is gone: it is taken over at once, not waited out.
+   */
+  instance?: string;
+  /** This start of the runtime; a random one by default. */
+  boot?: string;
 }
 
 export interface SessionLockWorld {
@@ -44,6 +51,8 @@ interface StoredLock {
   token: number;
   acquiredAt: number;
   expiresAt: number;
+  instance?: string;
+  boot?: string;
 }
 
 /** How long a chat's token counter is kept after its last grant. */
@@ -59,6 +68,7 @@ function serialise(record: StoredLock): string {
     token: record.token,
     acquiredAt: record.acquiredAt,
     expiresAt: record.expiresAt,
+    ...(record.instance !== undefined ? { instance: record.instance, boot: record.boot } : {}),
   });
 }
 
@@ -76,12 +86,19 @@ export class SessionLockManager {
   private readonly expiredListeners = new Set<(grant: LockGrant, context: unknown) => void>();
   private readonly metrics: MetricsSink;
   private closed = false;
+  private readonly boot: string;
 
   constructor(
     private readonly world: SessionLockWorld,
     private readonly options: SessionLockOptions,
   ) {
     this.metrics = world.metrics ?? nullMetrics;
+    this.boot = options.boot ?? Math.random().toString(36).slice(2);
+  }
+
+  /** A lock this runtime held before it restarted: its message is gone, nobody will release it. */
+  private leftByEarlierStart(stored: StoredLock): boolean {
+    return this.options.instance !== undefined && stored.instance === this.options.instance && stored.boot !== this.boot;
   }
 
   get lockName(): string {
@@ -199,17 +216,33 @@ export class SessionLockManager {
     const { store, clock } = this.world;
     const key = this.lockKey(chatId);
     const current = await store.get(key);
-    if (current !== undefined && (JSON.parse(current) as StoredLock).expiresAt > clock.now()) return undefined;
+    if (current !== undefined) {
+      const stored = JSON.parse(current) as StoredLock;
+      if (stored.expiresAt > clock.now() && !this.leftByEarlierStart(stored)) return undefined;
+    }
     // Tokens only grow, so a writer holding an older token can always be told apart. The
     // counter outlives any lock that used it by far, then goes, so idle chats leave no keys.
     const fenceKey = `wa:lockfence:${this.lockName}:${chatId}`;
     const token = await store.increment(fenceKey);
     await store.expire(fenceKey, Math.max(FENCE_COUNTER_TTL_MS, request.ttlMs * 100));
     const acquiredAt = clock.now();
-    const record: StoredLock = { owner: request.owner, token, acquiredAt, expiresAt: acquiredAt + request.ttlMs };
+    const record: StoredLock = {
+      owner: request.owner,
+      token,
+      acquiredAt,
+      expiresAt: acquiredAt + request.ttlMs,
+      ...(this.options.instance !== undefined ? { instance: this.options.instance, boot: this.boot } : {}),
+    };
     const swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });
     if (!swapped) return undefined;
-    const grant: LockGrant = { lockName: this.lockName, chatId, ...record };
+    const grant: LockGrant = {
+      lockName: this.lockName,
+      chatId,
+      owner: record.owner,
+      token: record.token,
+      acquiredAt: record.acquiredAt,
+      expiresAt: record.expiresAt,
+    };
     const expiryTimer = clock.setTimeout(() => this.expire(grant), request.ttlMs);
     const entry: { grant: LockGrant; expiryTimer: TimerHandle; renewTimer?: TimerHandle; context: unknown } = {
       grant,

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { Clock, TimerHandle } from "../../core/clock";
 import { addTraceSpan } from "../../core/envelope";
 import { isWaError } from "../../core/errors";
@@ -30,6 +31,11 @@ export function nodeTexts(RED: NodeAPI, type: string): (key: string, fallback: s
 /** Node-RED's user directory, where the files a form names are looked up (the working directory when unset). */
 export function userDirOf(RED: NodeAPI): string {
   return (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+}
+
+/** This Node-RED among others sharing a store: its host and user directory (the same after a restart). */
+export function runtimeIdentity(RED: NodeAPI): string {
+  return `${hostname()}:${userDirOf(RED)}`.slice(0, 200);
 }
 
 /** The text of an error for a person: translated when the catalogue has it, English otherwise. */

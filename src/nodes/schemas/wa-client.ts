@@ -16,6 +16,7 @@ export const clientSchema = {
   startDelay: { kind: "number", label: "Start after", default: 1, min: 0, max: 86_400, unit: "seconds", ...simulatorOnly },
   loop: { kind: "boolean", label: "Play again", default: true },
   mediaFolder: { kind: "text", label: "Media folder", default: "" },
+  transcript: { kind: "text", label: "Replies to file", default: "" },
   // The Cloud API
   // Blank until the number is set up: the connection then says what it lacks in its status, as for a missing token.
   phoneNumberId: {
