@@ -19,6 +19,27 @@ describe("the five-stage pipeline under load, in a real Node-RED on the embedded
     assert.equal(result.chatsOutOfOrder, 0);
   });
 
+  it("Google Sheets down for 15 s mid-conversation: the breaker opens, rows wait in the dead letters and are replayed after; each row exactly once, every message answered", async () => {
+    const result = await runPipelineStress({
+      chats: 30,
+      messagesPerChat: 8,
+      sheetsOutage: { afterReplies: 40, seconds: 15 },
+      timeoutMs: 240_000,
+    });
+    console.log(`      ${JSON.stringify(result)}`);
+    assert.ok(result.breakerStates.includes("open"), `the breaker opened: ${result.breakerStates.join(" → ")}`);
+    assert.equal(result.breakerStates.at(-1), "closed", "and closed again after the outage");
+    assert.ok(
+      Object.values(result.mostDeadLetters).some((count) => count > 0),
+      "rows waited in the dead letters",
+    );
+    assert.equal(result.lost, 0);
+    assert.equal(result.rows, 240);
+    assert.equal(result.duplicateRows, 0);
+    assert.equal(result.duplicateReplies, 0);
+    assert.equal(result.chatsOutOfOrder, 0);
+  });
+
   it("SIGTERM in the middle, then a restart: the drain finishes what it can, the durable queue the rest; nothing lost, no row twice", async () => {
     const result = await runPipelineStress({ chats: 60, messagesPerChat: 10, sigtermAfterReplies: 200, timeoutMs: 240_000 });
     console.log(`      ${JSON.stringify(result)}`);

@@ -23,6 +23,8 @@ export interface StressOptions {
   messagesPerChat: number;
   /** SIGTERM once this many replies went out, then a restart with the same user directory. */
   sigtermAfterReplies?: number;
+  /** Google Sheets answers 503 to everything for `seconds` once this many replies went out. */
+  sheetsOutage?: { afterReplies: number; seconds: number };
   timeoutMs?: number;
 }
 
@@ -44,6 +46,9 @@ export interface StressResult {
   peakRssMb: number;
   restarted: boolean;
   drainLog: string[];
+  /** Seen in the pipeline's state during the run: the Sheets breaker's states, the most dead letters per dead-letter node. */
+  breakerStates: string[];
+  mostDeadLetters: Record<string, number>;
 }
 
 const TEXTS = [
@@ -77,7 +82,7 @@ function rssMb(pid: number): number {
 }
 
 /** The bundled flow as a user tunes it for load: faster pacing, bigger Sheets batches, quiet debug nodes, plus the test's witnesses. */
-function stressFlow(dir: string, apiRoot: string, key: string): FlowNode[] {
+function stressFlow(dir: string, apiRoot: string, key: string, outage: boolean): FlowNode[] {
   const tab = { id: "stress-tab", type: "tab", label: "five-stage pipeline under load" };
   const nodes = JSON.parse(readFileSync(join(repoRoot, "examples", "five-stage-pipeline.json"), "utf8")) as FlowNode[];
   const queue = nodes.find((node) => node.type === "wa-message-queue" && node.mode === "enqueue")!;
@@ -98,9 +103,19 @@ function stressFlow(dir: string, apiRoot: string, key: string): FlowNode[] {
           transcript: join(dir, "sent.jsonl"),
         };
       case "wa-sheets":
-        return { ...node, server: "google", apiRoot, spreadsheetId: DEMO_SPREADSHEET_ID, credentials: { key } };
+        return {
+          ...node,
+          server: "google",
+          apiRoot,
+          spreadsheetId: DEMO_SPREADSHEET_ID,
+          credentials: { key },
+          ...(outage ? { resetSeconds: 2 } : {}),
+        };
       case "wa-sheets-write":
-        return { ...node, maxRows: 500 };
+        // In an outage rows give up after 6 s and go to the dead letters, which retry them every 2 s.
+        return { ...node, maxRows: 500, ...(outage ? { giveUpMinutes: 0.1 } : {}) };
+      case "wa-dead-letter":
+        return outage ? { ...node, backoffSeconds: 2, maxBackoffMinutes: 0.1, checkSeconds: 1, maxAttempts: 20 } : node;
       case "wa-batch-send":
         return { ...node, gapMin: 0, gapMax: 0, globalPerSecond: 1000, typing: false };
       case "wa-message-queue":
@@ -177,7 +192,12 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
     writeFileSync(join(dir, "stress.jsonl"), script.join("\n"));
     writeFileSync(join(userDir, "flows.json"), "[]");
     runtime = await startNodeRed(userDir);
-    const flows = stressFlow(dir, emulator.url, JSON.stringify(emulator.createServiceAccount("stress")));
+    const flows = stressFlow(
+      dir,
+      emulator.url,
+      JSON.stringify(emulator.createServiceAccount("stress")),
+      options.sheetsOutage !== undefined,
+    );
     const started = Date.now();
     const deploy = await fetch(`${runtime.url}/flows`, {
       method: "POST",
@@ -185,11 +205,32 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       body: JSON.stringify(flows),
     });
     assert.equal(deploy.status, 204, await deploy.text());
-    const watchRss = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(runtime?.pid ?? 0))), 200);
+    const breakerStates: string[] = [];
+    const mostDeadLetters: Record<string, number> = {};
+    const watchState = async () => {
+      type State = { nodes: { type: string; name: string; id: string; numbers: Record<string, number>; states: Record<string, string> }[] };
+      const answer = await fetch(`${runtime!.url}/wa-pipeline/state`).catch(() => undefined);
+      if (!answer?.ok) return;
+      for (const node of ((await answer.json()) as State).nodes) {
+        const breaker = node.states.breaker;
+        if (breaker && breakerStates.at(-1) !== breaker) breakerStates.push(breaker);
+        if (node.numbers.deadLetters !== undefined)
+          mostDeadLetters[node.id] = Math.max(mostDeadLetters[node.id] ?? 0, node.numbers.deadLetters);
+      }
+    };
+    const watchRss = setInterval(() => {
+      peakRssMb = Math.max(peakRssMb, rssMb(runtime?.pid ?? 0));
+      void watchState();
+    }, 250);
     const replyIds = () => lines(join(dir, "sent.jsonl")).map((line) => String((JSON.parse(line) as { quotedId?: unknown }).quotedId));
     const rowIds = () => (emulator.model.get(DEMO_SPREADSHEET_ID, "Log!A:A").values ?? []).map((row) => String(row[0]));
     let restarted = false;
     try {
+      if (options.sheetsOutage !== undefined) {
+        const { afterReplies, seconds } = options.sheetsOutage;
+        await waitFor(() => replyIds().length >= afterReplies, timeoutMs, `${afterReplies} replies before the Sheets outage`);
+        emulator.setFaults({ outages: [{ from: Date.now(), until: Date.now() + seconds * 1000 }] });
+      }
       if (options.sigtermAfterReplies !== undefined) {
         const at = options.sigtermAfterReplies;
         await waitFor(() => replyIds().length >= at, timeoutMs, `${at} replies before the SIGTERM`);
@@ -257,6 +298,8 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       peakRssMb: Math.round(peakRssMb),
       restarted,
       drainLog,
+      breakerStates,
+      mostDeadLetters,
     };
   } finally {
     await runtime?.stop();
