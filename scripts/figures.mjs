@@ -61,6 +61,24 @@ function media() {
   return lines.join("\n");
 }
 
+function pipeline() {
+  const file = "bench/results/pipeline.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const row = (label, r) =>
+    `| ${label} | ${number(r.chats, 0)} × ${number(r.messages / r.chats, 0)} | ${number(r.accepted, 0)} | ${number(r.messagesPerSecond, 1)} | ${number(r.replyLatencyMs.p50, 0)} / ${number(r.replyLatencyMs.p99, 0)} | ${number(r.peakRssMb, 0)} | ${r.lost} | ${r.duplicateRows} | ${r.duplicateReplies} | ${r.chatsOutOfOrder} |`;
+  return [
+    "| run | chats × messages | accepted | replies/s | reply p50 / p99 ms | peak RSS MB | lost | rows twice | replies twice | chats out of order |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    row("all chats at once", result.steady),
+    row("SIGTERM after a third of the replies, restart", result.sigterm),
+    "",
+    `At the SIGTERM: ${result.sigterm.drainLog.join("; ")}.`,
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
 function sheets() {
   const file = "bench/results/sheets.json";
   const result = load(file);
@@ -97,6 +115,7 @@ const blocks = {
   performance,
   "media-beside-text": media,
   sheets,
+  pipeline,
   "eval-intent": () => evalTable("intent", "intent"),
   "eval-entities": () => evalTable("entities", "entities"),
   "eval-threads": () => evalTable("threads", "threads"),

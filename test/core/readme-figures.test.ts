@@ -17,6 +17,7 @@ describe("README figures", () => {
       "performance",
       "media-beside-text",
       "sheets",
+      "pipeline",
       "eval-intent",
       "eval-entities",
       "eval-threads",

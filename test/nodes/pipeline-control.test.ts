@@ -33,6 +33,18 @@ describe("pipeline stage switches, figures and endpoints", () => {
     for (const stage of STAGE_IDS) await pipelineControl.switches.set(stage, true, "test cleanup");
   });
 
+  const queueTo = (next: string) => ({
+    id: "q1",
+    type: "wa-message-queue",
+    mode: "enqueue",
+    queueName: "default",
+    key: "wa.message.chatId",
+    maxPerChat: 100,
+    maxTotal: 1000,
+    overflow: "reject",
+    ackTimeout: 60,
+    wires: [[next], []],
+  });
   const entities = { id: "e1", type: "wa-entities", region: "", orderPatterns: "", property: "payload", wires: [["out"]] };
 
   it("passes a switched-off stage's messages through untouched, marked in the envelope and shown in the status, and works again once on", async () => {
@@ -109,18 +121,7 @@ describe("pipeline stage switches, figures and endpoints", () => {
     await helper.load(
       [queueNode, lockNode],
       inTab([
-        {
-          id: "q1",
-          type: "wa-message-queue",
-          mode: "enqueue",
-          queueName: "default",
-          key: "wa.message.chatId",
-          maxPerChat: 100,
-          maxTotal: 1000,
-          overflow: "reject",
-          ackTimeout: 60,
-          wires: [["lock1"], []],
-        },
+        queueTo("lock1"),
         {
           id: "lock1",
           type: "wa-session-lock",
@@ -166,25 +167,7 @@ describe("pipeline stage switches, figures and endpoints", () => {
   });
 
   it("reports the pipeline as JSON and Prometheus text: every node's counts, the stages, the gauges", async () => {
-    await helper.load(
-      [queueNode, entitiesNode],
-      inTab([
-        {
-          id: "q1",
-          type: "wa-message-queue",
-          mode: "enqueue",
-          queueName: "default",
-          key: "wa.message.chatId",
-          maxPerChat: 100,
-          maxTotal: 1000,
-          overflow: "reject",
-          ackTimeout: 60,
-          wires: [["e1"], []],
-        },
-        { ...entities, name: "read the order" },
-        helperNode("out"),
-      ]),
-    );
+    await helper.load([queueNode, entitiesNode], inTab([queueTo("e1"), { ...entities, name: "read the order" }, helperNode("out")]));
     const out = collect("out");
     for (const chat of ["447700900003@c.us", "447700900004@c.us"]) getNode("q1").receive(envelope(chat, "3 crates of apples"));
     await until(() => out.length === 2);

@@ -304,6 +304,7 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
   } finally {
     await runtime?.stop();
     await emulator.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.KEEP_STRESS_DIR) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }

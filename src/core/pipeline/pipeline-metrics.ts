@@ -94,13 +94,7 @@ export interface MeteredNode {
   gauges?: () => NodeGauges;
 }
 
-export interface NodeFigures {
-  id: string;
-  type: string;
-  name: string;
-  flow: string;
-  stage: StageId | undefined;
-  runsWhileOff: boolean;
+export interface NodeFigures extends Pick<MeteredNode, "id" | "type" | "name" | "flow" | "stage" | "runsWhileOff"> {
   messages: number;
   errors: number;
   skipped: number;
