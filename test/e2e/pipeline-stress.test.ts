@@ -3,18 +3,18 @@ import { runPipelineStress } from "../support/pipeline-stress";
 
 /**
  * The bundled five-stage pipeline under many chats at once, on the embedded store, in a real Node-RED
- * (npm run bench runs the full 1,000 chats × 10 messages; these are smaller so npm test stays in time).
+ * (npm run bench runs the same two 1,000-chat runs and keeps their figures in bench/results/pipeline.json).
  */
 describe("the five-stage pipeline under load, in a real Node-RED on the embedded store", function () {
   this.timeout(600_000);
 
-  it("100 chats at once, 10 messages each: every reply in its chat's order, every message a row exactly once, none lost", async () => {
-    const result = await runPipelineStress({ chats: 100, messagesPerChat: 10, timeoutMs: 240_000 });
+  it("1,000 chats at once, 10 messages each: every reply in its chat's order, every message a row exactly once, none lost", async () => {
+    const result = await runPipelineStress({ chats: 1000, messagesPerChat: 10, timeoutMs: 300_000 });
     console.log(`      ${JSON.stringify(result)}`);
-    assert.equal(result.accepted, 1000);
+    assert.equal(result.accepted, 10_000);
     assert.equal(result.lost, 0);
     assert.equal(result.duplicateRows, 0);
-    assert.equal(result.rows, 1000);
+    assert.equal(result.rows, 10_000);
     assert.equal(result.duplicateReplies, 0);
     assert.equal(result.chatsOutOfOrder, 0);
   });
@@ -40,8 +40,8 @@ describe("the five-stage pipeline under load, in a real Node-RED on the embedded
     assert.equal(result.chatsOutOfOrder, 0);
   });
 
-  it("SIGTERM in the middle, then a restart: the drain finishes what it can, the durable queue the rest; nothing lost, no row twice", async () => {
-    const result = await runPipelineStress({ chats: 60, messagesPerChat: 10, sigtermAfterReplies: 200, timeoutMs: 240_000 });
+  it("1,000 chats with a SIGTERM in the middle, then a restart: the drain finishes what it can, the durable queue the rest; nothing lost, no row twice", async () => {
+    const result = await runPipelineStress({ chats: 1000, messagesPerChat: 10, sigtermAfterReplies: 3000, timeoutMs: 300_000 });
     console.log(`      ${JSON.stringify(result)}`);
     assert.ok(result.restarted);
     assert.ok(

@@ -29,15 +29,14 @@ const pipeline = () => JSON.parse(readFileSync(join(repoRoot, "examples", "five-
  * A reader of the demo Sheets server's Log sheet, as any client reads it: with a service account the
  * server trusts, asked for once (each key is a new RSA pair for the server to make).
  */
-function logReader(): () => Promise<string[][]> {
+function logReader(): (() => Promise<string[][]>) & { tokens(): Promise<ServiceAccountTokens> } {
   let tokens: ServiceAccountTokens | undefined;
-  return async () => {
-    tokens ??= new ServiceAccountTokens(
+  const ensure = async () =>
+    (tokens ??= new ServiceAccountTokens(
       readServiceAccountKey(await (await fetch("http://127.0.0.1:8085/emulator/key")).text()),
       systemClock,
-    );
-    return rowsOfLog(tokens);
-  };
+    ));
+  return Object.assign(async () => rowsOfLog(await ensure()), { tokens: ensure });
 }
 
 async function rowsOfLog(tokens: ServiceAccountTokens): Promise<string[][]> {
@@ -57,6 +56,7 @@ async function runPipeline(
   nodes: FlowNode[],
   rowTypes: string[],
   instances = 1,
+  during?: (runtime: RunningNodeRed, userDir: string) => Promise<void>,
 ): Promise<{
   replies: string[];
   repliesPerInstance: number[];
@@ -112,6 +112,7 @@ async function runPipeline(
     ).catch((error: Error) => {
       throw new Error(`${error.message}; rows:\n${rows.map((row) => row.join(" | ")).join("\n")}`);
     });
+    if (during) await during(runtimes[0], join(dir, "userdir-0"));
     const problems = runtimes.flatMap((runtime, i) => runtime.logs.slice(logStarts[i]).filter((line) => /\[(error|warn)\]/.test(line)));
     assert.deepEqual(shown("failures given up"), []);
     return {
@@ -196,6 +197,78 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
     assert.deepEqual(problems, [], "no error or warning in the log");
     console.log(`      ${replies.length} replies, ${rows.length} rows in the demo sheet; replies:`);
     for (const reply of replies.slice(0, 6)) console.log(`        ${reply.slice(0, 140)}`);
+  });
+
+  it("a text order conversation: entities, intent and thread in the Sheets row, a paced reply quoting the order", async () => {
+    // The simulator writes what it is sent to a file: the customer's side of the conversation.
+    const nodes = pipeline().map((node) => (node.type === "wa-client" ? { ...node, transcript: "sent.jsonl" } : node));
+    const client = nodes.find((node) => node.type === "wa-client")!;
+    const chatId = "447700900777@c.us";
+    let orderRow: string[] | undefined;
+    let reply: { text: string; quotedId?: string; at: number } | undefined;
+    let injectedId = "";
+    await runPipeline(nodes, ["chat"], 1, async (runtime, userDir) => {
+      const injected = await fetch(`${runtime.url}/wa-pipeline/clients/${client.id}/inject`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ chatId, text: "Hi, I'd like to order 3 pizzas, deliver to 12 Baker Street please", senderName: "Ana" }),
+      });
+      injectedId = ((await injected.json()) as { delivered: { id: string }[] }).delivered[0].id;
+      const readLog = logReader();
+      await waitFor(
+        async () => {
+          const answer = await fetch(
+            `http://127.0.0.1:8085/v4/spreadsheets/demo-spreadsheet-0001/values/${encodeURIComponent("Log!A:G")}`,
+            {
+              headers: { Authorization: await (await readLog.tokens()).header() },
+            },
+          );
+          const rows = ((await answer.json()) as { values?: string[][] }).values ?? [];
+          orderRow = rows.find((row) => row[0] === injectedId);
+          const sent = readFileSync(join(userDir, "sent.jsonl"), "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as typeof reply & { chatId: string });
+          reply = sent.find((line) => line.chatId === chatId);
+          return orderRow !== undefined && reply !== undefined;
+        },
+        60_000,
+        "the order's row and reply",
+      );
+    });
+    assert.ok(orderRow && reply);
+    assert.equal(orderRow[1], chatId);
+    assert.equal(orderRow[3], "order", "intent");
+    assert.equal(orderRow[5], "t1", "the chat's first thread");
+    const entities = JSON.parse(orderRow[6]) as { type: string; text: string }[];
+    assert.ok(
+      entities.some((entity) => entity.type === "quantity" && /3/.test(entity.text)),
+      orderRow[6],
+    );
+    assert.ok(
+      entities.some((entity) => entity.type === "address" && /Baker Street/.test(entity.text)),
+      orderRow[6],
+    );
+    assert.match(reply.text, /^Thanks for your order! Today: Green tea 3\.5/, "the reply lists the products read from the sheet");
+    assert.equal(reply.quotedId, injectedId, "quoting the order");
+  });
+
+  it("a photo and a voice note: the text read, each stored once in the gallery, answered", async () => {
+    const nodes = pipeline();
+    const gallery = nodes.find((node) => node.type === "wa-gallery")!;
+    type Entry = { id: string; mimetype: string; messageIds: string[] };
+    const stored: Entry[] = [];
+    const { replies } = await runPipeline(nodes, ["image", "ptt"], 1, async (runtime) => {
+      const base = `${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`;
+      const { chats } = (await (await fetch(base)).json()) as { chats: { chatId: string }[] };
+      for (const chat of chats)
+        stored.push(...((await (await fetch(`${base}/${encodeURIComponent(chat.chatId)}/media`)).json()) as Entry[]));
+    });
+    assert.match(replies.join("\n"), /I read your photo/);
+    assert.match(replies.join("\n"), /I heard: "/);
+    assert.equal(stored.filter((entry) => entry.mimetype.startsWith("image/")).length, 1, `one photo: ${JSON.stringify(stored)}`);
+    assert.equal(stored.filter((entry) => entry.mimetype.startsWith("audio/")).length, 1, "one voice note");
+    assert.equal(new Set(stored.map((entry) => entry.id)).size, stored.length, "each stored once");
   });
 
   it("text-pipeline, the fast path without media (stages 1, 2, 4, 5), answers the demo chats and writes each message once", async () => {

@@ -149,6 +149,15 @@ class PipelineControl {
     const atStart = inFlight();
     if (atStart === 0 || limitMs === 0) return;
     for (const member of closingMembers()) member.onDrain?.();
+    const showDraining = (member: Member, finished: boolean) => {
+      const count = member.meter.inFlight;
+      member.status.hold(
+        finished
+          ? { fill: "red", shape: "ring", text: translate(RED, "pipeline.stoppedInFlight", `stopped with ${count} in flight`, { count }) }
+          : { fill: "yellow", shape: "ring", text: translate(RED, "pipeline.draining", `draining: ${count} in flight`, { count }) },
+      );
+    };
+    for (const member of closingMembers()) if (member.meter.inFlight > 0) showDraining(member, false);
     const started = Date.now();
     RED.log.info(
       `[wa-pipeline] draining: ${atStart} messages in flight in ${closing.size} pipeline nodes; waiting up to ${Math.round(limitMs / 100) / 10} s`,
@@ -159,6 +168,7 @@ class PipelineControl {
       quietChecks = inFlight() === 0 ? quietChecks + 1 : 0;
     }
     const left = inFlight();
+    for (const member of closingMembers()) if (member.meter.inFlight > 0) showDraining(member, true);
     const where = closingMembers()
       .filter((member) => member.meter.inFlight > 0)
       .map((member) => `${member.name || member.type} ${member.meter.inFlight}`)
