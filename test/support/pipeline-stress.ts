@@ -222,7 +222,15 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       peakRssMb = Math.max(peakRssMb, rssMb(runtime?.pid ?? 0));
       void watchState();
     }, 250);
-    const replyIds = () => lines(join(dir, "sent.jsonl")).map((line) => String((JSON.parse(line) as { quotedId?: unknown }).quotedId));
+    // The simulator may be writing the last line as it is read: a line that does not parse yet is not counted.
+    const replyIds = () =>
+      lines(join(dir, "sent.jsonl")).flatMap((line) => {
+        try {
+          return [String((JSON.parse(line) as { quotedId?: unknown }).quotedId)];
+        } catch {
+          return [];
+        }
+      });
     const rowIds = () => (emulator.model.get(DEMO_SPREADSHEET_ID, "Log!A:A").values ?? []).map((row) => String(row[0]));
     let restarted = false;
     try {
