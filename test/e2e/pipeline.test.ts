@@ -56,7 +56,7 @@ async function runPipeline(
   nodes: FlowNode[],
   rowTypes: string[],
   instances = 1,
-  during?: (runtime: RunningNodeRed, userDir: string) => Promise<void>,
+  during?: (runtime: RunningNodeRed, userDir: string, all: RunningNodeRed[]) => Promise<void>,
 ): Promise<{
   replies: string[];
   repliesPerInstance: number[];
@@ -112,7 +112,7 @@ async function runPipeline(
     ).catch((error: Error) => {
       throw new Error(`${error.message}; rows:\n${rows.map((row) => row.join(" | ")).join("\n")}`);
     });
-    if (during) await during(runtimes[0], join(dir, "userdir-0"));
+    if (during) await during(runtimes[0], join(dir, "userdir-0"), runtimes);
     const problems = runtimes.flatMap((runtime, i) => runtime.logs.slice(logStarts[i]).filter((line) => /\[(error|warn)\]/.test(line)));
     assert.deepEqual(shown("failures given up"), []);
     return {
@@ -335,7 +335,32 @@ describe("the five-stage pipeline on Redis, two Node-RED instances side by side"
       (node) => (node.type === "wa-store" ? { ...node, url: REDIS_URL, keyPrefix: prefix } : node),
     );
     assert.ok(nodes.some((node) => node.type === "wa-store" && (node as { backend?: string }).backend === "redis"));
-    const { rows, repliesPerInstance, problems, statusTexts } = await runPipeline(nodes, ["image", "ptt", "chat"], 2);
+    // A stage switched on one instance reaches the other through the shared store within a second's poll.
+    let agreedAfterMs = -1;
+    const mediaEnabled = async (runtime: RunningNodeRed) =>
+      ((await (await fetch(`${runtime.url}/wa-pipeline/state`)).json()) as { stages: { id: string; enabled: boolean }[] }).stages.find(
+        (stage) => stage.id === "media",
+      )!.enabled;
+    const switchMedia = (runtime: RunningNodeRed, enabled: boolean) =>
+      fetch(`${runtime.url}/wa-pipeline/stages/media`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ enabled, by: "pipeline test" }),
+      });
+    const { rows, repliesPerInstance, problems, statusTexts } = await runPipeline(
+      nodes,
+      ["image", "ptt", "chat"],
+      2,
+      async (_first, _dir, both) => {
+        const switchedAt = Date.now();
+        assert.equal((await switchMedia(both[0], false)).status, 200);
+        await waitFor(async () => !(await mediaEnabled(both[1])), 5_000, "stage 3 off on the second instance");
+        agreedAfterMs = Date.now() - switchedAt;
+        assert.equal((await switchMedia(both[1], true)).status, 200);
+        await waitFor(async () => mediaEnabled(both[0]), 5_000, "stage 3 on again on the first instance");
+      },
+    );
+    assert.ok(agreedAfterMs >= 0 && agreedAfterMs < 2_500, `the instances agreed on the switch after ${agreedAfterMs} ms`);
     // Both instances play the same simulated script: whichever reads a message second finds it a duplicate
     // (which one is first is a race between two processes).
     const dedupe = nodes.find((node) => node.type === "wa-dedupe")!;
@@ -356,6 +381,8 @@ describe("the five-stage pipeline on Redis, two Node-RED instances side by side"
     const keys = await store.keys("");
     await store.close();
     assert.ok(keys.length > 0, "the pipeline's state is in Redis");
-    console.log(`      replies per instance: ${repliesPerInstance.join(" and ")}; ${rows.length} rows; ${keys.length} keys in Redis`);
+    console.log(
+      `      replies per instance: ${repliesPerInstance.join(" and ")}; ${rows.length} rows; ${keys.length} keys in Redis; switch agreed after ${agreedAfterMs} ms`,
+    );
   });
 });
