@@ -118,4 +118,6 @@ export function installPipelineSidebar(): void {
   RED.actions.add("wa-pipeline:show-pipeline-tab", () => RED.sidebar.show("wa-pipeline"));
   RED.comms.subscribe("wa-pipeline/state", (_topic, data) => receive(data));
   $.getJSON("wa-pipeline/state", receive);
+  // Until the first figures arrive, the tab says what to deploy to see them.
+  render();
 }

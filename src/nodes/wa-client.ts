@@ -12,6 +12,7 @@ import { mountWebhook } from "./kit/cloud-webhook";
 import { mediaFolderReader } from "../core/transport/media-folder";
 import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
 import { registerClientEndpoints } from "./kit/client-endpoints";
+import { registerPipelineEndpoints } from "./kit/pipeline-control";
 import { SessionArchiveStore } from "../core/transport/session-archive-store";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { createWwebjsTransport, sessionFolder } from "../core/transport/wwebjs-client";
@@ -209,6 +210,8 @@ export default function register(RED: NodeAPI): void {
   }
 
   registerClientEndpoints(RED);
+  // The pipeline's state and switches answer from the start, before any pipeline node is deployed.
+  registerPipelineEndpoints(RED);
   RED.nodes.registerType<WaClientNode, WaClientDef, unknown, WaClientCredentials>("wa-client", WaClient, {
     credentials: { accessToken: { type: "password" }, appSecret: { type: "password" }, verifyToken: { type: "password" } },
   });
