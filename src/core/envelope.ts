@@ -190,6 +190,15 @@ export function envelopeOf(msg: object): Partial<WaEnvelope> | undefined {
   return isRecord(wa) ? (wa as Partial<WaEnvelope>) : undefined;
 }
 
+/**
+ * Which delivery of its message this is: the queue's count (2 and more after an ack timeout or a restart), 1
+ * for a first delivery or a message that came through no queue. A dead-letter replay is a later delivery too.
+ */
+export function deliveryOf(msg: object): { count: number; replay: boolean } {
+  const count = Number(envelopeOf(msg)?.session?.queue?.deliveryCount ?? 1);
+  return { count: Number.isFinite(count) && count >= 1 ? count : 1, replay: (msg as { deadLetter?: unknown }).deadLetter !== undefined };
+}
+
 const CONTROL_CHARS = /\p{Cc}/u;
 
 export function validateChatId(chatId: unknown): string {

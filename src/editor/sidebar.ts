@@ -86,21 +86,7 @@ export function installPipelineSidebar(): void {
       type: "POST",
       contentType: "application/json",
       data: JSON.stringify({ enabled, by: "editor sidebar" }),
-      success: (answer) => {
-        const stages = (answer as { stages?: Record<string, PipelineSnapshot["stages"][number]["switch"]> }).stages;
-        if (latest && stages) {
-          for (const entry of latest.stages) {
-            const state = stages[entry.id];
-            if (state)
-              Object.assign(entry, {
-                enabled: state.enabled,
-                switch: state,
-                health: state.enabled ? (entry.health === "off" ? "idle" : entry.health) : "off",
-              });
-          }
-        }
-        render();
-      },
+      // The runtime publishes the new state at once (RED.comms): the tab is redrawn from it.
       error: (xhr) => RED.notify(text("switchFailed", { reason: xhr.responseJSON?.error ?? String(xhr.status) }), "error"),
     });
   });

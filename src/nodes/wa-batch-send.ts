@@ -1,6 +1,6 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { batchSendSchema } from "./schemas/wa-batch-send";
-import { SentReceipt, writeEnvelopePart } from "../core/envelope";
+import { SentReceipt, deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/perf/send-pacer";
 import { Store } from "../core/store/store";
@@ -104,14 +104,24 @@ class StoreOutbox {
   }
 }
 
-/** How long the outbox remembers that a message's reply was taken, against sending it twice after a redelivery. */
+/** How long the outbox remembers which delivery of a message it took replies for, against answering a redelivery again. */
 const REPLIED_TTL_MS = 24 * 60 * 60 * 1000;
 
 const repliedKey = (incomingId: string) => `batch-send:replied:${incomingId.slice(0, 200)}`;
 
-/** Records that the reply to `incomingId` was taken; false when it already had been. */
-function firstReplyTo(store: Store, incomingId: string, at: number): Promise<boolean> {
-  return store.setIfAbsent(repliedKey(incomingId), String(at), { ttlMs: REPLIED_TTL_MS });
+/**
+ * Whether replies to this delivery of `incomingId` are to be sent, recording that they were taken. A first
+ * delivery always is (a flow may send it several replies); a redelivery (after a restart, or a dead-letter
+ * replay) is not when replies were taken for an earlier delivery of it.
+ */
+async function takeReplyTo(store: Store, incomingId: string, msg: NodeMessage): Promise<boolean> {
+  const { count, replay } = deliveryOf(msg);
+  if (count > 1 || replay) {
+    const earlier = await store.get(repliedKey(incomingId));
+    if (earlier !== undefined && (replay || Number(earlier) < count)) return false;
+  }
+  await store.set(repliedKey(incomingId), String(count), { ttlMs: REPLIED_TTL_MS });
+  return true;
 }
 
 /** A reply that could not be sent is forgotten, so a replay of its message sends it. */
@@ -248,7 +258,7 @@ export default function register(RED: NodeAPI): void {
       const held: Held = durable ? { msg, send, acceptedAt } : { msg, send, done, acceptedAt };
       const accept = async () => {
         await restored;
-        if (handle && typeof incomingId === "string" && !(await firstReplyTo(handle.store, incomingId, acceptedAt))) {
+        if (handle && typeof incomingId === "string" && !(await takeReplyTo(handle.store, incomingId, msg))) {
           // A redelivery (after a restart) of a message whose reply the outbox already took: not sent twice.
           writeEnvelopePart(msg, "resilience", "replyAlreadyAccepted", true);
           send(msg);

@@ -1,4 +1,4 @@
-import { writeEnvelopePart } from "../core/envelope";
+import { deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsWriteSchema } from "./schemas/wa-sheets-write";
 import { WaError } from "../core/errors";
@@ -167,8 +167,8 @@ export default function register(RED: NodeAPI): void {
         });
       }
       // A queue redelivery (after a crash or an ack timeout) or a dead-letter replay may already be in the sheet.
-      const carried = msg as NodeMessage & { wa?: { session?: { queue?: { deliveryCount?: unknown } } }; deadLetter?: unknown };
-      const mayExist = Number(carried.wa?.session?.queue?.deliveryCount ?? 1) > 1 || carried.deadLetter !== undefined;
+      const delivery = deliveryOf(msg);
+      const mayExist = delivery.count > 1 || delivery.replay;
       batcher.add(key, row, { msg, send, done, acceptedAt }, mayExist);
       showStatus();
     });

@@ -127,10 +127,18 @@ describe("wa-batch-send node (paced sending)", () => {
   it("with an outbox, sends one reply to a message delivered twice (a queue's redelivery after a restart)", async () => {
     await helper.load(nodes, flow({}, true));
     const sent = collect("sent");
-    const question = { ...envelope("447700900001@c.us", "question", "wamid.twice"), payload: "your order is on its way" };
-    getNode("pace1").receive(question);
+    const question = envelope("447700900001@c.us", "question", "wamid.twice");
+    const delivered = (count: number) => ({
+      ...question,
+      payload: "your order is on its way",
+      wa: {
+        ...(question.wa as object),
+        session: { queue: { deliveryId: `d${count}`, chatId: "447700900001@c.us", deliveryCount: count } },
+      },
+    });
+    getNode("pace1").receive(delivered(1));
     await until(() => sent.length === 1);
-    getNode("pace1").receive({ ...question, _msgid: "again" });
+    getNode("pace1").receive({ ...delivered(2), _msgid: "again" });
     await until(() => sent.length === 2);
     await harness.clock().advanceAsync(5_000);
     assert.equal(simulator().sent().length, 1, "the customer gets the reply once");
@@ -138,6 +146,10 @@ describe("wa-batch-send node (paced sending)", () => {
     getNode("pace1").receive({ ...envelope("447700900001@c.us", "question", "wamid.other"), payload: "another answer" });
     await until(() => sent.length === 3);
     assert.equal(simulator().sent().length, 2, "another message is answered as usual");
+    getNode("pace1").receive({ ...envelope("447700900001@c.us", "question", "wamid.other"), payload: "and a second answer to it" });
+    await harness.clock().advanceAsync(5_000);
+    await until(() => sent.length === 4);
+    assert.equal(simulator().sent().length, 3, "a flow's second reply to the same delivery goes out too");
   });
 
   it("keeps unsent replies in the outbox store across a restart and sends them after it", async () => {
