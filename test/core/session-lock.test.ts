@@ -211,6 +211,14 @@ for (const backend of BACKENDS)
       assert.equal((await waiter).owner, "b");
     });
 
+    it("renews a lock held by a manager that names its instance (as every node's does)", async () => {
+      const named = new SessionLockManager({ store, clock }, { lockName: "named", instance: "host-a:/data" });
+      const grant = await named.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 5000 }, 0);
+      await advance(3000);
+      assert.equal(await named.isCurrent(chat, grant.token), true, "still held after 3 TTLs");
+      named.close();
+    });
+
     it("releases a renewed lock by holder and token, from another manager too", async () => {
       const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 10_000 }, 0);
       await advance(1500);

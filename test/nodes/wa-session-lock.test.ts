@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import lockNode from "../../src/nodes/wa-session-lock";
+import storeNode from "../../src/nodes/wa-store";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
 describe("wa-session-lock node", () => {
@@ -91,6 +92,76 @@ describe("wa-session-lock node", () => {
     assert.match((errors[0].error as { message: string }).message, /expired after 5000 ms/);
     assert.equal((errors[0].error as { code?: string }).code, "lock.expired", "the code is on msg.error, where a Catch flow reads it");
     assert.equal(locked[1].payload, "next");
+  });
+
+  it("renews a held lock while its flow is still busy, up to Hold at most, then reports it expired", async () => {
+    await helper.load(lockNode, flow({ ttl: 6, wait: 60, renew: true, maxHold: 20 }));
+    const errors = collect("errors");
+    const locked = collect("locked");
+    const lock = getNode("lock1");
+    lock.receive(envelope("447700900123@c.us", "slow work"));
+    lock.receive(envelope("447700900123@c.us", "next"));
+    await until(() => locked.length === 1);
+    for (let second = 0; second < 19; second += 1) await harness.clock().advanceAsync(1000);
+    assert.deepEqual(
+      errors.map((m) => (m.error as { message: string }).message),
+      [],
+      "renewed past three TTLs without a release",
+    );
+    assert.equal(locked.length, 1, "the chat stays locked while renewed");
+    await harness.clock().advanceAsync(1000);
+    await until(() => errors.length === 1 && locked.length === 2);
+    assert.equal((errors[0].error as { code: string }).code, "lock.expired");
+    assert.match((errors[0].error as { message: string }).message, /expired after 20000 ms/);
+    assert.equal(locked[1].payload, "next");
+  });
+
+  it("without renewal the same slow flow loses the lock after one TTL", async () => {
+    await helper.load(lockNode, flow({ ttl: 6, renew: false, maxHold: 20 }));
+    const errors = collect("errors");
+    getNode("lock1").receive(envelope("447700900123@c.us", "slow work"));
+    await harness.clock().advanceAsync(6000);
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /expired after 6000 ms/);
+  });
+
+  it("refuses Hold at most below Expire after when renewing", async () => {
+    await helper.load(
+      lockNode,
+      inTab([
+        { id: "lock1", type: "wa-session-lock", mode: "acquire", ttl: 30, renew: true, maxHold: 10, wires: [[], []] },
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
+    const errors = collect("errors");
+    getNode("lock1").receive(envelope("447700900123@c.us"));
+    await until(() => errors.length === 1);
+    assert.match((errors[0].error as { message: string }).message, /Hold at most/);
+  });
+
+  it("shares locks between nodes that name the same store and lock name", async () => {
+    await helper.load(
+      [storeNode, lockNode],
+      inTab([
+        { id: "st1", type: "wa-store", backend: "memory" },
+        { id: "lockA", type: "wa-session-lock", store: "st1", mode: "acquire", lockName: "orders", wires: [["locked"], []] },
+        { id: "lockB", type: "wa-session-lock", store: "st1", mode: "acquire", lockName: "orders", wires: [["locked"], []] },
+        { id: "unlock1", type: "wa-session-lock", store: "st1", mode: "release", lockName: "orders", wires: [[]] },
+        helperNode("locked"),
+        catchNode(),
+        helperNode("errors"),
+      ]),
+    );
+    const locked = collect("locked");
+    getNode("lockA").receive(envelope("447700900123@c.us", "from A"));
+    await until(() => locked.length === 1);
+    getNode("lockB").receive(envelope("447700900123@c.us", "from B"));
+    await harness.clock().advanceAsync(1000);
+    assert.equal(locked.length, 1, "B waits for the lock A holds");
+    getNode("unlock1").receive(locked[0]);
+    await until(() => locked.length === 2);
+    assert.equal(locked[1].payload, "from B");
   });
 
   it("sends messages that are not envelopes, or hold no lock, to the Catch node", async () => {

@@ -273,7 +273,7 @@ export class SessionLockManager {
     }
     const renewed: LockGrant = { ...entry.grant, expiresAt };
     try {
-      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), serialise(entry.grant), serialise(renewed), {
+      const ok = await this.world.store.compareAndSet(this.lockKey(chatId), this.storedFormOf(entry.grant), this.storedFormOf(renewed), {
         ttlMs: expiresAt - now,
       });
       if (!ok || !this.held.has(this.heldKey(chatId, token))) {
@@ -287,6 +287,14 @@ export class SessionLockManager {
     } catch {
       // The store is away: the lock keeps its current expiry, and the next renewal tries again.
     }
+  }
+
+  /** The record this manager wrote for `grant`, byte for byte, so a compare-and-set matches it. */
+  private storedFormOf(grant: LockGrant): string {
+    return serialise({
+      ...grant,
+      ...(this.options.instance !== undefined ? { instance: this.options.instance, boot: this.boot } : {}),
+    });
   }
 
   private expire(grant: LockGrant): void {
