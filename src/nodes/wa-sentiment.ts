@@ -9,6 +9,8 @@ import { onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { TextAugment, trainedModelGate } from "./kit/trained-models";
 
+const SENTIMENT_LABELS: readonly SentimentResult["label"][] = ["negative", "neutral", "positive"];
+
 type SentimentDef = NodeDef & FlowConfigOf<typeof sentimentSchema>;
 
 export function sentimentSettingsFromConfig(config: SentimentDef) {
@@ -88,7 +90,7 @@ export default function register(RED: NodeAPI): void {
         RED,
         node,
         status,
-        { examples: settings.examples, file: settings.file, what: "sentiment labels", augment },
+        { examples: settings.examples, file: settings.file, what: "sentiment labels", augment, labels: SENTIMENT_LABELS },
         (model, msg, send, done) =>
           annotate({ ...fromModel(model, textOf(msg), augment && options), source: "trained" }, msg, send, done, clock.now()),
       );

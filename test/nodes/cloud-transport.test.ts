@@ -10,7 +10,7 @@ import storeNode from "../../src/nodes/wa-store";
 import { NodeAPI } from "../../src/nodes/kit/red";
 import { GraphApiStandin } from "../support/graph-api-standin";
 import { metaSignature } from "../support/meta-signature";
-import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness } from "./harness";
+import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 const TOKEN = "EAAG-node-test";
 const PHONE_ID = "106540352242922";
@@ -29,6 +29,8 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
   };
   const nodes = [capturingClient, inNode, outNode, storeNode];
   const { clock } = useNodeHarness();
+  // The embedded file of seen deliveries (no delivery store chosen) goes to a throwaway user directory.
+  useUserDir("wa-cloud-node");
   // Meta's example delivery, sent a minute before the fake clock's now (older ones are refused by age).
   const fixture = readFileSync(join(__dirname, "..", "fixtures", "cloud-api", "text-message.json"), "utf8");
   let body = Buffer.from(fixture);
@@ -118,6 +120,39 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
     assert.equal(message.chatId, "447700900123");
     assert.equal(message.transport, "cloud-api");
     assert.equal(received[0].payload, "Do you have the blue hoodie in M?");
+  });
+
+  it("Refuse messages older than: acknowledges an old delivery without emitting it; 0 takes any age", async () => {
+    const sentHoursAgo = (hours: number, id: string) =>
+      Buffer.from(
+        fixture
+          .replace('"1700000000"', `"${Math.floor(clock().now() / 1000) - hours * 3600}"`)
+          .replace("wamid.HBgLNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMDQ5", id),
+      );
+    await load({ maxDeliveryAgeHours: 2 });
+    let received = collect("received");
+    const stale = sentHoursAgo(3, "wamid.three-hours-old");
+    assert.equal((await post(stale, metaSignature(stale, APP_SECRET))).status, 200, "acknowledged, so Meta stops retrying");
+    const fresh = sentHoursAgo(1, "wamid.one-hour-old");
+    await post(fresh, metaSignature(fresh, APP_SECRET));
+    await untilReal(() => received.length === 1, 2000);
+    assert.equal((received[0].wa as { message: { id: string } }).message.id, "wamid.one-hour-old");
+    const warned = getNode("cloud1")
+      .warn.getCalls()
+      .map((c) => String(c.args[0]));
+    assert.ok(
+      warned.some((w) => /wamid.three-hours-old was sent 3 h ago/.test(w)),
+      warned.join("\n"),
+    );
+    await helper.unload();
+    if (httpNode) await new Promise((resolve) => httpNode!.close(resolve));
+
+    await load({ maxDeliveryAgeHours: 0, deliveryStore: "" });
+    received = collect("received");
+    const ancient = sentHoursAgo(24 * 40, "wamid.forty-days-old");
+    await post(ancient, metaSignature(ancient, APP_SECRET));
+    await untilReal(() => received.length === 1, 2000);
+    assert.equal((received[0].wa as { message: { id: string } }).message.id, "wamid.forty-days-old");
   });
 
   it("refuses a delivery with a missing or wrong signature: 401, a warning, nothing emitted", async () => {

@@ -128,6 +128,27 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     );
   });
 
+  it("reads a receipt on stained paper through Grey scale and Black and white at", async () => {
+    await load({ languages: "eng+por", grayscale: true, threshold: 150, rotate: false, minWidth: 0 });
+    const out = collect("out");
+    const receipt = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
+    const { width, height } = await sharp(receipt).metadata();
+    const stain = await sharp({
+      create: { width: width!, height: height!, channels: 4, background: { r: 235, g: 200, b: 90, alpha: 0.45 } },
+    })
+      .png()
+      .toBuffer();
+    const stained = await sharp(receipt)
+      .composite([{ input: stain, blend: "multiply" }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    getNode("o1").receive({ payload: stained });
+    await untilReal(() => out.length === 1, 30_000);
+    const ocr = out[0].ocr as { text: string; preprocessed: boolean };
+    assert.equal(ocr.preprocessed, true);
+    assert.match(ocr.text, /TOTAL R\$ 50,50/);
+  });
+
   it("reads a page over 16 megapixels scaled down to 16, with boxes in the page's own pixels", async () => {
     await load({ maxMegabytes: 10 });
     const out = collect("out");

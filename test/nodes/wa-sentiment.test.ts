@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import sentimentNode from "../../src/nodes/wa-sentiment";
-import { collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 type Sentiment = { label: string; score: number; source: string; cues: unknown[] };
 const sentimentOf = (m: Record<string, unknown>) =>
@@ -81,6 +83,54 @@ describe("wa-sentiment node", () => {
     );
     assert.equal(sentimentOf(out[0]).source, "trained");
     assert.ok(sentimentOf(out[0]).score > 0 && sentimentOf(out[1]).score < 0);
+  });
+
+  describe("Training file", () => {
+    const userDir = useUserDir("wa-sentiment");
+
+    it("adds labelled examples from a CSV file to the form's, and skips labels it cannot use, saying which", async () => {
+      writeFileSync(
+        join(userDir(), "feedback.csv"),
+        [
+          "text,label",
+          "adorei o atendimento,positive",
+          "chegou rápido obrigado,positive",
+          "veio quebrado de novo,negative",
+          "ninguém responde,negative",
+          "qual o horário amanhã,neutral",
+          "entrega na rua 5,neutral",
+          "meh,pos",
+          "whatever,mixed",
+        ].join("\n"),
+      );
+      await load({ mode: "trained", examples: "positive: love it\nnegative: hate it\nneutral: at 5", file: "feedback.csv" });
+      const out = collect("out");
+      getNode("s1").receive({ payload: "veio quebrado" });
+      getNode("s1").receive({ payload: "adorei, obrigado" });
+      await untilReal(() => out.length === 2, 10_000);
+      assert.deepEqual(
+        out.map((m) => sentimentOf(m).label),
+        ["negative", "positive"],
+      );
+      const warned = getNode("s1")
+        .warn.getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        warned.some((w) => /2 examples were skipped: their label is not one of negative, neutral, positive \(pos ×1, mixed ×1\)/.test(w)),
+        warned.join("\n"),
+      );
+    });
+
+    it("puts itself out of action with the reason when the file is missing", async () => {
+      await load({ mode: "trained", examples: "positive: love it\nnegative: hate it", file: "missing.csv" });
+      const errors = getNode("s1")
+        .error.getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        errors.some((e) => /Training file missing.csv/.test(e)),
+        errors.join("\n"),
+      );
+    });
   });
 
   it("learns from the lexicon's reading too, so words no example had still count; not when that is off", async () => {

@@ -118,6 +118,20 @@ describe("wa-sheets and wa-sheets-write against the emulator (service-account ke
     assert.match(error.message, /refused the service account deleted@.*account not found/);
   });
 
+  it("Values: as text keeps a typed number and a formula as text; as if typed lets Sheets parse the number", async () => {
+    const account = emulator.createServiceAccount();
+    for (const option of ["RAW", "USER_ENTERED"] as const) {
+      await load(account, { valueInput: option, columns: "wa.message.id, payload, topic" });
+      const written = collect("written");
+      getNode("w1").receive({ ...envelope("447700900001@c.us", "12", `wamid.${option}`), topic: "=SUM(1,2)" });
+      await until(() => written.length === 1);
+      await helper.unload();
+    }
+    const [raw, entered] = emulator.model.get(SPREADSHEET, "Log!A1:C2", "UNFORMATTED_VALUE").values ?? [];
+    assert.deepEqual(raw, ["wamid.RAW", "12", "=SUM(1,2)"], "as text: a string and a formula's text");
+    assert.equal(entered[1], 12, "as if typed: a number");
+  });
+
   it("dead-letters only the row Google refuses; the rest are written", async () => {
     await load(emulator.createServiceAccount());
     const written = collect("written");

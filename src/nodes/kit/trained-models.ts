@@ -52,6 +52,36 @@ export function modelFor(
   return { hash, model };
 }
 
+/** Examples with a label the node cannot use (a file labelled `pos`/`neg`) are left out, and the user is told which. */
+function keepKnownLabels(RED: NodeAPI, node: Node, parsed: ParsedExamples, labels: readonly string[]): ParsedExamples {
+  const unknown = new Map<string, number>();
+  const examples = parsed.examples.filter((example) => {
+    if (labels.includes(example.label)) return true;
+    unknown.set(example.label, (unknown.get(example.label) ?? 0) + 1);
+    return false;
+  });
+  if (unknown.size > 0) {
+    const found = [...unknown]
+      .slice(0, 5)
+      .map(([label, count]) => `${label} ×${count}`)
+      .join(", ");
+    const skipped = parsed.examples.length - examples.length;
+    node.warn(
+      translate(
+        RED,
+        "training.unknownLabels",
+        `${skipped} examples were skipped: their label is not one of ${labels.join(", ")} (${found})`,
+        {
+          count: skipped,
+          labels: labels.join(", "),
+          found,
+        },
+      ),
+    );
+  }
+  return { ...parsed, examples };
+}
+
 /** Messages that wait while a model trains; beyond it they are refused. */
 const MAX_WAITING = 10_000;
 
@@ -71,7 +101,7 @@ export function trainedModelGate(
   RED: NodeAPI,
   node: Node,
   status: StatusReporter,
-  source: { examples: string; file: string; what: string; augment?: TextAugment },
+  source: { examples: string; file: string; what: string; augment?: TextAugment; labels?: readonly string[] },
   use: (model: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => void,
 ): TrainedModelGate | undefined {
   const userDir = userDirOf(RED);
@@ -82,6 +112,7 @@ export function trainedModelGate(
     disableNode(RED, node, status, error);
     return undefined;
   }
+  if (source.labels) parsed = keepKnownLabels(RED, node, parsed, source.labels);
   if (parsed.problems.length > 0) {
     const shown = parsed.problems
       .slice(0, 5)
