@@ -17,6 +17,7 @@ import { randomUUID } from "node:crypto";
 import { REDIS_URL, redisReachable } from "../test/core/redis-available";
 import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
 import { provenance } from "./provenance";
+import type { PerfSnapshot } from "../src/core/perf/perf-monitor";
 
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
 const origin = provenance();
@@ -31,6 +32,10 @@ const CHAIN_LENGTH = 23;
 const SINGLE_MESSAGES = 5_000;
 const STORE_MESSAGES = Number(process.env.BENCH_STORE_MESSAGES ?? 20_000);
 const STORE_BACKENDS = ["memory", "sqlite", "redis"] as const;
+const TEXT_MESSAGES = Number(process.env.BENCH_TEXT_MESSAGES ?? 20_000);
+const OFFERED_PER_SECOND = Number(process.env.BENCH_OFFERED_PER_SECOND ?? 1_000);
+const OFFERED_SECONDS = Number(process.env.BENCH_OFFERED_SECONDS ?? 30);
+const PER_NODE_IN_FLIGHT = 20;
 type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 interface BenchRegistry {
@@ -115,6 +120,69 @@ function storeTab(backend: StoreBackend, options: BenchOptions): Record<string, 
   ];
 }
 
+const PIPELINE_EXAMPLE = JSON.parse(readFileSync(join(root, "examples", "five-stage-pipeline.json"), "utf8")) as Record<string, unknown>[];
+
+/**
+ * The text path of the bundled five-stage pipeline, its nodes with their settings as shipped: intake (dedupe,
+ * ordering), session (queue, lock, state), resilience (degrade), understanding (entities, intent, sentiment,
+ * thread, flow), finish (release, ack) and the perf monitor. Left out: the Sheets row and lookup (a network
+ * service, measured by `bench/sheets.ts`) and the paced send, whose pace is WhatsApp's limit by design.
+ */
+function textPipelineTab(backend: StoreBackend, options: BenchOptions): Record<string, unknown>[] {
+  const z = `tab-text-${backend}`;
+  const id = (part: string) => `text-${backend}-${part}`;
+  const shipped = (type: string, mode?: string) => {
+    const found = PIPELINE_EXAMPLE.find((n) => n.type === type && (mode === undefined || n.mode === mode));
+    if (!found) throw new Error(`the five-stage pipeline has no ${type}${mode ? ` (${mode})` : ""}`);
+    const { g: _g, wires: _wires, ...settings } = found;
+    return { ...settings, z, store: id("store") };
+  };
+  const store =
+    backend === "redis"
+      ? { backend, url: REDIS_URL, keyPrefix: `${options.redisKeyPrefix ?? "wa-bench:"}text:`, tls: false }
+      : backend === "sqlite"
+        ? { backend, file: `bench/text-${backend}.db`, synchronous: "NORMAL" }
+        : { backend };
+  const chain = [
+    ["dedupe", shipped("wa-dedupe")],
+    ["ordering", shipped("wa-ordering")],
+    ["queue", shipped("wa-message-queue", "enqueue")],
+    ["lock", shipped("wa-session-lock", "acquire")],
+    ["state", shipped("wa-session-state")],
+    ["degrade", { ...shipped("wa-degrade"), healthNode: "", sheets: "" }],
+    ["entities", shipped("wa-entities")],
+    ["intent", shipped("wa-intent")],
+    ["sentiment", shipped("wa-sentiment")],
+    ["thread", shipped("wa-thread")],
+    ["flow", shipped("wa-flow-analyzer")],
+    ["release", shipped("wa-session-lock", "release")],
+    ["ack", shipped("wa-message-queue", "ack")],
+  ] as const;
+  const next = (i: number) => (i + 1 < chain.length ? id(chain[i + 1][0]) : id("sink"));
+  const nodes: Record<string, unknown>[] = chain.map(([part, settings], i) => {
+    const outputs = part === "ack" ? [[id("sink"), id("perf")]] : [[next(i)]];
+    // Every other output (queue full, lock timed out, duplicate, the degrade modes) goes on or to the error sink.
+    if (part === "dedupe" || part === "queue" || part === "lock") outputs.push([id("errors")]);
+    if (part === "ordering") outputs.push([next(i)]);
+    if (part === "degrade") outputs.push([next(i)], [next(i)], []);
+    if (part === "thread" || part === "flow") outputs.push([]);
+    return { ...settings, id: id(part), wires: outputs };
+  });
+  return [
+    { id: z, type: "tab", label: `text pipeline on ${backend}` },
+    { id: id("store"), type: "wa-store", name: `text-${backend}`, ...store },
+    { id: id("source"), z, type: "bench-source", name: `text-${backend}`, wires: [[id("dedupe")]] },
+    ...nodes,
+    { ...shipped("wa-perf-monitor"), id: id("perf"), interval: "3600", wires: [[id("figures")]] },
+    { id: id("inject-snapshot"), z, type: "bench-source", name: `text-${backend}-snapshot`, wires: [[id("perf")]] },
+    { id: id("figures"), z, type: "bench-sink", name: `text-${backend}-figures`, wires: [] },
+    { id: id("sink"), z, type: "bench-sink", name: `text-${backend}`, wires: [] },
+    { id: id("catch"), z, type: "catch", scope: null, uncaught: false, wires: [[id("errors")]] },
+    { id: id("errors"), z, type: "bench-sink", name: `text-${backend}-errors`, wires: [] },
+    // A node of a tab without a position is taken for a config node by the runtime: give each one.
+  ].map((node) => (node.z === undefined || "x" in node ? node : { ...node, x: 100, y: 100 }));
+}
+
 function flowFor(backends: StoreBackend[], options: BenchOptions): Record<string, unknown>[] {
   const bare: Record<string, unknown>[] = [{ id: "tab-bare", type: "tab", label: "bare chain" }];
   const ids = Array.from({ length: CHAIN_LENGTH }, (_, i) => `bare-pass-${i}`);
@@ -146,7 +214,12 @@ function flowFor(backends: StoreBackend[], options: BenchOptions): Record<string
     { id: "slice-sink", z, type: "bench-sink", name: "slice", wires: [] },
     client,
   ];
-  return [...bare, ...slice, ...backends.flatMap((backend) => storeTab(backend, options))];
+  return [
+    ...bare,
+    ...slice,
+    ...backends.flatMap((backend) => storeTab(backend, options)),
+    ...backends.flatMap((backend) => textPipelineTab(backend, options)),
+  ];
 }
 
 function envelope(i: number, now: number): Record<string, unknown> {
@@ -172,6 +245,118 @@ function envelope(i: number, now: number): Record<string, unknown> {
   };
 }
 
+/** Chat texts as customers write them: the simulator's demo conversations (entities, dates, money, names). */
+const DEMO_TEXTS = (
+  JSON.parse(readFileSync(join(root, "src", "core", "transport", "demo-chats.json"), "utf8")) as {
+    conversations: { messages: { body?: string }[] }[];
+  }
+).conversations.flatMap((c) => c.messages.map((m) => m.body ?? "").filter((body) => body !== ""));
+
+let textSerial = 0;
+/** A text message of one of CHATS chats, sent one millisecond after the one before it (so ordering never waits). */
+function textEnvelope(i: number): Record<string, unknown> {
+  textSerial += 1;
+  const chatId = `4477009${String(i % CHATS).padStart(5, "0")}@c.us`;
+  const body = DEMO_TEXTS[i % DEMO_TEXTS.length];
+  const sentAt = Date.UTC(2026, 11, 1) + textSerial;
+  return {
+    payload: body,
+    wa: {
+      message: {
+        id: `text-${textSerial}`,
+        chatId,
+        from: chatId,
+        senderName: "Bench",
+        body,
+        type: "chat",
+        timestamp: sentAt,
+        receivedAt: Date.now(),
+        isGroup: false,
+        fromMe: false,
+        transport: "bench",
+      },
+      trace: [],
+    },
+  };
+}
+
+interface OfferedResult {
+  scenario: string;
+  offeredPerSec: number;
+  seconds: number;
+  chats: number;
+  messages: number;
+  answered: number;
+  achievedPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Messages turned away on the way (queue full, lock waited too long). */
+  refused: number;
+  /** Every message answered and none refused, the last one within a second of the last offer. */
+  keptUp: boolean;
+  peakRssMb: number;
+}
+
+/**
+ * Offered load: messages at a fixed rate, whatever the pipeline does. Latency counts from when each message was
+ * due, not when it went out, so a stalled pipeline shows in the figures instead of slowing the offer.
+ */
+async function offer(
+  registry: BenchRegistry,
+  name: string,
+  perSecond: number,
+  seconds: number,
+  makeMsg: (i: number) => Record<string, unknown>,
+): Promise<Omit<OfferedResult, "scenario" | "refused">> {
+  const source = registry.sources.get(name);
+  if (!source) throw new Error(`bench source ${name} is not running`);
+  const total = Math.round(perSecond * seconds);
+  const latencies: number[] = [];
+  let peakRss = process.memoryUsage().rss;
+  let emitted = 0;
+  let lastAnswerAt = 0;
+  const started = performance.now();
+  const dueAt = (i: number) => started + (i * 1000) / perSecond;
+  registry.sinks.set(name, (msg) => {
+    lastAnswerAt = performance.now();
+    latencies.push(lastAnswerAt - (msg._benchDue as number));
+  });
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      while (emitted < total && dueAt(emitted) <= now) {
+        const msg = makeMsg(emitted);
+        msg._benchDue = dueAt(emitted);
+        emitted += 1;
+        source.emit(msg);
+      }
+      const giveUpAt = dueAt(total) + 30_000;
+      if ((emitted === total && latencies.length === total) || now > giveUpAt) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  const sorted = latencies.sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+  const answeredFor = (lastAnswerAt - started) / 1000;
+  return {
+    offeredPerSec: perSecond,
+    seconds,
+    chats: CHATS,
+    messages: total,
+    answered: sorted.length,
+    achievedPerSec: sorted.length / Math.max(answeredFor, seconds),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+    keptUp: sorted.length === total && lastAnswerAt <= dueAt(total - 1) + 1000,
+    peakRssMb: peakRss / 1024 / 1024,
+  };
+}
+
 async function drive(
   registry: BenchRegistry,
   name: string,
@@ -187,6 +372,7 @@ async function drive(
   let received = 0;
   let peakRss = process.memoryUsage().rss;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const progress = process.env.BENCH_PROGRESS ? setInterval(() => console.error(`${name}: ${received} of ${total}`), 2000) : undefined;
   const started = performance.now();
   await new Promise<void>((resolve) => {
     const emitOne = () => {
@@ -206,6 +392,7 @@ async function drive(
   });
   const seconds = (performance.now() - started) / 1000;
   clearInterval(rssTimer);
+  clearInterval(progress);
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   if (!record) return undefined;
   const sorted = Array.from(latencies).sort((a, b) => a - b);
@@ -285,6 +472,36 @@ async function main(): Promise<void> {
     if (errors > 0) throw new Error(`${errors} messages failed on the ${backend} store`);
   }
 
+  // The text path of the five-stage pipeline: saturated, then at a fixed offered rate, on each store.
+  const offered: OfferedResult[] = [];
+  for (const backend of backends) {
+    let errors = 0;
+    const name = `text-${backend}`;
+    registry.sinks.set(`${name}-errors`, (msg) => {
+      errors += 1;
+      registry.sinks.get(name)?.(msg);
+    });
+    await drive(registry, name, Math.min(WARMUP, TEXT_MESSAGES), textEnvelope, false);
+    results.push({ scenario: `text pipeline on ${backend} store`, ...(await drive(registry, name, TEXT_MESSAGES, textEnvelope, true))! });
+    if (errors > 0) throw new Error(`${errors} messages failed in the text pipeline on the ${backend} store`);
+    const run = await offer(registry, name, OFFERED_PER_SECOND, OFFERED_SECONDS, textEnvelope);
+    // A message refused on the way (queue full, lock waited too long) is answered, but not kept up with.
+    offered.push({ scenario: `text pipeline on ${backend} store`, ...run, refused: errors, keptUp: run.keptUp && errors === 0 });
+  }
+  // What each node costs, from the perf monitor's own figures, at a light load (20 chats at a time: every message
+  // waits the ordering window, so one at a time would take hours).
+  const figures: PerfSnapshot[] = [];
+  registry.sinks.set("text-memory-figures", (msg) => figures.push(msg.payload as PerfSnapshot));
+  registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
+  const perNodeMessages = Math.min(TEXT_MESSAGES, 2_000);
+  results.push({
+    scenario: "text pipeline on memory store",
+    ...(await drive(registry, "text-memory", perNodeMessages, textEnvelope, true, PER_NODE_IN_FLIGHT))!,
+  });
+  registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
+  for (let i = 0; i < 100 && figures.length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+  const perNode = (figures[1]?.nodes ?? []).map((n) => ({ nodeType: n.nodeType, count: n.count, meanUs: n.mean * 1000, p99Ms: n.p99 }));
+
   await RED.stop();
   server.close();
   rmSync(userDir, { recursive: true, force: true });
@@ -298,6 +515,8 @@ async function main(): Promise<void> {
     package: `${pkg.name}@${pkg.version}`,
     settings: { messages: MESSAGES, warmup: WARMUP, inFlight: IN_FLIGHT, chats: CHATS },
     results,
+    offered,
+    perNode,
     ratio: {
       throughputSliceToBare: slice.msgPerSec / bare.msgPerSec,
       p99SliceToBare: slice.p99Ms / bare.p99Ms,
@@ -318,6 +537,18 @@ async function main(): Promise<void> {
   console.log(
     `\nslice / bare: throughput ${fmt(report.ratio.throughputSliceToBare, 2)}×, p99 under load ${fmt(report.ratio.p99SliceToBare, 2)}×, p50 one at a time ${fmt(report.ratio.singleP50SliceToBare, 2)}×`,
   );
+  console.log(`\nOffered load: ${OFFERED_PER_SECOND.toLocaleString("en-US")} msg/s over ${CHATS} chats for ${OFFERED_SECONDS} s`);
+  console.log("| scenario | answered | refused | achieved msg/s | p50 ms | p99 ms | max ms | kept up |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---|");
+  for (const r of offered) {
+    console.log(
+      `| ${r.scenario} | ${r.answered.toLocaleString("en-US")} / ${r.messages.toLocaleString("en-US")} | ${r.refused} | ${fmt(r.achievedPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 1)} | ${r.keptUp ? "yes" : "no"} |`,
+    );
+  }
+  console.log(
+    `\nPer node, text pipeline on memory, ${PER_NODE_IN_FLIGHT} in flight (${perNodeMessages.toLocaleString("en-US")} messages):`,
+  );
+  for (const n of perNode) console.log(`  ${n.nodeType.padEnd(20)} ${fmt(n.meanUs, 0).padStart(6)} µs`);
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);

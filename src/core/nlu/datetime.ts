@@ -18,7 +18,44 @@ export interface DatetimeSpan {
 type Parser = { parse(text: string, ref: chrono.ParsingReference, option?: chrono.ParsingOption): chrono.ParsedResult[] };
 
 const MONTH_FIRST_REGIONS = new Set<CountryCode>(["US", "CA", "PH"]);
-const LOCALES: Parser[] = [chrono.es.casual, chrono.pt.casual, chrono.de.casual, chrono.fr.casual];
+/**
+ * chrono's parsers for the other languages, each run only when the text has a word of that language's dates or
+ * times (or a clock written its way): most messages have none, and every parser reads the whole text.
+ */
+const LETTERS_AROUND = (words: string, numbers?: string) =>
+  new RegExp(`(?<![\\p{L}])(?:${words})(?![\\p{L}])${numbers ? `|${numbers}` : ""}`, "iu");
+/** A clock time or a numeric date: the German and French parsers read some of these in any language ("from 2pm to 4pm", "9:00a"). */
+const CLOCK_OR_DATE_NUMBERS = "\\d{1,2}[:h.]\\d{2}|\\d{1,2}\\s*(?:am|pm|h|uhr)\\b|\\d{1,2}/\\d{1,2}|\\d{1,2}h";
+const LOCALES: { parser: Parser; cue: RegExp }[] = [
+  {
+    parser: chrono.es.casual,
+    cue: LETTERS_AROUND(
+      "lunes|martes|mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo|hoy|ma[ñn]ana|ayer|anoche|anteayer|pasado|enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre|diciembre|ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic|mediod[íi]a|medianoche|pr[óo]xim[oa]s?|que viene|siguiente|tarde|noche",
+      "(?<![\\p{L}])(?:las?|a|en)\\s+\\d|\\d{1,2}h",
+    ),
+  },
+  {
+    parser: chrono.pt.casual,
+    cue: LETTERS_AROUND(
+      "segunda|ter[çc]a|quarta|quinta|sexta|s[áa]bado|domingo|hoje|amanh[ãa]|ontem|anteontem|janeiro|fevereiro|mar[çc]o|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro|jan|fev|mar|abr|mai|jun|jul|ago|set|out|nov|dez|meio[- ]dia|meia[- ]noite|pr[óo]xim[oa]s?|que vem|tarde|noite",
+      "[àa]s?\\s+\\d|\\d{1,2}h",
+    ),
+  },
+  {
+    parser: chrono.de.casual,
+    cue: LETTERS_AROUND(
+      "montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|heute|morgen|gestern|[üu]bermorgen|vorgestern|januar|j[äa]nner|februar|m[äa]rz|april|mai|juni|juli|august|september|oktober|november|dezember|jan|feb|m[äa]r|apr|jun|jul|aug|sep|sept|okt|nov|dez|uhr|n[äa]chste[nrs]?|mittag|mitternacht|abends?|morgens|nachmittags?|vormittags?|\\d{1,2}\\.\\d{1,2}\\.?",
+      `${CLOCK_OR_DATE_NUMBERS}|(?<![\\p{L}])(?:um|am|mo|di|mi|do|fr|sa|so)\\.?,?\\s+\\d`,
+    ),
+  },
+  {
+    parser: chrono.fr.casual,
+    cue: LETTERS_AROUND(
+      "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|aujourd'hui|demain|hier|avant-hier|apr[èe]s-demain|janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre|janv|f[ée]v|avr|juil|sept|oct|nov|d[ée]c|prochain|prochaine|midi|minuit|matin|soir|apr[èe]s-midi",
+      `${CLOCK_OR_DATE_NUMBERS}|(?<![\\p{L}])(?:[àa]|le|vers)\\s+\\d`,
+    ),
+  },
+];
 const PERIOD = /\b(week|weekend|month|year|semana|fin de semana|mes|ano|año|woche|wochenende|monat|jahr|semaine|mois|hafte|mahina)\b/i;
 const PAST_CUE =
   /\b(since|ordered|bought|last|previous|prior|desde|comprei|pedi|pedí|compré|seit|bestellt|gekauft|depuis|commandé|dernier|passad[oa]|pasad[oa]|letzte[nm]?)(?![\p{L}\d])[^.?!]{0,40}$/iu;
@@ -143,7 +180,8 @@ export function extractDatetimes(text: string, sentAt: number, region?: CountryC
       found.sort((a, b) => a.start - b.start),
     );
   const ref = { instant: new Date(reference.getTime() + 12 * 3_600_000), timezone: 0 };
-  for (const parser of [english, ...LOCALES]) {
+  const parsers = [english, ...LOCALES.filter((locale) => locale.cue.test(input)).map((locale) => locale.parser)];
+  for (const parser of parsers) {
     let results: chrono.ParsedResult[];
     try {
       results = parser.parse(input, ref);

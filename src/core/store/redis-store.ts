@@ -54,6 +54,8 @@ export class RedisStore implements Store {
     }
     const redisOptions: RedisOptions = {
       lazyConnect: false,
+      // Commands issued in one event-loop turn go to Redis in one write: many chats at once cost few round trips.
+      enableAutoPipelining: true,
       enableOfflineQueue: true,
       maxRetriesPerRequest: 1,
       commandTimeout: options.commandTimeoutMs ?? 5000,
