@@ -10,7 +10,7 @@ import {
   DEFAULT_THREAD_OPTIONS,
   ThreadMessage,
   ThreadOptions,
-  assignThread,
+  assignThreadInPlace,
   closeQuietThreads,
   entityKeysOf,
   initialThreadState,
@@ -181,7 +181,8 @@ export default function register(RED: NodeAPI): void {
         );
       }
       chats
-        .update(read.chatId, (previous) => assignThread(previous ?? initialThreadState(), read.message, settings.options))
+        // The state was just read from the store: this step owns it.
+        .update(read.chatId, (previous) => assignThreadInPlace(previous ?? initialThreadState(), read.message, settings.options))
         .then(({ state, decision, closed }) => {
           counts.messages += 1;
           track(read.chatId, state);
