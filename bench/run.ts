@@ -59,15 +59,17 @@ interface ScenarioResult {
   peakRssMb: number;
 }
 
+/** A wa-store config's settings for one backend: its own SQLite file, or its own Redis key prefix. */
+function storeSettings(backend: StoreBackend, sqliteFile: string, redisKeyPrefix: string | undefined): Record<string, unknown> {
+  if (backend === "redis") return { backend, url: REDIS_URL, keyPrefix: redisKeyPrefix, tls: false };
+  if (backend === "sqlite") return { backend, file: sqliteFile, synchronous: "NORMAL" };
+  return { backend };
+}
+
 /** Lock + queue on one store backend: source -> queue -> lock -> release -> ack -> sink; errors to their own sink. */
 function storeTab(backend: StoreBackend, options: BenchOptions): Record<string, unknown>[] {
   const z = `tab-store-${backend}`;
-  const store =
-    backend === "redis"
-      ? { backend, url: REDIS_URL, keyPrefix: options.redisKeyPrefix, tls: false }
-      : backend === "sqlite"
-        ? { backend, file: "bench/store.db", synchronous: "NORMAL" }
-        : { backend };
+  const store = storeSettings(backend, "bench/store.db", options.redisKeyPrefix);
   const id = (part: string) => `${backend}-${part}`;
   return [
     { id: z, type: "tab", label: `lock + queue on ${backend}` },
@@ -137,12 +139,7 @@ function textPipelineTab(backend: StoreBackend, options: BenchOptions): Record<s
     const { g: _g, wires: _wires, ...settings } = found;
     return { ...settings, z, store: id("store") };
   };
-  const store =
-    backend === "redis"
-      ? { backend, url: REDIS_URL, keyPrefix: `${options.redisKeyPrefix ?? "wa-bench:"}text:`, tls: false }
-      : backend === "sqlite"
-        ? { backend, file: `bench/text-${backend}.db`, synchronous: "NORMAL" }
-        : { backend };
+  const store = storeSettings(backend, "bench/text.db", `${options.redisKeyPrefix ?? "wa-bench:"}text:`);
   const chain = [
     ["dedupe", shipped("wa-dedupe")],
     ["ordering", shipped("wa-ordering")],

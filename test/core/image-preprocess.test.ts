@@ -1,22 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import sharp from "sharp";
 import { NO_PREPROCESSING, preprocessImage, wantsPreprocessing } from "../../src/core/media/ocr/image-preprocess";
-
-const RECEIPT = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
-
-/** The receipt on a yellowed, stained paper: colour that is noise to OCR. */
-async function stainedReceipt(): Promise<Buffer> {
-  const { width, height } = await sharp(RECEIPT).metadata();
-  const stain = await sharp({ create: { width: width!, height: height!, channels: 4, background: { r: 235, g: 200, b: 90, alpha: 0.45 } } })
-    .png()
-    .toBuffer();
-  return sharp(RECEIPT)
-    .composite([{ input: stain, blend: "multiply" }])
-    .png()
-    .toBuffer();
-}
+import { DEMO_RECEIPT as RECEIPT, stainedReceipt } from "../support/stained-receipt";
 
 async function pixelsOf(image: Buffer): Promise<{ channels: number; values: Set<number>; colourful: boolean }> {
   const { data, info } = await sharp(image).raw().toBuffer({ resolveWithObject: true });

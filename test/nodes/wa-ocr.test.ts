@@ -5,6 +5,7 @@ import sharp from "sharp";
 import ocrNode from "../../src/nodes/wa-ocr";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
+import { stainedReceipt } from "../support/stained-receipt";
 
 /** A PNG whose header claims a huge size, with no real pixel data after it. */
 function pngClaiming(width: number, height: number): Buffer {
@@ -131,17 +132,7 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
   it("reads a receipt on stained paper through Grey scale and Black and white at", async () => {
     await load({ languages: "eng+por", grayscale: true, threshold: 150, rotate: false, minWidth: 0 });
     const out = collect("out");
-    const receipt = readFileSync(join(__dirname, "..", "..", "demo-media", "receipt.png"));
-    const { width, height } = await sharp(receipt).metadata();
-    const stain = await sharp({
-      create: { width: width!, height: height!, channels: 4, background: { r: 235, g: 200, b: 90, alpha: 0.45 } },
-    })
-      .png()
-      .toBuffer();
-    const stained = await sharp(receipt)
-      .composite([{ input: stain, blend: "multiply" }])
-      .jpeg({ quality: 90 })
-      .toBuffer();
+    const stained = await stainedReceipt("jpeg");
     getNode("o1").receive({ payload: stained });
     await untilReal(() => out.length === 1, 30_000);
     const ocr = out[0].ocr as { text: string; preprocessed: boolean };
