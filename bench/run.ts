@@ -15,8 +15,9 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomUUID } from "node:crypto";
 import { REDIS_URL, redisReachable } from "../test/core/redis-available";
-import { LB_MESSAGES, deleteRedisKeys, twoInstanceRun } from "./two-instances";
+import { LB_MESSAGES, deleteRedisKeys, loadBalancedRun } from "./two-instances";
 import { provenance } from "./provenance";
+import { quantile } from "./stats";
 import type { PerfSnapshot } from "../src/core/perf/perf-monitor";
 
 // Where the figures come from, taken before measuring (the tree may change while a run goes on).
@@ -36,6 +37,8 @@ const TEXT_MESSAGES = Number(process.env.BENCH_TEXT_MESSAGES ?? 20_000);
 const OFFERED_PER_SECOND = Number(process.env.BENCH_OFFERED_PER_SECOND ?? 1_000);
 const OFFERED_SECONDS = Number(process.env.BENCH_OFFERED_SECONDS ?? 30);
 const PER_NODE_IN_FLIGHT = 20;
+const LB_PAIRS = Number(process.env.BENCH_LB_PAIRS ?? 500);
+const LB_PAIRS_PER_SECOND = 50;
 type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 interface BenchRegistry {
@@ -124,6 +127,14 @@ function storeTab(backend: StoreBackend, options: BenchOptions): Record<string, 
 
 const PIPELINE_EXAMPLE = JSON.parse(readFileSync(join(root, "examples", "five-stage-pipeline.json"), "utf8")) as Record<string, unknown>[];
 
+/** A node's settings as the bundled five-stage pipeline ships them (without its id, group and wires). */
+function shippedSettings(type: string, mode?: string): Record<string, unknown> {
+  const found = PIPELINE_EXAMPLE.find((n) => n.type === type && (mode === undefined || n.mode === mode));
+  if (!found) throw new Error(`the five-stage pipeline has no ${type}${mode ? ` (${mode})` : ""}`);
+  const { g: _g, wires: _wires, id: _id, ...settings } = found;
+  return settings;
+}
+
 /**
  * The text path of the bundled five-stage pipeline, its nodes with their settings as shipped: intake (dedupe,
  * ordering), session (queue, lock, state), resilience (degrade), understanding (entities, intent, sentiment,
@@ -133,12 +144,7 @@ const PIPELINE_EXAMPLE = JSON.parse(readFileSync(join(root, "examples", "five-st
 function textPipelineTab(backend: StoreBackend, options: BenchOptions): Record<string, unknown>[] {
   const z = `tab-text-${backend}`;
   const id = (part: string) => `text-${backend}-${part}`;
-  const shipped = (type: string, mode?: string) => {
-    const found = PIPELINE_EXAMPLE.find((n) => n.type === type && (mode === undefined || n.mode === mode));
-    if (!found) throw new Error(`the five-stage pipeline has no ${type}${mode ? ` (${mode})` : ""}`);
-    const { g: _g, wires: _wires, ...settings } = found;
-    return { ...settings, z, store: id("store") };
-  };
+  const shipped = (type: string, mode?: string) => ({ ...shippedSettings(type, mode), z, store: id("store") });
   const store = storeSettings(backend, "bench/text.db", `${options.redisKeyPrefix ?? "wa-bench:"}text:`);
   const chain = [
     ["dedupe", shipped("wa-dedupe")],
@@ -180,6 +186,33 @@ function textPipelineTab(backend: StoreBackend, options: BenchOptions): Record<s
   ].map((node) => (node.z === undefined || "x" in node ? node : { ...node, x: 100, y: 100 }));
 }
 
+/**
+ * Stage 2 beside the nodes users pick today, one node per chain, on the same chat texts: node-red-node-sentiment
+ * (AFINN word scores, English) beside wa-sentiment, and nlp.js (trained on the same examples) beside wa-intent.
+ */
+const PEER_CHAINS = [
+  { name: "peer-afinn", label: "node-red-node-sentiment (AFINN)", node: () => ({ type: "sentiment", property: "payload" }) },
+  { name: "ours-sentiment", label: "wa-sentiment (as shipped)", node: () => shippedSettings("wa-sentiment") },
+  {
+    name: "peer-nlpjs",
+    label: "nlp.js intent (same examples)",
+    node: () => ({ type: "bench-nlpjs", examples: shippedSettings("wa-intent").examples }),
+  },
+  { name: "ours-intent", label: "wa-intent (as shipped)", node: () => shippedSettings("wa-intent") },
+] as const;
+
+function peersTab(): Record<string, unknown>[] {
+  const z = "tab-peers";
+  return [
+    { id: z, type: "tab", label: "stage 2 beside its peers" },
+    ...PEER_CHAINS.flatMap(({ name, node }, row) => [
+      { id: `${name}-source`, z, type: "bench-source", name, x: 100, y: 100 + row * 60, wires: [[`${name}-node`]] },
+      { ...node(), id: `${name}-node`, z, x: 300, y: 100 + row * 60, wires: [[`${name}-sink`]] },
+      { id: `${name}-sink`, z, type: "bench-sink", name, x: 500, y: 100 + row * 60, wires: [] },
+    ]),
+  ];
+}
+
 function flowFor(backends: StoreBackend[], options: BenchOptions): Record<string, unknown>[] {
   const bare: Record<string, unknown>[] = [{ id: "tab-bare", type: "tab", label: "bare chain" }];
   const ids = Array.from({ length: CHAIN_LENGTH }, (_, i) => `bare-pass-${i}`);
@@ -216,6 +249,7 @@ function flowFor(backends: StoreBackend[], options: BenchOptions): Record<string
     ...slice,
     ...backends.flatMap((backend) => storeTab(backend, options)),
     ...backends.flatMap((backend) => textPipelineTab(backend, options)),
+    ...peersTab(),
   ];
 }
 
@@ -288,11 +322,19 @@ interface OfferedResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** p99 without the time the ordering node held each message on purpose (its window for earlier messages). */
+  p99BeyondOrderingMs: number;
   /** Messages turned away on the way (queue full, lock waited too long). */
   refused: number;
   /** Every message answered and none refused, the last one within a second of the last offer. */
   keptUp: boolean;
   peakRssMb: number;
+}
+
+/** How long the ordering node held a message on purpose (its wait for earlier messages of the chat), from the trace. */
+function orderingHoldMs(msg: Record<string, unknown>): number {
+  const trace = (msg.wa as { trace?: { nodeType: string; start: number; end: number }[] } | undefined)?.trace ?? [];
+  return trace.filter((span) => span.nodeType === "wa-ordering").reduce((sum, span) => sum + span.end - span.start, 0);
 }
 
 /**
@@ -315,9 +357,12 @@ async function offer(
   let lastAnswerAt = 0;
   const started = performance.now();
   const dueAt = (i: number) => started + (i * 1000) / perSecond;
+  const beyondHold: number[] = [];
   registry.sinks.set(name, (msg) => {
     lastAnswerAt = performance.now();
-    latencies.push(lastAnswerAt - (msg._benchDue as number));
+    const latency = lastAnswerAt - (msg._benchDue as number);
+    latencies.push(latency);
+    beyondHold.push(latency - orderingHoldMs(msg));
   });
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
@@ -337,7 +382,7 @@ async function offer(
     }, 2);
   });
   const sorted = latencies.sort((a, b) => a - b);
-  const at = (q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+  const at = (q: number) => quantile(sorted, q);
   const answeredFor = (lastAnswerAt - started) / 1000;
   return {
     offeredPerSec: perSecond,
@@ -349,6 +394,10 @@ async function offer(
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: at(1),
+    p99BeyondOrderingMs: quantile(
+      beyondHold.sort((a, b) => a - b),
+      0.99,
+    ),
     keptUp: sorted.length === total && lastAnswerAt <= dueAt(total - 1) + 1000,
     peakRssMb: peakRss / 1024 / 1024,
   };
@@ -403,7 +452,7 @@ async function drive(
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   if (!record) return undefined;
   const sorted = Array.from(latencies).sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  const at = (q: number) => quantile(sorted, q);
   return {
     inFlight,
     messages: total,
@@ -421,6 +470,8 @@ async function main(): Promise<void> {
   const link = join(userDir, "node_modules", ...pkg.name.split("/"));
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(root, link, "dir");
+  // The peer sentiment node, installed as users install it: a package in the user directory.
+  symlinkSync(join(root, "node_modules", "node-red-node-sentiment"), join(userDir, "node_modules", "node-red-node-sentiment"), "dir");
   writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "bench", private: true }));
   const redisUp = await redisReachable();
   if (!redisUp) console.log(`(Redis scenarios left out: no Redis reachable at ${REDIS_URL})`);
@@ -488,6 +539,13 @@ async function main(): Promise<void> {
     // A message refused on the way (queue full, lock waited too long) is answered, but not kept up with.
     offered.push({ scenario: `text pipeline on ${backend} store`, ...run, refused: failures(), keptUp: run.keptUp && failures() === 0 });
   }
+  // Stage 2 beside its peers, each node alone on the same texts.
+  const peers: { scenario: string; msgPerSec: number; usPerMessage: number; p99Ms: number }[] = [];
+  for (const { name, label } of PEER_CHAINS) {
+    await drive(registry, name, Math.min(WARMUP, TEXT_MESSAGES), textEnvelope, false);
+    const run = (await drive(registry, name, TEXT_MESSAGES, textEnvelope, true))!;
+    peers.push({ scenario: label, msgPerSec: run.msgPerSec, usPerMessage: 1e6 / run.msgPerSec, p99Ms: run.p99Ms });
+  }
   // What each node costs, from the perf monitor's own figures, at a light load (20 chats at a time: every message
   // waits the ordering window, so one at a time would take hours).
   const figures: PerfSnapshot[] = [];
@@ -506,7 +564,13 @@ async function main(): Promise<void> {
   server.close();
   rmSync(userDir, { recursive: true, force: true });
   if (redisUp) await deleteRedisKeys(redisKeyPrefix);
-  if (redisUp && LB_MESSAGES > 0) results.push(await twoInstanceRun());
+  // One process and two on the same workload, then a chat's two messages at once, one to each process.
+  const loadBalanced: Awaited<ReturnType<typeof loadBalancedRun>>[] = [];
+  if (redisUp && LB_MESSAGES > 0) {
+    for (const instances of [1, 2] as const) loadBalanced.push(await loadBalancedRun(instances));
+    loadBalanced.push(await loadBalancedRun(2, { kind: "pairs", pairs: LB_PAIRS, pairsPerSecond: LB_PAIRS_PER_SECOND }));
+    results.push(...loadBalanced);
+  }
 
   const [bare, slice, bareSingle, sliceSingle] = results;
   const report = {
@@ -517,7 +581,10 @@ async function main(): Promise<void> {
     results,
     offered,
     perNode,
+    peers,
+    loadBalanced: loadBalanced.map(({ scenario, msgPerSec, coresUsed, handover }) => ({ scenario, msgPerSec, coresUsed, handover })),
     ratio: {
+      twoInstancesToOne: loadBalanced.length >= 2 ? loadBalanced[1].msgPerSec / loadBalanced[0].msgPerSec : undefined,
       throughputSliceToBare: slice.msgPerSec / bare.msgPerSec,
       p99SliceToBare: slice.p99Ms / bare.p99Ms,
       singleP50SliceToBare: sliceSingle.p50Ms / bareSingle.p50Ms,
@@ -538,17 +605,32 @@ async function main(): Promise<void> {
     `\nslice / bare: throughput ${fmt(report.ratio.throughputSliceToBare, 2)}×, p99 under load ${fmt(report.ratio.p99SliceToBare, 2)}×, p50 one at a time ${fmt(report.ratio.singleP50SliceToBare, 2)}×`,
   );
   console.log(`\nOffered load: ${OFFERED_PER_SECOND.toLocaleString("en-US")} msg/s over ${CHATS} chats for ${OFFERED_SECONDS} s`);
-  console.log("| scenario | answered | refused | achieved msg/s | p50 ms | p99 ms | max ms | kept up |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---|");
+  console.log("| scenario | answered | refused | achieved msg/s | p50 ms | p99 ms | max ms | p99 beyond the ordering wait ms | kept up |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of offered) {
     console.log(
-      `| ${r.scenario} | ${r.answered.toLocaleString("en-US")} / ${r.messages.toLocaleString("en-US")} | ${r.refused} | ${fmt(r.achievedPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 1)} | ${r.keptUp ? "yes" : "no"} |`,
+      `| ${r.scenario} | ${r.answered.toLocaleString("en-US")} / ${r.messages.toLocaleString("en-US")} | ${r.refused} | ${fmt(r.achievedPerSec, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.maxMs, 1)} | ${fmt(r.p99BeyondOrderingMs, 1)} | ${r.keptUp ? "yes" : "no"} |`,
     );
   }
   console.log(
     `\nPer node, text pipeline on memory, ${PER_NODE_IN_FLIGHT} in flight (${perNodeMessages.toLocaleString("en-US")} messages):`,
   );
   for (const n of perNode) console.log(`  ${n.nodeType.padEnd(20)} ${fmt(n.meanUs, 0).padStart(6)} µs`);
+  console.log(`\nStage 2 beside its peers, one node alone, ${TEXT_MESSAGES.toLocaleString("en-US")} chat texts at ${IN_FLIGHT} in flight:`);
+  for (const p of peers)
+    console.log(`  ${p.scenario.padEnd(36)} ${fmt(p.msgPerSec, 0).padStart(8)} msg/s  ${fmt(p.usPerMessage, 0).padStart(5)} µs/msg`);
+  if (loadBalanced.length > 0) {
+    console.log(`\nLoad-balanced on Redis: two processes / one ${fmt(report.ratio.twoInstancesToOne ?? Number.NaN, 2)}×`);
+    for (const r of loadBalanced) {
+      const cores = r.coresUsed;
+      const { sameInstance, otherInstance } = r.handover;
+      console.log(
+        `  ${r.scenario}: cores used Node-RED ${fmt(cores.nodeRed, 2)}, Redis ${fmt(cores.redis, 2)}, sender ${fmt(cores.sender, 2)}; ` +
+          `next waiting message locked after p50/p99 ${sameInstance.p50Ms}/${sameInstance.p99Ms} ms on the same process (${sameInstance.count}), ` +
+          `${otherInstance.p50Ms}/${otherInstance.p99Ms} ms on the other (${otherInstance.count})`,
+      );
+    }
+  }
   const outDir = join(root, "bench", "results");
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);

@@ -30,4 +30,56 @@ module.exports = function (RED) {
     });
   }
   RED.nodes.registerType("bench-sink", BenchSink);
+
+  // The peer for intent: nlp.js (its neural classifier, English pipeline), trained on the same
+  // "intent: example" lines as the wa-intent node it is set beside; msg.intent as nlp.js answers.
+  function BenchNlpjs(config) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const ready = (async () => {
+      const { containerBootstrap } = require("@nlpjs/core");
+      const { Nlp } = require("@nlpjs/nlp");
+      const { LangEn } = require("@nlpjs/lang-en-min");
+      const container = await containerBootstrap();
+      container.use(Nlp);
+      container.use(LangEn);
+      // nlp.js logs every training epoch unless its NLU configuration says otherwise.
+      container.registerConfiguration(
+        "nlu-??",
+        {
+          keepStopwords: true,
+          nonefeatureValue: 1,
+          nonedeltaMultiplier: 1.2,
+          spellCheck: false,
+          spellCheckDistance: 1,
+          filterZeros: true,
+          log: false,
+        },
+        true,
+      );
+      const nlp = container.get("nlp");
+      nlp.settings.autoSave = false;
+      nlp.settings.autoLoad = false;
+      nlp.addLanguage("en");
+      for (const line of String(config.examples || "").split("\n")) {
+        const colon = line.indexOf(":");
+        if (line.trim() === "" || line.trim().startsWith("#") || colon < 1) continue;
+        nlp.addDocument("en", line.slice(colon + 1).trim(), line.slice(0, colon).trim());
+      }
+      await nlp.train();
+      return nlp;
+    })();
+    ready.catch((error) => node.error(`nlp.js did not train: ${error.message}`));
+    this.on("input", (msg, send, done) => {
+      ready
+        .then((nlp) => nlp.process("en", String(msg.payload)))
+        .then((result) => {
+          msg.intent = { name: result.intent, score: result.score };
+          send(msg);
+          done();
+        })
+        .catch(done);
+    });
+  }
+  RED.nodes.registerType("bench-nlpjs", BenchNlpjs);
 };

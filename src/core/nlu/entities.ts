@@ -32,13 +32,28 @@ export interface EntityContext {
   productCatalogue?: readonly string[];
 }
 
+const REGION_MEMO_LIMIT = 10_000;
+/** Chat id → country. Parsing the number costs more than the rest of a short message's rules, and chats repeat. */
+const regionMemo = new Map<string, CountryCode | undefined>();
+
 /** The country of a WhatsApp chat id (`5511987654321@c.us` → BR), when the number says it. */
 export function regionOfChat(chatId: string | undefined): CountryCode | undefined {
   const digits = /^(\d{6,15})@c\.us$/.exec(chatId ?? "")?.[1];
   if (!digits) return undefined;
+  if (regionMemo.has(digits)) return regionMemo.get(digits);
   const parsed = parsePhoneNumberFromString(`+${digits}`);
   // A fictional number (07700 900xxx) has no country of its own; its calling code's main country stands in.
-  return parsed?.country ?? parsed?.getPossibleCountries()[0];
+  const region = parsed?.country ?? parsed?.getPossibleCountries()[0];
+  // Past the limit the oldest half goes: a busy shop's current chats stay, a flood of new numbers cannot grow it.
+  if (regionMemo.size >= REGION_MEMO_LIMIT) {
+    let drop = REGION_MEMO_LIMIT / 2;
+    for (const key of regionMemo.keys()) {
+      regionMemo.delete(key);
+      if (--drop === 0) break;
+    }
+  }
+  regionMemo.set(digits, region);
+  return region;
 }
 
 const EMAIL = /[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}\b/g;

@@ -13,6 +13,16 @@ describe("Rule entities", () => {
     assert.equal(regionOfChat("120363025884710023@g.us"), undefined);
   });
 
+  it("keeps answering right for chats it has seen, through more chats than it remembers", () => {
+    // 12,000 numbers: past the memo's 10,000, so the oldest are forgotten and parsed again.
+    const countries = ["BR", "GB", "IN", "MX", "DE", "FR", "ES"] as const;
+    const chatOf = (i: number) =>
+      ["5511987", "4477009", "9198765", "5255123", "4917623", "3361234", "3461234"][i % 7] + String(i).padStart(5, "0") + "@c.us";
+    for (let round = 0; round < 2; round += 1)
+      for (let i = 0; i < 12_000; i += 1) assert.equal(regionOfChat(chatOf(i)), countries[i % 7], chatOf(i));
+    assert.equal(regionOfChat("120363025884710023@g.us"), undefined);
+  });
+
   it("phones to E.164, national numbers in the chat's country, click-to-chat links as one phone", () => {
     assert.deepEqual(values("me liga no (11) 98765-4321", "BR"), [["phone", "(11) 98765-4321", "+5511987654321"]]);
     assert.deepEqual(values("call 07700 900123 after 5", "GB"), [["phone", "07700 900123", "+447700900123"]]);
