@@ -1,7 +1,8 @@
 // Compiles the TypeScript and puts every file Node-RED loads beside each node's .js:
 // dist/nodes/<type>.js, <type>.html, locales/<lang>/<type>.json and icons/.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
@@ -12,6 +13,31 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const dist = join(root, "dist");
 const require = createRequire(import.meta.url);
+
+// `--if-changed` (npm start): nothing is rebuilt when no input changed since the last build (a build takes seconds).
+const INPUTS = ["src", "nodes", "icons", "demo-media", "package.json", "tsconfig.json", "tsconfig.build.json", "scripts/build.mjs"];
+function inputsFingerprint() {
+  const entries = [];
+  const visit = (path) => {
+    if (!existsSync(path)) return;
+    const stat = statSync(path);
+    if (stat.isDirectory()) for (const name of readdirSync(path).sort()) visit(join(path, name));
+    else entries.push(`${path.slice(root.length)}\t${stat.size}\t${stat.mtimeMs}`);
+  };
+  for (const input of INPUTS) visit(join(root, input));
+  return createHash("sha256").update(entries.join("\n")).digest("hex");
+}
+const fingerprintFile = join(dist, ".build-inputs");
+const fingerprint = inputsFingerprint();
+if (
+  process.argv.includes("--if-changed") &&
+  existsSync(fingerprintFile) &&
+  existsSync(join(root, "resources", "editor.js")) &&
+  readFileSync(fingerprintFile, "utf8") === fingerprint
+) {
+  console.log("build: dist/ is up to date");
+  process.exit(0);
+}
 
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
@@ -76,4 +102,5 @@ if (problems.length > 0) {
   console.error(`build: incomplete node files:\n  ${problems.join("\n  ")}`);
   process.exit(1);
 }
+writeFileSync(fingerprintFile, fingerprint);
 console.log(`build: ${Object.keys(pkg["node-red"].nodes).length} node types ready in dist/nodes`);

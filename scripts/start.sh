@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-node scripts/build.mjs
+node scripts/build.mjs --if-changed
 node scripts/prepare-user-dir.mjs .node-red-dev
 PORT="${PORT:-1880}"
 echo "» Node-RED editor: http://127.0.0.1:${PORT}"
