@@ -5,6 +5,7 @@
  *   npm run bench                      100,000 messages per in-memory scenario,
  *                                      20,000 per store backend, 5,000 through two instances
  *   BENCH_MESSAGES=20000 npm run bench a shorter run (BENCH_STORE_MESSAGES, BENCH_LB_MESSAGES likewise)
+ *   BENCH_BACKENDS=memory              only these stores' rows (a comma list of memory, sqlite, redis)
  *
  * Prints a table and writes bench/results/latest.json.
  */
@@ -475,7 +476,9 @@ async function main(): Promise<void> {
   writeFileSync(join(userDir, "package.json"), JSON.stringify({ name: "bench", private: true }));
   const redisUp = await redisReachable();
   if (!redisUp) console.log(`(Redis scenarios left out: no Redis reachable at ${REDIS_URL})`);
-  const backends = STORE_BACKENDS.filter((backend) => backend !== "redis" || redisUp);
+  // BENCH_BACKENDS=memory (a comma list) narrows the store and text-pipeline rows, e.g. to profile one of them.
+  const chosen = process.env.BENCH_BACKENDS?.split(",").map((name) => name.trim()) ?? [...STORE_BACKENDS];
+  const backends = STORE_BACKENDS.filter((backend) => chosen.includes(backend) && (backend !== "redis" || redisUp));
   const redisKeyPrefix = `wa-bench-${randomUUID().slice(0, 8)}:`;
   writeFileSync(join(userDir, "flows.json"), JSON.stringify(flowFor(backends, { redisKeyPrefix })));
 
@@ -549,15 +552,17 @@ async function main(): Promise<void> {
   // What each node costs, from the perf monitor's own figures, at a light load (20 chats at a time: every message
   // waits the ordering window, so one at a time would take hours).
   const figures: PerfSnapshot[] = [];
-  registry.sinks.set("text-memory-figures", (msg) => figures.push(msg.payload as PerfSnapshot));
-  registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
   const perNodeMessages = Math.min(TEXT_MESSAGES, 2_000);
-  results.push({
-    scenario: "text pipeline on memory store",
-    ...(await drive(registry, "text-memory", perNodeMessages, textEnvelope, true, PER_NODE_IN_FLIGHT))!,
-  });
-  registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
-  for (let i = 0; i < 100 && figures.length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+  if (backends.includes("memory")) {
+    registry.sinks.set("text-memory-figures", (msg) => figures.push(msg.payload as PerfSnapshot));
+    registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
+    results.push({
+      scenario: "text pipeline on memory store",
+      ...(await drive(registry, "text-memory", perNodeMessages, textEnvelope, true, PER_NODE_IN_FLIGHT))!,
+    });
+    registry.sources.get("text-memory-snapshot")?.emit({ topic: "snapshot" });
+    for (let i = 0; i < 100 && figures.length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+  }
   const perNode = (figures[1]?.nodes ?? []).map((n) => ({ nodeType: n.nodeType, count: n.count, meanUs: n.mean * 1000, p99Ms: n.p99 }));
 
   await RED.stop();

@@ -219,6 +219,21 @@ for (const backend of BACKENDS)
       named.close();
     });
 
+    it("gives the lock straight back when its waiter timed out while the store was granting it (named instance too)", async () => {
+      const named = new SessionLockManager({ store, clock }, { lockName: "named", instance: "host-a:/data" });
+      const late = named.acquire(chat, request("a"), 50);
+      const rejected = assert.rejects(late, (error: WaError) => error.code === "lock.timeout");
+      // The wait runs out while the grant is on its way through the store.
+      clock.advance(50);
+      await rejected;
+      for (let i = 0; i < 20 && (await store.get("wa:lock:named:" + chat)) !== undefined; i += 1) await flushMicrotasks();
+      assert.equal(await store.get("wa:lock:named:" + chat), undefined, "nobody holds the lock its waiter gave up on");
+      const other = new SessionLockManager({ store, clock }, { lockName: "named", instance: "host-b:/data" });
+      assert.ok(await other.tryAcquire(chat, request("b")), "another runtime gets it at once");
+      other.close();
+      named.close();
+    });
+
     it("releases a renewed lock by holder and token, from another manager too", async () => {
       const grant = await locks.acquire(chat, { owner: "a", ttlMs: 1000, renewForMs: 10_000 }, 0);
       await advance(1500);
@@ -228,3 +243,50 @@ for (const backend of BACKENDS)
       elsewhere.close();
     });
   });
+
+describe("SessionLockManager store round trips", () => {
+  /** A memory store that counts the operations asked of it, by name. */
+  function countingStore(clock: FakeClock): { store: Store; calls: Map<string, number> } {
+    const calls = new Map<string, number>();
+    const inner = new MemoryStore(clock);
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls.set(String(property), (calls.get(String(property)) ?? 0) + 1);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { store, calls };
+  }
+
+  it("grants and releases a free lock in four store operations, without reading it first", async () => {
+    const clock = new FakeClock(0);
+    const { store, calls } = countingStore(clock);
+    const locks = new SessionLockManager({ store, clock }, { lockName: "count", instance: "host:/data" });
+    const grant = await locks.acquire("chat-1", { owner: "a", ttlMs: 1000 }, 1000);
+    assert.equal(await locks.release(grant), true);
+    assert.deepEqual(Object.fromEntries(calls), { increment: 1, expire: 1, compareAndSet: 2 });
+    locks.close();
+  });
+
+  it("a waiter behind a lock held here asks the store nothing until it is released", async () => {
+    const clock = new FakeClock(0);
+    const { store, calls } = countingStore(clock);
+    const locks = new SessionLockManager({ store, clock }, { lockName: "count", pollIntervalMs: 100 });
+    const first = await locks.acquire("chat-1", { owner: "a", ttlMs: 10_000 }, 1000);
+    calls.clear();
+    const second = locks.acquire("chat-1", { owner: "b", ttlMs: 10_000 }, 5000);
+    await clock.advanceAsync(1000);
+    assert.equal(
+      [...calls.values()].reduce((sum, n) => sum + n, 0),
+      0,
+      "ten polls, none of them to the store",
+    );
+    await locks.release(first);
+    assert.equal((await second).owner, "b");
+    locks.close();
+  });
+});

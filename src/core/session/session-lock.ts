@@ -55,6 +55,9 @@ interface StoredLock {
   boot?: string;
 }
 
+/** Chats remembered as found locked; past this many the memory starts again (it only saves a read). */
+const SEEN_BUSY_LIMIT = 10_000;
+
 /** How long a chat's token counter is kept after its last grant. */
 export const FENCE_COUNTER_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -83,6 +86,9 @@ export class SessionLockManager {
   private readonly pumping = new Set<string>();
   private readonly pumpAgain = new Set<string>();
   private readonly pollTimers = new Map<string, TimerHandle>();
+  private readonly seenBusy = new Set<string>();
+  /** Grants in `held` per chat (one, but for a grant not yet forgotten beside its successor). */
+  private readonly heldPerChat = new Map<string, number>();
   private readonly expiredListeners = new Set<(grant: LockGrant, context: unknown) => void>();
   private readonly metrics: MetricsSink;
   private closed = false;
@@ -151,15 +157,23 @@ export class SessionLockManager {
 
   /** Frees a lock if `grant` still holds it. Returns false when it had expired or was taken over. */
   async release(grant: Pick<LockGrant, "chatId" | "token" | "owner" | "acquiredAt" | "expiresAt">): Promise<boolean> {
-    // The stored record may have been renewed since the grant was handed out: match holder and token only.
     const key = this.lockKey(grant.chatId);
-    const current = await this.world.store.get(key);
-    const stored = current === undefined ? undefined : (JSON.parse(current) as StoredLock);
-    const released =
-      stored !== undefined &&
-      stored.token === grant.token &&
-      stored.owner === grant.owner &&
-      (await this.world.store.compareAndSet(key, current, undefined));
+    // Held here: the stored record is the one this manager wrote (renewals included), so one swap frees it.
+    const entry = this.held.get(this.heldKey(grant.chatId, grant.token));
+    let released =
+      entry !== undefined &&
+      entry.grant.owner === grant.owner &&
+      (await this.world.store.compareAndSet(key, this.storedFormOf(entry.grant), undefined));
+    if (!released) {
+      // Held elsewhere, or renewed since the grant was handed out: match holder and token only.
+      const current = await this.world.store.get(key);
+      const stored = current === undefined ? undefined : (JSON.parse(current) as StoredLock);
+      released =
+        stored !== undefined &&
+        stored.token === grant.token &&
+        stored.owner === grant.owner &&
+        (await this.world.store.compareAndSet(key, current, undefined));
+    }
     this.forget(grant.chatId, grant.token);
     if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
     void this.pump(grant.chatId);
@@ -199,6 +213,7 @@ export class SessionLockManager {
       this.world.clock.clearInterval(entry.renewTimer);
     }
     this.held.clear();
+    this.heldPerChat.clear();
     for (const timer of this.pollTimers.values()) this.world.clock.clearTimeout(timer);
     this.pollTimers.clear();
     this.expiredListeners.clear();
@@ -212,14 +227,33 @@ export class SessionLockManager {
     return `${chatId}\u0000${token}`;
   }
 
+  /** This manager holds the chat's lock now: no need to ask the store. */
+  private heldHere(chatId: string): boolean {
+    return (this.heldPerChat.get(chatId) ?? 0) > 0;
+  }
+
+  /** A stored lock that still excludes everyone else: not expired, and not one this runtime left behind before a restart. */
+  private stillHeld(raw: string): boolean {
+    const stored = JSON.parse(raw) as StoredLock;
+    return stored.expiresAt > this.world.clock.now() && !this.leftByEarlierStart(stored);
+  }
+
+  /** Notes that the chat's lock was found taken, so the next attempt reads it before spending a token. */
+  private foundBusy(chatId: string): undefined {
+    if (this.seenBusy.size >= SEEN_BUSY_LIMIT) this.seenBusy.clear();
+    this.seenBusy.add(chatId);
+    return undefined;
+  }
+
   private async attempt(chatId: string, request: LockRequest): Promise<LockGrant | undefined> {
     const { store, clock } = this.world;
     const key = this.lockKey(chatId);
-    const current = await store.get(key);
-    if (current !== undefined) {
-      const stored = JSON.parse(current) as StoredLock;
-      if (stored.expiresAt > clock.now() && !this.leftByEarlierStart(stored)) return undefined;
-    }
+    // Where nothing here saw the lock taken (the usual case: the queue already hands out one message per chat),
+    // swap straight into an absent record; the record is read only when that fails or the chat was seen busy.
+    if (this.heldHere(chatId)) return undefined;
+    const optimistic = !this.seenBusy.has(chatId);
+    let current = optimistic ? undefined : await store.get(key);
+    if (current !== undefined && this.stillHeld(current)) return this.foundBusy(chatId);
     // Tokens only grow, so a writer holding an older token can always be told apart. The
     // counter outlives any lock that used it by far, then goes, so idle chats leave no keys.
     const fenceKey = `wa:lockfence:${this.lockName}:${chatId}`;
@@ -233,8 +267,15 @@ export class SessionLockManager {
       expiresAt: acquiredAt + request.ttlMs,
       ...(this.options.instance !== undefined ? { instance: this.options.instance, boot: this.boot } : {}),
     };
-    const swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });
-    if (!swapped) return undefined;
+    let swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });
+    if (!swapped && optimistic) {
+      // A record was there: held, or expired, or left by an earlier start of this runtime (those two are taken over).
+      current = await store.get(key);
+      if (current !== undefined && this.stillHeld(current)) return this.foundBusy(chatId);
+      swapped = await store.compareAndSet(key, current, serialise(record), { ttlMs: request.ttlMs });
+    }
+    if (!swapped) return this.foundBusy(chatId);
+    this.seenBusy.delete(chatId);
     const grant: LockGrant = {
       lockName: this.lockName,
       chatId,
@@ -250,6 +291,7 @@ export class SessionLockManager {
       context: request.context,
     };
     this.held.set(this.heldKey(chatId, token), entry);
+    this.heldPerChat.set(chatId, (this.heldPerChat.get(chatId) ?? 0) + 1);
     if (request.renewForMs !== undefined && request.renewForMs > 0) {
       const renewUntil = acquiredAt + request.renewForMs;
       entry.renewTimer = clock.setInterval(
@@ -313,6 +355,9 @@ export class SessionLockManager {
     this.world.clock.clearTimeout(entry.expiryTimer);
     this.world.clock.clearInterval(entry.renewTimer);
     this.held.delete(key);
+    const left = (this.heldPerChat.get(chatId) ?? 1) - 1;
+    if (left > 0) this.heldPerChat.set(chatId, left);
+    else this.heldPerChat.delete(chatId);
   }
 
   private removeWaiter(chatId: string, waiter: Waiter): void {
@@ -358,7 +403,7 @@ export class SessionLockManager {
         first.resolve(grant);
       } else if (grant) {
         // The waiter timed out while we were acquiring: give the lock straight back.
-        await this.world.store.compareAndSet(this.lockKey(chatId), serialise(grant), undefined);
+        await this.world.store.compareAndSet(this.lockKey(chatId), this.storedFormOf(grant), undefined);
         this.forget(chatId, grant.token);
         this.pumpAgain.add(chatId);
       } else {

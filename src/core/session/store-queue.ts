@@ -68,6 +68,7 @@ export class StoreQueue {
   private sequence = 0;
   private readonly chains = new Map<string, Promise<void>>();
   private readonly leaseTimers = new Map<string, TimerHandle>();
+  private readonly ownLeases = new Map<string, { deliveryId: string; raw: string }>();
   private pollTimer: TimerHandle | undefined;
   private polling = false;
   private closed = false;
@@ -149,10 +150,13 @@ export class StoreQueue {
   /** Acknowledges a delivery: removes it and lets the chat's next message go. False if it was not in flight. */
   async ack(chatId: string, deliveryId: string): Promise<boolean> {
     const leaseKey = this.leaseKey(chatId);
-    const raw = await this.store.get(leaseKey);
+    // The lease this instance set for the delivery, while its timer runs, is the stored one: no need to read it back.
+    const own = this.ownLeases.get(chatId);
+    const raw = own?.deliveryId === deliveryId ? own.raw : await this.store.get(leaseKey);
     if (raw === undefined || (JSON.parse(raw) as Lease).deliveryId !== deliveryId) return false;
     this.clock.clearTimeout(this.leaseTimers.get(chatId));
     this.leaseTimers.delete(chatId);
+    this.ownLeases.delete(chatId);
     const removed = await this.store.listRemove(this.chatKey(chatId), deliveryId, 1);
     await this.store.delete(this.itemKey(deliveryId));
     if (removed > 0) await this.store.increment(this.countKey(), -1);
@@ -170,6 +174,7 @@ export class StoreQueue {
     this.clock.clearInterval(this.pollTimer);
     for (const timer of this.leaseTimers.values()) this.clock.clearTimeout(timer);
     this.leaseTimers.clear();
+    this.ownLeases.clear();
   }
 
   /** Runs one delivery attempt per chat at a time, in order. */
@@ -209,6 +214,7 @@ export class StoreQueue {
         chatId,
         this.clock.setTimeout(() => void this.leaseExpired(delivery, leaseRaw), this.options.leaseMs),
       );
+      this.ownLeases.set(chatId, { deliveryId: head, raw: leaseRaw });
       this.handlers.deliver(delivery);
       return;
     }
@@ -216,6 +222,7 @@ export class StoreQueue {
 
   private async leaseExpired(delivery: StoredDelivery, leaseRaw: string): Promise<void> {
     this.leaseTimers.delete(delivery.chatId);
+    if (this.ownLeases.get(delivery.chatId)?.raw === leaseRaw) this.ownLeases.delete(delivery.chatId);
     try {
       const current = await this.store.get(this.leaseKey(delivery.chatId));
       // Gone by its TTL, or still ours: give the delivery up or let it go again. Someone else's: not ours to touch.
