@@ -10,7 +10,7 @@ import Redis from "ioredis";
 import { RedisStore } from "../src/core/store/redis-store";
 import { REDIS_URL } from "../test/core/redis-available";
 import { quantile } from "./stats";
-import { loadBalancedFlow } from "../test/e2e/load-balanced";
+import { loadBalancedFlow, postToIngest } from "../test/e2e/load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../test/e2e/runtime";
 
 export const LB_MESSAGES = Number(process.env.BENCH_LB_MESSAGES ?? 5_000);
@@ -24,7 +24,7 @@ export async function deleteRedisKeys(keyPrefix: string): Promise<void> {
 }
 
 /** CPU seconds a process has used so far (Linux /proc, user + system); 0 where /proc is not there. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
   // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -47,7 +47,7 @@ function peakRssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-function lines(file: string): string[] {
+export function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
@@ -115,28 +115,9 @@ export async function loadBalancedRun(instanceCount: 1 | 2, mode: LoadBalancedMo
     const post = async (i: number, chatIndex: number, instance: RunningNodeRed) => {
       const chatId = `44770092${String(chatIndex % LB_CHATS).padStart(4, "0")}@c.us`;
       const id = `b${String(i).padStart(6, "0")}`;
-      const envelope = {
-        message: {
-          id,
-          chatId,
-          from: chatId,
-          body: `message ${i}`,
-          type: "chat",
-          timestamp: Date.now(),
-          receivedAt: Date.now(),
-          isGroup: false,
-          fromMe: false,
-          transport: "http",
-        },
-        trace: [],
-      };
       sentAt.set(id, Date.now());
-      const response = await fetch(`${instance.url}/ingest`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(envelope),
-      });
-      if (response.status !== 202) throw new Error(`POST /ingest answered ${response.status}`);
+      const status = await postToIngest(instance.url, id, chatId, `message ${i}`);
+      if (status !== 202) throw new Error(`POST /ingest answered ${status}`);
     };
     const started = Date.now();
     if (mode.kind === "saturate") {

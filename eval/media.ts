@@ -13,7 +13,7 @@ import { GrammarMode, editDistance, wordErrors } from "../src/core/media/speech/
 import { NO_PREPROCESSING, PreprocessOptions, preprocessImage } from "../src/core/media/ocr/image-preprocess";
 import { OfflineSpeechSettings, startOfflineSpeechThread } from "../src/core/media/speech/speech-offline";
 import { DEFAULT_PRIOR_WEIGHT } from "../src/core/media/speech/acoustic-adaptation";
-import { createTesseractWorker, gatherLanguageData } from "../src/core/media/ocr/tesseract-engine";
+import { OcrLayout, createTesseractWorker, gatherLanguageData } from "../src/core/media/ocr/tesseract-engine";
 import { DEFAULT_DOCUMENT_LIMITS, DocumentResult } from "../src/core/media/documents/limits";
 import { startDocumentThread } from "../src/core/media/documents/document-reader";
 import { makeDocx, makePdf, makeXlsx, makeZip } from "../test/support/document-fixtures";
@@ -25,6 +25,85 @@ const normalizeText = (text: string) =>
     .replace(/[ \t]+/g, " ")
     .replace(/\s*\n\s*/g, "\n")
     .trim();
+
+/** Words in order, whatever the line breaks: a column's lines wrap where its width says, not where the ground truth does. */
+const wordsOnly = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** The multi-column pages made by test/fixtures/real-tools/columns/make.sh and their text in reading order. */
+export function columnPages(): { name: string; image: Buffer; text: string }[] {
+  const folder = join(__dirname, "..", "test", "fixtures", "real-tools", "columns");
+  const read = (file: string) => readFileSync(join(folder, file), "utf8").trim();
+  return [
+    {
+      name: "newsletter: title over two serif columns",
+      image: readFileSync(join(folder, "newsletter.png")),
+      text: [read("newsletter-title.txt"), read("newsletter-1.txt"), read("newsletter-2.txt")].join("\n"),
+    },
+    {
+      name: "notice: three narrow columns",
+      image: readFileSync(join(folder, "notice.png")),
+      text: [read("notice-1.txt"), read("notice-2.txt"), read("notice-3.txt")].join("\n"),
+    },
+    {
+      name: "report: two columns photographed (turned 1 degree, noise, JPEG)",
+      image: readFileSync(join(folder, "report-photo.jpg")),
+      text: [read("report-1.txt"), read("report-2.txt")].join("\n"),
+    },
+  ];
+}
+
+/**
+ * The engine's page layout (automatic segmentation against one block) on multi-column pages and on the
+ * receipts, labels and single-column pages of the tesseract.js set, words compared in order.
+ */
+async function ocrLayoutSection(data: string, rows: EvalRow[]): Promise<void> {
+  const folder = join(data, "ocr", "tesseractjs");
+  const truth = JSON.parse(readFileSync(join(folder, "ground_truth.json"), "utf8")) as Record<string, string>;
+  const singleColumn = Object.entries(truth)
+    .filter(([file]) => file !== "chinese.png")
+    .map(([file, text]) => ({ name: file, image: readFileSync(join(folder, "images", file)), text }));
+  const languageData = gatherLanguageData(["eng"], mkdtempSync(join(tmpdir(), "wa-eval-tessdata-")));
+  const prepare = { ...NO_PREPROCESSING, rotate: true, minWidth: 1000 };
+  for (const layout of ["auto", "block"] as OcrLayout[]) {
+    const worker = await createTesseractWorker(["eng"], languageData, false, layout);
+    const score = async (pages: { image: Buffer; text: string }[]) => {
+      let errors = 0;
+      let chars = 0;
+      for (const page of pages) {
+        const { text } = await worker.run((await preprocessImage(page.image, prepare)).image);
+        errors += editDistance(wordsOnly(page.text), wordsOnly(text));
+        chars += wordsOnly(page.text).length;
+      }
+      return errors / chars;
+    };
+    const columns = columnPages();
+    for (const page of columns) {
+      rows.push({
+        section: "media",
+        dataset: `OCR layout ${layout}: ${page.name}`,
+        metric: "OCR CER (words in reading order)",
+        value: await score([page]),
+        ...(layout === "auto" ? { target: "<= 0.05" } : {}),
+      });
+    }
+    rows.push({
+      section: "media",
+      dataset: `OCR layout ${layout}: the ${columns.length} multi-column pages`,
+      metric: "OCR CER (words in reading order)",
+      value: await score(columns),
+      ...(layout === "auto" ? { target: "<= 0.05" } : {}),
+    });
+    rows.push({
+      section: "media",
+      dataset: `OCR layout ${layout}: tesseract.js test images (${singleColumn.length}: labels, a page, a statement)`,
+      metric: "OCR CER (words in reading order)",
+      value: await score(singleColumn),
+      ...(layout === "auto" ? { target: "<= 0.02" } : {}),
+    });
+    await worker.terminate();
+  }
+  rmSync(languageData, { recursive: true, force: true });
+}
 
 async function ocrSection(data: string, rows: EvalRow[]): Promise<void> {
   const folder = join(data, "ocr", "tesseractjs");
@@ -395,6 +474,9 @@ async function documentSection(rows: EvalRow[]): Promise<void> {
 
 export async function mediaSection(data: string, rows: EvalRow[]): Promise<void> {
   await documentSection(rows);
-  if (existsSync(join(data, "ocr", "tesseractjs"))) await ocrSection(data, rows);
+  if (existsSync(join(data, "ocr", "tesseractjs"))) {
+    await ocrSection(data, rows);
+    await ocrLayoutSection(data, rows);
+  }
   if (existsSync(join(data, "audio", "fsdd")) && readdirSync(join(data, "audio", "fsdd")).length > 0) await speechSection(data, rows);
 }

@@ -1,11 +1,9 @@
 /**
- * Thread figures for npm run eval: pairwise F1 on the WhatsApp gold set (its own scorer) and on
- * the IRC disentanglement dev logs (Kummerfeld et al. 2019; lines 1000-1249 of each log are
+ * Thread figures for npm run eval: the engine's time and a baseline on the WhatsApp gold pool
+ * (its accuracy there is in stage2-cv.ts), and pairwise F1 on the IRC disentanglement dev logs (Kummerfeld et al. 2019; lines 1000-1249 of each log are
  * scored, earlier lines are context), with the thread engine the wa-thread node runs.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
 import {
@@ -16,6 +14,7 @@ import {
   entityKeysOf,
   initialThreadState,
 } from "../src/core/nlu/threading";
+import { GoldMessage, readGoldPool, threadMessageOf } from "./gold-cv";
 
 /** One figure of npm run eval. */
 export interface EvalRow {
@@ -25,17 +24,6 @@ export interface EvalRow {
   value: number;
   target?: string;
   note?: string;
-}
-
-interface GoldMessage {
-  id: string;
-  conversation: string;
-  chat: string;
-  from: string;
-  timestamp: number;
-  text: string;
-  thread: string;
-  quoted_id?: string;
 }
 
 /** Pairwise precision / recall / F1 of predicted clusters against gold clusters over the same items. */
@@ -57,66 +45,29 @@ export function pairwise(gold: string[], predicted: string[]): { tp: number; fp:
 
 const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }) => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
 
-function goldSection(data: string, rows: EvalRow[], withEntities: boolean): number {
-  const messages = readFileSync(join(data, "whatsapp-gold/dev.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as GoldMessage);
+/** The engine's time per message over the gold pool; its accuracy is in the cross-validated rows (stage2-cv.ts). */
+function goldTiming(data: string, rows: EvalRow[]): number {
+  const messages = readGoldPool(data);
   const states = new Map<string, ChatThreadState>();
+  const entityKeys = messages.map((m) =>
+    entityKeysOf(extractRuleEntities(m.text, { region: regionOfChat(m.chat.endsWith("@g.us") ? m.from : m.chat) })),
+  );
   const started = performance.now();
-  const predictions = messages.map((m) => {
-    const isGroup = m.chat.endsWith("@g.us");
-    const entityKeys = withEntities ? entityKeysOf(extractRuleEntities(m.text, { region: regionOfChat(isGroup ? m.from : m.chat) })) : [];
+  messages.forEach((m, i) => {
     const step = assignThread(
       states.get(m.conversation) ?? initialThreadState(),
-      { id: m.id, from: m.from, text: m.text, at: m.timestamp * 1000, isGroup, quotedId: m.quoted_id, entityKeys },
+      threadMessageOf(m, entityKeys[i]),
       DEFAULT_THREAD_OPTIONS,
     );
     states.set(m.conversation, step.state);
-    return { id: m.id, thread: `t${step.decision.number}` };
   });
   const ms = (performance.now() - started) / messages.length;
-  const predFile = join(tmpdir(), `wa-eval-threads-${process.pid}.jsonl`);
-  const scoreFile = join(tmpdir(), `wa-eval-threads-${process.pid}.json`);
-  writeFileSync(predFile, predictions.map((p) => JSON.stringify(p)).join("\n") + "\n");
-  execFileSync(
-    process.execPath,
-    [join(data, "whatsapp-gold/score.mjs"), join(data, "whatsapp-gold/dev.jsonl"), predFile, "--json", scoreFile],
-    { stdio: "ignore" },
-  );
-  const scored = JSON.parse(readFileSync(scoreFile, "utf8")) as { threads: { p: number; r: number; f1: number; macro_f1: number } };
-  rmSync(predFile, { force: true });
-  rmSync(scoreFile, { force: true });
-  const t = scored.threads;
-  // Group chats and one-to-one chats apart: groups are where threading is hardest.
-  const kinds = { group: { tp: 0, fp: 0, fn: 0 }, single: { tp: 0, fp: 0, fn: 0 } };
-  for (const conversation of new Set(messages.map((m) => m.conversation))) {
-    const inIt = messages.map((m, i) => [m, predictions[i]] as const).filter(([m]) => m.conversation === conversation);
-    const counts = pairwise(
-      inIt.map(([m]) => m.thread),
-      inIt.map(([, p]) => p.thread),
-    );
-    const kind = inIt[0][0].chat.endsWith("@g.us") ? kinds.group : kinds.single;
-    kind.tp += counts.tp;
-    kind.fp += counts.fp;
-    kind.fn += counts.fn;
-  }
   rows.push({
     section: "threads",
-    dataset: `whatsapp-gold dev (22 conversations)${withEntities ? ", with rule entities" : ", words only"}`,
+    dataset: "gold pool, baseline: one thread per conversation",
     metric: "pairwise F1",
-    value: t.f1,
-    target: ">= 0.85",
-    note: `P ${t.p.toFixed(3)} R ${t.r.toFixed(3)}, mean per conversation ${t.macro_f1.toFixed(3)}; group chats ${f1(kinds.group).toFixed(3)}, one-to-one ${f1(kinds.single).toFixed(3)}`,
+    value: singleThreadBaseline(messages),
   });
-  const single = singleThreadBaseline(messages);
-  if (withEntities)
-    rows.push({
-      section: "threads",
-      dataset: "whatsapp-gold dev, baseline: one thread per conversation",
-      metric: "pairwise F1",
-      value: single,
-    });
   return ms;
 }
 
@@ -207,8 +158,7 @@ function ircSection(data: string, rows: EvalRow[], options: ThreadOptions): numb
 }
 
 export function threadSection(data: string, rows: EvalRow[]): void {
-  goldSection(data, rows, false);
-  const ms = goldSection(data, rows, true);
+  const ms = goldTiming(data, rows);
   const ircMs = ircSection(data, rows, {
     ...DEFAULT_THREAD_OPTIONS,
     closeAfterMs: 15 * 60_000,

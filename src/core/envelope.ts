@@ -132,6 +132,8 @@ export interface WaResilience {
   dedupe?: DedupeInfo;
   ordering?: OrderingInfo;
   mode?: string;
+  /** Set by wa-batch-send on a message its outbox kept across a restart (see restoredAfterRestart). */
+  restoredAfterRestart?: true;
   [key: string]: unknown;
 }
 
@@ -193,10 +195,25 @@ export function envelopeOf(msg: object): Partial<WaEnvelope> | undefined {
 /**
  * Which delivery of its message this is: the queue's count (2 and more after an ack timeout or a restart), 1
  * for a first delivery or a message that came through no queue. A dead-letter replay is a later delivery too.
+ * `restored`: the message was kept by an outbox across a restart, so what comes after the outbox may already
+ * have been done for it before the restart.
  */
-export function deliveryOf(msg: object): { count: number; replay: boolean } {
+export function deliveryOf(msg: object): { count: number; replay: boolean; restored: boolean } {
   const count = Number(envelopeOf(msg)?.session?.queue?.deliveryCount ?? 1);
-  return { count: Number.isFinite(count) && count >= 1 ? count : 1, replay: (msg as { deadLetter?: unknown }).deadLetter !== undefined };
+  return {
+    count: Number.isFinite(count) && count >= 1 ? count : 1,
+    replay: (msg as { deadLetter?: unknown }).deadLetter !== undefined,
+    restored: restoredAfterRestart(msg),
+  };
+}
+
+/**
+ * Whether the message was kept by wa-batch-send's outbox across a restart. Its queue delivery and lock are
+ * those of the run before the restart: a durable queue delivers the message again, and that delivery is the
+ * one to acknowledge and release (acknowledging the old one could free the chat while the new one is in flight).
+ */
+export function restoredAfterRestart(msg: object): boolean {
+  return envelopeOf(msg)?.resilience?.restoredAfterRestart === true;
 }
 
 const CONTROL_CHARS = /\p{Cc}/u;

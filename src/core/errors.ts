@@ -66,6 +66,7 @@ export type WaErrorCode =
   | "store.valueTooLarge"
   | "store.unavailable"
   | "store.disconnected"
+  | "store.notReplicated"
   | "config.invalid"
   | "state.tooLarge"
   | "state.badValue"

@@ -1,52 +1,34 @@
 import { schemasByType } from "../nodes/schemas";
+import { paletteStageOf } from "../nodes/schemas/palette";
 import { EditorDefault, editorDefaults } from "./defaults";
 import { installPipelineSidebar } from "./sidebar";
 
 // The pack's shared editor code, bundled into resources/editor.js by the build and loaded by every
 // node's HTML from Node-RED's resources path. Only the little of jQuery and of the editor it uses is declared.
-declare const $: (selector: string) => { length: number; val(): unknown };
+declare const $: (selector: string) => { length: number; val(): unknown; addClass(name: string): unknown };
 declare const RED: { nodes: { registerType(type: string, definition: Record<string, unknown>): void } };
 
-/** The palette colour of each stage, and the stage of each pipeline node type. */
-const STAGE_COLOURS = {
-  transport: "#5fc98a",
-  session: "#7fb6d9",
-  intelligence: "#c7a4e0",
-  media: "#f3b567",
-  resilience: "#e2b76f",
-  sheets: "#9fd29f",
-  performance: "#a99bd6",
-  sending: "#8fd18f",
-} as const;
-const STAGE_OF: Record<string, keyof typeof STAGE_COLOURS> = {
-  "wa-in": "transport",
-  "wa-out": "transport",
-  "wa-message-queue": "session",
-  "wa-session-lock": "session",
-  "wa-session-state": "session",
-  "wa-entities": "intelligence",
-  "wa-intent": "intelligence",
-  "wa-sentiment": "intelligence",
-  "wa-thread": "intelligence",
-  "wa-flow-analyzer": "intelligence",
-  "wa-ocr": "media",
-  "wa-transcribe": "media",
-  "wa-document": "media",
-  "wa-gallery": "media",
-  "wa-dedupe": "resilience",
-  "wa-ordering": "resilience",
-  "wa-dead-letter": "resilience",
-  "wa-degrade": "resilience",
-  "wa-sheets-read": "sheets",
-  "wa-sheets-write": "sheets",
-  "wa-client-health": "performance",
-  "wa-health-score": "performance",
-  "wa-parallel": "performance",
-  "wa-perf-monitor": "performance",
-  "wa-batch-send": "sending",
-};
+const EXAMPLE_LINE = /^\s*([\p{L}\p{N}_.:?!-]{1,100})\s*:\s*\S/u;
 
-const EXAMPLE_LINE = /^\s*([\p{L}\p{N}_.:-]{1,100})\s*:\s*\S/u;
+/**
+ * The pack's forms: labels wider than Node-RED's 100 px, so that "Remember for" or "Fallback below" stay on one
+ * line, and the inputs after them narrower by as much. Checkbox labels (written with their own width) keep theirs.
+ */
+const FORM_STYLE = `
+.wa-form .form-row > label:first-child:not([style]) { width: 150px; }
+.wa-form .form-row > label:first-child:not([style]) ~ input:not([type="checkbox"]):not([type="hidden"]),
+.wa-form .form-row > label:first-child:not([style]) ~ select,
+.wa-form .form-row > label:first-child:not([style]) ~ textarea,
+.wa-form .form-row > label:first-child:not([style]) ~ .red-ui-typedInput-container { max-width: calc(100% - 160px); }
+`;
+
+function installFormStyle(): void {
+  if (document.getElementById("wa-form-style")) return;
+  const style = document.createElement("style");
+  style.id = "wa-form-style";
+  style.textContent = FORM_STYLE;
+  document.head.appendChild(style);
+}
 
 interface LabelledNode {
   name?: unknown;
@@ -86,16 +68,21 @@ const WaPipeline = {
    */
   register(type: string, definition: Record<string, unknown> & { defaults?: Record<string, EditorDefault> }): void {
     const { defaults: extra, ...rest } = definition;
+    const stage = paletteStageOf(type);
     const shared: Record<string, unknown> =
-      rest.category === "config"
-        ? {}
-        : { category: "WhatsApp pipeline", color: STAGE_COLOURS[STAGE_OF[type] ?? "performance"], inputs: 1, outputs: 1 };
+      rest.category === "config" || !stage ? {} : { category: stage.category, color: stage.colour, inputs: 1, outputs: 1 };
+    const prepare = rest.oneditprepare as ((this: unknown, ...args: unknown[]) => void) | undefined;
     RED.nodes.registerType(type, {
       ...shared,
       icon: `${type}.svg`,
       paletteLabel: WaPipeline.paletteLabel(type),
       label: WaPipeline.label(type),
       ...rest,
+      oneditprepare: function (this: unknown, ...args: unknown[]) {
+        // A config node opened from a node's dialog has its own form beside the node's.
+        $("#dialog-form, #node-config-dialog-edit-form").addClass("wa-form");
+        prepare?.apply(this, args);
+      },
       defaults: WaPipeline.defaults(type, extra ?? {}),
     });
   },
@@ -133,4 +120,5 @@ const WaPipeline = {
 };
 
 (globalThis as unknown as { WaPipeline: typeof WaPipeline }).WaPipeline = WaPipeline;
+installFormStyle();
 installPipelineSidebar();

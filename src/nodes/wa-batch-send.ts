@@ -90,7 +90,12 @@ class StoreOutbox {
         continue;
       }
       const { messages, ...rest } = JSON.parse(raw) as Omit<OutgoingItem<Held>, "contexts"> & { messages: string[] };
-      items.push({ ...rest, contexts: messages.map((body) => ({ msg: reviveMessage(body), acceptedAt })) });
+      const contexts = messages.map((body) => {
+        const msg = reviveMessage(body);
+        writeEnvelopePart(msg, "resilience", "restoredAfterRestart", true);
+        return { msg, acceptedAt };
+      });
+      items.push({ ...rest, contexts });
     }
     return items;
   }

@@ -12,7 +12,7 @@ import { mountWebhook } from "./kit/cloud-webhook";
 import { mediaFolderReader } from "../core/transport/media-folder";
 import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
 import { registerClientEndpoints } from "./kit/client-endpoints";
-import { registerPipelineEndpoints } from "./kit/pipeline-control";
+import { pipelineControl, registerPipelineEndpoints } from "./kit/pipeline-control";
 import { SessionArchiveStore } from "../core/transport/session-archive-store";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { createWwebjsTransport, sessionFolder } from "../core/transport/wwebjs-client";
@@ -200,7 +200,12 @@ export default function register(RED: NodeAPI): void {
       node.error(node.failure);
     }
 
+    // A load balancer's readiness probe asks whether this connection is up (see wa-pipeline/health/ready).
+    const kind = stringSetting(config.mode, "simulator");
+    pipelineControl.addConnection(node.id, () => ({ kind, state: node.describeState().state }));
+
     onClose(RED, node, async () => {
+      pipelineControl.removeConnection(node.id);
       unmount?.();
       const transport = node.transport;
       node.transport = undefined;

@@ -1,17 +1,19 @@
-import { writeEnvelopePart } from "../core/envelope";
+import { envelopeOf, writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { intentSchema } from "./schemas/wa-intent";
-import { IntentScore } from "../core/nlu/intent-classifier";
+import { IntentClassifier, IntentScore } from "../core/nlu/intent-classifier";
+import { RecentIntents, withIntentContext } from "../core/nlu/intent-context";
+import { businessIntentModel } from "./kit/shipped-models";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
 import { trainedModelGate } from "./kit/trained-models";
-import { onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef } from "./kit/red";
+import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 
 type IntentDef = NodeDef & FlowConfigOf<typeof intentSchema>;
 
 export function intentSettingsFromConfig(config: IntentDef) {
-  const { threshold, topK, fallback, property, examples, file } = readSettingsBySchema(intentSchema, config);
-  return { threshold, topK, fallback, property, examples, file };
+  const { model, threshold, topK, fallback, property, examples, file } = readSettingsBySchema(intentSchema, config);
+  return { model, threshold, topK, fallback, property, examples: examples ?? "", file: file ?? "" };
 }
 
 export interface IntentResult {
@@ -21,44 +23,77 @@ export interface IntentResult {
   alternatives: IntentScore[];
 }
 
+/** The distinct entity types of msg.wa.nlu.entities, when wa-entities has run. */
+function entityTypesIn(entities: unknown): string[] {
+  if (!Array.isArray(entities)) return [];
+  return entities.flatMap((e: unknown) =>
+    typeof e === "object" && e !== null && typeof (e as { type?: unknown }).type === "string" ? [(e as { type: string }).type] : [],
+  );
+}
+
 export default function register(RED: NodeAPI): void {
   function WaIntent(this: Node, config: IntentDef) {
     const started = startNode(RED, this, config, () => intentSettingsFromConfig(config));
     if (!started) return;
     const { node, clock, status, settings, text: nodeText } = started;
     let classified = 0;
-    const gate = trainedModelGate(
-      RED,
-      node,
-      status,
-      { examples: settings.examples, file: settings.file, what: "intents" },
-      (model, msg, send, done) => {
-        const start = clock.now();
-        const raw = readMessageKey(RED, msg, settings.property);
-        const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
-        const scores = model.predict(text, settings.topK);
-        const best = scores[0];
-        const fallback = text.trim() === "" || best.confidence < settings.threshold;
-        const result: IntentResult = {
-          label: fallback ? settings.fallback : best.label,
-          confidence: best.confidence,
-          fallback,
-          alternatives: scores,
-        };
-        writeEnvelopePart(msg, "nlu", "intent", result);
-        classified += 1;
-        traceMessage(msg, node, start, clock.now());
-        send(msg);
-        status.ok(() =>
-          nodeText("intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, {
-            intents: model.labels.length,
-            classified,
-            label: result.label,
-          }),
-        );
-        done();
-      },
-    );
+    // The built-in model also reads the kinds of entity wa-entities found and the chat's previous intent.
+    const recent = new RecentIntents(clock);
+    const classify = (model: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+      const start = clock.now();
+      const raw = readMessageKey(RED, msg, settings.property);
+      const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
+      const wa = envelopeOf(msg);
+      const chatId = typeof wa?.message?.chatId === "string" ? wa.message.chatId : undefined;
+      const input =
+        settings.model === "business"
+          ? withIntentContext(text, { entityTypes: entityTypesIn(wa?.nlu?.entities), previousIntent: recent.previous(chatId) })
+          : text;
+      const scores = model.predict(input, settings.topK);
+      const best = scores[0];
+      const fallback = text.trim() === "" || best.confidence < settings.threshold;
+      const result: IntentResult = {
+        label: fallback ? settings.fallback : best.label,
+        confidence: best.confidence,
+        fallback,
+        alternatives: scores,
+      };
+      if (settings.model === "business" && text.trim() !== "") recent.remember(chatId, best.label);
+      writeEnvelopePart(msg, "nlu", "intent", result);
+      classified += 1;
+      traceMessage(msg, node, start, clock.now());
+      send(msg);
+      status.ok(() =>
+        nodeText("intent.ready", `${model.labels.length} intents · ${classified} classified · last ${result.label}`, {
+          intents: model.labels.length,
+          classified,
+          label: result.label,
+        }),
+      );
+      done();
+    };
+
+    if (settings.model === "business") {
+      let model: IntentClassifier;
+      try {
+        model = businessIntentModel();
+      } catch (error) {
+        disableNode(RED, node, status, error);
+        return;
+      }
+      status.ok(() => nodeText("intent.builtIn", `built-in: ${model.labels.length} business intents`, { intents: model.labels.length }));
+      onInput(RED, node, status, (msg, send, done) => {
+        try {
+          classify(model, msg, send, done);
+        } catch (error) {
+          failMessage(RED, status, done, error);
+        }
+      });
+      onClose(RED, node, () => status.close());
+      return;
+    }
+
+    const gate = trainedModelGate(RED, node, status, { examples: settings.examples, file: settings.file, what: "intents" }, classify);
     if (!gate) return;
 
     onInput(RED, node, status, (msg, send, done) => gate.submit(msg, send, done));

@@ -17,7 +17,7 @@ import {
   userDirOf,
   reportGauges,
 } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef, SendFunction } from "./kit/red";
+import { DoneFunction, Node, NodeAPI, NodeDef, SendFunction } from "./kit/red";
 import { chatKeyOf, sessionOf } from "./kit/session-key";
 import { chatQueueRegistry } from "./kit/signals";
 import { releaseOnClose, startStoredNode, StoreHandle } from "./kit/store-provider";
@@ -142,6 +142,24 @@ export default function register(RED: NodeAPI): void {
       return { numbers: { queueWaiting: counts.waiting, queueInFlight: counts.inFlight, queueRefused: counts.refused } };
     });
 
+    // Messages still waiting in memory when the flow stops are gone: one line says how many, not one error each.
+    let droppedOnStop = 0;
+    const dropOnStop = (done: DoneFunction) => {
+      done();
+      droppedOnStop += 1;
+      if (droppedOnStop > 1) return;
+      setImmediate(() => {
+        node.warn(
+          nodeText(
+            "queue.droppedOnStop",
+            `${droppedOnStop} messages waiting in queue ${queueName} were dropped when the flow stopped: the memory store keeps nothing across a restart or redeploy (the embedded or Redis store keeps them)`,
+            { count: droppedOnStop, queue: queueName },
+          ),
+        );
+        droppedOnStop = 0;
+      });
+    };
+
     const deliverWith = (send: SendFunction, accepted: number): QueueCallbacks => ({
       deliver: (msg, delivery) => {
         sessionOf(msg).queue = delivery;
@@ -150,7 +168,7 @@ export default function register(RED: NodeAPI): void {
         showCounts();
       },
       report: (msg, error) => reportError(RED, node, status, msg, error),
-      fail: (done, error) => failMessage(RED, status, done, error),
+      fail: (done, error) => (error.code === "queue.closed" ? dropOnStop(done) : failMessage(RED, status, done, error)),
       storeFailed: (error) => {
         const text = toNodeError(RED, error).message;
         node.warn(text);

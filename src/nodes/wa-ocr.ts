@@ -43,6 +43,7 @@ export function ocrSettingsFromConfig(config: OcrDef) {
   };
   return {
     languages,
+    layout: read.layout,
     poolSize: read.poolSize,
     timeoutMs: read.timeoutSeconds * 1000,
     maxBytes: Math.round(read.maxMegabytes * 1024 * 1024),
@@ -60,7 +61,7 @@ export default function register(RED: NodeAPI): void {
     const dataFolder = path.join(userDir, "wa-pipeline", "tessdata");
     // The image is prepared inside the pooled job: as many at once as there are workers, within the time limit.
     const startWorker = async () => {
-      const worker = await createTesseractWorker(settings.languages, dataFolder, settings.words);
+      const worker = await createTesseractWorker(settings.languages, dataFolder, settings.words, settings.layout);
       const prepare = async (image: Buffer): Promise<PreparedImage> => {
         if (wantsPreprocessing(settings.preprocess)) return preprocessImage(image, settings.preprocess);
         const pixels = await imagePixels(image);

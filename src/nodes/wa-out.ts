@@ -3,7 +3,7 @@ import { waOutSchema } from "./schemas/wa-out";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { findClient, showClientState } from "./kit/client-ref";
-import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, truncate, userDirOf } from "./kit/node-kit";
+import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
@@ -39,8 +39,8 @@ export default function register(RED: NodeAPI): void {
     }
     const chatChains = new Map<string, Promise<void>>();
     let sent = 0;
-    let lastChat = "";
-    const counter = () => (sent > 0 ? `${sent} sent · last ${truncate(lastChat, 24)}` : "");
+    // Short, so that the status does not run under the next node of a flow.
+    const counter = () => (sent > 0 ? `${sent} sent` : "");
     const unsubscribe = client?.transport?.onStateChange(() => showClientState(RED, status, client, counter, true));
     showClientState(RED, status, client, counter, true);
 
@@ -98,7 +98,6 @@ export default function register(RED: NodeAPI): void {
           if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] } as OutMessage["wa"];
           msg.wa!.sent = receipt;
           sent += 1;
-          lastChat = receipt.chatId;
           traceMessage(msg, node, start, clock.now());
           send(msg);
           showClientState(RED, status, client, counter);

@@ -4,8 +4,9 @@ import { sentimentSchema } from "./schemas/wa-sentiment";
 import { IntentClassifier } from "../core/nlu/intent-classifier";
 import { SentimentOptions, SentimentResult, readWithLexicon, scoreSentiment } from "../core/nlu/sentiment";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { englishValenceWords } from "../core/nlu/english-valence";
-import { onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
+import { builtInSentimentReading, englishValenceWords } from "../core/nlu/english-valence";
+import { builtInSentimentModel } from "./kit/shipped-models";
+import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage } from "./kit/node-kit";
 import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { TextAugment, trainedModelGate } from "./kit/trained-models";
 
@@ -71,6 +72,30 @@ export default function register(RED: NodeAPI): void {
       const raw = readMessageKey(RED, msg, settings.property);
       return typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
     };
+
+    if (settings.mode === "builtin") {
+      // The shipped model reads each text with the lexicon's reading it was trained with, whatever the form's bands.
+      let model: IntentClassifier;
+      let reading: SentimentOptions;
+      try {
+        model = builtInSentimentModel();
+        reading = builtInSentimentReading();
+      } catch (error) {
+        disableNode(RED, node, status, error);
+        return;
+      }
+      status.set({ fill: "grey", shape: "dot", text: nodeText("sentiment.builtIn", "built-in model", {}) }, true);
+      onInput(RED, node, status, (msg, send, done) => {
+        const start = clock.now();
+        try {
+          annotate({ ...fromModel(model, textOf(msg), reading), source: "builtin" }, msg, send, done, start);
+        } catch (error) {
+          failMessage(RED, status, done, error);
+        }
+      });
+      onClose(RED, node, () => status.close());
+      return;
+    }
 
     // The English list is read once per process, and only when the lexicon runs.
     const lexiconRuns = settings.mode === "lexicon" || settings.lexiconReading;

@@ -1,6 +1,7 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sessionLockSchema } from "./schemas/wa-session-lock";
 import { WaError, isWaError } from "../core/errors";
+import { restoredAfterRestart } from "../core/envelope";
 import { LockGrant, SessionLockManager } from "../core/session/session-lock";
 import {
   attachError,
@@ -92,6 +93,8 @@ export default function register(RED: NodeAPI): void {
         };
       }, force);
     showCounts(true);
+    // Locks are let go by release nodes elsewhere in the flow, or by their TTL: the acquiring node's counts follow.
+    const offCounts = settings.mode === "acquire" ? manager.onCountsChanged(() => showCounts()) : () => undefined;
 
     const offExpired = manager.onExpired((grant, context) => {
       if (grant.owner !== node.id) return;
@@ -127,6 +130,13 @@ export default function register(RED: NodeAPI): void {
             "lock.grantMissing",
             "This message holds no lock (msg.wa.session.lock): route it through an acquiring wa-session-lock first",
           );
+        }
+        if (restoredAfterRestart(msg)) {
+          // Its lock was taken before the restart; the message's new delivery holds the chat's lock now.
+          node.debug(`The lock on chat ${grant.chatId} is from before the restart: not released here`);
+          send(msg);
+          done();
+          return;
         }
         const owning = (typeof grant.lockName === "string" ? managers.peek(`${storeHandle.id}|${grant.lockName}`) : undefined) ?? manager;
         owning
@@ -181,6 +191,7 @@ export default function register(RED: NodeAPI): void {
 
     onClose(RED, node, async () => {
       offExpired();
+      offCounts();
       status.close();
       await managers.release(managerKey, node.id);
       await storeHandle.release();

@@ -166,9 +166,10 @@ export default function register(RED: NodeAPI): void {
           property: settings.columns[0],
         });
       }
-      // A queue redelivery (after a crash or an ack timeout) or a dead-letter replay may already be in the sheet.
+      // A queue redelivery (after a crash or an ack timeout), a dead-letter replay or a message an outbox kept
+      // across a restart may already be in the sheet.
       const delivery = deliveryOf(msg);
-      const mayExist = delivery.count > 1 || delivery.replay;
+      const mayExist = delivery.count > 1 || delivery.replay || delivery.restored;
       batcher.add(key, row, { msg, send, done, acceptedAt }, mayExist);
       showStatus();
     });

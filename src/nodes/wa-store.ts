@@ -5,17 +5,20 @@ import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { TimerHandle } from "../core/clock";
 import { MemoryStore } from "../core/store/memory-store";
-import { RedisStore } from "../core/store/redis-store";
+import { RedisStore, RedisTopology, parseRedisAddresses } from "../core/store/redis-store";
 import { SqliteStore } from "../core/store/sqlite-store";
 import { Store } from "../core/store/store";
 import { describeError, onClose, userDirOf } from "./kit/node-kit";
 import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
-import { resolveUserPath } from "../core/store/user-files";
+import { readUserTextFile, resolveUserPath } from "../core/store/user-files";
 import { runtimeWorld } from "./kit/world";
 import { pipelineControl } from "./kit/pipeline-control";
 import type { StoreBackend, StoreCredentials, WaStoreNode } from "./kit/contracts";
 
 type StoreDef = NodeDef & FlowConfigOf<typeof storeSchema>;
+
+/** A bundle of a few authorities' certificates fits easily. */
+const MAX_CA_FILE_BYTES = 256 * 1024;
 
 export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCredentials): { store: Store; backend: StoreBackend } {
   const read = readSettingsBySchema(storeSchema, config);
@@ -28,11 +31,29 @@ export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCred
     mkdirSync(path.dirname(file), { recursive: true });
     return { store: new SqliteStore({ file, synchronous: read.synchronous, clock }), backend };
   }
+  const topology: RedisTopology =
+    backend === "redis-sentinel"
+      ? {
+          kind: "sentinel",
+          sentinels: parseRedisAddresses(read.sentinels, "sentinels"),
+          primaryName: read.primaryName,
+          sentinelPassword: credentials.sentinelPassword || undefined,
+        }
+      : backend === "redis-cluster"
+        ? { kind: "cluster", seeds: parseRedisAddresses(read.clusterNodes, "clusterNodes") }
+        : { kind: "single", url: read.url };
+  const tlsCa =
+    read.tls && read.tlsCaFile !== ""
+      ? readUserTextFile(userDirOf(RED), read.tlsCaFile, MAX_CA_FILE_BYTES, "CA certificate file", "tlsCaFile").text
+      : undefined;
   return {
     store: new RedisStore({
-      url: read.url,
+      topology,
       tls: read.tls,
+      ...(tlsCa !== undefined ? { tlsCa } : {}),
       keyPrefix: read.keyPrefix.trim(),
+      waitReplicas: read.waitReplicas,
+      waitTimeoutMs: read.waitTimeout,
       username: credentials.username || undefined,
       password: credentials.password || undefined,
     }),
@@ -68,6 +89,7 @@ export default function register(RED: NodeAPI): void {
       // The nodes using this store say "the store is not available (sqlite): …" themselves: keep only the reason.
       const reason = isWaError(error) && error.code === "store.unavailable" ? error.params.reason : undefined;
       node.failure = typeof reason === "string" ? reason : describeError(RED, error);
+      pipelineControl.addBrokenStore(node.id, stringSetting(config.backend, "sqlite"));
     }
 
     onClose(RED, node, () => {
@@ -80,6 +102,6 @@ export default function register(RED: NodeAPI): void {
   }
 
   RED.nodes.registerType<WaStoreNode, StoreDef, unknown, StoreCredentials>("wa-store", WaStore, {
-    credentials: { username: { type: "text" }, password: { type: "password" } },
+    credentials: { username: { type: "text" }, password: { type: "password" }, sentinelPassword: { type: "password" } },
   });
 }

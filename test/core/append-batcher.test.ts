@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { sheets as sheetsApi, sheets_v4 } from "@googleapis/sheets";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../../src/core/resilience/circuit-breaker";
-import { AppendBatcher, AppendBatcherOptions, PendingRow } from "../../src/core/sheets/append-batcher";
+import { AppendBatcher, AppendBatcherOptions, AppendBatcherWorld, PendingRow } from "../../src/core/sheets/append-batcher";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import { googleSheetsWriter } from "../../src/core/sheets/google-sheets";
+import { googleClientFor } from "../support/sheets-workload";
 
 const TOKEN = "ya29.batcher";
 
@@ -21,12 +21,7 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
   emulator.model.create("book", "Orders", [{ title: "Log", rowCount: 100, columnCount: 5 }]);
   await emulator.start();
   setup(emulator, clock);
-  const api = sheetsApi({
-    version: "v4",
-    rootUrl: `${emulator.url}/`,
-    headers: { Authorization: `Bearer ${TOKEN}` },
-    retry: false,
-  } as unknown as sheets_v4.Options);
+  const api = googleClientFor(emulator, TOKEN);
   const breaker = new CircuitBreaker(clock, {
     ...DEFAULT_BREAKER_OPTIONS,
     windowMs: 30_000,
@@ -87,6 +82,26 @@ async function run(rows: number, setup: (emulator: SheetsEmulator, clock: FakeCl
   };
 }
 
+/** A batcher of up to 10 rows a call on a fresh emulator's "Log" sheet, Google's client, a fake clock from 0. */
+async function smallBatcher(report: Pick<AppendBatcherWorld<string>, "written" | "failed">) {
+  const clock = new FakeClock(0);
+  const emulator = new SheetsEmulator({ clock });
+  emulator.model.create("book", "Orders", [{ title: "Log", rowCount: 100, columnCount: 5 }]);
+  await emulator.start();
+  const api = googleClientFor(emulator, TOKEN);
+  const batcher = new AppendBatcher<string>(
+    { range: "Log!A1", keyColumn: 0, windowMs: 100, maxRows: 10, backoffMs: 100, maxBackoffMs: 1000, giveUpAfterMs: 60_000 },
+    {
+      clock,
+      random: () => 0.5,
+      breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS),
+      writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }),
+      ...report,
+    },
+  );
+  return { clock, emulator, api, batcher };
+}
+
 describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP, fake clock)", function () {
   this.timeout(60_000);
 
@@ -118,29 +133,12 @@ describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP,
   });
 
   it("sends only the row Google refuses to the dead-letter path; its batch-mates are written", async () => {
-    const clock = new FakeClock(0);
-    const emulator = new SheetsEmulator({ clock });
-    emulator.model.create("book", "Orders", [{ title: "Log", rowCount: 100, columnCount: 5 }]);
-    await emulator.start();
-    const api = sheetsApi({
-      version: "v4",
-      rootUrl: `${emulator.url}/`,
-      headers: { Authorization: `Bearer ${TOKEN}` },
-      retry: false,
-    } as unknown as sheets_v4.Options);
     const written: string[] = [];
     const failed: [string, string][] = [];
-    const batcher = new AppendBatcher<string>(
-      { range: "Log!A1", keyColumn: 0, windowMs: 100, maxRows: 10, backoffMs: 100, maxBackoffMs: 1000, giveUpAfterMs: 60_000 },
-      {
-        clock,
-        random: () => 0.5,
-        breaker: new CircuitBreaker(clock, DEFAULT_BREAKER_OPTIONS),
-        writer: googleSheetsWriter(api, "book", { timeoutMs: 2000 }),
-        written: (rows) => written.push(...rows.map((r) => r.key)),
-        failed: (row, error) => failed.push([row.key, error.message]),
-      },
-    );
+    const { clock, emulator, batcher } = await smallBatcher({
+      written: (rows) => written.push(...rows.map((r) => r.key)),
+      failed: (row, error) => failed.push([row.key, error.message]),
+    });
     batcher.add("a", ["a", "fine"], "a");
     batcher.add("b", ["b", "x".repeat(50_001)], "b");
     batcher.add("c", ["c", "fine too"], "c");
@@ -153,6 +151,43 @@ describe("AppendBatcher against the Sheets emulator (Google's client, real HTTP,
     assert.equal(failed.length, 1);
     assert.equal(failed[0][0], "b");
     assert.match(failed[0][1], /Google Sheets refused the row: .*50000 characters/);
+    await emulator.stop();
+  });
+
+  it("writes a message and its redelivery once: twins in one batch, and a redelivery after the row went in, without reading the sheet", async () => {
+    const written: [string, boolean][] = [];
+    const { clock, emulator, api, batcher } = await smallBatcher({
+      written: (rows, alreadyThere) => written.push(...rows.map((r): [string, boolean] => [r.context, alreadyThere])),
+      failed: (row, error) => assert.fail(`${row.key}: ${error.message}`),
+    });
+    const settle = async (count: number) => {
+      for (let i = 0; i < 200 && written.length < count; i += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await clock.advanceAsync(100);
+      }
+    };
+    // A message kept by an outbox across a restart and the queue's redelivery of it, in one batch.
+    batcher.add("m1", ["m1", "restored copy"], "m1 restored", true);
+    batcher.add("m2", ["m2", "first"], "m2");
+    batcher.add("m1", ["m1", "redelivery"], "m1 redelivered", true);
+    await settle(3);
+    assert.deepEqual(written, [
+      ["m1 restored", false],
+      ["m2", false],
+      ["m1 redelivered", true],
+    ]);
+    // The redelivery of m2 comes after its row went in: recognised from memory, no read, no append.
+    const before = { ...emulator.counts.byMethod };
+    batcher.add("m2", ["m2", "redelivery"], "m2 redelivered", true);
+    await settle(4);
+    assert.deepEqual(written[3], ["m2 redelivered", true]);
+    assert.deepEqual(emulator.counts.byMethod, before, "no call to Google for a row this writer wrote");
+    const sheet = await api.spreadsheets.values.get({ spreadsheetId: "book", range: "Log!A:B" }, { retry: false });
+    assert.deepEqual(sheet.data.values, [
+      ["m1", "restored copy"],
+      ["m2", "first"],
+    ]);
+    assert.equal(batcher.counters().deduplicated, 2);
     await emulator.stop();
   });
 });

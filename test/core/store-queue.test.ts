@@ -173,6 +173,65 @@ for (const backend of BACKENDS)
       assert.equal(await after.queue.depth(), 2);
     });
 
+    it("a crash between an ack's two steps leaves nothing behind: the next start skips the acked id and counts right", async () => {
+      const crash = { on: "" };
+      const crashing = new Proxy(world.store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (property === crash.on) return () => Promise.reject(new Error("killed"));
+          return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const before = make(crashing);
+      await before.queue.start();
+      for (const body of ["a1", "a2"]) await before.queue.enqueue("A", body);
+      await clock.advanceAsync(0);
+      crash.on = "listRemove";
+      await assert.rejects(before.queue.ack("A", before.delivered[0].deliveryId), /killed/);
+      before.queue.close();
+      const store = world.reopen();
+      const after = make(store);
+      await after.queue.start();
+      await clock.advanceAsync(0);
+      assert.deepEqual(
+        after.delivered.map((d) => d.body),
+        ["a2"],
+        "a1 was acknowledged: it does not come again",
+      );
+      assert.equal(await after.queue.depth(), 1);
+      assert.equal((await store.keys("wa:q:q:item:")).length, 1);
+    });
+
+    it("deletes a message stored but never queued (a crash mid-enqueue) once it is older than the ack timeout", async () => {
+      const stored = (id: string) => JSON.stringify({ deliveryId: id, chatId: "A", enqueuedAt: 0, deliveryCount: 0, body: id });
+      await world.store.set("wa:q:q:item:orphan-1", stored("orphan-1"));
+      const h = make(world.store, { leaseMs: 60_000 });
+      await h.queue.start();
+      const queued = [await h.queue.enqueue("A", "a1"), await h.queue.enqueue("A", "a2")].map((o) => o.accepted && o.deliveryId);
+      await clock.advanceAsync(0);
+      assert.equal((await world.store.keys("wa:q:q:item:")).length, 3, "too young to tell from an enqueue in progress");
+      await clock.advanceAsync(60_000);
+      assert.deepEqual(
+        (await world.store.keys("wa:q:q:item:")).sort(),
+        queued.map((id) => `wa:q:q:item:${id}`).sort(),
+        "the orphan is gone; the message in flight and the one waiting stay",
+      );
+      assert.equal(await h.queue.depth(), 2);
+    });
+
+    it("reports a message its replicas did not confirm as not accepted, and still delivers it", async () => {
+      const unconfirmed = Object.assign(Object.create(world.store) as Store, {
+        replicated: () => Promise.reject(new WaError("store.notReplicated", "confirmed by 0 of 1 replicas")),
+      });
+      const h = make(unconfirmed);
+      await h.queue.start();
+      const outcome = await h.queue.enqueue("A", "a1", () => assert.fail("onAccepted runs only for a confirmed message"));
+      assert.equal(!outcome.accepted && outcome.error.code, "store.notReplicated");
+      await clock.advanceAsync(0);
+      assert.deepEqual(bodies(h), ["a1"]);
+      assert.equal(await h.queue.depth(), 1);
+    });
+
     it("another instance takes over a dead instance's delivery when its lease runs out", async () => {
       const dead = make(world.store, { owner: "instance-1" });
       await dead.queue.start();

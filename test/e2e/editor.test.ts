@@ -7,12 +7,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, Page, chromium } from "playwright-core";
 import sharp from "sharp";
+import { PALETTE_STAGES, paletteStageOf } from "../../src/nodes/schemas/palette";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 import { schemasByType } from "../../src/nodes/schemas";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const outputDir = join(repoRoot, "test-output");
+/** The screenshots the README and docs/ show: taken on every run, copied into docs/images by `npm run docs:images`. */
+const docsImagesDir = join(outputDir, "docs-images");
+
+async function docsScreenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(docsImagesDir, { recursive: true });
+  await page.screenshot({ path: join(docsImagesDir, `${name}.png`) });
+}
 // A page in a closed network: Chromium must not try to reach anything but the editor.
 const CHROMIUM_ARGS = [
   "--no-sandbox",
@@ -70,6 +78,59 @@ async function importIntoEditor(page: Page, nodes: Record<string, unknown>[], co
       RED.view.redraw(true);
     },
     [nodes, configNodes],
+  );
+}
+
+/**
+ * The editor as a person would show it: notifications and tooltips closed, the mouse out of the way, and the
+ * tab's flow zoomed to fit the canvas when asked (zoom-reset afterwards gives the editor back as it was).
+ */
+async function tidyView(page: Page, fitFlow: boolean): Promise<void> {
+  await page.mouse.move(700, 895);
+  await page.evaluate((fit) => {
+    document.querySelectorAll(".red-ui-notification, .red-ui-popover").forEach((element) => element.remove());
+    if (!fit) return;
+    const RED = (
+      window as unknown as {
+        RED: {
+          actions: { invoke(name: string): void };
+          view: { scale(): number };
+          workspaces: { active(): string };
+          nodes: { filterNodes(filter: { z: string }): { x: number; y: number; w?: number }[] };
+        };
+      }
+    ).RED;
+    const nodes = RED.nodes.filterNodes({ z: RED.workspaces.active() });
+    const left = Math.min(...nodes.map((node) => node.x - (node.w ?? 100) / 2)) - 20;
+    const right = Math.max(...nodes.map((node) => node.x + (node.w ?? 100) / 2)) + 20;
+    const top = Math.min(...nodes.map((node) => node.y)) - 50;
+    const bottom = Math.max(...nodes.map((node) => node.y)) + 40;
+    const chart = document.getElementById("red-ui-workspace-chart")!;
+    const fitting = Math.min(1, chart.clientWidth / (right - left), chart.clientHeight / (bottom - top));
+    // The editor zooms in steps of 0.1 from 1.
+    RED.actions.invoke("core:zoom-reset");
+    for (let scale = 1; scale > fitting + 1e-9 && scale > 0.35; scale -= 0.1) RED.actions.invoke("core:zoom-out");
+    const scale = RED.view.scale();
+    chart.scrollTo(Math.max(0, left * scale), Math.max(0, top * scale));
+  }, fitFlow);
+  // The view redraws on the next animation frames.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+/** The labels of a form that wrap onto a second line: a label that wraps pushes its row out of line with the others. */
+function wrappedLabelsIn(formSelector: string): string[] {
+  return (
+    Array.from(document.querySelectorAll<HTMLElement>(`${formSelector} .form-row > label`))
+      // Checkbox labels carry their own width and may wrap like a sentence.
+      .filter((label) => label.offsetParent !== null && !label.hasAttribute("style") && (label.textContent ?? "").trim() !== "")
+      .filter((label) => {
+        const range = document.createRange();
+        range.selectNodeContents(label);
+        // The icon and the text sit a pixel or two apart; a second line is a line-height lower.
+        const tops = Array.from(range.getClientRects(), (rect) => rect.top).sort((a, b) => a - b);
+        return tops.some((top, i) => i > 0 && top - tops[i - 1] > 8);
+      })
+      .map((label) => (label.textContent ?? "").trim())
   );
 }
 
@@ -136,17 +197,33 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     if (userDir) rmSync(userDir, { recursive: true, force: true });
   });
 
-  it("shows the pack's palette category with every node and its icon", async () => {
-    const category = page.locator(".red-ui-palette-category", {
-      has: page.locator(".red-ui-palette-header", { hasText: "WhatsApp pipeline" }),
-    });
-    await category.waitFor();
+  it("shows the pack's nodes in one palette category per stage, in pipeline order, each with its icon", async () => {
+    const headers = await page.locator(".red-ui-palette-header").allInnerTexts();
+    const ours = headers.map((text) => text.trim()).filter((text) => PALETTE_STAGES.some((stage) => stage.category === text));
+    assert.deepEqual(
+      ours,
+      PALETTE_STAGES.map((stage) => stage.category),
+      "the stages' categories, in the order a message goes through them",
+    );
     for (const type of PIPELINE_TYPES) {
+      const category = page.locator(".red-ui-palette-category", {
+        has: page.locator(".red-ui-palette-header", { hasText: new RegExp(`^\\s*${paletteStageOf(type)!.category}\\s*$`) }),
+      });
       const paletteNode = category.locator(`.red-ui-palette-node[data-palette-type='${type}']`);
-      assert.equal(await paletteNode.count(), 1, `${type} is in the WhatsApp pipeline category`);
+      assert.equal(await paletteNode.count(), 1, `${type} is in its stage's category`);
       const icon = await paletteNode.locator(".red-ui-palette-icon").evaluate((el) => getComputedStyle(el).backgroundImage);
       assert.match(icon, new RegExp(`icons/@wapipe/node-red-whatsapp-pipeline/${type}\\.svg`), `${type} icon`);
+      const label = paletteNode.locator(".red-ui-palette-label");
+      const lines = await label.evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size;
+      });
+      assert.equal(lines, 1, `${type}'s palette label fits on one line`);
     }
+    const category = page.locator(".red-ui-palette-category", {
+      has: page.locator(".red-ui-palette-header", { hasText: "WA understanding" }),
+    });
     const iconLoads = await page.evaluate(async (types) => {
       const results = await Promise.all(
         types.map((type) => fetch(`icons/@wapipe/node-red-whatsapp-pipeline/${type}.svg`).then((r) => r.status)),
@@ -159,6 +236,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     );
     await category.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(outputDir, "editor-palette.png") });
+    await docsScreenshot(page, "palette");
   });
 
   it("opens a lock node's edit dialog with its form, and validates it", async () => {
@@ -175,6 +253,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator(`g[id='${lockNodeId}'] rect.red-ui-flow-node`).dblclick();
     const lockName = page.locator("#node-input-lockName");
     await lockName.waitFor({ state: "visible" });
+    await docsScreenshot(page, "edit-dialog");
     assert.equal(await lockName.inputValue(), "default");
     assert.equal(await page.locator("#node-input-ttl").inputValue(), "30");
     assert.equal(await page.locator("#node-input-mode").inputValue(), "acquire");
@@ -196,7 +275,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await lockName.waitFor({ state: "detached" });
   });
 
-  it("opens every pipeline node's dialog: an input per setting, filled with its schema default, every text translated", async () => {
+  it("opens every pipeline node's dialog: an input per setting, filled with its schema default, every text translated, no label wrapped", async () => {
+    const wrappedLabels: string[] = [];
     // Fields a form sets from its own script rather than from an input of their name (see the form-rows test).
     const setByScript = new Set(["wa-entities.types", "wa-thread.topicsInGroups"]);
     for (const type of PIPELINE_TYPES) {
@@ -232,6 +312,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
           .map((element) => element.getAttribute("data-i18n"));
         return { read, untranslated };
       }, fields);
+      wrappedLabels.push(...(await page.evaluate(wrappedLabelsIn, "#dialog-form")).map((label) => `${type}: ${label}`));
       assert.deepEqual(
         form.read,
         Object.fromEntries(fields.map((field) => [field.name, field.expected])),
@@ -246,6 +327,50 @@ describe("the pack in the Node-RED editor (chromium)", function () {
         RED.view.redraw(true);
       }, id);
     }
+    assert.deepEqual(wrappedLabels, [], "every form label fits on one line");
+  });
+
+  it("gives an intent node's examples editor the height the dialog has room for, and hides it for the built-in model", async () => {
+    const defaults = await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { nodes: { getType(type: string): { defaults: Record<string, { value: unknown }> } } } })
+        .RED;
+      return Object.fromEntries(Object.entries(RED.nodes.getType("wa-intent").defaults).map(([name, entry]) => [name, entry.value]));
+    });
+    await importIntoEditor(page, [{ ...defaults, id: "intent-e2e", type: "wa-intent", x: 400, y: 640, wires: [[]] }]);
+    await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { editor: { edit(node: unknown): void }; nodes: { node(id: string): unknown } } }).RED;
+      RED.editor.edit(RED.nodes.node("intent-e2e"));
+    });
+    await page.locator("#node-dialog-ok").waitFor({ state: "visible" });
+    const examples = page.locator("#node-input-examples-editor");
+    // Grown past the 220 px it used to be fixed at, down to the last row: no empty space under the form.
+    const spaceBelow = () =>
+      page.evaluate(() => {
+        const form = document.querySelector("#dialog-form")!.getBoundingClientRect();
+        const rows = Array.from(document.querySelectorAll<HTMLElement>("#dialog-form > div")).filter((row) => row.offsetParent !== null);
+        return form.bottom - Math.max(...rows.map((row) => row.getBoundingClientRect().bottom));
+      });
+    await waitFor(
+      async () => ((await examples.boundingBox())?.height ?? 0) > 220 && (await spaceBelow()) < 60,
+      10_000,
+      "the examples editor grown to the dialog",
+    );
+    await page.screenshot({ path: join(outputDir, "editor-intent-dialog.png") });
+    assert.equal(await page.locator("#node-input-threshold").inputValue(), "0.5");
+    await page.locator("#node-input-model").selectOption("business");
+    assert.equal(await examples.isVisible(), false, "no examples for the built-in model");
+    assert.equal(
+      await page.locator("#node-input-threshold").inputValue(),
+      "0",
+      "the built-in model's own fallback threshold, chosen by CV",
+    );
+    await page.locator("#node-dialog-cancel").click();
+    await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
+    await page.evaluate(() => {
+      const RED = (window as unknown as { RED: { nodes: { remove(id: string): void }; view: { redraw(full: boolean): void } } }).RED;
+      RED.nodes.remove("intent-e2e");
+      RED.view.redraw(true);
+    });
   });
 
   it("fills a degrade node's form from its settings schema and checks it with the runtime's own rules", async () => {
@@ -403,6 +528,16 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     });
     assert.ok(repliesDebug, "the quick start has its replies debug node");
     await openSimulatorDialog(page);
+    assert.deepEqual(
+      await page.evaluate(wrappedLabelsIn, "#node-config-dialog-edit-form"),
+      [],
+      "every label of the connection's form fits on one line",
+    );
+    // Buttons of the editor's usual size, not the small ones of a toolbar.
+    for (const delivery of ["normal", "duplicate", "outOfOrder"]) {
+      const box = await page.locator(`.wa-client-inject[data-delivery='${delivery}']`).boundingBox();
+      assert.ok(box && box.height >= 30 && box.width >= 60, `the ${delivery} button is ${box?.width} × ${box?.height} px`);
+    }
     await page.locator("#wa-client-inject-text").fill("Hello from the editor test");
     await page.locator(".wa-client-inject[data-delivery='duplicate']").click();
     // Success or the runtime's refusal, whichever shows first, so a failure says why (the runtime may still be busy
@@ -420,7 +555,16 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     } finally {
       comms.close();
     }
+    // Enter in the text sends it once.
+    await page.locator("#wa-client-inject-text").fill("And once with Enter");
+    await page.locator("#wa-client-inject-text").press("Enter");
+    await page
+      .locator(".red-ui-notification", { hasText: /Delivered 1 message\(s\) to the flow/ })
+      .last()
+      .waitFor({ state: "visible", timeout: 30_000 });
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
+    await page.evaluate(() => document.querySelectorAll(".red-ui-notification").forEach((notification) => notification.remove()));
+    await docsScreenshot(page, "simulator-inject");
     await page.locator("#node-config-dialog-cancel").click();
     await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
     await page.locator("#node-dialog-cancel").click();
@@ -901,6 +1045,11 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       );
       await page.waitForSelector(".wa-pipeline-chart", { timeout: 30_000 });
       await page.screenshot({ path: join(outputDir, "editor-pipeline-sidebar.png") });
+      await tidyView(page, true);
+      await docsScreenshot(page, "five-stage-pipeline");
+      await page.evaluate(() =>
+        (window as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke("core:zoom-reset"),
+      );
 
       // Stage 2 off from its switch: the intent node passes messages by without reading them.
       type Figures = { nodes: { type: string; messages: number; skipped: number }[] };
@@ -929,6 +1078,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       });
       assert.equal(await intelligence.locator(".wa-pipeline-details").getAttribute("open"), "", "stays unfolded across updates");
       await page.screenshot({ path: join(outputDir, "editor-pipeline-sidebar-stage-2-off.png") });
+      await tidyView(page, false);
+      await docsScreenshot(page, "pipeline-sidebar");
 
       // And back on: the intent node reads messages again.
       await page.locator('.wa-pipeline-stage[data-stage="intelligence"] .wa-pipeline-switch').click();

@@ -21,7 +21,15 @@ interface FlowNode {
  * what the debug sidebar then shows (debug node name → payloads, or just that it showed something).
  * Examples fed by the simulator need no button.
  */
-const EXPECTED: Record<string, { press?: string[]; shows: Record<string, (shown: unknown[]) => boolean> }> = {
+const EXPECTED: Record<
+  string,
+  {
+    press?: string[];
+    shows: Record<string, (shown: unknown[]) => boolean>;
+    /** Node type → a status colour (and text) one of its nodes must show after the first press. */
+    colours?: Record<string, { fills: string[]; text?: RegExp }>;
+  }
+> = {
   "wa-client": { shows: { messages: (shown) => shown.length > 0 } },
   "wa-in": { shows: { text: (shown) => shown.some((text) => typeof text === "string" && text !== "") } },
   "wa-out": {
@@ -34,6 +42,25 @@ const EXPECTED: Record<string, { press?: string[]; shows: Record<string, (shown:
   "wa-store": { press: ["visit (+1)", "visit (+1)", "get"], shows: { state: (shown) => JSON.stringify(shown).includes('"visits":2') } },
   "wa-client-health": { shows: { health: (shown) => shown.some((report) => typeof (report as { level?: unknown }).level === "string") } },
   "wa-health-score": { shows: { score: (shown) => shown.some((report) => typeof (report as { score?: unknown }).score === "number") } },
+  "wa-health": {
+    press: ["10 sends that fail"],
+    shows: {
+      // Degraded by the failed sends (at the start the connection is briefly "starting", degraded too).
+      health: (shown) =>
+        shown.some((report) => {
+          const { level, reason } = report as { level?: unknown; reason?: unknown };
+          return level === "degraded" && /sends failed/.test(String(reason));
+        }),
+      // Down to fair or poor with the perf monitor's error rate among its inputs.
+      score: (shown) =>
+        shown.some((report) => {
+          const { band, inputs } = report as { band?: unknown; inputs?: { errorRate?: number } };
+          return ["fair", "poor"].includes(String(band)) && (inputs?.errorRate ?? 0) > 0;
+        }),
+      errors: (shown) => shown.length >= 10,
+    },
+    colours: { "wa-client-health": { fills: ["yellow"], text: /sends failed/ }, "wa-health-score": { fills: ["yellow", "red"] } },
+  },
   "wa-sheets": {
     press: ["read prices"],
     shows: { rows: (shown) => JSON.stringify(shown).includes('"name":"Green tea"') },
@@ -136,6 +163,7 @@ describe("every node type's own example, deployed in a real Node-RED and used as
           30_000,
           "the flow started",
         );
+        const beforePresses = comms.messages.length;
         for (const button of expected.press ?? []) {
           const inject = nodes.find((node) => node.type === "inject" && node.name === button);
           assert.ok(inject, `${name} has a button "${button}"`);
@@ -149,6 +177,20 @@ describe("every node type's own example, deployed in a real Node-RED and used as
           await waitFor(() => holds(shown(debug)), 45_000, `${name}: "${debug}" to show what it should`).catch((error: Error) => {
             throw new Error(`${error.message}; it showed ${JSON.stringify(shown(debug)).slice(0, 400)}`);
           });
+        }
+        for (const [type, { fills, text }] of Object.entries(expected.colours ?? {})) {
+          const ids = new Set(nodes.filter((node) => node.type === type).map((node) => node.id));
+          const coloured = () =>
+            comms.messages.slice(beforePresses).some((message) => {
+              const status = message.data as { fill?: unknown; text?: unknown };
+              return (
+                message.topic.startsWith("status/") &&
+                ids.has(message.topic.slice("status/".length)) &&
+                fills.includes(String(status.fill)) &&
+                (!text || text.test(String(status.text)))
+              );
+            });
+          await waitFor(coloured, 45_000, `${name}: a ${type} status in ${fills.join(" or ")}${text ? ` saying ${text}` : ""}`);
         }
         if (!Object.keys(expected.shows).includes("errors")) assert.deepEqual(shown("errors"), [], `${name}: no pipeline errors`);
       } finally {

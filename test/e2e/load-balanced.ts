@@ -5,6 +5,8 @@ export interface LoadBalancedFlowOptions {
   logFile: string;
   /** Simulated work per message, a random delay in this range; none when left out. */
   workMs?: [number, number];
+  /** The store's settings in place of one Redis at redisUrl (a cluster's seed nodes, say). */
+  store?: Record<string, unknown>;
 }
 
 /**
@@ -38,7 +40,13 @@ export function loadBalancedFlow(options: LoadBalancedFlowOptions): Record<strin
     : [];
   return [
     { id: z, type: "tab", label: "load balanced" },
-    { id: "redis1", type: "wa-store", name: "", backend: "redis", url: options.redisUrl, keyPrefix: options.keyPrefix, tls: false },
+    {
+      id: "redis1",
+      type: "wa-store",
+      name: "",
+      ...(options.store ?? { backend: "redis", url: options.redisUrl, tls: false }),
+      keyPrefix: options.keyPrefix,
+    },
     { id: "in1", z, type: "http in", url: "/ingest", method: "post", upload: false, swaggerDoc: "", wires: [["reply1", "envelope1"]] },
     { id: "reply1", z, type: "http response", statusCode: "202", headers: {}, wires: [] },
     {
@@ -134,4 +142,30 @@ export function loadBalancedFlow(options: LoadBalancedFlowOptions): Record<strin
       wires: [[]],
     },
   ];
+}
+
+/** Posts one text message to an instance's /ingest, as the load balancer does; the status it answered. */
+export async function postToIngest(url: string, id: string, chatId: string, body: string): Promise<number> {
+  const now = Date.now();
+  const envelope = {
+    message: {
+      id,
+      chatId,
+      from: chatId,
+      body,
+      type: "chat",
+      timestamp: now,
+      receivedAt: now,
+      isGroup: false,
+      fromMe: false,
+      transport: "http",
+    },
+    trace: [],
+  };
+  const response = await fetch(`${url}/ingest`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(envelope),
+  });
+  return response.status;
 }

@@ -77,10 +77,15 @@ describe("packaged module in a fresh Node-RED", function () {
     const installed = join(userDir, "node_modules", ...pkg.name.split("/"));
     const top = readdirSync(installed).sort();
     assert.deepEqual(
-      top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "package.json", "resources"].includes(entry)),
+      top.filter((entry) => !["LICENSE", "README.md", "dist", "examples", "models", "package.json", "resources"].includes(entry)),
       [],
     );
     assert.ok(existsSync(join(installed, "resources", "editor.js")), "the forms' shared editor code is shipped");
+    // The built-in intent and sentiment models load from where the installed nodes look for them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed copy, loaded as Node-RED loads it
+    const shipped = require(join(installed, "dist", "nodes", "kit", "shipped-models.js")) as Record<string, () => { labels: string[] }>;
+    assert.equal(shipped.businessIntentModel().labels.length, 15);
+    assert.deepEqual(shipped.builtInSentimentModel().labels, ["negative", "neutral", "positive"]);
     for (const [type, file] of Object.entries(pkg["node-red"].nodes)) {
       const base = join(installed, file.replace(/\.js$/, ""));
       for (const needed of [
@@ -129,15 +134,16 @@ describe("packaged module in a fresh Node-RED", function () {
     const replies = () =>
       comms.messages
         .filter((m) => m.topic === "debug" && m.data.name === "replies")
-        .map((m) => JSON.parse(String(m.data.msg)) as { payload: string; wa: { sent: { id: string; chatId: string } } });
+        // One line per reply, not the whole message: the chat, what the customer wrote, the reply, its id.
+        .map((m) => JSON.parse(String(m.data.msg)) as { chat: string; customer: string; reply: string; sentId: string });
     await waitFor(() => replies().length >= 6, 60_000, "six replies from wa-out");
     const sent = replies();
-    assert.ok(sent.every((msg) => /^sim-out-\d+$/.test(msg.wa.sent.id) && msg.wa.sent.chatId.includes("@")));
+    assert.ok(sent.every((line) => /^sim-out-\d+$/.test(line.sentId) && line.chat.includes("@") && line.customer.length > 0));
     assert.ok(
-      sent.some((msg) => msg.payload.startsWith("Thanks Priya!")),
+      sent.some((line) => line.reply.startsWith("Thanks Priya!")),
       "the reply names the customer",
     );
-    assert.equal(new Set(sent.map((msg) => msg.wa.sent.id)).size, sent.length, "no reply sent twice");
+    assert.equal(new Set(sent.map((line) => line.sentId)).size, sent.length, "no reply sent twice");
     const errors = comms.messages.filter((m) => m.topic === "debug" && m.data.name === "errors");
     assert.deepEqual(errors, [], "no pipeline errors");
     const outStatus = comms.messages.filter((m) => m.topic.startsWith("status/") && String(m.data.text).includes("sent"));

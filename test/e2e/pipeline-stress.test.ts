@@ -52,5 +52,6 @@ describe("the five-stage pipeline under load, in a real Node-RED on the embedded
     assert.equal(result.duplicateRows, 0);
     assert.equal(result.duplicateReplies, 0, "a reply the outbox took before the stop is not sent again for the redelivered message");
     assert.equal(result.chatsOutOfOrder, 0);
+    assert.deepEqual(result.warningsAfterRestart, [], "a reply the outbox kept does not ack or release its message's old delivery");
   });
 });

@@ -244,7 +244,7 @@ describe("the five-stage pipeline example, deployed as imported, in a real Node-
     });
     assert.ok(orderRow && reply);
     assert.equal(orderRow[1], chatId);
-    assert.equal(orderRow[3], "order", "intent");
+    assert.equal(orderRow[3], "place_order", "intent, from the built-in business model");
     assert.equal(orderRow[5], "t1", "the chat's first thread");
     const entities = JSON.parse(orderRow[6]) as { type: string; text: string }[];
     assert.ok(

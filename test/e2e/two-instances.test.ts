@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
-import { loadBalancedFlow } from "./load-balanced";
+import { loadBalancedFlow, postToIngest } from "./load-balanced";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
@@ -54,29 +54,8 @@ describe("two Node-RED instances behind a load balancer, sharing Redis", functio
     let seed = 42;
     const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const started = Date.now();
-    const ingest = async (id: string, chatId: string, target: RunningNodeRed) => {
-      const envelope = {
-        message: {
-          id,
-          chatId,
-          from: chatId,
-          body: `message ${id}`,
-          type: "chat",
-          timestamp: Date.now(),
-          receivedAt: Date.now(),
-          isGroup: false,
-          fromMe: false,
-          transport: "http",
-        },
-        trace: [],
-      };
-      const response = await fetch(`${target.url}/ingest`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(envelope),
-      });
-      assert.equal(response.status, 202);
-    };
+    const ingest = async (id: string, chatId: string, target: RunningNodeRed) =>
+      assert.equal(await postToIngest(target.url, id, chatId, `message ${id}`), 202);
     const chatOf = (i: number) => `44770091${String(i % CHATS).padStart(4, "0")}@c.us`;
     for (let i = 0; i < MESSAGES; i += 1) await ingest(`m${String(i).padStart(5, "0")}`, chatOf(i), instances[random() < 0.5 ? 0 : 1]);
     await waitFor(() => logs.reduce((sum, file) => sum + lines(file).length, 0) >= MESSAGES, 180_000, `${MESSAGES} processed messages`);

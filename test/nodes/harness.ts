@@ -17,7 +17,7 @@ export interface TestNode {
   receive(msg: Record<string, unknown>): void;
   warn: { callCount?: number; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
   error: { callCount?: number; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
-  status: { lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[] }> } & ((...args: unknown[]) => void);
+  status: { lastCall?: { args: unknown[] }; getCalls(): Array<{ args: unknown[]; thisValue?: unknown }> } & ((...args: unknown[]) => void);
 }
 
 /** Gives every test a fake clock for the pack's nodes and a clean runtime afterwards. */

@@ -157,6 +157,7 @@ describe("wa-batch-send node (paced sending)", () => {
     let sent = collect("sent");
     for (const text of ["r1", "r2", "r3"]) getNode("pace1").receive(reply("447700900001@c.us", text));
     await until(() => sent.length === 1);
+    assert.equal((sent[0] as { wa?: { resilience?: object } }).wa?.resilience, undefined);
     await helper.unload(); // r2 and r3 still waiting for their gap
     await helper.load(nodes, flow({}, true));
     sent = collect("sent");
@@ -166,6 +167,11 @@ describe("wa-batch-send node (paced sending)", () => {
     assert.deepEqual(
       sent.map((m) => m.payload),
       ["r2", "r3"],
+    );
+    // What comes after (a Sheets row, the lock's release, the queue's ack) may have been done before the restart.
+    assert.deepEqual(
+      sent.map((m) => (m as { wa?: { resilience?: { restoredAfterRestart?: boolean } } }).wa?.resilience?.restoredAfterRestart),
+      [true, true],
     );
   });
 

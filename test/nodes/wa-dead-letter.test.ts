@@ -201,7 +201,7 @@ describe("wa-dead-letter node", () => {
     assert.equal((replayed[2] as { deadLetter: Letter }).deadLetter.attempts, 3);
   });
 
-  it("Taken as delivered after: a replay that does not come back failed is removed then; dead-letter:resolved removes it at once", async () => {
+  it("Delivered after: a replay that does not come back failed is removed then; dead-letter:resolved removes it at once", async () => {
     await helper.load(deadLetterNode, flow({ autoRetry: false, settleMinutes: 2 }));
     const replayed = collect("replayed");
     const reports = collect("reports");

@@ -147,7 +147,7 @@ describe("wa-flow-analyzer node", () => {
     assert.equal(events.filter((e) => e.topic === "wa-flow:unanswered").length, 1);
   });
 
-  it("Forget a quiet chat after: a chat quiet for longer starts again at new", async () => {
+  it("Forget chats after: a chat quiet for longer starts again at new", async () => {
     await load({ ttlHours: 1 });
     const out = collect("out");
     getNode("fa1").receive(customer("hola"));

@@ -69,6 +69,51 @@ describe("wa-intent node", () => {
     assert.equal(intentOf(out[2]).fallback, true);
   });
 
+  it("built-in business intents: no examples, no training, 15 intents in six languages", async () => {
+    await load({ model: "business", examples: "", threshold: 0 });
+    const out = collect("out");
+    const texts = [
+      "where is my order? it was due yesterday",
+      "quiero cancelar mi pedido",
+      "obrigada, chegou certinho!",
+      "I want my money back",
+    ];
+    for (const text of texts) getNode("i1").receive(envelope(`4477009000${texts.indexOf(text)}1@c.us`, text));
+    await untilReal(() => out.length === texts.length, 5_000);
+    assert.deepEqual(
+      out.map((m) => intentOf(m).label),
+      ["order_status", "cancel_order", "thanks", "refund_request"],
+    );
+    assert.ok(out.every((m) => intentOf(m).alternatives.length === 2));
+    const statuses = getNode("i1")
+      .status.getCalls()
+      .map((call) => (call.args[0] as { text?: string }).text ?? "");
+    assert.ok(
+      statuses.some((text) => /^built-in: 15 business intents$/.test(text)),
+      statuses.join(" | "),
+    );
+  });
+
+  it("built-in business intents read the entity types found upstream and the chat's previous intent", async () => {
+    await load({ model: "business", threshold: 0 });
+    const out = collect("out");
+    const withEntities = envelope("447700900011@c.us", "and this one?");
+    ((withEntities.wa as Record<string, unknown>).nlu as unknown) = {
+      entities: [{ type: "money", start: 0, end: 3, text: "R$5", value: {} }],
+    };
+    getNode("i1").receive(envelope("447700900010@c.us", "and this one?"));
+    getNode("i1").receive(withEntities);
+    await untilReal(() => out.length === 2, 5_000);
+    assert.notDeepEqual(intentOf(out[0]).alternatives, intentOf(out[1]).alternatives, "an amount in the message changes the reading");
+    // The same words after a cancellation in the same chat read differently than in a new chat.
+    getNode("i1").receive(envelope("447700900012@c.us", "please cancel my order"));
+    await untilReal(() => out.length === 3, 5_000);
+    getNode("i1").receive(envelope("447700900012@c.us", "and this one?"));
+    await untilReal(() => out.length === 4, 5_000);
+    assert.equal(intentOf(out[2]).label, "cancel_order");
+    assert.notDeepEqual(intentOf(out[3]).alternatives, intentOf(out[0]).alternatives, "the previous intent changes the reading");
+  });
+
   it("adds examples from a CSV file and warns about lines it skipped", async () => {
     writeFileSync(
       join(dir, "more.csv"),

@@ -9,6 +9,7 @@ import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
+import { SentinelSet, redisServerInstalled, startSentinelSet } from "../support/redis-servers";
 
 type Delivered = {
   payload: unknown;
@@ -165,5 +166,45 @@ describe("wa-message-queue kept in a store", () => {
     assert.deepEqual(left, ["wa:q:orders:count"], "an emptied queue leaves only its counter");
     for (const key of left) await cleaner.delete(key);
     await cleaner.close();
+  });
+
+  describe("on Redis Sentinel with replicas to confirm (a real primary, replica and sentinels)", function () {
+    this.timeout(60_000);
+    let set: SentinelSet | undefined;
+    before(async function () {
+      requirePrerequisite(this, redisServerInstalled(), "redis-server is not installed (apt-get install redis-server)");
+      set = await startSentinelSet();
+    });
+    after(async () => set?.stop());
+    const sentinelStore = (waitReplicas: number, waitTimeout: number) => ({
+      backend: "redis-sentinel",
+      sentinels: set!.sentinelAddresses.map((a) => `${a.host}:${a.port}`).join(","),
+      primaryName: set!.primaryName,
+      keyPrefix: `wa-dq-${randomUUID().slice(0, 8)}:`,
+      waitReplicas,
+      waitTimeout,
+    });
+    const credentials = () => ({ st1: { password: set!.password, sentinelPassword: set!.sentinelPassword } });
+
+    it("accepts a message once the replica has it", async () => {
+      await helper.load(nodes, flow(sentinelStore(1, 2000)), credentials());
+      const next = collect("next");
+      const refused = collect("refused");
+      getNode("q1").receive(envelope("A@c.us", "safe"));
+      await untilReal(() => next.length === 1, 5000);
+      await untilReal(() => doneCount() === 1, 5000);
+      assert.deepEqual(refused, []);
+    });
+
+    it("tells the sender when fewer replicas than asked confirm in time, and still delivers the message", async () => {
+      await helper.load(nodes, flow(sentinelStore(2, 100)), credentials());
+      const next = collect("next");
+      const refused = collect("refused");
+      getNode("q1").receive(envelope("A@c.us", "unconfirmed"));
+      await untilReal(() => refused.length === 1 && next.length === 1, 5000);
+      assert.equal((refused[0].error as { code: string }).code, "store.notReplicated");
+      assert.match((refused[0].error as { message: string }).message, /only 1 of the 2 replicas asked for have it/);
+      assert.equal(next[0].payload, "unconfirmed");
+    });
   });
 });

@@ -117,23 +117,53 @@ describe("wa-message-queue node", () => {
     assert.equal(warnings.length, 1);
   });
 
-  it("reports messages still waiting when the flow stops", async () => {
+  it("passes on a message an outbox kept across a restart without acking: the delivery in flight for its chat stays in flight", async () => {
     await helper.load(queueNode, flow());
     const next = collect("next");
-    const queue = getNode("q1") as unknown as { receive(msg: unknown): void; error: (...args: unknown[]) => void };
-    const reported: unknown[][] = [];
-    const original = queue.error;
-    queue.error = function (this: unknown, ...args: unknown[]) {
-      reported.push(args);
-      return original.apply(this, args);
+    const acked = collect("acked");
+    getNode("q1").receive(envelope("A@c.us", "a1"));
+    getNode("q1").receive(envelope("A@c.us", "a2"));
+    await until(() => next.length === 1);
+    const restoredCopy = JSON.parse(JSON.stringify(next[0])) as { wa: { resilience?: object } };
+    restoredCopy.wa.resilience = { restoredAfterRestart: true };
+    getNode("ack1").receive(restoredCopy);
+    await until(() => acked.length === 1);
+    await harness.clock().advanceAsync(50);
+    assert.equal(next.length, 1, "a2 waits: a1's delivery was not acked by the restored copy");
+    getNode("ack1").receive(next[0]);
+    await until(() => next.length === 2);
+    const warnings = helper
+      .log()
+      .args.filter((args: { level: number; msg: string }[]) => args[0].level === 30 && /not in flight/.test(String(args[0].msg)));
+    assert.equal(warnings.length, 0);
+  });
+
+  it("says in one line how many messages still waiting were dropped when the flow stops, not one error each", async () => {
+    await helper.load(queueNode, flow());
+    const next = collect("next");
+    const queue = getNode("q1") as unknown as {
+      receive(msg: unknown): void;
+      error: (...args: unknown[]) => void;
+      warn: (...args: unknown[]) => void;
     };
-    queue.receive(envelope("A@c.us", "a1"));
-    queue.receive(envelope("A@c.us", "a2"));
+    const errors: unknown[][] = [];
+    const warnings: unknown[][] = [];
+    const [error, warn] = [queue.error, queue.warn];
+    queue.error = function (this: unknown, ...args: unknown[]) {
+      errors.push(args);
+      return error.apply(this, args);
+    };
+    queue.warn = function (this: unknown, ...args: unknown[]) {
+      warnings.push(args);
+      return warn.apply(this, args);
+    };
+    for (const body of ["a1", "a2", "a3"]) queue.receive(envelope("A@c.us", body));
     await until(() => next.length === 1);
     await helper.unload();
-    assert.equal(reported.length, 1);
-    assert.match(String((reported[0][0] as Error).message), /stopped before this message of chat A@c.us/);
-    assert.equal((reported[0][1] as { payload: string }).payload, "a2");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(errors, []);
+    assert.equal(warnings.length, 1);
+    assert.match(String(warnings[0][0]), /^2 messages waiting in queue \S+ were dropped when the flow stopped/);
   });
 
   it("blocks a message while its chat is full and lets it in after an ack, input not done until then", async () => {

@@ -105,6 +105,30 @@ describe("wa-ocr node (real tesseract.js, local language data)", function () {
     assert.ok(ocr.words.length >= 15, String(ocr.words.length));
   });
 
+  it("reads a page's columns one after the other with the auto layout, and line by line across them as one block", async () => {
+    const columns = join(__dirname, "..", "fixtures", "real-tools", "columns");
+    const page = readFileSync(join(columns, "newsletter.png"));
+    const words = (file: string) => readFileSync(join(columns, file), "utf8").trim().split(/\s+/);
+    const [first, second] = [words("newsletter-1.txt"), words("newsletter-2.txt")];
+    const read = async (layout: string) => {
+      await load({ layout, maxMegabytes: 2 });
+      const out = collect("out");
+      getNode("o1").receive({ payload: page });
+      await untilReal(() => out.length === 1, 30_000);
+      const text = (out[0].ocr as { text: string }).text.replace(/\s+/g, " ");
+      await helper.unload();
+      return text;
+    };
+    const auto = await read("auto");
+    // The title, then the whole first column, then the second: the first column's last words come before the second's first.
+    assert.ok(auto.startsWith("The Corner Bakery Weekly"), auto.slice(0, 80));
+    assert.ok(auto.indexOf(first.slice(-3).join(" ")) < auto.indexOf(second.slice(0, 3).join(" ")), auto);
+    assert.ok(auto.includes(first.slice(0, 6).join(" ")) && auto.includes(second.slice(-4).join(" ")), auto);
+    const block = await read("block");
+    // One block: the second column's first line is read before the first column's second line.
+    assert.ok(block.indexOf("Deliveries now reach") < block.indexOf("the first loaves"), block);
+  });
+
   it("turns a sideways photo upright by its EXIF tag and enlarges small print, giving boxes in the photo's own pixels", async () => {
     await load({ languages: "eng+por", rotate: true, minWidth: 1000 });
     const out = collect("out");

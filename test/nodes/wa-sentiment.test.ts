@@ -45,6 +45,25 @@ describe("wa-sentiment node", () => {
     assert.ok(sentimentOf(out[0]).cues.length > 0);
   });
 
+  it("scores with the built-in model the pack ships, with no examples, in several languages", async () => {
+    await load({ mode: "builtin", positiveFrom: 0.9 });
+    const out = collect("out");
+    const texts = [
+      "the blender arrived broken, really disappointed",
+      "muito obrigada, chegou tudo perfeito!",
+      "can you send the invoice to my email",
+    ];
+    for (const text of texts) getNode("s1").receive(envelope("447700900001@c.us", text));
+    await until(() => out.length === texts.length);
+    assert.deepEqual(
+      out.map((m) => sentimentOf(m).label),
+      ["negative", "positive", "neutral"],
+      "the form's bands do not apply to the built-in model",
+    );
+    assert.ok(out.every((m) => sentimentOf(m).source === "builtin"));
+    assert.ok(sentimentOf(out[0]).score < 0 && sentimentOf(out[1]).score > 0, "score is P(positive) - P(negative)");
+  });
+
   it("draws on VADER's English list by default, and not when it is turned off", async () => {
     await load();
     const out = collect("out");

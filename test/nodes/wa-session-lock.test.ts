@@ -53,6 +53,48 @@ describe("wa-session-lock node", () => {
     assert.equal(trace[0].nodeType, "wa-session-lock");
   });
 
+  it("passes on a message an outbox kept across a restart without releasing: the chat's lock stays with the delivery holding it", async () => {
+    await helper.load(lockNode, flow());
+    const locked = collect("locked");
+    const released = collect("released");
+    getNode("lock1").receive(envelope("447700900123@c.us", "first"));
+    getNode("lock1").receive(envelope("447700900123@c.us", "second"));
+    await until(() => locked.length === 1);
+    const restoredCopy = JSON.parse(JSON.stringify(locked[0])) as { wa: { resilience?: object } };
+    restoredCopy.wa.resilience = { restoredAfterRestart: true };
+    getNode("unlock1").receive(restoredCopy);
+    await until(() => released.length === 1);
+    await harness.clock().advanceAsync(50);
+    assert.equal(locked.length, 1, "the second message still waits for the lock");
+    getNode("unlock1").receive(locked[0]);
+    await until(() => locked.length === 2);
+    assert.equal(locked[1].payload, "second");
+  });
+
+  it("the acquiring node's status counts a lock released by a release node within one status period", async () => {
+    await helper.load(lockNode, flow());
+    const locked = collect("locked");
+    const released = collect("released");
+    getNode("lock1").receive(envelope("447700900123@c.us", "a"));
+    getNode("lock1").receive(envelope("447700900456@c.us", "b"));
+    await until(() => locked.length === 2);
+    await harness.clock().advanceAsync(600);
+    // The helper's status spy is shared by the flow's nodes: read the acquiring node's own calls.
+    const lock = getNode("lock1");
+    const shown = () =>
+      (
+        lock.status
+          .getCalls()
+          .filter((call) => call.thisValue === lock)
+          .pop()?.args[0] as { text: string }
+      ).text;
+    assert.match(shown(), /^2 held/);
+    for (const msg of locked) getNode("unlock1").receive(msg);
+    await until(() => released.length === 2);
+    await harness.clock().advanceAsync(600);
+    assert.match(shown(), /^0 held · 0 waiting/, `the acquiring node saw nothing arrive, yet its count dropped (shown: ${shown()})`);
+  });
+
   it("sends a message that waited too long to the second output with lock.timeout", async () => {
     await helper.load(lockNode, flow({ wait: 2 }));
     const busy = collect("busy");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import lockNode from "../../src/nodes/wa-session-lock";
@@ -9,6 +9,15 @@ import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, untilReal, useNodeHarness } from "./harness";
 import { requirePrerequisite } from "../support/prerequisite";
+import {
+  ClusterSet,
+  SentinelSet,
+  TlsRedis,
+  redisServerInstalled,
+  startCluster,
+  startSentinelSet,
+  startTlsRedis,
+} from "../support/redis-servers";
 
 const nodes = [storeNode, lockNode];
 
@@ -88,6 +97,70 @@ describe("wa-store config node with the lock", () => {
     await untilReal(() => errors.length === 1, 10_000);
     assert.equal(errors[0].payload, "lost?");
     assert.match((errors[0].error as { message: string }).message, /Redis is not reachable/);
+  });
+
+  describe("on Redis Sentinel, Redis Cluster and Redis over TLS (real servers started by the test)", function () {
+    this.timeout(60_000);
+    let sentinelSet: SentinelSet | undefined;
+    let cluster: ClusterSet | undefined;
+    let tlsRedis: TlsRedis | undefined;
+    before(async function () {
+      requirePrerequisite(this, redisServerInstalled(), "redis-server is not installed (apt-get install redis-server)");
+      [sentinelSet, cluster, tlsRedis] = await Promise.all([startSentinelSet(), startCluster(), startTlsRedis()]);
+    });
+    after(async () => Promise.all([sentinelSet?.stop(), cluster?.stop(), tlsRedis?.stop()]));
+
+    it("finds the primary through the sentinels, with the servers' and the sentinels' passwords from the credentials", async () => {
+      const sentinels = sentinelSet!.sentinelAddresses.map((a) => `${a.host}:${a.port}`);
+      const config = {
+        backend: "redis-sentinel",
+        sentinels: `${sentinels[0]}, ${sentinels[1]} ${sentinels[2]}`,
+        primaryName: sentinelSet!.primaryName,
+        keyPrefix: `wa-node-${randomUUID().slice(0, 8)}:`,
+      };
+      await helper.load(nodes, flow(config), { st1: { password: sentinelSet!.password, sentinelPassword: sentinelSet!.sentinelPassword } });
+      const tokens = await lockReleaseLock();
+      assert.equal(tokens[1], tokens[0] + 1);
+    });
+
+    it("works on a cluster from one seed node", async () => {
+      const seed = cluster!.seeds[1];
+      const config = {
+        backend: "redis-cluster",
+        clusterNodes: `${seed.host}:${seed.port}`,
+        keyPrefix: `wa-node-${randomUUID().slice(0, 8)}:`,
+      };
+      await helper.load(nodes, flow(config), { st1: { password: cluster!.password } });
+      const tokens = await lockReleaseLock();
+      assert.equal(tokens[1], tokens[0] + 1);
+    });
+
+    it("trusts a server signed by a private authority given as the CA file, and only then", async () => {
+      helper.settings({ userDir: dir });
+      writeFileSync(join(dir, "redis-ca.pem"), tlsRedis!.ca);
+      const url = `rediss://127.0.0.1:${tlsRedis!.port}`;
+      await helper.load(nodes, flow({ backend: "redis", url, tls: true, tlsCaFile: "redis-ca.pem", keyPrefix: "wa-tls:" }));
+      const tokens = await lockReleaseLock();
+      assert.equal(tokens[1], tokens[0] + 1);
+      await helper.unload();
+
+      await helper.load(nodes, flow({ backend: "redis", url, tls: true, tlsCaFile: "", keyPrefix: "wa-tls:" }));
+      const errors = collect("errors");
+      getNode("lock1").receive(envelope("447700900123@c.us", "untrusted"));
+      await untilReal(() => errors.length === 1, 10_000);
+      assert.match((errors[0].error as { message: string }).message, /Redis is not reachable .*(certificate|self.signed)/i);
+    });
+
+    it("says which setting is wrong when a sentinel address has no port", async () => {
+      await helper.load(nodes, flow({ backend: "redis-sentinel", sentinels: "10.0.0.1", primaryName: "mymaster", keyPrefix: "x:" }));
+      const errors = collect("errors");
+      getNode("lock1").receive(envelope("447700900123@c.us"));
+      await until(() => errors.length === 1);
+      assert.match(
+        (errors[0].error as { message: string }).message,
+        /store is not available \(redis-sentinel\): Sentinels: host:port of each sentinel/,
+      );
+    });
   });
 
   it("puts the lock out of action with the reason when its store cannot open", async () => {

@@ -102,7 +102,7 @@ describe("wa-thread node", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("reads a flow saved before 'Share topics in groups of': ticked meant every group, unticked takes the default", () => {
+  it("reads a flow saved before 'Shared topics up to': ticked meant every group, unticked takes the default", () => {
     const base = {
       id: "x",
       type: "wa-thread",
@@ -124,7 +124,7 @@ describe("wa-thread node", () => {
   it("refuses settings it cannot use and sends non-envelopes to Catch; odd text is still threaded", async () => {
     for (const [bad, field] of [
       [{ closeAfterHours: 0 }, /Close a thread after/],
-      [{ smallGroupWriters: 2.5 }, /Share topics in groups of up to/],
+      [{ smallGroupWriters: 2.5 }, /Shared topics up to/],
     ] as const) {
       await helper.load(threadNode, flow(bad));
       const texts = getNode("th1")

@@ -37,6 +37,8 @@ export interface StressResult {
   duplicateReplies: number;
   rows: number;
   duplicateRows: number;
+  /** Up to 10 message ids with more than one row (to tell a retried append from a redelivery). */
+  duplicateRowSample: string[];
   /** Accepted messages without a reply or without a row at the end. */
   lost: number;
   chatsOutOfOrder: number;
@@ -46,6 +48,8 @@ export interface StressResult {
   peakRssMb: number;
   restarted: boolean;
   drainLog: string[];
+  /** The pack's warnings after the restart (up to 5): redeliveries and restored replies should pass quietly. */
+  warningsAfterRestart: string[];
   /** Seen in the pipeline's state during the run: the Sheets breaker's states, the most dead letters per dead-letter node. */
   breakerStates: string[];
   mostDeadLetters: Record<string, number>;
@@ -244,6 +248,7 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
         await waitFor(() => replyIds().length >= at, timeoutMs, `${at} replies before the SIGTERM`);
         const before = runtime.logs.length;
         await runtime.stop();
+        if (process.env.KEEP_STRESS_DIR) writeFileSync(join(dir, "first-run.log"), runtime.logs.join("\n"));
         drainLog.push(...runtime.logs.slice(before).filter((line) => /drain/.test(line)));
         // The customers' phones do not send again: the restarted simulator plays nothing.
         const saved = JSON.parse(readFileSync(join(userDir, "flows.json"), "utf8")) as FlowNode[];
@@ -274,6 +279,7 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       clearInterval(watchRss);
     }
     const seconds = (Date.now() - started) / 1000;
+    const warningsAfterRestart = restarted ? runtime.logs.filter((line) => /\[warn\] \[wa-/.test(line)).slice(0, 5) : [];
     const ids = replyIds();
     const latencies = lines(join(dir, "latency.log"))
       .map(Number)
@@ -298,6 +304,7 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       duplicateReplies: ids.length - replied.size,
       rows: rows.length,
       duplicateRows: rows.length - rowSet.size,
+      duplicateRowSample: [...new Set(rows.filter((id, index) => rows.indexOf(id) !== index))].slice(0, 10),
       lost: [...taken].filter((id) => !replied.has(id) || !rowSet.has(id)).length,
       chatsOutOfOrder,
       seconds: Math.round(seconds * 10) / 10,
@@ -306,11 +313,13 @@ export async function runPipelineStress(options: StressOptions): Promise<StressR
       peakRssMb: Math.round(peakRssMb),
       restarted,
       drainLog,
+      warningsAfterRestart,
       breakerStates,
       mostDeadLetters,
     };
   } finally {
     await runtime?.stop();
+    if (process.env.KEEP_STRESS_DIR && runtime) writeFileSync(join(dir, "last-run.log"), runtime.logs.join("\n"));
     await emulator.stop();
     if (process.env.KEEP_STRESS_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

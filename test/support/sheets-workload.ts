@@ -41,6 +41,16 @@ function seeded(seed: number): () => number {
 
 const START = Date.UTC(2026, 10, 25, 9);
 const TOKEN = "ya29.workload";
+
+/** Google's own Sheets client pointed at the emulator, with the bearer token it accepts, and no retries of its own. */
+export function googleClientFor(emulator: SheetsEmulator, token: string): sheets_v4.Sheets {
+  return sheetsApi({
+    version: "v4",
+    rootUrl: `${emulator.url}/`,
+    headers: { Authorization: `Bearer ${token}` },
+    retry: false,
+  } as unknown as sheets_v4.Options);
+}
 const ARRIVALS_PER_TICK = 50;
 const TICK_MS = 100;
 
@@ -57,13 +67,7 @@ async function setUp(options: WorkloadOptions) {
     outages: (options.faults.outages ?? []).map((o) => ({ from: START + o.from, until: START + o.until })),
   };
   emulator.setFaults(faults);
-  const api = sheetsApi({
-    version: "v4",
-    rootUrl: `${emulator.url}/`,
-    headers: { Authorization: `Bearer ${TOKEN}` },
-    retry: false,
-  } as unknown as sheets_v4.Options);
-  return { clock, emulator, api };
+  return { clock, emulator, api: googleClientFor(emulator, TOKEN) };
 }
 
 /** Reads the sheet back, stops the emulator and puts the figures together. */

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseValenceList } from "./sentiment";
+import { DEFAULT_SENTIMENT, SentimentOptions, parseValenceList } from "./sentiment";
 
 let vaderWords: ReadonlyMap<string, number> | undefined;
 
@@ -13,4 +13,9 @@ export function englishValenceWords(): ReadonlyMap<string, number> {
     readFileSync(path.join(path.dirname(require.resolve("vader-sentiment/package.json")), "vader_lexicon.txt"), "utf8"),
   );
   return vaderWords;
+}
+
+/** The lexicon's reading the built-in sentiment model was trained with: the default bands and the English list. */
+export function builtInSentimentReading(): SentimentOptions {
+  return { ...DEFAULT_SENTIMENT, englishWords: englishValenceWords() };
 }

@@ -17,8 +17,8 @@ export interface EntitySpan {
   text: string;
   value: unknown;
   confidence: number;
-  /** rule: a pattern or parser; gazetteer: a word list (first names, goods nouns, the shop's catalogue). */
-  source: "rule" | "gazetteer";
+  /** rule: a pattern or parser; gazetteer: a word list (first names, goods nouns, the shop's catalogue); model: the learned tagger. */
+  source: "rule" | "gazetteer" | "model";
 }
 
 export interface EntityContext {

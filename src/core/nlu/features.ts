@@ -85,13 +85,32 @@ export class FeatureSpace {
     return { indexes, values };
   }
 
-  toJSON(): { options: FeatureOptions; features: string[]; idf: number[] } {
+  /** The vocabulary and its weights; `idf` as base64 float32, exact and a third of decimal JSON. */
+  toJSON(): FeatureSpaceFile {
     const features = new Array<string>(this.vocabulary.size);
     for (const [feature, index] of this.vocabulary) features[index] = feature;
-    return { options: this.options, features, idf: Array.from(this.idf) };
+    return { options: this.options, features, idf: float32ToBase64(this.idf) };
   }
 
-  static fromJSON(data: { options: FeatureOptions; features: string[]; idf: number[] }): FeatureSpace {
-    return new FeatureSpace(data.options, new Map(data.features.map((f, i) => [f, i])), Float32Array.from(data.idf));
+  static fromJSON(data: FeatureSpaceFile): FeatureSpace {
+    const idf = base64ToFloat32(data.idf);
+    if (!Array.isArray(data.features) || idf.length !== data.features.length) throw new Error("The feature file is damaged");
+    return new FeatureSpace(data.options, new Map(data.features.map((f, i) => [f, i])), idf);
   }
+}
+
+export interface FeatureSpaceFile {
+  options: FeatureOptions;
+  features: string[];
+  idf: string;
+}
+
+export function float32ToBase64(array: Float32Array): string {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString("base64");
+}
+
+export function base64ToFloat32(base64: string): Float32Array {
+  const buffer = Buffer.from(String(base64), "base64");
+  if (buffer.byteLength % 4 !== 0) throw new Error("The model file is damaged: a weight list is cut short");
+  return new Float32Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
 }

@@ -1,4 +1,12 @@
-import { DEFAULT_FEATURES, FeatureOptions, FeatureSpace, SparseVector } from "./features";
+import {
+  DEFAULT_FEATURES,
+  FeatureOptions,
+  FeatureSpace,
+  FeatureSpaceFile,
+  SparseVector,
+  base64ToFloat32,
+  float32ToBase64,
+} from "./features";
 
 export interface TrainingExample {
   text: string;
@@ -139,6 +147,41 @@ export class IntentClassifier {
   get featureCount(): number {
     return this.space.size;
   }
+
+  /** The trained model as a file: its features, and its weights as base64 float32 (about a third of decimal JSON). */
+  toJSON(): IntentModelFile {
+    return {
+      format: "wa-intent-1",
+      labels: [...this.labels],
+      space: this.space.toJSON(),
+      weights: float32ToBase64(this.weights),
+      bias: float32ToBase64(this.bias),
+    };
+  }
+
+  static fromJSON(file: IntentModelFile): IntentClassifier {
+    if (file?.format !== "wa-intent-1" || !Array.isArray(file.labels) || !file.space)
+      throw new TrainingDataError("Not an intent model of this pack (format wa-intent-1)");
+    let space: FeatureSpace, weights: Float32Array, bias: Float32Array;
+    try {
+      space = FeatureSpace.fromJSON(file.space);
+      weights = base64ToFloat32(file.weights);
+      bias = base64ToFloat32(file.bias);
+    } catch (error) {
+      throw new TrainingDataError(`The intent model file is damaged: ${(error as Error).message}`);
+    }
+    if (weights.length !== space.size * file.labels.length || bias.length !== file.labels.length)
+      throw new TrainingDataError("The intent model file is damaged: its weights do not match its features and labels");
+    return new IntentClassifier(file.labels, space, weights, bias);
+  }
+}
+
+export interface IntentModelFile {
+  format: "wa-intent-1";
+  labels: string[];
+  space: FeatureSpaceFile;
+  weights: string;
+  bias: string;
 }
 
 function scoreInto(x: SparseVector, weights: Float32Array, bias: Float32Array, classes: number, out: Float64Array): void {

@@ -8,6 +8,11 @@ function knownFirstNames(): Set<string> {
   return firstNames;
 }
 
+/** Whether a word is on the first-name list (any case). */
+export function isFirstName(word: string): boolean {
+  return knownFirstNames().has(word.toLowerCase());
+}
+
 /** Capitalised words that the name list holds but that chats mostly use as words. */
 /** A known first name with no cue around it: the weakest reading, which a goods phrase around it outranks. */
 export const LOOSE_NAME_CONFIDENCE = 0.6;

@@ -79,7 +79,8 @@ function singularOf(word: string): string[] {
   return forms;
 }
 
-function isGoodsWord(word: string): boolean {
+/** Whether a word names goods (a type noun of the list, singular or plural, or a German compound ending in one). */
+export function isGoodsWord(word: string): boolean {
   const lexicon = goodsWords();
   if (singularOf(word).some((form) => lexicon.has(form))) return true;
   // German compounds end in their type noun: Kaffeemühle, Filterpapiere.

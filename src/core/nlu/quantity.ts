@@ -115,6 +115,23 @@ const SIZE_LIST = /(?<![\p{L}\d])(\d{1,4})\s(XXS|XS|S|M|L|XL|XXL|XXXL|\d{2})(?=\
 
 const UNIT_MATCHERS = UNIT_WORDS.map(([unit, words]) => [unit, new RegExp(`^(?:${words})$`, "iu")] as const);
 
+const WRITTEN_QUANTITY = new RegExp(`^(\\d{1,5}(?:[.,]\\d{1,3})?|${WORD_NUMBER})\\s?(\\S+)?`, "iu");
+const ANY_UNIT = new RegExp(`^(?:${UNIT_PATTERN})$`, "iu");
+
+/** Whether a word is a unit a quantity is counted in (kg, boxes, Stück, dúzias...). */
+export function isUnitWord(word: string): boolean {
+  return ANY_UNIT.test(word);
+}
+
+/** The value of a quantity as written ("2 boxes", "dos docenas", "meio kg", "3"), or undefined. */
+export function quantityValueOf(written: string): { amount: number; unit: QuantityUnit } | undefined {
+  const match = WRITTEN_QUANTITY.exec(written.trim());
+  if (!match) return undefined;
+  const amount = amountOf(match[1]);
+  if (amount === undefined || amount <= 0) return undefined;
+  return { amount, unit: match[2] ? unitOf(match[2]) : "item" };
+}
+
 function unitOf(word: string): QuantityUnit {
   return UNIT_MATCHERS.find(([, matcher]) => matcher.test(word))?.[0] ?? "item";
 }

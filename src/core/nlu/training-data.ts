@@ -8,7 +8,7 @@ export interface ParsedExamples {
 
 export const TRAINING_LIMITS = { maxBytes: 20 * 1024 * 1024, maxExamples: 200_000, maxTextChars: 1000, maxLabelChars: 100 };
 
-const LABEL = /^[\p{L}\p{N}_.:-]{1,100}$/u;
+const LABEL = /^[\p{L}\p{N}_.:?!-]{1,100}$/u;
 
 function accept(out: ParsedExamples, line: number, text: unknown, label: unknown): void {
   if (typeof text !== "string" || text.trim() === "") {
@@ -18,7 +18,7 @@ function accept(out: ParsedExamples, line: number, text: unknown, label: unknown
   if (typeof label !== "string" || !LABEL.test(label.trim())) {
     out.problems.push({
       line,
-      reason: `the intent must be 1 to 100 letters, digits, '_', '.', ':' or '-' (got ${JSON.stringify(String(label ?? "")).slice(0, 40)})`,
+      reason: `the intent must be 1 to 100 letters, digits, '_', '.', ':', '?', '!' or '-' (got ${JSON.stringify(String(label ?? "")).slice(0, 40)})`,
     });
     return;
   }

@@ -90,6 +90,7 @@ export class SessionLockManager {
   /** Grants in `held` per chat (one, but for a grant not yet forgotten beside its successor). */
   private readonly heldPerChat = new Map<string, number>();
   private readonly expiredListeners = new Set<(grant: LockGrant, context: unknown) => void>();
+  private readonly countListeners = new Set<() => void>();
   private readonly metrics: MetricsSink;
   private closed = false;
   private readonly boot: string;
@@ -115,6 +116,12 @@ export class SessionLockManager {
   onExpired(listener: (grant: LockGrant, context: unknown) => void): () => void {
     this.expiredListeners.add(listener);
     return () => this.expiredListeners.delete(listener);
+  }
+
+  /** Called when a lock held here is let go (released, expired, taken over) or a waiter stops waiting. */
+  onCountsChanged(listener: () => void): () => void {
+    this.countListeners.add(listener);
+    return () => this.countListeners.delete(listener);
   }
 
   /** Grants the lock only if it is free now and nobody here is waiting for it. */
@@ -217,6 +224,7 @@ export class SessionLockManager {
     for (const timer of this.pollTimers.values()) this.world.clock.clearTimeout(timer);
     this.pollTimers.clear();
     this.expiredListeners.clear();
+    this.countListeners.clear();
   }
 
   private lockKey(chatId: string): string {
@@ -358,6 +366,7 @@ export class SessionLockManager {
     const left = (this.heldPerChat.get(chatId) ?? 1) - 1;
     if (left > 0) this.heldPerChat.set(chatId, left);
     else this.heldPerChat.delete(chatId);
+    for (const listener of this.countListeners) listener();
   }
 
   private removeWaiter(chatId: string, waiter: Waiter): void {
@@ -370,6 +379,7 @@ export class SessionLockManager {
       this.world.clock.clearTimeout(this.pollTimers.get(chatId));
       this.pollTimers.delete(chatId);
     }
+    for (const listener of this.countListeners) listener();
   }
 
   /** Hands the lock to the first waiter of a chat, if it is free. One pump per chat at a time. */

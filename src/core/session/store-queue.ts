@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Clock, TimerHandle } from "../clock";
-import { WaError } from "../errors";
+import { WaError, isWaError } from "../errors";
 import { Store } from "../store/store";
 
 /**
@@ -9,6 +9,9 @@ import { Store } from "../store/store";
  * instance that sets the chat's lease delivers its head. A lease not acked in time (ack
  * timeout, or the instance died) is redelivered with a higher delivery count: at least once.
  */
+/** Orphan sweeps run every ack timeout, but not more often than this: each reads every stored key of the queue. */
+const MIN_SWEEP_INTERVAL_MS = 60_000;
+
 export interface StoreQueueOptions {
   name: string;
   maxPerChat: number;
@@ -70,6 +73,7 @@ export class StoreQueue {
   private readonly leaseTimers = new Map<string, TimerHandle>();
   private readonly ownLeases = new Map<string, { deliveryId: string; raw: string }>();
   private pollTimer: TimerHandle | undefined;
+  private sweepTimer: TimerHandle | undefined;
   private polling = false;
   private closed = false;
   private readonly prefix: string;
@@ -100,7 +104,36 @@ export class StoreQueue {
       }
       this.pump(chatId);
     }
+    await this.sweepOrphans();
     this.pollTimer = this.clock.setInterval(() => void this.poll(), this.options.pollMs);
+    this.sweepTimer = this.clock.setInterval(
+      () => void this.sweepOrphans().catch((error: unknown) => this.handlers.storeFailed(error)),
+      Math.max(this.options.leaseMs, MIN_SWEEP_INTERVAL_MS),
+    );
+  }
+
+  /**
+   * Deletes stored messages no chat lists: left by a crash between storing a message and queueing
+   * its id (never accepted) or between dropping the oldest and deleting it. Only those older than
+   * the ack timeout, so an enqueue in progress in another instance keeps its message.
+   */
+  async sweepOrphans(): Promise<number> {
+    const itemPrefix = `${this.prefix}item:`;
+    const itemIds = (await this.store.keys(itemPrefix)).map((key) => key.slice(itemPrefix.length));
+    if (itemIds.length === 0) return 0;
+    const listed = new Set<string>();
+    for (const chatId of await this.chatsWithItems())
+      for (const id of await this.store.listRange(this.chatKey(chatId), 0, -1)) listed.add(id);
+    let swept = 0;
+    for (const id of itemIds) {
+      if (listed.has(id)) continue;
+      const raw = await this.store.get(this.itemKey(id));
+      if (raw === undefined) continue;
+      const item = JSON.parse(raw) as StoredItem;
+      if (this.clock.now() - item.enqueuedAt < this.options.leaseMs) continue;
+      if (await this.store.compareAndSet(this.itemKey(id), raw, undefined)) swept += 1;
+    }
+    return swept;
   }
 
   /** Stores the message; `onAccepted` runs once it is stored and before it can be delivered. */
@@ -130,9 +163,10 @@ export class StoreQueue {
     if (length > this.options.maxPerChat) {
       const made = this.options.overflow === "drop-oldest" && (await this.dropOldestWaiting(chatId, item.deliveryId));
       if (!made) {
-        await this.store.listRemove(chatKey, item.deliveryId, 1);
+        // The item before its id, here as in ack: a crash in between leaves an id without item, which delivery skips.
         await this.store.delete(this.itemKey(item.deliveryId));
-        await this.store.increment(this.countKey(), -1);
+        // Removed already by a delivery that found the id without item: that delivery gave the reservation back.
+        if ((await this.store.listRemove(chatKey, item.deliveryId, 1)) > 0) await this.store.increment(this.countKey(), -1);
         return {
           accepted: false,
           error: new WaError("queue.chatFull", `Chat ${chatId} already has ${this.options.maxPerChat} messages queued`, {
@@ -141,6 +175,14 @@ export class StoreQueue {
           }),
         };
       }
+    }
+    try {
+      await this.store.replicated?.();
+    } catch (error) {
+      // Queued all the same (it will be delivered unless a failover loses it): the sender learns it is not known to be safe.
+      this.pump(chatId);
+      if (isWaError(error)) return { accepted: false, error };
+      throw error;
     }
     onAccepted?.(item.deliveryId);
     this.pump(chatId);
@@ -157,8 +199,8 @@ export class StoreQueue {
     this.clock.clearTimeout(this.leaseTimers.get(chatId));
     this.leaseTimers.delete(chatId);
     this.ownLeases.delete(chatId);
-    const removed = await this.store.listRemove(this.chatKey(chatId), deliveryId, 1);
     await this.store.delete(this.itemKey(deliveryId));
+    const removed = await this.store.listRemove(this.chatKey(chatId), deliveryId, 1);
     if (removed > 0) await this.store.increment(this.countKey(), -1);
     await this.store.compareAndSet(leaseKey, raw, undefined);
     this.pump(chatId);
@@ -172,6 +214,7 @@ export class StoreQueue {
   close(): void {
     this.closed = true;
     this.clock.clearInterval(this.pollTimer);
+    this.clock.clearInterval(this.sweepTimer);
     for (const timer of this.leaseTimers.values()) this.clock.clearTimeout(timer);
     this.leaseTimers.clear();
     this.ownLeases.clear();
@@ -199,8 +242,8 @@ export class StoreQueue {
       if (!(await this.store.setIfAbsent(this.leaseKey(chatId), leaseRaw, { ttlMs: this.options.leaseMs }))) return;
       const itemRaw = await this.store.get(this.itemKey(head));
       if (itemRaw === undefined) {
-        // An id whose item is gone (removed by an ack racing with us): drop it and look again.
-        await this.store.listRemove(this.chatKey(chatId), head, 1);
+        // An id whose item is gone (an ack or refusal racing with us, or cut short by a crash): drop it, look again.
+        if ((await this.store.listRemove(this.chatKey(chatId), head, 1)) > 0) await this.store.increment(this.countKey(), -1);
         await this.store.compareAndSet(this.leaseKey(chatId), leaseRaw, undefined);
         continue;
       }
@@ -229,8 +272,8 @@ export class StoreQueue {
       if (current !== undefined && current !== leaseRaw) return;
       const givenUp = delivery.deliveryCount >= this.options.maxDeliveries;
       if (givenUp) {
-        const removed = await this.store.listRemove(this.chatKey(delivery.chatId), delivery.deliveryId, 1);
         await this.store.delete(this.itemKey(delivery.deliveryId));
+        const removed = await this.store.listRemove(this.chatKey(delivery.chatId), delivery.deliveryId, 1);
         if (removed > 0) await this.store.increment(this.countKey(), -1);
       }
       await this.store.compareAndSet(this.leaseKey(delivery.chatId), leaseRaw, undefined);

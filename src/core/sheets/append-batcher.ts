@@ -81,6 +81,9 @@ export interface AppendBatcherWorld<C> {
   retrying?(rows: number, error: SheetsCallError, delayMs: number): void;
 }
 
+/** How many keys a writer remembers having written, to recognise a redelivery without reading the sheet. */
+const RECENT_KEYS = 10_000;
+
 /**
  * Batches appends and writes each row exactly once through quota errors, outages and lost
  * answers: one request at a time, backoff honouring Retry-After, the breaker consulted before
@@ -95,6 +98,8 @@ export class AppendBatcher<C> {
   private closed = false;
   private hurried = false;
   private checkBeforeNext = false;
+  /** Keys this writer wrote or found in the sheet lately, oldest first. */
+  private readonly recentKeys = new Set<string>();
   private stats = { requests: 0, rowsWritten: 0, keyChecks: 0, deduplicated: 0, deadLettered: 0 };
 
   constructor(
@@ -164,18 +169,26 @@ export class AppendBatcher<C> {
       if (this.options.mode === "upsert") {
         await this.upsert(batch);
         toWrite = [];
-      } else if (this.checkBeforeNext || batch.some((row) => row.mayExist)) {
-        this.stats.keyChecks += 1;
-        const present = await this.world.writer.readKeys(this.options.range, this.options.keyColumn);
-        this.checkBeforeNext = false;
-        const landed = batch.filter((row) => present.has(row.key));
-        if (landed.length > 0) {
-          this.stats.deduplicated += landed.length;
-          this.remove(landed);
-          this.world.written(landed, true);
+      } else {
+        // Rows this writer wrote a moment ago need no read: a redelivery racing its first delivery is common.
+        this.alreadyThere(batch.filter((row) => this.recentKeys.has(row.key)));
+        toWrite = batch.filter((row) => !this.recentKeys.has(row.key));
+        if (this.checkBeforeNext || toWrite.some((row) => row.mayExist)) {
+          this.stats.keyChecks += 1;
+          const present = await this.world.writer.readKeys(this.options.range, this.options.keyColumn);
+          this.checkBeforeNext = false;
+          this.alreadyThere(toWrite.filter((row) => present.has(row.key)));
+          toWrite = toWrite.filter((row) => !present.has(row.key));
         }
-        toWrite = batch.filter((row) => !present.has(row.key));
       }
+      // Two rows with one key in a batch (a message and its redelivery): the first is written, the other is it.
+      const firstOfKey = new Map<string, PendingRow<C>>();
+      const twins: PendingRow<C>[] = [];
+      for (const row of toWrite) {
+        if (firstOfKey.has(row.key)) twins.push(row);
+        else firstOfKey.set(row.key, row);
+      }
+      toWrite = [...firstOfKey.values()];
       if (toWrite.length > 0) {
         toWrite.forEach((row) => (row.attempts += 1));
         this.stats.requests += 1;
@@ -185,8 +198,10 @@ export class AppendBatcher<C> {
         );
         this.remove(toWrite);
         this.stats.rowsWritten += toWrite.length;
+        this.remember(toWrite);
         this.world.written(toWrite, false);
       }
+      this.alreadyThere(twins);
       this.world.breaker.recordSuccess();
     } catch (caught) {
       const error =
@@ -203,6 +218,26 @@ export class AppendBatcher<C> {
             ? 0
             : Math.max(0, this.queue[0].arrivedAt + this.options.windowMs - this.world.clock.now()),
       );
+  }
+
+  /** Rows whose key is in the sheet already: done, not written again. */
+  private alreadyThere(rows: PendingRow<C>[]): void {
+    if (rows.length === 0) return;
+    this.stats.deduplicated += rows.length;
+    this.remove(rows);
+    this.remember(rows);
+    this.world.written(rows, true);
+  }
+
+  private remember(rows: PendingRow<C>[]): void {
+    for (const row of rows) {
+      this.recentKeys.delete(row.key);
+      this.recentKeys.add(row.key);
+    }
+    for (const key of this.recentKeys) {
+      if (this.recentKeys.size <= RECENT_KEYS) break;
+      this.recentKeys.delete(key);
+    }
   }
 
   /** Updates the rows whose key is in the sheet, appends the rest (a key twice in the batch: its last row). */

@@ -38,6 +38,12 @@ export interface Store {
   listRemove(key: string, value: string, count?: number): Promise<number>;
   /** Keys starting with `prefix`, in no particular order. */
   keys(prefix: string): Promise<string[]>;
+  /**
+   * Resolves once the writes this store made so far are on as many replicas as it was told to
+   * wait for (rejects with store.notReplicated otherwise). Absent, or resolving at once, where
+   * there are no replicas to wait for.
+   */
+  replicated?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { Clock } from "../../core/clock";
 import { WaError } from "../../core/errors";
-import { envelopeOf } from "../../core/envelope";
+import { envelopeOf, restoredAfterRestart } from "../../core/envelope";
 import { ChatQueueRuntime } from "./chat-queues";
 import { pipelineControl, wasSkippedBy } from "./pipeline-control";
 import { StatusReporter, failMessage, traceMessage, translate } from "./node-kit";
@@ -59,6 +59,13 @@ export function handleAcks(
       return;
     }
     const { deliveryId, chatId } = delivery as AckedDelivery;
+    if (restoredAfterRestart(msg)) {
+      // Its delivery is from before the restart; the queue delivers the message again, and that delivery is acked.
+      node.debug(`Delivery ${deliveryId} of chat ${chatId} is from before the restart: not acked here`);
+      send(msg);
+      done();
+      return;
+    }
     const runtime = options.findRuntime(delivery as AckedDelivery);
     (runtime ? runtime.ack(chatId, deliveryId) : Promise.resolve(false))
       .then((wasInFlight) => {

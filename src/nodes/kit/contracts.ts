@@ -24,11 +24,13 @@ export interface WaClientNode extends Node<WaClientCredentials> {
   describeState(): { state: TransportState | "error"; detail?: string };
 }
 
-export type StoreBackend = "memory" | "sqlite" | "redis";
+export type StoreBackend = "memory" | "sqlite" | "redis" | "redis-sentinel" | "redis-cluster";
 
 export interface StoreCredentials {
   username?: string;
   password?: string;
+  /** The sentinels' own password (Sentinel's requirepass), when they have one. */
+  sentinelPassword?: string;
 }
 
 export interface WaStoreNode extends Node<StoreCredentials> {

@@ -13,6 +13,7 @@ import {
 import { StageSwitch, StageSwitches } from "../../core/pipeline/stage-switches";
 import { PIPELINE_STAGES, StageId, parseStage, runsWhileStageOff, stageOfNodeType } from "../../core/pipeline/stages";
 import { Store } from "../../core/store/store";
+import { ReadinessReport, checkReadiness } from "../../core/pipeline/readiness";
 import { StatusReporter, describeError, translate } from "./node-kit";
 import { AdminApp, AdminRequest, AdminResponse, Node, NodeAPI, NodeMessage, adminRoutes } from "./red";
 import { runtimeWorld } from "./world";
@@ -38,6 +39,9 @@ interface Member extends MeteredNode {
   /** Called when a drain starts: the node hurries what it holds (a Sheets batch written now). */
   onDrain?: () => void;
 }
+
+/** A readiness probe's own timeout is usually 1 s: a store slower than this counts as unreachable. */
+const READINESS_STORE_TIMEOUT_MS = 800;
 
 /** Default wait for messages in flight when flows stop; Node-RED gives a node's close 15 s unless nodeCloseTimeout says more. */
 export const DEFAULT_DRAIN_SECONDS = 10;
@@ -74,6 +78,8 @@ function stageInfo(stage: StageId): { number: number; title: string } {
 class PipelineControl {
   private readonly members = new Map<string, Member>();
   private readonly stores = new Map<string, Store>();
+  private readonly brokenStores = new Map<string, string>();
+  private readonly connections = new Map<string, () => { kind: string; state: string }>();
   readonly completions = new CompletionMeter();
   readonly switches: StageSwitches;
   private readonly figures = new PipelineFigures(worldClock, `${hostname()}:${process.pid}`);
@@ -214,6 +220,39 @@ class PipelineControl {
 
   removeStore(id: string): void {
     this.stores.delete(id);
+    this.brokenStores.delete(id);
+  }
+
+  /** A store config node that could not open its store: the pipeline nodes using it cannot work. */
+  addBrokenStore(id: string, kind: string): void {
+    this.brokenStores.set(id, kind);
+  }
+
+  /** A WhatsApp connection, for readiness: its kind and its transport's state as it is when asked. */
+  addConnection(id: string, describe: () => { kind: string; state: string }): void {
+    this.connections.set(id, describe);
+  }
+
+  removeConnection(id: string): void {
+    this.connections.delete(id);
+  }
+
+  /** Flows are stopping and the pipeline waits for what is in flight: send no new traffic here. */
+  get draining(): boolean {
+    return this.currentDrain !== undefined;
+  }
+
+  readiness(): Promise<ReadinessReport> {
+    return checkReadiness(
+      {
+        draining: this.draining,
+        stores: [...this.stores.values()].map((store) => ({ kind: store.kind, store })),
+        brokenStores: [...this.brokenStores.values()],
+        connections: [...this.connections.values()].map((describe) => describe()),
+        storeTimeoutMs: READINESS_STORE_TIMEOUT_MS,
+      },
+      worldClock,
+    );
   }
 
   async setStage(stage: StageId, enabled: boolean, by: string): Promise<StageSwitch> {
@@ -288,6 +327,35 @@ interface TextResponse extends AdminResponse {
 const registeredApps = new WeakSet<object>();
 
 /**
+ * Who may call the health endpoints, from settings.js `waPipeline.health`: "open" (the default: probes cannot
+ * log in, and the answers name no node and carry no data), "admin" (the wa-pipeline.read permission) or false (none).
+ */
+export function healthAccessOf(RED: NodeAPI): "open" | "admin" | "off" {
+  const asked = (RED.settings as { waPipeline?: { health?: unknown } }).waPipeline?.health;
+  if (asked === false || asked === "off") return "off";
+  return asked === "admin" ? "admin" : "open";
+}
+
+/**
+ * GET `wa-pipeline/health/live`: 200 while the runtime answers. GET `wa-pipeline/health/ready`: 200 when this
+ * instance should get traffic, 503 with the reasons while it drains, a store does not answer or a connection is down.
+ */
+function registerHealthEndpoints(RED: NodeAPI, routes: AdminApp): void {
+  const access = healthAccessOf(RED);
+  if (access === "off") return;
+  const guard = access === "admin" ? [adminRoutes(RED, "wa-pipeline").read] : [];
+  routes.get("/wa-pipeline/health/live", ...guard, (_req: AdminRequest, res: AdminResponse) => {
+    res.json({ status: "live" });
+  });
+  routes.get("/wa-pipeline/health/ready", ...guard, (_req: AdminRequest, res: AdminResponse) => {
+    pipelineControl
+      .readiness()
+      .then((report) => res.status(report.ready ? 200 : 503).json({ status: report.ready ? "ready" : "not ready", ...report }))
+      .catch((error: unknown) => res.status(503).json({ status: "not ready", reasons: [describeError(RED, error)] }));
+  });
+}
+
+/**
  * The pipeline's admin endpoints, once per runtime, behind Node-RED's admin permissions:
  * GET `wa-pipeline/state` (JSON), GET `wa-pipeline/metrics` (Prometheus text), POST `wa-pipeline/stages/:stage`.
  */
@@ -297,6 +365,7 @@ export function registerPipelineEndpoints(RED: NodeAPI): void {
   registeredApps.add(app);
   const { admin, read, write } = adminRoutes(RED, "wa-pipeline");
   const routes: AdminApp = admin;
+  registerHealthEndpoints(RED, routes);
   routes.get("/wa-pipeline/state", read, (_req: AdminRequest, res: AdminResponse) => {
     res.json(pipelineControl.snapshot());
   });

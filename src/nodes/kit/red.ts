@@ -10,8 +10,6 @@ export const MODULE_NAME = "@wapipe/node-red-whatsapp-pipeline";
 /** Messages shared by all nodes (errors, statuses) live in the wa-client set's catalogue. */
 export const COMMON_NAMESPACE = `${MODULE_NAME}/wa-client`;
 
-export const PALETTE_CATEGORY = "WhatsApp pipeline";
-
 /** Reads a number from an editor field (they arrive as strings), with a fallback for blanks. */
 export function stringSetting(value: unknown, fallback: string): string {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;

@@ -24,5 +24,5 @@ export const flowAnalyzerSchema = {
     pattern: "[\\p{L}\\p{N}_.:,\\s-]{0,500}",
     expects: "intent names separated by commas",
   },
-  ttlHours: { kind: "number", label: "Forget a quiet chat after", default: 72, min: 0, aboveMin: true, max: 8760, unit: "hours" },
+  ttlHours: { kind: "number", label: "Forget chats after", default: 72, min: 0, aboveMin: true, max: 8760, unit: "hours" },
 } as const satisfies SettingsSchema;

@@ -17,17 +17,28 @@ const DEFAULT_EXAMPLES = [
   "human: quero falar com um atendente",
 ].join("\n");
 
+const fromExamples = { when: { field: "model", is: "examples" } } as const;
+
 export const intentSchema = {
   name: NAME_FIELD,
-  examples: { kind: "text", label: "Examples", default: DEFAULT_EXAMPLES, raw: true },
-  file: { kind: "text", label: "Training file", default: "", pattern: "[^\\u0000]{0,500}", expects: "a path of at most 500 characters" },
+  // "examples" stays the default: a flow saved before the built-in model existed keeps the model of its own examples.
+  model: { kind: "choice", label: "Model", default: "examples", options: ["examples", "business"] },
+  examples: { kind: "text", label: "Examples", default: DEFAULT_EXAMPLES, raw: true, ...fromExamples },
+  file: {
+    kind: "text",
+    label: "Training file",
+    default: "",
+    pattern: "[^\\u0000]{0,500}",
+    expects: "a path of at most 500 characters",
+    ...fromExamples,
+  },
   threshold: { kind: "number", label: "Fallback below", default: 0.5, min: 0, max: 1 },
   fallback: {
     kind: "text",
     label: "Fallback intent",
     default: "fallback",
-    pattern: "[\\p{L}\\p{N}_.:-]{1,100}",
-    expects: "1 to 100 letters, digits, '_', '.', ':' or '-'",
+    pattern: "[\\p{L}\\p{N}_.:?!-]{1,100}",
+    expects: "1 to 100 letters, digits, '_', '.', ':', '?', '!' or '-'",
   },
   topK: { kind: "number", label: "Alternatives", default: 3, min: 1, max: 20, whole: true },
   property: {

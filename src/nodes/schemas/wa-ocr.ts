@@ -10,6 +10,7 @@ export const ocrSchema = {
     pattern: "[a-z]{3}(_[a-z]{3,4})?([+][a-z]{3}(_[a-z]{3,4})?){0,4}",
     expects: "one to five tesseract codes such as eng+por+spa",
   },
+  layout: { kind: "choice", label: "Page layout", default: "auto", options: ["auto", "block"] },
   poolSize: { kind: "number", label: "Workers", default: 1, min: 1, max: 8, whole: true },
   timeoutSeconds: { kind: "number", label: "Time limit", default: 30, min: 1, max: 600, unit: "seconds" },
   maxMegabytes: { kind: "number", label: "Largest image", default: 10, min: 0, aboveMin: true, max: 64, unit: "MB" },

@@ -3,7 +3,7 @@ import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 
 export const sentimentSchema = {
   name: NAME_FIELD,
-  mode: { kind: "choice", label: "Model", default: "lexicon", options: ["lexicon", "trained"] },
+  mode: { kind: "choice", label: "Model", default: "lexicon", options: ["lexicon", "trained", "builtin"] },
   examples: { kind: "text", label: "Examples", default: "", raw: true },
   file: { kind: "text", label: "Training file", default: "" },
   positiveFrom: { kind: "number", label: "Positive from", default: 0.05, min: 0, aboveMin: true, max: 1, belowMax: true },

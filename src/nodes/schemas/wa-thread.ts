@@ -19,7 +19,7 @@ export const threadSchema = {
   joinSimilarity: { kind: "number", label: "Join a topic from", default: 0.2, min: 0, aboveMin: true, max: 1 },
   smallGroupWriters: {
     kind: "number",
-    label: "Share topics in groups of up to",
+    label: "Shared topics up to",
     default: 6,
     min: 0,
     max: 1000,

@@ -66,8 +66,17 @@ describe("Training data", () => {
     assert.deepEqual(jsonl.examples, [{ text: "hi", label: "greeting" }]);
     assert.deepEqual(
       jsonl.problems.map((p) => p.reason),
-      ["not JSON", "not a JSON object", "the intent must be 1 to 100 letters, digits, '_', '.', ':' or '-' (got \"\")"],
+      ["not JSON", "not a JSON object", "the intent must be 1 to 100 letters, digits, '_', '.', ':', '?', '!' or '-' (got \"\")"],
     );
+  });
+
+  it("keeps intents named with a question mark, as Banking77's reverted_card_payment?", () => {
+    const csv = parseExamplesCsv("text,category\nwhy was my card payment reverted,reverted_card_payment?\nhi,greeting\nhi,a b\n");
+    assert.deepEqual(
+      csv.examples.map((e) => e.label),
+      ["reverted_card_payment?", "greeting"],
+    );
+    assert.equal(csv.problems.length, 1, "a label with a space is still refused");
   });
 });
 

@@ -1,0 +1,193 @@
+import { EntityContext, EntitySpan, EntityType, extractRuleEntities } from "./entities";
+import { PerceptronModel, PerceptronOptions, PerceptronTagger, DEFAULT_PERCEPTRON, TaggedSequence } from "./perceptron";
+import { isFirstName } from "./person";
+import { isGoodsWord } from "./product";
+import { isUnitWord, quantityValueOf } from "./quantity";
+import { MAX_NLU_CHARS, foldAccents } from "./text";
+
+/** The open-class types the tagger finds; the others stay with the rules, where they are exact. */
+export const TAGGED_TYPES = ["product", "person", "address", "quantity"] as const;
+export type TaggedType = (typeof TAGGED_TYPES)[number];
+const TAGGED = new Set<string>(TAGGED_TYPES);
+
+export interface TaggerToken {
+  text: string;
+  start: number;
+  end: number;
+}
+
+// Words with inner apostrophes, hyphens, dots, slashes or separators (A16, 128GB, 1.199, Rua-7, d'Or), or one other character.
+const TOKEN = /[\p{L}\p{N}\p{M}]+(?:['’.,/-][\p{L}\p{N}\p{M}]+)*|[^\s]/gu;
+
+export function taggerTokens(text: string): TaggerToken[] {
+  const cut = text.length > MAX_NLU_CHARS ? text.slice(0, MAX_NLU_CHARS) : text;
+  return [...cut.matchAll(TOKEN)].map((m) => ({ text: m[0], start: m.index!, end: m.index! + m[0].length }));
+}
+
+/** Xxxx → Xx, 128GB → dX, R$ → X$: a word's look with runs collapsed. */
+function shapeOf(word: string): string {
+  let shape = "";
+  for (const ch of word) {
+    const kind = /\p{Lu}/u.test(ch) ? "X" : /\p{L}/u.test(ch) ? "x" : /\p{N}/u.test(ch) ? "d" : ch;
+    if (!shape.endsWith(kind)) shape += kind;
+  }
+  return shape.slice(0, 6);
+}
+
+const fold = (word: string) => foldAccents(word.toLowerCase());
+
+/** Word classes that mean the same in the pack's languages, so a context learned in one carries to the others. */
+const WORD_CLASSES: [string, string][] = [
+  [
+    "det",
+    "the a an this that these those my your our his her o a os as um uma uns umas esse essa este esta meu minha seu sua el la los las un una unos unas ese esa este esta mi tu su der die das den dem ein eine einen einem meine mein le la les un une des ce cette ces mon ma mes ton ta",
+  ],
+  [
+    "want",
+    "want need have has had get buy order take send bring ordered bought got quero queria preciso tem tinha comprei pedi manda mande traz quiero queria necesito tiene tienen tenes tenés compré pedí manda mándame trae dame ich möchte brauche habe haben hast bestellt gekauft bestelle schickt veux voudrais besoin avez as commandé acheté envoyez chahiye chaiye lena mangwaya bhejo bhej",
+  ],
+  ["prep", "de do da dos das del of for von vom zum zur du des pour para pra pro por com con with mit avec"],
+  ["and", "and e y und et aur ou or o oder"],
+];
+const WORD_CLASS = new Map<string, string>();
+for (const [name, words] of WORD_CLASSES) for (const word of words.split(" ")) if (!WORD_CLASS.has(word)) WORD_CLASS.set(word, name);
+const classOf = (word: string): string => WORD_CLASS.get(word) ?? (/^\d/.test(word) ? "num" : /^[\p{L}]/u.test(word) ? "word" : "mark");
+
+/** Each token's features: the word, its affixes and shape, its neighbours, word lists, and what the rules made of it. */
+export function tokenFeatures(tokens: TaggerToken[], rules: EntitySpan[]): string[][] {
+  const words = tokens.map((t) => fold(t.text));
+  const shapes = tokens.map((t) => shapeOf(t.text));
+  const ruleTag = tokens.map((t) => {
+    const hit = rules.find((r) => t.start < r.end && t.end > r.start);
+    return hit ? `${hit.start >= t.start ? "B" : "I"}-${hit.type}` : "O";
+  });
+  const wordAt = (i: number) => (i < 0 ? "<s>" : i >= tokens.length ? "</s>" : words[i]);
+  const classAt = (i: number) => (i < 0 ? "<s>" : i >= tokens.length ? "</s>" : classOf(words[i]));
+  return tokens.map((token, i) => {
+    const w = words[i];
+    const raw = token.text;
+    const f = [
+      "b",
+      `w=${w}`,
+      `s3=${w.slice(-3)}`,
+      `s2=${w.slice(-2)}`,
+      `p3=${w.slice(0, 3)}`,
+      `sh=${shapes[i]}`,
+      `-1w=${wordAt(i - 1)}`,
+      `+1w=${wordAt(i + 1)}`,
+      `-2w=${wordAt(i - 2)}`,
+      `+2w=${wordAt(i + 2)}`,
+      `-1sh=${i > 0 ? shapes[i - 1] : "<s>"}`,
+      `+1sh=${i + 1 < tokens.length ? shapes[i + 1] : "</s>"}`,
+      `-1w,w=${wordAt(i - 1)},${w}`,
+      `w,+1w=${w},${wordAt(i + 1)}`,
+      `r=${ruleTag[i]}`,
+      `s4=${w.slice(-4)}`,
+      `-1c=${classAt(i - 1)}`,
+      `-2c,-1c=${classAt(i - 2)},${classAt(i - 1)}`,
+      `+1c=${classAt(i + 1)}`,
+      `c=${classOf(w)}`,
+      `-1r=${i > 0 ? ruleTag[i - 1] : "<s>"}`,
+      `+1r=${i + 1 < tokens.length ? ruleTag[i + 1] : "</s>"}`,
+    ];
+    if (i === 0) f.push("first");
+    if (/^\p{Lu}/u.test(raw)) f.push(i === 0 || /^[.!?]$/.test(tokens[i - 1].text) ? "cap-start" : "cap");
+    if (raw.length > 1 && raw === raw.toUpperCase() && /\p{L}/u.test(raw)) f.push("upper");
+    if (/\p{N}/u.test(raw)) f.push(/\p{L}/u.test(raw) ? "mixed-digits" : `digits=${Math.min(raw.replace(/\D/g, "").length, 6)}`);
+    if (/\p{L}/u.test(raw) && isFirstName(raw)) f.push("gz=first-name");
+    if (/\p{L}{3,}/u.test(raw) && isGoodsWord(raw)) f.push("gz=goods");
+    if (isUnitWord(raw)) f.push("gz=unit");
+    if (i > 0 && isGoodsWord(tokens[i - 1].text)) f.push("-1gz=goods");
+    if (i + 1 < tokens.length && isGoodsWord(tokens[i + 1].text)) f.push("+1gz=goods");
+    if (i + 1 < tokens.length && isUnitWord(tokens[i + 1].text)) f.push("+1gz=unit");
+    return f;
+  });
+}
+
+/** BIO tags of the gold spans of the tagged types over the tokens (a token belongs to the span it overlaps). */
+export function bioTags(tokens: TaggerToken[], spans: { type: string; start: number; end: number }[]): string[] {
+  const tags = tokens.map(() => "O");
+  for (const span of spans) {
+    if (!TAGGED.has(span.type)) continue;
+    let first = true;
+    tokens.forEach((t, i) => {
+      if (t.start < span.end && t.end > span.start && tags[i] === "O") {
+        tags[i] = `${first ? "B" : "I"}-${span.type}`;
+        first = false;
+      }
+    });
+  }
+  return tags;
+}
+
+function spansOf(tokens: TaggerToken[], tags: string[]): { type: TaggedType; start: number; end: number }[] {
+  const spans: { type: TaggedType; start: number; end: number }[] = [];
+  tags.forEach((tag, i) => {
+    if (tag.startsWith("B-")) spans.push({ type: tag.slice(2) as TaggedType, start: tokens[i].start, end: tokens[i].end });
+    else if (tag.startsWith("I-") && spans.length > 0) spans[spans.length - 1].end = tokens[i].end;
+  });
+  return spans;
+}
+
+/** Learned confidence of a tagged span: below the exact rules, above a loose first name. */
+const TAGGED_CONFIDENCE = 0.8;
+
+/**
+ * Entities with the open-class types from the tagger: the exact rules (phone, e-mail, URL, ids,
+ * money, dates) stay, unless a tagged span holds them whole ("Galaxy A55 5G" is a product, not
+ * money and a quantity); what the rules found of the tagged types only informs the tagger.
+ */
+export class EntityTagger {
+  private constructor(
+    private readonly tagger: PerceptronTagger,
+    /** How much more an "O" must score to win: trades precision for recall on words never seen (5: chosen by cross-validation). */
+    readonly outsideMargin = 5,
+  ) {}
+
+  static train(
+    examples: { text: string; entities: { type: string; start: number; end: number }[]; context?: EntityContext }[],
+    options: PerceptronOptions = DEFAULT_PERCEPTRON,
+  ): EntityTagger {
+    const sequences: TaggedSequence[] = examples.map((e) => {
+      const tokens = taggerTokens(e.text);
+      return { features: tokenFeatures(tokens, extractRuleEntities(e.text, e.context)), tags: bioTags(tokens, e.entities) };
+    });
+    return new EntityTagger(PerceptronTagger.train(sequences, options));
+  }
+
+  static fromJSON(model: PerceptronModel): EntityTagger {
+    return new EntityTagger(PerceptronTagger.fromJSON(model));
+  }
+
+  toJSON(): PerceptronModel {
+    return this.tagger.toJSON();
+  }
+
+  get featureCount(): number {
+    return this.tagger.featureCount;
+  }
+
+  extract(text: string, context: EntityContext = {}): EntitySpan[] {
+    const rules = extractRuleEntities(text, context);
+    const tokens = taggerTokens(text);
+    const tagged = spansOf(tokens, this.tagger.tag(tokenFeatures(tokens, rules), this.outsideMargin));
+    const kept = rules.filter((r) => !TAGGED.has(r.type) && !tagged.some((t) => t.start <= r.start && r.end <= t.end));
+    const out: EntitySpan[] = [...kept];
+    for (const span of tagged) {
+      if (kept.some((r) => span.start < r.end && span.end > r.start)) continue;
+      const written = text.slice(span.start, span.end);
+      const value = span.type === "quantity" ? quantityValueOf(written) : written;
+      if (value === undefined) continue;
+      out.push({
+        type: span.type as EntityType,
+        start: span.start,
+        end: span.end,
+        text: written,
+        value,
+        confidence: TAGGED_CONFIDENCE,
+        source: "model",
+      });
+    }
+    return out.sort((a, b) => a.start - b.start);
+  }
+}
