@@ -32,6 +32,7 @@ export type WaErrorCode =
   | "transport.textTooLong"
   | "transport.notText"
   | "transport.sendFailed"
+  | "transport.probeFailed"
   | "media.unavailable"
   | "media.tooLarge"
   | "media.notSendable"

@@ -28,7 +28,7 @@ describe("ClientHealthMonitor", () => {
     assert.equal(health.snapshot().level, "healthy");
     clock.advance(1);
     assert.match(health.snapshot().reason, /no activity for 60 s/);
-    health.observeActivity();
+    health.observeIncoming();
     assert.equal(health.snapshot().level, "healthy");
     health.observeSend(true);
     health.observeSend(false);
@@ -38,7 +38,7 @@ describe("ClientHealthMonitor", () => {
     assert.equal(snapshot.level, "degraded");
     assert.match(snapshot.reason, /67% of recent sends failed/);
     clock.advance(300_001);
-    health.observeActivity();
+    health.observeIncoming();
     assert.equal(health.snapshot().sendsInWindow, 0, "old sends leave the window");
     assert.equal(health.snapshot().level, "healthy");
   });

@@ -57,6 +57,7 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
       "removeAllListeners",
       "sendMessage",
       "getChatById",
+      "getState",
     ];
     assert.deepEqual(
       clientMethods.filter((name) => typeof library.Client.prototype[name] !== "function"),
@@ -213,6 +214,40 @@ describe("WwebjsTransport (whatsapp-web.js) against a stand-in of its Client", (
     await assert.rejects(
       transport.sendText({ chatId: "447700900123@c.us", text: "hi" }),
       (e: WaError) => e.code === "transport.notReady" && /pairing/.test(e.message),
+    );
+  });
+
+  it("answers a probe from the page's socket state; a wedged page fails it on time; reconnect opens a new browser with the saved login", async () => {
+    const { clock, transport, client, states } = setup([{ savedSession: true }]);
+    transport.start();
+    await flushMicrotasks();
+    await transport.probe(20_000);
+    const first = client();
+    first.wedge();
+    const probe = transport.probe(20_000).then(
+      () => "answered",
+      (error: WaError) => `${error.code}: ${error.message}`,
+    );
+    await clock.advanceAsync(19_999);
+    await flushMicrotasks();
+    assert.equal(WwebjsStandin.created.length, 1);
+    await clock.advanceAsync(1);
+    assert.equal(await probe, "transport.probeFailed: No answer within 20000 ms");
+    await transport.reconnect();
+    await flushMicrotasks();
+    assert.equal(first.destroyed, true, "the wedged browser is closed");
+    assert.equal(WwebjsStandin.created.length, 2);
+    assert.equal(transport.state(), "ready", "no new pairing: the saved session is used");
+    assert.deepEqual(
+      states.map(([s]) => s),
+      ["ready", "starting", "ready"],
+    );
+    await transport.probe(20_000);
+    first.closePage();
+    client().closePage();
+    await assert.rejects(
+      transport.probe(20_000),
+      (error: WaError) => error.code === "transport.probeFailed" && /Session closed/.test(error.message),
     );
   });
 

@@ -63,10 +63,7 @@ export function useUserDir(prefix: string, scope: "each" | "all" = "each", prepa
 export const TAB = "f1";
 
 export function inTab(nodes: FlowNode[]): FlowNode[] {
-  return [
-    { id: TAB, type: "tab", label: "test" },
-    ...nodes.map((node) => (node.type.startsWith("wa-client") ? node : { z: TAB, ...node })),
-  ];
+  return [{ id: TAB, type: "tab", label: "test" }, ...nodes.map((node) => (node.type === "wa-client" ? node : { z: TAB, ...node }))];
 }
 
 export function getNode(id: string): TestNode {

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { MessageMedia, MessageSendOptions } from "whatsapp-web.js";
+import type { MessageMedia, MessageSendOptions, WAState } from "whatsapp-web.js";
 import { WwebjsClientLike, WwebjsMessageLike } from "../../src/core/transport/wwebjs-transport";
 
 /** A 2×2 red JPEG, made by libvips: what a customer's photo downloads as. */
@@ -33,6 +33,7 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
   private readonly knownMessages = new Set<string>();
   private pageClosed = false;
   private loading?: (error: Error) => void;
+  private wedged = false;
 
   constructor(
     private readonly behaviour: {
@@ -81,6 +82,18 @@ export class WwebjsStandin extends EventEmitter implements WwebjsClientLike {
 
   private page(): void {
     if (this.pageClosed) throw new Error(SESSION_CLOSED);
+  }
+
+  /** The page freezes with its socket still open: it says nothing more, and asks of it never come back. */
+  wedge(): void {
+    this.wedged = true;
+  }
+
+  async getState(): Promise<WAState> {
+    this.page();
+    if (this.wedged) return new Promise<WAState>(() => undefined);
+    // The library's enum value, as the page reports it.
+    return "CONNECTED" as unknown as WAState;
   }
 
   async logout(): Promise<void> {

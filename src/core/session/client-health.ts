@@ -1,5 +1,6 @@
 import { Clock } from "../clock";
 import { TransportState } from "../transport/transport";
+import { DeafDetector, DeafReading } from "./deaf-detector";
 
 export type HealthLevel = "healthy" | "degraded" | "down";
 
@@ -25,6 +26,8 @@ export interface ClientHealthSnapshot {
   sendsInWindow: number;
   sendFailuresInWindow: number;
   sendFailureRate: number;
+  /** Deaf-session detection, when it is on. */
+  deaf?: DeafReading;
   at: number;
 }
 
@@ -41,6 +44,7 @@ export class ClientHealthMonitor {
   constructor(
     private readonly clock: Clock,
     private readonly options: ClientHealthOptions,
+    private readonly deaf?: DeafDetector,
   ) {
     this.stateSince = clock.now();
   }
@@ -54,10 +58,14 @@ export class ClientHealthMonitor {
     this.state = state;
     this.stateSince = now;
     this.lastEventAt = now;
+    if (state === "ready") this.deaf?.connected();
+    else this.deaf?.disconnected();
   }
 
-  observeActivity(): void {
+  /** A message came in (from `chatId`, for deaf-session detection). */
+  observeIncoming(chatId?: string): void {
     this.lastEventAt = this.clock.now();
+    this.deaf?.message(chatId);
   }
 
   observeSend(ok: boolean): void {
@@ -73,7 +81,8 @@ export class ClientHealthMonitor {
     const failures = this.sends.filter((send) => !send.ok).length;
     const rate = this.sends.length === 0 ? 0 : failures / this.sends.length;
     const silenceMs = this.lastEventAt === null ? null : now - this.lastEventAt;
-    const { level, reason } = this.grade(rate, silenceMs, now);
+    const deaf = this.deaf?.reading();
+    const { level, reason } = this.grade(rate, silenceMs, now, deaf);
     return {
       level,
       reason,
@@ -86,13 +95,22 @@ export class ClientHealthMonitor {
       sendsInWindow: this.sends.length,
       sendFailuresInWindow: failures,
       sendFailureRate: rate,
+      ...(deaf ? { deaf } : {}),
       at: now,
     };
   }
 
-  private grade(rate: number, silenceMs: number | null, now: number): { level: HealthLevel; reason: string } {
+  private grade(
+    rate: number,
+    silenceMs: number | null,
+    now: number,
+    deaf: DeafReading | undefined,
+  ): { level: HealthLevel; reason: string } {
     if (this.state === "disconnected" || this.state === "stopped") return { level: "down", reason: `connection ${this.state}` };
     if (this.state === "starting" || this.state === "pairing") return { level: "degraded", reason: `connection ${this.state}` };
+    if (deaf && (deaf.phase === "suspect" || deaf.phase === "probing" || deaf.phase === "deaf")) {
+      return { level: "degraded", reason: deafReason(deaf) };
+    }
     if (this.sends.length >= 3 && rate >= this.options.failureRateWarn) {
       return { level: "degraded", reason: `${Math.round(rate * 100)}% of recent sends failed` };
     }
@@ -107,4 +125,14 @@ export class ClientHealthMonitor {
     const from = now - this.options.windowMs;
     while (this.sends.length > 0 && this.sends[0].at < from) this.sends.shift();
   }
+}
+
+/** For a person: what the silence is and what was done about it. */
+export function deafReason(deaf: DeafReading): string {
+  const minutes = Math.round((deaf.silenceMs ?? 0) / 60_000);
+  const expected = deaf.expectedArrivals < 10 ? deaf.expectedArrivals.toFixed(1) : String(Math.round(deaf.expectedArrivals));
+  if (deaf.phase === "deaf")
+    return `deaf: nothing received and the connection did not answer a probe${deaf.lastProbe?.detail ? ` (${deaf.lastProbe.detail})` : ""}`;
+  if (deaf.phase === "probing") return `no message for ${minutes} min where about ${expected} chats would usually have written: probing`;
+  return `no message for ${minutes} min where about ${expected} chats would usually have written: possibly deaf`;
 }

@@ -214,6 +214,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   private sentCount = 0;
   private receivedCount = 0;
   private injectedCount = 0;
+  private deaf = false;
 
   constructor(
     private readonly clock: Clock,
@@ -389,6 +390,31 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     return delivery === "duplicate" ? [message, message] : [message];
   }
 
+  /**
+   * Plays a session that says it is connected but receives nothing: messages are lost on the way
+   * in and probes go unanswered, until the connection is opened again.
+   */
+  deafen(): void {
+    this.deaf = true;
+  }
+
+  async probe(timeoutMs: number): Promise<void> {
+    if (this.currentState !== "ready") {
+      throw new WaError("transport.probeFailed", `The simulator is ${this.currentState}`, { reason: this.currentState });
+    }
+    if (!this.deaf) return;
+    // A deaf session's server never answers: the probe waits out its time.
+    await new Promise<void>((resolve) => this.later(timeoutMs, resolve));
+    throw new WaError("transport.probeFailed", `No answer within ${timeoutMs} ms`, { reason: `no answer within ${timeoutMs} ms` });
+  }
+
+  async reconnect(): Promise<void> {
+    if (this.currentState === "stopped") return;
+    this.setState("disconnected", "reconnecting");
+    this.deaf = false;
+    this.setState("ready");
+  }
+
   async close(): Promise<void> {
     for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
@@ -474,6 +500,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   }
 
   private deliver(message: WaMessage): void {
+    if (this.deaf) return;
     this.receivedCount += 1;
     this.messageListeners.emit(message);
   }

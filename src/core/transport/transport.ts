@@ -62,6 +62,13 @@ export interface WaTransport {
   react?(chatId: string, messageId: string, emoji: string): Promise<void>;
   /** Fetches a received message's media by its descriptor's ref, refusing more than `maxBytes`. */
   downloadMedia?(ref: string, maxBytes: number): Promise<{ mimetype: string; data: Buffer; filename?: string }>;
+  /**
+   * Asks WhatsApp whether this connection still answers, where the connection can (for a session
+   * that says it is connected but receives nothing); rejects with transport.probeFailed when it does not.
+   */
+  probe?(timeoutMs: number): Promise<void>;
+  /** Drops the connection and opens it again with the same login (no new pairing). */
+  reconnect?(): Promise<void>;
   close(): Promise<void>;
 }
 

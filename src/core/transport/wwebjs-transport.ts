@@ -9,7 +9,7 @@ import { checkOutgoingText, OutgoingMedia, OutgoingText, sentMediaRecord, Transp
  * is used; its type is taken from the library's own .d.ts, so a stand-in that implements it
  * is checked against the real contract.
  */
-export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" | "requestPairingCode" | "sendReaction"> & {
+export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" | "requestPairingCode" | "sendReaction" | "getState"> & {
   // The library types each event's listener separately; here one signature covers the events used.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -204,6 +204,42 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     this.reconnectTimer = undefined;
     await this.dropClient();
     if (!this.closed) this.open();
+  }
+
+  /**
+   * WhatsApp Web's own socket state, read from the page: a wedged page never answers, a dropped
+   * socket answers something other than CONNECTED.
+   */
+  async probe(timeoutMs: number): Promise<void> {
+    const client = this.client;
+    if (!client || this.current !== "ready") {
+      throw new WaError("transport.probeFailed", `WhatsApp Web is ${this.current}`, { reason: this.current });
+    }
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = this.clock.setTimeout(
+        () =>
+          reject(new WaError("transport.probeFailed", `No answer within ${timeoutMs} ms`, { reason: `no answer within ${timeoutMs} ms` })),
+        timeoutMs,
+      );
+    });
+    try {
+      const state = await Promise.race([client.getState(), timeout]);
+      if (String(state) !== "CONNECTED") {
+        throw new WaError("transport.probeFailed", `WhatsApp Web's socket is ${String(state)}`, { reason: `socket ${String(state)}` });
+      }
+    } catch (error) {
+      if (error instanceof WaError) throw error;
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 200);
+      throw new WaError("transport.probeFailed", `WhatsApp Web did not answer: ${reason}`, { reason });
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+
+  /** A new browser session with the saved login (the session store keeps it: no new scan). */
+  async reconnect(): Promise<void> {
+    await this.restart();
   }
 
   /** Logs the linked device out (the phone forgets it) and starts pairing again. */
