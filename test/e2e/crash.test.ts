@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { REDIS_URL, redisReachable } from "../core/redis-available";
-import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { RunningNodeRed, linkedUserDir, repoRoot, scriptedClientNode, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
@@ -100,19 +100,7 @@ function pipeline(dir: string, store: Record<string, unknown>, withSource: boole
   ];
   if (withSource) {
     flow.push(
-      {
-        id: "sim1",
-        type: "wa-client",
-        name: "",
-        mode: "simulator",
-        source: "file",
-        scriptPath: join(dir, "stream.jsonl"),
-        speed: "100000",
-        maxGap: "0.002",
-        stagger: "0.005",
-        startDelay: "0.5",
-        loop: false,
-      },
+      scriptedClientNode("sim1", join(dir, "stream.jsonl"), { speed: "100000", maxGap: "0.002", stagger: "0.005", startDelay: "0.5" }),
       { id: "in1", z, type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["queue1"]] },
     );
   }

@@ -134,3 +134,31 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A wa-sheets connection to the loopback Sheets emulator, with the breaker and quota the end-to-end runs use. */
+export function emulatorSheetsNode(id: string, spreadsheetId: string, apiRoot: string): Record<string, unknown> {
+  return {
+    id,
+    type: "wa-sheets",
+    name: "emulator",
+    spreadsheetId,
+    apiRoot,
+    failureRate: 0.5,
+    minimumCalls: 5,
+    windowSeconds: 60,
+    resetSeconds: 5,
+    requestsPerMinute: 600,
+    cacheSeconds: 60,
+    staleSeconds: 300,
+    cacheStore: "",
+  };
+}
+
+/** A simulated connection playing a chat script file once, at the given pace (the form's texts: speed, seconds). */
+export function scriptedClientNode(
+  id: string,
+  scriptPath: string,
+  pace: { speed: string; maxGap: string; stagger: string; startDelay: string },
+): Record<string, unknown> {
+  return { id, type: "wa-client", name: "", mode: "simulator", source: "file", scriptPath, ...pace, loop: false };
+}

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/core/store/sqlite-store";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
-import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "./runtime";
+import { RunningNodeRed, emulatorSheetsNode, linkedUserDir, repoRoot, scriptedClientNode, startNodeRed, waitFor } from "./runtime";
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string };
 const MESSAGES = 300;
@@ -20,21 +20,7 @@ function pipeline(dir: string, apiRoot: string, withSource: boolean): Record<str
   const flow: Record<string, unknown>[] = [
     { id: z, type: "tab", label: "sheets crash" },
     { id: "store1", type: "wa-store", name: "", backend: "sqlite", file: "sheets-crash.db", synchronous: "FULL" },
-    {
-      id: "sheets1",
-      type: "wa-sheets",
-      name: "emulator",
-      spreadsheetId: SPREADSHEET,
-      apiRoot,
-      failureRate: 0.5,
-      minimumCalls: 5,
-      windowSeconds: 60,
-      resetSeconds: 5,
-      requestsPerMinute: 600,
-      cacheSeconds: 60,
-      staleSeconds: 300,
-      cacheStore: "",
-    },
+    emulatorSheetsNode("sheets1", SPREADSHEET, apiRoot),
     {
       id: "queue1",
       z,
@@ -99,19 +85,7 @@ function pipeline(dir: string, apiRoot: string, withSource: boolean): Record<str
   ];
   if (withSource) {
     flow.push(
-      {
-        id: "sim1",
-        type: "wa-client",
-        name: "",
-        mode: "simulator",
-        source: "file",
-        scriptPath: join(dir, "stream.jsonl"),
-        speed: "1000",
-        maxGap: "0.05",
-        stagger: "0.01",
-        startDelay: "0.5",
-        loop: false,
-      },
+      scriptedClientNode("sim1", join(dir, "stream.jsonl"), { speed: "1000", maxGap: "0.05", stagger: "0.01", startDelay: "0.5" }),
       { id: "in1", z, type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["queue1"]] },
     );
   }

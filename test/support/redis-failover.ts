@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisStore } from "../../src/core/store/redis-store";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
-import { linkedUserDir, repoRoot, startNodeRed, waitFor } from "../e2e/runtime";
+import { emulatorSheetsNode, linkedUserDir, repoRoot, scriptedClientNode, startNodeRed, waitFor } from "../e2e/runtime";
 import { askServer, startSentinelSet } from "./redis-servers";
 
 // A stream of chat messages through a durable queue, a lock and a Sheets write on Redis Sentinel, in a real
@@ -91,34 +91,8 @@ function flow(dir: string, apiRoot: string, store: Record<string, unknown>): Rec
   return [
     { id: z, type: "tab", label: "Redis failover" },
     { id: "store1", type: "wa-store", name: "", ...store },
-    {
-      id: "sheets1",
-      type: "wa-sheets",
-      name: "emulator",
-      spreadsheetId: SPREADSHEET,
-      apiRoot,
-      failureRate: 0.5,
-      minimumCalls: 5,
-      windowSeconds: 60,
-      resetSeconds: 5,
-      requestsPerMinute: 600,
-      cacheSeconds: 60,
-      staleSeconds: 300,
-      cacheStore: "",
-    },
-    {
-      id: "sim1",
-      type: "wa-client",
-      name: "",
-      mode: "simulator",
-      source: "file",
-      scriptPath: join(dir, "stream.jsonl"),
-      speed: "1",
-      maxGap: "1",
-      stagger: "0",
-      startDelay: "0.5",
-      loop: false,
-    },
+    emulatorSheetsNode("sheets1", SPREADSHEET, apiRoot),
+    scriptedClientNode("sim1", join(dir, "stream.jsonl"), { speed: "1", maxGap: "1", stagger: "0", startDelay: "0.5" }),
     { id: "in1", z, type: "wa-in", client: "sim1", includeGroups: true, types: "all", wires: [["queue1"]] },
     {
       id: "queue1",
