@@ -4,7 +4,7 @@ import Redis from "ioredis";
 import { RedisStore, RedisStoreOptions, parseRedisAddresses } from "../../src/core/store/redis-store";
 import { describeStoreConformance } from "./store-conformance";
 import { requirePrerequisite } from "../support/prerequisite";
-import { ClusterSet, SentinelSet, redisServerInstalled, startCluster, startSentinelSet } from "../support/redis-servers";
+import { ClusterSet, SentinelSet, askServer, redisServerInstalled, startCluster, startSentinelSet } from "../support/redis-servers";
 
 function conformanceOn(name: string, options: () => Omit<RedisStoreOptions, "keyPrefix">): void {
   describeStoreConformance(name, async () => {
@@ -68,6 +68,26 @@ describe("Redis Sentinel (1 primary, 1 replica, 3 sentinels on loopback, with pa
         await one.delete("k");
         await Promise.all([one.close(), two.close()]);
       }
+    });
+
+    it("leaves no connection to the sentinels once closed (ioredis' failover detector subscribes to each)", async () => {
+      const subscribers = async () => {
+        let count = 0;
+        for (const sentinel of set!.sentinels) {
+          const clients = String(await askServer(sentinel.port, set!.sentinelPassword, "CLIENT", "LIST"));
+          count += clients.split("\n").filter((line) => /\bsub=[1-9]/.test(line)).length;
+        }
+        return count;
+      };
+      const before = await subscribers();
+      const store = new RedisStore({ ...options(), keyPrefix: "wa-close:" });
+      await store.set("k", "v");
+      await store.delete("k");
+      for (let i = 0; i < 50 && (await subscribers()) === before; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok((await subscribers()) > before, "the failover detector subscribed to the sentinels");
+      await store.close();
+      for (let i = 0; i < 50 && (await subscribers()) > before; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await subscribers(), before);
     });
 
     it("refuses a wrong sentinel password with an error that says the store cannot reach Redis", async () => {

@@ -318,8 +318,11 @@ export class RedisStore implements Store {
     try {
       await this.client.quit();
     } catch {
-      this.client.disconnect();
+      // Gone already: disconnect below is all there is to do.
     }
+    // QUIT ends the connection but not ioredis' failover detector (its subscriptions to every sentinel),
+    // which would otherwise stay open, and reconnect forever once the sentinels are gone; disconnect ends it.
+    this.client.disconnect();
   }
 
   private k(key: string): string {
