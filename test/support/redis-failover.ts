@@ -43,7 +43,7 @@ export interface FailoverResult {
   lostSample: string[];
   /** Messages acknowledged on a second or later delivery. */
   redelivered: number;
-  /** From the kill to the first acknowledgement after it. */
+  /** The longest time without an acknowledgement from the kill on (the pipeline stalled). */
   pauseMs: number;
   /** From the kill to Sentinel naming the replica as primary. */
   promotedAfterMs: number;
@@ -71,6 +71,24 @@ function readLines(file: string): Line[] {
 
 const SPREADSHEET = "failover-spreadsheet-0001";
 const scriptId = (id: string) => id.replace(/^.*?(msg\d+)$/, "$1");
+
+/**
+ * The pipeline's pause at the failover: the longest time without an ack from the kill on (counted
+ * from the last ack before it). An ack just after the kill can be a command answered before the
+ * socket died, so the first ack after the kill does not tell when processing went on.
+ */
+function longestStall(acks: Line[], killedAt: number): number {
+  const times = acks.map((ack) => ack.at ?? 0).sort((a, b) => a - b);
+  const before = times.filter((at) => at <= killedAt).at(-1) ?? killedAt;
+  const after = times.filter((at) => at > killedAt);
+  let longest = 0;
+  let previous = before;
+  for (const at of after) {
+    longest = Math.max(longest, at - previous);
+    previous = at;
+  }
+  return longest;
+}
 
 function byCode(lines: Line[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -278,7 +296,7 @@ export async function runRedisFailover(options: FailoverOptions): Promise<Failov
       lost: lost.length,
       lostSample: lost.slice(0, 10),
       redelivered: new Set(acks.filter((ack) => (ack.count ?? 1) > 1).map((ack) => ack.id)).size,
-      pauseMs: Math.max(0, Math.min(...acks.filter((ack) => (ack.at ?? 0) > killedAt).map((ack) => ack.at!)) - killedAt),
+      pauseMs: longestStall(acks, killedAt),
       promotedAfterMs,
       rejoinedAfterMs,
       seconds: Math.round((Date.now() - started) / 100) / 10,
