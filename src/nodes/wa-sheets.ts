@@ -66,7 +66,11 @@ export default function register(RED: NodeAPI): void {
         onClose(RED, node, () => demo.release());
         demo.ready.then(
           () => node.log(`demo Sheets server on ${demo.url} (not Google: its data is lost when Node-RED stops)`),
-          (error: unknown) => node.error(describeError(RED, error)),
+          (error: unknown) => {
+            // Said where the nodes using this connection look for why it cannot be used, not only in the log.
+            node.failure = describeError(RED, error);
+            node.error(node.failure);
+          },
         );
         apiRoot = demo.url;
         node.tokens = demo.authorizer;

@@ -104,6 +104,7 @@ describe("wa-sheets with the built-in demo server: Google Sheets with no account
         String((connection.error as unknown as { lastCall: { args: unknown[] } }).lastCall.args[0]),
         /Port \d+ is taken by something that is not the Sheets demo server/,
       );
+      assert.match(connection.failure ?? "", /Port \d+ is taken by something that is not the Sheets demo server/);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }

@@ -155,7 +155,7 @@ export function trainedModelGate(
           fill: "green",
           shape: "dot",
           text: translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, {
-            intents: ready.labels.length,
+            labels: ready.labels.length,
             examples: parsed.examples.length,
           }),
         },
