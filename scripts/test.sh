@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-media-tools.sh
 bash scripts/ensure-redis.sh
 node scripts/build.mjs
 echo "» type check"
