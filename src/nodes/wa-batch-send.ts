@@ -4,6 +4,9 @@ import { SentReceipt, deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
 import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer, validatePacerOptions } from "../core/perf/send-pacer";
 import { Store } from "../core/store/store";
+import { MemoryStore } from "../core/store/memory-store";
+import { DEFAULT_SLOW_DOWN, WarmupGuard, WarmupOptions, WarmupSnapshot, parseWarmupSchedule } from "../core/perf/warmup";
+import { Clock } from "../core/clock";
 import { findClient } from "./kit/client-ref";
 import { reviveMessage, serialiseMessage } from "./kit/message-codec";
 import {
@@ -17,6 +20,7 @@ import {
   readMessageKey,
   readSettings,
   reportError,
+  reportGauges,
   toNodeError,
   traceMessage,
   translate,
@@ -31,6 +35,10 @@ export interface BatchSendSettings {
   chatProperty: string;
   quote: boolean;
   pacer: PacerOptions;
+  /** Warm-up caps and first-contact limits (undefined: off). */
+  warmup?: WarmupOptions;
+  /** Slowing down on rate limits and undelivered messages. */
+  slowDown: boolean;
 }
 
 export function batchSendSettingsFromConfig(config: BatchSendDef): BatchSendSettings {
@@ -49,7 +57,31 @@ export function batchSendSettingsFromConfig(config: BatchSendDef): BatchSendSett
       maxQueuedPerChat: read.maxPerChat,
       maxQueuedTotal: read.maxTotal,
     },
+    slowDown: read.slowDown,
+    ...(read.warmup
+      ? {
+          warmup: {
+            schedule: parseWarmupSchedule(read.warmupSchedule),
+            ...(read.warmupSince ? { startedAt: Date.parse(`${read.warmupSince}T00:00:00Z`) } : {}),
+            newChatsPerDay: read.newChatsPerDay,
+            unansweredPerChat: read.unansweredPerChat,
+            slowDown: DEFAULT_SLOW_DOWN,
+          },
+        }
+      : {}),
   };
+}
+
+const HOLDING_TEXT = { dailyCap: "daily cap reached", hourlyCap: "hourly cap reached", newChatsCap: "new-chat cap reached" } as const;
+
+/** Errors that mean WhatsApp wants the number to send less. */
+const RATE_LIMIT_CODES = new Set(["cloud.rateLimited", "transport.rateLimited"]);
+
+/** Warm-up counters of senders without a store: shared in this runtime by every sender on one connection. */
+let runtimeCounters: { clock: Clock; store: MemoryStore } | undefined;
+function countersInMemory(clock: Clock): Store {
+  if (!runtimeCounters || runtimeCounters.clock !== clock) runtimeCounters = { clock, store: new MemoryStore(clock) };
+  return runtimeCounters.store;
 }
 
 /** What each queued message carries: the message, and its done while this run holds it. */
@@ -162,6 +194,29 @@ export default function register(RED: NodeAPI): void {
       }
     }
     let lastFailure = "";
+    const guard =
+      settings.warmup || settings.slowDown
+        ? new WarmupGuard(settings.warmup ?? { schedule: [], newChatsPerDay: 0, unansweredPerChat: 0, slowDown: DEFAULT_SLOW_DOWN }, {
+            clock,
+            store: handle?.store ?? countersInMemory(clock),
+            prefix: `wa:warmup:${String(config.client)}:`,
+          })
+        : undefined;
+    const warmupText = (snapshot: WarmupSnapshot): string => {
+      const parts: string[] = [];
+      if (settings.warmup && snapshot.perDay > 0)
+        parts.push(
+          nodeText("pacer.warmupDay", `day ${snapshot.day}: ${snapshot.sentToday}/${snapshot.perDay} today`, {
+            day: snapshot.day,
+            sent: snapshot.sentToday,
+            cap: snapshot.perDay,
+          }),
+        );
+      if (snapshot.holding) parts.push(nodeText(`pacer.holding.${snapshot.holding}`, HOLDING_TEXT[snapshot.holding]));
+      if (snapshot.pace < 1)
+        parts.push(nodeText("pacer.slowed", `slowed to ${Math.round(snapshot.pace * 100)}%`, { percent: Math.round(snapshot.pace * 100) }));
+      return parts.map((part) => ` · ${part}`).join("");
+    };
 
     const showStatus = (force = false) =>
       status.set(() => {
@@ -176,8 +231,11 @@ export default function register(RED: NodeAPI): void {
             failed: stats.failed,
           },
         );
-        if (lastFailure && stats.queued === 0) return { fill: "red", shape: "ring", text: `${text} · ${lastFailure}` };
-        return { fill: stats.queued > 0 ? "yellow" : "green", shape: stats.queued > 0 ? "ring" : "dot", text };
+        const snapshot = guard?.snapshot();
+        const full = snapshot ? `${text}${warmupText(snapshot)}` : text;
+        if (lastFailure && stats.queued === 0) return { fill: "red", shape: "ring", text: `${full} · ${lastFailure}` };
+        const held = snapshot !== undefined && (snapshot.holding !== undefined || snapshot.pace < 1);
+        return { fill: stats.queued > 0 || held ? "yellow" : "green", shape: stats.queued > 0 ? "ring" : "dot", text: full };
       }, force);
 
     const pacer = new SendPacer<Held>(settings.pacer, {
@@ -198,6 +256,7 @@ export default function register(RED: NodeAPI): void {
       },
       sent: (item, receipt: SentReceipt) => {
         lastFailure = "";
+        guard?.sent(receipt.id);
         for (const context of item.contexts) {
           const msg = context.msg as NodeMessage & { wa?: Record<string, unknown> };
           if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] };
@@ -209,6 +268,7 @@ export default function register(RED: NodeAPI): void {
         showStatus();
       },
       failed: (item, error) => {
+        if (RATE_LIMIT_CODES.has(error.code)) guard?.rateLimited();
         lastFailure = toNodeError(RED, error).message;
         for (const context of item.contexts) {
           const incoming = (context.msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
@@ -219,6 +279,7 @@ export default function register(RED: NodeAPI): void {
         showStatus(true);
       },
       retrying: (item, error, delayMs) => {
+        if (settings.slowDown && RATE_LIMIT_CODES.has(error.code)) guard?.rateLimited();
         const reason = toNodeError(RED, error).message;
         node.warn(
           translate(
@@ -228,11 +289,70 @@ export default function register(RED: NodeAPI): void {
             { chatId: item.chatId, reason, attempt: item.attempts + 1, delayMs },
           ),
         );
+        showStatus(true);
       },
+      ...(guard && settings.warmup
+        ? {
+            admit: async (item: OutgoingItem<Held>) => {
+              const admission = await guard.admit(item.chatId);
+              showStatus();
+              if (admission.go) return { go: true as const, notSent: () => guard.notSent(admission.ticket) };
+              return "until" in admission ? { go: false as const, until: admission.until } : admission;
+            },
+          }
+        : {}),
+      ...(guard && settings.slowDown ? { pace: () => guard.paceNow() } : {}),
       ...(outbox
         ? { persist: (item: OutgoingItem<Held>) => outbox!.write(item), forget: (item: OutgoingItem<Held>) => outbox!.remove(item) }
         : {}),
     });
+
+    const unsubscribe: (() => void)[] = [];
+    const transport = client?.transport;
+    if (guard && transport) {
+      if (settings.warmup) {
+        unsubscribe.push(
+          transport.onMessage((message) => {
+            if (!message.fromMe) void guard.chatWrote(message.chatId).catch(() => undefined);
+          }),
+        );
+      }
+      if (settings.slowDown && transport.onMessageEvent) {
+        unsubscribe.push(
+          transport.onMessageEvent((event) => {
+            if (event.kind === "ack") guard.delivery(event.messageId, event.status);
+          }),
+        );
+      }
+    }
+    if (guard) {
+      reportGauges(node, () => {
+        const snapshot = guard.snapshot();
+        return {
+          numbers: {
+            sendPace: snapshot.pace,
+            ...(settings.warmup
+              ? {
+                  warmupDay: snapshot.day,
+                  sentToday: snapshot.sentToday,
+                  dailyCap: snapshot.perDay,
+                  sentThisHour: snapshot.sentThisHour,
+                  hourlyCap: snapshot.perHour,
+                  newChatsToday: snapshot.newChatsToday,
+                }
+              : {}),
+          },
+          ...(snapshot.holding || snapshot.slowedBy
+            ? {
+                states: {
+                  ...(snapshot.holding ? { holding: snapshot.holding } : {}),
+                  ...(snapshot.slowedBy ? { slowedBy: snapshot.slowedBy } : {}),
+                },
+              }
+            : {}),
+        };
+      });
+    }
 
     // After a restart, what the outbox kept is sent first, from this node's output.
     const restored = outbox
@@ -263,6 +383,9 @@ export default function register(RED: NodeAPI): void {
       const held: Held = durable ? { msg, send, acceptedAt } : { msg, send, done, acceptedAt };
       const accept = async () => {
         await restored;
+        // A reply to a chat's own message: the chat wrote to the number, so it is no first contact.
+        const incoming = (msg as { wa?: { message?: { chatId?: unknown; fromMe?: unknown } } }).wa?.message;
+        if (guard && settings.warmup && incoming?.chatId === chatId && incoming.fromMe !== true) await guard.chatWrote(chatId);
         if (handle && typeof incomingId === "string" && !(await takeReplyTo(handle.store, incomingId, msg))) {
           // A redelivery (after a restart) of a message whose reply the outbox already took: not sent twice.
           writeEnvelopePart(msg, "resilience", "replyAlreadyAccepted", true);
@@ -283,6 +406,7 @@ export default function register(RED: NodeAPI): void {
     });
 
     onClose(RED, node, () => {
+      unsubscribe.forEach((off) => off());
       const left = pacer.close();
       status.close();
       if (!durable) {

@@ -54,6 +54,7 @@ export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScri
     conversationStaggerMs: read.stagger * 1000,
     startDelayMs: read.startDelay * 1000,
     loop: read.loop,
+    ...(read.rateLimit > 0 ? { sendsPerMinute: read.rateLimit } : {}),
   };
 }
 

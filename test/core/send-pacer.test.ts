@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { SentReceipt } from "../../src/core/envelope";
 import { WaError } from "../../src/core/errors";
-import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerOptions, SendPacer } from "../../src/core/perf/send-pacer";
+import { DEFAULT_PACER_OPTIONS, OutgoingItem, PacerAdmission, PacerOptions, SendPacer } from "../../src/core/perf/send-pacer";
 
 interface Sent {
   at: number;
@@ -205,5 +205,90 @@ describe("SendPacer (paced sending)", () => {
       () => setup({ globalPerSecond: 0 }),
       (e: WaError) => e.params.field === "globalPerSecond",
     );
+  });
+});
+
+describe("SendPacer with an admission (warm-up) and a pace (slow-down)", () => {
+  function admitted(admit: (item: OutgoingItem<string>) => Promise<PacerAdmission>, pace: () => number = () => 1) {
+    const clock = new FakeClock(0);
+    const sent: [string, number][] = [];
+    const failed: [string, string][] = [];
+    const givenBack: string[] = [];
+    let sends = 0;
+    const pacer = new SendPacer<string>(
+      { ...DEFAULT_PACER_OPTIONS, perChatGapMs: [1000, 1000], globalPerSecond: 2, maxAttempts: 2, backoffMs: 500 },
+      {
+        clock,
+        random: () => 0,
+        admit: async (item) => {
+          const admission = await admit(item);
+          return admission.go ? { go: true, notSent: async () => void givenBack.push(item.text) } : admission;
+        },
+        pace,
+        send: async (item) => {
+          sends += 1;
+          if (item.text.startsWith("fail")) throw new WaError("transport.invalidTarget", "no such chat", { chatId: item.chatId });
+          return { id: `out-${sends}`, chatId: item.chatId, sentAt: clock.now(), transport: "test" };
+        },
+        sent: (item) => sent.push([item.text, clock.now()]),
+        failed: (item, error) => failed.push([item.text, error.code]),
+      },
+    );
+    return { clock, pacer, sent, failed, givenBack };
+  }
+
+  it("holds a message until the time the admission names, without spending an attempt", async () => {
+    let openAt = 5_000;
+    const { clock, pacer, sent } = admitted(async () => {
+      const now = clock.now();
+      return now >= openAt ? { go: true } : { go: false, until: openAt };
+    });
+    await pacer.enqueue("A", "one", "one");
+    await clock.advanceAsync(4_999);
+    assert.deepEqual(sent, []);
+    await clock.advanceAsync(1);
+    assert.deepEqual(sent, [["one", 5_000]]);
+    openAt = 0;
+  });
+
+  it("fails a refused message at once, and gives a reservation back when the send fails", async () => {
+    const { clock, pacer, sent, failed, givenBack } = admitted(async (item) =>
+      item.text === "refused"
+        ? { go: false, refuse: new WaError("pacer.firstContactLimit", "no answer yet", { chatId: item.chatId, max: 1 }) }
+        : { go: true },
+    );
+    await pacer.enqueue("A", "refused", "refused");
+    await pacer.enqueue("B", "fail: wrong chat", "fail");
+    await pacer.enqueue("C", "fine", "fine");
+    await clock.advanceAsync(5_000);
+    assert.deepEqual(failed, [
+      ["refused", "pacer.firstContactLimit"],
+      ["fail: wrong chat", "transport.invalidTarget"],
+    ]);
+    assert.deepEqual(givenBack, ["fail: wrong chat"]);
+    assert.deepEqual(
+      sent.map(([text]) => text),
+      ["fine"],
+    );
+  });
+
+  it("stretches the per-chat gap and the global rate by the pace", async () => {
+    let pace = 1;
+    const { clock, pacer, sent } = admitted(
+      async () => ({ go: true }),
+      () => pace,
+    );
+    for (const text of ["a1", "a2"]) await pacer.enqueue("A", text, text);
+    await clock.advanceAsync(10_000);
+    pace = 0.25;
+    for (const text of ["a3", "a4"]) await pacer.enqueue("A", text, text);
+    await clock.advanceAsync(60_000);
+    for (const chat of ["B", "C", "D"]) await pacer.enqueue(chat, chat, chat);
+    await clock.advanceAsync(60_000);
+    const at = Object.fromEntries(sent);
+    assert.equal(at.a2 - at.a1, 1_000);
+    // Slowed to a quarter: a 1 s gap becomes 4 s, and 2 messages a second become one every 2 s.
+    assert.equal(at.a4 - at.a3, 4_000);
+    assert.deepEqual([at.C - at.B, at.D - at.C], [2_000, 2_000]);
   });
 });

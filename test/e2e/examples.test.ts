@@ -31,6 +31,15 @@ const EXPECTED: Record<
   }
 > = {
   "wa-client": { shows: { messages: (shown) => shown.length > 0 } },
+  "ban-protection": {
+    press: ["message a new customer", "message a new customer"],
+    shows: {
+      receipts: (shown) => shown.length > 0,
+      "outreach receipts": (shown) => shown.length === 1,
+      errors: (shown) => shown.some((error) => (error as { code?: unknown }).code === "pacer.firstContactLimit"),
+      status: (shown) => shown.some((text) => /slowed to 50%|hourly cap reached/.test(String(text))),
+    },
+  },
   "wa-in": { shows: { text: (shown) => shown.some((text) => typeof text === "string" && text !== "") } },
   "wa-out": {
     press: ["no chat"],

@@ -6,6 +6,7 @@ import { SimulatedWhatsApp } from "../../src/core/transport/simulator";
 import batchNode from "../../src/nodes/wa-batch-send";
 import clientNode from "../../src/nodes/wa-client";
 import storeNode from "../../src/nodes/wa-store";
+import { pipelineControl } from "../../src/nodes/kit/pipeline-control";
 import { catchNode, collect, envelope, getNode, helper, helperNode, inTab, until, useNodeHarness } from "./harness";
 
 const nodes = [clientNode, storeNode, batchNode];
@@ -181,5 +182,95 @@ describe("wa-batch-send node (paced sending)", () => {
     getNode("pace1").receive(reply("447700900001@c.us", "hello"));
     await until(() => errors.length === 1);
     assert.match((errors[0].error as { message: string }).message, /Gap per chat up to: at least Gap per chat from \(5\)/);
+  });
+
+  describe("ban protection", () => {
+    const HOUR = 60 * 60 * 1000;
+    const lastStatus = () => (getNode("pace1").status.lastCall?.args[0] as { text: string }).text;
+    const gauges = () => pipelineControl.snapshot().nodes.find((n) => n.id === "pace1");
+    const firstContact = (chatId: string, text: string) => ({ topic: chatId, payload: text });
+
+    it("holds messages over the warm-up's hourly cap until the next hour, and shows the day's count", async () => {
+      // The harness clock starts at 09:00 UTC; the number is in use since that midnight: day 1.
+      await helper.load(
+        nodes,
+        flow({ gapMin: 0, gapMax: 0, warmup: true, warmupSchedule: "1: 10/day 2/hour\n3: no cap", warmupSince: "2026-01-01" }),
+      );
+      const sent = collect("sent");
+      for (const text of ["r1", "r2", "r3"]) getNode("pace1").receive(reply("447700900001@c.us", text));
+      await until(() => sent.length === 1);
+      await harness.clock().advanceAsync(60_000);
+      assert.equal(sent.length, 2);
+      await until(() => /hourly cap reached/.test(lastStatus()));
+      assert.match(lastStatus(), /day 1: 2\/10 today/);
+      assert.deepEqual(
+        { ...gauges()?.numbers, holding: gauges()?.states?.holding },
+        { sendPace: 1, warmupDay: 1, sentToday: 2, dailyCap: 10, sentThisHour: 2, hourlyCap: 2, newChatsToday: 0, holding: "hourlyCap" },
+      );
+      await harness.clock().advanceAsync(HOUR - 60_000 - 1);
+      assert.equal(sent.length, 2);
+      await harness.clock().advanceAsync(1);
+      await until(() => sent.length === 3);
+      assert.equal((sent[2] as unknown as Sent).wa.sent.sentAt, Date.UTC(2026, 0, 1, 10));
+    });
+
+    it("refuses a second unanswered message to a chat that never wrote, until the chat writes", async () => {
+      await helper.load(nodes, flow({ chat: "topic", warmup: true, warmupSchedule: "1: no cap", unansweredPerChat: 1, newChatsPerDay: 5 }));
+      simulator().start();
+      const sent = collect("sent");
+      const errors = collect("errors");
+      getNode("pace1").receive(firstContact("447700900077@c.us", "Your order is ready"));
+      await until(() => sent.length === 1);
+      await harness.clock().advanceAsync(5_000);
+      getNode("pace1").receive(firstContact("447700900077@c.us", "Did you see it?"));
+      await until(() => errors.length === 1);
+      assert.equal((errors[0].error as { code?: string }).code, "pacer.firstContactLimit");
+      assert.match((errors[0].error as { message: string }).message, /447700900077@c.us has not written to this number/);
+
+      simulator().inject({ chatId: "447700900077@c.us", body: "yes, thanks" });
+      await harness.clock().advanceAsync(5_000);
+      getNode("pace1").receive(firstContact("447700900077@c.us", "See you tomorrow"));
+      await until(() => sent.length === 2);
+      assert.equal(errors.length, 1);
+    });
+
+    it("with Slow down off, only retries after 'too many': the pace stays and no gauge is reported", async () => {
+      await helper.load(nodes, [
+        ...flow({ gapMin: 0, gapMax: 0, globalPerSecond: 1, maxAttempts: 8, slowDown: false }).map((n) =>
+          n.id === "sim1" ? { ...n, rateLimit: 1 } : n,
+        ),
+      ]);
+      simulator().start();
+      const sent = collect("sent");
+      for (let i = 1; i <= 2; i += 1) getNode("pace1").receive(reply(`44770090000${i}@c.us`, `m${i}`));
+      await until(() => sent.length === 1);
+      await harness.clock().advanceAsync(1_000);
+      await until(() => getNode("pace1").warn.callCount! >= 1);
+      assert.doesNotMatch(lastStatus(), /slowed/);
+      assert.deepEqual(gauges()?.numbers, {});
+      for (let i = 0; i < 20 && sent.length < 2; i += 1) await harness.clock().advanceAsync(10_000);
+      assert.equal(sent.length, 2);
+    });
+
+    it("slows down when WhatsApp answers 'too many', and keeps every message", async () => {
+      await helper.load(nodes, [
+        ...flow({ gapMin: 0, gapMax: 0, globalPerSecond: 1, maxAttempts: 8 }).map((n) => (n.id === "sim1" ? { ...n, rateLimit: 3 } : n)),
+      ]);
+      simulator().start();
+      const sent = collect("sent");
+      for (let i = 1; i <= 5; i += 1) getNode("pace1").receive(reply(`44770090000${i}@c.us`, `m${i}`));
+      await until(() => sent.length === 1);
+      await harness.clock().advanceAsync(2_000);
+      await until(() => sent.length === 3);
+      await harness.clock().advanceAsync(1_000);
+      await until(() => getNode("pace1").warn.callCount! >= 1);
+      assert.match(String(getNode("pace1").warn.getCalls()[0].args[0]), /more than 3 messages in a minute/);
+      await until(() => /slowed to 50%/.test(lastStatus()));
+      assert.equal(gauges()?.numbers?.sendPace, 0.5);
+      assert.equal(gauges()?.states?.slowedBy, "rateLimited");
+      // Retries back off and the pace stays down; once the minute has passed all five are sent.
+      for (let i = 0; i < 20 && sent.length < 5; i += 1) await harness.clock().advanceAsync(10_000);
+      assert.deepEqual(sent.map((m) => m.payload).sort(), ["m1", "m2", "m3", "m4", "m5"]);
+    });
   });
 });

@@ -53,6 +53,12 @@ export interface OutgoingItem<C> {
   contexts: C[];
 }
 
+/**
+ * Whether an item may go now (warm-up caps, first-contact limits): go with a way to give its
+ * reservation back if the send then fails, wait until a time, or refuse it for good.
+ */
+export type PacerAdmission = { go: true; notSent?: () => Promise<void> } | { go: false; until: number } | { go: false; refuse: WaError };
+
 export interface PacerWorld<C> {
   clock: Clock;
   random(): number;
@@ -66,10 +72,20 @@ export interface PacerWorld<C> {
   /** Durable outbox: called when an item enters, changes (coalesced, attempt) and leaves. */
   persist?(item: OutgoingItem<C>): Promise<void>;
   forget?(item: OutgoingItem<C>): Promise<void>;
+  /** Asked right before each send; an item held waits without spending an attempt. */
+  admit?(item: OutgoingItem<C>): Promise<PacerAdmission>;
+  /** The share of the configured pace to send at (1 = as configured); gaps and the global rate stretch by 1 / pace. */
+  pace?(): number;
 }
 
 /** Errors worth another attempt: the connection or the API is busy or away, not the message wrong. */
-const PASSING_ERRORS = new Set(["transport.notReady", "cloud.unreachable", "cloud.rateLimited", "store.disconnected"]);
+const PASSING_ERRORS = new Set([
+  "transport.notReady",
+  "transport.rateLimited",
+  "cloud.unreachable",
+  "cloud.rateLimited",
+  "store.disconnected",
+]);
 
 export function isPassing(error: WaError): boolean {
   return PASSING_ERRORS.has(error.code);
@@ -283,16 +299,51 @@ export class SendPacer<C> {
         if (earlier) chosen = line;
       }
       if (chosen) {
-        this.nextGlobalAt = now + 1000 / this.options.globalPerSecond;
+        this.nextGlobalAt = now + 1000 / (this.options.globalPerSecond * this.currentPace());
         void this.sendHead(chosen);
       }
     }
     this.schedule();
   }
 
+  private currentPace(): number {
+    const pace = this.world.pace?.() ?? 1;
+    return pace > 0 && pace <= 1 ? pace : 1;
+  }
+
   private async sendHead(line: ChatLine<C>): Promise<void> {
     const item = line.items[0];
     line.busy = true;
+    let notSent: (() => Promise<void>) | undefined;
+    try {
+      if (this.world.admit) {
+        const admission = await this.world.admit(item);
+        if (this.closed) {
+          if (admission.go) await admission.notSent?.();
+          return;
+        }
+        if (!admission.go && "until" in admission) {
+          line.busy = false;
+          line.nextAllowedAt = Math.max(admission.until, this.world.clock.now());
+          this.schedule();
+          return;
+        }
+        if (!admission.go) throw admission.refuse;
+        notSent = admission.notSent;
+      }
+    } catch (caught) {
+      const error = toPacerError(caught);
+      if (isPassing(error) && !this.closed) {
+        // The caps could not be read (store away): asked again later, no attempt spent.
+        line.busy = false;
+        line.nextAllowedAt = this.world.clock.now() + this.options.backoffMs;
+        this.world.retrying?.(item, error, this.options.backoffMs);
+        this.schedule();
+        return;
+      }
+      if (!this.closed) await this.giveUp(line, item, error);
+      return;
+    }
     item.attempts += 1;
     try {
       const typingMs = Math.min(this.options.typingMaxMs, item.text.length * this.options.typingMsPerChar);
@@ -306,12 +357,8 @@ export class SendPacer<C> {
       await this.world.forget?.(item);
       this.world.sent(item, receipt);
     } catch (caught) {
-      const error =
-        caught instanceof WaError
-          ? caught
-          : new WaError("pacer.sendFailed", `Sending failed: ${caught instanceof Error ? caught.message : String(caught)}`, {
-              reason: String(caught),
-            });
+      const error = toPacerError(caught);
+      await notSent?.().catch(() => undefined);
       if (this.closed) return;
       if (isPassing(error) && item.attempts < this.options.maxAttempts) {
         const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (item.attempts - 1));
@@ -322,11 +369,15 @@ export class SendPacer<C> {
         this.schedule();
         return;
       }
-      this.finish(line);
-      this.failedCount += 1;
-      await this.world.forget?.(item);
-      this.world.failed(item, error);
+      await this.giveUp(line, item, error);
     }
+  }
+
+  private async giveUp(line: ChatLine<C>, item: OutgoingItem<C>, error: WaError): Promise<void> {
+    this.finish(line);
+    this.failedCount += 1;
+    await this.world.forget?.(item);
+    this.world.failed(item, error);
   }
 
   private finish(line: ChatLine<C>): void {
@@ -335,9 +386,17 @@ export class SendPacer<C> {
     line.busy = false;
     line.lastSentAt = this.world.clock.now();
     const [min, max] = this.options.perChatGapMs;
-    line.nextAllowedAt = this.world.clock.now() + min + Math.round(this.world.random() * (max - min));
+    line.nextAllowedAt = this.world.clock.now() + Math.round((min + this.world.random() * (max - min)) / this.currentPace());
     this.schedule();
   }
+}
+
+function toPacerError(caught: unknown): WaError {
+  return caught instanceof WaError
+    ? caught
+    : new WaError("pacer.sendFailed", `Sending failed: ${caught instanceof Error ? caught.message : String(caught)}`, {
+        reason: String(caught),
+      });
 }
 
 export function validatePacerOptions(options: PacerOptions): void {

@@ -52,6 +52,8 @@ export interface SimulatorOptions {
   loop: boolean;
   /** Most sent messages remembered for inspection. */
   outboxSize?: number;
+  /** Sends a minute the stand-in's WhatsApp accepts before it answers "too many" (transport.rateLimited); 0 or none: no limit. */
+  sendsPerMinute?: number;
   /** Reads a script's media file (a plain name) with at most `maxBytes`; none: media cannot be downloaded. */
   readMedia?: (fileName: string, maxBytes: number) => Promise<Buffer>;
 }
@@ -74,6 +76,11 @@ export function validateSimulatorOptions(options: SimulatorOptions): void {
   check(options.maxGapMs >= 0, "maxGap", "Longest gap must not be negative");
   check(options.conversationStaggerMs >= 0, "stagger", "Stagger must not be negative");
   check(options.startDelayMs >= 0, "startDelay", "Start delay must not be negative");
+  check(
+    options.sendsPerMinute === undefined || (Number.isInteger(options.sendsPerMinute) && options.sendsPerMinute >= 0),
+    "rateLimit",
+    "Sends per minute must be a whole number, 0 for no limit",
+  );
   check(options.script.conversations.length > 0, "script", "The chat script has no conversations");
 }
 
@@ -215,6 +222,9 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   private receivedCount = 0;
   private injectedCount = 0;
   private deaf = false;
+  private deliveryWithheld = false;
+  /** When recent sends went, for the stand-in's rate limit. */
+  private readonly recentSends: number[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -257,6 +267,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     }
     checkOutgoingText(message);
+    this.checkRate();
     this.sentCount += 1;
     const record: SentRecord = {
       id: `sim-out-${this.sentCount}`,
@@ -298,6 +309,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       if (this.currentState !== "ready")
         throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
       checkSendTarget(media.chatId);
+      this.checkRate();
       this.sentCount += 1;
       const sent = {
         id: `sim-out-${this.sentCount}`,
@@ -490,9 +502,26 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     }
   }
 
+  /** Sends stop being delivered (one grey tick), as when WhatsApp holds a number's messages back; false ends it. */
+  withholdDelivery(withheld: boolean): void {
+    this.deliveryWithheld = withheld;
+  }
+
+  /** WhatsApp's "too many": more than the set sends in the last minute are refused. */
+  private checkRate(): void {
+    const limit = this.options.sendsPerMinute ?? 0;
+    if (limit <= 0) return;
+    const now = this.clock.now();
+    while (this.recentSends.length > 0 && now - this.recentSends[0] >= 60_000) this.recentSends.shift();
+    if (this.recentSends.length >= limit) {
+      throw new WaError("transport.rateLimited", `WhatsApp refused the message: more than ${limit} messages in a minute`, { limit });
+    }
+    this.recentSends.push(now);
+  }
+
   /** The customer's phone gets the message, then the customer reads it: two ticks, then blue ticks. */
   private tick(record: SentRecord): void {
-    if (this.eventListeners.size === 0) return;
+    if (this.eventListeners.size === 0 || this.deliveryWithheld) return;
     const event = (status: "delivered" | "read") => () =>
       this.eventListeners.emit({ kind: "ack", messageId: record.id, chatId: record.chatId, status, at: this.clock.now() });
     this.later(this.scaled(2_000), event("delivered"));

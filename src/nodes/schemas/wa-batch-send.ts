@@ -1,6 +1,12 @@
 import type { SettingsSchema } from "../../core/settings/schema";
 import { MESSAGE_PROPERTY, NAME_FIELD, STORE_FIELD } from "./common";
 
+/** A cautious ramp for a new number, after what WhatsApp Business tools recommend. */
+export const DEFAULT_WARMUP_SCHEDULE = "1: 50/day 10/hour\n4: 150/day 30/hour\n8: 400/day 80/hour\n15: 1000/day 200/hour\n29: no cap";
+
+const warmupOnly = { when: { field: "warmup", is: true } } as const;
+const SCHEDULE_LINE = String.raw`\d{1,4}\s*:\s*((\d{1,7}/(day|hour)[ \t,]*)+|no cap|none|-)[ \t]*`;
+
 export const batchSendSchema = {
   name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
@@ -25,4 +31,25 @@ export const batchSendSchema = {
   maxAttempts: { kind: "number", label: "Attempts", default: 4, min: 1, max: 20, whole: true },
   maxPerChat: { kind: "number", label: "Waiting per chat", default: 100, min: 1, max: 100_000, whole: true },
   maxTotal: { kind: "number", label: "Waiting in all", default: 10_000, min: 1, max: 10_000_000, whole: true },
+  warmup: { kind: "boolean", label: "Warm-up", default: false },
+  warmupSchedule: {
+    kind: "text",
+    label: "Schedule",
+    default: DEFAULT_WARMUP_SCHEDULE,
+    raw: true,
+    pattern: String.raw`\s*(${SCHEDULE_LINE}([\n;]+\s*|$))+`,
+    expects: 'one line per step, such as "1: 50/day 10/hour", the first for day 1',
+    ...warmupOnly,
+  },
+  warmupSince: {
+    kind: "text",
+    label: "Number in use since",
+    default: "",
+    pattern: String.raw`(\d{4}-\d{2}-\d{2})?`,
+    expects: "a date such as 2026-11-30, or blank for the first day this sender ran",
+    ...warmupOnly,
+  },
+  newChatsPerDay: { kind: "number", label: "New chats per day", default: 20, min: 0, max: 1_000_000, whole: true, ...warmupOnly },
+  unansweredPerChat: { kind: "number", label: "Unanswered per chat", default: 2, min: 0, max: 1000, whole: true, ...warmupOnly },
+  slowDown: { kind: "boolean", label: "Slow down", default: true },
 } as const satisfies SettingsSchema;

@@ -15,6 +15,16 @@ export const clientSchema = {
   // Up to a day: the batch command parks its silent simulator that far off.
   startDelay: { kind: "number", label: "Start after", default: 1, min: 0, max: 86_400, unit: "seconds", ...simulatorOnly },
   loop: { kind: "boolean", label: "Play again", default: true },
+  rateLimit: {
+    kind: "number",
+    label: "Refuse sends over",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    whole: true,
+    unit: "per minute",
+    ...simulatorOnly,
+  },
   mediaFolder: { kind: "text", label: "Media folder", default: "" },
   transcript: { kind: "text", label: "Replies to file", default: "" },
   // The Cloud API
