@@ -59,6 +59,8 @@ export interface WaMessage {
   media?: WaMediaDescriptor;
   /** Which transport produced it: simulator, whatsapp-web, cloud-api. */
   transport: string;
+  /** The connection it came through (written by wa-in): replies go back through it. */
+  connection?: WaConnectionRef;
 }
 
 /** Written by wa-session-lock. */
@@ -83,6 +85,12 @@ export interface QueueDeliveryInfo {
   deliveryCount: number;
 }
 
+/** Which WhatsApp connection (wa-client config node) a message came in or went out through. */
+export interface WaConnectionRef {
+  id: string;
+  name: string;
+}
+
 /** Written by wa-out. */
 export interface SentReceipt {
   id: string;
@@ -90,6 +98,8 @@ export interface SentReceipt {
   sentAt: number;
   transport: string;
   quotedId?: string;
+  /** The connection it went out through (written by wa out and paced send). */
+  connection?: WaConnectionRef;
 }
 
 export interface TraceSpan {

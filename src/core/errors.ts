@@ -34,6 +34,7 @@ export type WaErrorCode =
   | "transport.sendFailed"
   | "transport.probeFailed"
   | "transport.rateLimited"
+  | "transport.unknownConnection"
   | "media.unavailable"
   | "media.tooLarge"
   | "media.notSendable"

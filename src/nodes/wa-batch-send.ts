@@ -7,7 +7,9 @@ import { Store } from "../core/store/store";
 import { MemoryStore } from "../core/store/memory-store";
 import { DEFAULT_SLOW_DOWN, WarmupGuard, WarmupOptions, WarmupSnapshot, parseWarmupSchedule } from "../core/perf/warmup";
 import { Clock } from "../core/clock";
-import { findClient } from "./kit/client-ref";
+import { connectionRef, findClient, sendingClient } from "./kit/client-ref";
+import type { WaClientNode } from "./kit/contracts";
+import type { WaTransport } from "../core/transport/transport";
 import { reviveMessage, serialiseMessage } from "./kit/message-codec";
 import {
   StatusReporter,
@@ -33,6 +35,8 @@ type BatchSendDef = NodeDef & FlowConfigOf<typeof batchSendSchema>;
 
 export interface BatchSendSettings {
   chatProperty: string;
+  /** "message": through the connection the message came in by; "node": always this node's. */
+  via: string;
   quote: boolean;
   pacer: PacerOptions;
   /** Warm-up caps and first-contact limits (undefined: off). */
@@ -45,6 +49,7 @@ export function batchSendSettingsFromConfig(config: BatchSendDef): BatchSendSett
   const read = readSettingsBySchema(batchSendSchema, config);
   return {
     chatProperty: read.chat,
+    via: read.via,
     quote: read.quote,
     pacer: {
       ...DEFAULT_PACER_OPTIONS,
@@ -194,14 +199,64 @@ export default function register(RED: NodeAPI): void {
       }
     }
     let lastFailure = "";
-    const guard =
-      settings.warmup || settings.slowDown
-        ? new WarmupGuard(settings.warmup ?? { schedule: [], newChatsPerDay: 0, unansweredPerChat: 0, slowDown: DEFAULT_SLOW_DOWN }, {
-            clock,
-            store: handle?.store ?? countersInMemory(clock),
-            prefix: `wa:warmup:${String(config.client)}:`,
-          })
-        : undefined;
+    const unsubscribe: (() => void)[] = [];
+    // One guard per connection: the caps are a number's, and a flow may send through several numbers.
+    const guards = new Map<string, WarmupGuard>();
+    const guardFor = (connection: WaClientNode | undefined): WarmupGuard | undefined => {
+      if (!settings.warmup && !settings.slowDown) return undefined;
+      const key = connection?.id ?? String(config.client);
+      let guard = guards.get(key);
+      if (!guard) {
+        guard = new WarmupGuard(settings.warmup ?? { schedule: [], newChatsPerDay: 0, unansweredPerChat: 0, slowDown: DEFAULT_SLOW_DOWN }, {
+          clock,
+          store: handle?.store ?? countersInMemory(clock),
+          prefix: `wa:warmup:${key}:`,
+        });
+        guards.set(key, guard);
+        listenForGuard(connection?.transport, guard);
+      }
+      return guard;
+    };
+    const listenForGuard = (transport: WaTransport | undefined, guard: WarmupGuard) => {
+      if (!transport) return;
+      if (settings.warmup) {
+        unsubscribe.push(
+          transport.onMessage((message) => {
+            if (!message.fromMe) void guard.chatWrote(message.chatId).catch(() => undefined);
+          }),
+        );
+      }
+      if (settings.slowDown && transport.onMessageEvent) {
+        unsubscribe.push(
+          transport.onMessageEvent((event) => {
+            if (event.kind === "ack") guard.delivery(event.messageId, event.status);
+          }),
+        );
+      }
+    };
+    /** The connection an item goes through: the one its message came in by, or this node's. */
+    const clientOf = (item: OutgoingItem<Held>): WaClientNode | undefined => {
+      if (item.via === undefined) return client;
+      const found = findClient(RED, item.via);
+      if (!found) {
+        throw new WaError(
+          "transport.unknownConnection",
+          `The message came in through connection "${item.via}", which is not deployed any more`,
+          {
+            connection: item.via,
+          },
+        );
+      }
+      return found;
+    };
+    const guard = guardFor(client);
+    const guardOfItem = (item: OutgoingItem<Held>): WarmupGuard | undefined => {
+      try {
+        return guardFor(clientOf(item));
+      } catch {
+        return undefined;
+      }
+    };
     const warmupText = (snapshot: WarmupSnapshot): string => {
       const parts: string[] = [];
       if (settings.warmup && snapshot.perDay > 0)
@@ -242,9 +297,10 @@ export default function register(RED: NodeAPI): void {
       clock,
       random: Math.random,
       send: (item) => {
-        const transport = client?.transport;
+        const through = clientOf(item);
+        const transport = through?.transport;
         if (!transport)
-          throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", {
+          throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
             state: "none",
           });
         return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });
@@ -252,15 +308,20 @@ export default function register(RED: NodeAPI): void {
       showTyping: async (chatId, durationMs, item) => {
         const replyTo = item.contexts[item.contexts.length - 1]?.msg as { wa?: { message?: { id?: unknown } } };
         const replyToId = typeof replyTo?.wa?.message?.id === "string" ? replyTo.wa.message.id : undefined;
-        await client?.transport?.showTyping?.(chatId, durationMs, replyToId);
+        await clientOf(item)?.transport?.showTyping?.(chatId, durationMs, replyToId);
       },
       sent: (item, receipt: SentReceipt) => {
         lastFailure = "";
-        guard?.sent(receipt.id);
+        const through = clientOf(item);
+        guardFor(through)?.sent(receipt.id);
         for (const context of item.contexts) {
           const msg = context.msg as NodeMessage & { wa?: Record<string, unknown> };
           if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] };
-          msg.wa.sent = { ...receipt, ...(item.contexts.length > 1 ? { coalesced: item.contexts.length } : {}) };
+          msg.wa.sent = {
+            ...receipt,
+            ...(through ? { connection: connectionRef(through) } : {}),
+            ...(item.contexts.length > 1 ? { coalesced: item.contexts.length } : {}),
+          };
           traceMessage(msg, node, context.acceptedAt, clock.now());
           (context.send ?? ((m: NodeMessage) => node.send(m)))(msg);
           context.done?.();
@@ -268,7 +329,7 @@ export default function register(RED: NodeAPI): void {
         showStatus();
       },
       failed: (item, error) => {
-        if (RATE_LIMIT_CODES.has(error.code)) guard?.rateLimited();
+        if (settings.slowDown && RATE_LIMIT_CODES.has(error.code)) guardOfItem(item)?.rateLimited();
         lastFailure = toNodeError(RED, error).message;
         for (const context of item.contexts) {
           const incoming = (context.msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
@@ -279,7 +340,7 @@ export default function register(RED: NodeAPI): void {
         showStatus(true);
       },
       retrying: (item, error, delayMs) => {
-        if (settings.slowDown && RATE_LIMIT_CODES.has(error.code)) guard?.rateLimited();
+        if (settings.slowDown && RATE_LIMIT_CODES.has(error.code)) guardOfItem(item)?.rateLimited();
         const reason = toNodeError(RED, error).message;
         node.warn(
           translate(
@@ -294,37 +355,23 @@ export default function register(RED: NodeAPI): void {
       ...(guard && settings.warmup
         ? {
             admit: async (item: OutgoingItem<Held>) => {
-              const admission = await guard.admit(item.chatId);
+              const itemGuard = guardOfItem(item);
+              // A connection that is gone: the send itself says so.
+              if (!itemGuard) return { go: true as const };
+              const admission = await itemGuard.admit(item.chatId);
               showStatus();
-              if (admission.go) return { go: true as const, notSent: () => guard.notSent(admission.ticket) };
+              if (admission.go) return { go: true as const, notSent: () => itemGuard.notSent(admission.ticket) };
               return "until" in admission ? { go: false as const, until: admission.until } : admission;
             },
           }
         : {}),
-      ...(guard && settings.slowDown ? { pace: () => guard.paceNow() } : {}),
+      // One pace for the sender: the slowest of its connections'.
+      ...(guard && settings.slowDown ? { pace: () => Math.min(...[...guards.values()].map((each) => each.paceNow())) } : {}),
       ...(outbox
         ? { persist: (item: OutgoingItem<Held>) => outbox!.write(item), forget: (item: OutgoingItem<Held>) => outbox!.remove(item) }
         : {}),
     });
 
-    const unsubscribe: (() => void)[] = [];
-    const transport = client?.transport;
-    if (guard && transport) {
-      if (settings.warmup) {
-        unsubscribe.push(
-          transport.onMessage((message) => {
-            if (!message.fromMe) void guard.chatWrote(message.chatId).catch(() => undefined);
-          }),
-        );
-      }
-      if (settings.slowDown && transport.onMessageEvent) {
-        unsubscribe.push(
-          transport.onMessageEvent((event) => {
-            if (event.kind === "ack") guard.delivery(event.messageId, event.status);
-          }),
-        );
-      }
-    }
     if (guard) {
       reportGauges(node, () => {
         const snapshot = guard.snapshot();
@@ -379,13 +426,15 @@ export default function register(RED: NodeAPI): void {
       }
       const incomingId = (msg as { wa?: { message?: { id?: unknown } } }).wa?.message?.id;
       const quotedId = settings.quote && typeof incomingId === "string" ? incomingId : undefined;
+      const through = sendingClient(RED, client, msg, settings.via);
+      const via = through && through !== client ? through.id : undefined;
       // With an outbox the message is accepted once stored (done now); without one, once sent.
       const held: Held = durable ? { msg, send, acceptedAt } : { msg, send, done, acceptedAt };
       const accept = async () => {
         await restored;
         // A reply to a chat's own message: the chat wrote to the number, so it is no first contact.
         const incoming = (msg as { wa?: { message?: { chatId?: unknown; fromMe?: unknown } } }).wa?.message;
-        if (guard && settings.warmup && incoming?.chatId === chatId && incoming.fromMe !== true) await guard.chatWrote(chatId);
+        if (settings.warmup && incoming?.chatId === chatId && incoming.fromMe !== true) await guardFor(through)?.chatWrote(chatId);
         if (handle && typeof incomingId === "string" && !(await takeReplyTo(handle.store, incomingId, msg))) {
           // A redelivery (after a restart) of a message whose reply the outbox already took: not sent twice.
           writeEnvelopePart(msg, "resilience", "replyAlreadyAccepted", true);
@@ -393,7 +442,7 @@ export default function register(RED: NodeAPI): void {
           done();
           return;
         }
-        const outcome = await pacer.enqueue(chatId, text, held, quotedId);
+        const outcome = await pacer.enqueue(chatId, text, held, quotedId, via);
         if (!outcome.accepted) {
           if (handle && typeof incomingId === "string") await forgetReplyTo(handle.store, incomingId);
           failMessage(RED, status, done, outcome.error);

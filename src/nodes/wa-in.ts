@@ -2,7 +2,7 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { waInSchema } from "./schemas/wa-in";
 import { MAX_TEXT_LENGTH, WaMessage, createEnvelope } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { findClient, showClientState } from "./kit/client-ref";
+import { connectionRef, findClient, showClientState } from "./kit/client-ref";
 import { reportError, startNode, toNodeError, traceMessage } from "./kit/node-kit";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
@@ -51,6 +51,8 @@ export default function register(RED: NodeAPI): void {
           received += 1;
           const now = clock.now();
           const envelope = createEnvelope(message);
+          // Named, so that a flow fed by several connections answers each customer through the number they wrote to.
+          envelope.message.connection = connectionRef(client!);
           const msg: NodeMessage = { payload: message.body, topic: message.chatId, wa: envelope };
           if (typeof message.body !== "string" || message.body.length > MAX_TEXT_LENGTH) {
             traceMessage(msg, node, now, now);

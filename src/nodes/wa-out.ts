@@ -2,7 +2,7 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { waOutSchema } from "./schemas/wa-out";
 import { SentReceipt } from "../core/envelope";
 import { WaError } from "../core/errors";
-import { findClient, showClientState } from "./kit/client-ref";
+import { connectionRef, findClient, sendingClient, showClientState } from "./kit/client-ref";
 import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
@@ -47,9 +47,12 @@ export default function register(RED: NodeAPI): void {
     onInput(RED, node, status, (raw, send, done) => {
       const msg = raw as OutMessage;
       const start = clock.now();
-      const transport = client?.transport;
+      const through = sendingClient(RED, client, msg, settings.via);
+      const transport = through?.transport;
       if (!transport) {
-        throw new WaError("transport.notReady", client?.failure ?? "No WhatsApp connection is configured for this node", { state: "none" });
+        throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
+          state: "none",
+        });
       }
       const chatId = readMessageKey(RED, msg, chatProperty) as string;
       const payload = msg.payload;
@@ -84,19 +87,20 @@ export default function register(RED: NodeAPI): void {
         sendOne = () => transport.sendText({ chatId, text: text as string, quotedId });
       }
       // One chat's sends go out in the order they came in, even when a file takes a while to read.
-      const sending = (chatChains.get(chatId) ?? Promise.resolve()).then(sendOne);
+      const chain = through === client ? chatId : `${through!.id}\u0000${chatId}`;
+      const sending = (chatChains.get(chain) ?? Promise.resolve()).then(sendOne);
       const settled = sending.then(
         () => undefined,
         () => undefined,
       );
-      chatChains.set(chatId, settled);
+      chatChains.set(chain, settled);
       void settled.then(() => {
-        if (chatChains.get(chatId) === settled) chatChains.delete(chatId);
+        if (chatChains.get(chain) === settled) chatChains.delete(chain);
       });
       sending
         .then((receipt) => {
           if (typeof msg.wa !== "object" || msg.wa === null) msg.wa = { trace: [] } as OutMessage["wa"];
-          msg.wa!.sent = receipt;
+          msg.wa!.sent = { ...receipt, connection: connectionRef(through!) };
           sent += 1;
           traceMessage(msg, node, start, clock.now());
           send(msg);

@@ -31,6 +31,12 @@ const EXPECTED: Record<
   }
 > = {
   "wa-client": { shows: { messages: (shown) => shown.length > 0 } },
+  "several-accounts": {
+    shows: {
+      replies: (shown) =>
+        ["shop", "support"].every((name) => shown.some((sent) => (sent as { connection?: { name?: unknown } }).connection?.name === name)),
+    },
+  },
   "ban-protection": {
     press: ["message a new customer", "message a new customer"],
     shows: {

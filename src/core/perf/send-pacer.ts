@@ -47,6 +47,8 @@ export interface OutgoingItem<C> {
   chatId: string;
   text: string;
   quotedId?: string;
+  /** The connection (of several) it goes through; one chat of each connection has its own line. */
+  via?: string;
   enqueuedAt: number;
   attempts: number;
   /** The messages this item stands for (more than one once coalesced), in order. */
@@ -145,9 +147,9 @@ export class SendPacer<C> {
   }
 
   /** Queues a text for a chat; refuses with a reason when the outbox is full. */
-  enqueue(chatId: string, text: string, context: C, quotedId?: string): Promise<EnqueueOutcome<C>> {
+  enqueue(chatId: string, text: string, context: C, quotedId?: string, via?: string): Promise<EnqueueOutcome<C>> {
     // One at a time: each decides (join, bounds) on what the previous ones left, outbox writes included.
-    const outcome = this.enqueueChain.then(() => this.enqueueNow(chatId, text, context, quotedId));
+    const outcome = this.enqueueChain.then(() => this.enqueueNow(chatId, text, context, quotedId, via));
     this.enqueueChain = outcome.then(
       () => undefined,
       () => undefined,
@@ -155,10 +157,16 @@ export class SendPacer<C> {
     return outcome;
   }
 
-  private async enqueueNow(chatId: string, text: string, context: C, quotedId: string | undefined): Promise<EnqueueOutcome<C>> {
+  private async enqueueNow(
+    chatId: string,
+    text: string,
+    context: C,
+    quotedId: string | undefined,
+    via: string | undefined,
+  ): Promise<EnqueueOutcome<C>> {
     if (this.closed)
       return { accepted: false, error: new WaError("pacer.closed", "The sender is stopping; the message was not queued", {}) };
-    const line = this.line(chatId);
+    const line = this.line(laneOf(chatId, via));
     const now = this.world.clock.now();
     const last = line.items[line.items.length - 1];
     if (this.canJoin(line, last, text, quotedId, now)) {
@@ -193,6 +201,7 @@ export class SendPacer<C> {
       attempts: 0,
       contexts: [context],
       ...(quotedId ? { quotedId } : {}),
+      ...(via ? { via } : {}),
     };
     await this.world.persist?.(item);
     this.add(item);
@@ -224,18 +233,18 @@ export class SendPacer<C> {
     return last.text.length + 1 + text.length <= this.options.coalesceMaxChars;
   }
 
-  private line(chatId: string): ChatLine<C> {
-    let line = this.chats.get(chatId);
+  private line(lane: string): ChatLine<C> {
+    let line = this.chats.get(lane);
     if (!line) {
       line = { items: [], nextAllowedAt: 0, lastSentAt: Number.NEGATIVE_INFINITY, busy: false };
-      this.chats.set(chatId, line);
+      this.chats.set(lane, line);
     }
     return line;
   }
 
   private add(item: OutgoingItem<C>): void {
     // Looked up again: an empty line may have been forgotten while the outbox was being written.
-    this.line(item.chatId).items.push(item);
+    this.line(laneOf(item.chatId, item.via)).items.push(item);
     this.total += 1;
     this.schedule();
   }
@@ -245,12 +254,12 @@ export class SendPacer<C> {
     if (this.closed) return;
     const now = this.world.clock.now();
     let earliest = Number.POSITIVE_INFINITY;
-    for (const [chatId, line] of this.chats) {
+    for (const [lane, line] of this.chats) {
       if (line.busy) continue;
       if (line.items.length === 0) {
         // A quiet chat is forgotten once its gap has passed and it has had no turn for a while
         // (until then its last turn still counts when chats take turns).
-        if (line.nextAllowedAt <= now && now - line.lastSentAt >= FORGET_QUIET_CHAT_MS) this.chats.delete(chatId);
+        if (line.nextAllowedAt <= now && now - line.lastSentAt >= FORGET_QUIET_CHAT_MS) this.chats.delete(lane);
         continue;
       }
       earliest = Math.min(earliest, this.readyAt(line));
@@ -389,6 +398,11 @@ export class SendPacer<C> {
     line.nextAllowedAt = this.world.clock.now() + Math.round((min + this.world.random() * (max - min)) / this.currentPace());
     this.schedule();
   }
+}
+
+/** A chat's line: its id, or its id on one connection of several. */
+function laneOf(chatId: string, via: string | undefined): string {
+  return via === undefined ? chatId : `${via}\u0000${chatId}`;
 }
 
 function toPacerError(caught: unknown): WaError {

@@ -10,6 +10,7 @@ const SCHEDULE_LINE = String.raw`\d{1,4}\s*:\s*((\d{1,7}/(day|hour)[ \t,]*)+|no 
 export const batchSendSchema = {
   name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
+  via: { kind: "choice", label: "Send through", default: "message", options: ["message", "node"] },
   store: STORE_FIELD,
   chat: { kind: "text", label: "Chat", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
   quote: { kind: "boolean", label: "Quote the message", default: false },

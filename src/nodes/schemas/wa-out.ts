@@ -4,6 +4,7 @@ import { MESSAGE_PROPERTY, NAME_FIELD } from "./common";
 export const waOutSchema = {
   name: NAME_FIELD,
   client: { kind: "config", label: "Connection", type: "wa-client", required: true, default: "" },
+  via: { kind: "choice", label: "Send through", default: "message", options: ["message", "node"] },
   chat: { kind: "text", label: "Chat", default: "wa.message.chatId", ...MESSAGE_PROPERTY },
   quote: { kind: "boolean", label: "Quote the message", default: false },
   maxMediaMB: { kind: "number", label: "Largest media", default: 16, min: 0, aboveMin: true, max: 64, unit: "MB" },
