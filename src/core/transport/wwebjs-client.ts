@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { createRequire } from "node:module";
 import { Clock } from "../clock";
 import { WaError } from "../errors";
 import { WwebjsClientLike, WwebjsTransport } from "./wwebjs-transport";
@@ -49,19 +50,43 @@ export function sessionFolder(userDir: string): string {
 
 type WwebjsModule = typeof import("whatsapp-web.js");
 
-/** whatsapp-web.js is an optional dependency (it needs a browser); say how to get it when it is missing. */
-function loadLibrary(): WwebjsModule {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("whatsapp-web.js") as WwebjsModule;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new WaError(
-      "config.invalid",
-      `whatsapp-web.js is not installed (${reason}). In the Node-RED user directory run: PUPPETEER_SKIP_DOWNLOAD=true npm install whatsapp-web.js, and install Chromium; or use the Cloud API connection`,
-      { field: "mode" },
-    );
+export const WWEBJS_LIBRARY = "whatsapp-web.js";
+
+/**
+ * Where the pack looks for whatsapp-web.js, in order: the user directory (where the connection's dialog installs
+ * it, as the palette manager installs modules), then beside the pack. It is not a dependency of the pack: the
+ * default install stays free of a browser stack.
+ */
+function libraryRequires(userDir: string): NodeJS.Require[] {
+  return [createRequire(path.join(userDir, "package.json")), require];
+}
+
+/** The whatsapp-web.js version the pack would load now, or undefined when there is none. */
+export function installedWwebjsVersion(userDir: string): string | undefined {
+  for (const load of libraryRequires(userDir)) {
+    try {
+      return (load(`${WWEBJS_LIBRARY}/package.json`) as { version?: string }).version;
+    } catch {
+      // Not there: the next place.
+    }
   }
+  return undefined;
+}
+
+function loadLibrary(userDir: string): WwebjsModule {
+  let reason = "";
+  for (const load of libraryRequires(userDir)) {
+    try {
+      return load(WWEBJS_LIBRARY) as WwebjsModule;
+    } catch (error) {
+      reason ||= error instanceof Error ? error.message.split("\n")[0] : String(error);
+    }
+  }
+  throw new WaError(
+    "config.invalid",
+    `whatsapp-web.js is not installed (${reason}). Install it from this connection's dialog (Install whatsapp-web.js), or in the Node-RED user directory run: PUPPETEER_SKIP_DOWNLOAD=true npm install whatsapp-web.js, and install Chromium; or use the Cloud API connection`,
+    { field: "mode" },
+  );
 }
 
 /** Makes the transport; `start()` it once every config node of the flow exists. */
@@ -82,7 +107,7 @@ export function createWwebjsTransport(
       ? {}
       : {
           createMedia: (mimetype: string, base64: string, filename?: string) =>
-            new (loadLibrary().MessageMedia)(mimetype, base64, filename ?? null),
+            new (loadLibrary(settings.userDir).MessageMedia)(mimetype, base64, filename ?? null),
         }),
     includeOwn: settings.includeOwn,
     pairingPhoneNumber: settings.pairingPhoneNumber,
@@ -95,7 +120,7 @@ export function createWwebjsTransport(
 }
 
 function libraryClientFactory(settings: WwebjsSettings): () => WwebjsClientLike {
-  const library = loadLibrary();
+  const library = loadLibrary(settings.userDir);
   const executablePath = findBrowser(settings.chromiumPath);
   const clientId = settings.sessionId.replace(/[^A-Za-z0-9_-]/g, "_");
   const args = [...settings.extraArgs];

@@ -1,7 +1,11 @@
 import QRCode from "qrcode";
+import { spawn } from "node:child_process";
+import { LibraryInstaller } from "../../core/transport/library-installer";
+import { WWEBJS_LIBRARY, installedWwebjsVersion } from "../../core/transport/wwebjs-client";
+import { runtimeWorld } from "./world";
 import { SimulatedWhatsApp } from "../../core/transport/simulator";
 import { WwebjsTransport } from "../../core/transport/wwebjs-transport";
-import { describeError } from "./node-kit";
+import { describeError, userDirOf } from "./node-kit";
 import { AdminRequest, AdminResponse, adminRoutes, NodeAPI } from "./red";
 import type { WaClientNode } from "./contracts";
 
@@ -14,6 +18,53 @@ function wwebjsOf(RED: NodeAPI, id: string | undefined): { node?: WaClientNode; 
 }
 
 const DELIVERIES = ["normal", "duplicate", "outOfOrder"] as const;
+
+/** The whatsapp-web.js versions the pack works with: its package.json's (optional) peer dependency. */
+function wwebjsRange(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the pack's own package.json, beside dist/ and src/
+  const pkg = require("../../../package.json") as { peerDependencies?: Record<string, string> };
+  return pkg.peerDependencies?.[WWEBJS_LIBRARY] ?? "latest";
+}
+
+const NPM_TIMEOUT_MS = 15 * 60 * 1000;
+const installers = new Map<string, LibraryInstaller>();
+
+/** One installer per user directory (a test may run several runtimes in one process). */
+function wwebjsInstaller(userDir: string): LibraryInstaller {
+  let installer = installers.get(userDir);
+  if (!installer) {
+    installer = new LibraryInstaller(
+      // The system Chromium is used (the connection finds it), so puppeteer need not download its own.
+      { library: WWEBJS_LIBRARY, range: wwebjsRange(), env: { PUPPETEER_SKIP_DOWNLOAD: "true" }, timeoutMs: NPM_TIMEOUT_MS },
+      {
+        clock: runtimeWorld().clock,
+        installedVersion: () => installedWwebjsVersion(userDir),
+        runNpm: (args, env) => {
+          const windows = process.platform === "win32";
+          const child = spawn(windows ? "npm.cmd" : "npm", args, {
+            cwd: userDir,
+            env: { ...process.env, ...env },
+            shell: windows,
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          let output = "";
+          const collect = (chunk: Buffer) => {
+            output = (output + chunk.toString()).slice(-16_000);
+          };
+          child.stdout?.on("data", collect);
+          child.stderr?.on("data", collect);
+          const done = new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+            child.once("error", reject);
+            child.once("close", (code) => resolve({ code, output }));
+          });
+          return { done, stop: () => child.kill("SIGTERM") };
+        },
+      },
+    );
+    installers.set(userDir, installer);
+  }
+  return installer;
+}
 
 /**
  * The editor's pairing panel: the current QR code (as an image), pairing code and state of a
@@ -86,6 +137,19 @@ export function registerClientEndpoints(RED: NodeAPI): void {
     }
   };
 
+  // whatsapp-web.js on demand: whether it is installed, and installing it into the user directory from the dialog.
+  admin.get("/wa-pipeline/wwebjs", read, (_req: AdminRequest, res: AdminResponse) => {
+    res.json(wwebjsInstaller(userDirOf(RED)).status());
+  });
+  admin.post("/wa-pipeline/wwebjs/install", write, (_req: AdminRequest, res: AdminResponse) => {
+    const installer = wwebjsInstaller(userDirOf(RED));
+    const finished = installer.install();
+    void finished.then((status) => {
+      if (status.state === "installed") RED.log.info(`[wa-client] installed ${installer.spec}: ${status.version}`);
+      else RED.log.warn(`[wa-client] ${status.error ?? `could not install ${installer.spec}`}`);
+    });
+    res.status(202).json(installer.status());
+  });
   admin.get("/wa-pipeline/clients/:id/pairing", read, pairing);
   admin.post("/wa-pipeline/clients/:id/inject", write, inject);
   admin.post(
