@@ -294,7 +294,23 @@ function evalTable(section, title) {
   ].join("\n");
 }
 
+function install() {
+  const file = "bench/results/install.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const { light, wwebjs } = result;
+  return [
+    "| who | on disk | packages | install time (empty npm cache) |",
+    "|---|---:|---:|---:|",
+    `| simulator, Cloud API (the default install) | ${number(light.diskMb, 0)} MB | ${number(light.packages, 0)} | ${number(light.seconds, 0)} s |`,
+    `| WhatsApp Web too (\`${wwebjs.spec}\` added, system Chromium) | ${number(wwebjs.totalDiskMb, 0)} MB (+${number(wwebjs.addedDiskMb, 0)}) | ${number(wwebjs.totalPackages, 0)} (+${number(wwebjs.addedPackages, 0)}) | +${number(wwebjs.addSeconds, 0)} s |`,
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
 const blocks = {
+  install,
   glance,
   performance,
   startup,
