@@ -57,7 +57,7 @@ export interface WaMessage {
   fromMe: boolean;
   quotedId?: string;
   media?: WaMediaDescriptor;
-  /** Which transport produced it: simulator, whatsapp-web, cloud-api. */
+  /** Which transport produced it: simulator, whatsapp-web, baileys, cloud-api. */
   transport: string;
   /** The connection it came through (written by wa-in): replies go back through it. */
   connection?: WaConnectionRef;

@@ -16,6 +16,7 @@ import { pipelineControl, registerPipelineEndpoints } from "./kit/pipeline-contr
 import { SessionArchiveStore } from "../core/transport/session-archive-store";
 import { StoreHandle, acquireStore } from "./kit/store-provider";
 import { createWwebjsTransport, sessionFolder } from "../core/transport/wwebjs-client";
+import { createBaileysTransport } from "../core/transport/baileys-client";
 import { NodeAPI, NodeDef, stringSetting } from "./kit/red";
 import { runtimeWorld } from "./kit/world";
 import type { WaClientCredentials, WaClientNode } from "./kit/contracts";
@@ -42,6 +43,17 @@ export function maxDeliveryAgeFromConfig(value: unknown): number {
 /** Seen ids live as long as a redelivery of them could still be accepted. */
 function seenIdsLifetime(maxAgeMs: number): number {
   return maxAgeMs > 0 ? maxAgeMs + 3600_000 : 7 * 24 * 3600_000;
+}
+
+/** The pairing phone number as digits, or "" for a QR code. */
+function pairingDigits(typed: string): string {
+  const digits = typed.replace(/[\s+()-]/g, "");
+  if (digits !== "" && !/^\d{8,15}$/.test(digits)) {
+    throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", {
+      field: "pairingPhone",
+    });
+  }
+  return digits;
 }
 
 export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScript, userDir = process.cwd()): SimulatorOptions {
@@ -156,13 +168,25 @@ export default function register(RED: NodeAPI): void {
           node.warn(describeError(RED, problem)),
         );
         node.transport = transport;
+      } else if (mode === "baileys") {
+        const storeId = read.sessionStore;
+        const transport = createBaileysTransport(
+          {
+            ...(storeId !== "" ? { sessionStore: () => (sessionStoreHandle ??= acquireStore(RED, node.id, storeId)).store } : {}),
+            sessionId: node.id,
+            userDir: userDirOf(RED),
+            includeOwn: read.includeOwn,
+            pairingPhoneNumber: pairingDigits(read.pairingPhone),
+            log: (level, text) => (level === "error" ? node.warn(`Baileys: ${text}`) : node.debug(`Baileys: ${text}`)),
+          },
+          runtimeWorld().clock,
+          runtimeWorld().createBaileysSocket,
+        );
+        node.transport = transport;
+        // Config nodes are created one after another; the session store's may come after this one.
+        setImmediate(() => transport.start());
       } else if (mode === "whatsapp-web") {
-        const pairingPhoneNumber = read.pairingPhone.replace(/[\s+()-]/g, "");
-        if (pairingPhoneNumber !== "" && !/^\d{8,15}$/.test(pairingPhoneNumber)) {
-          throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", {
-            field: "pairingPhone",
-          });
-        }
+        const pairingPhoneNumber = pairingDigits(read.pairingPhone);
         const userDir = userDirOf(RED);
         const storeId = read.sessionStore;
         const openSessionStore = () => {

@@ -96,7 +96,7 @@ describe("wa-client node: every option of its form", function () {
       [{ source: "file", scriptPath: "missing.jsonl" }, /Chat script missing.jsonl: not found/],
       [{ source: "file", scriptPath: "/dev/zero" }, /Chat script \/dev\/zero: not a regular file/],
       [{ source: "file", scriptPath: "." }, /Chat script \.: not a regular file/],
-      [{ mode: "telegram" }, /Connection: one of simulator, whatsapp-web, cloud \(got telegram\)/],
+      [{ mode: "telegram" }, /Connection: one of simulator, whatsapp-web, baileys, cloud \(got telegram\)/],
       [{ mode: "whatsapp-web", pairingPhone: "call me" }, /Pairing phone number/],
       [{ mode: "cloud", phoneNumberId: "106540352242922" }, /needs an access token/],
       [{ mode: "cloud", phoneNumberId: "none" }, /Phone number id: the digits Meta shows for the number/],

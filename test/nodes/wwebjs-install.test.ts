@@ -45,13 +45,13 @@ describe("whatsapp-web.js installed on demand from the connection's dialog", fun
     helper.load([clientNode], inTab([{ id: "sim1", type: "wa-client", mode: "simulator", source: "demo", startDelay: 3600 }]));
   /** The install's outcome: the status endpoint is asked until npm (a real process) has finished. */
   const settled = async () => {
-    let status: Status = (await admin().get("/wa-pipeline/wwebjs")).body;
+    let status: Status = (await admin().get("/wa-pipeline/libraries/whatsapp-web")).body;
     let asking = false;
     await untilReal(() => {
       if (!asking) {
         asking = true;
         void admin()
-          .get("/wa-pipeline/wwebjs")
+          .get("/wa-pipeline/libraries/whatsapp-web")
           .then((answer) => {
             status = answer.body;
             asking = false;
@@ -64,9 +64,9 @@ describe("whatsapp-web.js installed on demand from the connection's dialog", fun
 
   it("runs npm install into the user directory as the palette manager does, and then loads it from there", async () => {
     await load();
-    const before = (await admin().get("/wa-pipeline/wwebjs")).body;
+    const before = (await admin().get("/wa-pipeline/libraries/whatsapp-web")).body;
     assert.equal(before.spec, "whatsapp-web.js@^1.34.7");
-    const started = await admin().post("/wa-pipeline/wwebjs/install");
+    const started = await admin().post("/wa-pipeline/libraries/whatsapp-web/install");
     assert.equal(started.status, 202);
     assert.equal(started.body.state, "installing");
     const done = await settled();
@@ -81,7 +81,7 @@ describe("whatsapp-web.js installed on demand from the connection's dialog", fun
   it("says why when npm cannot install it", async () => {
     await load();
     process.env.npm_config_registry = `${registry.url}nothing-here/`;
-    await admin().post("/wa-pipeline/wwebjs/install");
+    await admin().post("/wa-pipeline/libraries/whatsapp-web/install");
     const done = await settled();
     assert.notEqual(done.state, "installing");
     assert.match(done.error ?? "", /npm install whatsapp-web.js@\^1\.34\.7 failed \(exit \d+\)/);

@@ -1,5 +1,6 @@
 import { Clock, systemClock } from "../../core/clock";
 import type { WwebjsClientLike } from "../../core/transport/wwebjs-transport";
+import type { BaileysSocketLike } from "../../core/transport/baileys-transport";
 
 /**
  * What the node adapters take from the outside world. The runtime uses real time; node tests
@@ -12,6 +13,8 @@ export interface RuntimeWorld {
    * Tests put a stand-in here (WhatsApp Web cannot be reached from them).
    */
   createWwebjsClient?: (sessionId: string) => WwebjsClientLike;
+  /** Makes the Baileys socket of a browser-free WhatsApp Web connection; undefined uses the library. */
+  createBaileysSocket?: (sessionId: string) => BaileysSocketLike;
   /**
    * How long a stopping pipeline waits for its messages in flight (ms); undefined reads the runtime's
    * settings (`waPipeline.drainSeconds`). Node tests set 0: their flows stop with work left on purpose.

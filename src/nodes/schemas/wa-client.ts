@@ -5,7 +5,7 @@ const simulatorOnly = { when: { field: "mode", is: "simulator" } } as const;
 
 export const clientSchema = {
   name: NAME_FIELD,
-  mode: { kind: "choice", label: "Connection", default: "simulator", options: ["simulator", "whatsapp-web", "cloud"] },
+  mode: { kind: "choice", label: "Connection", default: "simulator", options: ["simulator", "whatsapp-web", "baileys", "cloud"] },
   // The simulator
   source: { kind: "choice", label: "Chats", default: "demo", options: ["demo", "file"], ...simulatorOnly },
   scriptPath: { kind: "text", label: "Chat script file", default: "" },
