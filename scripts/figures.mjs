@@ -309,8 +309,32 @@ function install() {
   ].join("\n");
 }
 
+function connectionMemory() {
+  const file = "bench/results/connection-rss.json";
+  const result = load(file);
+  if (!result) return undefined;
+  const label = {
+    none: "no connection (the baseline process)",
+    baileys: "WhatsApp Web without a browser (Baileys)",
+    "whatsapp-web": "WhatsApp Web (whatsapp-web.js and its Chromium)",
+  };
+  return [
+    "| connection | memory (PSS, median) | over the baseline | RSS summed over its processes |",
+    "|---|---:|---:|---:|",
+    ...result.results.map(
+      (r) =>
+        `| ${label[r.kind] ?? r.kind} | ${number(r.medianPssMb, 0)} MB | ${r.kind === "none" ? "–" : `+${number(r.overBaselinePssMb, 0)} MB`} | ${number(r.medianRssSumMb, 0)} MB |`,
+    ),
+    "",
+    "WhatsApp cannot be reached from the machine that measured this, so both connections sit at *cannot connect, retrying*; whatsapp-web.js's Chromium has a page open that never loads, so its figure is a lower bound for a loaded WhatsApp Web app.",
+    "",
+    source(file, result),
+  ].join("\n");
+}
+
 const blocks = {
   install,
+  "connection-memory": connectionMemory,
   glance,
   performance,
   startup,
