@@ -16,6 +16,8 @@ export const MESSAGE_TYPES = [
   "location",
   "vcard",
   "reaction",
+  "poll",
+  "vote",
   "unknown",
 ] as const;
 export type WaMessageType = (typeof MESSAGE_TYPES)[number];
@@ -38,6 +40,45 @@ export interface WaMediaDescriptor {
   error?: string;
 }
 
+/** A reply button or list row the customer picked: `id` is what the sender set, `title` what the customer saw. */
+export interface WaReply {
+  kind: "button" | "list" | "template";
+  id: string;
+  title: string;
+  description?: string;
+  /** The message whose button or list it answers. */
+  toMessageId?: string;
+}
+
+export interface WaLocation {
+  latitude: number;
+  longitude: number;
+  name?: string;
+  address?: string;
+}
+
+/** A contact card (vCard) as the pack reads it. */
+export interface WaContactCard {
+  name: string;
+  phones: string[];
+  emails?: string[];
+  organization?: string;
+}
+
+export interface WaPoll {
+  question: string;
+  options: string[];
+  multiple: boolean;
+}
+
+/** A vote on a poll: what the voter picks now (an empty list takes the vote back). */
+export interface WaVote {
+  pollId: string;
+  selected: string[];
+  /** The poll's question, where the transport knows it. */
+  question?: string;
+}
+
 /** Written by the transport (wa-in): the message as received. */
 export interface WaMessage {
   id: string;
@@ -57,6 +98,16 @@ export interface WaMessage {
   fromMe: boolean;
   quotedId?: string;
   media?: WaMediaDescriptor;
+  /** The button or list row picked (type chat; the body is its title, so text nodes read it as the customer saw it). */
+  reply?: WaReply;
+  /** A shared location (type location). */
+  location?: WaLocation;
+  /** Shared contact cards (type vcard). */
+  contacts?: WaContactCard[];
+  /** A poll someone created (type poll). */
+  poll?: WaPoll;
+  /** A vote on a poll (type vote; the body lists the options picked). */
+  vote?: WaVote;
   /** Which transport produced it: simulator, whatsapp-web, baileys, cloud-api. */
   transport: string;
   /** The connection it came through (written by wa-in): replies go back through it. */

@@ -1,4 +1,5 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
+import { contentSummary, readOutgoingContent, unsupportedKind } from "../core/transport/outgoing-content";
 import { batchSendSchema } from "./schemas/wa-batch-send";
 import { SentReceipt, deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
@@ -303,6 +304,10 @@ export default function register(RED: NodeAPI): void {
           throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
             state: "none",
           });
+        if (item.content) {
+          if (!transport.sendContent) throw unsupportedKind(item.content.kind, transport.kind, "this connection sends only text and files");
+          return transport.sendContent(item.chatId, item.content, item.quotedId);
+        }
         return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });
       },
       showTyping: async (chatId, durationMs, item) => {
@@ -416,8 +421,13 @@ export default function register(RED: NodeAPI): void {
     onInput(RED, node, status, (msg, send, done) => {
       const acceptedAt = clock.now();
       const chatId = String(readMessageKey(RED, msg, settings.chatProperty));
+      const content = readOutgoingContent(msg as unknown as Record<string, unknown>);
       const payload = msg.payload;
-      const text = typeof payload === "number" || typeof payload === "boolean" ? String(payload) : payload;
+      const text = content
+        ? contentSummary(content)
+        : typeof payload === "number" || typeof payload === "boolean"
+          ? String(payload)
+          : payload;
       if (typeof text !== "string" || text.trim() === "") {
         throw new WaError(
           typeof text === "string" ? "transport.emptyText" : "transport.notText",
@@ -442,7 +452,7 @@ export default function register(RED: NodeAPI): void {
           done();
           return;
         }
-        const outcome = await pacer.enqueue(chatId, text, held, quotedId, via);
+        const outcome = await pacer.enqueue(chatId, text, held, quotedId, via, content);
         if (!outcome.accepted) {
           if (handle && typeof incomingId === "string") await forgetReplyTo(handle.store, incomingId);
           failMessage(RED, status, done, outcome.error);

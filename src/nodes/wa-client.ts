@@ -7,6 +7,8 @@ import { WaError } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
 import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
+import { Store } from "../core/store/store";
+import { ServiceWindowMemory, memoryServiceWindow, storeServiceWindow } from "../core/transport/service-window";
 import { describeError, onClose, userDirOf } from "./kit/node-kit";
 import { mountWebhook } from "./kit/cloud-webhook";
 import { mediaFolderReader } from "../core/transport/media-folder";
@@ -67,6 +69,8 @@ export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScri
     startDelayMs: read.startDelay * 1000,
     loop: read.loop,
     ...(read.rateLimit > 0 ? { sendsPerMinute: read.rateLimit } : {}),
+    ...(read.serviceWindow ? { serviceWindow: true } : {}),
+    ...(read.answerInteractive ? { answerInteractive: true } : {}),
   };
 }
 
@@ -116,35 +120,38 @@ export default function register(RED: NodeAPI): void {
         const phoneNumberId = read.phoneNumberId;
         const seenPrefix = `wa-cloud-seen:${phoneNumberId}:`;
         const ttlMs = seenIdsLifetime(maxDeliveryAgeMs);
-        let seen: DeliveryMemory;
         const deliveryStoreId = read.deliveryStore;
+        // Seen deliveries and the 24-hour windows live in the chosen store, else in an embedded file in the user directory.
+        let sharedStore: (() => Store) | undefined;
         if (deliveryStoreId !== "") {
-          // Config nodes are created one after another; the store's may come after this one, so it is looked up at the first delivery.
-          let inStore: DeliveryMemory | undefined;
-          seen = {
-            firstTime(id) {
-              if (!inStore) {
-                deliveryStoreHandle = acquireStore(RED, node.id, deliveryStoreId);
-                inStore = storeDeliveryMemory(deliveryStoreHandle.store, seenPrefix, ttlMs);
-              }
-              return inStore.firstTime(id);
-            },
-          };
+          // Config nodes are created one after another; the store's may come after this one, so it is looked up at first use.
+          sharedStore = () => (deliveryStoreHandle ??= acquireStore(RED, node.id, deliveryStoreId)).store;
         } else {
-          // No store chosen: an embedded file in the user directory, so a restart does not forget what was delivered.
           try {
             const userDir = userDirOf(RED);
             const file = path.join(userDir, "wa-pipeline", `cloud-deliveries-${node.id.replace(/[^A-Za-z0-9_-]/g, "_")}.db`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
             const embedded = new SqliteStore({ file, clock: runtimeWorld().clock });
             ownDeliveryStore = embedded;
-            seen = storeDeliveryMemory(embedded, seenPrefix, ttlMs);
+            sharedStore = () => embedded;
           } catch (error) {
             node.warn(
               `${describeError(RED, error)}: seen deliveries are kept in memory only, so a redelivery after a restart is passed on again`,
             );
-            seen = memoryDeliveryMemory();
           }
+        }
+        let seen: DeliveryMemory = memoryDeliveryMemory();
+        let window: ServiceWindowMemory = memoryServiceWindow();
+        if (sharedStore) {
+          const openStore = sharedStore;
+          let seenIn: DeliveryMemory | undefined;
+          let windowIn: ServiceWindowMemory | undefined;
+          seen = { firstTime: (id) => (seenIn ??= storeDeliveryMemory(openStore(), seenPrefix, ttlMs)).firstTime(id) };
+          const windows = () => (windowIn ??= storeServiceWindow(openStore(), `wa-cloud-window:${phoneNumberId}:`));
+          window = {
+            noteInbound: (chatId, at) => windows().noteInbound(chatId, at),
+            lastInbound: (chatId) => windows().lastInbound(chatId),
+          };
         }
         const transport = new CloudApiTransport(
           {
@@ -163,6 +170,7 @@ export default function register(RED: NodeAPI): void {
           runtimeWorld().clock,
           (url, init) => fetch(url, init),
           seen,
+          window,
         );
         unmount = mountWebhook(RED, webhookPathFromConfig(read.webhookPath), transport, (problem) =>
           node.warn(describeError(RED, problem)),

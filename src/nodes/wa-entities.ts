@@ -4,6 +4,7 @@ import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
 import { WaError } from "../core/errors";
 import { EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { sharedEntities, withSharedEntities } from "../core/nlu/shared-entities";
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
@@ -173,7 +174,7 @@ export default function register(RED: NodeAPI): void {
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const entities: EntitySpan[] =
+      const read: EntitySpan[] =
         text === ""
           ? []
           : extractRuleEntities(text, {
@@ -181,7 +182,9 @@ export default function register(RED: NodeAPI): void {
               orderPatterns: settings.orderPatterns,
               productCatalogue: catalogue,
               sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now(),
-            }).filter((e) => settings.types.has(e.type));
+            });
+      const shared = wa?.message ? sharedEntities(wa.message, text) : [];
+      const entities = withSharedEntities(read, shared).filter((e) => settings.types.has(e.type));
       writeEnvelopePart(msg, "nlu", "entities", entities);
       messages += 1;
       found += entities.length;

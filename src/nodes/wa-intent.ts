@@ -21,6 +21,15 @@ export interface IntentResult {
   confidence: number;
   fallback: boolean;
   alternatives: IntentScore[];
+  /** "reply": the customer tapped a button or list row whose id names the intent; no text was read. */
+  source?: "reply";
+}
+
+/** A button or list row whose id is one of the model's intents says the intent outright (ids compared without case). */
+export function intentOfReply(reply: { id?: unknown } | undefined, labels: readonly string[]): string | undefined {
+  if (typeof reply?.id !== "string") return undefined;
+  const id = reply.id.trim().toLowerCase();
+  return labels.find((label) => label.toLowerCase() === id);
 }
 
 /** The distinct entity types of msg.wa.nlu.entities, when wa-entities has run. */
@@ -49,14 +58,16 @@ export default function register(RED: NodeAPI): void {
         settings.model === "business"
           ? withIntentContext(text, { entityTypes: entityTypesIn(wa?.nlu?.entities), previousIntent: recent.previous(chatId) })
           : text;
-      const scores = model.predict(input, settings.topK);
+      const tapped = intentOfReply(wa?.message?.reply, model.labels);
+      const scores = tapped ? [{ label: tapped, confidence: 1 }] : model.predict(input, settings.topK);
       const best = scores[0];
-      const fallback = text.trim() === "" || best.confidence < settings.threshold;
+      const fallback = !tapped && (text.trim() === "" || best.confidence < settings.threshold);
       const result: IntentResult = {
         label: fallback ? settings.fallback : best.label,
         confidence: best.confidence,
         fallback,
         alternatives: scores,
+        ...(tapped ? { source: "reply" as const } : {}),
       };
       if (settings.model === "business" && text.trim() !== "") recent.remember(chatId, best.label);
       writeEnvelopePart(msg, "nlu", "intent", result);

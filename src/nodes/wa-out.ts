@@ -6,6 +6,7 @@ import { connectionRef, findClient, sendingClient, showClientState } from "./kit
 import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
+import { readOutgoingContent, unsupportedKind } from "../core/transport/outgoing-content";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 type WaOutDef = NodeDef & FlowConfigOf<typeof waOutSchema>;
@@ -60,7 +61,13 @@ export default function register(RED: NodeAPI): void {
       const incomingId = typeof msg.wa?.message?.id === "string" ? msg.wa.message.id : undefined;
       const quotedId = quote ? incomingId : undefined;
       let sendOne: () => Promise<SentReceipt & { reaction?: string }>;
-      if (msg.reaction !== undefined) {
+      const content = msg.reaction === undefined ? readOutgoingContent(msg as unknown as Record<string, unknown>) : undefined;
+      if (content) {
+        sendOne = async () => {
+          if (!transport.sendContent) throw unsupportedKind(content.kind, transport.kind, "this connection sends only text and files");
+          return transport.sendContent(chatId, content, quotedId);
+        };
+      } else if (msg.reaction !== undefined) {
         // A reaction goes to the message being answered; "" takes a reaction back.
         const emoji = msg.reaction;
         sendOne = async () => {

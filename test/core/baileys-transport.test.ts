@@ -122,7 +122,7 @@ describe("BaileysTransport (WhatsApp Web without a browser) against a stand-in o
         ["A4", "ptt", "", "447700900123@c.us", undefined, "audio/ogg; codecs=opus"],
         ["A5", "document", "", "447700900123@c.us", undefined, "application/pdf"],
         ["G1", "chat", "hello group", "120363000000000001@g.us", undefined, undefined],
-        ["L1", "location", "Shop\n51.5,-0.12", "447700900123@c.us", undefined, undefined],
+        ["L1", "location", "Shop · 51.5,-0.12", "447700900123@c.us", undefined, undefined],
       ],
     );
     const first = messages[0];

@@ -25,6 +25,8 @@ const EXPECTED: Record<
   string,
   {
     press?: string[];
+    /** A debug node that must show something before the presses (the simulated chats have started writing). */
+    waitBefore?: string;
     shows: Record<string, (shown: unknown[]) => boolean>;
     /** Node type → a status colour (and text) one of its nodes must show after the first press. */
     colours?: Record<string, { fills: string[]; text?: RegExp }>;
@@ -35,6 +37,19 @@ const EXPECTED: Record<
     shows: {
       replies: (shown) =>
         ["shop", "support"].every((name) => shown.some((sent) => (sent as { connection?: { name?: unknown } }).connection?.name === name)),
+    },
+  },
+  "interactive-messages": {
+    // Location and contact card go to a demo chat, inside the 24-hour window once it has written.
+    waitBefore: "answers",
+    press: ["text a silent chat", "send a template to a silent chat", "send our location", "send a contact card"],
+    shows: {
+      answers: (shown) =>
+        shown.some((m) => typeof (m as { reply?: { id?: unknown } }).reply?.id === "string") &&
+        shown.some((m) => Array.isArray((m as { vote?: { selected?: unknown } }).vote?.selected)),
+      sent: (shown) => shown.length >= 2,
+      "sent to a chat": (shown) => shown.length === 3,
+      errors: (shown) => shown.some((error) => (error as { code?: unknown }).code === "transport.outsideWindow"),
     },
   },
   "ban-protection": {
@@ -178,6 +193,10 @@ describe("every node type's own example, deployed in a real Node-RED and used as
           30_000,
           "the flow started",
         );
+        if (expected.waitBefore) {
+          const first = expected.waitBefore;
+          await waitFor(() => shown(first).length > 0, 30_000, `${name}: "${first}" to show something before the presses`);
+        }
         const beforePresses = comms.messages.length;
         for (const button of expected.press ?? []) {
           const inject = nodes.find((node) => node.type === "inject" && node.name === button);

@@ -224,4 +224,32 @@ describe("wa-entities node", () => {
       );
     });
   });
+
+  it("a shared contact card gives its person and phones, a shared location its address, exactly", async () => {
+    await load();
+    const out = collect("out");
+    const card = envelope("5511974328816@c.us", "Bruno Lima +55 21 98888-7777");
+    Object.assign((card.wa as { message: Record<string, unknown> }).message, {
+      type: "vcard",
+      contacts: [{ name: "Bruno Lima", phones: ["+55 21 98888-7777"] }],
+    });
+    const place = envelope("5511974328816@c.us", "Loja Centro · Rua Augusta 100 · -23.55,-46.63");
+    Object.assign((place.wa as { message: Record<string, unknown> }).message, {
+      type: "location",
+      location: { latitude: -23.55, longitude: -46.63, name: "Loja Centro", address: "Rua Augusta 100" },
+    });
+    getNode("e1").receive(card);
+    getNode("e1").receive(place);
+    await until(() => out.length === 2);
+    assert.deepEqual(
+      entitiesOf(out[0]).map((s) => [s.type, s.text, s.value, (s as Span & { source?: string }).source]),
+      [
+        ["person", "Bruno Lima", "Bruno Lima", "shared"],
+        ["phone", "+55 21 98888-7777", "+5521988887777", "shared"],
+      ],
+    );
+    const [address] = entitiesOf(out[1]);
+    assert.deepEqual([address.type, address.text, address.start], ["address", "Loja Centro · Rua Augusta 100", 0]);
+    assert.deepEqual(address.value, { latitude: -23.55, longitude: -46.63, name: "Loja Centro", address: "Rua Augusta 100" });
+  });
 });

@@ -260,4 +260,22 @@ describe("wa-intent node", () => {
       );
     }
   });
+
+  it("a tapped button or list row whose id names an intent is that intent, whatever its title says", async () => {
+    await load({ model: "business", examples: "", threshold: 0.99 });
+    const out = collect("out");
+    const tapped = envelope("447700900123@c.us", "Sim, por favor");
+    (tapped.wa as { message: Record<string, unknown> }).message.reply = { kind: "button", id: "Cancel_Order", title: "Sim, por favor" };
+    const other = envelope("447700900124@c.us", "Tuesday");
+    (other.wa as { message: Record<string, unknown> }).message.reply = { kind: "button", id: "tue", title: "Tuesday" };
+    getNode("i1").receive(tapped);
+    getNode("i1").receive(other);
+    await untilReal(() => out.length === 2, 5_000);
+    const first = intentOf(out[0]) as Intent & { source?: string };
+    assert.deepEqual([first.label, first.confidence, first.fallback, first.source], ["cancel_order", 1, false, "reply"]);
+    // An id that is no intent: the text is read as usual (here below the threshold, so the fallback).
+    const second = intentOf(out[1]) as Intent & { source?: string };
+    assert.equal(second.source, undefined);
+    assert.equal(second.fallback, true);
+  });
 });

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RunningNodeRed, linkedUserDir, repoRoot, startNodeRed, waitFor } from "../e2e/runtime";
+import { webhookDelivery } from "../support/meta-signature";
 
 export const packageName = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { name: string }).name;
 
@@ -82,26 +83,7 @@ export { metaSignature } from "../support/meta-signature";
 
 /** A Cloud API delivery of one text message sent `ageSeconds` ago. */
 export function cloudDelivery(id: string, text: string, ageSeconds = 5, from = "447700900123"): string {
-  const timestamp = String(Math.floor(Date.now() / 1000) - ageSeconds);
-  return JSON.stringify({
-    object: "whatsapp_business_account",
-    entry: [
-      {
-        id: "1",
-        changes: [
-          {
-            field: "messages",
-            value: {
-              messaging_product: "whatsapp",
-              metadata: { phone_number_id: "106540352242922" },
-              contacts: [{ profile: { name: "Priya" }, wa_id: from }],
-              messages: [{ from, id, timestamp, type: "text", text: { body: text } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  return webhookDelivery(from, Date.now() - ageSeconds * 1000, { id, type: "text", text: { body: text } }, "Priya");
 }
 
 export function fileLines(file: string): string[] {

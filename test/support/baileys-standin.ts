@@ -1,5 +1,26 @@
 import type { AnyMessageContent, BaileysEventMap, MiscMessageGenerationOptions, WAMessage, WAPresence } from "@whiskeysockets/baileys";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { BaileysSocketLike } from "../../src/core/transport/baileys-transport";
+import { pollOptionHash } from "../../src/core/transport/outgoing-content";
+import { PollVoteContext, pollVoteAad, pollVoteKey } from "../../src/core/transport/poll-vote";
+
+/**
+ * A vote as a phone sends it: a PollVoteMessage (field 1: the SHA-256 of each option picked) encrypted with
+ * AES-256-GCM under the key WhatsApp derives from the poll's secret (the tag appended, as Baileys reads it).
+ */
+export function encryptedVote(options: string[], context: PollVoteContext): { encPayload: Buffer; encIv: Buffer } {
+  const plain = Buffer.concat(
+    options.map((option) => {
+      const hash = Buffer.from(pollOptionHash(option), "hex");
+      return Buffer.concat([Buffer.from([0x0a, hash.length]), hash]);
+    }),
+  );
+  const encIv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", pollVoteKey(context), encIv);
+  cipher.setAAD(pollVoteAad(context));
+  const encPayload = Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return { encPayload, encIv };
+}
 
 /** A Boom as Baileys closes a connection with it: the status code under output. */
 export function boom(message: string, statusCode: number): Error {
@@ -17,7 +38,7 @@ type Listener = (arg: never) => void;
  */
 export class BaileysStandin implements BaileysSocketLike {
   static created: BaileysStandin[] = [];
-  readonly sent: { jid: string; content: AnyMessageContent; options?: MiscMessageGenerationOptions }[] = [];
+  readonly sent: { jid: string; content: AnyMessageContent; options?: MiscMessageGenerationOptions; id: string }[] = [];
   readonly presences: [WAPresence, string | undefined][] = [];
   readonly listeners = new Map<keyof BaileysEventMap, Listener[]>();
   ended = false;
@@ -70,9 +91,36 @@ export class BaileysStandin implements BaileysSocketLike {
   async sendMessage(jid: string, content: AnyMessageContent, options?: MiscMessageGenerationOptions): Promise<WAMessage | undefined> {
     if (this.ended) throw boom("Connection Closed", 428);
     if (this.sendFailure) throw new Error(this.sendFailure);
-    this.sent.push({ jid, content, ...(options ? { options } : {}) });
     this.sequence += 1;
-    return { key: { id: `3EB0STANDIN${this.sequence}`, remoteJid: jid, fromMe: true } } as WAMessage;
+    const id = `3EB0STANDIN${this.sequence}`;
+    this.sent.push({ jid, content, ...(options ? { options } : {}), id });
+    return { key: { id, remoteJid: jid, fromMe: true } } as WAMessage;
+  }
+
+  /** What the last sendMessage sent, as the socket hands it back (the poll's secret included). */
+  lastSent(): { jid: string; content: AnyMessageContent } | undefined {
+    return this.sent[this.sent.length - 1];
+  }
+
+  /** A customer votes on a poll this socket sent: the vote arrives encrypted, as messages.upsert does it. */
+  voteOn(pollId: string, voterJid: string, options: string[]): void {
+    const sent = this.sent.find((entry) => entry.id === pollId);
+    const poll = sent && "poll" in sent.content ? sent.content.poll : undefined;
+    if (!poll?.messageSecret) throw new Error(`the stand-in sent no poll ${pollId} with a secret`);
+    const creatorJid = (this.user?.id ?? "").replace(/:\d+@/, "@");
+    const vote = encryptedVote(options, { pollMsgId: pollId, pollCreatorJid: creatorJid, voterJid, pollEncKey: poll.messageSecret });
+    this.sequence += 1;
+    this.deliver({
+      key: { id: `VOTE${this.sequence}`, remoteJid: voterJid, fromMe: false },
+      message: {
+        pollUpdateMessage: {
+          pollCreationMessageKey: { id: pollId, remoteJid: voterJid, fromMe: true },
+          vote,
+          senderTimestampMs: 1_700_000_000_000,
+        },
+      },
+      messageTimestamp: 1_700_000_000,
+    } as unknown as WAMessage);
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {

@@ -47,6 +47,15 @@ export class GraphApiStandin {
   readonly uploads = new Map<string, { mimetype: string; data: Buffer; filename?: string }>();
   private server?: Server;
   url = "";
+  /** Approved templates: name -> language -> number of body parameters ({{1}}...). */
+  readonly templates = new Map<string, Map<string, number>>();
+  /** When each customer (wa_id) last wrote; a free-form send to a known customer silent for 24 h is refused (131047). */
+  private readonly lastCustomerMessage = new Map<string, number>();
+  /** The stand-in's clock for the 24-hour window (tests move it). */
+  now: () => number = () => Date.now();
+  /** What GET /{phone-number-id} reports: the number's status and its app's webhook URL ("" for none). */
+  numberStatus = "CONNECTED";
+  webhookUrl = "https://shop.example/whatsapp/webhook";
 
   constructor(
     readonly accessToken: string,
@@ -73,6 +82,16 @@ export class GraphApiStandin {
   /** A media file a customer sent, to be fetched as Graph serves it (a described URL, then the bytes). */
   addMedia(id: string, mimetype: string, data: Buffer): void {
     this.media.set(id, { mimetype, data });
+  }
+
+  approveTemplate(name: string, language: string, bodyParameters: number): void {
+    const languages = this.templates.get(name) ?? new Map<string, number>();
+    languages.set(language, bodyParameters);
+    this.templates.set(name, languages);
+  }
+
+  customerWrote(waId: string, at: number): void {
+    this.lastCustomerMessage.set(waId, at);
   }
 
   sentTexts(): string[] {
@@ -104,6 +123,10 @@ export class GraphApiStandin {
           ? "(#130429) Rate limit hit"
           : "An unexpected error has occurred. Please retry your request later.";
       this.graphError(res, fault.status, fault.code ?? (fault.status === 429 ? 130429 : 2), message, headers);
+      return;
+    }
+    if (req.method === "GET" && req.url?.startsWith(`/${req.url.split("/")[1]}/${this.phoneNumberId}?`)) {
+      this.describeNumber(req, res);
       return;
     }
     if (req.method === "GET") {
@@ -183,12 +206,119 @@ export class GraphApiStandin {
       this.graphError(res, 400, 100, "(#100) Param text['body'] must be at most 4096 characters long.");
       return;
     }
+    const problem = this.contentProblem(kind, body[kind]);
+    if (problem) {
+      this.graphError(res, 400, problem.code, problem.message);
+      return;
+    }
+    const last = this.lastCustomerMessage.get(to);
+    if (kind !== "template" && last !== undefined && this.now() - last > 24 * 3600_000) {
+      this.graphError(
+        res,
+        400,
+        131047,
+        "(#131047) Re-engagement message: More than 24 hours have passed since the recipient last replied to the sender number.",
+      );
+      return;
+    }
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(
       JSON.stringify({
         messaging_product: "whatsapp",
         contacts: [{ input: to, wa_id: to }],
         messages: [{ id: `wamid.${randomBytes(18).toString("base64url")}` }],
+      }),
+    );
+  }
+
+  /** Graph's checks of the message kinds beyond text and files (its documented limits and error codes). */
+  private contentProblem(kind: string, part: unknown): { code: number; message: string } | undefined {
+    const bad = (message: string) => ({ code: 100, message: `(#100) ${message}` });
+    const record = (value: unknown) => (typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined);
+    if (kind === "interactive") {
+      const interactive = record(part);
+      const bodyText = record(interactive?.body)?.text;
+      if (typeof bodyText !== "string" || bodyText.length === 0 || bodyText.length > 1024)
+        return bad("Param interactive['body']['text'] is required and must be at most 1024 characters long.");
+      const action = record(interactive?.action);
+      if (interactive?.type === "button") {
+        const buttons = action?.buttons;
+        if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3)
+          return bad("Param interactive['action']['buttons'] must have between 1 and 3 elements.");
+        for (const button of buttons) {
+          const reply = record(record(button)?.reply);
+          if (
+            record(button)?.type !== "reply" ||
+            typeof reply?.id !== "string" ||
+            typeof reply.title !== "string" ||
+            reply.title.length > 20
+          )
+            return bad("Param interactive['action']['buttons'][]['reply']['title'] must be at most 20 characters long.");
+        }
+        return undefined;
+      }
+      if (interactive?.type === "list") {
+        if (typeof action?.button !== "string" || action.button.length > 20)
+          return bad("Param interactive['action']['button'] is required.");
+        const sections = action.sections;
+        if (!Array.isArray(sections) || sections.length < 1 || sections.length > 10)
+          return bad("Param interactive['action']['sections'] must have between 1 and 10 elements.");
+        const rows = sections.flatMap((section) => (Array.isArray(record(section)?.rows) ? (record(section)!.rows as unknown[]) : []));
+        if (rows.length < 1 || rows.length > 10)
+          return { code: 131009, message: "(#131009) Parameter value is not valid: Total row count exceed max allowed count: 10" };
+        for (const row of rows) {
+          const r = record(row);
+          if (typeof r?.id !== "string" || typeof r.title !== "string" || r.title.length > 24)
+            return bad("Param interactive['action']['sections'][]['rows'][]['title'] must be at most 24 characters long.");
+        }
+        return undefined;
+      }
+      return bad("Param interactive['type'] must be one of {BUTTON, LIST, PRODUCT, PRODUCT_LIST, CTA_URL, FLOW}.");
+    }
+    if (kind === "template") {
+      const template = record(part);
+      const languages = typeof template?.name === "string" ? this.templates.get(template.name) : undefined;
+      const language = record(template?.language)?.code;
+      const expected = typeof language === "string" ? languages?.get(language) : undefined;
+      if (expected === undefined) return { code: 132001, message: "(#132001) Template name does not exist in the translation" };
+      const components = Array.isArray(template?.components) ? template.components : [];
+      const bodyParameters = components
+        .map(record)
+        .filter((c) => c?.type === "body")
+        .flatMap((c) => (Array.isArray(c!.parameters) ? c!.parameters : []));
+      if (bodyParameters.length !== expected)
+        return { code: 132000, message: "(#132000) Number of parameters does not match the expected number of params" };
+      return undefined;
+    }
+    if (kind === "location") {
+      const location = record(part);
+      if (typeof location?.latitude !== "number" || typeof location.longitude !== "number")
+        return bad("Param location['latitude'] and location['longitude'] are required.");
+      return undefined;
+    }
+    if (kind === "contacts") {
+      if (!Array.isArray(part) || part.length === 0) return bad("Param contacts must be a non-empty array.");
+      for (const contact of part) {
+        const name = record(record(contact)?.name);
+        if (typeof name?.formatted_name !== "string" || (typeof name.first_name !== "string" && typeof name.last_name !== "string"))
+          return bad("Param contacts[]['name']['formatted_name'] and one of first_name, last_name are required.");
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
+  private describeNumber(req: IncomingMessage, res: ServerResponse): void {
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
+      this.graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(
+      JSON.stringify({
+        status: this.numberStatus,
+        webhook_configuration: this.webhookUrl ? { application: this.webhookUrl } : {},
+        id: this.phoneNumberId,
       }),
     );
   }

@@ -17,8 +17,11 @@ export interface EntitySpan {
   text: string;
   value: unknown;
   confidence: number;
-  /** rule: a pattern or parser; gazetteer: a word list (first names, goods nouns, the shop's catalogue); model: the learned tagger. */
-  source: "rule" | "gazetteer" | "model";
+  /**
+   * rule: a pattern or parser; gazetteer: a word list (first names, goods nouns, the shop's catalogue); model: the
+   * learned tagger; shared: a contact card or location the customer shared (exact).
+   */
+  source: "rule" | "gazetteer" | "model" | "shared";
 }
 
 export interface EntityContext {

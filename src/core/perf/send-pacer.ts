@@ -1,4 +1,5 @@
 import { Clock, TimerHandle } from "../clock";
+import { OutgoingContent } from "../transport/outgoing-content";
 import { SentReceipt } from "../envelope";
 import { WaError } from "../errors";
 
@@ -46,6 +47,8 @@ export interface OutgoingItem<C> {
   id: string;
   chatId: string;
   text: string;
+  /** Buttons, a list, a template, a location, contact cards or a poll instead of the text (which then describes it); never coalesced. */
+  content?: OutgoingContent;
   quotedId?: string;
   /** The connection (of several) it goes through; one chat of each connection has its own line. */
   via?: string;
@@ -147,9 +150,16 @@ export class SendPacer<C> {
   }
 
   /** Queues a text for a chat; refuses with a reason when the outbox is full. */
-  enqueue(chatId: string, text: string, context: C, quotedId?: string, via?: string): Promise<EnqueueOutcome<C>> {
+  enqueue(
+    chatId: string,
+    text: string,
+    context: C,
+    quotedId?: string,
+    via?: string,
+    content?: OutgoingContent,
+  ): Promise<EnqueueOutcome<C>> {
     // One at a time: each decides (join, bounds) on what the previous ones left, outbox writes included.
-    const outcome = this.enqueueChain.then(() => this.enqueueNow(chatId, text, context, quotedId, via));
+    const outcome = this.enqueueChain.then(() => this.enqueueNow(chatId, text, context, quotedId, via, content));
     this.enqueueChain = outcome.then(
       () => undefined,
       () => undefined,
@@ -163,13 +173,14 @@ export class SendPacer<C> {
     context: C,
     quotedId: string | undefined,
     via: string | undefined,
+    content: OutgoingContent | undefined,
   ): Promise<EnqueueOutcome<C>> {
     if (this.closed)
       return { accepted: false, error: new WaError("pacer.closed", "The sender is stopping; the message was not queued", {}) };
     const line = this.line(laneOf(chatId, via));
     const now = this.world.clock.now();
     const last = line.items[line.items.length - 1];
-    if (this.canJoin(line, last, text, quotedId, now)) {
+    if (!content && this.canJoin(line, last, text, quotedId, now)) {
       last!.text = `${last!.text}\n${text}`;
       last!.contexts.push(context);
       await this.world.persist?.(last!);
@@ -200,6 +211,7 @@ export class SendPacer<C> {
       enqueuedAt: now,
       attempts: 0,
       contexts: [context],
+      ...(content ? { content } : {}),
       ...(quotedId ? { quotedId } : {}),
       ...(via ? { via } : {}),
     };
@@ -225,7 +237,7 @@ export class SendPacer<C> {
   }
 
   private canJoin(line: ChatLine<C>, last: OutgoingItem<C> | undefined, text: string, quotedId: string | undefined, now: number): boolean {
-    if (!last || this.options.coalesceWindowMs <= 0 || last.attempts > 0) return false;
+    if (!last || last.content || this.options.coalesceWindowMs <= 0 || last.attempts > 0) return false;
     // The head of a busy chat may be on its way out; never change what is being sent.
     if (line.busy && line.items[0] === last) return false;
     if (now - last.enqueuedAt >= this.options.coalesceWindowMs) return false;

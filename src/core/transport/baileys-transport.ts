@@ -1,6 +1,7 @@
 import type { AnyMessageContent, BaileysEventMap, WAMessage, WAMessageKey, WASocket } from "@whiskeysockets/baileys";
 import { Clock, TimerHandle } from "../clock";
-import { SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType } from "../envelope";
+import { randomBytes } from "node:crypto";
+import { SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, WaPoll } from "../envelope";
 import { WaError } from "../errors";
 import {
   checkOutgoingText,
@@ -13,6 +14,16 @@ import {
   WaTransport,
 } from "./transport";
 import type { PairingInfo } from "./wwebjs-transport";
+import {
+  contentSummary,
+  OutgoingContent,
+  OutgoingContentKind,
+  optionsFromHashes,
+  parseVCards,
+  toVCard,
+  linkedDeviceRefusal,
+} from "./outgoing-content";
+import { decryptPollVote } from "./poll-vote";
 
 /**
  * Baileys (WhatsApp's multi-device WebSocket protocol, no browser) behind the transport interface.
@@ -82,11 +93,12 @@ function unwrap(content: MessageContent | null | undefined): MessageContent | un
   return current;
 }
 
-/** Type, text and media descriptor of a Baileys message. */
-export function describeContent(
-  content: MessageContent | undefined,
-  id: string,
-): { type: WaMessageType; body: string; media?: WaMediaDescriptor; quotedId?: string } {
+type Described = { type: WaMessageType; body: string; media?: WaMediaDescriptor; quotedId?: string } & Partial<
+  Pick<WaMessage, "location" | "contacts" | "poll" | "reply">
+>;
+
+/** Type, text, media descriptor and typed fields (location, contacts, poll, button answer) of a Baileys message. */
+export function describeContent(content: MessageContent | undefined, id: string): Described {
   const ref = `baileys:${id}`;
   const media = (mimetype: string | null | undefined, size: unknown, filename?: string | null): WaMediaDescriptor => ({
     mimetype: mimetype ?? "application/octet-stream",
@@ -119,19 +131,73 @@ export function describeContent(
   }
   if (content.stickerMessage)
     return { type: "sticker", body: "", media: media(content.stickerMessage.mimetype, content.stickerMessage.fileLength) };
-  if (content.locationMessage) {
-    const m = content.locationMessage;
-    return { type: "location", body: [m.name, m.address, `${m.degreesLatitude},${m.degreesLongitude}`].filter(Boolean).join("\n") };
+  if (content.locationMessage ?? content.liveLocationMessage) {
+    const m = content.locationMessage ?? content.liveLocationMessage!;
+    const latitude = Number(m.degreesLatitude);
+    const longitude = Number(m.degreesLongitude);
+    const name = content.locationMessage?.name ?? undefined;
+    const address = content.locationMessage?.address ?? undefined;
+    return {
+      type: "location",
+      body: [name, address, `${latitude},${longitude}`].filter(Boolean).join(" · "),
+      ...(Number.isFinite(latitude) && Number.isFinite(longitude)
+        ? {
+            location: {
+              latitude,
+              longitude,
+              ...(name ? { name: name.slice(0, 256) } : {}),
+              ...(address ? { address: address.slice(0, 256) } : {}),
+            },
+          }
+        : {}),
+    };
   }
-  if (content.contactMessage) return { type: "vcard", body: content.contactMessage.vcard ?? "" };
+  if (content.contactMessage ?? content.contactsArrayMessage) {
+    const cards = content.contactMessage ? [content.contactMessage] : (content.contactsArrayMessage?.contacts ?? []);
+    const contacts = cards.slice(0, 20).flatMap((card) => parseVCards(card.vcard ?? ""));
+    return { type: "vcard", body: contacts.map((c) => [c.name, ...c.phones].join(" ")).join("\n"), contacts };
+  }
+  const pollCreation = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
+  if (pollCreation) {
+    const poll: WaPoll = {
+      question: (pollCreation.name ?? "").slice(0, 255),
+      options: (pollCreation.options ?? []).map((o) => (o.optionName ?? "").slice(0, 100)).slice(0, 12),
+      multiple: (pollCreation.selectableOptionsCount ?? 0) !== 1,
+    };
+    return { type: "poll", body: poll.question, poll };
+  }
   if (content.reactionMessage)
     return {
       type: "reaction",
       body: content.reactionMessage.text ?? "",
       ...(content.reactionMessage.key?.id ? { quotedId: content.reactionMessage.key.id } : {}),
     };
-  if (content.buttonsResponseMessage) return { type: "chat", body: content.buttonsResponseMessage.selectedDisplayText ?? "" };
-  if (content.listResponseMessage) return { type: "chat", body: content.listResponseMessage.title ?? "" };
+  if (content.buttonsResponseMessage) {
+    const m = content.buttonsResponseMessage;
+    const title = (m.selectedDisplayText ?? "").slice(0, 256);
+    const toMessageId = m.contextInfo?.stanzaId;
+    return {
+      type: "chat",
+      body: title,
+      reply: { kind: "button", id: (m.selectedButtonId ?? title).slice(0, 256), title, ...(toMessageId ? { toMessageId } : {}) },
+    };
+  }
+  if (content.listResponseMessage) {
+    const m = content.listResponseMessage;
+    const title = (m.title ?? "").slice(0, 256);
+    const toMessageId = m.contextInfo?.stanzaId;
+    return {
+      type: "chat",
+      body: title,
+      reply: {
+        kind: "list",
+        id: (m.singleSelectReply?.selectedRowId ?? title).slice(0, 256),
+        title,
+        ...(m.description ? { description: m.description.slice(0, 256) } : {}),
+        ...(toMessageId ? { toMessageId } : {}),
+      },
+    };
+  }
   return { type: "unknown", body: "" };
 }
 
@@ -174,6 +240,9 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
   private closed = false;
   private generation = 0;
   private readonly recent = new Map<string, WAMessage>();
+  /** Polls sent or seen, by message id: a vote names its options by hash and is encrypted with the poll's secret. */
+  private readonly polls = new Map<string, { poll: WaPoll; secret: Uint8Array; creatorJid: string; chatId: string }>();
+  readonly supportedKinds: readonly OutgoingContentKind[] = ["location", "contacts", "poll"];
 
   constructor(
     private readonly clock: Clock,
@@ -270,6 +339,106 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
     const receipt = this.receiptFor(sent, media.chatId, quoted ? media.quotedId : undefined);
     this.sentListeners.emit(sentMediaRecord(receipt, media));
     return receipt;
+  }
+
+  /** A location, contact cards or a poll; buttons, lists and templates do not reach customers from a linked device. */
+  async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
+    checkSendTarget(chatId);
+    let message: AnyMessageContent;
+    let secret: Buffer | undefined;
+    switch (content.kind) {
+      case "location":
+        message = {
+          location: {
+            degreesLatitude: content.latitude,
+            degreesLongitude: content.longitude,
+            ...(content.name ? { name: content.name } : {}),
+            ...(content.address ? { address: content.address } : {}),
+          },
+        };
+        break;
+      case "contacts":
+        message = {
+          contacts: {
+            displayName: content.contacts.length === 1 ? content.contacts[0].name : `${content.contacts.length} contacts`,
+            contacts: content.contacts.map((contact) => ({ displayName: contact.name, vcard: toVCard(contact) })),
+          },
+        };
+        break;
+      case "poll":
+        secret = randomBytes(32);
+        message = {
+          poll: { name: content.question, values: content.options, selectableCount: content.multiple ? 0 : 1, messageSecret: secret },
+        };
+        break;
+      default:
+        throw linkedDeviceRefusal(content.kind, "Baileys");
+    }
+    const quoted = quotedId ? this.recent.get(quotedId) : undefined;
+    const sent = await this.send(chatId, message, quoted);
+    const receipt = this.receiptFor(sent, chatId, quoted ? quotedId : undefined);
+    if (content.kind === "poll" && secret) {
+      const creatorJid = this.ownJid();
+      this.rememberPoll(receipt.id, {
+        poll: { question: content.question, options: content.options, multiple: content.multiple },
+        secret,
+        creatorJid,
+        chatId,
+      });
+    }
+    this.sentListeners.emit({ ...receipt, text: contentSummary(content), content });
+    return receipt;
+  }
+
+  /** The account's own jid without its device (as WhatsApp names a poll's creator). */
+  private ownJid(): string {
+    return (this.socket?.user?.id ?? "").replace(/:\d+@/, "@");
+  }
+
+  private rememberPoll(id: string, entry: { poll: WaPoll; secret: Uint8Array; creatorJid: string; chatId: string }): void {
+    this.polls.set(id, entry);
+    while (this.polls.size > RECENT_MESSAGES) this.polls.delete(this.polls.keys().next().value as string);
+  }
+
+  /** A vote on a poll this connection knows: decrypted with the poll's secret, its option hashes read back as options. */
+  private voteFrom(message: WAMessage, content: MessageContent): WaMessage | undefined {
+    const update = content.pollUpdateMessage;
+    const pollKey = update?.pollCreationMessageKey;
+    const known = pollKey?.id ? this.polls.get(pollKey.id) : undefined;
+    const key = message.key;
+    if (!update?.vote?.encPayload || !update.vote.encIv || !known || !key.id || !key.remoteJid) return undefined;
+    const voterJid = key.fromMe ? this.ownJid() : (key.participant ?? key.remoteJid);
+    let hashes: Buffer[];
+    try {
+      hashes = decryptPollVote(update.vote.encPayload, update.vote.encIv, {
+        pollMsgId: pollKey!.id!,
+        pollCreatorJid: known.creatorJid,
+        voterJid,
+        pollEncKey: known.secret,
+      });
+    } catch {
+      return undefined;
+    }
+    const selected = optionsFromHashes(known.poll.options, hashes);
+    const chatId = toChatId(key.remoteJid);
+    const isGroup = chatId.endsWith("@g.us");
+    const now = this.clock.now();
+    const voter = toChatId(voterJid);
+    return {
+      id: key.id,
+      chatId,
+      from: isGroup ? voter : chatId,
+      ...(isGroup ? { author: voter } : {}),
+      ...(message.pushName ? { senderName: message.pushName } : {}),
+      body: selected.join(", "),
+      type: "vote",
+      timestamp: messageTimestamp(message, now),
+      receivedAt: now,
+      isGroup,
+      fromMe: key.fromMe === true,
+      vote: { pollId: pollKey!.id!, selected, question: known.poll.question },
+      transport: this.kind,
+    };
   }
 
   async react(chatId: string, messageId: string, emoji: string): Promise<void> {
@@ -447,7 +616,21 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
     const chatId = toChatId(key.remoteJid);
     const isGroup = chatId.endsWith("@g.us");
     const author = isGroup && key.participant ? toChatId(key.participant) : undefined;
-    const described = describeContent(unwrap(message.message), key.id);
+    const content = unwrap(message.message);
+    if (content?.pollUpdateMessage) {
+      // A vote on a poll this connection does not know (sent before a restart, or elsewhere) cannot be read.
+      const vote = this.voteFrom(message, content);
+      if (vote) this.messageListeners.emit(vote);
+      return;
+    }
+    const described = describeContent(content, key.id);
+    if (described.poll) {
+      const secret = message.message?.messageContextInfo?.messageSecret;
+      if (secret && secret.length > 0) {
+        const creatorJid = key.fromMe ? this.ownJid() : (key.participant ?? key.remoteJid);
+        this.rememberPoll(key.id, { poll: described.poll, secret, creatorJid, chatId: toChatId(key.remoteJid) });
+      }
+    }
     const now = this.clock.now();
     const envelope: WaMessage = {
       id: key.id,
@@ -463,6 +646,10 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
       fromMe: key.fromMe === true,
       ...(described.quotedId ? { quotedId: described.quotedId } : {}),
       ...(described.media ? { media: described.media } : {}),
+      ...(described.location ? { location: described.location } : {}),
+      ...(described.contacts ? { contacts: described.contacts } : {}),
+      ...(described.poll ? { poll: described.poll } : {}),
+      ...(described.reply ? { reply: described.reply } : {}),
       transport: this.kind,
     };
     this.messageListeners.emit(envelope);

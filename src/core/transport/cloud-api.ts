@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Clock } from "../clock";
-import { MAX_CHAT_ID_LENGTH, SentReceipt, WaMessage, WaMessageType } from "../envelope";
+import { MAX_CHAT_ID_LENGTH, SentReceipt, WaContactCard, WaMessage, WaMessageType } from "../envelope";
 import { WaError } from "../errors";
+import { OutgoingContent, TemplateContent, unsupportedKind } from "./outgoing-content";
+import { outsideWindow } from "./service-window";
 import type { OutgoingMedia } from "./transport";
 
 /**
@@ -150,11 +152,25 @@ function toMessage(raw: unknown, names: Map<string, string>, receivedAt: number)
   switch (type) {
     case "text":
       return { ...base, type: "chat", body: text(part.body) };
-    case "button":
-      return { ...base, type: "chat", body: text(part.text ?? part.payload) };
+    case "button": {
+      // A template's quick-reply button: its payload is what the template's sender set.
+      const title = text(part.text ?? part.payload).slice(0, 256);
+      const id = text(part.payload ?? part.text).slice(0, 256);
+      return { ...base, type: "chat", body: title, reply: { kind: "template", id, title, ...answered(raw) } };
+    }
     case "interactive": {
-      const reply = isObject(part.button_reply) ? part.button_reply : isObject(part.list_reply) ? part.list_reply : {};
-      return { ...base, type: "chat", body: text(reply.title ?? reply.id) };
+      const isList = isObject(part.list_reply);
+      const picked = isObject(part.button_reply) ? part.button_reply : isList ? (part.list_reply as Json) : {};
+      const title = text(picked.title ?? picked.id).slice(0, 256);
+      const id = text(picked.id ?? picked.title).slice(0, 256);
+      if (!id && !title) return { ...base, type: "unknown", body: "" };
+      const description = typeof picked.description === "string" ? { description: picked.description.slice(0, 256) } : {};
+      return {
+        ...base,
+        type: "chat",
+        body: title,
+        reply: { kind: isList ? "list" : "button", id, title, ...description, ...answered(raw) },
+      };
     }
     case "image":
     case "video":
@@ -175,16 +191,29 @@ function toMessage(raw: unknown, names: Map<string, string>, receivedAt: number)
         },
       };
     }
-    case "location":
+    case "location": {
+      const latitude = Number(part.latitude);
+      const longitude = Number(part.longitude);
+      if (!Number.isFinite(latitude) || !Number.isFinite(longitude) || Math.abs(latitude) > 90 || Math.abs(longitude) > 180)
+        return `message ${id}: a location without usable latitude and longitude`;
+      const place = {
+        ...(typeof part.name === "string" && part.name ? { name: part.name.slice(0, 256) } : {}),
+        ...(typeof part.address === "string" && part.address ? { address: part.address.slice(0, 256) } : {}),
+      };
       return {
         ...base,
         type: "location",
-        body: [part.name, part.address, `${Number(part.latitude)},${Number(part.longitude)}`]
-          .filter((p) => typeof p === "string" && p)
-          .join(" · "),
+        body: [place.name, place.address, `${latitude},${longitude}`].filter(Boolean).join(" · "),
+        location: { latitude, longitude, ...place },
       };
-    case "contacts":
-      return { ...base, type: "vcard", body: JSON.stringify(raw.contacts ?? []).slice(0, 65_536) };
+    }
+    case "contacts": {
+      const contacts = asArray(raw.contacts)
+        .slice(0, 20)
+        .map(cloudContact)
+        .filter((c) => c.name || c.phones.length > 0);
+      return { ...base, type: "vcard", body: contacts.map((c) => [c.name, ...c.phones].join(" ")).join("\n"), contacts };
+    }
     case "reaction":
       return {
         ...base,
@@ -198,7 +227,29 @@ function toMessage(raw: unknown, names: Map<string, string>, receivedAt: number)
   }
 }
 
-/** Remembers recent message ids so a webhook redelivered by Meta is emitted once. */
+/** The message a reply answers (Graph's context.id), as the reply's toMessageId. */
+function answered(raw: Json): { toMessageId?: string } {
+  return isObject(raw.context) && typeof raw.context.id === "string" ? { toMessageId: raw.context.id.slice(0, 256) } : {};
+}
+
+/** A contact card in Graph's shape ({name: {formatted_name}, phones: [{phone, wa_id}], emails, org}) as the envelope's. */
+function cloudContact(raw: unknown): WaContactCard {
+  const card = isObject(raw) ? raw : {};
+  const name = isObject(card.name) ? card.name : {};
+  const short = (value: unknown) => (typeof value === "string" ? value.slice(0, 256) : "");
+  const formatted = short(name.formatted_name) || [short(name.first_name), short(name.last_name)].filter(Boolean).join(" ");
+  const phones = asArray(card.phones)
+    .slice(0, 10)
+    .map((p) => (isObject(p) ? short(p.phone) || (typeof p.wa_id === "string" ? `+${short(p.wa_id)}` : "") : ""))
+    .filter(Boolean);
+  const emails = asArray(card.emails)
+    .slice(0, 10)
+    .map((e) => (isObject(e) ? short(e.email) : ""))
+    .filter(Boolean);
+  const company = isObject(card.org) ? short(card.org.company) : "";
+  return { name: formatted, phones, ...(emails.length > 0 ? { emails } : {}), ...(company ? { organization: company } : {}) };
+}
+
 /** The Cloud API sends to a number's digits (wa_id), not to a whatsapp-web.js chat id. */
 function checkCloudTarget(chatId: string): void {
   if (!/^\d{5,20}$/.test(chatId)) {
@@ -259,6 +310,40 @@ export function cloudMediaKind(mimetype: string): "image" | "audio" | "video" | 
   return "document";
 }
 
+/** Graph's "re-engagement message": a free-form send outside the 24-hour customer-service window. */
+const RE_ENGAGEMENT_CODE = 131047;
+
+/** Graph's template object: the body's, header's and buttons' parameters as components, then any given as they are. */
+function templatePart(content: TemplateContent): Record<string, unknown> {
+  const texts = (values: string[]) => values.map((value) => ({ type: "text", text: value }));
+  const components: unknown[] = [
+    ...(content.headerParameters.length > 0 ? [{ type: "header", parameters: texts(content.headerParameters) }] : []),
+    ...(content.bodyParameters.length > 0 ? [{ type: "body", parameters: texts(content.bodyParameters) }] : []),
+    ...content.buttonPayloads.map((payload, index) => ({
+      type: "button",
+      sub_type: "quick_reply",
+      index: String(index),
+      parameters: [{ type: "payload", payload }],
+    })),
+    ...(content.components ?? []),
+  ];
+  return { name: content.name, language: { code: content.language }, ...(components.length > 0 ? { components } : {}) };
+}
+
+function graphContact(contact: WaContactCard): Record<string, unknown> {
+  const parts = contact.name.trim().split(/\s+/);
+  return {
+    name: {
+      formatted_name: contact.name,
+      first_name: parts.length > 1 ? parts.slice(0, -1).join(" ") : parts[0],
+      ...(parts.length > 1 ? { last_name: parts[parts.length - 1] } : {}),
+    },
+    phones: contact.phones.map((phone) => ({ phone, type: "CELL" })),
+    ...(contact.emails ? { emails: contact.emails.map((email) => ({ email, type: "WORK" })) } : {}),
+    ...(contact.organization ? { org: { company: contact.organization } } : {}),
+  };
+}
+
 /** Error codes of the Graph API that mean "slow down" even when the HTTP status is 400. */
 const RATE_LIMIT_CODES = new Set([4, 80007, 130429, 131048, 131056]);
 const AUTH_CODES = new Set([190, 10, 200]);
@@ -310,11 +395,59 @@ export class CloudApiClient {
     return this.sendMessage(request, kind, part);
   }
 
+  /** Buttons, a list, a template, a location or contact cards, in Graph's shapes; a poll has no Cloud API form. */
+  async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
+    checkCloudTarget(chatId);
+    const request = { chatId, ...(quotedId ? { quotedId } : {}) };
+    const textPart = (value: string | undefined) => (value ? { text: value } : undefined);
+    switch (content.kind) {
+      case "buttons":
+        return this.sendMessage(request, "interactive", {
+          type: "button",
+          ...(content.header ? { header: { type: "text", text: content.header } } : {}),
+          body: { text: content.body },
+          ...(content.footer ? { footer: textPart(content.footer) } : {}),
+          action: { buttons: content.buttons.map((b) => ({ type: "reply", reply: { id: b.id, title: b.title } })) },
+        });
+      case "list":
+        return this.sendMessage(request, "interactive", {
+          type: "list",
+          ...(content.header ? { header: { type: "text", text: content.header } } : {}),
+          body: { text: content.body },
+          ...(content.footer ? { footer: textPart(content.footer) } : {}),
+          action: {
+            button: content.buttonText,
+            sections: content.sections.map((section) => ({
+              ...(section.title ? { title: section.title } : {}),
+              rows: section.rows.map((row) => ({
+                id: row.id,
+                title: row.title,
+                ...(row.description ? { description: row.description } : {}),
+              })),
+            })),
+          },
+        });
+      case "template":
+        return this.sendMessage(request, "template", templatePart(content));
+      case "location":
+        return this.sendMessage(request, "location", {
+          latitude: content.latitude,
+          longitude: content.longitude,
+          ...(content.name ? { name: content.name } : {}),
+          ...(content.address ? { address: content.address } : {}),
+        });
+      case "contacts":
+        return this.sendMessage(request, "contacts", content.contacts.map(graphContact));
+      case "poll":
+        throw unsupportedKind("poll", "Cloud API", "the Cloud API has no polls; send reply buttons (up to 3) or a list (up to 10 rows)");
+    }
+  }
+
   /** Posts one message of a type with its part ({type: part}), quoting when asked, and reads the sent id. */
   private async sendMessage(
     request: { chatId: string; quotedId?: string },
     type: string,
-    part: Record<string, unknown>,
+    part: Record<string, unknown> | unknown[],
   ): Promise<SentReceipt> {
     const body = JSON.stringify({
       messaging_product: "whatsapp",
@@ -324,7 +457,14 @@ export class CloudApiClient {
       [type]: part,
       ...(request.quotedId ? { context: { message_id: request.quotedId } } : {}),
     });
-    const answer = await this.post(this.messagesUrl(), body);
+    let answer: unknown;
+    try {
+      answer = await this.post(this.messagesUrl(), body);
+    } catch (error) {
+      if (error instanceof WaError && error.code === "cloud.rejected" && error.params.code === RE_ENGAGEMENT_CODE)
+        throw outsideWindow(request.chatId, "more than 24 h ago, says Meta");
+      throw error;
+    }
     const sent = asArray(isObject(answer) ? answer.messages : undefined)[0];
     const id = isObject(sent) ? asString(sent.id) : undefined;
     if (!id)
@@ -392,6 +532,42 @@ export class CloudApiClient {
         max: maxBytes,
       });
     return { mimetype: typeof info.mime_type === "string" ? info.mime_type : "application/octet-stream", data };
+  }
+
+  /**
+   * Asks Graph about the number: its status must be CONNECTED and, where Graph says, a webhook URL must be set
+   * for it (a number whose webhook subscription was removed stays "connected" and hears nothing).
+   */
+  async probe(timeoutMs: number): Promise<void> {
+    const failed = (reason: string) => new WaError("transport.probeFailed", `The Cloud API probe failed: ${reason}`, { reason });
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.http(`${this.phoneUrl()}?fields=status,webhook_configuration`, {
+        method: "GET",
+        headers: { Authorization: `Bearer ${this.options.accessToken}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      throw failed(`no answer (${(error instanceof Error ? error.message : String(error)).slice(0, 120)})`);
+    }
+    if (status !== 200) {
+      const graph = graphError(text);
+      throw failed(graph ? `${graph.message} (code ${graph.code})` : `HTTP ${status}`);
+    }
+    const about = parseJson(text);
+    const numberStatus = isObject(about) ? asString(about.status) : undefined;
+    if (numberStatus && numberStatus !== "CONNECTED") throw failed(`the number's status is ${numberStatus.slice(0, 40)}`);
+    const webhook = isObject(about) ? about.webhook_configuration : undefined;
+    if (
+      isObject(webhook) &&
+      !asString(webhook.application) &&
+      !asString(webhook.phone_number) &&
+      !asString(webhook.whatsapp_business_account)
+    )
+      throw failed("no webhook URL is set for the number or its app");
   }
 
   /** Marks the customer's message read and shows "typing..." until the reply (or about 25 s). */

@@ -13,6 +13,8 @@ import {
 import { SentReceipt } from "../envelope";
 import { WaError } from "../errors";
 import { Store } from "../store/store";
+import { contentSummary, OutgoingContent, OutgoingContentKind } from "./outgoing-content";
+import { checkServiceWindow, memoryServiceWindow, ServiceWindowMemory } from "./service-window";
 import { Listeners, OutgoingMedia, OutgoingText, sentMediaRecord, TransportEvents, TransportState, WaTransport } from "./transport";
 
 export interface CloudTransportOptions extends CloudApiOptions {
@@ -61,12 +63,14 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   private current: TransportState = "ready";
   private duplicates = 0;
   private stale = 0;
+  readonly supportedKinds: readonly OutgoingContentKind[] = ["buttons", "list", "template", "location", "contacts"];
 
   constructor(
     private readonly options: CloudTransportOptions,
     private readonly clock: Clock,
     http: HttpFunction,
     private readonly seen: DeliveryMemory = memoryDeliveryMemory(),
+    private readonly window: ServiceWindowMemory = memoryServiceWindow(),
   ) {
     super();
     if (options.accessToken === "")
@@ -142,6 +146,8 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
         this.duplicates += 1;
         continue;
       }
+      // A window that cannot be noted leaves the decision to Meta; the message itself is not lost over it.
+      await this.window.noteInbound(message.chatId, message.timestamp).catch(() => undefined);
       this.messageListeners.emit(message);
     }
     for (const status of parsed.statuses) {
@@ -169,8 +175,15 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     return { status: 200, body: "EVENT_RECEIVED", ...(problem ? { problem } : {}) };
   }
 
+  /** Free-form messages only within 24 hours of the chat's last message, as far as this connection knows. */
+  private async checkWindow(chatId: string): Promise<void> {
+    const last = await this.window.lastInbound(chatId).catch(() => undefined);
+    checkServiceWindow(chatId, last, this.clock.now());
+  }
+
   async sendText(message: OutgoingText): Promise<SentReceipt> {
     try {
+      await this.checkWindow(message.chatId);
       const receipt = await this.client.sendText(message);
       this.sentListeners.emit({ ...receipt, text: message.text });
       return receipt;
@@ -182,8 +195,21 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
 
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
+      await this.checkWindow(media.chatId);
       const receipt = await this.client.sendMedia(media);
       this.sentListeners.emit(sentMediaRecord(receipt, media));
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
+    try {
+      if (content.kind !== "template") await this.checkWindow(chatId);
+      const receipt = await this.client.sendContent(chatId, content, quotedId);
+      this.sentListeners.emit({ ...receipt, text: contentSummary(content), content });
       return receipt;
     } catch (error) {
       this.sendFailedListeners.emit(error instanceof Error ? error : new Error(String(error)));
@@ -199,6 +225,13 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
     if (!ref.startsWith("cloud-media:"))
       throw new WaError("media.unavailable", `The media of ${ref.slice(0, 80)} is not available any more`, { ref: ref.slice(0, 80) });
     return this.client.downloadMedia(ref.slice("cloud-media:".length), maxBytes);
+  }
+
+  /** Graph is asked about the number (a connection that only receives by webhook has no socket to ask). */
+  probe(timeoutMs: number): Promise<void> {
+    if (this.current !== "ready")
+      return Promise.reject(new WaError("transport.probeFailed", `The Cloud API connection is ${this.current}`, { reason: this.current }));
+    return this.client.probe(timeoutMs);
   }
 
   async showTyping(_chatId: string, _durationMs: number, replyToId?: string): Promise<void> {

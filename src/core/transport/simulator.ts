@@ -1,6 +1,20 @@
 import { Clock, TimerHandle } from "../clock";
-import { MAX_TEXT_LENGTH, MESSAGE_TYPES, SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, validateChatId } from "../envelope";
+import {
+  MAX_TEXT_LENGTH,
+  MESSAGE_TYPES,
+  SentReceipt,
+  WaContactCard,
+  WaLocation,
+  WaMediaDescriptor,
+  WaMessage,
+  WaMessageType,
+  WaReply,
+  WaVote,
+  validateChatId,
+} from "../envelope";
 import { WaError } from "../errors";
+import { contentSummary, OutgoingContent, OutgoingContentKind } from "./outgoing-content";
+import { checkServiceWindow } from "./service-window";
 import {
   checkOutgoingText,
   checkSendTarget,
@@ -54,6 +68,10 @@ export interface SimulatorOptions {
   outboxSize?: number;
   /** Sends a minute the stand-in's WhatsApp accepts before it answers "too many" (transport.rateLimited); 0 or none: no limit. */
   sendsPerMinute?: number;
+  /** Plays the Cloud API's 24-hour customer-service window: free-form sends to a chat silent for longer are refused. */
+  serviceWindow?: boolean;
+  /** The simulated customer picks a button, a list row or a poll option a few (simulated) seconds after one is sent. */
+  answerInteractive?: boolean;
   /** Reads a script's media file (a plain name) with at most `maxBytes`; none: media cannot be downloaded. */
   readMedia?: (fileName: string, maxBytes: number) => Promise<Buffer>;
 }
@@ -225,6 +243,9 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   private deliveryWithheld = false;
   /** When recent sends went, for the stand-in's rate limit. */
   private readonly recentSends: number[] = [];
+  /** When each chat last wrote, for the 24-hour window. */
+  private readonly lastInbound = new Map<string, number>();
+  readonly supportedKinds: readonly OutgoingContentKind[] = ["buttons", "list", "template", "location", "contacts", "poll"];
 
   constructor(
     private readonly clock: Clock,
@@ -267,6 +288,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
     }
     checkOutgoingText(message);
+    this.checkWindow(message.chatId);
     this.checkRate();
     this.sentCount += 1;
     const record: SentRecord = {
@@ -309,6 +331,7 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
       if (this.currentState !== "ready")
         throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
       checkSendTarget(media.chatId);
+      this.checkWindow(media.chatId);
       this.checkRate();
       this.sentCount += 1;
       const sent = {
@@ -328,6 +351,69 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     } catch (error) {
       this.sendFailedListeners.emit(error as Error);
       throw error;
+    }
+  }
+
+  /** Sends buttons, a list, a template, a location, contact cards or a poll: all kinds, as the Cloud API and WhatsApp Web together do. */
+  async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
+    try {
+      if (this.currentState !== "ready")
+        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      checkSendTarget(chatId);
+      if (content.kind !== "template") this.checkWindow(chatId);
+      this.checkRate();
+      this.sentCount += 1;
+      const record: SentRecord = {
+        id: `sim-out-${this.sentCount}`,
+        chatId,
+        sentAt: this.clock.now(),
+        transport: this.kind,
+        ...(quotedId ? { quotedId } : {}),
+        text: contentSummary(content),
+        content,
+      };
+      this.outbox.push(record);
+      if (this.outbox.length > (this.options.outboxSize ?? 200)) this.outbox.shift();
+      this.sentListeners.emit(record);
+      this.tick(record);
+      if (this.options.answerInteractive) this.answerLater(record.id, chatId, content);
+      const { text: _text, content: _content, ...receipt } = record;
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error as Error);
+      throw error;
+    }
+  }
+
+  /** The customer taps: a button, a list row or a poll option, picked by the chat id so a run is repeatable. */
+  private answerLater(sentId: string, chatId: string, content: OutgoingContent): void {
+    const pick = <T>(items: readonly T[]): T => items[[...chatId].reduce((sum, c) => sum + c.charCodeAt(0), 0) % items.length];
+    let answer: Parameters<SimulatedWhatsApp["inject"]>[0] | undefined;
+    if (content.kind === "buttons") {
+      const button = pick(content.buttons);
+      answer = { chatId, body: button.title, reply: { kind: "button", id: button.id, title: button.title, toMessageId: sentId } };
+    } else if (content.kind === "list") {
+      const row = pick(content.sections.flatMap((s) => s.rows));
+      answer = {
+        chatId,
+        body: row.title,
+        reply: {
+          kind: "list",
+          id: row.id,
+          title: row.title,
+          ...(row.description ? { description: row.description } : {}),
+          toMessageId: sentId,
+        },
+      };
+    } else if (content.kind === "poll") {
+      const option = pick(content.options);
+      answer = { chatId, body: option, type: "vote", vote: { pollId: sentId, selected: [option], question: content.question } };
+    }
+    if (answer) {
+      const customer = answer;
+      this.later(this.scaled(5_000), () => {
+        if (this.currentState === "ready") this.inject(customer);
+      });
     }
   }
 
@@ -360,6 +446,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     senderName?: string;
     type?: WaMessageType;
     delivery?: "normal" | "duplicate" | "outOfOrder";
+    reply?: WaReply;
+    location?: WaLocation;
+    contacts?: WaContactCard[];
+    vote?: WaVote;
   }): WaMessage[] {
     validateChatId(input.chatId);
     if (typeof input.body !== "string" || input.body.length > MAX_TEXT_LENGTH) {
@@ -384,6 +474,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
         receivedAt: now,
         isGroup,
         fromMe: false,
+        ...(input.reply ? { reply: input.reply } : {}),
+        ...(input.location ? { location: input.location } : {}),
+        ...(input.contacts ? { contacts: input.contacts } : {}),
+        ...(input.vote ? { vote: input.vote } : {}),
         transport: this.kind,
       };
     };
@@ -528,8 +622,17 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
     this.later(this.scaled(20_000), event("read"));
   }
 
+  /** Free-form sends to a chat that has been silent for more than 24 hours are refused, when the option plays the window. */
+  private checkWindow(chatId: string): void {
+    if (!this.options.serviceWindow) return;
+    checkServiceWindow(chatId, this.lastInbound.get(chatId) ?? Number.NEGATIVE_INFINITY, this.clock.now());
+  }
+
   private deliver(message: WaMessage): void {
     if (this.deaf) return;
+    this.lastInbound.delete(message.chatId);
+    this.lastInbound.set(message.chatId, message.receivedAt);
+    if (this.lastInbound.size > 50_000) this.lastInbound.delete(this.lastInbound.keys().next().value as string);
     this.receivedCount += 1;
     this.messageListeners.emit(message);
   }

@@ -1,5 +1,6 @@
 import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, validateChatId } from "../envelope";
 import { WaError } from "../errors";
+import { OutgoingContent, OutgoingContentKind } from "./outgoing-content";
 
 /**
  * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
@@ -38,6 +39,8 @@ export interface OutgoingMedia {
 
 export interface SentRecord extends SentReceipt {
   text: string;
+  /** Buttons, a list, a template, a location, contact cards or a poll (the text then says what it showed). */
+  content?: OutgoingContent;
   media?: { mimetype: string; sizeBytes: number; filename?: string };
 }
 
@@ -58,6 +61,12 @@ export interface WaTransport {
   onMessageEvent?(listener: (event: MessageEvent) => void): () => void;
   /** Sends a photo, voice note, video or document, with an optional caption. */
   sendMedia?(media: OutgoingMedia): Promise<SentReceipt>;
+  /**
+   * Sends buttons, a list, a template, a location, contact cards or a poll; a kind the connection cannot
+   * send is refused with transport.unsupportedKind (`supportedKinds` says which it can).
+   */
+  sendContent?(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt>;
+  readonly supportedKinds?: readonly OutgoingContentKind[];
   /** Reacts to a message with an emoji ("" takes the reaction back). */
   react?(chatId: string, messageId: string, emoji: string): Promise<void>;
   /** Fetches a received message's media by its descriptor's ref, refusing more than `maxBytes`. */

@@ -108,6 +108,9 @@ export function createWwebjsTransport(
       : {
           createMedia: (mimetype: string, base64: string, filename?: string) =>
             new (loadLibrary(settings.userDir).MessageMedia)(mimetype, base64, filename ?? null),
+          createLocation: (latitude, longitude, place) => new (loadLibrary(settings.userDir).Location)(latitude, longitude, place),
+          createPoll: (question, options, multiple) =>
+            new (loadLibrary(settings.userDir).Poll)(question, options, { allowMultipleAnswers: multiple, messageSecret: undefined }),
         }),
     includeOwn: settings.includeOwn,
     pairingPhoneNumber: settings.pairingPhoneNumber,

@@ -1,8 +1,26 @@
-import type { Chat, Client, Message, MessageMedia, MessageSendOptions } from "whatsapp-web.js";
+import type { Chat, Client, Location, Message, MessageMedia, MessageSendOptions, Poll, PollVote } from "whatsapp-web.js";
 import { Clock, TimerHandle } from "../clock";
 import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, WaMessageType } from "../envelope";
 import { WaError } from "../errors";
-import { checkOutgoingText, OutgoingMedia, OutgoingText, sentMediaRecord, TransportEvents, TransportState, WaTransport } from "./transport";
+import {
+  contentSummary,
+  OutgoingContent,
+  OutgoingContentKind,
+  parseVCards,
+  toVCard,
+  unsupportedKind,
+  linkedDeviceRefusal,
+} from "./outgoing-content";
+import {
+  checkOutgoingText,
+  checkSendTarget,
+  OutgoingMedia,
+  OutgoingText,
+  sentMediaRecord,
+  TransportEvents,
+  TransportState,
+  WaTransport,
+} from "./transport";
 
 /**
  * whatsapp-web.js behind the transport interface. Only this part of the library's `Client`
@@ -14,7 +32,7 @@ export type WwebjsClientLike = Pick<Client, "initialize" | "destroy" | "logout" 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(event: string, listener: (...args: any[]) => void): unknown;
   removeAllListeners(): unknown;
-  sendMessage(chatId: string, content: string | MessageMedia, options?: MessageSendOptions): Promise<Pick<Message, "id">>;
+  sendMessage(chatId: string, content: string | MessageMedia | Location | Poll, options?: MessageSendOptions): Promise<Pick<Message, "id">>;
   /** The library resolves undefined for a chat WhatsApp Web does not know (its .d.ts says Chat). */
   getChatById(chatId: string): Promise<Pick<Chat, "sendStateTyping"> | undefined>;
 };
@@ -38,7 +56,15 @@ export type WwebjsMessageLike = Pick<
   | "isStatus"
   | "rawData"
   | "downloadMedia"
->;
+> &
+  Partial<
+    Pick<Message, "location" | "vCards" | "selectedButtonId" | "selectedRowId" | "pollName" | "pollOptions" | "allowMultipleAnswers">
+  >;
+
+/** The part of a poll vote (the library's vote_update event) the mapping reads. */
+export type WwebjsVoteLike = Pick<PollVote, "voter" | "selectedOptions" | "interractedAtTs"> & {
+  parentMessage: Pick<Message, "id" | "from" | "to" | "fromMe" | "pollName">;
+};
 
 export interface WwebjsTransportOptions {
   createClient(): WwebjsClientLike;
@@ -54,6 +80,9 @@ export interface WwebjsTransportOptions {
   maxMediaBytes: number;
   /** Makes the library's MessageMedia (a class of whatsapp-web.js) for a file to send. */
   createMedia?: (mimetype: string, base64: string, filename?: string) => MessageMedia;
+  /** Makes the library's Location and Poll for a location or a poll to send. */
+  createLocation?: (latitude: number, longitude: number, place: { name?: string; address?: string }) => Location;
+  createPoll?: (question: string, options: string[], multiple: boolean) => Poll;
 }
 
 export interface PairingInfo {
@@ -81,6 +110,7 @@ const TYPE_MAP: Partial<Record<string, WaMessageType>> = {
   buttons_response: "chat",
   list_response: "chat",
   template_button_reply: "chat",
+  poll_creation: "poll",
 };
 
 /** whatsapp-web.js's MessageAck values as tick names (-1 error, 1 server, 2 device, 3 read, 4 played). */
@@ -120,6 +150,7 @@ export function fromWwebjsMessage(message: WwebjsMessageLike, receivedAt: number
   if (isGroup && message.author) result.author = message.author;
   if (typeof raw.notifyName === "string" && raw.notifyName !== "") result.senderName = raw.notifyName.slice(0, 256);
   if (message.hasQuotedMsg && typeof raw.quotedStanzaID === "string") result.quotedId = raw.quotedStanzaID;
+  Object.assign(result, typedFields(message, body));
   if (message.hasMedia) {
     result.media = {
       mimetype: typeof raw.mimetype === "string" ? raw.mimetype : "application/octet-stream",
@@ -129,6 +160,76 @@ export function fromWwebjsMessage(message: WwebjsMessageLike, receivedAt: number
     };
   }
   return result;
+}
+
+/** What a location, contact card, poll or button answer carries, as the envelope's typed fields. */
+function typedFields(message: WwebjsMessageLike, body: string): Partial<WaMessage> {
+  const type = String(message.type);
+  if (type === "location" && message.location) {
+    const latitude = Number(message.location.latitude);
+    const longitude = Number(message.location.longitude);
+    if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return {};
+    const name = message.location.name ?? message.location.description?.split("\n")[0];
+    const address = message.location.address ?? message.location.description?.split("\n")[1];
+    return {
+      location: {
+        latitude,
+        longitude,
+        ...(name ? { name: name.slice(0, 256) } : {}),
+        ...(address ? { address: address.slice(0, 256) } : {}),
+      },
+      body: [name, address, `${latitude},${longitude}`].filter(Boolean).join(" · "),
+    };
+  }
+  if (type === "vcard" || type === "multi_vcard") {
+    const contacts = (message.vCards ?? (body ? [body] : [])).slice(0, 20).flatMap((card) => parseVCards(String(card)));
+    return { contacts, body: contacts.map((c) => [c.name, ...c.phones].join(" ")).join("\n") };
+  }
+  if (type === "poll_creation" && typeof message.pollName === "string") {
+    const options = (message.pollOptions ?? [])
+      .map((o) => String((o as unknown as { name?: unknown }).name ?? o).slice(0, 100))
+      .slice(0, 12);
+    return {
+      poll: { question: message.pollName.slice(0, 255), options, multiple: message.allowMultipleAnswers === true },
+      body: message.pollName.slice(0, 255),
+    };
+  }
+  if (type === "buttons_response" || type === "template_button_reply" || type === "list_response") {
+    const id = (type === "list_response" ? message.selectedRowId : message.selectedButtonId) ?? body;
+    const raw = (message.rawData ?? {}) as { quotedStanzaID?: unknown };
+    return {
+      reply: {
+        kind: type === "list_response" ? "list" : type === "template_button_reply" ? "template" : "button",
+        id: String(id).slice(0, 256),
+        title: body.slice(0, 256),
+        ...(typeof raw.quotedStanzaID === "string" ? { toMessageId: raw.quotedStanzaID } : {}),
+      },
+    };
+  }
+  return {};
+}
+
+/** A poll vote (the library's vote_update) as a message of type vote: the body lists the options picked. */
+export function fromWwebjsVote(vote: WwebjsVoteLike, receivedAt: number): WaMessage {
+  const poll = vote.parentMessage;
+  const chatId = poll.fromMe ? poll.to : poll.from;
+  const isGroup = chatId.endsWith("@g.us");
+  const selected = vote.selectedOptions.map((o) => String(o.name).slice(0, 100)).slice(0, 12);
+  const at = Number(vote.interractedAtTs) || receivedAt;
+  return {
+    id: `vote:${poll.id._serialized}:${vote.voter}:${at}`.slice(0, 256),
+    chatId,
+    from: vote.voter,
+    ...(isGroup ? { author: vote.voter } : {}),
+    body: selected.join(", "),
+    type: "vote",
+    timestamp: at,
+    receivedAt,
+    isGroup,
+    fromMe: false,
+    vote: { pollId: poll.id._serialized, selected, ...(poll.pollName ? { question: poll.pollName } : {}) },
+    transport: "whatsapp-web",
+  };
 }
 
 /** Some WhatsApp Web builds put a base64 thumbnail where a media message's caption would be. */
@@ -308,6 +409,58 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     }
   }
 
+  readonly supportedKinds: readonly OutgoingContentKind[] = ["location", "contacts", "poll"];
+
+  /** A location, a contact card or a poll; buttons, lists and templates do not reach customers from a linked device. */
+  async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
+    try {
+      if (this.current !== "ready" || !this.client)
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+      checkSendTarget(chatId);
+      let message: string | Location | Poll;
+      const options: MessageSendOptions = quotedId ? { quotedMessageId: quotedId } : {};
+      switch (content.kind) {
+        case "location": {
+          const place = { ...(content.name ? { name: content.name } : {}), ...(content.address ? { address: content.address } : {}) };
+          message = this.options.createLocation
+            ? this.options.createLocation(content.latitude, content.longitude, place)
+            : ({ latitude: String(content.latitude), longitude: String(content.longitude), ...place } as Location);
+          break;
+        }
+        case "contacts":
+          if (content.contacts.length > 1)
+            throw unsupportedKind("contacts", "WhatsApp Web", "it sends one contact card per message; send one message per contact");
+          // A text that is a vCard is sent as a contact card (the library's parseVCards, on by default).
+          message = toVCard(content.contacts[0]);
+          options.parseVCards = true;
+          break;
+        case "poll":
+          message = this.options.createPoll
+            ? this.options.createPoll(content.question, content.options, content.multiple)
+            : ({
+                pollName: content.question,
+                pollOptions: content.options.map((name, localId) => ({ name, localId })),
+                options: { allowMultipleAnswers: content.multiple, messageSecret: undefined },
+              } as Poll);
+          break;
+        default:
+          throw linkedDeviceRefusal(content.kind, "WhatsApp Web");
+      }
+      let sent: Pick<Message, "id">;
+      try {
+        sent = await this.client.sendMessage(chatId, message, options);
+      } catch (error) {
+        throw sendError(error, chatId);
+      }
+      const receipt = this.receiptFor(sent, { chatId, ...(quotedId ? { quotedId } : {}) });
+      this.sentListeners.emit({ ...receipt, text: contentSummary(content), content });
+      return receipt;
+    } catch (error) {
+      this.sendFailedListeners.emit(error as Error);
+      throw error;
+    }
+  }
+
   async react(_chatId: string, messageId: string, emoji: string): Promise<void> {
     if (this.current !== "ready" || !this.client)
       throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
@@ -417,6 +570,13 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
         at: this.clock.now(),
         ...(revoked && typeof revoked.body === "string" ? { originalBody: revoked.body.slice(0, MAX_TEXT_LENGTH) } : {}),
       });
+    });
+    client.on("vote_update", (vote: PollVote) => {
+      if (!mine()) return;
+      const message = fromWwebjsVote(vote, this.clock.now());
+      if (this.seen.has(message.id)) return;
+      this.seen.add(message.id);
+      this.messageListeners.emit(message);
     });
     client.on("message_create", (message: Message) => {
       if (mine() && this.options.includeOwn && message.fromMe) this.receive(message);

@@ -25,6 +25,8 @@ export const clientSchema = {
     unit: "per minute",
     ...simulatorOnly,
   },
+  serviceWindow: { kind: "boolean", label: "24-hour window", default: false },
+  answerInteractive: { kind: "boolean", label: "Customers answer", default: false },
   mediaFolder: { kind: "text", label: "Media folder", default: "" },
   transcript: { kind: "text", label: "Replies to file", default: "" },
   // The Cloud API
