@@ -7,9 +7,11 @@ import clientNode from "../../src/nodes/wa-client";
 import inNode from "../../src/nodes/wa-in";
 import outNode from "../../src/nodes/wa-out";
 import storeNode from "../../src/nodes/wa-store";
+import healthNode, { clientHealthReading } from "../../src/nodes/wa-client-health";
+import { CloudApiTransport } from "../../src/core/transport/cloud-transport";
 import { NodeAPI } from "../../src/nodes/kit/red";
 import { GraphApiStandin } from "../support/graph-api-standin";
-import { metaSignature } from "../support/meta-signature";
+import { metaSignature, webhookDelivery } from "../support/meta-signature";
 import { catchNode, collect, getNode, helper, helperNode, inTab, untilReal, useNodeHarness, useUserDir } from "./harness";
 
 const TOKEN = "EAAG-node-test";
@@ -325,5 +327,81 @@ describe("wa-client (Cloud API) with wa-in and wa-out", () => {
         ["failed", "Re-engagement message (code 131047)"],
       ],
     );
+  });
+
+  it("client health probes a Cloud API number that has gone quiet: a removed webhook fails the probe, and it says to act by hand", async () => {
+    const MINUTE = 60_000;
+    const loadFlow = () =>
+      helper.load(
+        [capturingClient, healthNode, storeNode],
+        inTab([
+          {
+            id: "cloud1",
+            type: "wa-client",
+            mode: "cloud",
+            phoneNumberId: PHONE_ID,
+            apiBase: graph.url,
+            webhookPath: "/whatsapp/health-hook",
+            deliveryStore: "seen1",
+          },
+          { id: "seen1", type: "wa-store", backend: "memory" },
+          // What client health learns is kept here across the restart below.
+          { id: "st1", type: "wa-store", backend: "sqlite", file: "health.db" },
+          {
+            id: "h1",
+            type: "wa-client-health",
+            client: "cloud1",
+            interval: 3600,
+            deafLearn: 1,
+            deafFloor: 20,
+            deafOdds: 1000,
+            probeTimeout: 20,
+            store: "st1",
+            wires: [["health"]],
+          },
+          helperNode("health"),
+        ]),
+        { cloud1: { accessToken: TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN } },
+      );
+    await loadFlow();
+    const cloud = () => (helper.getNode("cloud1") as unknown as { transport: CloudApiTransport }).transport;
+    const deliver = async (n: number) => {
+      const raw = webhookDelivery(`4477009${String(n).padStart(5, "0")}`, clock().now(), {
+        id: `wamid.H${n}`,
+        type: "text",
+        text: { body: "hi" },
+      });
+      assert.equal((await cloud().handleDelivery(Buffer.from(raw), metaSignature(raw, APP_SECRET))).status, 200);
+    };
+    // Two hours of twenty new chats an hour: what this number usually hears.
+    for (let minute = 0, n = 0; minute < 120; minute += 3, n += 1) {
+      await deliver(n);
+      await clock().advanceAsync(3 * MINUTE);
+    }
+    // The same hours a week later (Node-RED restarted meanwhile): nothing arrives, because the app's webhook was removed in Meta's dashboard.
+    await helper.unload();
+    await clock().advanceAsync(7 * 24 * 60 * MINUTE - 120 * MINUTE);
+    await loadFlow();
+    await untilReal(() => (clientHealthReading("h1")?.deaf?.learnedHours ?? 0) > 1.9, 3000);
+    await deliver(1000);
+    graph.webhookUrl = "";
+    const warnings = () =>
+      getNode("h1")
+        .warn.getCalls()
+        .map((call) => String(call.args[0]));
+    for (let minute = 0; minute < 40 && !warnings().some((w) => /reconnect it by hand/.test(w)); minute += 1) {
+      await clock().advanceAsync(MINUTE);
+      await untilReal(() => clientHealthReading("h1")?.deaf?.phase !== "probing", 2000);
+    }
+    const reading = clientHealthReading("h1");
+    assert.equal(reading?.deaf?.phase, "deaf");
+    assert.equal(reading?.deaf?.lastProbe?.ok, false);
+    assert.match(reading?.deaf?.lastProbe?.detail ?? "", /no webhook URL is set for the number or its app/);
+    assert.equal(reading?.level, "degraded");
+    assert.ok(
+      warnings().some((w) => /reconnect it by hand \(Reconnect is off, or this kind of connection cannot\)/.test(w)),
+      warnings().join("\n"),
+    );
+    assert.ok(graph.calls.some((call) => call.path.startsWith(`/v21.0/${PHONE_ID}?fields=status,webhook_configuration`)));
   });
 });
