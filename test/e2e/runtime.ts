@@ -56,7 +56,13 @@ export interface RunningNodeRed {
 }
 
 /** Starts Node-RED as a child process with a user directory, as a user would run it. */
-export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000, env: Record<string, string> = {}): Promise<RunningNodeRed> {
+export async function startNodeRed(
+  userDir: string,
+  startupTimeoutMs = 60_000,
+  env: Record<string, string> = {},
+  /** The runtime's "Started flows" line, in the language of its log (settings.js `lang`). */
+  startedText = "Started flows",
+): Promise<RunningNodeRed> {
   const port = await freePort();
   const logs: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [nodeRedMain, "--userDir", userDir, "--port", String(port)], {
@@ -70,7 +76,7 @@ export async function startNodeRed(userDir: string, startupTimeoutMs = 60_000, e
   const deadline = Date.now() + startupTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}):\n${logs.join("\n")}`);
-    if (logs.some((line) => line.includes("Started flows"))) break;
+    if (logs.some((line) => line.includes(startedText))) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`Node-RED did not start within ${startupTimeoutMs} ms:\n${logs.join("\n")}`);

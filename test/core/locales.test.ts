@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The editor's and the runtime's texts in each language the pack ships: every en-US key in each locale and no
+ * stray one, the same __placeholders__ in each text, the same markup, no text left in English by mistake, and a
+ * translated help panel (where there is one) with the English one's sections.
+ */
+const root = join(__dirname, "..", "..");
+const localesDir = join(root, "nodes", "locales");
+export const LANGUAGES = ["pt-BR", "es-ES", "de", "fr"] as const;
+
+type Catalogue = { [key: string]: string | Catalogue };
+
+function read(lang: string, file: string): Catalogue {
+  return JSON.parse(readFileSync(join(localesDir, lang, file), "utf8")) as Catalogue;
+}
+
+function flatten(catalogue: Catalogue, prefix = ""): Map<string, string> {
+  const flat = new Map<string, string>();
+  for (const [key, value] of Object.entries(catalogue)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === "string") flat.set(path, value);
+    else for (const [inner, text] of flatten(value, path)) flat.set(inner, text);
+  }
+  return flat;
+}
+
+const placeholders = (text: string) => [...text.matchAll(/__([A-Za-z0-9]+)__/g)].map((m) => m[1]).sort();
+const tags = (text: string) =>
+  [...text.matchAll(/<\/?(b|i|code|br|a|strong|em|span|ul|ol|li|p|kbd|small)\b[^>]*>/gi)].map((m) => m[1].toLowerCase()).sort();
+const codes = (text: string) => [...text.matchAll(/`[^`]+`|msg\.[A-Za-z0-9_.]+/g)].map((m) => m[0].replace(/\.+$/, "")).sort();
+
+/** Texts that read the same in every language: product names (capitalised), units, codes, examples. */
+function sameInEveryLanguage(text: string): boolean {
+  // Placeholders, msg properties, topics, paths and identifiers are the same in every language.
+  const words = text.replace(/__[A-Za-z0-9]+__|msg\.[\w.]+|topic \S+|\S*[/.\-:]\S*|\d+\S*/g, " ").match(/\b[a-z][A-Za-z]{3,}/g) ?? [];
+  return words.length <= 1;
+}
+
+/** The section headings of a help panel, in order. */
+function sections(html: string): number {
+  return (html.match(/<h3>/g) ?? []).length;
+}
+
+function englishHelp(type: string): string {
+  const html = readFileSync(join(root, "nodes", `${type}.html`), "utf8");
+  const match = new RegExp(`<script type="text/html" data-help-name="${type}">([\\s\\S]*?)</script>`).exec(html);
+  return match?.[1] ?? "";
+}
+
+describe("locales: every language complete and consistent with en-US", () => {
+  const files = readdirSync(join(localesDir, "en-US")).filter((f) => f.endsWith(".json"));
+
+  it("ships the four languages Node-RED's own editor has besides English, with a file per node type", () => {
+    for (const lang of LANGUAGES) {
+      assert.ok(existsSync(join(localesDir, lang)), `nodes/locales/${lang}`);
+      const present = readdirSync(join(localesDir, lang)).filter((f) => f.endsWith(".json"));
+      assert.deepEqual(present.sort(), [...files].sort(), `${lang}: one catalogue per node type`);
+    }
+  });
+
+  for (const lang of LANGUAGES) {
+    for (const file of files) {
+      it(`${lang}/${file}: the same keys, placeholders and markup as en-US, translated`, () => {
+        const english = flatten(read("en-US", file));
+        const translated = flatten(read(lang, file));
+        assert.deepEqual(
+          [...english.keys()].filter((k) => !translated.has(k)),
+          [],
+          "keys missing",
+        );
+        assert.deepEqual(
+          [...translated.keys()].filter((k) => !english.has(k)),
+          [],
+          "keys en-US does not have",
+        );
+        const problems: string[] = [];
+        for (const [key, source] of english) {
+          const text = translated.get(key)!;
+          if (text.trim() === "") problems.push(`${key}: empty`);
+          if (placeholders(text).join() !== placeholders(source).join())
+            problems.push(`${key}: placeholders ${placeholders(text).join()} for ${placeholders(source).join()}`);
+          if (tags(text).join() !== tags(source).join()) problems.push(`${key}: markup differs`);
+          if (codes(text).join() !== codes(source).join()) problems.push(`${key}: code or msg properties differ`);
+          if (text === source && !sameInEveryLanguage(source)) problems.push(`${key}: still in English ("${source.slice(0, 50)}")`);
+        }
+        assert.deepEqual(problems, []);
+      });
+    }
+    it(`${lang}: each translated help panel has the English one's sections`, () => {
+      const types = files.map((f) => f.replace(/\.json$/, ""));
+      const mismatched = types
+        .filter((type) => existsSync(join(localesDir, lang, `${type}.html`)))
+        .filter((type) => {
+          const html = readFileSync(join(localesDir, lang, `${type}.html`), "utf8");
+          return !html.includes(`data-help-name="${type}"`) || sections(html) !== sections(englishHelp(type));
+        });
+      assert.deepEqual(mismatched, []);
+    });
+  }
+});
