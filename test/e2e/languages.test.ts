@@ -17,6 +17,7 @@ const LANGUAGES = [
   {
     lang: "pt-BR",
     browser: "pt-BR",
+    inputs: "Entradas",
     connection: "Conexão",
     notReady: /^(Error: )?A conexão do WhatsApp não está pronta/,
     noClient: "nenhuma conexão configurada",
@@ -24,6 +25,7 @@ const LANGUAGES = [
   {
     lang: "es-ES",
     browser: "es-ES",
+    inputs: "Entradas",
     connection: "Conexión",
     notReady: /^(Error: )?La conexión de WhatsApp no está lista/,
     noClient: "ninguna conexión configurada",
@@ -31,6 +33,7 @@ const LANGUAGES = [
   {
     lang: "de",
     browser: "de-DE",
+    inputs: "Eingaben",
     connection: "Verbindung",
     notReady: /^(Error: )?Die WhatsApp-Verbindung ist nicht bereit/,
     noClient: "keine Verbindung konfiguriert",
@@ -38,6 +41,7 @@ const LANGUAGES = [
   {
     lang: "fr",
     browser: "fr-FR",
+    inputs: "Entrées",
     connection: "Connexion",
     notReady: /^(Error: )?La connexion WhatsApp n'est pas prête/,
     noClient: "aucune connexion configurée",
@@ -182,6 +186,8 @@ describe("the pack's languages in a real Node-RED and editor", function () {
           await help.waitFor({ state: "visible" });
           const helpText = await help.innerText();
           assert.ok(helpText.length > 200, "the help panel shows the node's help");
+          // wa out's help is translated (nodes/locales/<lang>/wa-out.html): its sections are headed in the language.
+          assert.match(helpText, new RegExp(`\\b${language.inputs}\\b`), `${language.lang}: the help in the language`);
           await help.click({ trial: true });
           assert.doesNotMatch(helpText, /\bwa-[a-z-]+\.(label|hint|outputs|placeholder)\.[a-zA-Z]+/, "no key shown raw in the help");
           await page.screenshot({ path: join(outputDir, `${language.lang}-wa-out-help.png`) });
