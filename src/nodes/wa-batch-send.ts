@@ -1,5 +1,6 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
-import { contentSummary, readOutgoingContent, unsupportedKind } from "../core/transport/outgoing-content";
+import { contentSummary, readOutgoingContent } from "../core/transport/outgoing-content";
+import { sendContentThrough } from "../core/transport/transport";
 import { batchSendSchema } from "./schemas/wa-batch-send";
 import { SentReceipt, deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { WaError } from "../core/errors";
@@ -304,10 +305,7 @@ export default function register(RED: NodeAPI): void {
           throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
             state: "none",
           });
-        if (item.content) {
-          if (!transport.sendContent) throw unsupportedKind(item.content.kind, transport.kind, "this connection sends only text and files");
-          return transport.sendContent(item.chatId, item.content, item.quotedId);
-        }
+        if (item.content) return sendContentThrough(transport, item.chatId, item.content, item.quotedId);
         return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });
       },
       showTyping: async (chatId, durationMs, item) => {

@@ -6,7 +6,8 @@ import { connectionRef, findClient, sendingClient, showClientState } from "./kit
 import { disableNode, failMessage, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
 import { MediaSourceRules, loadMediaToSend, parseFileFolders } from "../core/transport/outgoing-media";
 import { AddressPolicy, parseAllowList } from "../core/transport/address-policy";
-import { readOutgoingContent, unsupportedKind } from "../core/transport/outgoing-content";
+import { readOutgoingContent } from "../core/transport/outgoing-content";
+import { sendContentThrough } from "../core/transport/transport";
 import { Node, NodeAPI, NodeDef, NodeMessage } from "./kit/red";
 
 type WaOutDef = NodeDef & FlowConfigOf<typeof waOutSchema>;
@@ -63,10 +64,7 @@ export default function register(RED: NodeAPI): void {
       let sendOne: () => Promise<SentReceipt & { reaction?: string }>;
       const content = msg.reaction === undefined ? readOutgoingContent(msg as unknown as Record<string, unknown>) : undefined;
       if (content) {
-        sendOne = async () => {
-          if (!transport.sendContent) throw unsupportedKind(content.kind, transport.kind, "this connection sends only text and files");
-          return transport.sendContent(chatId, content, quotedId);
-        };
+        sendOne = () => sendContentThrough(transport, chatId, content, quotedId);
       } else if (msg.reaction !== undefined) {
         // A reaction goes to the message being answered; "" takes a reaction back.
         const emoji = msg.reaction;

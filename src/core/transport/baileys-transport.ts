@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { SentReceipt, WaMediaDescriptor, WaMessage, WaMessageType, WaPoll } from "../envelope";
 import { WaError } from "../errors";
 import {
+  askWithin,
   checkOutgoingText,
   checkSendTarget,
   OutgoingMedia,
@@ -298,22 +299,7 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
       throw new WaError("transport.probeFailed", `The connection is ${this.current}`, { reason: this.current });
     }
     const own = socket.user?.id ? toChatId(socket.user.id).replace(/@.*$/, "") : "";
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.clock.setTimeout(
-        () =>
-          reject(new WaError("transport.probeFailed", `No answer within ${timeoutMs} ms`, { reason: `no answer within ${timeoutMs} ms` })),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([socket.onWhatsApp(own || "0"), timeout]);
-    } catch (error) {
-      if (error instanceof WaError) throw error;
-      throw new WaError("transport.probeFailed", `The probe failed: ${errorText(error)}`, { reason: errorText(error).slice(0, 200) });
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
+    await askWithin(this.clock, timeoutMs, socket.onWhatsApp(own || "0"), (reason) => `The probe failed: ${reason}`);
   }
 
   async sendText(message: OutgoingText): Promise<SentReceipt> {

@@ -1,6 +1,7 @@
 import { MAX_TEXT_LENGTH, SentReceipt, WaMessage, validateChatId } from "../envelope";
+import { Clock, TimerHandle } from "../clock";
 import { WaError } from "../errors";
-import { OutgoingContent, OutgoingContentKind } from "./outgoing-content";
+import { OutgoingContent, OutgoingContentKind, unsupportedKind } from "./outgoing-content";
 
 /**
  * What wa-in and wa-out need from a WhatsApp connection. The simulator implements it now;
@@ -170,4 +171,45 @@ export function sentMediaRecord(receipt: SentReceipt, media: OutgoingMedia): Sen
     text: media.caption ?? "",
     media: { mimetype: media.mimetype, sizeBytes: media.data.length, ...(media.filename ? { filename: media.filename } : {}) },
   };
+}
+
+/**
+ * A probe's question to WhatsApp with the clock's deadline: no answer within `timeoutMs`, or a failure,
+ * is transport.probeFailed (`describe` words a failure that is not already one of the pack's errors).
+ */
+export async function askWithin<T>(
+  clock: Clock,
+  timeoutMs: number,
+  question: Promise<T>,
+  describe: (reason: string) => string,
+): Promise<T> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = clock.setTimeout(
+      () =>
+        reject(new WaError("transport.probeFailed", `No answer within ${timeoutMs} ms`, { reason: `no answer within ${timeoutMs} ms` })),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([question, timeout]);
+  } catch (error) {
+    if (error instanceof WaError) throw error;
+    const reason = (error instanceof Error ? error.message : String(error)).slice(0, 200);
+    throw new WaError("transport.probeFailed", describe(reason), { reason });
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
+/** Buttons, a list, a template, a location, contact cards or a poll through a connection, or its refusal when it sends none of them. */
+export function sendContentThrough(
+  transport: WaTransport,
+  chatId: string,
+  content: OutgoingContent,
+  quotedId?: string,
+): Promise<SentReceipt> {
+  if (!transport.sendContent)
+    return Promise.reject(unsupportedKind(content.kind, transport.kind, "this connection sends only text and files"));
+  return transport.sendContent(chatId, content, quotedId);
 }

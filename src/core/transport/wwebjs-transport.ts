@@ -12,6 +12,7 @@ import {
   linkedDeviceRefusal,
 } from "./outgoing-content";
 import {
+  askWithin,
   checkOutgoingText,
   checkSendTarget,
   OutgoingMedia,
@@ -316,25 +317,9 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
     if (!client || this.current !== "ready") {
       throw new WaError("transport.probeFailed", `WhatsApp Web is ${this.current}`, { reason: this.current });
     }
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = this.clock.setTimeout(
-        () =>
-          reject(new WaError("transport.probeFailed", `No answer within ${timeoutMs} ms`, { reason: `no answer within ${timeoutMs} ms` })),
-        timeoutMs,
-      );
-    });
-    try {
-      const state = await Promise.race([client.getState(), timeout]);
-      if (String(state) !== "CONNECTED") {
-        throw new WaError("transport.probeFailed", `WhatsApp Web's socket is ${String(state)}`, { reason: `socket ${String(state)}` });
-      }
-    } catch (error) {
-      if (error instanceof WaError) throw error;
-      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 200);
-      throw new WaError("transport.probeFailed", `WhatsApp Web did not answer: ${reason}`, { reason });
-    } finally {
-      this.clock.clearTimeout(timer);
+    const state = await askWithin(this.clock, timeoutMs, client.getState(), (reason) => `WhatsApp Web did not answer: ${reason}`);
+    if (String(state) !== "CONNECTED") {
+      throw new WaError("transport.probeFailed", `WhatsApp Web's socket is ${String(state)}`, { reason: `socket ${String(state)}` });
     }
   }
 
