@@ -70,3 +70,24 @@ export function wrappedLabelsIn(formSelector: string): string[] {
       .map((label) => (label.textContent ?? "").trim())
   );
 }
+
+/**
+ * Closes the editor tray by its cancel (or done) button and waits until it is gone. A click that lands while the tray
+ * is still sliding in, on a loaded machine, can hit where the button was a frame ago rather than the button, so a tray
+ * still open after the click is clicked again.
+ */
+export async function closeTray(page: Page, buttonSelector = "#node-dialog-cancel"): Promise<void> {
+  const button = page.locator(buttonSelector);
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    await button.click({ timeout: attempt === 1 ? 30_000 : 5_000 }).catch((error: unknown) => {
+      if (attempt === 1) throw error;
+    });
+    try {
+      await button.waitFor({ state: "detached", timeout: 10_000 });
+      return;
+    } catch (error) {
+      if (attempt === attempts) throw error;
+    }
+  }
+}

@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { PALETTE_STAGES, paletteStageOf } from "../../src/nodes/schemas/palette";
 import { RunningNodeRed, getJson, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 import { requirePrerequisite } from "../support/prerequisite";
-import { PIPELINE_TYPES, importIntoEditor, wrappedLabelsIn } from "./editor-helpers";
+import { PIPELINE_TYPES, closeTray, importIntoEditor, wrappedLabelsIn } from "./editor-helpers";
 import { schemasByType } from "../../src/nodes/schemas";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -206,7 +206,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-mode").selectOption("release");
     assert.equal(await page.locator("#node-input-ttl").isVisible(), false, "release mode hides the acquire settings");
     await page.screenshot({ path: join(outputDir, "editor-edit-dialog.png") });
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await lockName.waitFor({ state: "detached" });
   });
 
@@ -254,7 +254,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
         `${type}: the form's inputs hold the schema's defaults`,
       );
       assert.deepEqual(form.untranslated, [], `${type}: every text of the form comes from the locale file`);
-      await page.locator("#node-dialog-cancel").click();
+      await closeTray(page);
       await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
       await page.evaluate((nodeId) => {
         const RED = (window as unknown as { RED: { nodes: { remove(id: string): void }; view: { redraw(full: boolean): void } } }).RED;
@@ -299,7 +299,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       "0",
       "the built-in model's own fallback threshold, chosen by CV",
     );
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
     await page.evaluate(() => {
       const RED = (window as unknown as { RED: { nodes: { remove(id: string): void }; view: { redraw(full: boolean): void } } }).RED;
@@ -363,7 +363,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-recoverSeconds").dispatchEvent("change");
     await page.waitForFunction(() => document.querySelector("#node-input-recoverSeconds")?.classList.contains("input-error"));
     assert.equal(await hasError("reducedBelowScore"), false);
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await minimal.waitFor({ state: "detached" });
     await page.evaluate(() => {
       const RED = (
@@ -400,7 +400,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-blockWait").dispatchEvent("change");
     await page.waitForFunction(() => document.querySelector("#node-input-blockWait")?.classList.contains("input-error"));
     await page.screenshot({ path: join(outputDir, "editor-queue-block.png") });
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await overflow.waitFor({ state: "detached" });
   });
 
@@ -442,10 +442,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     assert.equal(await page.locator("#wa-client-pairing-restart").isVisible(), true);
     await page.waitForTimeout(500); // the tray slides in; the screenshot is for people, not for the assertions
     await page.screenshot({ path: join(outputDir, "editor-whatsapp-web-pairing.png") });
-    await page.locator("#node-config-dialog-cancel").click();
-    await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
-    await page.locator("#node-dialog-cancel").click();
-    await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+    await closeTray(page, "#node-config-dialog-cancel");
+    await closeTray(page);
   });
 
   it("sends a message by hand from the simulator's dialog into the running flow", async () => {
@@ -500,10 +498,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.screenshot({ path: join(outputDir, "editor-simulator-inject.png") });
     await page.evaluate(() => document.querySelectorAll(".red-ui-notification").forEach((notification) => notification.remove()));
     await docsScreenshot(page, "simulator-inject");
-    await page.locator("#node-config-dialog-cancel").click();
-    await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
-    await page.locator("#node-dialog-cancel").click();
-    await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+    await closeTray(page, "#node-config-dialog-cancel");
+    await closeTray(page);
   });
 
   it("shows what a chat or a server sends as text in notifications, and asks before taking a key from another machine", async () => {
@@ -543,10 +539,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
         "the markup is shown as text",
       );
       assert.equal(await refusal.locator("img").count(), 0, "no element was made from it");
-      await page.locator("#node-config-dialog-cancel").click();
-      await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
-      await page.locator("#node-dialog-cancel").click();
-      await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page);
 
       // 2. The Sheets key button against that server on this machine: the e-mail is text, only the key's fields are kept.
       const writer = {
@@ -594,10 +588,8 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       assert.equal(keyRequests.length, before, "declined: the server was not asked");
       assert.equal(await page.locator("#node-config-input-key").inputValue(), "");
       assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, "no script ran");
-      await page.locator("#node-config-dialog-cancel").click();
-      await page.locator("#node-config-dialog-cancel").waitFor({ state: "detached" });
-      await page.locator("#node-dialog-cancel").click();
-      await page.locator("#node-dialog-cancel").waitFor({ state: "detached" });
+      await closeTray(page, "#node-config-dialog-cancel");
+      await closeTray(page);
       // Not left for a later test to deploy.
       await page.evaluate(
         (ids) => {
@@ -664,7 +656,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
       timeout: 10_000,
     });
     await page.screenshot({ path: join(outputDir, "editor-dead-letters.png") });
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
   });
 
   it("lists a gallery's chats and media with thumbnails in its dialog, and deletes from there", async () => {
@@ -725,7 +717,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await card.locator("button").click();
     await card.waitFor({ state: "detached", timeout: 10_000 });
     assert.deepEqual((await getJson<{ chats: unknown[] }>(`${runtime.url}/wa-pipeline/gallery/${gallery.id}/chats`)).chats, []);
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
   });
 
   it("shows a transcribe node's fields by engine, validates its language per engine and its limits, and keeps its keys out of the flow", async () => {
@@ -849,7 +841,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await range.dispatchEvent("change");
     await page.waitForFunction(() => !document.querySelector("#node-input-productRange")?.classList.contains("input-error"));
     await page.screenshot({ path: join(outputDir, "editor-entities-sheet.png") });
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await range.waitFor({ state: "detached" });
 
     await page.locator(`g[id='${gallery.id}'] rect.red-ui-flow-node`).dblclick();
@@ -857,7 +849,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await folder.waitFor({ state: "visible" });
     await page.locator("#node-input-files").selectOption("store");
     await folder.waitFor({ state: "hidden" });
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await folder.waitFor({ state: "detached" });
   });
 
@@ -900,7 +892,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.locator("#node-input-mode").selectOption("lexicon");
     await english.waitFor({ state: "visible" });
     assert.equal(await reading.isVisible(), false);
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await reading.waitFor({ state: "detached" });
 
     await page.locator(`g[id='${thread.id}'] rect.red-ui-flow-node`).dblclick();
@@ -913,12 +905,12 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await writers.fill("0");
     await writers.dispatchEvent("change");
     await page.waitForFunction(() => !document.querySelector("#node-input-smallGroupWriters")?.classList.contains("input-error"));
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await writers.waitFor({ state: "detached" });
     await page.locator(`g[id='${legacyThread.id}'] rect.red-ui-flow-node`).dblclick();
     await writers.waitFor({ state: "visible" });
     assert.equal(await writers.inputValue(), "1000", "ticked 'shared words in groups' meant every group");
-    await page.locator("#node-dialog-cancel").click();
+    await closeTray(page);
     await writers.waitFor({ state: "detached" });
   });
 

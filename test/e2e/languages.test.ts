@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Browser, chromium } from "playwright-core";
 import { requirePrerequisite } from "../support/prerequisite";
-import { PIPELINE_TYPES, importIntoEditor, wrappedLabelsIn } from "./editor-helpers";
+import { PIPELINE_TYPES, closeTray, importIntoEditor, wrappedLabelsIn } from "./editor-helpers";
 import { RunningNodeRed, linkedUserDir, listenToComms, repoRoot, startNodeRed, waitFor } from "./runtime";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -169,7 +169,7 @@ describe("the pack's languages in a real Node-RED and editor", function () {
               await page.locator("#node-dialog-ok").click({ trial: true });
               await page.screenshot({ path: join(outputDir, `${language.lang}-wa-out-form.png`) });
             }
-            await page.locator("#node-dialog-cancel").click();
+            await closeTray(page);
             await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
             await page.evaluate((nodeId) => {
               const RED = (window as unknown as { RED: { nodes: { remove(id: string): void }; view: { redraw(full: boolean): void } } })
