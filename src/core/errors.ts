@@ -95,13 +95,24 @@ export type ErrorParams = Record<string, string | number>;
 export class WaError extends Error {
   readonly code: WaErrorCode;
   readonly params: ErrorParams;
+  /**
+   * The catalogue key of the text, when one code has several texts (config.invalid names what is wrong with which
+   * setting); `errors.<code>` otherwise.
+   */
+  readonly textKey: string;
 
-  constructor(code: WaErrorCode, message: string, params: ErrorParams = {}, options?: { cause?: unknown }) {
+  constructor(code: WaErrorCode, message: string, params: ErrorParams = {}, options?: { cause?: unknown; textKey?: string }) {
     super(message, options);
     this.name = "WaError";
     this.code = code;
     this.params = params;
+    this.textKey = options?.textKey ?? `errors.${code}`;
   }
+}
+
+/** config.invalid for a setting a schema cannot check alone: `text` is the key below errors.config, `english` its English. */
+export function invalidSetting(field: string, text: string, english: string, params: ErrorParams = {}): WaError {
+  return new WaError("config.invalid", english, { field, ...params }, { textKey: `errors.config.${text}` });
 }
 
 export function isWaError(value: unknown): value is WaError {

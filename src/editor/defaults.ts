@@ -1,4 +1,4 @@
-import { SettingsSchema, fieldProblem } from "../core/settings/schema";
+import { SettingsSchema, SettingsWords, describeFieldIssue, englishWords, fieldIssue } from "../core/settings/schema";
 
 /** One entry of a Node-RED node definition's `defaults`. */
 export interface EditorDefault {
@@ -11,9 +11,13 @@ export interface EditorDefault {
 /**
  * Node-RED `defaults` for a node from its settings schema: the same defaults and the same checks
  * the runtime applies. `formValue(name)` gives another field's value as the open form shows it
- * (undefined when no form is open), for checks between fields.
+ * (undefined when no form is open), for checks between fields; `words` tells a problem in the editor's language.
  */
-export function editorDefaults(schema: SettingsSchema, formValue: (name: string) => unknown): Record<string, EditorDefault> {
+export function editorDefaults(
+  schema: SettingsSchema,
+  formValue: (name: string) => unknown,
+  words: SettingsWords = englishWords,
+): Record<string, EditorDefault> {
   const defaults: Record<string, EditorDefault> = {};
   for (const [name, field] of Object.entries(schema)) {
     if (field.kind === "config") {
@@ -27,9 +31,9 @@ export function editorDefaults(schema: SettingsSchema, formValue: (name: string)
       // With a second argument (Node-RED 3.1 and later) the editor shows the text the validator returns.
       validate(value, options) {
         const form = Object.fromEntries(Object.keys(schema).map((other) => [other, formValue(other) ?? this[other]]));
-        const problem = fieldProblem(schema, name, value, form);
-        if (problem === undefined) return true;
-        return options === undefined ? false : problem;
+        const issue = fieldIssue(schema, name, value, form);
+        if (issue === undefined) return true;
+        return options === undefined ? false : describeFieldIssue(issue, words);
       },
     };
   }

@@ -1,12 +1,22 @@
 import { schemasByType } from "../nodes/schemas";
 import { paletteStageOf } from "../nodes/schemas/palette";
+import { settingsWordsFor } from "../nodes/schemas/settings-words";
 import { EditorDefault, editorDefaults } from "./defaults";
 import { installPipelineSidebar } from "./sidebar";
 
 // The pack's shared editor code, bundled into resources/editor.js by the build and loaded by every
 // node's HTML from Node-RED's resources path. Only the little of jQuery and of the editor it uses is declared.
 declare const $: (selector: string) => { length: number; val(): unknown; addClass(name: string): unknown };
-declare const RED: { nodes: { registerType(type: string, definition: Record<string, unknown>): void } };
+declare const RED: {
+  nodes: { registerType(type: string, definition: Record<string, unknown>): void };
+  _(key: string, params?: Record<string, string | number>): string;
+};
+
+/** A key of a catalogue in the editor's language, undefined when no catalogue has it (i18next then gives the key back). */
+function editorCatalogueText(namespace: string, key: string, params?: Record<string, string | number>): string | undefined {
+  const translated = RED._(`${namespace}:${key}`, params);
+  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : undefined;
+}
 
 const EXAMPLE_LINE = /^\s*([\p{L}\p{N}_.:?!-]{1,100})\s*:\s*\S/u;
 
@@ -49,7 +59,7 @@ const WaPipeline = {
   defaults(type: string, extra: Record<string, EditorDefault> = {}): Record<string, EditorDefault> {
     const schema = schemasByType[type];
     if (schema === undefined) throw new Error(`wa-pipeline editor: no settings schema for ${type}`);
-    return { ...editorDefaults(schema, formValue), ...extra };
+    return { ...editorDefaults(schema, formValue, settingsWordsFor(type, editorCatalogueText)), ...extra };
   },
   /** The default of one field of a node's schema (for an entry the form defines itself). */
   schemaDefault(type: string, field: string): unknown {
@@ -72,6 +82,9 @@ const WaPipeline = {
     const shared: Record<string, unknown> =
       rest.category === "config" || !stage ? {} : { category: stage.category, color: stage.colour, inputs: 1, outputs: 1 };
     const prepare = rest.oneditprepare as ((this: unknown, ...args: unknown[]) => void) | undefined;
+    const defaults = WaPipeline.defaults(type, extra ?? {});
+    // Node-RED fills a new config node with its truthy defaults only: a 0 would leave the input blank, and refused.
+    if (rest.category === "config") for (const entry of Object.values(defaults)) if (entry.value === 0) entry.value = "0";
     RED.nodes.registerType(type, {
       ...shared,
       icon: `${type}.svg`,
@@ -83,7 +96,7 @@ const WaPipeline = {
         $("#dialog-form, #node-config-dialog-edit-form").addClass("wa-form");
         prepare?.apply(this, args);
       },
-      defaults: WaPipeline.defaults(type, extra ?? {}),
+      defaults,
     });
   },
   /** A function giving one text of the node's locale file in the editor's language (e.g. an output label). */

@@ -304,6 +304,7 @@ export default function register(RED: NodeAPI): void {
         if (!transport)
           throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
             state: "none",
+            stateTerm: "state.none",
           });
         if (item.content) return sendContentThrough(transport, item.chatId, item.content, item.quotedId);
         return transport.sendText({ chatId: item.chatId, text: item.text, ...(item.quotedId ? { quotedId: item.quotedId } : {}) });

@@ -3,7 +3,7 @@ import { clientSchema } from "./schemas/wa-client";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEMO_SCRIPT } from "../core/transport/demo-chats";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { ChatScript, SIMULATOR_LIMITS, SimulatedWhatsApp, SimulatorOptions, parseChatScriptJsonl } from "../core/transport/simulator";
 import { CloudApiTransport, DeliveryMemory, memoryDeliveryMemory, storeDeliveryMemory } from "../core/transport/cloud-transport";
 import { SqliteStore } from "../core/store/sqlite-store";
@@ -29,7 +29,7 @@ export type WaClientDef = NodeDef & FlowConfigOf<typeof clientSchema>;
 export function webhookPathFromConfig(value: unknown): string {
   const given = stringSetting(value, "/whatsapp/webhook");
   if (!/^\/[A-Za-z0-9_\-/]{1,200}$/.test(given) || given.includes("//")) {
-    throw new WaError("config.invalid", "Webhook path: starts with / and holds only letters, digits, -, _ and /", { field: "webhookPath" });
+    throw invalidSetting("webhookPath", "webhookPath", "Webhook path: starts with / and holds only letters, digits, -, _ and /");
   }
   return given;
 }
@@ -51,9 +51,7 @@ function seenIdsLifetime(maxAgeMs: number): number {
 function pairingDigits(typed: string): string {
   const digits = typed.replace(/[\s+()-]/g, "");
   if (digits !== "" && !/^\d{8,15}$/.test(digits)) {
-    throw new WaError("config.invalid", "Pairing phone number: the international number in digits, e.g. 447700900123", {
-      field: "pairingPhone",
-    });
+    throw invalidSetting("pairingPhone", "pairingPhone", "Pairing phone number: the international number in digits, e.g. 447700900123");
   }
   return digits;
 }
@@ -77,11 +75,11 @@ export function simulatorOptionsFromConfig(config: WaClientDef, script: ChatScri
 function loadScript(RED: NodeAPI, config: WaClientDef): ChatScript {
   const { source, scriptPath: given } = readSettingsBySchema(clientSchema, config);
   if (source !== "file") return DEMO_SCRIPT;
-  if (!given) throw new WaError("config.invalid", "Choose a chat script file (JSONL) or the built-in demo", { field: "scriptPath" });
+  if (!given) throw invalidSetting("scriptPath", "noScript", "Choose a chat script file (JSONL) or the built-in demo");
   const userDir = userDirOf(RED);
   let text: string;
   try {
-    text = readUserTextFile(userDir, given, SIMULATOR_LIMITS.maxScriptBytes, "Chat script", "scriptPath").text;
+    text = readUserTextFile(userDir, given, SIMULATOR_LIMITS.maxScriptBytes, "chatScript", "scriptPath").text;
   } catch (error) {
     throw new WaError("simulator.badScript", (error as Error).message, { line: 0, reason: (error as Error).message });
   }

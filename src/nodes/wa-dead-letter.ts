@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TimerHandle } from "../core/clock";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { deadLetterSchema } from "./schemas/wa-dead-letter";
 import { DeadLetterEntry, DeadLetterMetrics, DeadLetterStore, summarise } from "../core/resilience/dead-letter-store";
@@ -16,8 +16,8 @@ type DeadLetterDef = NodeDef & FlowConfigOf<typeof deadLetterSchema>;
 export function deadLetterSettingsFromConfig(config: DeadLetterDef) {
   const read = readSettingsBySchema(deadLetterSchema, config);
   if (read.maxBackoffMinutes < read.backoffSeconds / 60) {
-    throw new WaError("config.invalid", `Longest wait: at least the first wait (${read.backoffSeconds} seconds)`, {
-      field: "maxBackoffMinutes",
+    throw invalidSetting("maxBackoffMinutes", "longestWait", `Longest wait: at least the first wait (${read.backoffSeconds} seconds)`, {
+      seconds: read.backoffSeconds,
     });
   }
   return {

@@ -1,5 +1,5 @@
 import { checkCarriedChatIds, writeEnvelopePart } from "../core/envelope";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { MESSAGE_PROPERTY } from "./schemas/common";
 import { dedupeSchema } from "./schemas/wa-dedupe";
@@ -15,7 +15,7 @@ export const MAX_DEDUPE_KEY_CHARS = 10_000;
 export function dedupeSettingsFromConfig(config: DedupeDef) {
   const read = readSettingsBySchema(dedupeSchema, config);
   if (read.keyType === "msg" && !new RegExp(`^(?:${MESSAGE_PROPERTY.pattern})$`).test(read.key)) {
-    throw new WaError("config.invalid", `Key: ${MESSAGE_PROPERTY.expects}`, { field: "key" });
+    throw invalidSetting("key", "dedupeKeyProperty", `Key: ${MESSAGE_PROPERTY.expects}`);
   }
   return { name: read.dedupeName, keyType: read.keyType, key: read.key, ttlMs: read.ttlHours * 3_600_000, action: read.action };
 }
@@ -34,7 +34,9 @@ export default function register(RED: NodeAPI): void {
           RED,
           node,
           status,
-          new WaError("config.invalid", `Key: the JSONata expression does not parse (${(error as Error).message})`, { field: "key" }),
+          invalidSetting("key", "jsonata", `Key: the JSONata expression does not parse (${(error as Error).message})`, {
+            reason: (error as Error).message,
+          }),
         );
         return;
       }

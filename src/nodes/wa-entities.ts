@@ -2,7 +2,7 @@ import { writeEnvelopePart, envelopeOf } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
-import { WaError } from "../core/errors";
+import { invalidSetting } from "../core/errors";
 import { EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
 import { sharedEntities, withSharedEntities } from "../core/nlu/shared-entities";
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
@@ -20,17 +20,21 @@ const COUNTRIES = new Set<string>(getCountries());
 /** A pattern someone typed: compiled, short, and without nested repetition (the shape that backtracks for ever). */
 export function compileOrderPattern(source: string, line: number): RegExp {
   if (source.length > 200)
-    throw new WaError("config.invalid", `Order id patterns, line ${line}: at most 200 characters`, { field: "orderPatterns" });
+    throw invalidSetting("orderPatterns", "patternLength", `Order id patterns, line ${line}: at most 200 characters`, { line });
   if (/\([^)]*[+*}][^)]*\)\s*[+*{]/.test(source))
-    throw new WaError(
-      "config.invalid",
+    throw invalidSetting(
+      "orderPatterns",
+      "patternNested",
       `Order id patterns, line ${line}: a repeated group inside a repetition, such as (\\w+)+, can take for ever on some texts; write it without`,
-      { field: "orderPatterns" },
+      { line },
     );
   try {
     return new RegExp(source, "gu");
   } catch (error) {
-    throw new WaError("config.invalid", `Order id patterns, line ${line}: ${(error as Error).message}`, { field: "orderPatterns" });
+    throw invalidSetting("orderPatterns", "patternInvalid", `Order id patterns, line ${line}: ${(error as Error).message}`, {
+      line,
+      reason: (error as Error).message,
+    });
   }
 }
 
@@ -38,7 +42,7 @@ export function compileOrderPattern(source: string, line: number): RegExp {
 export function productCatalogueOf(form: string, file: string, userDir: string): { names: string[]; skipped: number } {
   const fromForm = parseProductList(form);
   if (file === "") return fromForm;
-  const source = readUserTextFile(userDir, file, PRODUCT_LIST_LIMITS.maxBytes, "Product list file", "productFile").text;
+  const source = readUserTextFile(userDir, file, PRODUCT_LIST_LIMITS.maxBytes, "productFile", "productFile").text;
   const fromFile = parseProductList(source);
   const names = [...new Set([...fromForm.names, ...fromFile.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);
   return { names, skipped: fromForm.skipped + fromFile.skipped };
@@ -46,10 +50,11 @@ export function productCatalogueOf(form: string, file: string, userDir: string):
 
 export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = process.cwd()) {
   const read = readSettingsBySchema(entitiesSchema, config);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   const region = read.region.toUpperCase();
   if (region !== "" && !COUNTRIES.has(region))
-    throw fail("region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`);
+    throw invalidSetting("region", "region", `Default country: a two-letter country code such as BR, IN, GB (got ${region.slice(0, 10)})`, {
+      got: region.slice(0, 10),
+    });
   const orderPatterns = read.orderPatterns
     .split(/\r?\n/)
     .map((line, i) => [line.trim(), i + 1] as const)
@@ -60,14 +65,19 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
     .map((t) => t.trim())
     .filter(Boolean);
   const unknown = types.find((t) => !(ENTITY_TYPES as readonly string[]).includes(t));
-  if (unknown) throw fail("types", `Unknown entity type: ${unknown.slice(0, 30)}`);
+  if (unknown) throw invalidSetting("types", "entityType", `Unknown entity type: ${unknown.slice(0, 30)}`, { type: unknown.slice(0, 30) });
   const catalogue = productCatalogueOf(read.products, read.productFile, userDir);
   const { productSheets, productRange, property } = read;
   if (productSheets !== "") {
     try {
       parseA1(productRange);
     } catch {
-      throw fail("productRange", `Product range: A1 notation such as Products!A2:A (got ${productRange.slice(0, 60) || "nothing"})`);
+      throw invalidSetting(
+        "productRange",
+        "productRange",
+        `Product range: A1 notation such as Products!A2:A (got ${productRange.slice(0, 60) || "nothing"})`,
+        { got: productRange.slice(0, 60) },
+      );
     }
   }
   return {
@@ -120,11 +130,15 @@ export default function register(RED: NodeAPI): void {
       let failing = false;
       const refresh = async () => {
         if (!sheets?.readCache)
-          throw new WaError(
-            "config.invalid",
-            `The product spreadsheet cannot be read: ${sheets?.failure ?? "its wa-sheets configuration node is missing"}`,
-            { field: "productSheets" },
-          );
+          throw sheets?.failure !== undefined
+            ? invalidSetting("productSheets", "productSheet", `The product spreadsheet cannot be read: ${sheets.failure}`, {
+                reason: sheets.failure,
+              })
+            : invalidSetting(
+                "productSheets",
+                "noProductSheets",
+                "The product spreadsheet cannot be read: its wa-sheets configuration node is missing",
+              );
         const read = await sheets.readCache().read(settings.productRange);
         const fromSheet = productListFromRows(read.values);
         const names = [...new Set([...settings.catalogue.names, ...fromSheet.names])].slice(0, PRODUCT_LIST_LIMITS.maxNames);

@@ -1,6 +1,6 @@
 import { checkCarriedChatIds, messageIdText, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { DEFAULT_STAGES, flowAnalyzerSchema } from "./schemas/wa-flow-analyzer";
 import {
@@ -26,9 +26,15 @@ type FlowDef = NodeDef & FlowConfigOf<typeof flowAnalyzerSchema>;
 export function flowSettingsFromConfig(config: FlowDef) {
   const read = readSettingsBySchema(flowAnalyzerSchema, config);
   const parsed = parseStageRules(read.stages.trim() !== "" ? read.stages : DEFAULT_STAGES);
-  const fail = (text: string) => new WaError("config.invalid", text, { field: "stages" });
-  if (parsed.problems.length > 0) throw fail(`Stages, line ${parsed.problems[0].line}: ${parsed.problems[0].reason}`);
-  if (parsed.rules.length === 0) throw fail('Stages: at least one line `stage: intent, "phrase"`');
+  const problem = parsed.problems[0];
+  if (problem?.kind === "shape")
+    throw invalidSetting("stages", "stagesShape", `Stages, line ${problem.line}: ${problem.reason}`, { line: problem.line });
+  if (problem?.kind === "part")
+    throw invalidSetting("stages", "stagesPart", `Stages, line ${problem.line}: ${problem.reason}`, {
+      line: problem.line,
+      part: problem.part,
+    });
+  if (parsed.rules.length === 0) throw invalidSetting("stages", "stagesNone", 'Stages: at least one line `stage: intent, "phrase"`');
   const humanIntents = read.humanIntents
     .split(",")
     .map((s) => s.trim())

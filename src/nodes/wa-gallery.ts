@@ -3,7 +3,7 @@ import { galleryActions, gallerySchema } from "./schemas/wa-gallery";
 import path from "node:path";
 import { TimerHandle } from "../core/clock";
 import { validateChatId } from "../core/envelope";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { MediaGallery, checkMediaId } from "../core/media/gallery/gallery";
 import { StoreBlobStorage } from "../core/media/gallery/store-blob-storage";
 import { FileBlobStorage } from "../core/media/gallery/file-blob-storage";
@@ -28,9 +28,7 @@ export function gallerySettingsFromConfig(config: GalleryDef, userDir: string) {
   const folder = path.resolve(userDir, read.folder);
   const relative = path.relative(path.resolve(userDir), folder);
   if (read.files === "folder" && (relative === "" || relative.startsWith("..") || path.isAbsolute(relative))) {
-    throw new WaError("config.invalid", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery", {
-      field: "folder",
-    });
+    throw invalidSetting("folder", "galleryFolder", "Folder: a folder inside the Node-RED user directory, such as wa-pipeline/gallery");
   }
   return {
     files: read.files,

@@ -1,6 +1,6 @@
 import { TimerHandle } from "../core/clock";
 import { HealthLevel } from "../core/session/client-health";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { healthScoreSchema } from "./schemas/wa-health-score";
 import { DEFAULT_THRESHOLDS, HealthInputs, HealthScore, HealthWeights, scoreHealth } from "../core/session/health-score";
@@ -19,8 +19,7 @@ export function healthScoreSettings(config: ScoreDef) {
     client: read.wClient,
     breaker: read.wBreaker,
   };
-  if (Object.values(weights).every((w) => w === 0))
-    throw new WaError("config.invalid", "At least one weight must be above 0", { field: "wErrorRate" });
+  if (Object.values(weights).every((w) => w === 0)) throw invalidSetting("wErrorRate", "noWeight", "At least one weight must be above 0");
   return { threshold: read.threshold, weights, queueName: read.queueName };
 }
 

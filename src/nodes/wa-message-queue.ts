@@ -1,7 +1,7 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { messageQueueSchema } from "./schemas/wa-message-queue";
 import { hostname } from "node:os";
-import { WaError } from "../core/errors";
+import { invalidSetting } from "../core/errors";
 import { KeyedDispatcherOptions, OverflowPolicy } from "../core/session/keyed-dispatcher";
 import { handleAcks } from "./kit/ack-handler";
 import { BlockingChatQueue, ChatQueueRuntime, MemoryChatQueue, QueueCallbacks, StoredChatQueue } from "./kit/chat-queues";
@@ -74,9 +74,11 @@ function openQueue(RED: NodeAPI, node: Node, settings: QueueSettings, handle: St
   const userDir = userDirOf(RED);
   const { dispatcher } = settings;
   if (dispatcher.ackTimeoutMs <= 0) {
-    throw new WaError("config.invalid", "A queue kept in a store needs an ack timeout (it decides when a delivery is retried)", {
-      field: "ackTimeout",
-    });
+    throw invalidSetting(
+      "ackTimeout",
+      "storedQueueAck",
+      "A queue kept in a store needs an ack timeout (it decides when a delivery is retried)",
+    );
   }
   return new StoredChatQueue(handle.store, handle.id, {
     name: dispatcher.name,

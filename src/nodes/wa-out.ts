@@ -54,6 +54,7 @@ export default function register(RED: NodeAPI): void {
       if (!transport) {
         throw new WaError("transport.notReady", through?.failure ?? "No WhatsApp connection is configured for this node", {
           state: "none",
+          stateTerm: "state.none",
         });
       }
       const chatId = readMessageKey(RED, msg, chatProperty) as string;

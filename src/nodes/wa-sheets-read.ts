@@ -1,7 +1,7 @@
 import { writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsReadSchema } from "./schemas/wa-sheets-read";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { A1Error, columnIndex, parseA1 } from "../core/sheets/a1";
 import { SheetsCallError } from "../core/sheets/append-batcher";
 import { lookupRows } from "../core/sheets/read-cache";
@@ -24,17 +24,26 @@ export interface SheetsReadSettings {
 
 export function sheetsReadSettingsFromConfig(config: SheetsReadDef): SheetsReadSettings {
   const { range, mode, keyProperty, keyColumn: keyColumnText, headerRow, property } = readSettingsBySchema(sheetsReadSchema, config);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   let grid;
   try {
     grid = parseA1(range);
   } catch {
-    throw fail("range", `Range: A1 notation such as Products!A:D or 'Price list'!A1:F500 (got ${range.slice(0, 60)})`);
+    throw invalidSetting(
+      "range",
+      "readRange",
+      `Range: A1 notation such as Products!A:D or 'Price list'!A1:F500 (got ${range.slice(0, 60)})`,
+      {
+        got: range.slice(0, 60),
+      },
+    );
   }
   const keyColumnLetters = keyColumnText.toUpperCase();
   const keyColumn = columnIndex(keyColumnLetters) - grid.startColumn;
   if (mode === "lookup" && (keyColumn < 0 || (grid.endColumn !== undefined && keyColumn >= grid.endColumn - grid.startColumn))) {
-    throw fail("keyColumn", `Key column ${keyColumnLetters} is outside the range ${range}`);
+    throw invalidSetting("keyColumn", "keyColumnOutside", `Key column ${keyColumnLetters} is outside the range ${range}`, {
+      column: keyColumnLetters,
+      range,
+    });
   }
   return { range, mode, keyProperty, keyColumn, headerRow, property };
 }

@@ -1,7 +1,7 @@
 import { deliveryOf, writeEnvelopePart } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsWriteSchema } from "./schemas/wa-sheets-write";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { parseA1 } from "../core/sheets/a1";
 import { AppendBatcher, PendingRow } from "../core/sheets/append-batcher";
 import { CellValue } from "../core/sheets/sheets-model";
@@ -26,18 +26,24 @@ export interface SheetsWriteSettings {
 
 export function sheetsWriteSettingsFromConfig(config: SheetsWriteDef): SheetsWriteSettings {
   const read = readSettingsBySchema(sheetsWriteSchema, config);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   try {
     parseA1(read.range);
   } catch {
-    throw fail("range", `Range: A1 notation such as Sheet1!A1 or 'Orders 2026'!A:F (got ${read.range.slice(0, 60)})`);
+    throw invalidSetting(
+      "range",
+      "writeRange",
+      `Range: A1 notation such as Sheet1!A1 or 'Orders 2026'!A:F (got ${read.range.slice(0, 60)})`,
+      {
+        got: read.range.slice(0, 60),
+      },
+    );
   }
   const columns = read.columns
     .split(",")
     .map((c) => c.trim())
     .filter((c) => c !== "");
   if (columns.length === 0 || columns.length > 50 || !columns.every((c) => /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(c))) {
-    throw fail("columns", `Columns: ${sheetsWriteSchema.columns.expects}`);
+    throw invalidSetting("columns", "columns", `Columns: ${sheetsWriteSchema.columns.expects}`);
   }
   const { range, windowMs, maxRows, giveUpMinutes, mode, valueInput } = read;
   return { range, columns, windowMs, maxRows, giveUpAfterMs: giveUpMinutes * 60_000, mode, valueInput };

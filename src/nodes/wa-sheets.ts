@@ -1,7 +1,7 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { sheetsSchema } from "./schemas/wa-sheets";
 import { sheets as sheetsApi, sheets_v4 } from "@googleapis/sheets";
-import { WaError } from "../core/errors";
+import { invalidSetting } from "../core/errors";
 import { CircuitBreaker, DEFAULT_BREAKER_OPTIONS } from "../core/resilience/circuit-breaker";
 import { TokenBucket } from "../core/resilience/token-bucket";
 import { SheetsCallError } from "../core/sheets/append-batcher";
@@ -77,10 +77,10 @@ export default function register(RED: NodeAPI): void {
       } else {
         const keyText = node.credentials?.key ?? "";
         if (keyText.trim() === "")
-          throw new WaError(
-            "config.invalid",
+          throw invalidSetting(
+            "key",
+            "pasteKey",
             "Paste the service account's JSON key (Google Cloud › IAM › Service accounts › Keys) and share the sheet with its e-mail",
-            { field: "key" },
           );
         node.tokens = new ServiceAccountTokens(readServiceAccountKey(keyText), clock);
       }

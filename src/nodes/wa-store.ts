@@ -44,7 +44,7 @@ export function openStore(RED: NodeAPI, config: StoreDef, credentials: StoreCred
         : { kind: "single", url: read.url };
   const tlsCa =
     read.tls && read.tlsCaFile !== ""
-      ? readUserTextFile(userDirOf(RED), read.tlsCaFile, MAX_CA_FILE_BYTES, "CA certificate file", "tlsCaFile").text
+      ? readUserTextFile(userDirOf(RED), read.tlsCaFile, MAX_CA_FILE_BYTES, "caFile", "tlsCaFile").text
       : undefined;
   return {
     store: new RedisStore({

@@ -2,7 +2,7 @@ import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { threadSchema } from "./schemas/wa-thread";
 import { checkCarriedChatIds, messageIdText, writeEnvelopePart } from "../core/envelope";
 import { TimerHandle } from "../core/clock";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import {
   ChatThreadState,
   ClosedThread,
@@ -33,10 +33,13 @@ export function threadSettingsFromConfig(config: ThreadDef): { name: string; opt
     .split(/\r?\n/)
     .map((line) => foldAccents(normalizeText(line)))
     .filter((line) => line !== "" && !line.startsWith("#"));
-  const fail = (text: string) => new WaError("config.invalid", text, { field: "cues" });
-  if (extraCues.length > MAX_CUES) throw fail(`New-topic phrases: at most ${MAX_CUES} lines`);
+  if (extraCues.length > MAX_CUES)
+    throw invalidSetting("cues", "tooManyCues", `New-topic phrases: at most ${MAX_CUES} lines`, { max: MAX_CUES });
   const tooLong = extraCues.find((cue) => cue.length > 80);
-  if (tooLong) throw fail(`New-topic phrases: "${tooLong.slice(0, 20)}…" is longer than 80 characters`);
+  if (tooLong)
+    throw invalidSetting("cues", "cueTooLong", `New-topic phrases: "${tooLong.slice(0, 20)}…" is longer than 80 characters`, {
+      cue: tooLong.slice(0, 20),
+    });
   const closeAfterMs = read.closeAfterHours * 3_600_000;
   return {
     name: read.threadName,

@@ -1,6 +1,6 @@
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { transcribeSchema } from "./schemas/wa-transcribe";
-import { WaError } from "../core/errors";
+import { WaError, invalidSetting } from "../core/errors";
 import { DEFAULT_PRIOR_WEIGHT } from "../core/media/speech/acoustic-adaptation";
 import { probeAudio } from "../core/media/speech/audio";
 import { EngineWorker, EnginePool } from "../core/media/engine-pool";
@@ -46,21 +46,22 @@ const GOOGLE_SYNC_BYTES = 10 * 1024 * 1024;
 
 export function transcribeSettingsFromConfig(config: TranscribeDef, credentials: TranscribeCredentials = {}) {
   const read = readSettingsBySchema(transcribeSchema, config);
-  const fail = (field: string, text: string) => new WaError("config.invalid", text, { field });
   const { engine, language, grammar } = read;
   const model = OFFLINE_MODELS[language.toLowerCase()];
   if (engine === "offline" && !model) {
-    throw fail(
+    throw invalidSetting(
       "language",
+      "offlineLanguage",
       "Language: the offline engine has US English (en-US) and French (fr-FR) models; use the Google or OpenAI-compatible engine for others",
     );
   }
   const phrases = parsePhraseList(read.phrases);
   if (engine === "offline" && grammar !== "digits" && phrases.length === 0)
-    throw fail("phrases", "Phrases: list at least one phrase, one per line");
+    throw invalidSetting("phrases", "noPhrases", "Phrases: list at least one phrase, one per line");
   const adaptList = engine === "offline" ? read.adaptList : "";
   const endpoint = read.endpoint || DEFAULT_ENDPOINT[engine];
-  if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint)) throw fail("endpoint", "Endpoint: an http(s) URL");
+  if (engine !== "offline" && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(endpoint))
+    throw invalidSetting("endpoint", "endpointUrl", "Endpoint: an http(s) URL");
   const googleKey = engine === "google" ? readServiceAccountKey(credentials.googleKey ?? "") : undefined;
   const apiKey = credentials.apiKey?.trim() || undefined;
   return {
@@ -142,11 +143,11 @@ export default function register(RED: NodeAPI): void {
       const userDir = userDirOf(RED);
       const source = await readAdaptationSource(userDir, s.adaptList, s.model, DEFAULT_PRIOR_WEIGHT);
       if (source.recordings.length === 0) {
-        throw new WaError(
-          "config.invalid",
-          `Adapt to voices: ${s.adaptList} lists no recording that could be read${source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : ""}`,
-          { field: "adaptList" },
-        );
+        const first = source.skipped[0] ? ` (${source.skipped[0].name}: ${source.skipped[0].reason})` : "";
+        throw invalidSetting("adaptList", "noRecordings", `Adapt to voices: ${s.adaptList} lists no recording that could be read${first}`, {
+          list: s.adaptList,
+          first,
+        });
       }
       status.set(
         {

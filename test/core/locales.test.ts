@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { FieldIssue, NumberField, describeFieldIssue, englishWords } from "../../src/core/settings/schema";
+import { schemasByType } from "../../src/nodes/schemas";
+import { CatalogueLookup, settingsWordsFor, typeOfField } from "../../src/nodes/schemas/settings-words";
 
 /**
  * The editor's and the runtime's texts in each language the pack ships: every en-US key in each locale and no
@@ -101,6 +104,66 @@ describe("locales: every language complete and consistent with en-US", () => {
         return mine === english ? [] : [`${type}: ${mine}, English has ${english}`];
       });
       assert.deepEqual(problems, []);
+    });
+  }
+});
+
+describe("locales: a refused setting told in every language", () => {
+  /** Every problem a field of any node's schema can have, as the runtime and the editor describe them. */
+  const issues: FieldIssue[] = Object.values(schemasByType).flatMap((schema) =>
+    Object.entries(schema).flatMap(([name, field]): FieldIssue[] => {
+      if (field.kind === "number") {
+        const beyond = (["atMost", "atLeast"] as const).flatMap((side): FieldIssue[] => {
+          const other = field[side];
+          return other === undefined
+            ? []
+            : [{ name, field, rule: "beyondField", atMost: side === "atMost", other, otherField: schema[other] as NumberField, bound: 5 }];
+        });
+        return [{ name, field, rule: "range" }, ...beyond];
+      }
+      if (field.kind === "choice") return [{ name, field, rule: "choice", got: "other" }];
+      if (field.kind === "text")
+        return [{ name, field, rule: "textExpected" }, ...(field.pattern ? [{ name, field, rule: "pattern" } as const] : [])];
+      return [];
+    }),
+  );
+
+  /** A catalogue lookup over one language's files, as Node-RED's i18n would answer it, noting the keys it lacks. */
+  function catalogueOf(lang: string, missing: string[]): CatalogueLookup {
+    const flat = new Map<string, Map<string, string>>();
+    return (namespace, key, params) => {
+      const file = `${namespace.slice(namespace.lastIndexOf("/") + 1)}.json`;
+      if (!flat.has(file)) flat.set(file, flatten(read(lang, file)));
+      const text = flat.get(file)!.get(key);
+      if (text === undefined) missing.push(`${file}: ${key}`);
+      return text === undefined ? undefined : englishWords(key, text, params);
+    };
+  }
+
+  it("en-US tells every problem exactly as the schema's English does (field names, what a field takes, units)", () => {
+    const missing: string[] = [];
+    const lookup = catalogueOf("en-US", missing);
+    const differ = issues
+      .map((issue) => [describeFieldIssue(issue), describeFieldIssue(issue, settingsWordsFor(typeOfField(issue.field), lookup))])
+      .filter(([english, fromCatalogue]) => english !== fromCatalogue);
+    assert.deepEqual(differ, []);
+    assert.ok(issues.length > 300, `${issues.length} problems told`);
+  });
+
+  for (const lang of LANGUAGES) {
+    it(`${lang}: every word of every problem from the catalogue, none left to the English fallback`, () => {
+      const missing: string[] = [];
+      const lookup = catalogueOf(lang, missing);
+      for (const issue of issues) describeFieldIssue(issue, settingsWordsFor(typeOfField(issue.field), lookup));
+      const lacking = new Set(missing);
+      // A field's name comes from field.<name>, or else from the label its form shows (label.<name>).
+      const nameless = [...lacking].filter((key) => /\.field\./.test(key) && lacking.has(key.replace(".field.", ".label.")));
+      assert.deepEqual(
+        [...lacking].filter((key) => !/\.(field|label)\./.test(key)),
+        [],
+        "words missing",
+      );
+      assert.deepEqual(nameless, [], "a field named in English");
     });
   }
 });

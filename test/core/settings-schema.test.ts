@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SettingsSchema, readSettingsBySchema, schemaProblems } from "../../src/core/settings/schema";
+import {
+  SettingsError,
+  SettingsSchema,
+  SettingsWords,
+  describeFieldIssue,
+  englishWords,
+  readSettingsBySchema,
+  schemaProblems,
+  unitKey,
+} from "../../src/core/settings/schema";
 import { editorDefaults } from "../../src/editor/defaults";
 import { schemasByType } from "../../src/nodes/schemas";
 
@@ -70,6 +79,48 @@ describe("settings schema: one description read by the runtime and the editor", 
     assert.deepEqual(refusal({ mode: "turbo" }), { code: "config.invalid", field: "mode", message: "Mode: one of fast, safe (got turbo)" });
     assert.deepEqual(refusal({ queue: "Main 1" }), { code: "config.invalid", field: "queue", message: "Queue: 1 to 8 small letters" });
     assert.deepEqual(refusal({ name: { not: "text" } }), { code: "config.invalid", field: "name", message: "Name: text expected" });
+  });
+
+  it("tells a refusal in another language through the words it is given: the field's name, the range, the unit, what a field takes", () => {
+    const german: Record<string, string> = {
+      "settings.problem": "__label__: __problem__",
+      "settings.fromTo": "__min__ bis __max__",
+      "settings.wholeRange": "eine ganze Zahl, __range__",
+      "settings.withUnit": "__range__ __unit__",
+      "settings.above": "über __n__",
+      "settings.atMostField": "höchstens __other__ (__bound__)",
+      "settings.units.items": "Stück",
+      "settings.units.minutes": "Minuten",
+      "field.count": "Anzahl",
+      "field.low": "Niedrig",
+      "field.high": "Hoch",
+      "field.wait": "Warten",
+      "field.queue": "Warteschlange",
+      "expects.queue": "1 bis 8 Kleinbuchstaben",
+    };
+    const asked: string[] = [];
+    const words: SettingsWords = (key, english, params) => {
+      asked.push(key);
+      return englishWords(key, german[key] ?? `[${english}]`, params);
+    };
+    const told = (values: Record<string, unknown>) => {
+      try {
+        readSettingsBySchema(example, values);
+        return undefined;
+      } catch (error) {
+        assert.ok(error instanceof SettingsError);
+        return describeFieldIssue(error.issue, words);
+      }
+    };
+    assert.equal(told({ count: 2.5 }), "Anzahl: eine ganze Zahl, 1 bis 10 Stück");
+    assert.equal(told({ low: 75 }), "Niedrig: höchstens Hoch (70)");
+    assert.equal(told({ wait: 0 }), "Warten: über 0 Minuten");
+    assert.equal(told({ queue: "Main 1" }), "Warteschlange: 1 bis 8 Kleinbuchstaben");
+    // A word the language lacks is the English one: the test's words mark it.
+    assert.equal(told({ mode: "turbo" }), "[Mode]: [one of fast, safe (got turbo)]");
+    assert.ok(asked.includes("settings.units.items") && asked.includes("expects.queue"));
+    assert.equal(unitKey("pixels (0: never)"), "settings.units.pixels0Never");
+    assert.equal(unitKey("%"), "settings.units.percent");
   });
 
   it("finds its own mistakes: a default its field refuses, a bound naming no number field, a default outside the options", () => {

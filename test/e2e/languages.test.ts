@@ -21,6 +21,9 @@ const LANGUAGES = [
     connection: "Conexão",
     notReady: /^(Error: )?A conexão do WhatsApp não está pronta/,
     noClient: "nenhuma conexão configurada",
+    badWait: "Esperar no máximo: de 0 a 3600 segundos",
+    nameExpects: "1 a 64 letras",
+    noneState: "(nenhuma)",
   },
   {
     lang: "es-ES",
@@ -29,6 +32,9 @@ const LANGUAGES = [
     connection: "Conexión",
     notReady: /^(Error: )?La conexión de WhatsApp no está lista/,
     noClient: "ninguna conexión configurada",
+    badWait: "Esperar como máximo: de 0 a 3600 segundos",
+    nameExpects: "de 1 a 64 letras",
+    noneState: "(ninguna)",
   },
   {
     lang: "de",
@@ -37,6 +43,9 @@ const LANGUAGES = [
     connection: "Verbindung",
     notReady: /^(Error: )?Die WhatsApp-Verbindung ist nicht bereit/,
     noClient: "keine Verbindung konfiguriert",
+    badWait: "Höchstens warten: 0 bis 3600 Sekunden",
+    nameExpects: "1 bis 64 Buchstaben",
+    noneState: "(keine)",
   },
   {
     lang: "fr",
@@ -45,8 +54,46 @@ const LANGUAGES = [
     connection: "Connexion",
     notReady: /^(Error: )?La connexion WhatsApp n'est pas prête/,
     noClient: "aucune connexion configurée",
+    badWait: "Attendre au plus : de 0 à 3600 secondes",
+    nameExpects: "1 à 64 lettres",
+    noneState: "(aucune)",
   },
 ] as const;
+
+/** The config dialogs, each opened from a pipeline node's form, and the choice that shows each kind of it. */
+const CONFIG_DIALOGS: { type: string; from: string; field: string; kindField: string; kinds: string[]; askedOf: string[] }[] = [
+  {
+    type: "wa-client",
+    from: "wa-out",
+    field: "client",
+    kindField: "mode",
+    kinds: ["simulator", "whatsapp-web", "baileys", "cloud"],
+    askedOf: ["phoneNumberId"],
+  },
+  {
+    type: "wa-store",
+    from: "wa-session-lock",
+    field: "store",
+    kindField: "backend",
+    kinds: ["memory", "sqlite", "redis", "redis-sentinel", "redis-cluster"],
+    askedOf: [],
+  },
+  {
+    type: "wa-sheets",
+    from: "wa-sheets-write",
+    field: "sheets",
+    kindField: "server",
+    kinds: ["google", "demo"],
+    askedOf: ["spreadsheetId"],
+  },
+];
+
+/** Texts of a form that are a catalogue key shown as it is (a key the language's catalogue lacks). */
+function rawKeysIn(formSelector: string): string[] {
+  return Array.from(document.querySelectorAll(`${formSelector} *`))
+    .map((element) => (element.childNodes.length === 1 ? (element.textContent ?? "").trim() : ""))
+    .filter((text) => /^wa-[a-z-]+\.[a-zA-Z.-]+$/.test(text));
+}
 
 /** Node-RED's own "Started flows" log line in a language (its runtime catalogue). */
 function startedFlowsLine(lang: string): string {
@@ -92,6 +139,8 @@ describe("the pack's languages in a real Node-RED and editor", function () {
             wires: [["lang-out"]],
           },
           { id: "lang-out", type: "wa-out", z: "lang-tab", client: "", chat: "topic", x: 340, y: 80, wires: [[]] },
+          // A lock whose wait is out of range: the settings problem in the runtime's language.
+          { id: "lang-lock", type: "wa-session-lock", z: "lang-tab", mode: "acquire", wait: "-1", x: 340, y: 140, wires: [[], []] },
           { id: "lang-catch", type: "catch", z: "lang-tab", scope: null, uncaught: false, x: 140, y: 200, wires: [["lang-debug"]] },
           {
             id: "lang-debug",
@@ -115,13 +164,21 @@ describe("the pack's languages in a real Node-RED and editor", function () {
         await waitFor(() => comms.messages.some((m) => m.topic === "status/lang-out"), 20_000, "the wa out status");
         const status = comms.messages.filter((m) => m.topic === "status/lang-out").at(-1)!.data as { text?: string };
         assert.match(String(status.text), new RegExp(language.noClient));
+        await waitFor(() => comms.messages.some((m) => m.topic === "status/lang-lock"), 20_000, "the lock's status");
+        const lockStatus = String((comms.messages.filter((m) => m.topic === "status/lang-lock").at(-1)!.data as { text?: string }).text);
+        assert.ok(language.badWait.startsWith(lockStatus.replace(/…$/, "")), `${language.lang}: ${lockStatus}`);
+        // The lock also logs the whole text, as the debug sidebar shows it.
+        const debugOf = (id: string) => comms.messages.find((m) => m.topic === "debug" && (m.data as { id?: string }).id === id);
+        await waitFor(() => debugOf("lang-lock") !== undefined, 20_000, "the lock's logged error");
+        assert.equal(String((debugOf("lang-lock")!.data as { msg: unknown }).msg), language.badWait);
         assert.equal((await fetch(`${runtime.url}/inject/lang-inject`, { method: "POST" })).status, 200);
-        await waitFor(() => comms.messages.some((m) => m.topic === "debug"), 20_000, "the caught error");
-        const caught = JSON.parse(String((comms.messages.find((m) => m.topic === "debug")!.data as { msg: string }).msg)) as {
+        await waitFor(() => debugOf("lang-debug") !== undefined, 20_000, "the caught error");
+        const caught = JSON.parse(String((debugOf("lang-debug")!.data as { msg: string }).msg)) as {
           message: string;
           code?: string;
         };
         assert.match(caught.message, language.notReady);
+        assert.ok(caught.message.endsWith(language.noneState), `the connection's state in the language: ${caught.message}`);
         assert.equal(caught.code, "transport.notReady", "the code stays the same in every language");
         comms.close();
 
@@ -150,15 +207,7 @@ describe("the pack's languages in a real Node-RED and editor", function () {
               RED.editor.edit(RED.nodes.node(nodeId));
             }, id);
             await page.locator("#node-dialog-ok").waitFor({ state: "visible" });
-            raw.push(
-              ...(
-                await page.evaluate(() =>
-                  Array.from(document.querySelectorAll("#dialog-form *"))
-                    .map((element) => (element.childNodes.length === 1 ? (element.textContent ?? "").trim() : ""))
-                    .filter((text) => /^wa-[a-z-]+\.[a-zA-Z.-]+$/.test(text)),
-                )
-              ).map((key) => `${type}: ${key}`),
-            );
+            raw.push(...(await page.evaluate(rawKeysIn, "#dialog-form")).map((key) => `${type}: ${key}`));
             wrapped.push(...(await page.evaluate(wrappedLabelsIn, "#dialog-form")).map((label) => `${type}: ${label}`));
             if (type === "wa-out") {
               const labels = await page.evaluate(() =>
@@ -169,6 +218,43 @@ describe("the pack's languages in a real Node-RED and editor", function () {
               await page.locator("#node-dialog-ok").click({ trial: true });
               await page.screenshot({ path: join(outputDir, `${language.lang}-wa-out-form.png`) });
             }
+            // The config dialogs, opened from a node that names one, in each of their kinds.
+            const config = CONFIG_DIALOGS.find((dialog) => dialog.from === type);
+            if (config !== undefined) {
+              await page.locator(`#node-input-btn-${config.field}-add`).click();
+              await page
+                .locator("#node-config-dialog-ok")
+                .waitFor({ state: "visible" })
+                .catch(async (error: unknown) => {
+                  await page.screenshot({ path: join(outputDir, `${language.lang}-${config.type}-did-not-open.png`) });
+                  throw error;
+                });
+              await page.locator("#node-config-dialog-ok").click({ trial: true });
+              for (const kind of config.kinds) {
+                await page.locator(`#node-config-input-${config.kindField}`).selectOption(kind);
+                // A new one, at its defaults, is valid except for what only its user can give.
+                const refused = await page.evaluate(() =>
+                  Array.from(document.querySelectorAll<HTMLElement>("#node-config-dialog-edit-form .input-error"))
+                    .filter((input) => input.offsetParent !== null)
+                    .map((input) => input.id),
+                );
+                assert.deepEqual(
+                  refused.filter((id) => !config.askedOf.includes(id.replace("node-config-input-", ""))),
+                  [],
+                  `${config.type} ${kind}: a default refused`,
+                );
+                raw.push(
+                  ...(await page.evaluate(rawKeysIn, "#node-config-dialog-edit-form")).map((key) => `${config.type} ${kind}: ${key}`),
+                );
+                wrapped.push(
+                  ...(await page.evaluate(wrappedLabelsIn, "#node-config-dialog-edit-form")).map(
+                    (label) => `${config.type} ${kind}: ${label}`,
+                  ),
+                );
+                await page.screenshot({ path: join(outputDir, `${language.lang}-${config.type}-${kind}.png`) });
+              }
+              await closeTray(page, "#node-config-dialog-cancel");
+            }
             await closeTray(page);
             await page.locator("#node-dialog-ok").waitFor({ state: "detached" });
             await page.evaluate((nodeId) => {
@@ -178,8 +264,25 @@ describe("the pack's languages in a real Node-RED and editor", function () {
               RED.view.redraw(true);
             }, id);
           }
-          assert.deepEqual(raw, [], "no key shown raw in a form");
-          assert.deepEqual(wrapped, [], "every form label fits on one line");
+          assert.deepEqual(raw, [], "no key shown raw in a form or a config dialog");
+          // What a form's check says of a value it refuses (the input's tooltip), in the editor's language.
+          const refusals = await page.evaluate(() => {
+            type Validate = (this: Record<string, unknown>, value: unknown, options: object) => boolean | string;
+            const RED = (
+              window as unknown as { RED: { nodes: { getType(type: string): { defaults: Record<string, { validate: Validate }> } } } }
+            ).RED;
+            const lock = RED.nodes.getType("wa-session-lock").defaults;
+            return {
+              wait: lock.wait.validate.call({}, "-1", {}),
+              lockName: lock.lockName.validate.call({}, "no spaces here", {}),
+              onTimeout: lock.onTimeout.validate.call({}, "later", {}),
+            };
+          });
+          assert.equal(refusals.wait, language.badWait);
+          assert.ok(String(refusals.lockName).includes(language.nameExpects), `${language.lang}: ${String(refusals.lockName)}`);
+          assert.match(String(refusals.onTimeout), /output, error/);
+          assert.doesNotMatch(JSON.stringify(refusals), /\b(one of|expected|to \d|seconds)\b/, "no English left in a refusal");
+          assert.deepEqual(wrapped, [], "every label of a form or a config dialog fits on one line");
           await page.locator("g[id='lang-out'] rect.red-ui-flow-node").click();
           await page.locator("#red-ui-tab-help-link-button").click();
           const help = page.locator(".red-ui-help", { hasText: "wa.sent" }).first();

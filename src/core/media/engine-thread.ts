@@ -111,12 +111,11 @@ export function serveEngineThread<Input, Output>(
             port.postMessage({ type: "result", id: job.id, value: await handle(job.input) } satisfies FromThread<Output>);
           } catch (error) {
             const known = error instanceof WaError || typeof (error as { code?: unknown }).code === "string";
-            const code =
-              known && String((error as { code: string }).code).startsWith("media.")
-                ? (error as { code: string }).code
-                : "media.unreadable";
+            const kept = known && String((error as { code: string }).code).startsWith("media.");
+            const code = kept ? (error as { code: string }).code : "media.unreadable";
             const reason = String((error as Error)?.message ?? error).slice(0, 300);
-            const params = (error as { params?: Record<string, string | number> }).params ?? { reason };
+            // Another code's params would not fill media.unreadable's text: its own message is the reason.
+            const params = (kept ? (error as { params?: Record<string, string | number> }).params : undefined) ?? { reason };
             port.postMessage({ type: "error", id: job.id, code, message: reason, params } satisfies FromThread<Output>);
           }
         });

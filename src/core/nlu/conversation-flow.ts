@@ -83,16 +83,19 @@ export function initialFlowState(now: number): ChatFlowState {
 }
 
 /** Stages as typed in the form: `stage: intent, intent, "key phrase"` per line. */
-export function parseStageRules(source: string): { rules: StageRule[]; problems: { line: number; reason: string }[] } {
+/** A line of stages that cannot be read: its shape is wrong, or one of its parts is neither an intent nor a phrase. */
+export type StageLineProblem = { line: number; reason: string } & ({ kind: "shape" } | { kind: "part"; part: string });
+
+export function parseStageRules(source: string): { rules: StageRule[]; problems: StageLineProblem[] } {
   const rules: StageRule[] = [];
-  const problems: { line: number; reason: string }[] = [];
+  const problems: StageLineProblem[] = [];
   source.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const colon = line.indexOf(":");
     const stage = colon > 0 ? line.slice(0, colon).trim() : "";
     if (!/^[\p{L}\p{N}_.-]{1,64}$/u.test(stage)) {
-      problems.push({ line: i + 1, reason: 'expected `stage: intent, intent, "phrase"`' });
+      problems.push({ line: i + 1, kind: "shape", reason: 'expected `stage: intent, intent, "phrase"`' });
       return;
     }
     const intents: string[] = [];
@@ -105,7 +108,13 @@ export function parseStageRules(source: string): { rules: StageRule[]; problems:
       const quoted = /^"(.{1,100})"$/.exec(part);
       if (quoted) keywords.push(foldAccents(normalizeText(quoted[1])));
       else if (/^[\p{L}\p{N}_.:-]{1,100}$/u.test(part)) intents.push(part);
-      else problems.push({ line: i + 1, reason: `not an intent or a "quoted phrase": ${part.slice(0, 40)}` });
+      else
+        problems.push({
+          line: i + 1,
+          kind: "part",
+          part: part.slice(0, 40),
+          reason: `not an intent or a "quoted phrase": ${part.slice(0, 40)}`,
+        });
     }
     rules.push({ stage, intents, keywords });
   });

@@ -1,5 +1,5 @@
 import { Clock } from "../clock";
-import { WaError } from "../errors";
+import { WaError, invalidSetting } from "../errors";
 import { Store } from "../store/store";
 
 /**
@@ -97,30 +97,33 @@ export function parseWarmupSchedule(text: string): WarmupStep[] {
     .filter((line) => line !== "");
   for (const line of lines) {
     const match = /^(\d{1,4})\s*:\s*(.*)$/.exec(line);
-    const fail = (reason: string) =>
-      new WaError("config.invalid", `Warm-up schedule, line "${line.slice(0, 60)}": ${reason}`, { field: "warmupSchedule" });
-    if (!match) throw fail('write it as "day: 50/day 10/hour"');
+    const fail = (text: string, reason: string, params: Record<string, string | number> = {}) =>
+      invalidSetting("warmupSchedule", text, `Warm-up schedule, line "${line.slice(0, 60)}": ${reason}`, {
+        line: line.slice(0, 60),
+        ...params,
+      });
+    if (!match) throw fail("warmupShape", 'write it as "day: 50/day 10/hour"');
     const fromDay = Number(match[1]);
-    if (fromDay < 1) throw fail("days start at 1");
+    if (fromDay < 1) throw fail("warmupDayZero", "days start at 1");
     const rest = match[2].toLowerCase().trim();
     let perDay = 0;
     let perHour = 0;
     if (!/^(no cap|none|-)$/.test(rest)) {
       const parts = rest.split(/[\s,]+/).filter((part) => part !== "");
-      if (parts.length === 0) throw fail('give caps such as "50/day 10/hour", or "no cap"');
+      if (parts.length === 0) throw fail("warmupNoCaps", 'give caps such as "50/day 10/hour", or "no cap"');
       for (const part of parts) {
         const cap = /^(\d{1,7})\/(day|hour)$/.exec(part);
-        if (!cap) throw fail(`"${part}" is not "N/day" or "N/hour"`);
+        if (!cap) throw fail("warmupCap", `"${part}" is not "N/day" or "N/hour"`, { part: part.slice(0, 40) });
         if (cap[2] === "day") perDay = Number(cap[1]);
         else perHour = Number(cap[1]);
       }
     }
-    if (steps.some((step) => step.fromDay === fromDay)) throw fail(`day ${fromDay} is given twice`);
+    if (steps.some((step) => step.fromDay === fromDay)) throw fail("warmupTwice", `day ${fromDay} is given twice`, { day: fromDay });
     steps.push({ fromDay, perDay, perHour });
   }
   steps.sort((a, b) => a.fromDay - b.fromDay);
   if (steps.length > 0 && steps[0].fromDay !== 1) {
-    throw new WaError("config.invalid", "Warm-up schedule: the first line must be for day 1", { field: "warmupSchedule" });
+    throw invalidSetting("warmupSchedule", "warmupFirstDay", "Warm-up schedule: the first line must be for day 1");
   }
   return steps;
 }

@@ -128,24 +128,75 @@ function numberOf(field: NumberField, value: unknown): number | undefined {
   return Number.isFinite(parsed) ? parsed : Number.NaN;
 }
 
-function rangeText(field: NumberField): string {
-  const unit = field.unit ? ` ${field.unit}` : "";
+/**
+ * Finds the text of a key in the reader's language, or gives the English one with its `__name__` placeholders filled.
+ * Keys starting with "settings." are the pack's shared words; "field.<name>" (a field's label) and "expects.<name>"
+ * (what a text field takes) belong to the node whose schema it is. The runtime and the editor translate; the core does not.
+ */
+export type SettingsWords = (key: string, english: string, params?: Record<string, string | number>) => string;
+
+export const englishWords: SettingsWords = (_key, english, params) =>
+  english.replace(/__(\w+)__/g, (placeholder, name: string) => (params?.[name] !== undefined ? String(params[name]) : placeholder));
+
+/** Why a value cannot be a field's setting, in a shape any language can tell (describeFieldIssue). */
+export type FieldIssue = { name: string; field: SettingField } & (
+  | { rule: "range" }
+  | { rule: "beyondField"; atMost: boolean; other: string; otherField: NumberField; bound: number }
+  | { rule: "choice"; got: string }
+  | { rule: "textExpected" }
+  | { rule: "pattern" }
+);
+
+/** The catalogue key of a unit written after a range: "pixels (0: never)" is settings.units.pixels0Never. */
+export function unitKey(unit: string): string {
+  const words = unit.replace(/%/g, " percent ").match(/[A-Za-z0-9]+/g) ?? [];
+  const camel = words.map((word, i) => (i === 0 ? word.toLowerCase() : word[0].toUpperCase() + word.slice(1).toLowerCase())).join("");
+  return `settings.units.${camel}`;
+}
+
+function rangeText(field: NumberField, words: SettingsWords): string {
   const { min, max } = field;
+  const lower = (n: number) =>
+    field.aboveMin ? words("settings.above", "above __n__", { n }) : words("settings.atLeast", "at least __n__", { n });
+  const upper = (n: number) =>
+    field.belowMax ? words("settings.below", "below __n__", { n }) : words("settings.atMost", "at most __n__", { n });
   let range: string;
   if (min !== undefined && max !== undefined && (field.aboveMin || field.belowMax)) {
-    range = `${field.aboveMin ? "above" : "at least"} ${min} and ${field.belowMax ? "below" : "at most"} ${max}`;
-  } else if (min !== undefined && max !== undefined) range = `${min} to ${max}`;
-  else if (min !== undefined) range = `${field.aboveMin ? "above" : "at least"} ${min}`;
-  else if (max !== undefined) range = `at most ${max}`;
-  else return field.whole ? "a whole number" : "a number";
-  return `${field.whole ? `a whole number, ${range}` : range}${unit}`;
+    range = words("settings.both", "__lower__ and __upper__", { lower: lower(min), upper: upper(max) });
+  } else if (min !== undefined && max !== undefined) range = words("settings.fromTo", "__min__ to __max__", { min, max });
+  else if (min !== undefined) range = lower(min);
+  else if (max !== undefined) range = upper(max);
+  else return field.whole ? words("settings.wholeNumber", "a whole number") : words("settings.number", "a number");
+  if (field.whole) range = words("settings.wholeRange", "a whole number, __range__", { range });
+  return field.unit ? words("settings.withUnit", "__range__ __unit__", { range, unit: words(unitKey(field.unit), field.unit) }) : range;
+}
+
+/** The text of an issue for a person, naming the field by its label: English unless `words` translates. */
+export function describeFieldIssue(issue: FieldIssue, words: SettingsWords = englishWords): string {
+  const { field, name } = issue;
+  let problem: string;
+  if (issue.rule === "range") problem = rangeText(field as NumberField, words);
+  else if (issue.rule === "beyondField") {
+    const other = words(`field.${issue.other}`, issue.otherField.label);
+    problem = issue.atMost
+      ? words("settings.atMostField", "at most __other__ (__bound__)", { other, bound: issue.bound })
+      : words("settings.atLeastField", "at least __other__ (__bound__)", { other, bound: issue.bound });
+  } else if (issue.rule === "choice") {
+    const options = (field as ChoiceField).options.join(", ");
+    problem = words("settings.oneOf", "one of __options__ (got __got__)", { options, got: issue.got });
+  } else if (issue.rule === "textExpected") problem = words("settings.textExpected", "text expected");
+  else {
+    const expects = (field as TextField).expects;
+    problem = expects === undefined ? words("settings.notTaken", "not a value it takes") : words(`expects.${name}`, expects);
+  }
+  return words("settings.problem", "__label__: __problem__", { label: words(`field.${name}`, field.label), problem });
 }
 
 /**
- * Why `value` cannot be the field's setting (English, naming the field by its label), or undefined
- * when it can. `form` holds the other fields' values, for atMost / atLeast.
+ * Why `value` cannot be the field's setting, or undefined when it can. `form` holds the other fields' values,
+ * for atMost / atLeast.
  */
-export function fieldProblem(schema: SettingsSchema, name: string, value: unknown, form: Record<string, unknown>): string | undefined {
+export function fieldIssue(schema: SettingsSchema, name: string, value: unknown, form: Record<string, unknown>): FieldIssue | undefined {
   const field = schema[name];
   if (field.when !== undefined && !conditionHolds(schema, field.when, form)) return undefined;
   if (field.kind === "number") {
@@ -156,7 +207,7 @@ export function fieldProblem(schema: SettingsSchema, name: string, value: unknow
       (field.whole === true && !Number.isInteger(n)) ||
       (field.min !== undefined && (field.aboveMin ? n <= field.min : n < field.min)) ||
       (field.max !== undefined && (field.belowMax ? n >= field.max : n > field.max));
-    if (outOfRange) return `${field.label}: ${rangeText(field)}`;
+    if (outOfRange) return { name, field, rule: "range" };
     for (const [other, atMost] of [
       [field.atMost, true],
       [field.atLeast, false],
@@ -165,22 +216,38 @@ export function fieldProblem(schema: SettingsSchema, name: string, value: unknow
       const otherField = schema[other] as NumberField;
       const bound = numberOf(otherField, form[other]);
       if (bound === undefined || Number.isNaN(bound)) continue;
-      if (atMost ? n > bound : n < bound) return `${field.label}: ${atMost ? "at most" : "at least"} ${otherField.label} (${bound})`;
+      if (atMost ? n > bound : n < bound) return { name, field, rule: "beyondField", atMost, other, otherField, bound };
     }
     return undefined;
   }
   if (field.kind === "choice") {
     const chosen = isBlank(value) ? field.default : String(value).trim();
-    return field.options.includes(chosen) ? undefined : `${field.label}: one of ${field.options.join(", ")} (got ${chosen.slice(0, 40)})`;
+    return field.options.includes(chosen) ? undefined : { name, field, rule: "choice", got: chosen.slice(0, 40) };
   }
   if (field.kind === "text") {
-    if (value !== undefined && value !== null && typeof value !== "string") return `${field.label}: text expected`;
+    if (value !== undefined && value !== null && typeof value !== "string") return { name, field, rule: "textExpected" };
     const text = textOf(field, value);
-    if (field.pattern !== undefined && !new RegExp(`^(?:${field.pattern})$`, "u").test(text))
-      return `${field.label}: ${field.expects ?? "not a value it takes"}`;
+    if (field.pattern !== undefined && !new RegExp(`^(?:${field.pattern})$`, "u").test(text)) return { name, field, rule: "pattern" };
     return undefined;
   }
   return undefined;
+}
+
+/** Why `value` cannot be the field's setting, in English, or undefined when it can. */
+export function fieldProblem(schema: SettingsSchema, name: string, value: unknown, form: Record<string, unknown>): string | undefined {
+  const issue = fieldIssue(schema, name, value, form);
+  return issue === undefined ? undefined : describeFieldIssue(issue);
+}
+
+/** config.invalid from a node's settings: its message is English, its issue lets the runtime tell it in the reader's language. */
+export class SettingsError extends WaError {
+  readonly issue: FieldIssue;
+
+  constructor(issue: FieldIssue) {
+    super("config.invalid", describeFieldIssue(issue), { field: issue.name });
+    this.name = "SettingsError";
+    this.issue = issue;
+  }
 }
 
 function conditionHolds(schema: SettingsSchema, when: { field: string; is: string | boolean }, form: Record<string, unknown>): boolean {
@@ -210,8 +277,8 @@ export function readSettingsBySchema<S extends SettingsSchema>(schema: S, flowCo
   const config = flowConfig as Record<string, unknown>;
   const values: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(schema)) {
-    const problem = fieldProblem(schema, name, config[name], config);
-    if (problem !== undefined) throw new WaError("config.invalid", problem, { field: name });
+    const issue = fieldIssue(schema, name, config[name], config);
+    if (issue !== undefined) throw new SettingsError(issue);
     const value = config[name];
     if (field.kind === "number") values[name] = numberOf(field, value);
     else if (field.kind === "boolean") values[name] = booleanOf(field, value);

@@ -1,6 +1,6 @@
 import { createSign } from "node:crypto";
 import { Clock } from "../clock";
-import { WaError } from "../errors";
+import { WaError, invalidSetting } from "../errors";
 
 export interface ServiceAccountCredentials {
   client_email: string;
@@ -19,10 +19,10 @@ export function readServiceAccountKey(text: string): ServiceAccountCredentials {
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
-    throw new WaError(
-      "config.invalid",
+    throw invalidSetting(
+      "key",
+      "keyNotJson",
       "The service-account key is not JSON: paste the whole key file downloaded from Google Cloud (IAM › Service accounts › Keys)",
-      { field: "key" },
     );
   }
   if (
@@ -31,12 +31,14 @@ export function readServiceAccountKey(text: string): ServiceAccountCredentials {
     typeof parsed.private_key !== "string" ||
     !parsed.private_key.includes("PRIVATE KEY")
   ) {
-    throw new WaError("config.invalid", "The key must be a service-account key (type service_account, with client_email and private_key)", {
-      field: "key",
-    });
+    throw invalidSetting(
+      "key",
+      "keyShape",
+      "The key must be a service-account key (type service_account, with client_email and private_key)",
+    );
   }
   if (parsed.token_uri !== undefined && !/^https?:\/\//.test(parsed.token_uri))
-    throw new WaError("config.invalid", "The key's token_uri must be an http(s) URL", { field: "key" });
+    throw invalidSetting("key", "keyTokenUri", "The key's token_uri must be an http(s) URL");
   return {
     client_email: parsed.client_email,
     private_key: parsed.private_key,
@@ -88,11 +90,8 @@ export class ServiceAccountTokens {
     try {
       signature = createSign("RSA-SHA256").update(unsigned).sign(this.key.private_key, "base64url");
     } catch (error) {
-      throw new WaError(
-        "config.invalid",
-        `The service-account private key cannot sign (${error instanceof Error ? error.message : String(error)})`,
-        { field: "key" },
-      );
+      const reason = error instanceof Error ? error.message : String(error);
+      throw invalidSetting("key", "keyCannotSign", `The service-account private key cannot sign (${reason})`, { reason });
     }
     let response: Response;
     try {

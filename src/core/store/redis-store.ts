@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import Redis, { Cluster, ClusterOptions, RedisOptions } from "ioredis";
-import { WaError } from "../errors";
+import { WaError, invalidSetting } from "../errors";
 import { checkStoreValueSize, SetOptions, Store } from "./store";
 
 export interface RedisAddress {
@@ -64,10 +64,10 @@ function parseRedisUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new WaError("config.invalid", "The Redis URL must start with redis:// or rediss://", { field: "url" });
+    throw invalidSetting("url", "redisUrl", "The Redis URL must start with redis:// or rediss://");
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new WaError("config.invalid", "The Redis URL must start with redis:// or rediss://", { field: "url" });
+    throw invalidSetting("url", "redisUrl", "The Redis URL must start with redis:// or rediss://");
   }
   return url;
 }
@@ -85,10 +85,10 @@ export function parseRedisAddresses(text: string, field: string): RedisAddress[]
     const match = ADDRESS.exec(part);
     const port = match ? Number(match[2]) : 0;
     if (!match || port < 1 || port > 65535)
-      throw new WaError("config.invalid", `"${part.slice(0, 80)}" is not host:port`, { field, value: part.slice(0, 80) });
+      throw invalidSetting(field, "notHostPort", `"${part.slice(0, 80)}" is not host:port`, { value: part.slice(0, 80) });
     return { host: match[1].replace(/^\[|\]$/g, ""), port };
   });
-  if (addresses.length === 0) throw new WaError("config.invalid", "At least one host:port is needed", { field });
+  if (addresses.length === 0) throw invalidSetting(field, "noHostPort", "At least one host:port is needed");
   return addresses;
 }
 

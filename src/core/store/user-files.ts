@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import path from "node:path";
-import { WaError } from "../errors";
+import { invalidSetting } from "../errors";
 
 /**
  * A path a node's form names: relative to the Node-RED user directory, or absolute, as Node-RED's own
@@ -15,11 +15,21 @@ export function resolveUserPath(userDir: string, given: string): string {
  * only a regular file is read (a FIFO or a device such as /dev/zero would hang or never end).
  * A problem is a config error naming the form field and the file.
  */
+/** The files a form names, as an error names them (catalogue: terms.<key>). */
+export const USER_FILE_TERMS = {
+  trainingFile: "Training file",
+  chatScript: "Chat script",
+  caFile: "CA certificate file",
+  productFile: "Product list file",
+  adaptList: "Adapt to voices: the list",
+} as const;
+export type UserFileTerm = keyof typeof USER_FILE_TERMS;
+
 export function readUserTextFile(
   userDir: string,
   file: string,
   maxBytes: number,
-  what: string,
+  what: UserFileTerm,
   field: string,
 ): { resolved: string; text: string } {
   const resolved = resolveUserPath(userDir, file);
@@ -38,15 +48,15 @@ export function readUserTextFile(
     return { resolved, text: buffer.subarray(0, length).toString("utf8") };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason =
+    const [text, reason] =
       code === "ENOENT"
-        ? "not found"
+        ? ["fileNotFound", "not found"]
         : code === "EACCES"
-          ? "not readable (permission denied)"
+          ? ["fileNotReadable", "not readable (permission denied)"]
           : code === "EISDIR"
-            ? "a folder, not a file"
-            : (error as Error).message;
-    throw new WaError("config.invalid", `${what} ${file}: ${reason}`, { field });
+            ? ["fileIsFolder", "a folder, not a file"]
+            : ["fileUnreadable", (error as Error).message];
+    throw invalidSetting(field, text, `${USER_FILE_TERMS[what]} ${file}: ${reason}`, { whatTerm: what, file, reason });
   } finally {
     if (handle !== undefined) closeSync(handle);
   }

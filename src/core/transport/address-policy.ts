@@ -1,5 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { WaError } from "../errors";
+import { invalidSetting } from "../errors";
 
 /**
  * Which addresses a flow may make the pack fetch from. A URL in a message can come from a chat,
@@ -91,10 +91,11 @@ export class AddressPolicy {
 function parseAllowedEntry(text: string): AllowedEntry {
   const entry = text.trim().toLowerCase();
   const bad = () =>
-    new WaError(
-      "config.invalid",
+    invalidSetting(
+      "privateHosts",
+      "privateHost",
       `Private hosts allowed: "${text.slice(0, 60)}" is not a host name, an IP address or a range such as 10.0.0.0/8`,
-      { field: "privateHosts" },
+      { entry: text.slice(0, 60) },
     );
   const cidr = /^([0-9a-f:.]+)\/(\d{1,3})$/.exec(entry);
   if (cidr) {
@@ -120,7 +121,7 @@ function parseAllowedEntry(text: string): AllowedEntry {
 export function parseAllowList(text: unknown): string[] {
   if (typeof text !== "string" || text.trim() === "") return [];
   const entries = text.split(/[\s,]+/).filter(Boolean);
-  if (entries.length > 100) throw new WaError("config.invalid", "Private hosts allowed: at most 100 entries", { field: "privateHosts" });
+  if (entries.length > 100) throw invalidSetting("privateHosts", "tooManyPrivateHosts", "Private hosts allowed: at most 100 entries");
   for (const entry of entries) parseAllowedEntry(entry);
   return entries;
 }

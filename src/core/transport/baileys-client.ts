@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Clock } from "../clock";
-import { WaError } from "../errors";
+import { invalidSetting } from "../errors";
 import { Store } from "../store/store";
 import { storeAuthState } from "./baileys-auth";
 import { BaileysSocketLike, BaileysTransport } from "./baileys-transport";
@@ -59,10 +59,11 @@ const importModule = new Function("specifier", "return import(specifier)") as (s
 async function loadLibrary(userDir: string): Promise<BaileysModule> {
   const main = resolveLibrary(userDir);
   if (!main) {
-    throw new WaError(
-      "config.invalid",
+    throw invalidSetting(
+      "mode",
+      "baileysMissing",
       `Baileys is not installed. Install it from this connection's dialog (Install Baileys), or in the Node-RED user directory run: npm install ${BAILEYS_LIBRARY}`,
-      { field: "mode" },
+      { library: BAILEYS_LIBRARY },
     );
   }
   return (await importModule(pathToFileURL(main).href)) as BaileysModule;

@@ -480,7 +480,10 @@ export class BaileysTransport extends TransportEvents implements WaTransport {
 
   private readySocket(): BaileysSocketLike {
     if (!this.socket || this.current !== "ready") {
-      throw new WaError("transport.notReady", `The WhatsApp connection is ${this.current}`, { state: this.current });
+      throw new WaError("transport.notReady", `The WhatsApp connection is ${this.current}`, {
+        state: this.current,
+        stateTerm: `state.${this.current}`,
+      });
     }
     return this.socket;
   }

@@ -11,7 +11,7 @@ import {
   signatureIsValid,
 } from "./cloud-api";
 import { SentReceipt } from "../envelope";
-import { WaError } from "../errors";
+import { WaError, invalidSetting } from "../errors";
 import { Store } from "../store/store";
 import { contentSummary, OutgoingContent, OutgoingContentKind } from "./outgoing-content";
 import { checkServiceWindow, memoryServiceWindow, ServiceWindowMemory } from "./service-window";
@@ -74,11 +74,9 @@ export class CloudApiTransport extends TransportEvents implements WaTransport {
   ) {
     super();
     if (options.accessToken === "")
-      throw new WaError("config.invalid", "The Cloud API needs an access token (credentials)", { field: "accessToken" });
+      throw invalidSetting("accessToken", "noAccessToken", "The Cloud API needs an access token (credentials)");
     if (options.appSecret === "")
-      throw new WaError("config.invalid", "The Cloud API webhook needs the app secret (credentials) to check signatures", {
-        field: "appSecret",
-      });
+      throw invalidSetting("appSecret", "noAppSecret", "The Cloud API webhook needs the app secret (credentials) to check signatures");
     this.client = new CloudApiClient(options, clock, http);
   }
 

@@ -5,7 +5,7 @@ import * as https from "node:https";
 import { isIP } from "node:net";
 import * as path from "node:path";
 import { AddressPolicy } from "./address-policy";
-import { WaError } from "../errors";
+import { WaError, invalidSetting } from "../errors";
 import { baseMimeType, checkSendableMedia, mimeTypeOfName } from "../media/media-types";
 
 export interface MediaToSend {
@@ -247,8 +247,6 @@ export function parseFileFolders(text: unknown): string[] {
     .map((f) => f.trim())
     .filter(Boolean);
   if (folders.length > 20 || folders.some((f) => f.length > 500 || f.includes("\0")))
-    throw new WaError("config.invalid", "Send files from: at most 20 folders, each a path of at most 500 characters", {
-      field: "fileFolders",
-    });
+    throw invalidSetting("fileFolders", "fileFolders", "Send files from: at most 20 folders, each a path of at most 500 characters");
   return folders;
 }

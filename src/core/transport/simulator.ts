@@ -285,7 +285,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
 
   private record(message: OutgoingText): SentReceipt {
     if (this.currentState !== "ready") {
-      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, {
+        state: this.currentState,
+        stateTerm: `state.${this.currentState}`,
+      });
     }
     checkOutgoingText(message);
     this.checkWindow(message.chatId);
@@ -329,7 +332,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
       if (this.currentState !== "ready")
-        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, {
+          state: this.currentState,
+          stateTerm: `state.${this.currentState}`,
+        });
       checkSendTarget(media.chatId);
       this.checkWindow(media.chatId);
       this.checkRate();
@@ -358,7 +364,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
   async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
     try {
       if (this.currentState !== "ready")
-        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+        throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, {
+          state: this.currentState,
+          stateTerm: `state.${this.currentState}`,
+        });
       checkSendTarget(chatId);
       if (content.kind !== "template") this.checkWindow(chatId);
       this.checkRate();
@@ -419,7 +428,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
 
   async react(chatId: string, messageId: string, emoji: string): Promise<void> {
     if (this.currentState !== "ready")
-      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, {
+        state: this.currentState,
+        stateTerm: `state.${this.currentState}`,
+      });
     this.reactions.push({ chatId, messageId, emoji, at: this.clock.now() });
     if (this.reactions.length > 200) this.reactions.shift();
   }
@@ -429,7 +441,10 @@ export class SimulatedWhatsApp extends TransportEvents implements WaTransport {
 
   async showTyping(chatId: string, durationMs: number): Promise<void> {
     if (this.currentState !== "ready")
-      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, { state: this.currentState });
+      throw new WaError("transport.notReady", `The simulator is ${this.currentState}, not ready to send`, {
+        state: this.currentState,
+        stateTerm: `state.${this.currentState}`,
+      });
     this.typing.push({ chatId, durationMs, at: this.clock.now() });
     if (this.typing.length > 200) this.typing.shift();
   }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { Clock } from "../clock";
-import { WaError } from "../errors";
+import { invalidSetting } from "../errors";
 import { WwebjsClientLike, WwebjsTransport } from "./wwebjs-transport";
 import { SessionArchiveStore } from "./session-archive-store";
 
@@ -36,9 +36,14 @@ const BROWSER_CANDIDATES = [
 export function findBrowser(chosen: string, exists: (file: string) => boolean = fs.existsSync): string | undefined {
   if (chosen !== "") {
     if (!exists(chosen))
-      throw new WaError("config.invalid", `No browser at ${chosen}: install Chromium (e.g. apt install chromium) or correct the path`, {
-        field: "chromiumPath",
-      });
+      throw invalidSetting(
+        "chromiumPath",
+        "noBrowser",
+        `No browser at ${chosen}: install Chromium (e.g. apt install chromium) or correct the path`,
+        {
+          path: chosen,
+        },
+      );
     return chosen;
   }
   return BROWSER_CANDIDATES.find((file) => exists(file));
@@ -82,10 +87,11 @@ function loadLibrary(userDir: string): WwebjsModule {
       reason ||= error instanceof Error ? error.message.split("\n")[0] : String(error);
     }
   }
-  throw new WaError(
-    "config.invalid",
+  throw invalidSetting(
+    "mode",
+    "wwebjsMissing",
     `whatsapp-web.js is not installed (${reason}). Install it from this connection's dialog (Install whatsapp-web.js), or in the Node-RED user directory run: PUPPETEER_SKIP_DOWNLOAD=true npm install whatsapp-web.js, and install Chromium; or use the Cloud API connection`,
-    { field: "mode" },
+    { reason },
   );
 }
 

@@ -247,6 +247,7 @@ function sendError(error: unknown, chatId: string): WaError {
   if (/Session closed|Target closed|Protocol error|detached Frame/i.test(text)) {
     return new WaError("transport.notReady", `The WhatsApp Web session closed while sending (${text.slice(0, 120)})`, {
       state: "disconnected",
+      stateTerm: "state.disconnected",
     });
   }
   return new WaError("transport.sendFailed", `WhatsApp Web could not send the message: ${text.slice(0, 200)}`, {
@@ -338,7 +339,10 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   async sendText(message: OutgoingText): Promise<SentReceipt> {
     try {
       if (this.current !== "ready" || !this.client)
-        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, {
+          state: this.current,
+          stateTerm: `state.${this.current}`,
+        });
       checkOutgoingText(message);
       let sent: Pick<Message, "id">;
       try {
@@ -368,7 +372,10 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   async sendMedia(media: OutgoingMedia): Promise<SentReceipt> {
     try {
       if (this.current !== "ready" || !this.client)
-        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, {
+          state: this.current,
+          stateTerm: `state.${this.current}`,
+        });
       const content: MessageMedia = this.options.createMedia
         ? this.options.createMedia(media.mimetype, media.data.toString("base64"), media.filename)
         : { mimetype: media.mimetype, data: media.data.toString("base64"), filename: media.filename ?? null, filesize: media.data.length };
@@ -400,7 +407,10 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
   async sendContent(chatId: string, content: OutgoingContent, quotedId?: string): Promise<SentReceipt> {
     try {
       if (this.current !== "ready" || !this.client)
-        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+        throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, {
+          state: this.current,
+          stateTerm: `state.${this.current}`,
+        });
       checkSendTarget(chatId);
       let message: string | Location | Poll;
       const options: MessageSendOptions = quotedId ? { quotedMessageId: quotedId } : {};
@@ -448,7 +458,10 @@ export class WwebjsTransport extends TransportEvents implements WaTransport {
 
   async react(_chatId: string, messageId: string, emoji: string): Promise<void> {
     if (this.current !== "ready" || !this.client)
-      throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, { state: this.current });
+      throw new WaError("transport.notReady", `The WhatsApp Web session is ${this.current}, not ready to send`, {
+        state: this.current,
+        stateTerm: `state.${this.current}`,
+      });
     try {
       await this.client.sendReaction(messageId, emoji);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CLOUD_LIMITS } from "../../core/transport/cloud-api";
 import { CloudApiTransport } from "../../core/transport/cloud-transport";
-import { WaError } from "../../core/errors";
+import { WaError, invalidSetting } from "../../core/errors";
 import { NodeAPI } from "./red";
 
 /** What the capture step leaves on a webhook POST: its bytes, or why they could not be had. */
@@ -141,9 +141,12 @@ export function mountWebhook(
   const app = RED.httpNode as unknown as ExpressApp;
   const fullPath = joinPaths(nodeRoot(RED, app), path);
   if (capturedPaths.has(fullPath)) {
-    throw new WaError("config.invalid", `Webhook path ${path} is already used by another WhatsApp connection; give each its own`, {
-      field: "webhookPath",
-    });
+    throw invalidSetting(
+      "webhookPath",
+      "webhookPathTaken",
+      `Webhook path ${path} is already used by another WhatsApp connection; give each its own`,
+      { path },
+    );
   }
   const timeLimitMs = bodyTimeLimit(RED);
   installCapture(app);

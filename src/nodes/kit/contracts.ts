@@ -4,7 +4,7 @@ import type { TokenBucket } from "../../core/resilience/token-bucket";
 import type { SheetsReadCache } from "../../core/sheets/read-cache";
 import type { SheetsAuthorizer } from "../../core/sheets/google-sheets";
 import type { Store } from "../../core/store/store";
-import { WaError } from "../../core/errors";
+import { WaError, invalidSetting } from "../../core/errors";
 import type { TransportState, WaTransport } from "../../core/transport/transport";
 import type { Node, NodeAPI } from "./red";
 
@@ -65,5 +65,6 @@ export interface WaSheetsNode extends Node<SheetsCredentials> {
 export function sheetsConnection<T extends WaSheetsNode>(RED: NodeAPI, id: unknown, ready: (sheets: WaSheetsNode) => sheets is T): T {
   const sheets = RED.nodes.getNode(String(id ?? "")) as WaSheetsNode | null;
   if (sheets && ready(sheets)) return sheets;
-  throw new WaError("config.invalid", sheets?.failure ?? "Choose a Google Sheets connection", { field: "sheets" });
+  if (sheets?.failure !== undefined) throw new WaError("config.invalid", sheets.failure, { field: "sheets" });
+  throw invalidSetting("sheets", "noSheets", "Choose a Google Sheets connection");
 }

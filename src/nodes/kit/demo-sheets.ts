@@ -1,5 +1,5 @@
 import { Clock } from "../../core/clock";
-import { WaError } from "../../core/errors";
+import { invalidSetting } from "../../core/errors";
 import { SheetsAuthorizer } from "../../core/sheets/google-sheets";
 import { ServiceAccountTokens, readServiceAccountKey } from "../../core/sheets/service-account";
 import { seedDemoSpreadsheet } from "../../emulator/demo";
@@ -31,12 +31,11 @@ function startDemoServer(port: number, clock: Clock): DemoServer {
       const answer = await fetch(`${url}/emulator/key`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
       const key: unknown = answer?.ok ? await answer.json().catch(() => undefined) : undefined;
       if (typeof key !== "object" || key === null || typeof (key as { private_key?: unknown }).private_key !== "string") {
-        throw new WaError(
-          "config.invalid",
+        throw invalidSetting(
+          "demoPort",
+          "demoPortTaken",
           `Port ${port} is taken by something that is not the Sheets demo server: choose another demo port`,
-          {
-            field: "demoPort",
-          },
+          { port },
         );
       }
       return new ServiceAccountTokens(readServiceAccountKey(JSON.stringify(key)), clock);

@@ -1,7 +1,9 @@
 import { hostname } from "node:os";
 import { Clock, TimerHandle } from "../../core/clock";
 import { addTraceSpan } from "../../core/envelope";
-import { isWaError } from "../../core/errors";
+import { ErrorParams, isWaError } from "../../core/errors";
+import { FieldIssue, SettingsError, SettingsWords, describeFieldIssue } from "../../core/settings/schema";
+import { settingsWordsFor, typeOfField } from "../schemas/settings-words";
 import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from "./red";
 import { runtimeWorld } from "./world";
 import { STAGE_SWITCH_TOPIC, markSkipped, pipelineControl, registerPipelineEndpoints } from "./pipeline-control";
@@ -18,8 +20,13 @@ export function translate(
   params?: Record<string, string | number>,
   namespace: string = COMMON_NAMESPACE,
 ): string {
+  return catalogueText(RED, namespace, key, params) ?? fallback;
+}
+
+/** `key` of a catalogue namespace in the runtime's language, undefined when no catalogue has it (Node-RED then gives the key back). */
+function catalogueText(RED: NodeAPI, namespace: string, key: string, params?: Record<string, string | number>): string | undefined {
   const translated = RED._(`${namespace}:${key}`, params);
-  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : fallback;
+  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : undefined;
 }
 
 /** A node's own runtime texts: `key` in its locale file (nodes/locales/<lang>/<type>.json), `fallback` without one. */
@@ -38,9 +45,25 @@ export function runtimeIdentity(RED: NodeAPI): string {
   return `${hostname()}:${userDirOf(RED)}`.slice(0, 200);
 }
 
+/** The words of a node's settings problem in the runtime's language (Node-RED's `lang` setting). */
+function runtimeSettingsWords(RED: NodeAPI, issue: FieldIssue): SettingsWords {
+  return settingsWordsFor(typeOfField(issue.field), (namespace, key, params) => catalogueText(RED, namespace, key, params));
+}
+
+/** An error's params with each `<name>Term` (a key under terms.) given as `<name>`, in the runtime's language. */
+function withTerms(RED: NodeAPI, params: ErrorParams): ErrorParams {
+  const terms = Object.entries(params).filter(([name]) => name.endsWith("Term"));
+  if (terms.length === 0) return params;
+  return {
+    ...params,
+    ...Object.fromEntries(terms.map(([name, term]) => [name.slice(0, -"Term".length), translate(RED, `terms.${term}`, String(term))])),
+  };
+}
+
 /** The text of an error for a person: translated when the catalogue has it, English otherwise. */
 export function describeError(RED: NodeAPI, error: unknown): string {
-  if (isWaError(error)) return translate(RED, `errors.${error.code}`, error.message, error.params);
+  if (error instanceof SettingsError) return describeFieldIssue(error.issue, runtimeSettingsWords(RED, error.issue));
+  if (isWaError(error)) return translate(RED, error.textKey, error.message, withTerms(RED, error.params));
   return error instanceof Error ? error.message : String(error);
 }
 

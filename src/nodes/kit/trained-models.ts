@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { WaError } from "../../core/errors";
+import { WaError, invalidSetting } from "../../core/errors";
 import { DEFAULT_TRAINING, IntentClassifier, TrainingExample } from "../../core/nlu/intent-classifier";
 import { ParsedExamples, TRAINING_LIMITS, parseExampleLines, parseExamplesFile } from "../../core/nlu/training-data";
 import { readUserTextFile } from "../../core/store/user-files";
@@ -11,7 +11,7 @@ import { DoneFunction, Node, NodeAPI, NodeMessage, SendFunction } from "./red";
 export function gatherExamples(form: string, file: string, userDir: string): ParsedExamples {
   const fromForm = parseExampleLines(form);
   if (file === "") return fromForm;
-  const { resolved, text: source } = readUserTextFile(userDir, file, TRAINING_LIMITS.maxBytes, "Training file", "file");
+  const { resolved, text: source } = readUserTextFile(userDir, file, TRAINING_LIMITS.maxBytes, "trainingFile", "file");
   const fromFile = parseExamplesFile(resolved, source);
   return {
     examples: [...fromForm.examples, ...fromFile.examples],
@@ -164,9 +164,13 @@ export function trainedModelGate(
       for (const item of waiting.splice(0)) handle(ready, item.msg, item.send, item.done);
     },
     (error: unknown) => {
-      failure = new WaError("config.invalid", `The ${source.what} could not be trained: ${describeError(RED, error)}`, {
-        field: "examples",
-      });
+      const reason = describeError(RED, error);
+      failure = invalidSetting(
+        "examples",
+        source.what === "intents" ? "intentsNotTrained" : "labelsNotTrained",
+        `The ${source.what} could not be trained: ${reason}`,
+        { reason },
+      );
       node.error(describeError(RED, failure));
       status.set({ fill: "red", shape: "ring", text: describeError(RED, failure).slice(0, 60) }, true);
       for (const item of waiting.splice(0)) failMessage(RED, status, item.done, failure);

@@ -33,7 +33,7 @@ export async function readAdaptationSource(
   model: string,
   priorWeight: number,
 ): Promise<AdaptationSource> {
-  const { resolved, text } = readUserTextFile(userDir, listFile, ADAPTATION_LIMITS.listBytes, "Adapt to voices: the list", "adaptList");
+  const { resolved, text } = readUserTextFile(userDir, listFile, ADAPTATION_LIMITS.listBytes, "adaptList", "adaptList");
   const folder = path.dirname(resolved);
   const parsed = parseAdaptationList(text, dictionaryWords);
   const skipped = parsed.skipped.map(({ line, reason }) => ({ name: `line ${line}`, reason }));

@@ -1,4 +1,4 @@
-import { WaError } from "../../errors";
+import { invalidSetting } from "../../errors";
 
 export interface TranscriptWord {
   text: string;
@@ -62,7 +62,7 @@ export function buildGrammar(mode: GrammarMode, phrases: string[]): string {
   const header = "#JSGF V1.0;\ngrammar wapipe;\n";
   if (mode === "digits") return `${header}public <utterance> = ( ${DIGIT_WORDS.join(" | ")} )+ ;\n`;
   if (phrases.length === 0)
-    throw new WaError("config.invalid", "Phrases: list at least one phrase (one per line) for this grammar", { field: "phrases" });
+    throw invalidSetting("phrases", "grammarPhrases", "Phrases: list at least one phrase (one per line) for this grammar");
   if (mode === "phrases") return `${header}public <utterance> = ( ${phrases.join(" | ")} ) ;\n`;
   const vocabulary = [...new Set(phrases.flatMap((p) => p.split(" ")))].slice(0, SPEECH_LIMITS.vocabulary);
   return `${header}public <utterance> = ( ${vocabulary.join(" | ")} )+ ;\n`;
