@@ -159,7 +159,9 @@ describe("error catalogue", () => {
   });
 
   it("names every state a connection can be in by a term of the catalogue (transport.notReady's __state__)", () => {
-    const declared = /export type TransportState = ([^;]+);/.exec(readFileSync(join(root, "src", "core", "transport", "transport.ts"), "utf8"));
+    const declared = /export type TransportState = ([^;]+);/.exec(
+      readFileSync(join(root, "src", "core", "transport", "transport.ts"), "utf8"),
+    );
     const states = [...declared![1].matchAll(/"(\w+)"/g)].map((m) => m[1]);
     // "none": no connection is configured.
     assert.deepEqual(Object.keys(shared.terms.state).sort(), [...states, "none"].sort());
