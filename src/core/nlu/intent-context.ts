@@ -1,4 +1,5 @@
 import type { Clock } from "../clock";
+import { intentCues } from "./intent-cues";
 
 /** What the built-in business-intent model reads besides the words of a message. */
 export interface IntentContext {
@@ -8,16 +9,24 @@ export interface IntentContext {
   previousIntent?: string;
 }
 
-const marker = (kind: string, name: string) => ` wactx${kind}${name.toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+const marker = (prefix: string, name: string) => ` ${prefix}${name.toLowerCase().replace(/[^a-z0-9]/g, "")}`;
 
 /**
  * The text with its context appended as marker words, so the same n-gram model learns from
  * them: "is there a price" with a money amount and after a product question reads differently
- * from the words alone. Training and prediction must append the same.
+ * from the words alone; and the intents whose cue words it holds (intent-cues.ts), which carry
+ * across languages where n-grams do not. Training and prediction must append the same.
  */
 export function withIntentContext(text: string, context: IntentContext): string {
   const types = [...new Set(context.entityTypes ?? [])].sort();
-  return text + types.map((type) => marker("ent", type)).join("") + (context.previousIntent ? marker("prev", context.previousIntent) : "");
+  return (
+    text +
+    types.map((type) => marker("wactxent", type)).join("") +
+    (context.previousIntent ? marker("wactxprev", context.previousIntent) : "") +
+    intentCues(text)
+      .map((intent) => marker("wacue", intent))
+      .join("")
+  );
 }
 
 /** Each chat's last intent, forgotten after `maxAgeMs` (a new conversation) or when more than `maxChats` chats are held. */
