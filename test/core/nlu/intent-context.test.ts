@@ -6,10 +6,11 @@ import { RecentIntents, withIntentContext } from "../../../src/core/nlu/intent-c
 describe("intent context", () => {
   it("appends each entity type once, in a fixed order, and the previous intent as marker words", () => {
     assert.equal(
-      withIntentContext("price?", { entityTypes: ["money", "order_id", "money"], previousIntent: "product_question" }),
-      "price? wactxentmoney wactxentorderid wactxprevproductquestion",
+      withIntentContext("ok?", { entityTypes: ["money", "order_id", "money"], previousIntent: "product_question" }),
+      "ok? wactxentmoney wactxentorderid wactxprevproductquestion",
     );
-    assert.equal(withIntentContext("hi", {}), "hi", "nothing is added without context");
+    assert.equal(withIntentContext("ok", {}), "ok", "nothing is added without context or a cue word");
+    assert.equal(withIntentContext("price?", {}), "price? wacuepricingquestion", "a cue word names its intent");
   });
 
   it("remembers each chat's last intent for a while, and only so many chats", () => {
