@@ -1,6 +1,6 @@
 import { schemasByType } from "../nodes/schemas";
 import { paletteStageOf } from "../nodes/schemas/palette";
-import { settingsWordsFor } from "../nodes/schemas/settings-words";
+import { catalogueAnswer, settingsWordsFor } from "../nodes/schemas/settings-words";
 import { EditorDefault, editorDefaults } from "./defaults";
 import { installPipelineSidebar } from "./sidebar";
 
@@ -14,8 +14,7 @@ declare const RED: {
 
 /** A key of a catalogue in the editor's language, undefined when no catalogue has it (i18next then gives the key back). */
 function editorCatalogueText(namespace: string, key: string, params?: Record<string, string | number>): string | undefined {
-  const translated = RED._(`${namespace}:${key}`, params);
-  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : undefined;
+  return catalogueAnswer(RED._(`${namespace}:${key}`, params), key);
 }
 
 const EXAMPLE_LINE = /^\s*([\p{L}\p{N}_.:?!-]{1,100})\s*:\s*\S/u;

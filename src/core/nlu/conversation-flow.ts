@@ -82,10 +82,10 @@ export function initialFlowState(now: number): ChatFlowState {
   return { stage: INITIAL_STAGE, stageSince: now, openQuestions: [], negativeRun: 0, responseTimesMs: [], escalated: false };
 }
 
-/** Stages as typed in the form: `stage: intent, intent, "key phrase"` per line. */
 /** A line of stages that cannot be read: its shape is wrong, or one of its parts is neither an intent nor a phrase. */
 export type StageLineProblem = { line: number; reason: string } & ({ kind: "shape" } | { kind: "part"; part: string });
 
+/** Stages as typed in the form: `stage: intent, intent, "key phrase"` per line. */
 export function parseStageRules(source: string): { rules: StageRule[]; problems: StageLineProblem[] } {
   const rules: StageRule[] = [];
   const problems: StageLineProblem[] = [];

@@ -3,7 +3,7 @@ import { Clock, TimerHandle } from "../../core/clock";
 import { addTraceSpan } from "../../core/envelope";
 import { ErrorParams, isWaError } from "../../core/errors";
 import { FieldIssue, SettingsError, SettingsWords, describeFieldIssue } from "../../core/settings/schema";
-import { settingsWordsFor, typeOfField } from "../schemas/settings-words";
+import { catalogueAnswer, settingsWordsFor, typeOfField } from "../schemas/settings-words";
 import { COMMON_NAMESPACE, DoneFunction, MODULE_NAME, Node, NodeAPI, NodeDef, NodeMessage, NodeStatus, SendFunction } from "./red";
 import { runtimeWorld } from "./world";
 import { STAGE_SWITCH_TOPIC, markSkipped, pipelineControl, registerPipelineEndpoints } from "./pipeline-control";
@@ -25,8 +25,7 @@ export function translate(
 
 /** `key` of a catalogue namespace in the runtime's language, undefined when no catalogue has it (Node-RED then gives the key back). */
 function catalogueText(RED: NodeAPI, namespace: string, key: string, params?: Record<string, string | number>): string | undefined {
-  const translated = RED._(`${namespace}:${key}`, params);
-  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : undefined;
+  return catalogueAnswer(RED._(`${namespace}:${key}`, params), key);
 }
 
 /** A node's own runtime texts: `key` in its locale file (nodes/locales/<lang>/<type>.json), `fallback` without one. */

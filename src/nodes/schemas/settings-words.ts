@@ -5,6 +5,11 @@ import { schemasByType } from "./index";
 /** Looks a key up in one catalogue namespace: the text, or undefined when the catalogue has no such key. */
 export type CatalogueLookup = (namespace: string, key: string, params?: Record<string, string | number>) => string | undefined;
 
+/** What Node-RED's `RED._` gave for `key`: the text, or undefined when no catalogue has it (i18next gives the key back then). */
+export function catalogueAnswer(translated: unknown, key: string): string | undefined {
+  return typeof translated === "string" && translated !== "" && !translated.endsWith(key) ? translated : undefined;
+}
+
 /** The node type whose schema holds this field (a schema's fields are its own objects), undefined for none. */
 export function typeOfField(field: SettingField): string | undefined {
   return Object.entries(schemasByType).find(([, schema]) => Object.values(schema).includes(field))?.[0];
