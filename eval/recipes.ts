@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
+import { EntityContext, extractRuleEntities, regionOfChat } from "../src/core/nlu/entities";
+import { TaggerExample } from "../src/core/nlu/entity-tagger";
 import { readWithLexicon } from "../src/core/nlu/sentiment";
 import { builtInSentimentReading } from "../src/core/nlu/english-valence";
 import { DEFAULT_TRAINING, TrainingExample, TrainingOptions } from "../src/core/nlu/intent-classifier";
@@ -14,9 +15,19 @@ import { GoldMessage, isGroup } from "./gold-cv";
 /** Epochs and L2 chosen by the 5-fold cross-validation by conversation (0.627 at 40 / 1e-4 against 0.619 at 20 / 1e-5, text only). */
 export const BUSINESS_INTENT_TRAINING: TrainingOptions = { ...DEFAULT_TRAINING, epochs: 40, l2: 1e-4 };
 
+/** What wa-entities knows of a message besides its text: the writer's country and the day it was sent. */
+export function entityContextOf(m: GoldMessage): EntityContext {
+  return { region: regionOfChat(isGroup(m) ? m.from : m.chat), sentAt: m.timestamp * 1000 };
+}
+
 /** The entity types the rules find in a message, as wa-entities puts them before wa-intent in the pipeline. */
 export function entityTypesOf(m: GoldMessage): string[] {
-  return extractRuleEntities(m.text, { region: regionOfChat(isGroup(m) ? m.from : m.chat), sentAt: m.timestamp * 1000 }).map((e) => e.type);
+  return extractRuleEntities(m.text, entityContextOf(m)).map((e) => e.type);
+}
+
+/** The built-in entity tagger's examples: each message with its marked entities and its context. */
+export function entityTaggerExamples(messages: GoldMessage[]): TaggerExample[] {
+  return messages.map((m) => ({ text: m.text, entities: m.entities, context: entityContextOf(m) }));
 }
 
 /** Each message of a conversation with the intent of the one before it (gold when training). */

@@ -16,8 +16,10 @@ import {
   SENTIMENT_FILES,
   builtInSentimentExamples,
   businessIntentExamples,
+  entityTaggerExamples,
   sentimentBackground,
 } from "../eval/recipes";
+import { EntityTagger } from "../src/core/nlu/entity-tagger";
 import { trainingDataDigest } from "./training-data-digest";
 
 const root = join(__dirname, "..");
@@ -30,12 +32,13 @@ function main(): void {
   }
   const pool = readGoldPool(DATA);
   mkdirSync(join(root, "models"), { recursive: true });
-  const write = (name: string, model: IntentClassifier, trainedOn: Record<string, unknown>, started: number) => {
+  const write = (name: string, model: IntentClassifier | EntityTagger, trainedOn: Record<string, unknown>, started: number) => {
     const file = join(root, "models", name);
     writeFileSync(file, `${JSON.stringify({ ...model.toJSON(), trainedOn })}\n`);
     const bytes = readFileSync(file);
+    const classes = model instanceof IntentClassifier ? `${model.labels.length} labels` : `${model.tags.length} tags`;
     console.log(
-      `${name}: ${model.labels.length} labels, ${model.featureCount} features, trained in ${((Date.now() - started) / 1000).toFixed(1)} s; ${(bytes.length / 1e6).toFixed(2)} MB, sha256 ${createHash("sha256").update(bytes).digest("hex").slice(0, 12)}`,
+      `${name}: ${classes}, ${model.featureCount} features, trained in ${((Date.now() - started) / 1000).toFixed(1)} s; ${(bytes.length / 1e6).toFixed(2)} MB, sha256 ${createHash("sha256").update(bytes).digest("hex").slice(0, 12)}`,
     );
   };
 
@@ -48,6 +51,19 @@ function main(): void {
       messages: pool.length,
       digest: trainingDataDigest(DATA, GOLD_FILES),
       recipe: "eval/recipes.ts businessIntentExamples, BUSINESS_INTENT_TRAINING",
+    },
+    started,
+  );
+
+  started = Date.now();
+  write(
+    "entity-tagger.json",
+    EntityTagger.train(entityTaggerExamples(pool)),
+    {
+      data: "whatsapp-gold train.jsonl + dev.jsonl (CC0 1.0), ../shared/data",
+      messages: pool.length,
+      digest: trainingDataDigest(DATA, GOLD_FILES),
+      recipe: "eval/recipes.ts entityTaggerExamples, DEFAULT_PERCEPTRON",
     },
     started,
   );

@@ -2,14 +2,30 @@ import { writeEnvelopePart, envelopeOf } from "../core/envelope";
 import { FlowConfigOf, readSettingsBySchema } from "../core/settings/schema";
 import { ENTITY_TYPES, entitiesSchema } from "./schemas/wa-entities";
 import { getCountries, CountryCode } from "libphonenumber-js";
-import { invalidSetting } from "../core/errors";
-import { EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { WaError, invalidSetting } from "../core/errors";
+import { EntityContext, EntitySpan, extractRuleEntities, regionOfChat } from "../core/nlu/entities";
+import { EntityTagger } from "../core/nlu/entity-tagger";
+import { DEFAULT_PERCEPTRON } from "../core/nlu/perceptron";
+import { ANNOTATION_LIMITS, ParsedAnnotations, parseAnnotatedMessages } from "../core/nlu/annotated-messages";
+import { TrainedModelGate, gateOnTraining, showTraining, warnSkippedLines } from "./kit/trained-models";
+import { builtInEntityTagger } from "./kit/shipped-models";
 import { sharedEntities, withSharedEntities } from "../core/nlu/shared-entities";
 import { PRODUCT_LIST_LIMITS, parseProductList, productListFromRows } from "../core/nlu/product";
 import { parseA1 } from "../core/sheets/a1";
 import { MAX_NLU_CHARS } from "../core/nlu/text";
-import { describeError, onClose, onInput, readMessageKey, startNode, traceMessage, userDirOf } from "./kit/node-kit";
-import { Node, NodeAPI, NodeDef } from "./kit/red";
+import {
+  StatusReporter,
+  describeError,
+  disableNode,
+  onClose,
+  onInput,
+  readMessageKey,
+  startNode,
+  nodeTexts,
+  traceMessage,
+  userDirOf,
+} from "./kit/node-kit";
+import { DoneFunction, Node, NodeAPI, NodeDef, NodeMessage, SendFunction } from "./kit/red";
 import { readUserTextFile } from "../core/store/user-files";
 import type { WaSheetsNode } from "./kit/contracts";
 
@@ -89,6 +105,47 @@ export function entitiesSettingsFromConfig(config: EntitiesDef, userDir = proces
     productSheets,
     productRange,
     productRefreshMs: read.productRefreshMinutes * 60_000,
+    tagger: read.tagger,
+    annotatedFile: read.annotatedFile,
+  };
+}
+
+/**
+ * The tagger trained at deploy on the user's annotated messages (a JSONL file under the user directory), in the
+ * background: the lines that cannot be used are named in a warning. Undefined when the file cannot be read or
+ * holds no usable message (the node is then out of action, with the reason).
+ */
+function trainTaggerFromFile(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  file: string,
+  nodeText: ReturnType<typeof nodeTexts>,
+): { model: Promise<EntityTagger>; ready: (tagger: EntityTagger) => string; notTrained: (reason: string) => WaError } | undefined {
+  let parsed: ParsedAnnotations;
+  try {
+    parsed = parseAnnotatedMessages(
+      readUserTextFile(userDirOf(RED), file, ANNOTATION_LIMITS.maxBytes, "annotatedFile", "annotatedFile").text,
+    );
+    if (parsed.messages.length === 0)
+      throw invalidSetting(
+        "annotatedFile",
+        "noAnnotatedMessages",
+        `${file.slice(0, 100)} holds no annotated message the tagger can learn from`,
+        {
+          file: file.slice(0, 100),
+        },
+      );
+  } catch (error) {
+    disableNode(RED, node, status, error);
+    return undefined;
+  }
+  warnSkippedLines(RED, node, parsed.problems);
+  const count = parsed.messages.length;
+  return {
+    model: EntityTagger.trainAsync(parsed.messages, DEFAULT_PERCEPTRON, 20, (share) => showTraining(RED, status, share)),
+    ready: () => nodeText("entities.taggerTrained", `tagger trained on ${count} messages`, { count }),
+    notTrained: (reason) => invalidSetting("annotatedFile", "taggerNotTrained", `The tagger could not be trained: ${reason}`, { reason }),
   };
 }
 
@@ -105,6 +162,19 @@ export default function register(RED: NodeAPI): void {
           { count: settings.catalogue.skipped },
         ),
       );
+    let builtIn: EntityTagger | undefined;
+    let annotated: ReturnType<typeof trainTaggerFromFile>;
+    if (settings.tagger === "builtIn") {
+      try {
+        builtIn = builtInEntityTagger();
+      } catch (error) {
+        disableNode(RED, node, status, error);
+        return;
+      }
+    } else if (settings.tagger === "file") {
+      annotated = trainTaggerFromFile(RED, node, status, settings.annotatedFile, nodeText);
+      if (!annotated) return;
+    }
     // The date parser builds its grammars on first use (about 0.3 s): pay that now, not on a customer's message.
     const warmUp = setImmediate(() => {
       for (const text of ["tomorrow at 5pm", "mañana a las 5", "amanhã às 15h", "morgen um 10 Uhr", "demain à 10h", "kal 6 baje"])
@@ -120,7 +190,9 @@ export default function register(RED: NodeAPI): void {
       text:
         catalogue.length > 0
           ? nodeText("entities.idleWithProducts", `ready, ${catalogue.length} products`, { count: catalogue.length })
-          : nodeText("entities.idle", "rules ready", {}),
+          : settings.tagger === "builtIn"
+            ? nodeText("entities.idleBuiltIn", "built-in tagger ready", {})
+            : nodeText("entities.idle", "rules ready", {}),
     });
     status.set(idle(), true);
     let refreshTimer: ReturnType<typeof clock.setInterval> | undefined;
@@ -149,7 +221,8 @@ export default function register(RED: NodeAPI): void {
         refresh().then(
           () => {
             if (closed) return;
-            if (failing || messages === 0) status.set(idle(), true);
+            // While a tagger trains, its progress stays on the status.
+            if ((failing || messages === 0) && settings.tagger !== "file") status.set(idle(), true);
             failing = false;
           },
           (error: unknown) => {
@@ -180,7 +253,7 @@ export default function register(RED: NodeAPI): void {
       refreshTimer = clock.setInterval(() => void refreshAndReport(), settings.productRefreshMs);
     }
 
-    onInput(RED, node, status, (msg, send, done) => {
+    const findEntities = (tagger: EntityTagger | undefined, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
       const start = clock.now();
       const raw = readMessageKey(RED, msg, settings.property);
       const text = typeof raw === "string" ? raw.slice(0, MAX_NLU_CHARS) : "";
@@ -188,15 +261,13 @@ export default function register(RED: NodeAPI): void {
       // In a group the writer's own number tells their country; in a one-to-one chat the chat's.
       const writer = wa?.message?.isGroup ? (wa.message.author ?? wa.message.from) : wa?.message?.chatId;
       const region = regionOfChat(typeof writer === "string" ? writer : undefined) ?? settings.region;
-      const read: EntitySpan[] =
-        text === ""
-          ? []
-          : extractRuleEntities(text, {
-              region,
-              orderPatterns: settings.orderPatterns,
-              productCatalogue: catalogue,
-              sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now(),
-            });
+      const context: EntityContext = {
+        region,
+        orderPatterns: settings.orderPatterns,
+        productCatalogue: catalogue,
+        sentAt: typeof wa?.message?.timestamp === "number" && wa.message.timestamp > 0 ? wa.message.timestamp : clock.now(),
+      };
+      const read: EntitySpan[] = text === "" ? [] : tagger ? tagger.extract(text, context) : extractRuleEntities(text, context);
       const shared = wa?.message ? sharedEntities(wa.message, text) : [];
       const entities = withSharedEntities(read, shared).filter((e) => settings.types.has(e.type));
       writeEnvelopePart(msg, "nlu", "entities", entities);
@@ -206,8 +277,14 @@ export default function register(RED: NodeAPI): void {
       send(msg);
       status.ok(() => nodeText("entities.counts", `${found} entities in ${messages} messages`, { found, messages }));
       done();
+    };
+    const gate: TrainedModelGate | undefined = annotated && gateOnTraining(RED, node, status, annotated, findEntities);
+    onInput(RED, node, status, (msg, send, done) => {
+      if (gate) gate.submit(msg, send, done);
+      else findEntities(builtIn, msg, send, done);
     });
     onClose(RED, node, () => {
+      gate?.close();
       closed = true;
       if (refreshTimer) clock.clearInterval(refreshTimer);
       clearImmediate(warmUp);

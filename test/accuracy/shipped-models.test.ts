@@ -10,8 +10,10 @@ import {
   SENTIMENT_FILES,
   builtInSentimentExamples,
   businessIntentExamples,
+  entityTaggerExamples,
   sentimentBackground,
 } from "../../eval/recipes";
+import { EntityTagger } from "../../src/core/nlu/entity-tagger";
 import { trainingDataDigest } from "../../scripts/training-data-digest";
 import { requirePrerequisite } from "../support/prerequisite";
 
@@ -47,8 +49,19 @@ describe("shipped models: what npm run train makes from the shared data", functi
     assert.equal(fresh.weights, committed.weights, "the recipe or the engine changed since the model was trained: npm run train");
   });
 
+  it("the entity tagger is trained on today's gold pool, by today's recipe (weight for weight)", function () {
+    requirePrerequisite(this, existsSync(join(DATA, "whatsapp-gold")), `no development data at ${DATA}`);
+    const committed = JSON.parse(readFileSync(join(root, "models", "entity-tagger.json"), "utf8")) as ReturnType<EntityTagger["toJSON"]> & {
+      trainedOn: { digest: string };
+    };
+    assert.equal(committed.trainedOn.digest, trainingDataDigest(DATA, GOLD_FILES), "the gold pool changed: npm run train");
+    const fresh = EntityTagger.train(entityTaggerExamples(readGoldPool(DATA))).toJSON();
+    assert.deepEqual(fresh.tags, committed.tags);
+    assert.deepEqual(fresh.weights, committed.weights, "the recipe or the engine changed since the tagger was trained: npm run train");
+  });
+
   it("the package's model files stay small (under 15 MB together)", () => {
-    const total = ["business-intents.json", "sentiment.json"].reduce(
+    const total = ["business-intents.json", "entity-tagger.json", "sentiment.json"].reduce(
       (sum, name) => sum + readFileSync(join(root, "models", name)).length,
       0,
     );

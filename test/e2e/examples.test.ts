@@ -113,8 +113,16 @@ const EXPECTED: Record<
     },
   },
   "wa-entities": {
-    press: ["order text", "tracking text"],
-    shows: { entities: (shown) => shown.length === 2 && shown.every((spans) => Array.isArray(spans) && spans.length > 0) },
+    press: ["order text", "tracking text", "shop question"],
+    shows: {
+      entities: (shown) => shown.length === 3 && shown.every((spans) => Array.isArray(spans) && spans.length > 0),
+      // The built-in tagger finds the phone model in the shop question, with the tagger as its source.
+      "entities (tagger)": (shown) =>
+        shown.length === 3 &&
+        (shown as { type: string; text: string; source: string }[][]).some((spans) =>
+          spans.some((span) => span.type === "product" && span.text === "Galaxy A16 128GB" && span.source === "model"),
+        ),
+    },
   },
   "wa-sentiment": { shows: { other: (shown) => shown.length > 0 } },
   "wa-thread": { shows: { threaded: (shown) => shown.length > 0 } },

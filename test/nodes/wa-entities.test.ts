@@ -4,7 +4,19 @@ import { join } from "node:path";
 import { SheetsEmulator } from "../../src/emulator/sheets-emulator";
 import entitiesNode from "../../src/nodes/wa-entities";
 import sheetsNode from "../../src/nodes/wa-sheets";
-import { collect, envelope, getNode, helper, helperNode, inTab, until, untilWithSockets, useNodeHarness, useUserDir } from "./harness";
+import {
+  collect,
+  envelope,
+  getNode,
+  helper,
+  helperNode,
+  inTab,
+  until,
+  untilReal,
+  untilWithSockets,
+  useNodeHarness,
+  useUserDir,
+} from "./harness";
 
 type Span = { type: string; text: string; value: unknown; start: number; end: number };
 const entitiesOf = (m: Record<string, unknown>) =>
@@ -114,6 +126,76 @@ describe("wa-entities node", () => {
       assert.ok(
         texts.some((t) => /Product list file nope.csv/.test(t)),
         texts.join(" | "),
+      );
+    });
+  });
+
+  describe("with a learned tagger", () => {
+    const userDir = useUserDir("wa-entities-tagger", "all");
+    const statusTexts = () =>
+      getNode("e1")
+        .status.getCalls()
+        .map((call) => String((call.args[0] as { text?: string }).text));
+
+    it("built-in: finds a product the rules have no word for, and says so on its status", async () => {
+      await load({ tagger: "builtIn" });
+      assert.ok(statusTexts().includes("built-in tagger ready"), statusTexts().join(" | "));
+      const out = collect("out");
+      const text = "vcs tem o Galaxy A16 128GB na cor cinza?";
+      getNode("e1").receive(envelope("5511963207418@c.us", text));
+      await until(() => out.length === 1);
+      const product = entitiesOf(out[0]).find((s) => s.type === "product") as (Span & { source?: string }) | undefined;
+      assert.equal(product?.text, "Galaxy A16 128GB");
+      assert.equal(product?.source, "model");
+      assert.equal(text.slice(product.start, product.end), product.text);
+    });
+
+    it("mine: trains on the annotated messages of a file at deploy; messages wait, bad lines are named", async () => {
+      const brands = ["Zorvex", "Kalimba", "Trovato", "Mendel", "Quillon", "Brasko", "Ventari", "Lumio", "Orsk", "Pelto"];
+      const lines = brands.flatMap((brand, i) => {
+        const asked = `do you have the ${brand} K${i} in black?`;
+        const ordered = `send ${(i % 8) + 2} ${brand} T${i} tomorrow`;
+        return [
+          JSON.stringify({ text: asked, entities: [{ type: "product", start: 16, end: 16 + brand.length + 3 }] }),
+          JSON.stringify({
+            text: ordered,
+            entities: [
+              { type: "quantity", start: 5, end: 6 },
+              { type: "product", start: 7, end: 7 + brand.length + 3, text: `${brand} T${i}` },
+            ],
+          }),
+        ];
+      });
+      lines.push(JSON.stringify({ text: "the Orsk K8 please", entities: [{ type: "product", start: 4, end: 99 }] }));
+      writeFileSync(join(userDir(), "annotated.jsonl"), `${lines.join("\n")}\n`);
+      await load({ tagger: "file", annotatedFile: "annotated.jsonl" });
+      const out = collect("out");
+      getNode("e1").receive({ payload: "do you have the Nimbra K4 in black?" });
+      await untilReal(() => out.length === 1, 10_000);
+      const product = entitiesOf(out[0]).find((s) => s.type === "product");
+      assert.equal(product?.text, "Nimbra K4", "a brand it never saw, from the words around it");
+      assert.ok(statusTexts().includes("tagger trained on 20 messages"), statusTexts().join(" | "));
+      const warned = getNode("e1")
+        .warn.getCalls()
+        .map((c) => String(c.args[0]));
+      assert.ok(
+        warned.some((w) => /1 training lines were skipped \(line 21: entity 1: start and end must be whole numbers/.test(w)),
+        warned.join("\n"),
+      );
+    });
+
+    it("mine: out of action with the reason when the file is missing or holds no usable message", async () => {
+      await load({ tagger: "file", annotatedFile: "none.jsonl" });
+      assert.ok(
+        statusTexts().some((t) => /Annotated messages file none.jsonl: not found/.test(t)),
+        statusTexts().join(" | "),
+      );
+      await helper.unload();
+      writeFileSync(join(userDir(), "empty.jsonl"), '{"text": ""}\nnot json\n');
+      await load({ tagger: "file", annotatedFile: "empty.jsonl" });
+      assert.ok(
+        statusTexts().some((t) => /empty.jsonl holds no annotated message/.test(t)),
+        statusTexts().join(" | "),
       );
     });
   });

@@ -6,8 +6,20 @@ import { LOOSE_NAME_CONFIDENCE, findPersons } from "./person";
 import { CATALOGUE_CONFIDENCE, findProducts } from "./product";
 import { findQuantities } from "./quantity";
 
-export type EntityType =
-  "phone" | "email" | "url" | "order_id" | "tracking_number" | "money" | "datetime" | "address" | "person" | "product" | "quantity";
+export const ENTITY_TYPES = [
+  "phone",
+  "email",
+  "url",
+  "order_id",
+  "tracking_number",
+  "money",
+  "datetime",
+  "quantity",
+  "product",
+  "person",
+  "address",
+] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
 
 export interface EntitySpan {
   type: EntityType;

@@ -2,6 +2,7 @@ import { EntityContext, EntitySpan, EntityType, extractRuleEntities } from "./en
 import { PerceptronModel, PerceptronOptions, PerceptronTagger, DEFAULT_PERCEPTRON, TaggedSequence } from "./perceptron";
 import { isFirstName } from "./person";
 import { isGoodsWord } from "./product";
+import { runInSlices, runToEnd } from "./stepped-training";
 import { isUnitWord, quantityValueOf } from "./quantity";
 import { MAX_NLU_CHARS, foldAccents } from "./text";
 
@@ -89,6 +90,14 @@ export function tokenFeatures(tokens: TaggerToken[], rules: EntitySpan[]): strin
       `c=${classOf(w)}`,
       `-1r=${i > 0 ? ruleTag[i - 1] : "<s>"}`,
       `+1r=${i + 1 < tokens.length ? ruleTag[i + 1] : "</s>"}`,
+      `p2=${w.slice(0, 2)}`,
+      `p4=${w.slice(0, 4)}`,
+      `s1=${w.slice(-1)}`,
+      `-1c,w=${classAt(i - 1)},${w}`,
+      `w,+1c=${w},${classAt(i + 1)}`,
+      `-1sh,sh=${i > 0 ? shapes[i - 1] : "<s>"},${shapes[i]}`,
+      `-2w,-1w=${wordAt(i - 2)},${wordAt(i - 1)}`,
+      `+1w,+2w=${wordAt(i + 1)},${wordAt(i + 2)}`,
     ];
     if (i === 0) f.push("first");
     if (/^\p{Lu}/u.test(raw)) f.push(i === 0 || /^[.!?]$/.test(tokens[i - 1].text) ? "cap-start" : "cap");
@@ -129,13 +138,21 @@ function spansOf(tokens: TaggerToken[], tags: string[]): { type: TaggedType; sta
   return spans;
 }
 
+export interface TaggerExample {
+  text: string;
+  entities: { type: string; start: number; end: number }[];
+  context?: EntityContext;
+}
+
 /** Learned confidence of a tagged span: below the exact rules, above a loose first name. */
 const TAGGED_CONFIDENCE = 0.8;
 
 /**
- * Entities with the open-class types from the tagger: the exact rules (phone, e-mail, URL, ids,
- * money, dates) stay, unless a tagged span holds them whole ("Galaxy A55 5G" is a product, not
- * money and a quantity); what the rules found of the tagged types only informs the tagger.
+ * Entities with the open-class types from the rules and the tagger together: every rule's entity stays (the exact
+ * ones, phone, e-mail, URL, ids, money and dates, and the cue-based products, people, addresses and quantities,
+ * whose edges are the more reliable), unless a tagged span holds it whole ("Galaxy A55 5G" is a product, not money
+ * and a quantity); the tagger adds the spans the rules missed. Cross-validation by conversation chose this over the
+ * tagger alone (micro value F1 0.697 against 0.681, and each of the four types better than the rules alone).
  */
 export class EntityTagger {
   private constructor(
@@ -144,15 +161,28 @@ export class EntityTagger {
     readonly outsideMargin = 5,
   ) {}
 
-  static train(
-    examples: { text: string; entities: { type: string; start: number; end: number }[]; context?: EntityContext }[],
+  static train(examples: TaggerExample[], options: PerceptronOptions = DEFAULT_PERCEPTRON): EntityTagger {
+    return runToEnd(EntityTagger.trainSteps(examples, options));
+  }
+
+  /** Trains while letting the rest of Node-RED run (see runInSlices): the rules' reading of each text comes first. */
+  static trainAsync(
+    examples: TaggerExample[],
     options: PerceptronOptions = DEFAULT_PERCEPTRON,
-  ): EntityTagger {
-    const sequences: TaggedSequence[] = examples.map((e) => {
+    sliceMs = 20,
+    onProgress?: (share: number) => void,
+  ): Promise<EntityTagger> {
+    return runInSlices(EntityTagger.trainSteps(examples, options), sliceMs, onProgress);
+  }
+
+  private static *trainSteps(examples: TaggerExample[], options: PerceptronOptions): Generator<number, EntityTagger> {
+    const sequences: TaggedSequence[] = [];
+    for (const [i, e] of examples.entries()) {
+      if (i % 32 === 31) yield 0;
       const tokens = taggerTokens(e.text);
-      return { features: tokenFeatures(tokens, extractRuleEntities(e.text, e.context)), tags: bioTags(tokens, e.entities) };
-    });
-    return new EntityTagger(PerceptronTagger.train(sequences, options));
+      sequences.push({ features: tokenFeatures(tokens, extractRuleEntities(e.text, e.context)), tags: bioTags(tokens, e.entities) });
+    }
+    return new EntityTagger(yield* PerceptronTagger.trainSteps(sequences, options));
   }
 
   static fromJSON(model: PerceptronModel): EntityTagger {
@@ -167,11 +197,15 @@ export class EntityTagger {
     return this.tagger.featureCount;
   }
 
+  get tags(): readonly string[] {
+    return this.tagger.tags;
+  }
+
   extract(text: string, context: EntityContext = {}): EntitySpan[] {
     const rules = extractRuleEntities(text, context);
     const tokens = taggerTokens(text);
     const tagged = spansOf(tokens, this.tagger.tag(tokenFeatures(tokens, rules), this.outsideMargin));
-    const kept = rules.filter((r) => !TAGGED.has(r.type) && !tagged.some((t) => t.start <= r.start && r.end <= t.end));
+    const kept = rules.filter((r) => !tagged.some((t) => t.start <= r.start && r.end <= t.end));
     const out: EntitySpan[] = [...kept];
     for (const span of tagged) {
       if (kept.some((r) => span.start < r.end && span.end > r.start)) continue;

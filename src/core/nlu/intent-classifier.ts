@@ -7,6 +7,7 @@ import {
   base64ToFloat32,
   float32ToBase64,
 } from "./features";
+import { runInSlices, runToEnd } from "./stepped-training";
 
 export interface TrainingExample {
   text: string;
@@ -52,30 +53,17 @@ export class IntentClassifier {
   ) {}
 
   static train(examples: TrainingExample[], options: TrainingOptions = DEFAULT_TRAINING): IntentClassifier {
-    const run = IntentClassifier.trainSteps(examples, options);
-    for (let step = run.next(); ; step = run.next()) if (step.done) return step.value;
+    return runToEnd(IntentClassifier.trainSteps(examples, options));
   }
 
-  /**
-   * Trains while letting the rest of Node-RED run: yields to the event loop every
-   * `sliceMs` of work, so a deploy that trains on 10,000 examples does not freeze the flows.
-   */
-  static async trainAsync(
+  /** Trains while letting the rest of Node-RED run (see runInSlices). */
+  static trainAsync(
     examples: TrainingExample[],
     options: TrainingOptions = DEFAULT_TRAINING,
     sliceMs = 20,
     onProgress?: (share: number) => void,
   ): Promise<IntentClassifier> {
-    const run = IntentClassifier.trainSteps(examples, options);
-    let sliceStart = Date.now();
-    for (let step = run.next(); ; step = run.next()) {
-      if (step.done) return step.value;
-      if (Date.now() - sliceStart >= sliceMs) {
-        onProgress?.(step.value);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        sliceStart = Date.now();
-      }
-    }
+    return runInSlices(IntentClassifier.trainSteps(examples, options), sliceMs, onProgress);
   }
 
   /** The training loop as steps (every 64 examples it yields the share done). */

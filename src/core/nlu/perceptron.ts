@@ -4,6 +4,7 @@
  * sees its own earlier guesses as history, as decoding will. BIO tags are kept valid while
  * decoding: an inside tag only continues a span of its own type.
  */
+import { runToEnd } from "./stepped-training";
 
 /** One training sequence: the features of each token, and its gold tag. */
 export interface TaggedSequence {
@@ -51,6 +52,11 @@ export class PerceptronTagger {
   }
 
   static train(sequences: TaggedSequence[], options: PerceptronOptions = DEFAULT_PERCEPTRON): PerceptronTagger {
+    return runToEnd(PerceptronTagger.trainSteps(sequences, options));
+  }
+
+  /** The training loop as steps: every 64 sequences it yields the share done. */
+  static *trainSteps(sequences: TaggedSequence[], options: PerceptronOptions = DEFAULT_PERCEPTRON): Generator<number, PerceptronTagger> {
     const tags = [...new Set(["O", ...sequences.flatMap((s) => s.tags)])].sort();
     const tagIndex = new Map(tags.map((t, i) => [t, i]));
     const classes = tags.length;
@@ -81,8 +87,9 @@ export class PerceptronTagger {
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
-      for (const n of order) {
-        const sequence = sequences[n];
+      for (let step = 0; step < order.length; step += 1) {
+        if (step % 64 === 63) yield (epoch * order.length + step) / (options.epochs * order.length);
+        const sequence = sequences[order[step]];
         let previous = "O";
         let beforePrevious = "O";
         for (let i = 0; i < sequence.tags.length; i += 1) {
@@ -134,7 +141,8 @@ export class PerceptronTagger {
 
   toJSON(): PerceptronModel {
     const weights: Record<string, number[]> = {};
-    for (const [feature, w] of this.weights) weights[feature] = Array.from(w, (x) => Math.round(x * 1000) / 1000);
+    // "|| 0": a -0 would not survive the file's JSON, and a retrained model must equal the file.
+    for (const [feature, w] of this.weights) weights[feature] = Array.from(w, (x) => Math.round(x * 1000) / 1000 || 0);
     return { format: "wa-perceptron-1", tags: [...this.tags], weights };
   }
 

@@ -10,11 +10,6 @@ export function resolveUserPath(userDir: string, given: string): string {
   return path.resolve(userDir, given);
 }
 
-/**
- * A text file a node's form names (see {@link resolveUserPath}), read at deploy within a size limit;
- * only a regular file is read (a FIFO or a device such as /dev/zero would hang or never end).
- * A problem is a config error naming the form field and the file.
- */
 /** The files a form names, as an error names them (catalogue: terms.<key>). */
 export const USER_FILE_TERMS = {
   trainingFile: "Training file",
@@ -22,8 +17,15 @@ export const USER_FILE_TERMS = {
   caFile: "CA certificate file",
   productFile: "Product list file",
   adaptList: "Adapt to voices: the list",
+  annotatedFile: "Annotated messages file",
 } as const;
 export type UserFileTerm = keyof typeof USER_FILE_TERMS;
+
+/**
+ * A text file a node's form names (see {@link resolveUserPath}), read at deploy within a size limit;
+ * only a regular file is read (a FIFO or a device such as /dev/zero would hang or never end).
+ * A problem is a config error naming the form field and the file.
+ */
 
 export function readUserTextFile(
   userDir: string,

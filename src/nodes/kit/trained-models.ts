@@ -113,22 +113,64 @@ export function trainedModelGate(
     return undefined;
   }
   if (source.labels) parsed = keepKnownLabels(RED, node, parsed, source.labels);
-  if (parsed.problems.length > 0) {
-    const shown = parsed.problems
-      .slice(0, 5)
-      .map((p) => `line ${p.line}: ${p.reason}`)
-      .join("; ");
-    node.warn(
-      translate(RED, "training.problems", `${parsed.problems.length} training lines were skipped (${shown})`, {
-        count: parsed.problems.length,
-        shown,
-      }),
-    );
-  }
-  let model: IntentClassifier | undefined;
+  warnSkippedLines(RED, node, parsed.problems);
+  const training = modelFor(parsed.examples, (share) => showTraining(RED, status, share), source.augment).model;
+  return gateOnTraining(
+    RED,
+    node,
+    status,
+    {
+      model: training,
+      ready: (ready) =>
+        translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, {
+          labels: ready.labels.length,
+          examples: parsed.examples.length,
+        }),
+      notTrained: (reason) =>
+        invalidSetting(
+          "examples",
+          source.what === "intents" ? "intentsNotTrained" : "labelsNotTrained",
+          `The ${source.what} could not be trained: ${reason}`,
+          { reason },
+        ),
+    },
+    use,
+  );
+}
+
+/** One warning naming the first lines of a training file that could not be read, and why. */
+export function warnSkippedLines(RED: NodeAPI, node: Node, problems: { line: number; reason: string }[]): void {
+  if (problems.length === 0) return;
+  const shown = problems
+    .slice(0, 5)
+    .map((p) => `line ${p.line}: ${p.reason}`)
+    .join("; ");
+  node.warn(
+    translate(RED, "training.problems", `${problems.length} training lines were skipped (${shown})`, { count: problems.length, shown }),
+  );
+}
+
+/** The status while a model trains: the share done. */
+export function showTraining(RED: NodeAPI, status: StatusReporter, share: number, sticky = false): void {
+  const percent = Math.round(share * 100);
+  status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", `training ${percent} %`, { percent }) }, sticky);
+}
+
+/**
+ * Messages that arrive while a node's model trains at deploy wait for it (at most MAX_WAITING), then go
+ * through `use`; a model that cannot be trained fails each message with the reason, and the node's status
+ * and log say it. A throw while handling one message fails that message; it never loses it or the rest.
+ */
+export function gateOnTraining<T>(
+  RED: NodeAPI,
+  node: Node,
+  status: StatusReporter,
+  training: { model: Promise<T>; ready: (model: T) => string; notTrained: (reason: string) => WaError },
+  use: (model: T, msg: NodeMessage, send: SendFunction, done: DoneFunction) => void,
+): TrainedModelGate {
+  let model: T | undefined;
   let failure: Error | undefined;
-  // A throw while handling one message fails that message with its reason; it never loses it or the rest.
-  const handle = (ready: IntentClassifier, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
+  const handle = (ready: T, msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
     try {
       use(ready, msg, send, done);
     } catch (error) {
@@ -136,41 +178,15 @@ export function trainedModelGate(
     }
   };
   const waiting: { msg: NodeMessage; send: SendFunction; done: DoneFunction }[] = [];
-  const training = modelFor(
-    parsed.examples,
-    (share) =>
-      status.set({
-        fill: "yellow",
-        shape: "ring",
-        text: translate(RED, "training.training", `training ${Math.round(share * 100)} %`, { percent: Math.round(share * 100) }),
-      }),
-    source.augment,
-  ).model;
-  status.set({ fill: "yellow", shape: "ring", text: translate(RED, "training.training", "training 0 %", { percent: 0 }) }, true);
-  training.then(
+  showTraining(RED, status, 0, true);
+  training.model.then(
     (ready) => {
       model = ready;
-      status.set(
-        {
-          fill: "green",
-          shape: "dot",
-          text: translate(RED, "training.trained", `${ready.labels.length} labels from ${parsed.examples.length} examples`, {
-            labels: ready.labels.length,
-            examples: parsed.examples.length,
-          }),
-        },
-        true,
-      );
+      status.set({ fill: "green", shape: "dot", text: training.ready(ready) }, true);
       for (const item of waiting.splice(0)) handle(ready, item.msg, item.send, item.done);
     },
     (error: unknown) => {
-      const reason = describeError(RED, error);
-      failure = invalidSetting(
-        "examples",
-        source.what === "intents" ? "intentsNotTrained" : "labelsNotTrained",
-        `The ${source.what} could not be trained: ${reason}`,
-        { reason },
-      );
+      failure = training.notTrained(describeError(RED, error));
       node.error(describeError(RED, failure));
       status.set({ fill: "red", shape: "ring", text: describeError(RED, failure).slice(0, 60) }, true);
       for (const item of waiting.splice(0)) failMessage(RED, status, item.done, failure);
@@ -179,20 +195,20 @@ export function trainedModelGate(
   return {
     submit(msg, send, done) {
       if (failure) failMessage(RED, status, done, failure);
-      else if (model) handle(model, msg, send, done);
+      else if (model !== undefined) handle(model, msg, send, done);
       else if (waiting.length >= MAX_WAITING)
         failMessage(
           RED,
           status,
           done,
-          new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the ${source.what} were training`, {
+          new WaError("queue.full", `More than ${MAX_WAITING} messages arrived while the model was training`, {
             max: MAX_WAITING,
           }),
         );
       else waiting.push({ msg, send, done });
     },
     close() {
-      const reason = `it stopped while its ${source.what} were training`;
+      const reason = "it stopped while its model was training";
       for (const item of waiting.splice(0))
         item.done(toNodeError(RED, new WaError("node.stopped", `The node stopped before it handled the message: ${reason}`, { reason })));
     },

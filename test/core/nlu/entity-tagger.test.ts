@@ -74,6 +74,25 @@ describe("EntityTagger", () => {
     assert.equal(found.find((e) => e.type === "datetime")?.value, "2026-01-06");
   });
 
+  it("trains the same tagger in slices as in one go, letting other work run meanwhile", async () => {
+    let turns = 0;
+    const other = setInterval(() => (turns += 1), 0);
+    const shares: number[] = [];
+    const sliced = await EntityTagger.trainAsync(TRAINING, undefined, 0, (share) => shares.push(share));
+    clearInterval(other);
+    assert.deepEqual(sliced.toJSON(), tagger.toJSON());
+    assert.ok(turns > 0, "the event loop ran while it trained");
+    assert.ok(shares.length > 0 && shares.every((s) => s >= 0 && s <= 1));
+  });
+
+  it("keeps the shop's own product names as the rules found them", () => {
+    const text = "do you have the Lumio K2 in black?";
+    const found = tagger.extract(text, { productCatalogue: ["Lumio K2 in black"] });
+    const product = found.find((e) => e.type === "product");
+    assert.equal(product?.text, "Lumio K2 in black");
+    assert.equal(product?.source, "gazetteer");
+  });
+
   it("loads from its JSON form and tags the same", () => {
     const copy = EntityTagger.fromJSON(JSON.parse(JSON.stringify(tagger.toJSON())));
     const text = "is the Ostro M3 still in stock";
