@@ -27,7 +27,11 @@ export function editorDefaults(
     defaults[name] = {
       // A blank optional number means "none": the form starts blank.
       value: field.kind === "number" && field.optional === true ? "" : field.default,
-      required: (field.kind === "number" && field.optional !== true) || (field.kind === "text" && field.required === true),
+      // Only ever true: Node-RED skips the validator of a blank value when `required` is false, and a blank is
+      // refused by some fields (a file a choice asks for).
+      ...((field.kind === "number" && field.optional !== true) || (field.kind === "text" && field.required === true)
+        ? { required: true }
+        : {}),
       // With a second argument (Node-RED 3.1 and later) the editor shows the text the validator returns.
       validate(value, options) {
         const form = Object.fromEntries(Object.keys(schema).map((other) => [other, formValue(other) ?? this[other]]));

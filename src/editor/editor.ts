@@ -6,7 +6,7 @@ import { installPipelineSidebar } from "./sidebar";
 
 // The pack's shared editor code, bundled into resources/editor.js by the build and loaded by every
 // node's HTML from Node-RED's resources path. Only the little of jQuery and of the editor it uses is declared.
-declare const $: (selector: string) => { length: number; val(): unknown; addClass(name: string): unknown };
+declare const $: (selector: string) => { length: number; val(value?: string): unknown; addClass(name: string): unknown };
 declare const RED: {
   nodes: { registerType(type: string, definition: Record<string, unknown>): void };
   _(key: string, params?: Record<string, string | number>): string;
@@ -93,6 +93,15 @@ const WaPipeline = {
       oneditprepare: function (this: unknown, ...args: unknown[]) {
         // A config node opened from a node's dialog has its own form beside the node's.
         $("#dialog-form, #node-config-dialog-edit-form").addClass("wa-form");
+        // A node saved before one of its choices existed has no value for it: the form shows the default the
+        // runtime reads in its place, not an empty list (the node's own handlers then see that value).
+        const prefix = rest.category === "config" ? "#node-config-input-" : "#node-input-";
+        for (const [name, field] of Object.entries(schemasByType[type] ?? {})) {
+          if (field.kind !== "choice") continue;
+          const select = $(`${prefix}${name}`);
+          const chosen = select.val();
+          if (select.length > 0 && (chosen === null || chosen === "" || chosen === undefined)) select.val(field.default);
+        }
         prepare?.apply(this, args);
       },
       defaults,

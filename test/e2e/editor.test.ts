@@ -797,7 +797,7 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await page.screenshot({ path: join(outputDir, "editor-help.png") });
   });
 
-  it("shows a product sheet's range only once a spreadsheet is chosen, and a gallery's folder only for files on disk", async () => {
+  it("shows a product sheet's range only once a spreadsheet is chosen, the annotated messages only for a tagger of your own, and a gallery's folder only for files on disk", async () => {
     const sheets = {
       id: "8c3d4e5f60718293",
       type: "wa-sheets",
@@ -841,6 +841,19 @@ describe("the pack in the Node-RED editor (chromium)", function () {
     await range.dispatchEvent("change");
     await page.waitForFunction(() => !document.querySelector("#node-input-productRange")?.classList.contains("input-error"));
     await page.screenshot({ path: join(outputDir, "editor-entities-sheet.png") });
+    // A flow saved before the tagger existed reads as "off"; "mine" asks for the file of annotated messages.
+    const tagger = page.locator("#node-input-tagger");
+    const annotated = page.locator("#node-input-annotatedFile");
+    assert.equal(await tagger.inputValue(), "off");
+    assert.equal(await annotated.isVisible(), false, "no file for the rules alone");
+    await tagger.selectOption("file");
+    await annotated.waitFor({ state: "visible" });
+    await page.waitForFunction(() => document.querySelector("#node-input-annotatedFile")?.classList.contains("input-error"));
+    await annotated.fill("shop-annotated.jsonl");
+    await annotated.dispatchEvent("change");
+    await page.waitForFunction(() => !document.querySelector("#node-input-annotatedFile")?.classList.contains("input-error"));
+    await tagger.selectOption("builtIn");
+    await annotated.waitFor({ state: "hidden" });
     await closeTray(page);
     await range.waitFor({ state: "detached" });
 
