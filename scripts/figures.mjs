@@ -200,7 +200,7 @@ function failover() {
   const row = (r) =>
     `| ${r.waitReplicas} | ${number(r.sent, 0)} | ${number(r.accepted, 0)} | ${number(r.unconfirmed, 0)} (${number(r.unconfirmedWritten, 0)} written) | ${number(r.notStored, 0)} | ${r.lost} | ${r.duplicateRows} | ${r.redelivered} | ${number(r.pauseMs / 1000, 1)} s | ${number(r.promotedAfterMs / 1000, 1)} s | ${number(r.rejoinedAfterMs / 1000, 1)} s |`;
   return [
-    `${number(result.messages, 0)} messages at ${result.rate}/s through queue, lock and Sheets write on Redis Sentinel (1 primary, 1 replica, 3 sentinels); the primary killed (kill -9) after 200 rows and started again once the replica was promoted; pause: the longest time without an acknowledgement from the kill on.`,
+    `${number(result.messages, 0)} messages at ${result.rate}/s through queue, lock and Sheets write on Redis Sentinel (1 primary, 1 replica, 3 sentinels); the primary killed (kill -9) after 200 rows and, once the replica was promoted, started again as its replica (as a supervisor would); pause: the longest time without an acknowledgement from the kill on.`,
     "",
     "| replicas to confirm | sent | accepted | unconfirmed | not stored | lost | rows twice | redelivered | pause | promoted after | old primary back as replica after |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import Redis from "ioredis";
+import { systemClock } from "../../src/core/clock";
+import { SessionLockManager } from "../../src/core/session/session-lock";
 import { RedisStore, RedisStoreOptions, parseRedisAddresses } from "../../src/core/store/redis-store";
 import { describeStoreConformance } from "./store-conformance";
 import { requirePrerequisite } from "../support/prerequisite";
@@ -150,6 +152,55 @@ describe("Redis Sentinel (1 primary, 1 replica, 3 sentinels on loopback, with pa
         await store.close();
       }
     });
+  });
+});
+
+describe("a chat lock released while Sentinel fails the primary over (real Redis, kill -9)", function () {
+  this.timeout(90_000);
+  let set: SentinelSet | undefined;
+
+  before(async function () {
+    requirePrerequisite(this, redisServerInstalled(), "redis-server is not installed (apt-get install redis-server)");
+    set = await startSentinelSet();
+  });
+  after(async () => set?.stop());
+
+  it("finishes the release on the promoted replica, so the chat's next message does not wait out the lock's TTL", async () => {
+    const prefix = `wa-lock-failover:${randomUUID()}:`;
+    const store = new RedisStore({
+      topology: {
+        kind: "sentinel",
+        sentinels: set!.sentinelAddresses,
+        primaryName: set!.primaryName,
+        sentinelPassword: set!.sentinelPassword,
+      },
+      password: set!.password,
+      keyPrefix: prefix,
+      commandTimeoutMs: 2000,
+    });
+    const locks = new SessionLockManager({ store, clock: systemClock }, { lockName: "rows", pollIntervalMs: 100 });
+    try {
+      const held = await locks.acquire("chat-1", { owner: "write", ttlMs: 60_000 }, 0);
+      const replica = new Redis({ host: "127.0.0.1", port: set!.replica.port, password: set!.password });
+      try {
+        const deadline = Date.now() + 5000;
+        while ((await replica.exists(`${prefix}wa:lock:rows:chat-1`)) === 0 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        replica.disconnect();
+      }
+      const next = locks.acquire("chat-1", { owner: "next message", ttlMs: 60_000 }, 60_000);
+      await set!.primary.kill("SIGKILL");
+      assert.equal(await locks.release(held), true, "released once the store reached the promoted replica");
+      assert.equal(await set!.currentPrimaryPort(), set!.replica.port);
+      const grant = await next;
+      assert.equal(grant.owner, "next message");
+      assert.ok(Date.now() < held.expiresAt, "the next holder got the chat before the first lock's TTL ran out");
+      assert.equal(await locks.release(grant), true);
+    } finally {
+      locks.close();
+      await store.close();
+    }
   });
 });
 

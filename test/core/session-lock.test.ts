@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FakeClock, flushMicrotasks } from "../../src/core/clock";
 import { WaError } from "../../src/core/errors";
 import { RecordingMetrics } from "../../src/core/perf/metrics";
-import { LockGrant, SessionLockManager } from "../../src/core/session/session-lock";
+import { LockGrant, RELEASE_RETRY_GAPS_MS, SessionLockManager } from "../../src/core/session/session-lock";
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -287,6 +287,104 @@ describe("SessionLockManager store round trips", () => {
     );
     await locks.release(first);
     assert.equal((await second).owner, "b");
+    locks.close();
+  });
+});
+
+describe("SessionLockManager when the store is away at release (a Redis failover)", () => {
+  type FailureCode = "store.disconnected" | "store.closed";
+  /** A memory store whose operations fail while `away` is set; `applyThenFail` does a compare-and-set, then loses the answer. */
+  function flakyStore(clock: FakeClock): { store: Store; state: { away: boolean; applyThenFail: number; code: FailureCode } } {
+    const state = { away: false, applyThenFail: 0, code: "store.disconnected" as FailureCode };
+    const inner = new MemoryStore(clock);
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          const failure = () => new WaError(state.code, "Redis is not reachable (Connection is closed.)");
+          if (state.away) throw failure();
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (state.applyThenFail > 0 && property === "compareAndSet") {
+            state.applyThenFail -= 1;
+            throw failure();
+          }
+          return result;
+        };
+      },
+    });
+    return { store, state };
+  }
+
+  it("tries the release again until the store is back, and the chat's next waiter gets the lock long before the TTL", async () => {
+    const clock = new FakeClock(0);
+    const { store, state } = flakyStore(clock);
+    const metrics = new RecordingMetrics();
+    const locks = new SessionLockManager({ store, clock, metrics }, { lockName: "failover", pollIntervalMs: 100 });
+    const expired: string[] = [];
+    locks.onExpired((grant) => expired.push(grant.owner));
+    const first = await locks.acquire("chat-1", { owner: "a", ttlMs: 30_000 }, 0);
+    const next = locks.acquire("chat-1", { owner: "b", ttlMs: 30_000 }, 20_000);
+    state.away = true;
+    let outcome: boolean | Error | undefined;
+    locks.release(first).then(
+      (released) => (outcome = released),
+      (error: Error) => (outcome = error),
+    );
+    await clock.advanceAsync(RELEASE_RETRY_GAPS_MS[0] + RELEASE_RETRY_GAPS_MS[1]);
+    assert.equal(outcome, undefined, "still trying while the store is away");
+    state.away = false;
+    await clock.advanceAsync(RELEASE_RETRY_GAPS_MS[2]);
+    assert.equal(outcome, true);
+    const grant = await next;
+    assert.equal(grant.owner, "b");
+    assert.ok(clock.now() < 3000, `the waiter got the lock after ${clock.now()} ms, not after the 30 s TTL`);
+    assert.deepEqual(expired, []);
+    assert.ok(metrics.counter("lock_release_retries_total", { lock: "failover" }) >= 2);
+    locks.close();
+  });
+
+  it("counts a release whose answer was lost as done when the store no longer holds the lock", async () => {
+    const clock = new FakeClock(0);
+    const { store, state } = flakyStore(clock);
+    const locks = new SessionLockManager({ store, clock }, { lockName: "failover" });
+    const grant = await locks.acquire("chat-1", { owner: "a", ttlMs: 30_000 }, 0);
+    state.applyThenFail = 1;
+    const released = locks.release(grant);
+    await clock.advanceAsync(RELEASE_RETRY_GAPS_MS[0]);
+    assert.equal(await released, true);
+    assert.equal(await store.get("wa:lock:failover:chat-1"), undefined);
+    locks.close();
+  });
+
+  it("gives up with store.disconnected once the lock would have expired, without blaming the flow for an unreleased lock", async () => {
+    const clock = new FakeClock(0);
+    const { store, state } = flakyStore(clock);
+    const locks = new SessionLockManager({ store, clock }, { lockName: "failover" });
+    const expired: string[] = [];
+    locks.onExpired((grant) => expired.push(grant.owner));
+    const grant = await locks.acquire("chat-1", { owner: "a", ttlMs: 3000 }, 0);
+    state.away = true;
+    let failure: unknown;
+    const released = locks.release(grant).catch((error: unknown) => (failure = error));
+    await clock.advanceAsync(5000);
+    await released;
+    assert.ok(failure instanceof WaError && failure.code === "store.disconnected", String(failure));
+    assert.ok(clock.now() >= 2000, "it kept trying while the lock had time left");
+    assert.deepEqual(expired, [], "no lock.expired on top of the store error");
+    assert.equal(locks.heldCount(), 0);
+    locks.close();
+  });
+
+  it("does not retry other errors: a closed store fails the release at once", async () => {
+    const clock = new FakeClock(0);
+    const { store, state } = flakyStore(clock);
+    const locks = new SessionLockManager({ store, clock }, { lockName: "failover" });
+    const grant = await locks.acquire("chat-1", { owner: "a", ttlMs: 30_000 }, 0);
+    state.away = true;
+    state.code = "store.closed";
+    await assert.rejects(locks.release(grant), (error: unknown) => error instanceof WaError && error.code === "store.closed");
+    assert.equal(clock.now(), 0);
     locks.close();
   });
 });

@@ -50,8 +50,9 @@ export class RedisProcess {
     private readonly logFile: string,
   ) {}
 
-  start(): void {
-    const child = spawn("redis-server", this.args, { stdio: "ignore" });
+  /** `extraArgs` for this start only, e.g. a returning primary started as the new primary's replica. */
+  start(extraArgs: string[] = []): void {
+    const child = spawn("redis-server", [...this.args, ...extraArgs], { stdio: "ignore" });
     running.add(child);
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     void this.exited.then(() => running.delete(child));
@@ -135,6 +136,8 @@ export interface SentinelSet {
   sentinelAddresses: { host: string; port: number }[];
   /** The port Sentinel now names as primary. */
   currentPrimaryPort(): Promise<number>;
+  /** The last lines of every server's and sentinel's log, for a failure message. */
+  logs(lines?: number): string;
   stop(): Promise<void>;
 }
 
@@ -175,7 +178,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     sentinels.push(new RedisProcess(port, [conf, "--sentinel"], join(dir, `sentinel-${port}.log`)));
   }
   const all = [primary, replica, ...sentinels];
-  const logs = () => all.map((p) => `--- ${p.port}\n${p.logTail()}`).join("\n");
+  const logs = (lines = 15) => all.map((p) => `--- ${p.port}\n${p.logTail(lines)}`).join("\n");
   all.forEach((p) => p.start());
   const set: SentinelSet = {
     primaryName,
@@ -193,6 +196,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       }
       throw new Error("no sentinel is running");
     },
+    logs,
     stop: async () => {
       await Promise.all(all.map((p) => p.kill("SIGKILL")));
       rmSync(dir, { recursive: true, force: true });
@@ -203,7 +207,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       "the replica to follow the primary",
       async () => (/master_link_status:up/.test(String(await askServer(replicaPort, password, "INFO", "replication"))) ? true : undefined),
       20_000,
-      logs,
+      () => logs(),
     );
     // Failover needs every sentinel to know the replica and the two other sentinels (they meet every 2 s).
     for (const sentinel of sentinels)
@@ -215,7 +219,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
           return replicas.length === 1 && others.length === 2 ? true : undefined;
         },
         30_000,
-        logs,
+        () => logs(),
       );
   } catch (error) {
     await set.stop();

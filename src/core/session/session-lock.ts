@@ -1,6 +1,6 @@
 import { Clock, TimerHandle } from "../clock";
 import { LockGrantInfo } from "../envelope";
-import { WaError } from "../errors";
+import { WaError, isWaError } from "../errors";
 import { MetricsSink, nullMetrics } from "../perf/metrics";
 import { Store } from "../store/store";
 
@@ -57,6 +57,12 @@ interface StoredLock {
 
 /** Chats remembered as found locked; past this many the memory starts again (it only saves a read). */
 const SEEN_BUSY_LIMIT = 10_000;
+
+/**
+ * Gaps between tries of a release that found the store away (a Redis failover, a restart): the lock would
+ * otherwise keep its chat waiting for the whole TTL. The last gap repeats while the lock has time left.
+ */
+export const RELEASE_RETRY_GAPS_MS = [200, 500, 1000, 2000];
 
 /** How long a chat's token counter is kept after its last grant. */
 export const FENCE_COUNTER_TTL_MS = 24 * 60 * 60 * 1000;
@@ -162,8 +168,36 @@ export class SessionLockManager {
     });
   }
 
-  /** Frees a lock if `grant` still holds it. Returns false when it had expired or was taken over. */
+  /**
+   * Frees a lock if `grant` still holds it. Returns false when it had expired or was taken over. A store that is
+   * away is tried again until the lock would have expired anyway; only then does store.disconnected come out.
+   */
   async release(grant: Pick<LockGrant, "chatId" | "token" | "owner" | "acquiredAt" | "expiresAt">): Promise<boolean> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.releaseOnce(grant, attempt > 0);
+      } catch (error) {
+        const gap = RELEASE_RETRY_GAPS_MS[Math.min(attempt, RELEASE_RETRY_GAPS_MS.length - 1)];
+        const expiresAt = this.held.get(this.heldKey(grant.chatId, grant.token))?.grant.expiresAt ?? grant.expiresAt;
+        const worthRetrying =
+          isWaError(error) && error.code === "store.disconnected" && !this.closed && this.world.clock.now() + gap < expiresAt;
+        if (!worthRetrying) {
+          // The store's TTL frees the record; reporting it again as expired would blame the flow's wiring.
+          this.forget(grant.chatId, grant.token);
+          void this.pump(grant.chatId);
+          throw error;
+        }
+        this.metrics.increment("lock_release_retries_total", 1, { lock: this.lockName });
+        await new Promise<void>((resolve) => this.world.clock.setTimeout(resolve, gap));
+      }
+    }
+  }
+
+  /** `again`: an earlier try lost its connection, perhaps after the store had already freed the lock. */
+  private async releaseOnce(
+    grant: Pick<LockGrant, "chatId" | "token" | "owner" | "acquiredAt" | "expiresAt">,
+    again: boolean,
+  ): Promise<boolean> {
     const key = this.lockKey(grant.chatId);
     // Held here: the stored record is the one this manager wrote (renewals included), so one swap frees it.
     const entry = this.held.get(this.heldKey(grant.chatId, grant.token));
@@ -180,6 +214,8 @@ export class SessionLockManager {
         stored.token === grant.token &&
         stored.owner === grant.owner &&
         (await this.world.store.compareAndSet(key, current, undefined));
+      // Nobody else holds it and it had not expired: the lost try freed it (or the failover lost the record).
+      if (!released && again && current === undefined && this.world.clock.now() < grant.expiresAt) released = true;
     }
     this.forget(grant.chatId, grant.token);
     if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
