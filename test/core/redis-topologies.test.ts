@@ -6,7 +6,16 @@ import { SessionLockManager } from "../../src/core/session/session-lock";
 import { RedisStore, RedisStoreOptions, parseRedisAddresses } from "../../src/core/store/redis-store";
 import { describeStoreConformance } from "./store-conformance";
 import { requirePrerequisite } from "../support/prerequisite";
-import { ClusterSet, SentinelSet, askServer, redisServerInstalled, startCluster, startSentinelSet } from "../support/redis-servers";
+import {
+  ClusterSet,
+  SentinelSet,
+  askServer,
+  redisServerInstalled,
+  sentinelStoreOptions,
+  startCluster,
+  startSentinelSet,
+  untilReplicaHas,
+} from "../support/redis-servers";
 
 function conformanceOn(name: string, options: () => Omit<RedisStoreOptions, "keyPrefix">): void {
   describeStoreConformance(name, async () => {
@@ -26,15 +35,7 @@ function conformanceOn(name: string, options: () => Omit<RedisStoreOptions, "key
 describe("Redis Sentinel (1 primary, 1 replica, 3 sentinels on loopback, with passwords)", function () {
   this.timeout(60_000);
   let set: SentinelSet | undefined;
-  const options = (): Omit<RedisStoreOptions, "keyPrefix"> => ({
-    topology: {
-      kind: "sentinel",
-      sentinels: set!.sentinelAddresses,
-      primaryName: set!.primaryName,
-      sentinelPassword: set!.sentinelPassword,
-    },
-    password: set!.password,
-  });
+  const options = (): Omit<RedisStoreOptions, "keyPrefix"> => sentinelStoreOptions(set!);
 
   before(async function () {
     requirePrerequisite(this, redisServerInstalled(), "redis-server is not installed (apt-get install redis-server)");
@@ -118,14 +119,7 @@ describe("Redis Sentinel (1 primary, 1 replica, 3 sentinels on loopback, with pa
       try {
         await store.set("before", "1");
         // Replication is asynchronous: wait until the replica has what the primary has, so nothing written is lost here.
-        const replica = new Redis({ host: "127.0.0.1", port: set!.replica.port, password: set!.password });
-        try {
-          const deadline = Date.now() + 5000;
-          while ((await replica.exists(`${prefix}before`)) === 0 && Date.now() < deadline)
-            await new Promise((resolve) => setTimeout(resolve, 50));
-        } finally {
-          replica.disconnect();
-        }
+        await untilReplicaHas(set!, `${prefix}before`);
         const killedAt = Date.now();
         await set!.primary.kill("SIGKILL");
         let writes = 0;
@@ -167,28 +161,11 @@ describe("a chat lock released while Sentinel fails the primary over (real Redis
 
   it("finishes the release on the promoted replica, so the chat's next message does not wait out the lock's TTL", async () => {
     const prefix = `wa-lock-failover:${randomUUID()}:`;
-    const store = new RedisStore({
-      topology: {
-        kind: "sentinel",
-        sentinels: set!.sentinelAddresses,
-        primaryName: set!.primaryName,
-        sentinelPassword: set!.sentinelPassword,
-      },
-      password: set!.password,
-      keyPrefix: prefix,
-      commandTimeoutMs: 2000,
-    });
+    const store = new RedisStore({ ...sentinelStoreOptions(set!), keyPrefix: prefix, commandTimeoutMs: 2000 });
     const locks = new SessionLockManager({ store, clock: systemClock }, { lockName: "rows", pollIntervalMs: 100 });
     try {
       const held = await locks.acquire("chat-1", { owner: "write", ttlMs: 60_000 }, 0);
-      const replica = new Redis({ host: "127.0.0.1", port: set!.replica.port, password: set!.password });
-      try {
-        const deadline = Date.now() + 5000;
-        while ((await replica.exists(`${prefix}wa:lock:rows:chat-1`)) === 0 && Date.now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 50));
-      } finally {
-        replica.disconnect();
-      }
+      await untilReplicaHas(set!, `${prefix}wa:lock:rows:chat-1`);
       const next = locks.acquire("chat-1", { owner: "next message", ttlMs: 60_000 }, 60_000);
       await set!.primary.kill("SIGKILL");
       assert.equal(await locks.release(held), true, "released once the store reached the promoted replica");

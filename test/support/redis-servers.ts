@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
+import type { RedisTopology } from "../../src/core/store/redis-store";
 
 /**
  * Real Redis set-ups on loopback ports, started from the redis-server binary for the tests:
@@ -226,6 +227,25 @@ export async function startSentinelSet(): Promise<SentinelSet> {
     throw error;
   }
   return set;
+}
+
+/** A store's settings for the set (without a key prefix). */
+export function sentinelStoreOptions(set: SentinelSet): { topology: RedisTopology; password: string } {
+  return {
+    topology: { kind: "sentinel", sentinels: set.sentinelAddresses, primaryName: set.primaryName, sentinelPassword: set.sentinelPassword },
+    password: set.password,
+  };
+}
+
+/** Replication is asynchronous: waits (up to 5 s) until the replica holds `key`, so a kill of the primary cannot lose it. */
+export async function untilReplicaHas(set: SentinelSet, key: string): Promise<void> {
+  const replica = new Redis({ host: "127.0.0.1", port: set.replica.port, password: set.password });
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await replica.exists(key)) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    replica.disconnect();
+  }
 }
 
 export interface ClusterSet {
