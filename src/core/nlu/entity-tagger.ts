@@ -28,11 +28,27 @@ export function taggerTokens(text: string): TaggerToken[] {
 /** Xxxx → Xx, 128GB → dX, R$ → X$: a word's look with runs collapsed. */
 function shapeOf(word: string): string {
   let shape = "";
+  let last = "";
   for (const ch of word) {
-    const kind = /\p{Lu}/u.test(ch) ? "X" : /\p{L}/u.test(ch) ? "x" : /\p{N}/u.test(ch) ? "d" : ch;
-    if (!shape.endsWith(kind)) shape += kind;
+    const kind = kindOf(ch);
+    if (kind !== last) {
+      shape += kind;
+      last = kind;
+    }
   }
   return shape.slice(0, 6);
+}
+
+/** X upper-case letter, x other letter, d digit, else the character itself; ASCII without a regular expression. */
+function kindOf(ch: string): string {
+  const code = ch.charCodeAt(0);
+  if (code < 128) {
+    if (code >= 65 && code <= 90) return "X";
+    if (code >= 97 && code <= 122) return "x";
+    if (code >= 48 && code <= 57) return "d";
+    return ch;
+  }
+  return /\p{Lu}/u.test(ch) ? "X" : /\p{L}/u.test(ch) ? "x" : /\p{N}/u.test(ch) ? "d" : ch;
 }
 
 const fold = (word: string) => foldAccents(word.toLowerCase());
@@ -56,61 +72,86 @@ const classOf = (word: string): string => WORD_CLASS.get(word) ?? (/^\d/.test(wo
 
 /** Each token's features: the word, its affixes and shape, its neighbours, word lists, and what the rules made of it. */
 export function tokenFeatures(tokens: TaggerToken[], rules: EntitySpan[]): string[][] {
+  const n = tokens.length;
+  // Each token's facts once; its neighbours' features read them from here.
   const words = tokens.map((t) => fold(t.text));
   const shapes = tokens.map((t) => shapeOf(t.text));
+  const classes = words.map(classOf);
+  const goods = tokens.map((t) => isGoodsWord(t.text));
+  const units = tokens.map((t) => isUnitWord(t.text));
   const ruleTag = tokens.map((t) => {
     const hit = rules.find((r) => t.start < r.end && t.end > r.start);
     return hit ? `${hit.start >= t.start ? "B" : "I"}-${hit.type}` : "O";
   });
-  const wordAt = (i: number) => (i < 0 ? "<s>" : i >= tokens.length ? "</s>" : words[i]);
-  const classAt = (i: number) => (i < 0 ? "<s>" : i >= tokens.length ? "</s>" : classOf(words[i]));
+  const wordAt = (i: number) => (i < 0 ? "<s>" : i >= n ? "</s>" : words[i]);
+  const classAt = (i: number) => (i < 0 ? "<s>" : i >= n ? "</s>" : classes[i]);
   return tokens.map((token, i) => {
     const w = words[i];
     const raw = token.text;
+    const shape = shapes[i];
+    const previousWord = wordAt(i - 1);
+    const nextWord = wordAt(i + 1);
+    const beforePreviousWord = wordAt(i - 2);
+    const afterNextWord = wordAt(i + 2);
+    const previousShape = i > 0 ? shapes[i - 1] : "<s>";
+    const previousClass = classAt(i - 1);
+    const nextClass = classAt(i + 1);
     const f = [
       "b",
       `w=${w}`,
       `s3=${w.slice(-3)}`,
       `s2=${w.slice(-2)}`,
       `p3=${w.slice(0, 3)}`,
-      `sh=${shapes[i]}`,
-      `-1w=${wordAt(i - 1)}`,
-      `+1w=${wordAt(i + 1)}`,
-      `-2w=${wordAt(i - 2)}`,
-      `+2w=${wordAt(i + 2)}`,
-      `-1sh=${i > 0 ? shapes[i - 1] : "<s>"}`,
-      `+1sh=${i + 1 < tokens.length ? shapes[i + 1] : "</s>"}`,
-      `-1w,w=${wordAt(i - 1)},${w}`,
-      `w,+1w=${w},${wordAt(i + 1)}`,
+      `sh=${shape}`,
+      `-1w=${previousWord}`,
+      `+1w=${nextWord}`,
+      `-2w=${beforePreviousWord}`,
+      `+2w=${afterNextWord}`,
+      `-1sh=${previousShape}`,
+      `+1sh=${i + 1 < n ? shapes[i + 1] : "</s>"}`,
+      `-1w,w=${previousWord},${w}`,
+      `w,+1w=${w},${nextWord}`,
       `r=${ruleTag[i]}`,
       `s4=${w.slice(-4)}`,
-      `-1c=${classAt(i - 1)}`,
-      `-2c,-1c=${classAt(i - 2)},${classAt(i - 1)}`,
-      `+1c=${classAt(i + 1)}`,
-      `c=${classOf(w)}`,
+      `-1c=${previousClass}`,
+      `-2c,-1c=${classAt(i - 2)},${previousClass}`,
+      `+1c=${nextClass}`,
+      `c=${classes[i]}`,
       `-1r=${i > 0 ? ruleTag[i - 1] : "<s>"}`,
-      `+1r=${i + 1 < tokens.length ? ruleTag[i + 1] : "</s>"}`,
+      `+1r=${i + 1 < n ? ruleTag[i + 1] : "</s>"}`,
       `p2=${w.slice(0, 2)}`,
       `p4=${w.slice(0, 4)}`,
       `s1=${w.slice(-1)}`,
-      `-1c,w=${classAt(i - 1)},${w}`,
-      `w,+1c=${w},${classAt(i + 1)}`,
-      `-1sh,sh=${i > 0 ? shapes[i - 1] : "<s>"},${shapes[i]}`,
-      `-2w,-1w=${wordAt(i - 2)},${wordAt(i - 1)}`,
-      `+1w,+2w=${wordAt(i + 1)},${wordAt(i + 2)}`,
+      `-1c,w=${previousClass},${w}`,
+      `w,+1c=${w},${nextClass}`,
+      `-1sh,sh=${previousShape},${shape}`,
+      `-2w,-1w=${beforePreviousWord},${previousWord}`,
+      `+1w,+2w=${nextWord},${afterNextWord}`,
     ];
     if (i === 0) f.push("first");
-    if (/^\p{Lu}/u.test(raw)) f.push(i === 0 || /^[.!?]$/.test(tokens[i - 1].text) ? "cap-start" : "cap");
-    if (raw.length > 1 && raw === raw.toUpperCase() && /\p{L}/u.test(raw)) f.push("upper");
-    if (/\p{N}/u.test(raw)) f.push(/\p{L}/u.test(raw) ? "mixed-digits" : `digits=${Math.min(raw.replace(/\D/g, "").length, 6)}`);
-    if (/\p{L}/u.test(raw) && isFirstName(raw)) f.push("gz=first-name");
-    if (/\p{L}{3,}/u.test(raw) && isGoodsWord(raw)) f.push("gz=goods");
-    if (isUnitWord(raw)) f.push("gz=unit");
-    if (i > 0 && isGoodsWord(tokens[i - 1].text)) f.push("-1gz=goods");
-    if (i + 1 < tokens.length && isGoodsWord(tokens[i + 1].text)) f.push("+1gz=goods");
-    if (i + 1 < tokens.length && isUnitWord(tokens[i + 1].text)) f.push("+1gz=unit");
+    const hasLetter = shape.includes("X") || shape.includes("x") || LETTER.test(raw);
+    if (startsUpper(raw)) f.push(i === 0 || /^[.!?]$/.test(tokens[i - 1].text) ? "cap-start" : "cap");
+    if (raw.length > 1 && hasLetter && raw === raw.toUpperCase()) f.push("upper");
+    if (shape.includes("d") || DIGIT.test(raw)) f.push(hasLetter ? "mixed-digits" : `digits=${Math.min(raw.replace(/\D/g, "").length, 6)}`);
+    if (hasLetter && isFirstName(raw)) f.push("gz=first-name");
+    if (goods[i] && LETTERS3.test(raw)) f.push("gz=goods");
+    if (units[i]) f.push("gz=unit");
+    if (i > 0 && goods[i - 1]) f.push("-1gz=goods");
+    if (i + 1 < n && goods[i + 1]) f.push("+1gz=goods");
+    if (i + 1 < n && units[i + 1]) f.push("+1gz=unit");
     return f;
   });
+}
+
+const LETTER = /\p{L}/u;
+const DIGIT = /\p{N}/u;
+const LETTERS3 = /\p{L}{3,}/u;
+const UPPER_FIRST = /^\p{Lu}/u;
+
+function startsUpper(raw: string): boolean {
+  const code = raw.charCodeAt(0);
+  if (code < 128) return code >= 65 && code <= 90;
+  return UPPER_FIRST.test(raw);
 }
 
 /** BIO tags of the gold spans of the tagged types over the tokens (a token belongs to the span it overlaps). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EntityTagger, bioTags, taggerTokens } from "../../../src/core/nlu/entity-tagger";
+import { EntityTagger, bioTags, taggerTokens, tokenFeatures } from "../../../src/core/nlu/entity-tagger";
 import { PerceptronTagger } from "../../../src/core/nlu/perceptron";
 
 /** Messages with their product and quantity spans marked [product: …] / [quantity: …], as annotators would. */
@@ -91,6 +91,19 @@ describe("EntityTagger", () => {
     const product = found.find((e) => e.type === "product");
     assert.equal(product?.text, "Lumio K2 in black");
     assert.equal(product?.source, "gazetteer");
+  });
+
+  it("reads the look of a word in any script: shapes, capitals, upper case and digits beyond ASCII", () => {
+    const featuresOf = (text: string) => tokenFeatures(taggerTokens(text), []);
+    const [nandu, ecole, arabic, devanagari, mixed] = featuresOf("Ñandú ÉCOLE ١٢ हिंदी 12ªB");
+    assert.ok(nandu.includes("sh=Xx") && nandu.includes("cap-start"), nandu.join(" "));
+    assert.ok(ecole.includes("sh=X") && ecole.includes("upper") && ecole.includes("cap"), ecole.join(" "));
+    assert.ok(arabic.includes("sh=d") && arabic.includes("digits=0"), arabic.join(" "));
+    assert.ok(!devanagari.some((f) => f.startsWith("cap")), devanagari.join(" "));
+    assert.ok(mixed.includes("sh=dxX") && mixed.includes("mixed-digits"), mixed.join(" "));
+    // A shape is cut at six kinds; what it no longer shows is still read from the word.
+    const [long] = featuresOf("1-2-3-4a");
+    assert.ok(long.includes("sh=d-d-d-") && long.includes("mixed-digits"), long.join(" "));
   });
 
   it("loads from its JSON form and tags the same", () => {
