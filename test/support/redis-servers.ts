@@ -210,6 +210,15 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       20_000,
       () => logs(),
     );
+    // The replica says its link is up before the primary counts it online (on its first acknowledgement); until then
+    // the primary's ROLE lists no replica, and a store that asks for one confirmation reports store.notReplicated.
+    await until(
+      "the primary to count the replica online",
+      async () =>
+        /slave0:[^\r\n]*state=online/.test(String(await askServer(primaryPort, password, "INFO", "replication"))) ? true : undefined,
+      20_000,
+      () => logs(),
+    );
     // Failover needs every sentinel to know the replica and the two other sentinels (they meet every 2 s).
     for (const sentinel of sentinels)
       await until(
