@@ -208,7 +208,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       "the replica to follow the primary",
       async () => (/master_link_status:up/.test(String(await askServer(replicaPort, password, "INFO", "replication"))) ? true : undefined),
       20_000,
-      () => logs(),
+      logs,
     );
     // The replica says its link is up before the primary counts it online (on its first acknowledgement); until then
     // the primary's ROLE lists no replica, and a store that asks for one confirmation reports store.notReplicated.
@@ -217,7 +217,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
       async () =>
         /slave0:[^\r\n]*state=online/.test(String(await askServer(primaryPort, password, "INFO", "replication"))) ? true : undefined,
       20_000,
-      () => logs(),
+      logs,
     );
     // Failover needs every sentinel to know the replica and the two other sentinels (they meet every 2 s).
     for (const sentinel of sentinels)
@@ -229,7 +229,7 @@ export async function startSentinelSet(): Promise<SentinelSet> {
           return replicas.length === 1 && others.length === 2 ? true : undefined;
         },
         30_000,
-        () => logs(),
+        logs,
       );
   } catch (error) {
     await set.stop();

@@ -178,9 +178,8 @@ export class SessionLockManager {
         return await this.releaseOnce(grant, attempt > 0);
       } catch (error) {
         const gap = RELEASE_RETRY_GAPS_MS[Math.min(attempt, RELEASE_RETRY_GAPS_MS.length - 1)];
-        const expiresAt = this.held.get(this.heldKey(grant.chatId, grant.token))?.grant.expiresAt ?? grant.expiresAt;
         const worthRetrying =
-          isWaError(error) && error.code === "store.disconnected" && !this.closed && this.world.clock.now() + gap < expiresAt;
+          isWaError(error) && error.code === "store.disconnected" && !this.closed && this.world.clock.now() + gap < this.expiryOf(grant);
         if (!worthRetrying) {
           // The store's TTL frees the record; reporting it again as expired would blame the flow's wiring.
           this.forget(grant.chatId, grant.token);
@@ -191,6 +190,11 @@ export class SessionLockManager {
         await new Promise<void>((resolve) => this.world.clock.setTimeout(resolve, gap));
       }
     }
+  }
+
+  /** When the grant's lock runs out: later than the grant says if this manager has renewed it since. */
+  private expiryOf(grant: Pick<LockGrant, "chatId" | "token" | "expiresAt">): number {
+    return this.held.get(this.heldKey(grant.chatId, grant.token))?.grant.expiresAt ?? grant.expiresAt;
   }
 
   /** `again`: an earlier try lost its connection, perhaps after the store had already freed the lock. */
@@ -215,7 +219,7 @@ export class SessionLockManager {
         stored.owner === grant.owner &&
         (await this.world.store.compareAndSet(key, current, undefined));
       // Nobody else holds it and it had not expired: the lost try freed it (or the failover lost the record).
-      if (!released && again && current === undefined && this.world.clock.now() < grant.expiresAt) released = true;
+      if (!released && again && current === undefined && this.world.clock.now() < this.expiryOf(grant)) released = true;
     }
     this.forget(grant.chatId, grant.token);
     if (released) this.metrics.increment("lock_releases_total", 1, { lock: this.lockName });
